@@ -1,0 +1,14 @@
+/* commands.h — every rramsim subcommand, one entry point each (apps/cmd_<name>.c). */
+#ifndef RRAMSIM_COMMANDS_H
+#define RRAMSIM_COMMANDS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* int rr_cmd_<name>(int argc, char **argv);  -- one per cmd_<name>.c */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RRAMSIM_COMMANDS_H */

@@ -1,0 +1,51 @@
+/* rramsim.c — the one CLI: dispatches `rramsim <command> ...` to its subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+typedef struct rr_command {
+  const char *name;
+  const char *summary;
+  rr_cmd_fn fn;
+} rr_command;
+
+static int cmd_version(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  printf("rramsim %s\n", rr_version());
+  return RR_EXIT_OK;
+}
+
+static const rr_command commands[] = {
+    {"version", "print the version", cmd_version},
+};
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "rramsim %s — RRAM memory-system simulator with a binarized-neural-network workload\n\n"
+          "usage: rramsim <command> [options]   (rramsim <command> --help for details)\n\n"
+          "commands:\n",
+          rr_version());
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return RR_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return RR_EXIT_OK;
+  }
+  if (!strcmp(cmd, "--version")) return cmd_version(argc - 1, argv + 1);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+    if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "rramsim: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return RR_EXIT_USAGE;
+}

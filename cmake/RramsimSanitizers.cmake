@@ -1,0 +1,5 @@
+# RRAMSIM_SANITIZE=ON builds everything with AddressSanitizer + UndefinedBehaviorSanitizer.
+if(RRAMSIM_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
