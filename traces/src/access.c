@@ -599,8 +599,11 @@ bnn_status rrt_access_writer_close(rrt_access_writer *w) {
   if (!w) return BNN_OK;
   bnn_status s = w->err;
   if (s) {
+    char path[512];
+    snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
     rrt_access_writer_abort(w);
-    return bnn_fail(s, "trace writer failed earlier; nothing written");
+    return bnn_fail(s, "%s: trace writer failed earlier (%s); nothing written", path,
+                    bnn_status_str(s));
   }
   if (w->fmt == RRT_FORMAT_BIN) {
     w->crc = (uint32_t)crc32(w->crc, w->out.buf, (uInt)w->out.len);

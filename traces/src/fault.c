@@ -109,8 +109,11 @@ bnn_status rrt_fault_writer_close(rrt_fault_writer *w) {
   if (!w) return BNN_OK;
   if (w->err) {
     bnn_status s = w->err;
+    char path[512];
+    snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
     rrt_fault_writer_abort(w);
-    return bnn_fail(s, "fault trace writer failed earlier; nothing written");
+    return bnn_fail(s, "%s: fault trace writer failed earlier (%s); nothing written", path,
+                    bnn_status_str(s));
   }
   bnn_status s = rrt_out_commit(&w->out);
   bnn_free(w);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *rrt_strdup(const char *s) {
@@ -251,6 +252,8 @@ bnn_status rrt_out_open(rrt_out *o, const char *path, int gzip_level) {
     rrt_out_abort(o);
     return s;
   }
+  /* mkstemp creates 0600; a finished trace is an ordinary shared result file. */
+  (void)fchmod(fd, 0644);
   char mode[8];
   if (rrt_ends_with(path, ".gz"))
     snprintf(mode, sizeof mode, "wb%d", gzip_level);
