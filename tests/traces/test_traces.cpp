@@ -327,6 +327,23 @@ TEST_F(TraceTest, SkipBadCountsManyAndReportsFirst) {
   rrt_access_reader_close(r);
 }
 
+TEST_F(TraceTest, ReaderErrorIsSticky) {
+  write_file("s.stl", "0: read 0x0\nbroken\n1: read 0x40\n");
+  rrt_access_reader *r = nullptr;
+  ASSERT_EQ(rrt_access_reader_open(path("s.stl").c_str(), nullptr, &r), BNN_OK);
+  rrt_access a;
+  int got;
+  EXPECT_EQ(rrt_access_reader_next(r, &a, &got), BNN_OK);
+  EXPECT_EQ(got, 1);
+  EXPECT_EQ(rrt_access_reader_next(r, &a, &got), BNN_E_FORMAT);
+  EXPECT_EQ(got, 0);
+  // The player cannot accidentally resume past a bad line.
+  EXPECT_EQ(rrt_access_reader_next(r, &a, &got), BNN_E_FORMAT);
+  EXPECT_EQ(got, 0);
+  EXPECT_EQ(rrt_access_reader_records(r), 1u);
+  rrt_access_reader_close(r);
+}
+
 TEST_F(TraceTest, TruncatedGzipIsAnError) {
   std::vector<Rec> recs = make_records(20000, 3);
   ASSERT_EQ(write_records(path("z.stl.gz"), recs, test_prov()), BNN_OK);
@@ -833,7 +850,17 @@ TEST_F(TraceTest, CliConvertAndInfo) {
   EXPECT_EQ(run("frobnicate", &out), 2);
   EXPECT_EQ(run("--help", &out), 0);
   EXPECT_NE(out.find("convert"), std::string::npos);
+  // --default-length applies to records without "(n)".
+  write_file("d.stl", "0: read 0x0\n");
+  ASSERT_EQ(run("info --default-length 32 '" + path("d.stl") + "'", &out), 0) << out;
+  EXPECT_NE(out.find("bytes: read 32, written 0"), std::string::npos) << out;
+  EXPECT_EQ(run("info --default-length 0 '" + path("d.stl") + "'", &out), 2);
   // Fault traces and error maps: info recognises them.
+  write_file("ft.csv", "# model_id: m\ntime_ps,address,bit,kind,old,new,layer,neuron,weight,access\n"
+                       "5,0x20,1,read,1,0,0,1,2,7\n");
+  ASSERT_EQ(run("info '" + path("ft.csv") + "'", &out), 0) << out;
+  EXPECT_NE(out.find("kind: fault trace"), std::string::npos) << out;
+  EXPECT_NE(out.find("model_id: m"), std::string::npos) << out;
   ASSERT_EQ(run("info '" + std::string(RRAMSIM_SOURCE_DIR) + "/traces/examples/errmap_address.csv'",
                 &out),
             0)
