@@ -1,4 +1,4 @@
-/* cmd_trace.c — `rramsim trace`: convert access traces between formats and print trace statistics. */
+/* cmd_trace.c — `rramsim trace`: convert access traces between formats, print their statistics. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,24 +9,25 @@
 static const char *const CMD = "trace";
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: rramsim trace convert [options] IN OUT\n"
-          "       rramsim trace info [options] FILE\n"
-          "\n"
-          "convert  copies an access trace into another format, chosen by OUT's name:\n"
-          "         .stl (DRAMSys STL, absolute cycles), .rstl (relative cycles), .rrt (binary);\n"
-          "         each optionally + .gz. Provenance (config hash, seed, clock) is kept.\n"
-          "info     prints the provenance and statistics of an access trace (.stl/.rstl/.rrt[.gz]),\n"
-          "         a fault trace or an error map (.csv[.gz]).\n"
-          "\n"
-          "options:\n"
-          "  --skip-bad            count and skip malformed text lines instead of failing\n"
-          "  --default-length N    bytes of STL records without '(length)' or data (default 64,\n"
-          "                        DRAMSys takes it from the player's config)\n"
-          "  --gzip-level N        1..9 for OUT names ending in .gz (default 1)\n"
-          "  -h, --help            this text\n"
-          "\n"
-          "Formats: traces/README.md. Exit status: 0 ok, 1 bad file, 2 usage error.\n");
+  fprintf(
+      f,
+      "usage: rramsim trace convert [options] IN OUT\n"
+      "       rramsim trace info [options] FILE\n"
+      "\n"
+      "convert  copies an access trace into another format, chosen by OUT's name:\n"
+      "         .stl (DRAMSys STL, absolute cycles), .rstl (relative cycles), .rrt (binary);\n"
+      "         each optionally + .gz. Provenance (config hash, seed, clock) is kept.\n"
+      "info     prints the provenance and statistics of an access trace (.stl/.rstl/.rrt[.gz]),\n"
+      "         a fault trace or an error map (.csv[.gz]).\n"
+      "\n"
+      "options:\n"
+      "  --skip-bad            count and skip malformed text lines instead of failing\n"
+      "  --default-length N    bytes of STL records without '(length)' or data (default 64,\n"
+      "                        DRAMSys takes it from the player's config)\n"
+      "  --gzip-level N        1..9 for OUT names ending in .gz (default 1)\n"
+      "  -h, --help            this text\n"
+      "\n"
+      "Formats: traces/README.md. Exit status: 0 ok, 1 bad file, 2 usage error.\n");
 }
 
 typedef struct opts {
@@ -118,8 +119,8 @@ static int convert(const opts *o) {
 static void print_prov(const rrt_provenance *p, int with_clock) {
   printf("tool: %s\nconfig_hash: %s\nseed: %s\n", p->tool, p->config_hash, p->seed);
   if (p->model_id && *p->model_id) printf("model_id: %s\n", p->model_id);
-  if (with_clock) printf("clock_ps: %llu%s\n", (unsigned long long)p->clock_ps,
-                         p->clock_ps ? "" : " (unknown)");
+  if (with_clock)
+    printf("clock_ps: %llu%s\n", (unsigned long long)p->clock_ps, p->clock_ps ? "" : " (unknown)");
 }
 
 static int info_access(const opts *o, const char *path) {
@@ -136,8 +137,10 @@ static int info_access(const opts *o, const char *path) {
     int got;
     if ((s = rrt_access_reader_next(r, &a, &got)) || !got) break;
     uint64_t k = n[0] + n[1];
-    if (k == 0) t0 = a.cycle;
-    else if (a.cycle < prev) ++backwards;
+    if (k == 0)
+      t0 = a.cycle;
+    else if (a.cycle < prev)
+      ++backwards;
     prev = a.cycle;
     if (a.cycle > t1) t1 = a.cycle;
     if (a.address < amin) amin = a.address;

@@ -219,8 +219,8 @@ int main(int argc, char **argv) {
            (double)n / tw, mb / tw, tw, gz ? "zlib gzwrite" : "raw fwrite", bw, tw / bw);
     double tr = bench_read(path, n);
     double br = gz ? zlib_read(path) : raw_read(path);
-    printf("%-8s %8s %12.3g %12.1f %10.3f %14s %10.3f %7.2fx\n", ext[e] + 1, "read",
-           (double)n / tr, mb / tr, tr, gz ? "zlib gzread" : "raw fread", br, tr / br);
+    printf("%-8s %8s %12.3g %12.1f %10.3f %14s %10.3f %7.2fx\n", ext[e] + 1, "read", (double)n / tr,
+           mb / tr, tr, gz ? "zlib gzread" : "raw fread", br, tr / br);
     if (e == 0) {
       double ts = sscanf_read(path, n);
       printf("%-8s %8s %12.3g %12.1f %10.3f %14s %10.3f %7.2fx\n", ext[e] + 1, "read",

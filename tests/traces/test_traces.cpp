@@ -1,4 +1,5 @@
-// test_traces.cpp — libtrace: round trips of every format, STL grammar, bad input, streaming memory.
+// test_traces.cpp — libtrace: round trips of every format, STL grammar, bad input, streaming
+// memory.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -213,17 +214,17 @@ TEST_F(TraceTest, StlGrammarEdgeCases) {
       "\n"
       "0:\twrite\t0x0\n"
       "12:\tread\t0x4000A90\n"
-      "   \t  \n"                         // blank line of whitespace
-      "13 read 0x4000a90\n"               // no colon, spaces, lowercase hex
-      "14: read 4000A90   \n"             // no 0x prefix, trailing spaces
-      "15: (32) read 0x10\r\n"            // explicit length, CRLF
-      "16: write 0x20 0xDEADbeef\n"       // data without length: length = 4 bytes
-      "17: (2) write 0x30 0X0aFF\t\n"     // length + data, 0X prefix, trailing tab
+      "   \t  \n"                      // blank line of whitespace
+      "13 read 0x4000a90\n"            // no colon, spaces, lowercase hex
+      "14: read 4000A90   \n"          // no 0x prefix, trailing spaces
+      "15: (32) read 0x10\r\n"         // explicit length, CRLF
+      "16: write 0x20 0xDEADbeef\n"    // data without length: length = 4 bytes
+      "17: (2) write 0x30 0X0aFF\t\n"  // length + data, 0X prefix, trailing tab
       "  # indented comment\n"
       "18: read 0x40 # trailing comment\n"
-      "19:\t(8)\twrite\t0x50\n"           // write without data: contents unspecified
-      "20: read 0x60 0x0102\n"            // read carrying the data it returned
-      "21: read 0xffffffffffffffff";      // last line without a newline
+      "19:\t(8)\twrite\t0x50\n"       // write without data: contents unspecified
+      "20: read 0x60 0x0102\n"        // read carrying the data it returned
+      "21: read 0xffffffffffffffff";  // last line without a newline
   write_file("g.stl", text);
   std::vector<Rec> v;
   ASSERT_EQ(read_records(path("g.stl"), &v, 0, nullptr, 128), BNN_OK) << bnn_errmsg();
@@ -278,21 +279,28 @@ TEST_F(TraceTest, WriterOutputIsDramsysStl) {
 
 TEST_F(TraceTest, MalformedLinesNameFileAndLine) {
   const char *bad[] = {
-      "x: read 0x0",              // no cycle
-      "5:read 0x0",               // no whitespace after the cycle
-      "5: fetch 0x0",             // unknown command
-      "5: read",                  // no address
-      "5: read 0xZZ",             // bad address
-      "5: (0) read 0x0",          // zero length
-      "5: (12 read 0x0",          // unclosed length
-      "5: write 0x0 0x123",       // odd number of data digits
-      "5: write 0x0 0x12G4",      // bad data digit
-      "5: (3) write 0x0 0x1234",  // data length differs from (length)
-      "5: write 0x0 1234",        // data without 0x
-      "5: read 0x0 0x12 extra",   // trailing junk
+      "x: read 0x0",                     // no cycle
+      "5:read 0x0",                      // no whitespace after the cycle
+      "5: fetch 0x0",                    // unknown command
+      "5: read",                         // no address
+      "5: read 0xZZ",                    // bad address
+      "5: (0) read 0x0",                 // zero length
+      "5: (12 read 0x0",                 // unclosed length
+      "5: write 0x0 0x123",              // odd number of data digits
+      "5: write 0x0 0x12G4",             // bad data digit
+      "5: (3) write 0x0 0x1234",         // data length differs from (length)
+      "5: write 0x0 1234",               // data without 0x
+      "5: read 0x0 0x12 extra",          // trailing junk
       "99999999999999999999: read 0x0",  // cycle overflow
       "5: read 0x1ffffffffffffffff",     // address overflow
   };
+  // An embedded NUL must not silently cut a line short.
+  write_file("nul.stl", std::string("0: read 0x0\n1: read 0x40\0junk\n", 30));
+  std::vector<Rec> nv;
+  EXPECT_EQ(read_records(path("nul.stl"), &nv), BNN_E_FORMAT);
+  EXPECT_NE(std::string(bnn_errmsg()).find("nul.stl:2: malformed STL record: NUL byte"),
+            std::string::npos)
+      << bnn_errmsg();
   int i = 0;
   for (const char *line : bad) {
     SCOPED_TRACE(line);
@@ -476,8 +484,10 @@ TEST_F(TraceTest, AllocationFailuresAreCleanErrors) {
         s = read_records(path(name), &v);
       }
       bnn_set_allocator(nullptr);
-      if (s == BNN_OK) ok = true;
-      else EXPECT_EQ(s, BNN_E_NOMEM) << name << " n=" << n << ": " << bnn_errmsg();
+      if (s == BNN_OK)
+        ok = true;
+      else
+        EXPECT_EQ(s, BNN_E_NOMEM) << name << " n=" << n << ": " << bnn_errmsg();
     }
     EXPECT_TRUE(ok) << name;
   }
@@ -507,8 +517,9 @@ void stream_large(const std::string &file, uint64_t n) {
     uint64_t h = bnn_rng_hash(17, 0, i);
     t += h % 8;
     for (int k = 0; k < 8; ++k) memcpy(data + 8 * k, &h, 8);
-    rrt_access a = {t, (h >> 20) & ~63ull, 64, (h & 1) ? RRT_CMD_WRITE : RRT_CMD_READ,
-                    (int)((h >> 1) & 1), data};
+    rrt_access a = {
+        t,   (h >> 20) & ~63ull, 64, (h & 1) ? RRT_CMD_WRITE : RRT_CMD_READ, (int)((h >> 1) & 1),
+        data};
     ASSERT_EQ(rrt_access_writer_put(w, &a), BNN_OK);
     if ((i & 0xFFFFF) == 0) peak = std::max(peak, rss_kb());
   }
@@ -589,8 +600,9 @@ TEST_F(TraceTest, FaultTraceRoundTripAndModelCheck) {
     EXPECT_STREQ(rrt_fault_reader_provenance(r)->seed, "42");
     EXPECT_EQ(rrt_fault_reader_check_model(r, "crc32:1a2b3c4d"), BNN_OK);
     EXPECT_EQ(rrt_fault_reader_check_model(r, "crc32:99999999"), BNN_E_ARG);
-    EXPECT_NE(std::string(bnn_errmsg()).find("recorded for model 'crc32:1a2b3c4d', not for "
-                                             "'crc32:99999999'"),
+    EXPECT_NE(std::string(bnn_errmsg())
+                  .find("recorded for model 'crc32:1a2b3c4d', not for "
+                        "'crc32:99999999'"),
               std::string::npos)
         << bnn_errmsg();
     size_t i = 0;
@@ -620,15 +632,16 @@ TEST_F(TraceTest, FaultTraceRoundTripAndModelCheck) {
 }
 
 TEST_F(TraceTest, FaultTraceBadInput) {
-  const std::string head = "# model_id: m1\ntime_ps,address,bit,kind,old,new,layer,neuron,weight,access\n";
+  const std::string head =
+      "# model_id: m1\ntime_ps,address,bit,kind,old,new,layer,neuron,weight,access\n";
   const char *bad[] = {
-      "1,0x10,8,write,0,1,-1,-1,-1,-1",      // bit out of range
-      "1,0x10,3,flip,0,1,-1,-1,-1,-1",       // unknown kind
-      "1,0x10,3,read,2,1,-1,-1,-1,-1",       // bad old value
-      "1,0x10,3,read,0,1,-1,-1,-1",          // too few fields
-      "1,0x10,3,read,0,1,-1,-1,-1,-1,7",     // too many fields
-      "1,0x10,3,read,0,1,-2,-1,-1,-1",       // layer below -1
-      "t,0x10,3,read,0,1,-1,-1,-1,-1",       // bad time
+      "1,0x10,8,write,0,1,-1,-1,-1,-1",   // bit out of range
+      "1,0x10,3,flip,0,1,-1,-1,-1,-1",    // unknown kind
+      "1,0x10,3,read,2,1,-1,-1,-1,-1",    // bad old value
+      "1,0x10,3,read,0,1,-1,-1,-1",       // too few fields
+      "1,0x10,3,read,0,1,-1,-1,-1,-1,7",  // too many fields
+      "1,0x10,3,read,0,1,-2,-1,-1,-1",    // layer below -1
+      "t,0x10,3,read,0,1,-1,-1,-1,-1",    // bad time
   };
   int i = 0;
   for (const char *line : bad) {
@@ -748,7 +761,8 @@ TEST_F(TraceTest, ErrorMapRoundTripBothForms) {
 }
 
 TEST_F(TraceTest, ErrorMapExampleFileAndBadInput) {
-  for (const char *ex : {"/traces/examples/errmap_address.csv", "/traces/examples/errmap_array.csv"}) {
+  for (const char *ex :
+       {"/traces/examples/errmap_address.csv", "/traces/examples/errmap_array.csv"}) {
     rrt_errmap_reader *r = nullptr;
     std::string p = std::string(RRAMSIM_SOURCE_DIR) + ex;
     ASSERT_EQ(rrt_errmap_reader_open(p.c_str(), 0, &r), BNN_OK) << bnn_errmsg();
@@ -761,8 +775,8 @@ TEST_F(TraceTest, ErrorMapExampleFileAndBadInput) {
     EXPECT_GT(n, 3);
     rrt_errmap_reader_close(r);
   }
-  // Columns in another order, aliases.
-  write_file("o.csv", "kind,bit,address\nsa1,7,4096\nsa0,0,0x10\n");
+  // Columns in another order, aliases, a UTF-8 byte-order mark and CRLF from a spreadsheet.
+  write_file("o.csv", "\xEF\xBB\xBFkind,bit,address\r\nsa1,7,4096\r\nsa0,0,0x10\r\n");
   rrt_errmap_reader *r = nullptr;
   ASSERT_EQ(rrt_errmap_reader_open(path("o.csv").c_str(), 0, &r), BNN_OK) << bnn_errmsg();
   rrt_cell c;
@@ -782,8 +796,9 @@ TEST_F(TraceTest, ErrorMapExampleFileAndBadInput) {
     EXPECT_NE(std::string(bnn_errmsg()).find("h.csv:1:"), std::string::npos) << bnn_errmsg();
   }
   // Line errors.
-  const char *bad_lines[] = {"0x10,8,sa0,", "0x10,1,sa2,", "0x10,1,flip-rate,",
-                             "0x10,1,flip-rate,1.5", "0x10,1,sa0,0.1", "0x10,1", "zz,1,sa0,"};
+  const char *bad_lines[] = {
+      "0x10,8,sa0,",    "0x10,1,sa2,", "0x10,1,flip-rate,", "0x10,1,flip-rate,1.5",
+      "0x10,1,sa0,0.1", "0x10,1",      "zz,1,sa0,"};
   for (const char *l : bad_lines) {
     write_file("l.csv", std::string("address,bit,kind,rate\n0x0,0,sa0,\n") + l + "\n");
     ASSERT_EQ(rrt_errmap_reader_open(path("l.csv").c_str(), 0, &r), BNN_OK);
@@ -856,8 +871,9 @@ TEST_F(TraceTest, CliConvertAndInfo) {
   EXPECT_NE(out.find("bytes: read 32, written 0"), std::string::npos) << out;
   EXPECT_EQ(run("info --default-length 0 '" + path("d.stl") + "'", &out), 2);
   // Fault traces and error maps: info recognises them.
-  write_file("ft.csv", "# model_id: m\ntime_ps,address,bit,kind,old,new,layer,neuron,weight,access\n"
-                       "5,0x20,1,read,1,0,0,1,2,7\n");
+  write_file("ft.csv",
+             "# model_id: m\ntime_ps,address,bit,kind,old,new,layer,neuron,weight,access\n"
+             "5,0x20,1,read,1,0,0,1,2,7\n");
   ASSERT_EQ(run("info '" + path("ft.csv") + "'", &out), 0) << out;
   EXPECT_NE(out.find("kind: fault trace"), std::string::npos) << out;
   EXPECT_NE(out.find("model_id: m"), std::string::npos) << out;

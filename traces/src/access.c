@@ -25,7 +25,9 @@ const char *rrt_format_str(rrt_format f) {
   return (unsigned)f < RRT_FORMAT_COUNT ? format_names[f] : "unknown";
 }
 
-const char *rrt_cmd_str(rrt_cmd c) { return (unsigned)c < RRT_CMD_COUNT ? cmd_names[c] : "unknown"; }
+const char *rrt_cmd_str(rrt_cmd c) {
+  return (unsigned)c < RRT_CMD_COUNT ? cmd_names[c] : "unknown";
+}
 
 rrt_format rrt_format_from_name(const char *path) {
   if (!path) return RRT_FORMAT_AUTO;
@@ -183,7 +185,8 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
 }
 
 /* Parses one STL record line; returns NULL on success or a short reason. */
-static const char *parse_stl(rrt_access_reader *r, const char *line, rrt_access *rec) {
+static const char *parse_stl(rrt_access_reader *r, const char *line, size_t line_len,
+                             rrt_access *rec) {
   const char *p = rrt_skip_space(line);
   uint64_t t;
   if (!rrt_parse_u64_dec(&p, &t)) return "expected a cycle number";
@@ -224,15 +227,18 @@ static const char *parse_stl(rrt_access_reader *r, const char *line, rrt_access 
       int hi, lo;
       if (c0 == '\0' || rrt_is_space(c0)) break;
       c1 = p[2 * n + 1];
-      hi = (c0 >= '0' && c0 <= '9') ? c0 - '0'
+      hi = (c0 >= '0' && c0 <= '9')   ? c0 - '0'
            : (c0 >= 'a' && c0 <= 'f') ? c0 - 'a' + 10
-           : (c0 >= 'A' && c0 <= 'F') ? c0 - 'A' + 10 : -1;
-      lo = (c1 >= '0' && c1 <= '9') ? c1 - '0'
+           : (c0 >= 'A' && c0 <= 'F') ? c0 - 'A' + 10
+                                      : -1;
+      lo = (c1 >= '0' && c1 <= '9')   ? c1 - '0'
            : (c1 >= 'a' && c1 <= 'f') ? c1 - 'a' + 10
-           : (c1 >= 'A' && c1 <= 'F') ? c1 - 'A' + 10 : -1;
+           : (c1 >= 'A' && c1 <= 'F') ? c1 - 'A' + 10
+                                      : -1;
       if (hi < 0) return "bad hex digit in the data";
-      if (lo < 0) return (c1 == '\0' || rrt_is_space(c1)) ? "odd number of hex digits in the data"
-                                                          : "bad hex digit in the data";
+      if (lo < 0)
+        return (c1 == '\0' || rrt_is_space(c1)) ? "odd number of hex digits in the data"
+                                                : "bad hex digit in the data";
       if (n == RRT_MAX_LENGTH) return "data longer than 65536 bytes";
       r->data[n++] = (uint8_t)(hi << 4 | lo);
     }
@@ -245,6 +251,8 @@ static const char *parse_stl(rrt_access_reader *r, const char *line, rrt_access 
     p = rrt_skip_space(p);
   }
   if (*p && *p != '#') return "unexpected text after the record";
+  if (!*p && (size_t)(p - line) != line_len)
+    return "NUL byte in the line (binary data in a text trace?)";
   rec->length = have_len ? (uint32_t)len : r->p.default_length;
   rec->data = rec->has_data ? r->data : NULL;
   if (r->fmt == RRT_FORMAT_RSTL) {
@@ -275,7 +283,7 @@ static bnn_status text_next(rrt_access_reader *r, rrt_access *rec, int *got) {
       return BNN_OK;
     }
     if (is_blank_or_comment(line)) continue;
-    const char *why = parse_stl(r, line, rec);
+    const char *why = parse_stl(r, line, len, rec);
     if (!why) {
       r->prev_cycle = rec->cycle;
       *got = 1;
@@ -435,10 +443,10 @@ static bnn_status text_write_header(rrt_access_writer *w, const rrt_provenance *
                            "record\n# format: rstl\n";
   bnn_status s = rrt_out_write(&w->out, what, strlen(what));
   if (!s)
-    s = rrt_prov_write_text(&w->out, prov,
-                            RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_CLOCK |
-                                ((prov && prov->model_id && *prov->model_id) ? RRT_PROV_MODEL_ID
-                                                                             : 0u));
+    s = rrt_prov_write_text(
+        &w->out, prov,
+        RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_CLOCK |
+            ((prov && prov->model_id && *prov->model_id) ? RRT_PROV_MODEL_ID : 0u));
   static const char fields[] =
       "# record: <cycle>: (<length in bytes>) read|write 0x<address> [0x<data, lowest address "
       "first>]\n";

@@ -1,5 +1,5 @@
 /* errmap.c — measured error maps: CSV of defective cells (stuck-at-0/1 or a per-cell flip rate),
- * located by byte address + bit or by bank/crossbar/row/column + bit (format in traces/README.md). */
+ * located by byte address + bit or by bank/crossbar/row/column + bit (see traces/README.md). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,9 +21,19 @@ const char *rrt_cell_kind_str(rrt_cell_kind k) {
 }
 
 /* Columns a file may name, in any order. */
-enum { COL_ADDRESS, COL_BANK, COL_CROSSBAR, COL_ROW, COL_COLUMN, COL_BIT, COL_KIND, COL_RATE, COL_N };
+enum {
+  COL_ADDRESS,
+  COL_BANK,
+  COL_CROSSBAR,
+  COL_ROW,
+  COL_COLUMN,
+  COL_BIT,
+  COL_KIND,
+  COL_RATE,
+  COL_N
+};
 static const char *const col_names[COL_N] = {
-    [COL_ADDRESS] = "address", [COL_BANK] = "bank", [COL_CROSSBAR] = "crossbar",
+    [COL_ADDRESS] = "address", [COL_BANK] = "bank",     [COL_CROSSBAR] = "crossbar",
     [COL_ROW] = "row",         [COL_COLUMN] = "column", [COL_BIT] = "bit",
     [COL_KIND] = "kind",       [COL_RATE] = "rate",
 };
@@ -84,12 +94,13 @@ bnn_status rrt_errmap_reader_open(const char *path, int skip_bad, rrt_errmap_rea
       int any_arr = r->col[COL_BANK] >= 0 || r->col[COL_CROSSBAR] >= 0 || r->col[COL_ROW] >= 0 ||
                     r->col[COL_COLUMN] >= 0;
       if (r->col[COL_ADDRESS] >= 0 && any_arr)
-        s = bnn_fail(BNN_E_FORMAT, "%s:%llu: give either 'address' or bank/crossbar/row/column, not both",
-                     path, ln);
+        s = bnn_fail(BNN_E_FORMAT,
+                     "%s:%llu: give either 'address' or bank/crossbar/row/column, not both", path,
+                     ln);
       else if (r->col[COL_ADDRESS] < 0 && !arr)
         s = bnn_fail(BNN_E_FORMAT,
-                     "%s:%llu: the header needs 'address' or all of bank, crossbar, row, column", path,
-                     ln);
+                     "%s:%llu: the header needs 'address' or all of bank, crossbar, row, column",
+                     path, ln);
       else if (r->col[COL_BIT] < 0 || r->col[COL_KIND] < 0)
         s = bnn_fail(BNN_E_FORMAT, "%s:%llu: the header needs columns 'bit' and 'kind'", path, ln);
       r->loc = r->col[COL_ADDRESS] >= 0 ? RRT_LOC_ADDRESS : RRT_LOC_ARRAY;
@@ -234,7 +245,8 @@ bnn_status rrt_errmap_writer_put(rrt_errmap_writer *w, const rrt_cell *c) {
   if (w->err) return bnn_fail(w->err, "%s: writer stopped after an earlier error", w->out.path);
   unsigned long long n = (unsigned long long)w->records + 1;
   if (c->loc != w->loc)
-    return bnn_fail(BNN_E_ARG, "%s: cell %llu uses another location form than the file", w->out.path, n);
+    return bnn_fail(BNN_E_ARG, "%s: cell %llu uses another location form than the file",
+                    w->out.path, n);
   if ((unsigned)c->kind >= RRT_CELL_KIND_COUNT)
     return bnn_fail(BNN_E_ARG, "%s: cell %llu: bad kind", w->out.path, n);
   if (c->bit > (c->loc == RRT_LOC_ADDRESS ? 7u : 63u))

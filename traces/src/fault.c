@@ -44,8 +44,8 @@ bnn_status rrt_fault_writer_open(const char *path, const rrt_provenance *prov, i
   static const char head[] = "# rramsim fault trace (CSV)\n# format: faults-csv 1\n";
   s = rrt_out_write(&w->out, head, sizeof head - 1);
   if (!s)
-    s = rrt_prov_write_text(&w->out, prov,
-                            RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID);
+    s = rrt_prov_write_text(
+        &w->out, prov, RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID);
   static const char cols[] = FAULT_COLUMNS "\n";
   if (!s) s = rrt_out_write(&w->out, cols, sizeof cols - 1);
   if (s) {
@@ -160,9 +160,8 @@ bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reade
     /* The column line pins the field order: a file from a future layout fails loudly here. */
     char *f[FAULT_NFIELDS + 1];
     int n = rrt_csv_split(line, f, FAULT_NFIELDS);
-    static const char *const want[FAULT_NFIELDS] = {"time_ps", "address", "bit",    "kind",
-                                                    "old",     "new",     "layer",  "neuron",
-                                                    "weight",  "access"};
+    static const char *const want[FAULT_NFIELDS] = {
+        "time_ps", "address", "bit", "kind", "old", "new", "layer", "neuron", "weight", "access"};
     int ok = n == FAULT_NFIELDS;
     for (int i = 0; ok && i < FAULT_NFIELDS; ++i) ok = !strcmp(f[i], want[i]);
     if (!ok)
@@ -241,7 +240,8 @@ bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *m
   if (!model_id || !*model_id) return BNN_OK;
   const char *have = r->prov.model_id;
   if (!*have)
-    return bnn_fail(BNN_E_ARG, "%s: fault trace names no model (no '# model_id:' line); expected '%s'",
+    return bnn_fail(BNN_E_ARG,
+                    "%s: fault trace names no model (no '# model_id:' line); expected '%s'",
                     r->in.path, model_id);
   if (strcmp(have, model_id) != 0)
     return bnn_fail(BNN_E_ARG, "%s: fault trace was recorded for model '%s', not for '%s'",

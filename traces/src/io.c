@@ -32,8 +32,9 @@ static bnn_status in_gz_error(rrt_in *in) {
   /* zlib reports a gzip stream that stops early as Z_BUF_ERROR "unexpected end of file" while
    * still handing back the bytes it had: that must not pass for a shorter, valid trace. */
   if (errnum == Z_BUF_ERROR)
-    return bnn_fail(BNN_E_FORMAT, "%s: truncated gzip stream (unexpected end of file after line %llu)",
-                    in->path, (unsigned long long)in->line_no);
+    return bnn_fail(BNN_E_FORMAT,
+                    "%s: truncated gzip stream (unexpected end of file after line %llu)", in->path,
+                    (unsigned long long)in->line_no);
   return bnn_fail(BNN_E_FORMAT, "%s: corrupt gzip stream after line %llu: %s", in->path,
                   (unsigned long long)in->line_no, msg ? msg : "");
 }
@@ -50,8 +51,8 @@ bnn_status rrt_in_open(rrt_in *in, const char *path) {
   }
   in->gz = gzopen(path, "rb");
   if (!in->gz) {
-    bnn_status s = bnn_fail(BNN_E_IO, "%s: cannot open: %s", path,
-                            errno ? strerror(errno) : "out of memory");
+    bnn_status s =
+        bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
     rrt_in_close(in);
     return s;
   }
@@ -527,6 +528,11 @@ bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t
   for (;;) {
     bnn_status s = rrt_in_getline(in, line, len, got);
     if (s || !*got) return s;
+    /* Spreadsheets often save CSV (error maps) with a UTF-8 byte-order mark: drop it. */
+    if (in->line_no == 1 && *len >= 3 && !memcmp(*line, "\xEF\xBB\xBF", 3)) {
+      *line += 3;
+      *len -= 3;
+    }
     const char *p = rrt_skip_space(*line);
     if (*p == '\0') continue;
     if (*p != '#') return BNN_OK;
@@ -557,7 +563,7 @@ int rrt_csv_split(char *line, char **fields, int max) {
 int rrt_parse_u64_any(const char *s, uint64_t *v) {
   const char *p = s;
   int ok = (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) ? rrt_parse_u64_hex(&p, v)
-                                                          : rrt_parse_u64_dec(&p, v);
+                                                         : rrt_parse_u64_dec(&p, v);
   return ok && *p == '\0';
 }
 

@@ -16,15 +16,15 @@
 /* ---- input ---- */
 typedef struct rrt_in {
   gzFile gz;
-  char *path;           /* copy, for messages */
-  unsigned char *buf;   /* RRT_IN_BUF (+1 for a terminating NUL) */
+  char *path;         /* copy, for messages */
+  unsigned char *buf; /* RRT_IN_BUF (+1 for a terminating NUL) */
   size_t pos, end;
   int eof;
-  uint64_t line_no;     /* lines returned so far (1-based number of the last one) */
-  char *line;           /* spill buffer for lines crossing a buffer boundary */
+  uint64_t line_no; /* lines returned so far (1-based number of the last one) */
+  char *line;       /* spill buffer for lines crossing a buffer boundary */
   size_t line_cap;
-  uint32_t crc;         /* running CRC32 of consumed bytes since rrt_in_crc_start */
-  size_t crc_mark;      /* buf offset from which crc still has to be taken; SIZE_MAX = off */
+  uint32_t crc;    /* running CRC32 of consumed bytes since rrt_in_crc_start */
+  size_t crc_mark; /* buf offset from which crc still has to be taken; SIZE_MAX = off */
 } rrt_in;
 
 /* Opens path for reading. A name ending in ".gz" must be gzip data (refused otherwise); other names
@@ -83,10 +83,12 @@ int rrt_prov_parse_comment(rrt_prov_store *s, const char *line);
 int rrt_parse_u64_dec(const char **p, uint64_t *v);
 int rrt_parse_u64_hex(const char **p, uint64_t *v); /* optional 0x/0X prefix, either case */
 int rrt_parse_i64_dec(const char **p, int64_t *v);  /* optional leading '-' */
-char *rrt_fmt_u64_dec(char *dst, uint64_t v);        /* returns end */
-char *rrt_fmt_u64_hex(char *dst, uint64_t v);        /* lowercase, no prefix */
+char *rrt_fmt_u64_dec(char *dst, uint64_t v);       /* returns end */
+char *rrt_fmt_u64_hex(char *dst, uint64_t v);       /* lowercase, no prefix */
 char *rrt_fmt_i64_dec(char *dst, int64_t v);
-static inline int rrt_is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static inline int rrt_is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 static inline const char *rrt_skip_space(const char *p) {
   while (rrt_is_space(*p)) ++p;
   return p;

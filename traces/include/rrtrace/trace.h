@@ -33,7 +33,7 @@ typedef struct rrt_provenance {
   const char *config_hash; /* hash of the resolved config, e.g. "fnv1a64:9f0c..."; NULL = "" */
   const char *seed;        /* the run's seed as text; NULL = "" */
   const char *model_id;    /* identity of the BNN model (e.g. "crc32:1a2b3c4d"); fault traces */
-  uint64_t clock_ps;       /* access traces: period of the clock whose cycles time counts; 0 = unknown */
+  uint64_t clock_ps; /* access traces: period of the clock whose cycles time counts; 0 = unknown */
 } rrt_provenance;
 
 /* Which fields differ between what a file says and what the caller expected (bit mask). Empty
@@ -79,11 +79,11 @@ const char *rrt_cmd_str(rrt_cmd c); /* "read", "write" */
  * (.rstl) files, where it is the running sum of the deltas. */
 typedef struct rrt_access {
   uint64_t cycle;
-  uint64_t address;     /* byte address */
-  uint32_t length;      /* bytes, 1..RRT_MAX_LENGTH */
+  uint64_t address; /* byte address */
+  uint32_t length;  /* bytes, 1..RRT_MAX_LENGTH */
   rrt_cmd cmd;
-  int has_data;         /* 0: data unknown (a DRAMSys "write" with no data: contents unspecified) */
-  const uint8_t *data;  /* length bytes, data[0] at `address`; reader-owned until the next call */
+  int has_data;        /* 0: data unknown (a DRAMSys "write" with no data: contents unspecified) */
+  const uint8_t *data; /* length bytes, data[0] at `address`; reader-owned until the next call */
 } rrt_access;
 
 typedef struct rrt_access_read_params {
@@ -103,15 +103,15 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
 bnn_status rrt_access_reader_next(rrt_access_reader *r, rrt_access *rec, int *got);
 const rrt_provenance *rrt_access_reader_provenance(const rrt_access_reader *r);
 rrt_format rrt_access_reader_format(const rrt_access_reader *r);
-uint64_t rrt_access_reader_records(const rrt_access_reader *r);   /* returned so far */
-uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r); /* skipped (skip_bad) */
+uint64_t rrt_access_reader_records(const rrt_access_reader *r);        /* returned so far */
+uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r);      /* skipped (skip_bad) */
 uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r); /* 0 = none */
 void rrt_access_reader_close(rrt_access_reader *r);
 
 typedef struct rrt_access_write_params {
   rrt_format format;   /* RRT_FORMAT_AUTO: from the file name */
   rrt_provenance prov; /* written into the header */
-  int gzip_level;      /* 1..9 for ".gz" names; default 1 (fast: traces are written on the hot path) */
+  int gzip_level; /* 1..9 for ".gz" names; default 1 (fast: traces are written on the hot path) */
 } rrt_access_write_params;
 
 rrt_access_write_params rrt_access_write_default_params(void);
@@ -149,10 +149,10 @@ typedef struct rrt_fault {
   uint32_t bit;     /* bit within that byte, 0 = least significant, 0..7 */
   rrt_fault_kind kind;
   uint8_t old_value, new_value; /* the bit before and after, 0 or 1 */
-  int32_t layer;    /* -1 when unknown */
-  int64_t neuron;   /* -1 when unknown */
-  int64_t weight;   /* weight index within the layer; -1 when unknown */
-  int64_t access;   /* for read faults: index of the read they hit; -1 otherwise/unknown */
+  int32_t layer;                /* -1 when unknown */
+  int64_t neuron;               /* -1 when unknown */
+  int64_t weight;               /* weight index within the layer; -1 when unknown */
+  int64_t access; /* for read faults: index of the read they hit; -1 otherwise/unknown */
 } rrt_fault;
 
 typedef struct rrt_fault_writer rrt_fault_writer;
@@ -197,11 +197,11 @@ typedef enum rrt_cell_loc {
 
 typedef struct rrt_cell {
   rrt_cell_loc loc;
-  uint64_t address;                    /* RRT_LOC_ADDRESS */
+  uint64_t address;                     /* RRT_LOC_ADDRESS */
   uint32_t bank, crossbar, row, column; /* RRT_LOC_ARRAY */
-  uint32_t bit;                        /* address form: 0..7 in the byte; array form: 0..63 */
+  uint32_t bit;                         /* address form: 0..7 in the byte; array form: 0..63 */
   rrt_cell_kind kind;
-  double rate;                         /* RRT_CELL_FLIP_RATE: in [0, 1]; otherwise 0 */
+  double rate; /* RRT_CELL_FLIP_RATE: in [0, 1]; otherwise 0 */
 } rrt_cell;
 
 typedef struct rrt_errmap_reader rrt_errmap_reader;
