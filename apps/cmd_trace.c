@@ -88,6 +88,19 @@ static int convert(const opts *o) {
   wp.prov = *ip;
   wp.prov.tool = tool;
   wp.gzip_level = o->gzip_level;
+  wp.timing = rrt_access_reader_timing(r); /* kept by .rrt; .stl/.rstl imply their own */
+  rrt_format of = rrt_format_from_name(out);
+  rrt_timing ot = of == RRT_FORMAT_STL    ? RRT_TIMING_ABSOLUTE
+                  : of == RRT_FORMAT_RSTL ? RRT_TIMING_RELATIVE
+                                          : wp.timing;
+  if (ot != wp.timing)
+    fprintf(stderr,
+            "rramsim trace: note: %s has %s timing, %s will have %s timing: a player issues the "
+            "same cycles, but %s\n",
+            in, rrt_timing_str(wp.timing), out, rrt_timing_str(ot),
+            ot == RRT_TIMING_RELATIVE
+                ? "now counts each delay from the previous request's completion"
+                : "no longer waits for the previous request to complete");
   rrt_access_writer *w = NULL;
   if (rrt_access_writer_open(out, &wp, &w)) {
     rrt_access_reader_close(r);
@@ -153,8 +166,8 @@ static int info_access(const opts *o, const char *path) {
     rrt_access_reader_close(r);
     return rr_error(CMD, "%s", bnn_errmsg());
   }
-  printf("file: %s\nkind: access trace\nformat: %s\n", path,
-         rrt_format_str(rrt_access_reader_format(r)));
+  printf("file: %s\nkind: access trace\nformat: %s\ntiming: %s\n", path,
+         rrt_format_str(rrt_access_reader_format(r)), rrt_timing_str(rrt_access_reader_timing(r)));
   print_prov(rrt_access_reader_provenance(r), 1);
   uint64_t total = n[0] + n[1];
   printf("records: %llu (reads %llu, writes %llu, with data %llu)\n", (unsigned long long)total,

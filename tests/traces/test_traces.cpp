@@ -563,6 +563,130 @@ TEST_F(TraceTest, DISABLED_SlowStreamsTenMillionRecordsInFlatMemory) {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Timing semantics and the trace player's request source.
+
+TEST_F(TraceTest, BinaryKeepsRelativeTiming) {
+  write_file("r.rstl", "# clock_ps: 1000\n5: read 0x0\n0: read 0x40\n7: write 0x80\n");
+  rrt_access_reader *r = nullptr;
+  ASSERT_EQ(rrt_access_reader_open(path("r.rstl").c_str(), nullptr, &r), BNN_OK);
+  EXPECT_EQ(rrt_access_reader_timing(r), RRT_TIMING_RELATIVE);
+  rrt_access_write_params wp = rrt_access_write_default_params();
+  wp.prov = *rrt_access_reader_provenance(r);
+  wp.timing = rrt_access_reader_timing(r);
+  rrt_access_writer *w = nullptr;
+  ASSERT_EQ(rrt_access_writer_open(path("r.rrt").c_str(), &wp, &w), BNN_OK);
+  rrt_access a;
+  int got;
+  while (rrt_access_reader_next(r, &a, &got) == BNN_OK && got)
+    ASSERT_EQ(rrt_access_writer_put(w, &a), BNN_OK);
+  rrt_access_reader_close(r);
+  // A relative binary trace refuses a step back, like .rstl.
+  rrt_access back = {1, 0, 64, RRT_CMD_READ, 0, nullptr};
+  EXPECT_EQ(rrt_access_writer_put(w, &back), BNN_E_ARG);
+  ASSERT_EQ(rrt_access_writer_close(w), BNN_OK);
+  ASSERT_EQ(rrt_access_reader_open(path("r.rrt").c_str(), nullptr, &r), BNN_OK);
+  EXPECT_EQ(rrt_access_reader_timing(r), RRT_TIMING_RELATIVE);
+  EXPECT_EQ(rrt_access_reader_provenance(r)->clock_ps, 1000u);
+  rrt_access_reader_close(r);
+  // Absolute text and default binary are absolute.
+  write_file("a.stl", "0: read 0x0\n");
+  ASSERT_EQ(rrt_access_reader_open(path("a.stl").c_str(), nullptr, &r), BNN_OK);
+  EXPECT_EQ(rrt_access_reader_timing(r), RRT_TIMING_ABSOLUTE);
+  rrt_access_reader_close(r);
+  // Reserved header flag bits are refused.
+  std::string bin = read_file("r.rrt");
+  bin[10] = 2;
+  write_file("flags.rrt", bin);
+  EXPECT_EQ(rrt_access_reader_open(path("flags.rrt").c_str(), nullptr, &r), BNN_E_FORMAT);
+  EXPECT_NE(std::string(bnn_errmsg()).find("reserved bits"), std::string::npos) << bnn_errmsg();
+}
+
+TEST_F(TraceTest, SourceComputesTimesAndChecksCapacityAndConfig) {
+  write_file("s.stl",
+             "# config_hash: fnv1a64:aaaa\n# clock_ps: 1250\n10: read 0x0\n12: (128) write "
+             "0xF80\n11: read 0x40\n");
+  rrt_source_params sp = rrt_source_default_params();
+  sp.capacity = 4096;
+  sp.config_hash = "fnv1a64:aaaa";
+  rrt_source *src = nullptr;
+  ASSERT_EQ(rrt_source_open(path("s.stl").c_str(), &sp, &src), BNN_OK) << bnn_errmsg();
+  EXPECT_STREQ(rrt_source_warning(src), "");
+  EXPECT_EQ(rrt_source_clock_ps(src), 1250u);
+  rrt_request q;
+  int got;
+  uint64_t want_ps[] = {12500, 15000, 13750};
+  for (uint64_t t : want_ps) {
+    ASSERT_EQ(rrt_source_next(src, &q, &got), BNN_OK) << bnn_errmsg();
+    ASSERT_EQ(got, 1);
+    EXPECT_EQ(q.timing, RRT_TIMING_ABSOLUTE);
+    EXPECT_EQ(q.time_ps, t);
+    EXPECT_EQ(q.delay_ps, 0u);
+  }
+  ASSERT_EQ(rrt_source_next(src, &q, &got), BNN_OK);
+  EXPECT_EQ(got, 0);
+  rrt_source_close(src);
+
+  // Past the capacity (0xF80 + 128 = 4224 > 4000): the error names file and line.
+  sp.capacity = 4000;
+  ASSERT_EQ(rrt_source_open(path("s.stl").c_str(), &sp, &src), BNN_OK);
+  ASSERT_EQ(rrt_source_next(src, &q, &got), BNN_OK);
+  EXPECT_EQ(rrt_source_next(src, &q, &got), BNN_E_RANGE);
+  EXPECT_EQ(got, 0);
+  EXPECT_NE(std::string(bnn_errmsg())
+                .find(path("s.stl") + ":4: access at 0xf80 of 128 bytes "
+                                      "reaches past the memory capacity of 4000 bytes"),
+            std::string::npos)
+      << bnn_errmsg();
+  rrt_source_close(src);
+
+  // Another config: a warning, not an error. The caller's clock overrides the header's.
+  sp.capacity = 0;
+  sp.config_hash = "fnv1a64:bbbb";
+  sp.clock_ps = 500;
+  ASSERT_EQ(rrt_source_open(path("s.stl").c_str(), &sp, &src), BNN_OK);
+  EXPECT_NE(std::string(rrt_source_warning(src))
+                .find("recorded with config_hash 'fnv1a64:aaaa', replaying with 'fnv1a64:bbbb'"),
+            std::string::npos)
+      << rrt_source_warning(src);
+  ASSERT_EQ(rrt_source_next(src, &q, &got), BNN_OK);
+  EXPECT_EQ(q.time_ps, 5000u);
+  rrt_source_close(src);
+
+  // No clock anywhere: refused.
+  write_file("noclock.stl", "0: read 0x0\n");
+  EXPECT_EQ(rrt_source_open(path("noclock.stl").c_str(), nullptr, &src), BNN_E_ARG);
+  EXPECT_NE(std::string(bnn_errmsg()).find("names no clock"), std::string::npos);
+
+  // Relative: delays are the deltas times the clock.
+  write_file("s.rstl", "# clock_ps: 1000\n5: read 0x0\n0: read 0x40\n7: write 0x80\n");
+  ASSERT_EQ(rrt_source_open(path("s.rstl").c_str(), nullptr, &src), BNN_OK);
+  uint64_t want_delay[] = {5000, 0, 7000};
+  for (uint64_t d : want_delay) {
+    ASSERT_EQ(rrt_source_next(src, &q, &got), BNN_OK);
+    EXPECT_EQ(q.timing, RRT_TIMING_RELATIVE);
+    EXPECT_EQ(q.delay_ps, d);
+  }
+  rrt_source_close(src);
+
+  // Binary: the error names the record.
+  std::vector<Rec> recs = make_records(10, 1);
+  for (size_t i = 0; i < recs.size(); ++i) recs[i].address = i * 64;
+  recs[6].address = 1ull << 40;
+  rrt_provenance prov = test_prov();
+  ASSERT_EQ(write_records(path("s.rrt"), recs, prov), BNN_OK);
+  sp = rrt_source_default_params();
+  sp.capacity = 1ull << 32;
+  ASSERT_EQ(rrt_source_open(path("s.rrt").c_str(), &sp, &src), BNN_OK);
+  bnn_status st;
+  while ((st = rrt_source_next(src, &q, &got)) == BNN_OK && got) {
+  }
+  EXPECT_EQ(st, BNN_E_RANGE);
+  EXPECT_NE(std::string(bnn_errmsg()).find("s.rrt: record 7: access at"), std::string::npos)
+      << bnn_errmsg();
+  rrt_source_close(src);
+}
+
+// ------------------------------------------------------------------------------------------------
 
 std::vector<rrt_fault> make_faults(size_t n) {
   std::vector<rrt_fault> v;
@@ -865,6 +989,13 @@ TEST_F(TraceTest, CliConvertAndInfo) {
   EXPECT_EQ(run("frobnicate", &out), 2);
   EXPECT_EQ(run("--help", &out), 0);
   EXPECT_NE(out.find("convert"), std::string::npos);
+  // Relative timing survives a round trip through binary; converting to absolute text says so.
+  write_file("t.rstl", "5: read 0x0\n3: read 0x40\n");
+  ASSERT_EQ(run("convert '" + path("t.rstl") + "' '" + path("t.rrt") + "'", &out), 0) << out;
+  ASSERT_EQ(run("info '" + path("t.rrt") + "'", &out), 0) << out;
+  EXPECT_NE(out.find("timing: relative"), std::string::npos) << out;
+  ASSERT_EQ(run("convert '" + path("t.rrt") + "' '" + path("t.stl") + "'", &out), 0) << out;
+  EXPECT_NE(out.find("note: "), std::string::npos) << out;
   // --default-length applies to records without "(n)".
   write_file("d.stl", "0: read 0x0\n");
   ASSERT_EQ(run("info --default-length 32 '" + path("d.stl") + "'", &out), 0) << out;

@@ -21,6 +21,17 @@ static const char *const cmd_names[RRT_CMD_COUNT] = {
 _Static_assert(sizeof cmd_names / sizeof cmd_names[0] == RRT_CMD_COUNT,
                "cmd_names must cover every rrt_cmd");
 
+static const char *const timing_names[RRT_TIMING_COUNT] = {
+    [RRT_TIMING_ABSOLUTE] = "absolute",
+    [RRT_TIMING_RELATIVE] = "relative",
+};
+_Static_assert(sizeof timing_names / sizeof timing_names[0] == RRT_TIMING_COUNT,
+               "timing_names must cover every rrt_timing");
+
+const char *rrt_timing_str(rrt_timing t) {
+  return (unsigned)t < RRT_TIMING_COUNT ? timing_names[t] : "unknown";
+}
+
 const char *rrt_format_str(rrt_format f) {
   return (unsigned)f < RRT_FORMAT_COUNT ? format_names[f] : "unknown";
 }
@@ -43,6 +54,7 @@ rrt_format rrt_format_from_name(const char *path) {
 static const unsigned char BIN_MAGIC[8] = {0x89, 'R', 'R', 'T', '\r', '\n', 0x1a, '\n'};
 static const unsigned char BIN_END[8] = {'R', 'R', 'T', '-', 'E', 'N', 'D', '\n'};
 #define BIN_VERSION 1u
+#define BIN_FLAG_RELATIVE 0x0001u /* header flags bit 0: RRT_TIMING_RELATIVE */
 #define BIN_TAG_WRITE 0x01u
 #define BIN_TAG_DATA 0x02u
 #define BIN_TAG_LEN 0x04u
@@ -76,8 +88,10 @@ struct rrt_access_reader {
   rrt_in in;
   rrt_access_read_params p;
   rrt_format fmt;
+  rrt_timing timing;
   rrt_prov_store prov;
   uint8_t *data;
+  char where[600];
   uint64_t prev_cycle, prev_addr;
   uint32_t prev_len;
   uint64_t records, bad, first_bad;
@@ -124,8 +138,9 @@ static bnn_status bin_read_header(rrt_access_reader *r) {
   if (version != BIN_VERSION)
     return bnn_fail(BNN_E_VERSION, "%s: binary trace version %u, this build reads version %u",
                     in->path, version, BIN_VERSION);
-  if (flags != 0)
+  if (flags & ~BIN_FLAG_RELATIVE)
     return bnn_fail(BNN_E_FORMAT, "%s: header flags 0x%x: reserved bits set", in->path, flags);
+  r->timing = (flags & BIN_FLAG_RELATIVE) ? RRT_TIMING_RELATIVE : RRT_TIMING_ABSOLUTE;
   r->prov.view.clock_ps = get_le(h + 12, 8);
   char *fields[4] = {r->prov.tool, r->prov.config_hash, r->prov.seed, r->prov.model_id};
   for (int i = 0; i < 4; ++i) {
@@ -167,6 +182,7 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
   if (!r) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   r->p = p;
   r->fmt = fmt;
+  r->timing = fmt == RRT_FORMAT_RSTL ? RRT_TIMING_RELATIVE : RRT_TIMING_ABSOLUTE;
   rrt_prov_store_init(&r->prov);
   bnn_status s = rrt_in_open(&r->in, path);
   if (s) {
@@ -405,6 +421,16 @@ const rrt_provenance *rrt_access_reader_provenance(const rrt_access_reader *r) {
   return &r->prov.view;
 }
 rrt_format rrt_access_reader_format(const rrt_access_reader *r) { return r->fmt; }
+rrt_timing rrt_access_reader_timing(const rrt_access_reader *r) { return r->timing; }
+
+const char *rrt_access_reader_where(rrt_access_reader *r) {
+  if (r->fmt == RRT_FORMAT_BIN)
+    snprintf(r->where, sizeof r->where, "%s: record %llu", r->in.path,
+             (unsigned long long)r->records);
+  else
+    snprintf(r->where, sizeof r->where, "%s:%llu", r->in.path, (unsigned long long)r->in.line_no);
+  return r->where;
+}
 uint64_t rrt_access_reader_records(const rrt_access_reader *r) { return r->records; }
 uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r) { return r->bad; }
 uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r) { return r->first_bad; }
@@ -421,6 +447,7 @@ void rrt_access_reader_close(rrt_access_reader *r) {
 struct rrt_access_writer {
   rrt_out out;
   rrt_format fmt;
+  rrt_timing timing;
   uint64_t prev_cycle, prev_addr;
   uint32_t prev_len;
   uint64_t records;
@@ -433,6 +460,7 @@ rrt_access_write_params rrt_access_write_default_params(void) {
   memset(&p, 0, sizeof p);
   p.format = RRT_FORMAT_AUTO;
   p.gzip_level = 1;
+  p.timing = RRT_TIMING_ABSOLUTE;
   return p;
 }
 
@@ -459,7 +487,7 @@ static bnn_status bin_write_header(rrt_access_writer *w, const rrt_provenance *p
   size_t n = 0;
   memcpy(h, BIN_MAGIC, 8);
   put_le(h + 8, BIN_VERSION, 2);
-  put_le(h + 10, 0, 2);
+  put_le(h + 10, w->timing == RRT_TIMING_RELATIVE ? BIN_FLAG_RELATIVE : 0u, 2);
   put_le(h + 12, prov ? prov->clock_ps : 0, 8);
   n = 20;
   const char *fields[4] = {prov ? prov->tool : NULL, prov ? prov->config_hash : NULL,
@@ -490,11 +518,14 @@ bnn_status rrt_access_writer_open(const char *path, const rrt_access_write_param
                     "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
                     "optionally + .gz)",
                     path);
+  if ((unsigned)p.timing >= RRT_TIMING_COUNT)
+    return bnn_fail(BNN_E_ARG, "%s: bad timing %d", path, (int)p.timing);
   bnn_status s = rrt_prov_validate(&p.prov, path);
   if (s) return s;
   rrt_access_writer *w = (rrt_access_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   w->fmt = fmt;
+  w->timing = p.timing;
   if ((s = rrt_out_open(&w->out, path, p.gzip_level))) {
     bnn_free(w);
     return s;
@@ -540,12 +571,7 @@ static bnn_status put_text(rrt_access_writer *w, const rrt_access *rec) {
   char *p0 = (char *)w->out.buf + w->out.len, *p = p0;
   uint64_t t = rec->cycle;
   if (w->fmt == RRT_FORMAT_RSTL) {
-    if (w->records && rec->cycle < w->prev_cycle)
-      return bnn_fail(BNN_E_ARG,
-                      "%s: record %llu at cycle %llu is earlier than its predecessor (%llu); "
-                      "relative STL cannot express that",
-                      w->out.path, (unsigned long long)w->records + 1,
-                      (unsigned long long)rec->cycle, (unsigned long long)w->prev_cycle);
+    /* rrt_access_writer_put refused records earlier than their predecessor. */
     t = rec->cycle - w->prev_cycle;
   }
   p = rrt_fmt_u64_dec(p, t);
@@ -589,6 +615,13 @@ bnn_status rrt_access_writer_put(rrt_access_writer *w, const rrt_access *rec) {
   if (rec->has_data && !rec->data)
     return bnn_fail(BNN_E_ARG, "%s: record %llu: has_data set but data is NULL", w->out.path,
                     (unsigned long long)w->records + 1);
+  int relative = w->fmt == RRT_FORMAT_RSTL || w->timing == RRT_TIMING_RELATIVE;
+  if (relative && w->records && rec->cycle < w->prev_cycle)
+    return bnn_fail(BNN_E_ARG,
+                    "%s: record %llu at cycle %llu is earlier than its predecessor (%llu); "
+                    "a relative trace cannot express that",
+                    w->out.path, (unsigned long long)w->records + 1, (unsigned long long)rec->cycle,
+                    (unsigned long long)w->prev_cycle);
   bnn_status s = w->fmt == RRT_FORMAT_BIN ? put_bin(w, rec) : put_text(w, rec);
   if (s) {
     if (s != BNN_E_ARG) w->err = s; /* a refused record leaves the file intact */

@@ -8,8 +8,8 @@
  * on a successful close, so a failed or aborted run never leaves a half-written trace behind.
  * Names ending in ".gz" are gzip-compressed on write and must be gzip on read (zlib).
  *
- * Prefixes: rrt_prov_ (provenance header), rrt_access_ (access traces), rrt_fault_ (fault traces),
- * rrt_errmap_ (measured error maps). */
+ * Prefixes: rrt_prov_ (provenance header), rrt_access_ (access traces), rrt_source_ (trace-player
+ * request source), rrt_fault_ (fault traces), rrt_errmap_ (measured error maps). */
 #ifndef RRTRACE_TRACE_H
 #define RRTRACE_TRACE_H
 
@@ -68,6 +68,17 @@ const char *rrt_format_str(rrt_format f);
 /* Format implied by a file name (ignoring a trailing ".gz"); RRT_FORMAT_AUTO if none. */
 rrt_format rrt_format_from_name(const char *path);
 
+/* How a player times the records. ABSOLUTE: issue each at its cycle (if the player is behind,
+ * at once). RELATIVE (DRAMSys .rstl semantics): issue each (cycle - previous cycle) cycles after
+ * the previous request *completed*. .stl is absolute, .rstl relative; .rrt says which in its
+ * header (flag bit 0), so converting between them keeps the meaning. */
+typedef enum rrt_timing {
+  RRT_TIMING_ABSOLUTE = 0,
+  RRT_TIMING_RELATIVE = 1,
+  RRT_TIMING_COUNT
+} rrt_timing;
+const char *rrt_timing_str(rrt_timing t); /* "absolute", "relative" */
+
 typedef enum rrt_cmd { RRT_CMD_READ = 0, RRT_CMD_WRITE = 1, RRT_CMD_COUNT } rrt_cmd;
 const char *rrt_cmd_str(rrt_cmd c); /* "read", "write" */
 
@@ -106,12 +117,17 @@ rrt_format rrt_access_reader_format(const rrt_access_reader *r);
 uint64_t rrt_access_reader_records(const rrt_access_reader *r);        /* returned so far */
 uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r);      /* skipped (skip_bad) */
 uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r); /* 0 = none */
+rrt_timing rrt_access_reader_timing(const rrt_access_reader *r);
+/* Where the last record came from, for messages: "run.stl:123" (text: line) or
+ * "run.rrt: record 123" (binary). Valid until the next call. */
+const char *rrt_access_reader_where(rrt_access_reader *r);
 void rrt_access_reader_close(rrt_access_reader *r);
 
 typedef struct rrt_access_write_params {
   rrt_format format;   /* RRT_FORMAT_AUTO: from the file name */
   rrt_provenance prov; /* written into the header */
   int gzip_level; /* 1..9 for ".gz" names; default 1 (fast: traces are written on the hot path) */
+  rrt_timing timing; /* binary only (text formats imply theirs): recorded in the header */
 } rrt_access_write_params;
 
 rrt_access_write_params rrt_access_write_default_params(void);
@@ -129,6 +145,38 @@ uint64_t rrt_access_writer_records(const rrt_access_writer *w);
 bnn_status rrt_access_writer_close(rrt_access_writer *w);
 /* Discards everything written so far and frees w. */
 void rrt_access_writer_abort(rrt_access_writer *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Trace-player request source: an access reader plus what every player checks and computes —   */
+/* the clock, simulated times, the memory capacity and the config the trace was recorded with.  */
+
+typedef struct rrt_source_params {
+  rrt_access_read_params read;
+  uint64_t clock_ps; /* trace clock period; 0 = from the trace header (error if it has none) */
+  uint64_t capacity; /* memory size in bytes: an access reaching past it is an error; 0 = off */
+  const char *config_hash; /* the replaying config's hash; a trace naming another one gives a
+                              warning (rrt_source_warning); NULL or "" = no check */
+} rrt_source_params;
+
+rrt_source_params rrt_source_default_params(void);
+
+typedef struct rrt_request {
+  rrt_access access; /* as read; data valid until the next call */
+  rrt_timing timing;
+  uint64_t time_ps;  /* access.cycle x clock: ABSOLUTE -> issue at this simulated time */
+  uint64_t delay_ps; /* RELATIVE -> issue this long after the previous request completed; 0 for
+                        ABSOLUTE */
+} rrt_request;
+
+typedef struct rrt_source rrt_source;
+
+bnn_status rrt_source_open(const char *path, const rrt_source_params *params, rrt_source **out);
+/* "" or one line to show the user, e.g. "run.rrt: recorded with config_hash 'a', replaying 'b'". */
+const char *rrt_source_warning(const rrt_source *s);
+bnn_status rrt_source_next(rrt_source *s, rrt_request *req, int *got);
+uint64_t rrt_source_clock_ps(const rrt_source *s);
+rrt_access_reader *rrt_source_reader(rrt_source *s); /* provenance, counts */
+void rrt_source_close(rrt_source *s);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Fault traces (CSV, see README)                                                             */
