@@ -7,6 +7,7 @@ extern "C" {
 #endif
 
 /* int rr_cmd_<name>(int argc, char **argv);  -- one per cmd_<name>.c */
+int rr_cmd_trace(int argc, char **argv);
 
 #ifdef __cplusplus
 }

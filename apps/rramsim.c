@@ -20,6 +20,7 @@ static int cmd_version(int argc, char **argv) {
 
 static const rr_command commands[] = {
     {"version", "print the version", cmd_version},
+    {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},
 };
 
 static void usage(FILE *f) {

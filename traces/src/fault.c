@@ -1,0 +1,259 @@
+/* fault.c — fault traces: one CSV line per injected bit fault, with a provenance header that names
+ * the model so a fault file for another model can be refused (format in traces/README.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "io_impl.h"
+
+static const char *const kind_names[RRT_FAULT_KIND_COUNT] = {
+    [RRT_FAULT_WRITE] = "write",
+    [RRT_FAULT_READ] = "read",
+    [RRT_FAULT_STUCK_AT] = "stuck-at",
+    [RRT_FAULT_ENDURANCE] = "endurance",
+};
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == RRT_FAULT_KIND_COUNT,
+               "kind_names must cover every rrt_fault_kind");
+
+const char *rrt_fault_kind_str(rrt_fault_kind k) {
+  return (unsigned)k < RRT_FAULT_KIND_COUNT ? kind_names[k] : "unknown";
+}
+
+#define FAULT_COLUMNS "time_ps,address,bit,kind,old,new,layer,neuron,weight,access"
+#define FAULT_NFIELDS 10
+
+/* ====================================== writer ====================================== */
+
+struct rrt_fault_writer {
+  rrt_out out;
+  uint64_t records;
+  bnn_status err;
+};
+
+bnn_status rrt_fault_writer_open(const char *path, const rrt_provenance *prov, int gzip_level,
+                                 rrt_fault_writer **out) {
+  if (!out || !path) return bnn_fail(BNN_E_ARG, "rrt_fault_writer_open: NULL argument");
+  *out = NULL;
+  bnn_status s = rrt_prov_validate(prov, path);
+  if (s) return s;
+  rrt_fault_writer *w = (rrt_fault_writer *)bnn_calloc(1, sizeof *w);
+  if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  if ((s = rrt_out_open(&w->out, path, gzip_level))) {
+    bnn_free(w);
+    return s;
+  }
+  static const char head[] = "# rramsim fault trace (CSV)\n# format: faults-csv 1\n";
+  s = rrt_out_write(&w->out, head, sizeof head - 1);
+  if (!s)
+    s = rrt_prov_write_text(
+        &w->out, prov, RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID);
+  static const char cols[] = FAULT_COLUMNS "\n";
+  if (!s) s = rrt_out_write(&w->out, cols, sizeof cols - 1);
+  if (s) {
+    rrt_fault_writer_abort(w);
+    return s;
+  }
+  *out = w;
+  return BNN_OK;
+}
+
+bnn_status rrt_fault_writer_put(rrt_fault_writer *w, const rrt_fault *f) {
+  if (w->err) return bnn_fail(w->err, "%s: writer stopped after an earlier error", w->out.path);
+  unsigned long long n = (unsigned long long)w->records + 1;
+  if ((unsigned)f->kind >= RRT_FAULT_KIND_COUNT)
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bad kind %d", w->out.path, n, (int)f->kind);
+  if (f->bit > 7)
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bit %u outside [0, 7]", w->out.path, n, f->bit);
+  if (f->old_value > 1 || f->new_value > 1)
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bit values must be 0 or 1", w->out.path, n);
+  if (f->layer < -1 || f->neuron < -1 || f->weight < -1 || f->access < -1)
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: layer/neuron/weight/access must be >= -1",
+                    w->out.path, n);
+  bnn_status s = rrt_out_reserve(&w->out, 160);
+  if (s) {
+    w->err = s;
+    return s;
+  }
+  char *p0 = (char *)w->out.buf + w->out.len, *p = p0;
+  p = rrt_fmt_u64_dec(p, f->time_ps);
+  *p++ = ',';
+  *p++ = '0';
+  *p++ = 'x';
+  p = rrt_fmt_u64_hex(p, f->address);
+  *p++ = ',';
+  *p++ = (char)('0' + f->bit);
+  *p++ = ',';
+  size_t k = strlen(kind_names[f->kind]);
+  memcpy(p, kind_names[f->kind], k);
+  p += k;
+  *p++ = ',';
+  *p++ = (char)('0' + f->old_value);
+  *p++ = ',';
+  *p++ = (char)('0' + f->new_value);
+  *p++ = ',';
+  p = rrt_fmt_i64_dec(p, f->layer);
+  *p++ = ',';
+  p = rrt_fmt_i64_dec(p, f->neuron);
+  *p++ = ',';
+  p = rrt_fmt_i64_dec(p, f->weight);
+  *p++ = ',';
+  p = rrt_fmt_i64_dec(p, f->access);
+  *p++ = '\n';
+  w->out.len += (size_t)(p - p0);
+  ++w->records;
+  return BNN_OK;
+}
+
+uint64_t rrt_fault_writer_records(const rrt_fault_writer *w) { return w->records; }
+
+bnn_status rrt_fault_writer_close(rrt_fault_writer *w) {
+  if (!w) return BNN_OK;
+  if (w->err) {
+    bnn_status s = w->err;
+    char path[512];
+    snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
+    rrt_fault_writer_abort(w);
+    return bnn_fail(s, "%s: fault trace writer failed earlier (%s); nothing written", path,
+                    bnn_status_str(s));
+  }
+  bnn_status s = rrt_out_commit(&w->out);
+  bnn_free(w);
+  return s;
+}
+
+void rrt_fault_writer_abort(rrt_fault_writer *w) {
+  if (!w) return;
+  rrt_out_abort(&w->out);
+  bnn_free(w);
+}
+
+/* ====================================== reader ====================================== */
+
+struct rrt_fault_reader {
+  rrt_in in;
+  rrt_prov_store prov;
+  int skip_bad;
+  uint64_t records, bad;
+  bnn_status err;
+  int done;
+};
+
+bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reader **out) {
+  if (!out || !path) return bnn_fail(BNN_E_ARG, "rrt_fault_reader_open: NULL argument");
+  *out = NULL;
+  rrt_fault_reader *r = (rrt_fault_reader *)bnn_calloc(1, sizeof *r);
+  if (!r) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  r->skip_bad = skip_bad;
+  rrt_prov_store_init(&r->prov);
+  bnn_status s = rrt_in_open(&r->in, path);
+  if (s) {
+    bnn_free(r);
+    return s;
+  }
+  char *line;
+  size_t len;
+  int got;
+  s = rrt_text_header(&r->in, &r->prov, &line, &len, &got);
+  if (!s && !got)
+    s = bnn_fail(BNN_E_FORMAT, "%s: empty fault trace (no column header '%s')", path,
+                 FAULT_COLUMNS);
+  if (!s) {
+    /* The column line pins the field order: a file from a future layout fails loudly here. */
+    char *f[FAULT_NFIELDS + 1];
+    int n = rrt_csv_split(line, f, FAULT_NFIELDS);
+    static const char *const want[FAULT_NFIELDS] = {
+        "time_ps", "address", "bit", "kind", "old", "new", "layer", "neuron", "weight", "access"};
+    int ok = n == FAULT_NFIELDS;
+    for (int i = 0; ok && i < FAULT_NFIELDS; ++i) ok = !strcmp(f[i], want[i]);
+    if (!ok)
+      s = bnn_fail(BNN_E_FORMAT, "%s:%llu: expected the column header '%s'", path,
+                   (unsigned long long)r->in.line_no, FAULT_COLUMNS);
+  }
+  if (s) {
+    rrt_fault_reader_close(r);
+    return s;
+  }
+  *out = r;
+  return BNN_OK;
+}
+
+static const char *parse_fault(char *line, rrt_fault *f) {
+  char *v[FAULT_NFIELDS + 1];
+  int n = rrt_csv_split(line, v, FAULT_NFIELDS);
+  if (n != FAULT_NFIELDS) return n > FAULT_NFIELDS ? "more than 10 fields" : "fewer than 10 fields";
+  const char *p = v[0];
+  if (!rrt_parse_u64_dec(&p, &f->time_ps) || *p) return "time_ps: expected an integer";
+  if (!rrt_parse_u64_any(v[1], &f->address)) return "address: expected 0x-hex or decimal";
+  if (v[2][0] < '0' || v[2][0] > '7' || v[2][1]) return "bit: expected 0..7";
+  f->bit = (uint32_t)(v[2][0] - '0');
+  int k;
+  for (k = 0; k < RRT_FAULT_KIND_COUNT; ++k)
+    if (!strcmp(v[3], kind_names[k])) break;
+  if (k == RRT_FAULT_KIND_COUNT) return "kind: expected write, read, stuck-at or endurance";
+  f->kind = (rrt_fault_kind)k;
+  if ((v[4][0] != '0' && v[4][0] != '1') || v[4][1]) return "old: expected 0 or 1";
+  if ((v[5][0] != '0' && v[5][0] != '1') || v[5][1]) return "new: expected 0 or 1";
+  f->old_value = (uint8_t)(v[4][0] - '0');
+  f->new_value = (uint8_t)(v[5][0] - '0');
+  int64_t layer;
+  if (!rrt_parse_i64_field(v[6], &layer) || layer > INT32_MAX) return "layer: expected -1 or more";
+  f->layer = (int32_t)layer;
+  if (!rrt_parse_i64_field(v[7], &f->neuron)) return "neuron: expected -1 or more";
+  if (!rrt_parse_i64_field(v[8], &f->weight)) return "weight: expected -1 or more";
+  if (!rrt_parse_i64_field(v[9], &f->access)) return "access: expected -1 or more";
+  return NULL;
+}
+
+bnn_status rrt_fault_reader_next(rrt_fault_reader *r, rrt_fault *f, int *got) {
+  *got = 0;
+  if (r->err) return bnn_fail(r->err, "%s: reader stopped after an earlier error", r->in.path);
+  while (!r->done) {
+    char *line;
+    size_t len;
+    int have;
+    bnn_status s = rrt_in_getline(&r->in, &line, &len, &have);
+    if (s) return r->err = s;
+    if (!have) {
+      r->done = 1;
+      break;
+    }
+    const char *p = rrt_skip_space(line);
+    if (*p == '\0' || *p == '#') continue;
+    const char *why = parse_fault(line, f);
+    if (!why) {
+      ++r->records;
+      *got = 1;
+      return BNN_OK;
+    }
+    if (!r->skip_bad)
+      return r->err = bnn_fail(BNN_E_FORMAT, "%s:%llu: malformed fault record: %s", r->in.path,
+                               (unsigned long long)r->in.line_no, why);
+    ++r->bad;
+  }
+  return BNN_OK;
+}
+
+const rrt_provenance *rrt_fault_reader_provenance(const rrt_fault_reader *r) {
+  return &r->prov.view;
+}
+
+bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *model_id) {
+  if (!model_id || !*model_id) return BNN_OK;
+  const char *have = r->prov.model_id;
+  if (!*have)
+    return bnn_fail(BNN_E_ARG,
+                    "%s: fault trace names no model (no '# model_id:' line); expected '%s'",
+                    r->in.path, model_id);
+  if (strcmp(have, model_id) != 0)
+    return bnn_fail(BNN_E_ARG, "%s: fault trace was recorded for model '%s', not for '%s'",
+                    r->in.path, have, model_id);
+  return BNN_OK;
+}
+
+uint64_t rrt_fault_reader_records(const rrt_fault_reader *r) { return r->records; }
+uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r) { return r->bad; }
+
+void rrt_fault_reader_close(rrt_fault_reader *r) {
+  if (!r) return;
+  rrt_in_close(&r->in);
+  bnn_free(r);
+}

@@ -1,0 +1,109 @@
+/* io_impl.h — libtrace internals: buffered gzip-or-plain byte/line input, temp-file+rename output,
+ * the provenance header shared by every text format, and small number parsers. */
+#ifndef RRTRACE_IO_IMPL_H
+#define RRTRACE_IO_IMPL_H
+
+#include <stdint.h>
+#include <zlib.h>
+
+#include "rrtrace/trace.h"
+
+#define RRT_IN_BUF (256u * 1024u)
+#define RRT_OUT_BUF (256u * 1024u)
+/* Longest text line accepted: a full-size record with data and some slack. */
+#define RRT_MAX_LINE (2u * RRT_MAX_LENGTH + 4096u)
+
+/* ---- input ---- */
+typedef struct rrt_in {
+  gzFile gz;
+  char *path;         /* copy, for messages */
+  unsigned char *buf; /* RRT_IN_BUF (+1 for a terminating NUL) */
+  size_t pos, end;
+  int eof;
+  uint64_t line_no; /* lines returned so far (1-based number of the last one) */
+  char *line;       /* spill buffer for lines crossing a buffer boundary */
+  size_t line_cap;
+  uint32_t crc;    /* running CRC32 of consumed bytes since rrt_in_crc_start */
+  size_t crc_mark; /* buf offset from which crc still has to be taken; SIZE_MAX = off */
+} rrt_in;
+
+/* Opens path for reading. A name ending in ".gz" must be gzip data (refused otherwise); other names
+ * are read as they are. */
+bnn_status rrt_in_open(rrt_in *in, const char *path);
+void rrt_in_close(rrt_in *in);
+/* Next line without its "\n" or "\r\n", NUL-terminated, writable until the next call. */
+bnn_status rrt_in_getline(rrt_in *in, char **line, size_t *len, int *got);
+/* Exactly n bytes, or an error naming the truncation. */
+bnn_status rrt_in_read(rrt_in *in, void *dst, size_t n, const char *what);
+/* Next byte, or *got = 0 at a clean end of file. */
+bnn_status rrt_in_byte(rrt_in *in, unsigned char *b, int *got);
+/* Start CRC over consumed bytes from now; rrt_in_crc_get returns the CRC up to now. */
+void rrt_in_crc_start(rrt_in *in);
+uint32_t rrt_in_crc_get(rrt_in *in);
+/* Refills the buffer keeping unconsumed bytes; returns bytes available. */
+bnn_status rrt_in_fill(rrt_in *in, size_t *avail);
+
+/* ---- output ---- */
+typedef struct rrt_out {
+  gzFile gz;
+  char *path;
+  char *tmp_path;
+  unsigned char *buf;
+  size_t len;
+  int failed;
+} rrt_out;
+
+/* Opens a temporary file next to path; gzip_level applies when path ends in ".gz". */
+bnn_status rrt_out_open(rrt_out *o, const char *path, int gzip_level);
+bnn_status rrt_out_write(rrt_out *o, const void *p, size_t n);
+/* Room for at least n bytes at o->buf + o->len (flushes if needed); n <= RRT_OUT_BUF. */
+bnn_status rrt_out_reserve(rrt_out *o, size_t n);
+bnn_status rrt_out_flush(rrt_out *o);
+/* Flush, close, rename into place. Cleans up in every case. */
+bnn_status rrt_out_commit(rrt_out *o);
+void rrt_out_abort(rrt_out *o);
+
+/* ---- provenance in text headers ("# key: value" comment lines) ---- */
+typedef struct rrt_prov_store {
+  char tool[RRT_PROV_MAX + 1], config_hash[RRT_PROV_MAX + 1], seed[RRT_PROV_MAX + 1],
+      model_id[RRT_PROV_MAX + 1];
+  rrt_provenance view; /* points into the arrays above */
+} rrt_prov_store;
+
+void rrt_prov_store_init(rrt_prov_store *s);
+/* Checks that every string fits and holds no newline; `path` names the file in the message. */
+bnn_status rrt_prov_validate(const rrt_provenance *p, const char *path);
+/* Writes "# tool: ..." etc.; fields in `mask` (RRT_PROV_* bits) only. */
+bnn_status rrt_prov_write_text(rrt_out *o, const rrt_provenance *p, unsigned mask);
+/* If the comment line (starting at '#') is "# key: value" with a known key, stores it; else no-op.
+ * Returns 0 if it was not a provenance line. */
+int rrt_prov_parse_comment(rrt_prov_store *s, const char *line);
+
+/* ---- small parsers on NUL-terminated text; each advances *p and returns 0 on failure ---- */
+int rrt_parse_u64_dec(const char **p, uint64_t *v);
+int rrt_parse_u64_hex(const char **p, uint64_t *v); /* optional 0x/0X prefix, either case */
+int rrt_parse_i64_dec(const char **p, int64_t *v);  /* optional leading '-' */
+char *rrt_fmt_u64_dec(char *dst, uint64_t v);       /* returns end */
+char *rrt_fmt_u64_hex(char *dst, uint64_t v);       /* lowercase, no prefix */
+char *rrt_fmt_i64_dec(char *dst, int64_t v);
+static inline int rrt_is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+static inline const char *rrt_skip_space(const char *p) {
+  while (rrt_is_space(*p)) ++p;
+  return p;
+}
+/* Reads leading blank/comment lines (collecting provenance) and returns the first other line. */
+bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t *len, int *got);
+/* Splits a line in place at commas, trimming blanks; returns the field count, or max + 1 if the
+ * line has more than max fields. */
+int rrt_csv_split(char *line, char **fields, int max);
+/* Whole-string u64: "0x..." hex or decimal. */
+int rrt_parse_u64_any(const char *s, uint64_t *v);
+/* Whole-string integer >= -1; "" means -1 (unknown). */
+int rrt_parse_i64_field(const char *s, int64_t *v);
+/* Duplicates through bnn_malloc. */
+char *rrt_strdup(const char *s);
+int rrt_ends_with(const char *s, const char *suffix);
+
+#endif /* RRTRACE_IO_IMPL_H */
