@@ -557,7 +557,7 @@ TEST_F(TraceTest, StreamsAMillionRecordsInFlatMemory) {
 }
 
 // 10^7 records; run by the `slow` CTest entry (tests/traces/CMakeLists.txt).
-TEST_F(TraceTest, DISABLED_SlowStreamsTenMillionRecordsInFlatMemory) {
+TEST_F(TraceTest, SlowStreamsTenMillionRecordsInFlatMemory) {
   stream_large(path("huge.rrt"), 10000000);
   stream_large(path("huge.stl"), 10000000);
 }
