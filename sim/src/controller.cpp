@@ -82,8 +82,9 @@ class ReadFirstScheduler : public FcfsScheduler {
     uint64_t bus_start = std::max(accept, ch.bus_free);
     ch.bus_free = bus_start + t_bus;
     ch.write_buffer.push_back(ChannelState::Buffered{bank, t_array});
+    // The drain starts once this write's data is in the buffer.
     if (ch.write_buffer.size() >= c_.cfg_.org.write_high_watermark)
-      drain(ch, accept, c_.cfg_.org.write_low_watermark);
+      drain(ch, ch.bus_free, c_.cfg_.org.write_low_watermark);
     return ChunkTime{accept, ch.bus_free};
   }
   void drain_all(ChannelState& ch) override { drain(ch, ch.bus_free, 0); }
