@@ -1,4 +1,5 @@
 // cmd_sim.cpp — `rramsim sim`: runs synthetic traffic through the SystemC RRAM memory system.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -105,6 +106,13 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
     return rr_usage_error(kCmd, "--size: %u B exceeds the memory capacity of %llu B", tp.size,
                           static_cast<unsigned long long>(cfg.org.capacity_bytes()));
 
+  if (!stats_path.empty()) {  // fail before a long run, not after it
+    std::string probe = stats_path + ".probe";
+    FILE* f = std::fopen(probe.c_str(), "wb");
+    if (!f) return rr_error(kCmd, "--stats: cannot create files next to %s: %s", stats_path.c_str(), std::strerror(errno));
+    std::fclose(f);
+    std::remove(probe.c_str());
+  }
   rr_progress prog;
   rr_progress_start(&prog, "sim", tp.requests, !quiet && tp.requests >= 1000000);
   if (prog.enabled) {
