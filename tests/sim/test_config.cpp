@@ -195,3 +195,43 @@ TEST(Config, SubFilesByRelativePath) {
   }
   EXPECT_THROW(rramsim::load_system_file(dir + "/none.json"), ConfigError);
 }
+
+#include <jansson.h>
+
+#include "rramsim/stats.hpp"
+
+TEST(StatsFile, SelfDescribingJsonWrittenAtomically) {
+  rramsim::SystemConfig cfg = make_config();
+  rramsim::Stats s;
+  s.banks.resize(2);
+  s.reads = 3;
+  s.end_ps = 1000;
+  s.read_latency.add(25000);
+  rramsim::RunInfo run;
+  run.tool_version = "test";
+  run.traffic = "random";
+  run.path = "b_transport";
+  run.requests = 3;
+  const std::string path = RRAMSIM_BINARY_DIR "/test_stats_file.json";
+  ASSERT_EQ(rramsim::write_file_atomic(path, rramsim::stats_to_json(cfg, s, run)), "");
+  json_error_t err;
+  json_t* j = json_load_file(path.c_str(), 0, &err);
+  ASSERT_NE(j, nullptr) << err.text;
+  // Resolved config, seed and version at the top; units on every figure.
+  const char* first = nullptr;
+  void* it = json_object_iter(j);
+  first = json_object_iter_key(it);
+  EXPECT_STREQ(first, "tool");
+  EXPECT_EQ(json_integer_value(json_object_get(j, "seed")), 7);
+  EXPECT_STREQ(json_string_value(json_object_get(j, "version")), "test");
+  json_t* cfgj = json_object_get(j, "config");
+  EXPECT_STREQ(json_string_value(json_object_get(json_object_get(cfgj, "device"), "cell")), "2T2R");
+  json_t* p50 = json_object_get(json_object_get(json_object_get(json_object_get(j, "stats"), "latency"), "read"), "p50");
+  EXPECT_STREQ(json_string_value(json_object_get(p50, "unit")), "ns");
+  EXPECT_NEAR(json_real_value(json_object_get(p50, "value")), 25.0, 25.0 / 16);
+  EXPECT_EQ(json_array_size(json_object_get(json_object_get(j, "stats"), "banks")), 2u);
+  json_decref(j);
+  // A path that cannot be written: an error message, and nothing left behind.
+  std::string e = rramsim::write_file_atomic(RRAMSIM_BINARY_DIR "/no/such/dir/x.json", "{}");
+  EXPECT_HAS(e, "no/such/dir/x.json");
+}

@@ -346,3 +346,31 @@ TEST(Stats, HistogramQuantilesAndBuckets) {
     EXPECT_GT(rramsim::LatencyHistogram::bucket_high(i), v);
   }
 }
+
+namespace {
+struct AccessLog {
+  uint64_t reads = 0, writes = 0, bytes = 0, last_done = 0;
+  static void cb(void* ud, const rramsim::AccessEvent& e) {
+    auto* l = static_cast<AccessLog*>(ud);
+    (e.cmd == Cmd::Read ? l->reads : l->writes) += 1;
+    l->bytes += e.len;
+    EXPECT_GE(e.done_ps, e.arrival_ps);
+    l->last_done = e.done_ps;
+  }
+};
+}  // namespace
+
+TEST(Observers, AccessObserverSeesEveryRequest) {
+  Controller c(make_config());
+  AccessLog log;
+  c.set_access_observer(rramsim::AccessObserver{&AccessLog::cb, &log});
+  auto d = random_bytes(100, 9);
+  c.access(Cmd::Write, 0, d.data(), 100, 0);
+  read_at(c, 64, 0);
+  read_at(c, 128, 5 * kNs);
+  c.access(Cmd::Read, 4096, d.data(), 4, 0);  // refused: not observed
+  EXPECT_EQ(log.reads, 2u);
+  EXPECT_EQ(log.writes, 1u);
+  EXPECT_EQ(log.bytes, 228u);
+  EXPECT_EQ(log.last_done, c.stats().end_ps);
+}
