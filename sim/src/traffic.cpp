@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "bnn/rng.h"
+#include "rramsim/arbiter.hpp"
 
 namespace rramsim {
 
@@ -170,10 +171,12 @@ RunOutput run_traffic(const SystemConfig& cfg, const TrafficParams& tp, AccessOb
   quiet_systemc();
   RunOutput out;
   TrafficGenerator gen("traffic", tp, cfg.org.capacity_bytes());
+  Arbiter arb("arbiter");
   RramMemory mem("rram", cfg);
   if (access.fn) mem.set_access_observer(access);
   if (fault.fn) mem.set_fault_observer(fault);
-  gen.socket.bind(mem.socket);
+  gen.socket.bind(arb.targets);  // initiator → arbiter → memory (controller → banks)
+  arb.memory.bind(mem.socket);
   auto t0 = std::chrono::steady_clock::now();
   sc_start();
   auto t1 = std::chrono::steady_clock::now();
