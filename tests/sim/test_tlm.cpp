@@ -219,6 +219,23 @@ void traffic_body(bool nb) {
   EXPECT_NEAR(static_cast<double>(out.stats.reads) / 20000.0, 0.7, 0.02);
 }
 
+// Open loop: requests issue every 100 ns whatever their latency, so the run lasts
+// (N − 1) · 100 ns plus the last request's latency.
+void open_loop_body() {
+  rramsim::SystemConfig cfg = simtest::make_config();
+  rramsim::TrafficParams tp;
+  tp.requests = 1000;
+  tp.size = 64;
+  tp.interval_ns = 100.0;
+  tp.outstanding = 1024;
+  tp.quantum_ns = 1000.0;
+  rramsim::RunOutput out = rramsim::run_traffic(cfg, tp);
+  EXPECT_EQ(out.stats.reads, 1000u);
+  EXPECT_EQ(out.stats.end_ps, 999u * 100000u + 20000u);  // every read finds its bank idle
+  EXPECT_EQ(out.stats.read_latency.max(), 20000u);
+  EXPECT_EQ(sc_time_stamp(), sc_time(99900, SC_NS));     // time advanced to the last issue
+}
+
 void arbiter_body() {
   rramsim::quiet_systemc();
   Initiator a("a"), b("b");
@@ -272,6 +289,7 @@ void arbiter_body() {
 
 }  // namespace
 
+TEST(Tlm, TrafficGeneratorOpenLoopRate) { IN_FRESH_PROCESS(open_loop_body); }
 TEST(Tlm, ArbiterJoinsTwoInitiators) { IN_FRESH_PROCESS(arbiter_body); }
 TEST(Tlm, BlockingInitiatorSeesHandComputedDelaysAndData) { IN_FRESH_PROCESS(lt_body); }
 TEST(Tlm, NonBlockingInitiatorBackPressureAndResponseExclusion) { IN_FRESH_PROCESS(nb_body); }
