@@ -41,6 +41,7 @@ int read_points(const char* path, std::vector<double>& e, std::vector<double>& b
   if (!f) return rr_error(kCmd, "%s: cannot open: %s", path, std::strerror(errno));
   char line[1024];
   int lineno = 0;
+  bool header_seen = false;
   while (std::fgets(line, sizeof line, f)) {
     ++lineno;
     char* s = line;
@@ -50,7 +51,10 @@ int read_points(const char* path, std::vector<double>& e, std::vector<double>& b
     errno = 0;
     double x = std::strtod(s, &end);
     if (end == s) {
-      if (lineno == 1 && e.empty()) continue;  // header
+      if (!header_seen && e.empty()) {  // one header line before the first point
+        header_seen = true;
+        continue;
+      }
       std::fclose(f);
       return rr_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
     }

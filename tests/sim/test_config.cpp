@@ -151,6 +151,21 @@ TEST(Config, EnumsAndNames) {
   EXPECT_THROW(rramsim::select_op_point(c, "nope"), ConfigError);
 }
 
+TEST(Config, NamesAndPolicyLimits) {
+  std::string longname(40, 'x');
+  std::string dev = device_json();
+  dev.replace(dev.find("\"name\": \"op\""), 12, "\"name\": \"" + longname + "\"");
+  EXPECT_HAS(config_error(sys(dev, org_json())), "operating_points[0].name: must be 1..31 characters");
+  std::string dev2 = device_json();
+  dev2.replace(dev2.find("\"name\": \"t\""), 11, "\"name\": \"" + std::string(70, 'd') + "\"");
+  EXPECT_HAS(config_error(sys(dev2, org_json())),
+             "device.name: longer than 63 characters");
+  EXPECT_HAS(config_error(sys(device_json(), org_json(", \"scheduler\": { \"policy\": \"read_first\" }", {{"queue_depth", "1"}}))),
+             "organisation.queue_depth");
+  EXPECT_HAS(config_error(sys(device_json("", ", \"stuck_at\": { \"denstiy\": 0.1 }"), org_json())),
+             "device.stuck_at.denstiy: unknown key");
+}
+
 TEST(Config, OrganisationShapeAndMapping) {
   EXPECT_HAS(config_error(sys(device_json(), org_json("", {{"banks_per_channel", "3"}}))),
              "organisation.banks_per_channel: 3 is not a power of two");
