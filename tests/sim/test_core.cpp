@@ -374,3 +374,24 @@ TEST(Observers, AccessObserverSeesEveryRequest) {
   EXPECT_EQ(log.bytes, 228u);
   EXPECT_EQ(log.last_done, c.stats().end_ps);
 }
+
+TEST(Errors, ErrorsDoNotDependOnSchedulingPolicy) {
+  // Same seed and request order under fcfs and read-first: identical faults, different timing.
+  auto run = [](const std::string& sched) {
+    Controller c(make_config(", \"write_ber_01\": 0.01, \"write_ber_10\": 0.01, \"read_ber_01\": 0.01, \"read_ber_10\": 0.01",
+                             "", ", \"scheduler\": { \"policy\": \"" + sched + "\" }", 21,
+                             {{"queue_depth", "8"}}));
+    bnn_rng r = bnn_rng_make(5, 5);
+    for (int i = 0; i < 4000; ++i) {
+      auto d = random_bytes(64, static_cast<uint64_t>(i));
+      c.access(bnn_rng_below(&r, 3) ? Cmd::Read : Cmd::Write, bnn_rng_below(&r, 32) * 64, d.data(), 64,
+               static_cast<uint64_t>(i) * 5 * kNs);
+    }
+    c.finish();
+    return c.stats();
+  };
+  rramsim::Stats fcfs = run("fcfs"), rf = run("read_first");
+  EXPECT_TRUE(fcfs.err == rf.err);
+  EXPECT_GT(fcfs.err.read_err01 + fcfs.err.write_err10, 0u);
+  EXPECT_FALSE(fcfs.read_latency == rf.read_latency);
+}
