@@ -9,6 +9,11 @@ extern "C" {
 /* int rr_cmd_<name>(int argc, char **argv);  -- one per cmd_<name>.c */
 int rr_cmd_trace(int argc, char **argv);
 
+#ifdef RRAMSIM_HAVE_SIM
+int rr_cmd_sim(int argc, char **argv);    /* cmd_sim.cpp: the SystemC memory system */
+int rr_cmd_device(int argc, char **argv); /* cmd_device.cpp: device model fit / info */
+#endif
+
 #ifdef __cplusplus
 }
 #endif

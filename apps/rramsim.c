@@ -21,6 +21,10 @@ static int cmd_version(int argc, char **argv) {
 static const rr_command commands[] = {
     {"version", "print the version", cmd_version},
     {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},
+#ifdef RRAMSIM_HAVE_SIM
+    {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
+    {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},
+#endif
 };
 
 static void usage(FILE *f) {

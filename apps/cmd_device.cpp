@@ -1,0 +1,192 @@
+// cmd_device.cpp — `rramsim device fit|info`: fit the analytic BER model, describe a preset.
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bnn/status.h"
+#include "cli.h"
+#include "commands.h"
+#include "rramsim/config.hpp"
+#include "rramsim/device.h"
+
+namespace {
+
+const char* const kCmd = "device";
+
+void usage(FILE* f) {
+  std::fprintf(f,
+      "usage: rramsim device fit POINTS.csv [options]\n"
+      "       rramsim device info DEVICE.json\n\n"
+      "fit: fits the analytic log-normal model (LRS median and spread as powers of the programming\n"
+      "current) to measured (programming energy per bit, BER) points and prints the parameters as\n"
+      "an \"analytic\" block for a device file. POINTS.csv: one 'energy_pj,ber' pair per line; a\n"
+      "header line and '#' comments are allowed. Energy maps to current through\n"
+      "E = cells_per_bit * I * V * t.\n"
+      "  --cell 1T1R|2T2R     cell type                                  (default 2T2R)\n"
+      "  --voltage V          programming voltage, V                     (default 1.2)\n"
+      "  --pulse NS           programming pulse width, ns                (default 50)\n"
+      "  --i0 UA              reference current of the power laws, uA    (default 200)\n"
+      "  --hrs-median KOHM    HRS median (held fixed), kOhm              (default 100)\n"
+      "  --hrs-sigma S        HRS sigma of ln R (held fixed)             (default 0.6)\n"
+      "  --ref KOHM           1T1R sense reference (held fixed), kOhm    (default 20)\n\n"
+      "info: prints the operating points of a device preset with their energy and error figures.\n");
+}
+
+int read_points(const char* path, std::vector<double>& e, std::vector<double>& b) {
+  FILE* f = std::fopen(path, "r");
+  if (!f) return rr_error(kCmd, "%s: cannot open: %s", path, std::strerror(errno));
+  char line[1024];
+  int lineno = 0;
+  bool header_seen = false;
+  while (std::fgets(line, sizeof line, f)) {
+    ++lineno;
+    char* s = line;
+    while (*s == ' ' || *s == '\t') ++s;
+    if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0') continue;
+    char* end = nullptr;
+    errno = 0;
+    double x = std::strtod(s, &end);
+    if (end == s) {
+      if (!header_seen && e.empty()) {  // one header line before the first point
+        header_seen = true;
+        continue;
+      }
+      std::fclose(f);
+      return rr_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
+    }
+    char* p = end;
+    while (*p == ' ' || *p == '\t') ++p;
+    if (*p != ',') {
+      std::fclose(f);
+      return rr_error(kCmd, "%s:%d: expected a comma after the energy", path, lineno);
+    }
+    ++p;
+    double y = std::strtod(p, &end);
+    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') ++end;
+    if (end == p || *end != '\0' || errno == ERANGE) {
+      std::fclose(f);
+      return rr_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
+    }
+    if (!(x > 0) || !std::isfinite(x)) {
+      std::fclose(f);
+      return rr_error(kCmd, "%s:%d: energy must be > 0 pJ, got %g", path, lineno, x);
+    }
+    if (!(y > 0 && y < 0.5)) {
+      std::fclose(f);
+      return rr_error(kCmd, "%s:%d: BER must be in (0, 0.5), got %g", path, lineno, y);
+    }
+    e.push_back(x);
+    b.push_back(y);
+  }
+  std::fclose(f);
+  if (e.size() < 4) return rr_error(kCmd, "%s: need at least 4 points, got %zu", path, e.size());
+  return RR_EXIT_OK;
+}
+
+int cmd_fit(int argc, char** argv) {
+  rr_fit_params p = rr_fit_default_params();
+  const char* file = nullptr;
+  for (int i = 0; i < argc; ++i) {
+    const char* a = argv[i];
+    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
+      usage(stdout);
+      return RR_EXIT_OK;
+    }
+    if (a[0] != '-' || a[1] == '\0') {
+      if (file) return rr_usage_error(kCmd, "fit: more than one points file");
+      file = a;
+      continue;
+    }
+    if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
+    const char* v = argv[++i];
+    if (!std::strcmp(a, "--cell")) {
+      if (!rr_cell_type_parse(v, &p.cell))
+        return rr_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v);
+    } else if (!std::strcmp(a, "--voltage")) {
+      if (!rr_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v)) return RR_EXIT_USAGE;
+    } else if (!std::strcmp(a, "--pulse")) {
+      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns)) return RR_EXIT_USAGE;
+    } else if (!std::strcmp(a, "--i0")) {
+      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua)) return RR_EXIT_USAGE;
+    } else if (!std::strcmp(a, "--hrs-median")) {
+      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm)) return RR_EXIT_USAGE;
+    } else if (!std::strcmp(a, "--hrs-sigma")) {
+      if (!rr_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma)) return RR_EXIT_USAGE;
+    } else if (!std::strcmp(a, "--ref")) {
+      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm)) return RR_EXIT_USAGE;
+    } else {
+      return rr_usage_error(kCmd, "fit: unknown option '%s'", a);
+    }
+  }
+  if (!file) return rr_usage_error(kCmd, "fit: POINTS.csv is required");
+  std::vector<double> e, b;
+  int rc = read_points(file, e, b);
+  if (rc != RR_EXIT_OK) return rc;
+  rr_fit_result r;
+  if (rr_device_fit(&p, e.data(), b.data(), e.size(), &r) != BNN_OK)
+    return rr_error(kCmd, "%s: %s", file, bnn_errmsg());
+  std::printf("fit of %zu points (%s, %.4g V, %.4g ns pulse): rms probit residual %.4g, max relative BER error %.3g, %d evaluations\n",
+              e.size(), rr_cell_type_name(p.cell), p.prog_voltage_v, p.prog_pulse_ns,
+              r.rms_probit, r.max_rel_err, r.evals);
+  std::printf("%12s %12s %12s %12s\n", "energy_pj", "current_ua", "ber", "model_ber");
+  for (size_t i = 0; i < e.size(); ++i)
+    std::printf("%12.5g %12.5g %12.4g %12.4g\n", e[i],
+                rr_prog_current_ua(p.cell, e[i], p.prog_voltage_v, p.prog_pulse_ns), b[i],
+                rr_fit_model_ber(&p, &r.model, e[i]));
+  const rr_analytic& m = r.model;
+  std::printf("\n\"analytic\": { \"i0_ua\": %.6g, \"lrs_median_kohm\": %.6g, \"lrs_slope\": %.6g, "
+              "\"lrs_sigma\": %.6g, \"lrs_sigma_slope\": %.6g, \"hrs_median_kohm\": %.6g, "
+              "\"hrs_sigma\": %.6g, \"ref_kohm\": %.6g }\n",
+              m.i0_ua, m.lrs_median_kohm, m.lrs_slope, m.lrs_sigma, m.lrs_sigma_slope,
+              m.hrs_median_kohm, m.hrs_sigma, m.ref_kohm);
+  return RR_EXIT_OK;
+}
+
+int cmd_info(int argc, char** argv) {
+  if (argc >= 1 && (!std::strcmp(argv[0], "--help") || !std::strcmp(argv[0], "-h"))) {
+    usage(stdout);
+    return RR_EXIT_OK;
+  }
+  if (argc != 1) return rr_usage_error(kCmd, "info: expected one DEVICE.json");
+  rr_device d;
+  try {
+    d = rramsim::load_device_file(argv[0]);
+  } catch (const rramsim::ConfigError& ex) {
+    return rr_error(kCmd, "%s", ex.what());
+  }
+  std::printf("device %s: %s cell, %zu operating points", d.name, rr_cell_type_name(d.cell), d.n_points);
+  std::printf(", stuck-at density %g, endurance %s", d.stuck_density,
+              d.endurance_median_writes > 0 ? "" : "infinite");
+  if (d.endurance_median_writes > 0)
+    std::printf("median %g writes (sigma %g)", d.endurance_median_writes, d.endurance_sigma);
+  std::printf(", write-verify %s", rr_verify_policy_name(d.verify));
+  if (d.verify == RR_VERIFY_ITERATIVE) std::printf(" (max %d)", d.verify_max_iterations);
+  std::printf("\n%-12s %9s %9s %9s %9s %10s %9s %9s %8s %8s\n", "op point", "wBER01", "wBER10",
+              "rBER01", "rBER10", "Ewrite pJ", "Eread pJ", "x nominal", "tR ns", "tW ns");
+  const double e0 = 0.5 * (d.points[0].e_set_pj + d.points[0].e_reset_pj);
+  for (size_t i = 0; i < d.n_points; ++i) {
+    const rr_op_point& p = d.points[i];
+    double ew = 0.5 * (p.e_set_pj + p.e_reset_pj);
+    std::printf("%-12s %9.3g %9.3g %9.3g %9.3g %10.4g %9.4g %9.3g %8.4g %8.4g\n", p.name,
+                p.write_ber_01, p.write_ber_10, p.read_ber_01, p.read_ber_10, ew, p.e_read_pj,
+                ew > 0 ? e0 / ew : 0.0, p.t_read_ns, p.t_write_ns);
+  }
+  std::printf("(Ewrite: mean of SET and RESET energy per bit; 'x nominal': programming energy of the first point / this one)\n");
+  return RR_EXIT_OK;
+}
+
+}  // namespace
+
+extern "C" int rr_cmd_device(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
+  }
+  if (!std::strcmp(argv[1], "fit")) return cmd_fit(argc - 2, argv + 2);
+  if (!std::strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+  return rr_usage_error(kCmd, "unknown subcommand '%s' (fit, info)", argv[1]);
+}

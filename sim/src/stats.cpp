@@ -1,0 +1,300 @@
+// stats.cpp — latency histogram quantiles, energy from counts, the stats JSON and summary.
+#include "rramsim/stats.hpp"
+
+#include <jansson.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+
+namespace rramsim {
+
+uint64_t LatencyHistogram::bucket_low(int i) {
+  if (i < kSub) return static_cast<uint64_t>(i);
+  int e = i / kSub + 3, sub = i % kSub;
+  return (uint64_t{1} << e) + (static_cast<uint64_t>(sub) << (e - 4));
+}
+
+uint64_t LatencyHistogram::bucket_high(int i) {
+  if (i < kSub) return static_cast<uint64_t>(i) + 1;
+  int e = i / kSub + 3;
+  return bucket_low(i) + (uint64_t{1} << (e - 4));
+}
+
+double LatencyHistogram::quantile(double q) const {
+  if (n_ == 0) return 0.0;
+  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n_)));
+  if (rank < 1) rank = 1;
+  uint64_t seen = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) {
+      double lo = static_cast<double>(bucket_low(i)), hi = static_cast<double>(bucket_high(i));
+      double mid = i < kSub ? lo : 0.5 * (lo + hi);
+      return std::min(std::max(mid, static_cast<double>(min_)), static_cast<double>(max_));
+    }
+  }
+  return static_cast<double>(max_);
+}
+
+bool BankCounters::operator==(const BankCounters& o) const {
+  return read_ops == o.read_ops && write_ops == o.write_ops && verify_ops == o.verify_ops &&
+         bits_read == o.bits_read && bits_verified == o.bits_verified &&
+         bits_set == o.bits_set && bits_reset == o.bits_reset && busy_ps == o.busy_ps;
+}
+
+bool ErrorCounters::operator==(const ErrorCounters& o) const {
+  return std::memcmp(this, &o, sizeof o) == 0;
+}
+static_assert(sizeof(ErrorCounters) == 13 * sizeof(uint64_t), "ErrorCounters: all uint64_t");
+
+bool Stats::operator==(const Stats& o) const {
+  return reads == o.reads && writes == o.writes && bytes_read == o.bytes_read &&
+         bytes_written == o.bytes_written && chunks == o.chunks &&
+         queue_stalls == o.queue_stalls && queue_stall_ps == o.queue_stall_ps &&
+         errors_address == o.errors_address && first_arrival_ps == o.first_arrival_ps &&
+         end_ps == o.end_ps && read_latency == o.read_latency &&
+         write_latency == o.write_latency && err == o.err && banks == o.banks;
+}
+
+Energy bank_energy(const BankCounters& b, const rr_op_point& op) {
+  Energy e;
+  e.read = static_cast<double>(b.bits_read) * op.e_read_pj;
+  e.set = static_cast<double>(b.bits_set) * op.e_set_pj;
+  e.reset = static_cast<double>(b.bits_reset) * op.e_reset_pj;
+  e.verify = static_cast<double>(b.bits_verified) * op.e_read_pj +
+             static_cast<double>(b.verify_ops) * op.e_periph_read_pj;
+  e.periph_read = static_cast<double>(b.read_ops) * op.e_periph_read_pj;
+  e.periph_write = static_cast<double>(b.write_ops) * op.e_periph_write_pj;
+  return e;
+}
+
+Energy total_energy(const Stats& s, const SystemConfig& cfg) {
+  Energy t;
+  for (const BankCounters& b : s.banks) {
+    Energy e = bank_energy(b, cfg.op());
+    t.read += e.read;
+    t.set += e.set;
+    t.reset += e.reset;
+    t.verify += e.verify;
+    t.periph_read += e.periph_read;
+    t.periph_write += e.periph_write;
+  }
+  t.static_ = cfg.org.static_power_mw * static_cast<double>(s.end_ps) * 1e-3;
+  return t;
+}
+
+namespace {
+
+json_t* val(double v, const char* unit) {
+  json_t* o = json_object();
+  json_object_set_new(o, "value", json_real(v));
+  json_object_set_new(o, "unit", json_string(unit));
+  return o;
+}
+json_t* count(uint64_t v, const char* unit = "count") {
+  json_t* o = json_object();
+  json_object_set_new(o, "value", json_integer(static_cast<json_int_t>(v)));
+  json_object_set_new(o, "unit", json_string(unit));
+  return o;
+}
+double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+
+json_t* latency_json(const LatencyHistogram& h) {
+  json_t* o = json_object();
+  json_object_set_new(o, "count", count(h.count()));
+  json_object_set_new(o, "mean", val(h.mean() * 1e-3, "ns"));
+  json_object_set_new(o, "min", val(static_cast<double>(h.min()) * 1e-3, "ns"));
+  json_object_set_new(o, "p50", val(h.quantile(0.50) * 1e-3, "ns"));
+  json_object_set_new(o, "p95", val(h.quantile(0.95) * 1e-3, "ns"));
+  json_object_set_new(o, "p99", val(h.quantile(0.99) * 1e-3, "ns"));
+  json_object_set_new(o, "max", val(static_cast<double>(h.max()) * 1e-3, "ns"));
+  return o;
+}
+
+json_t* energy_json(const Energy& e, bool with_static) {
+  json_t* o = json_object();
+  json_object_set_new(o, "read", val(e.read, "pJ"));
+  json_object_set_new(o, "set", val(e.set, "pJ"));
+  json_object_set_new(o, "reset", val(e.reset, "pJ"));
+  json_object_set_new(o, "verify", val(e.verify, "pJ"));
+  json_object_set_new(o, "periph_read", val(e.periph_read, "pJ"));
+  json_object_set_new(o, "periph_write", val(e.periph_write, "pJ"));
+  if (with_static) json_object_set_new(o, "static", val(e.static_, "pJ"));
+  json_object_set_new(o, "total", val(with_static ? e.total() : e.dynamic(), "pJ"));
+  return o;
+}
+
+}  // namespace
+
+std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo& run) {
+  json_t* root = json_object();
+  json_object_set_new(root, "tool", json_string("rramsim sim"));
+  json_object_set_new(root, "version", json_string(run.tool_version.c_str()));
+  json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
+  json_error_t jerr;
+  json_t* c = json_loads(config_to_json(cfg, 0).c_str(), 0, &jerr);
+  json_object_set_new(root, "config", c ? c : json_null());
+
+  json_t* r = json_object();
+  json_object_set_new(r, "traffic", json_string(run.traffic.c_str()));
+  json_object_set_new(r, "path", json_string(run.path.c_str()));
+  json_object_set_new(r, "requests", count(run.requests));
+  json_object_set_new(r, "wall_time", val(run.wall_seconds, "s"));
+  json_object_set_new(r, "rate", val(run.wall_seconds > 0 ? static_cast<double>(run.requests) / run.wall_seconds : 0.0,
+                                     "transactions/s"));
+  json_object_set_new(root, "run", r);
+
+  json_t* st = json_object();
+  const double sim_s = static_cast<double>(s.end_ps) * 1e-12;
+  json_object_set_new(st, "simulated_time", val(static_cast<double>(s.end_ps) * 1e-3, "ns"));
+  json_object_set_new(st, "reads", count(s.reads, "requests"));
+  json_object_set_new(st, "writes", count(s.writes, "requests"));
+  json_object_set_new(st, "bytes_read", count(s.bytes_read, "B"));
+  json_object_set_new(st, "bytes_written", count(s.bytes_written, "B"));
+  json_object_set_new(st, "row_segments", count(s.chunks, "operations"));
+  json_object_set_new(st, "address_errors", count(s.errors_address, "requests"));
+  json_object_set_new(st, "queue_stalls", count(s.queue_stalls, "operations"));
+  json_object_set_new(st, "queue_stall_time", val(static_cast<double>(s.queue_stall_ps) * 1e-3, "ns"));
+  json_object_set_new(st, "bandwidth",
+                      val(sim_s > 0 ? static_cast<double>(s.bytes_read + s.bytes_written) / sim_s / 1e9 : 0.0,
+                          "GB/s"));
+  json_t* lat = json_object();
+  json_object_set_new(lat, "read", latency_json(s.read_latency));
+  json_object_set_new(lat, "write", latency_json(s.write_latency));
+  json_object_set_new(st, "latency", lat);
+
+  const ErrorCounters& e = s.err;
+  json_t* be = json_object();
+  json_object_set_new(be, "write_01", count(e.write_err01, "bits"));
+  json_object_set_new(be, "write_10", count(e.write_err10, "bits"));
+  json_object_set_new(be, "read_01", count(e.read_err01, "bits"));
+  json_object_set_new(be, "read_10", count(e.read_err10, "bits"));
+  json_object_set_new(be, "stuck_at", count(e.stuck_at, "bits"));
+  json_object_set_new(be, "endurance", count(e.endurance, "cells"));
+  json_object_set_new(st, "bit_errors", be);
+  json_t* ber = json_object();
+  json_object_set_new(ber, "write_01", val(ratio(e.write_err01, e.write_bits0), "errors/bit"));
+  json_object_set_new(ber, "write_10", val(ratio(e.write_err10, e.write_bits1), "errors/bit"));
+  json_object_set_new(ber, "write", val(ratio(e.write_err01 + e.write_err10, e.write_bits0 + e.write_bits1), "errors/bit"));
+  json_object_set_new(ber, "read_01", val(ratio(e.read_err01, e.read_bits0), "errors/bit"));
+  json_object_set_new(ber, "read_10", val(ratio(e.read_err10, e.read_bits1), "errors/bit"));
+  json_object_set_new(ber, "read", val(ratio(e.read_err01 + e.read_err10, e.read_bits0 + e.read_bits1), "errors/bit"));
+  json_object_set_new(ber, "stuck_at", val(ratio(e.stuck_at, e.write_bits0 + e.write_bits1), "errors/bit"));
+  json_object_set_new(st, "ber_observed", ber);
+  json_t* bits = json_object();
+  json_object_set_new(bits, "written_0", count(e.write_bits0, "bits"));
+  json_object_set_new(bits, "written_1", count(e.write_bits1, "bits"));
+  json_object_set_new(bits, "read_0", count(e.read_bits0, "bits"));
+  json_object_set_new(bits, "read_1", count(e.read_bits1, "bits"));
+  json_object_set_new(st, "bits", bits);
+  json_t* wv = json_object();
+  json_object_set_new(wv, "reprogram_rounds", count(e.verify_rounds, "rounds"));
+  json_object_set_new(wv, "reprogrammed_bits", count(e.verify_reprogrammed_bits, "bits"));
+  json_object_set_new(wv, "gave_up", count(e.verify_gave_up, "line segments"));
+  json_object_set_new(st, "write_verify", wv);
+
+  Energy tot = total_energy(s, cfg);
+  json_object_set_new(st, "energy", energy_json(tot, true));
+  uint64_t bytes = s.bytes_read + s.bytes_written;
+  json_object_set_new(st, "energy_per_bit",
+                      val(bytes ? tot.total() / (8.0 * static_cast<double>(bytes)) : 0.0, "pJ/bit"));
+  json_t* banks = json_array();
+  for (size_t i = 0; i < s.banks.size(); ++i) {
+    const BankCounters& b = s.banks[i];
+    json_t* o = json_object();
+    json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(i / cfg.org.banks_per_channel)));
+    json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(i % cfg.org.banks_per_channel)));
+    json_object_set_new(o, "read_ops", count(b.read_ops, "operations"));
+    json_object_set_new(o, "write_ops", count(b.write_ops, "operations"));
+    json_object_set_new(o, "verify_ops", count(b.verify_ops, "operations"));
+    json_object_set_new(o, "busy_time", val(static_cast<double>(b.busy_ps) * 1e-3, "ns"));
+    json_object_set_new(o, "utilisation", val(s.end_ps ? static_cast<double>(b.busy_ps) / static_cast<double>(s.end_ps) : 0.0, "fraction"));
+    json_object_set_new(o, "energy", energy_json(bank_energy(b, cfg.op()), false));
+    json_array_append_new(banks, o);
+  }
+  json_object_set_new(st, "banks", banks);
+  json_object_set_new(root, "stats", st);
+
+  char* txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+  std::string out = txt ? txt : "{}";
+  std::free(txt);
+  json_decref(root);
+  out += "\n";
+  return out;
+}
+
+std::string write_file_atomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return path + ": cannot create " + tmp + ": " + std::strerror(errno);
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = (std::fflush(f) == 0) && ok;
+  int saved = errno;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    return path + ": write failed: " + std::strerror(saved ? saved : errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    saved = errno;
+    std::remove(tmp.c_str());
+    return path + ": rename failed: " + std::strerror(saved);
+  }
+  return "";
+}
+
+std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo& run) {
+  char b[512];
+  std::string o;
+  const rr_op_point& op = cfg.op();
+  std::snprintf(b, sizeof b, "system %s: device %s (%s), op point %s, %llu B, seed %llu\n",
+                cfg.name.c_str(), cfg.device.name, rr_cell_type_name(cfg.device.cell), op.name,
+                static_cast<unsigned long long>(cfg.org.capacity_bytes()),
+                static_cast<unsigned long long>(cfg.seed));
+  o += b;
+  std::snprintf(b, sizeof b, "workload: %s via %s, %llu requests in %.3f s wall (%.0f transactions/s)\n",
+                run.traffic.c_str(), run.path.c_str(), static_cast<unsigned long long>(run.requests),
+                run.wall_seconds,
+                run.wall_seconds > 0 ? static_cast<double>(run.requests) / run.wall_seconds : 0.0);
+  o += b;
+  const double sim_s = static_cast<double>(s.end_ps) * 1e-12;
+  std::snprintf(b, sizeof b, "simulated time %.3f us, bandwidth %.3f GB/s, %llu reads, %llu writes, %llu queue stalls\n",
+                sim_s * 1e6,
+                sim_s > 0 ? static_cast<double>(s.bytes_read + s.bytes_written) / sim_s / 1e9 : 0.0,
+                static_cast<unsigned long long>(s.reads), static_cast<unsigned long long>(s.writes),
+                static_cast<unsigned long long>(s.queue_stalls));
+  o += b;
+  auto lat = [&](const char* what, const LatencyHistogram& h) {
+    if (!h.count()) return;
+    std::snprintf(b, sizeof b, "%s latency ns: mean %.1f  p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n", what,
+                  h.mean() * 1e-3, h.quantile(0.5) * 1e-3, h.quantile(0.95) * 1e-3,
+                  h.quantile(0.99) * 1e-3, static_cast<double>(h.max()) * 1e-3);
+    o += b;
+  };
+  lat("read ", s.read_latency);
+  lat("write", s.write_latency);
+  const ErrorCounters& e = s.err;
+  std::snprintf(b, sizeof b,
+                "bit errors: write %llu (BER %.3g, configured %.3g/%.3g), read %llu (BER %.3g, configured %.3g/%.3g), stuck-at %llu, worn out %llu\n",
+                static_cast<unsigned long long>(e.write_err01 + e.write_err10),
+                ratio(e.write_err01 + e.write_err10, e.write_bits0 + e.write_bits1), op.write_ber_01,
+                op.write_ber_10, static_cast<unsigned long long>(e.read_err01 + e.read_err10),
+                ratio(e.read_err01 + e.read_err10, e.read_bits0 + e.read_bits1), op.read_ber_01,
+                op.read_ber_10, static_cast<unsigned long long>(e.stuck_at),
+                static_cast<unsigned long long>(e.endurance));
+  o += b;
+  Energy en = total_energy(s, cfg);
+  uint64_t bytes = s.bytes_read + s.bytes_written;
+  std::snprintf(b, sizeof b,
+                "energy nJ: total %.3f = read %.3f + set %.3f + reset %.3f + verify %.3f + periphery %.3f + static %.3f (%.3f pJ/bit)\n",
+                en.total() * 1e-3, en.read * 1e-3, en.set * 1e-3, en.reset * 1e-3, en.verify * 1e-3,
+                (en.periph_read + en.periph_write) * 1e-3, en.static_ * 1e-3,
+                bytes ? en.total() / (8.0 * static_cast<double>(bytes)) : 0.0);
+  o += b;
+  return o;
+}
+
+}  // namespace rramsim

@@ -1,0 +1,190 @@
+// traffic.cpp — synthetic traffic over b_transport (quantum keeper) or nb_transport, and runs.
+#include "rramsim/traffic.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "bnn/rng.h"
+#include "rramsim/arbiter.hpp"
+
+namespace rramsim {
+
+using namespace sc_core;
+using namespace tlm;
+
+const char* pattern_name(Pattern p) {
+  switch (p) {
+    case Pattern::Random: return "random";
+    case Pattern::Sequential: return "sequential";
+    case Pattern::Strided: return "strided";
+  }
+  return "?";
+}
+
+bool parse_pattern(const std::string& s, Pattern* out) {
+  if (s == "random") *out = Pattern::Random;
+  else if (s == "sequential") *out = Pattern::Sequential;
+  else if (s == "strided") *out = Pattern::Strided;
+  else return false;
+  return true;
+}
+
+namespace {
+__extension__ typedef unsigned __int128 u128;
+enum : uint64_t { kTagAddr = 101, kTagKind = 102, kTagData = 103 };
+}
+
+TrafficGenerator::TrafficGenerator(sc_module_name name, const TrafficParams& p, uint64_t capacity)
+    : sc_module(name), socket("socket"), p_(p), capacity_(capacity) {
+  span_ = p_.span ? p_.span : (capacity_ > p_.base ? capacity_ - p_.base : 0);
+  if (p_.outstanding == 0) p_.outstanding = 1;
+  const unsigned slots = p_.nb ? p_.outstanding : 1;
+  buffers_.resize(size_t{slots} * p_.size);
+  pool_.reset(new tlm_generic_payload[slots]);
+  for (unsigned i = 0; i < slots; ++i) free_.push_back(slots - 1 - i);
+  socket.register_nb_transport_bw(this, &TrafficGenerator::nb_transport_bw);
+  SC_HAS_PROCESS(TrafficGenerator);
+  SC_THREAD(run);
+}
+
+void TrafficGenerator::prepare(tlm_generic_payload& t, uint64_t i, uint8_t* buf) {
+  const uint64_t slots = p_.size && span_ >= p_.size ? span_ / p_.size : 1;
+  uint64_t addr;
+  switch (p_.pattern) {
+    case Pattern::Random: addr = (bnn_rng_hash(p_.seed, kTagAddr, i) % slots) * p_.size; break;
+    case Pattern::Sequential: addr = (i % slots) * p_.size; break;
+    default: {
+      uint64_t off = static_cast<uint64_t>((static_cast<u128>(i) * p_.stride) % span_);
+      addr = off - off % p_.size;
+      if (addr + p_.size > span_) addr = 0;
+    }
+  }
+  bool is_read = p_.read_ratio >= 1.0 ||
+                 (static_cast<double>(bnn_rng_hash(p_.seed, kTagKind, i) >> 11) * 0x1.0p-53 <
+                  p_.read_ratio);
+  if (!is_read) {
+    for (uint32_t k = 0; k < p_.size; k += 8) {
+      uint64_t w = bnn_rng_hash(p_.seed, kTagData, i * 4096 + k / 8);
+      std::memcpy(buf + k, &w, std::min<uint32_t>(8, p_.size - k));
+    }
+  }
+  t.set_command(is_read ? TLM_READ_COMMAND : TLM_WRITE_COMMAND);
+  t.set_address(p_.base + addr);
+  t.set_data_ptr(buf);
+  t.set_data_length(p_.size);
+  t.set_streaming_width(p_.size);
+  t.set_byte_enable_ptr(nullptr);
+  t.set_dmi_allowed(false);
+  t.set_response_status(TLM_INCOMPLETE_RESPONSE);
+}
+
+void TrafficGenerator::run() {
+  if (p_.nb) run_at();
+  else run_lt();
+}
+
+void TrafficGenerator::run_lt() {
+  tlm_utils::tlm_quantumkeeper qk;
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(p_.quantum_ns, SC_NS));
+  qk.reset();
+  const uint64_t interval = static_cast<uint64_t>(p_.interval_ns * 1000.0);
+  // Completion times of the last `outstanding` requests: request i may issue once request
+  // i − outstanding has completed (closed loop).
+  std::vector<uint64_t> done_ring(p_.outstanding, 0);
+  uint64_t issue = 0;
+  tlm_generic_payload& t = pool_[0];
+  for (uint64_t i = 0; i < p_.requests; ++i) {
+    uint64_t& slot = done_ring[i % p_.outstanding];
+    if (i) issue += interval;
+    if (slot > issue) issue = slot;
+    prepare(t, i, buffers_.data());
+    const uint64_t now = to_ps(sc_time_stamp());
+    sc_time delay = from_ps(issue > now ? issue - now : 0);
+    socket->b_transport(t, delay);
+    ++issued_;
+    ++completed_;
+    if (t.is_response_error()) ++failed_;
+    slot = now + to_ps(delay);
+    qk.set(from_ps(issue > now ? issue - now : 0));
+    if (qk.need_sync()) qk.sync();
+    if (p_.progress && (i + 1) % p_.progress_every == 0) p_.progress(i + 1);
+  }
+  qk.sync();
+}
+
+void TrafficGenerator::run_at() {
+  const sc_time interval(p_.interval_ns, SC_NS);
+  for (uint64_t i = 0; i < p_.requests; ++i) {
+    while (free_.empty()) wait(resp_event_);
+    while (req_busy_) wait(end_req_event_);  // request exclusion rule
+    unsigned slot = free_.back();
+    free_.pop_back();
+    tlm_generic_payload& t = pool_[slot];
+    prepare(t, i, buffers_.data() + size_t{slot} * p_.size);
+    tlm_phase ph = BEGIN_REQ;
+    sc_time delay = SC_ZERO_TIME;
+    ++issued_;
+    tlm_sync_enum s = socket->nb_transport_fw(t, ph, delay);
+    if (s == TLM_COMPLETED) {
+      ++completed_;
+      if (t.is_response_error()) ++failed_;
+      free_.push_back(slot);
+    } else if (s == TLM_UPDATED && ph == END_REQ) {
+      if (delay != SC_ZERO_TIME) wait(delay);  // the target accepts the request later
+    } else {
+      req_busy_ = true;  // END_REQ will arrive on the backward path
+    }
+    if (p_.interval_ns > 0) wait(interval);
+    if (p_.progress && (i + 1) % p_.progress_every == 0) p_.progress(i + 1);
+  }
+  while (completed_ < issued_) wait(resp_event_);
+}
+
+tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph,
+                                                 sc_time& delay) {
+  (void)delay;
+  if (ph == END_REQ) {
+    req_busy_ = false;
+    end_req_event_.notify(SC_ZERO_TIME);
+    return TLM_ACCEPTED;
+  }
+  if (ph == BEGIN_RESP) {
+    if (req_busy_) {  // BEGIN_RESP implies END_REQ
+      req_busy_ = false;
+      end_req_event_.notify(SC_ZERO_TIME);
+    }
+    ++completed_;
+    if (t.is_response_error()) ++failed_;
+    free_.push_back(static_cast<unsigned>(&t - pool_.get()));
+    resp_event_.notify(SC_ZERO_TIME);
+    ph = END_RESP;
+    return TLM_COMPLETED;
+  }
+  return TLM_ACCEPTED;
+}
+
+void quiet_systemc() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1); }
+
+RunOutput run_traffic(const SystemConfig& cfg, const TrafficParams& tp, AccessObserver access,
+                      FaultObserver fault) {
+  quiet_systemc();
+  RunOutput out;
+  TrafficGenerator gen("traffic", tp, cfg.org.capacity_bytes());
+  Arbiter arb("arbiter");
+  RramMemory mem("rram", cfg);
+  if (access.fn) mem.set_access_observer(access);
+  if (fault.fn) mem.set_fault_observer(fault);
+  gen.socket.bind(arb.targets);  // initiator → arbiter → memory (controller → banks)
+  arb.memory.bind(mem.socket);
+  auto t0 = std::chrono::steady_clock::now();
+  sc_start();
+  auto t1 = std::chrono::steady_clock::now();
+  mem.finish();
+  out.stats = mem.stats();
+  out.failed = gen.failed();
+  out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  return out;
+}
+
+}  // namespace rramsim
