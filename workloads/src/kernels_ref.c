@@ -68,3 +68,11 @@ const bnn_kernels *bnn_kernels_get(bnn_kernel k) {
 }
 
 int bnn_kernel_available(bnn_kernel k) { return bnn_kernels_get(k) != NULL; }
+
+bnn_kernel bnn_kernel_resolve(bnn_kernel k) {
+  if (k != BNN_KERNEL_AUTO) return k;
+  const bnn_kernels *kk = bnn_kernels_get(BNN_KERNEL_AUTO);
+  for (int i = BNN_KERNEL_REF; i < BNN_KERNEL_COUNT; ++i)
+    if (bnn_kernels_get((bnn_kernel)i) == kk) return (bnn_kernel)i;
+  return BNN_KERNEL_REF;
+}

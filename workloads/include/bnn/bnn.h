@@ -134,6 +134,8 @@ typedef enum bnn_kernel {
 
 const char *bnn_kernel_str(bnn_kernel k);
 int bnn_kernel_available(bnn_kernel k);
+/* The concrete kernel AUTO resolves to on this CPU (k itself otherwise). */
+bnn_kernel bnn_kernel_resolve(bnn_kernel k);
 
 typedef struct bnn_infer_params {
   int threads;           /* worker threads (≥ 1) */
