@@ -68,6 +68,9 @@ typedef struct bnn_kernels {
    * (ldx in bytes), w rows `words` words. */
   void (*u8_masked_sum)(const uint8_t *x, size_t ldx, size_t n, const uint64_t *w, size_t ldw,
                         size_t m, size_t words, int32_t *c, size_t ldc);
+  /* Hidden outputs of nj ≤ 64 neurons packed into one word: a_b = base − 2·cnt[b]; bit b = 0 (+1)
+   * iff (dir_b > 0 ? a_b ≥ t[b] : a_b ≤ t[b]) where dir_b > 0 is bit b of dpos; bits ≥ nj are 0. */
+  uint64_t (*binarize)(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos);
 } bnn_kernels;
 
 extern const bnn_kernels bnn_kernels_ref;

@@ -18,6 +18,7 @@ typedef struct plan {
   uint64_t in_words, out_words; /* per-image activation words (pixel layout: h·w·ceil(c/64)) */
   uint64_t row_words;           /* weight row words */
   int flatten;                  /* dense input must be repacked into flat bits */
+  uint64_t *dpos;               /* hidden layers: bit o set iff dir[o] > 0 (one word per 64) */
 } plan;
 
 typedef struct scratch {
@@ -132,10 +133,7 @@ static void run_job(bnn_engine *e, job_fn fn, size_t n_items) {
 
 /* ---- layer jobs ---- */
 
-/* Hidden neuron output: +1 (bit 0) iff (d > 0 ? a ≥ t : a ≤ t); −1 is bit 1. */
-static inline uint64_t out_bit(int32_t a, int32_t t, int8_t d) {
-  return (d > 0 ? a >= t : a <= t) ? 0u : 1u;
-}
+/* Hidden neuron output (kernel binarize): +1 (bit 0) iff (d > 0 ? a ≥ t : a ≤ t); −1 is bit 1. */
 
 /* Dense, item = (image chunk, neuron chunk). Input rows: u8 (first layer) or flat bits. */
 static void job_dense(bnn_engine *e, size_t item, int tid) {
@@ -159,10 +157,7 @@ static void job_dense(bnn_engine *e, size_t item, int tid) {
     if (I->is_output) {
       for (size_t b = 0; b < nj; ++b) e->scores[img * e->n_classes + j0 + b] = base - 2 * cnt[a * CHUNK + b];
     } else {
-      uint64_t word = 0;
-      for (size_t b = 0; b < nj; ++b)
-        word |= out_bit(base - 2 * cnt[a * CHUNK + b], P->thresh[j0 + b], P->dir[j0 + b]) << b;
-      e->cur_out[img * P->out_words + jc] = word;
+      e->cur_out[img * P->out_words + jc] = e->k->binarize(cnt + a * CHUNK, nj, base, P->thresh + j0, P->dpos[jc]);
     }
   }
 }
@@ -252,20 +247,18 @@ static void job_conv(bnn_engine *e, size_t img, int tid) {
           if (yy < 0 || xx < 0 || yy >= (int)H || xx >= (int)W) padded |= 1u << t;
           else ++nv;
         }
-        uint64_t word = 0;
-        for (uint32_t b = 0; b < nj; ++b) {
-          uint32_t o = j0 + b;
-          int32_t cnt = s->counts[px * CHUNK + b], a;
-          if (I->input_u8) {
-            a = s->rowsum[px] - 2 * cnt;
-          } else {
-            for (int t = 0; padded && t < 9; ++t)
-              if (padded >> t & 1) cnt -= e->tap_pc[(uint64_t)o * 9 + (uint64_t)t];
-            a = (int32_t)(nv * C) - 2 * cnt;
-          }
-          word |= out_bit(a, P->thresh[o], P->dir[o]) << b;
+        int32_t *cnt = s->counts + px * CHUNK;
+        int32_t base;
+        if (I->input_u8) {
+          base = s->rowsum[px];
+        } else {
+          base = (int32_t)(nv * C);
+          if (padded)
+            for (uint32_t b = 0; b < nj; ++b)
+              for (int t = 0; t < 9; ++t)
+                if (padded >> t & 1) cnt[b] -= e->tap_pc[(uint64_t)(j0 + b) * 9 + (uint64_t)t];
         }
-        out[px * ocw + j0 / 64] = word;
+        out[px * ocw + j0 / 64] = e->k->binarize(cnt, nj, base, P->thresh + j0, P->dpos[j0 / 64]);
       }
   }
 }
@@ -300,6 +293,8 @@ static void engine_free_buffers(bnn_engine *e) {
       bnn_free(e->scr[t].rowsum), bnn_free(e->scr[t].counts);
     }
   bnn_free(e->scr);
+  if (e->plans)
+    for (uint32_t i = 0; i < e->n_plans; ++i) bnn_free(e->plans[i].dpos);
   bnn_free(e->plans);
 }
 
@@ -358,6 +353,11 @@ bnn_status bnn_engine_create(bnn_engine **out, const bnn_model *m, bnn_port *wei
     P->in_words = (uint64_t)I->in_h * I->in_w * ((I->in_c + 63) / 64);
     P->out_words = (uint64_t)I->out_h * I->out_w * ((I->out_c + 63) / 64);
     P->row_words = I->row_bytes / 8;
+    if (P->thresh) {
+      if (!(P->dpos = (uint64_t *)bnn_calloc((I->out_c + 63) / 64, 8))) goto nomem;
+      for (uint32_t o = 0; o < I->out_c; ++o)
+        if (P->dir[o] > 0) P->dpos[o / 64] |= 1ull << (o % 64);
+    }
     if (P->out_words > e->act_words) e->act_words = P->out_words;
     if (I->kind == BNN_LAYER_DENSE) {
       if (I->input_u8) {

@@ -128,7 +128,7 @@ typedef enum bnn_kernel {
   BNN_KERNEL_AUTO = 0, /* the fastest the CPU supports */
   BNN_KERNEL_REF = 1,  /* portable reference loops */
   BNN_KERNEL_AVX2 = 2,  /* AVX2 + POPCNT: vpshufb popcount, blocked over images × neurons */
-  BNN_KERNEL_AVX512 = 3, /* AVX-512 BW + VPOPCNTDQ: vpopcntq and masked byte sums */
+  BNN_KERNEL_AVX512 = 3, /* AVX-512 BW + VPOPCNTDQ + VNNI: vpopcntd, vpdpbusd on pixels */
   BNN_KERNEL_COUNT
 } bnn_kernel;
 
