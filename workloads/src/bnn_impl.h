@@ -7,6 +7,10 @@
 
 #include "bnn/bnn.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "libbnn packs bits as little-endian 64-bit words; big-endian hosts are not supported"
 #endif
@@ -83,4 +87,7 @@ extern const bnn_kernels bnn_kernels_avx512;
 /* The kernel set for k (AUTO resolved), or NULL when this CPU/build cannot run it. */
 const bnn_kernels *bnn_kernels_get(bnn_kernel k);
 
+#ifdef __cplusplus
+}
+#endif
 #endif /* BNN_IMPL_H */
