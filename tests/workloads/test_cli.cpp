@@ -2,6 +2,7 @@
 // paths and one clear error line (non-zero exit, no crash) for each kind of bad input.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,11 @@
 namespace {
 
 const std::string kBin = std::string(RRAMSIM_BINARY_DIR) + "/apps/rramsim";
+
+// The pid keeps parallel test processes (ctest -j) off each other's files.
+std::string tmp(const std::string &n) {
+  return std::string(RRAMSIM_BINARY_DIR) + "/test_cli_" + std::to_string((long)getpid()) + "_" + n;
+}
 
 struct Result {
   int code;
@@ -29,13 +35,14 @@ std::string slurp(const std::string &p) {
 }
 
 Result run(const std::string &args) {
-  std::string o = std::string(RRAMSIM_BINARY_DIR) + "/test_cli.out", e = std::string(RRAMSIM_BINARY_DIR) + "/test_cli.err";
+  std::string o = tmp("out"), e = tmp("err");
   int st = std::system((kBin + " " + args + " >" + o + " 2>" + e).c_str());
   Result r{WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(o), slurp(e)};
+  std::remove(o.c_str());
+  std::remove(e.c_str());
   return r;
 }
 
-std::string tmp(const std::string &n) { return std::string(RRAMSIM_BINARY_DIR) + "/test_cli_" + n; }
 
 int lines(const std::string &s) {
   int n = 0;
@@ -43,10 +50,19 @@ int lines(const std::string &s) {
   return n;
 }
 
-// A small random model file shared by the tests.
+// A small random model file shared by the tests (removed at exit).
+struct Remover {
+  std::string path;
+  ~Remover() {
+    if (!path.empty()) std::remove(path.c_str());
+  }
+};
+
 std::string model() {
   static std::string p;
+  static Remover rm;
   if (p.empty()) {
+    rm.path = tmp("fc.bnn");
     p = tmp("fc.bnn");
     Result r = run("model random --arch 784-64-10 --seed 3 --out " + p);
     EXPECT_EQ(r.code, 0) << r.err;
@@ -68,6 +84,7 @@ TEST(Cli, ModelRandomAndInfo) {
   r = run("model info " + v);
   EXPECT_NE(r.out.find("conv3x3"), std::string::npos);
   EXPECT_NE(r.out.find("maxpool2"), std::string::npos);
+  std::remove(v.c_str());
   EXPECT_EQ(run("model --help").code, 0);
   EXPECT_EQ(run("eval --help").code, 0);
 }
@@ -142,4 +159,6 @@ TEST(Cli, CorruptModelAndShapeMismatch) {
   r = run("eval --model " + v7 + " --data fashion-mnist --limit 10");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("model expects 32x32x3 images"), std::string::npos) << r.err;
+  std::remove(v7.c_str());
+  std::remove(bad.c_str());
 }

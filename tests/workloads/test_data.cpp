@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include "bnn/data.h"
@@ -16,7 +17,8 @@
 namespace {
 
 std::string dir_path(const std::string &name) {
-  std::string d = std::string(RRAMSIM_BINARY_DIR) + "/test_data_" + name;
+  // The pid keeps parallel test processes (ctest -j) off each other's files.
+  std::string d = std::string(RRAMSIM_BINARY_DIR) + "/test_data_" + std::to_string((long)getpid()) + "_" + name;
   mkdir(d.c_str(), 0755);
   return d;
 }
@@ -64,6 +66,9 @@ bnn_status load(const std::vector<uint8_t> &img, const std::vector<uint8_t> &lab
   bnn_dataset ds;
   bnn_status st = bnn_idx_load(&ds, a.c_str(), b.c_str());
   *msg = bnn_errmsg();
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+  rmdir(d.c_str());
   if (out) *out = ds;
   else bnn_dataset_free(&ds);
   return st;
@@ -107,6 +112,10 @@ TEST(Data, DataDirOverride) {
   bnn_dataset_free(&ds);
   if (old) setenv("RRAMSIM_DATA_DIR", saved.c_str(), 1);
   else unsetenv("RRAMSIM_DATA_DIR");
+  std::remove((d + "/fashion-mnist/t10k-images-idx3-ubyte.gz").c_str());
+  std::remove((d + "/fashion-mnist/t10k-labels-idx1-ubyte.gz").c_str());
+  rmdir((d + "/fashion-mnist").c_str());
+  rmdir(d.c_str());
 }
 
 TEST(Data, IdxPlainAndGzip) {
@@ -194,4 +203,6 @@ TEST(Data, Cifar10) {
   write_plain(d + "/test_batch.bin", lab);
   EXPECT_EQ(bnn_dataset_open(&ds, d.c_str(), "test", 0), BNN_E_FORMAT);
   EXPECT_NE(std::string(bnn_errmsg()).find("label 10"), std::string::npos);
+  std::remove((d + "/test_batch.bin").c_str());
+  rmdir(d.c_str());
 }

@@ -17,7 +17,8 @@ using bnntest::random_model;
 namespace {
 
 std::string tmp_path(const std::string &name) {
-  return std::string(RRAMSIM_BINARY_DIR) + "/test_model_" + name;
+  // The pid keeps parallel test processes (ctest -j) off each other's files.
+  return std::string(RRAMSIM_BINARY_DIR) + "/test_model_" + std::to_string((long)getpid()) + "_" + name;
 }
 
 std::vector<uint8_t> read_file(const std::string &p) {
@@ -215,7 +216,7 @@ TEST(ModelFile, EveryTruncationIsAnError) {
     std::vector<uint8_t> t(b.begin(), b.begin() + (long)n);
     bnn_status st = load_bytes(t, "trunc.bnn", &msg);
     ASSERT_TRUE(st == BNN_E_FORMAT) << "length " << n << ": " << bnn_status_str(st) << " " << msg;
-    ASSERT_NE(msg.find("test_model_trunc.bnn"), std::string::npos) << msg;
+    ASSERT_NE(msg.find(tmp_path("trunc.bnn")), std::string::npos) << msg;
   }
   EXPECT_EQ(load_bytes(b, "ok.bnn", &msg), BNN_OK) << msg;
   auto longer = b;
