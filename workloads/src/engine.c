@@ -456,6 +456,8 @@ static bnn_status fetch_weights(bnn_engine *e, const plan *P, const uint64_t **w
 
 bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_t *scores, uint8_t *pred) {
   if (!e || (!images && n)) return bnn_fail(BNN_E_ARG, "bnn_engine_run: NULL argument");
+  if (pred && e->n_classes > 256)
+    return bnn_fail(BNN_E_ARG, "bnn_engine_run: %u classes do not fit 8-bit predictions; use scores", e->n_classes);
   const bnn_model *m = e->m;
   const uint64_t img_bytes = (uint64_t)m->in_c * m->in_h * m->in_w;
   for (size_t b0 = 0; b0 < n; b0 += e->block) {
@@ -507,7 +509,7 @@ bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_
         uint32_t best = 0; /* ties go to the lowest class index */
         for (uint32_t c = 1; c < e->n_classes; ++c)
           if (s[c] > s[best]) best = c;
-        pred[b0 + i] = (uint8_t)(best > 255 ? 255 : best);
+        pred[b0 + i] = (uint8_t)best;
       }
     }
   }
