@@ -192,6 +192,12 @@ static void job_flatten(bnn_engine *e, size_t img, int tid) {
  * Padded taps: binary input leaves their bits 0, so popcount(x ⊕ w) over them equals the tap's
  * weight popcount; subtracting it (tap_pc) restricts the dot to the nv valid taps:
  * a = nv·C − 2·(count − Σ_{padded taps} tap_pc). 8-bit input pads with pixel 0, which adds 0. */
+/* Taps (t = ky·3 + kx) of pixel (y, x) that fall into the zero padding, as a 9-bit mask. */
+static inline unsigned padded_taps(uint32_t y, uint32_t x, uint32_t H, uint32_t W) {
+  return (y == 0 ? 0x007u : 0u) | (y == H - 1 ? 0x1c0u : 0u) | (x == 0 ? 0x049u : 0u) |
+         (x == W - 1 ? 0x124u : 0u);
+}
+
 static void job_conv(bnn_engine *e, size_t img, int tid) {
   const plan *P = e->cur;
   const bnn_layer_info *I = &P->info;
@@ -206,13 +212,18 @@ static void job_conv(bnn_engine *e, size_t img, int tid) {
     for (uint32_t y = 0; y < H; ++y)
       for (uint32_t x = 0; x < W; ++x) {
         uint8_t *row = s->im2col8 + ((uint64_t)y * W + x) * ld;
+        unsigned padded = padded_taps(y, x, H, W);
         int32_t sum = 0;
         for (int t = 0; t < 9; ++t) {
-          int yy = (int)y + t / 3 - 1, xx = (int)x + t % 3 - 1;
-          if (yy < 0 || xx < 0 || yy >= (int)H || xx >= (int)W) continue;
-          const uint8_t *px = src + ((uint64_t)yy * W + (uint64_t)xx) * C;
-          memcpy(row + (uint64_t)t * C, px, C);
-          for (uint32_t c = 0; c < C; ++c) sum += px[c];
+          if (padded >> t & 1) continue;
+          const uint8_t *px = src + ((uint64_t)(y + (uint32_t)(t / 3) - 1) * W + x + (uint32_t)(t % 3) - 1) * C;
+          if (C == 1) {
+            row[t] = px[0];
+            sum += px[0];
+          } else {
+            memcpy(row + (uint64_t)t * C, px, C);
+            for (uint32_t c = 0; c < C; ++c) sum += px[c];
+          }
         }
         s->rowsum[(uint64_t)y * W + x] = sum;
       }
@@ -222,10 +233,14 @@ static void job_conv(bnn_engine *e, size_t img, int tid) {
     for (uint32_t y = 0; y < H; ++y)
       for (uint32_t x = 0; x < W; ++x) {
         uint64_t *row = s->im2col + ((uint64_t)y * W + x) * R;
+        unsigned padded = padded_taps(y, x, H, W);
         for (int t = 0; t < 9; ++t) {
-          int yy = (int)y + t / 3 - 1, xx = (int)x + t % 3 - 1;
-          if (yy < 0 || xx < 0 || yy >= (int)H || xx >= (int)W) continue;
-          bnn_copy_bits(row, (uint64_t)t * C, src + ((uint64_t)yy * W + (uint64_t)xx) * cw, 0, C);
+          if (padded >> t & 1) continue;
+          const uint64_t *px = src + ((uint64_t)(y + (uint32_t)(t / 3) - 1) * W + x + (uint32_t)(t % 3) - 1) * cw;
+          if (C % 64 == 0) /* taps are whole words */
+            for (uint64_t k = 0; k < cw; ++k) row[(uint64_t)t * cw + k] = px[k];
+          else
+            bnn_copy_bits(row, (uint64_t)t * C, px, 0, C);
         }
       }
   }
@@ -241,18 +256,13 @@ static void job_conv(bnn_engine *e, size_t img, int tid) {
     for (uint32_t y = 0; y < H; ++y)
       for (uint32_t x = 0; x < W; ++x) {
         uint64_t px = (uint64_t)y * W + x;
-        unsigned padded = 0, nv = 0;
-        for (int t = 0; t < 9; ++t) {
-          int yy = (int)y + t / 3 - 1, xx = (int)x + t % 3 - 1;
-          if (yy < 0 || xx < 0 || yy >= (int)H || xx >= (int)W) padded |= 1u << t;
-          else ++nv;
-        }
+        unsigned padded = padded_taps(y, x, H, W);
         int32_t *cnt = s->counts + px * CHUNK;
         int32_t base;
         if (I->input_u8) {
           base = s->rowsum[px];
         } else {
-          base = (int32_t)(nv * C);
+          base = (int32_t)((9u - (unsigned)__builtin_popcount(padded)) * C);
           if (padded)
             for (uint32_t b = 0; b < nj; ++b)
               for (int t = 0; t < 9; ++t)
