@@ -98,8 +98,9 @@ int rr_cmd_eval(int argc, char **argv) {
       layer_mask = 0;
       for (size_t k = 0; k < nv; ++k) {
         if (vals[k] != floor(vals[k])) {
+          double bad = vals[k];
           free(vals);
-          return rr_usage_error(CMD, "%s: layer index %g is not an integer", a, vals[k]);
+          return rr_usage_error(CMD, "%s: layer index %g is not an integer", a, bad);
         }
         layer_mask |= 1ull << (int)vals[k];
       }
