@@ -34,6 +34,9 @@ void usage(FILE* f) {
       "  --stats FILE            write stats JSON (resolved config, hash, seed, version, units)\n"
       "  --record-accesses FILE  record the replayed accesses (.stl/.rstl/.rrt[.gz])\n"
       "  --record-faults FILE    record every injected fault (fault-trace CSV, .csv[.gz])\n"
+      "  --nb                    nb_transport (approximately timed): each request waits until\n"
+      "                          the memory accepted the previous one (default b_transport)\n"
+      "  --outstanding K         --nb: requests in flight at most, 1..4096          (default 64)\n"
       "  --quiet                 no progress bar\n"
       "A trace recorded with another config (header config_hash) gives a warning; an access\n"
       "outside the memory is an error naming the file and line (or record).\n");
@@ -68,11 +71,14 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
       quiet = true;
     } else if (!std::strcmp(a, "--skip-bad")) {
       rp.skip_bad = true;
+    } else if (!std::strcmp(a, "--nb")) {
+      rp.nb = true;
     } else if (!std::strcmp(a, "--trace") || !std::strcmp(a, "--system") ||
                !std::strcmp(a, "--op-point") || !std::strcmp(a, "--seed") ||
                !std::strcmp(a, "--error-map") || !std::strcmp(a, "--clock-ps") ||
                !std::strcmp(a, "--default-length") || !std::strcmp(a, "--stats") ||
-               !std::strcmp(a, "--record-accesses") || !std::strcmp(a, "--record-faults")) {
+               !std::strcmp(a, "--record-accesses") || !std::strcmp(a, "--record-faults") ||
+               !std::strcmp(a, "--outstanding")) {
       if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
       const char* val = argv[++i];
       if (!std::strcmp(a, "--trace")) trace = val;
@@ -87,6 +93,9 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
         have_seed = true;
       } else if (!std::strcmp(a, "--clock-ps")) {
         if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps)) return RR_EXIT_USAGE;
+      } else if (!std::strcmp(a, "--outstanding")) {
+        if (!rr_parse_u64(kCmd, a, val, 1, 4096, &v)) return RR_EXIT_USAGE;
+        rp.outstanding = static_cast<unsigned>(v);
       } else if (!std::strcmp(a, "--default-length")) {
         if (!rr_parse_u64(kCmd, a, val, 1, 65536, &v)) return RR_EXIT_USAGE;
         rp.default_length = static_cast<uint32_t>(v);
@@ -165,7 +174,7 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
                 out.relative ? "relative" : "absolute",
                 static_cast<unsigned long long>(out.clock_ps));
   info.traffic = desc;
-  info.path = "b_transport";
+  info.path = rp.nb ? "nb_transport" : "b_transport";
   info.wall_seconds = out.wall_seconds;
   info.requests = out.records;
   std::fputs(rramsim::stats_summary(cfg, out.stats, info).c_str(), stdout);

@@ -1,6 +1,7 @@
 // player.cpp — trace player initiator over b_transport (absolute or relative timing), replay runs.
 #include "rramsim/player.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <vector>
@@ -28,11 +29,46 @@ TracePlayer::TracePlayer(sc_module_name name, rrt_source* src, const ReplayParam
   SC_THREAD(run);
 }
 
-tlm_sync_enum TracePlayer::nb_transport_bw(tlm_generic_payload&, tlm_phase&, sc_time&) {
-  return TLM_COMPLETED;  // b_transport only: nothing comes back on the backward path
+bool TracePlayer::next(rrt_request* q) {
+  int got = 0;
+  if (rrt_source_next(src_, q, &got) != BNN_OK) {
+    // No sc_stop(): returning from the thread ends the simulation once in-flight requests are
+    // answered, without SystemC's "stopped by user" notice.
+    error_ = bnn_errmsg();
+    return false;
+  }
+  return got != 0;
+}
+
+void TracePlayer::prepare(tlm_generic_payload& t, const rrt_access& a, std::vector<uint8_t>& buf) {
+  if (buf.size() < a.length) buf.resize(a.length);
+  if (a.cmd == RRT_CMD_WRITE) {
+    if (a.has_data) {
+      std::memcpy(buf.data(), a.data, a.length);
+    } else {
+      // "Contents not recorded": deterministic bytes from (seed, record index).
+      for (uint32_t k = 0; k < a.length; k += 8) {
+        uint64_t w = bnn_rng_hash(p_.data_seed, kTagReplayData, records_ * 8192 + k / 8);
+        std::memcpy(buf.data() + k, &w, std::min<uint32_t>(8, a.length - k));
+      }
+    }
+  }
+  t.set_command(a.cmd == RRT_CMD_WRITE ? TLM_WRITE_COMMAND : TLM_READ_COMMAND);
+  t.set_address(a.address);
+  t.set_data_ptr(buf.data());
+  t.set_data_length(a.length);
+  t.set_streaming_width(a.length);
+  t.set_byte_enable_ptr(nullptr);
+  t.set_dmi_allowed(false);
+  t.set_response_status(TLM_INCOMPLETE_RESPONSE);
 }
 
 void TracePlayer::run() {
+  if (p_.nb) run_at();
+  else run_lt();
+}
+
+void TracePlayer::run_lt() {
   tlm_utils::tlm_quantumkeeper qk;
   tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(p_.quantum_ns, SC_NS));
   qk.reset();
@@ -41,41 +77,11 @@ void TracePlayer::run() {
   uint64_t issue = 0;      // when the previous request was issued (ps)
   uint64_t prev_done = 0;  // when the previous request completed (ps)
   rrt_access_reader* reader = rrt_source_reader(src_);
-  for (;;) {
-    rrt_request q;
-    int got = 0;
-    if (rrt_source_next(src_, &q, &got) != BNN_OK) {
-      // No sc_stop(): nothing else is scheduled (b_transport only), so returning ends the
-      // simulation without SystemC's "stopped by user" notice.
-      error_ = bnn_errmsg();
-      return;
-    }
-    if (!got) break;
-    const rrt_access& a = q.access;
-    if (q.timing == RRT_TIMING_RELATIVE) {
-      issue = prev_done + q.delay_ps;
-    } else if (q.time_ps > issue) {
-      issue = q.time_ps;  // else: behind schedule, issue at once (no earlier than the previous)
-    }
-    if (a.cmd == RRT_CMD_WRITE) {
-      if (a.has_data) {
-        std::memcpy(buf.data(), a.data, a.length);
-      } else {
-        // "Contents not recorded": deterministic bytes from (seed, record index).
-        for (uint32_t k = 0; k < a.length; k += 8) {
-          uint64_t w = bnn_rng_hash(p_.data_seed, kTagReplayData, records_ * 8192 + k / 8);
-          std::memcpy(buf.data() + k, &w, std::min<uint32_t>(8, a.length - k));
-        }
-      }
-    }
-    t.set_command(a.cmd == RRT_CMD_WRITE ? TLM_WRITE_COMMAND : TLM_READ_COMMAND);
-    t.set_address(a.address);
-    t.set_data_ptr(buf.data());
-    t.set_data_length(a.length);
-    t.set_streaming_width(a.length);
-    t.set_byte_enable_ptr(nullptr);
-    t.set_dmi_allowed(false);
-    t.set_response_status(TLM_INCOMPLETE_RESPONSE);
+  rrt_request q;
+  while (next(&q)) {
+    if (q.timing == RRT_TIMING_RELATIVE) issue = prev_done + q.delay_ps;
+    else if (q.time_ps > issue) issue = q.time_ps;  // else behind: at once, not before the last
+    prepare(t, q.access, buf);
     const uint64_t now = to_ps(sc_time_stamp());
     const uint64_t offset = issue > now ? issue - now : 0;
     sc_time delay = from_ps(offset);
@@ -89,6 +95,72 @@ void TracePlayer::run() {
       p_.progress(records_, rrt_access_reader_input_offset(reader));
   }
   qk.sync();
+}
+
+void TracePlayer::run_at() {
+  const unsigned slots = p_.outstanding ? p_.outstanding : 1;
+  pool_ = std::vector<tlm_generic_payload>(slots);
+  bufs_.assign(slots, {});
+  for (unsigned i = 0; i < slots; ++i) free_.push_back(slots - 1 - i);
+  rrt_access_reader* reader = rrt_source_reader(src_);
+  rrt_request q;
+  while (next(&q)) {
+    uint64_t issue;
+    if (q.timing == RRT_TIMING_RELATIVE) {
+      while (in_flight_) wait(resp_event_);  // after the previous request completed
+      issue = last_done_ + q.delay_ps;
+    } else {
+      issue = q.time_ps;  // and not before the previous one was accepted (see below)
+    }
+    const uint64_t now = to_ps(sc_time_stamp());
+    if (issue > now) wait(from_ps(issue - now));
+    while (free_.empty()) wait(resp_event_);
+    while (req_busy_) wait(end_req_event_);  // request exclusion rule
+    const unsigned slot = free_.back();
+    free_.pop_back();
+    tlm_generic_payload& t = pool_[slot];
+    prepare(t, q.access, bufs_[slot]);
+    ++in_flight_;
+    ++records_;
+    tlm_phase ph = BEGIN_REQ;
+    sc_time delay = SC_ZERO_TIME;
+    tlm_sync_enum s = socket->nb_transport_fw(t, ph, delay);
+    if (s == TLM_COMPLETED) {
+      --in_flight_;
+      if (t.is_response_error()) ++failed_;
+      last_done_ = to_ps(sc_time_stamp() + delay);
+      free_.push_back(slot);
+    } else if (s == TLM_UPDATED && ph == END_REQ) {
+      if (delay != SC_ZERO_TIME) wait(delay);  // accepted later: the next request waits for it
+    } else {
+      req_busy_ = true;  // END_REQ will arrive on the backward path
+    }
+    if (p_.progress && records_ % p_.progress_every == 0)
+      p_.progress(records_, rrt_access_reader_input_offset(reader));
+  }
+  while (in_flight_) wait(resp_event_);
+}
+
+tlm_sync_enum TracePlayer::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time& delay) {
+  if (ph == END_REQ) {
+    req_busy_ = false;
+    end_req_event_.notify(SC_ZERO_TIME);
+    return TLM_ACCEPTED;
+  }
+  if (ph == BEGIN_RESP) {
+    if (req_busy_) {  // BEGIN_RESP implies END_REQ
+      req_busy_ = false;
+      end_req_event_.notify(SC_ZERO_TIME);
+    }
+    --in_flight_;
+    if (t.is_response_error()) ++failed_;
+    last_done_ = to_ps(sc_time_stamp() + delay);
+    free_.push_back(static_cast<unsigned>(&t - pool_.data()));
+    resp_event_.notify(SC_ZERO_TIME);
+    ph = END_RESP;
+    return TLM_COMPLETED;
+  }
+  return TLM_ACCEPTED;
 }
 
 ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessObserver access,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -13,6 +14,8 @@
 #include "rramsim/memory.hpp"
 
 struct rrt_source;  // libtrace's request source (rrtrace/trace.h)
+struct rrt_request;
+struct rrt_access;
 
 namespace rramsim {
 
@@ -21,7 +24,9 @@ struct ReplayParams {
   bool skip_bad = false;          // text traces: count and skip malformed lines
   uint32_t default_length = 64;   // STL records with neither "(n)" nor data
   uint64_t clock_ps = 0;          // trace clock period; 0 = the trace header's clock_ps
-  double quantum_ns = 10000.0;    // global quantum of the quantum keeper
+  double quantum_ns = 10000.0;    // LT: global quantum of the quantum keeper
+  bool nb = false;                // nb_transport (approximately timed) instead of b_transport
+  unsigned outstanding = 64;      // nb: requests in flight at most (absolute timing)
   // Writes without recorded data store bytes drawn from (seed, record index), so energy and
   // errors see realistic bit patterns; this seed (normally the system seed).
   uint64_t data_seed = 1;
@@ -30,14 +35,15 @@ struct ReplayParams {
   uint64_t progress_every = 1u << 16;
 };
 
-// Issues each record of the source as a b_transport (loosely timed, quantum keeper):
+// Issues each record of the source, in order:
 //   absolute timing (.stl; .rrt with flag 0): at the recorded time, or — if the player is
-//     behind, i.e. the record is earlier than the previous issue — at once (as DRAMSys's
-//     player). Requests are not serialised by their completions: the memory's queues model
-//     acceptance and back-pressure (a request that finds its channel queue full is accepted
-//     when a slot frees; the latency shows it);
+//     behind — as soon as it can (as DRAMSys's player). Loosely timed (b_transport, quantum
+//     keeper, the default): "as soon as it can" = at the previous issue time; the memory's
+//     queues model acceptance and back-pressure inside the annotated delay. Approximately timed
+//     (nb): after the memory accepted the previous request (END_REQ), with up to `outstanding`
+//     requests in flight;
 //   relative timing (.rstl; .rrt with flag 1): the recorded delay after the previous request
-//     completed (DRAMSys semantics).
+//     completed (DRAMSys semantics), in both modes.
 // A read/format/capacity error stops the simulation; error() names the file and line/record.
 class TracePlayer : public sc_core::sc_module {
  public:
@@ -51,6 +57,12 @@ class TracePlayer : public sc_core::sc_module {
 
  private:
   void run();
+  void run_lt();
+  void run_at();
+  // Next request from the source; false at the end or on error (error_ set).
+  bool next(rrt_request* q);
+  // Fills payload t for access a (record index records_) using buf as its data buffer.
+  void prepare(tlm::tlm_generic_payload& t, const rrt_access& a, std::vector<uint8_t>& buf);
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& ph,
                                      sc_core::sc_time& delay);
 
@@ -58,6 +70,14 @@ class TracePlayer : public sc_core::sc_module {
   ReplayParams p_;
   uint64_t records_ = 0, failed_ = 0;
   std::string error_;
+  // nb: payload pool, in-flight state
+  std::vector<tlm::tlm_generic_payload> pool_;
+  std::vector<std::vector<uint8_t>> bufs_;
+  std::vector<unsigned> free_;
+  unsigned in_flight_ = 0;
+  uint64_t last_done_ = 0;
+  bool req_busy_ = false;
+  sc_core::sc_event resp_event_, end_req_event_;
 };
 
 struct ReplayOutput {
