@@ -278,6 +278,25 @@ TEST(Replay, AddressOutsideCapacityIsAnErrorNamingFileAndLine) {
     EXPECT_NE(o.error.find("reaches past the memory capacity of 2048 bytes"), std::string::npos)
         << o.error;
   });
+  IN_FRESH_PROCESS([] {
+    // Binary: named by record number.
+    rrt_access_write_params wp = rrt_access_write_default_params();
+    wp.prov.clock_ps = 1000;
+    rrt_access_writer* w = nullptr;
+    ASSERT_EQ(rrt_access_writer_open(tmp("cap.rrt").c_str(), &wp, &w), BNN_OK) << bnn_errmsg();
+    for (uint64_t i = 0; i < 3; ++i) {
+      rrt_access a{};
+      a.cycle = i;
+      a.address = i == 2 ? 0x800 : i * 64;
+      a.length = 64;
+      ASSERT_EQ(rrt_access_writer_put(w, &a), BNN_OK);
+    }
+    ASSERT_EQ(rrt_access_writer_close(w), BNN_OK) << bnn_errmsg();
+    rramsim::ReplayParams rp;
+    rp.trace = tmp("cap.rrt");
+    rramsim::ReplayOutput o = rramsim::run_replay(make_config(), rp);
+    EXPECT_NE(o.error.find("cap.rrt: record 3: access at 0x800"), std::string::npos) << o.error;
+  });
 }
 
 TEST(Replay, MalformedLineIsAnErrorOrSkippedWithSkipBad) {
