@@ -24,6 +24,7 @@ static const rr_command commands[] = {
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
     {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},
+    {"replay", "replay an access trace (STL/RSTL/binary) against a memory config", rr_cmd_replay},
 #endif
     {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},
     {"version", "print the version", cmd_version},
