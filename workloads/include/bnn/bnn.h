@@ -85,9 +85,10 @@ void bnn_model_input_shape(const bnn_model *m, uint32_t *c, uint32_t *h, uint32_
 uint32_t bnn_model_n_classes(const bnn_model *m);
 float bnn_model_output_scale(const bnn_model *m);
 const char *bnn_model_provenance(const bnn_model *m); /* "" if none */
-/* Weight (±1) of neuron o, input i of weight layer l, in the add_* index order. */
+/* Weight (±1) of neuron o, input i of layer `layer` (indexed over ALL layers, as bnn_model_layer;
+ * it must be a weight layer), in the add_* index order. 0 if out of range. */
 int bnn_model_weight(const bnn_model *m, uint32_t layer, uint32_t o, uint32_t i);
-/* Threshold and direction of neuron o of hidden layer l. */
+/* Threshold and direction of neuron o of layer `layer` (all-layer index; a hidden weight layer). */
 bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, int32_t *t, int8_t *d);
 
 /* The weight image: every weight layer's packed rows back to back (layer i at
@@ -126,7 +127,8 @@ bnn_status bnn_error_port_counts(const bnn_port *p, bnn_error_counts *c);
 typedef enum bnn_kernel {
   BNN_KERNEL_AUTO = 0, /* the fastest the CPU supports */
   BNN_KERNEL_REF = 1,  /* portable reference loops */
-  BNN_KERNEL_AVX2 = 2,
+  BNN_KERNEL_AVX2 = 2,  /* AVX2 + POPCNT: vpshufb popcount, blocked over images × neurons */
+  BNN_KERNEL_AVX512 = 3, /* AVX-512 BW + VPOPCNTDQ: vpopcntq and masked byte sums */
   BNN_KERNEL_COUNT
 } bnn_kernel;
 

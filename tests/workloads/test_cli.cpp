@@ -1,0 +1,2 @@
+// test_cli.cpp — placeholder being written
+#include <gtest/gtest.h>

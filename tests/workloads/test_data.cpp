@@ -1,0 +1,2 @@
+// test_data.cpp — placeholder being written
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// test_model.cpp — placeholder being written
+#include <gtest/gtest.h>
