@@ -351,6 +351,7 @@ float *bet_net_bn(bet_net *net, uint32_t l, float **beta, float **run_mean, floa
   return net->L[l].gamma;
 }
 float bet_net_output_scale(const bet_net *net) { return net->scale; }
+void bet_net_set_output_scale(bet_net *net, float s) { net->scale = s; }
 uint64_t bet_net_step(const bet_net *net) { return net->step; }
 uint32_t bet_net_epoch(const bet_net *net) { return net->epoch; }
 const uint64_t *bet_net_last_flips(const bet_net *net, uint32_t l, size_t *count) {

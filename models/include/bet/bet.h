@@ -90,6 +90,7 @@ uint32_t bet_net_n_out(const bet_net *net, uint32_t l);
 /* Batch-norm parameters of hidden layer l (NULL for the output layer). */
 float *bet_net_bn(bet_net *net, uint32_t l, float **beta, float **run_mean, float **run_var);
 float bet_net_output_scale(const bet_net *net);
+void bet_net_set_output_scale(bet_net *net, float s);
 /* Total Adam steps taken and completed epochs. */
 uint64_t bet_net_step(const bet_net *net);
 uint32_t bet_net_epoch(const bet_net *net);
