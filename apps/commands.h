@@ -8,6 +8,10 @@ extern "C" {
 
 /* int rr_cmd_<name>(int argc, char **argv);  -- one per cmd_<name>.c */
 
+#ifdef RRAMSIM_HAVE_BET
+int rr_cmd_train(int argc, char **argv); /* cmd_train.c (needs libbet) */
+#endif
+
 #ifdef __cplusplus
 }
 #endif

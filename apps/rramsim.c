@@ -20,6 +20,9 @@ static int cmd_version(int argc, char **argv) {
 
 static const rr_command commands[] = {
     {"version", "print the version", cmd_version},
+#ifdef RRAMSIM_HAVE_BET
+    {"train", "train a BNN (optionally flip-aware) and export a model file", rr_cmd_train},
+#endif
 };
 
 static void usage(FILE *f) {

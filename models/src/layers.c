@@ -168,7 +168,10 @@ void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *v
 }
 
 void bet_sign(const float *x, size_t n, float *out) {
-  for (size_t i = 0; i < n; ++i) out[i] = x[i] >= 0.0f ? 1.0f : -1.0f;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (n > 262144)
+#endif
+  for (long long i = 0; i < (long long)n; ++i) out[i] = x[i] >= 0.0f ? 1.0f : -1.0f;
 }
 
 void bet_ste_backward(const float *x, size_t n, const float *dy, float *dx) {
@@ -264,6 +267,28 @@ void bet_adam_step(const bet_adam_params *p, uint64_t t, size_t n, float *param,
     m[i] = b1 * m[i] + (1.0f - b1) * g;
     v[i] = b2 * v[i] + (1.0f - b2) * g * g;
     param[i] -= step * m[i] / (sqrtf(v[i]) * rb2 + eps);
+  }
+}
+
+void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                          const float *grad, float *m, float *v) {
+  const double bc1 = 1.0 - pow((double)p->beta1, (double)t);
+  const double bc2 = 1.0 - pow((double)p->beta2, (double)t);
+  const float step = (float)((double)p->lr / bc1);
+  const float rb2 = (float)(1.0 / sqrt(bc2));
+  const float b1 = p->beta1, b2 = p->beta2, eps = p->eps;
+  /* Elementwise, so splitting the range between threads cannot change any value. */
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (n > 65536)
+#endif
+  for (long long i = 0; i < (long long)n; ++i) {
+    const float g = fabsf(w[i]) <= 1.0f ? grad[i] : 0.0f;
+    const float mi = b1 * m[i] + (1.0f - b1) * g;
+    const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    const float x = w[i] - step * mi / (sqrtf(vi) * rb2 + eps);
+    w[i] = x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
   }
 }
 

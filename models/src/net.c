@@ -6,9 +6,20 @@
 #include <string.h>
 
 #include <cblas.h>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "bet_impl.h"
 #include "bnn/rng.h"
+
+/* OpenBLAS and OpenMP both use the caller's thread count. */
+static void set_threads(int n) {
+  openblas_set_num_threads(n);
+#if defined(_OPENMP)
+  omp_set_num_threads(n);
+#endif
+}
 
 /* ---- enums ---------------------------------------------------------------------------------- */
 
@@ -610,13 +621,7 @@ static void optimizer_step(bet_net *net, const bet_train_params *p) {
   for (uint32_t l = 0; l < net->n; ++l) {
     bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
-    for (size_t i = 0; i < nw; ++i)
-      if (fabsf(L->w[i]) > 1.0f) L->dw[i] = 0.0f;
-    bet_adam_step(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
-    for (size_t i = 0; i < nw; ++i) {
-      const float v = L->w[i];
-      L->w[i] = v > 1.0f ? 1.0f : (v < -1.0f ? -1.0f : v);
-    }
+    bet_adam_step_latent(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
     if (!L->is_output) {
       bet_adam_step(&ap, net->step, L->n_out, L->gamma, L->dgamma, L->gm, L->gv);
       bet_adam_step(&ap, net->step, L->n_out, L->beta, L->dbeta, L->bm, L->bv);
@@ -705,7 +710,7 @@ bnn_status bet_train_step(bet_net *net, const bnn_dataset *data, const uint32_t 
   if ((s = net_reserve(net, (uint32_t)n)) != BNN_OK) return s;
   uint8_t *labels = (uint8_t *)bnn_malloc(n);
   if (!labels) return bnn_fail(BNN_E_NOMEM, "train step: out of memory");
-  openblas_set_num_threads(p->threads);
+  set_threads(p->threads);
   s = train_step_impl(net, data, idx, n, p, labels, loss, acc, NULL);
   bnn_free(labels);
   return s;
@@ -725,7 +730,7 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
     bnn_free(labels);
     return bnn_fail(BNN_E_NOMEM, "epoch: out of memory");
   }
-  openblas_set_num_threads(p->threads);
+  set_threads(p->threads);
   /* Fisher–Yates from (seed, epoch): the same permutation whatever happened before. */
   for (uint32_t i = 0; i < train->n; ++i) perm[i] = i;
   bnn_rng r = bnn_rng_make(bnn_rng_hash(net->seed, BET_RNG_SHUFFLE, 0), net->epoch);
@@ -789,7 +794,7 @@ bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads
   if (s != BNN_OK) return s;
   if (threads < 1 || threads > 256) return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
   if (!(ber >= 0.0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "ber: %g outside [0, 0.5]", ber);
-  openblas_set_num_threads(threads);
+  set_threads(threads);
   const size_t B = 256;
   /* Buffers: binarized weights, thresholds, two activation buffers, im2col columns. */
   float *wb[BET_MAX_LAYERS] = {0};

@@ -222,6 +222,26 @@ TEST(Layers, AdamStepMatchesHandComputedValues) {
   EXPECT_NEAR(w, 0.37336630, 2e-6);
 }
 
+TEST(Layers, FusedLatentWeightUpdateEqualsMaskAdamClip) {
+  const size_t n = 100000;  // above the size where the loop is split between threads
+  auto w = randv(n, 60, -1.2f, 1.2f), g = randv(n, 61), m = randv(n, 62, -0.01f, 0.01f),
+       v = randv(n, 63, 0.0f, 1e-4f);
+  auto w2 = w, m2 = m, v2 = v;
+  bet_adam_params p = bet_adam_default_params();
+  p.lr = 0.05f;
+  bet_adam_step_latent(&p, 3, n, w.data(), g.data(), m.data(), v.data());
+  std::vector<float> g2(g);
+  for (size_t i = 0; i < n; ++i)
+    if (std::fabs(w2[i]) > 1.0f) g2[i] = 0.0f;  // STE of sign(w): no gradient beyond ±1
+  bet_adam_step(&p, 3, n, w2.data(), g2.data(), m2.data(), v2.data());
+  for (size_t i = 0; i < n; ++i) {
+    w2[i] = std::fmax(-1.0f, std::fmin(1.0f, w2[i]));
+    ASSERT_EQ(w[i], w2[i]) << i;
+    ASSERT_EQ(m[i], m2[i]) << i;
+    ASSERT_EQ(v[i], v2[i]) << i;
+  }
+}
+
 TEST(Layers, FoldThresholdAgreesWithBatchNormSignOverTheWholeRange) {
   bnn_rng r = bnn_rng_make(7, 7);
   for (int trial = 0; trial < 300; ++trial) {

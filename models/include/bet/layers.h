@@ -81,6 +81,11 @@ bet_adam_params bet_adam_default_params(void); /* lr 1e-3, β1 0.9, β2 0.999, e
 void bet_adam_step(const bet_adam_params *p, uint64_t t, size_t n, float *param, const float *grad,
                    float *m, float *v);
 
+/* The latent-weight update: the weight STE's gradient (grad where |w| ≤ 1, else 0), one Adam step
+ * as above, then w clipped to [−1, 1] — fused into one pass over the arrays. */
+void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                          const float *grad, float *m, float *v);
+
 /* Folds batch norm + sign into the engine's integer threshold and direction. The layer computes
  * integer pre-activations a with z = a / in_scale (in_scale = 255 for the first layer, whose
  * training input is pixel/255; 1 otherwise) and |a| ≤ reach. Output +1 iff
