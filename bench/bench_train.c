@@ -61,25 +61,28 @@ static double epoch_gemm_flops(const bet_net *net, uint32_t n_layers, double n_i
   return f * n_images;
 }
 
-static int run(const char *arch_s, const bnn_dataset *train, const bnn_dataset *test,
-               double flip_p, int threads, double roof, const char *label, double baseline) {
+/* Trains one epoch; returns its seconds scaled to 60000 images, or a negative value on error. */
+static double run(const char *arch_s, const bnn_dataset *train, const bnn_dataset *test,
+                  double flip_p, int packed, int threads, double roof, const char *label,
+                  double baseline) {
   bet_arch arch;
   bet_net *net = NULL;
   if (bet_arch_parse(arch_s, train->n_classes, &arch) != BNN_OK ||
       bet_net_create(&net, &arch, train->c, train->h, train->w, train->n_classes, 1) != BNN_OK) {
     fprintf(stderr, "bench_train: %s\n", bnn_errmsg());
-    return 1;
+    return -1.0;
   }
   bet_train_params p = bet_train_default_params();
   p.batch = 256;
   p.threads = threads;
   p.flip_p = flip_p;
+  p.packed_forward = packed;
   bet_epoch_stats st;
   const double t0 = now();
   if (bet_train_epoch(net, train, &p, NULL, NULL, &st) != BNN_OK) {
     fprintf(stderr, "bench_train: %s\n", bnn_errmsg());
     bet_net_free(net);
-    return 1;
+    return -1.0;
   }
   const double dt = now() - t0;
   double acc = 0.0;
@@ -87,7 +90,7 @@ static int run(const char *arch_s, const bnn_dataset *train, const bnn_dataset *
   if (bet_evaluate(net, test, threads, 0.0, 0, 0, NULL, NULL, &acc) != BNN_OK) {
     fprintf(stderr, "bench_train: %s\n", bnn_errmsg());
     bet_net_free(net);
-    return 1;
+    return -1.0;
   }
   const double de = now() - t1;
   /* Output positions per image of each weight layer (conv: H·W; dense: 1). */
@@ -117,7 +120,7 @@ static int run(const char *arch_s, const bnn_dataset *train, const bnn_dataset *
          "", flops * scale / 1e12, lower * scale, lower > 0 ? 100.0 * lower / dt : 0.0);
   printf("%-28s   test evaluation (%u images, integer path): %.2f s\n", "", test->n, de);
   bet_net_free(net);
-  return 0;
+  return dt * scale;
 }
 
 int main(int argc, char **argv) {
@@ -163,14 +166,21 @@ int main(int argc, char **argv) {
          "batch 256, %d threads\n",
          train.n, threads);
   printf("sgemm roof (256x2048x2048, OpenBLAS, %d threads): %.1f GFLOP/s\n", threads, roof);
+  printf("bit-packed forward kernel: %s\n", bet_xnor_gemm_kernel());
   int rc = 0;
   if (!skip_fcnn) {
-    rc |= run("fcnn", &train, &test, 0.0, threads, roof, "FCNN 784-2048-2048-10 clean",
-              PYTORCH_FCNN_CLEAN_S);
-    rc |= run("fcnn", &train, &test, 0.01, threads, roof, "FCNN flip-p 0.01",
-              PYTORCH_FCNN_FLIP_S);
+    const double clean = run("fcnn", &train, &test, 0.0, 1, threads, roof,
+                             "FCNN 784-2048-2048-10 clean", PYTORCH_FCNN_CLEAN_S);
+    const double gemm = run("fcnn", &train, &test, 0.0, 0, threads, roof,
+                            "FCNN clean, sgemm-only fwd", PYTORCH_FCNN_CLEAN_S);
+    if (clean > 0 && gemm > 0)
+      printf("%-28s   bit-packed forward vs sgemm on ±1 floats (same run): %.2fx\n", "",
+             gemm / clean);
+    const double flip = run("fcnn", &train, &test, 0.01, 1, threads, roof, "FCNN flip-p 0.01",
+                            PYTORCH_FCNN_FLIP_S);
+    rc |= clean < 0 || gemm < 0 || flip < 0;
   }
-  if (!skip_vgg3) rc |= run("vgg3", &train, &test, 0.0, threads, roof, "VGG3 clean", 0.0);
+  if (!skip_vgg3) rc |= run("vgg3", &train, &test, 0.0, 1, threads, roof, "VGG3 clean", 0.0) < 0;
   bnn_dataset_free(&train);
   bnn_dataset_free(&test);
   return rc;

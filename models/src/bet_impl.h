@@ -28,6 +28,8 @@ typedef struct bet_layer {
   float *dw, *dgamma, *dbeta;
   /* binarized weights of the current forward pass (flips applied) */
   float *wb;
+  uint64_t *wbits;             /* the same, bit-packed (dense layers after the first only) */
+  int packed;                  /* this step's forward used the bit-packed kernel */
   /* flips of the current forward pass */
   uint64_t *flips;
   size_t n_flips, cap_flips;
@@ -51,6 +53,8 @@ struct bet_net {
   /* batch buffers */
   uint32_t cap_batch;
   float *x0;               /* cap_batch × input size */
+  uint64_t *xbits;         /* packed ±1 input of a dense layer, cap_batch × max words */
+  size_t max_words;        /* words per image of the largest packed dense input */
   float *logits, *dlogits; /* cap_batch × n_classes */
   float *gA, *gB, *gC;     /* gradient scratch, max activation size each */
   float *cols;             /* im2col scratch for one chunk of images */

@@ -150,9 +150,11 @@ void bet_net_free(bet_net *net) {
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; ++i) bnn_free(arrs[i]);
     bnn_free(L->flips);
     bnn_free(L->flipbuf);
+    bnn_free(L->wbits);
     layer_free_batch(L);
   }
   bnn_free(net->x0);
+  bnn_free(net->xbits);
   bnn_free(net->logits);
   bnn_free(net->dlogits);
   bnn_free(net->gA);
@@ -249,6 +251,11 @@ bnn_status bet_net_create(bet_net **out, const bet_arch *arch, uint32_t in_c, ui
     L->dw = (float *)zalloc(nw, sizeof(float), &ok);
     L->wb = (float *)zalloc(nw, sizeof(float), &ok);
     L->flipbuf = (uint8_t *)zalloc((nw + 7) / 8, 1, &ok);
+    if (L->kind == BET_DENSE && l > 0) {
+      const size_t words = bet_packed_words(L->fan_in);
+      L->wbits = (uint64_t *)zalloc((size_t)L->n_out * words, sizeof(uint64_t), &ok);
+      if (words > net->max_words) net->max_words = words;
+    }
     if (!L->is_output) {
       L->gamma = (float *)zalloc(L->n_out, sizeof(float), &ok);
       L->beta = (float *)zalloc(L->n_out, sizeof(float), &ok);
@@ -298,16 +305,19 @@ static bnn_status net_reserve(bet_net *net, uint32_t batch) {
   if (batch <= net->cap_batch) return BNN_OK;
   for (uint32_t l = 0; l < net->n; ++l) layer_free_batch(&net->L[l]);
   bnn_free(net->x0);
+  bnn_free(net->xbits);
   bnn_free(net->logits);
   bnn_free(net->dlogits);
   bnn_free(net->gA);
   bnn_free(net->gB);
   bnn_free(net->gC);
+  net->xbits = NULL;
   net->x0 = net->logits = net->dlogits = net->gA = net->gB = net->gC = NULL;
   net->cap_batch = 0;
   int ok = 1;
   const size_t B = batch;
   net->x0 = (float *)zalloc(B * net->in_c * net->in_h * net->in_w, sizeof(float), &ok);
+  net->xbits = (uint64_t *)zalloc(B * net->max_words, sizeof(uint64_t), &ok);
   net->logits = (float *)zalloc(B * net->n_classes, sizeof(float), &ok);
   net->dlogits = (float *)zalloc(B * net->n_classes, sizeof(float), &ok);
   net->gA = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
@@ -449,6 +459,7 @@ bet_train_params bet_train_default_params(void) {
   p.bn_eps = 1e-5;
   p.seed = 1;
   p.threads = 1;
+  p.packed_forward = 1;
   return p;
 }
 
@@ -501,6 +512,16 @@ static void record_flip(void *ud, uint64_t bit, int old_value) {
   }
   L->flips[L->n_flips++] = bit;
   L->wb[bit] = -L->wb[bit];
+  if (L->packed) {
+    const uint64_t row = bit / L->fan_in, col = bit % L->fan_in;
+    L->wbits[row * bet_packed_words(L->fan_in) + col / 64] ^= (uint64_t)1 << (col % 64);
+  }
+}
+
+static int use_packed(const bet_train_params *p) {
+  static int fast = -1;
+  if (fast < 0) fast = strcmp(bet_xnor_gemm_kernel(), "ref") != 0;
+  return p->packed_forward && fast;
 }
 
 /* wb = sign(w), then fresh flips for this forward pass (keyed by seed, layer, step). */
@@ -508,7 +529,11 @@ static bnn_status binarize_and_flip(bet_net *net, const bet_train_params *p) {
   for (uint32_t l = 0; l < net->n; ++l) {
     bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
-    bet_sign(L->w, nw, L->wb);
+    L->packed = use_packed(p) && L->wbits != NULL;
+    if (L->packed)
+      bet_sign_pack(L->w, L->n_out, L->fan_in, L->wb, L->wbits);
+    else
+      bet_sign(L->w, nw, L->wb);
     L->n_flips = 0;
     if (p->flip_p > 0.0 && l < 64 && ((p->flip_layers >> l) & 1)) {
       bnn_rng r = bnn_rng_make(bnn_rng_hash(net->seed, BET_RNG_FLIP, l), net->step);
@@ -527,7 +552,10 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
   for (uint32_t l = 0; l < net->n; ++l) {
     bet_layer *L = &net->L[l];
     const size_t M = B * L->out_h * L->out_w;
-    if (L->kind == BET_DENSE) {
+    if (L->packed) {
+      /* ±1 × ±1: the previous layer left its signs packed in net->xbits. */
+      bet_xnor_gemm(net->xbits, B, L->wbits, L->n_out, L->fan_in, L->z);
+    } else if (L->kind == BET_DENSE) {
       bet_dense_forward(X, B, L->fan_in, L->wb, L->n_out, L->z);
     } else {
       const size_t ch = bet_conv_chunk(L);
@@ -555,7 +583,10 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
       hp = L->hp;
       nact = B * L->next_h * L->next_w * L->n_out;
     }
-    bet_sign(hp, nact, L->act);
+    if (net->L[l + 1].packed) /* rows of the next layer's fan-in (HWC flatten) */
+      bet_sign_pack(hp, B, net->L[l + 1].fan_in, L->act, net->xbits);
+    else
+      bet_sign(hp, nact, L->act);
     X = L->act;
   }
 }

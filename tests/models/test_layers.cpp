@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -220,6 +221,45 @@ TEST(Layers, AdamStepMatchesHandComputedValues) {
   EXPECT_NEAR(m, 0.008, 1e-8);
   EXPECT_NEAR(v, 4.996e-5, 1e-9);
   EXPECT_NEAR(w, 0.37336630, 2e-6);
+}
+
+TEST(Layers, SignPackUsesTheEngineBitConventionWithZeroPadding) {
+  const size_t rows = 3, k = 70;  // two words per row, 58 padding bits
+  auto x = randv(rows * k, 70);
+  x[5] = 0.0f;  // sign(0) = +1 → bit 0
+  std::vector<float> out(rows * k), ref(rows * k);
+  std::vector<uint64_t> bits(rows * bet_packed_words(k), ~0ull);
+  bet_sign_pack(x.data(), rows, k, out.data(), bits.data());
+  bet_sign(x.data(), rows * k, ref.data());
+  EXPECT_EQ(out, ref);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < 128; ++j) {
+      const int bit = (int)((bits[r * 2 + j / 64] >> (j % 64)) & 1);
+      if (j >= k)
+        EXPECT_EQ(bit, 0) << "padding bit " << j;
+      else
+        EXPECT_EQ(bit, ref[r * k + j] < 0 ? 1 : 0) << r << "," << j;
+    }
+}
+
+TEST(Layers, XnorGemmEqualsReferenceAndFloatGemmOnRandomShapes) {
+  std::printf("bet_xnor_gemm kernel: %s\n", bet_xnor_gemm_kernel());
+  const size_t shapes[][3] = {{1, 1, 1},   {5, 3, 63},  {4, 7, 64},   {9, 5, 65},
+                              {8, 4, 511}, {7, 9, 512}, {13, 6, 700}, {4, 2, 2048}};
+  uint64_t seed = 80;
+  for (const auto &sh : shapes) {
+    const size_t m = sh[0], n = sh[1], k = sh[2], words = bet_packed_words(k);
+    auto xf = randv(m * k, seed++), wf = randv(n * k, seed++);
+    std::vector<float> xs(m * k), ws(n * k), yf(m * n), yr(m * n), yx(m * n);
+    std::vector<uint64_t> xb(m * words), wbits(n * words);
+    bet_sign_pack(xf.data(), m, k, xs.data(), xb.data());
+    bet_sign_pack(wf.data(), n, k, ws.data(), wbits.data());
+    bet_dense_forward(xs.data(), m, k, ws.data(), n, yf.data());
+    bet_xnor_gemm_ref(xb.data(), m, wbits.data(), n, k, yr.data());
+    bet_xnor_gemm(xb.data(), m, wbits.data(), n, k, yx.data());
+    EXPECT_EQ(yr, yf) << m << "x" << n << "x" << k;
+    EXPECT_EQ(yx, yr) << m << "x" << n << "x" << k;
+  }
 }
 
 TEST(Layers, FusedLatentWeightUpdateEqualsMaskAdamClip) {

@@ -271,6 +271,26 @@ TEST(Train, SameSeedSameThreadsGiveIdenticalWeights) {
   bet_net_free(c);
 }
 
+// The bit-packed forward and sgemm on ±1 floats compute the same exact integers: training with
+// either gives bit-identical nets (flips included, which toggle the packed bits too).
+TEST(Train, PackedForwardTrainsIdenticallyToFloatGemm) {
+  Synth s(70, 1, 5, 5, 3, 22);
+  bet_train_params p = bet_train_default_params();
+  p.batch = 16;
+  p.flip_p = 0.05;
+  p.threads = 2;
+  bet_net *a = make_net("25-70-130-3", s.d, 9), *b = make_net("25-70-130-3", s.d, 9);
+  for (int e = 0; e < 2; ++e) {
+    p.packed_forward = 1;
+    ASSERT_EQ(bet_train_epoch(a, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+    p.packed_forward = 0;
+    ASSERT_EQ(bet_train_epoch(b, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  }
+  EXPECT_TRUE(bet_net_equal(a, b));
+  bet_net_free(a);
+  bet_net_free(b);
+}
+
 TEST(Checkpoint, ResumeGivesTheSameFinalWeightsAsAnUninterruptedRun) {
   Synth s(90, 1, 4, 4, 3, 31);
   bet_train_params p = bet_train_default_params();

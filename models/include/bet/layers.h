@@ -46,6 +46,19 @@ void bet_bn_backward(const float *z, size_t m, size_t c, const float *gamma, con
 void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *var,
                            float momentum, float *run_mean, float *run_var);
 
+/* Bit-packed ±1 rows, the engine's convention: bit 0 = +1, bit 1 = −1, bit j of a row is bit (j % 64)
+ * of word j / 64; a row of k values takes ⌈k/64⌉ words and its padding bits are 0. */
+static inline size_t bet_packed_words(size_t k) { return (k + 63) / 64; }
+/* out = sign(x) (sign(0) = +1) as floats, and the same signs packed into bits (rows of k). */
+void bet_sign_pack(const float *x, size_t rows, size_t k, float *out, uint64_t *bits);
+/* y[M][N] = Σ_j x_mj·w_nj for ±1 rows given packed: k − 2·popcount(x_m ⊕ w_n) (zero padding bits
+ * add nothing). Exact, so equal to bet_dense_forward on the ±1 floats. `_ref` is the obvious loop;
+ * bet_xnor_gemm picks AVX-512 VPOPCNTDQ when the CPU has it, else the reference. */
+void bet_xnor_gemm_ref(const uint64_t *x, size_t m, const uint64_t *w, size_t n, size_t k, float *y);
+void bet_xnor_gemm(const uint64_t *x, size_t m, const uint64_t *w, size_t n, size_t k, float *y);
+/* Name of the kernel bet_xnor_gemm uses on this CPU ("avx512-vpopcntdq" or "ref"). */
+const char *bet_xnor_gemm_kernel(void);
+
 /* Sign with sign(0) = +1, the engine's convention (a ≥ t gives +1). */
 void bet_sign(const float *x, size_t n, float *out);
 /* Straight-through estimator of hardtanh + sign: dx = dy where |x| ≤ 1, else 0. */
