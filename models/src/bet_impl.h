@@ -5,6 +5,13 @@
 #include "bet/bet.h"
 #include "bet/layers.h"
 
+/* Parallel-for over [0, n) split into contiguous chunks, one per thread (at most the count given
+ * to bet_par_set_threads, and at least min_per_thread indices each). fn(ctx, lo, hi). */
+typedef void (*bet_par_fn)(void *ctx, size_t lo, size_t hi);
+void bet_parallel_for(size_t n, size_t min_per_thread, bet_par_fn fn, void *ctx);
+void bet_par_set_threads(int n);
+int bet_par_threads(void);
+
 /* RNG stream tags (the `stream` key mixed into the seed), so the draws of different purposes
  * never share a sequence. */
 enum {

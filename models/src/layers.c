@@ -1,6 +1,7 @@
 /* layers.c — libbet's float building blocks: GEMM layers, im2col, batch norm, STE, max-pool,
  * output scale, losses, Adam and the batch-norm + sign folding. */
 #include "bet/layers.h"
+#include "bet_impl.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -168,10 +169,8 @@ void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *v
 }
 
 void bet_sign(const float *x, size_t n, float *out) {
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (n > 262144)
-#endif
-  for (long long i = 0; i < (long long)n; ++i) out[i] = x[i] >= 0.0f ? 1.0f : -1.0f;
+  /* x < 0 → −1, else +1 (so NaN and −0 give +1, as bet_sign_pack does). */
+  for (size_t i = 0; i < n; ++i) out[i] = x[i] < 0.0f ? -1.0f : 1.0f;
 }
 
 void bet_ste_backward(const float *x, size_t n, const float *dy, float *dx) {
@@ -270,18 +269,18 @@ void bet_adam_step(const bet_adam_params *p, uint64_t t, size_t n, float *param,
   }
 }
 
-void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
-                          const float *grad, float *m, float *v) {
-  const double bc1 = 1.0 - pow((double)p->beta1, (double)t);
-  const double bc2 = 1.0 - pow((double)p->beta2, (double)t);
-  const float step = (float)((double)p->lr / bc1);
-  const float rb2 = (float)(1.0 / sqrt(bc2));
-  const float b1 = p->beta1, b2 = p->beta2, eps = p->eps;
-  /* Elementwise, so splitting the range between threads cannot change any value. */
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (n > 65536)
-#endif
-  for (long long i = 0; i < (long long)n; ++i) {
+typedef struct adam_latent_ctx {
+  float *w, *m, *v;
+  const float *grad;
+  float step, rb2, b1, b2, eps;
+} adam_latent_ctx;
+
+static void adam_latent_range(void *vctx, size_t lo, size_t hi) {
+  const adam_latent_ctx *c = (const adam_latent_ctx *)vctx;
+  float *w = c->w, *m = c->m, *v = c->v;
+  const float *grad = c->grad;
+  const float step = c->step, rb2 = c->rb2, b1 = c->b1, b2 = c->b2, eps = c->eps;
+  for (size_t i = lo; i < hi; ++i) {
     const float g = fabsf(w[i]) <= 1.0f ? grad[i] : 0.0f;
     const float mi = b1 * m[i] + (1.0f - b1) * g;
     const float vi = b2 * v[i] + (1.0f - b2) * g * g;
@@ -290,6 +289,24 @@ void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float 
     const float x = w[i] - step * mi / (sqrtf(vi) * rb2 + eps);
     w[i] = x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
   }
+}
+
+void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                          const float *grad, float *m, float *v) {
+  const double bc1 = 1.0 - pow((double)p->beta1, (double)t);
+  const double bc2 = 1.0 - pow((double)p->beta2, (double)t);
+  adam_latent_ctx c;
+  c.w = w;
+  c.m = m;
+  c.v = v;
+  c.grad = grad;
+  c.step = (float)((double)p->lr / bc1);
+  c.rb2 = (float)(1.0 / sqrt(bc2));
+  c.b1 = p->beta1;
+  c.b2 = p->beta2;
+  c.eps = p->eps;
+  /* Elementwise, so splitting the range between threads cannot change any value. */
+  bet_parallel_for(n, 65536, adam_latent_range, &c);
 }
 
 int bet_fold_threshold(double gamma, double beta, double mean, double var, double eps,

@@ -6,20 +6,16 @@
 #include <string.h>
 
 #include <cblas.h>
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 #include "bet_impl.h"
 #include "bnn/rng.h"
 
 /* OpenBLAS and OpenMP both use the caller's thread count. */
-static void set_threads(int n) {
+void bet_set_threads(int n) {
   openblas_set_num_threads(n);
-#if defined(_OPENMP)
-  omp_set_num_threads(n);
-#endif
+  bet_par_set_threads(n);
 }
+#define set_threads bet_set_threads
 
 /* ---- enums ---------------------------------------------------------------------------------- */
 

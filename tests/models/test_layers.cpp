@@ -262,6 +262,24 @@ TEST(Layers, XnorGemmEqualsReferenceAndFloatGemmOnRandomShapes) {
   }
 }
 
+TEST(Layers, ThreadedPackAndXnorGemmEqualTheReference) {
+  const size_t m = 64, n = 300, k = 2048 + 37, words = bet_packed_words(k);
+  auto xf = randv(m * k, 90), wf = randv(n * k, 91);
+  std::vector<float> xs(m * k), ws(n * k), ws1(n * k), yr(m * n), yx(m * n);
+  std::vector<uint64_t> xb(m * words), wb(n * words), wb1(n * words);
+  bet_set_threads(1);
+  bet_sign_pack(wf.data(), n, k, ws1.data(), wb1.data());
+  bet_set_threads(2);
+  bet_sign_pack(xf.data(), m, k, xs.data(), xb.data());
+  bet_sign_pack(wf.data(), n, k, ws.data(), wb.data());
+  EXPECT_EQ(ws, ws1);
+  EXPECT_EQ(wb, wb1);
+  bet_xnor_gemm_ref(xb.data(), m, wb.data(), n, k, yr.data());
+  bet_xnor_gemm(xb.data(), m, wb.data(), n, k, yx.data());
+  bet_set_threads(1);
+  EXPECT_EQ(yx, yr);
+}
+
 TEST(Layers, FusedLatentWeightUpdateEqualsMaskAdamClip) {
   const size_t n = 100000;  // above the size where the loop is split between threads
   auto w = randv(n, 60, -1.2f, 1.2f), g = randv(n, 61), m = randv(n, 62, -0.01f, 0.01f),
@@ -269,7 +287,9 @@ TEST(Layers, FusedLatentWeightUpdateEqualsMaskAdamClip) {
   auto w2 = w, m2 = m, v2 = v;
   bet_adam_params p = bet_adam_default_params();
   p.lr = 0.05f;
+  bet_set_threads(2);
   bet_adam_step_latent(&p, 3, n, w.data(), g.data(), m.data(), v.data());
+  bet_set_threads(1);
   std::vector<float> g2(g);
   for (size_t i = 0; i < n; ++i)
     if (std::fabs(w2[i]) > 1.0f) g2[i] = 0.0f;  // STE of sign(w): no gradient beyond ±1

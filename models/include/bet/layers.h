@@ -17,6 +17,11 @@
 extern "C" {
 #endif
 
+/* Threads the layer functions use (OpenBLAS's and libbet's own parallel loops); bet_train_epoch and
+ * bet_evaluate set it from their parameters. Results never depend on it except through OpenBLAS's
+ * own summation order. */
+void bet_set_threads(int n);
+
 /* y[M][N] = x[M][K] · w[N][K]ᵀ (OpenBLAS sgemm). */
 void bet_dense_forward(const float *x, size_t m, size_t k, const float *w, size_t n, float *y);
 /* dx[M][K] = dy[M][N] · w[N][K] (skipped when dx is NULL);
