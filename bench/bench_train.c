@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "bet/bet.h"
@@ -19,6 +20,15 @@
  * (from the issue). */
 #define PYTORCH_FCNN_CLEAN_S 37.8
 #define PYTORCH_FCNN_FLIP_S 52.7
+
+/* CPU seconds of this process (all threads): on a shared machine wall time stretches with other
+ * people's load, CPU time much less. */
+static double cpu_now(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+         (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
 
 static double now(void) {
   struct timespec t;
@@ -78,6 +88,7 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
   p.flip_p = flip_p;
   p.packed_forward = packed;
   bet_epoch_stats st;
+  const double c0 = cpu_now();
   const double t0 = now();
   if (bet_train_epoch(net, train, &p, NULL, NULL, &st) != BNN_OK) {
     fprintf(stderr, "bench_train: %s\n", bnn_errmsg());
@@ -85,6 +96,7 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
     return -1.0;
   }
   const double dt = now() - t0;
+  const double dcpu = cpu_now() - c0;
   double acc = 0.0;
   const double t1 = now();
   if (bet_evaluate(net, test, threads, 0.0, 0, 0, NULL, NULL, &acc) != BNN_OK) {
@@ -111,8 +123,11 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
          "%llu flips)\n",
          label, dt * scale, (double)train->n / dt, 100.0 * st.train_acc, 100.0 * acc,
          (unsigned long long)st.flips);
+  printf("%-28s   CPU time %.2f s/epoch over %d threads (%.2f s per thread: the wall time on idle cores, roughly)\n",
+         "", dcpu * scale, threads, dcpu * scale / threads);
   if (baseline > 0)
-    printf("%-28s   vs PyTorch %.1f s/epoch: %.2fx faster\n", "", baseline, baseline / (dt * scale));
+    printf("%-28s   vs PyTorch %.1f s/epoch: ratio %.2f (PyTorch s / libbet s; > 1 = libbet faster)\n",
+           "", baseline, baseline / (dt * scale));
   else
     printf("%-28s   (no PyTorch figure for this net)\n", "");
   printf("%-28s   GEMM work %.2f TFLOP/epoch; at the measured sgemm roof that is %.2f s: "
@@ -166,6 +181,14 @@ int main(int argc, char **argv) {
          "batch 256, %d threads\n",
          train.n, threads);
   printf("sgemm roof (256x2048x2048, OpenBLAS, %d threads): %.1f GFLOP/s\n", threads, roof);
+  /* The machine may be shared: say how busy it was, since every figure below depends on it. */
+  FILE *la = fopen("/proc/loadavg", "r");
+  char load[64] = "?";
+  if (la) {
+    if (!fgets(load, sizeof load, la)) snprintf(load, sizeof load, "?");
+    fclose(la);
+  }
+  printf("load average at start: %s", load);
   printf("bit-packed forward kernel: %s\n", bet_xnor_gemm_kernel());
   int rc = 0;
   if (!skip_fcnn) {
@@ -181,6 +204,11 @@ int main(int argc, char **argv) {
     rc |= clean < 0 || gemm < 0 || flip < 0;
   }
   if (!skip_vgg3) rc |= run("vgg3", &train, &test, 0.0, 1, threads, roof, "VGG3 clean", 0.0) < 0;
+  la = fopen("/proc/loadavg", "r");
+  if (la) {
+    if (fgets(load, sizeof load, la)) printf("load average at end: %s", load);
+    fclose(la);
+  }
   bnn_dataset_free(&train);
   bnn_dataset_free(&test);
   return rc;
