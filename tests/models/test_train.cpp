@@ -80,6 +80,12 @@ TEST(Arch, ParsesNamedAndWidthNets) {
   EXPECT_NE(bet_arch_parse("784--10", 10, &a), BNN_OK);
   EXPECT_NE(bet_arch_parse("784-0-10", 10, &a), BNN_OK);
   EXPECT_NE(bet_arch_parse("784-10x", 10, &a), BNN_OK);
+  // VGG3 on 28×28×1: 7×7×64 = 3136.
+  ASSERT_EQ(bet_arch_parse("vgg3", 10, &a), BNN_OK);
+  bet_net *v3 = nullptr;
+  ASSERT_EQ(bet_net_create(&v3, &a, 1, 28, 28, 10, 1), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(bet_net_fan_in(v3, 2), 3136u);
+  bet_net_free(v3);
   // The declared input width must match the images.
   ASSERT_EQ(bet_arch_parse("100-10", 10, &a), BNN_OK);
   bet_net *net = nullptr;
