@@ -7,6 +7,8 @@ extern "C" {
 #endif
 
 /* int rr_cmd_<name>(int argc, char **argv);  -- one per cmd_<name>.c */
+int rr_cmd_model(int argc, char **argv); /* cmd_model.c: model info | random */
+int rr_cmd_eval(int argc, char **argv);  /* cmd_eval.c: accuracy with bit errors */
 
 #ifdef RRAMSIM_HAVE_BET
 int rr_cmd_train(int argc, char **argv); /* cmd_train.c (needs libbet) */

@@ -49,6 +49,9 @@ std::vector<Net> nets() {
       {"conv_small", 1, 7, 6, {{'c', 5}, {'c', 3}, {'p', 0}, {'d', 10}}},
       {"conv_rgb", 3, 9, 8, {{'c', 64}, {'c', 64}, {'p', 0}, {'c', 70}, {'p', 0}, {'d', 33}, {'d', 7}}},
       {"conv_u8_dense", 2, 5, 5, {{'c', 3}, {'p', 0}, {'d', 5}}},
+      {"conv_line", 2, 1, 5, {{'c', 4}, {'c', 66}, {'d', 3}}},
+      {"conv_column", 1, 4, 1, {{'c', 3}, {'d', 2}}},
+      {"vgg_like", 1, 8, 8, {{'c', 64}, {'p', 0}, {'c', 64}, {'p', 0}, {'d', 20}, {'d', 10}}},
   };
 }
 
@@ -145,7 +148,7 @@ TEST(Engine, HostErrorFreeAndRefAgreeOnFcnn) {
   // The paper's FCNN shape, a few images: host port, error port at zero rates, ref kernel.
   ModelPtr m(random_model(1, 28, 28, {{'d', 2048}, {'d', 2048}, {'d', 10}}, 21));
   ASSERT_TRUE(m);
-  const size_t n = 20;
+  const size_t n = 70;  // ≥ 2 threads × 32: the 2-thread run takes the chunk-parallel path
   auto imgs = random_images(m.get(), n, 1);
   PortPtr h = host(m.get());
   bnn_error_params ep = bnn_error_default_params();
@@ -353,4 +356,40 @@ TEST(ErrorPort, LayerMaskAndBadRates) {
     EXPECT_NE(std::string(bnn_errmsg()).find("read_p10"), std::string::npos);
   }
   EXPECT_EQ(bnn_port_read(p, size - 1, got.data(), 2), BNN_E_PORT);
+}
+
+TEST(ErrorPort, WriteReprogramsWithFreshWriteErrors) {
+  ModelPtr m(random_model(1, 8, 8, {{'d', 128}, {'d', 10}}, 6));
+  uint64_t size;
+  const uint8_t *orig = bnn_model_weight_image(m.get(), &size);
+  bnn_error_params ep = bnn_error_default_params();
+  bnn_port *clean = nullptr, *noisy = nullptr;
+  ASSERT_EQ(bnn_error_port_create(&clean, m.get(), &ep, 0), BNN_OK);
+  ep.write_p01 = ep.write_p10 = 0.05;
+  ASSERT_EQ(bnn_error_port_create(&noisy, m.get(), &ep, 0), BNN_OK);
+  PortPtr g1(clean), g2(noisy);
+  std::vector<uint8_t> zeros(64, 0), back(64);
+  // Zero rates: a write is stored exactly.
+  ASSERT_EQ(bnn_port_write(clean, 0, zeros.data(), 64), BNN_OK);
+  ASSERT_EQ(bnn_port_read(clean, 0, back.data(), 64), BNN_OK);
+  EXPECT_EQ(back, zeros);
+  // With write errors: each write draws new persistent flips (only on weight bits).
+  bnn_error_counts c0, c1;
+  bnn_error_port_counts(noisy, &c0);
+  std::vector<uint8_t> a(size), b(size);
+  ASSERT_EQ(bnn_port_write(noisy, 0, orig, size), BNN_OK);
+  ASSERT_EQ(bnn_port_read(noisy, 0, a.data(), size), BNN_OK);
+  ASSERT_EQ(bnn_port_read(noisy, 0, b.data(), size), BNN_OK);
+  EXPECT_EQ(a, b) << "write errors persist across reads";
+  ASSERT_EQ(bnn_port_write(noisy, 0, orig, size), BNN_OK);
+  ASSERT_EQ(bnn_port_read(noisy, 0, b.data(), size), BNN_OK);
+  EXPECT_NE(a, b) << "re-programming draws new write errors";
+  bnn_error_port_counts(noisy, &c1);
+  EXPECT_GT(c1.write_flips, c0.write_flips);
+  EXPECT_EQ(bnn_port_write(noisy, size, orig, 1), BNN_E_PORT);
+  bnn_port *h = nullptr;
+  ASSERT_EQ(bnn_host_port_create(&h, m.get()), BNN_OK);
+  PortPtr gh(h);
+  bnn_error_counts dummy;
+  EXPECT_EQ(bnn_error_port_counts(h, &dummy), BNN_E_ARG) << "not an error port";
 }

@@ -7,6 +7,10 @@
 
 #include "bnn/bnn.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "libbnn packs bits as little-endian 64-bit words; big-endian hosts are not supported"
 #endif
@@ -68,6 +72,9 @@ typedef struct bnn_kernels {
    * (ldx in bytes), w rows `words` words. */
   void (*u8_masked_sum)(const uint8_t *x, size_t ldx, size_t n, const uint64_t *w, size_t ldw,
                         size_t m, size_t words, int32_t *c, size_t ldc);
+  /* Hidden outputs of nj ≤ 64 neurons packed into one word: a_b = base − 2·cnt[b]; bit b = 0 (+1)
+   * iff (dir_b > 0 ? a_b ≥ t[b] : a_b ≤ t[b]) where dir_b > 0 is bit b of dpos; bits ≥ nj are 0. */
+  uint64_t (*binarize)(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos);
 } bnn_kernels;
 
 extern const bnn_kernels bnn_kernels_ref;
@@ -80,4 +87,7 @@ extern const bnn_kernels bnn_kernels_avx512;
 /* The kernel set for k (AUTO resolved), or NULL when this CPU/build cannot run it. */
 const bnn_kernels *bnn_kernels_get(bnn_kernel k);
 
+#ifdef __cplusplus
+}
+#endif
 #endif /* BNN_IMPL_H */

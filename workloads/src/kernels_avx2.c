@@ -23,7 +23,7 @@ static inline int32_t hsum64(__m256i v) {
 
 /* Counts of one block: NI images × NJ neurons (≤ 2 × 4) over all words. Byte counters hold at most
  * 8 per chunk, so they are widened (vpsadbw) every 31 chunks before they could overflow. */
-static inline void block(const uint64_t *x, size_t ldx, size_t ni, const uint64_t *w, size_t ldw,
+static inline __attribute__((always_inline)) void block(const uint64_t *x, size_t ldx, size_t ni, const uint64_t *w, size_t ldw,
                          size_t nj, size_t words, int32_t *c, size_t ldc) {
   __m256i acc[2][4], bytes[2][4];
   const __m256i zero = _mm256_setzero_si256();
@@ -61,7 +61,9 @@ static void xor_popcount_avx2(const uint64_t *x, size_t ldx, size_t n, const uin
     size_t ni = n - i < 2 ? n - i : 2;
     for (size_t j = 0; j < m; j += 4) {
       size_t nj = m - j < 4 ? m - j : 4;
-      block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
+      if (ni == 2 && nj == 4) block(x + i * ldx, ldx, 2, w + j * ldw, ldw, 4, words, c + i * ldc + j, ldc);
+      else if (ni == 1 && nj == 4) block(x + i * ldx, ldx, 1, w + j * ldw, ldw, 4, words, c + i * ldc + j, ldc);
+      else block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
     }
   }
 }
@@ -102,4 +104,26 @@ static void u8_masked_sum_avx2(const uint8_t *x, size_t ldx, size_t n, const uin
   }
 }
 
-const bnn_kernels bnn_kernels_avx2 = {"avx2", xor_popcount_avx2, u8_masked_sum_avx2};
+static uint64_t binarize_avx2(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos) {
+  uint64_t word = 0;
+  const __m256i vb = _mm256_set1_epi32(base);
+  size_t k = 0;
+  for (; k + 8 <= nj; k += 8) {
+    __m256i cv = _mm256_loadu_si256((const __m256i *)(const void *)(cnt + k));
+    __m256i tv = _mm256_loadu_si256((const __m256i *)(const void *)(t + k));
+    __m256i a = _mm256_sub_epi32(vb, _mm256_add_epi32(cv, cv));
+    unsigned below = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(tv, a)));
+    unsigned above = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, tv)));
+    unsigned pos = (unsigned)(dpos >> k) & 0xffu;
+    /* −1 iff dir > 0 and a < t, or dir < 0 and a > t */
+    word |= (uint64_t)((pos & below) | (~pos & above & 0xffu)) << k;
+  }
+  for (; k < nj; ++k) {
+    int32_t a = base - 2 * cnt[k];
+    int plus = (dpos >> k & 1) ? a >= t[k] : a <= t[k];
+    if (!plus) word |= 1ull << k;
+  }
+  return word;
+}
+
+const bnn_kernels bnn_kernels_avx2 = {"avx2", xor_popcount_avx2, u8_masked_sum_avx2, binarize_avx2};

@@ -23,7 +23,17 @@ static void u8_masked_sum_ref(const uint8_t *x, size_t ldx, size_t n, const uint
     }
 }
 
-const bnn_kernels bnn_kernels_ref = {"ref", xor_popcount_ref, u8_masked_sum_ref};
+static uint64_t binarize_ref(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos) {
+  uint64_t word = 0;
+  for (size_t b = 0; b < nj; ++b) {
+    int32_t a = base - 2 * cnt[b];
+    int plus = (dpos >> b & 1) ? a >= t[b] : a <= t[b];
+    if (!plus) word |= 1ull << b;
+  }
+  return word;
+}
+
+const bnn_kernels bnn_kernels_ref = {"ref", xor_popcount_ref, u8_masked_sum_ref, binarize_ref};
 
 static const char *const kernel_names[BNN_KERNEL_COUNT] = {
     [BNN_KERNEL_AUTO] = "auto",
@@ -50,7 +60,8 @@ const bnn_kernels *bnn_kernels_get(bnn_kernel k) {
     case BNN_KERNEL_AVX512:
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                     __builtin_cpu_supports("avx512vpopcntdq")
+                     __builtin_cpu_supports("avx512vpopcntdq") &&
+                     __builtin_cpu_supports("avx512vnni")
                  ? &bnn_kernels_avx512
                  : NULL;
     case BNN_KERNEL_AUTO: {
@@ -68,3 +79,11 @@ const bnn_kernels *bnn_kernels_get(bnn_kernel k) {
 }
 
 int bnn_kernel_available(bnn_kernel k) { return bnn_kernels_get(k) != NULL; }
+
+bnn_kernel bnn_kernel_resolve(bnn_kernel k) {
+  if (k != BNN_KERNEL_AUTO) return k;
+  const bnn_kernels *kk = bnn_kernels_get(BNN_KERNEL_AUTO);
+  for (int i = BNN_KERNEL_REF; i < BNN_KERNEL_COUNT; ++i)
+    if (bnn_kernels_get((bnn_kernel)i) == kk) return (bnn_kernel)i;
+  return BNN_KERNEL_REF;
+}

@@ -397,7 +397,7 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
       }
       st = bnn_model_push(m, kind, n_out, w, th, dr);
       bnn_free(th), bnn_free(dr);
-      if (st) st = bnn_fail(st, "%s: layer %u: %s", path, i, bnn_errmsg());
+      if (st) st = bnn_fail(st, "%s: section THRS/WGHT: %s", path, bnn_errmsg());
       w += info.weight_bytes;
     }
   }
