@@ -34,6 +34,7 @@ static void usage(FILE *f) {
           "  --flip-grad M     sign (gradient of a flipped weight × -1) | straight (unchanged)\n"
           "  --flip-layers L   all | hidden | comma list of weight-layer indices (all)\n"
           "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
+          "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
           "  --seed S          seed of init, shuffling and flips (1)\n"
           "  --threads T       OpenBLAS and libbet threads (1)\n"
           "  --checkpoint F    checkpoint written after every epoch (FILE.ckpt)\n"
@@ -123,6 +124,7 @@ static int same_training(const bet_train_params *a, const bet_train_params *b, c
   SAME(flip_grad, "--flip-grad")
   SAME(flip_layers, "--flip-layers")
   SAME(seed, "--seed")
+  SAME(clip_all, "--clip-all")
 #undef SAME
   return 1;
 }
@@ -137,11 +139,11 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
            "\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
            "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,"
            "\"loss\":\"%s\",\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\","
-           "\"flip_layers\":\"%s\",\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"
+           "\"flip_layers\":\"%s\",\"clip_all\":%s,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"
            "\"seed\":%llu,\"clean_test_accuracy\":%.6f}",
            rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
            p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), flip_layers, p->bn_momentum, p->bn_eps,
+           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false", p->bn_momentum, p->bn_eps,
            (unsigned long long)p->seed, test_acc);
   return buf;
 }
@@ -160,6 +162,10 @@ int rr_cmd_train(int argc, char **argv) {
     }
     if (!strcmp(o, "--resume")) {
       resume = 1;
+      continue;
+    }
+    if (!strcmp(o, "--clip-all")) {
+      p.clip_all = 1;
       continue;
     }
     if (!strcmp(o, "--no-progress")) {

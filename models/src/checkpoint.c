@@ -8,7 +8,7 @@
  *   80  12·n_layers   per weight layer: u32 kind (0 dense, 1 conv3x3), u32 n_out, u32 pool
  *   then u32 in_c, in_h, in_w, n_classes; u64 seed, step; u32 epoch; f64 bn_eps
  *   then the training parameters: u32 epochs, batch, step_size, loss, flip_grad; f64 lr, gamma,
- *        mhl_b, flip_p, bn_momentum, bn_eps; u64 flip_layers, seed; i32 threads
+ *        mhl_b, flip_p, bn_momentum, bn_eps; u64 flip_layers, seed; i32 threads; u32 clip_all
  *   then every persistent array in bet_net_visit_arrays order: u64 count, count × f32
  *   last 4  u32 CRC-32 (zlib) of every byte before it
  * The arrays' counts must match the architecture; the loader checks each before reading. */
@@ -73,6 +73,7 @@ static void write_params(wctx *w, const bet_train_params *p) {
   wu64(w, p->flip_layers);
   wu64(w, p->seed);
   wu32(w, (uint32_t)p->threads);
+  wu32(w, (uint32_t)p->clip_all);
 }
 
 bnn_status bet_checkpoint_save(const bet_net *cnet, const bet_train_params *p, const char *path) {
@@ -230,6 +231,8 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   p.flip_layers = ru64(&r);
   p.seed = ru64(&r);
   p.threads = (int)ru32(&r);
+  p.clip_all = (int)ru32(&r);
+  p.packed_forward = 1; /* not stored: it does not change any result */
   if (!r.ok) {
     s = r.err;
     goto done;
@@ -240,7 +243,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
                  in_c, n_classes);
     goto done;
   }
-  if (bet_train_params_check(&p) != BNN_OK) {
+  if (bet_train_params_check(&p) != BNN_OK || p.clip_all > 1) {
     s = bnn_fail(BNN_E_FORMAT, "%s: stored training parameters invalid: %s", path, bnn_errmsg());
     goto done;
   }

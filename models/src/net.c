@@ -456,6 +456,7 @@ bet_train_params bet_train_default_params(void) {
   p.seed = 1;
   p.threads = 1;
   p.packed_forward = 1;
+  p.clip_all = 0;
   return p;
 }
 
@@ -638,6 +639,10 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
   }
 }
 
+static void clip_unit(float *a, size_t n) {
+  for (size_t i = 0; i < n; ++i) a[i] = a[i] > 1.0f ? 1.0f : (a[i] < -1.0f ? -1.0f : a[i]);
+}
+
 /* The STE of the weight binarization passes the gradient where |w| ≤ 1 (always, after clipping). */
 static void optimizer_step(bet_net *net, const bet_train_params *p) {
   net->step++;
@@ -652,9 +657,14 @@ static void optimizer_step(bet_net *net, const bet_train_params *p) {
     if (!L->is_output) {
       bet_adam_step(&ap, net->step, L->n_out, L->gamma, L->dgamma, L->gm, L->gv);
       bet_adam_step(&ap, net->step, L->n_out, L->beta, L->dbeta, L->bm, L->bv);
+      if (p->clip_all) {
+        clip_unit(L->gamma, L->n_out);
+        clip_unit(L->beta, L->n_out);
+      }
     }
   }
   bet_adam_step(&ap, net->step, 1, &net->scale, &net->dscale, &net->sm, &net->sv);
+  if (p->clip_all) clip_unit(&net->scale, 1);
 }
 
 static void load_batch(bet_net *net, const bnn_dataset *d, const uint32_t *idx, size_t n,

@@ -297,6 +297,30 @@ TEST(Train, PackedForwardTrainsIdenticallyToFloatGemm) {
   bet_net_free(b);
 }
 
+TEST(Train, ClipAllKeepsBatchNormAndScaleInTheUnitInterval) {
+  Synth s(64, 1, 4, 4, 2, 23);
+  bet_train_params p = bet_train_default_params();
+  p.batch = 16;
+  p.lr = 0.5;  // large steps, so unclipped parameters leave [−1, 1]
+  bet_net *a = make_net("16-8-2", s.d, 3), *b = make_net("16-8-2", s.d, 3);
+  for (int e = 0; e < 3; ++e)
+    ASSERT_EQ(bet_train_epoch(a, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  p.clip_all = 1;
+  for (int e = 0; e < 3; ++e)
+    ASSERT_EQ(bet_train_epoch(b, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  auto out_of_unit = [](bet_net *n) {
+    float *beta = nullptr;
+    const float *g = bet_net_bn(n, 0, &beta, nullptr, nullptr);
+    int cnt = std::fabs(bet_net_output_scale(n)) > 1.0f;
+    for (int j = 0; j < 8; ++j) cnt += (std::fabs(g[j]) > 1.0f) + (std::fabs(beta[j]) > 1.0f);
+    return cnt;
+  };
+  EXPECT_GT(out_of_unit(a), 0);
+  EXPECT_EQ(out_of_unit(b), 0);
+  bet_net_free(a);
+  bet_net_free(b);
+}
+
 TEST(Checkpoint, ResumeGivesTheSameFinalWeightsAsAnUninterruptedRun) {
   Synth s(90, 1, 4, 4, 3, 31);
   bet_train_params p = bet_train_default_params();
@@ -317,6 +341,7 @@ TEST(Checkpoint, ResumeGivesTheSameFinalWeightsAsAnUninterruptedRun) {
   EXPECT_EQ(q.lr, p.lr);
   EXPECT_EQ(q.flip_p, p.flip_p);
   EXPECT_EQ(q.step_size, 1u);
+  EXPECT_EQ(q.clip_all, 0);
   EXPECT_EQ(bet_net_epoch(resumed), 2u);
   ASSERT_EQ(bet_train_epoch(resumed, &s.d, &q, nullptr, nullptr, nullptr), BNN_OK);
   EXPECT_TRUE(bet_net_equal(full, resumed));

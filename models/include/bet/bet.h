@@ -68,6 +68,9 @@ typedef struct bet_train_params {
   double bn_eps;       /* 1e-5 */
   uint64_t seed;
   int threads;         /* OpenBLAS and libbet threads (≥ 1) */
+  int clip_all;        /* 0 (default): only the latent weights are clipped to [−1, 1]; 1: batch-norm
+                          γ, β and the output scale too (as an Adam subclass that clamps every
+                          parameter would) */
   int packed_forward;  /* 1 (default): ±1 × ±1 dense products of the forward pass through the
                           bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
                           Both are exact, so the trained weights are identical. */
