@@ -13,6 +13,8 @@ int rr_cmd_trace(int argc, char **argv);
 int rr_cmd_sim(int argc, char **argv);    /* cmd_sim.cpp: the SystemC memory system */
 int rr_cmd_device(int argc, char **argv); /* cmd_device.cpp: device model fit / info */
 #endif
+int rr_cmd_model(int argc, char **argv); /* cmd_model.c: model info | random */
+int rr_cmd_eval(int argc, char **argv);  /* cmd_eval.c: accuracy with bit errors */
 
 #ifdef __cplusplus
 }

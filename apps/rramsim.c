@@ -25,6 +25,8 @@ static const rr_command commands[] = {
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
     {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},
 #endif
+    {"model", "inspect a model file, or write a random-weight one", rr_cmd_model},
+    {"eval", "accuracy of a model on a data set, with bit errors", rr_cmd_eval},
 };
 
 static void usage(FILE *f) {

@@ -34,10 +34,14 @@ static _Thread_local char errbuf[512];
 const char *bnn_errmsg(void) { return errbuf; }
 
 bnn_status bnn_fail(bnn_status s, const char *fmt, ...) {
+  /* Format into a local buffer first: callers may pass bnn_errmsg() itself as an argument to add
+   * context ("file: %s"), and vsnprintf must not read the buffer it is writing. */
+  char tmp[sizeof errbuf];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
+  memcpy(errbuf, tmp, sizeof errbuf);
   return s;
 }
 

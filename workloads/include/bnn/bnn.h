@@ -85,9 +85,10 @@ void bnn_model_input_shape(const bnn_model *m, uint32_t *c, uint32_t *h, uint32_
 uint32_t bnn_model_n_classes(const bnn_model *m);
 float bnn_model_output_scale(const bnn_model *m);
 const char *bnn_model_provenance(const bnn_model *m); /* "" if none */
-/* Weight (±1) of neuron o, input i of weight layer l, in the add_* index order. */
+/* Weight (±1) of neuron o, input i of layer `layer` (indexed over ALL layers, as bnn_model_layer;
+ * it must be a weight layer), in the add_* index order. 0 if out of range. */
 int bnn_model_weight(const bnn_model *m, uint32_t layer, uint32_t o, uint32_t i);
-/* Threshold and direction of neuron o of hidden layer l. */
+/* Threshold and direction of neuron o of layer `layer` (all-layer index; a hidden weight layer). */
 bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, int32_t *t, int8_t *d);
 
 /* The weight image: every weight layer's packed rows back to back (layer i at
@@ -126,12 +127,15 @@ bnn_status bnn_error_port_counts(const bnn_port *p, bnn_error_counts *c);
 typedef enum bnn_kernel {
   BNN_KERNEL_AUTO = 0, /* the fastest the CPU supports */
   BNN_KERNEL_REF = 1,  /* portable reference loops */
-  BNN_KERNEL_AVX2 = 2,
+  BNN_KERNEL_AVX2 = 2,  /* AVX2 + POPCNT: vpshufb popcount, blocked over images × neurons */
+  BNN_KERNEL_AVX512 = 3, /* AVX-512 BW + VPOPCNTDQ + VNNI: vpopcntd, vpdpbusd on pixels */
   BNN_KERNEL_COUNT
 } bnn_kernel;
 
 const char *bnn_kernel_str(bnn_kernel k);
 int bnn_kernel_available(bnn_kernel k);
+/* The concrete kernel AUTO resolves to on this CPU (k itself otherwise). */
+bnn_kernel bnn_kernel_resolve(bnn_kernel k);
 
 typedef struct bnn_infer_params {
   int threads;           /* worker threads (≥ 1) */
@@ -145,11 +149,14 @@ bnn_infer_params bnn_infer_default_params(void);
 
 typedef struct bnn_engine bnn_engine;
 
-/* The engine reads weights only through `weights` (which it does not own). Results do not depend
- * on the thread count. */
+/* The engine reads weights only through `weights` (which it does not own): per block of
+ * weight_reuse images, each weight layer once, in layer order, from the calling thread (zero-copy
+ * when the port maps). Results do not depend on the thread count or kernel. An engine (and its
+ * port) serves one caller at a time; the model must outlive it. */
 bnn_status bnn_engine_create(bnn_engine **out, const bnn_model *m, bnn_port *weights,
                              const bnn_infer_params *p);
-/* images: n × (h·w·c) bytes, HWC. scores: n × n_classes (may be NULL); pred: n (may be NULL). */
+/* images: n × (h·w·c) bytes, HWC. scores: n × n_classes (may be NULL); pred: n class indices (may
+ * be NULL; models with more than 256 classes must use scores). */
 bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_t *scores,
                           uint8_t *pred);
 void bnn_engine_destroy(bnn_engine *e); /* NULL-safe */

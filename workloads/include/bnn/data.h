@@ -20,8 +20,8 @@ typedef struct bnn_dataset {
   char name[64];       /* e.g. "fashion-mnist/test" */
 } bnn_dataset;
 
-/* Where `--data fashion-mnist` looks: $RRAMSIM_DATA_DIR/fashion-mnist if set, else
- * /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist). */
+/* The root under which `--data fashion-mnist` looks (in <root>/fashion-mnist): $RRAMSIM_DATA_DIR if
+ * set and non-empty, else /usr/share/datasets (Debian's dataset-fashion-mnist). */
 const char *bnn_default_data_dir(void);
 
 /* Reads an IDX3 ubyte image file and an IDX1 ubyte label file (gzip-compressed if they end in .gz),

@@ -1,0 +1,227 @@
+/* cmd_eval.c — `rramsim eval`: accuracy of a model on a data set, with Monte-Carlo bit errors. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bnn/bnn.h"
+#include "bnn/data.h"
+#include "cli.h"
+#include "commands.h"
+
+static const char *const CMD = "eval";
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: rramsim eval --model FILE --data SET [options]\n\n"
+          "Runs the model over a data set and reports accuracy (mean ± std over reps, min, max) and\n"
+          "images/s. With bit error rates, every rep programs a fresh copy of the weights with\n"
+          "persistent write errors and draws transient read errors on every weight read\n"
+          "(reproducible from --seed and the rep number, independent of --threads).\n\n"
+          "  --model FILE        model file (rramsim model info FILE shows it)\n"
+          "  --data SET          fashion-mnist, mnist, cifar10 (under $RRAMSIM_DATA_DIR or\n"
+          "                      /usr/share/datasets) or a directory with IDX / CIFAR-10 files\n"
+          "  --split S           test (default) or train\n"
+          "  --limit N           first N images only (default: all)\n"
+          "  --ber-write P       write (programming) error rate, both 0->1 and 1->0, in [0, 0.5]\n"
+          "  --ber-write01 P     write error rate 0->1 only (with --ber-write10; not with --ber-write)\n"
+          "  --ber-write10 P     write error rate 1->0 only\n"
+          "  --ber-read P        read error rate per weight read, both directions, in [0, 0.5]\n"
+          "  --reps R            Monte-Carlo repetitions, 1..100000 (default 1)\n"
+          "  --seed S            error seed (default 1)\n"
+          "  --threads T         worker threads, 1..256 (default: online CPUs, at most 8)\n"
+          "  --weight-reuse B    images per weight read through the port (default: engine's choice)\n"
+          "  --kernel K          auto (default), ref, avx2, avx512\n"
+          "  --json              one JSON object on stdout instead of text\n"
+          "  --quiet             no progress bar\n");
+}
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; ++s) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+    else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+    else fputc(ch, f);
+  }
+  fputc('"', f);
+}
+
+int rr_cmd_eval(int argc, char **argv) {
+  const char *model_path = NULL, *data = NULL, *split = "test";
+  uint64_t limit = 0, reps = 1, seed = 1, reuse = 0;
+  double ber_w = -1, ber_w01 = -1, ber_w10 = -1, ber_r = 0;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  int threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+  int json = 0, quiet = 0;
+  bnn_kernel kernel = BNN_KERNEL_AUTO;
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return RR_EXIT_OK;
+    }
+    if (!strcmp(a, "--json")) { json = 1; continue; }
+    if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+    if (strncmp(a, "--", 2) != 0) return rr_usage_error(CMD, "unexpected argument '%s'", a);
+    if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
+    const char *v = argv[++i];
+    int ok = 1;
+    if (!strcmp(a, "--model")) model_path = v;
+    else if (!strcmp(a, "--data")) data = v;
+    else if (!strcmp(a, "--split")) {
+      if (strcmp(v, "test") && strcmp(v, "train")) return rr_usage_error(CMD, "--split: expected test or train, got '%s'", v);
+      split = v;
+    } else if (!strcmp(a, "--limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &limit);
+    else if (!strcmp(a, "--ber-write")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w);
+    else if (!strcmp(a, "--ber-write01")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w01);
+    else if (!strcmp(a, "--ber-write10")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w10);
+    else if (!strcmp(a, "--ber-read")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_r);
+    else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 100000, &reps);
+    else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &seed);
+    else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &threads);
+    else if (!strcmp(a, "--weight-reuse")) ok = rr_parse_u64(CMD, a, v, 1, 65536, &reuse);
+    else if (!strcmp(a, "--kernel")) {
+      int found = 0;
+      for (int k = 0; k < BNN_KERNEL_COUNT; ++k)
+        if (!strcmp(v, bnn_kernel_str((bnn_kernel)k))) kernel = (bnn_kernel)k, found = 1;
+      if (!found) return rr_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v);
+    } else return rr_usage_error(CMD, "unknown option '%s'", a);
+    if (!ok) return RR_EXIT_USAGE;
+  }
+  if (!model_path) return rr_usage_error(CMD, "--model FILE is required");
+  if (!data) return rr_usage_error(CMD, "--data SET is required");
+  if (ber_w >= 0 && (ber_w01 >= 0 || ber_w10 >= 0))
+    return rr_usage_error(CMD, "--ber-write cannot be combined with --ber-write01/--ber-write10");
+  if ((ber_w01 >= 0) != (ber_w10 >= 0))
+    return rr_usage_error(CMD, "--ber-write01 and --ber-write10 go together");
+  if (!bnn_kernel_available(kernel))
+    return rr_error(CMD, "--kernel %s: not supported by this CPU", bnn_kernel_str(kernel));
+  bnn_error_params ep = bnn_error_default_params();
+  ep.write_p01 = ber_w >= 0 ? ber_w : ber_w01 >= 0 ? ber_w01 : 0;
+  ep.write_p10 = ber_w >= 0 ? ber_w : ber_w10 >= 0 ? ber_w10 : 0;
+  ep.read_p01 = ep.read_p10 = ber_r;
+  ep.seed = seed;
+  int errors = ep.write_p01 > 0 || ep.write_p10 > 0 || ber_r > 0;
+
+  bnn_model *m = NULL;
+  if (bnn_model_load(&m, model_path) != BNN_OK) return rr_error(CMD, "%s", bnn_errmsg());
+  bnn_dataset ds;
+  if (bnn_dataset_open(&ds, data, split, (uint32_t)limit) != BNN_OK) {
+    bnn_model_free(m);
+    return rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+  }
+  int rc = RR_EXIT_OK;
+  uint32_t c, h, w;
+  bnn_model_input_shape(m, &c, &h, &w);
+  bnn_layer_info first;
+  bnn_model_layer(m, 0, &first);
+  uint32_t ncls = bnn_model_n_classes(m);
+  double *acc = NULL;
+  int32_t *scores = NULL;
+  uint8_t *pred = NULL;
+  if ((uint64_t)c * h * w != (uint64_t)ds.c * ds.h * ds.w ||
+      (first.kind != BNN_LAYER_DENSE && (c != ds.c || h != ds.h || w != ds.w))) {
+    rc = rr_error(CMD, "%s: model expects %ux%ux%u images, data set %s has %ux%ux%u", model_path, h, w, c,
+                  ds.name, ds.h, ds.w, ds.c);
+    goto done;
+  }
+  for (uint32_t i = 0; i < ds.n; ++i)
+    if (ds.labels[i] >= ncls) {
+      rc = rr_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes", model_path, ds.name,
+                    ds.labels[i], i, ncls);
+      goto done;
+    }
+  acc = (double *)calloc(reps, sizeof *acc);
+  pred = (uint8_t *)malloc(ds.n);
+  if (!acc || !pred) {
+    rc = rr_error(CMD, "out of memory");
+    goto done;
+  }
+  const size_t chunk = 2048, img_bytes = (size_t)c * h * w;
+  rr_progress prog;
+  rr_progress_start(&prog, "eval", reps * ds.n, !quiet && reps * ds.n >= 20000);
+  uint64_t wflips = 0, rflips = 0;
+  double t0 = rr_now();
+  for (uint64_t r = 0; r < reps && rc == RR_EXIT_OK; ++r) {
+    bnn_port *port = NULL;
+    bnn_status st = errors ? bnn_error_port_create(&port, m, &ep, r) : bnn_host_port_create(&port, m);
+    bnn_engine *e = NULL;
+    bnn_infer_params ip = bnn_infer_default_params();
+    ip.threads = threads;
+    ip.kernel = kernel;
+    ip.weight_reuse = (uint32_t)reuse;
+    if (!st) st = bnn_engine_create(&e, m, port, &ip);
+    uint64_t correct = 0;
+    for (size_t i0 = 0; !st && i0 < ds.n; i0 += chunk) {
+      size_t nb = ds.n - i0 < chunk ? ds.n - i0 : chunk;
+      st = bnn_engine_run(e, ds.images + i0 * img_bytes, nb, NULL, pred + i0);
+      for (size_t i = 0; !st && i < nb; ++i) correct += pred[i0 + i] == ds.labels[i0 + i];
+      char msg[64];
+      snprintf(msg, sizeof msg, "rep %" PRIu64 "/%" PRIu64, r + 1, reps);
+      rr_progress_update(&prog, r * ds.n + i0 + nb, "img", msg);
+    }
+    if (!st && errors) {
+      bnn_error_counts ec;
+      bnn_error_port_counts(port, &ec);
+      wflips += ec.write_flips, rflips += ec.read_flips;
+    }
+    if (st) rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
+    acc[r] = (double)correct / ds.n;
+    bnn_engine_destroy(e);
+    bnn_port_destroy(port);
+  }
+  double secs = rr_now() - t0;
+  if (rc != RR_EXIT_OK) goto done;
+  rr_progress_finish(&prog, "img", NULL);
+  double mean = 0, sd = 0, mn = 1, mx = 0;
+  for (uint64_t r = 0; r < reps; ++r) {
+    mean += acc[r];
+    mn = acc[r] < mn ? acc[r] : mn;
+    mx = acc[r] > mx ? acc[r] : mx;
+  }
+  mean /= (double)reps;
+  for (uint64_t r = 0; r < reps; ++r) sd += (acc[r] - mean) * (acc[r] - mean);
+  sd = reps > 1 ? sqrt(sd / (double)(reps - 1)) : 0.0;
+  double ips = secs > 0 ? (double)(reps * ds.n) / secs : 0;
+  const char *kname = bnn_kernel_str(bnn_kernel_resolve(kernel));
+  if (json) {
+    printf("{\"tool\": ");
+    json_str(stdout, "rramsim eval");
+    printf(", \"version\": ");
+    json_str(stdout, rr_version());
+    printf(", \"model\": ");
+    json_str(stdout, model_path);
+    printf(", \"data\": ");
+    json_str(stdout, ds.name);
+    printf(", \"images\": %u, \"reps\": %" PRIu64 ", \"seed\": %" PRIu64 ",\n", ds.n, reps, seed);
+    printf(" \"ber\": {\"write01\": %g, \"write10\": %g, \"read\": %g},\n", ep.write_p01, ep.write_p10, ber_r);
+    printf(" \"accuracy\": {\"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f, \"per_rep\": [", mean, sd, mn, mx);
+    for (uint64_t r = 0; r < reps; ++r) printf("%s%.6f", r ? ", " : "", acc[r]);
+    printf("]},\n \"flips\": {\"write\": %" PRIu64 ", \"read\": %" PRIu64 "},\n", wflips, rflips);
+    printf(" \"images_per_s\": %.1f, \"threads\": %d, \"kernel\": ", ips, threads);
+    json_str(stdout, kname);
+    printf(", \"model_provenance\": ");
+    json_str(stdout, bnn_model_provenance(m));
+    printf("}\n");
+  } else {
+    printf("model:      %s\n", model_path);
+    printf("data:       %s, %u images\n", ds.name, ds.n);
+    if (errors)
+      printf("bit errors: write 0->1 %g, 1->0 %g; read %g; seed %" PRIu64 "; %" PRIu64 " write + %" PRIu64
+             " read flips in total\n",
+             ep.write_p01, ep.write_p10, ber_r, seed, wflips, rflips);
+    else
+      printf("bit errors: none\n");
+    printf("accuracy:   %.2f %% ± %.2f (std over %" PRIu64 " rep%s), min %.2f %%, max %.2f %%\n", 100 * mean,
+           100 * sd, reps, reps > 1 ? "s" : "", 100 * mn, 100 * mx);
+    printf("throughput: %.0f images/s (%d thread%s, kernel %s)\n", ips, threads, threads > 1 ? "s" : "", kname);
+  }
+done:
+  free(acc), free(scores), free(pred);
+  bnn_dataset_free(&ds);
+  bnn_model_free(m);
+  return rc;
+}

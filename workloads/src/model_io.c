@@ -1,0 +1,414 @@
+/* model_io.c — the model file: writer (atomic temp + rename) and validating loader.
+ *
+ * Format version 1. All integers little-endian; CRC32 is zlib's crc32 (ISO-HDLC, poly 0xEDB88320).
+ *
+ *   File    = Header · Section(ARCH) · Section(THRS) · Section(WGHT) · Section(PROV), then EOF
+ *             (trailing bytes are an error). Sections appear exactly once, in this order.
+ *
+ *   Header (24 bytes)
+ *     off  size  field
+ *       0     8  magic, the ASCII bytes "RRBNNMDL"
+ *       8     4  u32 format version = 1
+ *      12     4  u32 section count = 4
+ *      16     4  u32 flags = 0 (reserved)
+ *      20     4  u32 CRC32 of bytes 0..19
+ *
+ *   Section (16 + L + 4 bytes)
+ *       0     4  tag, 4 ASCII bytes: "ARCH", "THRS", "WGHT" or "PROV"
+ *       4     4  u32 reserved = 0
+ *       8     8  u64 payload length L
+ *      16     L  payload
+ *    16+L     4  u32 CRC32 of the payload
+ *
+ *   ARCH payload (L = 20 + 8·n_layers)
+ *       0     4  u32 input channels c      (1..65536)
+ *       4     4  u32 input height h        (1..65536)
+ *       8     4  u32 input width w         (1..65536; h·w·c ≤ 2^26)
+ *      12     4  u32 n_layers              (1..256)
+ *      16     4  f32 output scale (IEEE-754 binary32; finite)
+ *      20   8·n  per layer: u32 kind (0 dense, 1 conv3x3, 2 maxpool2), u32 outputs (neurons or
+ *                output channels; 0 for maxpool2)
+ *     Shapes follow from the input shape and the layer list (see bnn.h); the last weight layer is
+ *     the output layer and must be dense; no layer may follow it.
+ *
+ *   THRS payload (L = Σ over hidden weight layers of 5·out_c)
+ *     per hidden weight layer, in order: out_c × i32 threshold, then out_c × i8 direction (−1 or +1)
+ *
+ *   WGHT payload (L = Σ over weight layers of out_c · row_bytes): the weight image exactly as
+ *     bnn_model_weight_image returns it — each weight layer's rows back to back, a row holding
+ *     fan_in bits (bit i = bit i%8 of byte i/8; bit 0 = +1, bit 1 = −1) padded with 0 bits to
+ *     row_bytes = 8·ceil(fan_in/64). Padding bits must be 0.
+ *
+ *   PROV payload (L ≤ 1 MiB): provenance, UTF-8 JSON text without NUL bytes (may be empty).
+ *
+ * The loader checks every length against the value implied by what came before and against the
+ * file size BEFORE allocating, so a corrupt length can neither overflow nor allocate absurd memory. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "bnn_impl.h"
+
+#define MODEL_MAGIC "RRBNNMDL"
+#define MODEL_VERSION 1u
+#define MODEL_SECTIONS 4u
+#define HEADER_BYTES 24u
+#define SECTION_HEAD_BYTES 16u
+
+static const char *const section_tags[MODEL_SECTIONS] = {"ARCH", "THRS", "WGHT", "PROV"};
+
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* zlib's crc32 takes uInt lengths: feed large buffers in chunks. */
+static uint32_t crc_of(const void *data, uint64_t n) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  const Bytef *p = (const Bytef *)data;
+  while (n) {
+    uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
+    c = crc32(c, p, take);
+    p += take, n -= take;
+  }
+  return (uint32_t)c;
+}
+
+/* ---- writer ---- */
+
+static int write_all(FILE *f, const void *p, uint64_t n) {
+  return n == 0 || fwrite(p, 1, (size_t)n, f) == (size_t)n;
+}
+
+static int write_section(FILE *f, const char *tag, const void *payload, uint64_t n) {
+  uint8_t head[SECTION_HEAD_BYTES], crc[4];
+  memcpy(head, tag, 4);
+  put32(head + 4, 0);
+  put64(head + 8, n);
+  put32(crc, crc_of(payload, n));
+  return write_all(f, head, sizeof head) && write_all(f, payload, n) && write_all(f, crc, 4);
+}
+
+bnn_status bnn_model_save(const bnn_model *m, const char *path) {
+  if (!m || !path) return bnn_fail(BNN_E_ARG, "bnn_model_save: model or path NULL");
+  if (!m->has_output) return bnn_fail(BNN_E_SHAPE, "%s: model has no output layer; not saved", path);
+  if (!isfinite(m->output_scale)) return bnn_fail(BNN_E_ARG, "%s: output scale is not finite", path);
+  /* ARCH and THRS payloads */
+  uint64_t arch_n = 20 + 8ull * m->n_layers, thrs_n = 0;
+  for (uint32_t i = 0; i < m->n_layers; ++i)
+    if (m->layers[i].thresh) thrs_n += 5ull * m->layers[i].info.out_c;
+  uint8_t *arch = (uint8_t *)bnn_malloc((size_t)arch_n);
+  uint8_t *thrs = (uint8_t *)bnn_malloc((size_t)thrs_n);
+  if (!arch || !thrs) {
+    bnn_free(arch), bnn_free(thrs);
+    return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  }
+  put32(arch, m->in_c), put32(arch + 4, m->in_h), put32(arch + 8, m->in_w), put32(arch + 12, m->n_layers);
+  uint32_t scale_bits;
+  memcpy(&scale_bits, &m->output_scale, 4);
+  put32(arch + 16, scale_bits);
+  uint8_t *t = thrs;
+  for (uint32_t i = 0; i < m->n_layers; ++i) {
+    const bnn_layer *l = &m->layers[i];
+    put32(arch + 20 + 8 * i, (uint32_t)l->info.kind);
+    put32(arch + 24 + 8 * i, l->info.kind == BNN_LAYER_MAXPOOL2 ? 0 : l->info.out_c);
+    if (l->thresh) {
+      for (uint32_t o = 0; o < l->info.out_c; ++o) put32(t + 4 * o, (uint32_t)l->thresh[o]);
+      t += 4ull * l->info.out_c;
+      for (uint32_t o = 0; o < l->info.out_c; ++o) t[o] = (uint8_t)l->dir[o];
+      t += l->info.out_c;
+    }
+  }
+  const char *prov = bnn_model_provenance(m);
+  /* Temp file in the same directory, so the rename is atomic. */
+  size_t plen = strlen(path);
+  char *tmp = (char *)bnn_malloc(plen + 32);
+  if (!tmp) {
+    bnn_free(arch), bnn_free(thrs);
+    return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  }
+  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+  bnn_status st = BNN_OK;
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    st = bnn_fail(BNN_E_IO, "%s: cannot create temp file: %s", tmp, strerror(errno));
+  } else {
+    uint8_t head[HEADER_BYTES];
+    memcpy(head, MODEL_MAGIC, 8);
+    put32(head + 8, MODEL_VERSION);
+    put32(head + 12, MODEL_SECTIONS);
+    put32(head + 16, 0);
+    put32(head + 20, crc_of(head, 20));
+    int ok = write_all(f, head, sizeof head) && write_section(f, "ARCH", arch, arch_n) &&
+             write_section(f, "THRS", thrs, thrs_n) &&
+             write_section(f, "WGHT", m->wimg, m->wimg_size) &&
+             write_section(f, "PROV", prov, strlen(prov));
+    int err = errno;
+    if (fflush(f) != 0) ok = 0, err = errno;
+    if (ok && fsync(fileno(f)) != 0) ok = 0, err = errno;
+    if (fclose(f) != 0 && ok) ok = 0, err = errno;
+    if (!ok) {
+      st = bnn_fail(BNN_E_IO, "%s: write failed: %s", tmp, strerror(err));
+    } else if (rename(tmp, path) != 0) {
+      st = bnn_fail(BNN_E_IO, "%s: cannot rename temp file into place: %s", path, strerror(errno));
+    }
+    if (st) remove(tmp);
+  }
+  bnn_free(tmp), bnn_free(arch), bnn_free(thrs);
+  return st;
+}
+
+/* ---- loader ---- */
+
+typedef struct reader {
+  FILE *f;
+  const char *path;
+  uint64_t size, pos;
+} reader;
+
+static bnn_status read_exact(reader *r, void *dst, uint64_t n, const char *what) {
+  if (n > r->size - r->pos)
+    return bnn_fail(BNN_E_FORMAT, "%s: truncated: %s needs %llu bytes at offset %llu, file has %llu",
+                    r->path, what, (unsigned long long)n, (unsigned long long)r->pos,
+                    (unsigned long long)r->size);
+  if (n && fread(dst, 1, (size_t)n, r->f) != (size_t)n)
+    return bnn_fail(BNN_E_IO, "%s: read error in %s at offset %llu", r->path, what,
+                    (unsigned long long)r->pos);
+  r->pos += n;
+  return BNN_OK;
+}
+
+/* Reads section `idx`: checks tag, that its length equals `expect` (or ≤ `expect` when !exact),
+ * allocates and reads the payload, checks the CRC. */
+static bnn_status read_section(reader *r, unsigned idx, uint64_t expect, int exact, uint8_t **out,
+                               uint64_t *out_n) {
+  const char *tag = section_tags[idx];
+  *out = NULL;
+  uint8_t head[SECTION_HEAD_BYTES], crcb[4];
+  bnn_status st = read_exact(r, head, sizeof head, tag);
+  if (st) return st;
+  if (memcmp(head, tag, 4) != 0)
+    return bnn_fail(BNN_E_FORMAT, "%s: section %u: expected tag %s, found '%.4s'", r->path, idx, tag,
+                    (const char *)head);
+  if (get32(head + 4) != 0)
+    return bnn_fail(BNN_E_FORMAT, "%s: section %s: reserved field is %u, not 0", r->path, tag, get32(head + 4));
+  uint64_t n = get64(head + 8);
+  if (exact ? n != expect : n > expect)
+    return bnn_fail(BNN_E_RANGE, "%s: section %s: length %llu, expected %s%llu", r->path, tag,
+                    (unsigned long long)n, exact ? "" : "at most ", (unsigned long long)expect);
+  if (n > r->size - r->pos || 4 > r->size - r->pos - n)
+    return bnn_fail(BNN_E_FORMAT, "%s: truncated: section %s claims %llu bytes, %llu remain", r->path,
+                    tag, (unsigned long long)n, (unsigned long long)(r->size - r->pos));
+  uint8_t *p = (uint8_t *)bnn_malloc_aligned((size_t)n + 1);
+  if (!p) return bnn_fail(BNN_E_NOMEM, "%s: section %s: out of memory for %llu bytes", r->path, tag, (unsigned long long)n);
+  if ((st = read_exact(r, p, n, tag)) || (st = read_exact(r, crcb, 4, tag))) {
+    bnn_free_aligned(p);
+    return st;
+  }
+  uint32_t stored = get32(crcb), computed = crc_of(p, n);
+  if (stored != computed) {
+    bnn_free_aligned(p);
+    return bnn_fail(BNN_E_CRC, "%s: section %s: CRC mismatch (stored 0x%08x, computed 0x%08x)", r->path,
+                    tag, stored, computed);
+  }
+  p[n] = 0;
+  *out = p;
+  *out_n = n;
+  return BNN_OK;
+}
+
+bnn_status bnn_model_load(bnn_model **out, const char *path) {
+  if (!out || !path) return bnn_fail(BNN_E_ARG, "bnn_model_load: out or path NULL");
+  *out = NULL;
+  reader r = {NULL, path, 0, 0};
+  r.f = fopen(path, "rb");
+  if (!r.f) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+  struct stat sb;
+  if (fstat(fileno(r.f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    fclose(r.f);
+    return bnn_fail(BNN_E_IO, "%s: not a regular file", path);
+  }
+  r.size = (uint64_t)sb.st_size;
+  bnn_model *m = NULL;
+  uint8_t *sec[MODEL_SECTIONS] = {NULL, NULL, NULL, NULL};
+  uint64_t sec_n[MODEL_SECTIONS] = {0, 0, 0, 0};
+  uint8_t head[HEADER_BYTES];
+  bnn_status st;
+  if (r.size < 8 || read_exact(&r, head, 8, "header") != BNN_OK || memcmp(head, MODEL_MAGIC, 8) != 0) {
+    st = bnn_fail(BNN_E_FORMAT, "%s: not a rramsim BNN model (bad magic)", path);
+    goto done;
+  }
+  if ((st = read_exact(&r, head + 8, HEADER_BYTES - 8, "header"))) goto done;
+  if (get32(head + 20) != crc_of(head, 20)) {
+    st = bnn_fail(BNN_E_CRC, "%s: header CRC mismatch", path);
+    goto done;
+  }
+  if (get32(head + 8) != MODEL_VERSION) {
+    st = bnn_fail(BNN_E_VERSION, "%s: format version %u, this build reads version %u", path,
+                  get32(head + 8), MODEL_VERSION);
+    goto done;
+  }
+  if (get32(head + 12) != MODEL_SECTIONS || get32(head + 16) != 0) {
+    st = bnn_fail(BNN_E_FORMAT, "%s: header: %u sections / flags 0x%x, expected %u / 0", path,
+                  get32(head + 12), get32(head + 16), MODEL_SECTIONS);
+    goto done;
+  }
+  if ((st = read_section(&r, 0, 20 + 8ull * BNN_MAX_LAYERS, 0, &sec[0], &sec_n[0]))) goto done;
+  const uint8_t *a = sec[0];
+  if (sec_n[0] < 20) {
+    st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: %llu bytes, needs at least 20", path, (unsigned long long)sec_n[0]);
+    goto done;
+  }
+  uint32_t n_layers = get32(a + 12);
+  if (n_layers == 0 || n_layers > BNN_MAX_LAYERS || sec_n[0] != 20 + 8ull * n_layers) {
+    st = bnn_fail(BNN_E_RANGE, "%s: section ARCH: %u layers in %llu bytes (accepted 1..%u layers, 20 + 8 bytes each)",
+                  path, n_layers, (unsigned long long)sec_n[0], BNN_MAX_LAYERS);
+    goto done;
+  }
+  if ((st = bnn_model_create(&m, get32(a), get32(a + 4), get32(a + 8)))) {
+    st = bnn_fail(st, "%s: section ARCH: %s", path, bnn_errmsg());
+    goto done;
+  }
+  float scale;
+  {
+    uint32_t bits = get32(a + 16);
+    memcpy(&scale, &bits, 4);
+  }
+  if (!isfinite(scale)) {
+    st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: output scale is not finite", path);
+    goto done;
+  }
+  m->output_scale = scale;
+  /* Shape pass: every layer validated through the builder's inference, sizes summed (bounded). */
+  uint64_t thrs_expect = 0, wght_expect = 0;
+  uint32_t last_weight = UINT32_MAX;
+  for (uint32_t i = 0; i < n_layers; ++i) {
+    uint32_t kind = get32(a + 20 + 8 * i);
+    if (kind >= BNN_LAYER_KIND_COUNT) {
+      st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: layer %u: unknown kind %u", path, i, kind);
+      goto done;
+    }
+    if (kind != BNN_LAYER_MAXPOOL2) last_weight = i;
+    if (kind == BNN_LAYER_MAXPOOL2 && get32(a + 24 + 8 * i) != 0) {
+      st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: layer %u: maxpool2 with %u outputs (must be 0)", path, i, get32(a + 24 + 8 * i));
+      goto done;
+    }
+  }
+  if (last_weight == UINT32_MAX || last_weight != n_layers - 1 ||
+      get32(a + 20 + 8 * last_weight) != BNN_LAYER_DENSE) {
+    st = bnn_fail(BNN_E_SHAPE, "%s: section ARCH: the last layer must be the dense output layer", path);
+    goto done;
+  }
+  /* Shapes are validated on a probe model that records layers without weights, so the lengths of
+   * THRS and WGHT are known (and bounded) before anything of that size is allocated. */
+  {
+    bnn_model *probe = NULL;
+    if ((st = bnn_model_create(&probe, m->in_c, m->in_h, m->in_w))) goto done;
+    for (uint32_t i = 0; i < n_layers && !st; ++i) {
+      bnn_layer_kind kind = (bnn_layer_kind)get32(a + 20 + 8 * i);
+      uint32_t n_out = get32(a + 24 + 8 * i);
+      int hidden = kind != BNN_LAYER_MAXPOOL2 && i != last_weight;
+      bnn_layer_info info;
+      st = bnn_model_next_info(probe, kind, n_out, kind == BNN_LAYER_MAXPOOL2 || hidden, &info);
+      if (st) {
+        st = bnn_fail(st, "%s: section ARCH: %s", path, bnn_errmsg());
+        break;
+      }
+      /* Extend the probe's shape chain without weights: a layer record only. */
+      if (probe->n_layers == probe->cap_layers) {
+        uint32_t cap = probe->cap_layers ? 2 * probe->cap_layers : 8;
+        bnn_layer *nl = (bnn_layer *)bnn_realloc(probe->layers, cap * sizeof *nl);
+        if (!nl) {
+          st = bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+          break;
+        }
+        probe->layers = nl, probe->cap_layers = cap;
+      }
+      memset(&probe->layers[probe->n_layers], 0, sizeof(bnn_layer));
+      probe->layers[probe->n_layers++].info = info;
+      if (kind != BNN_LAYER_MAXPOOL2) {
+        probe->n_weight_layers++;
+        probe->wimg_size += info.weight_bytes;
+        if (hidden) thrs_expect += 5ull * info.out_c;
+      }
+    }
+    wght_expect = probe->wimg_size;
+    bnn_model_free(probe);
+    if (st) goto done;
+  }
+  if ((st = read_section(&r, 1, thrs_expect, 1, &sec[1], &sec_n[1]))) goto done;
+  if ((st = read_section(&r, 2, wght_expect, 1, &sec[2], &sec_n[2]))) goto done;
+  if ((st = read_section(&r, 3, BNN_MAX_PROVENANCE, 0, &sec[3], &sec_n[3]))) goto done;
+  if (r.pos != r.size) {
+    st = bnn_fail(BNN_E_FORMAT, "%s: %llu trailing bytes after the last section", path,
+                  (unsigned long long)(r.size - r.pos));
+    goto done;
+  }
+  if (memchr(sec[3], 0, (size_t)sec_n[3])) {
+    st = bnn_fail(BNN_E_FORMAT, "%s: section PROV: contains a NUL byte", path);
+    goto done;
+  }
+  /* Build: thresholds decoded, rows checked for zero padding, layers pushed. */
+  {
+    const uint8_t *t = sec[1];
+    const uint8_t *w = sec[2];
+    for (uint32_t i = 0; i < n_layers && !st; ++i) {
+      bnn_layer_kind kind = (bnn_layer_kind)get32(a + 20 + 8 * i);
+      uint32_t n_out = get32(a + 24 + 8 * i);
+      if (kind == BNN_LAYER_MAXPOOL2) {
+        st = bnn_model_push(m, kind, 0, NULL, NULL, NULL);
+        continue;
+      }
+      bnn_layer_info info;
+      int hidden = i != last_weight;
+      if ((st = bnn_model_next_info(m, kind, n_out, hidden, &info))) break;
+      for (uint32_t o = 0; o < n_out; ++o) {
+        const uint8_t *row = w + (uint64_t)o * info.row_bytes;
+        for (uint64_t b = info.fan_in; b < info.row_bytes * 8; ++b)
+          if ((row[b >> 3] >> (b & 7)) & 1) {
+            st = bnn_fail(BNN_E_FORMAT, "%s: section WGHT: layer %u row %u: padding bit %llu is set",
+                          path, i, o, (unsigned long long)b);
+            goto done;
+          }
+      }
+      int32_t *th = NULL;
+      int8_t *dr = NULL;
+      if (hidden) {
+        th = (int32_t *)bnn_malloc(n_out * sizeof *th);
+        dr = (int8_t *)bnn_malloc(n_out);
+        if (!th || !dr) {
+          bnn_free(th), bnn_free(dr);
+          st = bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+          break;
+        }
+        for (uint32_t o = 0; o < n_out; ++o) th[o] = (int32_t)get32(t + 4 * o);
+        memcpy(dr, t + 4ull * n_out, n_out);
+        t += 5ull * n_out;
+      }
+      st = bnn_model_push(m, kind, n_out, w, th, dr);
+      bnn_free(th), bnn_free(dr);
+      if (st) st = bnn_fail(st, "%s: section THRS/WGHT: %s", path, bnn_errmsg());
+      w += info.weight_bytes;
+    }
+  }
+  if (!st) st = bnn_model_set_provenance(m, (const char *)sec[3]);
+done:
+  for (unsigned i = 0; i < MODEL_SECTIONS; ++i) bnn_free_aligned(sec[i]);
+  fclose(r.f);
+  if (st) {
+    bnn_model_free(m);
+    return st;
+  }
+  *out = m;
+  return BNN_OK;
+}
