@@ -24,6 +24,9 @@ static const rr_command commands[] = {
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
     {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},
+    {"run", "run a BNN programmed into the simulated RRAM: accuracy, energy, time", rr_cmd_run},
+    {"sweep", "run an experiment grid (functional or timed), resumable, sharded", rr_cmd_sweep},
+    {"plot", "plot sweep results: accuracy vs energy, vs BER, latency", rr_cmd_plot},
 #endif
     {"model", "inspect a model file, or write a random-weight one", rr_cmd_model},
     {"eval", "accuracy of a model on a data set, with bit errors", rr_cmd_eval},
