@@ -29,6 +29,8 @@ static void usage(FILE *f) {
           "  --ber-write01 P     write error rate 0->1 only (with --ber-write10; not with --ber-write)\n"
           "  --ber-write10 P     write error rate 1->0 only\n"
           "  --ber-read P        read error rate per weight read, both directions, in [0, 0.5]\n"
+          "  --error-layers L    comma list of weight-layer indices (0 = first weight layer) held in\n"
+          "                      error-prone memory (default: all; thresholds are always error-free)\n"
           "  --reps R            Monte-Carlo repetitions, 1..100000 (default 1)\n"
           "  --seed S            error seed (default 1)\n"
           "  --threads T         worker threads, 1..256 (default: online CPUs, at most 8)\n"
@@ -57,6 +59,8 @@ int rr_cmd_eval(int argc, char **argv) {
   int threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
   int json = 0, quiet = 0;
   bnn_kernel kernel = BNN_KERNEL_AUTO;
+  uint64_t layer_mask = ~0ull;
+  const char *layers_arg = NULL;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -83,6 +87,26 @@ int rr_cmd_eval(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &seed);
     else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &threads);
     else if (!strcmp(a, "--weight-reuse")) ok = rr_parse_u64(CMD, a, v, 1, 65536, &reuse);
+    else if (!strcmp(a, "--error-layers")) {
+      double *vals = NULL;
+      size_t nv = 0;
+      if (strchr(v, ':') || !rr_parse_range(CMD, a, v, 0, 63, 64, &vals, &nv)) {
+        free(vals);
+        return strchr(v, ':') ? rr_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v)
+                              : RR_EXIT_USAGE;
+      }
+      layer_mask = 0;
+      for (size_t k = 0; k < nv; ++k) {
+        if (vals[k] != floor(vals[k])) {
+          double bad = vals[k];
+          free(vals);
+          return rr_usage_error(CMD, "%s: layer index %g is not an integer", a, bad);
+        }
+        layer_mask |= 1ull << (int)vals[k];
+      }
+      free(vals);
+      layers_arg = v;
+    }
     else if (!strcmp(a, "--kernel")) {
       int found = 0;
       for (int k = 0; k < BNN_KERNEL_COUNT; ++k)
@@ -104,6 +128,7 @@ int rr_cmd_eval(int argc, char **argv) {
   ep.write_p10 = ber_w >= 0 ? ber_w : ber_w10 >= 0 ? ber_w10 : 0;
   ep.read_p01 = ep.read_p10 = ber_r;
   ep.seed = seed;
+  ep.layer_mask = layer_mask;
   int errors = ep.write_p01 > 0 || ep.write_p10 > 0 || ber_r > 0;
 
   bnn_model *m = NULL;
@@ -119,6 +144,12 @@ int rr_cmd_eval(int argc, char **argv) {
   bnn_layer_info first;
   bnn_model_layer(m, 0, &first);
   uint32_t ncls = bnn_model_n_classes(m);
+  uint32_t n_weight_layers = 0;
+  for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
+    bnn_layer_info I;
+    bnn_model_layer(m, i, &I);
+    n_weight_layers += I.weight_layer_index >= 0;
+  }
   double *acc = NULL;
   int32_t *scores = NULL;
   uint8_t *pred = NULL;
@@ -126,6 +157,10 @@ int rr_cmd_eval(int argc, char **argv) {
       (first.kind != BNN_LAYER_DENSE && (c != ds.c || h != ds.h || w != ds.w))) {
     rc = rr_error(CMD, "%s: model expects %ux%ux%u images, data set %s has %ux%ux%u", model_path, h, w, c,
                   ds.name, ds.h, ds.w, ds.c);
+    goto done;
+  }
+  if (layers_arg && (layer_mask >> n_weight_layers) != 0) {
+    rc = rr_usage_error(CMD, "--error-layers %s: %s has weight layers 0..%u", layers_arg, model_path, n_weight_layers - 1);
     goto done;
   }
   for (uint32_t i = 0; i < ds.n; ++i)
@@ -197,7 +232,8 @@ int rr_cmd_eval(int argc, char **argv) {
     printf(", \"data\": ");
     json_str(stdout, ds.name);
     printf(", \"images\": %u, \"reps\": %" PRIu64 ", \"seed\": %" PRIu64 ",\n", ds.n, reps, seed);
-    printf(" \"ber\": {\"write01\": %g, \"write10\": %g, \"read\": %g},\n", ep.write_p01, ep.write_p10, ber_r);
+    printf(" \"ber\": {\"write01\": %g, \"write10\": %g, \"read\": %g, \"layer_mask\": %" PRIu64 "},\n", ep.write_p01,
+           ep.write_p10, ber_r, layer_mask);
     printf(" \"accuracy\": {\"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f, \"per_rep\": [", mean, sd, mn, mx);
     for (uint64_t r = 0; r < reps; ++r) printf("%s%.6f", r ? ", " : "", acc[r]);
     printf("]},\n \"flips\": {\"write\": %" PRIu64 ", \"read\": %" PRIu64 "},\n", wflips, rflips);
@@ -210,9 +246,9 @@ int rr_cmd_eval(int argc, char **argv) {
     printf("model:      %s\n", model_path);
     printf("data:       %s, %u images\n", ds.name, ds.n);
     if (errors)
-      printf("bit errors: write 0->1 %g, 1->0 %g; read %g; seed %" PRIu64 "; %" PRIu64 " write + %" PRIu64
+      printf("bit errors: write 0->1 %g, 1->0 %g; read %g; seed %" PRIu64 "; layers %s; %" PRIu64 " write + %" PRIu64
              " read flips in total\n",
-             ep.write_p01, ep.write_p10, ber_r, seed, wflips, rflips);
+             ep.write_p01, ep.write_p10, ber_r, seed, layers_arg ? layers_arg : "all", wflips, rflips);
     else
       printf("bit errors: none\n");
     printf("accuracy:   %.2f %% ± %.2f (std over %" PRIu64 " rep%s), min %.2f %%, max %.2f %%\n", 100 * mean,

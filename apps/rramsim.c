@@ -19,8 +19,8 @@ static int cmd_version(int argc, char **argv) {
 }
 
 static const rr_command commands[] = {
-    {"version", "print the version", cmd_version},
-    {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},
+    {"model", "inspect a model file, or write a random-weight one", rr_cmd_model},
+    {"eval", "accuracy of a model on a data set, with bit errors", rr_cmd_eval},
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
     {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},
@@ -28,8 +28,8 @@ static const rr_command commands[] = {
     {"sweep", "run an experiment grid (functional or timed), resumable, sharded", rr_cmd_sweep},
     {"plot", "plot sweep results: accuracy vs energy, vs BER, latency", rr_cmd_plot},
 #endif
-    {"model", "inspect a model file, or write a random-weight one", rr_cmd_model},
-    {"eval", "accuracy of a model on a data set, with bit errors", rr_cmd_eval},
+    {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},
+    {"version", "print the version", cmd_version},
 };
 
 static void usage(FILE *f) {

@@ -99,6 +99,13 @@ TEST(Cli, EvalCleanAndWithErrorsJson) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"reps\": 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"write10\": 0.02"), std::string::npos) << r.out;
+  // Errors only in the output layer (weight layer 1): fewer write flips than in all layers.
+  Result part = run("eval --model " + model() + " --data fashion-mnist --limit 50 --ber-write 0.05 --error-layers 1 --json --quiet");
+  Result all = run("eval --model " + model() + " --data fashion-mnist --limit 50 --ber-write 0.05 --json --quiet");
+  ASSERT_EQ(part.code, 0) << part.err;
+  auto flips = [](const std::string &s) { return std::stoull(s.substr(s.find("\"write\": ") + 10)); };
+  EXPECT_LT(flips(part.out), flips(all.out) / 10) << part.out << all.out;
+  EXPECT_NE(part.out.find("\"layer_mask\": 2"), std::string::npos) << part.out;
   // Same seed, other thread count: same accuracies.
   Result r2 = run("eval --model " + model() +
                   " --data fashion-mnist --limit 200 --ber-write01 0.01 --ber-write10 0.02 --ber-read 0.001 --reps 3 --seed 5 --json --quiet --threads 1");
@@ -131,6 +138,9 @@ TEST(Cli, BadInputGivesOneClearLine) {
       {"model random --arch vgg3 --out " + tmp("x.bnn"), "--seed", 2},
       {"model random --arch 784-10 --seed 1 --out /nonexistent-dir/m.bnn", "/nonexistent-dir/m.bnn", 1},
       {"model frobnicate", "unknown subcommand", 2},
+      {"eval --model " + m + " --data fashion-mnist --limit 10 --ber-write 0.1 --error-layers 5", "weight layers 0..1", 2},
+      {"eval --model " + m + " --data fashion-mnist --error-layers 1.5", "not an integer", 2},
+      {"eval --model " + m + " --data fashion-mnist --error-layers 70", "--error-layers", 2},
   };
   for (const Case &c : cases) {
     Result r = run(c.args);

@@ -148,7 +148,7 @@ TEST(Engine, HostErrorFreeAndRefAgreeOnFcnn) {
   // The paper's FCNN shape, a few images: host port, error port at zero rates, ref kernel.
   ModelPtr m(random_model(1, 28, 28, {{'d', 2048}, {'d', 2048}, {'d', 10}}, 21));
   ASSERT_TRUE(m);
-  const size_t n = 20;
+  const size_t n = 70;  // ≥ 2 threads × 32: the 2-thread run takes the chunk-parallel path
   auto imgs = random_images(m.get(), n, 1);
   PortPtr h = host(m.get());
   bnn_error_params ep = bnn_error_default_params();
