@@ -340,8 +340,8 @@ int merge(const std::string& dir, bool quiet) {
   } catch (const std::exception& ex) {
     return rr_error(kCmd, "%s", ex.what());
   }
-  if (!quiet || true)
-    std::printf("merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s skipped\n",
+  (void)quiet;
+  std::printf("merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s skipped\n",
                 files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup, dup == 1 ? "" : "s");
   return RR_EXIT_OK;
 }
@@ -485,6 +485,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
                                (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
     std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n", exp_path.c_str(),
                 mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(), jsonl.c_str());
+    std::fflush(stdout);  // before the progress lines on stderr
     std::map<size_t, double> clean;  // per model
     rr_progress prog;
     rr_progress_start(&prog, "sweep", todo.size(), !quiet);
