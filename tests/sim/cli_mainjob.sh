@@ -92,7 +92,8 @@ shards_with_gnu_parallel_merge_to_the_same_rows() {
   "$bin" sweep --merge "$tmp/sh"
   diff <(rows "$tmp/all/results.csv") <(rows "$tmp/sh/results.csv") || fail "merged shards differ"
   # Merging again (e.g. after a shard was rerun) adds nothing twice.
-  "$bin" sweep --merge "$tmp/sh" | grep -q ' 6 points' || fail "re-merge changed the point count"
+  "$bin" sweep --merge "$tmp/sh" > "$tmp/merge2"
+  grep -q ' 6 points' "$tmp/merge2" || fail "re-merge changed the point count"
   [ "$(wc -l < "$tmp/sh/results.jsonl")" = 6 ] || fail "duplicate rows after re-merge"
 }
 
@@ -111,7 +112,8 @@ killed_sweep_resumes_cleanly() {
   [ "$(wc -l < "$tmp/r/results.jsonl")" = 6 ] || fail "expected 6 rows after resume"
   diff <(rows "$tmp/full.csv") <(rows "$tmp/r/results.csv") || fail "resumed rows differ"
   # Nothing left to do the next time.
-  "$bin" sweep "$tmp/f.json" --out "$tmp/r" --quiet | grep -q '6 already done, 0 to run' || fail "reran points"
+  "$bin" sweep "$tmp/f.json" --out "$tmp/r" --quiet > "$tmp/out2"
+  grep -q '6 already done, 0 to run' "$tmp/out2" || fail "reran points"
   # A merge refuses a shard file with a half-written row rather than guessing.
   mkdir "$tmp/m"
   head -c 300 "$tmp/r/results.jsonl" > "$tmp/m/results.shard-0-of-2.jsonl"
