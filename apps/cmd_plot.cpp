@@ -29,12 +29,14 @@ void usage(FILE* f) {
       "                       front (no other point is both cheaper and more accurate) marked\n"
       "  accuracy_vs_ber      accuracy vs observed bit error rate, one series per model\n"
       "  latency_vs_op_point  inference latency per image per operating point (timed rows)\n"
+      "  accuracy_vs_programming_energy  accuracy vs the energy to program the weights (where\n"
+      "                       low-power operating points save; reads dominate inference energy)\n"
       "PNG uses the pngcairo terminal when gnuplot has it, else png.\n");
 }
 
 struct Agg {
   std::string system, op_point, model, mode;
-  double energy = 0, acc = 0, ber = 0, latency = 0;
+  double energy = 0, acc = 0, ber = 0, latency = 0, prog = 0;
   int n = 0;
 };
 
@@ -109,13 +111,14 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     a.system = r.system, a.op_point = r.op_point, a.model = r.model, a.mode = r.mode;
     a.energy += r.energy_per_image_pj, a.acc += r.accuracy, a.ber += r.ber_observed;
     a.latency += r.latency_per_image_ns;
+    a.prog += r.programming_energy_pj;
     ++a.n;
     add_unique(models, r.model), add_unique(systems, r.system), add_unique(ops, r.op_point);
   }
   std::vector<Agg> pts;
   for (const std::string& k : order) {
     Agg a = agg[k];
-    a.energy /= a.n, a.acc /= a.n, a.ber /= a.n, a.latency /= a.n;
+    a.energy /= a.n, a.acc /= a.n, a.ber /= a.n, a.latency /= a.n, a.prog /= a.n;
     pts.push_back(a);
   }
 
@@ -140,6 +143,13 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     std::sort(with_e.begin(), with_e.end(), [](const Agg& x, const Agg& y) {
       return x.energy < y.energy || (x.energy == y.energy && x.acc > y.acc);
     });
+    f = open_dat("programming.dat");
+    std::fprintf(f, "# programming_energy_uJ accuracy_percent label\n");
+    for (const Agg& a : pts)
+      if (a.prog >= 0)
+        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.prog * 1e-6, 100 * a.acc, esc(a.system).c_str(),
+                     esc(a.op_point).c_str(), esc(base_name(a.model)).c_str());
+    std::fclose(f);
     f = open_dat("pareto.dat");
     std::fprintf(f, "# energy_per_image_nJ accuracy_percent (Pareto front)\n");
     double best = -1;
@@ -192,13 +202,19 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
                       "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle, "
                       "'%s/pareto.dat' using 1:2 with linespoints lw 2 pt 6 ps 2 lc rgb 'red' title 'Pareto front'\n",
                    out.c_str(), t[1], out.c_str(), out.c_str());
+      std::fprintf(f, "set output '%s/accuracy_vs_programming_energy.%s'\n"
+                      "set title 'Accuracy vs energy to program the weights (mean over seeds)'\n"
+                      "set xlabel 'programming energy (uJ)'\nset ylabel 'accuracy (%%)'\n"
+                      "plot '%s/programming.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
+                      "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle\n",
+                   out.c_str(), t[1], out.c_str());
       std::fprintf(f, "set output '%s/accuracy_vs_ber.%s'\nset title 'Accuracy vs observed bit error rate'\n"
-                      "set xlabel 'observed BER (write + read errors per bit)'\nset ylabel 'accuracy (%%)'\nplot ",
+                      "set xlabel 'observed BER (write + read errors per bit)'\nset ylabel 'accuracy (%%)'\nset format x '%%.0e'\nplot ",
                    out.c_str(), t[1]);
       for (size_t mi = 0; mi < models.size(); ++mi)
         std::fprintf(f, "%s'%s/ber_%zu.dat' using 1:2 with linespoints pt 7 title \"%s\"", mi ? ", " : "",
                      out.c_str(), mi, esc(base_name(models[mi])).c_str());
-      std::fprintf(f, "\n");
+      std::fprintf(f, "\nset format x '%%g'\n");
       std::fprintf(f, "set output '%s/latency_vs_op_point.%s'\nunset logscale\n%s\nset xrange [-0.5:%zu.5]\n"
                       "set title 'Inference latency per image by operating point (timed runs)'\n"
                       "set xlabel 'operating point'\nset ylabel 'latency per image (us)'\n",
@@ -225,7 +241,7 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     int st = pclose(p);
     if (st != 0) throw std::runtime_error("gnuplot failed on " + gp + (msgs.empty() ? "" : ": " + msgs.substr(0, msgs.find('\n'))));
     if (!msgs.empty()) std::fprintf(stderr, "%s", msgs.c_str());
-    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_ber", "latency_vs_op_point"})
+    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy", "accuracy_vs_ber", "latency_vs_op_point"})
       std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name, cairo ? "pngcairo" : "png", out.c_str(), name);
   } catch (const std::exception& ex) {
     return rr_error(kCmd, "%s", ex.what());

@@ -125,7 +125,7 @@ plots_are_written() {
   experiment "$tmp/t.json" timed
   "$bin" sweep "$tmp/t.json" --out "$tmp/p" --quiet
   "$bin" plot "$tmp/p"
-  for f in accuracy_vs_energy accuracy_vs_ber latency_vs_op_point; do
+  for f in accuracy_vs_energy accuracy_vs_programming_energy accuracy_vs_ber latency_vs_op_point; do
     for ext in png svg; do [ -s "$tmp/p/plots/$f.$ext" ] || fail "$f.$ext missing or empty"; done
   done
   head -c 8 "$tmp/p/plots/accuracy_vs_energy.png" | od -c | grep -q 'P   N   G' || fail "not a PNG"
