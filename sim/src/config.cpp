@@ -399,6 +399,14 @@ SystemConfig read_system(json_t* j, const std::string& file, const std::string& 
   json_t* oj = resolve_sub(o, "organisation", base_dir, sf, sp, h2);
   c.org = read_org(oj, sf, sp);
   std::string op = o.str("op_point", c.device.points[0].name);
+  if (json_t* em = o.get("error_map")) {
+    if (!json_is_string(em)) o.fail("error_map", "expected a file path (relative to this file)");
+    try {
+      c.error_map = load_error_map(join_path(base_dir, json_string_value(em)), c.org);
+    } catch (const ConfigError& e) {
+      o.fail("error_map", e.what());
+    }
+  }
   c.op_index = rr_device_find_point(&c.device, op.c_str());
   if (c.op_index < 0) {
     std::string names;
@@ -528,11 +536,52 @@ std::string config_to_json(const SystemConfig& c, int indent) {
   json_object_set_new(org, "address_mapping", map);
   json_object_set_new(org, "capacity_bytes", json_integer(static_cast<json_int_t>(g.capacity_bytes())));
   json_object_set_new(root.get(), "organisation", org);
+  if (c.error_map) {
+    json_t* em = json_object();
+    json_object_set_new(em, "path", json_string(c.error_map->path.c_str()));
+    json_object_set_new(em, "stuck_at_0", json_integer(static_cast<json_int_t>(c.error_map->stuck0)));
+    json_object_set_new(em, "stuck_at_1", json_integer(static_cast<json_int_t>(c.error_map->stuck1)));
+    json_object_set_new(em, "flip_rate", json_integer(static_cast<json_int_t>(c.error_map->flip)));
+    // The cells themselves change results: fold them into the hash input too.
+    uint64_t h = 1469598103934665603ull;
+    for (const Defect& cell : c.error_map->cells) {
+      unsigned char b[8 + 1 + 1 + 8];
+      std::memcpy(b, &cell.addr, 8);
+      b[8] = cell.bit;
+      b[9] = static_cast<unsigned char>(cell.kind);
+      std::memcpy(b + 10, &cell.rate, 8);
+      for (unsigned char x : b) h = (h ^ x) * 1099511628211ull;
+    }
+    char hx[32];
+    std::snprintf(hx, sizeof hx, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+    json_object_set_new(em, "cells_hash", json_string(hx));
+    json_object_set_new(root.get(), "error_map", em);
+  }
 
   char* s = json_dumps(root.get(), JSON_INDENT(indent) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
   std::string out = s ? s : "{}";
   std::free(s);
   return out;
+}
+
+std::string config_hash(const SystemConfig& cfg) {
+  SystemConfig c = cfg;
+  c.source.clear();
+  c.name.clear();
+  c.seed = 0;
+  std::string text = config_to_json(c, 0);
+  if (c.error_map) {
+    // The map's path is where it lives, not what it says: hash its contents only.
+    auto m = std::make_shared<ErrorMap>(*c.error_map);
+    m->path.clear();
+    c.error_map = m;
+    text = config_to_json(c, 0);
+  }
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64 offset basis
+  for (unsigned char x : text) h = (h ^ x) * 1099511628211ull;
+  char b[32];
+  std::snprintf(b, sizeof b, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return b;
 }
 
 }  // namespace rramsim

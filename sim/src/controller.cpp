@@ -191,7 +191,7 @@ Controller::Result Controller::access(Cmd cmd, uint64_t addr, uint8_t* data, uin
   if (done > stats_.end_ps) stats_.end_ps = done;
   if (access_obs_.fn)
     access_obs_.fn(access_obs_.ud,
-                   AccessEvent{arrival_ps, done, addr, static_cast<uint32_t>(len), cmd});
+                   AccessEvent{arrival_ps, done, addr, static_cast<uint32_t>(len), cmd, data});
   return Result{true, accept, done};
 }
 

@@ -131,9 +131,10 @@ json_t* energy_json(const Energy& e, bool with_static) {
 
 std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo& run) {
   json_t* root = json_object();
-  json_object_set_new(root, "tool", json_string("rramsim sim"));
+  json_object_set_new(root, "tool", json_string(run.tool.c_str()));
   json_object_set_new(root, "version", json_string(run.tool_version.c_str()));
   json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
+  json_object_set_new(root, "config_hash", json_string(config_hash(cfg).c_str()));
   json_error_t jerr;
   json_t* c = json_loads(config_to_json(cfg, 0).c_str(), 0, &jerr);
   json_object_set_new(root, "config", c ? c : json_null());

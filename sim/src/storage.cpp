@@ -18,7 +18,14 @@ const char* fault_kind_name(FaultKind k) {
 
 namespace {
 // RNG stream tags: each error process draws from its own family of streams.
-enum : uint64_t { kTagStuck = 1, kTagWrite = 2, kTagRead = 3, kTagEndurance = 4, kTagVerify = 5 };
+enum : uint64_t {
+  kTagStuck = 1,
+  kTagWrite = 2,
+  kTagRead = 3,
+  kTagEndurance = 4,
+  kTagVerify = 5,
+  kTagMapFlip = 6
+};
 
 inline bnn_rng keyed_rng(uint64_t seed, uint64_t tag, uint64_t where, uint64_t count) {
   return bnn_rng_make(seed, bnn_rng_hash(where, tag, count));
@@ -62,6 +69,35 @@ Storage::Storage(const SystemConfig& cfg, ErrorCounters& err)
   uint64_t n_pages = (capacity_ + kPageBytes - 1) / kPageBytes;
   top_.resize((n_pages + (1u << kLeafBits) - 1) >> kLeafBits);
   set_op_point(cfg.op());
+  if (cfg.error_map)
+    for (const Defect& d : cfg.error_map->cells) add_defect(d);
+}
+
+void Storage::add_defect(const Defect& d) {
+  const uint64_t page = d.addr / kPageBytes;
+  const uint16_t b = static_cast<uint16_t>((d.addr % kPageBytes) * 8 + d.bit);
+  ++n_defects_;
+  if (d.kind == DefectKind::FlipRate) {
+    std::vector<FlipCell>& v = map_flip_[page];
+    auto it = std::lower_bound(v.begin(), v.end(), b,
+                               [](const FlipCell& c, uint16_t x) { return c.bit < x; });
+    if (it != v.end() && it->bit == b) it->rate = d.rate;  // listed twice: the last line wins
+    else v.insert(it, FlipCell{b, d.rate});
+    return;
+  }
+  const uint8_t value = d.kind == DefectKind::StuckAt1 ? 1 : 0;
+  auto put = [&](std::vector<StuckCell>& v) {
+    auto it = std::lower_bound(v.begin(), v.end(), b,
+                               [](const StuckCell& c, uint16_t x) { return c.bit < x; });
+    if (it != v.end() && it->bit == b) it->value = value;
+    else v.insert(it, StuckCell{b, value});
+  };
+  put(map_stuck_[page]);
+  if (Page* pg = find(page)) {  // already allocated: the cell takes its value now
+    put(pg->stuck);
+    if (value) pg->data[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
+    else pg->data[b >> 3] &= static_cast<uint8_t>(~(1u << (b & 7)));
+  }
 }
 
 Storage::~Storage() = default;
@@ -80,13 +116,24 @@ Storage::Page* Storage::find(uint64_t page) const {
 
 void Storage::page_stuck_cells(uint64_t page, std::vector<StuckCell>& out) const {
   out.clear();
-  if (!(stuck_density_ > 0.0)) return;
-  bnn_rng r = keyed_rng(seed_, kTagStuck, page, 0);
-  const uint64_t nbits = kPageBytes * 8;
-  for (uint64_t i = bnn_rng_geometric(&r, stuck_density_); i < nbits;
-       i = sat_add(i, sat_add(1, bnn_rng_geometric(&r, stuck_density_)))) {
-    uint8_t v = bnn_rng_uniform(&r) < stuck_one_ ? 1 : 0;
-    out.push_back(StuckCell{static_cast<uint16_t>(i), v});
+  if (stuck_density_ > 0.0) {
+    bnn_rng r = keyed_rng(seed_, kTagStuck, page, 0);
+    const uint64_t nbits = kPageBytes * 8;
+    for (uint64_t i = bnn_rng_geometric(&r, stuck_density_); i < nbits;
+         i = sat_add(i, sat_add(1, bnn_rng_geometric(&r, stuck_density_)))) {
+      uint8_t v = bnn_rng_uniform(&r) < stuck_one_ ? 1 : 0;
+      out.push_back(StuckCell{static_cast<uint16_t>(i), v});
+    }
+  }
+  if (map_stuck_.empty()) return;
+  auto m = map_stuck_.find(page);
+  if (m == map_stuck_.end()) return;
+  // Measured cells override the random draw at the same position (the map is the truth).
+  for (const StuckCell& c : m->second) {
+    auto it = std::lower_bound(out.begin(), out.end(), c.bit,
+                               [](const StuckCell& s, uint16_t x) { return s.bit < x; });
+    if (it != out.end() && it->bit == c.bit) it->value = c.value;
+    else out.insert(it, c);
   }
 }
 
@@ -250,6 +297,7 @@ struct ReadFlipCtx {
   const FaultObserver* obs;
   uint64_t base_addr;
   uint64_t time_ps;
+  uint64_t read_index;
 };
 void on_read_flip(void* ud, uint64_t bit, int old_value) {
   auto* c = static_cast<ReadFlipCtx*>(ud);
@@ -259,7 +307,7 @@ void on_read_flip(void* ud, uint64_t bit, int old_value) {
     c->obs->fn(c->obs->ud, FaultEvent{c->time_ps, c->base_addr + (bit >> 3),
                                       static_cast<uint8_t>(bit & 7), FaultKind::Read,
                                       static_cast<uint8_t>(old_value),
-                                      static_cast<uint8_t>(!old_value)});
+                                      static_cast<uint8_t>(!old_value), c->read_index});
 }
 }  // namespace
 
@@ -276,7 +324,7 @@ void Storage::read(uint64_t addr, uint8_t* dst, uint64_t len, uint64_t read_inde
     } else {
       // Never written: erased (0) except the stuck-at-1 cells.
       std::memset(dst, 0, n);
-      if (stuck_density_ > 0.0) {
+      if (stuck_density_ > 0.0 || !map_stuck_.empty()) {
         page_stuck_cells(page, tmp);
         for (const StuckCell& s : tmp)
           if (s.bit >= off * 8 && s.bit < (off + n) * 8 && s.value)
@@ -289,12 +337,38 @@ void Storage::read(uint64_t addr, uint8_t* dst, uint64_t len, uint64_t read_inde
     if (errors) {
       uint64_t line_addr = addr - off % kLineBytes;
       bnn_rng r = keyed_rng(seed_, kTagRead, line_addr, read_index);
-      ReadFlipCtx ctx{&err_, &fault_, addr, time_ps};
+      ReadFlipCtx ctx{&err_, &fault_, addr, time_ps, read_index};
       bnn_flip_bits(dst, 0, n * 8, bnn_flip_rates{r01_, r10_}, &r, on_read_flip, &ctx);
     }
+    if (!map_flip_.empty()) read_defects(page, off, dst, n, read_index, time_ps);
     addr += n;
     dst += n;
     len -= n;
+  }
+}
+
+void Storage::read_defects(uint64_t page, uint64_t off, uint8_t* dst, uint64_t n,
+                           uint64_t read_index, uint64_t time_ps) {
+  auto m = map_flip_.find(page);
+  if (m == map_flip_.end()) return;
+  const std::vector<FlipCell>& v = m->second;
+  const uint64_t lo = off * 8, hi = (off + n) * 8;
+  auto it = std::lower_bound(v.begin(), v.end(), lo,
+                             [](const FlipCell& c, uint64_t x) { return c.bit < x; });
+  for (; it != v.end() && it->bit < hi; ++it) {
+    // One draw per (cell, read): the same seed and traffic flip the same reads.
+    bnn_rng r = keyed_rng(seed_, kTagMapFlip, page * kPageBytes * 8 + it->bit, read_index);
+    if (!(bnn_rng_uniform(&r) < it->rate)) continue;
+    const uint64_t b = it->bit - lo;
+    const int old_value = get_bit(dst, b);
+    set_bit(dst, b, !old_value);
+    if (old_value) ++err_.read_err10;
+    else ++err_.read_err01;
+    if (fault_.fn)
+      fault_.fn(fault_.ud, FaultEvent{time_ps, page * kPageBytes + off + (b >> 3),
+                                      static_cast<uint8_t>(b & 7), FaultKind::Read,
+                                      static_cast<uint8_t>(old_value),
+                                      static_cast<uint8_t>(!old_value), read_index});
   }
 }
 

@@ -17,39 +17,13 @@
 #include "rramsim/arbiter.hpp"
 #include "rramsim/memory.hpp"
 #include "rramsim/traffic.hpp"
+#include "fresh_process.hpp"
 #include "sim_test_util.hpp"
 
 using namespace sc_core;
 using namespace tlm;
 
 namespace {
-
-// Leaves the child with _Exit: exit() would report the death-test machinery's own allocations
-// as leaks (LeakSanitizer loses the main stack's roots after SystemC's coroutine stack
-// switches). ASan still checks every access in the child; leaks of the model itself are
-// covered by the SystemC-free tests of the same code (test_core).
-[[noreturn]] void child_exit(int code) {
-  std::fflush(nullptr);
-  std::_Exit(code);
-}
-
-// Runs body in a fresh process; the test fails if any expectation inside fails.
-// The child's failure messages are not shown by the parent: to see them, rerun one test with
-// RRAMSIM_TEST_IN_PROCESS=1, which runs the body directly (one SystemC test per run then).
-#define IN_FRESH_PROCESS(body)                                                      \
-  do {                                                                               \
-    if (std::getenv("RRAMSIM_TEST_IN_PROCESS")) {                                    \
-      body();                                                                        \
-      break;                                                                         \
-    }                                                                                \
-    GTEST_FLAG_SET(death_test_style, "threadsafe");                                  \
-    EXPECT_EXIT(                                                                     \
-        {                                                                            \
-          body();                                                                    \
-          child_exit(::testing::Test::HasFailure() ? 1 : 0);                         \
-        },                                                                           \
-        ::testing::ExitedWithCode(0), "");                                           \
-  } while (0)
 
 struct Initiator : sc_module {
   tlm_utils::simple_initiator_socket<Initiator> socket;

@@ -7,32 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "fresh_process.hpp"
 #include "rramsim/config.hpp"
 #include "rramsim/workload.hpp"
 #include "sim_test_util.hpp"
 #include "workloads/bnn_testutil.h"
 
 namespace {
-
-// See test_tlm.cpp: one SystemC elaboration per process, so each timed test runs in a child.
-[[noreturn]] void child_exit(int code) {
-  std::fflush(nullptr);
-  std::_Exit(code);
-}
-#define IN_FRESH_PROCESS(body)                                               \
-  do {                                                                        \
-    if (std::getenv("RRAMSIM_TEST_IN_PROCESS")) {                             \
-      body();                                                                 \
-      break;                                                                  \
-    }                                                                         \
-    GTEST_FLAG_SET(death_test_style, "threadsafe");                           \
-    EXPECT_EXIT(                                                              \
-        {                                                                     \
-          body();                                                             \
-          child_exit(::testing::Test::HasFailure() ? 1 : 0);                  \
-        },                                                                    \
-        ::testing::ExitedWithCode(0), "");                                    \
-  } while (0)
 
 // 1 channel × 2 banks × 1 crossbar × 256 rows of 64 B = 32 KiB.
 rramsim::SystemConfig config(const std::string& rates, uint64_t seed = 7) {

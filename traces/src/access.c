@@ -434,6 +434,11 @@ const char *rrt_access_reader_where(rrt_access_reader *r) {
 uint64_t rrt_access_reader_records(const rrt_access_reader *r) { return r->records; }
 uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r) { return r->bad; }
 uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r) { return r->first_bad; }
+uint64_t rrt_access_reader_input_offset(const rrt_access_reader *r) {
+  /* gzoffset: bytes of the file consumed so far (compressed bytes for .gz, else plain). */
+  z_off_t o = r->in.gz ? gzoffset(r->in.gz) : 0;
+  return o > 0 ? (uint64_t)o : 0;
+}
 
 void rrt_access_reader_close(rrt_access_reader *r) {
   if (!r) return;

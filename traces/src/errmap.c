@@ -196,6 +196,7 @@ const rrt_provenance *rrt_errmap_reader_provenance(const rrt_errmap_reader *r) {
 }
 uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r) { return r->records; }
 uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r) { return r->bad; }
+uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r) { return r->in.line_no; }
 
 void rrt_errmap_reader_close(rrt_errmap_reader *r) {
   if (!r) return;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,6 +52,20 @@ struct Organisation {
   }
 };
 
+// A defective cell of a measured error map, resolved to a byte address and a bit in it.
+enum class DefectKind : uint8_t { StuckAt0 = 0, StuckAt1, FlipRate, Count };
+struct Defect {
+  uint64_t addr;
+  uint8_t bit;      // 0 = least significant bit of the byte
+  DefectKind kind;
+  double rate;      // FlipRate: probability that a read returns the bit flipped
+};
+struct ErrorMap {
+  std::string path;  // file it was loaded from
+  std::vector<Defect> cells;
+  uint64_t stuck0 = 0, stuck1 = 0, flip = 0;
+};
+
 struct SystemConfig {
   std::string name;
   std::string source;  // file it was loaded from
@@ -58,6 +73,9 @@ struct SystemConfig {
   int op_index = 0;    // selected operating point
   Organisation org;
   uint64_t seed = 1;
+  // Measured error map (system key "error_map" or `--error-map`); null = none. Shared, since
+  // the controller keeps a copy of the config.
+  std::shared_ptr<const ErrorMap> error_map;
 
   const rr_op_point& op() const { return device.points[op_index]; }
 };
@@ -77,5 +95,20 @@ void select_op_point(SystemConfig& cfg, const std::string& name);
 
 // The resolved config as JSON text (every default filled in), for the top of stats files.
 std::string config_to_json(const SystemConfig& cfg, int indent = 2);
+
+// The one config identity used everywhere (trace headers, stats files, replay warnings):
+// "fnv1a64:" + 16 hex digits of FNV-1a 64 over the compact resolved config JSON without the
+// fields that do not change the simulation: "source" (where it was loaded from), "name" (a
+// label) and "seed" (recorded separately). Same resolved config → same hash, whatever file.
+std::string config_hash(const SystemConfig& cfg);
+
+// Loads a measured error map CSV (traces/README.md "Measured error map") and resolves every
+// cell against the organisation: address form as given; array form (bank, crossbar, row, column,
+// bit) through the address mapping — `bank` counts banks over all channels (channel-major, as in
+// the stats' bank list), `column` is the bit column 0..columns−1 of the crossbar row (byte
+// column/8 of the row, bit column%8) and `bit` must be 0 (cells hold one bit). Throws
+// ConfigError naming the file and line of the first bad cell (outside the memory, coordinates
+// out of range, malformed).
+std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org);
 
 }  // namespace rramsim

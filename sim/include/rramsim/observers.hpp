@@ -19,6 +19,9 @@ struct AccessEvent {
   uint64_t addr;
   uint32_t len;
   Cmd cmd;
+  // Writes: the data the initiator asked to store (before any error); reads: the data returned
+  // (errors included). len bytes, valid only during the callback.
+  const uint8_t* data;
 };
 
 struct FaultEvent {
@@ -28,6 +31,10 @@ struct FaultEvent {
   FaultKind kind;
   uint8_t old_value;  // intended (write, stuck_at) or stored (read, endurance) value
   uint8_t new_value;  // value now stored (write, stuck_at, endurance) or returned (read)
+  // Read faults: index of the read request they hit (the run's reads counted from 0, in the
+  // order they reached the memory); kNoAccess for the other kinds.
+  uint64_t access;
+  static constexpr uint64_t kNoAccess = UINT64_MAX;
 };
 
 // Plain function pointers plus user data: a C recorder (libtrace) can register directly, and

@@ -109,8 +109,10 @@ struct Energy {
 Energy bank_energy(const BankCounters& b, const rr_op_point& op);
 Energy total_energy(const Stats& s, const SystemConfig& cfg);
 
-// The stats file: { "tool", "version", "seed", "config": {...}, "run": {...}, "stats": {...} }.
+// The stats file: { "tool", "version", "seed", "config_hash", "config": {...}, "run": {...},
+// "stats": {...} }.
 struct RunInfo {
+  std::string tool = "rramsim sim";  // the command that produced the file
   std::string tool_version;
   std::string traffic;   // description of the workload, e.g. "random 64 B reads"
   std::string path;      // "b_transport" or "nb_transport"

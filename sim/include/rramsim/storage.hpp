@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "rramsim/config.hpp"
@@ -55,6 +56,13 @@ class Storage {
   // Whether the cell holding bit `bit` of byte `addr` is stuck, and at which value.
   bool stuck(uint64_t addr, unsigned bit, uint8_t* value) const;
 
+  // Installs one defective cell of a measured error map (SystemConfig::error_map does this for
+  // every cell at construction). A stuck-at cell replaces the random manufacture draw for that
+  // cell; a flip-rate cell returns its stored bit flipped with probability `rate` on every read
+  // (key: seed, cell, read index), in addition to the operating point's read errors.
+  void add_defect(const Defect& d);
+  uint64_t defects() const { return n_defects_; }
+
  private:
   struct Page;
   struct StuckCell {
@@ -69,10 +77,23 @@ class Storage {
   void report(FaultKind k, uint64_t time_ps, uint64_t addr, unsigned bit, int oldv, int newv) {
     if (fault_.fn) fault_.fn(fault_.ud, FaultEvent{time_ps, addr, static_cast<uint8_t>(bit), k,
                                                    static_cast<uint8_t>(oldv),
-                                                   static_cast<uint8_t>(newv)});
+                                                   static_cast<uint8_t>(newv),
+                                                   FaultEvent::kNoAccess});
   }
 
   static constexpr unsigned kLeafBits = 10;
+  void read_defects(uint64_t page, uint64_t off, uint8_t* dst, uint64_t n, uint64_t read_index,
+                    uint64_t time_ps);
+  struct FlipCell {
+    uint16_t bit;  // bit offset in the page
+    double rate;
+  };
+  // Measured error map, by page: cells sorted by bit. Empty unless an error map is configured, so
+  // the data path pays one emptiness test per line.
+  std::unordered_map<uint64_t, std::vector<StuckCell>> map_stuck_;
+  std::unordered_map<uint64_t, std::vector<FlipCell>> map_flip_;
+  uint64_t n_defects_ = 0;
+
   struct Leaf;
   std::vector<std::unique_ptr<Leaf>> top_;
   uint64_t n_pages_ = 0;

@@ -118,6 +118,9 @@ uint64_t rrt_access_reader_records(const rrt_access_reader *r);        /* return
 uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r);      /* skipped (skip_bad) */
 uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r); /* 0 = none */
 rrt_timing rrt_access_reader_timing(const rrt_access_reader *r);
+/* Bytes of the file read so far (compressed bytes for .gz; runs up to a buffer ahead of the
+ * records returned): with the file size, a progress figure for traces of unknown length. */
+uint64_t rrt_access_reader_input_offset(const rrt_access_reader *r);
 /* Where the last record came from, for messages: "run.stl:123" (text: line) or
  * "run.rrt: record 123" (binary). Valid until the next call. */
 const char *rrt_access_reader_where(rrt_access_reader *r);
@@ -261,6 +264,8 @@ rrt_cell_loc rrt_errmap_reader_loc(const rrt_errmap_reader *r);
 const rrt_provenance *rrt_errmap_reader_provenance(const rrt_errmap_reader *r);
 uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r);
 uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r);
+/* Line number of the last cell returned (1-based), for messages about it. */
+uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r);
 void rrt_errmap_reader_close(rrt_errmap_reader *r);
 
 /* Every cell written must use `loc`. */

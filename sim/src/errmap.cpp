@@ -1,0 +1,88 @@
+// errmap.cpp — measured error maps (libtrace CSV) resolved to byte addresses for the storage.
+#include <cstdio>
+#include <string>
+
+#include "rramsim/config.hpp"
+#include "rrtrace/trace.h"
+
+namespace rramsim {
+
+namespace {
+
+// Scatters the value of each address field into the address bits the mapping assigns it.
+uint64_t compose_address(const Organisation& org, const uint64_t value[]) {
+  uint64_t a = 0;
+  for (int f = 0; f < static_cast<int>(AddrField::Count); ++f) {
+    const std::vector<unsigned>& bits = org.mapping.bits[f];
+    for (size_t i = 0; i < bits.size(); ++i)
+      if ((value[f] >> i) & 1) a |= uint64_t{1} << bits[i];
+  }
+  return a;
+}
+
+struct ReaderCloser {
+  rrt_errmap_reader* r;
+  ~ReaderCloser() { rrt_errmap_reader_close(r); }
+};
+
+}  // namespace
+
+std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org) {
+  rrt_errmap_reader* r = nullptr;
+  if (rrt_errmap_reader_open(path.c_str(), 0, &r) != BNN_OK) throw ConfigError(bnn_errmsg());
+  ReaderCloser closer{r};
+  auto map = std::make_shared<ErrorMap>();
+  map->path = path;
+  const uint64_t cap = org.capacity_bytes();
+  const uint64_t n_banks = uint64_t{org.channels} * org.banks_per_channel;
+  for (;;) {
+    rrt_cell c;
+    int got = 0;
+    if (rrt_errmap_reader_next(r, &c, &got) != BNN_OK) throw ConfigError(bnn_errmsg());
+    if (!got) break;
+    auto bad = [&](const std::string& msg) {
+      throw ConfigError(path + ":" + std::to_string(rrt_errmap_reader_line(r)) + ": " + msg);
+    };
+    Defect d{};
+    if (c.loc == RRT_LOC_ADDRESS) {
+      if (c.address >= cap)
+        bad("address 0x" + [&] {
+          char b[24];
+          std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(c.address));
+          return std::string(b);
+        }() + " is outside the memory (capacity " + std::to_string(cap) + " bytes)");
+      d.addr = c.address;
+      d.bit = static_cast<uint8_t>(c.bit);
+    } else {
+      if (c.bank >= n_banks)
+        bad("bank " + std::to_string(c.bank) + " is outside [0, " + std::to_string(n_banks - 1) +
+            "] (channels × banks_per_channel)");
+      if (c.crossbar >= org.crossbars_per_bank)
+        bad("crossbar " + std::to_string(c.crossbar) + " is outside [0, " +
+            std::to_string(org.crossbars_per_bank - 1) + "]");
+      if (c.row >= org.rows)
+        bad("row " + std::to_string(c.row) + " is outside [0, " + std::to_string(org.rows - 1) + "]");
+      if (c.column >= org.columns)
+        bad("column " + std::to_string(c.column) + " is outside [0, " +
+            std::to_string(org.columns - 1) + "] (bit columns of a crossbar row)");
+      if (c.bit != 0) bad("bit must be 0 in the array form (a cell holds one bit)");
+      uint64_t v[static_cast<int>(AddrField::Count)] = {};
+      v[static_cast<int>(AddrField::Column)] = c.column / 8;
+      v[static_cast<int>(AddrField::Channel)] = c.bank / org.banks_per_channel;
+      v[static_cast<int>(AddrField::Bank)] = c.bank % org.banks_per_channel;
+      v[static_cast<int>(AddrField::Crossbar)] = c.crossbar;
+      v[static_cast<int>(AddrField::Row)] = c.row;
+      d.addr = compose_address(org, v);
+      d.bit = static_cast<uint8_t>(c.column % 8);
+    }
+    switch (c.kind) {
+      case RRT_CELL_STUCK_AT_0: d.kind = DefectKind::StuckAt0; ++map->stuck0; break;
+      case RRT_CELL_STUCK_AT_1: d.kind = DefectKind::StuckAt1; ++map->stuck1; break;
+      default: d.kind = DefectKind::FlipRate; d.rate = c.rate; ++map->flip; break;
+    }
+    map->cells.push_back(d);
+  }
+  return map;
+}
+
+}  // namespace rramsim

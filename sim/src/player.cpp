@@ -1,0 +1,209 @@
+// player.cpp — trace player initiator over b_transport (absolute or relative timing), replay runs.
+#include "rramsim/player.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "bnn/rng.h"
+#include "rramsim/arbiter.hpp"
+#include "rramsim/traffic.hpp"
+#include "rrtrace/trace.h"
+
+namespace rramsim {
+
+using namespace sc_core;
+using namespace tlm;
+
+namespace {
+enum : uint64_t { kTagReplayData = 201 };
+}
+
+TracePlayer::TracePlayer(sc_module_name name, rrt_source* src, const ReplayParams& p)
+    : sc_module(name), socket("socket"), src_(src), p_(p) {
+  socket.register_nb_transport_bw(this, &TracePlayer::nb_transport_bw);
+  SC_HAS_PROCESS(TracePlayer);
+  SC_THREAD(run);
+}
+
+bool TracePlayer::next(rrt_request* q) {
+  int got = 0;
+  if (rrt_source_next(src_, q, &got) != BNN_OK) {
+    // No sc_stop(): returning from the thread ends the simulation once in-flight requests are
+    // answered, without SystemC's "stopped by user" notice.
+    error_ = bnn_errmsg();
+    return false;
+  }
+  return got != 0;
+}
+
+void TracePlayer::prepare(tlm_generic_payload& t, const rrt_access& a, std::vector<uint8_t>& buf) {
+  if (buf.size() < a.length) buf.resize(a.length);
+  if (a.cmd == RRT_CMD_WRITE) {
+    if (a.has_data) {
+      std::memcpy(buf.data(), a.data, a.length);
+    } else {
+      // "Contents not recorded": deterministic bytes from (seed, record index).
+      for (uint32_t k = 0; k < a.length; k += 8) {
+        uint64_t w = bnn_rng_hash(p_.data_seed, kTagReplayData, records_ * 8192 + k / 8);
+        std::memcpy(buf.data() + k, &w, std::min<uint32_t>(8, a.length - k));
+      }
+    }
+  }
+  t.set_command(a.cmd == RRT_CMD_WRITE ? TLM_WRITE_COMMAND : TLM_READ_COMMAND);
+  t.set_address(a.address);
+  t.set_data_ptr(buf.data());
+  t.set_data_length(a.length);
+  t.set_streaming_width(a.length);
+  t.set_byte_enable_ptr(nullptr);
+  t.set_dmi_allowed(false);
+  t.set_response_status(TLM_INCOMPLETE_RESPONSE);
+}
+
+void TracePlayer::run() {
+  if (p_.nb) run_at();
+  else run_lt();
+}
+
+void TracePlayer::run_lt() {
+  tlm_utils::tlm_quantumkeeper qk;
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(p_.quantum_ns, SC_NS));
+  qk.reset();
+  std::vector<uint8_t> buf(RRT_MAX_LENGTH);
+  tlm_generic_payload t;
+  uint64_t issue = 0;      // when the previous request was issued (ps)
+  uint64_t prev_done = 0;  // when the previous request completed (ps)
+  rrt_access_reader* reader = rrt_source_reader(src_);
+  rrt_request q;
+  while (next(&q)) {
+    if (q.timing == RRT_TIMING_RELATIVE) issue = prev_done + q.delay_ps;
+    else if (q.time_ps > issue) issue = q.time_ps;  // else behind: at once, not before the last
+    prepare(t, q.access, buf);
+    const uint64_t now = to_ps(sc_time_stamp());
+    const uint64_t offset = issue > now ? issue - now : 0;
+    sc_time delay = from_ps(offset);
+    socket->b_transport(t, delay);
+    ++records_;
+    if (t.is_response_error()) ++failed_;
+    prev_done = now + to_ps(delay);
+    qk.set(from_ps(offset));
+    if (qk.need_sync()) qk.sync();
+    if (p_.progress && records_ % p_.progress_every == 0)
+      p_.progress(records_, rrt_access_reader_input_offset(reader));
+  }
+  qk.sync();
+}
+
+void TracePlayer::run_at() {
+  const unsigned slots = p_.outstanding ? p_.outstanding : 1;
+  pool_ = std::vector<tlm_generic_payload>(slots);
+  bufs_.assign(slots, {});
+  for (unsigned i = 0; i < slots; ++i) free_.push_back(slots - 1 - i);
+  rrt_access_reader* reader = rrt_source_reader(src_);
+  rrt_request q;
+  while (next(&q)) {
+    uint64_t issue;
+    if (q.timing == RRT_TIMING_RELATIVE) {
+      while (in_flight_) wait(resp_event_);  // after the previous request completed
+      issue = last_done_ + q.delay_ps;
+    } else {
+      issue = q.time_ps;  // and not before the previous one was accepted (see below)
+    }
+    const uint64_t now = to_ps(sc_time_stamp());
+    if (issue > now) wait(from_ps(issue - now));
+    while (free_.empty()) wait(resp_event_);
+    while (req_busy_) wait(end_req_event_);  // request exclusion rule
+    const unsigned slot = free_.back();
+    free_.pop_back();
+    tlm_generic_payload& t = pool_[slot];
+    prepare(t, q.access, bufs_[slot]);
+    ++in_flight_;
+    ++records_;
+    tlm_phase ph = BEGIN_REQ;
+    sc_time delay = SC_ZERO_TIME;
+    tlm_sync_enum s = socket->nb_transport_fw(t, ph, delay);
+    if (s == TLM_COMPLETED) {
+      --in_flight_;
+      if (t.is_response_error()) ++failed_;
+      last_done_ = to_ps(sc_time_stamp() + delay);
+      free_.push_back(slot);
+    } else if (s == TLM_UPDATED && ph == END_REQ) {
+      if (delay != SC_ZERO_TIME) wait(delay);  // accepted later: the next request waits for it
+    } else {
+      req_busy_ = true;  // END_REQ will arrive on the backward path
+    }
+    if (p_.progress && records_ % p_.progress_every == 0)
+      p_.progress(records_, rrt_access_reader_input_offset(reader));
+  }
+  while (in_flight_) wait(resp_event_);
+}
+
+tlm_sync_enum TracePlayer::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time& delay) {
+  if (ph == END_REQ) {
+    req_busy_ = false;
+    end_req_event_.notify(SC_ZERO_TIME);
+    return TLM_ACCEPTED;
+  }
+  if (ph == BEGIN_RESP) {
+    if (req_busy_) {  // BEGIN_RESP implies END_REQ
+      req_busy_ = false;
+      end_req_event_.notify(SC_ZERO_TIME);
+    }
+    --in_flight_;
+    if (t.is_response_error()) ++failed_;
+    last_done_ = to_ps(sc_time_stamp() + delay);
+    free_.push_back(static_cast<unsigned>(&t - pool_.data()));
+    resp_event_.notify(SC_ZERO_TIME);
+    ph = END_RESP;
+    return TLM_COMPLETED;
+  }
+  return TLM_ACCEPTED;
+}
+
+ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessObserver access,
+                        FaultObserver fault) {
+  ReplayOutput out;
+  rrt_source_params sp = rrt_source_default_params();
+  sp.read.skip_bad = p.skip_bad ? 1 : 0;
+  sp.read.default_length = p.default_length;
+  sp.clock_ps = p.clock_ps;
+  sp.capacity = cfg.org.capacity_bytes();
+  const std::string hash = config_hash(cfg);
+  sp.config_hash = hash.c_str();
+  rrt_source* src = nullptr;
+  if (rrt_source_open(p.trace.c_str(), &sp, &src) != BNN_OK) {
+    out.error = bnn_errmsg();
+    return out;
+  }
+  out.warning = rrt_source_warning(src);
+  out.clock_ps = rrt_source_clock_ps(src);
+  out.relative = rrt_access_reader_timing(rrt_source_reader(src)) == RRT_TIMING_RELATIVE;
+
+  quiet_systemc();
+  {
+    TracePlayer player("player", src, p);
+    Arbiter arb("arbiter");
+    RramMemory mem("rram", cfg);
+    if (access.fn) mem.set_access_observer(access);
+    if (fault.fn) mem.set_fault_observer(fault);
+    player.socket.bind(arb.targets);  // player → arbiter → memory (controller → banks)
+    arb.memory.bind(mem.socket);
+    auto t0 = std::chrono::steady_clock::now();
+    sc_start();
+    auto t1 = std::chrono::steady_clock::now();
+    mem.finish();
+    out.stats = mem.stats();
+    out.records = player.records();
+    out.failed = player.failed();
+    out.error = player.error();
+    out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  }
+  out.bad_lines = rrt_access_reader_bad_lines(rrt_source_reader(src));
+  rrt_source_close(src);
+  return out;
+}
+
+}  // namespace rramsim
