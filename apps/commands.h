@@ -20,6 +20,10 @@ int rr_cmd_replay(int argc, char **argv); /* cmd_replay.cpp: trace player on the
 int rr_cmd_model(int argc, char **argv); /* cmd_model.c: model info | random */
 int rr_cmd_eval(int argc, char **argv);  /* cmd_eval.c: accuracy with bit errors */
 
+#ifdef RRAMSIM_HAVE_BET
+int rr_cmd_train(int argc, char **argv); /* cmd_train.c (needs libbet) */
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,9 @@ static int cmd_version(int argc, char **argv) {
 static const rr_command commands[] = {
     {"model", "inspect a model file, or write a random-weight one", rr_cmd_model},
     {"eval", "accuracy of a model on a data set, with bit errors", rr_cmd_eval},
+#ifdef RRAMSIM_HAVE_BET
+    {"train", "train a BNN (optionally flip-aware) and export a model file", rr_cmd_train},
+#endif
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
     {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},

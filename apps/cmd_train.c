@@ -1,0 +1,384 @@
+/* cmd_train.c — `rramsim train`: trains a BNN with libbet (optionally flip-aware), evaluates it each
+ * epoch, checkpoints atomically, logs JSON lines and exports the engine's model file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bet/bet.h"
+#include "bnn/data.h"
+#include "cli.h"
+#include "commands.h"
+
+#define CMD "train"
+#define MAX_BERS 32
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: rramsim train --arch ARCH --data DATA --out FILE [options]\n\n"
+          "Trains a binarized neural network (latent float weights, sign + straight-through\n"
+          "estimator, batch norm, Adam), optionally with bit flips injected into the binarized\n"
+          "weights on every forward pass, and exports it as an engine model file.\n\n"
+          "  --arch A          fcnn (784-2048-2048-10) | vgg3 | vgg7 | widths IN-H1-..-OUT\n"
+          "  --data D          fashion-mnist | mnist | cifar10 | a directory with IDX/CIFAR files\n"
+          "  --out FILE        model file to write (atomically)\n"
+          "  --epochs E        total epochs (10)\n"
+          "  --batch B         images per step (256)\n"
+          "  --lr LR           Adam learning rate (1e-3)\n"
+          "  --step-size S     multiply the learning rate by --gamma every S epochs (25; 0 = never)\n"
+          "  --gamma G         step decay factor (0.5)\n"
+          "  --loss L          ce (cross-entropy on scaled scores) | mhl (modified hinge loss)\n"
+          "  --mhl-b B         MHL margin b in integer score units (128)\n"
+          "  --flip-p P        flip each binarized weight with probability P per forward pass (0)\n"
+          "  --flip-grad M     sign (gradient of a flipped weight × -1) | straight (unchanged)\n"
+          "  --flip-layers L   all | hidden | comma list of weight-layer indices (all)\n"
+          "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
+          "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
+          "  --seed S          seed of init, shuffling and flips (1)\n"
+          "  --threads T       OpenBLAS and libbet threads (1)\n"
+          "  --checkpoint F    checkpoint written after every epoch (FILE.ckpt)\n"
+          "  --resume          continue from the checkpoint (same options required)\n"
+          "  --log F           JSON-lines log, one object per epoch (FILE.log.jsonl)\n"
+          "  --train-limit N   use only the first N training images (0 = all)\n"
+          "  --test-limit N    use only the first N test images (0 = all)\n"
+          "  --no-progress     no progress bar / periodic lines on stderr\n"
+          "  --help            this text\n");
+}
+
+static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
+  if (!strcmp(s, "all")) {
+    *mask = ~(uint64_t)0;
+    return 1;
+  }
+  if (!strcmp(s, "hidden")) {
+    *mask = n_layers >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n_layers) - 1);
+    *mask &= ~((uint64_t)1 << (n_layers - 1));
+    return 1;
+  }
+  uint64_t m = 0;
+  const char *p = s;
+  while (*p) {
+    char *end = NULL;
+    errno = 0;
+    const unsigned long v = strtoul(p, &end, 10);
+    if (end == p || errno || v >= n_layers || (*end && *end != ',')) {
+      rr_usage_error(CMD,
+                     "--flip-layers: expected all, hidden or a comma list of weight-layer indices "
+                     "in [0, %u], got '%s'", n_layers - 1, s);
+      return 0;
+    }
+    m |= (uint64_t)1 << v;
+    p = *end ? end + 1 : end;
+  }
+  if (!m) {
+    rr_usage_error(CMD, "--flip-layers: empty list");
+    return 0;
+  }
+  *mask = m;
+  return 1;
+}
+
+typedef struct progress_ctx {
+  rr_progress bar;
+  int enabled;
+  uint32_t epochs;
+  uint32_t batch;
+  double t0;
+} progress_ctx;
+
+static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss,
+                     double acc) {
+  progress_ctx *c = (progress_ctx *)ud;
+  if (!c->enabled) return;
+  if (done == 1) {
+    static char label[64];
+    snprintf(label, sizeof label, "epoch %u/%u", epoch + 1, c->epochs);
+    rr_progress_start(&c->bar, label, total, 1);
+    c->t0 = rr_now();
+  }
+  char msg[128];
+  const double dt = rr_now() - c->t0;
+  snprintf(msg, sizeof msg, "%.0f img/s  loss %.4f  acc %.2f%%",
+           dt > 0 ? (double)done * c->batch / dt : 0.0, loss, 100.0 * acc);
+  if (done == total)
+    rr_progress_finish(&c->bar, "batch", msg);
+  else
+    rr_progress_update(&c->bar, done, "batch", msg);
+}
+
+/* The options a resumed run must share with the checkpoint (epochs and threads may differ). */
+static int same_training(const bet_train_params *a, const bet_train_params *b, const char **what) {
+#define SAME(f, name)       \
+  if (a->f != b->f) {       \
+    *what = name;           \
+    return 0;               \
+  }
+  SAME(batch, "--batch")
+  SAME(lr, "--lr")
+  SAME(step_size, "--step-size")
+  SAME(gamma, "--gamma")
+  SAME(loss, "--loss")
+  SAME(mhl_b, "--mhl-b")
+  SAME(flip_p, "--flip-p")
+  SAME(flip_grad, "--flip-grad")
+  SAME(flip_layers, "--flip-layers")
+  SAME(seed, "--seed")
+  SAME(clip_all, "--clip-all")
+#undef SAME
+  return 1;
+}
+
+static char *provenance_json(const bet_train_params *p, const char *arch, const char *data,
+                             const bnn_dataset *train, const bnn_dataset *test, uint32_t epochs,
+                             double test_acc, const char *flip_layers) {
+  char *buf = (char *)malloc(2048);
+  if (!buf) return NULL;
+  snprintf(buf, 2048,
+           "{\"tool\":\"rramsim train\",\"version\":\"%s\",\"arch\":\"%s\",\"data\":\"%s\","
+           "\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
+           "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,"
+           "\"loss\":\"%s\",\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\","
+           "\"flip_layers\":\"%s\",\"clip_all\":%s,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"
+           "\"seed\":%llu,\"clean_test_accuracy\":%.6f}",
+           rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
+           p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
+           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false", p->bn_momentum, p->bn_eps,
+           (unsigned long long)p->seed, test_acc);
+  return buf;
+}
+
+int rr_cmd_train(int argc, char **argv) {
+  bet_train_params p = bet_train_default_params();
+  const char *arch_s = NULL, *data = NULL, *out = NULL, *ckpt_opt = NULL, *log_opt = NULL;
+  const char *flip_layers_s = "all", *bers_s = NULL;
+  int resume = 0, progress = 1;
+  uint64_t train_limit = 0, test_limit = 0;
+  for (int i = 1; i < argc; ++i) {
+    const char *o = argv[i];
+    if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+      usage(stdout);
+      return RR_EXIT_OK;
+    }
+    if (!strcmp(o, "--resume")) {
+      resume = 1;
+      continue;
+    }
+    if (!strcmp(o, "--clip-all")) {
+      p.clip_all = 1;
+      continue;
+    }
+    if (!strcmp(o, "--no-progress")) {
+      progress = 0;
+      continue;
+    }
+    if (i + 1 >= argc) return rr_usage_error(CMD, "%s: missing value", o);
+    const char *v = argv[++i];
+    uint64_t u = 0;
+    int iv = 0;
+    if (!strcmp(o, "--arch")) arch_s = v;
+    else if (!strcmp(o, "--data")) data = v;
+    else if (!strcmp(o, "--out")) out = v;
+    else if (!strcmp(o, "--checkpoint")) ckpt_opt = v;
+    else if (!strcmp(o, "--log")) log_opt = v;
+    else if (!strcmp(o, "--flip-layers")) flip_layers_s = v;
+    else if (!strcmp(o, "--eval-ber")) bers_s = v;
+    else if (!strcmp(o, "--epochs")) {
+      if (!rr_parse_u64(CMD, o, v, 1, 100000, &u)) return RR_EXIT_USAGE;
+      p.epochs = (uint32_t)u;
+    } else if (!strcmp(o, "--batch")) {
+      if (!rr_parse_u64(CMD, o, v, 1, 65536, &u)) return RR_EXIT_USAGE;
+      p.batch = (uint32_t)u;
+    } else if (!strcmp(o, "--lr")) {
+      if (!rr_parse_double(CMD, o, v, 1e-12, 10.0, &p.lr)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--step-size")) {
+      if (!rr_parse_u64(CMD, o, v, 0, 100000, &u)) return RR_EXIT_USAGE;
+      p.step_size = (uint32_t)u;
+    } else if (!strcmp(o, "--gamma")) {
+      if (!rr_parse_double(CMD, o, v, 1e-12, 1.0, &p.gamma)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--loss")) {
+      if (!strcmp(v, "ce")) p.loss = BET_LOSS_CE;
+      else if (!strcmp(v, "mhl")) p.loss = BET_LOSS_MHL;
+      else return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v);
+    } else if (!strcmp(o, "--mhl-b")) {
+      if (!rr_parse_double(CMD, o, v, 1e-6, 1e6, &p.mhl_b)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--flip-p")) {
+      if (!rr_parse_double(CMD, o, v, 0.0, 0.5, &p.flip_p)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--flip-grad")) {
+      if (!strcmp(v, "sign")) p.flip_grad = BET_FLIP_GRAD_SIGN;
+      else if (!strcmp(v, "straight")) p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
+      else return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v);
+    } else if (!strcmp(o, "--seed")) {
+      if (!rr_parse_u64(CMD, o, v, 0, UINT64_MAX, &p.seed)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--threads")) {
+      if (!rr_parse_int(CMD, o, v, 1, 256, &iv)) return RR_EXIT_USAGE;
+      p.threads = iv;
+    } else if (!strcmp(o, "--train-limit")) {
+      if (!rr_parse_u64(CMD, o, v, 0, UINT32_MAX, &train_limit)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--test-limit")) {
+      if (!rr_parse_u64(CMD, o, v, 0, UINT32_MAX, &test_limit)) return RR_EXIT_USAGE;
+    } else {
+      return rr_usage_error(CMD, "unknown option '%s'", o);
+    }
+  }
+  if (!arch_s) return rr_usage_error(CMD, "--arch is required");
+  if (!data) return rr_usage_error(CMD, "--data is required");
+  if (!out) return rr_usage_error(CMD, "--out is required");
+  if (bet_train_params_check(&p) != BNN_OK) return rr_usage_error(CMD, "%s", bnn_errmsg());
+  double *bers = NULL;
+  size_t n_bers = 0;
+  if (bers_s && !rr_parse_range(CMD, "--eval-ber", bers_s, 0.0, 0.5, MAX_BERS, &bers, &n_bers))
+    return RR_EXIT_USAGE;
+
+  int rc = RR_EXIT_FAIL;
+  bnn_dataset train, test;
+  memset(&train, 0, sizeof train);
+  memset(&test, 0, sizeof test);
+  bet_net *net = NULL;
+  FILE *log = NULL;
+  char *ckpt = NULL, *logp = NULL, *prov = NULL;
+  const size_t olen = strlen(out);
+  ckpt = (char *)malloc(olen + 32);
+  logp = (char *)malloc(olen + 32);
+  if (!ckpt || !logp) {
+    rr_error(CMD, "out of memory");
+    goto done;
+  }
+  snprintf(ckpt, olen + 32, "%s.ckpt", out);
+  snprintf(logp, olen + 32, "%s.log.jsonl", out);
+  const char *ckpt_path = ckpt_opt ? ckpt_opt : ckpt;
+  const char *log_path = log_opt ? log_opt : logp;
+
+  if (bnn_dataset_open(&train, data, "train", (uint32_t)train_limit) != BNN_OK) {
+    rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+    goto done;
+  }
+  if (bnn_dataset_open(&test, data, "test", (uint32_t)test_limit) != BNN_OK) {
+    rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+    goto done;
+  }
+  bet_arch arch;
+  if (bet_arch_parse(arch_s, train.n_classes, &arch) != BNN_OK) {
+    rc = rr_usage_error(CMD, "--arch: %s", bnn_errmsg());
+    goto done;
+  }
+  uint64_t flip_mask = 0;
+  if (!parse_flip_layers(flip_layers_s, arch.n_layers, &flip_mask)) {
+    rc = RR_EXIT_USAGE;
+    goto done;
+  }
+  p.flip_layers = flip_mask;
+
+  if (resume && access(ckpt_path, F_OK) == 0) {
+    bet_train_params stored;
+    if (bet_checkpoint_load(&net, &stored, ckpt_path) != BNN_OK) {
+      rr_error(CMD, "--resume: %s", bnn_errmsg());
+      goto done;
+    }
+    const char *what = NULL;
+    if (!same_training(&stored, &p, &what)) {
+      rr_error(CMD, "--resume: %s: %s differs from the checkpoint's; resume with the same options",
+               ckpt_path, what);
+      goto done;
+    }
+    if (strcmp(bet_net_arch(net)->name, arch_s) != 0) {
+      rr_error(CMD, "--resume: %s: trained as --arch %s, not %s", ckpt_path,
+               bet_net_arch(net)->name, arch_s);
+      goto done;
+    }
+    fprintf(stderr, "rramsim train: resuming from %s after epoch %u\n", ckpt_path,
+            bet_net_epoch(net));
+  } else {
+    if (bet_net_create(&net, &arch, train.c, train.h, train.w, train.n_classes, p.seed) !=
+        BNN_OK) {
+      rr_error(CMD, "--arch %s: %s", arch_s, bnn_errmsg());
+      goto done;
+    }
+  }
+  log = fopen(log_path, resume ? "a" : "w");
+  if (!log) {
+    rr_error(CMD, "%s: cannot open the log: %s", log_path, strerror(errno));
+    goto done;
+  }
+  progress_ctx pc;
+  memset(&pc, 0, sizeof pc);
+  pc.enabled = progress;
+  pc.epochs = p.epochs;
+  pc.batch = p.batch;
+  double test_acc = 0.0;
+  int have_acc = 0;
+  while (bet_net_epoch(net) < p.epochs) {
+    bet_epoch_stats st;
+    const double t0 = rr_now();
+    if (bet_train_epoch(net, &train, &p, on_batch, &pc, &st) != BNN_OK) {
+      rr_error(CMD, "training: %s", bnn_errmsg());
+      goto done;
+    }
+    const double t_train = rr_now() - t0;
+    if (bet_evaluate(net, &test, p.threads, 0.0, 0, 0, NULL, NULL, &test_acc) != BNN_OK) {
+      rr_error(CMD, "evaluation: %s", bnn_errmsg());
+      goto done;
+    }
+    have_acc = 1;
+    const uint32_t e = bet_net_epoch(net);
+    fprintf(log,
+            "{\"epoch\":%u,\"epochs\":%u,\"lr\":%.9g,\"loss\":%.6f,\"train_accuracy\":%.6f,"
+            "\"test_accuracy\":%.6f,\"seconds\":%.3f,\"images_per_s\":%.1f,\"flips\":%llu",
+            e, p.epochs, st.lr, st.loss, st.train_acc, test_acc, t_train,
+            (double)train.n / t_train, (unsigned long long)st.flips);
+    fprintf(stderr,
+            "epoch %u/%u: loss %.4f  train %.2f%%  test %.2f%%  %.2f s (%.0f img/s)", e,
+            p.epochs, st.loss, 100.0 * st.train_acc, 100.0 * test_acc, t_train,
+            (double)train.n / t_train);
+    if (n_bers) {
+      fprintf(log, ",\"ber_accuracy\":{");
+      for (size_t b = 0; b < n_bers; ++b) {
+        double a = 0.0;
+        if (bet_evaluate(net, &test, p.threads, bers[b], p.flip_layers, p.seed + e, NULL, NULL,
+                         &a) != BNN_OK) {
+          rr_error(CMD, "evaluation at BER %g: %s", bers[b], bnn_errmsg());
+          goto done;
+        }
+        fprintf(log, "%s\"%g\":%.6f", b ? "," : "", bers[b], a);
+        fprintf(stderr, "  BER %g: %.2f%%", bers[b], 100.0 * a);
+      }
+      fprintf(log, "}");
+    }
+    fprintf(log, "}\n");
+    fprintf(stderr, "\n");
+    if (fflush(log) != 0) {
+      rr_error(CMD, "%s: write failed: %s", log_path, strerror(errno));
+      goto done;
+    }
+    if (bet_checkpoint_save(net, &p, ckpt_path) != BNN_OK) {
+      rr_error(CMD, "checkpoint: %s", bnn_errmsg());
+      goto done;
+    }
+  }
+  if (!have_acc && bet_evaluate(net, &test, p.threads, 0.0, 0, 0, NULL, NULL, &test_acc) != BNN_OK) {
+    rr_error(CMD, "evaluation: %s", bnn_errmsg());
+    goto done;
+  }
+  prov = provenance_json(&p, arch_s, data, &train, &test, p.epochs, test_acc, flip_layers_s);
+  if (!prov) {
+    rr_error(CMD, "out of memory");
+    goto done;
+  }
+  if (bet_export(net, prov, out) != BNN_OK) {
+    rr_error(CMD, "--out %s: %s", out, bnn_errmsg());
+    goto done;
+  }
+  printf("trained %s on %s for %u epochs: test accuracy %.2f%% → %s\n", arch_s, data, p.epochs,
+         100.0 * test_acc, out);
+  rc = RR_EXIT_OK;
+done:
+  if (log) fclose(log);
+  bet_net_free(net);
+  bnn_dataset_free(&train);
+  bnn_dataset_free(&test);
+  free(bers);
+  free(ckpt);
+  free(logp);
+  free(prov);
+  return rc;
+}

@@ -1,0 +1,87 @@
+/* bet_impl.h — libbet internals shared by net.c, train.c, checkpoint.c and export.c. */
+#ifndef BET_IMPL_H
+#define BET_IMPL_H
+
+#include "bet/bet.h"
+#include "bet/layers.h"
+
+/* Parallel-for over [0, n) split into contiguous chunks, one per thread (at most the count given
+ * to bet_par_set_threads, and at least min_per_thread indices each). fn(ctx, lo, hi). */
+typedef void (*bet_par_fn)(void *ctx, size_t lo, size_t hi);
+void bet_parallel_for(size_t n, size_t min_per_thread, bet_par_fn fn, void *ctx);
+void bet_par_set_threads(int n);
+int bet_par_threads(void);
+
+/* RNG stream tags (the `stream` key mixed into the seed), so the draws of different purposes
+ * never share a sequence. */
+enum {
+  BET_RNG_INIT = 0x1417,    /* weight init, per layer */
+  BET_RNG_SHUFFLE = 0x5AFF, /* per-epoch permutation */
+  BET_RNG_FLIP = 0xF11B,    /* training flips, per (layer, step) */
+  BET_RNG_EVAL = 0xE7A1     /* evaluation flips, per layer */
+};
+
+typedef struct bet_layer {
+  bet_layer_kind kind;
+  int pool, is_first, is_output;
+  uint32_t in_c, in_h, in_w;   /* input of the weight layer */
+  uint32_t n_out, fan_in;
+  uint32_t out_h, out_w;       /* spatial size of z (before pooling) */
+  uint32_t next_h, next_w;     /* after pooling (the next layer's input) */
+  /* parameters and Adam state */
+  float *w, *wm, *wv;          /* n_out × fan_in */
+  float *gamma, *beta, *gm, *gv, *bm, *bv, *run_mean, *run_var; /* n_out; hidden layers only */
+  /* gradients */
+  float *dw, *dgamma, *dbeta;
+  /* binarized weights of the current forward pass (flips applied) */
+  float *wb;
+  uint64_t *wbits;             /* the same, bit-packed (dense layers after the first only) */
+  int packed;                  /* this step's forward used the bit-packed kernel */
+  /* flips of the current forward pass */
+  uint64_t *flips;
+  size_t n_flips, cap_flips;
+  uint8_t *flipbuf;            /* scratch bits the sampler toggles (values irrelevant: p01 = p10) */
+  /* per-batch activations, sized for net->cap_batch images */
+  float *z, *h, *hp, *act;
+  uint32_t *argmax;
+  float *mean, *invstd, *var;
+} bet_layer;
+
+struct bet_net {
+  bet_arch arch;
+  uint32_t in_c, in_h, in_w, n_classes;
+  uint64_t seed;
+  uint64_t step;     /* Adam steps taken */
+  uint32_t epoch;    /* completed epochs */
+  double bn_eps;     /* batch-norm eps of the last training step (folding uses it) */
+  uint32_t n;        /* weight layers */
+  bet_layer L[BET_MAX_LAYERS];
+  float scale, sm, sv, dscale;
+  /* batch buffers */
+  uint32_t cap_batch;
+  float *x0;               /* cap_batch × input size */
+  uint64_t *xbits;         /* packed ±1 input of a dense layer, cap_batch × max words */
+  size_t max_words;        /* words per image of the largest packed dense input */
+  float *logits, *dlogits; /* cap_batch × n_classes */
+  float *gA, *gB, *gC;     /* gradient scratch, max activation size each */
+  float *cols;             /* im2col scratch for one chunk of images */
+  size_t cols_cap;         /* floats */
+  size_t max_act;          /* floats per image of the largest activation */
+};
+
+/* Size in floats of the im2col buffer libbet allows itself (chunks of images are processed so that
+ * a chunk's columns fit). */
+#define BET_COLS_FLOATS ((size_t)8 << 20)
+
+/* Images per im2col chunk for conv layer L (at least 1). */
+size_t bet_conv_chunk(const bet_layer *L);
+
+/* Reach of the integer pre-activation of layer L: |a| ≤ reach. */
+int64_t bet_layer_reach(const bet_layer *L);
+
+/* Visits every persistent float array of the net (parameters, running statistics, Adam state) in
+ * a fixed order: the checkpoint format and bet_net_equal both rely on it. */
+typedef int (*bet_array_fn)(void *ud, float *a, size_t n);
+int bet_net_visit_arrays(bet_net *net, bet_array_fn fn, void *ud);
+
+#endif /* BET_IMPL_H */

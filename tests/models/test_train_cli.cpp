@@ -1,0 +1,158 @@
+// test_train_cli.cpp — `rramsim train` end to end on small subsets: bad options and data paths give
+// one clear error line and a non-zero exit; a run exports a model file, a log and a checkpoint;
+// --resume reaches the same final files as an uninterrupted run.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "bnn/bnn.h"
+
+namespace {
+
+const std::string kBin = RRAMSIM_BINARY_DIR "/apps/rramsim";
+
+struct Result {
+  int code;
+  std::string err, out;
+};
+
+std::string slurp(const std::string &p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string dir() {
+  static std::string d = [] {
+    std::string t = std::string(::testing::TempDir()) + "/bet_cli_" + std::to_string((long)getpid());
+    mkdir(t.c_str(), 0755);
+    return t;
+  }();
+  return d;
+}
+
+Result run(const std::string &args) {
+  const std::string o = dir() + "/stdout", e = dir() + "/stderr";
+  const std::string cmd = kBin + " train " + args + " >" + o + " 2>" + e;
+  const int st = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp(o);
+  r.err = slurp(e);
+  return r;
+}
+
+bool have_fmnist() {
+  struct stat st;
+  const char *root = std::getenv("RRAMSIM_DATA_DIR");
+  std::string p = std::string(root && *root ? root : "/usr/share/datasets") +
+                  "/fashion-mnist/train-images-idx3-ubyte.gz";
+  return stat(p.c_str(), &st) == 0;
+}
+
+const std::string kSmall =
+    "--arch 784-64-10 --data fashion-mnist --train-limit 600 --test-limit 200 --batch 100 "
+    "--no-progress --threads 2 ";
+
+}  // namespace
+
+TEST(TrainCli, HelpAndUsageErrors) {
+  Result r = run("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--flip-grad"), std::string::npos);
+  struct Case {
+    const char *args, *needle;
+  } cases[] = {
+      {"--data fashion-mnist --out x.bnn", "--arch is required"},
+      {"--arch fcnn --out x.bnn", "--data is required"},
+      {"--arch fcnn --data fashion-mnist", "--out is required"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --lr 0", "--lr"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --lr abc", "--lr"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --batch 0", "--batch"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --epochs -1", "--epochs"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --flip-p 0.9", "--flip-p"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --flip-grad maybe", "--flip-grad"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --loss l2", "--loss"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --gamma 2", "--gamma"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --threads 0", "--threads"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --eval-ber 0.7", "--eval-ber"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --bogus 1", "unknown option '--bogus'"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --lr", "--lr: missing value"},
+  };
+  for (const auto &c : cases) {
+    r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+  }
+}
+
+TEST(TrainCli, BadDataPathsAndArchitecturesAreClearErrors) {
+  Result r = run("--arch fcnn --data /nonexistent/dir --out " + dir() + "/x.bnn --no-progress");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("/nonexistent/dir"), std::string::npos) << r.err;
+  // A directory with a truncated IDX file.
+  const std::string bad = dir() + "/baddata";
+  mkdir(bad.c_str(), 0755);
+  {
+    std::ofstream f(bad + "/train-images-idx3-ubyte", std::ios::binary);
+    f << "\x00\x00\x08\x03garbage";
+  }
+  r = run("--arch fcnn --data " + bad + " --out " + dir() + "/x.bnn --no-progress");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("train-images-idx3-ubyte"), std::string::npos) << r.err;
+  struct stat st;
+  EXPECT_NE(stat((dir() + "/x.bnn").c_str(), &st), 0) << "nothing half-written";
+  if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  r = run("--arch 100-10 --data fashion-mnist --train-limit 10 --test-limit 10 --out " + dir() +
+          "/x.bnn --no-progress");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("input width 100"), std::string::npos) << r.err;
+  r = run("--arch 784-64-7 --data fashion-mnist --train-limit 10 --test-limit 10 --out " + dir() +
+          "/x.bnn --no-progress");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("10 classes"), std::string::npos) << r.err;
+  r = run("--arch fcnn --data fashion-mnist --train-limit 10 --test-limit 10 --flip-layers 7 "
+          "--out " + dir() + "/x.bnn --no-progress");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--flip-layers"), std::string::npos) << r.err;
+}
+
+TEST(TrainCli, TrainsExportsLogsAndResumesToTheSameFiles) {
+  if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string a = dir() + "/a.bnn", b = dir() + "/b.bnn";
+  Result r = run(kSmall + "--epochs 3 --flip-p 0.01 --eval-ber 0.01,0.05 --seed 4 --out " + a);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("test accuracy"), std::string::npos) << r.out;
+  const std::string log = slurp(a + ".log.jsonl");
+  EXPECT_NE(log.find("\"epoch\":3"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"ber_accuracy\":{\"0.01\":"), std::string::npos) << log;
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bnn_model_load(&m, a.c_str()), BNN_OK) << bnn_errmsg();
+  const std::string prov = bnn_model_provenance(m);
+  EXPECT_NE(prov.find("\"flip_p\":0.01"), std::string::npos) << prov;
+  EXPECT_NE(prov.find("\"seed\":4"), std::string::npos) << prov;
+  EXPECT_NE(prov.find("\"clean_test_accuracy\":"), std::string::npos) << prov;
+  bnn_model_free(m);
+
+  // Interrupted after 2 epochs, then resumed to 3.
+  r = run(kSmall + "--epochs 2 --flip-p 0.01 --eval-ber 0.01,0.05 --seed 4 --out " + b);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Different options are refused on resume.
+  r = run(kSmall + "--epochs 3 --flip-p 0.02 --seed 4 --resume --out " + b);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--flip-p differs"), std::string::npos) << r.err;
+  r = run(kSmall + "--epochs 3 --flip-p 0.01 --eval-ber 0.01,0.05 --seed 4 --resume --out " + b);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(a + ".ckpt"), slurp(b + ".ckpt")) << "checkpoints differ";
+  EXPECT_EQ(slurp(a), slurp(b)) << "model files differ";
+  EXPECT_EQ(slurp(a + ".log.jsonl").size() > 0, true);
+}
