@@ -12,6 +12,9 @@ int rr_cmd_trace(int argc, char **argv);
 #ifdef RRAMSIM_HAVE_SIM
 int rr_cmd_sim(int argc, char **argv);    /* cmd_sim.cpp: the SystemC memory system */
 int rr_cmd_device(int argc, char **argv); /* cmd_device.cpp: device model fit / info */
+int rr_cmd_run(int argc, char **argv);    /* cmd_run.cpp: a BNN on the simulated RRAM */
+int rr_cmd_sweep(int argc, char **argv);  /* cmd_sweep.cpp: experiment grids, shards, merge */
+int rr_cmd_plot(int argc, char **argv);   /* cmd_plot.cpp: gnuplot figures of sweep results */
 int rr_cmd_replay(int argc, char **argv); /* cmd_replay.cpp: trace player on the memory system */
 #endif
 int rr_cmd_model(int argc, char **argv); /* cmd_model.c: model info | random */

@@ -27,6 +27,9 @@ static const rr_command commands[] = {
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},
     {"device", "fit the analytic device model; describe a device preset", rr_cmd_device},
+    {"run", "run a BNN programmed into the simulated RRAM: accuracy, energy, time", rr_cmd_run},
+    {"sweep", "run an experiment grid (functional or timed), resumable, sharded", rr_cmd_sweep},
+    {"plot", "plot sweep results: accuracy vs energy, vs BER, latency", rr_cmd_plot},
     {"replay", "replay an access trace (STL/RSTL/binary) against a memory config", rr_cmd_replay},
 #endif
     {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},

@@ -1,0 +1,286 @@
+// cmd_run.cpp — `rramsim run`: a BNN programmed into the simulated RRAM and run over a data set.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "job.hpp"
+#include "rramsim/stats.hpp"
+
+namespace {
+
+const char* const kCmd = "run";
+
+void usage(FILE* f) {
+  std::fprintf(f,
+      "usage: rramsim run --system FILE --model FILE [options]\n\n"
+      "Programs the model's weights into the simulated RRAM memory system (write errors,\n"
+      "write-verify, energy, time, wear), then runs inference with every weight read a TLM-2.0\n"
+      "transaction through the controller (read errors, energy, latency). Prints a summary and\n"
+      "the same model's clean accuracy (error-free host memory) for comparison.\n\n"
+      "  --system FILE       system config (configs/systems/*.json)                 (required)\n"
+      "  --op-point NAME     operating point of the device (default: the file's op_point)\n"
+      "  --model FILE        model file (rramsim model info FILE shows it)           (required)\n"
+      "  --data SET          fashion-mnist (default), mnist, cifar10 or a directory; test split\n"
+      "  --images N          first N test images (default: all)\n"
+      "  --weight-reuse B    images per weight fetch, 1..65536 (default 1: every image reads\n"
+      "                      every weight row, as an in-memory accelerator does)\n"
+      "  --rram-layers L     weight layers placed in RRAM: all (default) or a list like 0,1\n"
+      "                      (the others live in error-free SRAM)\n"
+      "  --seed S            seed of all cell errors (default: the system file's seed)\n"
+      "  --threads T         engine compute threads, 1..64 (default 1; reads stay on the SC thread)\n"
+      "  --out DIR           write DIR/summary.json and DIR/stats.json (atomically)\n"
+      "  --quiet             no progress bar\n");
+}
+
+json_t* val(double v, const char* unit) {
+  json_t* o = json_object();
+  json_object_set_new(o, "value", json_real(v));
+  json_object_set_new(o, "unit", json_string(unit));
+  return o;
+}
+json_t* cnt(uint64_t v, const char* unit) {
+  json_t* o = json_object();
+  json_object_set_new(o, "value", json_integer(static_cast<json_int_t>(v)));
+  json_object_set_new(o, "unit", json_string(unit));
+  return o;
+}
+
+int mkdirs(const std::string& dir) {
+  std::string cur;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      if (!cur.empty() && mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST) return -1;
+    }
+    if (i < dir.size()) cur += dir[i];
+  }
+  struct stat st;
+  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+}  // namespace
+
+// Parses "all" or a comma list of weight-layer indices into a mask; false on bad input.
+bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
+  if (!std::strcmp(s, "all")) {
+    *mask = ~uint64_t{0};
+    return true;
+  }
+  uint64_t m = 0;
+  const char* p = s;
+  while (*p) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = std::strtoul(p, &end, 10);
+    if (end == p || errno || v > 63) return false;
+    m |= uint64_t{1} << v;
+    p = end;
+    if (*p == ',') ++p;
+    else if (*p) return false;
+  }
+  *mask = m;
+  return true;
+}
+
+extern "C" int rr_cmd_run(int argc, char** argv) {
+  rrjob::PointSpec s;
+  s.have_seed = false;
+  std::string out_dir;
+  bool quiet = false;
+  uint64_t v = 0;
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
+      usage(stdout);
+      return RR_EXIT_OK;
+    }
+    if (!std::strcmp(a, "--quiet")) {
+      quiet = true;
+      continue;
+    }
+    if (std::strncmp(a, "--", 2) != 0) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
+    if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
+    const char* val = argv[++i];
+    if (!std::strcmp(a, "--system")) s.system_path = val;
+    else if (!std::strcmp(a, "--op-point")) s.op_point = val;
+    else if (!std::strcmp(a, "--model")) s.model_path = val;
+    else if (!std::strcmp(a, "--data")) s.data = val;
+    else if (!std::strcmp(a, "--out")) out_dir = val;
+    else if (!std::strcmp(a, "--images")) {
+      if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
+      s.images = static_cast<uint32_t>(v);
+    } else if (!std::strcmp(a, "--weight-reuse")) {
+      if (!rr_parse_u64(kCmd, a, val, 1, 65536, &v)) return RR_EXIT_USAGE;
+      s.weight_reuse = static_cast<uint32_t>(v);
+    } else if (!std::strcmp(a, "--seed")) {
+      if (!rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &s.seed)) return RR_EXIT_USAGE;
+      s.have_seed = true;
+    } else if (!std::strcmp(a, "--threads")) {
+      if (!rr_parse_int(kCmd, a, val, 1, 64, &s.threads)) return RR_EXIT_USAGE;
+    } else if (!std::strcmp(a, "--rram-layers")) {
+      if (!rr_parse_layer_mask(val, &s.rram_layer_mask))
+        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'", val);
+    } else {
+      return rr_usage_error(kCmd, "unknown option '%s'", a);
+    }
+  }
+  if (s.system_path.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  if (s.model_path.empty()) return rr_usage_error(kCmd, "--model FILE is required");
+  if (!out_dir.empty() && mkdirs(out_dir) != 0)
+    return rr_error(kCmd, "--out %s: cannot create directory: %s", out_dir.c_str(), std::strerror(errno));
+
+  bnn_dataset ds{};
+  try {
+    rramsim::SystemConfig cfg = rrjob::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
+    rrjob::ModelPtr m = rrjob::load_model(s.model_path);
+    rrjob::open_data(&ds, s.data, s.images, m.get(), s.model_path);
+    rramsim::PlacementParams pp;
+    pp.rram_layer_mask = s.rram_layer_mask;
+    rramsim::place_model(m.get(), s.model_path, cfg, pp);  // capacity check before any work
+
+    std::vector<uint8_t> clean_pred;
+    const double clean = rrjob::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
+    rr_progress prog;
+    rr_progress_start(&prog, "run", ds.n, !quiet);
+    rramsim::WorkloadResult wr;
+    const double t0 = rr_now();
+    rrjob::PointResult r = rrjob::run_timed(s, cfg, m.get(), ds, clean, &wr, [&](uint64_t done) {
+      rr_progress_update(&prog, done, "img", nullptr);
+    });
+    const double wall = rr_now() - t0;
+    rr_progress_finish(&prog, "img", nullptr);
+
+    uint64_t agree = 0;
+    for (uint32_t i = 0; i < ds.n; ++i) agree += wr.pred[i] == clean_pred[i];
+    const rramsim::Stats& st = wr.total;
+    const rramsim::ErrorCounters& e = st.err;
+    const double infer_ps = static_cast<double>(wr.infer_end_ps - wr.infer_start_ps);
+    auto rate = [](uint64_t k, uint64_t n) { return n ? static_cast<double>(k) / n : 0.0; };
+
+    // ---- console summary
+    std::printf("system:       %s (%s), operating point %s, seed %" PRIu64 "\n", cfg.name.c_str(),
+                cfg.source.c_str(), cfg.op().name, cfg.seed);
+    std::printf("model:        %s; %" PRIu64 " weight bytes in RRAM, %" PRIu64 " in SRAM\n",
+                s.model_path.c_str(), wr.placement.rram_bytes, wr.placement.sram_bytes);
+    std::printf("data:         %s, %u images, weight reuse %u\n", ds.name, ds.n, s.weight_reuse);
+    std::printf("accuracy:     %.2f %% on RRAM, %.2f %% clean (host memory); %.2f %% of predictions agree\n",
+                100 * r.accuracy, 100 * clean, 100 * rate(agree, ds.n));
+    std::printf("bit errors:   write 0->1 %" PRIu64 ", 1->0 %" PRIu64 " of %" PRIu64
+                " bits written; read 0->1 %" PRIu64 ", 1->0 %" PRIu64 " of %" PRIu64
+                " bits read; stuck-at %" PRIu64 "; endurance %" PRIu64 "\n",
+                e.write_err01, e.write_err10, r.bits_written, e.read_err01, e.read_err10,
+                r.bits_read, e.stuck_at, e.endurance);
+    std::printf("programming:  %.3f uJ, %.3f us (write-verify rounds %" PRIu64 ")\n",
+                r.programming_energy_pj * 1e-6, r.programming_time_ns * 1e-3, e.verify_rounds);
+    std::printf("inference:    %.3f nJ/image, %.3f us/image latency, %.0f images/s simulated\n",
+                r.energy_per_image_pj * 1e-3, r.latency_per_image_ns * 1e-3, r.throughput_images_per_s);
+    double umin = 1, umax = 0, usum = 0;
+    for (size_t b = 0; b < st.banks.size(); ++b) {
+      double u = infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps : 0;
+      umin = std::min(umin, u), umax = std::max(umax, u), usum += u;
+    }
+    std::printf("banks:        %zu, inference utilisation mean %.1f %%, min %.1f %%, max %.1f %%\n",
+                st.banks.size(), 100 * usum / st.banks.size(), 100 * umin, 100 * umax);
+    std::printf("wall time:    %.2f s (%.0f images/s simulated per wall second)\n", wall,
+                wall > 0 ? ds.n / wall : 0.0);
+
+    if (!out_dir.empty()) {
+      json_error_t jerr;
+      json_t* root = json_object();
+      json_object_set_new(root, "tool", json_string("rramsim run"));
+      json_object_set_new(root, "version", json_string(rr_version()));
+      json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
+      json_object_set_new(root, "config", json_loads(rramsim::config_to_json(cfg, 0).c_str(), 0, &jerr));
+      json_t* model = json_object();
+      json_object_set_new(model, "path", json_string(s.model_path.c_str()));
+      const char* prov = bnn_model_provenance(m.get());
+      json_t* pj = prov && *prov ? json_loads(prov, 0, &jerr) : nullptr;
+      json_object_set_new(model, "provenance", pj ? pj : json_string(prov ? prov : ""));
+      json_object_set_new(root, "model", model);
+      json_t* run = json_object();
+      json_object_set_new(run, "data", json_string(ds.name));
+      json_object_set_new(run, "images", json_integer(ds.n));
+      json_object_set_new(run, "weight_reuse", json_integer(s.weight_reuse));
+      json_object_set_new(run, "threads", json_integer(s.threads));
+      json_object_set_new(run, "wall_time", val(wall, "s"));
+      json_object_set_new(run, "placement", json_loads(rramsim::placement_to_json(wr.placement).c_str(), 0, &jerr));
+      json_object_set_new(root, "run", run);
+      json_t* res = json_object();
+      json_object_set_new(res, "accuracy", val(r.accuracy, "fraction"));
+      json_object_set_new(res, "clean_accuracy", val(clean, "fraction"));
+      json_object_set_new(res, "agreement_with_clean", val(rate(agree, ds.n), "fraction"));
+      json_t* be = json_object();
+      json_object_set_new(be, "write_01", cnt(e.write_err01, "bits"));
+      json_object_set_new(be, "write_10", cnt(e.write_err10, "bits"));
+      json_object_set_new(be, "read_01", cnt(e.read_err01, "bits"));
+      json_object_set_new(be, "read_10", cnt(e.read_err10, "bits"));
+      json_object_set_new(be, "stuck_at", cnt(e.stuck_at, "bits"));
+      json_object_set_new(be, "endurance", cnt(e.endurance, "cells"));
+      json_object_set_new(be, "bits_written", cnt(r.bits_written, "bits"));
+      json_object_set_new(be, "bits_read", cnt(r.bits_read, "bits"));
+      json_object_set_new(be, "write_ber_observed", val(rate(e.write_err01 + e.write_err10, r.bits_written), "errors/bit"));
+      json_object_set_new(be, "read_ber_observed", val(rate(e.read_err01 + e.read_err10, r.bits_read), "errors/bit"));
+      json_object_set_new(res, "bit_errors", be);
+      json_t* pg = json_object();
+      json_object_set_new(pg, "energy", val(r.programming_energy_pj, "pJ"));
+      json_object_set_new(pg, "time", val(r.programming_time_ns, "ns"));
+      json_object_set_new(pg, "bytes_written", cnt(wr.programming.bytes_written, "B"));
+      json_object_set_new(pg, "write_verify_rounds", cnt(e.verify_rounds, "rounds"));
+      json_object_set_new(pg, "write_verify_gave_up", cnt(e.verify_gave_up, "segments"));
+      json_object_set_new(res, "programming", pg);
+      json_t* inf = json_object();
+      json_object_set_new(inf, "energy_per_image", val(r.energy_per_image_pj, "pJ"));
+      json_object_set_new(inf, "latency_per_image", val(r.latency_per_image_ns, "ns"));
+      json_object_set_new(inf, "throughput", val(r.throughput_images_per_s, "images/s"));
+      json_object_set_new(inf, "time", val(infer_ps * 1e-3, "ns"));
+      json_object_set_new(inf, "weight_fetches", cnt(wr.weight_fetches, "layer fetches"));
+      json_object_set_new(inf, "bytes_read", cnt(st.bytes_read, "B"));
+      json_object_set_new(inf, "sram_bytes_read", cnt(wr.sram_bytes_read, "B"));
+      json_object_set_new(res, "inference", inf);
+      json_t* banks = json_array();
+      const unsigned bpc = cfg.org.banks_per_channel;
+      for (size_t b = 0; b < st.banks.size(); ++b) {
+        json_t* o = json_object();
+        json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(b / bpc)));
+        json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(b % bpc)));
+        json_object_set_new(o, "utilisation_inference",
+                            val(infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps : 0, "fraction"));
+        json_object_set_new(o, "utilisation_run",
+                            val(st.end_ps ? static_cast<double>(st.banks[b].busy_ps) / st.end_ps : 0, "fraction"));
+        json_array_append_new(banks, o);
+      }
+      json_object_set_new(res, "banks", banks);
+      json_object_set_new(root, "results", res);
+      char* text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+      std::string summary = std::string(text ? text : "{}") + "\n";
+      std::free(text);
+      json_decref(root);
+
+      rramsim::RunInfo ri;
+      ri.tool_version = rr_version();
+      ri.traffic = "BNN " + s.model_path + " on " + ds.name + ", weight reuse " + std::to_string(s.weight_reuse);
+      ri.path = "b_transport";
+      ri.wall_seconds = wall;
+      ri.requests = st.reads + st.writes;
+      std::string err = rramsim::write_file_atomic(out_dir + "/summary.json", summary);
+      if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
+      if (!err.empty()) {
+        bnn_dataset_free(&ds);
+        return rr_error(kCmd, "%s", err.c_str());
+      }
+      std::printf("wrote:        %s/summary.json, %s/stats.json\n", out_dir.c_str(), out_dir.c_str());
+    }
+  } catch (const std::exception& ex) {
+    bnn_dataset_free(&ds);
+    return rr_error(kCmd, "%s", ex.what());
+  }
+  bnn_dataset_free(&ds);
+  return RR_EXIT_OK;
+}

@@ -1,0 +1,516 @@
+// cmd_sweep.cpp — `rramsim sweep`: an experiment grid, one result row per point, resumable,
+// shardable across processes or machines (GNU parallel, Slurm job arrays), and merging shards.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "job.hpp"
+#include "rramsim/stats.hpp"
+
+namespace {
+
+const char* const kCmd = "sweep";
+
+void usage(FILE* f) {
+  std::fprintf(f,
+      "usage: rramsim sweep EXPERIMENT.json --out DIR [--shard i/N] [--models A,B] [--quiet]\n"
+      "       rramsim sweep --merge DIR\n\n"
+      "Runs every point of an experiment grid (systems x operating points x models x seeds; see\n"
+      "configs/README.md) in mode 'functional' (device error rates on host memory, no timing) or\n"
+      "'timed' (the SystemC system, one child process per point) and appends one row per point to\n"
+      "DIR/results.jsonl and DIR/results.csv. Points already in the file are skipped, so a killed\n"
+      "sweep resumes where it stopped (a half-written last row is dropped and redone).\n\n"
+      "  --out DIR        result directory (created)\n"
+      "  --shard i/N      run only points with index %% N == i (0 <= i < N) into\n"
+      "                   DIR/results.shard-i-of-N.{jsonl,csv}; for job arrays and GNU parallel\n"
+      "  --models A,B     use these model files instead of the experiment's \"models\"\n"
+      "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point once\n"
+      "  --quiet          no progress bar\n");
+}
+
+struct Experiment {
+  std::string path, name, mode = "functional", data = "fashion-mnist";
+  std::vector<std::string> systems, op_points, models;
+  std::vector<uint64_t> seeds{1};
+  uint32_t images = 0, weight_reuse = 1;
+  uint64_t rram_layer_mask = ~uint64_t{0};
+  int threads = 1;
+  bool all_op_points = false;
+};
+
+std::string dir_of(const std::string& p) {
+  size_t s = p.rfind('/');
+  return s == std::string::npos ? "." : p.substr(0, s);
+}
+std::string resolve(const std::string& base, const std::string& p) {
+  return p.empty() || p[0] == '/' ? p : base + "/" + p;
+}
+
+[[noreturn]] void bad(const Experiment& e, const std::string& key, const std::string& msg) {
+  throw rrjob::JobError(e.path + ": " + key + ": " + msg);
+}
+
+std::vector<std::string> str_list(const Experiment& e, json_t* v, const char* key) {
+  std::vector<std::string> out;
+  if (json_is_string(v)) out.push_back(json_string_value(v));
+  else if (json_is_array(v)) {
+    size_t i;
+    json_t* x;
+    json_array_foreach(v, i, x) {
+      if (!json_is_string(x)) bad(e, std::string(key) + "[" + std::to_string(i) + "]", "expected a string");
+      out.push_back(json_string_value(x));
+    }
+  } else {
+    bad(e, key, "expected a string or a list of strings");
+  }
+  if (out.empty()) bad(e, key, "must not be empty");
+  return out;
+}
+
+uint64_t int_in(const Experiment& e, json_t* v, const std::string& key, uint64_t lo, uint64_t hi) {
+  if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+      static_cast<uint64_t>(json_integer_value(v)) < lo || static_cast<uint64_t>(json_integer_value(v)) > hi)
+    bad(e, key, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return static_cast<uint64_t>(json_integer_value(v));
+}
+
+Experiment load_experiment(const std::string& path) {
+  Experiment e;
+  e.path = path;
+  json_error_t err;
+  json_t* root = json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err);
+  if (!root) {
+    if (err.line < 0) throw rrjob::JobError(path + ": " + err.text);
+    throw rrjob::JobError(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) + ": " + err.text);
+  }
+  struct Guard {
+    json_t* j;
+    ~Guard() { json_decref(j); }
+  } guard{root};
+  if (!json_is_object(root)) bad(e, "(top level)", "expected an object");
+  const std::string base = dir_of(path);
+  const char* key;
+  json_t* v;
+  bool have_systems = false, have_models = false;
+  json_object_foreach(root, key, v) {
+    const std::string k = key;
+    if (k == "name" || k == "description") {
+      if (!json_is_string(v)) bad(e, k, "expected a string");
+      if (k == "name") e.name = json_string_value(v);
+    } else if (k == "mode") {
+      if (!json_is_string(v) || (std::strcmp(json_string_value(v), "functional") && std::strcmp(json_string_value(v), "timed")))
+        bad(e, k, "expected \"functional\" or \"timed\"");
+      e.mode = json_string_value(v);
+    } else if (k == "systems") {
+      for (const std::string& s : str_list(e, v, key)) e.systems.push_back(resolve(base, s));
+      have_systems = true;
+    } else if (k == "op_points") {
+      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all")) e.all_op_points = true;
+      else e.op_points = str_list(e, v, key);
+    } else if (k == "models") {
+      for (const std::string& s : str_list(e, v, key)) e.models.push_back(resolve(base, s));
+      have_models = true;
+    } else if (k == "seeds") {
+      if (!json_is_array(v) || json_array_size(v) == 0) bad(e, k, "expected a non-empty list of integers");
+      e.seeds.clear();
+      size_t i;
+      json_t* x;
+      json_array_foreach(v, i, x) e.seeds.push_back(int_in(e, x, k + "[" + std::to_string(i) + "]", 0, INT64_MAX));
+    } else if (k == "data") {
+      if (!json_is_string(v)) bad(e, k, "expected a string");
+      e.data = json_string_value(v);
+    } else if (k == "images") {
+      e.images = static_cast<uint32_t>(int_in(e, v, k, 0, UINT32_MAX));
+    } else if (k == "weight_reuse") {
+      e.weight_reuse = static_cast<uint32_t>(int_in(e, v, k, 1, 65536));
+    } else if (k == "threads") {
+      e.threads = static_cast<int>(int_in(e, v, k, 1, 64));
+    } else if (k == "rram_layers") {
+      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all")) {
+        e.rram_layer_mask = ~uint64_t{0};
+      } else if (json_is_array(v)) {
+        e.rram_layer_mask = 0;
+        size_t i;
+        json_t* x;
+        json_array_foreach(v, i, x) e.rram_layer_mask |= uint64_t{1} << int_in(e, x, k + "[" + std::to_string(i) + "]", 0, 63);
+      } else {
+        bad(e, k, "expected \"all\" or a list of weight-layer indices");
+      }
+    } else {
+      bad(e, k, "unknown key (known: name, description, mode, systems, op_points, models, seeds, "
+                "data, images, weight_reuse, threads, rram_layers)");
+    }
+  }
+  if (!have_systems) bad(e, "systems", "required");
+  if (!have_models) bad(e, "models", "required");
+  return e;
+}
+
+struct Point {
+  size_t index;
+  rrjob::PointSpec spec;
+  std::string key;  // filled once the system is loaded
+};
+
+// Parses "i/N" with 0 <= i < N.
+bool parse_shard(const char* s, unsigned* i, unsigned* n) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long a = std::strtoul(s, &end, 10);
+  if (end == s || *end != '/' || errno) return false;
+  const char* q = end + 1;
+  unsigned long b = std::strtoul(q, &end, 10);
+  if (end == q || *end || errno || b == 0 || b > 1000000 || a >= b) return false;
+  *i = static_cast<unsigned>(a), *n = static_cast<unsigned>(b);
+  return true;
+}
+
+// Reads a results file: complete rows into `rows` (in order). A last line without its newline,
+// or one that does not parse, is what a killed writer leaves: it is cut off (the file truncated
+// to the last complete row) and reported. A bad row before the last is an error.
+void read_results(const std::string& path, std::vector<std::string>* rows, bool repair, std::string* note) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    if (errno == ENOENT) return;
+    throw rrjob::JobError(path + ": " + std::strerror(errno));
+  }
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  size_t pos = 0, line_no = 0, good_end = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    ++line_no;
+    const bool complete = nl != std::string::npos;
+    std::string line = text.substr(pos, complete ? nl - pos : std::string::npos);
+    rrjob::PointResult r;
+    const bool ok = !line.empty() && rrjob::row_from_json(line, &r);
+    const bool last = !complete || nl + 1 == text.size();
+    if (ok && complete) {
+      rows->push_back(line);
+      good_end = nl + 1;
+    } else if (last) {
+      if (!repair)
+        throw rrjob::JobError(path + ":" + std::to_string(line_no) + ": half-written last row (a killed sweep?); rerun the sweep on this directory to recover it");
+      if (truncate(path.c_str(), static_cast<off_t>(good_end)) != 0)
+        throw rrjob::JobError(path + ": cannot truncate the half-written last row: " + std::strerror(errno));
+      *note = path + ":" + std::to_string(line_no) + ": dropped a half-written last row (" +
+              std::to_string(text.size() - good_end) + " bytes); its point runs again";
+      break;
+    } else {
+      throw rrjob::JobError(path + ":" + std::to_string(line_no) + ": not a result row");
+    }
+    pos = nl + 1;
+  }
+}
+
+// Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
+void write_csv(const std::string& path, const std::vector<std::string>& rows, const std::string& header_note) {
+  std::string text = "# " + header_note + "\n" + rrjob::csv_header() + "\n";
+  for (const std::string& l : rows) {
+    rrjob::PointResult r;
+    if (rrjob::row_from_json(l, &r)) text += rrjob::row_csv(r) + "\n";
+  }
+  std::string err = rramsim::write_file_atomic(path, text);
+  if (!err.empty()) throw rrjob::JobError(err);
+}
+
+void append_row(const std::string& path, const std::string& line) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) throw rrjob::JobError(path + ": " + std::strerror(errno));
+  std::string l = line + "\n";
+  ssize_t w = write(fd, l.data(), l.size());
+  if (w != static_cast<ssize_t>(l.size()) || fsync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    throw rrjob::JobError(path + ": write failed: " + std::strerror(e));
+  }
+  close(fd);
+}
+
+int mkdirs(const std::string& dir) {
+  std::string cur;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if ((i == dir.size() || dir[i] == '/') && !cur.empty() && mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
+      return -1;
+    if (i < dir.size()) cur += dir[i];
+  }
+  return 0;
+}
+
+// Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
+// its row back through a pipe.
+rrjob::PointResult timed_in_child(const rrjob::PointSpec& s, const rramsim::SystemConfig& cfg,
+                                  const bnn_model* m, const bnn_dataset& ds, double clean) {
+  int fds[2];
+  if (pipe(fds) != 0) throw rrjob::JobError(std::string("pipe: ") + std::strerror(errno));
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw rrjob::JobError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(fds[0]);
+    std::string msg;
+    int code = 0;
+    try {
+      msg = "R" + rrjob::row_json(rrjob::run_timed(s, cfg, m, ds, clean, nullptr));
+    } catch (const std::exception& ex) {
+      msg = std::string("E") + ex.what();
+      code = 1;
+    }
+    size_t off = 0;
+    while (off < msg.size()) {
+      ssize_t w = write(fds[1], msg.data() + off, msg.size() - off);
+      if (w <= 0) break;
+      off += static_cast<size_t>(w);
+    }
+    close(fds[1]);
+    std::_Exit(code);
+  }
+  close(fds[1]);
+  std::string msg;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (msg.empty() || (msg[0] != 'R' && msg[0] != 'E'))
+    throw rrjob::JobError(s.model_path + " on " + cfg.name + "/" + cfg.op().name + ": the timed run died (status " + std::to_string(status) + ")");
+  if (msg[0] == 'E') throw rrjob::JobError(msg.substr(1));
+  rrjob::PointResult r;
+  if (!rrjob::row_from_json(msg.substr(1), &r)) throw rrjob::JobError("timed run returned a malformed row");
+  return r;
+}
+
+int merge(const std::string& dir, bool quiet) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return rr_error(kCmd, "--merge %s: %s", dir.c_str(), std::strerror(errno));
+  std::vector<std::string> files;
+  while (dirent* de = readdir(d)) {
+    std::string n = de->d_name;
+    if (n.rfind("results.shard-", 0) == 0 && n.size() > 6 && n.compare(n.size() - 6, 6, ".jsonl") == 0)
+      files.push_back(dir + "/" + n);
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  if (files.empty()) return rr_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
+  std::vector<std::string> merged;
+  std::set<std::string> seen;
+  size_t dup = 0;
+  try {
+    // Rows already merged come first, so merging again after more shards finish adds only new points.
+    std::vector<std::string> prior;
+    std::string note;
+    read_results(dir + "/results.jsonl", &prior, false, &note);
+    files.insert(files.begin(), "");
+    for (const std::string& f : files) {
+      std::vector<std::string> rows;
+      if (f.empty()) rows = prior;
+      else read_results(f, &rows, false, &note);
+      for (const std::string& l : rows) {
+        rrjob::PointResult r;
+        rrjob::row_from_json(l, &r);
+        if (seen.insert(rrjob::point_key(r)).second) merged.push_back(l);
+        else ++dup;
+      }
+    }
+    std::string text;
+    for (const std::string& l : merged) text += l + "\n";
+    std::string err = rramsim::write_file_atomic(dir + "/results.jsonl", text);
+    if (!err.empty()) throw rrjob::JobError(err);
+    write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
+  } catch (const std::exception& ex) {
+    return rr_error(kCmd, "%s", ex.what());
+  }
+  (void)quiet;
+  std::printf("merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s skipped\n",
+                files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup, dup == 1 ? "" : "s");
+  return RR_EXIT_OK;
+}
+
+}  // namespace
+
+extern "C" int rr_cmd_sweep(int argc, char** argv) {
+  std::string exp_path, out_dir, merge_dir, models_override;
+  unsigned shard_i = 0, shard_n = 1;
+  bool sharded = false, quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
+      usage(stdout);
+      return RR_EXIT_OK;
+    }
+    if (!std::strcmp(a, "--quiet")) {
+      quiet = true;
+      continue;
+    }
+    if (std::strncmp(a, "--", 2) != 0) {
+      if (!exp_path.empty()) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
+      exp_path = a;
+      continue;
+    }
+    if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
+    const char* v = argv[++i];
+    if (!std::strcmp(a, "--out")) out_dir = v;
+    else if (!std::strcmp(a, "--merge")) merge_dir = v;
+    else if (!std::strcmp(a, "--models")) models_override = v;
+    else if (!std::strcmp(a, "--shard")) {
+      if (!parse_shard(v, &shard_i, &shard_n))
+        return rr_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'", v);
+      sharded = true;
+    } else {
+      return rr_usage_error(kCmd, "unknown option '%s'", a);
+    }
+  }
+  if (!merge_dir.empty()) {
+    if (!exp_path.empty() || !out_dir.empty() || sharded)
+      return rr_usage_error(kCmd, "--merge DIR takes no experiment file, --out or --shard");
+    return merge(merge_dir, quiet);
+  }
+  if (exp_path.empty()) return rr_usage_error(kCmd, "an experiment file is required");
+  if (out_dir.empty()) return rr_usage_error(kCmd, "--out DIR is required");
+
+  bnn_dataset ds{};
+  std::vector<rrjob::ModelPtr> models;
+  try {
+    Experiment e = load_experiment(exp_path);
+    if (!models_override.empty()) {
+      e.models.clear();
+      size_t p = 0;
+      while (p <= models_override.size()) {
+        size_t c = models_override.find(',', p);
+        if (c == std::string::npos) c = models_override.size();
+        if (c > p) e.models.push_back(models_override.substr(p, c - p));
+        p = c + 1;
+      }
+    }
+    // Validate every point before running any: systems, operating points, models, data shape,
+    // capacity.
+    std::vector<rramsim::SystemConfig> systems;
+    for (const std::string& sp : e.systems) systems.push_back(rrjob::load_system(sp, "", false, 0));
+    for (const std::string& mp : e.models) models.push_back(rrjob::load_model(mp));
+    rrjob::open_data(&ds, e.data, e.images, models[0].get(), e.models[0]);
+    for (size_t k = 1; k < models.size(); ++k) {
+      bnn_dataset probe{};
+      rrjob::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
+      bnn_dataset_free(&probe);
+    }
+    struct Grid {
+      size_t sys, model;
+      rramsim::SystemConfig cfg;
+      rrjob::PointSpec spec;
+    };
+    std::vector<Grid> grid;
+    for (size_t si = 0; si < systems.size(); ++si) {
+      std::vector<std::string> ops = e.op_points;
+      if (e.all_op_points)
+        for (size_t k = 0; k < systems[si].device.n_points; ++k) ops.push_back(systems[si].device.points[k].name);
+      if (ops.empty()) ops.push_back(systems[si].op().name);
+      for (const std::string& op : ops) {
+        rramsim::SystemConfig cfg = systems[si];
+        rramsim::select_op_point(cfg, op);
+        for (size_t mi = 0; mi < models.size(); ++mi) {
+          rramsim::PlacementParams pp;
+          pp.rram_layer_mask = e.rram_layer_mask;
+          rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
+          for (uint64_t seed : e.seeds) {
+            Grid g{si, mi, cfg, {}};
+            g.cfg.seed = seed;
+            g.spec.mode = e.mode;
+            g.spec.system_path = e.systems[si];
+            g.spec.op_point = op;
+            g.spec.model_path = e.models[mi];
+            g.spec.data = e.data;
+            g.spec.images = e.images;
+            g.spec.weight_reuse = e.weight_reuse;
+            g.spec.seed = seed;
+            g.spec.rram_layer_mask = e.rram_layer_mask;
+            g.spec.threads = e.threads;
+            grid.push_back(g);
+          }
+        }
+      }
+    }
+    if (mkdirs(out_dir) != 0)
+      throw rrjob::JobError("--out " + out_dir + ": cannot create directory: " + std::strerror(errno));
+    const std::string stem = out_dir + "/results" +
+        (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n) : std::string());
+    const std::string jsonl = stem + ".jsonl", csv = stem + ".csv";
+    std::vector<std::string> rows;
+    std::string note;
+    read_results(jsonl, &rows, true, &note);
+    if (!note.empty()) std::fprintf(stderr, "rramsim sweep: %s\n", note.c_str());
+    std::set<std::string> done;
+    for (const std::string& l : rows) {
+      rrjob::PointResult r;
+      rrjob::row_from_json(l, &r);
+      done.insert(rrjob::point_key(r));
+    }
+    // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
+    std::vector<size_t> todo;
+    size_t mine = 0;
+    for (size_t k = 0; k < grid.size(); ++k) {
+      if (k % shard_n != shard_i) continue;
+      ++mine;
+      rrjob::PointResult probe;
+      probe.mode = e.mode;
+      probe.system = grid[k].cfg.name;
+      probe.op_point = grid[k].cfg.op().name;
+      probe.model = grid[k].spec.model_path;
+      probe.seed = grid[k].spec.seed;
+      probe.images = ds.n;
+      probe.weight_reuse = e.weight_reuse;
+      if (!done.count(rrjob::point_key(probe))) todo.push_back(k);
+    }
+    const std::string header = std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path +
+                               ", mode " + e.mode + ", " + std::to_string(grid.size()) + " points" +
+                               (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
+    std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n", exp_path.c_str(),
+                mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(), jsonl.c_str());
+    std::fflush(stdout);  // before the progress lines on stderr
+    std::map<size_t, double> clean;  // per model
+    rr_progress prog;
+    rr_progress_start(&prog, "sweep", todo.size(), !quiet);
+    size_t n_done = 0;
+    for (size_t k : todo) {
+      const Grid& g = grid[k];
+      if (!clean.count(g.model)) clean[g.model] = rrjob::clean_accuracy(models[g.model].get(), ds, e.threads);
+      rrjob::PointResult r = e.mode == "timed"
+          ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
+          : rrjob::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
+      const std::string line = rrjob::row_json(r);
+      append_row(jsonl, line);
+      rows.push_back(line);
+      write_csv(csv, rows, header);
+      char msg[160];
+      std::snprintf(msg, sizeof msg, "%s/%s acc %.2f %%", r.system.c_str(), r.op_point.c_str(), 100 * r.accuracy);
+      rr_progress_update(&prog, ++n_done, "pt", msg);
+    }
+    rr_progress_finish(&prog, "pt", nullptr);
+    write_csv(csv, rows, header);
+    std::printf("%zu rows in %s and %s\n", rows.size(), jsonl.c_str(), csv.c_str());
+  } catch (const std::exception& ex) {
+    bnn_dataset_free(&ds);
+    return rr_error(kCmd, "%s", ex.what());
+  }
+  bnn_dataset_free(&ds);
+  return RR_EXIT_OK;
+}
