@@ -82,8 +82,8 @@ double rr_normal_q_inv(double p) {
                               4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
                               2.445134137142996e+00, 3.754408661907416e+00};
-  if (!(p > 0.0)) return INFINITY;
-  if (!(p < 1.0)) return -INFINITY;
+  if (!(p > 0.0)) return (double)INFINITY;
+  if (!(p < 1.0)) return -(double)INFINITY;
   double q = 1.0 - p; /* lower-tail probability for x = Φ⁻¹(q); Q⁻¹(p) = Φ⁻¹(1 − p) */
   double x;
   double plow = 0.02425;

@@ -34,8 +34,8 @@ static inline __attribute__((always_inline)) void block(const uint64_t *x, size_
     size_t end = k + 31 < chunks ? k + 31 : chunks;
     for (; k < end; ++k) {
       __m256i xv[2], wv[4];
-      for (size_t a = 0; a < ni; ++a) xv[a] = _mm256_loadu_si256((const __m256i *)(x + a * ldx + 4 * k));
-      for (size_t b = 0; b < nj; ++b) wv[b] = _mm256_loadu_si256((const __m256i *)(w + b * ldw + 4 * k));
+      for (size_t a = 0; a < ni; ++a) xv[a] = _mm256_loadu_si256((const __m256i *)(const void *)(x + a * ldx + 4 * k));
+      for (size_t b = 0; b < nj; ++b) wv[b] = _mm256_loadu_si256((const __m256i *)(const void *)(w + b * ldw + 4 * k));
       for (size_t a = 0; a < ni; ++a)
         for (size_t b = 0; b < nj; ++b)
           bytes[a][b] = _mm256_add_epi8(bytes[a][b], popcount_bytes(_mm256_xor_si256(xv[a], wv[b])));
@@ -93,7 +93,7 @@ static void u8_masked_sum_avx2(const uint8_t *x, size_t ldx, size_t n, const uin
           mk[b] = expand_mask(wr[k]);
         }
         for (size_t a = 0; a < ni; ++a) {
-          __m256i xv = _mm256_loadu_si256((const __m256i *)(x + (i + a) * ldx + 32 * k));
+          __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(x + (i + a) * ldx + 32 * k));
           for (size_t b = 0; b < nj; ++b)
             acc[a][b] = _mm256_add_epi64(acc[a][b], _mm256_sad_epu8(_mm256_and_si256(xv, mk[b]), zero));
         }
