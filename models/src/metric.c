@@ -319,7 +319,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
         for (int v = 0; v <= bet_metric_k[k]; ++v) c += h[v];
         R->frac_le[k] = (double)c / (double)tot;
       }
-      if (!x->I.is_output) hid_mn += sum_mn[l], hid_pf += sum_pf[l], hid_cnt += (double)tot;
+      if (!x->I.is_output && !x->I.input_u8) hid_mn += sum_mn[l], hid_pf += sum_pf[l], hid_cnt += (double)tot;
     }
     out->n_images = ds->n, out->n_layers = nw, out->ber = ber;
     out->accuracy = (double)correct / ds->n;

@@ -57,8 +57,9 @@ typedef struct bet_metric_result {
   uint32_t n_images, n_layers; /* n_layers = weight layers = entries of `layers` */
   bet_metric_layer *layers;
   double accuracy;             /* clean, engine-exact */
-  double hidden_mn_mean;       /* aggregate: mean m/√n over all hidden neurons and images */
-  double hidden_pflip_mean;    /* mean predicted flip probability over hidden neurons */
+  double hidden_mn_mean;       /* aggregate: mean m/√n over binary-input hidden neurons and images
+                                  (the first layer's m is in pixel units, so it is left out) */
+  double hidden_pflip_mean;    /* mean predicted flip probability over those neurons */
   double ber;                  /* the BER the flip probabilities are for */
 } bet_metric_result;
 
