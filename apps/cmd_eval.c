@@ -31,6 +31,10 @@ static void usage(FILE *f) {
           "  --ber-read P        read error rate per weight read, both directions, in [0, 0.5]\n"
           "  --error-layers L    comma list of weight-layer indices (0 = first weight layer) held in\n"
           "                      error-prone memory (default: all; thresholds are always error-free)\n"
+          "  --ber-sweep RANGE   a:b:step or comma list of write BERs (both directions, each in\n"
+          "                      [0, 0.5]); mean, std, min, max accuracy over --reps per BER\n"
+          "                      (not with --ber-write*/--ber-read)\n"
+          "  --csv FILE          with --ber-sweep: also write ber,reps,seed,mean,std,min,max (atomically)\n"
           "  --reps R            Monte-Carlo repetitions, 1..100000 (default 1)\n"
           "  --seed S            error seed (default 1)\n"
           "  --threads T         worker threads, 1..256 (default: online CPUs, at most 8)\n"
@@ -51,6 +55,71 @@ static void json_str(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+/* One Monte-Carlo rep: a fresh port (error port for rep r, or the host port) and engine over the
+ * whole data set. Returns the number of correct predictions through *correct. */
+static bnn_status eval_rep(const bnn_model *m, const bnn_dataset *ds, const bnn_error_params *ep, int errors,
+                           uint64_t r, const bnn_infer_params *ip, uint8_t *pred, uint64_t *correct,
+                           uint64_t *wflips, uint64_t *rflips, rr_progress *prog, uint64_t done_before,
+                           const char *msg) {
+  const size_t chunk = 2048, img_bytes = (size_t)ds->c * ds->h * ds->w;
+  bnn_port *port = NULL;
+  bnn_status st = errors ? bnn_error_port_create(&port, m, ep, r) : bnn_host_port_create(&port, m);
+  bnn_engine *e = NULL;
+  if (!st) st = bnn_engine_create(&e, m, port, ip);
+  *correct = 0;
+  for (size_t i0 = 0; !st && i0 < ds->n; i0 += chunk) {
+    size_t nb = ds->n - i0 < chunk ? ds->n - i0 : chunk;
+    st = bnn_engine_run(e, ds->images + i0 * img_bytes, nb, NULL, pred + i0);
+    for (size_t i = 0; !st && i < nb; ++i) *correct += pred[i0 + i] == ds->labels[i0 + i];
+    rr_progress_update(prog, done_before + i0 + nb, "img", msg);
+  }
+  if (!st && errors) {
+    bnn_error_counts ec;
+    bnn_error_port_counts(port, &ec);
+    *wflips += ec.write_flips, *rflips += ec.read_flips;
+  }
+  bnn_engine_destroy(e);
+  bnn_port_destroy(port);
+  return st;
+}
+
+typedef struct acc_stats {
+  double mean, sd, mn, mx;
+} acc_stats;
+
+static acc_stats stats_of(const double *acc, uint64_t reps) {
+  acc_stats a = {0, 0, 1, 0};
+  for (uint64_t r = 0; r < reps; ++r) {
+    a.mean += acc[r];
+    a.mn = acc[r] < a.mn ? acc[r] : a.mn;
+    a.mx = acc[r] > a.mx ? acc[r] : a.mx;
+  }
+  a.mean /= (double)reps;
+  for (uint64_t r = 0; r < reps; ++r) a.sd += (acc[r] - a.mean) * (acc[r] - a.mean);
+  a.sd = reps > 1 ? sqrt(a.sd / (double)(reps - 1)) : 0.0;
+  return a;
+}
+
+/* CSV of a BER sweep, written to FILE.tmp.<pid> and renamed: never half-written. */
+static int write_sweep_csv(const char *path, const double *bers, size_t nb, const acc_stats *st, uint64_t reps,
+                           uint64_t seed) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) return 0;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return 0;
+  fprintf(f, "ber,reps,seed,mean,std,min,max\n");
+  for (size_t b = 0; b < nb; ++b)
+    fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean, st[b].sd, st[b].mn,
+            st[b].mx);
+  int ok = !ferror(f);
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    remove(tmp);
+    return 0;
+  }
+  return 1;
+}
+
 int rr_cmd_eval(int argc, char **argv) {
   const char *model_path = NULL, *data = NULL, *split = "test";
   uint64_t limit = 0, reps = 1, seed = 1, reuse = 0;
@@ -60,7 +129,9 @@ int rr_cmd_eval(int argc, char **argv) {
   int json = 0, quiet = 0;
   bnn_kernel kernel = BNN_KERNEL_AUTO;
   uint64_t layer_mask = ~0ull;
-  const char *layers_arg = NULL;
+  const char *layers_arg = NULL, *csv_path = NULL;
+  static double sweep[1000]; /* at most 1000 points (rr_parse_range's max_n) */
+  size_t n_sweep = 0;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -83,6 +154,13 @@ int rr_cmd_eval(int argc, char **argv) {
     else if (!strcmp(a, "--ber-write01")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w01);
     else if (!strcmp(a, "--ber-write10")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w10);
     else if (!strcmp(a, "--ber-read")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_r);
+    else if (!strcmp(a, "--ber-sweep")) {
+      double *vals = NULL;
+      ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &vals, &n_sweep);
+      if (ok) memcpy(sweep, vals, n_sweep * sizeof *vals);
+      free(vals);
+      if (ok && n_sweep == 0) return rr_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v);
+    } else if (!strcmp(a, "--csv")) csv_path = v;
     else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 100000, &reps);
     else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &seed);
     else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &threads);
@@ -121,6 +199,9 @@ int rr_cmd_eval(int argc, char **argv) {
     return rr_usage_error(CMD, "--ber-write cannot be combined with --ber-write01/--ber-write10");
   if ((ber_w01 >= 0) != (ber_w10 >= 0))
     return rr_usage_error(CMD, "--ber-write01 and --ber-write10 go together");
+  if (n_sweep && (ber_w >= 0 || ber_w01 >= 0 || ber_r > 0))
+    return rr_usage_error(CMD, "--ber-sweep cannot be combined with --ber-write*/--ber-read");
+  if (csv_path && !n_sweep) return rr_usage_error(CMD, "--csv needs --ber-sweep");
   if (!bnn_kernel_available(kernel))
     return rr_error(CMD, "--kernel %s: not supported by this CPU", bnn_kernel_str(kernel));
   bnn_error_params ep = bnn_error_default_params();
@@ -169,6 +250,68 @@ int rr_cmd_eval(int argc, char **argv) {
                     ds.labels[i], i, ncls);
       goto done;
     }
+  if (n_sweep) {
+    /* BER sweep: per BER, `reps` reps of persistent write errors at rate p both ways; rep r uses
+     * stream r at every BER (common random numbers: curves are smoother than independent draws). */
+    acc = (double *)calloc(reps, sizeof *acc);
+    pred = (uint8_t *)malloc(ds.n);
+    acc_stats *sw = (acc_stats *)calloc(n_sweep, sizeof *sw);
+    if (!acc || !pred || !sw) {
+      free(sw);
+      rc = rr_error(CMD, "out of memory");
+      goto done;
+    }
+    bnn_infer_params ip = bnn_infer_default_params();
+    ip.threads = threads, ip.kernel = kernel, ip.weight_reuse = (uint32_t)reuse;
+    rr_progress prog;
+    rr_progress_start(&prog, "eval", n_sweep * reps * ds.n, !quiet && n_sweep * reps * ds.n >= 20000);
+    uint64_t wflips = 0, rflips = 0;
+    double t0 = rr_now();
+    for (size_t b = 0; b < n_sweep && rc == RR_EXIT_OK; ++b) {
+      ep.write_p01 = ep.write_p10 = sweep[b];
+      for (uint64_t r = 0; r < reps && rc == RR_EXIT_OK; ++r) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, sweep[b], r + 1, reps);
+        uint64_t correct = 0;
+        if (eval_rep(m, &ds, &ep, sweep[b] > 0, r, &ip, pred, &correct, &wflips, &rflips, &prog,
+                     (b * reps + r) * ds.n, msg) != BNN_OK)
+          rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
+        acc[r] = (double)correct / ds.n;
+      }
+      if (rc == RR_EXIT_OK) sw[b] = stats_of(acc, reps);
+    }
+    double secs = rr_now() - t0;
+    if (rc == RR_EXIT_OK) {
+      rr_progress_finish(&prog, "img", NULL);
+      if (csv_path && !write_sweep_csv(csv_path, sweep, n_sweep, sw, reps, seed))
+        rc = rr_error(CMD, "--csv %s: cannot write", csv_path);
+    }
+    if (rc == RR_EXIT_OK && json) {
+      printf("{\"tool\": \"rramsim eval\", \"version\": ");
+      json_str(stdout, rr_version());
+      printf(", \"model\": ");
+      json_str(stdout, model_path);
+      printf(", \"data\": ");
+      json_str(stdout, ds.name);
+      printf(", \"images\": %u, \"reps\": %" PRIu64 ", \"seed\": %" PRIu64 ", \"threads\": %d, \"seconds\": %.3f,\n \"sweep\": [",
+             ds.n, reps, seed, threads, secs);
+      for (size_t b = 0; b < n_sweep; ++b)
+        printf("%s\n  {\"ber\": %g, \"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f}", b ? "," : "",
+               sweep[b], sw[b].mean, sw[b].sd, sw[b].mn, sw[b].mx);
+      printf("]}\n");
+    } else if (rc == RR_EXIT_OK) {
+      printf("model: %s\ndata:  %s, %u images; %" PRIu64 " reps per BER (write errors both ways), seed %" PRIu64 "\n\n",
+             model_path, ds.name, ds.n, reps, seed);
+      printf("     BER    mean %%   std %%    min %%    max %%\n");
+      for (size_t b = 0; b < n_sweep; ++b)
+        printf("%8.4f  %7.2f  %6.2f  %7.2f  %7.2f\n", sweep[b], 100 * sw[b].mean, 100 * sw[b].sd, 100 * sw[b].mn,
+               100 * sw[b].mx);
+      printf("\n%.2f s, %.0f images/s (%d thread%s)\n", secs, secs > 0 ? (double)(n_sweep * reps * ds.n) / secs : 0,
+             threads, threads > 1 ? "s" : "");
+    }
+    free(sw);
+    goto done;
+  }
   acc = (double *)calloc(reps, sizeof *acc);
   pred = (uint8_t *)malloc(ds.n);
   if (!acc || !pred) {

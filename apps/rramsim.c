@@ -23,6 +23,8 @@ static const rr_command commands[] = {
     {"eval", "accuracy of a model on a data set, with bit errors", rr_cmd_eval},
 #ifdef RRAMSIM_HAVE_BET
     {"train", "train a BNN (optionally flip-aware) and export a model file", rr_cmd_train},
+    {"metric", "bit error tolerance margins of a model (no fault injection)", rr_cmd_metric},
+    {"predict", "analytic accuracy vs weight bit error rate (no fault injection)", rr_cmd_predict},
 #endif
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},

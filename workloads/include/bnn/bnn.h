@@ -95,6 +95,14 @@ bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, i
  * bnn_layer_info.weight_addr). This is what lives in (RRAM) weight memory; thresholds are not in it. */
 const uint8_t *bnn_model_weight_image(const bnn_model *m, uint64_t *size);
 
+/* Exact integer pre-activations without the engine (for margin metrics): the number of values one
+ * image produces, Σ over weight layers of out_c·out_h·out_w, and the pass itself, which writes every
+ * weight layer's pre-activations a (before thresholding; the output layer's are its scores) layer
+ * after layer into out. Reads the model's own weight image (no port, no bit errors); the binarized
+ * hidden outputs follow the threshold rule above, so the scores equal bnn_engine_run's on a host
+ * port. Dense-only models (BNN_E_UNSUPPORTED for conv/pool). */
+uint64_t bnn_model_preact_count(const bnn_model *m);
+bnn_status bnn_model_preact(const bnn_model *m, const uint8_t *image, int32_t *out);
 /* ---- memory ports ------------------------------------------------------------------------- */
 
 /* Zero-copy, error-free port over the model's own weight image (the model must outlive it). */

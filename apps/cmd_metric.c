@@ -1,0 +1,113 @@
+/* cmd_metric.c — `rramsim metric`: BET margin metrics of a model over a data set (no fault injection). */
+#include <stdio.h>
+#include <string.h>
+
+#include "bet/metric.h"
+#include "bnn/bnn.h"
+#include "bnn/data.h"
+#include "cli.h"
+#include "commands.h"
+
+static const char *const CMD = "metric";
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: rramsim metric --model FILE --data SET [options]\n\n"
+          "Bit error tolerance without fault injection (docs/metrics.md). From the exact integer\n"
+          "pre-activations over the data set: per weight layer, the margin m in weight flips\n"
+          "(hidden: m = ceil(|a - tau|/2) flips change a neuron's output; output layer: the per-input\n"
+          "margin ceil((s_top - s_second)/2)), its mean and 10/50/90 %% quantiles, mean m/sqrt(n), the\n"
+          "fraction of neurons x images with m <= 1, 2, 4, 8, and the predicted flip probability at\n"
+          "--ber (hidden: own weights flipped; output: P(prediction changes), all layers flipped).\n"
+          "Dense models only. The first layer sees 8-bit pixels, so one of its flips moves a by\n"
+          "2*x_i: its m counts steps of 2.\n\n"
+          "  --model FILE   model file\n"
+          "  --data SET     fashion-mnist, mnist, cifar10 or a directory (see rramsim eval --help)\n"
+          "  --split S      test (default) or train\n"
+          "  --limit N      first N images only (default: all)\n"
+          "  --ber P        weight BER for the flip probabilities, in [0, 0.5] (default 0.01)\n"
+          "  --json         one JSON object on stdout instead of the table\n");
+}
+
+int rr_cmd_metric(int argc, char **argv) {
+  const char *model_path = NULL, *data = NULL, *split = "test";
+  uint64_t limit = 0;
+  double ber = 0.01;
+  int json = 0;
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return RR_EXIT_OK;
+    }
+    if (!strcmp(a, "--json")) { json = 1; continue; }
+    if (strncmp(a, "--", 2) != 0) return rr_usage_error(CMD, "unexpected argument '%s'", a);
+    if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
+    const char *v = argv[++i];
+    int ok = 1;
+    if (!strcmp(a, "--model")) model_path = v;
+    else if (!strcmp(a, "--data")) data = v;
+    else if (!strcmp(a, "--split")) {
+      if (strcmp(v, "test") && strcmp(v, "train")) return rr_usage_error(CMD, "--split: expected test or train, got '%s'", v);
+      split = v;
+    } else if (!strcmp(a, "--limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &limit);
+    else if (!strcmp(a, "--ber")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber);
+    else return rr_usage_error(CMD, "unknown option '%s'", a);
+    if (!ok) return RR_EXIT_USAGE;
+  }
+  if (!model_path) return rr_usage_error(CMD, "--model FILE is required");
+  if (!data) return rr_usage_error(CMD, "--data SET is required");
+  bnn_model *m = NULL;
+  if (bnn_model_load(&m, model_path) != BNN_OK) return rr_error(CMD, "%s", bnn_errmsg());
+  bnn_dataset ds;
+  if (bnn_dataset_open(&ds, data, split, (uint32_t)limit) != BNN_OK) {
+    bnn_model_free(m);
+    return rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+  }
+  bet_metric_result r;
+  double t0 = rr_now();
+  int rc = RR_EXIT_OK;
+  if (bet_metric_compute(m, &ds, ber, &r) != BNN_OK) {
+    rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
+    goto done;
+  }
+  double secs = rr_now() - t0;
+  if (json) {
+    printf("{\"tool\": \"rramsim metric\", \"version\": \"%s\", \"images\": %u, \"ber\": %g, \"accuracy\": %.6f,\n",
+           rr_version(), r.n_images, r.ber, r.accuracy);
+    printf(" \"hidden_m_over_sqrt_n_mean\": %.6f, \"hidden_pflip_mean\": %.6g, \"seconds\": %.3f,\n \"layers\": [",
+           r.hidden_mn_mean, r.hidden_pflip_mean, secs);
+    for (uint32_t l = 0; l < r.n_layers; ++l) {
+      const bet_metric_layer *L = &r.layers[l];
+      printf("%s\n  {\"layer\": %u, \"output\": %s, \"neurons\": %u, \"fan_in\": %u, \"m_mean\": %.6f, \"m_q10\": %g, "
+             "\"m_q50\": %g, \"m_q90\": %g, \"m_over_sqrt_n_mean\": %.6f, \"frac_m_le\": {",
+             l ? "," : "", L->layer, L->is_output ? "true" : "false", L->neurons, L->fan_in, L->m_mean, L->m_q10,
+             L->m_q50, L->m_q90, L->mn_mean);
+      for (int k = 0; k < BET_METRIC_NK; ++k) printf("%s\"%d\": %.6f", k ? ", " : "", bet_metric_k[k], L->frac_le[k]);
+      printf("}, \"pflip_mean\": %.6g}", L->pflip_mean);
+    }
+    printf("]}\n");
+  } else {
+    printf("model: %s\ndata:  %s, %u images; clean accuracy %.2f %%; flip probabilities at BER %g\n\n", model_path,
+           ds.name, r.n_images, 100 * r.accuracy, r.ber);
+    printf("layer  kind    neurons  fan-in   m mean   q10   q50   q90  m/sqrt(n)  m<=1    m<=2    m<=4    m<=8    "
+           "P(flip)\n");
+    for (uint32_t l = 0; l < r.n_layers; ++l) {
+      const bet_metric_layer *L = &r.layers[l];
+      printf("%5u  %-6s %8u %7u %8.2f %5.0f %5.0f %5.0f %10.4f", L->layer,
+             L->is_output ? "output" : L->input_u8 ? "u8in" : "hidden", L->neurons, L->fan_in, L->m_mean, L->m_q10,
+             L->m_q50, L->m_q90, L->mn_mean);
+      for (int k = 0; k < BET_METRIC_NK; ++k) printf("  %6.4f", L->frac_le[k]);
+      printf("  %8.4g\n", L->pflip_mean);
+    }
+    printf("\naggregate: binary-input hidden mean m/sqrt(n) %.4f; hidden mean P(flip) %.4g; output mean margin %.2f flips; "
+           "P(prediction changes) %.4f  (%.2f s)\n",
+           r.hidden_mn_mean, r.hidden_pflip_mean, r.layers[r.n_layers - 1].m_mean,
+           r.layers[r.n_layers - 1].pflip_mean, secs);
+  }
+  bet_metric_result_free(&r);
+done:
+  bnn_dataset_free(&ds);
+  bnn_model_free(m);
+  return rc;
+}

@@ -1,0 +1,219 @@
+// test_metric.cpp — BET margins, the flip-distribution formulas and the analytic accuracy prediction
+// against Monte-Carlo fault injection through the engine's error port.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "bet/metric.h"
+#include "bnn/rng.h"
+#include "workloads/bnn_testutil.h"
+
+namespace {
+using namespace bnntest;
+
+// A data set over caller-owned vectors (never passed to bnn_dataset_free).
+bnn_dataset make_ds(std::vector<uint8_t> &img, std::vector<uint8_t> &lab, uint32_t h, uint32_t w) {
+  bnn_dataset d;
+  std::memset(&d, 0, sizeof d);
+  d.n = (uint32_t)lab.size(), d.c = 1, d.h = h, d.w = w, d.n_classes = 10;
+  d.images = img.data(), d.labels = lab.data();
+  std::strcpy(d.name, "test");
+  return d;
+}
+
+TEST(Metric, MarginIsTheLeastNumberOfFlipsThatChangesTheOutput) {
+  for (int d = -1; d <= 1; d += 2)
+    for (int32_t t = -6; t <= 6; ++t)
+      for (int32_t a = -9; a <= 9; ++a) {
+        auto out = [&](int64_t v) { return d > 0 ? v >= t : v <= t; };
+        int64_t k = 1;
+        // one flip moves a by ±2; the cheapest way moves it towards the threshold
+        int64_t step = out(a) == (d > 0) ? -2 : 2;
+        while (out(a + step * k) == out(a)) ++k;
+        EXPECT_EQ(bet_margin_flips(a, t, (int8_t)d), k) << "a=" << a << " t=" << t << " d=" << d;
+      }
+}
+
+// Monte-Carlo over one neuron with 8-bit inputs and asymmetric flip rates: the mean and variance
+// formulas are exact, so sample moments must agree within sampling error (5 standard errors).
+TEST(Metric, AsymmetricFlipMomentsMatchSampling) {
+  const int n = 300, N = 20000;
+  const double p01 = 0.05, p10 = 0.2;
+  bnn_rng r = bnn_rng_make(5, 0);
+  std::vector<int> w(n), x(n);
+  double sp = 0, sn = 0, qp = 0, qn = 0;
+  for (int i = 0; i < n; ++i) {
+    w[i] = (bnn_rng_u64(&r) & 1) ? 1 : -1;
+    x[i] = (int)bnn_rng_below(&r, 256);
+    (w[i] > 0 ? sp : sn) += x[i];
+    (w[i] > 0 ? qp : qn) += (double)x[i] * x[i];
+  }
+  bet_gauss g = bet_preact_under_flips(sp, sn, qp, qn, p01, p10);
+  double m1 = 0, m2 = 0;
+  for (int s = 0; s < N; ++s) {
+    double a = 0;
+    for (int i = 0; i < n; ++i) {
+      int wi = w[i];
+      if (bnn_rng_uniform(&r) < (wi > 0 ? p01 : p10)) wi = -wi;
+      a += wi * x[i];
+    }
+    m1 += a, m2 += a * a;
+  }
+  m1 /= N;
+  double var = m2 / N - m1 * m1;
+  EXPECT_NEAR(m1, g.mean, 5 * std::sqrt(g.var / N));
+  EXPECT_NEAR(var, g.var, 5 * g.var * std::sqrt(2.0 / N));
+  // symmetric rates reduce to a(1 − 2p), 4p(1 − p)Σx²
+  bet_gauss s = bet_preact_under_flips(sp, sn, qp, qn, 0.1, 0.1);
+  EXPECT_NEAR(s.mean, (sp - sn) * 0.8, 1e-9);
+  EXPECT_NEAR(s.var, 4 * 0.1 * 0.9 * (qp + qn), 1e-6);
+}
+
+// Normal approximation of the flip probability of a binary-input neuron (n = 512) against sampling:
+// within 0.02 (the CLT error at this n plus 4 binomial standard errors of 4000 samples).
+TEST(Metric, FlipProbabilityMatchesSampling) {
+  const int n = 512, N = 4000;
+  bnn_rng r = bnn_rng_make(9, 0);
+  for (int32_t a0 : {0, 8, 20, 40}) {
+    for (double p : {0.01, 0.05}) {
+      // a binary neuron with a = a0: (n + a0)/2 agreeing terms
+      int agree = (n + a0) / 2;
+      int32_t t = 4;
+      int8_t d = 1;
+      bet_gauss g = bet_preact_under_flips(agree, n - agree, agree, n - agree, p, p);
+      double pred = bet_flip_prob(g, a0, t, d, 1);
+      int flips = 0;
+      for (int s = 0; s < N; ++s) {
+        int a = 0;
+        for (int i = 0; i < n; ++i) {
+          int term = i < agree ? 1 : -1;
+          if (bnn_rng_uniform(&r) < p) term = -term;
+          a += term;
+        }
+        flips += (a >= t) != (a0 >= t);
+      }
+      EXPECT_NEAR(pred, (double)flips / N, 0.02) << "a=" << a0 << " p=" << p;
+    }
+  }
+}
+
+struct Fixture {
+  bnn_model *m = nullptr;
+  std::vector<uint8_t> img, lab;
+  bnn_dataset ds;
+  Fixture(uint32_t n_img, std::vector<LayerSpec> spec, uint64_t seed) {
+    m = random_model(1, 8, 8, spec, seed);
+    img = random_images(m, n_img, seed + 1);
+    // Labels = the clean predictions: accuracy 1 at BER 0, falling with BER (a random model has no
+    // task, but it has margins, which is all the prediction needs).
+    lab.resize(n_img);
+    bnn_port *port = nullptr;
+    bnn_engine *e = nullptr;
+    bnn_infer_params ip = bnn_infer_default_params();
+    bnn_host_port_create(&port, m);
+    bnn_engine_create(&e, m, port, &ip);
+    bnn_engine_run(e, img.data(), n_img, nullptr, lab.data());
+    bnn_engine_destroy(e);
+    bnn_port_destroy(port);
+    ds = make_ds(img, lab, 8, 8);
+  }
+  ~Fixture() { bnn_model_free(m); }
+};
+
+double monte_carlo(const Fixture &f, double p, int reps) {
+  double acc = 0;
+  std::vector<uint8_t> pred(f.ds.n);
+  for (int r = 0; r < reps; ++r) {
+    bnn_error_params ep = bnn_error_default_params();
+    ep.write_p01 = ep.write_p10 = p;
+    ep.seed = 77;
+    bnn_port *port = nullptr;
+    bnn_engine *e = nullptr;
+    bnn_infer_params ip = bnn_infer_default_params();
+    EXPECT_EQ(bnn_error_port_create(&port, f.m, &ep, (uint64_t)r), BNN_OK);
+    EXPECT_EQ(bnn_engine_create(&e, f.m, port, &ip), BNN_OK);
+    EXPECT_EQ(bnn_engine_run(e, f.img.data(), f.ds.n, nullptr, pred.data()), BNN_OK);
+    for (uint32_t i = 0; i < f.ds.n; ++i) acc += pred[i] == f.lab[i];
+    bnn_engine_destroy(e);
+    bnn_port_destroy(port);
+  }
+  return acc / ((double)reps * f.ds.n);
+}
+
+// Analytic prediction vs Monte-Carlo (persistent weight flips at rate p in both directions, every
+// layer). Tolerance 0.06 absolute: the prediction replaces each neuron's inputs' flip rates by their
+// layer mean and treats output scores as independent normals, and the MC estimate itself has a
+// standard error ≈ 0.01 (400 images × 16 reps, correlated within a rep).
+TEST(Metric, PredictionAgreesWithMonteCarlo) {
+  Fixture f(400, {{'d', 256}, {'d', 256}, {'d', 10}}, 21);
+  const std::vector<double> bers = {0.0, 0.005, 0.01, 0.02, 0.05, 0.1};
+  std::vector<double> pred(bers.size());
+  ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), pred.data()), BNN_OK);
+  EXPECT_DOUBLE_EQ(pred[0], 1.0);
+  for (size_t b = 1; b < bers.size(); ++b) {
+    double mc = monte_carlo(f, bers[b], 16);
+    std::printf("ber %.3f: predicted %.4f, Monte-Carlo %.4f\n", bers[b], pred[b], mc);
+    EXPECT_NEAR(pred[b], mc, 0.06) << "ber " << bers[b];
+    EXPECT_LE(pred[b], pred[b - 1] + 1e-12);
+  }
+}
+
+TEST(Metric, ComputeAggregatesAndAccuracy) {
+  Fixture f(200, {{'d', 64}, {'d', 32}, {'d', 10}}, 5);
+  bet_metric_result r;
+  ASSERT_EQ(bet_metric_compute(f.m, &f.ds, 0.01, &r), BNN_OK);
+  ASSERT_EQ(r.n_layers, 3u);
+  EXPECT_DOUBLE_EQ(r.accuracy, 1.0);  // labels are the clean predictions
+  for (uint32_t l = 0; l < r.n_layers; ++l) {
+    const bet_metric_layer &L = r.layers[l];
+    EXPECT_LE(L.m_q10, L.m_q50);
+    EXPECT_LE(L.m_q50, L.m_q90);
+    for (int k = 1; k < BET_METRIC_NK; ++k) EXPECT_LE(L.frac_le[k - 1], L.frac_le[k]);
+    EXPECT_NEAR(L.mn_mean, L.m_mean / std::sqrt((double)L.fan_in), 1e-9);
+    EXPECT_GE(L.pflip_mean, 0.0);
+    EXPECT_LE(L.pflip_mean, 1.0);
+  }
+  EXPECT_TRUE(r.layers[2].is_output);
+  EXPECT_GE(r.layers[1].m_mean, 1.0);  // hidden margins are at least one flip
+  bet_metric_result_free(&r);
+}
+
+TEST(Metric, BadInput) {
+  Fixture f(20, {{'d', 16}, {'d', 10}}, 8);
+  bet_metric_result r;
+  double acc[2], bers[2] = {0.01, 0.6};
+  EXPECT_EQ(bet_metric_compute(f.m, &f.ds, -0.1, &r), BNN_E_RANGE);
+  EXPECT_EQ(bet_metric_compute(f.m, &f.ds, 0.51, &r), BNN_E_RANGE);
+  EXPECT_EQ(bet_predict_accuracy(f.m, &f.ds, bers, 2, acc), BNN_E_RANGE);
+  EXPECT_EQ(bet_predict_accuracy(f.m, &f.ds, bers, 0, acc), BNN_E_ARG);  // empty sweep
+  // wrong image shape for the model
+  bnn_dataset bad = f.ds;
+  bad.h = 7;
+  EXPECT_EQ(bet_metric_compute(f.m, &bad, 0.01, &r), BNN_E_SHAPE);
+  EXPECT_EQ(bet_predict_accuracy(f.m, &bad, bers, 1, acc), BNN_E_SHAPE);
+  // label beyond the model's classes
+  std::vector<uint8_t> lab2 = f.lab;
+  lab2[3] = 10;
+  bnn_dataset badlab = f.ds;
+  badlab.labels = lab2.data();
+  EXPECT_EQ(bet_metric_compute(f.m, &badlab, 0.01, &r), BNN_E_SHAPE);
+  // conv models: not supported by the margin metrics
+  bnn_model *cm = random_model(1, 8, 8, {{'c', 4}, {'p', 0}, {'d', 10}}, 2);
+  ASSERT_NE(cm, nullptr);
+  EXPECT_EQ(bet_metric_compute(cm, &f.ds, 0.01, &r), BNN_E_UNSUPPORTED);
+  bnn_model_free(cm);
+  // a model with only an output layer has no thresholds and no hidden neurons: the output margin
+  // is still defined, hidden aggregates are 0
+  bnn_model *om = random_model(1, 8, 8, {{'d', 10}}, 4);
+  ASSERT_NE(om, nullptr);
+  ASSERT_EQ(bet_metric_compute(om, &f.ds, 0.01, &r), BNN_OK);
+  EXPECT_EQ(r.n_layers, 1u);
+  EXPECT_EQ(r.hidden_mn_mean, 0.0);
+  bet_metric_result_free(&r);
+  bnn_model_free(om);
+}
+
+}  // namespace

@@ -1,0 +1,129 @@
+// test_metric_cli.cpp — `rramsim metric`, `rramsim predict` and `rramsim eval --ber-sweep` through the
+// built binary: outputs, the atomic CSV, and one clear error line for each kind of bad input.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+const std::string kBin = RRAMSIM_BINARY_DIR "/apps/rramsim";
+
+struct Result {
+  int code;
+  std::string err, out;
+};
+
+std::string slurp(const std::string &p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string dir() {
+  static std::string d = [] {
+    std::string t = std::string(::testing::TempDir()) + "/metric_cli_" + std::to_string((long)getpid());
+    mkdir(t.c_str(), 0755);
+    return t;
+  }();
+  return d;
+}
+
+Result run(const std::string &args) {
+  const std::string o = dir() + "/stdout", e = dir() + "/stderr";
+  const std::string cmd = kBin + " " + args + " >" + o + " 2>" + e;
+  const int st = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp(o);
+  r.err = slurp(e);
+  return r;
+}
+
+bool have_fmnist() {
+  struct stat st;
+  const char *root = std::getenv("RRAMSIM_DATA_DIR");
+  std::string p = std::string(root && *root ? root : "/usr/share/datasets") + "/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  return stat(p.c_str(), &st) == 0;
+}
+
+// A random 784-32-10 model (and, for the error cases, a 10x10-input one and a conv one).
+std::string model(const std::string &arch) {
+  std::string p = dir() + "/m_" + arch + ".bnn";
+  for (auto &c : p)
+    if (c == '*') c = 'x';
+  Result r = run("model random --arch " + arch + " --seed 3 --out " + p);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return p;
+}
+
+int lines(const std::string &s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST(MetricCli, MetricPredictAndSweep) {
+  if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string m = model("784-32-10"), data = " --data fashion-mnist --limit 300 ";
+  Result r = run("metric --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("aggregate"), std::string::npos);
+  r = run("metric --json --ber 0.02 --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"layers\""), std::string::npos);
+  r = run("predict --ber 0:0.1:0.05 --json --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"ber\": 0.1"), std::string::npos);
+  const std::string csv = dir() + "/sweep.csv";
+  r = run("eval --quiet --ber-sweep 0,0.05,0.1 --reps 2 --csv " + csv + " --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string c = slurp(csv);
+  EXPECT_EQ(lines(c), 4);
+  EXPECT_EQ(c.rfind("ber,reps,seed,mean,std,min,max\n", 0), 0u);
+  r = run("eval --quiet --json --ber-sweep 0,0.05 --reps 2 --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"sweep\""), std::string::npos);
+}
+
+TEST(MetricCli, BadInput) {
+  if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string m = model("784-32-10"), small = model("100-16-10"), conv = model("vgg3");
+  const std::string data = " --data fashion-mnist --limit 50 ";
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {"predict --model " + m + data + "--ber 0:0.6:0.1", "--ber"},
+      {"predict --model " + m + data + "--ber -0.1", "--ber"},
+      {"predict --model " + m + data, "--ber RANGE is required"},
+      {"metric --model " + m + data + "--ber 0.7", "--ber"},
+      {"eval --model " + m + data + "--ber-sweep 0.2:0.6:0.1", "--ber-sweep"},
+      {"eval --model " + m + data + "--ber-sweep 0.2:0.1:0.1", "--ber-sweep"},
+      {"eval --model " + m + data + "--ber-sweep 0.1 --ber-write 0.1", "cannot be combined"},
+      {"eval --model " + m + data + "--csv x.csv", "--csv needs --ber-sweep"},
+      {"metric --model " + small + data, "model expects 10x10x1 images"},
+      {"predict --model " + small + data + "--ber 0.01", "model expects 10x10x1 images"},
+      {"eval --model " + small + data + "--ber-sweep 0.01", "model expects 10x10x1 images"},
+      {"metric --model " + conv + data, "dense models only"},
+      {"predict --model " + conv + data + "--ber 0.01", "dense models only"},
+      {"metric --model " + dir() + "/missing.bnn" + data, "missing.bnn"},
+  };
+  for (const auto &c : cases) {
+    Result r = run(c.args);
+    EXPECT_NE(r.code, 0) << c.args;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1) << c.args << "\n" << r.err;
+  }
+  // a CSV path that cannot be written: error, and no stray temp file
+  Result r = run("eval --quiet --ber-sweep 0 --csv " + dir() + "/nodir/x.csv --model " + m + data);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("nodir/x.csv"), std::string::npos);
+}

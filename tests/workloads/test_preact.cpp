@@ -1,0 +1,84 @@
+// test_preact.cpp — bnn_model_preact: exact pre-activations, agreeing with the engine and a naive pass.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "bnn/bnn.h"
+#include "bnn_testutil.h"
+
+namespace {
+using namespace bnntest;
+
+// Naive pass over bnn_model_weight: every weight layer's pre-activations, concatenated.
+std::vector<int32_t> naive_preacts(const bnn_model *m, const uint8_t *img) {
+  uint32_t C, H, W;
+  bnn_model_input_shape(m, &C, &H, &W);
+  std::vector<int64_t> x(img, img + (size_t)C * H * W);
+  std::vector<int32_t> all;
+  for (uint32_t l = 0; l < bnn_model_n_layers(m); ++l) {
+    bnn_layer_info I;
+    bnn_model_layer(m, l, &I);
+    std::vector<int64_t> y(I.out_c);
+    for (uint32_t o = 0; o < I.out_c; ++o) {
+      int64_t a = 0;
+      for (uint32_t i = 0; i < I.fan_in; ++i) a += bnn_model_weight(m, l, o, i) * x[i];
+      all.push_back((int32_t)a);
+      if (!I.is_output) {
+        int32_t t;
+        int8_t d;
+        bnn_model_threshold(m, l, o, &t, &d);
+        y[o] = (d > 0 ? a >= t : a <= t) ? 1 : -1;
+      }
+    }
+    x = y;
+  }
+  return all;
+}
+
+TEST(Preact, AgreesWithNaivePassAndEngine) {
+  const std::vector<std::vector<LayerSpec>> shapes = {
+      {{'d', 10}}, {{'d', 70}, {'d', 10}}, {{'d', 130}, {'d', 65}, {'d', 7}}};
+  for (size_t s = 0; s < shapes.size(); ++s) {
+    bnn_model *m = random_model(1, 9, 11, shapes[s], 100 + s);  // 99 inputs: not a multiple of 64
+    ASSERT_NE(m, nullptr);
+    const size_t n = 50;
+    auto imgs = random_images(m, n, 7 + s);
+    uint32_t ncls = bnn_model_n_classes(m);
+    std::vector<int32_t> scores(n * ncls);
+    std::vector<uint8_t> pred(n);
+    bnn_port *port = nullptr;
+    bnn_engine *e = nullptr;
+    bnn_infer_params ip = bnn_infer_default_params();
+    ASSERT_EQ(bnn_host_port_create(&port, m), BNN_OK);
+    ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK);
+    ASSERT_EQ(bnn_engine_run(e, imgs.data(), n, scores.data(), pred.data()), BNN_OK);
+    std::vector<int32_t> pre(bnn_model_preact_count(m));
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t *img = imgs.data() + i * 99;
+      ASSERT_EQ(bnn_model_preact(m, img, pre.data()), BNN_OK);
+      EXPECT_EQ(pre, naive_preacts(m, img)) << "shape " << s << " image " << i;
+      const int32_t *sc = pre.data() + pre.size() - ncls;
+      uint32_t best = 0;
+      for (uint32_t k = 0; k < ncls; ++k) {
+        EXPECT_EQ(sc[k], scores[i * ncls + k]);
+        if (sc[k] > sc[best]) best = k;
+      }
+      EXPECT_EQ(best, pred[i]);
+    }
+    bnn_engine_destroy(e);
+    bnn_port_destroy(port);
+    bnn_model_free(m);
+  }
+}
+
+TEST(Preact, RejectsConvModelsAndNull) {
+  bnn_model *m = random_model(2, 4, 4, {{'c', 3}, {'p', 0}, {'d', 5}}, 3);
+  ASSERT_NE(m, nullptr);
+  std::vector<uint8_t> img(32);
+  std::vector<int32_t> pre(bnn_model_preact_count(m));
+  EXPECT_EQ(bnn_model_preact(m, img.data(), pre.data()), BNN_E_UNSUPPORTED);
+  EXPECT_EQ(bnn_model_preact(m, nullptr, pre.data()), BNN_E_ARG);
+  bnn_model_free(m);
+}
+
+}  // namespace
