@@ -40,6 +40,7 @@ void usage(FILE* f) {
       "  --record-faults F   record every injected fault as a fault-trace CSV (.csv[.gz]) with\n"
       "                      layer/neuron/weight and the model's identity (rramsim faults replay)\n"
       "  --record-accesses F record every memory access (.stl/.rstl/.rrt[.gz])\n"
+      "  --predictions FILE  write one prediction per image, one per line\n"
       "  --out DIR           write DIR/summary.json and DIR/stats.json (atomically)\n"
       "  --quiet             no progress bar\n");
 }
@@ -96,7 +97,7 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
 extern "C" int rr_cmd_run(int argc, char** argv) {
   rrjob::PointSpec s;
   s.have_seed = false;
-  std::string out_dir, rec_flt, rec_acc;
+  std::string out_dir, rec_flt, rec_acc, preds_path;
   bool quiet = false;
   uint64_t v = 0;
   for (int i = 1; i < argc; ++i) {
@@ -118,6 +119,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     else if (!std::strcmp(a, "--data")) s.data = val;
     else if (!std::strcmp(a, "--out")) out_dir = val;
     else if (!std::strcmp(a, "--record-faults")) rec_flt = val;
+    else if (!std::strcmp(a, "--predictions")) preds_path = val;
     else if (!std::strcmp(a, "--record-accesses")) rec_acc = val;
     else if (!std::strcmp(a, "--images")) {
       if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
@@ -224,6 +226,12 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     }
     std::printf("banks:        %zu, inference utilisation mean %.1f %%, min %.1f %%, max %.1f %%\n",
                 st.banks.size(), 100 * usum / st.banks.size(), 100 * umin, 100 * umax);
+    if (!preds_path.empty()) {
+      std::string t;
+      for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
+      std::string werr = rramsim::write_file_atomic(preds_path, t);
+      if (!werr.empty()) throw rrjob::JobError(werr);
+    }
     if (!rec_flt.empty())
       std::printf("faults:       %" PRIu64 " recorded in %s\n", flt_rec.records(), rec_flt.c_str());
     if (!rec_acc.empty())
