@@ -1,5 +1,8 @@
 // cmd_faults.cpp — `rramsim faults replay|analyze`: a recorded fault trace re-applied to the model.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -197,6 +200,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         ncsv += b;
       }
       if (!out_dir.empty()) {
+        if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
+          throw rrjob::JobError("--out " + out_dir + ": cannot create directory: " + std::strerror(errno));
         std::string err = rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
         if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
         if (!err.empty()) throw rrjob::JobError(err);
@@ -206,7 +211,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
                             "/neurons." + ext +
                             "'; set datafile separator ','; set key off; set style fill solid;"
                             " set xlabel 'neuron (rank)'; set ylabel 'accuracy lost';"
-                            " plot '" + out_dir + "/neurons.csv' every ::1 using 1:6:xtic(sprintf('%d/%d',$2,$3)) with boxes\" 2>/dev/null";
+                            " plot '" + out_dir + "/neurons.csv' every ::1 using 1:6:xtic(sprintf('L%d n%d',int(column(2)),int(column(3)))) with boxes\" 2>/dev/null";
           if (std::system(cmd.c_str()) != 0)
             std::fprintf(stderr, "rramsim faults: warning: gnuplot failed for %s/neurons.%s\n",
                          out_dir.c_str(), ext);
