@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,99 @@ double accuracy(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
   return ds.n ? static_cast<double>(ok) / ds.n : 0;
 }
 
+
+// Spearman rank correlation (average ranks for ties); NaN when either side is constant.
+double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<size_t> idx(v.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+    std::vector<double> r(v.size());
+    for (size_t i = 0; i < idx.size();) {
+      size_t j = i;
+      while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+      for (size_t k = i; k <= j; ++k) r[idx[k]] = (i + j) / 2.0 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const std::vector<double> rx = ranks(x), ry = ranks(y);
+  const size_t n = x.size();
+  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < n; ++i) mx += rx[i] / n, my += ry[i] / n;
+  for (size_t i = 0; i < n; ++i) {
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) * (rx[i] - mx);
+    syy += (ry[i] - my) * (ry[i] - my);
+  }
+  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::nan("");
+}
+
+// BET-margin vulnerability of neuron (wl, o) hit by k flips: the fraction of images whose clean
+// pre-activation margin is within reach of k flipped weights. Hidden layers: margin |a − t|,
+// reach 2·k·s (one flipped weight moves a by 2·|x_i|; s = 1 for binary inputs, the image's mean
+// pixel for the first layer). Output layer: margin = distance of a_o to the best other score.
+// Computed here with a small reference forward pass (the engine exposes no pre-activations and
+// the metrics branch is not on main); dense-only models, else false.
+struct MarginModel {
+  struct L { uint32_t all_index, fan_in, out; bool u8, out_layer; std::vector<int8_t> w;
+             std::vector<int32_t> t; std::vector<int8_t> d; };
+  std::vector<L> layers;
+};
+bool build_margin_model(const bnn_model* m, MarginModel* mm) {
+  for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
+    bnn_layer_info li;
+    bnn_model_layer(m, i, &li);
+    if (li.kind != BNN_LAYER_DENSE) return false;
+    MarginModel::L l{i, li.fan_in, li.out_c, li.input_u8 != 0, li.is_output != 0, {}, {}, {}};
+    l.w.resize(size_t{li.out_c} * li.fan_in);
+    for (uint32_t o = 0; o < li.out_c; ++o)
+      for (uint32_t j = 0; j < li.fan_in; ++j)
+        l.w[size_t{o} * li.fan_in + j] = static_cast<int8_t>(bnn_model_weight(m, i, o, j));
+    if (!l.out_layer) {
+      l.t.resize(li.out_c), l.d.resize(li.out_c);
+      for (uint32_t o = 0; o < li.out_c; ++o) bnn_model_threshold(m, i, o, &l.t[o], &l.d[o]);
+    }
+    mm->layers.push_back(std::move(l));
+  }
+  return true;
+}
+// margins[layer][o][image] and reach scale per [layer][image].
+void margins(const MarginModel& mm, const bnn_dataset& ds, std::vector<std::vector<std::vector<double>>>* mg,
+             std::vector<std::vector<double>>* scale, std::vector<uint8_t>* pred) {
+  const size_t px = size_t{ds.c} * ds.h * ds.w;
+  mg->assign(mm.layers.size(), {});
+  scale->assign(mm.layers.size(), std::vector<double>(ds.n, 1.0));
+  for (size_t li = 0; li < mm.layers.size(); ++li) (*mg)[li].assign(mm.layers[li].out, std::vector<double>(ds.n));
+  pred->assign(ds.n, 0);
+  for (uint32_t n = 0; n < ds.n; ++n) {
+    std::vector<int64_t> x(ds.images + n * px, ds.images + (n + 1) * px);
+    for (size_t li = 0; li < mm.layers.size(); ++li) {
+      const MarginModel::L& l = mm.layers[li];
+      if (l.u8) {
+        double sum = 0;
+        for (int64_t v : x) sum += static_cast<double>(v);
+        (*scale)[li][n] = x.empty() ? 1.0 : std::max(1.0, sum / static_cast<double>(x.size()));
+      }
+      std::vector<int64_t> a(l.out, 0);
+      for (uint32_t o = 0; o < l.out; ++o)
+        for (uint32_t j = 0; j < l.fan_in && j < x.size(); ++j) a[o] += l.w[size_t{o} * l.fan_in + j] * x[j];
+      std::vector<int64_t> y(l.out);
+      for (uint32_t o = 0; o < l.out; ++o) {
+        if (l.out_layer) {
+          if (a[o] > a[(*pred)[n]]) (*pred)[n] = static_cast<uint8_t>(o);  // ties: lowest index
+          int64_t best = INT64_MIN;
+          for (uint32_t q = 0; q < l.out; ++q) if (q != o) best = std::max(best, a[q]);
+          (*mg)[li][o][n] = static_cast<double>(a[o] > best ? a[o] - best : best - a[o]);
+        } else {
+          (*mg)[li][o][n] = static_cast<double>(a[o] > l.t[o] ? a[o] - l.t[o] : l.t[o] - a[o]);
+          y[o] = (l.d[o] > 0 ? a[o] >= l.t[o] : a[o] <= l.t[o]) ? 1 : -1;
+        }
+      }
+      x.swap(y);
+    }
+  }
+}
 }  // namespace
 
 extern "C" int rr_cmd_faults(int argc, char** argv) {
@@ -134,7 +228,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       if (!err.empty()) throw rrjob::JobError(faults_path + ": " + err);
       return pred;
     };
-    const double clean = rrjob::clean_accuracy(m.get(), ds, threads);
+    std::vector<uint8_t> clean_pred;
+    const double clean = rrjob::clean_accuracy(m.get(), ds, threads, &clean_pred);
     const std::vector<uint8_t> all = replay(nullptr);
     const double acc_all = accuracy(all, ds);
     std::printf("faults:    %zu from %s\n", faults.size(), faults_path.c_str());
@@ -189,14 +284,44 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         rows.push_back({o.second.first, o.second.second, o.first, accuracy(replay(&only), ds)});
       }
       std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.acc < b.acc; });
-      std::string ncsv = "rank,layer,neuron,faults,acc_only_this,loss_only_this\n";
+      // Predicted vulnerability (BET margin) vs measured damage, over the replayed neurons.
+      MarginModel mm;
+      std::vector<double> vul(rows.size(), std::nan(""));
+      double rho = std::nan("");
+      if (build_margin_model(m.get(), &mm)) {
+        std::vector<std::vector<std::vector<double>>> mg;
+        std::vector<std::vector<double>> sc;
+        std::vector<uint8_t> ref_pred;
+        margins(mm, ds, &mg, &sc, &ref_pred);
+        // The margins come from a separate forward pass: it must predict what the engine does.
+        if (ref_pred != clean_pred)
+          throw rrjob::JobError(model_path + ": reference forward pass disagrees with the engine");
+        std::vector<double> dmg;
+        for (size_t k = 0; k < rows.size(); ++k) {
+          const size_t li = static_cast<size_t>(rows[k].l);
+          if (li >= mg.size() || rows[k].n < 0 || static_cast<size_t>(rows[k].n) >= mg[li].size()) continue;
+          uint64_t within = 0;
+          for (uint32_t i = 0; i < ds.n; ++i)
+            within += mg[li][static_cast<size_t>(rows[k].n)][i] <= 2.0 * static_cast<double>(rows[k].f) * sc[li][i];
+          vul[k] = ds.n ? static_cast<double>(within) / ds.n : 0;
+          dmg.push_back(clean - rows[k].acc);
+        }
+        std::vector<double> v2;
+        for (double v3 : vul) if (!std::isnan(v3)) v2.push_back(v3);
+        if (v2.size() == dmg.size() && dmg.size() >= 2) rho = spearman(dmg, v2);
+        std::printf("\nSpearman rank correlation, measured damage vs BET-margin vulnerability: %.3f "
+                    "(%zu neurons)\n", rho, dmg.size());
+      } else {
+        std::printf("\nBET-margin vulnerability: only for dense-only models (skipped)\n");
+      }
+      std::string ncsv = "rank,layer,neuron,faults,acc_only_this,loss_only_this,vulnerability\n";
       std::printf("\nrank  layer  neuron  faults  acc(only this)  lost\n");
       for (size_t k = 0; k < rows.size(); ++k) {
         std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%\n", k + 1, rows[k].l,
                     rows[k].n, rows[k].f, 100 * rows[k].acc, 100 * (clean - rows[k].acc));
         char b[256];
-        std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f\n", k + 1, rows[k].l,
-                      rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc);
+        std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f,%.6f\n", k + 1, rows[k].l,
+                      rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc, vul[k]);
         ncsv += b;
       }
       if (!out_dir.empty()) {

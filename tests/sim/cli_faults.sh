@@ -52,7 +52,10 @@ replay_reproduces_predictions() {
 analyze_sums_are_consistent() {
   record
   "$bin" faults analyze --model "$tmp/m.bnn" --faults "$tmp/f.csv" --system "$tmp/sys.json" \
-    --images 60 --neurons 4 --out "$tmp/an" >/dev/null
+    --images 60 --neurons 4 --out "$tmp/an" > "$tmp/an.txt"
+  grep -q 'Spearman rank correlation.*(4 neurons)' "$tmp/an.txt" || fail "no rank correlation"
+  awk -F, 'NR>1 && !($7>=0 && $7<=1) {bad=1} END {exit bad}' "$tmp/an/neurons.csv" ||
+    fail "vulnerability outside [0,1]"
   n=$(grep -vc '^#' "$tmp/f.csv"); n=$((n - 1))
   sum=$(awk -F, 'NR>1 {s+=$2} END {print s}' "$tmp/an/layers.csv")
   [ "$sum" = "$n" ] || fail "per-layer fault counts sum to $sum, file has $n"
