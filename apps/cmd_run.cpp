@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "job.hpp"
+#include "rramsim/recording.hpp"
 #include "rramsim/stats.hpp"
 
 namespace {
@@ -36,6 +37,10 @@ void usage(FILE* f) {
       "                      (the others live in error-free SRAM)\n"
       "  --seed S            seed of all cell errors (default: the system file's seed)\n"
       "  --threads T         engine compute threads, 1..64 (default 1; reads stay on the SC thread)\n"
+      "  --record-faults F   record every injected fault as a fault-trace CSV (.csv[.gz]) with\n"
+      "                      layer/neuron/weight and the model's identity (rramsim faults replay)\n"
+      "  --record-accesses F record every memory access (.stl/.rstl/.rrt[.gz])\n"
+      "  --predictions FILE  write one prediction per image, one per line\n"
       "  --out DIR           write DIR/summary.json and DIR/stats.json (atomically)\n"
       "  --quiet             no progress bar\n");
 }
@@ -92,7 +97,7 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
 extern "C" int rr_cmd_run(int argc, char** argv) {
   rrjob::PointSpec s;
   s.have_seed = false;
-  std::string out_dir;
+  std::string out_dir, rec_flt, rec_acc, preds_path;
   bool quiet = false;
   uint64_t v = 0;
   for (int i = 1; i < argc; ++i) {
@@ -113,6 +118,9 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     else if (!std::strcmp(a, "--model")) s.model_path = val;
     else if (!std::strcmp(a, "--data")) s.data = val;
     else if (!std::strcmp(a, "--out")) out_dir = val;
+    else if (!std::strcmp(a, "--record-faults")) rec_flt = val;
+    else if (!std::strcmp(a, "--predictions")) preds_path = val;
+    else if (!std::strcmp(a, "--record-accesses")) rec_acc = val;
     else if (!std::strcmp(a, "--images")) {
       if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
       s.images = static_cast<uint32_t>(v);
@@ -143,7 +151,29 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     rrjob::open_data(&ds, s.data, s.images, m.get(), s.model_path);
     rramsim::PlacementParams pp;
     pp.rram_layer_mask = s.rram_layer_mask;
-    rramsim::place_model(m.get(), s.model_path, cfg, pp);  // capacity check before any work
+    // Capacity check before any work; the locator of fault records uses the same placement.
+    const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
+    rramsim::RecordParams rp;
+    rp.tool = std::string("rramsim ") + rr_version();
+    rramsim::AccessRecorder acc_rec;
+    rramsim::FaultRecorder flt_rec;
+    if (!rec_acc.empty()) {
+      std::string e = acc_rec.open(rec_acc, cfg, rp);
+      if (!e.empty()) throw rrjob::JobError("--record-accesses: " + e);
+      s.access_observer = acc_rec.observer();
+    }
+    if (!rec_flt.empty()) {
+      rp.model_id = rrjob::model_file_id(s.model_path);
+      std::string e = flt_rec.open(rec_flt, cfg, rp);
+      if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
+      flt_rec.set_locator(
+          [](void* ud, uint64_t addr, unsigned bit, int32_t* layer, int64_t* neuron, int64_t* weight) {
+            return rramsim::locate_rram_bit(*static_cast<const rramsim::Placement*>(ud), addr, bit,
+                                            layer, neuron, weight);
+          },
+          const_cast<rramsim::Placement*>(&placement));
+      s.fault_observer = flt_rec.observer();
+    }
 
     std::vector<uint8_t> clean_pred;
     const double clean = rrjob::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
@@ -156,6 +186,14 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     });
     const double wall = rr_now() - t0;
     rr_progress_finish(&prog, "img", nullptr);
+    if (!rec_acc.empty()) {
+      std::string e = acc_rec.close();
+      if (!e.empty()) throw rrjob::JobError("--record-accesses: " + e);
+    }
+    if (!rec_flt.empty()) {
+      std::string e = flt_rec.close();
+      if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
+    }
 
     uint64_t agree = 0;
     for (uint32_t i = 0; i < ds.n; ++i) agree += wr.pred[i] == clean_pred[i];
@@ -188,6 +226,16 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     }
     std::printf("banks:        %zu, inference utilisation mean %.1f %%, min %.1f %%, max %.1f %%\n",
                 st.banks.size(), 100 * usum / st.banks.size(), 100 * umin, 100 * umax);
+    if (!preds_path.empty()) {
+      std::string t;
+      for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
+      std::string werr = rramsim::write_file_atomic(preds_path, t);
+      if (!werr.empty()) throw rrjob::JobError(werr);
+    }
+    if (!rec_flt.empty())
+      std::printf("faults:       %" PRIu64 " recorded in %s\n", flt_rec.records(), rec_flt.c_str());
+    if (!rec_acc.empty())
+      std::printf("accesses:     %" PRIu64 " recorded in %s\n", acc_rec.records(), rec_acc.c_str());
     std::printf("wall time:    %.2f s (%.0f images/s simulated per wall second)\n", wall,
                 wall > 0 ? ds.n / wall : 0.0);
 

@@ -15,6 +15,7 @@ int rr_cmd_device(int argc, char **argv); /* cmd_device.cpp: device model fit / 
 int rr_cmd_run(int argc, char **argv);    /* cmd_run.cpp: a BNN on the simulated RRAM */
 int rr_cmd_sweep(int argc, char **argv);  /* cmd_sweep.cpp: experiment grids, shards, merge */
 int rr_cmd_plot(int argc, char **argv);   /* cmd_plot.cpp: gnuplot figures of sweep results */
+int rr_cmd_faults(int argc, char **argv); /* cmd_faults.cpp: fault-trace replay and analysis */
 int rr_cmd_replay(int argc, char **argv); /* cmd_replay.cpp: trace player on the memory system */
 #endif
 int rr_cmd_model(int argc, char **argv); /* cmd_model.c: model info | random */

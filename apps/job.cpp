@@ -8,10 +8,28 @@
 #include <sstream>
 
 #include <jansson.h>
+#include <zlib.h>
+
+#include <cerrno>
 
 #include "rramsim/controller.hpp"
 
 namespace rrjob {
+
+std::string model_file_id(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw JobError(path + ": cannot open: " + std::strerror(errno));
+  uLong crc = crc32(0L, Z_NULL, 0);
+  unsigned char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) crc = crc32(crc, buf, static_cast<uInt>(n));
+  const bool bad = std::ferror(f) != 0;
+  std::fclose(f);
+  if (bad) throw JobError(path + ": read error");
+  char id[32];
+  std::snprintf(id, sizeof id, "crc32:%08lx", static_cast<unsigned long>(crc));
+  return id;
+}
 
 ModelPtr load_model(const std::string& path) {
   bnn_model* m = nullptr;
@@ -184,6 +202,8 @@ PointResult run_timed(const PointSpec& s, const rramsim::SystemConfig& cfg, cons
   wp.weight_reuse = s.weight_reuse;
   wp.threads = s.threads;
   wp.progress = std::move(progress);
+  wp.access_observer = s.access_observer;
+  wp.fault_observer = s.fault_observer;
   rramsim::WorkloadResult wr = rramsim::run_bnn_workload(cfg, m, s.model_path, ds.images, ds.n, wp);
   if (!wr.error.empty()) throw JobError(s.model_path + ": " + wr.error);
   const rr_op_point& op = cfg.op();

@@ -67,7 +67,14 @@ struct PointSpec {
   bool have_seed = true;
   uint64_t rram_layer_mask = ~uint64_t{0};
   int threads = 1;
+  // Timed mode: recorders attached to the memory (rramsim run --record-faults/--record-accesses).
+  rramsim::AccessObserver access_observer;
+  rramsim::FaultObserver fault_observer;
 };
+
+// Identity of a model file for fault traces: "crc32:xxxxxxxx" of its bytes (zlib CRC-32).
+// Throws JobError naming the file if it cannot be read.
+std::string model_file_id(const std::string& path);
 
 // The analytic counts behind functional mode's energy figures: what the timed system would
 // count for one fetch of every RRAM layer (bits, array accesses) and one programming pass.

@@ -33,6 +33,7 @@ static const rr_command commands[] = {
     {"sweep", "run an experiment grid (functional or timed), resumable, sharded", rr_cmd_sweep},
     {"plot", "plot sweep results: accuracy vs energy, vs BER, latency", rr_cmd_plot},
     {"replay", "replay an access trace (STL/RSTL/binary) against a memory config", rr_cmd_replay},
+    {"faults", "replay or analyze a recorded fault trace on a model", rr_cmd_faults},
 #endif
     {"trace", "convert access traces between formats, print trace statistics", rr_cmd_trace},
     {"version", "print the version", cmd_version},

@@ -37,6 +37,7 @@ Placement place_model(const bnn_model* m, const std::string& model_name, const S
     lp.bytes = li.weight_bytes;
     lp.row_bytes = li.row_bytes;
     lp.rows = li.out_c;
+    lp.fan_in = li.fan_in;
     lp.in_rram = lp.weight_layer < 64 && ((p.rram_layer_mask >> lp.weight_layer) & 1);
     if (lp.in_rram) {
       next = (next + align - 1) & ~(align - 1);
@@ -72,6 +73,31 @@ std::string placement_to_json(const Placement& pl) {
   }
   os << "]}";
   return os.str();
+}
+
+bool rram_to_image(const Placement& pl, uint64_t addr, uint64_t* image_addr, int* weight_layer) {
+  for (const LayerPlacement& l : pl.layers) {
+    if (!l.in_rram || addr < l.rram_addr || addr >= l.rram_addr + l.bytes) continue;
+    *image_addr = l.image_addr + (addr - l.rram_addr);
+    *weight_layer = l.weight_layer;
+    return true;
+  }
+  return false;
+}
+
+bool locate_rram_bit(const Placement& pl, uint64_t addr, unsigned bit, int32_t* layer,
+                     int64_t* neuron, int64_t* weight) {
+  *layer = -1, *neuron = -1, *weight = -1;
+  for (const LayerPlacement& l : pl.layers) {
+    if (!l.in_rram || addr < l.rram_addr || addr >= l.rram_addr + l.bytes) continue;
+    const uint64_t off = addr - l.rram_addr;
+    const uint64_t in_row = (off % l.row_bytes) * 8 + bit;
+    *layer = l.weight_layer;
+    *neuron = static_cast<int64_t>(off / l.row_bytes);
+    *weight = in_row < l.fan_in ? static_cast<int64_t>(*neuron * l.fan_in + in_row) : -1;
+    return true;
+  }
+  return false;
 }
 
 namespace {
@@ -223,6 +249,8 @@ WorkloadResult run_bnn_workload(const SystemConfig& cfg, const bnn_model* m,
   WorkloadParams wp = wp_in;
   if (wp.weight_reuse == 0) wp.weight_reuse = 1;
   RramMemory mem("rram", cfg);
+  if (wp.access_observer.fn) mem.set_access_observer(wp.access_observer);
+  if (wp.fault_observer.fn) mem.set_fault_observer(wp.fault_observer);
   BnnInitiator init("bnn", mem, m, images, n, wp, out);
   Arbiter arb("arbiter");
   init.socket.bind(arb.targets);  // initiator → arbiter → memory (controller → banks)

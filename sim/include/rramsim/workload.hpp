@@ -9,6 +9,7 @@
 
 #include "bnn/bnn.h"
 #include "rramsim/config.hpp"
+#include "rramsim/observers.hpp"
 #include "rramsim/stats.hpp"
 
 namespace rramsim {
@@ -35,6 +36,7 @@ struct LayerPlacement {
   uint64_t bytes = 0;
   uint64_t row_bytes = 0;
   uint64_t rows = 0;        // neurons
+  uint64_t fan_in = 0;      // weights per neuron (bits of a row past fan_in are padding)
   bool in_rram = false;
   uint64_t rram_addr = 0;   // RRAM byte address (in_rram only)
 };
@@ -59,7 +61,18 @@ struct WorkloadParams {
   size_t stack_bytes = 1u << 20;  // SC_THREAD stack of the initiator (the engine runs on it)
   uint32_t chunk_images = 256;    // images per engine call (progress granularity), rounded to B
   std::function<void(uint64_t done)> progress;  // after each chunk of images
+  // Observers attached to the memory before the run (recorders); unset = none.
+  AccessObserver access_observer;
+  FaultObserver fault_observer;
 };
+
+// Where an RRAM byte address and bit belong in the model: weight layer, neuron (row) and weight
+// index within the layer (neuron · fan_in + bit-in-row, bit-in-row = 8·(byte in row) + bit;
+// -1 for a padding bit past fan_in). False (all -1) for an address outside every RRAM layer.
+bool locate_rram_bit(const Placement& pl, uint64_t addr, unsigned bit, int32_t* layer,
+                     int64_t* neuron, int64_t* weight);
+// Maps an RRAM byte address to the weight image's address space; false if not in an RRAM layer.
+bool rram_to_image(const Placement& pl, uint64_t addr, uint64_t* image_addr, int* weight_layer);
 
 struct WorkloadResult {
   std::vector<uint8_t> pred;     // one prediction per image
