@@ -1,6 +1,8 @@
 // test_metric_cli.cpp — `rramsim metric`, `rramsim predict` and `rramsim eval --ber-sweep` through the
 // built binary: outputs, the atomic CSV, and one clear error line for each kind of bad input.
 #include <gtest/gtest.h>
+
+#include "cli_util.hpp"
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,46 +14,17 @@
 
 namespace {
 
-const std::string kBin = RRAMSIM_BINARY_DIR "/apps/rramsim";
-
-struct Result {
-  int code;
-  std::string err, out;
-};
-
-std::string slurp(const std::string &p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using cli_util::Result;
+using cli_util::slurp;
 
 std::string dir() {
-  static std::string d = [] {
-    std::string t = std::string(::testing::TempDir()) + "/metric_cli_" + std::to_string((long)getpid());
-    mkdir(t.c_str(), 0755);
-    return t;
-  }();
+  static std::string d = cli_util::make_dir("metric_cli_");
   return d;
 }
 
-Result run(const std::string &args) {
-  const std::string o = dir() + "/stdout", e = dir() + "/stderr";
-  const std::string cmd = kBin + " " + args + " >" + o + " 2>" + e;
-  const int st = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(o);
-  r.err = slurp(e);
-  return r;
-}
+Result run(const std::string &args) { return cli_util::run_in(dir(), args); }
 
-bool have_fmnist() {
-  struct stat st;
-  const char *root = std::getenv("RRAMSIM_DATA_DIR");
-  std::string p = std::string(root && *root ? root : "/usr/share/datasets") + "/fashion-mnist/t10k-images-idx3-ubyte.gz";
-  return stat(p.c_str(), &st) == 0;
-}
+bool have_fmnist() { return cli_util::have_fmnist("t10k-images-idx3-ubyte.gz"); }
 
 // A random 784-32-10 model (and, for the error cases, a 10x10-input one and a conv one).
 std::string model(const std::string &arch) {

@@ -3,6 +3,8 @@
 // --resume reaches the same final files as an uninterrupted run.
 #include <gtest/gtest.h>
 
+#include "cli_util.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -15,47 +17,17 @@
 
 namespace {
 
-const std::string kBin = RRAMSIM_BINARY_DIR "/apps/rramsim";
-
-struct Result {
-  int code;
-  std::string err, out;
-};
-
-std::string slurp(const std::string &p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using cli_util::Result;
+using cli_util::slurp;
 
 std::string dir() {
-  static std::string d = [] {
-    std::string t = std::string(::testing::TempDir()) + "/bet_cli_" + std::to_string((long)getpid());
-    mkdir(t.c_str(), 0755);
-    return t;
-  }();
+  static std::string d = cli_util::make_dir("bet_cli_");
   return d;
 }
 
-Result run(const std::string &args) {
-  const std::string o = dir() + "/stdout", e = dir() + "/stderr";
-  const std::string cmd = kBin + " train " + args + " >" + o + " 2>" + e;
-  const int st = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = slurp(o);
-  r.err = slurp(e);
-  return r;
-}
+Result run(const std::string &args) { return cli_util::run_in(dir(), "train " + args); }
 
-bool have_fmnist() {
-  struct stat st;
-  const char *root = std::getenv("RRAMSIM_DATA_DIR");
-  std::string p = std::string(root && *root ? root : "/usr/share/datasets") +
-                  "/fashion-mnist/train-images-idx3-ubyte.gz";
-  return stat(p.c_str(), &st) == 0;
-}
+bool have_fmnist() { return cli_util::have_fmnist("train-images-idx3-ubyte.gz"); }
 
 const std::string kSmall =
     "--arch 784-64-10 --data fashion-mnist --train-limit 600 --test-limit 200 --batch 100 "
