@@ -148,6 +148,41 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
   return buf;
 }
 
+/* On --resume, keeps only the log lines of epochs the checkpoint holds (complete lines whose
+ * "epoch" is at most `epoch`): the log line of an epoch is written before its checkpoint, so a kill
+ * in between, or inside the write, would otherwise leave a line that the resumed run writes again.
+ * Rewrites the log through a temp file + rename. Returns 0 and prints the error on failure. */
+static int trim_log(const char *path, uint32_t epoch) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return errno == ENOENT ? 1 : (rr_error(CMD, "%s: %s", path, strerror(errno)), 0);
+  const size_t plen = strlen(path);
+  char *tmp = (char *)malloc(plen + 32);
+  FILE *o = NULL;
+  char line[8192];
+  int ok = tmp != NULL;
+  if (ok) {
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    o = fopen(tmp, "wb");
+    ok = o != NULL;
+  }
+  while (ok && fgets(line, sizeof line, f)) {
+    const size_t n = strlen(line);
+    unsigned e = 0;
+    if (n && line[n - 1] == '\n' && sscanf(line, "{\"epoch\":%u,", &e) == 1 && e <= epoch)
+      ok = fputs(line, o) >= 0;
+  }
+  ok = ok && !ferror(f);
+  fclose(f);
+  if (o && fclose(o) != 0) ok = 0;
+  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (!ok) {
+    rr_error(CMD, "%s: cannot rewrite the log for --resume: %s", path, strerror(errno));
+    if (tmp) remove(tmp);
+  }
+  free(tmp);
+  return ok;
+}
+
 int rr_cmd_train(int argc, char **argv) {
   bet_train_params p = bet_train_default_params();
   const char *arch_s = NULL, *data = NULL, *out = NULL, *ckpt_opt = NULL, *log_opt = NULL;
@@ -295,6 +330,7 @@ int rr_cmd_train(int argc, char **argv) {
       goto done;
     }
   }
+  if (resume && !trim_log(log_path, bet_net_epoch(net))) goto done;
   log = fopen(log_path, resume ? "a" : "w");
   if (!log) {
     rr_error(CMD, "%s: cannot open the log: %s", log_path, strerror(errno));
