@@ -141,8 +141,6 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
   }
   if (s.system_path.empty()) return rr_usage_error(kCmd, "--system FILE is required");
   if (s.model_path.empty()) return rr_usage_error(kCmd, "--model FILE is required");
-  if (!out_dir.empty() && mkdirs(out_dir) != 0)
-    return rr_error(kCmd, "--out %s: cannot create directory: %s", out_dir.c_str(), std::strerror(errno));
 
   bnn_dataset ds{};
   try {
@@ -153,6 +151,9 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     pp.rram_layer_mask = s.rram_layer_mask;
     // Capacity check before any work; the locator of fault records uses the same placement.
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
+    // The output directory only once every input is known to be good: a failed run leaves nothing.
+    if (!out_dir.empty() && mkdirs(out_dir) != 0)
+      throw rrjob::JobError("--out " + out_dir + ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
     rp.tool = std::string("rramsim ") + rr_version();
     rramsim::AccessRecorder acc_rec;

@@ -49,6 +49,16 @@ Placement place_model(const bnn_model* m, const std::string& model_name, const S
     }
     pl.layers.push_back(lp);
   }
+  // A layer list (anything but "all") naming a layer the model lacks is a typo, not a request to
+  // keep every layer in SRAM.
+  const size_t n_weight = pl.layers.size();
+  if (p.rram_layer_mask != ~uint64_t{0} && n_weight < 64 && (p.rram_layer_mask >> n_weight) != 0) {
+    uint32_t bad = static_cast<uint32_t>(n_weight);
+    while (!((p.rram_layer_mask >> bad) & 1)) ++bad;
+    throw ConfigError(model_name + ": RRAM layer " + std::to_string(bad) +
+                      " does not exist: the model has weight layers 0.." +
+                      std::to_string(n_weight ? n_weight - 1 : 0));
+  }
   const uint64_t cap = cfg.org.capacity_bytes();
   if (pl.rram_bytes > cap) {
     std::ostringstream os;
