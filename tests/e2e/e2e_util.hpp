@@ -1,0 +1,134 @@
+// e2e_util.hpp — end-to-end helpers: spawn the built rramsim without a shell, wait on file state,
+// kill -9, and compare outputs with the wall-clock fields taken out.
+#pragma once
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "models/cli_util.hpp"
+
+namespace e2e {
+
+using cli_util::kBin;
+using cli_util::Result;
+using cli_util::slurp;
+
+inline bool exists(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+// Names in a directory (no . and ..), sorted.
+inline std::set<std::string> list_dir(const std::string &d) {
+  std::set<std::string> out;
+  if (DIR *dp = opendir(d.c_str())) {
+    while (dirent *de = readdir(dp)) {
+      const std::string n = de->d_name;
+      if (n != "." && n != "..") out.insert(n);
+    }
+    closedir(dp);
+  }
+  return out;
+}
+
+// A fresh, empty scratch directory for one test (removed first if a previous run left it).
+inline std::string fresh_dir(const std::string &name) {
+  const std::string d = cli_util::make_dir("e2e_") + "/" + name;
+  const std::string cmd = "rm -rf '" + d + "'";
+  if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot clear " << d;
+  mkdir(d.c_str(), 0755);
+  return d;
+}
+
+// Starts `rramsim args...` with stdout/stderr redirected to files; returns the child's pid.
+inline pid_t spawn(const std::vector<std::string> &args, const std::string &out_path,
+                   const std::string &err_path) {
+  std::vector<char *> argv;
+  argv.push_back(const_cast<char *>(kBin.c_str()));
+  for (const std::string &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Polls cond (a condition on files the child writes) every 2 ms until it holds, the child exits,
+// or timeout_s passes. Returns true when cond held while the child was still running.
+inline bool wait_for(pid_t pid, const std::function<bool()> &cond, double timeout_s) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    if (cond()) return true;
+    int st = 0;
+    if (waitpid(pid, &st, WNOHANG) == pid) return false;  // exited (reaped) before cond held
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s)
+      return false;
+    const struct timespec ts = {0, 2000000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+// kill -9 and reap; returns true when the child died of the signal.
+inline bool kill9(pid_t pid) {
+  kill(pid, SIGKILL);
+  int st = 0;
+  if (waitpid(pid, &st, 0) != pid) return false;
+  return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+// Lines of a text file (without their newlines); a last line without its newline is kept.
+inline std::vector<std::string> lines(const std::string &text) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p < text.size()) {
+    size_t nl = text.find('\n', p);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(p, nl - p));
+    p = nl + 1;
+  }
+  return out;
+}
+
+// Replaces the values of the named JSON number fields ("wall_seconds": 1.23) with 0: they measure
+// the host's wall clock, the only outputs that legitimately differ between identical runs.
+inline std::string mask_json_fields(std::string s, const std::vector<std::string> &fields) {
+  for (const std::string &f : fields) {
+    // Either "f": 1.5 or "f": {"value": 1.5, ...} (the stats files' figures carry a unit).
+    const std::regex re("(\"" + f + "\"\\s*:\\s*(\\{\\s*\"value\"\\s*:\\s*)?)-?[0-9.eE+-]+");
+    std::string out;
+    std::smatch m;
+    std::string::const_iterator it = s.begin();
+    while (std::regex_search(it, s.cend(), m, re)) {
+      out.append(it, m[0].first);
+      out += m[1].str() + "0";
+      it = m[0].second;
+    }
+    out.append(it, s.cend());
+    s = out;
+  }
+  return s;
+}
+
+// Runs `rramsim <args>` through the shell with output captured in dir (see cli_util::run_in).
+inline Result run(const std::string &dir, const std::string &args) {
+  return cli_util::run_in(dir, args);
+}
+
+}  // namespace e2e
