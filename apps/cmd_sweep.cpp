@@ -426,7 +426,15 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       if (ops.empty()) ops.push_back(systems[si].op().name);
       for (const std::string& op : ops) {
         rramsim::SystemConfig cfg = systems[si];
-        rramsim::select_op_point(cfg, op);
+        try {
+          rramsim::select_op_point(cfg, op);
+        } catch (const std::exception& ex) {
+          // The name came from the experiment file, not from a --op-point option: say so.
+          std::string m = ex.what();
+          const std::string opt = "--op-point: ";
+          if (m.rfind(opt, 0) == 0) m = m.substr(opt.size());
+          bad(e, "op_points", m);
+        }
         for (size_t mi = 0; mi < models.size(); ++mi) {
           rramsim::PlacementParams pp;
           pp.rram_layer_mask = e.rram_layer_mask;

@@ -129,6 +129,7 @@ const Case kCases[] = {
     {"SWEEP-MODE", "sweep {D}/exp_mode.json --out {D}/out"},
     {"SWEEP-REQUIRED-KEY", "sweep {D}/exp_nosys.json --out {D}/out"},
     {"SWEEP-SEEDS", "sweep {D}/exp_seeds.json --out {D}/out"},
+    {"SWEEP-OP-POINT", "sweep {D}/exp_op.json --out {D}/out"},
     {"SWEEP-MODEL-OPEN", "sweep {D}/exp_nomodel.json --out {D}/out"},
     {"SWEEP-MERGE-EMPTY", "sweep --merge {D}/emptydata"},
     {"SWEEP-BAD-ROW", "sweep --merge {D}/badrows"},
@@ -204,6 +205,7 @@ class Errors : public ::testing::Test {
     write(d + "/exp_mode.json", "{" + sysq + ", \"models\": [\"m.bnn\"], \"mode\": \"fast\"}");
     write(d + "/exp_nosys.json", "{\"models\": [\"m.bnn\"]}");
     write(d + "/exp_seeds.json", "{" + sysq + ", \"models\": [\"m.bnn\"], \"seeds\": []}");
+    write(d + "/exp_op.json", "{" + sysq + ", \"models\": [\"m.bnn\"], \"op_points\": [\"turbo\"]}");
     write(d + "/exp_nomodel.json", "{" + sysq + ", \"models\": [\"no-such.bnn\"]}");
     mkdir((d + "/badrows").c_str(), 0755);
     write(d + "/badrows/results.shard-0-of-1.jsonl", "not a row\nnot a row either\n");
