@@ -74,8 +74,11 @@ const Case kCases[] = {
     {"MODEL-CRC", "model info {D}/crc.bnn"},
     {"MODEL-BAD-ARCH", "model random --arch 784-x-10 --seed 1 --out {D}/out.bnn"},
     {"MODEL-INFO-ARGS", "model info {D}/m.bnn {D}/m.bnn"},
+    {"MODEL-RANDOM-ARGS", "model random --arch 784-16-10 --seed 1"},
     {"DATA-NOT-FOUND", "eval --model {D}/m.bnn --data {D}/emptydata"},
     {"DATA-BAD-SPLIT", "eval --model {D}/m.bnn --data fashion-mnist --split valid"},
+    {"DATA-IDX-TRUNCATED", "eval --model {D}/m.bnn --data {D}/badidx"},
+    {"DATA-LABEL-COUNT", "eval --model {D}/m.bnn --data {D}/mislabelled"},
     {"EVAL-DATA-REQUIRED", "eval --model {D}/m.bnn"},
     {"EVAL-CSV-NEEDS-SWEEP", "eval --model {D}/m.bnn --data fashion-mnist --csv {D}/out.csv"},
     {"EVAL-SWEEP-EXCLUSIVE", "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0.1 --ber-read 0.1 --csv {D}/out.csv"},
@@ -83,6 +86,8 @@ const Case kCases[] = {
     {"EVAL-ERROR-LAYERS", "eval --model {D}/m.bnn --data fashion-mnist --error-layers 5"},
     {"EVAL-KERNEL", "eval --model {D}/m.bnn --data fashion-mnist --kernel gpu"},
     {"TRAIN-ARCH-REQUIRED", "train --data fashion-mnist --out {D}/out.bnn"},
+    {"TRAIN-DATA-REQUIRED", "train --arch 784-16-10 --out {D}/out.bnn"},
+    {"TRAIN-OUT-REQUIRED", "train --arch 784-16-10 --data {D}/tiny"},
     {"TRAIN-LOSS", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --loss l2"},
     {"TRAIN-FLIP-GRAD", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --flip-grad up"},
     {"TRAIN-FLIP-LAYERS", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn --flip-layers 9 "
@@ -97,12 +102,26 @@ const Case kCases[] = {
     {"TRAIN-RESUME-MISMATCH", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
                               "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
                               "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2 --flip-p 0.01"},
+    {"TRAIN-RESUME-ARCH", "train --arch 784-32-10 --data {D}/tiny --out {D}/out.bnn "
+                          "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+                          "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2"},
+    {"TRAIN-RESUME-CRC", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+                         "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+                         "--checkpoint {D}/crc.ckpt --resume --epochs 2"},
+    {"TRAIN-RESUME-TRUNCATED", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+                               "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+                               "--checkpoint {D}/trunc.ckpt --resume --epochs 2"},
     {"METRIC-MODEL-REQUIRED", "metric --data fashion-mnist"},
+    {"PREDICT-DATA-REQUIRED", "predict --model {D}/m.bnn"},
     {"CONFIG-REQUIRED", "sim --requests 10 --stats {D}/out.json"},
     {"CONFIG-CANNOT-OPEN", "sim --system {D}/no-such.json --stats {D}/out.json"},
     {"CONFIG-JSON-SYNTAX", "sim --system {D}/badjson.json --stats {D}/out.json"},
     {"CONFIG-UNKNOWN-KEY", "sim --system {D}/unknown_key.json --stats {D}/out.json"},
     {"CONFIG-OUT-OF-RANGE", "sim --system {D}/range.json --stats {D}/out.json"},
+    {"CONFIG-TYPE", "sim --system {D}/type.json --stats {D}/out.json"},
+    {"CONFIG-CHOICE", "sim --system {D}/policy.json --stats {D}/out.json"},
+    {"CONFIG-POWER-OF-TWO", "sim --system {D}/columns.json --stats {D}/out.json"},
+    {"CONFIG-DEVICE-RANGE", "sim --system {D}/devber.json --stats {D}/out.json"},
     {"CONFIG-MISSING-KEY", "device info {S}"},
     {"CONFIG-OP-POINT", "sim --system {S} --op-point turbo --stats {D}/out.json"},
     {"CONFIG-CAPACITY", "run --system {D}/tiny.json --model {D}/m.bnn --data {D}/tiny --images 5 --quiet --out {D}/out"},
@@ -112,16 +131,23 @@ const Case kCases[] = {
     {"DEVICE-CELL", "device fit {D}/badpts.csv --cell 3T"},
     {"DEVICE-POINTS-OPEN", "device fit {D}/no-such.csv --cell 2T2R"},
     {"DEVICE-POINTS-LINE", "device fit {D}/badpts.csv --cell 2T2R"},
+    {"DEVICE-POINTS-FEW", "device fit {D}/fewpts.csv --cell 2T2R"},
+    {"DEVICE-POINTS-BER", "device fit {D}/berpts.csv --cell 2T2R"},
     {"TRACE-MALFORMED-STL", "trace convert {D}/bad.stl {D}/out.rrt"},
     {"TRACE-CANNOT-OPEN", "replay --system {S} --trace {D}/no-such.stl --stats {D}/out.json"},
     {"TRACE-NO-CLOCK", "replay --system {S} --trace {D}/bad.stl --stats {D}/out.json"},
     {"TRACE-OUT-NAME", "trace convert {D}/bad.stl {D}/out.txt"},
+    {"TRACE-CONVERT-ARGS", "trace convert {D}/bad.stl"},
     {"REPLAY-TRACE-REQUIRED", "replay --system {S} --stats {D}/out.json"},
     {"FAULTS-REQUIRED", "faults replay --model {D}/m.bnn --system {S}"},
     {"FAULTS-HEADER", "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/bad_faults.csv --system {S} "
                       "--images 5 --predictions {D}/out.txt"},
     {"FAULTS-CANNOT-OPEN", "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/no-such.csv --system {S} "
                            "--images 5 --predictions {D}/out.txt"},
+    {"FAULTS-MODEL-MISMATCH", "faults replay --model {D}/m2.bnn --data {D}/tiny --faults {D}/faults.csv "
+                              "--system {S} --images 5 --predictions {D}/out.txt"},
+    {"FAULTS-BAD-RECORD", "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/faults_bad.csv "
+                          "--system {S} --images 5 --predictions {D}/out.txt"},
     {"SWEEP-OUT-REQUIRED", "sweep {D}/exp_mode.json"},
     {"SWEEP-SHARD", "sweep {D}/exp_mode.json --out {D}/out --shard 3/2"},
     {"SWEEP-JSON-SYNTAX", "sweep {D}/badjson.json --out {D}/out"},
@@ -132,8 +158,10 @@ const Case kCases[] = {
     {"SWEEP-OP-POINT", "sweep {D}/exp_op.json --out {D}/out"},
     {"SWEEP-MODEL-OPEN", "sweep {D}/exp_nomodel.json --out {D}/out"},
     {"SWEEP-MERGE-EMPTY", "sweep --merge {D}/emptydata"},
+    {"SWEEP-MERGE-ARGS", "sweep --merge {D}/badrows --out {D}/out"},
     {"SWEEP-BAD-ROW", "sweep --merge {D}/badrows"},
     {"PLOT-NO-RESULTS", "plot {D}/emptydata"},
+    {"PLOT-BAD-ROW", "plot {D}/badrows"},
 };
 
 std::string replace_all(std::string s, const std::string &from, const std::string &to) {
@@ -213,11 +241,46 @@ class Errors : public ::testing::Test {
     mkdir((d + "/tiny").c_str(), 0755);
     write_idx(d + "/tiny", "train", 100);
     write_idx(d + "/tiny", "t10k", 20);
+    mkdir((d + "/badidx").c_str(), 0755);
+    write(d + "/badidx/t10k-images-idx3-ubyte", "garbage\n");
+    write(d + "/badidx/t10k-labels-idx1-ubyte", slurp(d + "/tiny/t10k-labels-idx1-ubyte"));
+    mkdir((d + "/mislabelled").c_str(), 0755);
+    write(d + "/mislabelled/t10k-images-idx3-ubyte", slurp(d + "/tiny/t10k-images-idx3-ubyte"));
+    write(d + "/mislabelled/t10k-labels-idx1-ubyte", slurp(d + "/tiny/train-labels-idx1-ubyte"));
+    write(d + "/badrows/results.jsonl", "not a row\nnot a row either\n");
+    write(d + "/type.json", replace_all(sys, "\"rows\": 512", "\"rows\": \"many\""));
+    write(d + "/policy.json", replace_all(sys, "\"fcfs\"", "\"lifo\""));
+    write(d + "/columns.json", replace_all(sys, "\"columns\": 512", "\"columns\": 500"));
+    const std::string dev = slurp(RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json");
+    ASSERT_NE(dev.find("\"write_ber_01\": 1e-7,"), std::string::npos);
+    write(d + "/dev_ber.json", replace_all(dev, "\"write_ber_01\": 1e-7,", "\"write_ber_01\": 0.9,"));
+    write(d + "/devber.json", replace_all(sys, "\"" RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json\"",
+                                          "\"dev_ber.json\""));
+    write(d + "/fewpts.csv", "energy_pj,ber\n1,0.1\n2,0.05\n");
+    write(d + "/berpts.csv", "energy_pj,ber\n1,0.9\n");
+    r = e2e::run(cap_, "model random --arch 784-32-10 --seed 1 --out " + d + "/m2.bnn");
+    ASSERT_EQ(r.code, 0) << r.err;
+    // A fault trace recorded for m.bnn, and one with a damaged record.
+    r = e2e::run(cap_, "run --system " + kSystem + " --op-point ultra_low --model " + d +
+                           "/m.bnn --data " + d + "/tiny --images 5 --quiet --record-faults " + d +
+                           "/faults.csv");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::vector<std::string> fl = e2e::lines(slurp(d + "/faults.csv"));
+    ASSERT_GT(fl.size(), 12u);
+    fl[11] = "1,2,3";
+    std::string fb;
+    for (const std::string &l : fl) fb += l + "\n";
+    write(d + "/faults_bad.csv", fb);
     // A checkpoint to resume from with different options.
     r = e2e::run(cap_, "train --arch 784-16-10 --data " + d + "/tiny --out " + d +
                            "/first.bnn --train-limit 100 --test-limit 10 --batch 50 --seed 3 "
                            "--epochs 1 --no-progress");
     ASSERT_EQ(r.code, 0) << r.err;
+    const std::string ck = slurp(d + "/first.bnn.ckpt");
+    std::string ck_crc = ck;
+    ck_crc[ck.size() / 2] = static_cast<char>(ck[ck.size() / 2] ^ 0xff);
+    write(d + "/crc.ckpt", ck_crc);
+    write(d + "/trunc.ckpt", ck.substr(0, 200));
   }
 
   // Every file under the fixture directory with its size: a failed command must not change it.
