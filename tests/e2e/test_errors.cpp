@@ -3,6 +3,9 @@
 // creates no file. Fails when the catalogue and the cases here drift apart.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -194,7 +197,7 @@ void write_idx(const std::string &dir, const std::string &prefix, uint32_t n) {
 }
 
 // The bad inputs, once for the whole suite.
-class Errors : public ::testing::Test {
+class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
  protected:
   static std::string dir_, cap_;
 
@@ -301,9 +304,9 @@ class Errors : public ::testing::Test {
   }
 };
 
-std::string Errors::dir_, Errors::cap_;
+std::string ErrorCatalogue::dir_, ErrorCatalogue::cap_;
 
-TEST_F(Errors, CatalogueAndCasesMatchOneToOne) {
+TEST(ErrorCatalogueDoc, CatalogueAndCasesMatchOneToOne) {
   const std::vector<Entry> cat = parse_catalogue(RRAMSIM_ERRORS_MD);
   ASSERT_GE(cat.size(), 50u) << "docs/errors.md parsed to too few entries";
   std::map<std::string, int> in_doc, in_cases;
@@ -319,11 +322,26 @@ TEST_F(Errors, CatalogueAndCasesMatchOneToOne) {
   }
 }
 
-TEST_F(Errors, EveryCatalogueEntryIsProducedAsDocumented) {
+// The section of an ID: the text before its first dash (CLI, MODEL, TRAIN, CONFIG, ...).
+std::string section_of(const std::string &id) { return id.substr(0, id.find('-')); }
+
+// The catalogue's sections, in order of appearance: one test each, so ctest runs them in parallel
+// and a failure names its section.
+std::vector<std::string> sections() {
+  std::vector<std::string> out;
+  for (const Entry &e : parse_catalogue(RRAMSIM_ERRORS_MD)) {
+    const std::string s = section_of(e.id);
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  }
+  return out;
+}
+
+TEST_P(ErrorCatalogue, EveryEntryIsProducedAsDocumented) {
   std::map<std::string, Case> cases;
   for (const Case &c : kCases) cases.emplace(c.id, c);
   size_t ran = 0;
   for (const Entry &e : parse_catalogue(RRAMSIM_ERRORS_MD)) {
+    if (section_of(e.id) != GetParam()) continue;
     SCOPED_TRACE(e.id);
     auto it = cases.find(e.id);
     if (it == cases.end()) continue;  // reported by CatalogueAndCasesMatchOneToOne
@@ -339,17 +357,31 @@ TEST_F(Errors, EveryCatalogueEntryIsProducedAsDocumented) {
     if (e.id != "CLI-UNKNOWN-COMMAND") {
       EXPECT_EQ(e2e::lines(r.err).size(), 1u) << r.err;
     }
-    EXPECT_TRUE(r.out.empty() || e.id == "SWEEP-BAD-ROW") << r.out;
+    EXPECT_TRUE(r.out.empty()) << r.out;
     EXPECT_TRUE(before == snapshot()) << "rramsim " << args << " changed or created files in "
                                       << dir_;
   }
-  EXPECT_EQ(ran, sizeof kCases / sizeof kCases[0]);
+  EXPECT_GT(ran, 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Doc, ErrorCatalogue, ::testing::ValuesIn(sections()),
+                         [](const ::testing::TestParamInfo<std::string> &i) { return i.param; });
 
 TEST(ErrorPatterns, PlaceholdersMatchAnyTextAndTheRestLiterally) {
   EXPECT_TRUE(std::regex_search("rramsim x: a.b: bad (1) [q]", pattern_regex("x: <f>: bad (<n>) [q]")));
   EXPECT_FALSE(std::regex_search("rramsim x: a.b: bad 1", pattern_regex("x: <f>: bad (<n>)")));
   EXPECT_FALSE(std::regex_search("rramsim x: ab", pattern_regex("x: a.b")));
 }
+
+// Removes this process's scratch directory when every test passed (kept for inspection otherwise).
+class CleanScratch : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (::testing::UnitTest::GetInstance()->Failed()) return;
+    const std::string cmd = "rm -rf '" + cli_util::make_dir("e2e_") + "'";
+    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove the scratch directory\n");
+  }
+};
+::testing::Environment *const kCleanScratch = ::testing::AddGlobalTestEnvironment(new CleanScratch);
 
 }  // namespace
