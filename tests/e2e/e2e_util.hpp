@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <functional>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -106,22 +105,32 @@ inline std::vector<std::string> lines(const std::string &text) {
   return out;
 }
 
-// Replaces the values of the named JSON number fields ("wall_seconds": 1.23) with 0: they measure
-// the host's wall clock, the only outputs that legitimately differ between identical runs.
+// Replaces the values of the named JSON number fields ("wall_seconds": 1.23, or the stats files'
+// "wall_time": {"value": 1.23, ...}) with 0: they measure the host's wall clock, the only outputs
+// that legitimately differ between identical runs. (Hand-written: GCC 12's <regex> trips
+// -Wmaybe-uninitialized under the sanitizer build.)
 inline std::string mask_json_fields(std::string s, const std::vector<std::string> &fields) {
+  auto skip_ws = [&s](size_t p) {
+    while (p < s.size() && (s[p] == ' ' || s[p] == '\n' || s[p] == '\t' || s[p] == '\r')) ++p;
+    return p;
+  };
   for (const std::string &f : fields) {
-    // Either "f": 1.5 or "f": {"value": 1.5, ...} (the stats files' figures carry a unit).
-    const std::regex re("(\"" + f + "\"\\s*:\\s*(\\{\\s*\"value\"\\s*:\\s*)?)-?[0-9.eE+-]+");
-    std::string out;
-    std::smatch m;
-    std::string::const_iterator it = s.begin();
-    while (std::regex_search(it, s.cend(), m, re)) {
-      out.append(it, m[0].first);
-      out += m[1].str() + "0";
-      it = m[0].second;
+    const std::string key = "\"" + f + "\"";
+    for (size_t k = s.find(key); k != std::string::npos; k = s.find(key, k + 1)) {
+      size_t p = skip_ws(k + key.size());
+      if (p >= s.size() || s[p] != ':') continue;
+      p = skip_ws(p + 1);
+      if (p < s.size() && s[p] == '{') {  // {"value": x, "unit": ...}
+        p = skip_ws(p + 1);
+        if (s.compare(p, 7, "\"value\"") != 0) continue;
+        p = skip_ws(p + 7);
+        if (p >= s.size() || s[p] != ':') continue;
+        p = skip_ws(p + 1);
+      }
+      size_t e = p;
+      while (e < s.size() && std::string("0123456789.eE+-").find(s[e]) != std::string::npos) ++e;
+      if (e > p) s.replace(p, e - p, "0");
     }
-    out.append(it, s.cend());
-    s = out;
   }
   return s;
 }
