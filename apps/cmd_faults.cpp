@@ -361,39 +361,54 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       std::stable_sort(order.begin(), order.end(),
                        [](const auto& a, const auto& b) { return a.first > b.first; });
       if (order.size() > neurons) order.resize(neurons);
-      struct Row { int l; int64_t n; uint64_t f; double acc; };
+      // Damage two ways: accuracy lost (what the user cares about; coarse, and flips that fix
+      // a wrong prediction cancel flips that break a right one) and the fraction of predictions
+      // changed against the clean ones (finer: any effect on the output counts).
+      struct Row { int l; int64_t n; uint64_t f; double acc, changed; };
       std::vector<Row> rows;
       for (const auto& o : order) {
         std::vector<uint8_t> only(faults.size());
         for (size_t i = 0; i < faults.size(); ++i)
           only[i] = layer[i] == o.second.first && neuron[i] == o.second.second;
-        rows.push_back({o.second.first, o.second.second, o.first, accuracy(replay(&only), ds)});
+        const std::vector<uint8_t> pr = replay(&only);
+        uint64_t ch = 0;
+        for (uint32_t i = 0; i < ds.n; ++i) ch += pr[i] != clean_pred[i];
+        rows.push_back({o.second.first, o.second.second, o.first, accuracy(pr, ds),
+                        ds.n ? static_cast<double>(ch) / ds.n : 0.0});
       }
-      std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.acc < b.acc; });
+      std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return a.acc != b.acc ? a.acc < b.acc : a.changed > b.changed;
+      });
       // Predicted vulnerability (BET margin) vs measured damage, over the replayed neurons.
       std::vector<VulnQuery> vq;
       for (const Row& r : rows) vq.push_back({r.l, r.n, r.f});
       std::vector<double> vul(rows.size(), std::nan(""));
-      double rho = std::nan("");
+      double rho = std::nan(""), rho_changed = std::nan("");
       const std::string why = vulnerability(m.get(), ds, clean_pred, vq, &vul);
       if (why.empty()) {
-        std::vector<double> dmg, v2;
+        std::vector<double> dmg, chg, v2;
         for (size_t k = 0; k < rows.size(); ++k)
-          if (!std::isnan(vul[k])) dmg.push_back(clean - rows[k].acc), v2.push_back(vul[k]);
-        if (dmg.size() >= 2) rho = spearman(dmg, v2);
+          if (!std::isnan(vul[k]))
+            dmg.push_back(clean - rows[k].acc), chg.push_back(rows[k].changed), v2.push_back(vul[k]);
+        if (dmg.size() >= 2) rho = spearman(dmg, v2), rho_changed = spearman(chg, v2);
         std::printf("\nSpearman rank correlation, measured damage vs BET-margin vulnerability: %.3f "
                     "(%zu neurons)\n", rho, dmg.size());
+        std::printf("Spearman rank correlation, predictions changed vs BET-margin vulnerability: %.3f\n",
+                    rho_changed);
       } else {
         std::printf("\nBET-margin vulnerability skipped: %s\n", why.c_str());
       }
-      std::string ncsv = "rank,layer,neuron,faults,acc_only_this,loss_only_this,vulnerability\n";
-      std::printf("\nrank  layer  neuron  faults  acc(only this)  lost\n");
+      std::string ncsv =
+          "rank,layer,neuron,faults,acc_only_this,loss_only_this,vulnerability,changed_only_this\n";
+      std::printf("\nrank  layer  neuron  faults  acc(only this)   lost  changed  vulnerability\n");
       for (size_t k = 0; k < rows.size(); ++k) {
-        std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%\n", k + 1, rows[k].l,
-                    rows[k].n, rows[k].f, 100 * rows[k].acc, 100 * (clean - rows[k].acc));
+        std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%  %6.2f%%  %13.4f\n", k + 1,
+                    rows[k].l, rows[k].n, rows[k].f, 100 * rows[k].acc, 100 * (clean - rows[k].acc),
+                    100 * rows[k].changed, vul[k]);
         char b[256];
-        std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f,%.6f\n", k + 1, rows[k].l,
-                      rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc, vul[k]);
+        std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", k + 1,
+                      rows[k].l, rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc, vul[k],
+                      rows[k].changed);
         ncsv += b;
       }
       if (!out_dir.empty()) {
