@@ -34,14 +34,25 @@ void usage(FILE* f) {
       "accuracy; its predictions equal the recorded run's image by image when --system,\n"
       "--rram-layers, --weight-reuse, --data and --images are the recorded run's.\n"
       "analyze measures accuracy lost per weight layer (that layer's faults alone; all but that\n"
-      "layer's) and per neuron (the --neurons neurons with most faults, each alone), prints tables\n"
-      "and with --out DIR writes layers.csv, neurons.csv and neurons.png/.svg (gnuplot).\n"
-      "A fault file recorded for another model (model_id = CRC-32 of the model file) is refused.\n\n"
+      "layer's) and per neuron (the --neurons neurons with most faults, each alone: accuracy lost,\n"
+      "predictions changed, and the BET-margin vulnerability from bnn_model_preact with the\n"
+      "Spearman rank correlations between them), prints tables and with --out DIR writes\n"
+      "layers.csv, neurons.csv and neurons.png/.svg (gnuplot).\n"
+      "A fault file recorded for another model (model_id = CRC-32 of the model file) is refused.\n"
+      "A measured error map (--error-map, or the system file's error_map) is applied as the\n"
+      "device's: stuck-at cells under the weights override them, flip-rate cells flip reads as the\n"
+      "simulator draws them (same --seed); analyze attributes the map's faults like recorded ones.\n"
+      "A trace recorded under that same map already holds its faults: the map is then not applied.\n\n"
       "  --model FILE        model file                                             (required)\n"
       "  --faults FILE       fault trace (.csv[.gz])                                 (required)\n"
       "  --system FILE       the recorded run's system config (sets the placement)   (required)\n"
       "  --rram-layers L     as in the recorded run (default all)\n"
       "  --weight-reuse B    as in the recorded run (default 1)\n"
+      "  --seed S            as in the recorded run (default: the system file's seed; only\n"
+      "                      the error map's flip-rate draws use it)\n"
+      "  --error-map FILE    measured error map CSV (replaces the system file's error_map)\n"
+      "  --skip-bad          count and skip malformed lines of the fault trace and the error map\n"
+      "                      (the count goes to stderr); default: the first one is an error\n"
       "  --data SET          as in the recorded run (default fashion-mnist)\n"
       "  --images N          first N test images (default: all)\n"
       "  --threads T         engine threads, 1..64 (default 1)\n"
@@ -91,70 +102,90 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
   return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::nan("");
 }
 
-// BET-margin vulnerability of neuron (wl, o) hit by k flips: the fraction of images whose clean
+// BET-margin vulnerability of a neuron hit by k flips: the fraction of images whose clean
 // pre-activation margin is within reach of k flipped weights. Hidden layers: margin |a − t|,
 // reach 2·k·s (one flipped weight moves a by 2·|x_i|; s = 1 for binary inputs, the image's mean
-// pixel for the first layer). Output layer: margin = distance of a_o to the best other score.
-// Computed here with a small reference forward pass (the engine exposes no pre-activations and
-// the metrics branch is not on main); dense-only models, else false.
-struct MarginModel {
-  struct L { uint32_t all_index, fan_in, out; bool u8, out_layer; std::vector<int8_t> w;
-             std::vector<int32_t> t; std::vector<int8_t> d; };
-  std::vector<L> layers;
+// pixel, at least 1, for the first layer). Output layer: margin = distance of a_o to the best
+// other score. Pre-activations come from libbnn's bnn_model_preact (the project's one reference
+// forward pass besides the engine). Memory stays O(neurons asked): margins are compared image by
+// image, never stored.
+struct VulnQuery {
+  int weight_layer;
+  int64_t neuron;
+  uint64_t faults;
 };
-bool build_margin_model(const bnn_model* m, MarginModel* mm) {
+// Returns "" and fills vul (NaN for neurons of layers without a per-neuron margin), or the reason
+// the metric cannot be computed for this model (e.g. bnn_model_preact does not support it).
+std::string vulnerability(const bnn_model* m, const bnn_dataset& ds, const std::vector<uint8_t>& engine_pred,
+                          const std::vector<VulnQuery>& q, std::vector<double>* vul) {
+  struct WL { uint32_t all_index; uint64_t offset; bnn_layer_info li; };
+  std::vector<WL> wls;
+  uint64_t off = 0;
   for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
     bnn_layer_info li;
     bnn_model_layer(m, i, &li);
-    if (li.kind != BNN_LAYER_DENSE) return false;
-    MarginModel::L l{i, li.fan_in, li.out_c, li.input_u8 != 0, li.is_output != 0, {}, {}, {}};
-    l.w.resize(size_t{li.out_c} * li.fan_in);
-    for (uint32_t o = 0; o < li.out_c; ++o)
-      for (uint32_t j = 0; j < li.fan_in; ++j)
-        l.w[size_t{o} * li.fan_in + j] = static_cast<int8_t>(bnn_model_weight(m, i, o, j));
-    if (!l.out_layer) {
-      l.t.resize(li.out_c), l.d.resize(li.out_c);
-      for (uint32_t o = 0; o < li.out_c; ++o) bnn_model_threshold(m, i, o, &l.t[o], &l.d[o]);
-    }
-    mm->layers.push_back(std::move(l));
+    if (li.weight_layer_index < 0) continue;
+    wls.push_back({i, off, li});
+    off += uint64_t{li.out_c} * li.out_h * li.out_w;
   }
-  return true;
-}
-// margins[layer][o][image] and reach scale per [layer][image].
-void margins(const MarginModel& mm, const bnn_dataset& ds, std::vector<std::vector<std::vector<double>>>* mg,
-             std::vector<std::vector<double>>* scale, std::vector<uint8_t>* pred) {
+  const uint64_t count = bnn_model_preact_count(m);
+  if (count != off) return "pre-activation count disagrees with the model's layers";
+  // Per query: where its pre-activation lives, its threshold (hidden dense neurons).
+  struct Q { bool ok; uint64_t at; bool out; bool u8; int32_t t; uint64_t lo, hi; };
+  std::vector<Q> qs(q.size());
+  const WL* out_layer = nullptr;
+  for (const WL& w : wls) if (w.li.is_output) out_layer = &w;
+  if (!out_layer) return "the model has no output layer";
+  for (size_t k = 0; k < q.size(); ++k) {
+    Q& x = qs[k];
+    x.ok = false;
+    if (q[k].weight_layer < 0 || static_cast<size_t>(q[k].weight_layer) >= wls.size()) continue;
+    const WL& w = wls[static_cast<size_t>(q[k].weight_layer)];
+    if (w.li.kind != BNN_LAYER_DENSE || q[k].neuron < 0 || static_cast<uint64_t>(q[k].neuron) >= w.li.out_c)
+      continue;  // conv channels have one margin per position: no per-neuron figure here
+    x.ok = true;
+    x.at = w.offset + static_cast<uint64_t>(q[k].neuron);
+    x.out = w.li.is_output != 0;
+    x.u8 = w.li.input_u8 != 0;
+    x.lo = out_layer->offset, x.hi = out_layer->offset + out_layer->li.out_c;
+    int8_t d = 1;
+    x.t = 0;
+    if (!x.out) bnn_model_threshold(m, w.all_index, static_cast<uint32_t>(q[k].neuron), &x.t, &d);
+  }
+  std::vector<int32_t> a(count);
+  std::vector<uint64_t> within(q.size(), 0);
   const size_t px = size_t{ds.c} * ds.h * ds.w;
-  mg->assign(mm.layers.size(), {});
-  scale->assign(mm.layers.size(), std::vector<double>(ds.n, 1.0));
-  for (size_t li = 0; li < mm.layers.size(); ++li) (*mg)[li].assign(mm.layers[li].out, std::vector<double>(ds.n));
-  pred->assign(ds.n, 0);
   for (uint32_t n = 0; n < ds.n; ++n) {
-    std::vector<int64_t> x(ds.images + n * px, ds.images + (n + 1) * px);
-    for (size_t li = 0; li < mm.layers.size(); ++li) {
-      const MarginModel::L& l = mm.layers[li];
-      if (l.u8) {
-        double sum = 0;
-        for (int64_t v : x) sum += static_cast<double>(v);
-        (*scale)[li][n] = x.empty() ? 1.0 : std::max(1.0, sum / static_cast<double>(x.size()));
+    const uint8_t* img = ds.images + n * px;
+    if (bnn_model_preact(m, img, a.data()) != BNN_OK) return bnn_errmsg();
+    // The margins must describe the network the engine ran: same prediction (ties: lowest index).
+    uint32_t best = 0;
+    for (uint32_t c = 1; c < out_layer->li.out_c; ++c)
+      if (a[out_layer->offset + c] > a[out_layer->offset + best]) best = c;
+    if (best != engine_pred[n])
+      return "bnn_model_preact predicts class " + std::to_string(best) + " for image " +
+             std::to_string(n) + ", the engine " + std::to_string(engine_pred[n]);
+    double sum = 0;
+    for (size_t i = 0; i < px; ++i) sum += img[i];
+    const double s_u8 = px ? std::max(1.0, sum / static_cast<double>(px)) : 1.0;
+    for (size_t k = 0; k < q.size(); ++k) {
+      const Q& x = qs[k];
+      if (!x.ok) continue;
+      double margin;
+      if (x.out) {
+        int64_t other = INT64_MIN;
+        for (uint64_t c = x.lo; c < x.hi; ++c) if (c != x.at) other = std::max<int64_t>(other, a[c]);
+        margin = std::fabs(static_cast<double>(a[x.at]) - static_cast<double>(other));
+      } else {
+        margin = std::fabs(static_cast<double>(a[x.at]) - static_cast<double>(x.t));
       }
-      std::vector<int64_t> a(l.out, 0);
-      for (uint32_t o = 0; o < l.out; ++o)
-        for (uint32_t j = 0; j < l.fan_in && j < x.size(); ++j) a[o] += l.w[size_t{o} * l.fan_in + j] * x[j];
-      std::vector<int64_t> y(l.out);
-      for (uint32_t o = 0; o < l.out; ++o) {
-        if (l.out_layer) {
-          if (a[o] > a[(*pred)[n]]) (*pred)[n] = static_cast<uint8_t>(o);  // ties: lowest index
-          int64_t best = INT64_MIN;
-          for (uint32_t q = 0; q < l.out; ++q) if (q != o) best = std::max(best, a[q]);
-          (*mg)[li][o][n] = static_cast<double>(a[o] > best ? a[o] - best : best - a[o]);
-        } else {
-          (*mg)[li][o][n] = static_cast<double>(a[o] > l.t[o] ? a[o] - l.t[o] : l.t[o] - a[o]);
-          y[o] = (l.d[o] > 0 ? a[o] >= l.t[o] : a[o] <= l.t[o]) ? 1 : -1;
-        }
-      }
-      x.swap(y);
+      within[k] += margin <= 2.0 * static_cast<double>(q[k].faults) * (x.u8 ? s_u8 : 1.0);
     }
   }
+  vul->assign(q.size(), std::nan(""));
+  for (size_t k = 0; k < q.size(); ++k)
+    if (qs[k].ok) (*vul)[k] = ds.n ? static_cast<double>(within[k]) / ds.n : 0;
+  return "";
 }
 }  // namespace
 
@@ -167,19 +198,30 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
   if (sub != "replay" && sub != "analyze")
     return rr_usage_error(kCmd, "unknown subcommand '%s' (replay or analyze)", argv[1]);
   std::string model_path, faults_path, system_path, data = "fashion-mnist", preds_path, out_dir;
-  uint64_t mask = ~uint64_t{0}, v = 0;
+  std::string error_map;
+  uint64_t mask = ~uint64_t{0}, v = 0, seed = 0;
   uint32_t images = 0, reuse = 1, neurons = 20;
   int threads = 1;
+  bool skip_bad = false, have_seed = false;
   for (int i = 2; i < argc; ++i) {
     const char* a = argv[i];
     if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
       usage(stdout);
       return RR_EXIT_OK;
     }
+    if (!std::strcmp(a, "--skip-bad")) {
+      skip_bad = true;
+      continue;
+    }
     if (std::strncmp(a, "--", 2) != 0) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
     if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
     const char* val = argv[++i];
     if (!std::strcmp(a, "--model")) model_path = val;
+    else if (!std::strcmp(a, "--error-map")) error_map = val;
+    else if (!std::strcmp(a, "--seed")) {
+      if (!rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &seed)) return RR_EXIT_USAGE;
+      have_seed = true;
+    }
     else if (!std::strcmp(a, "--faults")) faults_path = val;
     else if (!std::strcmp(a, "--system")) system_path = val;
     else if (!std::strcmp(a, "--data")) data = val;
@@ -210,11 +252,33 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
   bnn_dataset ds{};
   int rc = RR_EXIT_OK;
   try {
-    rramsim::SystemConfig cfg = rrjob::load_system(system_path, "", false, 0);
+    rramsim::SystemConfig cfg = rrjob::load_system(system_path, "", have_seed, seed);
+    if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org, skip_bad);
+    if (cfg.error_map && cfg.error_map->bad_lines)
+      std::fprintf(stderr, "rramsim faults: %s: skipped %" PRIu64 " malformed line%s (first at line %" PRIu64 ")\n",
+                   cfg.error_map->path.c_str(), cfg.error_map->bad_lines,
+                   cfg.error_map->bad_lines == 1 ? "" : "s", cfg.error_map->first_bad_line);
     rrjob::ModelPtr m = rrjob::load_model(model_path);
     std::vector<rrt_fault> faults;
-    std::string e = rramsim::load_fault_trace(faults_path, rrjob::model_file_id(model_path), &faults);
+    rramsim::FaultTraceInfo info;
+    std::string e = rramsim::load_fault_trace(faults_path, rrjob::model_file_id(model_path), &faults,
+                                              skip_bad, &info);
     if (!e.empty()) throw rrjob::JobError(e);
+    if (info.bad_lines)
+      std::fprintf(stderr, "rramsim faults: %s: skipped %" PRIu64 " malformed line%s (first at line %" PRIu64 ")\n",
+                   faults_path.c_str(), info.bad_lines, info.bad_lines == 1 ? "" : "s",
+                   info.first_bad_line);
+    // A trace recorded under this very map (its config hash, at any operating point, is this
+    // config's with the map) already holds the map's faults; applying them again would undo
+    // its read flips.
+    bool map_in_trace = false;
+    if (cfg.error_map && !info.config_hash.empty()) {
+      rramsim::SystemConfig probe = cfg;
+      for (size_t k = 0; k < probe.device.n_points && !map_in_trace; ++k) {
+        probe.op_index = static_cast<int>(k);
+        map_in_trace = rramsim::config_hash(probe) == info.config_hash;
+      }
+    }
     rrjob::open_data(&ds, data, images, m.get(), model_path);
     rramsim::PlacementParams pp;
     pp.rram_layer_mask = mask;
@@ -222,6 +286,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     rramsim::FaultReplayParams rp;
     rp.weight_reuse = reuse;
     rp.threads = threads;
+    std::vector<rrt_fault> map_faults;
     auto replay = [&](const std::vector<uint8_t>* keep) {
       std::vector<uint8_t> pred;
       std::string err = rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
@@ -230,9 +295,32 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     };
     std::vector<uint8_t> clean_pred;
     const double clean = rrjob::clean_accuracy(m.get(), ds, threads, &clean_pred);
-    const std::vector<uint8_t> all = replay(nullptr);
-    const double acc_all = accuracy(all, ds);
+    std::vector<uint8_t> all;
     std::printf("faults:    %zu from %s\n", faults.size(), faults_path.c_str());
+    if (cfg.error_map && map_in_trace) {
+      std::printf("error map: %s is already in the trace (recorded under it); not applied again\n",
+                  cfg.error_map->path.c_str());
+      all = replay(nullptr);
+    } else if (cfg.error_map) {
+      // One replay with the map as the device's; what it changed becomes fault records, so the
+      // later replays (analyze) attribute the map's damage like any recorded fault.
+      rp.error_map = cfg.error_map.get();
+      rp.seed = cfg.seed;
+      rp.map_faults = &map_faults;
+      all = replay(nullptr);
+      rp.error_map = nullptr;
+      rp.map_faults = nullptr;
+      uint64_t stuck = 0;
+      for (const rrt_fault& f : map_faults) stuck += f.kind == RRT_FAULT_STUCK_AT;
+      std::printf("error map: %s (%" PRIu64 " stuck-at-0, %" PRIu64 " stuck-at-1, %" PRIu64
+                  " flip-rate cells, seed %" PRIu64 "): %" PRIu64 " stuck weight bits, %zu read flips\n",
+                  cfg.error_map->path.c_str(), cfg.error_map->stuck0, cfg.error_map->stuck1,
+                  cfg.error_map->flip, cfg.seed, stuck, map_faults.size() - stuck);
+      faults.insert(faults.end(), map_faults.begin(), map_faults.end());
+    } else {
+      all = replay(nullptr);
+    }
+    const double acc_all = accuracy(all, ds);
     std::printf("accuracy:  %.2f %% with all faults, %.2f %% clean (%u images)\n", 100 * acc_all,
                 100 * clean, ds.n);
     if (sub == "replay") {
@@ -275,53 +363,54 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       std::stable_sort(order.begin(), order.end(),
                        [](const auto& a, const auto& b) { return a.first > b.first; });
       if (order.size() > neurons) order.resize(neurons);
-      struct Row { int l; int64_t n; uint64_t f; double acc; };
+      // Damage two ways: accuracy lost (what the user cares about; coarse, and flips that fix
+      // a wrong prediction cancel flips that break a right one) and the fraction of predictions
+      // changed against the clean ones (finer: any effect on the output counts).
+      struct Row { int l; int64_t n; uint64_t f; double acc, changed; };
       std::vector<Row> rows;
       for (const auto& o : order) {
         std::vector<uint8_t> only(faults.size());
         for (size_t i = 0; i < faults.size(); ++i)
           only[i] = layer[i] == o.second.first && neuron[i] == o.second.second;
-        rows.push_back({o.second.first, o.second.second, o.first, accuracy(replay(&only), ds)});
+        const std::vector<uint8_t> pr = replay(&only);
+        uint64_t ch = 0;
+        for (uint32_t i = 0; i < ds.n; ++i) ch += pr[i] != clean_pred[i];
+        rows.push_back({o.second.first, o.second.second, o.first, accuracy(pr, ds),
+                        ds.n ? static_cast<double>(ch) / ds.n : 0.0});
       }
-      std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.acc < b.acc; });
+      std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return a.acc != b.acc ? a.acc < b.acc : a.changed > b.changed;
+      });
       // Predicted vulnerability (BET margin) vs measured damage, over the replayed neurons.
-      MarginModel mm;
+      std::vector<VulnQuery> vq;
+      for (const Row& r : rows) vq.push_back({r.l, r.n, r.f});
       std::vector<double> vul(rows.size(), std::nan(""));
-      double rho = std::nan("");
-      if (build_margin_model(m.get(), &mm)) {
-        std::vector<std::vector<std::vector<double>>> mg;
-        std::vector<std::vector<double>> sc;
-        std::vector<uint8_t> ref_pred;
-        margins(mm, ds, &mg, &sc, &ref_pred);
-        // The margins come from a separate forward pass: it must predict what the engine does.
-        if (ref_pred != clean_pred)
-          throw rrjob::JobError(model_path + ": reference forward pass disagrees with the engine");
-        std::vector<double> dmg;
-        for (size_t k = 0; k < rows.size(); ++k) {
-          const size_t li = static_cast<size_t>(rows[k].l);
-          if (li >= mg.size() || rows[k].n < 0 || static_cast<size_t>(rows[k].n) >= mg[li].size()) continue;
-          uint64_t within = 0;
-          for (uint32_t i = 0; i < ds.n; ++i)
-            within += mg[li][static_cast<size_t>(rows[k].n)][i] <= 2.0 * static_cast<double>(rows[k].f) * sc[li][i];
-          vul[k] = ds.n ? static_cast<double>(within) / ds.n : 0;
-          dmg.push_back(clean - rows[k].acc);
-        }
-        std::vector<double> v2;
-        for (double v3 : vul) if (!std::isnan(v3)) v2.push_back(v3);
-        if (v2.size() == dmg.size() && dmg.size() >= 2) rho = spearman(dmg, v2);
+      double rho = std::nan(""), rho_changed = std::nan("");
+      const std::string why = vulnerability(m.get(), ds, clean_pred, vq, &vul);
+      if (why.empty()) {
+        std::vector<double> dmg, chg, v2;
+        for (size_t k = 0; k < rows.size(); ++k)
+          if (!std::isnan(vul[k]))
+            dmg.push_back(clean - rows[k].acc), chg.push_back(rows[k].changed), v2.push_back(vul[k]);
+        if (dmg.size() >= 2) rho = spearman(dmg, v2), rho_changed = spearman(chg, v2);
         std::printf("\nSpearman rank correlation, measured damage vs BET-margin vulnerability: %.3f "
                     "(%zu neurons)\n", rho, dmg.size());
+        std::printf("Spearman rank correlation, predictions changed vs BET-margin vulnerability: %.3f\n",
+                    rho_changed);
       } else {
-        std::printf("\nBET-margin vulnerability: only for dense-only models (skipped)\n");
+        std::printf("\nBET-margin vulnerability skipped: %s\n", why.c_str());
       }
-      std::string ncsv = "rank,layer,neuron,faults,acc_only_this,loss_only_this,vulnerability\n";
-      std::printf("\nrank  layer  neuron  faults  acc(only this)  lost\n");
+      std::string ncsv =
+          "rank,layer,neuron,faults,acc_only_this,loss_only_this,vulnerability,changed_only_this\n";
+      std::printf("\nrank  layer  neuron  faults  acc(only this)   lost  changed  vulnerability\n");
       for (size_t k = 0; k < rows.size(); ++k) {
-        std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%\n", k + 1, rows[k].l,
-                    rows[k].n, rows[k].f, 100 * rows[k].acc, 100 * (clean - rows[k].acc));
+        std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%  %6.2f%%  %13.4f\n", k + 1,
+                    rows[k].l, rows[k].n, rows[k].f, 100 * rows[k].acc, 100 * (clean - rows[k].acc),
+                    100 * rows[k].changed, vul[k]);
         char b[256];
-        std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f,%.6f\n", k + 1, rows[k].l,
-                      rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc, vul[k]);
+        std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", k + 1,
+                      rows[k].l, rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc, vul[k],
+                      rows[k].changed);
         ncsv += b;
       }
       if (!out_dir.empty()) {

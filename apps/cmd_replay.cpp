@@ -11,6 +11,7 @@
 #include "rramsim/config.hpp"
 #include "rramsim/player.hpp"
 #include "rramsim/recording.hpp"
+#include "sim_cli.hpp"
 
 namespace {
 
@@ -42,28 +43,19 @@ void usage(FILE* f) {
       "outside the memory is an error naming the file and line (or record).\n");
 }
 
-bool probe_writable(const std::string& path, const char* opt) {
-  std::string probe = path + ".probe";
-  FILE* f = std::fopen(probe.c_str(), "wb");
-  if (!f) {
-    rr_error(kCmd, "%s: cannot create files next to %s: %s", opt, path.c_str(),
-             std::strerror(errno));
-    return false;
-  }
-  std::fclose(f);
-  std::remove(probe.c_str());
-  return true;
-}
-
 }  // namespace
 
 extern "C" int rr_cmd_replay(int argc, char** argv) {
-  std::string trace, system, op_point, stats_path, error_map, rec_acc, rec_flt;
+  rrsimcli::MemoryOptions mo;
+  std::string trace;
   rramsim::ReplayParams rp;
-  uint64_t seed = 0, v = 0;
-  bool have_seed = false, quiet = false;
+  uint64_t v = 0;
+  bool quiet = false;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
+    const rrsimcli::Parsed pm = rrsimcli::parse_memory_option(kCmd, argc, argv, &i, &mo);
+    if (pm == rrsimcli::Parsed::Error) return RR_EXIT_USAGE;
+    if (pm == rrsimcli::Parsed::Yes) continue;
     if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
       usage(stdout);
       return RR_EXIT_OK;
@@ -73,25 +65,12 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
       rp.skip_bad = true;
     } else if (!std::strcmp(a, "--nb")) {
       rp.nb = true;
-    } else if (!std::strcmp(a, "--trace") || !std::strcmp(a, "--system") ||
-               !std::strcmp(a, "--op-point") || !std::strcmp(a, "--seed") ||
-               !std::strcmp(a, "--error-map") || !std::strcmp(a, "--clock-ps") ||
-               !std::strcmp(a, "--default-length") || !std::strcmp(a, "--stats") ||
-               !std::strcmp(a, "--record-accesses") || !std::strcmp(a, "--record-faults") ||
-               !std::strcmp(a, "--outstanding")) {
+    } else if (!std::strcmp(a, "--trace") || !std::strcmp(a, "--clock-ps") ||
+               !std::strcmp(a, "--default-length") || !std::strcmp(a, "--outstanding")) {
       if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
       const char* val = argv[++i];
       if (!std::strcmp(a, "--trace")) trace = val;
-      else if (!std::strcmp(a, "--system")) system = val;
-      else if (!std::strcmp(a, "--op-point")) op_point = val;
-      else if (!std::strcmp(a, "--error-map")) error_map = val;
-      else if (!std::strcmp(a, "--stats")) stats_path = val;
-      else if (!std::strcmp(a, "--record-accesses")) rec_acc = val;
-      else if (!std::strcmp(a, "--record-faults")) rec_flt = val;
-      else if (!std::strcmp(a, "--seed")) {
-        if (!rr_parse_u64(kCmd, a, val, 0, UINT64_MAX >> 1, &seed)) return RR_EXIT_USAGE;
-        have_seed = true;
-      } else if (!std::strcmp(a, "--clock-ps")) {
+      else if (!std::strcmp(a, "--clock-ps")) {
         if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps)) return RR_EXIT_USAGE;
       } else if (!std::strcmp(a, "--outstanding")) {
         if (!rr_parse_u64(kCmd, a, val, 1, 4096, &v)) return RR_EXIT_USAGE;
@@ -105,36 +84,18 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
     }
   }
   if (trace.empty()) return rr_usage_error(kCmd, "--trace FILE is required");
-  if (system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
   rramsim::SystemConfig cfg;
-  try {
-    cfg = rramsim::load_system_file(system);
-    if (!op_point.empty()) rramsim::select_op_point(cfg, op_point);
-    if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org);
-  } catch (const rramsim::ConfigError& e) {
-    return rr_error(kCmd, "%s", e.what());
-  }
-  if (have_seed) cfg.seed = seed;
+  if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return RR_EXIT_FAIL;
   rp.data_seed = cfg.seed;
   rp.trace = trace;
-  if (!stats_path.empty() && !probe_writable(stats_path, "--stats")) return RR_EXIT_FAIL;
+  if (!mo.stats_path.empty() && !rrsimcli::probe_writable(kCmd, mo.stats_path, "--stats"))
+    return RR_EXIT_FAIL;
 
   rramsim::RecordParams recp;
   recp.tool = std::string("rramsim ") + rr_version();
-  rramsim::AccessRecorder acc_rec;
-  rramsim::FaultRecorder flt_rec;
-  rramsim::AccessObserver acc_obs;
-  rramsim::FaultObserver flt_obs;
-  if (!rec_acc.empty()) {
-    std::string e = acc_rec.open(rec_acc, cfg, recp);
-    if (!e.empty()) return rr_error(kCmd, "--record-accesses: %s", e.c_str());
-    acc_obs = acc_rec.observer();
-  }
-  if (!rec_flt.empty()) {
-    std::string e = flt_rec.open(rec_flt, cfg, recp);
-    if (!e.empty()) return rr_error(kCmd, "--record-faults: %s", e.c_str());
-    flt_obs = flt_rec.observer();
-  }
+  rrsimcli::Recorders rec;
+  if (!rec.open(kCmd, mo, cfg, recp)) return RR_EXIT_FAIL;
 
   // Progress by bytes of the trace file: its record count is unknown until the end.
   struct stat sb;
@@ -149,7 +110,7 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
       rr_progress_update(&prog, bytes, "B", msg);
     };
   }
-  rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp, acc_obs, flt_obs);
+  rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp, rec.acc_obs, rec.flt_obs);
   if (prog.enabled) {
     char msg[64];
     std::snprintf(msg, sizeof msg, "%llu records", static_cast<unsigned long long>(out.records));
@@ -157,14 +118,7 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   }
   if (!out.warning.empty()) std::fprintf(stderr, "rramsim %s: warning: %s\n", kCmd, out.warning.c_str());
   if (!out.error.empty()) return rr_error(kCmd, "%s", out.error.c_str());  // recorders abort
-  if (!rec_acc.empty()) {
-    std::string e = acc_rec.close();
-    if (!e.empty()) return rr_error(kCmd, "--record-accesses: %s", e.c_str());
-  }
-  if (!rec_flt.empty()) {
-    std::string e = flt_rec.close();
-    if (!e.empty()) return rr_error(kCmd, "--record-faults: %s", e.c_str());
-  }
+  if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
 
   rramsim::RunInfo info;
   info.tool = "rramsim replay";
@@ -183,13 +137,13 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   if (out.failed)
     std::printf("%llu requests answered with an error status\n",
                 static_cast<unsigned long long>(out.failed));
-  if (!rec_acc.empty()) std::printf("accesses recorded to %s\n", rec_acc.c_str());
-  if (!rec_flt.empty()) std::printf("faults recorded to %s\n", rec_flt.c_str());
-  if (!stats_path.empty()) {
+  if (!mo.rec_acc.empty()) std::printf("accesses recorded to %s\n", mo.rec_acc.c_str());
+  if (!mo.rec_flt.empty()) std::printf("faults recorded to %s\n", mo.rec_flt.c_str());
+  if (!mo.stats_path.empty()) {
     std::string err =
-        rramsim::write_file_atomic(stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+        rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
-    std::printf("stats written to %s\n", stats_path.c_str());
+    std::printf("stats written to %s\n", mo.stats_path.c_str());
   }
   return RR_EXIT_OK;
 }

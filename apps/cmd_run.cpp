@@ -36,6 +36,9 @@ void usage(FILE* f) {
       "  --rram-layers L     weight layers placed in RRAM: all (default) or a list like 0,1\n"
       "                      (the others live in error-free SRAM)\n"
       "  --seed S            seed of all cell errors (default: the system file's seed)\n"
+      "  --error-map FILE    measured error map CSV (traces/README.md): its stuck-at-0/1 cells\n"
+      "                      and per-cell read flip rates are the device's (replaces the system\n"
+      "                      file's error_map); cells outside the memory are errors (FILE:LINE)\n"
       "  --threads T         engine compute threads, 1..64 (default 1; reads stay on the SC thread)\n"
       "  --record-faults F   record every injected fault as a fault-trace CSV (.csv[.gz]) with\n"
       "                      layer/neuron/weight and the model's identity (rramsim faults replay)\n"
@@ -97,7 +100,7 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
 extern "C" int rr_cmd_run(int argc, char** argv) {
   rrjob::PointSpec s;
   s.have_seed = false;
-  std::string out_dir, rec_flt, rec_acc, preds_path;
+  std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
   uint64_t v = 0;
   for (int i = 1; i < argc; ++i) {
@@ -121,6 +124,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     else if (!std::strcmp(a, "--record-faults")) rec_flt = val;
     else if (!std::strcmp(a, "--predictions")) preds_path = val;
     else if (!std::strcmp(a, "--record-accesses")) rec_acc = val;
+    else if (!std::strcmp(a, "--error-map")) error_map = val;
     else if (!std::strcmp(a, "--images")) {
       if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
       s.images = static_cast<uint32_t>(v);
@@ -145,6 +149,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
   bnn_dataset ds{};
   try {
     rramsim::SystemConfig cfg = rrjob::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
+    if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org);
     rrjob::ModelPtr m = rrjob::load_model(s.model_path);
     rrjob::open_data(&ds, s.data, s.images, m.get(), s.model_path);
     rramsim::PlacementParams pp;
@@ -209,6 +214,10 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     std::printf("model:        %s; %" PRIu64 " weight bytes in RRAM, %" PRIu64 " in SRAM\n",
                 s.model_path.c_str(), wr.placement.rram_bytes, wr.placement.sram_bytes);
     std::printf("data:         %s, %u images, weight reuse %u\n", ds.name, ds.n, s.weight_reuse);
+    if (cfg.error_map)
+      std::printf("error map:    %s: %" PRIu64 " stuck-at-0, %" PRIu64 " stuck-at-1, %" PRIu64
+                  " flip-rate cells\n", cfg.error_map->path.c_str(), cfg.error_map->stuck0,
+                  cfg.error_map->stuck1, cfg.error_map->flip);
     std::printf("accuracy:     %.2f %% on RRAM, %.2f %% clean (host memory); %.2f %% of predictions agree\n",
                 100 * r.accuracy, 100 * clean, 100 * rate(agree, ds.n));
     std::printf("bit errors:   write 0->1 %" PRIu64 ", 1->0 %" PRIu64 " of %" PRIu64

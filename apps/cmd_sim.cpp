@@ -9,6 +9,7 @@
 #include "rramsim/config.hpp"
 #include "rramsim/recording.hpp"
 #include "rramsim/traffic.hpp"
+#include "sim_cli.hpp"
 
 namespace {
 
@@ -41,20 +42,18 @@ void usage(FILE* f) {
 }  // namespace
 
 extern "C" int rr_cmd_sim(int argc, char** argv) {
-  std::string system, op_point, stats_path, traffic = "random";
-  std::string error_map, rec_acc, rec_flt;
+  rrsimcli::MemoryOptions mo;
+  std::string traffic = "random";
   rramsim::RecordParams recp;
   rramsim::TrafficParams tp;
-  uint64_t seed = 0, v = 0;
-  bool have_seed = false, quiet = false;
+  uint64_t v = 0;
+  bool quiet = false;
   double d = 0;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
-    auto need = [&](const char* opt) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)opt;
-      return argv[++i];
-    };
+    const rrsimcli::Parsed pm = rrsimcli::parse_memory_option(kCmd, argc, argv, &i, &mo);
+    if (pm == rrsimcli::Parsed::Error) return RR_EXIT_USAGE;
+    if (pm == rrsimcli::Parsed::Yes) continue;
     if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
       usage(stdout);
       return RR_EXIT_OK;
@@ -62,23 +61,13 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
       tp.nb = true;
     } else if (!std::strcmp(a, "--quiet")) {
       quiet = true;
-    } else if (!std::strcmp(a, "--system") || !std::strcmp(a, "--op-point") ||
-               !std::strcmp(a, "--traffic") || !std::strcmp(a, "--requests") ||
+    } else if (!std::strcmp(a, "--traffic") || !std::strcmp(a, "--requests") ||
                !std::strcmp(a, "--read-ratio") || !std::strcmp(a, "--size") ||
                !std::strcmp(a, "--stride") || !std::strcmp(a, "--outstanding") ||
-               !std::strcmp(a, "--interval") || !std::strcmp(a, "--seed") ||
-               !std::strcmp(a, "--stats") || !std::strcmp(a, "--error-map") ||
-               !std::strcmp(a, "--record-accesses") || !std::strcmp(a, "--record-faults") ||
-               !std::strcmp(a, "--record-clock")) {
-      const char* val = need(a);
-      if (!val) return rr_usage_error(kCmd, "%s needs a value", a);
-      if (!std::strcmp(a, "--system")) system = val;
-      else if (!std::strcmp(a, "--op-point")) op_point = val;
-      else if (!std::strcmp(a, "--traffic")) traffic = val;
-      else if (!std::strcmp(a, "--stats")) stats_path = val;
-      else if (!std::strcmp(a, "--error-map")) error_map = val;
-      else if (!std::strcmp(a, "--record-accesses")) rec_acc = val;
-      else if (!std::strcmp(a, "--record-faults")) rec_flt = val;
+               !std::strcmp(a, "--interval") || !std::strcmp(a, "--record-clock")) {
+      if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
+      const char* val = argv[++i];
+      if (!std::strcmp(a, "--traffic")) traffic = val;
       else if (!std::strcmp(a, "--record-clock")) {
         if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps)) return RR_EXIT_USAGE;
       } else if (!std::strcmp(a, "--requests")) {
@@ -96,76 +85,44 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
       } else if (!std::strcmp(a, "--interval")) {
         if (!rr_parse_double(kCmd, a, val, 0.0, 1e9, &d)) return RR_EXIT_USAGE;
         tp.interval_ns = d;
-      } else if (!std::strcmp(a, "--seed")) {
-        if (!rr_parse_u64(kCmd, a, val, 0, UINT64_MAX >> 1, &seed)) return RR_EXIT_USAGE;
-        have_seed = true;
       }
     } else {
       return rr_usage_error(kCmd, "unknown option '%s'", a);
     }
   }
-  if (system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
   if (!rramsim::parse_pattern(traffic, &tp.pattern))
     return rr_usage_error(kCmd, "--traffic: expected random, sequential or strided, got '%s'",
                           traffic.c_str());
   rramsim::SystemConfig cfg;
-  try {
-    cfg = rramsim::load_system_file(system);
-    if (!op_point.empty()) rramsim::select_op_point(cfg, op_point);
-    if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org);
-  } catch (const rramsim::ConfigError& e) {
-    return rr_error(kCmd, "%s", e.what());
-  }
-  if (have_seed) cfg.seed = seed;
+  if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return RR_EXIT_FAIL;
   tp.seed = cfg.seed;
   if (tp.size > cfg.org.capacity_bytes())
     return rr_usage_error(kCmd, "--size: %u B exceeds the memory capacity of %llu B", tp.size,
                           static_cast<unsigned long long>(cfg.org.capacity_bytes()));
-
-  if (!stats_path.empty()) {  // fail before a long run, not after it
-    std::string probe = stats_path + ".probe";
-    FILE* f = std::fopen(probe.c_str(), "wb");
-    if (!f) return rr_error(kCmd, "--stats: cannot create files next to %s: %s", stats_path.c_str(), std::strerror(errno));
-    std::fclose(f);
-    std::remove(probe.c_str());
-  }
+  // Fail before a long run, not after it.
+  if (!mo.stats_path.empty() && !rrsimcli::probe_writable(kCmd, mo.stats_path, "--stats"))
+    return RR_EXIT_FAIL;
   // Recorders hang off the memory's observers only when asked for (nothing on the data path
   // otherwise); their files appear complete at the end or not at all.
   recp.tool = std::string("rramsim ") + rr_version();
-  rramsim::AccessRecorder acc_rec;
-  rramsim::FaultRecorder flt_rec;
-  rramsim::AccessObserver acc_obs;
-  rramsim::FaultObserver flt_obs;
-  if (!rec_acc.empty()) {
-    std::string e = acc_rec.open(rec_acc, cfg, recp);
-    if (!e.empty()) return rr_error(kCmd, "--record-accesses: %s", e.c_str());
-    acc_obs = acc_rec.observer();
-  }
-  if (!rec_flt.empty()) {
-    std::string e = flt_rec.open(rec_flt, cfg, recp);
-    if (!e.empty()) return rr_error(kCmd, "--record-faults: %s", e.c_str());
-    flt_obs = flt_rec.observer();
-  }
+  rrsimcli::Recorders rec;
+  if (!rec.open(kCmd, mo, cfg, recp)) return RR_EXIT_FAIL;
   rr_progress prog;
   rr_progress_start(&prog, "sim", tp.requests, !quiet && tp.requests >= 1000000);
   if (prog.enabled) {
     tp.progress_every = tp.requests / 200 + 1;
     tp.progress = [&prog](uint64_t done) { rr_progress_update(&prog, done, "req", nullptr); };
   }
-  rramsim::RunOutput out = rramsim::run_traffic(cfg, tp, acc_obs, flt_obs);
+  rramsim::RunOutput out = rramsim::run_traffic(cfg, tp, rec.acc_obs, rec.flt_obs);
   if (prog.enabled) rr_progress_finish(&prog, "req", nullptr);
-  if (!rec_acc.empty()) {
-    std::string e = acc_rec.close();
-    if (!e.empty()) return rr_error(kCmd, "--record-accesses: %s", e.c_str());
-    std::printf("%llu accesses recorded to %s\n", static_cast<unsigned long long>(acc_rec.records()),
-                rec_acc.c_str());
-  }
-  if (!rec_flt.empty()) {
-    std::string e = flt_rec.close();
-    if (!e.empty()) return rr_error(kCmd, "--record-faults: %s", e.c_str());
-    std::printf("%llu faults recorded to %s\n", static_cast<unsigned long long>(flt_rec.records()),
-                rec_flt.c_str());
-  }
+  if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
+  if (!mo.rec_acc.empty())
+    std::printf("%llu accesses recorded to %s\n", static_cast<unsigned long long>(rec.acc.records()),
+                mo.rec_acc.c_str());
+  if (!mo.rec_flt.empty())
+    std::printf("%llu faults recorded to %s\n", static_cast<unsigned long long>(rec.flt.records()),
+                mo.rec_flt.c_str());
 
   rramsim::RunInfo info;
   info.tool_version = rr_version();
@@ -180,10 +137,10 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
   if (out.failed)
     std::printf("%llu requests answered with an error status\n",
                 static_cast<unsigned long long>(out.failed));
-  if (!stats_path.empty()) {
-    std::string err = rramsim::write_file_atomic(stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+  if (!mo.stats_path.empty()) {
+    std::string err = rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
-    std::printf("stats written to %s\n", stats_path.c_str());
+    std::printf("stats written to %s\n", mo.stats_path.c_str());
   }
   return RR_EXIT_OK;
 }

@@ -52,6 +52,7 @@ struct Experiment {
   uint64_t rram_layer_mask = ~uint64_t{0};
   int threads = 1;
   bool all_op_points = false;
+  std::string error_map;  // measured error map for every system ("" = each system's own)
 };
 
 std::string dir_of(const std::string& p) {
@@ -152,9 +153,12 @@ Experiment load_experiment(const std::string& path) {
       } else {
         bad(e, k, "expected \"all\" or a list of weight-layer indices");
       }
+    } else if (k == "error_map") {
+      if (!json_is_string(v) || !*json_string_value(v)) bad(e, k, "expected a file path (relative to this file)");
+      e.error_map = resolve(base, json_string_value(v));
     } else {
       bad(e, k, "unknown key (known: name, description, mode, systems, op_points, models, seeds, "
-                "data, images, weight_reuse, threads, rram_layers)");
+                "data, images, weight_reuse, threads, rram_layers, error_map)");
     }
   }
   if (!have_systems) bad(e, "systems", "required");
@@ -406,6 +410,15 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     // capacity.
     std::vector<rramsim::SystemConfig> systems;
     for (const std::string& sp : e.systems) systems.push_back(rrjob::load_system(sp, "", false, 0));
+    // The experiment's error map replaces each system's own; it must fit every organisation.
+    if (!e.error_map.empty())
+      for (size_t si = 0; si < systems.size(); ++si) {
+        try {
+          systems[si].error_map = rramsim::load_error_map(e.error_map, systems[si].org);
+        } catch (const std::exception& ex) {
+          throw rrjob::JobError(exp_path + ": error_map (system " + e.systems[si] + "): " + ex.what());
+        }
+      }
     for (const std::string& mp : e.models) models.push_back(rrjob::load_model(mp));
     rrjob::open_data(&ds, e.data, e.images, models[0].get(), e.models[0]);
     for (size_t k = 1; k < models.size(); ++k) {
@@ -486,6 +499,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       probe.seed = grid[k].spec.seed;
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
+      probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
       if (!done.count(rrjob::point_key(probe))) todo.push_back(k);
     }
     const std::string header = std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path +

@@ -1,6 +1,7 @@
 // job.cpp — one experiment point: inputs checked, functional or timed evaluation, result rows.
 #include "job.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,8 +14,11 @@
 #include <cerrno>
 
 #include "rramsim/controller.hpp"
+#include "rramsim/storage.hpp"
 
 namespace rrjob {
+
+enum class DefectKindTag : uint8_t { Zero, One, Flip };
 
 std::string model_file_id(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -137,6 +141,56 @@ AnalyticEnergy analytic_energy(const rramsim::SystemConfig& cfg, const bnn_model
   return e;
 }
 
+namespace {
+// Functional mode's measured error map: a port in front of the error port that forces the map's
+// stuck-at cells under RRAM weights to their value on every read and flips its flip-rate cells
+// with their rate, drawn as the storage draws them (map_flip_draw; the read index here counts
+// this port's reads, so draws are reproducible but not the timed run's). Write errors under a
+// stuck cell do not matter: the stuck value wins, as in the storage.
+struct MapPort {
+  bnn_port base;
+  bnn_port* inner;
+  struct Cell {
+    uint64_t ibit;  // image address·8 + bit
+    uint64_t rbit;  // RRAM address·8 + bit (the cell's identity in the draw)
+    DefectKindTag kind;
+    double rate;
+  };
+  std::vector<Cell> cells;  // sorted by ibit
+  uint64_t seed = 1, reads = 0, flips = 0;
+};
+
+bnn_status map_port_read(bnn_port* bp, uint64_t addr, void* dst_v, size_t n) {
+  MapPort* mp = reinterpret_cast<MapPort*>(bp);
+  bnn_status st = bnn_port_read(mp->inner, addr, dst_v, n);
+  if (st != BNN_OK) return st;
+  uint8_t* dst = static_cast<uint8_t*>(dst_v);
+  auto it = std::lower_bound(mp->cells.begin(), mp->cells.end(), addr * 8,
+                             [](const MapPort::Cell& c, uint64_t x) { return c.ibit < x; });
+  for (; it != mp->cells.end() && it->ibit < (addr + n) * 8; ++it) {
+    uint8_t& b = dst[(it->ibit >> 3) - addr];
+    const unsigned bit = static_cast<unsigned>(it->ibit & 7);
+    if (it->kind == DefectKindTag::Flip) {
+      if (rramsim::map_flip_draw(mp->seed, it->rbit >> 3, static_cast<unsigned>(it->rbit & 7),
+                                 mp->reads, it->rate)) {
+        b = static_cast<uint8_t>(b ^ (1u << bit));
+        ++mp->flips;
+      }
+    } else {
+      const unsigned v = it->kind == DefectKindTag::One ? 1u : 0u;
+      b = static_cast<uint8_t>((b & ~(1u << bit)) | (v << bit));
+    }
+  }
+  ++mp->reads;
+  return BNN_OK;
+}
+bnn_status map_port_write(bnn_port* bp, uint64_t addr, const void* src, size_t n) {
+  return bnn_port_write(reinterpret_cast<MapPort*>(bp)->inner, addr, src, n);
+}
+void map_port_destroy(bnn_port*) {}
+const bnn_port_vtbl kMapPortVtbl = {map_port_read, map_port_write, nullptr, map_port_destroy};
+}  // namespace
+
 PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
                            const bnn_model* m, const bnn_dataset& ds, double clean) {
   auto t0 = std::chrono::steady_clock::now();
@@ -156,9 +210,46 @@ PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
   ep.layer_mask = s.rram_layer_mask;
   bnn_port* port = nullptr;
   if (bnn_error_port_create(&port, m, &ep, 0) != BNN_OK) throw JobError(bnn_errmsg());
+  // The measured error map's cells under placed RRAM weights (the rest are never read).
+  MapPort mp{};
+  mp.base.vt = &kMapPortVtbl;
+  mp.inner = port;
+  mp.seed = cfg.seed;
+  uint64_t stuck_changed = 0;
+  if (cfg.error_map) {
+    const uint8_t* image = bnn_model_weight_image(m, nullptr);
+    for (const rramsim::Defect& d : cfg.error_map->cells) {
+      uint64_t ia = 0;
+      int wl = -1;
+      if (!rramsim::rram_to_image(pl, d.addr, &ia, &wl)) continue;
+      MapPort::Cell c{ia * 8 + d.bit, d.addr * 8 + d.bit,
+                      d.kind == rramsim::DefectKind::FlipRate   ? DefectKindTag::Flip
+                      : d.kind == rramsim::DefectKind::StuckAt1 ? DefectKindTag::One
+                                                                : DefectKindTag::Zero,
+                      d.rate};
+      mp.cells.push_back(c);
+    }
+    std::stable_sort(mp.cells.begin(), mp.cells.end(),
+                     [](const MapPort::Cell& a, const MapPort::Cell& b) { return a.ibit < b.ibit; });
+    // Listed twice: the last line wins (Storage::add_defect); stuck cells that differ from the
+    // weight are the stuck-at errors (counted once, as programming would find them).
+    std::vector<MapPort::Cell> uniq;
+    for (const MapPort::Cell& c : mp.cells) {
+      if (!uniq.empty() && uniq.back().ibit == c.ibit && uniq.back().kind != DefectKindTag::Flip &&
+          c.kind != DefectKindTag::Flip)
+        uniq.back() = c;
+      else
+        uniq.push_back(c);
+    }
+    mp.cells.swap(uniq);
+    for (const MapPort::Cell& c : mp.cells)
+      if (c.kind != DefectKindTag::Flip &&
+          ((image[c.ibit >> 3] >> (c.ibit & 7)) & 1u) != (c.kind == DefectKindTag::One ? 1u : 0u))
+        ++stuck_changed;
+  }
   std::vector<uint8_t> pred;
   try {
-    run_engine(m, port, ds, s.threads, s.weight_reuse, &pred);
+    run_engine(m, mp.cells.empty() ? port : &mp.base, ds, s.threads, s.weight_reuse, &pred);
   } catch (...) {
     bnn_port_destroy(port);
     throw;
@@ -179,10 +270,12 @@ PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
   r.write_ber_01 = op.write_ber_01, r.write_ber_10 = op.write_ber_10;
   r.read_ber_01 = op.read_ber_01, r.read_ber_10 = op.read_ber_10;
   r.write_errors = ec.write_flips;
-  r.read_errors = ec.read_flips;
+  r.stuck_errors = stuck_changed;
+  r.error_map = cfg.error_map ? cfg.error_map->path : "";
+  r.read_errors = ec.read_flips + mp.flips;
   r.bits_written = ec.bits_stored;
   r.bits_read = ec.bits_read;
-  r.ber_observed = (r.bits_written ? static_cast<double>(r.write_errors) / r.bits_written : 0) +
+  r.ber_observed = (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
                    (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
   r.accuracy = accuracy_of(pred, ds);
   r.clean_accuracy = clean;
@@ -223,6 +316,7 @@ PointResult run_timed(const PointSpec& s, const rramsim::SystemConfig& cfg, cons
   r.read_errors = e.read_err01 + e.read_err10;
   r.stuck_errors = e.stuck_at;
   r.endurance_errors = e.endurance;
+  r.error_map = cfg.error_map ? cfg.error_map->path : "";
   r.bits_written = e.write_bits0 + e.write_bits1;
   r.bits_read = e.read_bits0 + e.read_bits1;
   r.ber_observed = (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
@@ -249,7 +343,8 @@ PointResult run_timed(const PointSpec& s, const rramsim::SystemConfig& cfg, cons
 
 std::string point_key(const PointResult& r) {
   return r.mode + "|" + r.system + "|" + r.op_point + "|" + r.model + "|" + std::to_string(r.seed) +
-         "|" + std::to_string(r.images) + "|" + std::to_string(r.weight_reuse);
+         "|" + std::to_string(r.images) + "|" + std::to_string(r.weight_reuse) +
+         (r.error_map.empty() ? std::string() : "|map=" + r.error_map);
 }
 
 namespace {
@@ -269,7 +364,7 @@ std::string row_json(const PointResult& r) {
   json_decref(ks);
   const std::pair<const char*, const std::string*> strs[] = {
       {"mode", &r.mode}, {"system", &r.system}, {"op_point", &r.op_point}, {"model", &r.model},
-      {"data", &r.data}};
+      {"data", &r.data}, {"error_map", &r.error_map}};
   for (const auto& p : strs) {
     json_t* j = json_string(p.second->c_str());
     char* t = json_dumps(j, JSON_ENCODE_ANY);
@@ -303,7 +398,7 @@ std::string csv_header() {
          "read_ber_01,read_ber_10,write_errors,read_errors,stuck_errors,endurance_errors,"
          "bits_written,bits_read,ber_observed,accuracy,clean_accuracy,energy_per_image_pj,"
          "latency_per_image_ns,programming_energy_pj,programming_time_ns,"
-         "throughput_images_per_s,wall_seconds";
+         "throughput_images_per_s,wall_seconds,error_map";
 }
 
 namespace {
@@ -331,6 +426,7 @@ std::string row_csv(const PointResult& r) {
   num(r.ber_observed), num(r.accuracy), num(r.clean_accuracy), num(r.energy_per_image_pj);
   num(r.latency_per_image_ns), num(r.programming_energy_pj), num(r.programming_time_ns);
   num(r.throughput_images_per_s), num(r.wall_seconds);
+  os << "," << csv_field(r.error_map);
   return os.str();
 }
 
@@ -373,6 +469,10 @@ bool row_from_json(const std::string& line, PointResult* r) {
   num("programming_energy_pj", &r->programming_energy_pj);
   num("programming_time_ns", &r->programming_time_ns);
   num("throughput_images_per_s", &r->throughput_images_per_s), num("wall_seconds", &r->wall_seconds);
+  // error_map: absent in rows written before maps were sweepable (= none).
+  json_t* em = json_object_get(o, "error_map");
+  if (em && !json_is_string(em)) ok = false;
+  r->error_map = json_is_string(em) ? json_string_value(em) : "";
   json_t* k = json_object_get(o, "key");
   if (ok && (!json_is_string(k) || point_key(*r) != json_string_value(k))) ok = false;
   json_decref(o);

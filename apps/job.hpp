@@ -45,6 +45,7 @@ double clean_accuracy(const bnn_model* m, const bnn_dataset& ds, int threads,
 struct PointResult {
   std::string mode;             // "functional" | "timed"
   std::string system, op_point, model, data;
+  std::string error_map;        // measured error map applied ("" = none); part of the key
   uint64_t seed = 0;
   uint32_t images = 0, weight_reuse = 1;
   double write_ber_01 = 0, write_ber_10 = 0, read_ber_01 = 0, read_ber_10 = 0;  // configured
@@ -86,8 +87,10 @@ AnalyticEnergy analytic_energy(const rramsim::SystemConfig& cfg, const bnn_model
                                const rramsim::Placement& pl);
 
 // Functional mode: the device's error rates on host memory through libbnn's error port (write
-// rates reduced to p^(1+max_iterations) under iterative write-verify; stuck-at and endurance
-// not modelled), weights in the layers the placement puts in RRAM only.
+// rates reduced to p^(1+max_iterations) under iterative write-verify; the device's random
+// stuck-at cells and endurance not modelled), weights in the layers the placement puts in RRAM
+// only. A measured error map (cfg.error_map) is applied to the RRAM weights: stuck-at cells force
+// their value on every read, flip-rate cells flip reads with their rate.
 PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
                            const bnn_model* m, const bnn_dataset& ds, double clean);
 

@@ -27,9 +27,10 @@ struct ReaderCloser {
 
 }  // namespace
 
-std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org) {
+std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org,
+                                               bool skip_bad) {
   rrt_errmap_reader* r = nullptr;
-  if (rrt_errmap_reader_open(path.c_str(), 0, &r) != BNN_OK) throw ConfigError(bnn_errmsg());
+  if (rrt_errmap_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK) throw ConfigError(bnn_errmsg());
   ReaderCloser closer{r};
   auto map = std::make_shared<ErrorMap>();
   map->path = path;
@@ -39,7 +40,11 @@ std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Or
     rrt_cell c;
     int got = 0;
     if (rrt_errmap_reader_next(r, &c, &got) != BNN_OK) throw ConfigError(bnn_errmsg());
-    if (!got) break;
+    if (!got) {
+      map->bad_lines = rrt_errmap_reader_bad_lines(r);
+      map->first_bad_line = rrt_errmap_reader_first_bad_line(r);
+      break;
+    }
     auto bad = [&](const std::string& msg) {
       throw ConfigError(path + ":" + std::to_string(rrt_errmap_reader_line(r)) + ": " + msg);
     };

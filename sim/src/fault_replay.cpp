@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "rramsim/storage.hpp"
+
 namespace rramsim {
 
 std::string load_fault_trace(const std::string& path, const std::string& model_id,
-                             std::vector<rrt_fault>* out) {
+                             std::vector<rrt_fault>* out, bool skip_bad, FaultTraceInfo* info) {
   rrt_fault_reader* r = nullptr;
-  if (rrt_fault_reader_open(path.c_str(), 0, &r) != BNN_OK) return bnn_errmsg();
+  if (rrt_fault_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK) return bnn_errmsg();
   if (rrt_fault_reader_check_model(r, model_id.c_str()) != BNN_OK) {
     std::string e = bnn_errmsg();
     rrt_fault_reader_close(r);
@@ -27,6 +29,12 @@ std::string load_fault_trace(const std::string& path, const std::string& model_i
     if (!got) break;
     out->push_back(f);
   }
+  if (info) {
+    const rrt_provenance* pv = rrt_fault_reader_provenance(r);
+    info->config_hash = pv->config_hash ? pv->config_hash : "";
+    info->bad_lines = rrt_fault_reader_bad_lines(r);
+    info->first_bad_line = rrt_fault_reader_first_bad_line(r);
+  }
   rrt_fault_reader_close(r);
   return "";
 }
@@ -41,6 +49,10 @@ struct ReplayPort {
   std::vector<const rrt_fault*> reads;  // read faults sorted by access index
   size_t cursor = 0;
   uint64_t index = 0;                   // next read index, counted as the bridge issues reads
+  // Error map's flip-rate cells under RRAM weights: (RRAM address·8 + bit, rate), sorted.
+  std::vector<std::pair<uint64_t, double>> flips;
+  uint64_t seed = 1;
+  std::vector<rrt_fault>* map_faults = nullptr;
 };
 
 bnn_status replay_read(bnn_port* bp, uint64_t addr, void* dst_v, size_t n) {
@@ -68,6 +80,25 @@ bnn_status replay_read(bnn_port* bp, uint64_t addr, void* dst_v, size_t n) {
         if (f->address < ra || f->address >= ra + len) continue;  // not this read's bytes
         uint8_t& b = p[f->address - ra];
         b = static_cast<uint8_t>((b & ~(1u << f->bit)) | (unsigned{f->new_value} << f->bit));
+      }
+      // The map's flips come after the operating point's read errors, as in Storage::read.
+      auto it = std::lower_bound(rp->flips.begin(), rp->flips.end(),
+                                 std::make_pair(ra * 8, -1.0));
+      for (; it != rp->flips.end() && it->first < (ra + len) * 8; ++it) {
+        const uint64_t a = it->first >> 3;
+        const unsigned bit = static_cast<unsigned>(it->first & 7);
+        if (!map_flip_draw(rp->seed, a, bit, rp->index, it->second)) continue;
+        uint8_t& b = p[a - ra];
+        const unsigned old = (b >> bit) & 1u;
+        b = static_cast<uint8_t>(b ^ (1u << bit));
+        if (rp->map_faults) {
+          rrt_fault f{};
+          f.address = a, f.bit = bit, f.kind = RRT_FAULT_READ;
+          f.old_value = static_cast<uint8_t>(old), f.new_value = static_cast<uint8_t>(!old);
+          f.access = static_cast<int64_t>(rp->index);
+          locate_rram_bit(*rp->pl, a, bit, &f.layer, &f.neuron, &f.weight);
+          rp->map_faults->push_back(f);
+        }
       }
       ++rp->index;
       off += len;
@@ -110,6 +141,41 @@ std::string replay_faults(const bnn_model* m, const Placement& pl,
       uint8_t& b = rp.stored[ia];
       b = static_cast<uint8_t>((b & ~(1u << f.bit)) | (unsigned{f.new_value} << f.bit));
     }
+  }
+  if (p.error_map) {
+    rp.seed = p.seed;
+    rp.map_faults = p.map_faults;
+    for (const Defect& d : p.error_map->cells) {
+      uint64_t ia = 0;
+      int wl = -1;
+      if (!rram_to_image(pl, d.addr, &ia, &wl)) continue;  // not under a weight: never read here
+      if (d.kind == DefectKind::FlipRate) {
+        rp.flips.emplace_back(d.addr * 8 + d.bit, d.rate);
+        continue;
+      }
+      const unsigned v = d.kind == DefectKind::StuckAt1 ? 1u : 0u;
+      uint8_t& b = rp.stored[ia];
+      const unsigned old = (b >> d.bit) & 1u;
+      if (old == v) continue;
+      b = static_cast<uint8_t>((b & ~(1u << d.bit)) | (v << d.bit));
+      if (p.map_faults) {
+        rrt_fault f{};
+        f.address = d.addr, f.bit = d.bit, f.kind = RRT_FAULT_STUCK_AT;
+        f.old_value = static_cast<uint8_t>(old), f.new_value = static_cast<uint8_t>(v);
+        f.access = -1;
+        locate_rram_bit(pl, d.addr, d.bit, &f.layer, &f.neuron, &f.weight);
+        p.map_faults->push_back(f);
+      }
+    }
+    // A cell listed twice: the last line wins, as in Storage::add_defect.
+    std::stable_sort(rp.flips.begin(), rp.flips.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<uint64_t, double>> uniq;
+    for (const auto& c : rp.flips) {
+      if (!uniq.empty() && uniq.back().first == c.first) uniq.back() = c;
+      else uniq.push_back(c);
+    }
+    rp.flips.swap(uniq);
   }
   std::stable_sort(rp.reads.begin(), rp.reads.end(),
                    [](const rrt_fault* a, const rrt_fault* b) { return a->access < b->access; });

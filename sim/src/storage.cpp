@@ -102,6 +102,11 @@ void Storage::add_defect(const Defect& d) {
 
 Storage::~Storage() = default;
 
+bool map_flip_draw(uint64_t seed, uint64_t addr, unsigned bit, uint64_t read_index, double rate) {
+  bnn_rng r = keyed_rng(seed, kTagMapFlip, addr * 8 + bit, read_index);
+  return bnn_rng_uniform(&r) < rate;
+}
+
 void Storage::set_op_point(const rr_op_point& op) {
   w01_ = op.write_ber_01;
   w10_ = op.write_ber_10;
@@ -357,8 +362,8 @@ void Storage::read_defects(uint64_t page, uint64_t off, uint8_t* dst, uint64_t n
                              [](const FlipCell& c, uint64_t x) { return c.bit < x; });
   for (; it != v.end() && it->bit < hi; ++it) {
     // One draw per (cell, read): the same seed and traffic flip the same reads.
-    bnn_rng r = keyed_rng(seed_, kTagMapFlip, page * kPageBytes * 8 + it->bit, read_index);
-    if (!(bnn_rng_uniform(&r) < it->rate)) continue;
+    if (!map_flip_draw(seed_, page * kPageBytes + (it->bit >> 3), it->bit & 7u, read_index, it->rate))
+      continue;
     const uint64_t b = it->bit - lo;
     const int old_value = get_bit(dst, b);
     set_bit(dst, b, !old_value);

@@ -15,11 +15,13 @@
 #include "fresh_process.hpp"
 #include "rramsim/arbiter.hpp"
 #include "rramsim/controller.hpp"
+#include "rramsim/fault_replay.hpp"
 #include "rramsim/player.hpp"
 #include "rramsim/recording.hpp"
 #include "rramsim/traffic.hpp"
 #include "rrtrace/trace.h"
 #include "sim_test_util.hpp"
+#include "workloads/bnn_testutil.h"
 
 using simtest::make_config;
 
@@ -553,4 +555,66 @@ TEST(ErrorMap, SystemKeyLoadsRelativeToTheSystemFileAndExamplesFitSmall) {
                                      small.org);
     EXPECT_GE(m->cells.size(), 5u) << ex;
   }
+}
+
+// Fault replay with a measured error map: stuck cells set exactly the weight bits that differ
+// from their value, flip-rate cells flip reads, and the records of what the map changed replay
+// (without the map) to the same predictions — what `faults analyze --error-map` relies on.
+TEST(ErrorMap, FaultReplayAppliesTheMapAndItsRecordsReplayAlike) {
+  bnn_model* m = bnntest::random_model(1, 8, 8, {{'d', 96}, {'d', 64}, {'d', 10}}, 11);
+  ASSERT_NE(m, nullptr);
+  rramsim::SystemConfig cfg = make_config();
+  const rramsim::Placement pl = rramsim::place_model(m, "m.bnn", cfg, {});
+  const uint8_t* image = bnn_model_weight_image(m, nullptr);
+  const rramsim::LayerPlacement& l0 = pl.layers[0];
+  const rramsim::LayerPlacement& l1 = pl.layers[1];
+  std::ostringstream csv;
+  csv << "address,bit,kind,rate\n";
+  for (int byte = 0; byte < 4; ++byte)
+    for (int bit = 0; bit < 8; ++bit) csv << l0.rram_addr + byte << "," << bit << ",sa1,\n";
+  for (int k = 0; k < 4; ++k) csv << l1.rram_addr + l1.row_bytes * k << "," << k << ",flip-rate,0.5\n";
+  csv << cfg.org.capacity_bytes() - 1 << ",0,sa0,\n";  // not under a weight: no effect
+  auto map = map_from("replay_map.csv", csv.str(), cfg.org);
+  uint64_t zeros = 0;
+  for (int byte = 0; byte < 4; ++byte)
+    zeros += 8 - static_cast<uint64_t>(__builtin_popcount(image[l0.image_addr + byte]));
+
+  const size_t n = 40;
+  std::vector<uint8_t> imgs = bnntest::random_images(m, n, 9);
+  rramsim::FaultReplayParams rp;
+  rp.error_map = map.get();
+  rp.seed = cfg.seed;
+  std::vector<rrt_fault> map_faults;
+  rp.map_faults = &map_faults;
+  std::vector<uint8_t> with_map, from_records, same_again;
+  ASSERT_EQ(rramsim::replay_faults(m, pl, {}, nullptr, imgs.data(), n, rp, &with_map), "");
+  uint64_t stuck = 0, reads = 0;
+  for (const rrt_fault& f : map_faults) {
+    if (f.kind == RRT_FAULT_STUCK_AT) {
+      ++stuck;
+      EXPECT_EQ(f.new_value, 1);
+      EXPECT_EQ(f.old_value, 0);
+      EXPECT_EQ(f.layer, 0);
+      EXPECT_EQ(f.neuron, 0);
+      EXPECT_EQ(f.weight, static_cast<int64_t>((f.address - l0.rram_addr) * 8 + f.bit));
+    } else {
+      ASSERT_EQ(f.kind, RRT_FAULT_READ);
+      ++reads;
+      EXPECT_EQ(f.layer, 1);
+      EXPECT_GE(f.access, 0);
+    }
+  }
+  EXPECT_EQ(stuck, zeros);  // exactly the weight bits that were 0
+  EXPECT_GT(reads, 0u);     // 4 cells read 40 times each at rate 0.5
+  EXPECT_LT(reads, 160u);
+  // The records alone, without the map, give the same predictions; the map again, the same draws.
+  rramsim::FaultReplayParams plain;
+  ASSERT_EQ(rramsim::replay_faults(m, pl, map_faults, nullptr, imgs.data(), n, plain, &from_records), "");
+  EXPECT_EQ(from_records, with_map);
+  std::vector<rrt_fault> again;
+  rp.map_faults = &again;
+  ASSERT_EQ(rramsim::replay_faults(m, pl, {}, nullptr, imgs.data(), n, rp, &same_again), "");
+  EXPECT_EQ(same_again, with_map);
+  EXPECT_EQ(again.size(), map_faults.size());
+  bnn_model_free(m);
 }

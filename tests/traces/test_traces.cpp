@@ -787,6 +787,7 @@ TEST_F(TraceTest, FaultTraceBadInput) {
     while (rrt_fault_reader_next(r, &f, &got) == BNN_OK && got) ++n;
     EXPECT_EQ(n, 1);
     EXPECT_EQ(rrt_fault_reader_bad_lines(r), 1u);
+    EXPECT_EQ(rrt_fault_reader_first_bad_line(r), 4u);
     rrt_fault_reader_close(r);
   }
   // Empty fields mean "unknown" (-1).
@@ -937,6 +938,7 @@ TEST_F(TraceTest, ErrorMapExampleFileAndBadInput) {
     }
     EXPECT_EQ(rrt_errmap_reader_records(r), 1u);
     EXPECT_EQ(rrt_errmap_reader_bad_lines(r), 1u);
+    EXPECT_EQ(rrt_errmap_reader_first_bad_line(r), 3u);
     rrt_errmap_reader_close(r);
   }
 }

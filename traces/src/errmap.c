@@ -45,7 +45,7 @@ struct rrt_errmap_reader {
   rrt_cell_loc loc;
   int col[COL_N]; /* field index of each column, -1 if absent */
   int nfields;
-  uint64_t records, bad;
+  uint64_t records, bad, first_bad; /* first_bad: line of the first skipped line, 0 = none */
   bnn_status err;
   int done;
 };
@@ -185,7 +185,7 @@ bnn_status rrt_errmap_reader_next(rrt_errmap_reader *r, rrt_cell *c, int *got) {
     if (!r->skip_bad)
       return r->err = bnn_fail(BNN_E_FORMAT, "%s:%llu: malformed error-map cell: %s", r->in.path,
                                (unsigned long long)r->in.line_no, why);
-    ++r->bad;
+    if (!r->bad++) r->first_bad = r->in.line_no;
   }
   return BNN_OK;
 }
@@ -196,6 +196,7 @@ const rrt_provenance *rrt_errmap_reader_provenance(const rrt_errmap_reader *r) {
 }
 uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r) { return r->records; }
 uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r) { return r->bad; }
+uint64_t rrt_errmap_reader_first_bad_line(const rrt_errmap_reader *r) { return r->first_bad; }
 uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r) { return r->in.line_no; }
 
 void rrt_errmap_reader_close(rrt_errmap_reader *r) {

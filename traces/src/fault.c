@@ -132,7 +132,7 @@ struct rrt_fault_reader {
   rrt_in in;
   rrt_prov_store prov;
   int skip_bad;
-  uint64_t records, bad;
+  uint64_t records, bad, first_bad; /* first_bad: line of the first skipped line, 0 = none */
   bnn_status err;
   int done;
 };
@@ -227,7 +227,7 @@ bnn_status rrt_fault_reader_next(rrt_fault_reader *r, rrt_fault *f, int *got) {
     if (!r->skip_bad)
       return r->err = bnn_fail(BNN_E_FORMAT, "%s:%llu: malformed fault record: %s", r->in.path,
                                (unsigned long long)r->in.line_no, why);
-    ++r->bad;
+    if (!r->bad++) r->first_bad = r->in.line_no;
   }
   return BNN_OK;
 }
@@ -251,6 +251,7 @@ bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *m
 
 uint64_t rrt_fault_reader_records(const rrt_fault_reader *r) { return r->records; }
 uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r) { return r->bad; }
+uint64_t rrt_fault_reader_first_bad_line(const rrt_fault_reader *r) { return r->first_bad; }
 
 void rrt_fault_reader_close(rrt_fault_reader *r) {
   if (!r) return;

@@ -64,6 +64,7 @@ struct ErrorMap {
   std::string path;  // file it was loaded from
   std::vector<Defect> cells;
   uint64_t stuck0 = 0, stuck1 = 0, flip = 0;
+  uint64_t bad_lines = 0, first_bad_line = 0;  // malformed lines skipped (skip_bad); 0 = none
 };
 
 struct SystemConfig {
@@ -108,7 +109,9 @@ std::string config_hash(const SystemConfig& cfg);
 // the stats' bank list), `column` is the bit column 0..columns−1 of the crossbar row (byte
 // column/8 of the row, bit column%8) and `bit` must be 0 (cells hold one bit). Throws
 // ConfigError naming the file and line of the first bad cell (outside the memory, coordinates
-// out of range, malformed).
-std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org);
+// out of range, malformed). skip_bad: malformed lines (not cells outside the memory) are counted
+// in bad_lines and skipped.
+std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org,
+                                               bool skip_bad = false);
 
 }  // namespace rramsim

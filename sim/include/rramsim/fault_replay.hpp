@@ -12,15 +12,35 @@
 
 namespace rramsim {
 
+// What load_fault_trace learned about the file besides its records.
+struct FaultTraceInfo {
+  std::string config_hash;      // the header's config_hash ("" if none)
+  uint64_t bad_lines = 0;       // malformed lines skipped (skip_bad)
+  uint64_t first_bad_line = 0;  // line of the first of them, 0 = none
+};
+
 // Reads a fault trace; refuses (returns the message) a file recorded for another model
-// (model_id differs, both named) or a malformed line (file:line). "" on success.
+// (model_id differs, both named) or, unless skip_bad, a malformed line (file:line). With
+// skip_bad, malformed lines are counted into info->bad_lines and skipped. "" on success.
 std::string load_fault_trace(const std::string& path, const std::string& model_id,
-                             std::vector<rrt_fault>* out);
+                             std::vector<rrt_fault>* out, bool skip_bad = false,
+                             FaultTraceInfo* info = nullptr);
 
 struct FaultReplayParams {
   uint32_t weight_reuse = 1;   // as in the recorded run (it sets how often rows are read)
   uint32_t chunk_images = 256; // as in WorkloadParams (rounded up to a multiple of weight_reuse)
   int threads = 1;
+  // A measured error map applied as the device's (null = none): its stuck-at cells override the
+  // stored weight bits (after the trace's persistent faults, as the storage does), its flip-rate
+  // cells flip each read with their rate, drawn exactly as the storage draws them
+  // (map_flip_draw with `seed` and the read index), so the replay equals a run with that map.
+  const ErrorMap* error_map = nullptr;
+  uint64_t seed = 1;
+  // If set, every change the map made is appended as a fault record: a stuck-at record per cell
+  // that changed a stored bit (time 0), a read record per flipped read (access = its index), with
+  // layer/neuron/weight filled. Replaying faults + these records without the map gives the same
+  // predictions, so `faults analyze` can attribute the map's damage like any recorded fault.
+  std::vector<rrt_fault>* map_faults = nullptr;
 };
 
 // Runs the engine over n images with the weights the recorded run had: the model's image with

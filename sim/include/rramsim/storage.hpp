@@ -27,6 +27,12 @@ struct WriteOutcome {
 //   endurance      key (seed, line address, line write count)        hazard per write
 // so results depend only on the order in which requests reach the memory, not on timing or
 // scheduling.
+// The draw behind a measured error map's flip-rate cell: whether the read with request index
+// `read_index` returns the cell at byte `addr`, bit `bit` flipped, given the map's `rate`. One
+// draw per (cell, read), keyed by (seed, addr·8 + bit, read_index) — exposed so that fault replay
+// (and the functional sweep) flip exactly the reads the storage flips.
+bool map_flip_draw(uint64_t seed, uint64_t addr, unsigned bit, uint64_t read_index, double rate);
+
 class Storage {
  public:
   static constexpr uint64_t kPageBytes = 4096;

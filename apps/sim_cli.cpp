@@ -1,0 +1,100 @@
+// sim_cli.cpp — options and setup shared by `rramsim sim` and `rramsim replay`.
+#include "sim_cli.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli.h"
+
+namespace rrsimcli {
+
+Parsed parse_memory_option(const char* cmd, int argc, char** argv, int* i, MemoryOptions* o) {
+  const char* a = argv[*i];
+  std::string* dst = nullptr;
+  if (!std::strcmp(a, "--system")) dst = &o->system;
+  else if (!std::strcmp(a, "--op-point")) dst = &o->op_point;
+  else if (!std::strcmp(a, "--error-map")) dst = &o->error_map;
+  else if (!std::strcmp(a, "--stats")) dst = &o->stats_path;
+  else if (!std::strcmp(a, "--record-accesses")) dst = &o->rec_acc;
+  else if (!std::strcmp(a, "--record-faults")) dst = &o->rec_flt;
+  else if (std::strcmp(a, "--seed") != 0) return Parsed::No;
+  if (*i + 1 >= argc) {
+    rr_usage_error(cmd, "%s needs a value", a);
+    return Parsed::Error;
+  }
+  const char* val = argv[++*i];
+  if (dst) {
+    *dst = val;
+    return Parsed::Yes;
+  }
+  if (!rr_parse_u64(cmd, a, val, 0, UINT64_MAX >> 1, &o->seed)) return Parsed::Error;
+  o->have_seed = true;
+  return Parsed::Yes;
+}
+
+bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::SystemConfig* cfg) {
+  try {
+    *cfg = rramsim::load_system_file(o.system);
+    if (!o.op_point.empty()) rramsim::select_op_point(*cfg, o.op_point);
+    if (!o.error_map.empty()) cfg->error_map = rramsim::load_error_map(o.error_map, cfg->org);
+  } catch (const rramsim::ConfigError& e) {
+    rr_error(cmd, "%s", e.what());
+    return false;
+  }
+  if (o.have_seed) cfg->seed = o.seed;
+  return true;
+}
+
+bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
+  std::string probe = path + ".probe";
+  FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) {
+    rr_error(cmd, "%s: cannot create files next to %s: %s", opt, path.c_str(), std::strerror(errno));
+    return false;
+  }
+  std::fclose(f);
+  std::remove(probe.c_str());
+  return true;
+}
+
+bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
+                     const rramsim::RecordParams& rp) {
+  if (!o.rec_acc.empty()) {
+    std::string e = acc.open(o.rec_acc, cfg, rp);
+    if (!e.empty()) {
+      rr_error(cmd, "--record-accesses: %s", e.c_str());
+      return false;
+    }
+    acc_obs = acc.observer();
+  }
+  if (!o.rec_flt.empty()) {
+    std::string e = flt.open(o.rec_flt, cfg, rp);
+    if (!e.empty()) {
+      rr_error(cmd, "--record-faults: %s", e.c_str());
+      return false;
+    }
+    flt_obs = flt.observer();
+  }
+  return true;
+}
+
+bool Recorders::close(const char* cmd, const MemoryOptions& o) {
+  if (!o.rec_acc.empty()) {
+    std::string e = acc.close();
+    if (!e.empty()) {
+      rr_error(cmd, "--record-accesses: %s", e.c_str());
+      return false;
+    }
+  }
+  if (!o.rec_flt.empty()) {
+    std::string e = flt.close();
+    if (!e.empty()) {
+      rr_error(cmd, "--record-faults: %s", e.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace rrsimcli

@@ -1,0 +1,45 @@
+// sim_cli.hpp — options and setup shared by the commands that drive the SystemC memory directly
+// (`rramsim sim`, `rramsim replay`): system, operating point, seed, error map, stats file, recorders.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "rramsim/config.hpp"
+#include "rramsim/recording.hpp"
+
+namespace rrsimcli {
+
+struct MemoryOptions {
+  std::string system, op_point, error_map, stats_path, rec_acc, rec_flt;
+  uint64_t seed = 0;
+  bool have_seed = false;
+};
+
+enum class Parsed { No, Yes, Error };
+
+// Tries argv[*i] as one of the shared options (--system, --op-point, --seed, --error-map,
+// --stats, --record-accesses, --record-faults) and consumes its value (advancing *i). No: not
+// one of them; Error: the usage error was printed (exit RR_EXIT_USAGE).
+Parsed parse_memory_option(const char* cmd, int argc, char** argv, int* i, MemoryOptions* o);
+
+// Loads the system file, selects the operating point, loads the error map against its
+// organisation and applies the seed. On failure prints one line and returns false (exit 1).
+bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::SystemConfig* cfg);
+
+// Fails early (before a long run) when files cannot be created next to `path`.
+bool probe_writable(const char* cmd, const std::string& path, const char* opt);
+
+// The access / fault recorders of --record-accesses / --record-faults, attached only when asked
+// for; files appear complete at close() or not at all.
+struct Recorders {
+  rramsim::AccessRecorder acc;
+  rramsim::FaultRecorder flt;
+  rramsim::AccessObserver acc_obs;
+  rramsim::FaultObserver flt_obs;
+  bool open(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
+            const rramsim::RecordParams& rp);
+  bool close(const char* cmd, const MemoryOptions& o);
+};
+
+}  // namespace rrsimcli
