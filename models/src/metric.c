@@ -574,6 +574,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   if (!(ber >= 0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber);
   bnn_status st = bet_metric_check(m, ds);
   if (st) return st;
+  pthread_once(&g_phi_once, phi_init);
   model_ctx c;
   pscr S;
   if ((st = ctx_make(m, &c))) return st;
@@ -612,7 +613,10 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
           correct += y == ds->labels[i];
           h[mm < HBINS ? mm : HBINS - 1]++;
           sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm / sqrt((double)I->fan_in);
-          sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 0);
+          if (ber > 0) { /* the fast path (metric.h); at 0 nothing flips */
+            image_uv(&c, pre, &S);
+            sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 1);
+          }
           continue;
         }
         /* own weights flipped only: binary input Σx² = n (the valid fan-in), u8 input Σ pixel² */
