@@ -455,8 +455,9 @@ bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, c
 }
 
 /* The fast prediction: threads take blocks of images (batched exact pre-activations), and per image
- * the BER-independent work (u, v) once, then per BER the table CDF. Each image's P(correct) lands in
- * its own slot and the slots are summed in image order, so the result never depends on threads. */
+ * the BER-independent work (u, v) once, then per BER the table CDF. Each block sums its images'
+ * P(correct) in image order into its own slot and the slots are summed in block order; the blocks
+ * depend only on the model, so the result never depends on the thread count. */
 #define PRED_BLOCK_BYTES (2u << 20) /* pre-activations per block */
 typedef struct pjob {
   const bnn_model *m;
@@ -464,7 +465,7 @@ typedef struct pjob {
   const model_ctx *c;
   const double *ber;
   size_t n_ber, block, n_blocks;
-  double *pc; /* n × n_ber */
+  double *pc; /* n_blocks × n_ber */
   atomic_size_t next;
   atomic_int status;
 } pjob;
@@ -492,11 +493,11 @@ static void *pjob_run(void *arg) {
       uint32_t y = J->ds->labels[i0 + i];
       image_uv(J->c, pre, &S);
       for (size_t b = 0; b < J->n_ber; ++b) {
-        double p = J->ber[b], *out = &J->pc[(i0 + i) * J->n_ber + b];
+        double p = J->ber[b], *out = &J->pc[bi * J->n_ber + b];
         if (p == 0) /* no flips anywhere: the clean, engine-exact prediction */
-          *out = argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
+          *out += argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
         else
-          *out = predict_image(J->c, pre, img, p, y, &S, 1);
+          *out += predict_image(J->c, pre, img, p, y, &S, 1);
       }
     }
   }
@@ -524,7 +525,7 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
   J.n_blocks = (ds->n + J.block - 1) / J.block;
   atomic_init(&J.next, 0);
   atomic_init(&J.status, 0);
-  J.pc = (double *)bnn_malloc((size_t)ds->n * n_ber * sizeof(double));
+  J.pc = (double *)bnn_calloc(J.n_blocks * n_ber, sizeof(double));
   int nt = params->threads;
   if ((size_t)nt > J.n_blocks) nt = (int)J.n_blocks;
   pthread_t th[256];
@@ -541,7 +542,7 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
   if (!st)
     for (size_t b = 0; b < n_ber; ++b) {
       double sum = 0;
-      for (uint32_t i = 0; i < ds->n; ++i) sum += J.pc[(size_t)i * n_ber + b];
+      for (size_t i = 0; i < J.n_blocks; ++i) sum += J.pc[i * n_ber + b];
       acc_out[b] = sum / ds->n;
     }
   bnn_free(J.pc);
