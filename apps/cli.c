@@ -175,7 +175,13 @@ void rr_progress_start(rr_progress *p, const char *label, uint64_t total, int en
 static void draw(rr_progress *p, uint64_t done, const char *unit, const char *msg, int final) {
   double now = rr_now();
   double el = now - p->t_start;
-  double rate = el > 0 ? (double)done / el : 0.0;
+  /* Rates from a few milliseconds of work are noise (the first update often comes right after
+   * the start): below 0.2 s the rate and ETA print as unknown. */
+  const int timed = final || el >= 0.2;
+  double rate = timed && el > 0 ? (double)done / el : 0.0;
+  char rate_s[32];
+  if (rate > 0) snprintf(rate_s, sizeof rate_s, "%.0f", rate);
+  else snprintf(rate_s, sizeof rate_s, "-");
   double frac = p->total ? (double)done / (double)p->total : 1.0;
   if (frac > 1) frac = 1;
   char eta[32];
@@ -185,13 +191,13 @@ static void draw(rr_progress *p, uint64_t done, const char *unit, const char *ms
     int fill = (int)(frac * 30.0);
     for (int i = 0; i < 30; ++i) bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
-    fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu %.0f %s/s %s %s %s\033[K", p->label, bar,
-            100.0 * frac, (unsigned long long)done, (unsigned long long)p->total, rate, unit,
+    fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu %s %s/s %s %s %s\033[K", p->label, bar,
+            100.0 * frac, (unsigned long long)done, (unsigned long long)p->total, rate_s, unit,
             final ? "in" : "ETA", eta, msg ? msg : "");
     if (final) fputc('\n', stderr);
   } else {
-    fprintf(stderr, "%s: %5.1f%% %llu/%llu %.0f %s/s %s %s %s\n", p->label, 100.0 * frac,
-            (unsigned long long)done, (unsigned long long)p->total, rate, unit,
+    fprintf(stderr, "%s: %5.1f%% %llu/%llu %s %s/s %s %s %s\n", p->label, 100.0 * frac,
+            (unsigned long long)done, (unsigned long long)p->total, rate_s, unit,
             final ? "in" : "ETA", eta, msg ? msg : "");
   }
   fflush(stderr);

@@ -99,8 +99,9 @@ static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, do
   }
   char msg[128];
   const double dt = rr_now() - c->t0;
-  snprintf(msg, sizeof msg, "%.0f img/s  loss %.4f  acc %.2f%%",
-           dt > 0 ? (double)done * c->batch / dt : 0.0, loss, 100.0 * acc);
+  char rate[32] = "-"; /* unknown until 0.2 s of batches have been timed */
+  if (dt >= 0.2) snprintf(rate, sizeof rate, "%.0f", (double)(done - 1) * c->batch / dt);
+  snprintf(msg, sizeof msg, "%s img/s  loss %.4f  acc %.2f%%", rate, loss, 100.0 * acc);
   if (done == total)
     rr_progress_finish(&c->bar, "batch", msg);
   else
