@@ -3,10 +3,14 @@
 
 #include <jansson.h>
 
+#include "bnn/status.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <set>
 #include <sstream>
 
@@ -45,9 +49,30 @@ std::string join_path(const std::string& dir, const std::string& rel) {
   return dir + "/" + rel;
 }
 
+// jansson allocates through libbnn's allocator hook, like all C heap memory of the project, and
+// every failure is counted: jansson's lexer silently drops a character when its token buffer cannot
+// grow (jansson 2.14), so a parse is only trusted if no allocation failed during it.
+thread_local unsigned long t_json_failures = 0;
+void* json_alloc(size_t n) {
+  void* p = bnn_malloc(n);
+  if (!p) ++t_json_failures;
+  return p;
+}
+void json_dealloc(void* p) { bnn_free(p); }
+void use_bnn_for_json() {
+  static std::once_flag once;
+  std::call_once(once, [] { json_set_alloc_funcs(json_alloc, json_dealloc); });
+}
+
 JsonPtr parse_text(const std::string& text, const std::string& name) {
+  use_bnn_for_json();
   json_error_t err;
+  const unsigned long failures = t_json_failures;
   json_t* j = json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES, &err);
+  if (t_json_failures != failures) {
+    json_decref(j);
+    throw ConfigError(name + ": out of memory while parsing the JSON");
+  }
   if (!j)
     throw ConfigError(name + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) +
                       ": JSON syntax error: " + err.text);
@@ -457,20 +482,29 @@ void select_op_point(SystemConfig& cfg, const std::string& name) {
 }
 
 std::string config_to_json(const SystemConfig& c, int indent) {
+  // jansson reports a failed allocation as NULL (constructors) or -1 (set/append, which free the
+  // value they could not take): collect that and throw, so an out-of-memory run never goes on with
+  // a config text (and hash) that silently lost keys.
+  use_bnn_for_json();
+  bool oom = false;
+  auto put = [&oom](json_t* o, const char* key, json_t* v) {
+    oom |= json_object_set_new(o, key, v) != 0;
+  };
+  auto push = [&oom](json_t* a, json_t* v) { oom |= json_array_append_new(a, v) != 0; };
   JsonPtr root(json_object());
-  json_object_set_new(root.get(), "name", json_string(c.name.c_str()));
-  json_object_set_new(root.get(), "source", json_string(c.source.c_str()));
-  json_object_set_new(root.get(), "seed", json_integer(static_cast<json_int_t>(c.seed)));
-  json_object_set_new(root.get(), "op_point", json_string(c.op().name));
+  put(root.get(), "name", json_string(c.name.c_str()));
+  put(root.get(), "source", json_string(c.source.c_str()));
+  put(root.get(), "seed", json_integer(static_cast<json_int_t>(c.seed)));
+  put(root.get(), "op_point", json_string(c.op().name));
   const rr_device& d = c.device;
   json_t* dev = json_object();
-  json_object_set_new(dev, "name", json_string(d.name));
-  json_object_set_new(dev, "cell", json_string(rr_cell_type_name(d.cell)));
+  put(dev, "name", json_string(d.name));
+  put(dev, "cell", json_string(rr_cell_type_name(d.cell)));
   json_t* pts = json_array();
   for (size_t i = 0; i < d.n_points; ++i) {
     const rr_op_point& p = d.points[i];
     json_t* o = json_object();
-    json_object_set_new(o, "name", json_string(p.name));
+    put(o, "name", json_string(p.name));
     const std::pair<const char*, double> f[] = {
         {"prog_current_ua", p.prog_current_ua}, {"prog_voltage_v", p.prog_voltage_v},
         {"prog_pulse_ns", p.prog_pulse_ns},     {"read_voltage_v", p.read_voltage_v},
@@ -480,68 +514,68 @@ std::string config_to_json(const SystemConfig& c, int indent) {
         {"e_reset_pj", p.e_reset_pj},           {"e_read_pj", p.e_read_pj},
         {"e_periph_read_pj", p.e_periph_read_pj}, {"e_periph_write_pj", p.e_periph_write_pj},
         {"t_read_ns", p.t_read_ns},             {"t_write_ns", p.t_write_ns}};
-    for (auto& kv : f) json_object_set_new(o, kv.first, jreal(kv.second));
-    json_array_append_new(pts, o);
+    for (auto& kv : f) put(o, kv.first, jreal(kv.second));
+    push(pts, o);
   }
-  json_object_set_new(dev, "operating_points", pts);
+  put(dev, "operating_points", pts);
   if (d.has_analytic) {
     json_t* a = json_object();
-    json_object_set_new(a, "i0_ua", jreal(d.analytic.i0_ua));
-    json_object_set_new(a, "lrs_median_kohm", jreal(d.analytic.lrs_median_kohm));
-    json_object_set_new(a, "lrs_slope", jreal(d.analytic.lrs_slope));
-    json_object_set_new(a, "lrs_sigma", jreal(d.analytic.lrs_sigma));
-    json_object_set_new(a, "lrs_sigma_slope", jreal(d.analytic.lrs_sigma_slope));
-    json_object_set_new(a, "hrs_median_kohm", jreal(d.analytic.hrs_median_kohm));
-    json_object_set_new(a, "hrs_sigma", jreal(d.analytic.hrs_sigma));
-    json_object_set_new(a, "ref_kohm", jreal(d.analytic.ref_kohm));
-    json_object_set_new(dev, "analytic", a);
+    put(a, "i0_ua", jreal(d.analytic.i0_ua));
+    put(a, "lrs_median_kohm", jreal(d.analytic.lrs_median_kohm));
+    put(a, "lrs_slope", jreal(d.analytic.lrs_slope));
+    put(a, "lrs_sigma", jreal(d.analytic.lrs_sigma));
+    put(a, "lrs_sigma_slope", jreal(d.analytic.lrs_sigma_slope));
+    put(a, "hrs_median_kohm", jreal(d.analytic.hrs_median_kohm));
+    put(a, "hrs_sigma", jreal(d.analytic.hrs_sigma));
+    put(a, "ref_kohm", jreal(d.analytic.ref_kohm));
+    put(dev, "analytic", a);
   }
   json_t* st = json_object();
-  json_object_set_new(st, "density", jreal(d.stuck_density));
-  json_object_set_new(st, "one_fraction", jreal(d.stuck_one_fraction));
-  json_object_set_new(dev, "stuck_at", st);
+  put(st, "density", jreal(d.stuck_density));
+  put(st, "one_fraction", jreal(d.stuck_one_fraction));
+  put(dev, "stuck_at", st);
   json_t* en = json_object();
-  json_object_set_new(en, "median_writes", jreal(d.endurance_median_writes));
-  json_object_set_new(en, "sigma", jreal(d.endurance_sigma));
-  json_object_set_new(dev, "endurance", en);
+  put(en, "median_writes", jreal(d.endurance_median_writes));
+  put(en, "sigma", jreal(d.endurance_sigma));
+  put(dev, "endurance", en);
   json_t* wv = json_object();
-  json_object_set_new(wv, "policy", json_string(rr_verify_policy_name(d.verify)));
-  json_object_set_new(wv, "max_iterations", json_integer(d.verify_max_iterations));
-  json_object_set_new(dev, "write_verify", wv);
-  json_object_set_new(root.get(), "device", dev);
+  put(wv, "policy", json_string(rr_verify_policy_name(d.verify)));
+  put(wv, "max_iterations", json_integer(d.verify_max_iterations));
+  put(dev, "write_verify", wv);
+  put(root.get(), "device", dev);
 
   const Organisation& g = c.org;
   json_t* org = json_object();
-  json_object_set_new(org, "channels", json_integer(g.channels));
-  json_object_set_new(org, "banks_per_channel", json_integer(g.banks_per_channel));
-  json_object_set_new(org, "crossbars_per_bank", json_integer(g.crossbars_per_bank));
-  json_object_set_new(org, "rows", json_integer(g.rows));
-  json_object_set_new(org, "columns", json_integer(g.columns));
-  json_object_set_new(org, "bus_width_bits", json_integer(g.bus_width_bits));
-  json_object_set_new(org, "bus_clock_mhz", jreal(g.bus_clock_mhz));
-  json_object_set_new(org, "controller_latency_cycles", json_integer(g.controller_latency_cycles));
-  json_object_set_new(org, "queue_depth", json_integer(g.queue_depth));
-  json_object_set_new(org, "static_power_mw", jreal(g.static_power_mw));
+  put(org, "channels", json_integer(g.channels));
+  put(org, "banks_per_channel", json_integer(g.banks_per_channel));
+  put(org, "crossbars_per_bank", json_integer(g.crossbars_per_bank));
+  put(org, "rows", json_integer(g.rows));
+  put(org, "columns", json_integer(g.columns));
+  put(org, "bus_width_bits", json_integer(g.bus_width_bits));
+  put(org, "bus_clock_mhz", jreal(g.bus_clock_mhz));
+  put(org, "controller_latency_cycles", json_integer(g.controller_latency_cycles));
+  put(org, "queue_depth", json_integer(g.queue_depth));
+  put(org, "static_power_mw", jreal(g.static_power_mw));
   json_t* sch = json_object();
-  json_object_set_new(sch, "policy", json_string(scheduler_name(g.scheduler)));
-  json_object_set_new(sch, "write_high_watermark", json_integer(g.write_high_watermark));
-  json_object_set_new(sch, "write_low_watermark", json_integer(g.write_low_watermark));
-  json_object_set_new(org, "scheduler", sch);
+  put(sch, "policy", json_string(scheduler_name(g.scheduler)));
+  put(sch, "write_high_watermark", json_integer(g.write_high_watermark));
+  put(sch, "write_low_watermark", json_integer(g.write_low_watermark));
+  put(org, "scheduler", sch);
   json_t* map = json_object();
   for (int f = 0; f < static_cast<int>(AddrField::Count); ++f) {
     json_t* a = json_array();
-    for (unsigned b : g.mapping.bits[f]) json_array_append_new(a, json_integer(b));
-    json_object_set_new(map, addr_field_name(static_cast<AddrField>(f)), a);
+    for (unsigned b : g.mapping.bits[f]) push(a, json_integer(b));
+    put(map, addr_field_name(static_cast<AddrField>(f)), a);
   }
-  json_object_set_new(org, "address_mapping", map);
-  json_object_set_new(org, "capacity_bytes", json_integer(static_cast<json_int_t>(g.capacity_bytes())));
-  json_object_set_new(root.get(), "organisation", org);
+  put(org, "address_mapping", map);
+  put(org, "capacity_bytes", json_integer(static_cast<json_int_t>(g.capacity_bytes())));
+  put(root.get(), "organisation", org);
   if (c.error_map) {
     json_t* em = json_object();
-    json_object_set_new(em, "path", json_string(c.error_map->path.c_str()));
-    json_object_set_new(em, "stuck_at_0", json_integer(static_cast<json_int_t>(c.error_map->stuck0)));
-    json_object_set_new(em, "stuck_at_1", json_integer(static_cast<json_int_t>(c.error_map->stuck1)));
-    json_object_set_new(em, "flip_rate", json_integer(static_cast<json_int_t>(c.error_map->flip)));
+    put(em, "path", json_string(c.error_map->path.c_str()));
+    put(em, "stuck_at_0", json_integer(static_cast<json_int_t>(c.error_map->stuck0)));
+    put(em, "stuck_at_1", json_integer(static_cast<json_int_t>(c.error_map->stuck1)));
+    put(em, "flip_rate", json_integer(static_cast<json_int_t>(c.error_map->flip)));
     // The cells themselves change results: fold them into the hash input too.
     uint64_t h = 1469598103934665603ull;
     for (const Defect& cell : c.error_map->cells) {
@@ -554,14 +588,20 @@ std::string config_to_json(const SystemConfig& c, int indent) {
     }
     char hx[32];
     std::snprintf(hx, sizeof hx, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
-    json_object_set_new(em, "cells_hash", json_string(hx));
-    json_object_set_new(root.get(), "error_map", em);
+    put(em, "cells_hash", json_string(hx));
+    put(root.get(), "error_map", em);
   }
 
-  char* s = json_dumps(root.get(), JSON_INDENT(indent) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-  std::string out = s ? s : "{}";
-  std::free(s);
-  return out;
+  if (oom || !root) throw std::bad_alloc();
+  // json_dumps allocates through jansson's allocator (json_set_alloc_funcs), so it is freed there.
+  json_free_t jfree = nullptr;
+  json_get_alloc_funcs(nullptr, &jfree);
+  const unsigned long failures = t_json_failures;  // json_dumps, too, may go on after a failure
+  std::unique_ptr<char, json_free_t> s(
+      json_dumps(root.get(), JSON_INDENT(indent) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)),
+      jfree);
+  if (!s || t_json_failures != failures) throw std::bad_alloc();
+  return std::string(s.get());
 }
 
 std::string config_hash(const SystemConfig& cfg) {

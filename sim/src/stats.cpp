@@ -221,7 +221,9 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
 
   char* txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
   std::string out = txt ? txt : "{}";
-  std::free(txt);
+  json_free_t jfree = nullptr;  // jansson's own allocator (the config loader routes it via libbnn)
+  json_get_alloc_funcs(nullptr, &jfree);
+  jfree(txt);
   json_decref(root);
   out += "\n";
   return out;

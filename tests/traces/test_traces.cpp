@@ -1,7 +1,9 @@
 // test_traces.cpp — libtrace: round trips of every format, STL grammar, bad input, streaming
 // memory.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bnn/rng.h"
@@ -431,6 +434,72 @@ TEST_F(TraceTest, OpenErrors) {
   EXPECT_EQ(rrt_access_writer_open(path("t.stl").c_str(), &wp, &w), BNN_E_ARG);
   wp.prov.tool = "two\nlines";
   EXPECT_EQ(rrt_access_writer_open(path("t.stl").c_str(), &wp, &w), BNN_E_ARG);
+}
+
+// The one input path (traces/src/io.c) tells gzip from plain by content for regular files and lets
+// zlib decide for pipes; its buffer starts small and grows while the input keeps filling it.
+TEST_F(TraceTest, InputIsRecognisedByContentAndPipesStream) {
+  std::vector<Rec> recs = make_records(3000, 21);
+  Rec big;  // one maximal record: a 128 KiB text line, far over the initial buffer
+  big.cycle = recs.back().cycle + 1;
+  big.address = 0x1000;
+  big.length = RRT_MAX_LENGTH;
+  big.cmd = RRT_CMD_WRITE;
+  big.has_data = true;
+  for (uint32_t k = 0; k < RRT_MAX_LENGTH; ++k) big.data.push_back((uint8_t)(k * 7));
+  recs.push_back(big);
+  recs.push_back(recs.front());
+  recs.back().cycle = big.cycle + 5;
+  ASSERT_EQ(write_records(path("g.stl.gz"), recs, test_prov()), BNN_OK);
+  ASSERT_EQ(write_records(path("p.stl"), recs, test_prov()), BNN_OK);
+  // gzip data under a plain name is still inflated.
+  ASSERT_EQ(rename(path("g.stl.gz").c_str(), path("g.stl").c_str()), 0);
+  for (const char *name : {"g.stl", "p.stl"}) {
+    SCOPED_TRACE(name);
+    std::vector<Rec> v;
+    ASSERT_EQ(read_records(path(name), &v), BNN_OK) << bnn_errmsg();
+    expect_same(recs, v);
+  }
+  // The input offset is the bytes taken from the file: all of them at the end.
+  for (const char *name : {"g.stl", "p.stl"}) {
+    SCOPED_TRACE(name);
+    rrt_access_reader *r = nullptr;
+    ASSERT_EQ(rrt_access_reader_open(path(name).c_str(), nullptr, &r), BNN_OK);
+    rrt_access a;
+    int got = 1;
+    while (got) ASSERT_EQ(rrt_access_reader_next(r, &a, &got), BNN_OK) << bnn_errmsg();
+    EXPECT_EQ(rrt_access_reader_input_offset(r), read_file(name).size());
+    rrt_access_reader_close(r);
+  }
+  // Pipes cannot be peeked at: gzip, plain, and plain under a .gz name (refused).
+  signal(SIGPIPE, SIG_IGN);  // the refused case closes the pipe before the writer is done
+  const struct {
+    const char *fifo, *from;
+    bnn_status want;
+  } cases[] = {{"f1.stl", "g.stl", BNN_OK},
+               {"f2.stl.gz", "g.stl", BNN_OK},
+               {"f3.stl", "p.stl", BNN_OK},
+               {"f4.stl.gz", "p.stl", BNN_E_FORMAT}};
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.fifo);
+    ASSERT_EQ(mkfifo(path(c.fifo).c_str(), 0600), 0);
+    std::string bytes = read_file(c.from), fifo = path(c.fifo);
+    std::thread writer([&bytes, &fifo] {
+      FILE *f = fopen(fifo.c_str(), "wb");
+      if (!f) return;
+      fwrite(bytes.data(), 1, bytes.size(), f);
+      fclose(f);
+    });
+    std::vector<Rec> v;
+    bnn_status s = read_records(fifo, &v);
+    writer.join();
+    EXPECT_EQ(s, c.want) << bnn_errmsg();
+    if (c.want == BNN_OK)
+      expect_same(recs, v);
+    else
+      EXPECT_NE(std::string(bnn_errmsg()).find("not gzip data"), std::string::npos);
+  }
+  signal(SIGPIPE, SIG_DFL);
 }
 
 TEST_F(TraceTest, AbortAndFailedWritesLeaveNothingBehind) {

@@ -123,18 +123,6 @@ static int is_blank_or_comment(const char *line) {
   return *p == '\0' || *p == '#';
 }
 
-static bnn_status text_read_header(rrt_access_reader *r) {
-  char *line;
-  size_t len;
-  int got;
-  bnn_status s = rrt_text_header(&r->in, &r->prov, &line, &len, &got);
-  if (!s && got) { /* the first record line, read ahead while collecting the header */
-    r->pending = line;
-    r->pending_len = len;
-  }
-  return s;
-}
-
 static bnn_status bin_read_header(rrt_access_reader *r) {
   rrt_in *in = &r->in;
   unsigned char h[20];
@@ -192,15 +180,23 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
   r->p = p;
   r->fmt = fmt;
   r->timing = fmt == RRT_FORMAT_RSTL ? RRT_TIMING_RELATIVE : RRT_TIMING_ABSOLUTE;
-  rrt_prov_store_init(&r->prov);
-  bnn_status s = rrt_in_open(&r->in, path);
+  bnn_status s;
+  if (fmt == RRT_FORMAT_BIN) {
+    rrt_prov_store_init(&r->prov);
+    s = rrt_in_open(&r->in, path);
+  } else {
+    /* The first record line is read ahead while collecting the header. */
+    int got;
+    s = rrt_text_open(&r->in, &r->prov, path, &r->pending, &r->pending_len, &got);
+    if (!got) r->pending = NULL;
+  }
   if (s) {
     bnn_free(r);
     return s;
   }
   r->data = (uint8_t *)bnn_malloc(RRT_MAX_LENGTH);
   if (!r->data) s = bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
-  if (!s) s = fmt == RRT_FORMAT_BIN ? bin_read_header(r) : text_read_header(r);
+  if (!s && fmt == RRT_FORMAT_BIN) s = bin_read_header(r);
   if (s) {
     rrt_access_reader_close(r);
     return s;
@@ -444,9 +440,7 @@ uint64_t rrt_access_reader_records(const rrt_access_reader *r) { return r->recor
 uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r) { return r->bad; }
 uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r) { return r->first_bad; }
 uint64_t rrt_access_reader_input_offset(const rrt_access_reader *r) {
-  /* gzoffset: bytes of the file consumed so far (compressed bytes for .gz, else plain). */
-  z_off_t o = r->in.gz ? gzoffset(r->in.gz) : 0;
-  return o > 0 ? (uint64_t)o : 0;
+  return rrt_in_offset(&r->in);
 }
 
 void rrt_access_reader_close(rrt_access_reader *r) {

@@ -56,55 +56,47 @@ bnn_status rrt_errmap_reader_open(const char *path, int skip_bad, rrt_errmap_rea
   rrt_errmap_reader *r = (rrt_errmap_reader *)bnn_calloc(1, sizeof *r);
   if (!r) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   r->skip_bad = skip_bad;
-  rrt_prov_store_init(&r->prov);
-  bnn_status s = rrt_in_open(&r->in, path);
+  char *f[COL_N + 1];
+  int n;
+  bnn_status s = rrt_csv_open(&r->in, &r->prov, path, "error map", NULL, f, COL_N, &n);
   if (s) {
     bnn_free(r);
     return s;
   }
-  char *line;
-  size_t len;
-  int got;
-  s = rrt_text_header(&r->in, &r->prov, &line, &len, &got);
-  if (!s && !got) s = bnn_fail(BNN_E_FORMAT, "%s: empty error map (no column header)", path);
+  unsigned long long ln = (unsigned long long)r->in.line_no;
+  for (int c = 0; c < COL_N; ++c) r->col[c] = -1;
+  if (n > COL_N) s = bnn_fail(BNN_E_FORMAT, "%s:%llu: too many columns in the header", path, ln);
+  for (int i = 0; !s && i < n; ++i) {
+    int c;
+    for (c = 0; c < COL_N; ++c)
+      if (!strcmp(f[i], col_names[c])) break;
+    if (c == COL_N)
+      s = bnn_fail(BNN_E_FORMAT,
+                   "%s:%llu: unknown column '%s' (known: address, bank, crossbar, row, column, "
+                   "bit, kind, rate)",
+                   path, ln, f[i]);
+    else if (r->col[c] >= 0)
+      s = bnn_fail(BNN_E_FORMAT, "%s:%llu: column '%s' given twice", path, ln, f[i]);
+    else
+      r->col[c] = i;
+  }
+  r->nfields = n;
   if (!s) {
-    char *f[COL_N + 1];
-    int n = rrt_csv_split(line, f, COL_N);
-    unsigned long long ln = (unsigned long long)r->in.line_no;
-    for (int c = 0; c < COL_N; ++c) r->col[c] = -1;
-    if (n > COL_N) s = bnn_fail(BNN_E_FORMAT, "%s:%llu: too many columns in the header", path, ln);
-    for (int i = 0; !s && i < n; ++i) {
-      int c;
-      for (c = 0; c < COL_N; ++c)
-        if (!strcmp(f[i], col_names[c])) break;
-      if (c == COL_N)
-        s = bnn_fail(BNN_E_FORMAT,
-                     "%s:%llu: unknown column '%s' (known: address, bank, crossbar, row, column, "
-                     "bit, kind, rate)",
-                     path, ln, f[i]);
-      else if (r->col[c] >= 0)
-        s = bnn_fail(BNN_E_FORMAT, "%s:%llu: column '%s' given twice", path, ln, f[i]);
-      else
-        r->col[c] = i;
-    }
-    r->nfields = n;
-    if (!s) {
-      int arr = r->col[COL_BANK] >= 0 && r->col[COL_CROSSBAR] >= 0 && r->col[COL_ROW] >= 0 &&
-                r->col[COL_COLUMN] >= 0;
-      int any_arr = r->col[COL_BANK] >= 0 || r->col[COL_CROSSBAR] >= 0 || r->col[COL_ROW] >= 0 ||
-                    r->col[COL_COLUMN] >= 0;
-      if (r->col[COL_ADDRESS] >= 0 && any_arr)
-        s = bnn_fail(BNN_E_FORMAT,
-                     "%s:%llu: give either 'address' or bank/crossbar/row/column, not both", path,
-                     ln);
-      else if (r->col[COL_ADDRESS] < 0 && !arr)
-        s = bnn_fail(BNN_E_FORMAT,
-                     "%s:%llu: the header needs 'address' or all of bank, crossbar, row, column",
-                     path, ln);
-      else if (r->col[COL_BIT] < 0 || r->col[COL_KIND] < 0)
-        s = bnn_fail(BNN_E_FORMAT, "%s:%llu: the header needs columns 'bit' and 'kind'", path, ln);
-      r->loc = r->col[COL_ADDRESS] >= 0 ? RRT_LOC_ADDRESS : RRT_LOC_ARRAY;
-    }
+    int arr = r->col[COL_BANK] >= 0 && r->col[COL_CROSSBAR] >= 0 && r->col[COL_ROW] >= 0 &&
+              r->col[COL_COLUMN] >= 0;
+    int any_arr = r->col[COL_BANK] >= 0 || r->col[COL_CROSSBAR] >= 0 || r->col[COL_ROW] >= 0 ||
+                  r->col[COL_COLUMN] >= 0;
+    if (r->col[COL_ADDRESS] >= 0 && any_arr)
+      s = bnn_fail(BNN_E_FORMAT,
+                   "%s:%llu: give either 'address' or bank/crossbar/row/column, not both", path,
+                   ln);
+    else if (r->col[COL_ADDRESS] < 0 && !arr)
+      s = bnn_fail(BNN_E_FORMAT,
+                   "%s:%llu: the header needs 'address' or all of bank, crossbar, row, column",
+                   path, ln);
+    else if (r->col[COL_BIT] < 0 || r->col[COL_KIND] < 0)
+      s = bnn_fail(BNN_E_FORMAT, "%s:%llu: the header needs columns 'bit' and 'kind'", path, ln);
+    r->loc = r->col[COL_ADDRESS] >= 0 ? RRT_LOC_ADDRESS : RRT_LOC_ARRAY;
   }
   if (s) {
     rrt_errmap_reader_close(r);

@@ -143,31 +143,22 @@ bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reade
   rrt_fault_reader *r = (rrt_fault_reader *)bnn_calloc(1, sizeof *r);
   if (!r) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   r->skip_bad = skip_bad;
-  rrt_prov_store_init(&r->prov);
-  bnn_status s = rrt_in_open(&r->in, path);
+  /* The column line pins the field order: a file from a future layout fails loudly here. */
+  char *f[FAULT_NFIELDS + 1];
+  int n;
+  bnn_status s = rrt_csv_open(&r->in, &r->prov, path, "fault trace", " '" FAULT_COLUMNS "'", f,
+                              FAULT_NFIELDS, &n);
   if (s) {
     bnn_free(r);
     return s;
   }
-  char *line;
-  size_t len;
-  int got;
-  s = rrt_text_header(&r->in, &r->prov, &line, &len, &got);
-  if (!s && !got)
-    s = bnn_fail(BNN_E_FORMAT, "%s: empty fault trace (no column header '%s')", path,
-                 FAULT_COLUMNS);
-  if (!s) {
-    /* The column line pins the field order: a file from a future layout fails loudly here. */
-    char *f[FAULT_NFIELDS + 1];
-    int n = rrt_csv_split(line, f, FAULT_NFIELDS);
-    static const char *const want[FAULT_NFIELDS] = {
-        "time_ps", "address", "bit", "kind", "old", "new", "layer", "neuron", "weight", "access"};
-    int ok = n == FAULT_NFIELDS;
-    for (int i = 0; ok && i < FAULT_NFIELDS; ++i) ok = !strcmp(f[i], want[i]);
-    if (!ok)
-      s = bnn_fail(BNN_E_FORMAT, "%s:%llu: expected the column header '%s'", path,
-                   (unsigned long long)r->in.line_no, FAULT_COLUMNS);
-  }
+  static const char *const want[FAULT_NFIELDS] = {
+      "time_ps", "address", "bit", "kind", "old", "new", "layer", "neuron", "weight", "access"};
+  int ok = n == FAULT_NFIELDS;
+  for (int i = 0; ok && i < FAULT_NFIELDS; ++i) ok = !strcmp(f[i], want[i]);
+  if (!ok)
+    s = bnn_fail(BNN_E_FORMAT, "%s:%llu: expected the column header '%s'", path,
+                 (unsigned long long)r->in.line_no, FAULT_COLUMNS);
   if (s) {
     rrt_fault_reader_close(r);
     return s;

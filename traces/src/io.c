@@ -3,6 +3,7 @@
 #include "io_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,37 +40,78 @@ static bnn_status in_gz_error(rrt_in *in) {
                   (unsigned long long)in->line_no, msg ? msg : "");
 }
 
+static size_t clamp_size(uint64_t v, size_t lo, size_t hi) {
+  return v < lo ? lo : v > hi ? hi : (size_t)v;
+}
+
 bnn_status rrt_in_open(rrt_in *in, const char *path) {
   memset(in, 0, sizeof *in);
   in->crc_mark = SIZE_MAX;
   if (!path || !*path) return bnn_fail(BNN_E_ARG, "trace reader: empty file name");
   in->path = rrt_strdup(path);
-  in->buf = (unsigned char *)bnn_malloc(RRT_IN_BUF + 1);
-  if (!in->path || !in->buf) {
-    rrt_in_close(in);
-    return bnn_fail(BNN_E_NOMEM, "%s: out of memory opening the reader", path);
-  }
-  in->gz = gzopen(path, "rb");
-  if (!in->gz) {
-    bnn_status s =
-        bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+  if (!in->path) return bnn_fail(BNN_E_NOMEM, "%s: out of memory opening the reader", path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    bnn_status s = bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
     rrt_in_close(in);
     return s;
   }
-  gzbuffer(in->gz, 128u * 1024u);
-  if (rrt_ends_with(path, ".gz") && gzdirect(in->gz)) {
-    rrt_in_close(in);
-    return bnn_fail(BNN_E_FORMAT, "%s: name ends in .gz but the file is not gzip data", path);
+  /* A regular file is classified by its first two bytes (the gzip magic 1f 8b) without moving the
+   * read position. Anything else (a pipe, a terminal) cannot be peeked at: zlib then reads it and
+   * tells gzip from plain data itself, as it does for any gzopen'ed stream. */
+  struct stat st;
+  int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  uint64_t size = regular && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+  int gzip = 1;
+  if (regular) {
+    unsigned char magic[2];
+    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   }
-  return BNN_OK;
+  int gz_name = rrt_ends_with(path, ".gz");
+  bnn_status s = BNN_OK;
+  if (regular && gz_name && !gzip) {
+    close(fd);
+    s = bnn_fail(BNN_E_FORMAT, "%s: name ends in .gz but the file is not gzip data", path);
+  } else if (gzip) {
+    in->gz = gzdopen(fd, "rb");
+    if (!in->gz) {
+      close(fd);
+      s = bnn_fail(BNN_E_NOMEM, "%s: out of memory opening the reader", path);
+    } else {
+      /* zlib allocates this much input (and twice as much output) on the first read: no more
+       * than the compressed file needs. */
+      gzbuffer(in->gz, (unsigned)clamp_size(size ? size : RRT_GZ_BUF, 1024u, RRT_GZ_BUF));
+      if (!regular && gz_name && gzdirect(in->gz))
+        s = bnn_fail(BNN_E_FORMAT, "%s: name ends in .gz but the file is not gzip data", path);
+    }
+  } else {
+    in->fd = fd;
+    in->plain = 1;
+  }
+  if (!s) {
+    /* A plain file's whole content fits a buffer of its size (+1: the end-of-file read then
+     * returns 0 at once); inflated or streamed data starts small and grows in rrt_in_fill. */
+    in->cap = in->plain ? clamp_size(size + 1, 256u, RRT_IN_BUF) : RRT_IN_MIN;
+    in->buf = (unsigned char *)bnn_malloc(in->cap + 1);
+    if (!in->buf) s = bnn_fail(BNN_E_NOMEM, "%s: out of memory opening the reader", path);
+  }
+  if (s) rrt_in_close(in);
+  return s;
 }
 
 void rrt_in_close(rrt_in *in) {
   if (in->gz) gzclose_r(in->gz);
+  if (in->plain) close(in->fd);
   bnn_free(in->path);
   bnn_free(in->buf);
   bnn_free(in->line);
   memset(in, 0, sizeof *in);
+}
+
+uint64_t rrt_in_offset(const rrt_in *in) {
+  if (in->plain) return in->offset;
+  z_off_t o = in->gz ? gzoffset(in->gz) : 0;
+  return o > 0 ? (uint64_t)o : 0;
 }
 
 void rrt_in_crc_start(rrt_in *in) {
@@ -85,6 +127,28 @@ uint32_t rrt_in_crc_get(rrt_in *in) {
   return in->crc;
 }
 
+/* Up to n bytes into dst; *got = 0 at the end of the input. */
+static bnn_status in_read_some(rrt_in *in, unsigned char *dst, size_t n, size_t *got) {
+  if (in->plain) {
+    ssize_t k;
+    do k = read(in->fd, dst, n);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) return bnn_fail(BNN_E_IO, "%s: read failed: %s", in->path, strerror(errno));
+    in->offset += (uint64_t)k;
+    *got = (size_t)k;
+    return BNN_OK;
+  }
+  int k = gzread(in->gz, dst, (unsigned)n);
+  if (k < 0) {
+    bnn_status s = in_gz_error(in);
+    return s ? s : bnn_fail(BNN_E_IO, "%s: read failed", in->path);
+  }
+  bnn_status s = in_gz_error(in);
+  if (s) return s;
+  *got = (size_t)k;
+  return BNN_OK;
+}
+
 bnn_status rrt_in_fill(rrt_in *in, size_t *avail) {
   if (in->crc_mark != SIZE_MAX) rrt_in_crc_get(in);
   size_t keep = in->end - in->pos;
@@ -94,21 +158,29 @@ bnn_status rrt_in_fill(rrt_in *in, size_t *avail) {
     in->end = keep;
     if (in->crc_mark != SIZE_MAX) in->crc_mark = 0;
   }
-  while (!in->eof && in->end < RRT_IN_BUF) {
-    int n = gzread(in->gz, in->buf + in->end, (unsigned)(RRT_IN_BUF - in->end));
-    if (n < 0) {
-      bnn_status s = in_gz_error(in);
-      return s ? s : bnn_fail(BNN_E_IO, "%s: read failed", in->path);
+  if (in->grow && in->cap < RRT_IN_BUF && !in->eof) {
+    /* The input filled the whole buffer last time: it is a stream, not a small file. A failed
+     * grow is harmless (the smaller buffer still works). */
+    size_t cap = in->cap * 2 < RRT_IN_BUF ? in->cap * 2 : RRT_IN_BUF;
+    unsigned char *nb = (unsigned char *)bnn_realloc(in->buf, cap + 1);
+    if (nb) {
+      in->buf = nb;
+      in->cap = cap;
     }
-    bnn_status s = in_gz_error(in);
+  }
+  in->grow = 0;
+  while (!in->eof && in->end < in->cap) {
+    size_t n = 0;
+    bnn_status s = in_read_some(in, in->buf + in->end, in->cap - in->end, &n);
     if (s) return s;
     if (n == 0) {
       in->eof = 1;
       break;
     }
-    in->end += (size_t)n;
+    in->end += n;
     if (in->end - in->pos >= 4096) break; /* enough to work on; avoid blocking on slow pipes */
   }
+  in->grow = in->end == in->cap;
   *avail = in->end - in->pos;
   return BNN_OK;
 }
@@ -538,6 +610,33 @@ bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t
     if (*p != '#') return BNN_OK;
     rrt_prov_parse_comment(prov, *line);
   }
+}
+
+bnn_status rrt_text_open(rrt_in *in, rrt_prov_store *prov, const char *path, char **line,
+                         size_t *len, int *got) {
+  rrt_prov_store_init(prov);
+  *got = 0;
+  bnn_status s = rrt_in_open(in, path);
+  if (!s) s = rrt_text_header(in, prov, line, len, got);
+  if (s) rrt_in_close(in);
+  return s;
+}
+
+bnn_status rrt_csv_open(rrt_in *in, rrt_prov_store *prov, const char *path, const char *what,
+                        const char *hint, char **fields, int max, int *n) {
+  char *line;
+  size_t len;
+  int got;
+  *n = 0;
+  bnn_status s = rrt_text_open(in, prov, path, &line, &len, &got);
+  if (s) return s;
+  if (!got) {
+    rrt_in_close(in);
+    return bnn_fail(BNN_E_FORMAT, "%s: empty %s (no column header%s)", path, what,
+                    hint ? hint : "");
+  }
+  *n = rrt_csv_split(line, fields, max);
+  return BNN_OK;
 }
 
 static char *trim(char *b, char *e) {

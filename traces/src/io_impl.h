@@ -8,16 +8,27 @@
 
 #include "rrtrace/trace.h"
 
+/* Input buffer: sized to the file for small plain files, else starting at RRT_IN_MIN and doubling
+ * (while the input keeps filling it) up to RRT_IN_BUF, so opening a small file stays cheap and
+ * streaming a large one still moves big blocks. */
 #define RRT_IN_BUF (256u * 1024u)
+#define RRT_IN_MIN (16u * 1024u)
+/* zlib's input buffer for gzip files (it allocates twice that for output). */
+#define RRT_GZ_BUF (128u * 1024u)
 #define RRT_OUT_BUF (256u * 1024u)
 /* Longest text line accepted: a full-size record with data and some slack. */
 #define RRT_MAX_LINE (2u * RRT_MAX_LENGTH + 4096u)
 
 /* ---- input ---- */
 typedef struct rrt_in {
-  gzFile gz;
+  gzFile gz;          /* gzip (or not-seekable) input through zlib; NULL for a plain file */
+  int fd;             /* plain file read directly; valid only while `plain` is set */
+  int plain;
+  uint64_t offset;    /* plain: bytes read from the file so far */
   char *path;         /* copy, for messages */
-  unsigned char *buf; /* RRT_IN_BUF (+1 for a terminating NUL) */
+  unsigned char *buf; /* cap bytes (+1 slack) */
+  size_t cap;
+  int grow;           /* the last refill filled the whole buffer: double it next time */
   size_t pos, end;
   int eof;
   uint64_t line_no; /* lines returned so far (1-based number of the last one) */
@@ -27,9 +38,12 @@ typedef struct rrt_in {
   size_t crc_mark; /* buf offset from which crc still has to be taken; SIZE_MAX = off */
 } rrt_in;
 
-/* Opens path for reading. A name ending in ".gz" must be gzip data (refused otherwise); other names
- * are read as they are. */
+/* Opens path for reading: the one setup path of every libtrace reader. Gzip data (by its magic
+ * bytes, whatever the name) is inflated through zlib; anything else is read with plain read(2).
+ * A name ending in ".gz" must be gzip data (refused otherwise). */
 bnn_status rrt_in_open(rrt_in *in, const char *path);
+/* Bytes of the file consumed so far (compressed bytes for gzip input). */
+uint64_t rrt_in_offset(const rrt_in *in);
 void rrt_in_close(rrt_in *in);
 /* Next line without its "\n" or "\r\n", NUL-terminated, writable until the next call. */
 bnn_status rrt_in_getline(rrt_in *in, char **line, size_t *len, int *got);
@@ -95,6 +109,16 @@ static inline const char *rrt_skip_space(const char *p) {
 }
 /* Reads leading blank/comment lines (collecting provenance) and returns the first other line. */
 bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t *len, int *got);
+/* Setup of the text readers: rrt_prov_store_init + rrt_in_open + rrt_text_header. *got = 0 when the
+ * file holds nothing but blank/comment lines. On failure `in` is left closed. */
+bnn_status rrt_text_open(rrt_in *in, rrt_prov_store *prov, const char *path, char **line,
+                         size_t *len, int *got);
+/* Setup of the CSV readers (fault traces, error maps): rrt_text_open, then the column-header line
+ * split into at most max fields (*n = max + 1 if it has more; the fields live in the input buffer
+ * until the next read). A file without a header line is "<path>: empty <what> (no column
+ * header<hint>)". On failure `in` is left closed. */
+bnn_status rrt_csv_open(rrt_in *in, rrt_prov_store *prov, const char *path, const char *what,
+                        const char *hint, char **fields, int max, int *n);
 /* Splits a line in place at commas, trimming blanks; returns the field count, or max + 1 if the
  * line has more than max fields. */
 int rrt_csv_split(char *line, char **fields, int max);
