@@ -316,9 +316,13 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       }
       json_object_set_new(res, "banks", banks);
       json_object_set_new(root, "results", res);
-      char* text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-      std::string summary = std::string(text ? text : "{}") + "\n";
-      std::free(text);
+      std::string summary;
+      try {
+        summary = rrjob::json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
+      } catch (...) {
+        json_decref(root);
+        throw;
+      }
       json_decref(root);
 
       rramsim::RunInfo ri;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <sstream>
 
 #include <jansson.h>
@@ -355,23 +356,37 @@ void put_num(std::ostringstream& os, const char* k, double v) {
 }
 }  // namespace
 
+std::string json_text(const json_t* j, size_t flags) {
+  json_free_t jfree = nullptr;
+  json_get_alloc_funcs(nullptr, &jfree);
+  char* t = j ? json_dumps(j, flags) : nullptr;
+  if (!t) throw std::bad_alloc();
+  std::string s(t);
+  jfree(t);
+  return s;
+}
+
+// One JSON string literal (quoted, escaped) for a row field.
+static std::string json_quoted(const std::string& v) {
+  json_t* j = json_string(v.c_str());
+  std::string s;
+  try {
+    s = json_text(j, JSON_ENCODE_ANY);
+  } catch (...) {
+    json_decref(j);
+    throw;
+  }
+  json_decref(j);
+  return s;
+}
+
 std::string row_json(const PointResult& r) {
   std::ostringstream os;
-  json_t* ks = json_string(point_key(r).c_str());
-  char* k = json_dumps(ks, JSON_ENCODE_ANY);
-  os << "{\"key\": " << k;
-  std::free(k);
-  json_decref(ks);
+  os << "{\"key\": " << json_quoted(point_key(r));
   const std::pair<const char*, const std::string*> strs[] = {
       {"mode", &r.mode}, {"system", &r.system}, {"op_point", &r.op_point}, {"model", &r.model},
       {"data", &r.data}, {"error_map", &r.error_map}};
-  for (const auto& p : strs) {
-    json_t* j = json_string(p.second->c_str());
-    char* t = json_dumps(j, JSON_ENCODE_ANY);
-    os << ", \"" << p.first << "\": " << t;
-    std::free(t);
-    json_decref(j);
-  }
+  for (const auto& p : strs) os << ", \"" << p.first << "\": " << json_quoted(*p.second);
   os << ", \"seed\": " << r.seed << ", \"images\": " << r.images << ", \"weight_reuse\": " << r.weight_reuse;
   put_num(os, "write_ber_01", r.write_ber_01);
   put_num(os, "write_ber_10", r.write_ber_10);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <jansson.h>
+
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "rramsim/config.hpp"
@@ -101,6 +103,9 @@ PointResult run_timed(const PointSpec& s, const rramsim::SystemConfig& cfg, cons
                       std::function<void(uint64_t)> progress = {});
 
 // Point identity in sweeps and its one-line JSON / CSV forms.
+// json_dumps(j, flags) as a std::string, freed through jansson's own allocator (which the config
+// loader routes through libbnn's hook); throws std::bad_alloc when jansson runs out of memory.
+std::string json_text(const json_t* j, size_t flags);
 std::string point_key(const PointResult& r);
 std::string row_json(const PointResult& r);  // one line, no newline
 std::string csv_header();
