@@ -33,6 +33,11 @@ static void usage(FILE *f) {
           "  --flip-p P        flip each binarized weight with probability P per forward pass (0)\n"
           "  --flip-grad M     sign (gradient of a flipped weight × -1) | straight (unchanged)\n"
           "  --flip-layers L   all | hidden | comma list of weight-layer indices (all)\n"
+          "  --reg-margin L    margin regularizer weight lambda >= 0 (0 = off): adds\n"
+          "                    L * mean(max(0, b - |a - tau|/sqrt(n))) over the hidden neurons\n"
+          "                    after the first layer (a pre-activation, tau batch-norm switch\n"
+          "                    point, n fan-in; see docs/metrics.md)\n"
+          "  --reg-b B         margin b of that hinge, > 0 (1.0)\n"
           "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
           "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
           "  --seed S          seed of init, shuffling and flips (1)\n"
@@ -125,6 +130,8 @@ static int same_training(const bet_train_params *a, const bet_train_params *b, c
   SAME(flip_layers, "--flip-layers")
   SAME(seed, "--seed")
   SAME(clip_all, "--clip-all")
+  SAME(reg_margin, "--reg-margin")
+  SAME(reg_b, "--reg-b")
 #undef SAME
   return 1;
 }
@@ -139,11 +146,12 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
            "\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
            "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,"
            "\"loss\":\"%s\",\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\","
-           "\"flip_layers\":\"%s\",\"clip_all\":%s,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"
-           "\"seed\":%llu,\"clean_test_accuracy\":%.6f}",
+           "\"flip_layers\":\"%s\",\"clip_all\":%s,\"reg_margin\":%.17g,\"reg_b\":%.17g,"
+           "\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"seed\":%llu,\"clean_test_accuracy\":%.6f}",
            rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
            p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false", p->bn_momentum, p->bn_eps,
+           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false", p->reg_margin, p->reg_b,
+           p->bn_momentum, p->bn_eps,
            (unsigned long long)p->seed, test_acc);
   return buf;
 }
@@ -202,6 +210,11 @@ int rr_cmd_train(int argc, char **argv) {
       else return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v);
     } else if (!strcmp(o, "--mhl-b")) {
       if (!rr_parse_double(CMD, o, v, 1e-6, 1e6, &p.mhl_b)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--reg-margin")) {
+      if (!rr_parse_double(CMD, o, v, 0.0, 1e6, &p.reg_margin)) return RR_EXIT_USAGE;
+    } else if (!strcmp(o, "--reg-b")) {
+      if (!rr_parse_double(CMD, o, v, 0.0, 1e6, &p.reg_b)) return RR_EXIT_USAGE;
+      if (!(p.reg_b > 0.0)) return rr_usage_error(CMD, "--reg-b: must be > 0, got '%s'", v);
     } else if (!strcmp(o, "--flip-p")) {
       if (!rr_parse_double(CMD, o, v, 0.0, 0.5, &p.flip_p)) return RR_EXIT_USAGE;
     } else if (!strcmp(o, "--flip-grad")) {
@@ -260,6 +273,12 @@ int rr_cmd_train(int argc, char **argv) {
   bet_arch arch;
   if (bet_arch_parse(arch_s, train.n_classes, &arch) != BNN_OK) {
     rc = rr_usage_error(CMD, "--arch: %s", bnn_errmsg());
+    goto done;
+  }
+  if (p.reg_margin > 0.0 && arch.n_layers < 3) {
+    rc = rr_usage_error(CMD,
+                        "--reg-margin: --arch %s has no hidden layer after the first (the "
+                        "regularizer acts on hidden layers with ±1 inputs)", arch_s);
     goto done;
   }
   uint64_t flip_mask = 0;
@@ -323,13 +342,16 @@ int rr_cmd_train(int argc, char **argv) {
     const uint32_t e = bet_net_epoch(net);
     fprintf(log,
             "{\"epoch\":%u,\"epochs\":%u,\"lr\":%.9g,\"loss\":%.6f,\"train_accuracy\":%.6f,"
-            "\"test_accuracy\":%.6f,\"seconds\":%.3f,\"images_per_s\":%.1f,\"flips\":%llu",
+            "\"test_accuracy\":%.6f,\"seconds\":%.3f,\"images_per_s\":%.1f,\"flips\":%llu,"
+            "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"reg_penalty\":%.6g",
             e, p.epochs, st.lr, st.loss, st.train_acc, test_acc, t_train,
-            (double)train.n / t_train, (unsigned long long)st.flips);
+            (double)train.n / t_train, (unsigned long long)st.flips, p.reg_margin, p.reg_b,
+            st.reg_penalty);
     fprintf(stderr,
             "epoch %u/%u: loss %.4f  train %.2f%%  test %.2f%%  %.2f s (%.0f img/s)", e,
             p.epochs, st.loss, 100.0 * st.train_acc, 100.0 * test_acc, t_train,
             (double)train.n / t_train);
+    if (p.reg_margin > 0.0) fprintf(stderr, "  (margin penalty %.4f)", st.reg_penalty);
     if (n_bers) {
       fprintf(log, ",\"ber_accuracy\":{");
       for (size_t b = 0; b < n_bers; ++b) {

@@ -57,6 +57,8 @@ struct bet_net {
   uint32_t n;        /* weight layers */
   bet_layer L[BET_MAX_LAYERS];
   float scale, sm, sv, dscale;
+  /* margin regularizer of the current step: λ / (number of hinge terms), and the hinge sum */
+  double reg_weight, reg_sum;
   /* batch buffers */
   uint32_t cap_batch;
   float *x0;               /* cap_batch × input size */

@@ -1,14 +1,16 @@
 /* checkpoint.c — libbet's training checkpoints: everything needed to continue training exactly.
  *
- * File format (little-endian, version 1):
+ * File format (little-endian, version 2; version 1 files, which lack the two margin-regularizer
+ * fields, still load with the regularizer off and b at its default):
  *   0   8   magic "BETCKPT1"
- *   8   4   u32 version = 1
+ *   8   4   u32 version = 2
  *   12  64  arch name, NUL-padded
  *   76  4   u32 n_layers (1..16)
  *   80  12·n_layers   per weight layer: u32 kind (0 dense, 1 conv3x3), u32 n_out, u32 pool
  *   then u32 in_c, in_h, in_w, n_classes; u64 seed, step; u32 epoch; f64 bn_eps
  *   then the training parameters: u32 epochs, batch, step_size, loss, flip_grad; f64 lr, gamma,
- *        mhl_b, flip_p, bn_momentum, bn_eps; u64 flip_layers, seed; i32 threads; u32 clip_all
+ *        mhl_b, flip_p, bn_momentum, bn_eps; u64 flip_layers, seed; i32 threads; u32 clip_all;
+ *        version ≥ 2: f64 reg_margin, reg_b
  *   then every persistent array in bet_net_visit_arrays order: u64 count, count × f32
  *   last 4  u32 CRC-32 (zlib) of every byte before it
  * The arrays' counts must match the architecture; the loader checks each before reading. */
@@ -21,7 +23,7 @@
 #include "bet_impl.h"
 
 #define CKPT_MAGIC "BETCKPT1"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 
 typedef struct wctx {
   FILE *f;
@@ -74,6 +76,8 @@ static void write_params(wctx *w, const bet_train_params *p) {
   wu64(w, p->seed);
   wu32(w, (uint32_t)p->threads);
   wu32(w, (uint32_t)p->clip_all);
+  wf64(w, p->reg_margin);
+  wf64(w, p->reg_b);
 }
 
 bnn_status bet_checkpoint_save(const bet_net *cnet, const bet_train_params *p, const char *path) {
@@ -186,9 +190,9 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
     goto done;
   }
   const uint32_t version = ru32(&r);
-  if (r.ok && version != CKPT_VERSION) {
-    s = bnn_fail(BNN_E_VERSION, "%s: checkpoint version %u, this build reads %u", path, version,
-                 CKPT_VERSION);
+  if (r.ok && (version < 1 || version > CKPT_VERSION)) {
+    s = bnn_fail(BNN_E_VERSION, "%s: checkpoint version %u, this build reads 1..%u", path,
+                 version, CKPT_VERSION);
     goto done;
   }
   bet_arch arch;
@@ -232,6 +236,14 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   p.seed = ru64(&r);
   p.threads = (int)ru32(&r);
   p.clip_all = (int)ru32(&r);
+  if (version >= 2) {
+    p.reg_margin = rf64(&r);
+    p.reg_b = rf64(&r);
+  } else {
+    const bet_train_params d = bet_train_default_params();
+    p.reg_margin = d.reg_margin;
+    p.reg_b = d.reg_b;
+  }
   p.packed_forward = 1; /* not stored: it does not change any result */
   if (!r.ok) {
     s = r.err;

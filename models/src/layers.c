@@ -168,6 +168,64 @@ void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *v
   }
 }
 
+/* d/du of max(0, b − |u|/√n) is −sign(u)/√n inside the hinge; u = (z − μ) + β·s/γ with
+ * s = √(σ² + eps) = 1/invstd, so for channel j with G = Σ_i g_i (g_i the weighted du of row i):
+ *   dz_k = g_k − G/m + (β/γ)·G·(z_k − μ)/(m·s)   (∂μ/∂z_k = 1/m, ∂s/∂z_k = (z_k − μ)/(m·s))
+ *   dβ = G·s/γ,  dγ = −G·β·s/γ². */
+double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
+                      const float *mean, const float *invstd, size_t fan_in, double b,
+                      double weight, float *dz, float *dgamma, float *dbeta) {
+  const double rsn = 1.0 / sqrt((double)fan_in);
+  double total = 0.0;
+  double off[256], gsum[256];
+  for (size_t c0 = 0; c0 < c; c0 += 256) {
+    const size_t cn = (c - c0) < 256 ? (c - c0) : 256;
+    for (size_t j = 0; j < cn; ++j) {
+      const double g = (double)gamma[c0 + j];
+      /* γ = 0 (or a degenerate invstd): the output never switches, nothing to penalise */
+      off[j] = g != 0.0 && invstd[c0 + j] > 0.0f
+                   ? (double)beta[c0 + j] / (g * (double)invstd[c0 + j])
+                   : (double)NAN;
+      gsum[j] = 0.0;
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const float *zr = z + i * c + c0;
+      for (size_t j = 0; j < cn; ++j) {
+        if (!isfinite(off[j])) continue;
+        const double u = ((double)zr[j] - (double)mean[c0 + j]) + off[j];
+        const double h = b - fabs(u) * rsn;
+        if (h > 0.0) {
+          total += h;
+          gsum[j] += u >= 0.0 ? -rsn : rsn;
+        }
+      }
+    }
+    if (!dz) continue;
+    for (size_t i = 0; i < m; ++i) {
+      const float *zr = z + i * c + c0;
+      float *o = dz + i * c + c0;
+      for (size_t j = 0; j < cn; ++j) {
+        if (!isfinite(off[j]) || gsum[j] == 0.0) continue;
+        const double u = ((double)zr[j] - (double)mean[c0 + j]) + off[j];
+        const double gi = b - fabs(u) * rsn > 0.0 ? (u >= 0.0 ? -rsn : rsn) : 0.0;
+        const double G = gsum[j];
+        const double is = (double)invstd[c0 + j];
+        const double corr = -G / (double)m + ((double)beta[c0 + j] / (double)gamma[c0 + j]) * G *
+                                                 ((double)zr[j] - (double)mean[c0 + j]) * is /
+                                                 (double)m;
+        o[j] += (float)(weight * (gi + corr));
+      }
+    }
+    for (size_t j = 0; j < cn; ++j) {
+      if (!isfinite(off[j]) || gsum[j] == 0.0) continue;
+      const double g = (double)gamma[c0 + j], s = 1.0 / (double)invstd[c0 + j];
+      dbeta[c0 + j] += (float)(weight * gsum[j] * s / g);
+      dgamma[c0 + j] += (float)(weight * -gsum[j] * (double)beta[c0 + j] * s / (g * g));
+    }
+  }
+  return total;
+}
+
 void bet_sign(const float *x, size_t n, float *out) {
   /* x < 0 → −1, else +1 (so NaN and −0 give +1, as bet_sign_pack does). */
   for (size_t i = 0; i < n; ++i) out[i] = x[i] < 0.0f ? -1.0f : 1.0f;

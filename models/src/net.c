@@ -457,6 +457,8 @@ bet_train_params bet_train_default_params(void) {
   p.threads = 1;
   p.packed_forward = 1;
   p.clip_all = 0;
+  p.reg_margin = 0.0;
+  p.reg_b = 1.0;
   return p;
 }
 
@@ -483,6 +485,10 @@ bnn_status bet_train_params_check(const bet_train_params *p) {
     return bnn_fail(BNN_E_RANGE, "bn-eps: %g outside (0, 1]", p->bn_eps);
   if (p->threads < 1 || p->threads > 256)
     return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", p->threads);
+  if (!(p->reg_margin >= 0.0 && p->reg_margin <= 1e6))
+    return bnn_fail(BNN_E_RANGE, "reg-margin: %g outside [0, 1e6]", p->reg_margin);
+  if (!(p->reg_b > 0.0 && p->reg_b <= 1e6))
+    return bnn_fail(BNN_E_RANGE, "reg-b: %g outside (0, 1e6]", p->reg_b);
   return BNN_OK;
 }
 
@@ -635,6 +641,13 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
     }
     bet_bn_backward(P->z, M, P->n_out, P->gamma, P->mean, P->invstd, dh, net->gA, P->dgamma,
                     P->dbeta);
+    /* The margin hinge on this layer's pre-activations joins the loss gradient here, so it
+     * reaches the weights through the same dense backward and STEs. Layer 0 is left out: its
+     * pre-activations are in pixel units (docs/metrics.md). */
+    if (p->reg_margin > 0.0 && l >= 2)
+      net->reg_sum += bet_margin_reg(P->z, M, P->n_out, P->gamma, P->beta, P->mean, P->invstd,
+                                     P->fan_in, p->reg_b, net->reg_weight, net->gA, P->dgamma,
+                                     P->dbeta);
     dz = net->gA;
   }
 }
@@ -698,10 +711,31 @@ static bnn_status check_data(const bet_net *net, const bnn_dataset *d) {
   return BNN_OK;
 }
 
+/* Hinge terms of the margin regularizer per image: rows × neurons of hidden layers 1..n−2. */
+static size_t reg_terms_per_image(const bet_net *net) {
+  size_t t = 0;
+  for (uint32_t l = 1; l + 1 < net->n; ++l)
+    t += (size_t)net->L[l].out_h * net->L[l].out_w * net->L[l].n_out;
+  return t;
+}
+
+static bnn_status check_reg(const bet_net *net, const bet_train_params *p) {
+  if (p->reg_margin > 0.0 && reg_terms_per_image(net) == 0)
+    return bnn_fail(BNN_E_ARG,
+                    "reg-margin: arch '%s' has no hidden layer with ±1 inputs (the regularizer "
+                    "acts on hidden layers after the first; the first layer's pre-activations "
+                    "are in pixel units)", net->arch.name);
+  return BNN_OK;
+}
+
 static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint32_t *idx,
                                   size_t n, const bet_train_params *p, uint8_t *labels,
-                                  double *loss, double *acc, uint64_t *flips) {
+                                  double *loss, double *acc, uint64_t *flips, double *penalty) {
   net->bn_eps = p->bn_eps;
+  net->reg_sum = 0.0;
+  net->reg_weight = p->reg_margin > 0.0
+                        ? p->reg_margin / ((double)reg_terms_per_image(net) * (double)n)
+                        : 0.0;
   bnn_status s = binarize_and_flip(net, p);
   if (s != BNN_OK) return s;
   load_batch(net, d, idx, n, labels);
@@ -726,6 +760,9 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
     backward(net, n, p);
   }
   optimizer_step(net, p);
+  const double pen = net->reg_weight * net->reg_sum;
+  l += pen;
+  if (penalty) *penalty = pen;
   if (loss) *loss = l;
   if (acc) *acc = (double)correct / (double)n;
   if (flips) {
@@ -741,6 +778,7 @@ bnn_status bet_train_step(bet_net *net, const bnn_dataset *data, const uint32_t 
   bnn_status s = bet_train_params_check(p);
   if (s != BNN_OK) return s;
   if ((s = check_data(net, data)) != BNN_OK) return s;
+  if ((s = check_reg(net, p)) != BNN_OK) return s;
   if (n == 0 || n > 65536) return bnn_fail(BNN_E_ARG, "train step: %zu images", n);
   for (size_t i = 0; i < n; ++i)
     if (idx[i] >= data->n) return bnn_fail(BNN_E_RANGE, "train step: index %u ≥ %u", idx[i], data->n);
@@ -748,7 +786,7 @@ bnn_status bet_train_step(bet_net *net, const bnn_dataset *data, const uint32_t 
   uint8_t *labels = (uint8_t *)bnn_malloc(n);
   if (!labels) return bnn_fail(BNN_E_NOMEM, "train step: out of memory");
   set_threads(p->threads);
-  s = train_step_impl(net, data, idx, n, p, labels, loss, acc, NULL);
+  s = train_step_impl(net, data, idx, n, p, labels, loss, acc, NULL, NULL);
   bnn_free(labels);
   return s;
 }
@@ -758,6 +796,7 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
   bnn_status s = bet_train_params_check(p);
   if (s != BNN_OK) return s;
   if ((s = check_data(net, train)) != BNN_OK) return s;
+  if ((s = check_reg(net, p)) != BNN_OK) return s;
   const uint32_t B = p->batch < train->n ? p->batch : train->n;
   if ((s = net_reserve(net, B)) != BNN_OK) return s;
   uint32_t *perm = (uint32_t *)bnn_malloc((size_t)train->n * sizeof *perm);
@@ -780,16 +819,17 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
   double lr = p->lr;
   if (p->step_size) lr *= pow(p->gamma, (double)(net->epoch / p->step_size));
   const uint64_t nb = ((uint64_t)train->n + B - 1) / B;
-  double sum_loss = 0.0, sum_correct = 0.0;
+  double sum_loss = 0.0, sum_correct = 0.0, sum_pen = 0.0;
   uint64_t total_flips = 0;
   for (uint64_t b = 0; b < nb; ++b) {
     const size_t off = (size_t)(b * B);
     const size_t n = (train->n - off) < B ? (train->n - off) : B;
-    double l = 0, a = 0;
+    double l = 0, a = 0, pen = 0;
     uint64_t f = 0;
-    s = train_step_impl(net, train, perm + off, n, p, labels, &l, &a, &f);
+    s = train_step_impl(net, train, perm + off, n, p, labels, &l, &a, &f, &pen);
     if (s != BNN_OK) break;
     sum_loss += l * (double)n;
+    sum_pen += pen * (double)n;
     sum_correct += a * (double)n;
     total_flips += f;
     if (cb) cb(ud, net->epoch, b + 1, nb, sum_loss / (double)(off + n),
@@ -802,6 +842,7 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
   if (st) {
     st->loss = sum_loss / (double)train->n;
     st->train_acc = sum_correct / (double)train->n;
+    st->reg_penalty = sum_pen / (double)train->n;
     st->flips = total_flips;
     st->lr = lr;
     st->seconds = 0.0;

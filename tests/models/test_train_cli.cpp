@@ -128,3 +128,44 @@ TEST(TrainCli, TrainsExportsLogsAndResumesToTheSameFiles) {
   EXPECT_EQ(slurp(a), slurp(b)) << "model files differ";
   EXPECT_EQ(slurp(a + ".log.jsonl").size() > 0, true);
 }
+
+TEST(TrainCli, MarginRegularizerOptions) {
+  Result r = run("--help");
+  EXPECT_NE(r.out.find("--reg-margin"), std::string::npos);
+  EXPECT_NE(r.out.find("--reg-b"), std::string::npos);
+  struct Case {
+    const char *args, *needle;
+  } cases[] = {
+      {"--arch fcnn --data fashion-mnist --out x.bnn --reg-margin -1", "--reg-margin"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --reg-margin x", "--reg-margin"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --reg-b 0", "--reg-b: must be > 0"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --reg-b -2", "--reg-b"},
+  };
+  for (const auto &c : cases) {
+    r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+  }
+  if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  // One hidden layer: nothing the regularizer could act on.
+  r = run(kSmall + "--epochs 1 --reg-margin 0.1 --out " + dir() + "/r0.bnn");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no hidden layer after the first"), std::string::npos) << r.err;
+  const std::string small2 =
+      "--arch 784-32-32-10 --data fashion-mnist --train-limit 300 --test-limit 100 --batch 100 "
+      "--no-progress --threads 2 --seed 3 ";
+  const std::string a = dir() + "/reg.bnn";
+  r = run(small2 + "--epochs 1 --reg-margin 0.5 --reg-b 2 --out " + a);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string log = slurp(a + ".log.jsonl");
+  EXPECT_NE(log.find("\"reg_margin\":0.5,\"reg_b\":2,\"reg_penalty\":"), std::string::npos) << log;
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bnn_model_load(&m, a.c_str()), BNN_OK) << bnn_errmsg();
+  const std::string prov = bnn_model_provenance(m);
+  EXPECT_NE(prov.find("\"reg_margin\":0.5,\"reg_b\":2"), std::string::npos) << prov;
+  bnn_model_free(m);
+  r = run(small2 + "--epochs 2 --reg-margin 0.25 --reg-b 2 --resume --out " + a);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--reg-margin differs"), std::string::npos) << r.err;
+}

@@ -71,6 +71,11 @@ typedef struct bet_train_params {
   int clip_all;        /* 0 (default): only the latent weights are clipped to [−1, 1]; 1: batch-norm
                           γ, β and the output scale too (as an Adam subclass that clamps every
                           parameter would) */
+  double reg_margin;   /* λ of the BET margin regularizer (0 = off): λ · mean over the hidden
+                          neurons with ±1 inputs (every hidden layer but the first) × positions ×
+                          images of max(0, b − |a − τ|/√n), added to the loss (docs/metrics.md) */
+  double reg_b;        /* b of that hinge (1.0), in the units of |a − τ|/√n: a the integer
+                          pre-activation, τ the batch-norm switch point, n the fan-in */
   int packed_forward;  /* 1 (default): ±1 × ±1 dense products of the forward pass through the
                           bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
                           Both are exact, so the trained weights are identical. */
@@ -105,9 +110,10 @@ int bet_net_equal(const bet_net *a, const bet_net *b);
 
 /* Statistics of one training epoch. */
 typedef struct bet_epoch_stats {
-  double loss;        /* mean training loss */
+  double loss;        /* mean training loss (data loss + margin-regularizer term) */
   double train_acc;   /* training-mode accuracy over the epoch's batches */
   double seconds;     /* wall time of the training part */
+  double reg_penalty; /* mean margin-regularizer term λ·mean(hinge) (included in loss; 0 when off) */
   uint64_t flips;     /* weight flips injected during the epoch */
   double lr;
 } bet_epoch_stats;

@@ -51,6 +51,17 @@ void bet_bn_backward(const float *z, size_t m, size_t c, const float *gamma, con
 void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *var,
                            float momentum, float *run_mean, float *run_var);
 
+/* The BET margin regularizer of one hidden layer (docs/metrics.md, "Margin regularizer"): with
+ * the training-mode batch norm above, the neuron's output switches at the pre-activation
+ * τ = μ − β/(γ·invstd) (the batch-norm switch point, in the units of z), so the distance to it is
+ * u = z − τ = (z − μ) + β/(γ·invstd) = h/(γ·invstd). Returns Σ_{rows, channels} max(0, b − |u|/√fan_in)
+ * (channels with γ = 0 never switch and contribute nothing). When dz is not NULL, adds
+ * weight × the gradient of that sum to dz[M][C], dgamma[C] and dbeta[C], differentiating through
+ * the batch statistics μ and invstd = 1/√(σ² + eps) as bet_bn_backward does. */
+double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
+                      const float *mean, const float *invstd, size_t fan_in, double b,
+                      double weight, float *dz, float *dgamma, float *dbeta);
+
 /* Bit-packed ±1 rows, the engine's convention: bit 0 = +1, bit 1 = −1, bit j of a row is bit (j % 64)
  * of word j / 64; a row of k values takes ⌈k/64⌉ words and its padding bits are 0. */
 static inline size_t bet_packed_words(size_t k) { return (k + 63) / 64; }

@@ -1,0 +1,325 @@
+// test_train_reg.cpp — the BET margin regularizer: its value, finite-difference checks of its
+// gradient (pre-activations, batch norm γ/β, through a dense layer to the weights), that it raises
+// the metric's mean hidden margin, its parameters, checkpoints (old version 1 files) and CLI.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bet/bet.h"
+#include "bet/layers.h"
+#include "bet/metric.h"
+#include "bnn/rng.h"
+#include "cli_util.hpp"
+
+namespace {
+
+// Class k = which of n_classes horizontal bands is brightest, plus noise.
+struct Bands {
+  std::vector<uint8_t> images, labels;
+  bnn_dataset d{};
+  Bands(uint32_t n, uint32_t side, uint32_t n_classes, uint64_t seed) {
+    images.resize((size_t)n * side * side);
+    labels.resize(n);
+    bnn_rng r = bnn_rng_make(seed, 1);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t k = (uint32_t)bnn_rng_below(&r, n_classes);
+      labels[i] = (uint8_t)k;
+      for (uint32_t y = 0; y < side; ++y)
+        for (uint32_t x = 0; x < side; ++x)
+          images[((size_t)i * side + y) * side + x] =
+              (uint8_t)((y * n_classes / side == k ? 130 : 40) + (int)bnn_rng_below(&r, 120));
+    }
+    d.n = n;
+    d.c = 1;
+    d.h = d.w = side;
+    d.n_classes = n_classes;
+    d.images = images.data();
+    d.labels = labels.data();
+    std::snprintf(d.name, sizeof d.name, "bands");
+  }
+};
+
+// The regularizer's sum recomputed with fresh batch statistics (what the finite differences vary).
+struct RegLayer {
+  size_t m, c, n;
+  double b;
+  std::vector<float> gamma, beta;
+  double value(const std::vector<float> &z, float *dz = nullptr, float *dg = nullptr,
+               float *db = nullptr) const {
+    std::vector<float> h(m * c), mean(c), invstd(c), var(c);
+    bet_bn_forward_train(z.data(), m, c, gamma.data(), beta.data(), 1e-5f, h.data(), mean.data(),
+                         invstd.data(), var.data());
+    return bet_margin_reg(z.data(), m, c, gamma.data(), beta.data(), mean.data(), invstd.data(), n,
+                          b, 1.0, dz, dg, db);
+  }
+};
+
+RegLayer make_layer(size_t m, size_t c, size_t n, double b, uint64_t seed) {
+  RegLayer L{m, c, n, b, std::vector<float>(c), std::vector<float>(c)};
+  bnn_rng r = bnn_rng_make(seed, 2);
+  for (size_t j = 0; j < c; ++j) {
+    L.gamma[j] = (float)((0.4 + bnn_rng_uniform(&r)) * (j % 3 == 2 ? -1.0 : 1.0));
+    L.beta[j] = (float)(bnn_rng_uniform(&r) - 0.5);
+  }
+  return L;
+}
+
+std::vector<float> random_z(size_t count, uint64_t seed, double scale) {
+  std::vector<float> z(count);
+  bnn_rng r = bnn_rng_make(seed, 3);
+  for (auto &v : z) v = (float)((2.0 * bnn_rng_uniform(&r) - 1.0) * scale);
+  return z;
+}
+
+}  // namespace
+
+TEST(MarginReg, ValueIsTheHingeOnTheDistanceToTheBatchNormSwitchPoint) {
+  RegLayer L = make_layer(12, 5, 16, 1.5, 7);
+  const std::vector<float> z = random_z(L.m * L.c, 8, 6.0);
+  // Brute force in double: the output switches where γ(z − μ)/√(σ² + eps) + β = 0.
+  double want = 0.0;
+  for (size_t j = 0; j < L.c; ++j) {
+    double mu = 0.0, var = 0.0;
+    for (size_t i = 0; i < L.m; ++i) mu += (double)z[i * L.c + j];
+    mu /= (double)L.m;
+    for (size_t i = 0; i < L.m; ++i)
+      var += ((double)z[i * L.c + j] - mu) * ((double)z[i * L.c + j] - mu);
+    var /= (double)L.m;
+    const double tau = mu - (double)L.beta[j] * std::sqrt(var + 1e-5) / (double)L.gamma[j];
+    for (size_t i = 0; i < L.m; ++i)
+      want += std::max(0.0, L.b - std::fabs((double)z[i * L.c + j] - tau) / std::sqrt((double)L.n));
+  }
+  EXPECT_GT(want, 0.0);
+  EXPECT_NEAR(L.value(z), want, 1e-4 * want);
+  // γ = 0: that neuron's output is constant, so it contributes nothing.
+  RegLayer Z = L;
+  for (auto &g : Z.gamma) g = 0.0f;
+  EXPECT_EQ(Z.value(z), 0.0);
+}
+
+TEST(MarginReg, GradientMatchesFiniteDifferences) {
+  RegLayer L = make_layer(16, 6, 16, 2.0, 11);
+  std::vector<float> z = random_z(L.m * L.c, 12, 8.0);
+  std::vector<float> dz(z.size(), 0.0f), dg(L.c, 0.0f), db(L.c, 0.0f);
+  L.value(z, dz.data(), dg.data(), db.data());
+  const float eps = 1e-3f;
+  int checked = 0;
+  for (size_t i = 0; i < z.size(); ++i) {
+    const float z0 = z[i];
+    z[i] = z0 + eps;
+    const double fp = L.value(z);
+    z[i] = z0 - eps;
+    const double fm = L.value(z);
+    z[i] = z0;
+    const double fd = (fp - fm) / (2.0 * (double)eps);
+    EXPECT_NEAR((double)dz[i], fd, 2e-3 + 1e-2 * std::fabs(fd)) << "z[" << i << "]";
+    checked += fd != 0.0;
+  }
+  EXPECT_GT(checked, (int)z.size() / 2);  // the hinge is active for most terms
+  for (size_t j = 0; j < L.c; ++j) {
+    for (int which = 0; which < 2; ++which) {
+      float &p = which ? L.beta[j] : L.gamma[j];
+      const float p0 = p;
+      p = p0 + eps;
+      const double fp = L.value(z);
+      p = p0 - eps;
+      const double fm = L.value(z);
+      p = p0;
+      const double fd = (fp - fm) / (2.0 * (double)eps);
+      EXPECT_NEAR((double)(which ? db[j] : dg[j]), fd, 2e-3 + 1e-2 * std::fabs(fd))
+          << (which ? "beta[" : "gamma[") << j << "]";
+    }
+  }
+}
+
+// The path the loss takes in training: ±1 inputs × weights (the STE passes the weight gradient to
+// the latent weights unchanged) → batch norm statistics → hinge.
+TEST(MarginReg, GradientReachesTheWeightsThroughDenseAndBatchNorm) {
+  const size_t m = 24, k = 25, c = 4;
+  RegLayer L = make_layer(m, c, k, 1.0, 21);
+  std::vector<float> x(m * k), w = random_z(c * k, 22, 1.0);
+  bnn_rng r = bnn_rng_make(23, 4);
+  for (auto &v : x) v = bnn_rng_below(&r, 2) ? 1.0f : -1.0f;
+  auto f = [&](const std::vector<float> &W, std::vector<float> *dW) {
+    std::vector<float> z(m * c);
+    bet_dense_forward(x.data(), m, k, W.data(), c, z.data());
+    if (!dW) return L.value(z);
+    std::vector<float> dz(m * c, 0.0f), dg(c, 0.0f), db(c, 0.0f);
+    const double v = L.value(z, dz.data(), dg.data(), db.data());
+    dW->assign(c * k, 0.0f);
+    bet_dense_backward(x.data(), m, k, W.data(), c, dz.data(), nullptr, dW->data(), 0);
+    return v;
+  };
+  std::vector<float> dw;
+  f(w, &dw);
+  const float eps = 1e-3f;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const float w0 = w[i];
+    w[i] = w0 + eps;
+    const double fp = f(w, nullptr);
+    w[i] = w0 - eps;
+    const double fm = f(w, nullptr);
+    w[i] = w0;
+    const double fd = (fp - fm) / (2.0 * (double)eps);
+    EXPECT_NEAR((double)dw[i], fd, 5e-3 + 2e-2 * std::fabs(fd)) << "w[" << i << "]";
+  }
+}
+
+// In a net the penalty changes the gradient of the layers it acts on (and those below), never the
+// output layer's; with λ = 0 the step is the plain one.
+TEST(MarginReg, TrainingStepRoutesThePenaltyIntoTheHiddenLayersOnly) {
+  Bands s(64, 6, 3, 5);
+  bet_arch a;
+  ASSERT_EQ(bet_arch_parse("36-20-20-3", 3, &a), BNN_OK);
+  bet_net *n0 = nullptr, *n1 = nullptr;
+  ASSERT_EQ(bet_net_create(&n0, &a, 1, 6, 6, 3, 9), BNN_OK);
+  ASSERT_EQ(bet_net_create(&n1, &a, 1, 6, 6, 3, 9), BNN_OK);
+  std::vector<uint32_t> idx(64);
+  for (uint32_t i = 0; i < 64; ++i) idx[i] = i;
+  bet_train_params p = bet_train_default_params();
+  double l0 = 0, l1 = 0, acc = 0;
+  ASSERT_EQ(bet_train_step(n0, &s.d, idx.data(), 64, &p, &l0, &acc), BNN_OK);
+  p.reg_margin = 0.5;
+  p.reg_b = 2.0;
+  ASSERT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_OK) << bnn_errmsg();
+  EXPECT_GT(l1, l0);  // the penalty is added to the loss
+  EXPECT_LE(l1 - l0, 0.5 * 2.0 + 1e-9);  // λ·b bounds the mean hinge
+  auto same = [](const float *x, const float *y, size_t n) {
+    return std::memcmp(x, y, n * sizeof(float)) == 0;
+  };
+  EXPECT_TRUE(same(bet_net_last_wgrad(n0, 2), bet_net_last_wgrad(n1, 2), 3 * 20));
+  EXPECT_FALSE(same(bet_net_last_wgrad(n0, 1), bet_net_last_wgrad(n1, 1), 20 * 20));
+  EXPECT_FALSE(same(bet_net_last_wgrad(n0, 0), bet_net_last_wgrad(n1, 0), 20 * 36));
+  bet_net_free(n0);
+  bet_net_free(n1);
+}
+
+TEST(MarginReg, RaisesTheMeanHiddenMargin) {
+  Bands s(600, 8, 4, 17);
+  bet_arch a;
+  ASSERT_EQ(bet_arch_parse("64-48-48-4", 4, &a), BNN_OK);
+  double mn[2] = {0, 0}, acc[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    bet_net *net = nullptr;
+    ASSERT_EQ(bet_net_create(&net, &a, 1, 8, 8, 4, 3), BNN_OK);
+    bet_train_params p = bet_train_default_params();
+    p.batch = 30;
+    p.lr = 1e-2;  // few steps: let γ, β and the latent weights move far enough to matter
+    p.reg_margin = k ? 1.0 : 0.0;
+    p.reg_b = 3.0;  // active for most neurons of this net (its |a − τ|/√n is ≈ 2.5 unregularized)
+    for (int e = 0; e < 4; ++e)
+      ASSERT_EQ(bet_train_epoch(net, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+    bnn_model *m = nullptr;
+    ASSERT_EQ(bet_export_model(net, nullptr, &m), BNN_OK) << bnn_errmsg();
+    bet_metric_result r;
+    ASSERT_EQ(bet_metric_compute(m, &s.d, 0.01, &r), BNN_OK) << bnn_errmsg();
+    mn[k] = r.hidden_mn_mean;
+    acc[k] = r.accuracy;
+    bet_metric_result_free(&r);
+    bnn_model_free(m);
+    bet_net_free(net);
+  }
+  std::printf("hidden_mn_mean: lambda 0 %.4f, lambda 1 %.4f (accuracy %.3f, %.3f)\n", mn[0], mn[1],
+              acc[0], acc[1]);
+  EXPECT_GT(mn[1], 1.2 * mn[0]);
+  EXPECT_GT(acc[1], 0.8);  // still learns the task
+}
+
+TEST(MarginReg, BadParametersAndNetsWithoutEligibleLayers) {
+  bet_train_params p = bet_train_default_params();
+  EXPECT_EQ(p.reg_margin, 0.0);
+  EXPECT_EQ(p.reg_b, 1.0);
+  p.reg_margin = -0.1;
+  EXPECT_EQ(bet_train_params_check(&p), BNN_E_RANGE);
+  EXPECT_NE(std::strstr(bnn_errmsg(), "reg-margin"), nullptr);
+  p.reg_margin = 0.1;
+  p.reg_b = 0.0;
+  EXPECT_EQ(bet_train_params_check(&p), BNN_E_RANGE);
+  EXPECT_NE(std::strstr(bnn_errmsg(), "reg-b"), nullptr);
+  p.reg_b = NAN;
+  EXPECT_EQ(bet_train_params_check(&p), BNN_E_RANGE);
+  p.reg_b = 1.0;
+  // One hidden layer: its inputs are pixels, so there is nothing to regularize — refused, not
+  // silently ignored.
+  Bands s(20, 4, 2, 1);
+  bet_arch a;
+  ASSERT_EQ(bet_arch_parse("16-8-2", 2, &a), BNN_OK);
+  bet_net *net = nullptr;
+  ASSERT_EQ(bet_net_create(&net, &a, 1, 4, 4, 2, 1), BNN_OK);
+  EXPECT_EQ(bet_train_epoch(net, &s.d, &p, nullptr, nullptr, nullptr), BNN_E_ARG);
+  EXPECT_NE(std::strstr(bnn_errmsg(), "no hidden layer"), nullptr) << bnn_errmsg();
+  bet_net_free(net);
+}
+
+namespace {
+uint32_t crc32_ieee(const std::vector<char> &b, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= (uint8_t)b[i];
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+}  // namespace
+
+TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
+  Bands s(30, 4, 2, 2);
+  bet_arch a;
+  ASSERT_EQ(bet_arch_parse("16-8-8-2", 2, &a), BNN_OK);
+  bet_net *net = nullptr;
+  ASSERT_EQ(bet_net_create(&net, &a, 1, 4, 4, 2, 1), BNN_OK);
+  bet_train_params p = bet_train_default_params();
+  p.reg_margin = 0.25;
+  p.reg_b = 0.75;
+  const std::string path = std::string(::testing::TempDir()) + "/bet_reg_ckpt_" +
+                           std::to_string((long)::getpid());
+  ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK) << bnn_errmsg();
+  bet_net *back = nullptr;
+  bet_train_params q;
+  ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(q.reg_margin, 0.25);
+  EXPECT_EQ(q.reg_b, 0.75);
+  EXPECT_TRUE(bet_net_equal(net, back));
+  bet_net_free(back);
+  // Rewrite it as a version 1 file: no regularizer fields, version 1, fresh CRC.
+  std::vector<char> b;
+  {
+    FILE *f = std::fopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    int ch;
+    while ((ch = std::fgetc(f)) != EOF) b.push_back((char)ch);
+    std::fclose(f);
+  }
+  const size_t params_end = 8 + 4 + 64 + 4 + 12 * 3 + 16 + 8 + 8 + 4 + 8 + 5 * 4 + 6 * 8 + 2 * 8 +
+                            4 + 4;
+  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16);
+  b[8] = 1;
+  b.resize(b.size() - 4);
+  const uint32_t crc = crc32_ieee(b, b.size());
+  for (int i = 0; i < 4; ++i) b.push_back((char)(crc >> (8 * i)));
+  {
+    FILE *f = std::fopen(path.c_str(), "wb");
+    std::fwrite(b.data(), 1, b.size(), f);
+    std::fclose(f);
+  }
+  ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(q.reg_margin, 0.0);
+  EXPECT_EQ(q.reg_b, 1.0);
+  EXPECT_TRUE(bet_net_equal(net, back));
+  bet_net_free(back);
+  // A future version is refused clearly.
+  b[8] = 9;
+  {
+    FILE *f = std::fopen(path.c_str(), "wb");
+    std::fwrite(b.data(), 1, b.size(), f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_E_VERSION);
+  EXPECT_NE(std::strstr(bnn_errmsg(), "version 9"), nullptr) << bnn_errmsg();
+  bet_net_free(net);
+  std::remove(path.c_str());
+}
