@@ -26,7 +26,7 @@ static const char *const CMD = "experiment";
 static const double k_main_bers[] = {0, 0.005, 0.01, 0.02, 0.033, 0.05, 0.075, 0.1};
 static const double k_hirtzlin_bers[] = {1e-4, 4e-2};
 static const double k_flip_ps[] = {0.01, 0.033, 0.05, 0.1};
-static const double k_default_lambdas[] = {0.1, 0.5, 2.0};
+static const double k_default_lambdas[] = {0.03, 0.1, 0.3};
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -39,17 +39,19 @@ static void usage(FILE *f) {
           "margin metrics and the analytic prediction; and writes a markdown report (claims C1-C4,\n"
           "Spearman correlations, prediction error, plots via gnuplot).\n\n"
           "Every trained model and evaluation is cached in --out-dir under a hash of all its\n"
-          "parameters: a re-run (or a run after a crash) reuses finished work.\n\n"
+          "parameters (not the tool version: after changing the training or evaluation code, use\n"
+          "--force): a re-run (or a run after a crash) reuses finished work.\n\n"
           "  --quick            smoke test: a small FCNN (784-128-128-10), 4000 training and 1000\n"
-          "                     test images, 2 epochs (VGG3 1), 2 reps; about a minute\n"
+          "                     test images (VGG3: 1000 training images), 2 epochs (VGG3 1), 2 reps;\n"
+          "                     about a minute\n"
           "  --out-dir DIR      cache and data files (build/paper, --quick: build/paper-quick)\n"
           "  --report FILE      markdown report; plots go to FILE's directory/<FILE stem>/\n"
           "                     (docs/results/paper.md; --quick: OUT-DIR/paper.md)\n"
           "  --data D           data set (fashion-mnist)\n"
-          "  --epochs E         FCNN epochs (4; --quick 2)\n"
-          "  --vgg-epochs E     VGG3 epochs (2; --quick 1)\n"
+          "  --epochs E         FCNN epochs (3; --quick 2)\n"
+          "  --vgg-epochs E     VGG3 epochs (1)\n"
           "  --reps R           Monte-Carlo reps per BER (5; --quick 2)\n"
-          "  --lambdas LIST     margin-regularizer weights, comma list (0.1,0.5,2)\n"
+          "  --lambdas LIST     margin-regularizer weights, comma list (0.03,0.1,0.3)\n"
           "  --reg-b B          margin-regularizer hinge b (1)\n"
           "  --vgg-flip-grad M  flip gradient of the flip-trained VGG3: sign | straight (sign)\n"
           "  --train-limit N    first N training images (0 = all; --quick 4000)\n"
@@ -59,6 +61,7 @@ static void usage(FILE *f) {
           "  --metric-limit N   test images for the margin metrics (1000)\n"
           "  --seed S           training seed (1); Monte-Carlo error seed is S too\n"
           "  --threads T        threads for training and evaluation (online CPUs, at most 8)\n"
+          "  --notes FILE       markdown included verbatim in the report (why these settings)\n"
           "  --force            retrain and re-evaluate everything (ignore the cache)\n"
           "  --report-only      train and evaluate nothing: write the report from what the cache\n"
           "                     holds and list what is missing\n"
@@ -635,6 +638,10 @@ int rr_cmd_experiment(int argc, char **argv) {
         return rr_usage_error(CMD, "%s: expected a path of 1 to %zu characters", a, cap - 1);
     }
     else if (!strcmp(a, "--data")) run->data = v;
+    else if (!strcmp(a, "--notes")) {
+      if (access(v, R_OK) != 0) return rr_error(CMD, "--notes %s: %s", v, strerror(errno));
+      run->notes = v;
+    }
     else if (!strcmp(a, "--epochs")) ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->epochs = (uint32_t)u, have_epochs = 1;
     else if (!strcmp(a, "--vgg-epochs")) ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->vgg_epochs = (uint32_t)u, have_vgg = 1;
     else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 10000, &run->reps), have_reps = 1;
@@ -658,8 +665,8 @@ int rr_cmd_experiment(int argc, char **argv) {
   if (run->report_only && run->force) return rr_usage_error(CMD, "--report-only and --force contradict each other");
   /* Defaults: the full study, or the smoke test. */
   run->fcnn_arch = run->quick ? "784-128-128-10" : "fcnn";
-  if (!have_epochs) run->epochs = run->quick ? 2 : 4;
-  if (!have_vgg) run->vgg_epochs = run->quick ? 1 : 2;
+  if (!have_epochs) run->epochs = run->quick ? 2 : 3;
+  if (!have_vgg) run->vgg_epochs = 1;
   if (!have_reps) run->reps = run->quick ? 2 : 5;
   if (!have_train) run->train_limit = run->quick ? 4000 : 0;
   if (!have_vgg_train) run->vgg_train_limit = run->quick ? 1000 : 0;

@@ -57,6 +57,7 @@ typedef struct xp_run {
   /* settings */
   int quick, force, report_only, threads, progress;
   const char *data;
+  const char *notes;    /* markdown file included verbatim as "Choices" (may be NULL) */
   char out_dir[XP_PATH / 2], report[XP_PATH / 2];
   char plot_dir[XP_PATH], plot_rel[XP_PATH], data_dir[XP_PATH];
   const char *fcnn_arch;

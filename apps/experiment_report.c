@@ -536,6 +536,19 @@ int xp_write_report(xp_run *run) {
   fprintf(f, "- **Metrics** (`bet_metric_compute`, no fault injection) at each test BER > 0 and the analytic prediction "
              "(`bet_predict_accuracy`) — derivations in [docs/metrics.md](../metrics.md).\n\n");
   write_commands(f, run);
+  if (run->notes) {
+    FILE *nf = fopen(run->notes, "r");
+    if (!nf) {
+      fclose(f);
+      remove(tmp);
+      return rr_error(CMD, "--notes %s: %s", run->notes, strerror(errno)), 1;
+    }
+    fprintf(f, "\n### Choices (from `%s`)\n\n", run->notes);
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, nf)) > 0) fwrite(buf, 1, got, f);
+    fclose(nf);
+  }
 
   /* ---------------- models + accuracy table */
   fprintf(f, "\n## Models and accuracy vs test BER (Monte-Carlo, %%, mean ± std over %llu reps)\n\n",

@@ -83,6 +83,9 @@ TEST(ExperimentCli, BadPathsAndData) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--data " + d + "/no-such-dir"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(d + "/o/r.md"));  // nothing written on a data error
+  r = run_in(d, "experiment paper --quick --notes " + d + "/no-notes.md");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--notes " + d + "/no-notes.md"), std::string::npos) << r.err;
 }
 
 TEST(ExperimentCli, TinyRunCachesAndReports) {
@@ -97,9 +100,14 @@ TEST(ExperimentCli, TinyRunCachesAndReports) {
   EXPECT_EQ(r.err.find("training"), std::string::npos) << r.err;
 
   // The run itself, with the quick-mode default report path (OUT-DIR/paper.md).
-  r = run_in(d, kTiny + " --out-dir " + out);
+  {
+    std::ofstream n(d + "/notes.md");
+    n << "Why these settings: a test.\n";
+  }
+  r = run_in(d, kTiny + " --out-dir " + out + " --notes " + d + "/notes.md");
   ASSERT_EQ(r.code, 0) << r.err;
   rep = slurp(out + "/paper.md");
+  EXPECT_NE(rep.find("Why these settings: a test."), std::string::npos);
   for (const char *s : {"## Summary", "**C1**", "**C2**", "**C3**", "**C4**", "## Analytic prediction vs Monte-Carlo",
                         "Hirtzlin", "fcnn-p0.033-sign", "fcnn-p0.1-straight", "fcnn-mhl", "fcnn-reg0.5", "vgg3-p0.033-sign",
                         "Wall time of this invocation", "rramsim train --arch 784-128-128-10", "Quick mode"})
