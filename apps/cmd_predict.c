@@ -17,18 +17,19 @@ static void usage(FILE *f) {
           "Predicts accuracy at each weight bit error rate (both flip directions, every weight layer)\n"
           "from the clean integer pre-activations: flip probabilities propagate layer by layer to the\n"
           "output scores (derivation and assumptions: docs/metrics.md). Compare with\n"
-          "rramsim eval --ber-write P --reps R. Dense models only.\n\n"
+          "rramsim eval --ber-sweep A:B:STEP --reps R. Dense, conv 3x3 and max-pool layers.\n\n"
           "  --model FILE   model file\n"
           "  --data SET     fashion-mnist, mnist, cifar10 or a directory (see rramsim eval --help)\n"
           "  --split S      test (default) or train\n"
           "  --limit N      first N images only (default: all)\n"
           "  --ber RANGE    a:b:step or a comma list, each in [0, 0.5], at most 1000 values\n"
+          "  --threads N    worker threads (default 1; the result does not depend on it)\n"
           "  --json         one JSON object on stdout\n");
 }
 
 int rr_cmd_predict(int argc, char **argv) {
   const char *model_path = NULL, *data = NULL, *split = "test";
-  uint64_t limit = 0;
+  uint64_t limit = 0, threads = 1;
   double *bers = NULL;
   size_t nb = 0;
   int json = 0;
@@ -51,6 +52,7 @@ int rr_cmd_predict(int argc, char **argv) {
         if (strcmp(v, "test") && strcmp(v, "train")) rr_usage_error(CMD, "--split: expected test or train, got '%s'", v), ok = 0;
         split = v;
       } else if (!strcmp(a, "--limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &limit);
+      else if (!strcmp(a, "--threads")) ok = rr_parse_u64(CMD, a, v, 1, 256, &threads);
       else if (!strcmp(a, "--ber")) {
         free(bers), bers = NULL;
         ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &bers, &nb);
@@ -81,8 +83,10 @@ int rr_cmd_predict(int argc, char **argv) {
   int rc = RR_EXIT_OK;
   double *acc = (double *)malloc(nb * sizeof *acc);
   double t0 = rr_now();
+  bet_predict_params pp = bet_predict_default_params();
+  pp.threads = (int)threads;
   if (!acc) rc = rr_error(CMD, "out of memory");
-  else if (bet_predict_accuracy(m, &ds, bers, nb, acc) != BNN_OK)
+  else if (bet_predict_accuracy(m, &ds, bers, nb, &pp, acc) != BNN_OK)
     rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
   double secs = rr_now() - t0;
   if (rc == RR_EXIT_OK) {

@@ -2,6 +2,8 @@
 #include "bet/metric.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,13 +52,19 @@ bnn_status bet_metric_check(const bnn_model *m, const bnn_dataset *ds) {
   for (uint32_t i = 0; i < nl; ++i) {
     bnn_layer_info I;
     bnn_model_layer(m, i, &I);
-    if (I.kind != BNN_LAYER_DENSE)
-      return bnn_fail(BNN_E_UNSUPPORTED, "layer %u is %s: margin metrics and prediction support dense models only", i,
+    if (I.is_output && I.kind != BNN_LAYER_DENSE)
+      return bnn_fail(BNN_E_UNSUPPORTED, "layer %u: the output layer is %s; margin metrics need a dense output layer", i,
                       bnn_layer_kind_str(I.kind));
+    if (I.weight_layer_index >= 0 && !I.is_output) {
+      int32_t t;
+      int8_t d;
+      if (bnn_model_threshold(m, i, 0, &t, &d) != BNN_OK)
+        return bnn_fail(BNN_E_SHAPE, "layer %u has no batch-norm thresholds; margin metrics need them", i);
+    }
   }
-  if ((uint64_t)c * h * w != (uint64_t)ds->c * ds->h * ds->w)
-    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images, data set %s has %ux%ux%u", h, w, c, ds->name, ds->h,
-                    ds->w, ds->c);
+  if (c != ds->c || h != ds->h || w != ds->w)
+    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images (HxWxC), data set %s has %ux%ux%u", h, w, c, ds->name,
+                    ds->h, ds->w, ds->c);
   if (ds->n == 0) return bnn_fail(BNN_E_SHAPE, "data set %s has no images", ds->name);
   uint32_t ncls = bnn_model_n_classes(m);
   for (uint32_t i = 0; i < ds->n; ++i)
@@ -66,41 +74,70 @@ bnn_status bet_metric_check(const bnn_model *m, const bnn_dataset *ds) {
   return BNN_OK;
 }
 
-/* Per weight layer: what the per-image loops need, fetched once. */
+static bnn_status check_bers(const double *ber, size_t n_ber) {
+  if (n_ber == 0) return bnn_fail(BNN_E_ARG, "empty BER list");
+  for (size_t b = 0; b < n_ber; ++b)
+    if (!(ber[b] >= 0 && ber[b] <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber[b]);
+  return BNN_OK;
+}
+
+/* Per layer (all layers, pooling included): what the per-image loops need, fetched once. */
 typedef struct lay {
   bnn_layer_info I;
-  int32_t *t;
+  int32_t *t;    /* hidden weight layers: per channel */
   int8_t *d;
-  uint64_t off; /* offset of this layer's values in the preact vector */
+  uint64_t off;  /* weight layers: offset of this layer's values in the preact vector */
+  uint64_t nout; /* out_c·out_h·out_w */
 } lay;
 
-static bnn_status lays_make(const bnn_model *m, lay **out, uint32_t *n_out) {
-  uint32_t nl = bnn_model_n_layers(m), nw = 0;
-  lay *L = (lay *)bnn_calloc(nl, sizeof *L);
-  if (!L) return bnn_fail(BNN_E_NOMEM, "out of memory");
+typedef struct model_ctx {
+  lay *L;
+  uint32_t nl;
+  uint64_t count;  /* pre-activations per image */
+  uint64_t maxv;   /* largest layer input/output in values */
+  uint64_t maxpx;  /* largest conv input in pixels */
+  uint32_t ncls;
+  size_t img;      /* bytes per image */
+} model_ctx;
+
+static void ctx_free(model_ctx *c) {
+  if (!c->L) return;
+  for (uint32_t i = 0; i < c->nl; ++i) bnn_free(c->L[i].t), bnn_free(c->L[i].d);
+  bnn_free(c->L);
+  c->L = NULL;
+}
+
+static bnn_status ctx_make(const bnn_model *m, model_ctx *c) {
+  memset(c, 0, sizeof *c);
+  c->nl = bnn_model_n_layers(m);
+  c->L = (lay *)bnn_calloc(c->nl, sizeof *c->L);
+  if (!c->L) return bnn_fail(BNN_E_NOMEM, "out of memory");
+  uint32_t ic, ih, iw;
+  bnn_model_input_shape(m, &ic, &ih, &iw);
+  c->img = (size_t)ic * ih * iw;
+  c->maxv = c->img;
+  c->count = bnn_model_preact_count(m);
+  c->ncls = bnn_model_n_classes(m);
   uint64_t off = 0;
-  for (uint32_t i = 0; i < nl; ++i) {
-    lay *x = &L[nw++];
+  for (uint32_t i = 0; i < c->nl; ++i) {
+    lay *x = &c->L[i];
     bnn_model_layer(m, i, &x->I);
+    x->nout = (uint64_t)x->I.out_c * x->I.out_h * x->I.out_w;
+    if (x->nout > c->maxv) c->maxv = x->nout;
+    if (x->I.kind == BNN_LAYER_CONV3X3 && (uint64_t)x->I.in_h * x->I.in_w > c->maxpx) c->maxpx = (uint64_t)x->I.in_h * x->I.in_w;
+    if (x->I.weight_layer_index < 0) continue;
     x->off = off;
-    off += x->I.out_c;
+    off += x->nout;
     if (x->I.is_output) continue;
     x->t = (int32_t *)bnn_malloc(sizeof(int32_t) * x->I.out_c);
     x->d = (int8_t *)bnn_malloc(x->I.out_c);
     if (!x->t || !x->d) {
-      *out = L, *n_out = nw;
+      ctx_free(c);
       return bnn_fail(BNN_E_NOMEM, "out of memory");
     }
     for (uint32_t o = 0; o < x->I.out_c; ++o) bnn_model_threshold(m, i, o, &x->t[o], &x->d[o]);
   }
-  *out = L, *n_out = nw;
   return BNN_OK;
-}
-
-static void lays_free(lay *L, uint32_t n) {
-  if (!L) return;
-  for (uint32_t i = 0; i < n; ++i) bnn_free(L[i].t), bnn_free(L[i].d);
-  bnn_free(L);
 }
 
 static uint32_t argmax(const int32_t *s, uint32_t n) {
@@ -120,10 +157,32 @@ static int64_t output_margin(const int32_t *s, uint32_t n) {
   return ((int64_t)s[b] - second + 1) / 2;
 }
 
+/* ---- the fast normal CDF: a table on [−8, 8] with linear interpolation ------------------------
+ * Step h = 1/256: the interpolation error is ≤ h²/8·max|Φ''| = h²/8·φ(1) ≈ 4.6e-7 absolute and,
+ * in the tails where Φ'' ≈ x²Φ, ≤ h²x²/8 ≈ 1e-4 relative at |x| = 8; beyond ±8 it returns
+ * Φ(±8) (Φ(−8) ≈ 6e-16). Both are orders of magnitude below the model's own approximations. */
+#define PHI_LO (-8.0)
+#define PHI_STEPS_PER_UNIT 256
+#define PHI_N (16 * PHI_STEPS_PER_UNIT)
+static double g_phi[PHI_N + 2];
+static pthread_once_t g_phi_once = PTHREAD_ONCE_INIT;
+static void phi_init(void) {
+  for (int i = 0; i <= PHI_N + 1; ++i) g_phi[i] = norm_cdf(PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
+}
+static inline double phi_fast(double x) {
+  double t = (x - PHI_LO) * PHI_STEPS_PER_UNIT;
+  t = t < 0 ? 0 : t;
+  t = t > PHI_N ? PHI_N : t;
+  int i = (int)t;
+  double f = t - i;
+  return g_phi[i] + f * (g_phi[i + 1] - g_phi[i]);
+}
+
 /* P(class y has the highest score) when score k is N(mu[k], var) independently (equal variances):
- * E_z Π_{k≠y} Φ((μ_y − μ_k)/σ + z), z ~ N(0, 1), by the midpoint rule on [−8, 8]. */
+ * E_z Π_{k≠y} Φ((μ_y − μ_k)/σ + z), z ~ N(0, 1), by the midpoint rule on [−8, 8]. fast: the
+ * table CDF and precomputed weights (the quadrature nodes are the same). */
 #define ZN 64
-static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var) {
+static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var, int fast) {
   if (var <= 0) {
     /* exact: arg-max with ties to the lowest index */
     for (uint32_t k = 0; k < n; ++k)
@@ -135,96 +194,315 @@ static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var)
   for (int i = 0; i < ZN; ++i) {
     double z = lo + (i + 0.5) * dz, pr = exp(-0.5 * z * z) * dz / 2.5066282746310002 /* √(2π) */;
     for (uint32_t k = 0; k < n && pr > 1e-300; ++k)
-      if (k != y) pr *= norm_cdf((mu[y] - mu[k]) / sd + z);
+      if (k != y) pr *= fast ? phi_fast((mu[y] - mu[k]) / sd + z) : norm_cdf((mu[y] - mu[k]) / sd + z);
     tot += pr;
   }
   return tot > 1 ? 1 : tot;
 }
 
-/* One image at symmetric weight BER p: propagates term flip rates layer by layer (see the header)
- * and returns P(prediction = y). q/qn: scratch of the widest layer. */
-static double predict_image(const lay *L, uint32_t nw, const int32_t *pre, double s2, double p, uint32_t y,
-                            double *q, double *qn, double *mu) {
-  double sum_r = 0, sum_rr = 0; /* over the current layer's input terms: Σ r_j, Σ r_j(1 − r_j) */
-  uint32_t n_in = 0;
-  for (uint32_t l = 0; l < nw; ++l) {
-    const lay *x = &L[l];
-    const int32_t *a = pre + x->off;
-    double rbar, var;
-    if (x->I.input_u8) {
-      rbar = p;
-      var = 4 * p * (1 - p) * s2; /* Σ x_i² over 8-bit pixels */
-    } else {
-      rbar = sum_r / n_in;
-      var = 4 * sum_rr;
-    }
-    if (x->I.is_output) {
-      for (uint32_t k = 0; k < x->I.out_c; ++k) mu[k] = a[k] * (1 - 2 * rbar);
-      return p_class_wins(mu, x->I.out_c, y, var);
-    }
-    sum_r = sum_rr = 0;
-    for (uint32_t o = 0; o < x->I.out_c; ++o) {
-      bet_gauss g = {a[o] * (1 - 2 * rbar), var};
-      double qq = bet_flip_prob(g, a[o], x->t[o], x->d[o], !x->I.input_u8);
-      double r = p + qq * (1 - 2 * p); /* weight flip xor activation flip */
-      qn[o] = qq;
-      sum_r += r, sum_rr += r * (1 - r);
-    }
-    n_in = x->I.out_c;
-    double *tmp = q;
-    q = qn, qn = tmp;
-  }
-  return 0; /* unreachable: a valid model ends in its output layer */
+/* Per-image scratch of the prediction (one per thread). */
+typedef struct pscr {
+  double *q[2];     /* flip probability of each value of the current layer's input / output */
+  int8_t *sg[2];    /* clean sign (±1) of each binary value, for max-pool */
+  double *p1, *p2;  /* conv: per input pixel Σ_c r, Σ_c r(1 − r) (u8: Σ_c x² in p2) */
+  double *u, *v;    /* fast: per hidden value, the BER-independent parts of the CDF argument */
+  double *mu;
+  int32_t *pre;     /* pre-activations of a block of images */
+} pscr;
+
+static void pscr_free(pscr *s) {
+  bnn_free(s->q[0]), bnn_free(s->q[1]), bnn_free(s->sg[0]), bnn_free(s->sg[1]);
+  bnn_free(s->p1), bnn_free(s->p2), bnn_free(s->u), bnn_free(s->v), bnn_free(s->mu), bnn_free(s->pre);
+  memset(s, 0, sizeof *s);
 }
 
-static bnn_status scratch(const bnn_model *m, int32_t **pre, double **q, double **qn, double **mu) {
-  uint32_t maxc = 0;
-  for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
-    bnn_layer_info I;
-    bnn_model_layer(m, i, &I);
-    if (I.out_c > maxc) maxc = I.out_c;
+static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
+  memset(s, 0, sizeof *s);
+  size_t mv = (size_t)c->maxv, px = (size_t)(c->maxpx ? c->maxpx : 1);
+  s->q[0] = (double *)bnn_malloc(mv * sizeof(double)), s->q[1] = (double *)bnn_malloc(mv * sizeof(double));
+  s->sg[0] = (int8_t *)bnn_malloc(mv), s->sg[1] = (int8_t *)bnn_malloc(mv);
+  s->p1 = (double *)bnn_malloc(px * sizeof(double)), s->p2 = (double *)bnn_malloc(px * sizeof(double));
+  s->u = (double *)bnn_malloc((size_t)c->count * sizeof(double));
+  s->v = (double *)bnn_malloc((size_t)c->count * sizeof(double));
+  s->mu = (double *)bnn_malloc((size_t)c->ncls * sizeof(double));
+  s->pre = (int32_t *)bnn_malloc(block * (size_t)c->count * sizeof(int32_t));
+  if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v || !s->mu || !s->pre) {
+    pscr_free(s);
+    return bnn_fail(BNN_E_NOMEM, "out of memory");
   }
-  *pre = (int32_t *)bnn_malloc(sizeof(int32_t) * (size_t)bnn_model_preact_count(m));
-  *q = (double *)bnn_malloc(sizeof(double) * maxc);
-  *qn = (double *)bnn_malloc(sizeof(double) * maxc);
-  *mu = (double *)bnn_malloc(sizeof(double) * maxc);
-  if (!*pre || !*q || !*qn || !*mu) return bnn_fail(BNN_E_NOMEM, "out of memory");
   return BNN_OK;
 }
 
-static double pixel_sq(const bnn_dataset *ds, uint32_t i) {
-  size_t sz = (size_t)ds->c * ds->h * ds->w;
-  const uint8_t *img = ds->images + i * sz;
-  double s = 0;
-  for (size_t k = 0; k < sz; ++k) s += (double)img[k] * img[k];
-  return s;
+/* Switch point of a hidden neuron for the CDF: τ = t − d/2, or for ±1 inputs (a' moves on a's
+ * parity lattice in steps of 2) halfway between the lattice points either side of the threshold. */
+static double switch_point(int32_t a, int32_t t, int8_t d, int binary_inputs) {
+  if (!binary_inputs) return (double)t - 0.5 * d;
+  int64_t off = (((int64_t)a - t) % 2 + 2) % 2;
+  return d > 0 ? (double)(t + off) - 1 : (double)(t - off) + 1;
+}
+
+/* Fast path, once per image: u = s·a, v = s·τ with s = −d if the clean output is +1 else d, so a
+ * neuron's flip probability is Φ(s·(a(1 − 2r̄) − τ)/σ) = Φ(u·(1 − 2r̄)/σ − v/σ). */
+static void image_uv(const model_ctx *c, const int32_t *pre, pscr *S) {
+  for (uint32_t l = 0; l < c->nl; ++l) {
+    const lay *x = &c->L[l];
+    if (x->I.weight_layer_index < 0 || x->I.is_output) continue;
+    const int32_t *a = pre + x->off;
+    const uint32_t C = x->I.out_c;
+    for (uint64_t k = 0; k < x->nout; ++k) {
+      uint32_t o = (uint32_t)(k % C);
+      int32_t t = x->t[o];
+      int8_t d = x->d[o];
+      int pos = d > 0 ? a[k] >= t : a[k] <= t;
+      double sgn = pos ? -d : d;
+      S->u[x->off + k] = sgn * a[k];
+      S->v[x->off + k] = sgn * switch_point(a[k], t, d, !x->I.input_u8);
+    }
+  }
+}
+
+/* Conv input statistics per input pixel: Σ_c r and Σ_c r(1 − r) of the flip rates of its terms
+ * (r = p + q(1 − 2p): weight flip xor activation flip), or for 8-bit input Σ_c x². */
+static void conv_pixel_stats(const lay *x, const double *q, const uint8_t *img, double p, pscr *S) {
+  const uint64_t npx = (uint64_t)x->I.in_h * x->I.in_w;
+  const uint32_t C = x->I.in_c;
+  for (uint64_t px = 0; px < npx; ++px) {
+    double s1 = 0, s2 = 0;
+    for (uint32_t ch = 0; ch < C; ++ch) {
+      if (x->I.input_u8) {
+        double v = img[px * C + ch];
+        s2 += v * v;
+      } else {
+        double r = p + q[px * C + ch] * (1 - 2 * p);
+        s1 += r, s2 += r * (1 - r);
+      }
+    }
+    S->p1[px] = s1, S->p2[px] = s2;
+  }
+}
+
+/* One image at symmetric weight BER p: propagates flip probabilities layer by layer
+ * (docs/metrics.md) and returns P(prediction = y). fast selects the table CDF over precomputed u, v
+ * (image_uv) instead of bet_flip_prob's erfc; both compute the same quantities. */
+static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *img, double p, uint32_t y,
+                            pscr *S, int fast) {
+  int cur = 0; /* S->q[cur], S->sg[cur]: the current layer's input (unused for 8-bit input) */
+  for (uint32_t l = 0; l < c->nl; ++l) {
+    const lay *x = &c->L[l];
+    const bnn_layer_info *I = &x->I;
+    const double *qi = S->q[cur];
+    const int8_t *si = S->sg[cur];
+    double *qo = S->q[cur ^ 1];
+    int8_t *so = S->sg[cur ^ 1];
+    if (I->kind == BNN_LAYER_MAXPOOL2) {
+      /* max of ±1 inputs (independent flips q_i): a clean +1 output turns −1 iff every +1 input
+       * flips and no −1 input does; a clean −1 output turns +1 iff any input flips */
+      const uint32_t C = I->in_c;
+      for (uint32_t oy = 0; oy < I->out_h; ++oy)
+        for (uint32_t ox = 0; ox < I->out_w; ++ox)
+          for (uint32_t ch = 0; ch < C; ++ch) {
+            double keep_neg = 1, all_pos_flip = 1;
+            int any_pos = 0;
+            for (uint32_t k = 0; k < 4; ++k) {
+              uint64_t j = ((uint64_t)(2 * oy + k / 2) * I->in_w + 2 * ox + k % 2) * C + ch;
+              if (si[j] > 0) any_pos = 1, all_pos_flip *= qi[j];
+              else keep_neg *= 1 - qi[j];
+            }
+            uint64_t o = ((uint64_t)oy * I->out_w + ox) * C + ch;
+            so[o] = any_pos ? 1 : -1;
+            qo[o] = any_pos ? all_pos_flip * keep_neg : 1 - keep_neg;
+          }
+      cur ^= 1;
+      continue;
+    }
+    const int32_t *a = pre + x->off;
+    const int binary = !I->input_u8;
+    if (I->kind == BNN_LAYER_DENSE) {
+      double rbar, var;
+      if (I->input_u8) {
+        double s2 = 0;
+        for (uint32_t i = 0; i < I->fan_in; ++i) s2 += (double)img[i] * img[i];
+        rbar = p, var = 4 * p * (1 - p) * s2;
+      } else {
+        double sr = 0, srr = 0;
+        for (uint32_t j = 0; j < I->fan_in; ++j) {
+          double r = p + qi[j] * (1 - 2 * p); /* weight flip xor activation flip */
+          sr += r, srr += r * (1 - r);
+        }
+        rbar = sr / I->fan_in, var = 4 * srr;
+      }
+      if (I->is_output) {
+        for (uint32_t k = 0; k < I->out_c; ++k) S->mu[k] = a[k] * (1 - 2 * rbar);
+        return p_class_wins(S->mu, I->out_c, y, var, fast);
+      }
+      if (fast && var > 0) {
+        const double k2 = 1 / sqrt(var), k1 = (1 - 2 * rbar) * k2;
+        const double *u = S->u + x->off, *v = S->v + x->off;
+        for (uint32_t o = 0; o < I->out_c; ++o) qo[o] = phi_fast(u[o] * k1 - v[o] * k2);
+      } else {
+        for (uint32_t o = 0; o < I->out_c; ++o) {
+          bet_gauss g = {a[o] * (1 - 2 * rbar), var};
+          qo[o] = bet_flip_prob(g, a[o], x->t[o], x->d[o], binary);
+        }
+      }
+      for (uint32_t o = 0; o < I->out_c; ++o) so[o] = (x->d[o] > 0 ? a[o] >= x->t[o] : a[o] <= x->t[o]) ? 1 : -1;
+    } else { /* conv 3×3 pad 1: per output pixel, its valid 3×3 window of input pixels */
+      conv_pixel_stats(x, qi, img, p, S);
+      const uint32_t H = I->in_h, W = I->in_w, C = I->in_c, O = I->out_c;
+      for (uint32_t yy = 0; yy < H; ++yy)
+        for (uint32_t xx = 0; xx < W; ++xx) {
+          double w1 = 0, w2 = 0;
+          uint32_t nv = 0;
+          for (int t = 0; t < 9; ++t) {
+            int64_t sy = (int64_t)yy + t / 3 - 1, sx = (int64_t)xx + t % 3 - 1;
+            if (sy < 0 || sx < 0 || sy >= H || sx >= W) continue;
+            w1 += S->p1[sy * W + sx], w2 += S->p2[sy * W + sx], ++nv;
+          }
+          double rbar = I->input_u8 ? p : w1 / ((double)nv * C);
+          double var = I->input_u8 ? 4 * p * (1 - p) * w2 : 4 * w2;
+          uint64_t base = ((uint64_t)yy * W + xx) * O;
+          if (fast && var > 0) {
+            const double k2 = 1 / sqrt(var), k1 = (1 - 2 * rbar) * k2;
+            const double *u = S->u + x->off + base, *v = S->v + x->off + base;
+            for (uint32_t o = 0; o < O; ++o) qo[base + o] = phi_fast(u[o] * k1 - v[o] * k2);
+          } else {
+            for (uint32_t o = 0; o < O; ++o) {
+              bet_gauss g = {a[base + o] * (1 - 2 * rbar), var};
+              qo[base + o] = bet_flip_prob(g, a[base + o], x->t[o], x->d[o], binary);
+            }
+          }
+          for (uint32_t o = 0; o < O; ++o)
+            so[base + o] = (x->d[o] > 0 ? a[base + o] >= x->t[o] : a[base + o] <= x->t[o]) ? 1 : -1;
+        }
+    }
+    cur ^= 1;
+  }
+  return 0; /* unreachable: a checked model ends in its dense output layer */
+}
+
+bet_predict_params bet_predict_default_params(void) {
+  bet_predict_params p;
+  p.threads = 1;
+  return p;
+}
+
+bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
+                                    double *acc_out) {
+  if (!m || !ds || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
+  bnn_status st = check_bers(ber, n_ber);
+  if (!st) st = bet_metric_check(m, ds);
+  if (st) return st;
+  model_ctx c;
+  pscr S;
+  if ((st = ctx_make(m, &c))) return st;
+  if ((st = pscr_alloc(&S, &c, 1))) {
+    ctx_free(&c);
+    return st;
+  }
+  for (size_t b = 0; b < n_ber; ++b) acc_out[b] = 0;
+  for (uint32_t i = 0; !st && i < ds->n; ++i) {
+    const uint8_t *img = ds->images + i * c.img;
+    st = bnn_model_preact(m, img, S.pre);
+    for (size_t b = 0; !st && b < n_ber; ++b) acc_out[b] += predict_image(&c, S.pre, img, ber[b], ds->labels[i], &S, 0);
+  }
+  for (size_t b = 0; b < n_ber; ++b) acc_out[b] /= ds->n;
+  pscr_free(&S);
+  ctx_free(&c);
+  return st;
+}
+
+/* The fast prediction: threads take blocks of images (batched exact pre-activations), and per image
+ * the BER-independent work (u, v) once, then per BER the table CDF. Each image's P(correct) lands in
+ * its own slot and the slots are summed in image order, so the result never depends on threads. */
+#define PRED_BLOCK_BYTES (2u << 20) /* pre-activations per block */
+typedef struct pjob {
+  const bnn_model *m;
+  const bnn_dataset *ds;
+  const model_ctx *c;
+  const double *ber;
+  size_t n_ber, block, n_blocks;
+  double *pc; /* n × n_ber */
+  atomic_size_t next;
+  atomic_int status;
+} pjob;
+
+static void *pjob_run(void *arg) {
+  pjob *J = (pjob *)arg;
+  pscr S;
+  if (pscr_alloc(&S, J->c, J->block)) {
+    atomic_store(&J->status, (int)BNN_E_NOMEM);
+    return NULL;
+  }
+  for (;;) {
+    size_t bi = atomic_fetch_add(&J->next, 1);
+    if (bi >= J->n_blocks || atomic_load(&J->status)) break;
+    size_t i0 = bi * J->block, n = J->ds->n - i0 < J->block ? J->ds->n - i0 : J->block;
+    const uint8_t *imgs = J->ds->images + i0 * J->c->img;
+    bnn_status st = bnn_model_preact_batch(J->m, imgs, n, S.pre);
+    if (st) {
+      atomic_store(&J->status, (int)st);
+      break;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t *pre = S.pre + i * J->c->count;
+      const uint8_t *img = imgs + i * J->c->img;
+      uint32_t y = J->ds->labels[i0 + i];
+      image_uv(J->c, pre, &S);
+      for (size_t b = 0; b < J->n_ber; ++b) {
+        double p = J->ber[b], *out = &J->pc[(i0 + i) * J->n_ber + b];
+        if (p == 0) /* no flips anywhere: the clean, engine-exact prediction */
+          *out = argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
+        else
+          *out = predict_image(J->c, pre, img, p, y, &S, 1);
+      }
+    }
+  }
+  pscr_free(&S);
+  return NULL;
 }
 
 bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
-                                double *acc_out) {
-  if (!m || !ds || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
-  if (n_ber == 0) return bnn_fail(BNN_E_ARG, "empty BER list");
-  for (size_t b = 0; b < n_ber; ++b)
-    if (!(ber[b] >= 0 && ber[b] <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber[b]);
-  bnn_status st = bet_metric_check(m, ds);
+                                const bet_predict_params *params, double *acc_out) {
+  if (!m || !ds || !params || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
+  if (params->threads < 1 || params->threads > 256)
+    return bnn_fail(BNN_E_RANGE, "threads = %d outside [1, 256]", params->threads);
+  bnn_status st = check_bers(ber, n_ber);
+  if (!st) st = bet_metric_check(m, ds);
   if (st) return st;
-  lay *L = NULL;
-  uint32_t nw = 0;
-  int32_t *pre = NULL;
-  double *q = NULL, *qn = NULL, *mu = NULL;
-  st = lays_make(m, &L, &nw);
-  if (!st) st = scratch(m, &pre, &q, &qn, &mu);
-  for (size_t b = 0; b < n_ber; ++b) acc_out[b] = 0;
-  size_t sz = (size_t)ds->c * ds->h * ds->w;
-  for (uint32_t i = 0; !st && i < ds->n; ++i) {
-    st = bnn_model_preact(m, ds->images + i * sz, pre);
-    double s2 = pixel_sq(ds, i);
-    for (size_t b = 0; !st && b < n_ber; ++b)
-      acc_out[b] += predict_image(L, nw, pre, s2, ber[b], ds->labels[i], q, qn, mu);
+  pthread_once(&g_phi_once, phi_init);
+  model_ctx c;
+  if ((st = ctx_make(m, &c))) return st;
+  pjob J;
+  memset(&J, 0, sizeof J);
+  J.m = m, J.ds = ds, J.c = &c, J.ber = ber, J.n_ber = n_ber;
+  J.block = PRED_BLOCK_BYTES / (4 * c.count + 1);
+  if (J.block < 1) J.block = 1;
+  if (J.block > 64) J.block = 64;
+  J.n_blocks = (ds->n + J.block - 1) / J.block;
+  atomic_init(&J.next, 0);
+  atomic_init(&J.status, 0);
+  J.pc = (double *)bnn_malloc((size_t)ds->n * n_ber * sizeof(double));
+  int nt = params->threads;
+  if ((size_t)nt > J.n_blocks) nt = (int)J.n_blocks;
+  pthread_t th[256];
+  int started = 0;
+  if (!J.pc) st = bnn_fail(BNN_E_NOMEM, "out of memory");
+  for (int t = 1; !st && t < nt; ++t)
+    if (pthread_create(&th[started], NULL, pjob_run, &J) == 0) ++started;
+  if (!st) pjob_run(&J);
+  for (int t = 0; t < started; ++t) pthread_join(th[t], NULL);
+  if (!st && atomic_load(&J.status)) {
+    int e = atomic_load(&J.status);
+    st = bnn_fail((bnn_status)e, "prediction worker failed: %s", bnn_status_str((bnn_status)e));
   }
-  for (size_t b = 0; b < n_ber; ++b) acc_out[b] /= ds->n;
-  bnn_free(pre), bnn_free(q), bnn_free(qn), bnn_free(mu);
-  lays_free(L, nw);
+  if (!st)
+    for (size_t b = 0; b < n_ber; ++b) {
+      double sum = 0;
+      for (uint32_t i = 0; i < ds->n; ++i) sum += J.pc[(size_t)i * n_ber + b];
+      acc_out[b] = sum / ds->n;
+    }
+  bnn_free(J.pc);
+  ctx_free(&c);
   return st;
 }
 
@@ -253,82 +531,107 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   if (!(ber >= 0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber);
   bnn_status st = bet_metric_check(m, ds);
   if (st) return st;
-  lay *L = NULL;
-  uint32_t nw = 0;
-  int32_t *pre = NULL;
-  double *q = NULL, *qn = NULL, *mu = NULL;
+  model_ctx c;
+  pscr S;
+  if ((st = ctx_make(m, &c))) return st;
+  const size_t block = 16;
+  if ((st = pscr_alloc(&S, &c, block))) {
+    ctx_free(&c);
+    return st;
+  }
+  uint32_t nw = 0, *widx = (uint32_t *)bnn_calloc(c.nl, sizeof(uint32_t)); /* weight layer → layer */
   uint64_t *hist = NULL;
   double *sum_m = NULL, *sum_mn = NULL, *sum_pf = NULL;
   uint64_t correct = 0;
-  st = lays_make(m, &L, &nw);
-  if (!st) st = scratch(m, &pre, &q, &qn, &mu);
-  if (!st) {
-    hist = (uint64_t *)bnn_calloc((size_t)nw * HBINS, sizeof *hist);
-    sum_m = (double *)bnn_calloc(nw, sizeof(double));
-    sum_mn = (double *)bnn_calloc(nw, sizeof(double));
-    sum_pf = (double *)bnn_calloc(nw, sizeof(double));
-    out->layers = (bet_metric_layer *)bnn_calloc(nw, sizeof *out->layers);
-    if (!hist || !sum_m || !sum_mn || !sum_pf || !out->layers) st = bnn_fail(BNN_E_NOMEM, "out of memory");
-  }
-  size_t sz = (size_t)ds->c * ds->h * ds->w;
-  for (uint32_t i = 0; !st && i < ds->n; ++i) {
-    const uint8_t *img = ds->images + i * sz;
-    st = bnn_model_preact(m, img, pre);
-    if (st) break;
-    double s2 = pixel_sq(ds, i);
-    for (uint32_t l = 0; l < nw; ++l) {
-      const lay *x = &L[l];
-      const int32_t *a = pre + x->off;
-      uint64_t *h = hist + (size_t)l * HBINS;
-      double rn = 1 / sqrt((double)x->I.fan_in);
-      if (x->I.is_output) {
-        int64_t mm = output_margin(a, x->I.out_c);
-        uint32_t y = argmax(a, x->I.out_c);
-        correct += y == ds->labels[i];
-        h[mm < HBINS ? mm : HBINS - 1]++;
-        sum_m[l] += (double)mm, sum_mn[l] += (double)mm * rn;
-        sum_pf[l] += 1 - predict_image(L, nw, pre, s2, ber, y, q, qn, mu);
-        continue;
-      }
-      /* own weights flipped only: binary input Σx² = n, u8 input Σ pixel² */
-      double var = 4 * ber * (1 - ber) * (x->I.input_u8 ? s2 : (double)x->I.fan_in);
-      for (uint32_t o = 0; o < x->I.out_c; ++o) {
-        int64_t mm = bet_margin_flips(a[o], x->t[o], x->d[o]);
-        h[mm < HBINS ? mm : HBINS - 1]++;
-        sum_m[l] += (double)mm, sum_mn[l] += (double)mm * rn;
-        bet_gauss g = {a[o] * (1 - 2 * ber), var};
-        sum_pf[l] += bet_flip_prob(g, a[o], x->t[o], x->d[o], !x->I.input_u8);
+  for (uint32_t l = 0; widx && l < c.nl; ++l)
+    if (c.L[l].I.weight_layer_index >= 0) widx[nw++] = l;
+  hist = (uint64_t *)bnn_calloc((size_t)nw * HBINS, sizeof *hist);
+  sum_m = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
+  sum_mn = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
+  sum_pf = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
+  out->layers = (bet_metric_layer *)bnn_calloc(nw ? nw : 1, sizeof *out->layers);
+  if (!widx || !hist || !sum_m || !sum_mn || !sum_pf || !out->layers) st = bnn_fail(BNN_E_NOMEM, "out of memory");
+  for (uint32_t i0 = 0; !st && i0 < ds->n; i0 += (uint32_t)block) {
+    size_t nb = ds->n - i0 < block ? ds->n - i0 : block;
+    if ((st = bnn_model_preact_batch(m, ds->images + (size_t)i0 * c.img, nb, S.pre))) break;
+    for (size_t ii = 0; ii < nb; ++ii) {
+      uint32_t i = i0 + (uint32_t)ii;
+      const uint8_t *img = ds->images + (size_t)i * c.img;
+      const int32_t *pre = S.pre + ii * c.count;
+      for (uint32_t wl = 0; wl < nw; ++wl) {
+        const lay *x = &c.L[widx[wl]];
+        const bnn_layer_info *I = &x->I;
+        const int32_t *a = pre + x->off;
+        uint64_t *h = hist + (size_t)wl * HBINS;
+        if (I->is_output) {
+          int64_t mm = output_margin(a, I->out_c);
+          uint32_t y = argmax(a, I->out_c);
+          correct += y == ds->labels[i];
+          h[mm < HBINS ? mm : HBINS - 1]++;
+          sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm / sqrt((double)I->fan_in);
+          sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 0);
+          continue;
+        }
+        /* own weights flipped only: binary input Σx² = n (the valid fan-in), u8 input Σ pixel² */
+        const uint64_t npx = (uint64_t)I->out_h * I->out_w;
+        if (I->kind == BNN_LAYER_CONV3X3 && I->input_u8) conv_pixel_stats(x, NULL, img, ber, &S);
+        double dense_sq = 0;
+        if (I->kind == BNN_LAYER_DENSE && I->input_u8)
+          for (uint32_t k = 0; k < I->fan_in; ++k) dense_sq += (double)img[k] * img[k];
+        for (uint64_t px = 0; px < npx; ++px) {
+          double n_in = I->fan_in, sq = dense_sq;
+          if (I->kind == BNN_LAYER_CONV3X3) { /* valid taps only */
+            uint32_t yy = (uint32_t)(px / I->in_w), xx = (uint32_t)(px % I->in_w), nv = 0;
+            sq = 0;
+            for (int t = 0; t < 9; ++t) {
+              int64_t sy = (int64_t)yy + t / 3 - 1, sx = (int64_t)xx + t % 3 - 1;
+              if (sy < 0 || sx < 0 || sy >= I->in_h || sx >= I->in_w) continue;
+              ++nv;
+              if (I->input_u8) sq += S.p2[sy * I->in_w + sx];
+            }
+            n_in = (double)nv * I->in_c;
+          }
+          double var = 4 * ber * (1 - ber) * (I->input_u8 ? sq : n_in), rn = 1 / sqrt(n_in);
+          for (uint32_t o = 0; o < I->out_c; ++o) {
+            int32_t av = a[px * I->out_c + o];
+            int64_t mm = bet_margin_flips(av, x->t[o], x->d[o]);
+            h[mm < HBINS ? mm : HBINS - 1]++;
+            sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm * rn;
+            bet_gauss g = {av * (1 - 2 * ber), var};
+            sum_pf[wl] += bet_flip_prob(g, av, x->t[o], x->d[o], !I->input_u8);
+          }
+        }
       }
     }
   }
   if (!st) {
     double hid_mn = 0, hid_pf = 0, hid_cnt = 0;
-    for (uint32_t l = 0; l < nw; ++l) {
-      bet_metric_layer *R = &out->layers[l];
-      const lay *x = &L[l];
-      const uint64_t *h = hist + (size_t)l * HBINS;
-      uint64_t tot = (uint64_t)ds->n * (x->I.is_output ? 1 : x->I.out_c);
-      R->layer = l; /* dense-only: weight-layer index = layer index */
-      R->neurons = x->I.out_c, R->fan_in = x->I.fan_in;
-      R->input_u8 = x->I.input_u8, R->is_output = x->I.is_output;
-      R->m_mean = sum_m[l] / (double)tot, R->mn_mean = sum_mn[l] / (double)tot;
-      R->pflip_mean = sum_pf[l] / (double)tot;
+    for (uint32_t wl = 0; wl < nw; ++wl) {
+      bet_metric_layer *R = &out->layers[wl];
+      const lay *x = &c.L[widx[wl]];
+      const uint64_t *h = hist + (size_t)wl * HBINS;
+      uint64_t tot = (uint64_t)ds->n * (x->I.is_output ? 1 : x->nout);
+      R->layer = widx[wl];
+      R->neurons = x->I.out_c, R->positions = x->I.out_h * x->I.out_w, R->fan_in = x->I.fan_in;
+      R->input_u8 = x->I.input_u8, R->is_output = x->I.is_output, R->is_conv = x->I.kind == BNN_LAYER_CONV3X3;
+      R->m_mean = sum_m[wl] / (double)tot, R->mn_mean = sum_mn[wl] / (double)tot;
+      R->pflip_mean = sum_pf[wl] / (double)tot;
       R->m_q10 = hist_q(h, HBINS, tot, 0.1), R->m_q50 = hist_q(h, HBINS, tot, 0.5), R->m_q90 = hist_q(h, HBINS, tot, 0.9);
       for (int k = 0; k < BET_METRIC_NK; ++k) {
-        uint64_t c = 0;
-        for (int v = 0; v <= bet_metric_k[k]; ++v) c += h[v];
-        R->frac_le[k] = (double)c / (double)tot;
+        uint64_t cc = 0;
+        for (int v = 0; v <= bet_metric_k[k]; ++v) cc += h[v];
+        R->frac_le[k] = (double)cc / (double)tot;
       }
-      if (!x->I.is_output && !x->I.input_u8) hid_mn += sum_mn[l], hid_pf += sum_pf[l], hid_cnt += (double)tot;
+      if (!x->I.is_output && !x->I.input_u8) hid_mn += sum_mn[wl], hid_pf += sum_pf[wl], hid_cnt += (double)tot;
     }
     out->n_images = ds->n, out->n_layers = nw, out->ber = ber;
     out->accuracy = (double)correct / ds->n;
     out->hidden_mn_mean = hid_cnt > 0 ? hid_mn / hid_cnt : 0;
     out->hidden_pflip_mean = hid_cnt > 0 ? hid_pf / hid_cnt : 0;
   }
-  bnn_free(pre), bnn_free(q), bnn_free(qn), bnn_free(mu), bnn_free(hist);
-  bnn_free(sum_m), bnn_free(sum_mn), bnn_free(sum_pf);
-  lays_free(L, nw);
+  bnn_free(widx), bnn_free(hist), bnn_free(sum_m), bnn_free(sum_mn), bnn_free(sum_pf);
+  pscr_free(&S);
+  ctx_free(&c);
   if (st) bet_metric_result_free(out);
   return st;
 }

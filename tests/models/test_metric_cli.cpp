@@ -85,8 +85,22 @@ TEST(MetricCli, BadInput) {
       {"metric --model " + small + data, "model expects 10x10x1 images"},
       {"predict --model " + small + data + "--ber 0.01", "model expects 10x10x1 images"},
       {"eval --model " + small + data + "--ber-sweep 0.01", "model expects 10x10x1 images"},
-      {"metric --model " + conv + data, "dense models only"},
-      {"predict --model " + conv + data + "--ber 0.01", "dense models only"},
+      // empty or malformed sweeps, for both the prediction and the Monte-Carlo sweep
+      {"predict --model " + m + data + "--ber 0:0.1:0", "--ber"},
+      {"predict --model " + m + data + "--ber 0.1:0:0.01", "--ber"},
+      {"predict --model " + m + data + "--ber 0:0.1:-0.01", "--ber"},
+      {"predict --model " + m + data + "--ber 0:0.1", "--ber"},
+      {"predict --model " + m + data + "--ber 0,,0.1", "--ber"},
+      {"predict --model " + m + data + "--ber ''", "--ber"},
+      {"predict --model " + m + data + "--ber nan", "--ber"},
+      {"predict --model " + m + data + "--ber 0.01 --threads 0", "--threads"},
+      {"eval --model " + m + data + "--ber-sweep 0:0.1:0", "--ber-sweep"},
+      {"eval --model " + m + data + "--ber-sweep 0.1:0:0.01", "--ber-sweep"},
+      {"eval --model " + m + data + "--ber-sweep 0:0.1:0.01:3", "--ber-sweep"},
+      {"eval --model " + m + data + "--ber-sweep ''", "--ber-sweep"},
+      {"eval --model " + m + data + "--ber-sweep 0.1 --reps 0", "--reps"},
+      {"metric --model " + m + data + "--ber -0.01", "--ber"},
+      {"metric --model " + m + data + "--ber abc", "--ber"},
       {"metric --model " + dir() + "/missing.bnn" + data, "missing.bnn"},
   };
   for (const auto &c : cases) {
@@ -95,6 +109,12 @@ TEST(MetricCli, BadInput) {
     EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\n" << r.err;
     EXPECT_EQ(lines(r.err), 1) << c.args << "\n" << r.err;
   }
+  // conv/pool models are supported by metric and predict
+  Result ok = run("metric --model " + conv + data);
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("conv"), std::string::npos);
+  ok = run("predict --model " + conv + data + "--ber 0,0.01 --threads 2");
+  EXPECT_EQ(ok.code, 0) << ok.err;
   // a CSV path that cannot be written: error, and no stray temp file
   Result r = run("eval --quiet --ber-sweep 0 --csv " + dir() + "/nodir/x.csv --model " + m + data);
   EXPECT_NE(r.code, 0);

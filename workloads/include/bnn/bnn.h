@@ -98,11 +98,14 @@ const uint8_t *bnn_model_weight_image(const bnn_model *m, uint64_t *size);
 /* Exact integer pre-activations without the engine (for margin metrics): the number of values one
  * image produces, Σ over weight layers of out_c·out_h·out_w, and the pass itself, which writes every
  * weight layer's pre-activations a (before thresholding; the output layer's are its scores) layer
- * after layer into out. Reads the model's own weight image (no port, no bit errors); the binarized
- * hidden outputs follow the threshold rule above, so the scores equal bnn_engine_run's on a host
- * port. Dense-only models (BNN_E_UNSUPPORTED for conv/pool). */
+ * after layer into out, each layer in HWC order ((y·W + x)·C + c; dense: c). Reads the model's own
+ * weight image (no port, no bit errors); hidden outputs follow the threshold rule above and max-pool
+ * takes the max of ±1, so the scores equal bnn_engine_run's on a host port. Dense, conv 3×3 and
+ * max-pool layers. bnn_model_preact is the obvious per-image reference loop; _batch computes n
+ * images (out: n × count) with the engine's kernels, single-threaded, and equals it exactly. */
 uint64_t bnn_model_preact_count(const bnn_model *m);
 bnn_status bnn_model_preact(const bnn_model *m, const uint8_t *image, int32_t *out);
+bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, size_t n, int32_t *out);
 /* ---- memory ports ------------------------------------------------------------------------- */
 
 /* Zero-copy, error-free port over the model's own weight image (the model must outlive it). */
