@@ -234,7 +234,8 @@ static void write_plots(xp_run *run, int best_metric) {
               run->plot_dir, sc[c][0], terms[t][1], sc[c][1], sc[c][1], dir, sc[c][0]);
     fprintf(f, "set output '%s/c4_tradeoff.%s'\nset title 'C4: clean accuracy vs accuracy at BER 0.033 over lambda'\n"
                "set xlabel 'clean accuracy (%%)'\nset ylabel 'accuracy at BER 0.033 (%%)'\nset key off\n"
-               "plot '%s/c4.dat' using 2:3:4 with yerrorlines pt 7, '' using 2:3:5 with labels offset 0,1 font ',9'\n"
+               "plot '%s/c4.dat' using 2:3:4 with yerrorlines pt 7, '' using 2:3:5 with labels offset 0,1 font ',9', "
+               "x with lines dt 2 lc rgb 'gray'\n"
                "set key outside right top\n",
             run->plot_dir, terms[t][1], dir);
     fprintf(f, "set output '%s/prediction_vs_mc.%s'\nset title 'Analytic prediction vs Monte-Carlo (each FCNN x BER)'\n"
@@ -533,8 +534,10 @@ int xp_write_report(xp_run *run) {
           (unsigned long long)run->reps, (unsigned long long)run->eval_seed);
   for (size_t b = 0; b < run->n_bers; ++b) fprintf(f, "%s %g", b ? "," : "", run->bers[b]);
   fprintf(f, " (the last two for Hirtzlin et al.).\n");
-  fprintf(f, "- **Metrics** (`bet_metric_compute`, no fault injection) at each test BER > 0 and the analytic prediction "
-             "(`bet_predict_accuracy`) — derivations in [docs/metrics.md](../metrics.md).\n\n");
+  fprintf(f, "- **Metrics** (`bet_metric_compute`, no fault injection) for the FCNNs at each of the study's BERs (C3 "
+             "is about FCNNs; VGG3's conv metrics are not computed), and the analytic prediction (`bet_predict_accuracy`, "
+             "%d threads) for every model on the Monte-Carlo images — derivations in docs/metrics.md.\n\n",
+          run->threads);
   write_commands(f, run);
   if (run->notes) {
     FILE *nf = fopen(run->notes, "r");
