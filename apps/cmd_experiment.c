@@ -797,6 +797,20 @@ int rr_cmd_experiment(int argc, char **argv) {
   /* The report also covers a failed run: whatever finished is in it, the rest is listed missing. */
   run->wall = rr_now() - run->t_start;
   xp_sample_load(run);
+  if (!run->report_only) {
+    /* One line per invocation that worked on this cache, so a report rebuilt later (or after a
+     * crash and a resumed run) can still state what the work cost. */
+    char rpath[XP_PATH + 16];
+    if (snprintf(rpath, sizeof rpath, "%s/runs.tsv", run->out_dir) < (int)sizeof rpath) {
+      FILE *rf = fopen(rpath, "a");
+      if (rf) {
+        fprintf(rf, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", run->started_utc, run->wall, run->load_min,
+                run->load_n ? run->load_sum / run->load_n : 0.0, run->load_max, rc == RR_EXIT_OK ? "finished" : "failed",
+                run->command_line);
+        fclose(rf);
+      }
+    }
+  }
   if (xp_write_report(run) != 0) rc = RR_EXIT_FAIL;
   else printf("wrote %s (plots in %s/) in %.1f s\n", run->report, run->plot_dir, run->wall);
 done:

@@ -515,6 +515,25 @@ int xp_write_report(xp_run *run) {
              "(when each piece was first made): training %.1f s, Monte-Carlo %.1f s, margin metrics %.1f s, analytic "
              "prediction %.1f s; total %.1f min.\n",
           run->wall, run->wall / 60, t_train, t_mc, t_met, t_pred, (t_train + t_mc + t_met + t_pred) / 60);
+  {
+    char rpath[XP_PATH + 16];
+    FILE *rf = snprintf(rpath, sizeof rpath, "%s/runs.tsv", run->out_dir) < (int)sizeof rpath ? fopen(rpath, "r") : NULL;
+    if (rf) {
+      fprintf(f, "- **Invocations that built this cache** (`%s`): start, wall time, 1-minute load min/mean/max, outcome, "
+                 "command:\n",
+              rpath);
+      char line[2600];
+      while (fgets(line, sizeof line, rf)) {
+        char when[32], outcome[16], cmd[2100];
+        double wall, lmin, lmean, lmax;
+        if (sscanf(line, "%31[^\t]\t%lf\t%lf\t%lf\t%lf\t%15[^\t]\t%2099[^\n]", when, &wall, &lmin, &lmean, &lmax, outcome,
+                   cmd) == 7)
+          fprintf(f, "  - %s: %.1f s (%.1f min), load %.2f/%.2f/%.2f, %s: `%s`\n", when, wall, wall / 60, lmin, lmean, lmax,
+                  outcome, cmd);
+      }
+      fclose(rf);
+    }
+  }
   fprintf(f, "- **Data**: %s — %u training images, %u test images (Monte-Carlo and prediction), the first %u test "
              "images for the margin metrics.\n",
           run->data, run->train_n, run->test_n, run->metric_n);
