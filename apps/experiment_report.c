@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -515,6 +516,32 @@ int xp_write_report(xp_run *run) {
              "(when each piece was first made): training %.1f s, Monte-Carlo %.1f s, margin metrics %.1f s, analytic "
              "prediction %.1f s; total %.1f min.\n",
           run->wall, run->wall / 60, t_train, t_mc, t_met, t_pred, (t_train + t_mc + t_met + t_pred) / 60);
+  {
+    /* When the cache was built, from the files themselves: covers runs that were stopped before
+     * they could record themselves in runs.tsv. Start = a model's meta time minus its training time. */
+    double t0 = 0, t1 = 0;
+    const char *exts[] = {".meta", ".mc.csv", ".metric.csv", ".pred.csv"};
+    for (size_t i = 0; i < run->n_models; ++i)
+      for (size_t e = 0; e < sizeof exts / sizeof *exts; ++e) {
+        char p[XP_PATH + 16];
+        struct stat st;
+        if (snprintf(p, sizeof p, "%s%s", run->models[i].stem, exts[e]) >= (int)sizeof p || stat(p, &st) != 0) continue;
+        const double t = (double)st.st_mtime, start = e == 0 ? t - run->models[i].train_seconds : t;
+        if (t0 == 0 || start < t0) t0 = start;
+        if (t > t1) t1 = t;
+      }
+    if (t1 > 0) {
+      char a[32], b[32];
+      const time_t ta = (time_t)t0, tb = (time_t)t1;
+      struct tm ma, mb;
+      gmtime_r(&ta, &ma);
+      gmtime_r(&tb, &mb);
+      strftime(a, sizeof a, "%Y-%m-%d %H:%M:%S", &ma);
+      strftime(b, sizeof b, "%H:%M:%S UTC", &mb);
+      fprintf(f, "- **The cached results were made** from %s to %s (%.1f min wall, from the cache files' times).\n", a, b,
+              (t1 - t0) / 60);
+    }
+  }
   {
     char rpath[XP_PATH + 16];
     FILE *rf = snprintf(rpath, sizeof rpath, "%s/runs.tsv", run->out_dir) < (int)sizeof rpath ? fopen(rpath, "r") : NULL;
