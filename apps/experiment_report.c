@@ -20,6 +20,13 @@ static const char *const CMD = "experiment";
 #define XP_RHO_STRONG 0.7 /* |Spearman ρ| that counts as "correlates" */
 #define XP_FINE_PP 1.0   /* "fine at BER p": at most this many points below its clean accuracy */
 
+/* The sign a metric's correlation with accuracy must have to mean "more tolerant": flip
+ * probabilities and the fraction of small margins should fall as accuracy rises; margins, the
+ * prediction and clean accuracy should rise with it. */
+static double expected_sign(const char *metric) {
+  return strstr(metric, "pflip") || strstr(metric, "frac_le") ? -1.0 : 1.0;
+}
+
 /* ---- lookups ----------------------------------------------------------------------------------- */
 
 static int ber_index(const xp_run *run, double ber) {
@@ -315,13 +322,13 @@ int xp_write_report(xp_run *run) {
       n_fc[b][k] = (int)n;
     }
   int best = -1;
-  double best_score = -1;
+  double best_score = -2;
   for (size_t k = 0; k < run->n_metrics; ++k) {
     if ((int)k == k_pred || !strcmp(run->metric_names[k], "clean_accuracy")) continue;
     double s = 0;
     int n = 0;
     for (size_t b = 1; b < run->n_main; ++b)
-      if (!isnan(rho[b][k])) s += fabs(rho[b][k]), ++n;
+      if (!isnan(rho[b][k])) s += expected_sign(run->metric_names[k]) * rho[b][k], ++n;
     if (n && s / n > best_score) best_score = s / n, best = (int)k;
   }
   write_plots(run, best);
@@ -393,7 +400,7 @@ int xp_write_report(xp_run *run) {
     c2_less += c2_loss[1][pi] < c2_loss[0][pi];
   }
   const int c2 = !c2_n ? -1 : 2 * c2_less > c2_n ? 2 : c2_less ? 1 : 0;
-  /* C3: metrics correlating (|ρ| ≥ XP_RHO_STRONG, one sign) at every BER > 0 */
+  /* C3: metrics correlating (|ρ| ≥ XP_RHO_STRONG, expected sign) at every BER > 0 */
   int c3_good[XP_MAX_METRICS];
   int c3_n_good = 0, c3_have = 0;
   for (size_t k = 0; k < run->n_metrics; ++k) {
@@ -405,7 +412,7 @@ int xp_write_report(xp_run *run) {
       neg += rho[b][k] <= -XP_RHO_STRONG;
     }
     c3_have |= n > 0;
-    c3_good[k] = n == (int)run->n_main - 1 && (pos == n || neg == n);
+    c3_good[k] = n == (int)run->n_main - 1 && (expected_sign(run->metric_names[k]) > 0 ? pos == n : neg == n);
     if (c3_good[k] && (int)k != k_pred && strcmp(run->metric_names[k], "clean_accuracy")) ++c3_n_good;
   }
   const int c3 = !c3_have ? -1 : c3_n_good ? 2 : 0;
@@ -464,15 +471,15 @@ int xp_write_report(xp_run *run) {
   if (c3 >= 0) {
     fprintf(f, "- **C3** (a fault-free metric correlates with accuracy over the BER for all FCNNs): %s — ", verdict_str(c3));
     if (c3_n_good) {
-      fprintf(f, "|Spearman ρ| ≥ %.1f with one sign at every test BER > 0 for:", XP_RHO_STRONG);
+      fprintf(f, "|Spearman ρ| ≥ %.1f with the expected sign at every test BER > 0 for:", XP_RHO_STRONG);
       for (size_t k = 0; k < run->n_metrics; ++k)
         if (c3_good[k] && (int)k != k_pred && strcmp(run->metric_names[k], "clean_accuracy")) fprintf(f, " `%s`", run->metric_names[k]);
       fprintf(f, ".");
     } else {
-      fprintf(f, "no margin metric reaches |ρ| ≥ %.1f with one sign at every test BER > 0.", XP_RHO_STRONG);
+      fprintf(f, "no margin metric reaches |ρ| ≥ %.1f with the expected sign at every test BER > 0.", XP_RHO_STRONG);
     }
     if (best >= 0) {
-      fprintf(f, " Best margin metric `%s`: ρ =", run->metric_names[best]);
+      fprintf(f, " Best margin metric (largest mean ρ in the expected direction) `%s`: ρ =", run->metric_names[best]);
       for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %.2f", rho[b][best]);
       fprintf(f, " at BER");
       for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %g", run->bers[b]);
@@ -684,7 +691,9 @@ int xp_write_report(xp_run *run) {
                "mean predicted flip probability at the BER; `L<l>_m_mean` / `L<l>_mn_mean` / `L<l>_pflip` per weight layer "
                "(layer 0 in pixel units); `out_margin_*` the output margin in flips (mean, median, fraction ≤ 1 flip); "
                "`out_pflip` the predicted probability that the prediction changes; `predicted_accuracy` the analytic "
-               "prediction; `clean_accuracy` for comparison. ✓ = |ρ| ≥ %.1f with one sign at every BER > 0.\n\n",
+               "prediction; `clean_accuracy` for comparison. Expected sign: + for margins, the prediction and clean accuracy, "
+               "− for flip probabilities and the fraction of small margins. ✓ = |ρ| ≥ %.1f with the expected sign at "
+               "every BER > 0.\n\n",
             run->metric_n, XP_RHO_STRONG);
     fprintf(f, "| metric |");
     for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %g (n=%d) |", run->bers[b], n_fc[b][0]);
