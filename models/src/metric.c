@@ -1,5 +1,6 @@
 /* metric.c — BET margins, predicted flip probabilities and the analytic accuracy prediction. */
 #include "bet/metric.h"
+#include "metric_impl.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -85,7 +86,7 @@ static bnn_status check_bers(const double *ber, size_t n_ber) {
 typedef struct lay {
   bnn_layer_info I;
   int32_t *t;    /* hidden weight layers: per channel */
-  int8_t *d;
+  int32_t *d;    /* ±1, widened so the per-image loops vectorise */
   uint64_t off;  /* weight layers: offset of this layer's values in the preact vector */
   uint64_t nout; /* out_c·out_h·out_w */
 } lay;
@@ -130,12 +131,16 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c) {
     off += x->nout;
     if (x->I.is_output) continue;
     x->t = (int32_t *)bnn_malloc(sizeof(int32_t) * x->I.out_c);
-    x->d = (int8_t *)bnn_malloc(x->I.out_c);
+    x->d = (int32_t *)bnn_malloc(sizeof(int32_t) * x->I.out_c);
     if (!x->t || !x->d) {
       ctx_free(c);
       return bnn_fail(BNN_E_NOMEM, "out of memory");
     }
-    for (uint32_t o = 0; o < x->I.out_c; ++o) bnn_model_threshold(m, i, o, &x->t[o], &x->d[o]);
+    for (uint32_t o = 0; o < x->I.out_c; ++o) {
+      int8_t d;
+      bnn_model_threshold(m, i, o, &x->t[o], &d);
+      x->d[o] = d;
+    }
   }
   return BNN_OK;
 }
@@ -157,31 +162,53 @@ static int64_t output_margin(const int32_t *s, uint32_t n) {
   return ((int64_t)s[b] - second + 1) / 2;
 }
 
-/* ---- the fast normal CDF: a table on [−8, 8] with linear interpolation ------------------------
+/* ---- the fast normal CDF: a float table on [−8, 8] with linear interpolation -----------------
  * Step h = 1/256: the interpolation error is ≤ h²/8·max|Φ''| = h²/8·φ(1) ≈ 4.6e-7 absolute and,
- * in the tails where Φ'' ≈ x²Φ, ≤ h²x²/8 ≈ 1e-4 relative at |x| = 8; beyond ±8 it returns
- * Φ(±8) (Φ(−8) ≈ 6e-16). Both are orders of magnitude below the model's own approximations. */
-#define PHI_LO (-8.0)
-#define PHI_STEPS_PER_UNIT 256
-#define PHI_N (16 * PHI_STEPS_PER_UNIT)
-static double g_phi[PHI_N + 2];
+ * in the tails where Φ'' ≈ x²Φ, ≤ h²x²/8 ≈ 1e-4 relative at |x| = 8; float storage adds ≤ 6e-8
+ * absolute; beyond ±8 it returns Φ(±8) (Φ(−8) ≈ 6e-16). All orders of magnitude below the model's
+ * own approximations (docs/metrics.md). */
+static float g_phi[PHI_N + 2];
+#define ZN 64             /* output-layer quadrature nodes (p_class_wins) */
+static double g_zw[ZN]; /* fast: the quadrature weights φ(z_i)·dz */
+static bet_phi_apply_fn g_phi_apply = bet_phi_apply_ref;
 static pthread_once_t g_phi_once = PTHREAD_ONCE_INIT;
 static void phi_init(void) {
-  for (int i = 0; i <= PHI_N + 1; ++i) g_phi[i] = norm_cdf(PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
+  for (int i = 0; i <= PHI_N + 1; ++i) g_phi[i] = (float)norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
+  for (int i = 0; i < ZN; ++i) {
+    double z = -8 + (i + 0.5) * (16.0 / ZN);
+    g_zw[i] = exp(-0.5 * z * z) * (16.0 / ZN) / 2.5066282746310002;
+  }
+#ifdef BET_HAVE_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) g_phi_apply = bet_phi_apply_avx2;
+#endif
 }
 static inline double phi_fast(double x) {
-  double t = (x - PHI_LO) * PHI_STEPS_PER_UNIT;
+  double t = (x - (double)PHI_LO) * PHI_STEPS_PER_UNIT;
   t = t < 0 ? 0 : t;
   t = t > PHI_N ? PHI_N : t;
   int i = (int)t;
   double f = t - i;
-  return g_phi[i] + f * (g_phi[i + 1] - g_phi[i]);
+  return (double)g_phi[i] + f * (double)(g_phi[i + 1] - g_phi[i]);
+}
+
+void bet_phi_apply_ref(const float *u, const float *v, size_t n, float k1, float k2, const float *tab, double *q,
+                       double *s1, double *s2) {
+  double a1 = 0, a2 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    float t = (u[i] * k1 - v[i] * k2) * (float)PHI_STEPS_PER_UNIT - PHI_LO * (float)PHI_STEPS_PER_UNIT;
+    t = t < 0 ? 0 : t;
+    t = t > (float)PHI_N ? (float)PHI_N : t;
+    int k = (int)t;
+    float f = t - (float)k, qq = tab[k] + f * (tab[k + 1] - tab[k]);
+    q[i] = (double)qq, a1 += (double)qq, a2 += (double)qq * (double)qq;
+  }
+  *s1 = a1, *s2 = a2;
 }
 
 /* P(class y has the highest score) when score k is N(mu[k], var) independently (equal variances):
  * E_z Π_{k≠y} Φ((μ_y − μ_k)/σ + z), z ~ N(0, 1), by the midpoint rule on [−8, 8]. fast: the
  * table CDF and precomputed weights (the quadrature nodes are the same). */
-#define ZN 64
 static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var, int fast) {
   if (var <= 0) {
     /* exact: arg-max with ties to the lowest index */
@@ -189,12 +216,14 @@ static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var,
       if (k != y && (mu[k] > mu[y] || (mu[k] == mu[y] && k < y))) return 0;
     return 1;
   }
-  double sd = sqrt(var), tot = 0;
+  double sd = sqrt(var), tot = 0, dk[1024];
   const double lo = -8, dz = 16.0 / ZN;
+  uint32_t nd = 0;
+  for (uint32_t k = 0; k < n && nd < 1024; ++k)
+    if (k != y) dk[nd++] = (mu[y] - mu[k]) / sd;
   for (int i = 0; i < ZN; ++i) {
-    double z = lo + (i + 0.5) * dz, pr = exp(-0.5 * z * z) * dz / 2.5066282746310002 /* √(2π) */;
-    for (uint32_t k = 0; k < n && pr > 1e-300; ++k)
-      if (k != y) pr *= fast ? phi_fast((mu[y] - mu[k]) / sd + z) : norm_cdf((mu[y] - mu[k]) / sd + z);
+    double z = lo + (i + 0.5) * dz, pr = fast ? g_zw[i] : exp(-0.5 * z * z) * dz / 2.5066282746310002 /* √(2π) */;
+    for (uint32_t k = 0; k < nd && pr > 1e-300; ++k) pr *= fast ? phi_fast(dk[k] + z) : norm_cdf(dk[k] + z);
     tot += pr;
   }
   return tot > 1 ? 1 : tot;
@@ -205,7 +234,7 @@ typedef struct pscr {
   double *q[2];     /* flip probability of each value of the current layer's input / output */
   int8_t *sg[2];    /* clean sign (±1) of each binary value, for max-pool */
   double *p1, *p2;  /* conv: per input pixel Σ_c r, Σ_c r(1 − r) (u8: Σ_c x² in p2) */
-  double *u, *v;    /* fast: per hidden value, the BER-independent parts of the CDF argument */
+  float *u, *v;     /* fast: per hidden value, the BER-independent parts of the CDF argument */
   double *mu;
   int32_t *pre;     /* pre-activations of a block of images */
 } pscr;
@@ -222,8 +251,8 @@ static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
   s->q[0] = (double *)bnn_malloc(mv * sizeof(double)), s->q[1] = (double *)bnn_malloc(mv * sizeof(double));
   s->sg[0] = (int8_t *)bnn_malloc(mv), s->sg[1] = (int8_t *)bnn_malloc(mv);
   s->p1 = (double *)bnn_malloc(px * sizeof(double)), s->p2 = (double *)bnn_malloc(px * sizeof(double));
-  s->u = (double *)bnn_malloc((size_t)c->count * sizeof(double));
-  s->v = (double *)bnn_malloc((size_t)c->count * sizeof(double));
+  s->u = (float *)bnn_malloc((size_t)c->count * sizeof(float));
+  s->v = (float *)bnn_malloc((size_t)c->count * sizeof(float));
   s->mu = (double *)bnn_malloc((size_t)c->ncls * sizeof(double));
   s->pre = (int32_t *)bnn_malloc(block * (size_t)c->count * sizeof(int32_t));
   if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v || !s->mu || !s->pre) {
@@ -231,14 +260,6 @@ static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
     return bnn_fail(BNN_E_NOMEM, "out of memory");
   }
   return BNN_OK;
-}
-
-/* Switch point of a hidden neuron for the CDF: τ = t − d/2, or for ±1 inputs (a' moves on a's
- * parity lattice in steps of 2) halfway between the lattice points either side of the threshold. */
-static double switch_point(int32_t a, int32_t t, int8_t d, int binary_inputs) {
-  if (!binary_inputs) return (double)t - 0.5 * d;
-  int64_t off = (((int64_t)a - t) % 2 + 2) % 2;
-  return d > 0 ? (double)(t + off) - 1 : (double)(t - off) + 1;
 }
 
 /* Fast path, once per image: u = s·a, v = s·τ with s = −d if the clean output is +1 else d, so a
@@ -249,14 +270,22 @@ static void image_uv(const model_ctx *c, const int32_t *pre, pscr *S) {
     if (x->I.weight_layer_index < 0 || x->I.is_output) continue;
     const int32_t *a = pre + x->off;
     const uint32_t C = x->I.out_c;
-    for (uint64_t k = 0; k < x->nout; ++k) {
-      uint32_t o = (uint32_t)(k % C);
-      int32_t t = x->t[o];
-      int8_t d = x->d[o];
-      int pos = d > 0 ? a[k] >= t : a[k] <= t;
-      double sgn = pos ? -d : d;
-      S->u[x->off + k] = sgn * a[k];
-      S->v[x->off + k] = sgn * switch_point(a[k], t, d, !x->I.input_u8);
+    const int binary = !x->I.input_u8;
+    const int32_t *tt = x->t, *dd = x->d;
+    for (uint64_t base = 0; base < x->nout; base += C) { /* positions (conv) × channels */
+      const int32_t *ab = a + base;
+      float *u = S->u + x->off + base, *v = S->v + x->off + base;
+      /* branch-free integer arithmetic (vectorises): pos = clean output +1; τ = t − d/2, or for ±1
+       * inputs t + d·(off − 1) with off the parity of a − t (the lattice midpoint) */
+      for (uint32_t o = 0; o < C; ++o) {
+        int32_t av = ab[o], t = tt[o], d = dd[o];
+        int32_t ge = av >= t, le = av <= t, pos = ge ^ ((ge ^ le) & (d < 0));
+        int32_t sgn = (1 - 2 * pos) * d;
+        int32_t off = (int32_t)(((uint32_t)av - (uint32_t)t) & 1u); /* parity, without overflow */
+        float tau = binary ? (float)t + (float)(d * (off - 1)) : (float)t - 0.5f * (float)d;
+        u[o] = (float)(sgn * av);
+        v[o] = (float)sgn * tau;
+      }
     }
   }
 }
@@ -287,7 +316,10 @@ static void conv_pixel_stats(const lay *x, const double *q, const uint8_t *img, 
 static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *img, double p, uint32_t y,
                             pscr *S, int fast) {
   int cur = 0; /* S->q[cur], S->sg[cur]: the current layer's input (unused for 8-bit input) */
+  int have_sums = 0; /* fast: the current input's Σq, Σq² came with it (dense producer) */
+  double sum_q = 0, sum_qq = 0;
   for (uint32_t l = 0; l < c->nl; ++l) {
+    const int need_sign = l + 1 < c->nl && c->L[l + 1].I.kind == BNN_LAYER_MAXPOOL2;
     const lay *x = &c->L[l];
     const bnn_layer_info *I = &x->I;
     const double *qi = S->q[cur];
@@ -312,6 +344,7 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
             so[o] = any_pos ? 1 : -1;
             qo[o] = any_pos ? all_pos_flip * keep_neg : 1 - keep_neg;
           }
+      have_sums = 0;
       cur ^= 1;
       continue;
     }
@@ -323,6 +356,12 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
         double s2 = 0;
         for (uint32_t i = 0; i < I->fan_in; ++i) s2 += (double)img[i] * img[i];
         rbar = p, var = 4 * p * (1 - p) * s2;
+      } else if (have_sums) {
+        /* r = p + q(1 − 2p): Σr and Σr² in closed form from Σq, Σq² */
+        double n = I->fan_in, e = 1 - 2 * p;
+        double sr = n * p + e * sum_q, sr2 = n * p * p + 2 * p * e * sum_q + e * e * sum_qq;
+        rbar = sr / n, var = 4 * (sr - sr2);
+        if (var < 0) var = 0;
       } else {
         double sr = 0, srr = 0;
         for (uint32_t j = 0; j < I->fan_in; ++j) {
@@ -335,17 +374,19 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
         for (uint32_t k = 0; k < I->out_c; ++k) S->mu[k] = a[k] * (1 - 2 * rbar);
         return p_class_wins(S->mu, I->out_c, y, var, fast);
       }
+      have_sums = 0;
       if (fast && var > 0) {
         const double k2 = 1 / sqrt(var), k1 = (1 - 2 * rbar) * k2;
-        const double *u = S->u + x->off, *v = S->v + x->off;
-        for (uint32_t o = 0; o < I->out_c; ++o) qo[o] = phi_fast(u[o] * k1 - v[o] * k2);
+        g_phi_apply(S->u + x->off, S->v + x->off, I->out_c, (float)k1, (float)k2, g_phi, qo, &sum_q, &sum_qq);
+        have_sums = 1;
       } else {
         for (uint32_t o = 0; o < I->out_c; ++o) {
           bet_gauss g = {a[o] * (1 - 2 * rbar), var};
-          qo[o] = bet_flip_prob(g, a[o], x->t[o], x->d[o], binary);
+          qo[o] = bet_flip_prob(g, a[o], x->t[o], (int8_t)x->d[o], binary);
         }
       }
-      for (uint32_t o = 0; o < I->out_c; ++o) so[o] = (x->d[o] > 0 ? a[o] >= x->t[o] : a[o] <= x->t[o]) ? 1 : -1;
+      if (need_sign)
+        for (uint32_t o = 0; o < I->out_c; ++o) so[o] = (x->d[o] > 0 ? a[o] >= x->t[o] : a[o] <= x->t[o]) ? 1 : -1;
     } else { /* conv 3×3 pad 1: per output pixel, its valid 3×3 window of input pixels */
       conv_pixel_stats(x, qi, img, p, S);
       const uint32_t H = I->in_h, W = I->in_w, C = I->in_c, O = I->out_c;
@@ -363,17 +404,19 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
           uint64_t base = ((uint64_t)yy * W + xx) * O;
           if (fast && var > 0) {
             const double k2 = 1 / sqrt(var), k1 = (1 - 2 * rbar) * k2;
-            const double *u = S->u + x->off + base, *v = S->v + x->off + base;
-            for (uint32_t o = 0; o < O; ++o) qo[base + o] = phi_fast(u[o] * k1 - v[o] * k2);
+            double s1, s2;
+            g_phi_apply(S->u + x->off + base, S->v + x->off + base, O, (float)k1, (float)k2, g_phi, qo + base, &s1, &s2);
           } else {
             for (uint32_t o = 0; o < O; ++o) {
               bet_gauss g = {a[base + o] * (1 - 2 * rbar), var};
-              qo[base + o] = bet_flip_prob(g, a[base + o], x->t[o], x->d[o], binary);
+              qo[base + o] = bet_flip_prob(g, a[base + o], x->t[o], (int8_t)x->d[o], binary);
             }
           }
-          for (uint32_t o = 0; o < O; ++o)
-            so[base + o] = (x->d[o] > 0 ? a[base + o] >= x->t[o] : a[base + o] <= x->t[o]) ? 1 : -1;
+          if (need_sign)
+            for (uint32_t o = 0; o < O; ++o)
+              so[base + o] = (x->d[o] > 0 ? a[base + o] >= x->t[o] : a[base + o] <= x->t[o]) ? 1 : -1;
         }
+      have_sums = 0;
     }
     cur ^= 1;
   }
@@ -412,8 +455,9 @@ bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, c
 }
 
 /* The fast prediction: threads take blocks of images (batched exact pre-activations), and per image
- * the BER-independent work (u, v) once, then per BER the table CDF. Each image's P(correct) lands in
- * its own slot and the slots are summed in image order, so the result never depends on threads. */
+ * the BER-independent work (u, v) once, then per BER the table CDF. Each block sums its images'
+ * P(correct) in image order into its own slot and the slots are summed in block order; the blocks
+ * depend only on the model, so the result never depends on the thread count. */
 #define PRED_BLOCK_BYTES (2u << 20) /* pre-activations per block */
 typedef struct pjob {
   const bnn_model *m;
@@ -421,7 +465,7 @@ typedef struct pjob {
   const model_ctx *c;
   const double *ber;
   size_t n_ber, block, n_blocks;
-  double *pc; /* n × n_ber */
+  double *pc; /* n_blocks × n_ber */
   atomic_size_t next;
   atomic_int status;
 } pjob;
@@ -449,11 +493,11 @@ static void *pjob_run(void *arg) {
       uint32_t y = J->ds->labels[i0 + i];
       image_uv(J->c, pre, &S);
       for (size_t b = 0; b < J->n_ber; ++b) {
-        double p = J->ber[b], *out = &J->pc[(i0 + i) * J->n_ber + b];
+        double p = J->ber[b], *out = &J->pc[bi * J->n_ber + b];
         if (p == 0) /* no flips anywhere: the clean, engine-exact prediction */
-          *out = argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
+          *out += argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
         else
-          *out = predict_image(J->c, pre, img, p, y, &S, 1);
+          *out += predict_image(J->c, pre, img, p, y, &S, 1);
       }
     }
   }
@@ -481,7 +525,7 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
   J.n_blocks = (ds->n + J.block - 1) / J.block;
   atomic_init(&J.next, 0);
   atomic_init(&J.status, 0);
-  J.pc = (double *)bnn_malloc((size_t)ds->n * n_ber * sizeof(double));
+  J.pc = (double *)bnn_calloc(J.n_blocks * n_ber, sizeof(double));
   int nt = params->threads;
   if ((size_t)nt > J.n_blocks) nt = (int)J.n_blocks;
   pthread_t th[256];
@@ -498,7 +542,7 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
   if (!st)
     for (size_t b = 0; b < n_ber; ++b) {
       double sum = 0;
-      for (uint32_t i = 0; i < ds->n; ++i) sum += J.pc[(size_t)i * n_ber + b];
+      for (size_t i = 0; i < J.n_blocks; ++i) sum += J.pc[i * n_ber + b];
       acc_out[b] = sum / ds->n;
     }
   bnn_free(J.pc);
@@ -531,6 +575,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   if (!(ber >= 0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber);
   bnn_status st = bet_metric_check(m, ds);
   if (st) return st;
+  pthread_once(&g_phi_once, phi_init);
   model_ctx c;
   pscr S;
   if ((st = ctx_make(m, &c))) return st;
@@ -569,7 +614,10 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
           correct += y == ds->labels[i];
           h[mm < HBINS ? mm : HBINS - 1]++;
           sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm / sqrt((double)I->fan_in);
-          sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 0);
+          if (ber > 0) { /* the fast path (metric.h); at 0 nothing flips */
+            image_uv(&c, pre, &S);
+            sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 1);
+          }
           continue;
         }
         /* own weights flipped only: binary input Σx² = n (the valid fan-in), u8 input Σ pixel² */
@@ -594,11 +642,11 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
           double var = 4 * ber * (1 - ber) * (I->input_u8 ? sq : n_in), rn = 1 / sqrt(n_in);
           for (uint32_t o = 0; o < I->out_c; ++o) {
             int32_t av = a[px * I->out_c + o];
-            int64_t mm = bet_margin_flips(av, x->t[o], x->d[o]);
+            int64_t mm = bet_margin_flips(av, x->t[o], (int8_t)x->d[o]);
             h[mm < HBINS ? mm : HBINS - 1]++;
             sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm * rn;
             bet_gauss g = {av * (1 - 2 * ber), var};
-            sum_pf[wl] += bet_flip_prob(g, av, x->t[o], x->d[o], !I->input_u8);
+            sum_pf[wl] += bet_flip_prob(g, av, x->t[o], (int8_t)x->d[o], !I->input_u8);
           }
         }
       }

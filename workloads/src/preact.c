@@ -204,11 +204,14 @@ bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, siz
         int32_t *a = out + i * count + off, base = I->input_u8 ? b.sum[i] : (int32_t)I->fan_in;
         uint64_t *o = ob + i * act_words;
         if (!I->is_output) memset(o, 0, (size_t)(out_words * 8));
-        for (uint32_t q = 0; q < I->out_c; ++q) {
-          a[q] = base - 2 * a[q]; /* dot = K − 2·popcount; S − 2·Σ_{w=−1} x */
-          if (!I->is_output && !(L->dir[q] > 0 ? a[q] >= L->thresh[q] : a[q] <= L->thresh[q]))
-            o[q / 64] |= 1ull << (q % 64);
-        }
+        for (uint32_t q = 0; q < I->out_c; ++q) a[q] = base - 2 * a[q]; /* K − 2·popcount; S − 2·Σ_{w=−1} x */
+        if (!I->is_output)
+          for (uint32_t q = 0; q < I->out_c; ++q) {
+            /* branch-free: the comparison's outcome is data-dependent and would mispredict */
+            uint64_t ge = a[q] >= L->thresh[q], le = a[q] <= L->thresh[q], neg = L->dir[q] < 0;
+            uint64_t plus = ge ^ ((ge ^ le) & neg);
+            o[q / 64] |= (plus ^ 1) << (q % 64);
+          }
       }
     } else { /* conv 3×3 pad 1, one image at a time (im2col as in the engine) */
       const uint32_t H = I->in_h, W = I->in_w, C = I->in_c;
