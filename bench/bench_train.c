@@ -2,7 +2,10 @@
  * clean and with --flip-p 0.01; VGG3), against the PyTorch figures of the issue and against the
  * sgemm roof of this machine measured in the same run.
  *
- * usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] [--skip-fcnn]
+ * usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] [--skip-fcnn] [--pytorch-clean S]
+ * --pytorch-clean S: seconds per clean FCNN epoch that bench/pytorch_ref.py (optional, needs
+ * python3-torch) measured on this machine; printed as a second, same-machine baseline. Without it
+ * only the issue's figures are used, so the bench never needs PyTorch.
  * The epoch time includes shuffling, flips, forward, backward and Adam; it excludes the
  * per-epoch test evaluation (reported separately). */
 #include <math.h>
@@ -141,13 +144,23 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
 int main(int argc, char **argv) {
   int threads = 2, skip_vgg3 = 0, skip_fcnn = 0;
   unsigned long limit = 0;
+  double pt_clean = 0.0;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--train-limit") && i + 1 < argc) limit = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--skip-vgg3")) skip_vgg3 = 1;
     else if (!strcmp(argv[i], "--skip-fcnn")) skip_fcnn = 1;
-    else {
-      fprintf(stderr, "usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] [--skip-fcnn]\n");
+    else if (!strcmp(argv[i], "--pytorch-clean") && i + 1 < argc) {
+      char *end = NULL;
+      pt_clean = strtod(argv[++i], &end);
+      if (!end || *end || !(pt_clean > 0.0 && pt_clean < 1e6)) {
+        fprintf(stderr, "bench_train: --pytorch-clean: expected seconds per epoch > 0, got '%s'\n",
+                argv[i]);
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] "
+                      "[--skip-fcnn] [--pytorch-clean S]\n");
       return 2;
     }
   }
@@ -194,6 +207,9 @@ int main(int argc, char **argv) {
   if (!skip_fcnn) {
     const double clean = run("fcnn", &train, &test, 0.0, 1, threads, roof,
                              "FCNN 784-2048-2048-10 clean", PYTORCH_FCNN_CLEAN_S);
+    if (pt_clean > 0 && clean > 0)
+      printf("%-28s   vs PyTorch measured on this machine (bench/pytorch_ref.py) %.1f s/epoch: "
+             "ratio %.2f\n", "", pt_clean, pt_clean / clean);
     const double gemm = run("fcnn", &train, &test, 0.0, 0, threads, roof,
                             "FCNN clean, sgemm-only fwd", PYTORCH_FCNN_CLEAN_S);
     if (clean > 0 && gemm > 0)
