@@ -214,7 +214,7 @@ static void write_plots(xp_run *run, int best_metric) {
   }
   f = dat_open(run, "pred.dat");
   if (f) {
-    fprintf(f, "# Monte-Carlo %% predicted %% (every FCNN x main BER)\n");
+    fprintf(f, "# Monte-Carlo %% predicted %% (every model x study BER)\n");
     for (size_t i = 0; i < run->n_models; ++i) {
       const xp_model *m = &run->models[i];
       if (m->have_mc && m->have_pred)
@@ -249,7 +249,7 @@ static void write_plots(xp_run *run, int best_metric) {
                "x with lines dt 2 lc rgb 'gray'\n"
                "set key outside right top\n",
             run->plot_dir, terms[t][1], dir);
-    fprintf(f, "set output '%s/prediction_vs_mc.%s'\nset title 'Analytic prediction vs Monte-Carlo (each FCNN x BER)'\n"
+    fprintf(f, "set output '%s/prediction_vs_mc.%s'\nset title 'Analytic prediction vs Monte-Carlo (each model x study BER)'\n"
                "set xlabel 'Monte-Carlo accuracy (%%)'\nset ylabel 'predicted accuracy (%%)'\nset key left top\n"
                "plot '%s/pred.dat' using 1:2 with points pt 7 title 'model x BER', x with lines dt 2 title 'y = x', "
                "x + 2 with lines dt 3 lc rgb 'gray' title '+-2 pp', x - 2 with lines dt 3 lc rgb 'gray' notitle\n"
