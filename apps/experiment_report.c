@@ -498,7 +498,12 @@ int xp_write_report(xp_run *run) {
       fprintf(f, "no margin metric reaches |ρ| ≥ %.1f with the expected sign at every test BER > 0.", XP_RHO_STRONG);
     }
     if (best >= 0) {
-      fprintf(f, " Best margin metric (largest mean ρ in the expected direction) `%s`: ρ =", run->metric_names[best]);
+      if (best_score > 0)
+        fprintf(f, " Best margin metric (largest mean ρ in the expected direction) `%s`: ρ =", run->metric_names[best]);
+      else
+        fprintf(f, " No margin metric correlates in the expected direction even on average over the BERs; the least "
+                   "bad is `%s`: ρ =",
+                run->metric_names[best]);
       for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %.2f", rho[b][best]);
       fprintf(f, " at BER");
       for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %g", run->bers[b]);
