@@ -8,6 +8,7 @@
 
 #include "bnn/bnn.h"
 #include "bnn/data.h"
+#include "bnn/mc.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -55,53 +56,22 @@ static void json_str(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-/* One Monte-Carlo rep: a fresh port (error port for rep r, or the host port) and engine over the
- * whole data set. Returns the number of correct predictions through *correct. */
-static bnn_status eval_rep(const bnn_model *m, const bnn_dataset *ds, const bnn_error_params *ep, int errors,
-                           uint64_t r, const bnn_infer_params *ip, uint8_t *pred, uint64_t *correct,
-                           uint64_t *wflips, uint64_t *rflips, rr_progress *prog, uint64_t done_before,
-                           const char *msg) {
-  const size_t chunk = 2048, img_bytes = (size_t)ds->c * ds->h * ds->w;
-  bnn_port *port = NULL;
-  bnn_status st = errors ? bnn_error_port_create(&port, m, ep, r) : bnn_host_port_create(&port, m);
-  bnn_engine *e = NULL;
-  if (!st) st = bnn_engine_create(&e, m, port, ip);
-  *correct = 0;
-  for (size_t i0 = 0; !st && i0 < ds->n; i0 += chunk) {
-    size_t nb = ds->n - i0 < chunk ? ds->n - i0 : chunk;
-    st = bnn_engine_run(e, ds->images + i0 * img_bytes, nb, NULL, pred + i0);
-    for (size_t i = 0; !st && i < nb; ++i) *correct += pred[i0 + i] == ds->labels[i0 + i];
-    rr_progress_update(prog, done_before + i0 + nb, "img", msg);
-  }
-  if (!st && errors) {
-    bnn_error_counts ec;
-    bnn_error_port_counts(port, &ec);
-    *wflips += ec.write_flips, *rflips += ec.read_flips;
-  }
-  bnn_engine_destroy(e);
-  bnn_port_destroy(port);
-  return st;
-}
+/* Progress of a BER sweep (bnn_mc_sweep's callback). */
+typedef struct sweep_progress {
+  rr_progress bar;
+  const double *bers;
+  uint64_t reps;
+} sweep_progress;
 
-typedef struct acc_stats {
-  double mean, sd, mn, mx;
-} acc_stats;
-
-static acc_stats stats_of(const double *acc, uint64_t reps) {
-  acc_stats a = {0, 0, 1, 0};
-  for (uint64_t r = 0; r < reps; ++r) {
-    a.mean += acc[r];
-    a.mn = acc[r] < a.mn ? acc[r] : a.mn;
-    a.mx = acc[r] > a.mx ? acc[r] : a.mx;
-  }
-  a.mean /= (double)reps;
-  for (uint64_t r = 0; r < reps; ++r) a.sd += (acc[r] - a.mean) * (acc[r] - a.mean);
-  a.sd = reps > 1 ? sqrt(a.sd / (double)(reps - 1)) : 0.0;
-  return a;
+static void on_sweep_progress(void *ud, size_t b, uint64_t rep, uint64_t done) {
+  sweep_progress *sp = (sweep_progress *)ud;
+  char msg[64];
+  snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, sp->bers[b], rep + 1, sp->reps);
+  rr_progress_update(&sp->bar, done, "img", msg);
 }
 
 /* CSV of a BER sweep, written to FILE.tmp.<pid> and renamed: never half-written. */
-static int write_sweep_csv(const char *path, const double *bers, size_t nb, const acc_stats *st, uint64_t reps,
+static int write_sweep_csv(const char *path, const double *bers, size_t nb, const bnn_mc_stats *st, uint64_t reps,
                            uint64_t seed) {
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) return 0;
@@ -109,8 +79,8 @@ static int write_sweep_csv(const char *path, const double *bers, size_t nb, cons
   if (!f) return 0;
   fprintf(f, "ber,reps,seed,mean,std,min,max\n");
   for (size_t b = 0; b < nb; ++b)
-    fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean, st[b].sd, st[b].mn,
-            st[b].mx);
+    fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean, st[b].std, st[b].min,
+            st[b].max);
   int ok = !ferror(f);
   ok = (fclose(f) == 0) && ok;
   if (!ok || rename(tmp, path) != 0) {
@@ -251,38 +221,25 @@ int rr_cmd_eval(int argc, char **argv) {
       goto done;
     }
   if (n_sweep) {
-    /* BER sweep: per BER, `reps` reps of persistent write errors at rate p both ways; rep r uses
-     * stream r at every BER (common random numbers: curves are smoother than independent draws). */
-    acc = (double *)calloc(reps, sizeof *acc);
-    pred = (uint8_t *)malloc(ds.n);
-    acc_stats *sw = (acc_stats *)calloc(n_sweep, sizeof *sw);
-    if (!acc || !pred || !sw) {
-      free(sw);
+    /* BER sweep (bnn_mc_sweep): per BER, `reps` reps of persistent write errors at rate p both
+     * ways; rep r uses stream r at every BER (common random numbers). */
+    bnn_mc_stats *sw = (bnn_mc_stats *)calloc(n_sweep, sizeof *sw);
+    if (!sw) {
       rc = rr_error(CMD, "out of memory");
       goto done;
     }
-    bnn_infer_params ip = bnn_infer_default_params();
-    ip.threads = threads, ip.kernel = kernel, ip.weight_reuse = (uint32_t)reuse;
-    rr_progress prog;
-    rr_progress_start(&prog, "eval", n_sweep * reps * ds.n, !quiet && n_sweep * reps * ds.n >= 20000);
-    uint64_t wflips = 0, rflips = 0;
+    bnn_mc_params mp = bnn_mc_default_params();
+    mp.reps = reps, mp.seed = seed, mp.layer_mask = layer_mask;
+    mp.infer.threads = threads, mp.infer.kernel = kernel, mp.infer.weight_reuse = (uint32_t)reuse;
+    sweep_progress sp;
+    sp.bers = sweep, sp.reps = reps;
+    rr_progress_start(&sp.bar, "eval", n_sweep * reps * ds.n, !quiet && n_sweep * reps * ds.n >= 20000);
     double t0 = rr_now();
-    for (size_t b = 0; b < n_sweep && rc == RR_EXIT_OK; ++b) {
-      ep.write_p01 = ep.write_p10 = sweep[b];
-      for (uint64_t r = 0; r < reps && rc == RR_EXIT_OK; ++r) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, sweep[b], r + 1, reps);
-        uint64_t correct = 0;
-        if (eval_rep(m, &ds, &ep, sweep[b] > 0, r, &ip, pred, &correct, &wflips, &rflips, &prog,
-                     (b * reps + r) * ds.n, msg) != BNN_OK)
-          rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
-        acc[r] = (double)correct / ds.n;
-      }
-      if (rc == RR_EXIT_OK) sw[b] = stats_of(acc, reps);
-    }
+    if (bnn_mc_sweep(m, &ds, sweep, n_sweep, &mp, on_sweep_progress, &sp, sw, NULL, NULL) != BNN_OK)
+      rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
     double secs = rr_now() - t0;
     if (rc == RR_EXIT_OK) {
-      rr_progress_finish(&prog, "img", NULL);
+      rr_progress_finish(&sp.bar, "img", NULL);
       if (csv_path && !write_sweep_csv(csv_path, sweep, n_sweep, sw, reps, seed))
         rc = rr_error(CMD, "--csv %s: cannot write", csv_path);
     }
@@ -297,15 +254,15 @@ int rr_cmd_eval(int argc, char **argv) {
              ds.n, reps, seed, threads, secs);
       for (size_t b = 0; b < n_sweep; ++b)
         printf("%s\n  {\"ber\": %g, \"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f}", b ? "," : "",
-               sweep[b], sw[b].mean, sw[b].sd, sw[b].mn, sw[b].mx);
+               sweep[b], sw[b].mean, sw[b].std, sw[b].min, sw[b].max);
       printf("]}\n");
     } else if (rc == RR_EXIT_OK) {
       printf("model: %s\ndata:  %s, %u images; %" PRIu64 " reps per BER (write errors both ways), seed %" PRIu64 "\n\n",
              model_path, ds.name, ds.n, reps, seed);
       printf("     BER    mean %%   std %%    min %%    max %%\n");
       for (size_t b = 0; b < n_sweep; ++b)
-        printf("%8.4f  %7.2f  %6.2f  %7.2f  %7.2f\n", sweep[b], 100 * sw[b].mean, 100 * sw[b].sd, 100 * sw[b].mn,
-               100 * sw[b].mx);
+        printf("%8.4f  %7.2f  %6.2f  %7.2f  %7.2f\n", sweep[b], 100 * sw[b].mean, 100 * sw[b].std, 100 * sw[b].min,
+               100 * sw[b].max);
       printf("\n%.2f s, %.0f images/s (%d thread%s)\n", secs, secs > 0 ? (double)(n_sweep * reps * ds.n) / secs : 0,
              threads, threads > 1 ? "s" : "");
     }
@@ -354,15 +311,8 @@ int rr_cmd_eval(int argc, char **argv) {
   double secs = rr_now() - t0;
   if (rc != RR_EXIT_OK) goto done;
   rr_progress_finish(&prog, "img", NULL);
-  double mean = 0, sd = 0, mn = 1, mx = 0;
-  for (uint64_t r = 0; r < reps; ++r) {
-    mean += acc[r];
-    mn = acc[r] < mn ? acc[r] : mn;
-    mx = acc[r] > mx ? acc[r] : mx;
-  }
-  mean /= (double)reps;
-  for (uint64_t r = 0; r < reps; ++r) sd += (acc[r] - mean) * (acc[r] - mean);
-  sd = reps > 1 ? sqrt(sd / (double)(reps - 1)) : 0.0;
+  const bnn_mc_stats as = bnn_mc_stats_of(acc, (size_t)reps);
+  const double mean = as.mean, sd = as.std, mn = as.min, mx = as.max;
   double ips = secs > 0 ? (double)(reps * ds.n) / secs : 0;
   const char *kname = bnn_kernel_str(bnn_kernel_resolve(kernel));
   if (json) {

@@ -1,7 +1,8 @@
 # rramsim_add_gtest(NAME <name> SOURCES <files...> LIBS <targets...> [LABELS <labels...>]
 #                   [TIMEOUT <s>])
 # One GoogleTest executable per component; its tests are discovered into CTest with the component
-# name as a label. Tests whose suite or test name starts with "Slow" (e.g. TEST(SlowTrace, ...) or
+# name as a label (LABELS noasan: the label `noasan` instead, which the asan test preset skips).
+# Tests whose suite or test name starts with "Slow" (e.g. TEST(SlowTrace, ...) or
 # TEST(Trace, SlowTenMillionRecords)) get the extra label `slow`, which the default presets skip. Every source is recorded so that tests/CMakeLists.txt can fail the configure
 # when a file under tests/ belongs to no target (a test that silently never runs).
 function(rramsim_add_gtest)
@@ -21,6 +22,9 @@ function(rramsim_add_gtest)
   set(_labels ${T_NAME})
   if("slow" IN_LIST T_LABELS)
     set(_labels slow)
+  elseif("noasan" IN_LIST T_LABELS)
+    # Fine in release, too slow under the sanitizers: the asan test preset excludes it.
+    set(_labels noasan)
   endif()
   gtest_discover_tests(${T_NAME}
     TEST_FILTER "-Slow*:*.Slow*"

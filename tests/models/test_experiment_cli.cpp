@@ -1,0 +1,133 @@
+// test_experiment_cli.cpp — `rramsim experiment paper`: option errors, a tiny end-to-end run, the
+// cache (a second run trains nothing), --report-only, and the Spearman helper.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "cli_util.hpp"
+extern "C" {
+#include "experiment.h"
+}
+
+using cli_util::have_fmnist;
+using cli_util::make_dir;
+using cli_util::run_in;
+using cli_util::slurp;
+
+namespace {
+
+bool exists(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+// Small enough for the default and sanitizer suites: a few hundred images, one epoch, one rep.
+const std::string kTiny =
+    "experiment paper --quick --train-limit 300 --vgg-train-limit 256 --test-limit 200 --metric-limit 100 "
+    "--reps 1 --epochs 1 --vgg-epochs 1 --lambdas 0.5 --threads 2 --no-progress";
+
+}  // namespace
+
+TEST(Spearman, KnownValues) {
+  const double x[5] = {1, 2, 3, 4, 5};
+  const double up[5] = {10, 20, 30, 40, 50}, down[5] = {5, 4, 3, 2, 1};
+  EXPECT_DOUBLE_EQ(xp_spearman(x, up, 5), 1.0);
+  EXPECT_DOUBLE_EQ(xp_spearman(x, down, 5), -1.0);
+  // Ranks of y = 1, 3, 2, 5, 4: Σd² = 4, ρ = 1 − 6·4 / (5·24) = 0.8.
+  const double y[5] = {0.1, 0.3, 0.2, 0.9, 0.5};
+  EXPECT_NEAR(xp_spearman(x, y, 5), 0.8, 1e-12);
+  // Ties get average ranks: y ranks 1.5, 1.5, 3, 4 → Pearson of ranks = 0.9486832980505138.
+  const double yt[4] = {7, 7, 8, 9};
+  EXPECT_NEAR(xp_spearman(x, yt, 4), 0.9486832980505138, 1e-12);
+  const double c[4] = {2, 2, 2, 2};
+  EXPECT_TRUE(std::isnan(xp_spearman(x, c, 4)));  // a constant side has no ranking
+  EXPECT_TRUE(std::isnan(xp_spearman(x, y, 2)));  // too few points
+}
+
+TEST(ExperimentCli, BadOptions) {
+  const std::string d = make_dir("xp_bad");
+  struct Case {
+    const char *args, *msg;
+  } cases[] = {
+      {"experiment", "which experiment"},
+      {"experiment nope", "unknown experiment 'nope'"},
+      {"experiment paper --bogus 1", "unknown option '--bogus'"},
+      {"experiment paper --epochs", "needs a value"},
+      {"experiment paper --epochs 0", "--epochs"},
+      {"experiment paper --reps x", "--reps"},
+      {"experiment paper --lambdas 0.1:1:0.1", "comma list"},
+      {"experiment paper --lambdas -1", "--lambdas"},
+      {"experiment paper --vgg-flip-grad up", "sign or straight"},
+      {"experiment paper --report-only --force", "contradict"},
+      {"experiment paper --out-dir ''", "--out-dir"},
+      {"experiment paper --report /", "needs a file name"},
+  };
+  for (const Case &c : cases) {
+    const auto r = run_in(d, c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_NE(r.err.find(c.msg), std::string::npos) << c.args << ": " << r.err;
+  }
+  const auto h = run_in(d, "experiment --help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("--quick"), std::string::npos);
+}
+
+TEST(ExperimentCli, BadPathsAndData) {
+  const std::string d = make_dir("xp_paths");
+  auto r = run_in(d, "experiment paper --quick --out-dir /proc/rramsim-no/x --no-progress");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--out-dir /proc/rramsim-no/x"), std::string::npos) << r.err;
+  r = run_in(d, "experiment paper --quick --data " + d + "/no-such-dir --out-dir " + d + "/o --report " + d +
+                    "/o/r.md --no-progress");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--data " + d + "/no-such-dir"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(d + "/o/r.md"));  // nothing written on a data error
+  r = run_in(d, "experiment paper --quick --notes " + d + "/no-notes.md");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--notes " + d + "/no-notes.md"), std::string::npos) << r.err;
+}
+
+TEST(ExperimentCli, TinyRunCachesAndReports) {
+  if (!have_fmnist("t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string d = make_dir("xp_tiny"), out = d + "/cache";
+  // --report-only on an empty cache: a report that lists everything as missing, nothing trained.
+  auto r = run_in(d, kTiny + " --out-dir " + out + " --report " + d + "/empty.md --report-only");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string rep = slurp(d + "/empty.md");
+  EXPECT_NE(rep.find("**Incomplete**"), std::string::npos);
+  EXPECT_NE(rep.find("fcnn-p0: not trained"), std::string::npos) << rep;
+  EXPECT_EQ(r.err.find("training"), std::string::npos) << r.err;
+
+  // The run itself, with the quick-mode default report path (OUT-DIR/paper.md).
+  {
+    std::ofstream n(d + "/notes.md");
+    n << "Why these settings: a test.\n";
+  }
+  r = run_in(d, kTiny + " --out-dir " + out + " --notes " + d + "/notes.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  rep = slurp(out + "/paper.md");
+  EXPECT_NE(rep.find("Why these settings: a test."), std::string::npos);
+  for (const char *s : {"## Summary", "**C1**", "**C2**", "**C3**", "**C4**", "## Analytic prediction vs Monte-Carlo",
+                        "Hirtzlin", "fcnn-p0.033-sign", "fcnn-p0.1-straight", "fcnn-mhl", "fcnn-reg0.5", "vgg3-p0.033-sign",
+                        "Wall time of this invocation", "rramsim train --arch 784-128-128-10", "Quick mode"})
+    EXPECT_NE(rep.find(s), std::string::npos) << s;
+  EXPECT_EQ(rep.find("**Incomplete**"), std::string::npos);
+  EXPECT_TRUE(exists(out + "/paper/accuracy_fcnn_sign.svg"));
+  EXPECT_TRUE(exists(out + "/paper/c4_tradeoff.svg"));
+  EXPECT_NE(rep.find("(paper/accuracy_fcnn_sign.svg)"), std::string::npos);  // relative link
+
+  // Second run: everything comes from the cache.
+  r = run_in(d, kTiny + " --out-dir " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find(": training"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fcnn-p0: cached model"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(out + "/paper.md").size() > 1000, true);
+
+  // A changed parameter is a different cache entry: only that model trains.
+  r = run_in(d, kTiny + " --out-dir " + out + " --report " + d + "/l2.md --lambdas 0.5,2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("fcnn-reg2: training"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fcnn-reg0.5: cached model"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("fcnn-p0: training"), std::string::npos) << r.err;
+}
