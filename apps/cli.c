@@ -15,6 +15,28 @@
 
 const char *rr_version(void) { return RRAMSIM_VERSION_STRING; }
 
+FILE *rr_atomic_open(const char *path, char *tmp, size_t n) {
+  const int len = snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  if (len < 0 || (size_t)len >= n) {
+    errno = ENAMETOOLONG;
+    return NULL;
+  }
+  return fopen(tmp, "w");
+}
+
+int rr_atomic_commit(FILE *f, const char *tmp, const char *path) {
+  int ok = !ferror(f);
+  const int saved = errno;
+  ok = (fclose(f) == 0) && ok;
+  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (!ok) {
+    const int e = errno ? errno : saved;
+    remove(tmp);
+    errno = e;
+  }
+  return ok;
+}
+
 static void vreport(const char *cmd, const char *fmt, va_list ap) {
   fprintf(stderr, "rramsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
   vfprintf(stderr, fmt, ap);

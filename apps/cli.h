@@ -59,6 +59,12 @@ void rr_progress_start(rr_progress *p, const char *label, uint64_t total, int en
 void rr_progress_update(rr_progress *p, uint64_t done, const char *unit, const char *msg);
 void rr_progress_finish(rr_progress *p, const char *unit, const char *msg);
 
+/* Crash-safe output: rr_atomic_open opens PATH.tmp.<pid> for writing (its name goes to tmp[n]);
+ * rr_atomic_commit closes it and renames it over PATH, or removes it on any write, close or
+ * rename error (returns 0; errno says why). A file is never half-written under its final name. */
+FILE *rr_atomic_open(const char *path, char *tmp, size_t n);
+int rr_atomic_commit(FILE *f, const char *tmp, const char *path);
+
 /* Monotonic wall-clock seconds. */
 double rr_now(void);
 

@@ -74,20 +74,13 @@ static void on_sweep_progress(void *ud, size_t b, uint64_t rep, uint64_t done) {
 static int write_sweep_csv(const char *path, const double *bers, size_t nb, const bnn_mc_stats *st, uint64_t reps,
                            uint64_t seed) {
   char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) return 0;
-  FILE *f = fopen(tmp, "w");
+  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
   if (!f) return 0;
   fprintf(f, "ber,reps,seed,mean,std,min,max\n");
   for (size_t b = 0; b < nb; ++b)
     fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean, st[b].std, st[b].min,
             st[b].max);
-  int ok = !ferror(f);
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    return 0;
-  }
-  return 1;
+  return rr_atomic_commit(f, tmp, path);
 }
 
 int rr_cmd_eval(int argc, char **argv) {

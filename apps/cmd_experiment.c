@@ -94,22 +94,6 @@ static int file_exists(const char *p) {
   return stat(p, &st) == 0;
 }
 
-/* Opens PATH.tmp.<pid> for writing; xp_commit renames it over PATH (never half-written). */
-static FILE *tmp_open(const char *path, char *tmp, size_t n) {
-  if (snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid()) >= (int)n) return NULL;
-  return fopen(tmp, "w");
-}
-
-static int tmp_commit(FILE *f, const char *tmp, const char *path) {
-  int ok = !ferror(f);
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    return 0;
-  }
-  return 1;
-}
-
 /* Reads the first line of a cache file and checks it is "# key <key>". */
 static FILE *cache_open(const char *path, const char *key) {
   FILE *f = fopen(path, "r");
@@ -342,14 +326,14 @@ static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, cons
     rr_error(CMD, "%s: %s", mpath, prov ? bnn_errmsg() : "out of memory");
     goto done;
   }
-  FILE *f = tmp_open(meta, tmp, sizeof tmp);
+  FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
   if (!f) {
     rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno));
     goto done;
   }
   fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, acc, md->train_seconds,
           resumed);
-  if (!tmp_commit(f, tmp, meta)) {
+  if (!rr_atomic_commit(f, tmp, meta)) {
     rr_error(CMD, "%s: cannot write", meta);
     goto done;
   }
@@ -431,13 +415,13 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
     return rr_error(CMD, "%s: Monte-Carlo: %s", md->id, bnn_errmsg()), 0;
   md->mc_seconds = rr_now() - t0;
   rr_progress_finish(&pr.bar, "img", NULL);
-  FILE *f = tmp_open(path, tmp, sizeof tmp);
+  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,mean,std,min,max\n", key, md->mc_seconds);
   for (size_t b = 0; b < run->n_bers; ++b)
     fprintf(f, "%.17g,%.9f,%.9f,%.9f,%.9f\n", run->bers[b], md->mc[b].mean, md->mc[b].std, md->mc[b].min,
             md->mc[b].max);
-  if (!tmp_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
+  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_mc = 1;
 }
 
@@ -475,11 +459,11 @@ static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_da
   }
   if (st != BNN_OK) return rr_error(CMD, "%s: prediction: %s", md->id, bnn_errmsg()), 0;
   md->pred_seconds = rr_now() - t0;
-  FILE *f = tmp_open(path, tmp, sizeof tmp);
+  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,predicted\n", key, md->pred_seconds);
   for (size_t b = 0; b < run->n_bers; ++b) fprintf(f, "%.17g,%.9f\n", run->bers[b], md->pred[b]);
-  if (!tmp_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
+  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_pred = 1;
 }
 
@@ -547,13 +531,13 @@ static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_
     bet_metric_result_free(&r);
   }
   md->metric_seconds = rr_now() - t0;
-  FILE *f = tmp_open(path, tmp, sizeof tmp);
+  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,metric,value\n", key, md->metric_seconds);
   for (size_t b = 0; b < run->n_main; ++b)
     for (size_t k = 0; k < run->n_metrics; ++k)
       if (!isnan(md->metric[b][k])) fprintf(f, "%.17g,%s,%.9g\n", run->bers[b], run->metric_names[k], md->metric[b][k]);
-  if (!tmp_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
+  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_metric = 1;
 }
 

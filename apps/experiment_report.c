@@ -337,8 +337,7 @@ int xp_write_report(xp_run *run) {
   write_plots(run, best);
 
   char tmp[XP_PATH + 64];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", run->report, (long)getpid());
-  FILE *f = fopen(tmp, "w");
+  FILE *f = rr_atomic_open(run->report, tmp, sizeof tmp);
   if (!f) return rr_error(CMD, "--report %s: cannot write %s: %s", run->report, tmp, strerror(errno)), 1;
 
   const xp_model *base = find_model(run, "fcnn-p0");
@@ -856,11 +855,7 @@ int xp_write_report(xp_run *run) {
   if (!run->gnuplot_ok) fprintf(f, "- plots: %s\n", run->gnuplot_msg[0] ? run->gnuplot_msg : "gnuplot failed"), any = 1;
   if (!any) fprintf(f, "Nothing: every model was trained and evaluated.\n");
 
-  int ok = !ferror(f);
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, run->report) != 0) {
-    remove(tmp);
+  if (!rr_atomic_commit(f, tmp, run->report))
     return rr_error(CMD, "--report %s: cannot write: %s", run->report, strerror(errno)), 1;
-  }
   return 0;
 }
