@@ -48,7 +48,7 @@ static void usage(FILE *f) {
           "  --report FILE      markdown report; plots go to FILE's directory/<FILE stem>/\n"
           "                     (docs/results/paper.md; --quick: OUT-DIR/paper.md)\n"
           "  --data D           data set (fashion-mnist)\n"
-          "  --epochs E         FCNN epochs (1; --quick 2)\n"
+          "  --epochs E         FCNN epochs (4; --quick 2)\n"
           "  --vgg-epochs E     VGG3 epochs (1)\n"
           "  --reps R           Monte-Carlo reps per BER (4; --quick 2)\n"
           "  --lambdas LIST     margin-regularizer weights, comma list (0.03,0.1,0.3)\n"
@@ -673,7 +673,7 @@ int rr_cmd_experiment(int argc, char **argv) {
   if (run->report_only && run->force) return rr_usage_error(CMD, "--report-only and --force contradict each other");
   /* Defaults: the full study, or the smoke test. */
   run->fcnn_arch = run->quick ? "784-128-128-10" : "fcnn";
-  if (!have_epochs) run->epochs = run->quick ? 2 : 1;
+  if (!have_epochs) run->epochs = run->quick ? 2 : 4;
   if (!have_vgg) run->vgg_epochs = 1;
   if (!have_reps) run->reps = run->quick ? 2 : 4;
   if (!have_train) run->train_limit = run->quick ? 4000 : 0;
