@@ -40,6 +40,10 @@ static void usage(FILE *f) {
           "  --reg-b B         margin b of that hinge, > 0 (1.0)\n"
           "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
           "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
+          "  --bn-stats S      batch-norm statistics for evaluation and export: running\n"
+          "                    (exponential averages over the training batches, PyTorch's\n"
+          "                    eval mode; default) | train-set (re-estimated exactly over the\n"
+          "                    training set after every epoch; same weights, less lag)\n"
           "  --seed S          seed of init, shuffling and flips (1)\n"
           "  --threads T       OpenBLAS and libbet threads (1)\n"
           "  --checkpoint F    checkpoint written after every epoch (FILE.ckpt)\n"
@@ -133,6 +137,7 @@ static int same_training(const bet_train_params *a, const bet_train_params *b, c
   SAME(clip_all, "--clip-all")
   SAME(reg_margin, "--reg-margin")
   SAME(reg_b, "--reg-b")
+  SAME(bn_stats, "--bn-stats")
 #undef SAME
   return 1;
 }
@@ -148,11 +153,12 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
            "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,"
            "\"loss\":\"%s\",\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\","
            "\"flip_layers\":\"%s\",\"clip_all\":%s,\"reg_margin\":%.17g,\"reg_b\":%.17g,"
-           "\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"seed\":%llu,\"clean_test_accuracy\":%.6f}",
+           "\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%s\",\"seed\":%llu,"
+           "\"clean_test_accuracy\":%.6f}",
            rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
            p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
            bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false", p->reg_margin, p->reg_b,
-           p->bn_momentum, p->bn_eps,
+           p->bn_momentum, p->bn_eps, bet_bn_stats_str(p->bn_stats),
            (unsigned long long)p->seed, test_acc);
   return buf;
 }
@@ -257,6 +263,10 @@ int rr_cmd_train(int argc, char **argv) {
       if (!strcmp(v, "sign")) p.flip_grad = BET_FLIP_GRAD_SIGN;
       else if (!strcmp(v, "straight")) p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
       else return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v);
+    } else if (!strcmp(o, "--bn-stats")) {
+      if (!strcmp(v, "running")) p.bn_stats = BET_BN_RUNNING;
+      else if (!strcmp(v, "train-set")) p.bn_stats = BET_BN_TRAIN_SET;
+      else return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
     } else if (!strcmp(o, "--seed")) {
       if (!rr_parse_u64(CMD, o, v, 0, UINT64_MAX, &p.seed)) return RR_EXIT_USAGE;
     } else if (!strcmp(o, "--threads")) {

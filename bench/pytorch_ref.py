@@ -20,6 +20,14 @@ Usage: /usr/bin/python3 bench/pytorch_ref.py [--epochs 2] [--seed 1] [--threads 
          [--train-limit N]
 Prints one line per epoch: epoch, loss, train accuracy, test accuracy, training seconds, img/s,
 and the wall and CPU (all threads) seconds scaled to a 60000-image epoch.
+
+       /usr/bin/python3 bench/pytorch_ref.py --eval-checkpoint FILE.ckpt
+Cross-check of the evaluation path: loads a libbet training checkpoint of a dense net (latent
+weights, batch-norm gamma/beta and running statistics, output scale; format in
+models/src/checkpoint.c) into this PyTorch net and prints its test accuracy in eval mode (float
+batch norm with the running statistics), to compare with libbet's integer-threshold evaluation of
+the same checkpoint. It also prints the accuracy with the batch-norm statistics re-estimated over
+the whole training set (a diagnostic of how much the running averages cost).
 """
 import argparse
 import gzip
@@ -83,6 +91,77 @@ class FCNN(nn.Module):
         return self.linears[-1](x) * self.scale
 
 
+def load_checkpoint(path, net, widths):
+    """Fills net from a libbet checkpoint (version 1 or 2, dense layers only)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"BETCKPT1":
+        sys.exit(f"pytorch_ref.py: {path}: not a libbet checkpoint (magic {data[:8]!r})")
+    version, = struct.unpack_from("<I", data, 8)
+    n_layers, = struct.unpack_from("<I", data, 76)
+    kinds = [struct.unpack_from("<III", data, 80 + 12 * i) for i in range(n_layers)]
+    if any(k[0] != 0 for k in kinds) or [k[1] for k in kinds] != widths[1:]:
+        sys.exit(f"pytorch_ref.py: {path}: layers {kinds} are not the dense net {widths}")
+    off = 80 + 12 * n_layers + 4 * 4 + 8 * 2 + 4 + 8       # shape, seed, step, epoch, bn_eps
+    off += 4 * 5 + 8 * 6 + 8 * 2 + 4 + 4 + (16 if version >= 2 else 0)  # training parameters
+
+    def array(expect):
+        nonlocal off
+        n, = struct.unpack_from("<Q", data, off)
+        if n != expect:
+            sys.exit(f"pytorch_ref.py: {path}: array of {n} values at byte {off}, expected {expect}")
+        a = np.frombuffer(data, dtype="<f4", count=n, offset=off + 8).copy()
+        off += 8 + 4 * n
+        return torch.from_numpy(a)
+
+    with torch.no_grad():
+        for i, lin in enumerate(net.linears):
+            nw = widths[i] * widths[i + 1]
+            lin.weight.copy_(array(nw).reshape(widths[i + 1], widths[i]))
+            array(nw), array(nw)                          # Adam moments
+            if i < len(net.bns):
+                bn, c = net.bns[i], widths[i + 1]
+                bn.weight.copy_(array(c)), bn.bias.copy_(array(c))
+                for _ in range(4):
+                    array(c)                              # Adam moments of gamma, beta
+                bn.running_mean.copy_(array(c)), bn.running_var.copy_(array(c))
+        net.scale.copy_(array(1)[0])
+
+
+def test_accuracy(net, xte, yte):
+    with torch.no_grad():
+        return sum((net(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item()
+                   for i in range(0, xte.shape[0], 1000)) / xte.shape[0]
+
+
+def eval_checkpoint(path, widths, xtr, xte, yte):
+    net = FCNN(widths)
+    load_checkpoint(path, net, widths)
+    net.eval()
+    acc = test_accuracy(net, xte, yte)
+    print(f"{path}: test {100 * acc:.2f}% (eval mode, running statistics)", flush=True)
+    # Re-estimate each batch norm's statistics over the training set (exact averages over all
+    # images, the layers below already re-estimated): the accuracy the same weights reach
+    # without the running averages' lag.
+    with torch.no_grad():
+        for bn in net.bns:
+            bn.reset_running_stats()
+            bn.momentum = None                            # cumulative average
+        net.train()
+        # One pass in train mode with one full-size batch per layer is what "exact" needs; the
+        # batch statistics are then the training-set statistics.
+        x = xtr
+        for lin, bn in zip(net.linears[:-1], net.bns):
+            z = lin(x)
+            bn(z)                                         # running stats <- batch (whole set) stats
+            bn.eval()
+            x = SignSTE.apply(bn(z))
+        net.eval()
+    acc2 = test_accuracy(net, xte, yte)
+    print(f"{path}: test {100 * acc2:.2f}% (batch norm re-estimated on the training set)",
+          flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", default="784-2048-2048-10")
@@ -94,6 +173,8 @@ def main():
     ap.add_argument("--gamma", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-checkpoint", metavar="FILE",
+                    help="evaluate a libbet checkpoint of --arch in PyTorch and exit")
     ap.add_argument("--train-limit", type=int, default=0,
                     help="use only the first N training images (0 = all); times are scaled to 60000")
     a = ap.parse_args()
@@ -115,6 +196,9 @@ def main():
     if widths[0] != 784:
         sys.exit("pytorch_ref.py: --arch must start with 784 (Fashion-MNIST)")
 
+    if a.eval_checkpoint:
+        eval_checkpoint(a.eval_checkpoint, widths, xtr, xte, yte)
+        return
     net = FCNN(widths)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=a.step_size, gamma=a.gamma)
@@ -143,9 +227,7 @@ def main():
         secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         sched.step()
         net.eval()
-        with torch.no_grad():
-            acc = sum((net(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item()
-                      for i in range(0, xte.shape[0], 1000)) / xte.shape[0]
+        acc = test_accuracy(net, xte, yte)
         print(f"epoch {epoch}/{a.epochs}: loss {loss_sum / n:.4f}  train {100 * correct / n:.2f}%  "
               f"test {100 * acc:.2f}%  {secs:.2f} s ({n / secs:.0f} img/s)  per 60000 images: "
               f"{secs * 60000 / n:.2f} s wall, {cpu * 60000 / n:.2f} s CPU", flush=True)

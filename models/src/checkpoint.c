@@ -1,9 +1,10 @@
 /* checkpoint.c — libbet's training checkpoints: everything needed to continue training exactly.
  *
- * File format (little-endian, version 2; version 1 files, which lack the two margin-regularizer
- * fields, still load with the regularizer off and b at its default):
+ * File format (little-endian, version 3; version 1 files, which lack the two margin-regularizer
+ * fields, still load with the regularizer off and b at its default; version 1–2 files, which lack
+ * bn_stats, load with the running statistics):
  *   0   8   magic "BETCKPT1"
- *   8   4   u32 version = 2
+ *   8   4   u32 version = 3
  *   12  64  arch name, NUL-padded
  *   76  4   u32 n_layers (1..16)
  *   80  12·n_layers   per weight layer: u32 kind (0 dense, 1 conv3x3), u32 n_out, u32 pool
@@ -11,6 +12,7 @@
  *   then the training parameters: u32 epochs, batch, step_size, loss, flip_grad; f64 lr, gamma,
  *        mhl_b, flip_p, bn_momentum, bn_eps; u64 flip_layers, seed; i32 threads; u32 clip_all;
  *        version ≥ 2: f64 reg_margin, reg_b
+ *        version ≥ 3: u32 bn_stats
  *   then every persistent array in bet_net_visit_arrays order: u64 count, count × f32
  *   last 4  u32 CRC-32 (zlib) of every byte before it
  * The arrays' counts must match the architecture; the loader checks each before reading. */
@@ -23,7 +25,7 @@
 #include "bet_impl.h"
 
 #define CKPT_MAGIC "BETCKPT1"
-#define CKPT_VERSION 2u
+#define CKPT_VERSION 3u
 
 typedef struct wctx {
   FILE *f;
@@ -78,6 +80,7 @@ static void write_params(wctx *w, const bet_train_params *p) {
   wu32(w, (uint32_t)p->clip_all);
   wf64(w, p->reg_margin);
   wf64(w, p->reg_b);
+  wu32(w, (uint32_t)p->bn_stats);
 }
 
 bnn_status bet_checkpoint_save(const bet_net *cnet, const bet_train_params *p, const char *path) {
@@ -244,6 +247,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
     p.reg_margin = d.reg_margin;
     p.reg_b = d.reg_b;
   }
+  p.bn_stats = version >= 3 ? (bet_bn_stats)ru32(&r) : BET_BN_RUNNING;
   p.packed_forward = 1; /* not stored: it does not change any result */
   if (!r.ok) {
     s = r.err;

@@ -25,12 +25,19 @@ static const char *const flip_grad_names[BET_FLIP_GRAD_COUNT] = {
     [BET_FLIP_GRAD_SIGN] = "sign", [BET_FLIP_GRAD_STRAIGHT] = "straight"};
 _Static_assert(sizeof flip_grad_names / sizeof flip_grad_names[0] == BET_FLIP_GRAD_COUNT,
                "flip-grad table");
+static const char *const bn_stats_names[BET_BN_STATS_COUNT] = {
+    [BET_BN_RUNNING] = "running", [BET_BN_TRAIN_SET] = "train-set"};
+_Static_assert(sizeof bn_stats_names / sizeof bn_stats_names[0] == BET_BN_STATS_COUNT,
+               "bn-stats table");
 
 const char *bet_loss_str(bet_loss l) {
   return (unsigned)l < BET_LOSS_COUNT ? loss_names[l] : "?";
 }
 const char *bet_flip_grad_str(bet_flip_grad g) {
   return (unsigned)g < BET_FLIP_GRAD_COUNT ? flip_grad_names[g] : "?";
+}
+const char *bet_bn_stats_str(bet_bn_stats b) {
+  return (unsigned)b < BET_BN_STATS_COUNT ? bn_stats_names[b] : "?";
 }
 
 /* ---- architecture --------------------------------------------------------------------------- */
@@ -459,6 +466,7 @@ bet_train_params bet_train_default_params(void) {
   p.clip_all = 0;
   p.reg_margin = 0.0;
   p.reg_b = 1.0;
+  p.bn_stats = BET_BN_RUNNING;
   return p;
 }
 
@@ -489,6 +497,8 @@ bnn_status bet_train_params_check(const bet_train_params *p) {
     return bnn_fail(BNN_E_RANGE, "reg-margin: %g outside [0, 1e6]", p->reg_margin);
   if (!(p->reg_b > 0.0 && p->reg_b <= 1e6))
     return bnn_fail(BNN_E_RANGE, "reg-b: %g outside (0, 1e6]", p->reg_b);
+  if ((unsigned)p->bn_stats >= BET_BN_STATS_COUNT)
+    return bnn_fail(BNN_E_ARG, "bn-stats: unknown value");
   return BNN_OK;
 }
 
@@ -838,6 +848,10 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
   bnn_free(perm);
   bnn_free(labels);
   if (s != BNN_OK) return s;
+  /* The running averages lag the weights (they mix the last ~1/momentum batches, taken while the
+   * weights still moved); the training-set statistics are those of the final weights. */
+  if (p->bn_stats == BET_BN_TRAIN_SET && (s = bet_net_estimate_bn(net, train, p->threads)) != BNN_OK)
+    return s;
   net->epoch++;
   if (st) {
     st->loss = sum_loss / (double)train->n;
@@ -865,28 +879,42 @@ bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t
   return BNN_OK;
 }
 
-bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads, double ber,
-                        uint64_t flip_layers, uint64_t seed, int32_t *scores, uint8_t *pred,
-                        double *acc) {
-  bnn_status s = check_data(net, data);
-  if (s != BNN_OK) return s;
-  if (threads < 1 || threads > 256) return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
-  if (!(ber >= 0.0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "ber: %g outside [0, 0.5]", ber);
-  set_threads(threads);
-  const size_t B = 256;
-  /* Buffers: binarized weights, thresholds, two activation buffers, im2col columns. */
-  float *wb[BET_MAX_LAYERS] = {0};
-  int32_t *th[BET_MAX_LAYERS] = {0};
-  int8_t *dr[BET_MAX_LAYERS] = {0};
+/* Integer-arithmetic forward state shared by evaluation and batch-norm estimation: binarized (and
+ * possibly flipped) weights, folded thresholds, two activation buffers, im2col columns. */
+typedef struct eval_ctx {
+  float *wb[BET_MAX_LAYERS];
+  int32_t *th[BET_MAX_LAYERS];
+  int8_t *dr[BET_MAX_LAYERS];
+  float *bufA, *bufB, *colbuf;
+} eval_ctx;
+
+#define EVAL_BATCH 256
+
+static void eval_ctx_free(eval_ctx *c) {
+  for (uint32_t l = 0; l < BET_MAX_LAYERS; ++l) {
+    bnn_free(c->wb[l]);
+    bnn_free(c->th[l]);
+    bnn_free(c->dr[l]);
+  }
+  bnn_free(c->bufA);
+  bnn_free(c->bufB);
+  bnn_free(c->colbuf);
+  memset(c, 0, sizeof *c);
+}
+
+static bnn_status eval_ctx_init(eval_ctx *c, const bet_net *net, double ber, uint64_t flip_layers,
+                                uint64_t seed) {
+  memset(c, 0, sizeof *c);
+  const size_t B = EVAL_BATCH;
   int ok = 1;
   size_t cols = 0;
   for (uint32_t l = 0; l < net->n && ok; ++l) {
     const bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
-    wb[l] = (float *)zalloc(nw, sizeof(float), &ok);
+    c->wb[l] = (float *)zalloc(nw, sizeof(float), &ok);
     if (!L->is_output) {
-      th[l] = (int32_t *)zalloc(L->n_out, sizeof(int32_t), &ok);
-      dr[l] = (int8_t *)zalloc(L->n_out, 1, &ok);
+      c->th[l] = (int32_t *)zalloc(L->n_out, sizeof(int32_t), &ok);
+      c->dr[l] = (int8_t *)zalloc(L->n_out, 1, &ok);
     }
     if (L->kind == BET_CONV3X3) {
       size_t ch = bet_conv_chunk(L);
@@ -895,20 +923,21 @@ bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads
       if (need > cols) cols = need;
     }
   }
-  float *bufA = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
-  float *bufB = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
-  float *colbuf = (float *)zalloc(cols, sizeof(float), &ok);
+  c->bufA = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
+  c->bufB = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
+  c->colbuf = (float *)zalloc(cols, sizeof(float), &ok);
   uint8_t *bits = NULL;
-  if (!ok) s = bnn_fail(BNN_E_NOMEM, "evaluation: out of memory");
+  bnn_status s = ok ? BNN_OK : bnn_fail(BNN_E_NOMEM, "evaluation: out of memory");
   for (uint32_t l = 0; l < net->n && s == BNN_OK; ++l) {
     const bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
-    bet_sign(L->w, nw, wb[l]);
+    float *wb = c->wb[l];
+    bet_sign(L->w, nw, wb);
     /* A negative learned scale s: s·a = |s|·(−a), and −a is the score of the negated binarized
      * weights. The engine takes the arg-max of the integer scores, so the output weights are
      * negated to keep its predictions those of the trained net (the export does the same). */
     if (L->is_output && net->scale < 0.0f)
-      for (size_t i = 0; i < nw; ++i) wb[l][i] = -wb[l][i];
+      for (size_t i = 0; i < nw; ++i) wb[i] = -wb[i];
     if (ber > 0.0 && l < 64 && ((flip_layers >> l) & 1)) {
       bnn_free(bits);
       bits = (uint8_t *)bnn_calloc((nw + 7) / 8, 1);
@@ -921,86 +950,160 @@ bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads
       bnn_flip_rates rates = {ber, ber};
       bnn_flip_bits(bits, 0, nw, rates, &r, NULL, NULL);
       for (size_t i = 0; i < nw; ++i)
-        if ((bits[i >> 3] >> (i & 7)) & 1) wb[l][i] = -wb[l][i];
+        if ((bits[i >> 3] >> (i & 7)) & 1) wb[i] = -wb[i];
     }
-    if (!L->is_output) s = bet_net_thresholds(net, l, th[l], dr[l]);
+    if (!L->is_output) s = bet_net_thresholds(net, l, c->th[l], c->dr[l]);
   }
-  size_t correct = 0;
+  bnn_free(bits);
+  if (s != BNN_OK) eval_ctx_free(c);
+  return s;
+}
+
+/* Images [i0, i0 + n) (n ≤ EVAL_BATCH) through weight layers 0..stop; returns the integer
+ * pre-activations of layer `stop` (n·out_h·out_w rows × n_out; pixel units for layer 0, the scores
+ * for the output layer). Products of integers with ±1 summed in float are exact while
+ * |a| < 2^24 (checked at bet_net_create), so the result does not depend on the thread count. */
+static const float *eval_forward(eval_ctx *c, const bet_net *net, const bnn_dataset *d,
+                                 size_t i0, size_t n, uint32_t stop) {
   const size_t isz = (size_t)net->in_c * net->in_h * net->in_w;
-  for (size_t i0 = 0; i0 < data->n && s == BNN_OK; i0 += B) {
-    const size_t n = (data->n - i0) < B ? (data->n - i0) : B;
-    for (size_t i = 0; i < n * isz; ++i) bufA[i] = (float)data->images[i0 * isz + i];
-    float *X = bufA, *Y = bufB;
-    for (uint32_t l = 0; l < net->n; ++l) {
-      const bet_layer *L = &net->L[l];
-      /* Integer pre-activations: products of integers with ±1 summed in float are exact while
-       * |a| < 2^24 (checked at bet_net_create). */
-      if (L->kind == BET_DENSE) {
-        bet_dense_forward(X, n, L->fan_in, wb[l], L->n_out, Y);
-      } else {
-        size_t ch = bet_conv_chunk(L);
-        if (ch > B) ch = B;
-        const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
-        const size_t img_rows = (size_t)L->out_h * L->out_w;
-        for (size_t b0 = 0; b0 < n; b0 += ch) {
-          const size_t nb = (n - b0) < ch ? (n - b0) : ch;
-          bet_im2col3x3(X + b0 * img_in, nb, L->in_h, L->in_w, L->in_c, colbuf);
-          bet_dense_forward(colbuf, nb * img_rows, L->fan_in, wb[l], L->n_out,
-                            Y + b0 * img_rows * L->n_out);
-        }
+  for (size_t i = 0; i < n * isz; ++i) c->bufA[i] = (float)d->images[i0 * isz + i];
+  float *X = c->bufA, *Y = c->bufB;
+  for (uint32_t l = 0;; ++l) {
+    const bet_layer *L = &net->L[l];
+    if (L->kind == BET_DENSE) {
+      bet_dense_forward(X, n, L->fan_in, c->wb[l], L->n_out, Y);
+    } else {
+      size_t ch = bet_conv_chunk(L);
+      if (ch > EVAL_BATCH) ch = EVAL_BATCH;
+      const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
+      const size_t img_rows = (size_t)L->out_h * L->out_w;
+      for (size_t b0 = 0; b0 < n; b0 += ch) {
+        const size_t nb = (n - b0) < ch ? (n - b0) : ch;
+        bet_im2col3x3(X + b0 * img_in, nb, L->in_h, L->in_w, L->in_c, c->colbuf);
+        bet_dense_forward(c->colbuf, nb * img_rows, L->fan_in, c->wb[l], L->n_out,
+                          Y + b0 * img_rows * L->n_out);
       }
-      if (L->is_output) {
-        for (size_t b = 0; b < n; ++b) {
-          const float *r = Y + b * L->n_out;
-          const size_t k = argmax_row(r, L->n_out); /* first maximum: ties to the lowest index */
-          if (pred) pred[i0 + b] = (uint8_t)k;
-          if (scores)
-            for (size_t j = 0; j < L->n_out; ++j)
-              scores[(i0 + b) * L->n_out + j] = (int32_t)r[j];
-          correct += k == data->labels[i0 + b];
-        }
-        break;
+    }
+    if (l == stop || L->is_output) return Y;
+    const size_t rows = n * L->out_h * L->out_w;
+    const int32_t *th = c->th[l];
+    const int8_t *dr = c->dr[l];
+    for (size_t i = 0; i < rows; ++i) {
+      float *r = Y + i * L->n_out;
+      for (size_t j = 0; j < L->n_out; ++j) {
+        const int32_t a = (int32_t)r[j];
+        const int on = dr[j] > 0 ? a >= th[j] : a <= th[j];
+        r[j] = on ? 1.0f : -1.0f;
       }
+    }
+    if (L->pool) {
+      /* max of ±1 values (the engine pools after the sign); reuse X as output. */
+      const size_t oh = L->out_h / 2, ow = L->out_w / 2, ch = L->n_out;
+      for (size_t b = 0; b < n; ++b)
+        for (size_t y = 0; y < oh; ++y)
+          for (size_t x = 0; x < ow; ++x) {
+            const float *i00 = Y + ((b * L->out_h + 2 * y) * L->out_w + 2 * x) * ch;
+            const float *i01 = i00 + ch, *i10 = i00 + L->out_w * ch, *i11 = i10 + ch;
+            float *o = X + ((b * oh + y) * ow + x) * ch;
+            for (size_t j = 0; j < ch; ++j) {
+              const float m1 = i00[j] > i01[j] ? i00[j] : i01[j];
+              const float m2 = i10[j] > i11[j] ? i10[j] : i11[j];
+              o[j] = m1 > m2 ? m1 : m2;
+            }
+          }
+    } else {
+      float *t = X;
+      X = Y;
+      Y = t;
+    }
+  }
+}
+
+bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads, double ber,
+                        uint64_t flip_layers, uint64_t seed, int32_t *scores, uint8_t *pred,
+                        double *acc) {
+  bnn_status s = check_data(net, data);
+  if (s != BNN_OK) return s;
+  if (threads < 1 || threads > 256) return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
+  if (!(ber >= 0.0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "ber: %g outside [0, 0.5]", ber);
+  set_threads(threads);
+  eval_ctx c;
+  if ((s = eval_ctx_init(&c, net, ber, flip_layers, seed)) != BNN_OK) return s;
+  const uint32_t out = net->n - 1;
+  const size_t k = net->L[out].n_out;
+  size_t correct = 0;
+  for (size_t i0 = 0; i0 < data->n; i0 += EVAL_BATCH) {
+    const size_t n = (data->n - i0) < EVAL_BATCH ? (data->n - i0) : EVAL_BATCH;
+    const float *Y = eval_forward(&c, net, data, i0, n, out);
+    for (size_t b = 0; b < n; ++b) {
+      const float *r = Y + b * k;
+      const size_t best = argmax_row(r, k); /* first maximum: ties to the lowest index */
+      if (pred) pred[i0 + b] = (uint8_t)best;
+      if (scores)
+        for (size_t j = 0; j < k; ++j) scores[(i0 + b) * k + j] = (int32_t)r[j];
+      correct += best == data->labels[i0 + b];
+    }
+  }
+  if (acc) *acc = (double)correct / (double)data->n;
+  eval_ctx_free(&c);
+  return BNN_OK;
+}
+
+bnn_status bet_net_estimate_bn(bet_net *net, const bnn_dataset *data, int threads) {
+  bnn_status s = check_data(net, data);
+  if (s != BNN_OK) return s;
+  if (threads < 1 || threads > 256) return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
+  set_threads(threads);
+  eval_ctx c;
+  if ((s = eval_ctx_init(&c, net, 0.0, 0, 0)) != BNN_OK) return s;
+  uint32_t max_out = 0;
+  for (uint32_t l = 0; l < net->n; ++l)
+    if (net->L[l].n_out > max_out) max_out = net->L[l].n_out;
+  double *sum = (double *)bnn_calloc(2 * (size_t)max_out, sizeof(double));
+  double *shift = (double *)bnn_calloc(max_out, sizeof(double));
+  if (!sum || !shift) s = bnn_fail(BNN_E_NOMEM, "batch-norm estimation: out of memory");
+  /* Layer by layer: layer l's statistics are those of its pre-activations under the layers below
+   * as the engine evaluates them, i.e. with their statistics already re-estimated. */
+  for (uint32_t l = 0; l < net->n && s == BNN_OK; ++l) {
+    bet_layer *L = &net->L[l];
+    if (L->is_output) break;
+    const uint32_t m = L->n_out;
+    const double in_scale = L->is_first ? 255.0 : 1.0;
+    double *sq = sum + m;
+    /* Sums of a − shift, shift the current running mean: keeps E[x²] − E[x]² well conditioned. */
+    for (uint32_t j = 0; j < m; ++j) {
+      sum[j] = sq[j] = 0.0;
+      shift[j] = nearbyint((double)L->run_mean[j] * in_scale);
+    }
+    size_t rows_total = 0;
+    for (size_t i0 = 0; i0 < data->n; i0 += EVAL_BATCH) {
+      const size_t n = (data->n - i0) < EVAL_BATCH ? (data->n - i0) : EVAL_BATCH;
+      const float *Y = eval_forward(&c, net, data, i0, n, l);
       const size_t rows = n * L->out_h * L->out_w;
       for (size_t i = 0; i < rows; ++i) {
-        float *r = Y + i * L->n_out;
-        for (size_t j = 0; j < L->n_out; ++j) {
-          const int32_t a = (int32_t)r[j];
-          const int on = dr[l][j] > 0 ? a >= th[l][j] : a <= th[l][j];
-          r[j] = on ? 1.0f : -1.0f;
+        const float *r = Y + i * m;
+        for (uint32_t j = 0; j < m; ++j) {
+          const double d = (double)r[j] - shift[j];
+          sum[j] += d;
+          sq[j] += d * d;
         }
       }
-      if (L->pool) {
-        /* max of ±1 values (the engine pools after the sign); reuse X as output. */
-        const size_t oh = L->out_h / 2, ow = L->out_w / 2, c = L->n_out;
-        for (size_t b = 0; b < n; ++b)
-          for (size_t y = 0; y < oh; ++y)
-            for (size_t x = 0; x < ow; ++x) {
-              const float *i00 = Y + ((b * L->out_h + 2 * y) * L->out_w + 2 * x) * c;
-              const float *i01 = i00 + c, *i10 = i00 + L->out_w * c, *i11 = i10 + c;
-              float *o = X + ((b * oh + y) * ow + x) * c;
-              for (size_t j = 0; j < c; ++j) {
-                const float m1 = i00[j] > i01[j] ? i00[j] : i01[j];
-                const float m2 = i10[j] > i11[j] ? i10[j] : i11[j];
-                o[j] = m1 > m2 ? m1 : m2;
-              }
-            }
-      } else {
-        float *t = X;
-        X = Y;
-        Y = t;
-      }
+      rows_total += rows;
     }
+    const double M = (double)rows_total;
+    for (uint32_t j = 0; j < m; ++j) {
+      const double mu = sum[j] / M;
+      double var = sq[j] / M - mu * mu;
+      if (var < 0.0) var = 0.0;
+      /* Stored like the running variance: the unbiased estimate (PyTorch's convention). */
+      if (rows_total > 1) var *= M / (M - 1.0);
+      L->run_mean[j] = (float)((mu + shift[j]) / in_scale);
+      L->run_var[j] = (float)(var / (in_scale * in_scale));
+    }
+    s = bet_net_thresholds(net, l, c.th[l], c.dr[l]);
   }
-  if (s == BNN_OK && acc) *acc = (double)correct / (double)data->n;
-  for (uint32_t l = 0; l < net->n; ++l) {
-    bnn_free(wb[l]);
-    bnn_free(th[l]);
-    bnn_free(dr[l]);
-  }
-  bnn_free(bufA);
-  bnn_free(bufB);
-  bnn_free(colbuf);
-  bnn_free(bits);
+  bnn_free(sum);
+  bnn_free(shift);
+  eval_ctx_free(&c);
   return s;
 }

@@ -102,6 +102,7 @@ const Case kCases[] = {
     {"TRAIN-OUT-REQUIRED", "train --arch 784-16-10 --data {D}/tiny"},
     {"TRAIN-LOSS", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --loss l2"},
     {"TRAIN-FLIP-GRAD", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --flip-grad up"},
+    {"TRAIN-BN-STATS", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --bn-stats batch"},
     {"TRAIN-FLIP-LAYERS", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn --flip-layers 9 "
                           "--train-limit 10 --test-limit 10"},
     {"TRAIN-ARCH-SHAPE", "train --arch 785-16-10 --data {D}/tiny --out {D}/out.bnn "

@@ -285,7 +285,8 @@ TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   EXPECT_EQ(q.reg_b, 0.75);
   EXPECT_TRUE(bet_net_equal(net, back));
   bet_net_free(back);
-  // Rewrite it as a version 1 file: no regularizer fields, version 1, fresh CRC.
+  // Rewrite it as a version 1 file: no regularizer fields (nor version 3's bn_stats), version 1,
+  // fresh CRC.
   std::vector<char> b;
   {
     FILE *f = std::fopen(path.c_str(), "rb");
@@ -296,7 +297,7 @@ TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   }
   const size_t params_end = 8 + 4 + 64 + 4 + 12 * 3 + 16 + 8 + 8 + 4 + 8 + 5 * 4 + 6 * 8 + 2 * 8 +
                             4 + 4;
-  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16);
+  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16 + 4);
   b[8] = 1;
   b.resize(b.size() - 4);
   const uint32_t crc = crc32_ieee(b, b.size());

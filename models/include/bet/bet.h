@@ -50,8 +50,18 @@ typedef enum bet_flip_grad {
   BET_FLIP_GRAD_STRAIGHT = 1, /* passed through unchanged (straight-through) */
   BET_FLIP_GRAD_COUNT
 } bet_flip_grad;
+/* Which batch-norm statistics evaluation and export use. */
+typedef enum bet_bn_stats {
+  BET_BN_RUNNING = 0,   /* exponential running averages over the training batches (momentum
+                           bn_momentum): PyTorch's eval mode */
+  BET_BN_TRAIN_SET = 1, /* at the end of every epoch the running statistics are replaced by the
+                           exact statistics of the whole training set under that epoch's final
+                           weights (bet_net_estimate_bn) */
+  BET_BN_STATS_COUNT
+} bet_bn_stats;
 const char *bet_loss_str(bet_loss l);
 const char *bet_flip_grad_str(bet_flip_grad g);
+const char *bet_bn_stats_str(bet_bn_stats b);
 
 typedef struct bet_train_params {
   uint32_t epochs;     /* total epochs to train */
@@ -76,6 +86,8 @@ typedef struct bet_train_params {
                           images of max(0, b − |a − τ|/√n), added to the loss (docs/metrics.md) */
   double reg_b;        /* b of that hinge (1.0), in the units of |a − τ|/√n: a the integer
                           pre-activation, τ the batch-norm switch point, n the fan-in */
+  bet_bn_stats bn_stats; /* BET_BN_RUNNING (default) or BET_BN_TRAIN_SET; the weights are the
+                            same either way (training normalises with batch statistics) */
   int packed_forward;  /* 1 (default): ±1 × ±1 dense products of the forward pass through the
                           bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
                           Both are exact, so the trained weights are identical. */
@@ -135,6 +147,12 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
 bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads, double ber,
                         uint64_t flip_layers, uint64_t seed, int32_t *scores, uint8_t *pred,
                         double *acc);
+
+/* Replaces the running statistics of every batch-norm layer by the exact mean and (unbiased)
+ * variance of its pre-activations over `data`, layer by layer in the engine's arithmetic (each
+ * layer sees the layers below with their statistics already replaced). Deterministic and
+ * independent of `threads`. The weights are not touched. */
+bnn_status bet_net_estimate_bn(bet_net *net, const bnn_dataset *data, int threads);
 
 /* Folded integer threshold/direction of hidden layer l (running statistics and the batch-norm eps
  * the net was trained with), n_out each. */

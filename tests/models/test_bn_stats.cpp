@@ -1,0 +1,237 @@
+// test_bn_stats.cpp — batch-norm statistics re-estimated over a data set (bet_net_estimate_bn and
+// --bn-stats train-set): the statistics equal a direct float recomputation layer by layer, do not
+// depend on the thread count, leave the trained weights unchanged, are stored in checkpoints
+// (version 2 files still load) and reach the provenance from the CLI.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "bet/bet.h"
+#include "bnn/bnn.h"
+#include "bnn/rng.h"
+#include "cli_util.hpp"
+
+namespace {
+
+// Random images whose statistics differ from a fresh net's running statistics (mean 0, var 1).
+struct Noise {
+  std::vector<uint8_t> images, labels;
+  bnn_dataset d{};
+  Noise(uint32_t n, uint32_t side, uint32_t n_classes, uint64_t seed) {
+    images.resize((size_t)n * side * side);
+    labels.resize(n);
+    bnn_rng r = bnn_rng_make(seed, 7);
+    for (uint32_t i = 0; i < n; ++i) {
+      labels[i] = (uint8_t)bnn_rng_below(&r, n_classes);
+      for (size_t p = 0; p < (size_t)side * side; ++p)
+        images[(size_t)i * side * side + p] = (uint8_t)(bnn_rng_below(&r, 200) + 20 * labels[i]);
+    }
+    d.n = n;
+    d.c = 1;
+    d.h = d.w = side;
+    d.n_classes = n_classes;
+    d.images = images.data();
+    d.labels = labels.data();
+    std::snprintf(d.name, sizeof d.name, "noise");
+  }
+};
+
+bet_net *make_net(const char *arch, uint32_t side, uint32_t classes, uint64_t seed) {
+  bet_arch a;
+  EXPECT_EQ(bet_arch_parse(arch, classes, &a), BNN_OK) << bnn_errmsg();
+  bet_net *net = nullptr;
+  EXPECT_EQ(bet_net_create(&net, &a, 1, side, side, classes, seed), BNN_OK) << bnn_errmsg();
+  return net;
+}
+
+// Mean and unbiased variance of each column of rows × c.
+void column_stats(const std::vector<double> &z, size_t rows, size_t c, std::vector<double> &mean,
+                  std::vector<double> &var) {
+  mean.assign(c, 0.0);
+  var.assign(c, 0.0);
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < c; ++j) mean[j] += z[i * c + j];
+  for (size_t j = 0; j < c; ++j) mean[j] /= (double)rows;
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < c; ++j) var[j] += (z[i * c + j] - mean[j]) * (z[i * c + j] - mean[j]);
+  for (size_t j = 0; j < c; ++j) var[j] /= (double)(rows - 1);
+}
+
+}  // namespace
+
+// The reference: a dense net evaluated in float (pixels/255, batch norm with the re-estimated
+// statistics, sign), the statistics of each layer taken from the activations below it.
+TEST(BnStats, EstimateEqualsAFloatRecomputationLayerByLayer) {
+  Noise data(300, 4, 3, 11);
+  bet_net *net = make_net("16-12-10-3", 4, 3, 5);
+  ASSERT_NE(net, nullptr);
+  // Non-trivial γ/β so the signs below depend on the statistics.
+  for (uint32_t l = 0; l < 2; ++l) {
+    float *beta = nullptr, *rm = nullptr, *rv = nullptr;
+    float *gamma = bet_net_bn(net, l, &beta, &rm, &rv);
+    for (uint32_t j = 0; j < bet_net_n_out(net, l); ++j) {
+      gamma[j] = (j % 3 == 1) ? -0.7f : 1.3f;
+      beta[j] = 0.1f * (float)((int)j - 5);
+    }
+  }
+  ASSERT_EQ(bet_net_estimate_bn(net, &data.d, 1), BNN_OK) << bnn_errmsg();
+  std::vector<double> x((size_t)data.d.n * 16);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = data.images[i] / 255.0;
+  size_t in = 16;
+  for (uint32_t l = 0; l < 2; ++l) {
+    const size_t out = bet_net_n_out(net, l);
+    size_t nw = 0;
+    const float *w = bet_net_weights(net, l, &nw);
+    std::vector<double> z((size_t)data.d.n * out, 0.0);
+    for (size_t i = 0; i < data.d.n; ++i)
+      for (size_t j = 0; j < out; ++j)
+        for (size_t k = 0; k < in; ++k) z[i * out + j] += (w[j * in + k] >= 0 ? 1.0 : -1.0) * x[i * in + k];
+    std::vector<double> mean, var;
+    column_stats(z, data.d.n, out, mean, var);
+    float *beta = nullptr, *rm = nullptr, *rv = nullptr;
+    const float *gamma = bet_net_bn(net, l, &beta, &rm, &rv);
+    for (size_t j = 0; j < out; ++j) {
+      EXPECT_NEAR(rm[j], mean[j], 1e-5 * (1.0 + std::fabs(mean[j]))) << "layer " << l << " neuron " << j;
+      EXPECT_NEAR(rv[j], var[j], 1e-5 * (1.0 + var[j])) << "layer " << l << " neuron " << j;
+    }
+    // Next layer's input: sign of batch norm with these statistics (the evaluation's arithmetic).
+    std::vector<double> a(z.size());
+    for (size_t i = 0; i < data.d.n; ++i)
+      for (size_t j = 0; j < out; ++j) {
+        const double h = gamma[j] * (z[i * out + j] - rm[j]) / std::sqrt((double)rv[j] + 1e-5) + beta[j];
+        a[i * out + j] = h >= 0 ? 1.0 : -1.0;
+      }
+    x.swap(a);
+    in = out;
+  }
+  bet_net_free(net);
+}
+
+TEST(BnStats, EstimateIsDeterministicAndThreadIndependentForConvNets) {
+  Noise data(70, 8, 4, 3);
+  bet_net *a = make_net("vgg3", 8, 4, 9), *b = make_net("vgg3", 8, 4, 9);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(bet_net_estimate_bn(a, &data.d, 1), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bet_net_estimate_bn(b, &data.d, 2), BNN_OK) << bnn_errmsg();
+  EXPECT_TRUE(bet_net_equal(a, b));
+  // The statistics moved away from the fresh net's (0, 1).
+  float *beta = nullptr, *rm = nullptr, *rv = nullptr;
+  bet_net_bn(a, 0, &beta, &rm, &rv);
+  EXPECT_NE(rm[0], 0.0f);
+  EXPECT_NE(rv[0], 1.0f);
+  EXPECT_GT(rv[0], 0.0f);
+  bet_net_free(a);
+  bet_net_free(b);
+}
+
+TEST(BnStats, TrainSetModeKeepsTheWeightsAndReplacesTheRunningStatistics) {
+  Noise data(200, 4, 3, 21);
+  bet_net *run = make_net("16-12-10-3", 4, 3, 8), *ts = make_net("16-12-10-3", 4, 3, 8);
+  ASSERT_TRUE(run && ts);
+  bet_train_params p = bet_train_default_params();
+  p.batch = 32;
+  bet_train_params q = p;
+  q.bn_stats = BET_BN_TRAIN_SET;
+  ASSERT_EQ(bet_train_epoch(run, &data.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bet_train_epoch(ts, &data.d, &q, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+  EXPECT_FALSE(bet_net_equal(run, ts)); // the running statistics differ ...
+  for (uint32_t l = 0; l < 3; ++l) {    // ... the weights do not
+    size_t n1 = 0, n2 = 0;
+    const float *w1 = bet_net_weights(run, l, &n1), *w2 = bet_net_weights(ts, l, &n2);
+    ASSERT_EQ(n1, n2);
+    EXPECT_EQ(std::memcmp(w1, w2, n1 * sizeof(float)), 0) << "layer " << l;
+  }
+  // The train-set statistics are the estimate on the running-mode net's weights.
+  ASSERT_EQ(bet_net_estimate_bn(run, &data.d, 1), BNN_OK);
+  EXPECT_TRUE(bet_net_equal(run, ts));
+  // Bad arguments.
+  q.bn_stats = (bet_bn_stats)7;
+  EXPECT_EQ(bet_train_params_check(&q), BNN_E_ARG);
+  EXPECT_NE(std::strstr(bnn_errmsg(), "bn-stats"), nullptr);
+  EXPECT_EQ(bet_net_estimate_bn(run, &data.d, 0), BNN_E_RANGE);
+  Noise wrong(10, 5, 3, 1);
+  EXPECT_EQ(bet_net_estimate_bn(run, &wrong.d, 1), BNN_E_SHAPE);
+  EXPECT_STREQ(bet_bn_stats_str(BET_BN_TRAIN_SET), "train-set");
+  EXPECT_STREQ(bet_bn_stats_str(BET_BN_RUNNING), "running");
+  bet_net_free(run);
+  bet_net_free(ts);
+}
+
+TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) {
+  bet_net *net = make_net("16-8-8-2", 4, 2, 1);
+  ASSERT_NE(net, nullptr);
+  bet_train_params p = bet_train_default_params();
+  p.bn_stats = BET_BN_TRAIN_SET;
+  const std::string path =
+      std::string(::testing::TempDir()) + "/bet_bnstats_ckpt_" + std::to_string((long)getpid());
+  ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK) << bnn_errmsg();
+  bet_net *back = nullptr;
+  bet_train_params q;
+  ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(q.bn_stats, BET_BN_TRAIN_SET);
+  EXPECT_TRUE(bet_net_equal(net, back));
+  bet_net_free(back);
+  // Version 2: no bn_stats field. Drop it, set the version, fix the CRC (zlib's CRC-32).
+  std::vector<unsigned char> b = [&] {
+    std::vector<unsigned char> v;
+    FILE *f = std::fopen(path.c_str(), "rb");
+    int ch;
+    while (f && (ch = std::fgetc(f)) != EOF) v.push_back((unsigned char)ch);
+    if (f) std::fclose(f);
+    return v;
+  }();
+  ASSERT_GT(b.size(), 400u);
+  const size_t bn_stats_at = 8 + 4 + 64 + 4 + 12 * 3 + 16 + 8 + 8 + 4 + 8 + 5 * 4 + 6 * 8 + 2 * 8 +
+                             4 + 4 + 2 * 8;
+  ASSERT_EQ(b[bn_stats_at], 1u); // BET_BN_TRAIN_SET, little-endian u32
+  b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 4);
+  b[8] = 2;
+  b.resize(b.size() - 4);
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char x : b) {
+    c ^= x;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  c = ~c;
+  for (int i = 0; i < 4; ++i) b.push_back((unsigned char)(c >> (8 * i)));
+  FILE *f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+  ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(q.bn_stats, BET_BN_RUNNING);
+  EXPECT_TRUE(bet_net_equal(net, back));
+  bet_net_free(back);
+  bet_net_free(net);
+  std::remove(path.c_str());
+}
+
+TEST(BnStats, CliOptionReachesProvenanceAndResumeChecksIt) {
+  const std::string d = cli_util::make_dir("bet_bnstats_");
+  cli_util::Result r = cli_util::run_in(d, "train --help");
+  EXPECT_NE(r.out.find("--bn-stats"), std::string::npos);
+  r = cli_util::run_in(d, "train --arch fcnn --data fashion-mnist --out x.bnn --bn-stats nope");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--bn-stats: expected running or train-set, got 'nope'"), std::string::npos)
+      << r.err;
+  if (!cli_util::have_fmnist("train-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string small =
+      "train --arch 784-32-32-10 --data fashion-mnist --train-limit 300 --test-limit 100 "
+      "--batch 100 --no-progress --threads 2 --seed 4 ";
+  const std::string a = d + "/ts.bnn";
+  r = cli_util::run_in(d, small + "--epochs 1 --bn-stats train-set --out " + a);
+  ASSERT_EQ(r.code, 0) << r.err;
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bnn_model_load(&m, a.c_str()), BNN_OK) << bnn_errmsg();
+  const std::string prov = bnn_model_provenance(m);
+  EXPECT_NE(prov.find("\"bn_stats\":\"train-set\""), std::string::npos) << prov;
+  bnn_model_free(m);
+  r = cli_util::run_in(d, small + "--epochs 2 --resume --out " + a);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--bn-stats differs"), std::string::npos) << r.err;
+}
