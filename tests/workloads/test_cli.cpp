@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <string>
 
 namespace {
@@ -213,10 +212,9 @@ bool is_checkout_top(const std::string &dir) {
 
 // The string in `#define RRAMSIM_VERSION_STRING "..."` of a generated header ("" if none).
 std::string header_version(const std::string &path) {
-  std::smatch m;
-  const std::string h = slurp(path);
-  static const std::regex def("#define RRAMSIM_VERSION_STRING \"([^\"]*)\"");
-  return std::regex_search(h, m, def) ? m[1].str() : std::string();
+  const std::string h = slurp(path), key = "#define RRAMSIM_VERSION_STRING \"";
+  const size_t b = h.find(key), e = b == std::string::npos ? b : h.find('"', b + key.size());
+  return e == std::string::npos ? std::string() : h.substr(b + key.size(), e - b - key.size());
 }
 
 // Runs the version script on source dir src, writing out; the version it wrote.
@@ -233,9 +231,44 @@ long mtime(const std::string &path) {
   return stat(path.c_str(), &st) == 0 ? (long)st.st_mtime : -1;
 }
 
-// <project version>, or <project version>+<git describe --always --dirty>: an abbreviated commit,
-// <tag>-<n>-g<commit> or <tag>, then -dirty if tracked files were modified.
-const std::regex kVersion("([0-9]+\\.[0-9]+\\.[0-9]+)(\\+(.+?)(-dirty)?)?");
+bool all_of(const std::string &s, const char *set) {
+  return !s.empty() && s.find_first_not_of(set) == std::string::npos;
+}
+
+// A version split into its parts: <project version>, or <project version>+<git describe --always
+// --dirty>, where the description is an abbreviated commit, <tag>-<n>-g<commit> or <tag>, then
+// -dirty if tracked files were modified. (Parsed by hand: <regex> warns under GCC 12's sanitizers.)
+struct Version {
+  bool ok = false, described = false, dirty = false;
+  std::string base, desc, commit;  // desc without -dirty; commit: what names the commit in desc
+  explicit Version(const std::string &v) {
+    const size_t plus = v.find('+');
+    base = v.substr(0, plus);
+    const size_t d1 = base.find('.'), d2 = d1 == std::string::npos ? d1 : base.find('.', d1 + 1);
+    if (d2 == std::string::npos || !all_of(base.substr(0, d1), "0123456789") ||
+        !all_of(base.substr(d1 + 1, d2 - d1 - 1), "0123456789") ||
+        !all_of(base.substr(d2 + 1), "0123456789"))
+      return;
+    if (plus == std::string::npos) {
+      ok = true;
+      return;
+    }
+    described = true;
+    desc = v.substr(plus + 1);
+    const std::string dirty_tag = "-dirty";
+    if (desc.size() > dirty_tag.size() &&
+        desc.compare(desc.size() - dirty_tag.size(), dirty_tag.size(), dirty_tag) == 0) {
+      dirty = true;
+      desc.resize(desc.size() - dirty_tag.size());
+    }
+    commit = desc;  // an abbreviated commit, or a tag
+    const size_t g = desc.rfind("-g"), n = g == std::string::npos ? g : desc.rfind('-', g - 1);
+    if (n != std::string::npos && n > 0 && all_of(desc.substr(n + 1, g - n - 1), "0123456789") &&
+        all_of(desc.substr(g + 2), "0123456789abcdef"))
+      commit = desc.substr(g + 2);
+    ok = !desc.empty() && desc.find_first_of(" \t\n\"") == std::string::npos;
+  }
+};
 
 }  // namespace
 
@@ -249,17 +282,15 @@ TEST(Version, BinaryReportsTheDescriptionItsBuildWrote) {
   EXPECT_EQ(r.out, "rramsim " + v + "\n");
   EXPECT_EQ(run("version").out, r.out);
   EXPECT_EQ(v, header_version(RRAMSIM_BINARY_DIR "/generated/rramsim_version.h"));
-  std::smatch m;
-  ASSERT_TRUE(std::regex_match(v, m, kVersion)) << v;
-  EXPECT_EQ(m[1].str(), RRAMSIM_PROJECT_VERSION);
+  const Version parsed(v);
+  ASSERT_TRUE(parsed.ok) << v;
+  EXPECT_EQ(parsed.base, RRAMSIM_PROJECT_VERSION);
   if (!have_git() || !is_checkout_top(RRAMSIM_SOURCE_DIR)) {
-    EXPECT_FALSE(m[2].matched) << "outside a git checkout the version is the project's: " << v;
+    EXPECT_FALSE(parsed.described) << "outside a git checkout the version is the project's: " << v;
     return;
   }
-  ASSERT_TRUE(m[2].matched) << "a git checkout's build names its commit: " << v;
-  std::string desc = m[3].str(), commit = desc;
-  std::smatch g;
-  if (std::regex_match(desc, g, std::regex(".+-[0-9]+-g([0-9a-f]{4,40})"))) commit = g[1].str();
+  ASSERT_TRUE(parsed.described) << "a git checkout's build names its commit: " << v;
+  const std::string &commit = parsed.commit;
   int rc = 0;
   capture("git -C '" RRAMSIM_SOURCE_DIR "' rev-parse --verify --quiet '" + commit + "^{commit}'", &rc);
   EXPECT_EQ(rc, 0) << commit << " (from " << v << ") is no commit of " << RRAMSIM_SOURCE_DIR;
@@ -301,6 +332,16 @@ TEST(Version, ScriptFollowsTheTreeAndRewritesTheHeaderOnlyOnChange) {
   EXPECT_EQ(run_script(nogit, out), std::string(RRAMSIM_PROJECT_VERSION "+") + head + "-dirty");
   ASSERT_EQ(sh(g + "commit -q -a -m two && " + g + "tag -a v9.9 -m v9.9 && echo c > '" + nogit + "/f'"), 0);
   EXPECT_EQ(run_script(nogit, out), RRAMSIM_PROJECT_VERSION "+v9.9-dirty");
+  EXPECT_TRUE(Version(RRAMSIM_PROJECT_VERSION "+v9.9-dirty").dirty);
+  EXPECT_EQ(Version(RRAMSIM_PROJECT_VERSION "+v9.9-dirty").commit, "v9.9");
+  // One commit past the tag: <tag>-1-g<commit>, which the parser above takes apart.
+  ASSERT_EQ(sh(g + "commit -q -a -m three"), 0);
+  const std::string head3 = capture(g + "rev-parse --short HEAD", &rc);
+  const std::string past = run_script(nogit, out);
+  EXPECT_EQ(past, std::string(RRAMSIM_PROJECT_VERSION "+v9.9-1-g") + head3);
+  const Version pv(past);
+  EXPECT_TRUE(pv.ok && pv.described && !pv.dirty) << past;
+  EXPECT_EQ(pv.commit, head3);
   // This source tree, now: what git describe says.
   if (is_checkout_top(RRAMSIM_SOURCE_DIR)) {
     const std::string want = capture("git -C '" RRAMSIM_SOURCE_DIR "' describe --always --dirty", &rc);
