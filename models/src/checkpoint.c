@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "bet_impl.h"
+#include "bnn/durable.h"
 
 #define CKPT_MAGIC "BETCKPT1"
 #define CKPT_VERSION 3u
@@ -126,9 +127,8 @@ bnn_status bet_checkpoint_save(const bet_net *cnet, const bet_train_params *p, c
   if (!w.ok) {
     s = bnn_fail(BNN_E_IO, "%s: write failed: %s", tmp, strerror(errno));
     remove(tmp);
-  } else if (rename(tmp, path) != 0) {
-    s = bnn_fail(BNN_E_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-    remove(tmp);
+  } else if ((s = bnn_rename_durable(tmp, path)) != BNN_OK) {
+    remove(tmp); /* after a failed directory sync tmp is already path: nothing to remove */
   }
   bnn_free(tmp);
   return s;

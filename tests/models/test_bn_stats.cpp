@@ -15,39 +15,12 @@
 #include "bnn/bnn.h"
 #include "bnn/rng.h"
 #include "cli_util.hpp"
+#include "fixtures.hpp"
 
 namespace {
 
-// Random images whose statistics differ from a fresh net's running statistics (mean 0, var 1).
-struct Noise {
-  std::vector<uint8_t> images, labels;
-  bnn_dataset d{};
-  Noise(uint32_t n, uint32_t side, uint32_t n_classes, uint64_t seed) {
-    images.resize((size_t)n * side * side);
-    labels.resize(n);
-    bnn_rng r = bnn_rng_make(seed, 7);
-    for (uint32_t i = 0; i < n; ++i) {
-      labels[i] = (uint8_t)bnn_rng_below(&r, n_classes);
-      for (size_t p = 0; p < (size_t)side * side; ++p)
-        images[(size_t)i * side * side + p] = (uint8_t)(bnn_rng_below(&r, 200) + 20 * labels[i]);
-    }
-    d.n = n;
-    d.c = 1;
-    d.h = d.w = side;
-    d.n_classes = n_classes;
-    d.images = images.data();
-    d.labels = labels.data();
-    std::snprintf(d.name, sizeof d.name, "noise");
-  }
-};
-
-bet_net *make_net(const char *arch, uint32_t side, uint32_t classes, uint64_t seed) {
-  bet_arch a;
-  EXPECT_EQ(bet_arch_parse(arch, classes, &a), BNN_OK) << bnn_errmsg();
-  bet_net *net = nullptr;
-  EXPECT_EQ(bet_net_create(&net, &a, 1, side, side, classes, seed), BNN_OK) << bnn_errmsg();
-  return net;
-}
+using bettest::make_net;
+using bettest::SynthData;
 
 // Mean and unbiased variance of each column of rows × c.
 void column_stats(const std::vector<double> &z, size_t rows, size_t c, std::vector<double> &mean,
@@ -67,8 +40,8 @@ void column_stats(const std::vector<double> &z, size_t rows, size_t c, std::vect
 // The reference: a dense net evaluated in float (pixels/255, batch norm with the re-estimated
 // statistics, sign), the statistics of each layer taken from the activations below it.
 TEST(BnStats, EstimateEqualsAFloatRecomputationLayerByLayer) {
-  Noise data(300, 4, 3, 11);
-  bet_net *net = make_net("16-12-10-3", 4, 3, 5);
+  SynthData data(300, 1, 4, 4, 3, 11);
+  bet_net *net = make_net("16-12-10-3", data.d, 5);
   ASSERT_NE(net, nullptr);
   // Non-trivial γ/β so the signs below depend on the statistics.
   for (uint32_t l = 0; l < 2; ++l) {
@@ -113,8 +86,8 @@ TEST(BnStats, EstimateEqualsAFloatRecomputationLayerByLayer) {
 }
 
 TEST(BnStats, EstimateIsDeterministicAndThreadIndependentForConvNets) {
-  Noise data(70, 8, 4, 3);
-  bet_net *a = make_net("vgg3", 8, 4, 9), *b = make_net("vgg3", 8, 4, 9);
+  SynthData data(70, 1, 8, 8, 4, 3);
+  bet_net *a = make_net("vgg3", data.d, 9), *b = make_net("vgg3", data.d, 9);
   ASSERT_TRUE(a && b);
   ASSERT_EQ(bet_net_estimate_bn(a, &data.d, 1), BNN_OK) << bnn_errmsg();
   ASSERT_EQ(bet_net_estimate_bn(b, &data.d, 2), BNN_OK) << bnn_errmsg();
@@ -130,8 +103,8 @@ TEST(BnStats, EstimateIsDeterministicAndThreadIndependentForConvNets) {
 }
 
 TEST(BnStats, TrainSetModeKeepsTheWeightsAndReplacesTheRunningStatistics) {
-  Noise data(200, 4, 3, 21);
-  bet_net *run = make_net("16-12-10-3", 4, 3, 8), *ts = make_net("16-12-10-3", 4, 3, 8);
+  SynthData data(200, 1, 4, 4, 3, 21);
+  bet_net *run = make_net("16-12-10-3", data.d, 8), *ts = make_net("16-12-10-3", data.d, 8);
   ASSERT_TRUE(run && ts);
   bet_train_params p = bet_train_default_params();
   p.batch = 32;
@@ -154,7 +127,7 @@ TEST(BnStats, TrainSetModeKeepsTheWeightsAndReplacesTheRunningStatistics) {
   EXPECT_EQ(bet_train_params_check(&q), BNN_E_ARG);
   EXPECT_NE(std::strstr(bnn_errmsg(), "bn-stats"), nullptr);
   EXPECT_EQ(bet_net_estimate_bn(run, &data.d, 0), BNN_E_RANGE);
-  Noise wrong(10, 5, 3, 1);
+  SynthData wrong(10, 1, 5, 5, 3, 1);
   EXPECT_EQ(bet_net_estimate_bn(run, &wrong.d, 1), BNN_E_SHAPE);
   EXPECT_STREQ(bet_bn_stats_str(BET_BN_TRAIN_SET), "train-set");
   EXPECT_STREQ(bet_bn_stats_str(BET_BN_RUNNING), "running");
@@ -163,12 +136,12 @@ TEST(BnStats, TrainSetModeKeepsTheWeightsAndReplacesTheRunningStatistics) {
 }
 
 TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) {
-  bet_net *net = make_net("16-8-8-2", 4, 2, 1);
+  SynthData data(4, 1, 4, 4, 2, 1);
+  bet_net *net = make_net("16-8-8-2", data.d, 1);
   ASSERT_NE(net, nullptr);
   bet_train_params p = bet_train_default_params();
   p.bn_stats = BET_BN_TRAIN_SET;
-  const std::string path =
-      std::string(::testing::TempDir()) + "/bet_bnstats_ckpt_" + std::to_string((long)getpid());
+  const std::string path = bettest::tmp_path("bnstats_ckpt");
   ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK) << bnn_errmsg();
   bet_net *back = nullptr;
   bet_train_params q;
@@ -176,33 +149,15 @@ TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) 
   EXPECT_EQ(q.bn_stats, BET_BN_TRAIN_SET);
   EXPECT_TRUE(bet_net_equal(net, back));
   bet_net_free(back);
-  // Version 2: no bn_stats field. Drop it, set the version, fix the CRC (zlib's CRC-32).
-  std::vector<unsigned char> b = [&] {
-    std::vector<unsigned char> v;
-    FILE *f = std::fopen(path.c_str(), "rb");
-    int ch;
-    while (f && (ch = std::fgetc(f)) != EOF) v.push_back((unsigned char)ch);
-    if (f) std::fclose(f);
-    return v;
-  }();
+  // Version 2: no bn_stats field. Drop it, set the version, fix the CRC.
+  std::vector<char> b = bettest::read_bytes(path);
   ASSERT_GT(b.size(), 400u);
-  const size_t bn_stats_at = 8 + 4 + 64 + 4 + 12 * 3 + 16 + 8 + 8 + 4 + 8 + 5 * 4 + 6 * 8 + 2 * 8 +
-                             4 + 4 + 2 * 8;
-  ASSERT_EQ(b[bn_stats_at], 1u); // BET_BN_TRAIN_SET, little-endian u32
+  const size_t bn_stats_at = bettest::kCkptV1ParamsEnd3 + 2 * 8; // after reg_margin, reg_b
+  ASSERT_EQ(b[bn_stats_at], 1); // BET_BN_TRAIN_SET, little-endian u32
   b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 4);
   b[8] = 2;
-  b.resize(b.size() - 4);
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char x : b) {
-    c ^= x;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  c = ~c;
-  for (int i = 0; i < 4; ++i) b.push_back((unsigned char)(c >> (8 * i)));
-  FILE *f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  std::fwrite(b.data(), 1, b.size(), f);
-  std::fclose(f);
+  bettest::fix_checkpoint_crc(b);
+  bettest::write_bytes(path, b);
   ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
   EXPECT_EQ(q.bn_stats, BET_BN_RUNNING);
   EXPECT_TRUE(bet_net_equal(net, back));

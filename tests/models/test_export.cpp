@@ -10,40 +10,18 @@
 
 #include "bet/bet.h"
 #include "bnn/bnn.h"
-#include "bnn/rng.h"
+#include "fixtures.hpp"
 
 namespace {
 
-struct Data {
-  std::vector<uint8_t> images, labels;
-  bnn_dataset d{};
-  Data(uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t k, uint64_t seed) {
-    images.resize((size_t)n * c * h * w);
-    labels.resize(n);
-    bnn_rng r = bnn_rng_make(seed, 3);
-    for (uint32_t i = 0; i < n; ++i) {
-      labels[i] = (uint8_t)bnn_rng_below(&r, k);
-      for (size_t j = 0; j < (size_t)c * h * w; ++j) {
-        // class-dependent brightness in a checkerboard, full 0..255 range
-        const bool on = ((j / c) + labels[i]) % k == 0;
-        images[i * c * h * w + j] = (uint8_t)(on ? 128 + bnn_rng_below(&r, 128)
-                                                 : bnn_rng_below(&r, 160));
-      }
-    }
-    d.n = n;
-    d.c = c;
-    d.h = h;
-    d.w = w;
-    d.n_classes = k;
-    d.images = images.data();
-    d.labels = labels.data();
-    std::snprintf(d.name, sizeof d.name, "synthetic");
-  }
+// A class-dependent checkerboard over the full 0..255 range (bright pixels 128..255, dark 0..159).
+struct Data : bettest::SynthData {
+  Data(uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t k, uint64_t seed)
+      : SynthData(n, c, h, w, k, seed, {bettest::Pattern::Checker, 128, 128, 0, 160, 3, "synthetic"}) {}
 };
 
 void expect_engine_equals_libbet(bet_net *net, const bnn_dataset &d, const char *tag) {
-  const std::string path = std::string(::testing::TempDir()) + "/bet_export_" + tag + "_" +
-                           std::to_string((long)::getpid()) + ".bnn";
+  const std::string path = bettest::tmp_path(std::string("export_") + tag) + ".bnn";
   const char *prov = "{\"test\":\"export\"}";
   ASSERT_EQ(bet_export(net, prov, path.c_str()), BNN_OK) << bnn_errmsg();
   bnn_model *m = nullptr;
@@ -86,16 +64,13 @@ void expect_engine_equals_libbet(bet_net *net, const bnn_dataset &d, const char 
 
 TEST(Export, DenseNetEngineEqualsLibbetImageByImage) {
   Data data(300, 1, 6, 6, 4, 1);
-  bet_arch a;
-  ASSERT_EQ(bet_arch_parse("36-40-24-4", 4, &a), BNN_OK);
-  bet_net *net = nullptr;
-  ASSERT_EQ(bet_net_create(&net, &a, 1, 6, 6, 4, 7), BNN_OK);
+  bet_net *net = bettest::make_net("36-40-24-4", data.d, 7);
+  ASSERT_NE(net, nullptr);
   bet_train_params p = bet_train_default_params();
   p.batch = 32;
   p.lr = 5e-3;
   p.flip_p = 0.01;
-  for (int e = 0; e < 4; ++e)
-    ASSERT_EQ(bet_train_epoch(net, &data.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 4));
   expect_engine_equals_libbet(net, data.d, "dense");
   bet_net_free(net);
 }
@@ -113,28 +88,24 @@ TEST(Export, ConvPoolNetEngineEqualsLibbetImageByImage) {
   a.layers[2] = {BET_CONV3X3, 6, 1};
   a.layers[3] = {BET_DENSE, 20, 0};
   a.layers[4] = {BET_DENSE, 3, 0};
-  bet_net *net = nullptr;
-  ASSERT_EQ(bet_net_create(&net, &a, 3, 8, 8, 3, 8), BNN_OK) << bnn_errmsg();
+  bet_net *net = bettest::make_net(a, data.d, 8);
+  ASSERT_NE(net, nullptr);
   bet_train_params p = bet_train_default_params();
   p.batch = 25;
   p.lr = 5e-3;
-  for (int e = 0; e < 8; ++e)
-    ASSERT_EQ(bet_train_epoch(net, &data.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 8));
   expect_engine_equals_libbet(net, data.d, "conv");
   bet_net_free(net);
 }
 
 TEST(Export, NegativeOutputScaleIsExportedAsNegatedWeights) {
   Data data(120, 1, 4, 4, 3, 3);
-  bet_arch a;
-  ASSERT_EQ(bet_arch_parse("16-24-3", 3, &a), BNN_OK);
-  bet_net *net = nullptr;
-  ASSERT_EQ(bet_net_create(&net, &a, 1, 4, 4, 3, 9), BNN_OK);
+  bet_net *net = bettest::make_net("16-24-3", data.d, 9);
+  ASSERT_NE(net, nullptr);
   bet_train_params p = bet_train_default_params();
   p.batch = 30;
   p.lr = 5e-3;
-  for (int e = 0; e < 4; ++e)
-    ASSERT_EQ(bet_train_epoch(net, &data.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 4));
   std::vector<uint8_t> pred_pos(data.d.n), pred_neg(data.d.n);
   ASSERT_EQ(bet_evaluate(net, &data.d, 1, 0.0, 0, 0, nullptr, pred_pos.data(), nullptr), BNN_OK);
   // s·a with every output weight negated and s < 0 is the same function: the predictions must

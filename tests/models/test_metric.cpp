@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <vector>
 
 #include "bet/metric.h"
@@ -14,16 +13,6 @@
 
 namespace {
 using namespace bnntest;
-
-// A data set over caller-owned vectors (never passed to bnn_dataset_free).
-bnn_dataset make_ds(std::vector<uint8_t> &img, std::vector<uint8_t> &lab, uint32_t h, uint32_t w) {
-  bnn_dataset d;
-  std::memset(&d, 0, sizeof d);
-  d.n = (uint32_t)lab.size(), d.c = 1, d.h = h, d.w = w, d.n_classes = 10;
-  d.images = img.data(), d.labels = lab.data();
-  std::strcpy(d.name, "test");
-  return d;
-}
 
 TEST(Metric, MarginIsTheLeastNumberOfFlipsThatChangesTheOutput) {
   for (int d = -1; d <= 1; d += 2)
@@ -101,28 +90,10 @@ TEST(Metric, FlipProbabilityMatchesSampling) {
   }
 }
 
-struct Fixture {
-  bnn_model *m = nullptr;
-  std::vector<uint8_t> img, lab;
-  bnn_dataset ds;
-  Fixture(uint32_t n_img, std::vector<LayerSpec> spec, uint64_t seed) {
-    m = random_model(1, 8, 8, spec, seed);
-    if (!m) return;
-    img = random_images(m, n_img, seed + 1);
-    // Labels = the clean predictions: accuracy 1 at BER 0, falling with BER (a random model has no
-    // task, but it has margins, which is all the prediction needs).
-    lab.resize(n_img);
-    bnn_port *port = nullptr;
-    bnn_engine *e = nullptr;
-    bnn_infer_params ip = bnn_infer_default_params();
-    bnn_host_port_create(&port, m);
-    bnn_engine_create(&e, m, port, &ip);
-    bnn_engine_run(e, img.data(), n_img, nullptr, lab.data());
-    bnn_engine_destroy(e);
-    bnn_port_destroy(port);
-    ds = make_ds(img, lab, 8, 8);
-  }
-  ~Fixture() { bnn_model_free(m); }
+// An 8×8 random model labelled by its own clean predictions (accuracy 1 at BER 0).
+struct Fixture : SelfLabelled {
+  Fixture(uint32_t n_img, const std::vector<LayerSpec> &spec, uint64_t seed)
+      : SelfLabelled(1, 8, 8, spec, seed, n_img, seed + 1) {}
 };
 
 double monte_carlo(const Fixture &f, double p, int reps) {
@@ -137,8 +108,8 @@ double monte_carlo(const Fixture &f, double p, int reps) {
     bnn_infer_params ip = bnn_infer_default_params();
     EXPECT_EQ(bnn_error_port_create(&port, f.m, &ep, (uint64_t)r), BNN_OK);
     EXPECT_EQ(bnn_engine_create(&e, f.m, port, &ip), BNN_OK);
-    EXPECT_EQ(bnn_engine_run(e, f.img.data(), f.ds.n, nullptr, pred.data()), BNN_OK);
-    for (uint32_t i = 0; i < f.ds.n; ++i) acc += pred[i] == f.lab[i];
+    EXPECT_EQ(bnn_engine_run(e, f.images.data(), f.ds.n, nullptr, pred.data()), BNN_OK);
+    for (uint32_t i = 0; i < f.ds.n; ++i) acc += pred[i] == f.labels[i];
     bnn_engine_destroy(e);
     bnn_port_destroy(port);
   }
@@ -304,7 +275,7 @@ TEST(Metric, BadInput) {
   EXPECT_EQ(bet_metric_compute(f.m, &bad, 0.01, &r), BNN_E_SHAPE);
   EXPECT_EQ(bet_predict_accuracy(f.m, &bad, bers, 1, &pp, acc), BNN_E_SHAPE);
   // label beyond the model's classes
-  std::vector<uint8_t> lab2 = f.lab;
+  std::vector<uint8_t> lab2 = f.labels;
   lab2[3] = 10;
   bnn_dataset badlab = f.ds;
   badlab.labels = lab2.data();

@@ -10,55 +10,11 @@
 
 #include "bet/bet.h"
 #include "bet/layers.h"
-#include "bnn/rng.h"
+#include "fixtures.hpp"
 
-namespace {
-
-// A synthetic data set: h × w × c images, class = which of n_classes horizontal bands is brightest,
-// plus noise. Owns its buffers.
-struct Synth {
-  std::vector<uint8_t> images, labels;
-  bnn_dataset d{};
-  Synth(uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t n_classes, uint64_t seed) {
-    images.resize((size_t)n * c * h * w);
-    labels.resize(n);
-    bnn_rng r = bnn_rng_make(seed, 1);
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t k = (uint32_t)bnn_rng_below(&r, n_classes);
-      labels[i] = (uint8_t)k;
-      for (uint32_t y = 0; y < h; ++y)
-        for (uint32_t x = 0; x < w; ++x)
-          for (uint32_t ch = 0; ch < c; ++ch) {
-            const bool band = y * n_classes / h == k;
-            const int v = (band ? 160 : 40) + (int)bnn_rng_below(&r, 90);
-            images[(((size_t)i * h + y) * w + x) * c + ch] = (uint8_t)v;
-          }
-    }
-    d.n = n;
-    d.c = c;
-    d.h = h;
-    d.w = w;
-    d.n_classes = n_classes;
-    d.images = images.data();
-    d.labels = labels.data();
-    std::snprintf(d.name, sizeof d.name, "synthetic");
-  }
-};
-
-bet_net *make_net(const char *arch_s, const bnn_dataset &d, uint64_t seed) {
-  bet_arch a;
-  EXPECT_EQ(bet_arch_parse(arch_s, d.n_classes, &a), BNN_OK) << bnn_errmsg();
-  bet_net *net = nullptr;
-  EXPECT_EQ(bet_net_create(&net, &a, d.c, d.h, d.w, d.n_classes, seed), BNN_OK) << bnn_errmsg();
-  return net;
-}
-
-std::string tmp_path(const char *name) {
-  return std::string(::testing::TempDir()) + "/bet_" + name + "_" +
-         std::to_string((long)::getpid());
-}
-
-}  // namespace
+using bettest::make_net;
+using bettest::tmp_path;
+using Synth = bettest::SynthData;  // horizontal bands, the default SynthSpec
 
 TEST(Arch, ParsesNamedAndWidthNets) {
   bet_arch a;
@@ -244,8 +200,8 @@ TEST(Train, ConvNetWithPoolingLearnsATinyDataSetToFullTrainingAccuracy) {
   a.layers[0].n_out = 8;
   a.layers[1].n_out = 8;
   a.layers[2].n_out = 32;
-  bet_net *net = nullptr;
-  ASSERT_EQ(bet_net_create(&net, &a, 2, 8, 8, 4, 3), BNN_OK) << bnn_errmsg();
+  bet_net *net = make_net(a, s.d, 3);
+  ASSERT_NE(net, nullptr);
   bet_train_params p = bet_train_default_params();
   p.batch = 16;
   p.lr = 1e-2;
@@ -303,11 +259,9 @@ TEST(Train, ClipAllKeepsBatchNormAndScaleInTheUnitInterval) {
   p.batch = 16;
   p.lr = 0.5;  // large steps, so unclipped parameters leave [−1, 1]
   bet_net *a = make_net("16-8-2", s.d, 3), *b = make_net("16-8-2", s.d, 3);
-  for (int e = 0; e < 3; ++e)
-    ASSERT_EQ(bet_train_epoch(a, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(a, s.d, p, 3));
   p.clip_all = 1;
-  for (int e = 0; e < 3; ++e)
-    ASSERT_EQ(bet_train_epoch(b, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(b, s.d, p, 3));
   auto out_of_unit = [](bet_net *n) {
     float *beta = nullptr;
     const float *g = bet_net_bn(n, 0, &beta, nullptr, nullptr);
@@ -328,10 +282,8 @@ TEST(Checkpoint, ResumeGivesTheSameFinalWeightsAsAnUninterruptedRun) {
   p.flip_p = 0.02;
   p.step_size = 1;  // the learning-rate schedule must resume too
   bet_net *full = make_net("16-24-3", s.d, 5), *part = make_net("16-24-3", s.d, 5);
-  for (int e = 0; e < 3; ++e)
-    ASSERT_EQ(bet_train_epoch(full, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
-  for (int e = 0; e < 2; ++e)
-    ASSERT_EQ(bet_train_epoch(part, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(full, s.d, p, 3));
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(part, s.d, p, 2));
   const std::string path = tmp_path("ckpt");
   ASSERT_EQ(bet_checkpoint_save(part, &p, path.c_str()), BNN_OK) << bnn_errmsg();
   bet_net_free(part);
@@ -356,19 +308,9 @@ TEST(Checkpoint, CorruptTruncatedAndForeignFilesAreRefused) {
   bet_train_params p = bet_train_default_params();
   const std::string path = tmp_path("ckpt_bad");
   ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK);
-  std::vector<char> bytes;
-  {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    ASSERT_NE(f, nullptr);
-    int ch;
-    while ((ch = std::fgetc(f)) != EOF) bytes.push_back((char)ch);
-    std::fclose(f);
-  }
-  auto write = [&](const std::vector<char> &b) {
-    FILE *f = std::fopen(path.c_str(), "wb");
-    std::fwrite(b.data(), 1, b.size(), f);
-    std::fclose(f);
-  };
+  const std::vector<char> bytes = bettest::read_bytes(path);
+  ASSERT_FALSE(bytes.empty());
+  auto write = [&](const std::vector<char> &b) { bettest::write_bytes(path, b); };
   bet_net *out = nullptr;
   // A flipped byte in the weights: CRC mismatch.
   auto corrupt = bytes;
@@ -408,8 +350,7 @@ TEST(Evaluate, IntegerEvaluationAgreesWithFloatBatchNormAndFlipsHurt) {
   bet_train_params p = bet_train_default_params();
   p.batch = 20;
   p.lr = 1e-2;
-  for (int e = 0; e < 5; ++e)
-    ASSERT_EQ(bet_train_epoch(net, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, s.d, p, 5));
   std::vector<int32_t> scores(200 * 4);
   std::vector<uint8_t> pred(200);
   double acc = 0;

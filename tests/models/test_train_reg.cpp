@@ -14,33 +14,16 @@
 #include "bet/metric.h"
 #include "bnn/rng.h"
 #include "cli_util.hpp"
+#include "fixtures.hpp"
 
 namespace {
 
-// Class k = which of n_classes horizontal bands is brightest, plus noise.
-struct Bands {
-  std::vector<uint8_t> images, labels;
-  bnn_dataset d{};
-  Bands(uint32_t n, uint32_t side, uint32_t n_classes, uint64_t seed) {
-    images.resize((size_t)n * side * side);
-    labels.resize(n);
-    bnn_rng r = bnn_rng_make(seed, 1);
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t k = (uint32_t)bnn_rng_below(&r, n_classes);
-      labels[i] = (uint8_t)k;
-      for (uint32_t y = 0; y < side; ++y)
-        for (uint32_t x = 0; x < side; ++x)
-          images[((size_t)i * side + y) * side + x] =
-              (uint8_t)((y * n_classes / side == k ? 130 : 40) + (int)bnn_rng_below(&r, 120));
-    }
-    d.n = n;
-    d.c = 1;
-    d.h = d.w = side;
-    d.n_classes = n_classes;
-    d.images = images.data();
-    d.labels = labels.data();
-    std::snprintf(d.name, sizeof d.name, "bands");
-  }
+// Square one-channel images, class k = which of n_classes horizontal bands is brightest; noisier
+// than the training tests' bands (bright 130..249, dark 40..159).
+struct Bands : bettest::SynthData {
+  Bands(uint32_t n, uint32_t side, uint32_t n_classes, uint64_t seed)
+      : SynthData(n, 1, side, side, n_classes, seed,
+                  {bettest::Pattern::Bands, 130, 120, 40, 120, 1, "bands"}) {}
 };
 
 // The regularizer's sum recomputed with fresh batch statistics (what the finite differences vary).
@@ -173,11 +156,9 @@ TEST(MarginReg, GradientReachesTheWeightsThroughDenseAndBatchNorm) {
 // output layer's; with λ = 0 the step is the plain one.
 TEST(MarginReg, TrainingStepRoutesThePenaltyIntoTheHiddenLayersOnly) {
   Bands s(64, 6, 3, 5);
-  bet_arch a;
-  ASSERT_EQ(bet_arch_parse("36-20-20-3", 3, &a), BNN_OK);
-  bet_net *n0 = nullptr, *n1 = nullptr;
-  ASSERT_EQ(bet_net_create(&n0, &a, 1, 6, 6, 3, 9), BNN_OK);
-  ASSERT_EQ(bet_net_create(&n1, &a, 1, 6, 6, 3, 9), BNN_OK);
+  bet_net *n0 = bettest::make_net("36-20-20-3", s.d, 9), *n1 = bettest::make_net("36-20-20-3", s.d, 9);
+  ASSERT_NE(n0, nullptr);
+  ASSERT_NE(n1, nullptr);
   std::vector<uint32_t> idx(64);
   for (uint32_t i = 0; i < 64; ++i) idx[i] = i;
   bet_train_params p = bet_train_default_params();
@@ -200,19 +181,16 @@ TEST(MarginReg, TrainingStepRoutesThePenaltyIntoTheHiddenLayersOnly) {
 
 TEST(MarginReg, RaisesTheMeanHiddenMargin) {
   Bands s(600, 8, 4, 17);
-  bet_arch a;
-  ASSERT_EQ(bet_arch_parse("64-48-48-4", 4, &a), BNN_OK);
   double mn[2] = {0, 0}, acc[2] = {0, 0};
   for (int k = 0; k < 2; ++k) {
-    bet_net *net = nullptr;
-    ASSERT_EQ(bet_net_create(&net, &a, 1, 8, 8, 4, 3), BNN_OK);
+    bet_net *net = bettest::make_net("64-48-48-4", s.d, 3);
+    ASSERT_NE(net, nullptr);
     bet_train_params p = bet_train_default_params();
     p.batch = 30;
     p.lr = 1e-2;  // few steps: let γ, β and the latent weights move far enough to matter
     p.reg_margin = k ? 1.0 : 0.0;
     p.reg_b = 3.0;  // active for most neurons of this net (its |a − τ|/√n is ≈ 2.5 unregularized)
-    for (int e = 0; e < 4; ++e)
-      ASSERT_EQ(bet_train_epoch(net, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+    ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, s.d, p, 4));
     bnn_model *m = nullptr;
     ASSERT_EQ(bet_export_model(net, nullptr, &m), BNN_OK) << bnn_errmsg();
     bet_metric_result r;
@@ -246,37 +224,21 @@ TEST(MarginReg, BadParametersAndNetsWithoutEligibleLayers) {
   // One hidden layer: its inputs are pixels, so there is nothing to regularize — refused, not
   // silently ignored.
   Bands s(20, 4, 2, 1);
-  bet_arch a;
-  ASSERT_EQ(bet_arch_parse("16-8-2", 2, &a), BNN_OK);
-  bet_net *net = nullptr;
-  ASSERT_EQ(bet_net_create(&net, &a, 1, 4, 4, 2, 1), BNN_OK);
+  bet_net *net = bettest::make_net("16-8-2", s.d, 1);
+  ASSERT_NE(net, nullptr);
   EXPECT_EQ(bet_train_epoch(net, &s.d, &p, nullptr, nullptr, nullptr), BNN_E_ARG);
   EXPECT_NE(std::strstr(bnn_errmsg(), "no hidden layer"), nullptr) << bnn_errmsg();
   bet_net_free(net);
 }
 
-namespace {
-uint32_t crc32_ieee(const std::vector<char> &b, size_t n) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) {
-    c ^= (uint8_t)b[i];
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-}  // namespace
-
 TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   Bands s(30, 4, 2, 2);
-  bet_arch a;
-  ASSERT_EQ(bet_arch_parse("16-8-8-2", 2, &a), BNN_OK);
-  bet_net *net = nullptr;
-  ASSERT_EQ(bet_net_create(&net, &a, 1, 4, 4, 2, 1), BNN_OK);
+  bet_net *net = bettest::make_net("16-8-8-2", s.d, 1);
+  ASSERT_NE(net, nullptr);
   bet_train_params p = bet_train_default_params();
   p.reg_margin = 0.25;
   p.reg_b = 0.75;
-  const std::string path = std::string(::testing::TempDir()) + "/bet_reg_ckpt_" +
-                           std::to_string((long)::getpid());
+  const std::string path = bettest::tmp_path("reg_ckpt");
   ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK) << bnn_errmsg();
   bet_net *back = nullptr;
   bet_train_params q;
@@ -287,26 +249,13 @@ TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   bet_net_free(back);
   // Rewrite it as a version 1 file: no regularizer fields (nor version 3's bn_stats), version 1,
   // fresh CRC.
-  std::vector<char> b;
-  {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    ASSERT_NE(f, nullptr);
-    int ch;
-    while ((ch = std::fgetc(f)) != EOF) b.push_back((char)ch);
-    std::fclose(f);
-  }
-  const size_t params_end = 8 + 4 + 64 + 4 + 12 * 3 + 16 + 8 + 8 + 4 + 8 + 5 * 4 + 6 * 8 + 2 * 8 +
-                            4 + 4;
+  std::vector<char> b = bettest::read_bytes(path);
+  ASSERT_FALSE(b.empty());
+  const size_t params_end = bettest::kCkptV1ParamsEnd3;
   b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16 + 4);
   b[8] = 1;
-  b.resize(b.size() - 4);
-  const uint32_t crc = crc32_ieee(b, b.size());
-  for (int i = 0; i < 4; ++i) b.push_back((char)(crc >> (8 * i)));
-  {
-    FILE *f = std::fopen(path.c_str(), "wb");
-    std::fwrite(b.data(), 1, b.size(), f);
-    std::fclose(f);
-  }
+  bettest::fix_checkpoint_crc(b);
+  bettest::write_bytes(path, b);
   ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
   EXPECT_EQ(q.reg_margin, 0.0);
   EXPECT_EQ(q.reg_b, 1.0);
@@ -314,11 +263,7 @@ TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   bet_net_free(back);
   // A future version is refused clearly.
   b[8] = 9;
-  {
-    FILE *f = std::fopen(path.c_str(), "wb");
-    std::fwrite(b.data(), 1, b.size(), f);
-    std::fclose(f);
-  }
+  bettest::write_bytes(path, b);
   EXPECT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_E_VERSION);
   EXPECT_NE(std::strstr(bnn_errmsg(), "version 9"), nullptr) << bnn_errmsg();
   bet_net_free(net);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bnn/bnn.h"
+#include "bnn/data.h"
 #include "bnn/rng.h"
 
 namespace bnntest {
@@ -79,6 +80,38 @@ inline std::vector<uint8_t> random_images(const bnn_model *m, size_t n, uint64_t
   for (auto &x : v) x = (uint8_t)bnn_rng_below(&r, 256);
   return v;
 }
+
+// A random model with random images labelled by the model's own clean predictions: accuracy 1 at
+// BER 0, falling as bits flip. A random model has no task, but it has margins, which is all that
+// fault injection and the analytic prediction need. Owns the model and the data set's buffers.
+struct SelfLabelled {
+  bnn_model *m = nullptr;
+  std::vector<uint8_t> images, labels;
+  bnn_dataset ds{};
+  SelfLabelled(uint32_t c, uint32_t h, uint32_t w, const std::vector<LayerSpec> &spec,
+               uint64_t model_seed, size_t n, uint64_t image_seed) {
+    m = random_model(c, h, w, spec, model_seed);
+    if (!m) return;
+    images = random_images(m, n, image_seed);
+    labels.resize(n);
+    bnn_port *port = nullptr;
+    bnn_engine *e = nullptr;
+    const bnn_infer_params ip = bnn_infer_default_params();
+    if (bnn_host_port_create(&port, m) != BNN_OK || bnn_engine_create(&e, m, port, &ip) != BNN_OK ||
+        bnn_engine_run(e, images.data(), n, nullptr, labels.data()) != BNN_OK) {
+      bnn_model_free(m);  // the test sees m == nullptr
+      m = nullptr;
+    }
+    bnn_engine_destroy(e);
+    bnn_port_destroy(port);
+    ds.n = (uint32_t)n, ds.c = c, ds.h = h, ds.w = w, ds.n_classes = bnn_model_n_classes(m ? m : nullptr);
+    ds.images = images.data(), ds.labels = labels.data();
+    std::snprintf(ds.name, sizeof ds.name, "random");
+  }
+  SelfLabelled(const SelfLabelled &) = delete;
+  SelfLabelled &operator=(const SelfLabelled &) = delete;
+  ~SelfLabelled() { bnn_model_free(m); }
+};
 
 // Naive forward pass of one image (HWC u8): integer output scores.
 inline std::vector<int32_t> naive_scores(const bnn_model *m, const uint8_t *img) {

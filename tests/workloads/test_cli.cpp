@@ -1,8 +1,11 @@
 // test_cli.cpp — `rramsim model` and `rramsim eval` end to end through the built binary: happy
-// paths and one clear error line (non-zero exit, no crash) for each kind of bad input.
+// paths and one clear error line (non-zero exit, no crash) for each kind of bad input; and
+// `rramsim --version`, the git description the build wrote (cmake/RramsimVersion.cmake).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -171,4 +174,180 @@ TEST(Cli, CorruptModelAndShapeMismatch) {
   EXPECT_NE(r.err.find("model expects 32x32x3 images"), std::string::npos) << r.err;
   std::remove(v7.c_str());
   std::remove(bad.c_str());
+}
+
+namespace {
+
+// stdout of a shell command, trailing newlines stripped; its exit code in *rc.
+std::string capture(const std::string &cmd, int *rc) {
+  std::string out;
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p) {
+    *rc = -1;
+    return out;
+  }
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+int sh(const std::string &cmd) {
+  const int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool have_git() { return sh("git --version >/dev/null 2>&1") == 0; }
+
+// Whether dir is the top of its own git checkout (what RramsimVersion.cmake asks too).
+bool is_checkout_top(const std::string &dir) {
+  int rc = 0;
+  const std::string top = capture("git -C '" + dir + "' rev-parse --show-toplevel 2>/dev/null", &rc);
+  char a[4096], b[4096];
+  return rc == 0 && realpath(top.c_str(), a) && realpath(dir.c_str(), b) && std::string(a) == b;
+}
+
+// The string in `#define RRAMSIM_VERSION_STRING "..."` of a generated header ("" if none).
+std::string header_version(const std::string &path) {
+  const std::string h = slurp(path), key = "#define RRAMSIM_VERSION_STRING \"";
+  const size_t b = h.find(key), e = b == std::string::npos ? b : h.find('"', b + key.size());
+  return e == std::string::npos ? std::string() : h.substr(b + key.size(), e - b - key.size());
+}
+
+// Runs the version script on source dir src, writing out; the version it wrote.
+std::string run_script(const std::string &src, const std::string &out) {
+  const std::string cmd = std::string("'" RRAMSIM_CMAKE_COMMAND "' -DSOURCE_DIR='") + src + "' -DOUTPUT='" + out +
+                          "' -DPROJECT_VERSION=" RRAMSIM_PROJECT_VERSION " -P '" RRAMSIM_SOURCE_DIR
+                          "/cmake/RramsimVersion.cmake'";
+  EXPECT_EQ(sh(cmd), 0) << cmd;
+  return header_version(out);
+}
+
+long mtime(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? (long)st.st_mtime : -1;
+}
+
+bool all_of(const std::string &s, const char *set) {
+  return !s.empty() && s.find_first_not_of(set) == std::string::npos;
+}
+
+// A version split into its parts: <project version>, or <project version>+<git describe --always
+// --dirty>, where the description is an abbreviated commit, <tag>-<n>-g<commit> or <tag>, then
+// -dirty if tracked files were modified. (Parsed by hand: <regex> warns under GCC 12's sanitizers.)
+struct Version {
+  bool ok = false, described = false, dirty = false;
+  std::string base, desc, commit;  // desc without -dirty; commit: what names the commit in desc
+  explicit Version(const std::string &v) {
+    const size_t plus = v.find('+');
+    base = v.substr(0, plus);
+    const size_t d1 = base.find('.'), d2 = d1 == std::string::npos ? d1 : base.find('.', d1 + 1);
+    if (d2 == std::string::npos || !all_of(base.substr(0, d1), "0123456789") ||
+        !all_of(base.substr(d1 + 1, d2 - d1 - 1), "0123456789") ||
+        !all_of(base.substr(d2 + 1), "0123456789"))
+      return;
+    if (plus == std::string::npos) {
+      ok = true;
+      return;
+    }
+    described = true;
+    desc = v.substr(plus + 1);
+    const std::string dirty_tag = "-dirty";
+    if (desc.size() > dirty_tag.size() &&
+        desc.compare(desc.size() - dirty_tag.size(), dirty_tag.size(), dirty_tag) == 0) {
+      dirty = true;
+      desc.resize(desc.size() - dirty_tag.size());
+    }
+    commit = desc;  // an abbreviated commit, or a tag
+    const size_t g = desc.rfind("-g"), n = g == std::string::npos ? g : desc.rfind('-', g - 1);
+    if (n != std::string::npos && n > 0 && all_of(desc.substr(n + 1, g - n - 1), "0123456789") &&
+        all_of(desc.substr(g + 2), "0123456789abcdef"))
+      commit = desc.substr(g + 2);
+    ok = !desc.empty() && desc.find_first_of(" \t\n\"") == std::string::npos;
+  }
+};
+
+}  // namespace
+
+// The binary names what its build saw: the header the build wrote, in the documented format, and
+// in a git checkout a commit that exists in it (the tree may have moved on since the build).
+TEST(Version, BinaryReportsTheDescriptionItsBuildWrote) {
+  Result r = run("--version");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.out.rfind("rramsim ", 0), 0u) << r.out;
+  const std::string v = r.out.substr(8, r.out.size() - 9);
+  EXPECT_EQ(r.out, "rramsim " + v + "\n");
+  EXPECT_EQ(run("version").out, r.out);
+  EXPECT_EQ(v, header_version(RRAMSIM_BINARY_DIR "/generated/rramsim_version.h"));
+  const Version parsed(v);
+  ASSERT_TRUE(parsed.ok) << v;
+  EXPECT_EQ(parsed.base, RRAMSIM_PROJECT_VERSION);
+  if (!have_git() || !is_checkout_top(RRAMSIM_SOURCE_DIR)) {
+    EXPECT_FALSE(parsed.described) << "outside a git checkout the version is the project's: " << v;
+    return;
+  }
+  ASSERT_TRUE(parsed.described) << "a git checkout's build names its commit: " << v;
+  const std::string &commit = parsed.commit;
+  int rc = 0;
+  capture("git -C '" RRAMSIM_SOURCE_DIR "' rev-parse --verify --quiet '" + commit + "^{commit}'", &rc);
+  EXPECT_EQ(rc, 0) << commit << " (from " << v << ") is no commit of " << RRAMSIM_SOURCE_DIR;
+}
+
+// The script: describes the tree as it is now, marks modified tracked files -dirty, falls back to
+// the project version outside a checkout (also for a folder inside someone else's checkout), and
+// rewrites the header only when its content changes.
+TEST(Version, ScriptFollowsTheTreeAndRewritesTheHeaderOnlyOnChange) {
+  const std::string out = tmp("version.h");
+  // Not a checkout: a folder inside the build tree (so inside this checkout, when there is one).
+  const std::string nogit = tmp("nogit");
+  ASSERT_EQ(sh("rm -rf '" + nogit + "' && mkdir -p '" + nogit + "'"), 0);
+  EXPECT_EQ(run_script(nogit, out), RRAMSIM_PROJECT_VERSION);
+  // Unchanged content: the file is left alone (an old timestamp survives).
+  struct utimbuf old = {946684800, 946684800};  // 2000-01-01
+  ASSERT_EQ(utime(out.c_str(), &old), 0);
+  EXPECT_EQ(run_script(nogit, out), RRAMSIM_PROJECT_VERSION);
+  EXPECT_EQ(mtime(out), 946684800L);
+  // Other content: rewritten.
+  std::ofstream(out) << "#define RRAMSIM_VERSION_STRING \"stale\"\n";
+  EXPECT_EQ(run_script(nogit, out), RRAMSIM_PROJECT_VERSION);
+  if (!have_git()) {
+    sh("rm -rf '" + nogit + "'");
+    std::remove(out.c_str());
+    GTEST_SKIP() << "git is not installed";
+  }
+  // A checkout of its own: <version>+<commit>, then -dirty once a tracked file changes; at an
+  // annotated tag, the tag.
+  const std::string g = "git -C '" + nogit + "' -c user.name=t -c user.email=t@example.org -c init.defaultBranch=main ";
+  ASSERT_EQ(sh(g + "init -q && echo a > '" + nogit + "/f' && " + g + "add f && " + g +
+               "commit -q -m one"),
+            0);
+  int rc = 0;
+  const std::string head = capture(g + "rev-parse --short HEAD", &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(run_script(nogit, out), std::string(RRAMSIM_PROJECT_VERSION "+") + head);
+  std::ofstream(nogit + "/f") << "b\n";
+  EXPECT_EQ(run_script(nogit, out), std::string(RRAMSIM_PROJECT_VERSION "+") + head + "-dirty");
+  ASSERT_EQ(sh(g + "commit -q -a -m two && " + g + "tag -a v9.9 -m v9.9 && echo c > '" + nogit + "/f'"), 0);
+  EXPECT_EQ(run_script(nogit, out), RRAMSIM_PROJECT_VERSION "+v9.9-dirty");
+  EXPECT_TRUE(Version(RRAMSIM_PROJECT_VERSION "+v9.9-dirty").dirty);
+  EXPECT_EQ(Version(RRAMSIM_PROJECT_VERSION "+v9.9-dirty").commit, "v9.9");
+  // One commit past the tag: <tag>-1-g<commit>, which the parser above takes apart.
+  ASSERT_EQ(sh(g + "commit -q -a -m three"), 0);
+  const std::string head3 = capture(g + "rev-parse --short HEAD", &rc);
+  const std::string past = run_script(nogit, out);
+  EXPECT_EQ(past, std::string(RRAMSIM_PROJECT_VERSION "+v9.9-1-g") + head3);
+  const Version pv(past);
+  EXPECT_TRUE(pv.ok && pv.described && !pv.dirty) << past;
+  EXPECT_EQ(pv.commit, head3);
+  // This source tree, now: what git describe says.
+  if (is_checkout_top(RRAMSIM_SOURCE_DIR)) {
+    const std::string want = capture("git -C '" RRAMSIM_SOURCE_DIR "' describe --always --dirty", &rc);
+    ASSERT_EQ(rc, 0);
+    EXPECT_EQ(run_script(RRAMSIM_SOURCE_DIR, out), std::string(RRAMSIM_PROJECT_VERSION "+") + want);
+  }
+  sh("rm -rf '" + nogit + "'");
+  std::remove(out.c_str());
 }

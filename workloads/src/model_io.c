@@ -51,6 +51,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bnn/durable.h"
 #include "bnn_impl.h"
 
 #define MODEL_MAGIC "RRBNNMDL"
@@ -164,12 +165,11 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
              write_section(f, "PROV", prov, strlen(prov));
     int err = errno;
     if (fflush(f) != 0) ok = 0, err = errno;
-    if (ok && fsync(fileno(f)) != 0) ok = 0, err = errno;
     if (fclose(f) != 0 && ok) ok = 0, err = errno;
     if (!ok) {
       st = bnn_fail(BNN_E_IO, "%s: write failed: %s", tmp, strerror(err));
-    } else if (rename(tmp, path) != 0) {
-      st = bnn_fail(BNN_E_IO, "%s: cannot rename temp file into place: %s", path, strerror(errno));
+    } else {
+      st = bnn_rename_durable(tmp, path); /* fsync, rename, fsync of the directory */
     }
     if (st) remove(tmp);
   }

@@ -1,0 +1,143 @@
+// fixtures.hpp — what the libbet tests share: tiny synthetic data sets, small nets that fit them,
+// scratch paths and whole-file byte I/O (random libbnn models live in workloads/bnn_testutil.h).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bet/bet.h"
+#include "bnn/data.h"
+#include "bnn/rng.h"
+
+namespace bettest {
+
+// Which pixels are bright for class k of n_classes.
+enum class Pattern {
+  Bands,    // the rows of horizontal band k: y · n_classes / h == k
+  Checker,  // pixel p (row-major, all channels alike) with (p + k) mod n_classes == 0
+};
+
+// How a synthetic data set looks. A bright pixel is on_lo + U[0, on_span), a dark one
+// off_lo + U[0, off_span); the generator is stream `stream` of the seed's counter-based RNG. The
+// defaults are the training tests' bands; other tests keep the levels their thresholds were set on.
+struct SynthSpec {
+  Pattern pattern = Pattern::Bands;
+  int on_lo = 160, on_span = 90;
+  int off_lo = 40, off_span = 90;
+  uint64_t stream = 1;
+  const char *name = "synthetic";
+};
+
+// n images of h × w × c (HWC), labels uniform over n_classes, then one draw per pixel in image
+// order. Owns its buffers; `d` points into them (never pass it to bnn_dataset_free).
+struct SynthData {
+  std::vector<uint8_t> images, labels;
+  bnn_dataset d{};
+  SynthData(uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t n_classes, uint64_t seed,
+            const SynthSpec &s = SynthSpec()) {
+    images.resize((size_t)n * c * h * w);
+    labels.resize(n);
+    bnn_rng r = bnn_rng_make(seed, s.stream);
+    uint8_t *px = images.data();
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t k = (uint32_t)bnn_rng_below(&r, n_classes);
+      labels[i] = (uint8_t)k;
+      for (uint32_t y = 0; y < h; ++y)
+        for (uint32_t x = 0; x < w; ++x)
+          for (uint32_t ch = 0; ch < c; ++ch) {
+            const bool on = s.pattern == Pattern::Bands ? y * n_classes / h == k
+                                                        : ((size_t)y * w + x + k) % n_classes == 0;
+            *px++ = (uint8_t)(on ? s.on_lo + (int)bnn_rng_below(&r, (uint64_t)s.on_span)
+                                 : s.off_lo + (int)bnn_rng_below(&r, (uint64_t)s.off_span));
+          }
+    }
+    d.n = n;
+    d.c = c;
+    d.h = h;
+    d.w = w;
+    d.n_classes = n_classes;
+    d.images = images.data();
+    d.labels = labels.data();
+    std::snprintf(d.name, sizeof d.name, "%s", s.name);
+  }
+  SynthData(const SynthData &) = delete;
+  SynthData &operator=(const SynthData &) = delete;
+};
+
+// A freshly initialised net of architecture `a` for d's image shape and classes; nullptr (with a
+// test failure naming libbet's message) if libbet refuses it.
+inline bet_net *make_net(const bet_arch &a, const bnn_dataset &d, uint64_t seed) {
+  bet_net *net = nullptr;
+  EXPECT_EQ(bet_net_create(&net, &a, d.c, d.h, d.w, d.n_classes, seed), BNN_OK) << bnn_errmsg();
+  return net;
+}
+
+// The same from an architecture string ("16-8-2", "vgg3", ...).
+inline bet_net *make_net(const char *arch, const bnn_dataset &d, uint64_t seed) {
+  bet_arch a;
+  if (bet_arch_parse(arch, d.n_classes, &a) != BNN_OK) {
+    ADD_FAILURE() << arch << ": " << bnn_errmsg();
+    return nullptr;
+  }
+  return make_net(a, d, seed);
+}
+
+// `epochs` training epochs; a fatal failure on the first refused one (wrap the call in
+// ASSERT_NO_FATAL_FAILURE to stop the test there).
+inline void train_epochs(bet_net *net, const bnn_dataset &d, const bet_train_params &p,
+                         int epochs) {
+  for (int e = 0; e < epochs; ++e)
+    ASSERT_EQ(bet_train_epoch(net, &d, &p, nullptr, nullptr, nullptr), BNN_OK)
+        << "epoch " << e << ": " << bnn_errmsg();
+}
+
+// A per-process path in the test temp dir (ctest -j runs do not collide): <tmp>/bet_<name>_<pid>.
+inline std::string tmp_path(const std::string &name) {
+  return std::string(::testing::TempDir()) + "/bet_" + name + "_" + std::to_string((long)::getpid());
+}
+
+inline std::vector<char> read_bytes(const std::string &path) {
+  std::vector<char> b;
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    ADD_FAILURE() << "cannot open " << path;
+    return b;
+  }
+  int ch;
+  while ((ch = std::fgetc(f)) != EOF) b.push_back((char)ch);
+  std::fclose(f);
+  return b;
+}
+
+inline void write_bytes(const std::string &path, const std::vector<char> &b) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr) << path;
+  EXPECT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size()) << path;
+  EXPECT_EQ(std::fclose(f), 0) << path;
+}
+
+// Byte offset of the training parameters' end in a checkpoint of a 3-weight-layer net before
+// version 2's fields (the layout is in models/src/checkpoint.c): magic, version, arch name,
+// n_layers, 3 layer records, shape, seed, step, epoch, bn_eps, then the version-1 parameters.
+inline constexpr size_t kCkptV1ParamsEnd3 =
+    8 + 4 + 64 + 4 + 12 * 3 + 16 + 8 + 8 + 4 + 8 + 5 * 4 + 6 * 8 + 2 * 8 + 4 + 4;
+
+// Replaces a checkpoint's trailing CRC-32 (zlib's polynomial) by that of the bytes before it, after
+// a test edited them.
+inline void fix_checkpoint_crc(std::vector<char> &b) {
+  b.resize(b.size() - 4);
+  uint32_t c = 0xFFFFFFFFu;
+  for (char x : b) {
+    c ^= (uint8_t)x;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  c = ~c;
+  for (int i = 0; i < 4; ++i) b.push_back((char)(c >> (8 * i)));
+}
+
+}  // namespace bettest

@@ -1,0 +1,53 @@
+/* durable.c — moving a finished file into place so that it survives a power cut (bnn/durable.h). */
+#include "bnn/durable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* fsync of the file or directory at `path` opened with `flags`; 0, or -1 with errno set. A read-only
+ * descriptor is enough: fsync writes back the file, whatever the descriptor's access mode. */
+static int sync_path(const char *path, int flags) {
+  int fd;
+  do {
+    fd = open(path, flags | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return -1;
+  int r;
+  do {
+    r = fsync(fd);
+  } while (r != 0 && errno == EINTR);
+  const int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
+bnn_status bnn_rename_durable(const char *tmp, const char *path) {
+  if (!tmp || !path) return bnn_fail(BNN_E_ARG, "durable rename: NULL argument");
+  /* The directory that holds the name: what precedes the last '/', "/" for a file in the root,
+   * "." without a slash. Copied before anything changes, so running out of memory changes nothing. */
+  const char *slash = strrchr(path, '/');
+  const size_t dlen = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+  char *dir = (char *)bnn_malloc(dlen + 1);
+  if (!dir) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  memcpy(dir, !slash ? "." : slash == path ? "/" : path, dlen);
+  dir[dlen] = '\0';
+  bnn_status s = BNN_OK;
+  int e = 0;
+  if (sync_path(tmp, O_RDONLY) != 0) {
+    e = errno;
+    s = bnn_fail(BNN_E_IO, "%s: cannot sync to disk: %s", tmp, strerror(e));
+  } else if (rename(tmp, path) != 0) {
+    e = errno;
+    s = bnn_fail(BNN_E_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(e));
+  } else if (sync_path(dir, O_RDONLY | O_DIRECTORY) != 0 && errno != EINVAL) {
+    e = errno;
+    s = bnn_fail(BNN_E_IO, "%s: cannot sync directory %s: %s", path, dir, strerror(e));
+  }
+  bnn_free(dir);
+  if (s != BNN_OK) errno = e; /* for callers that report strerror(errno) themselves */
+  return s;
+}
