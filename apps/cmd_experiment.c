@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
+#include "train_run.h"
 
 static const char *const CMD = "experiment";
 
@@ -189,33 +190,6 @@ static int build_plan(xp_run *run) {
 
 /* ---- training ------------------------------------------------------------------------------------ */
 
-typedef struct train_progress {
-  rr_progress bar;
-  int enabled;
-  uint32_t epochs, batch;
-  char label[96];
-  const char *id;
-  double t0;
-} train_progress;
-
-static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss, double acc) {
-  train_progress *c = (train_progress *)ud;
-  if (!c->enabled) return;
-  if (done == 1) {
-    snprintf(c->label, sizeof c->label, "%s epoch %u/%u", c->id, epoch + 1, c->epochs);
-    rr_progress_start(&c->bar, c->label, total, 1);
-    c->t0 = rr_now();
-  }
-  char msg[128];
-  const double dt = rr_now() - c->t0;
-  snprintf(msg, sizeof msg, "%.0f img/s  loss %.4f  acc %.2f%%", dt > 0 ? (double)done * c->batch / dt : 0.0, loss,
-           100.0 * acc);
-  if (done == total)
-    rr_progress_finish(&c->bar, "batch", msg);
-  else
-    rr_progress_update(&c->bar, done, "batch", msg);
-}
-
 static int load_meta(xp_model *md) {
   char path[XP_PATH + 16], mpath[XP_PATH + 16];
   snprintf(path, sizeof path, "%s.meta", md->stem);
@@ -251,6 +225,29 @@ static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset
   return buf;
 }
 
+/* What train_run calls back for one model of the plan. */
+typedef struct train_ctx {
+  const xp_run *run;
+  const xp_model *md;
+  const bnn_dataset *train, *test;
+} train_ctx;
+
+static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
+  const train_ctx *c = (const train_ctx *)ud;
+  const bet_epoch_stats *st = e->st;
+  fprintf(log, ",\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64, st->loss,
+          st->train_acc, st->seconds, st->flips);
+  if (!c->run->progress)
+    fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", c->md->id, e->epoch,
+            c->md->tp.epochs, st->loss, 100 * st->train_acc, st->seconds);
+  return 1;
+}
+
+static char *train_provenance(void *ud, double acc) {
+  const train_ctx *c = (const train_ctx *)ud;
+  return provenance(c->run, c->md, c->train, c->test, acc);
+}
+
 /* Trains one model (resuming from its checkpoint after a crash), exports it and writes its meta
  * file. Returns 1 on success. */
 static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, const bnn_dataset *test) {
@@ -259,92 +256,38 @@ static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, cons
   snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
   snprintf(meta, sizeof meta, "%s.meta", md->stem);
   snprintf(logp, sizeof logp, "%s.log.jsonl", md->stem);
-  bet_net *net = NULL;
   bet_arch arch;
-  int ok = 0;
-  FILE *log = NULL;
-  char *prov = NULL;
-  if (bet_arch_parse(md->arch, train->n_classes, &arch) != BNN_OK) {
-    rr_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg());
-    return 0;
-  }
-  int resumed = 0;
-  if (!run->force && file_exists(ckpt)) {
-    if (bet_checkpoint_load(&net, NULL, ckpt) == BNN_OK && !strcmp(bet_net_arch(net)->name, md->arch) &&
-        bet_net_epoch(net) <= md->tp.epochs) {
-      resumed = 1;
-      fprintf(stderr, "rramsim experiment: %s: resuming from %s after epoch %u\n", md->id, ckpt, bet_net_epoch(net));
-    } else {
-      fprintf(stderr, "rramsim experiment: %s: ignoring unusable checkpoint %s (%s)\n", md->id, ckpt, bnn_errmsg());
-      bet_net_free(net);
-      net = NULL;
-    }
-  }
-  if (!net && bet_net_create(&net, &arch, train->c, train->h, train->w, train->n_classes, md->tp.seed) != BNN_OK) {
-    rr_error(CMD, "%s: %s", md->id, bnn_errmsg());
-    return 0;
-  }
-  log = fopen(logp, resumed ? "a" : "w");
-  if (!log) {
-    rr_error(CMD, "%s: cannot open: %s", logp, strerror(errno));
-    goto done;
-  }
-  train_progress pc;
-  memset(&pc, 0, sizeof pc);
-  pc.enabled = run->progress;
-  pc.epochs = md->tp.epochs;
-  pc.batch = md->tp.batch;
-  pc.id = md->id;
-  const double t0 = rr_now();
-  while (bet_net_epoch(net) < md->tp.epochs) {
-    bet_epoch_stats st;
-    const double te = rr_now();
-    if (bet_train_epoch(net, train, &md->tp, on_batch, &pc, &st) != BNN_OK) {
-      rr_error(CMD, "%s: training: %s", md->id, bnn_errmsg());
-      goto done;
-    }
-    st.seconds = rr_now() - te; /* bet_train_epoch leaves the timing to its caller */
-    fprintf(log, "{\"epoch\":%u,\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64 "}\n",
-            bet_net_epoch(net), st.loss, st.train_acc, st.seconds, st.flips);
-    fflush(log);
-    if (!run->progress)
-      fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", md->id, bet_net_epoch(net),
-              md->tp.epochs, st.loss, 100 * st.train_acc, st.seconds);
-    if (bet_checkpoint_save(net, &md->tp, ckpt) != BNN_OK) {
-      rr_error(CMD, "%s: checkpoint: %s", md->id, bnn_errmsg());
-      goto done;
-    }
-  }
-  double acc = 0;
-  if (bet_evaluate(net, test, run->threads, 0.0, 0, 0, NULL, NULL, &acc) != BNN_OK) {
-    rr_error(CMD, "%s: evaluation: %s", md->id, bnn_errmsg());
-    goto done;
-  }
-  md->train_seconds = rr_now() - t0;
-  prov = provenance(run, md, train, test, acc);
-  if (!prov || bet_export(net, prov, mpath) != BNN_OK) {
-    rr_error(CMD, "%s: %s", mpath, prov ? bnn_errmsg() : "out of memory");
-    goto done;
-  }
+  if (bet_arch_parse(md->arch, train->n_classes, &arch) != BNN_OK)
+    return rr_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg()), 0;
+  train_ctx tc = {run, md, train, test};
+  rr_train_job job;
+  memset(&job, 0, sizeof job);
+  job.cmd = CMD;
+  job.name = md->id;
+  job.arch_name = md->arch;
+  job.arch = &arch;
+  job.params = &md->tp;
+  job.train = train;
+  job.test = test;
+  job.ckpt_path = ckpt;
+  job.log_path = logp;
+  job.out_path = mpath;
+  job.resume = run->force ? RR_TRAIN_FRESH : RR_TRAIN_RESUME_IF_USABLE;
+  job.progress = run->progress;
+  job.on_epoch = on_epoch;
+  job.provenance = train_provenance;
+  job.ud = &tc;
+  rr_train_outcome res;
+  if (!rr_train_run(&job, &res)) return 0;
+  md->train_seconds = res.seconds;
   FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
-  if (!f) {
-    rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno));
-    goto done;
-  }
-  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, acc, md->train_seconds,
-          resumed);
-  if (!rr_atomic_commit(f, tmp, meta)) {
-    rr_error(CMD, "%s: cannot write", meta);
-    goto done;
-  }
-  md->clean_acc = acc;
+  if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno)), 0;
+  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, res.test_acc,
+          md->train_seconds, res.resumed);
+  if (!rr_atomic_commit(f, tmp, meta)) return rr_error(CMD, "%s: cannot write", meta), 0;
+  md->clean_acc = res.test_acc;
   remove(ckpt); /* the model file is what later steps need; checkpoints of wide nets are large */
-  ok = 1;
-done:
-  if (log) fclose(log);
-  free(prov);
-  bet_net_free(net);
-  return ok;
+  return 1;
 }
 
 /* ---- evaluation ---------------------------------------------------------------------------------- */
