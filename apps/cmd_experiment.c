@@ -306,6 +306,77 @@ static void eval_key(const xp_run *run, const xp_model *md, const char *what, ui
            !strcmp(what, "mc") ? run->eval_seed : 0);
 }
 
+/* One data row of a keyed cache CSV: the BER's index in run->bers, the name column (metric
+ * files) or NULL, and the numeric columns. */
+typedef struct cache_row {
+  size_t b;
+  const char *name;
+  const double *v;
+} cache_row;
+
+/* Reads a cache file written by eval_mc, eval_pred or eval_metric: "# key <key>" (another key: a
+ * stale entry, returns -1), "# seconds <s>" (into *seconds), a header, then rows
+ * "<ber>[,<name>],<v1>,...,<v_nv>". A row whose BER is among bers[0..n_bers) goes to store once per
+ * matching BER; rows that do not parse are skipped. Returns how many rows store kept. */
+static long cache_read(const char *path, const char *key, int named, size_t nv, const double *bers, size_t n_bers,
+                       double *seconds, int (*store)(void *ud, const cache_row *r), void *ud) {
+  double v[4];
+  if (nv > sizeof v / sizeof *v) return -1;
+  FILE *f = cache_open(path, key);
+  if (!f) return -1;
+  char line[256], name[64];
+  long got = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "# seconds %lf", seconds) == 1) continue;
+    char *p = line, *end = NULL;
+    const double ber = strtod(p, &end);
+    int ok = end != p && *end == ',';
+    if (ok && named) {
+      p = end + 1;
+      const size_t n = strcspn(p, ",\n");
+      ok = n > 0 && n < sizeof name && p[n] == ',';
+      if (ok) memcpy(name, p, n), name[n] = 0, end = p + n;
+    }
+    for (size_t k = 0; ok && k < nv; ++k) {
+      p = end + 1;
+      v[k] = strtod(p, &end);
+      ok = end != p && (*end == (k + 1 < nv ? ',' : '\n') || (k + 1 == nv && !*end));
+    }
+    if (!ok) continue;
+    for (size_t b = 0; b < n_bers; ++b)
+      if (bers[b] == ber) {
+        const cache_row r = {b, named ? name : NULL, v};
+        got += store(ud, &r);
+      }
+  }
+  fclose(f);
+  return got;
+}
+
+static int store_mc(void *ud, const cache_row *r) {
+  bnn_mc_stats *s = &((xp_model *)ud)->mc[r->b];
+  s->mean = r->v[0], s->std = r->v[1], s->min = r->v[2], s->max = r->v[3];
+  return 1;
+}
+
+static int store_pred(void *ud, const cache_row *r) {
+  ((xp_model *)ud)->pred[r->b] = r->v[0];
+  return 1;
+}
+
+typedef struct metric_store {
+  xp_run *run;
+  xp_model *md;
+} metric_store;
+
+static int store_metric(void *ud, const cache_row *r) {
+  const metric_store *m = (const metric_store *)ud;
+  const int k = xp_metric_index(m->run, r->name);
+  if (k < 0) return 0;
+  m->md->metric[r->b][k] = r->v[0];
+  return 1;
+}
+
 typedef struct mc_progress {
   rr_progress bar;
   const xp_run *run;
@@ -319,30 +390,12 @@ static void on_mc(void *ud, size_t b, uint64_t rep, uint64_t done) {
   rr_progress_update(&p->bar, done, "img", msg);
 }
 
-static int load_mc(const xp_run *run, xp_model *md, const char *path, const char *key) {
-  FILE *f = cache_open(path, key);
-  if (!f) return 0;
-  char line[256];
-  size_t got = 0;
-  while (fgets(line, sizeof line, f)) {
-    double ber, mean, sd, mn, mx;
-    if (sscanf(line, "# seconds %lf", &md->mc_seconds) == 1) continue;
-    if (sscanf(line, "%lf,%lf,%lf,%lf,%lf", &ber, &mean, &sd, &mn, &mx) != 5) continue;
-    for (size_t b = 0; b < run->n_bers; ++b)
-      if (run->bers[b] == ber) {
-        md->mc[b].mean = mean, md->mc[b].std = sd, md->mc[b].min = mn, md->mc[b].max = mx;
-        ++got;
-      }
-  }
-  fclose(f);
-  return got == run->n_bers;
-}
-
 static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.mc.csv", md->stem);
   eval_key(run, md, "mc", run->test_limit, key, sizeof key);
-  if (!run->force && load_mc(run, md, path, key)) return md->have_mc = 1;
+  if (!run->force && cache_read(path, key, 0, 4, run->bers, run->n_bers, &md->mc_seconds, store_mc, md) == (long)run->n_bers)
+    return md->have_mc = 1;
   if (run->report_only) return 0;
   bnn_mc_params mp = bnn_mc_default_params();
   mp.reps = run->reps;
@@ -368,27 +421,12 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
   return md->have_mc = 1;
 }
 
-static int load_pred(const xp_run *run, xp_model *md, const char *path, const char *key) {
-  FILE *f = cache_open(path, key);
-  if (!f) return 0;
-  char line[256];
-  size_t got = 0;
-  while (fgets(line, sizeof line, f)) {
-    double ber, acc;
-    if (sscanf(line, "# seconds %lf", &md->pred_seconds) == 1) continue;
-    if (sscanf(line, "%lf,%lf", &ber, &acc) != 2) continue;
-    for (size_t b = 0; b < run->n_bers; ++b)
-      if (run->bers[b] == ber) md->pred[b] = acc, ++got;
-  }
-  fclose(f);
-  return got == run->n_bers;
-}
-
 static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.pred.csv", md->stem);
   eval_key(run, md, "predict", run->test_limit, key, sizeof key);
-  if (!run->force && load_pred(run, md, path, key)) return md->have_pred = 1;
+  if (!run->force && cache_read(path, key, 0, 1, run->bers, run->n_bers, &md->pred_seconds, store_pred, md) == (long)run->n_bers)
+    return md->have_pred = 1;
   if (run->report_only) return 0;
   const double t0 = rr_now();
   if (run->progress) fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers, test->n);
@@ -410,30 +448,15 @@ static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_da
   return md->have_pred = 1;
 }
 
-static int load_metric(xp_run *run, xp_model *md, const char *path, const char *key) {
-  FILE *f = cache_open(path, key);
-  if (!f) return 0;
-  char line[256], name[64];
-  size_t got = 0;
-  while (fgets(line, sizeof line, f)) {
-    double ber, v;
-    if (sscanf(line, "# seconds %lf", &md->metric_seconds) == 1) continue;
-    if (sscanf(line, "%lf,%63[^,],%lf", &ber, name, &v) != 3) continue;
-    const int k = xp_metric_index(run, name);
-    for (size_t b = 0; k >= 0 && b < run->n_main; ++b)
-      if (run->bers[b] == ber) md->metric[b][k] = v, ++got;
-  }
-  fclose(f);
-  return got > 0;
-}
-
 /* Margin metrics at every BER of the study (the flip probabilities depend on it; the margins do
  * not), on the first metric_limit test images. */
 static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *mds) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.metric.csv", md->stem);
   eval_key(run, md, "metric", run->metric_limit, key, sizeof key);
-  if (!run->force && load_metric(run, md, path, key)) return md->have_metric = 1;
+  metric_store ms = {run, md};
+  if (!run->force && cache_read(path, key, 1, 1, run->bers, run->n_main, &md->metric_seconds, store_metric, &ms) > 0)
+    return md->have_metric = 1;
   if (run->report_only) return 0;
   if (run->progress) fprintf(stderr, "%s: margin metrics (%zu BERs, %u images)\n", md->id, run->n_main, mds->n);
   const double t0 = rr_now();
