@@ -283,15 +283,7 @@ int rr_cmd_train(int argc, char **argv) {
   }
   p.flip_layers = flip_mask;
 
-  train_ctx tc;
-  tc.p = &p;
-  tc.train = &train;
-  tc.test = &test;
-  tc.bers = bers;
-  tc.n_bers = n_bers;
-  tc.arch = arch_s;
-  tc.data = data;
-  tc.flip_layers = flip_layers_s;
+  train_ctx tc = {&p, &train, &test, bers, n_bers, arch_s, data, flip_layers_s};
   rr_train_job job;
   memset(&job, 0, sizeof job);
   job.cmd = CMD;
