@@ -17,7 +17,7 @@ static int job_error(const rr_train_job *job, const char *fmt, ...)
 #endif
     ;
 static int job_error(const rr_train_job *job, const char *fmt, ...) {
-  char msg[2048];
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -149,7 +149,8 @@ static int trim_log(const rr_train_job *job, uint32_t epoch) {
     fclose(o);
     remove(tmp);
   }
-  if (!ok) return job_error(job, "%s: cannot rewrite the log for --resume: %s", path, strerror(errno));
+  if (!ok)
+    return job_error(job, "%s: cannot rewrite the log to resume from the checkpoint: %s", path, strerror(errno));
   return 1;
 }
 
