@@ -1,5 +1,7 @@
 /* cli.c — shared CLI helpers: error lines, strict option parsing, progress bars. */
 #include "cli.h"
+#include "bnn/durable.h"
+#include "rramsim_version.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,7 +30,7 @@ int rr_atomic_commit(FILE *f, const char *tmp, const char *path) {
   int ok = !ferror(f);
   const int saved = errno;
   ok = (fclose(f) == 0) && ok;
-  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (ok && bnn_rename_durable(tmp, path) != BNN_OK) ok = 0;
   if (!ok) {
     const int e = errno ? errno : saved;
     remove(tmp);

@@ -11,6 +11,7 @@
 #include "bnn/mc.h"
 #include "cli.h"
 #include "commands.h"
+#include "model_data.h"
 
 static const char *const CMD = "eval";
 
@@ -83,81 +84,86 @@ static int write_sweep_csv(const char *path, const double *bers, size_t nb, cons
   return rr_atomic_commit(f, tmp, path);
 }
 
-int rr_cmd_eval(int argc, char **argv) {
-  const char *model_path = NULL, *data = NULL, *split = "test";
-  uint64_t limit = 0, reps = 1, seed = 1, reuse = 0;
-  double ber_w = -1, ber_w01 = -1, ber_w10 = -1, ber_r = 0;
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  int threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
-  int json = 0, quiet = 0;
-  bnn_kernel kernel = BNN_KERNEL_AUTO;
-  uint64_t layer_mask = ~0ull;
-  const char *layers_arg = NULL, *csv_path = NULL;
-  static double sweep[1000]; /* at most 1000 points (rr_parse_range's max_n) */
-  size_t n_sweep = 0;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!strcmp(a, "--json")) { json = 1; continue; }
-    if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
-    if (strncmp(a, "--", 2) != 0) return rr_usage_error(CMD, "unexpected argument '%s'", a);
-    if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
-    const char *v = argv[++i];
-    int ok = 1;
-    if (!strcmp(a, "--model")) model_path = v;
-    else if (!strcmp(a, "--data")) data = v;
-    else if (!strcmp(a, "--split")) {
-      if (strcmp(v, "test") && strcmp(v, "train")) return rr_usage_error(CMD, "--split: expected test or train, got '%s'", v);
-      split = v;
-    } else if (!strcmp(a, "--limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &limit);
-    else if (!strcmp(a, "--ber-write")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w);
-    else if (!strcmp(a, "--ber-write01")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w01);
-    else if (!strcmp(a, "--ber-write10")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_w10);
-    else if (!strcmp(a, "--ber-read")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber_r);
-    else if (!strcmp(a, "--ber-sweep")) {
-      double *vals = NULL;
-      ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &vals, &n_sweep);
-      if (ok) memcpy(sweep, vals, n_sweep * sizeof *vals);
+/* The options eval adds to the shared ones. */
+typedef struct eval_opts {
+  uint64_t reps, seed, reuse;
+  double ber_w, ber_w01, ber_w10, ber_r; /* -1: not given (the write rates) */
+  int threads;
+  bnn_kernel kernel;
+  uint64_t layer_mask;
+  const char *layers_arg, *csv_path;
+  double sweep[1000]; /* at most 1000 points (rr_parse_range's max_n) */
+  size_t n_sweep;
+} eval_opts;
+
+static rr_opt_result eval_option(void *ud, const char *a, const char *v) {
+  eval_opts *o = (eval_opts *)ud;
+  int ok = 1;
+  if (!strcmp(a, "--ber-write")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w);
+  else if (!strcmp(a, "--ber-write01")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w01);
+  else if (!strcmp(a, "--ber-write10")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w10);
+  else if (!strcmp(a, "--ber-read")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_r);
+  else if (!strcmp(a, "--ber-sweep")) {
+    double *vals = NULL;
+    ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &vals, &o->n_sweep);
+    if (ok) memcpy(o->sweep, vals, o->n_sweep * sizeof *vals);
+    free(vals);
+    if (ok && o->n_sweep == 0) return rr_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v), RR_OPT_BAD;
+  } else if (!strcmp(a, "--csv")) o->csv_path = v;
+  else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 100000, &o->reps);
+  else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed);
+  else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &o->threads);
+  else if (!strcmp(a, "--weight-reuse")) ok = rr_parse_u64(CMD, a, v, 1, 65536, &o->reuse);
+  else if (!strcmp(a, "--error-layers")) {
+    double *vals = NULL;
+    size_t nv = 0;
+    if (strchr(v, ':') || !rr_parse_range(CMD, a, v, 0, 63, 64, &vals, &nv)) {
       free(vals);
-      if (ok && n_sweep == 0) return rr_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v);
-    } else if (!strcmp(a, "--csv")) csv_path = v;
-    else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 100000, &reps);
-    else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &seed);
-    else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &threads);
-    else if (!strcmp(a, "--weight-reuse")) ok = rr_parse_u64(CMD, a, v, 1, 65536, &reuse);
-    else if (!strcmp(a, "--error-layers")) {
-      double *vals = NULL;
-      size_t nv = 0;
-      if (strchr(v, ':') || !rr_parse_range(CMD, a, v, 0, 63, 64, &vals, &nv)) {
+      if (strchr(v, ':')) rr_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v);
+      return RR_OPT_BAD;
+    }
+    o->layer_mask = 0;
+    for (size_t k = 0; k < nv; ++k) {
+      if (vals[k] != floor(vals[k])) {
+        double bad = vals[k];
         free(vals);
-        return strchr(v, ':') ? rr_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v)
-                              : RR_EXIT_USAGE;
+        return rr_usage_error(CMD, "%s: layer index %g is not an integer", a, bad), RR_OPT_BAD;
       }
-      layer_mask = 0;
-      for (size_t k = 0; k < nv; ++k) {
-        if (vals[k] != floor(vals[k])) {
-          double bad = vals[k];
-          free(vals);
-          return rr_usage_error(CMD, "%s: layer index %g is not an integer", a, bad);
-        }
-        layer_mask |= 1ull << (int)vals[k];
-      }
-      free(vals);
-      layers_arg = v;
+      o->layer_mask |= 1ull << (int)vals[k];
     }
-    else if (!strcmp(a, "--kernel")) {
-      int found = 0;
-      for (int k = 0; k < BNN_KERNEL_COUNT; ++k)
-        if (!strcmp(v, bnn_kernel_str((bnn_kernel)k))) kernel = (bnn_kernel)k, found = 1;
-      if (!found) return rr_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v);
-    } else return rr_usage_error(CMD, "unknown option '%s'", a);
-    if (!ok) return RR_EXIT_USAGE;
-  }
-  if (!model_path) return rr_usage_error(CMD, "--model FILE is required");
-  if (!data) return rr_usage_error(CMD, "--data SET is required");
+    free(vals);
+    o->layers_arg = v;
+  } else if (!strcmp(a, "--kernel")) {
+    int found = 0;
+    for (int k = 0; k < BNN_KERNEL_COUNT; ++k)
+      if (!strcmp(v, bnn_kernel_str((bnn_kernel)k))) o->kernel = (bnn_kernel)k, found = 1;
+    if (!found) return rr_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v), RR_OPT_BAD;
+  } else return RR_OPT_UNKNOWN;
+  return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+}
+
+int rr_cmd_eval(int argc, char **argv) {
+  static eval_opts o; /* the sweep's 8 kB: not on the stack */
+  memset(&o, 0, sizeof o);
+  o.reps = 1, o.seed = 1;
+  o.ber_w = o.ber_w01 = o.ber_w10 = -1;
+  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+  o.kernel = BNN_KERNEL_AUTO;
+  o.layer_mask = ~0ull;
+  int json = 0, quiet = 0, rc = RR_EXIT_OK;
+  const rr_flag flags[] = {{"--json", &json}, {"--quiet", &quiet}, {NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, flags, eval_option, &o};
+  rr_model_data md;
+  if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
+  const char *model_path = md.model;
+  const uint64_t reps = o.reps, seed = o.seed, reuse = o.reuse, layer_mask = o.layer_mask;
+  const double ber_w = o.ber_w, ber_w01 = o.ber_w01, ber_w10 = o.ber_w10, ber_r = o.ber_r;
+  const int threads = o.threads;
+  const bnn_kernel kernel = o.kernel;
+  const char *layers_arg = o.layers_arg, *csv_path = o.csv_path;
+  const double *sweep = o.sweep;
+  const size_t n_sweep = o.n_sweep;
   if (ber_w >= 0 && (ber_w01 >= 0 || ber_w10 >= 0))
     return rr_usage_error(CMD, "--ber-write cannot be combined with --ber-write01/--ber-write10");
   if ((ber_w01 >= 0) != (ber_w10 >= 0))
@@ -176,13 +182,8 @@ int rr_cmd_eval(int argc, char **argv) {
   int errors = ep.write_p01 > 0 || ep.write_p10 > 0 || ber_r > 0;
 
   bnn_model *m = NULL;
-  if (bnn_model_load(&m, model_path) != BNN_OK) return rr_error(CMD, "%s", bnn_errmsg());
   bnn_dataset ds;
-  if (bnn_dataset_open(&ds, data, split, (uint32_t)limit) != BNN_OK) {
-    bnn_model_free(m);
-    return rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
-  }
-  int rc = RR_EXIT_OK;
+  if (!rr_model_data_open(CMD, &md, &m, &ds)) return RR_EXIT_FAIL;
   uint32_t c, h, w;
   bnn_model_input_shape(m, &c, &h, &w);
   bnn_layer_info first;

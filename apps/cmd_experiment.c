@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
+#include "train_run.h"
 
 static const char *const CMD = "experiment";
 
@@ -189,33 +190,6 @@ static int build_plan(xp_run *run) {
 
 /* ---- training ------------------------------------------------------------------------------------ */
 
-typedef struct train_progress {
-  rr_progress bar;
-  int enabled;
-  uint32_t epochs, batch;
-  char label[96];
-  const char *id;
-  double t0;
-} train_progress;
-
-static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss, double acc) {
-  train_progress *c = (train_progress *)ud;
-  if (!c->enabled) return;
-  if (done == 1) {
-    snprintf(c->label, sizeof c->label, "%s epoch %u/%u", c->id, epoch + 1, c->epochs);
-    rr_progress_start(&c->bar, c->label, total, 1);
-    c->t0 = rr_now();
-  }
-  char msg[128];
-  const double dt = rr_now() - c->t0;
-  snprintf(msg, sizeof msg, "%.0f img/s  loss %.4f  acc %.2f%%", dt > 0 ? (double)done * c->batch / dt : 0.0, loss,
-           100.0 * acc);
-  if (done == total)
-    rr_progress_finish(&c->bar, "batch", msg);
-  else
-    rr_progress_update(&c->bar, done, "batch", msg);
-}
-
 static int load_meta(xp_model *md) {
   char path[XP_PATH + 16], mpath[XP_PATH + 16];
   snprintf(path, sizeof path, "%s.meta", md->stem);
@@ -251,6 +225,29 @@ static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset
   return buf;
 }
 
+/* What train_run calls back for one model of the plan. */
+typedef struct train_ctx {
+  const xp_run *run;
+  const xp_model *md;
+  const bnn_dataset *train, *test;
+} train_ctx;
+
+static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
+  const train_ctx *c = (const train_ctx *)ud;
+  const bet_epoch_stats *st = e->st;
+  fprintf(log, ",\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64, st->loss,
+          st->train_acc, st->seconds, st->flips);
+  if (!c->run->progress)
+    fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", c->md->id, e->epoch,
+            c->md->tp.epochs, st->loss, 100 * st->train_acc, st->seconds);
+  return 1;
+}
+
+static char *train_provenance(void *ud, double acc) {
+  const train_ctx *c = (const train_ctx *)ud;
+  return provenance(c->run, c->md, c->train, c->test, acc);
+}
+
 /* Trains one model (resuming from its checkpoint after a crash), exports it and writes its meta
  * file. Returns 1 on success. */
 static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, const bnn_dataset *test) {
@@ -259,92 +256,38 @@ static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, cons
   snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
   snprintf(meta, sizeof meta, "%s.meta", md->stem);
   snprintf(logp, sizeof logp, "%s.log.jsonl", md->stem);
-  bet_net *net = NULL;
   bet_arch arch;
-  int ok = 0;
-  FILE *log = NULL;
-  char *prov = NULL;
-  if (bet_arch_parse(md->arch, train->n_classes, &arch) != BNN_OK) {
-    rr_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg());
-    return 0;
-  }
-  int resumed = 0;
-  if (!run->force && file_exists(ckpt)) {
-    if (bet_checkpoint_load(&net, NULL, ckpt) == BNN_OK && !strcmp(bet_net_arch(net)->name, md->arch) &&
-        bet_net_epoch(net) <= md->tp.epochs) {
-      resumed = 1;
-      fprintf(stderr, "rramsim experiment: %s: resuming from %s after epoch %u\n", md->id, ckpt, bet_net_epoch(net));
-    } else {
-      fprintf(stderr, "rramsim experiment: %s: ignoring unusable checkpoint %s (%s)\n", md->id, ckpt, bnn_errmsg());
-      bet_net_free(net);
-      net = NULL;
-    }
-  }
-  if (!net && bet_net_create(&net, &arch, train->c, train->h, train->w, train->n_classes, md->tp.seed) != BNN_OK) {
-    rr_error(CMD, "%s: %s", md->id, bnn_errmsg());
-    return 0;
-  }
-  log = fopen(logp, resumed ? "a" : "w");
-  if (!log) {
-    rr_error(CMD, "%s: cannot open: %s", logp, strerror(errno));
-    goto done;
-  }
-  train_progress pc;
-  memset(&pc, 0, sizeof pc);
-  pc.enabled = run->progress;
-  pc.epochs = md->tp.epochs;
-  pc.batch = md->tp.batch;
-  pc.id = md->id;
-  const double t0 = rr_now();
-  while (bet_net_epoch(net) < md->tp.epochs) {
-    bet_epoch_stats st;
-    const double te = rr_now();
-    if (bet_train_epoch(net, train, &md->tp, on_batch, &pc, &st) != BNN_OK) {
-      rr_error(CMD, "%s: training: %s", md->id, bnn_errmsg());
-      goto done;
-    }
-    st.seconds = rr_now() - te; /* bet_train_epoch leaves the timing to its caller */
-    fprintf(log, "{\"epoch\":%u,\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64 "}\n",
-            bet_net_epoch(net), st.loss, st.train_acc, st.seconds, st.flips);
-    fflush(log);
-    if (!run->progress)
-      fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", md->id, bet_net_epoch(net),
-              md->tp.epochs, st.loss, 100 * st.train_acc, st.seconds);
-    if (bet_checkpoint_save(net, &md->tp, ckpt) != BNN_OK) {
-      rr_error(CMD, "%s: checkpoint: %s", md->id, bnn_errmsg());
-      goto done;
-    }
-  }
-  double acc = 0;
-  if (bet_evaluate(net, test, run->threads, 0.0, 0, 0, NULL, NULL, &acc) != BNN_OK) {
-    rr_error(CMD, "%s: evaluation: %s", md->id, bnn_errmsg());
-    goto done;
-  }
-  md->train_seconds = rr_now() - t0;
-  prov = provenance(run, md, train, test, acc);
-  if (!prov || bet_export(net, prov, mpath) != BNN_OK) {
-    rr_error(CMD, "%s: %s", mpath, prov ? bnn_errmsg() : "out of memory");
-    goto done;
-  }
+  if (bet_arch_parse(md->arch, train->n_classes, &arch) != BNN_OK)
+    return rr_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg()), 0;
+  train_ctx tc = {run, md, train, test};
+  rr_train_job job;
+  memset(&job, 0, sizeof job);
+  job.cmd = CMD;
+  job.name = md->id;
+  job.arch_name = md->arch;
+  job.arch = &arch;
+  job.params = &md->tp;
+  job.train = train;
+  job.test = test;
+  job.ckpt_path = ckpt;
+  job.log_path = logp;
+  job.out_path = mpath;
+  job.resume = run->force ? RR_TRAIN_FRESH : RR_TRAIN_RESUME_IF_USABLE;
+  job.progress = run->progress;
+  job.on_epoch = on_epoch;
+  job.provenance = train_provenance;
+  job.ud = &tc;
+  rr_train_outcome res;
+  if (!rr_train_run(&job, &res)) return 0;
+  md->train_seconds = res.seconds;
   FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
-  if (!f) {
-    rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno));
-    goto done;
-  }
-  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, acc, md->train_seconds,
-          resumed);
-  if (!rr_atomic_commit(f, tmp, meta)) {
-    rr_error(CMD, "%s: cannot write", meta);
-    goto done;
-  }
-  md->clean_acc = acc;
+  if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno)), 0;
+  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, res.test_acc,
+          md->train_seconds, res.resumed);
+  if (!rr_atomic_commit(f, tmp, meta)) return rr_error(CMD, "%s: cannot write", meta), 0;
+  md->clean_acc = res.test_acc;
   remove(ckpt); /* the model file is what later steps need; checkpoints of wide nets are large */
-  ok = 1;
-done:
-  if (log) fclose(log);
-  free(prov);
-  bet_net_free(net);
-  return ok;
+  return 1;
 }
 
 /* ---- evaluation ---------------------------------------------------------------------------------- */
@@ -363,6 +306,77 @@ static void eval_key(const xp_run *run, const xp_model *md, const char *what, ui
            !strcmp(what, "mc") ? run->eval_seed : 0);
 }
 
+/* One data row of a keyed cache CSV: the BER's index in run->bers, the name column (metric
+ * files) or NULL, and the numeric columns. */
+typedef struct cache_row {
+  size_t b;
+  const char *name;
+  const double *v;
+} cache_row;
+
+/* Reads a cache file written by eval_mc, eval_pred or eval_metric: "# key <key>" (another key: a
+ * stale entry, returns -1), "# seconds <s>" (into *seconds), a header, then rows
+ * "<ber>[,<name>],<v1>,...,<v_nv>". A row whose BER is among bers[0..n_bers) goes to store once per
+ * matching BER; rows that do not parse are skipped. Returns how many rows store kept. */
+static long cache_read(const char *path, const char *key, int named, size_t nv, const double *bers, size_t n_bers,
+                       double *seconds, int (*store)(void *ud, const cache_row *r), void *ud) {
+  double v[4];
+  if (nv > sizeof v / sizeof *v) return -1;
+  FILE *f = cache_open(path, key);
+  if (!f) return -1;
+  char line[256], name[64];
+  long got = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "# seconds %lf", seconds) == 1) continue;
+    char *p = line, *end = NULL;
+    const double ber = strtod(p, &end);
+    int ok = end != p && *end == ',';
+    if (ok && named) {
+      p = end + 1;
+      const size_t n = strcspn(p, ",\n");
+      ok = n > 0 && n < sizeof name && p[n] == ',';
+      if (ok) memcpy(name, p, n), name[n] = 0, end = p + n;
+    }
+    for (size_t k = 0; ok && k < nv; ++k) {
+      p = end + 1;
+      v[k] = strtod(p, &end);
+      ok = end != p && (*end == (k + 1 < nv ? ',' : '\n') || (k + 1 == nv && !*end));
+    }
+    if (!ok) continue;
+    for (size_t b = 0; b < n_bers; ++b)
+      if (bers[b] == ber) {
+        const cache_row r = {b, named ? name : NULL, v};
+        got += store(ud, &r);
+      }
+  }
+  fclose(f);
+  return got;
+}
+
+static int store_mc(void *ud, const cache_row *r) {
+  bnn_mc_stats *s = &((xp_model *)ud)->mc[r->b];
+  s->mean = r->v[0], s->std = r->v[1], s->min = r->v[2], s->max = r->v[3];
+  return 1;
+}
+
+static int store_pred(void *ud, const cache_row *r) {
+  ((xp_model *)ud)->pred[r->b] = r->v[0];
+  return 1;
+}
+
+typedef struct metric_store {
+  xp_run *run;
+  xp_model *md;
+} metric_store;
+
+static int store_metric(void *ud, const cache_row *r) {
+  const metric_store *m = (const metric_store *)ud;
+  const int k = xp_metric_index(m->run, r->name);
+  if (k < 0) return 0;
+  m->md->metric[r->b][k] = r->v[0];
+  return 1;
+}
+
 typedef struct mc_progress {
   rr_progress bar;
   const xp_run *run;
@@ -376,30 +390,12 @@ static void on_mc(void *ud, size_t b, uint64_t rep, uint64_t done) {
   rr_progress_update(&p->bar, done, "img", msg);
 }
 
-static int load_mc(const xp_run *run, xp_model *md, const char *path, const char *key) {
-  FILE *f = cache_open(path, key);
-  if (!f) return 0;
-  char line[256];
-  size_t got = 0;
-  while (fgets(line, sizeof line, f)) {
-    double ber, mean, sd, mn, mx;
-    if (sscanf(line, "# seconds %lf", &md->mc_seconds) == 1) continue;
-    if (sscanf(line, "%lf,%lf,%lf,%lf,%lf", &ber, &mean, &sd, &mn, &mx) != 5) continue;
-    for (size_t b = 0; b < run->n_bers; ++b)
-      if (run->bers[b] == ber) {
-        md->mc[b].mean = mean, md->mc[b].std = sd, md->mc[b].min = mn, md->mc[b].max = mx;
-        ++got;
-      }
-  }
-  fclose(f);
-  return got == run->n_bers;
-}
-
 static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.mc.csv", md->stem);
   eval_key(run, md, "mc", run->test_limit, key, sizeof key);
-  if (!run->force && load_mc(run, md, path, key)) return md->have_mc = 1;
+  if (!run->force && cache_read(path, key, 0, 4, run->bers, run->n_bers, &md->mc_seconds, store_mc, md) == (long)run->n_bers)
+    return md->have_mc = 1;
   if (run->report_only) return 0;
   bnn_mc_params mp = bnn_mc_default_params();
   mp.reps = run->reps;
@@ -425,27 +421,12 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
   return md->have_mc = 1;
 }
 
-static int load_pred(const xp_run *run, xp_model *md, const char *path, const char *key) {
-  FILE *f = cache_open(path, key);
-  if (!f) return 0;
-  char line[256];
-  size_t got = 0;
-  while (fgets(line, sizeof line, f)) {
-    double ber, acc;
-    if (sscanf(line, "# seconds %lf", &md->pred_seconds) == 1) continue;
-    if (sscanf(line, "%lf,%lf", &ber, &acc) != 2) continue;
-    for (size_t b = 0; b < run->n_bers; ++b)
-      if (run->bers[b] == ber) md->pred[b] = acc, ++got;
-  }
-  fclose(f);
-  return got == run->n_bers;
-}
-
 static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.pred.csv", md->stem);
   eval_key(run, md, "predict", run->test_limit, key, sizeof key);
-  if (!run->force && load_pred(run, md, path, key)) return md->have_pred = 1;
+  if (!run->force && cache_read(path, key, 0, 1, run->bers, run->n_bers, &md->pred_seconds, store_pred, md) == (long)run->n_bers)
+    return md->have_pred = 1;
   if (run->report_only) return 0;
   const double t0 = rr_now();
   if (run->progress) fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers, test->n);
@@ -467,30 +448,15 @@ static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_da
   return md->have_pred = 1;
 }
 
-static int load_metric(xp_run *run, xp_model *md, const char *path, const char *key) {
-  FILE *f = cache_open(path, key);
-  if (!f) return 0;
-  char line[256], name[64];
-  size_t got = 0;
-  while (fgets(line, sizeof line, f)) {
-    double ber, v;
-    if (sscanf(line, "# seconds %lf", &md->metric_seconds) == 1) continue;
-    if (sscanf(line, "%lf,%63[^,],%lf", &ber, name, &v) != 3) continue;
-    const int k = xp_metric_index(run, name);
-    for (size_t b = 0; k >= 0 && b < run->n_main; ++b)
-      if (run->bers[b] == ber) md->metric[b][k] = v, ++got;
-  }
-  fclose(f);
-  return got > 0;
-}
-
 /* Margin metrics at every BER of the study (the flip probabilities depend on it; the margins do
  * not), on the first metric_limit test images. */
 static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *mds) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.metric.csv", md->stem);
   eval_key(run, md, "metric", run->metric_limit, key, sizeof key);
-  if (!run->force && load_metric(run, md, path, key)) return md->have_metric = 1;
+  metric_store ms = {run, md};
+  if (!run->force && cache_read(path, key, 1, 1, run->bers, run->n_main, &md->metric_seconds, store_metric, &ms) > 0)
+    return md->have_metric = 1;
   if (run->report_only) return 0;
   if (run->progress) fprintf(stderr, "%s: margin metrics (%zu BERs, %u images)\n", md->id, run->n_main, mds->n);
   const double t0 = rr_now();

@@ -7,6 +7,7 @@
 #include "bnn/data.h"
 #include "cli.h"
 #include "commands.h"
+#include "model_data.h"
 
 static const char *const CMD = "metric";
 
@@ -30,44 +31,25 @@ static void usage(FILE *f) {
           "  --json         one JSON object on stdout instead of the table\n");
 }
 
+/* The option metric adds to the shared ones: --ber (ud: the double it sets). */
+static rr_opt_result metric_option(void *ud, const char *a, const char *v) {
+  if (!strcmp(a, "--ber")) return rr_parse_double(CMD, a, v, 0, 0.5, (double *)ud) ? RR_OPT_TAKEN : RR_OPT_BAD;
+  return RR_OPT_UNKNOWN;
+}
+
 int rr_cmd_metric(int argc, char **argv) {
-  const char *model_path = NULL, *data = NULL, *split = "test";
-  uint64_t limit = 0;
   double ber = 0.01;
-  int json = 0;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!strcmp(a, "--json")) { json = 1; continue; }
-    if (strncmp(a, "--", 2) != 0) return rr_usage_error(CMD, "unexpected argument '%s'", a);
-    if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
-    const char *v = argv[++i];
-    int ok = 1;
-    if (!strcmp(a, "--model")) model_path = v;
-    else if (!strcmp(a, "--data")) data = v;
-    else if (!strcmp(a, "--split")) {
-      if (strcmp(v, "test") && strcmp(v, "train")) return rr_usage_error(CMD, "--split: expected test or train, got '%s'", v);
-      split = v;
-    } else if (!strcmp(a, "--limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &limit);
-    else if (!strcmp(a, "--ber")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &ber);
-    else return rr_usage_error(CMD, "unknown option '%s'", a);
-    if (!ok) return RR_EXIT_USAGE;
-  }
-  if (!model_path) return rr_usage_error(CMD, "--model FILE is required");
-  if (!data) return rr_usage_error(CMD, "--data SET is required");
+  int json = 0, rc = RR_EXIT_OK;
+  const rr_flag flags[] = {{"--json", &json}, {NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, flags, metric_option, &ber};
+  rr_model_data md;
+  if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
+  const char *model_path = md.model;
   bnn_model *m = NULL;
-  if (bnn_model_load(&m, model_path) != BNN_OK) return rr_error(CMD, "%s", bnn_errmsg());
   bnn_dataset ds;
-  if (bnn_dataset_open(&ds, data, split, (uint32_t)limit) != BNN_OK) {
-    bnn_model_free(m);
-    return rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
-  }
+  if (!rr_model_data_open(CMD, &md, &m, &ds)) return RR_EXIT_FAIL;
   bet_metric_result r;
   double t0 = rr_now();
-  int rc = RR_EXIT_OK;
   if (bet_metric_compute(m, &ds, ber, &r) != BNN_OK) {
     rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
     goto done;

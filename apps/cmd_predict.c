@@ -8,6 +8,7 @@
 #include "bnn/data.h"
 #include "cli.h"
 #include "commands.h"
+#include "model_data.h"
 
 static const char *const CMD = "predict";
 
@@ -27,64 +28,51 @@ static void usage(FILE *f) {
           "  --json         one JSON object on stdout\n");
 }
 
+/* The options predict adds to the shared ones. */
+typedef struct predict_opts {
+  uint64_t threads;
+  double *bers; /* --ber values (malloc'ed; a repeated --ber replaces them) */
+  size_t nb;
+} predict_opts;
+
+static rr_opt_result predict_option(void *ud, const char *a, const char *v) {
+  predict_opts *o = (predict_opts *)ud;
+  int ok;
+  if (!strcmp(a, "--threads")) ok = rr_parse_u64(CMD, a, v, 1, 256, &o->threads);
+  else if (!strcmp(a, "--ber")) {
+    free(o->bers), o->bers = NULL;
+    ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &o->bers, &o->nb);
+  } else return RR_OPT_UNKNOWN;
+  return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+}
+
 int rr_cmd_predict(int argc, char **argv) {
-  const char *model_path = NULL, *data = NULL, *split = "test";
-  uint64_t limit = 0, threads = 1;
-  double *bers = NULL;
-  size_t nb = 0;
-  int json = 0;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      free(bers);
-      return RR_EXIT_OK;
-    }
-    if (!strcmp(a, "--json")) { json = 1; continue; }
-    int ok = 1;
-    if (strncmp(a, "--", 2) != 0) ok = rr_usage_error(CMD, "unexpected argument '%s'", a), ok = 0;
-    else if (i + 1 >= argc) rr_usage_error(CMD, "option '%s' needs a value or is unknown", a), ok = 0;
-    else {
-      const char *v = argv[++i];
-      if (!strcmp(a, "--model")) model_path = v;
-      else if (!strcmp(a, "--data")) data = v;
-      else if (!strcmp(a, "--split")) {
-        if (strcmp(v, "test") && strcmp(v, "train")) rr_usage_error(CMD, "--split: expected test or train, got '%s'", v), ok = 0;
-        split = v;
-      } else if (!strcmp(a, "--limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &limit);
-      else if (!strcmp(a, "--threads")) ok = rr_parse_u64(CMD, a, v, 1, 256, &threads);
-      else if (!strcmp(a, "--ber")) {
-        free(bers), bers = NULL;
-        ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &bers, &nb);
-      } else rr_usage_error(CMD, "unknown option '%s'", a), ok = 0;
-    }
-    if (!ok) {
-      free(bers);
-      return RR_EXIT_USAGE;
-    }
+  predict_opts o = {1, NULL, 0};
+  int json = 0, rc = RR_EXIT_OK;
+  const rr_flag flags[] = {{"--json", &json}, {NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, flags, predict_option, &o};
+  rr_model_data md;
+  if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) {
+    free(o.bers);
+    return rc;
   }
-  if (!model_path || !data || !bers || nb == 0) {
+  double *bers = o.bers;
+  const size_t nb = o.nb;
+  if (!bers || nb == 0) {
     free(bers);
-    return rr_usage_error(CMD, !model_path ? "--model FILE is required"
-                               : !data     ? "--data SET is required"
-                                           : "--ber RANGE is required (at least one value)");
+    return rr_usage_error(CMD, "--ber RANGE is required (at least one value)");
   }
+  const char *model_path = md.model;
   bnn_model *m = NULL;
-  if (bnn_model_load(&m, model_path) != BNN_OK) {
-    free(bers);
-    return rr_error(CMD, "%s", bnn_errmsg());
-  }
   bnn_dataset ds;
-  if (bnn_dataset_open(&ds, data, split, (uint32_t)limit) != BNN_OK) {
-    bnn_model_free(m);
+  if (!rr_model_data_open(CMD, &md, &m, &ds)) {
     free(bers);
-    return rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+    return RR_EXIT_FAIL;
   }
-  int rc = RR_EXIT_OK;
   double *acc = (double *)malloc(nb * sizeof *acc);
   double t0 = rr_now();
   bet_predict_params pp = bet_predict_default_params();
-  pp.threads = (int)threads;
+  pp.threads = (int)o.threads;
   if (!acc) rc = rr_error(CMD, "out of memory");
   else if (bet_predict_accuracy(m, &ds, bers, nb, &pp, acc) != BNN_OK)
     rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bet/bet.h"
 #include "bnn/data.h"
 #include "cli.h"
 #include "commands.h"
+#include "train_run.h"
 
 #define CMD "train"
 #define MAX_BERS 32
@@ -88,60 +88,6 @@ static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
   return 1;
 }
 
-typedef struct progress_ctx {
-  rr_progress bar;
-  int enabled;
-  uint32_t epochs;
-  uint32_t batch;
-  double t0;
-} progress_ctx;
-
-static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss,
-                     double acc) {
-  progress_ctx *c = (progress_ctx *)ud;
-  if (!c->enabled) return;
-  if (done == 1) {
-    static char label[64];
-    snprintf(label, sizeof label, "epoch %u/%u", epoch + 1, c->epochs);
-    rr_progress_start(&c->bar, label, total, 1);
-    c->t0 = rr_now();
-  }
-  char msg[128];
-  const double dt = rr_now() - c->t0;
-  char rate[32] = "-"; /* unknown until 0.2 s of batches have been timed */
-  if (dt >= 0.2) snprintf(rate, sizeof rate, "%.0f", (double)(done - 1) * c->batch / dt);
-  snprintf(msg, sizeof msg, "%s img/s  loss %.4f  acc %.2f%%", rate, loss, 100.0 * acc);
-  if (done == total)
-    rr_progress_finish(&c->bar, "batch", msg);
-  else
-    rr_progress_update(&c->bar, done, "batch", msg);
-}
-
-/* The options a resumed run must share with the checkpoint (epochs and threads may differ). */
-static int same_training(const bet_train_params *a, const bet_train_params *b, const char **what) {
-#define SAME(f, name)       \
-  if (a->f != b->f) {       \
-    *what = name;           \
-    return 0;               \
-  }
-  SAME(batch, "--batch")
-  SAME(lr, "--lr")
-  SAME(step_size, "--step-size")
-  SAME(gamma, "--gamma")
-  SAME(loss, "--loss")
-  SAME(mhl_b, "--mhl-b")
-  SAME(flip_p, "--flip-p")
-  SAME(flip_grad, "--flip-grad")
-  SAME(flip_layers, "--flip-layers")
-  SAME(seed, "--seed")
-  SAME(clip_all, "--clip-all")
-  SAME(reg_margin, "--reg-margin")
-  SAME(reg_b, "--reg-b")
-  SAME(bn_stats, "--bn-stats")
-#undef SAME
-  return 1;
-}
-
 static char *provenance_json(const bet_train_params *p, const char *arch, const char *data,
                              const bnn_dataset *train, const bnn_dataset *test, uint32_t epochs,
                              double test_acc, const char *flip_layers) {
@@ -163,39 +109,53 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
   return buf;
 }
 
-/* On --resume, keeps only the log lines of epochs the checkpoint holds (complete lines whose
- * "epoch" is at most `epoch`): the log line of an epoch is written before its checkpoint, so a kill
- * in between, or inside the write, would otherwise leave a line that the resumed run writes again.
- * Rewrites the log through a temp file + rename. Returns 0 and prints the error on failure. */
-static int trim_log(const char *path, uint32_t epoch) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return errno == ENOENT ? 1 : (rr_error(CMD, "%s: %s", path, strerror(errno)), 0);
-  const size_t plen = strlen(path);
-  char *tmp = (char *)malloc(plen + 32);
-  FILE *o = NULL;
-  char line[8192];
-  int ok = tmp != NULL;
-  if (ok) {
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    o = fopen(tmp, "wb");
-    ok = o != NULL;
+/* What train_run calls back: the epoch's log fields and stderr line, and the provenance. */
+typedef struct train_ctx {
+  const bet_train_params *p;
+  const bnn_dataset *train, *test;
+  const double *bers;
+  size_t n_bers;
+  const char *arch, *data, *flip_layers;
+} train_ctx;
+
+static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
+  const train_ctx *c = (const train_ctx *)ud;
+  const bet_train_params *p = c->p;
+  const bet_epoch_stats *st = e->st;
+  fprintf(log,
+          ",\"epochs\":%u,\"lr\":%.9g,\"loss\":%.6f,\"train_accuracy\":%.6f,"
+          "\"test_accuracy\":%.6f,\"seconds\":%.3f,\"images_per_s\":%.1f,\"flips\":%llu,"
+          "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"reg_penalty\":%.6g",
+          p->epochs, st->lr, st->loss, st->train_acc, e->test_acc, st->seconds,
+          (double)c->train->n / st->seconds, (unsigned long long)st->flips, p->reg_margin, p->reg_b,
+          st->reg_penalty);
+  fprintf(stderr,
+          "epoch %u/%u: loss %.4f  train %.2f%%  test %.2f%%  %.2f s (%.0f img/s)", e->epoch,
+          p->epochs, st->loss, 100.0 * st->train_acc, 100.0 * e->test_acc, st->seconds,
+          (double)c->train->n / st->seconds);
+  if (p->reg_margin > 0.0) fprintf(stderr, "  (margin penalty %.4f)", st->reg_penalty);
+  if (c->n_bers) {
+    fprintf(log, ",\"ber_accuracy\":{");
+    for (size_t b = 0; b < c->n_bers; ++b) {
+      double a = 0.0;
+      if (bet_evaluate(e->net, c->test, p->threads, c->bers[b], p->flip_layers, p->seed + e->epoch,
+                       NULL, NULL, &a) != BNN_OK) {
+        rr_error(CMD, "evaluation at BER %g: %s", c->bers[b], bnn_errmsg());
+        return 0;
+      }
+      fprintf(log, "%s\"%g\":%.6f", b ? "," : "", c->bers[b], a);
+      fprintf(stderr, "  BER %g: %.2f%%", c->bers[b], 100.0 * a);
+    }
+    fprintf(log, "}");
   }
-  while (ok && fgets(line, sizeof line, f)) {
-    const size_t n = strlen(line);
-    unsigned e = 0;
-    if (n && line[n - 1] == '\n' && sscanf(line, "{\"epoch\":%u,", &e) == 1 && e <= epoch)
-      ok = fputs(line, o) >= 0;
-  }
-  ok = ok && !ferror(f);
-  fclose(f);
-  if (o && fclose(o) != 0) ok = 0;
-  if (ok && rename(tmp, path) != 0) ok = 0;
-  if (!ok) {
-    rr_error(CMD, "%s: cannot rewrite the log for --resume: %s", path, strerror(errno));
-    if (tmp) remove(tmp);
-  }
-  free(tmp);
-  return ok;
+  fprintf(stderr, "\n");
+  return 1;
+}
+
+static char *train_provenance(void *ud, double test_acc) {
+  const train_ctx *c = (const train_ctx *)ud;
+  return provenance_json(c->p, c->arch, c->data, c->train, c->test, c->p->epochs, test_acc,
+                         c->flip_layers);
 }
 
 int rr_cmd_train(int argc, char **argv) {
@@ -293,9 +253,7 @@ int rr_cmd_train(int argc, char **argv) {
   bnn_dataset train, test;
   memset(&train, 0, sizeof train);
   memset(&test, 0, sizeof test);
-  bet_net *net = NULL;
-  FILE *log = NULL;
-  char *ckpt = NULL, *logp = NULL, *prov = NULL;
+  char *ckpt = NULL, *logp = NULL;
   const size_t olen = strlen(out);
   ckpt = (char *)malloc(olen + 32);
   logp = (char *)malloc(olen + 32);
@@ -334,120 +292,35 @@ int rr_cmd_train(int argc, char **argv) {
   }
   p.flip_layers = flip_mask;
 
-  if (resume && access(ckpt_path, F_OK) == 0) {
-    bet_train_params stored;
-    if (bet_checkpoint_load(&net, &stored, ckpt_path) != BNN_OK) {
-      rr_error(CMD, "--resume: %s", bnn_errmsg());
-      goto done;
-    }
-    const char *what = NULL;
-    if (!same_training(&stored, &p, &what)) {
-      rr_error(CMD, "--resume: %s: %s differs from the checkpoint's; resume with the same options",
-               ckpt_path, what);
-      goto done;
-    }
-    if (strcmp(bet_net_arch(net)->name, arch_s) != 0) {
-      rr_error(CMD, "--resume: %s: trained as --arch %s, not %s", ckpt_path,
-               bet_net_arch(net)->name, arch_s);
-      goto done;
-    }
-    fprintf(stderr, "rramsim train: resuming from %s after epoch %u\n", ckpt_path,
-            bet_net_epoch(net));
-  } else {
-    if (bet_net_create(&net, &arch, train.c, train.h, train.w, train.n_classes, p.seed) !=
-        BNN_OK) {
-      rr_error(CMD, "--arch %s: %s", arch_s, bnn_errmsg());
-      goto done;
-    }
-  }
-  if (resume && !trim_log(log_path, bet_net_epoch(net))) goto done;
-  log = fopen(log_path, resume ? "a" : "w");
-  if (!log) {
-    rr_error(CMD, "%s: cannot open the log: %s", log_path, strerror(errno));
-    goto done;
-  }
-  progress_ctx pc;
-  memset(&pc, 0, sizeof pc);
-  pc.enabled = progress;
-  pc.epochs = p.epochs;
-  pc.batch = p.batch;
-  double test_acc = 0.0;
-  int have_acc = 0;
-  while (bet_net_epoch(net) < p.epochs) {
-    bet_epoch_stats st;
-    const double t0 = rr_now();
-    if (bet_train_epoch(net, &train, &p, on_batch, &pc, &st) != BNN_OK) {
-      rr_error(CMD, "training: %s", bnn_errmsg());
-      goto done;
-    }
-    const double t_train = rr_now() - t0;
-    if (bet_evaluate(net, &test, p.threads, 0.0, 0, 0, NULL, NULL, &test_acc) != BNN_OK) {
-      rr_error(CMD, "evaluation: %s", bnn_errmsg());
-      goto done;
-    }
-    have_acc = 1;
-    const uint32_t e = bet_net_epoch(net);
-    fprintf(log,
-            "{\"epoch\":%u,\"epochs\":%u,\"lr\":%.9g,\"loss\":%.6f,\"train_accuracy\":%.6f,"
-            "\"test_accuracy\":%.6f,\"seconds\":%.3f,\"images_per_s\":%.1f,\"flips\":%llu,"
-            "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"reg_penalty\":%.6g",
-            e, p.epochs, st.lr, st.loss, st.train_acc, test_acc, t_train,
-            (double)train.n / t_train, (unsigned long long)st.flips, p.reg_margin, p.reg_b,
-            st.reg_penalty);
-    fprintf(stderr,
-            "epoch %u/%u: loss %.4f  train %.2f%%  test %.2f%%  %.2f s (%.0f img/s)", e,
-            p.epochs, st.loss, 100.0 * st.train_acc, 100.0 * test_acc, t_train,
-            (double)train.n / t_train);
-    if (p.reg_margin > 0.0) fprintf(stderr, "  (margin penalty %.4f)", st.reg_penalty);
-    if (n_bers) {
-      fprintf(log, ",\"ber_accuracy\":{");
-      for (size_t b = 0; b < n_bers; ++b) {
-        double a = 0.0;
-        if (bet_evaluate(net, &test, p.threads, bers[b], p.flip_layers, p.seed + e, NULL, NULL,
-                         &a) != BNN_OK) {
-          rr_error(CMD, "evaluation at BER %g: %s", bers[b], bnn_errmsg());
-          goto done;
-        }
-        fprintf(log, "%s\"%g\":%.6f", b ? "," : "", bers[b], a);
-        fprintf(stderr, "  BER %g: %.2f%%", bers[b], 100.0 * a);
-      }
-      fprintf(log, "}");
-    }
-    fprintf(log, "}\n");
-    fprintf(stderr, "\n");
-    if (fflush(log) != 0) {
-      rr_error(CMD, "%s: write failed: %s", log_path, strerror(errno));
-      goto done;
-    }
-    if (bet_checkpoint_save(net, &p, ckpt_path) != BNN_OK) {
-      rr_error(CMD, "checkpoint: %s", bnn_errmsg());
-      goto done;
-    }
-  }
-  if (!have_acc && bet_evaluate(net, &test, p.threads, 0.0, 0, 0, NULL, NULL, &test_acc) != BNN_OK) {
-    rr_error(CMD, "evaluation: %s", bnn_errmsg());
-    goto done;
-  }
-  prov = provenance_json(&p, arch_s, data, &train, &test, p.epochs, test_acc, flip_layers_s);
-  if (!prov) {
-    rr_error(CMD, "out of memory");
-    goto done;
-  }
-  if (bet_export(net, prov, out) != BNN_OK) {
-    rr_error(CMD, "--out %s: %s", out, bnn_errmsg());
-    goto done;
-  }
+  train_ctx tc = {&p, &train, &test, bers, n_bers, arch_s, data, flip_layers_s};
+  rr_train_job job;
+  memset(&job, 0, sizeof job);
+  job.cmd = CMD;
+  job.arch_name = arch_s;
+  job.arch = &arch;
+  job.params = &p;
+  job.train = &train;
+  job.test = &test;
+  job.ckpt_path = ckpt_path;
+  job.log_path = log_path;
+  job.out_path = out;
+  job.out_opt = "--out";
+  job.resume = resume ? RR_TRAIN_RESUME : RR_TRAIN_FRESH;
+  job.eval_each_epoch = 1;
+  job.progress = progress;
+  job.on_epoch = on_epoch;
+  job.provenance = train_provenance;
+  job.ud = &tc;
+  rr_train_outcome res;
+  if (!rr_train_run(&job, &res)) goto done;
   printf("trained %s on %s for %u epochs: test accuracy %.2f%% → %s\n", arch_s, data, p.epochs,
-         100.0 * test_acc, out);
+         100.0 * res.test_acc, out);
   rc = RR_EXIT_OK;
 done:
-  if (log) fclose(log);
-  bet_net_free(net);
   bnn_dataset_free(&train);
   bnn_dataset_free(&test);
   free(bers);
   free(ckpt);
   free(logp);
-  free(prov);
   return rc;
 }

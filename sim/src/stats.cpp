@@ -1,6 +1,8 @@
 // stats.cpp — latency histogram quantiles, energy from counts, the stats JSON and summary.
 #include "rramsim/stats.hpp"
 
+#include "bnn/durable.h"
+
 #include <jansson.h>
 
 #include <cerrno>
@@ -241,10 +243,10 @@ std::string write_file_atomic(const std::string& path, const std::string& text) 
     std::remove(tmp.c_str());
     return path + ": write failed: " + std::strerror(saved ? saved : errno);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    saved = errno;
+  if (bnn_rename_durable(tmp.c_str(), path.c_str()) != BNN_OK) {
+    std::string msg = bnn_errmsg();
     std::remove(tmp.c_str());
-    return path + ": rename failed: " + std::strerror(saved);
+    return msg;
   }
   return "";
 }

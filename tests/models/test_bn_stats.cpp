@@ -76,7 +76,9 @@ TEST(BnStats, EstimateEqualsAFloatRecomputationLayerByLayer) {
     std::vector<double> a(z.size());
     for (size_t i = 0; i < data.d.n; ++i)
       for (size_t j = 0; j < out; ++j) {
-        const double h = gamma[j] * (z[i * out + j] - rm[j]) / std::sqrt((double)rv[j] + 1e-5) + beta[j];
+        const double h = (double)gamma[j] * (z[i * out + j] - (double)rm[j]) /
+                             std::sqrt((double)rv[j] + 1e-5) +
+                         (double)beta[j];
         a[i * out + j] = h >= 0 ? 1.0 : -1.0;
       }
     x.swap(a);

@@ -1,9 +1,15 @@
 // test_experiment_cli.cpp — `rramsim experiment paper`: option errors, a tiny end-to-end run, the
-// cache (a second run trains nothing), --report-only, and the Spearman helper.
+// cache (a second run trains nothing), --report-only, resuming a model's training from its
+// checkpoint, and the Spearman helper.
+#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
+#include <vector>
+
+#include "bet/bet.h"
 
 #include "cli_util.hpp"
 extern "C" {
@@ -26,6 +32,33 @@ bool exists(const std::string &p) {
 const std::string kTiny =
     "experiment paper --quick --train-limit 300 --vgg-train-limit 256 --test-limit 200 --metric-limit 100 "
     "--reps 1 --epochs 1 --vgg-epochs 1 --lambdas 0.5 --threads 2 --no-progress";
+
+// The cache stem (path without extension) of the plan's model `id` ("fcnn-p0" → DIR/fcnn-p0-<hash>).
+std::string model_stem(const std::string &models_dir, const std::string &id) {
+  std::string stem;
+  if (DIR *dp = opendir(models_dir.c_str())) {
+    const std::string prefix = id + "-", ext = ".meta";
+    while (dirent *de = readdir(dp)) {
+      const std::string n = de->d_name;
+      if (n.size() == prefix.size() + 16 + ext.size() && n.rfind(prefix, 0) == 0 &&
+          n.compare(n.size() - ext.size(), ext.size(), ext) == 0)
+        stem = models_dir + "/" + n.substr(0, n.size() - ext.size());
+    }
+    closedir(dp);
+  }
+  return stem;
+}
+
+std::vector<std::string> lines_of(const std::string &text) {
+  std::vector<std::string> out;
+  for (size_t p = 0; p < text.size();) {
+    size_t nl = text.find('\n', p);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(p, nl - p));
+    p = nl + 1;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -130,4 +163,36 @@ TEST(ExperimentCli, TinyRunCachesAndReports) {
   EXPECT_NE(r.err.find("fcnn-reg2: training"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("fcnn-reg0.5: cached model"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("fcnn-p0: training"), std::string::npos) << r.err;
+
+  // Resuming: a kill between an epoch's log line and its checkpoint (the line is written first)
+  // leaves a log line for an epoch the checkpoint does not hold. Rebuild that state for fcnn-p0 of
+  // this 1-epoch run: its checkpoint before epoch 1 (a fresh net with the model's seed and training
+  // options), its log holding epoch 1's line, no model file. The rerun must resume from the
+  // checkpoint, train epoch 1 again and log it once, giving the uninterrupted run's model.
+  const std::string stem = model_stem(out + "/models", "fcnn-p0");
+  ASSERT_FALSE(stem.empty()) << "no fcnn-p0 model in " << out << "/models";
+  const std::string model = slurp(stem + ".bnn"), log = slurp(stem + ".log.jsonl");
+  ASSERT_EQ(lines_of(log).size(), 1u) << log;
+  ASSERT_EQ(log.rfind("{\"epoch\":1,", 0), 0u) << log;
+  ASSERT_EQ(std::remove((stem + ".meta").c_str()), 0);
+  ASSERT_EQ(std::remove((stem + ".bnn").c_str()), 0);
+  {
+    bet_train_params p = bet_train_default_params();
+    p.epochs = 1, p.seed = 1, p.threads = 2;  // as kTiny trains fcnn-p0
+    bet_arch arch;
+    ASSERT_EQ(bet_arch_parse("784-128-128-10", 10, &arch), BNN_OK) << bnn_errmsg();
+    bet_net *net = nullptr;
+    ASSERT_EQ(bet_net_create(&net, &arch, 1, 28, 28, 10, p.seed), BNN_OK) << bnn_errmsg();
+    EXPECT_EQ(bet_checkpoint_save(net, &p, (stem + ".ckpt").c_str()), BNN_OK) << bnn_errmsg();
+    bet_net_free(net);
+  }
+  r = run_in(d, kTiny + " --out-dir " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("fcnn-p0: resuming from " + stem + ".ckpt after epoch 0"), std::string::npos) << r.err;
+  const std::vector<std::string> resumed = lines_of(slurp(stem + ".log.jsonl"));
+  ASSERT_EQ(resumed.size(), 1u) << "epoch 1 logged twice:\n" << slurp(stem + ".log.jsonl");
+  EXPECT_EQ(resumed[0].rfind("{\"epoch\":1,", 0), 0u) << resumed[0];
+  EXPECT_EQ(slurp(stem + ".bnn"), model) << "the resumed model differs from the uninterrupted run's";
+  EXPECT_NE(slurp(stem + ".meta").find("resumed 1"), std::string::npos);
+  EXPECT_FALSE(exists(stem + ".ckpt"));  // removed once the model file is in place
 }

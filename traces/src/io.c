@@ -1,6 +1,7 @@
 /* io.c — libtrace I/O: buffered gzip-or-plain input with line splitting and truncation checks,
  * temp-file + rename output, provenance header lines, and fast number parsing/formatting. */
 #include "io_impl.h"
+#include "bnn/durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -379,9 +380,7 @@ bnn_status rrt_out_commit(rrt_out *o) {
       s = bnn_fail(BNN_E_IO, "%s: closing failed (%s)", o->path,
                    rc == Z_ERRNO ? strerror(errno) : "zlib error");
   }
-  if (!s && rename(o->tmp_path, o->path) != 0)
-    s = bnn_fail(BNN_E_IO, "%s: cannot move the finished file into place: %s", o->path,
-                 strerror(errno));
+  if (!s) s = bnn_rename_durable(o->tmp_path, o->path);
   if (!s) o->tmp_path[0] = '\0'; /* nothing left to remove */
   rrt_out_abort(o);
   return s;

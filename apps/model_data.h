@@ -1,0 +1,60 @@
+/* model_data.h — what `eval`, `metric` and `predict` share: the loop over their options, with
+ * --model/--data/--split/--limit handled here, and loading the model and the data set they name. */
+#ifndef RRAMSIM_MODEL_DATA_H
+#define RRAMSIM_MODEL_DATA_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bnn/bnn.h"
+#include "bnn/data.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The model and the data set a command runs on. */
+typedef struct rr_model_data {
+  const char *model; /* --model FILE (required) */
+  const char *data;  /* --data SET (required) */
+  const char *split; /* --split test|train (test) */
+  uint64_t limit;    /* --limit N: the first N images only (0 = all) */
+} rr_model_data;
+
+/* A valueless option of the command (--json): *set becomes 1. */
+typedef struct rr_flag {
+  const char *name;
+  int *set;
+} rr_flag;
+
+/* What the command's own option handler made of an option with its value. */
+typedef enum rr_opt_result {
+  RR_OPT_UNKNOWN = 0, /* not its option: "unknown option" */
+  RR_OPT_TAKEN,       /* parsed */
+  RR_OPT_BAD          /* a bad value; the handler printed the usage error */
+} rr_opt_result;
+
+typedef struct rr_model_data_cli {
+  const char *cmd;               /* command name for messages ("eval") */
+  void (*usage)(FILE *f);        /* --help text */
+  const rr_flag *flags;          /* valueless options, ended by {NULL, NULL}; may be NULL */
+  rr_opt_result (*option)(void *ud, const char *opt, const char *val); /* may be NULL */
+  void *ud;
+} rr_model_data_cli;
+
+/* Parses argv[1..argc): --help/-h prints the usage on stdout; a flag sets its int; every other
+ * argument is an option with a value: --model, --data, --split, --limit here, the rest to
+ * cli->option. Afterwards --model and --data must have been given. Returns 1 to go on
+ * (*exit_code = RR_EXIT_OK), or 0 with *exit_code set: RR_EXIT_OK after --help, RR_EXIT_USAGE after
+ * a usage error (printed, one line). */
+int rr_model_data_parse(const rr_model_data_cli *cli, int argc, char **argv, rr_model_data *md,
+                        int *exit_code);
+
+/* Loads md->model and opens md->data's split. Returns 1, or 0 with the error printed (the
+ * loader's message; "--data SET: ..." for the data set) and nothing left to free. */
+int rr_model_data_open(const char *cmd, const rr_model_data *md, bnn_model **model, bnn_dataset *ds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RRAMSIM_MODEL_DATA_H */

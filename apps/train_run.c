@@ -1,0 +1,239 @@
+/* train_run.c — the training driver `rramsim train` and `rramsim experiment` share (train_run.h). */
+#include "train_run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* "rramsim <cmd>: [<name>: ]<message>": the experiment trains many models, so its messages say
+ * which one. Returns 0, the driver's failure value. */
+static int job_error(const rr_train_job *job, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static int job_error(const rr_train_job *job, const char *fmt, ...) {
+  char msg[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  rr_error(job->cmd, "%s%s%s", job->name ? job->name : "", job->name ? ": " : "", msg);
+  return 0;
+}
+
+/* ---- progress ----------------------------------------------------------------------------------- */
+
+typedef struct progress_ctx {
+  rr_progress bar;
+  const rr_train_job *job;
+  char label[128];
+  double t0;
+} progress_ctx;
+
+static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss,
+                     double acc) {
+  progress_ctx *c = (progress_ctx *)ud;
+  const rr_train_job *job = c->job;
+  if (!job->progress) return;
+  if (done == 1) {
+    snprintf(c->label, sizeof c->label, "%s%sepoch %u/%u", job->name ? job->name : "",
+             job->name ? " " : "", epoch + 1, job->params->epochs);
+    rr_progress_start(&c->bar, c->label, total, 1);
+    c->t0 = rr_now();
+  }
+  char msg[128];
+  const double dt = rr_now() - c->t0;
+  char rate[32] = "-"; /* unknown until 0.2 s of batches have been timed */
+  if (dt >= 0.2) snprintf(rate, sizeof rate, "%.0f", (double)(done - 1) * job->params->batch / dt);
+  snprintf(msg, sizeof msg, "%s img/s  loss %.4f  acc %.2f%%", rate, loss, 100.0 * acc);
+  if (done == total)
+    rr_progress_finish(&c->bar, "batch", msg);
+  else
+    rr_progress_update(&c->bar, done, "batch", msg);
+}
+
+/* ---- resuming ----------------------------------------------------------------------------------- */
+
+/* The options a resumed run must share with the checkpoint (epochs and threads may differ). */
+static int same_training(const bet_train_params *a, const bet_train_params *b, const char **what) {
+#define SAME(f, name)       \
+  if (a->f != b->f) {       \
+    *what = name;           \
+    return 0;               \
+  }
+  SAME(batch, "--batch")
+  SAME(lr, "--lr")
+  SAME(step_size, "--step-size")
+  SAME(gamma, "--gamma")
+  SAME(loss, "--loss")
+  SAME(mhl_b, "--mhl-b")
+  SAME(flip_p, "--flip-p")
+  SAME(flip_grad, "--flip-grad")
+  SAME(flip_layers, "--flip-layers")
+  SAME(seed, "--seed")
+  SAME(clip_all, "--clip-all")
+  SAME(reg_margin, "--reg-margin")
+  SAME(reg_b, "--reg-b")
+  SAME(bn_stats, "--bn-stats")
+#undef SAME
+  return 1;
+}
+
+/* Loads the checkpoint into *net if it can continue this job. RR_TRAIN_RESUME: anything wrong is
+ * an error (returns 0). RR_TRAIN_RESUME_IF_USABLE: a checkpoint that cannot be used is left alone
+ * with a note on stderr (returns 1, *net NULL). */
+static int load_checkpoint(const rr_train_job *job, bet_net **net) {
+  const int strict = job->resume == RR_TRAIN_RESUME;
+  const char *path = job->ckpt_path;
+  bet_train_params stored;
+  char why[512];
+  const char *what = NULL;
+  *net = NULL;
+  if (bet_checkpoint_load(net, &stored, path) != BNN_OK) {
+    if (strict) return job_error(job, "--resume: %s", bnn_errmsg());
+    snprintf(why, sizeof why, "%s", bnn_errmsg());
+  } else if (!same_training(&stored, job->params, &what)) {
+    if (strict)
+      return job_error(job, "--resume: %s: %s differs from the checkpoint's; resume with the same options",
+                       path, what);
+    snprintf(why, sizeof why, "trained with another %s", what);
+  } else if (strcmp(bet_net_arch(*net)->name, job->arch_name) != 0) {
+    if (strict)
+      return job_error(job, "--resume: %s: trained as --arch %s, not %s", path, bet_net_arch(*net)->name,
+                       job->arch_name);
+    snprintf(why, sizeof why, "trained as --arch %s, not %s", bet_net_arch(*net)->name, job->arch_name);
+  } else if (!strict && bet_net_epoch(*net) > job->params->epochs) {
+    snprintf(why, sizeof why, "holds epoch %u, past the %u to train", bet_net_epoch(*net), job->params->epochs);
+  } else {
+    fprintf(stderr, "rramsim %s: %s%sresuming from %s after epoch %u\n", job->cmd, job->name ? job->name : "",
+            job->name ? ": " : "", path, bet_net_epoch(*net));
+    return 1;
+  }
+  fprintf(stderr, "rramsim %s: %s%signoring unusable checkpoint %s (%s)\n", job->cmd, job->name ? job->name : "",
+          job->name ? ": " : "", path, why);
+  bet_net_free(*net);
+  *net = NULL;
+  return 1;
+}
+
+/* Every log line starts `{"epoch":E,`: trim_log reads that prefix, rr_train_run writes it. */
+#define LOG_EPOCH_FMT "{\"epoch\":%u"
+
+/* On resume, keeps only the log lines of epochs the checkpoint holds (complete lines whose "epoch"
+ * is at most `epoch`): the log line of an epoch is written before its checkpoint, so a kill in
+ * between, or inside the write, would otherwise leave a line that the resumed run writes again.
+ * Rewrites the log through a temp file + rename. Returns 0 and prints the error on failure. */
+static int trim_log(const rr_train_job *job, uint32_t epoch) {
+  const char *path = job->log_path;
+  FILE *f = fopen(path, "rb");
+  if (!f) return errno == ENOENT ? 1 : job_error(job, "%s: %s", path, strerror(errno));
+  char tmp[4096];
+  FILE *o = rr_atomic_open(path, tmp, sizeof tmp);
+  char line[8192];
+  int ok = o != NULL;
+  while (ok && fgets(line, sizeof line, f)) {
+    const size_t n = strlen(line);
+    unsigned e = 0;
+    if (n && line[n - 1] == '\n' && sscanf(line, LOG_EPOCH_FMT ",", &e) == 1 && e <= epoch)
+      ok = fputs(line, o) >= 0;
+  }
+  ok = ok && !ferror(f);
+  fclose(f);
+  if (o && ok) {
+    ok = rr_atomic_commit(o, tmp, path);
+  } else if (o) {
+    fclose(o);
+    remove(tmp);
+  }
+  if (!ok)
+    return job_error(job, "%s: cannot rewrite the log to resume from the checkpoint: %s", path, strerror(errno));
+  return 1;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------ */
+
+int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
+  const bet_train_params *p = job->params;
+  const bnn_dataset *train = job->train, *test = job->test;
+  bet_net *net = NULL;
+  FILE *log = NULL;
+  char *prov = NULL;
+  int ok = 0;
+  memset(out, 0, sizeof *out);
+  if (job->resume != RR_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 && !load_checkpoint(job, &net))
+    goto done;
+  out->resumed = net != NULL;
+  if (!net && bet_net_create(&net, job->arch, train->c, train->h, train->w, train->n_classes, p->seed) != BNN_OK) {
+    job_error(job, "--arch %s: %s", job->arch_name, bnn_errmsg());
+    goto done;
+  }
+  if (out->resumed && !trim_log(job, bet_net_epoch(net))) goto done;
+  log = fopen(job->log_path, out->resumed ? "a" : "w");
+  if (!log) {
+    job_error(job, "%s: cannot open the log: %s", job->log_path, strerror(errno));
+    goto done;
+  }
+  progress_ctx pc;
+  memset(&pc, 0, sizeof pc);
+  pc.job = job;
+  const double t_start = rr_now();
+  int have_acc = 0;
+  while (bet_net_epoch(net) < p->epochs) {
+    bet_epoch_stats st;
+    const double t0 = rr_now();
+    if (bet_train_epoch(net, train, p, on_batch, &pc, &st) != BNN_OK) {
+      job_error(job, "training: %s", bnn_errmsg());
+      goto done;
+    }
+    st.seconds = rr_now() - t0; /* bet_train_epoch leaves the timing to its caller */
+    if (job->eval_each_epoch) {
+      if (bet_evaluate(net, test, p->threads, 0.0, 0, 0, NULL, NULL, &out->test_acc) != BNN_OK) {
+        job_error(job, "evaluation: %s", bnn_errmsg());
+        goto done;
+      }
+      have_acc = 1;
+    }
+    rr_train_epoch e;
+    e.epoch = bet_net_epoch(net);
+    e.st = &st;
+    e.test_acc = job->eval_each_epoch ? out->test_acc : 0.0;
+    e.net = net;
+    fprintf(log, LOG_EPOCH_FMT, e.epoch);
+    if (!job->on_epoch(job->ud, log, &e)) goto done;
+    fprintf(log, "}\n");
+    if (fflush(log) != 0) {
+      job_error(job, "%s: write failed: %s", job->log_path, strerror(errno));
+      goto done;
+    }
+    if (bet_checkpoint_save(net, p, job->ckpt_path) != BNN_OK) {
+      job_error(job, "checkpoint: %s", bnn_errmsg());
+      goto done;
+    }
+  }
+  if (!have_acc && bet_evaluate(net, test, p->threads, 0.0, 0, 0, NULL, NULL, &out->test_acc) != BNN_OK) {
+    job_error(job, "evaluation: %s", bnn_errmsg());
+    goto done;
+  }
+  out->seconds = rr_now() - t_start;
+  prov = job->provenance(job->ud, out->test_acc);
+  if (!prov) {
+    job_error(job, "out of memory");
+    goto done;
+  }
+  if (bet_export(net, prov, job->out_path) != BNN_OK) {
+    job_error(job, "%s%s%s: %s", job->out_opt ? job->out_opt : "", job->out_opt ? " " : "", job->out_path,
+              bnn_errmsg());
+    goto done;
+  }
+  ok = 1;
+done:
+  if (log) fclose(log);
+  bet_net_free(net);
+  free(prov);
+  return ok;
+}
