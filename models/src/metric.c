@@ -102,6 +102,7 @@ typedef struct lay {
    * dense layer"): hidden → stratified input-flip mean (strat), output → exact mean (exact_out). */
   int strat, exact_out;
   int8_t *w8;    /* strat: weights transposed, fan_in × out_c; exact_out: out_c × fan_in */
+  float *wf;     /* exact_out: the same as floats (the fast path's dot products) */
   uint64_t coff; /* strat: offset of this layer's stratum sums C in pscr.C */
 } lay;
 
@@ -118,7 +119,7 @@ typedef struct model_ctx {
 
 static void ctx_free(model_ctx *c) {
   if (!c->L) return;
-  for (uint32_t i = 0; i < c->nl; ++i) bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8);
+  for (uint32_t i = 0; i < c->nl; ++i) bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf);
   bnn_free(c->L);
   c->L = NULL;
 }
@@ -163,7 +164,8 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     if (x->I.kind != BNN_LAYER_DENSE || P->kind != BNN_LAYER_DENSE || P->is_output || x->I.input_u8) continue;
     const uint32_t n = x->I.fan_in, O = x->I.out_c;
     x->w8 = (int8_t *)bnn_malloc((size_t)n * O);
-    if (!x->w8) {
+    if (x->I.is_output) x->wf = (float *)bnn_malloc((size_t)n * O * sizeof(float));
+    if (!x->w8 || (x->I.is_output && !x->wf)) {
       ctx_free(c);
       return bnn_fail(BNN_E_NOMEM, "out of memory");
     }
@@ -172,7 +174,7 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
       for (uint32_t j = 0; j < n; ++j) {
         int8_t w = (int8_t)bnn_model_weight(m, i, o, j);
         if (x->strat) x->w8[(size_t)j * O + o] = w;
-        else x->w8[(size_t)o * n + j] = w;
+        else x->w8[(size_t)o * n + j] = w, x->wf[(size_t)o * n + j] = (float)w;
       }
     if (x->strat) x->coff = c->csize, c->csize += (uint64_t)NSTRAT * O;
   }
@@ -207,6 +209,7 @@ static double g_zw[ZN]; /* fast: the quadrature weights φ(z_i)·dz */
 static bet_phi_apply_fn g_phi_apply = bet_phi_apply_ref;
 static bet_strat_accum_fn g_strat_accum = bet_strat_accum_ref;
 static bet_strat_mean_fn g_strat_mean = bet_strat_mean_ref;
+static bet_dot_fn g_dot = bet_dot_ref;
 static pthread_once_t g_phi_once = PTHREAD_ONCE_INIT;
 static void phi_init(void) {
   for (int i = 0; i <= PHI_N + 1; ++i) g_phi[i] = (float)norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
@@ -217,7 +220,8 @@ static void phi_init(void) {
 #ifdef BET_HAVE_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    g_phi_apply = bet_phi_apply_avx2, g_strat_accum = bet_strat_accum_avx2, g_strat_mean = bet_strat_mean_avx2;
+    g_phi_apply = bet_phi_apply_avx2, g_strat_accum = bet_strat_accum_avx2, g_strat_mean = bet_strat_mean_avx2,
+    g_dot = bet_dot_avx2;
 #endif
 }
 static inline double phi_fast(double x) {
@@ -252,6 +256,12 @@ void bet_strat_accum_ref(const int8_t *wt, size_t G, const int8_t *const *xs, co
         for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k) acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
         C[g][b * O + o] = (int16_t)acc;
       }
+}
+
+float bet_dot_ref(const float *a, const float *b, size_t n) {
+  float acc = 0;
+  for (size_t i = 0; i < n; ++i) acc = fmaf(a[i], b[i], acc);
+  return acc;
 }
 
 void bet_strat_mean_ref(const int16_t *C, const float *f, size_t nb, size_t O, float *sm) {
@@ -577,12 +587,17 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
         if (x->exact_out) { /* E s'_k = (1 − 2p)(a_k − 2 Σ_j w_kj x_j q_j) */
           const lay *P = &c->L[l - 1];
           const int8_t *xs = S->xs + P->off;
-          for (uint32_t k = 0; k < I->out_c; ++k) {
-            const int8_t *w = x->w8 + (size_t)k * I->fan_in;
-            double acc = 0;
-            for (uint32_t j = 0; j < I->fan_in; ++j) acc += (double)(w[j] * xs[j]) * qi[j];
-            S->mu[k] = e * (a[k] - 2 * acc);
-          }
+          if (fast) {
+            for (uint32_t j = 0; j < I->fan_in; ++j) S->uu[j] = (float)(xs[j] * qi[j]);
+            for (uint32_t k = 0; k < I->out_c; ++k)
+              S->mu[k] = e * (a[k] - 2 * (double)g_dot(x->wf + (size_t)k * I->fan_in, S->uu, I->fan_in));
+          } else
+            for (uint32_t k = 0; k < I->out_c; ++k) {
+              const int8_t *w = x->w8 + (size_t)k * I->fan_in;
+              double acc = 0;
+              for (uint32_t j = 0; j < I->fan_in; ++j) acc += (double)(w[j] * xs[j]) * qi[j];
+              S->mu[k] = e * (a[k] - 2 * acc);
+            }
         } else
           for (uint32_t k = 0; k < I->out_c; ++k) S->mu[k] = a[k] * (1 - 2 * rbar);
         return p_class_wins(S->mu, I->out_c, y, var, fast);

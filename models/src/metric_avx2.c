@@ -138,3 +138,19 @@ void bet_strat_mean_avx2(const int16_t *C, const float *f, size_t nb, size_t O, 
     sm[o] = acc;
   }
 }
+
+float bet_dot_avx2(const float *a, const float *b, size_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+  }
+  float l[8], acc = 0;
+  _mm256_storeu_ps(l, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  for (int k = 0; k < 8; ++k) acc += l[k];
+  for (; i < n; ++i) acc = fmaf(a[i], b[i], acc);
+  return acc;
+}

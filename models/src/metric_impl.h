@@ -31,8 +31,12 @@ void bet_strat_accum_ref(const int8_t *wt, size_t G, const int8_t *const *xs, co
 /* sm[o] = Σ_{b < nb} f[b]·C[b·O + o] in float (the fast path's input-flip term of the mean). */
 typedef void (*bet_strat_mean_fn)(const int16_t *C, const float *f, size_t nb, size_t O, float *sm);
 void bet_strat_mean_ref(const int16_t *C, const float *f, size_t nb, size_t O, float *sm);
+/* Σ_i a[i]·b[i] in float (the fast path's exact output-layer mean); lanes summed in a fixed order. */
+typedef float (*bet_dot_fn)(const float *a, const float *b, size_t n);
+float bet_dot_ref(const float *a, const float *b, size_t n);
 #if defined(__x86_64__) || defined(__i386__)
 #define BET_HAVE_X86 1
+float bet_dot_avx2(const float *a, const float *b, size_t n);
 void bet_strat_accum_avx2(const int8_t *wt, size_t G, const int8_t *const *xs, const uint32_t *const *order,
                           const uint32_t *const *start, size_t nb, size_t O, int16_t *const *C);
 void bet_strat_mean_avx2(const int16_t *C, const float *f, size_t nb, size_t O, float *sm);

@@ -222,7 +222,7 @@ TEST(Metric, FastPredictionEqualsReference) {
 
 // The stratified-mean kernels: the AVX2 stratum sums equal the scalar twin exactly (int8 lanes for
 // strata of ≤ 127 inputs, int16 lanes above, output counts around the 16- and 128-wide slices), and
-// the f-weighted sums agree within float rounding.
+// the f-weighted sums and the output layer's dot product agree within float rounding.
 TEST(Metric, StratKernelsEqualReference) {
 #ifdef BET_HAVE_X86
   __builtin_cpu_init();
@@ -254,6 +254,11 @@ TEST(Metric, StratKernelsEqualReference) {
       bet_strat_mean_ref(c1[0].data(), f.data(), nb, O, s1.data());
       bet_strat_mean_avx2(c1[0].data(), f.data(), nb, O, s2.data());
       for (size_t o = 0; o < O; ++o) ASSERT_NEAR(s1[o], s2[o], 1e-5 * (1.0 + std::fabs((double)s1[o]))) << "O " << O;
+      // the output layer's dot product (length n, values like w·x·q)
+      std::vector<float> da(n), db(n);
+      for (size_t i = 0; i < n; ++i) da[i] = wt[i], db[i] = (float)bnn_rng_uniform(&r) * xs[0][i];
+      const double d1 = bet_dot_ref(da.data(), db.data(), n), d2 = bet_dot_avx2(da.data(), db.data(), n);
+      ASSERT_NEAR(d1, d2, 1e-5 * (1.0 + (double)n)) << "n " << n;
     }
 #else
   GTEST_SKIP() << "x86 only";
