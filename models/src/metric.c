@@ -163,6 +163,7 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     const bnn_layer_info *P = &c->L[i - 1].I;
     if (x->I.kind != BNN_LAYER_DENSE || P->kind != BNN_LAYER_DENSE || P->is_output || x->I.input_u8) continue;
     const uint32_t n = x->I.fan_in, O = x->I.out_c;
+    if (n > 2000000u) continue; /* stratum sums (≤ n/64 + 2) must fit int16: keep the layer mean */
     x->w8 = (int8_t *)bnn_malloc((size_t)n * O);
     if (x->I.is_output) x->wf = (float *)bnn_malloc((size_t)n * O * sizeof(float));
     if (!x->w8 || (x->I.is_output && !x->wf)) {
@@ -309,8 +310,8 @@ typedef struct pscr {
   uint8_t *bk;
   int16_t *C;
   uint32_t *ord, *start;   /* per strat layer: its inputs by stratum, and where each stratum starts */
-  /* PRED_SLOTS images' worth of the above (xs, bk, C, ord, start point into slot `cur_slot`), so
-   * that the stratum sums of several images are accumulated in one pass over the weights */
+  /* PRED_SLOTS images' worth of the above (xs, bk, C, ord, start point into the slot pscr_slot
+   * chose), so that the stratum sums of several images are accumulated in one pass over the weights */
   int8_t *xs_all;
   uint8_t *bk_all;
   int16_t *C_all;
