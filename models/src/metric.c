@@ -82,6 +82,15 @@ static bnn_status check_bers(const double *ber, size_t n_ber) {
   return BNN_OK;
 }
 
+/* Strata of a dense hidden layer's ±1 inputs (docs/metrics.md): STRAT_M quantile groups of the
+ * input neurons' clean margin |a − τ|, each split into STRAT_U quantile groups of their oriented
+ * pre-activation s·a (s = the direction towards their switch point); the two integers that, with the
+ * layer's common σ, fix an input's flip probability at every BER. */
+#define STRAT_M 4
+#define STRAT_U 16
+#define NSTRAT (STRAT_M * STRAT_U)
+#define PRED_SLOTS 8 /* images whose stratum sums share one pass over the weights (fast path) */
+
 /* Per layer (all layers, pooling included): what the per-image loops need, fetched once. */
 typedef struct lay {
   bnn_layer_info I;
@@ -89,6 +98,12 @@ typedef struct lay {
   int32_t *d;    /* ±1, widened so the per-image loops vectorise */
   uint64_t off;  /* weight layers: offset of this layer's values in the preact vector */
   uint64_t nout; /* out_c·out_h·out_w */
+  /* Dense layer with ±1 inputs straight from a dense hidden layer (docs/metrics.md, "mean of a
+   * dense layer"): hidden → stratified input-flip mean (strat), output → exact mean (exact_out). */
+  int strat, exact_out;
+  int8_t *w8;    /* strat: weights transposed, fan_in × out_c; exact_out: out_c × fan_in */
+  float *wf;     /* exact_out: the same as floats (the fast path's dot products) */
+  uint64_t coff; /* strat: offset of this layer's stratum sums C in pscr.C */
 } lay;
 
 typedef struct model_ctx {
@@ -99,16 +114,17 @@ typedef struct model_ctx {
   uint64_t maxpx;  /* largest conv input in pixels */
   uint32_t ncls;
   size_t img;      /* bytes per image */
+  uint64_t csize;  /* Σ over strat layers of NSTRAT·out_c (pscr.C) */
 } model_ctx;
 
 static void ctx_free(model_ctx *c) {
   if (!c->L) return;
-  for (uint32_t i = 0; i < c->nl; ++i) bnn_free(c->L[i].t), bnn_free(c->L[i].d);
+  for (uint32_t i = 0; i < c->nl; ++i) bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf);
   bnn_free(c->L);
   c->L = NULL;
 }
 
-static bnn_status ctx_make(const bnn_model *m, model_ctx *c) {
+static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
   memset(c, 0, sizeof *c);
   c->nl = bnn_model_n_layers(m);
   c->L = (lay *)bnn_calloc(c->nl, sizeof *c->L);
@@ -142,6 +158,27 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c) {
       x->d[o] = d;
     }
   }
+  for (uint32_t i = 1; stratified && i < c->nl; ++i) { /* dense layers fed by a dense hidden layer */
+    lay *x = &c->L[i];
+    const bnn_layer_info *P = &c->L[i - 1].I;
+    if (x->I.kind != BNN_LAYER_DENSE || P->kind != BNN_LAYER_DENSE || P->is_output || x->I.input_u8) continue;
+    const uint32_t n = x->I.fan_in, O = x->I.out_c;
+    if (n > 2000000u) continue; /* stratum sums (≤ n/64 + 2) must fit int16: keep the layer mean */
+    x->w8 = (int8_t *)bnn_malloc((size_t)n * O);
+    if (x->I.is_output) x->wf = (float *)bnn_malloc((size_t)n * O * sizeof(float));
+    if (!x->w8 || (x->I.is_output && !x->wf)) {
+      ctx_free(c);
+      return bnn_fail(BNN_E_NOMEM, "out of memory");
+    }
+    x->strat = !x->I.is_output, x->exact_out = x->I.is_output;
+    for (uint32_t o = 0; o < O; ++o)
+      for (uint32_t j = 0; j < n; ++j) {
+        int8_t w = (int8_t)bnn_model_weight(m, i, o, j);
+        if (x->strat) x->w8[(size_t)j * O + o] = w;
+        else x->w8[(size_t)o * n + j] = w, x->wf[(size_t)o * n + j] = (float)w;
+      }
+    if (x->strat) x->coff = c->csize, c->csize += (uint64_t)NSTRAT * O;
+  }
   return BNN_OK;
 }
 
@@ -171,6 +208,9 @@ static float g_phi[PHI_N + 2];
 #define ZN 64             /* output-layer quadrature nodes (p_class_wins) */
 static double g_zw[ZN]; /* fast: the quadrature weights φ(z_i)·dz */
 static bet_phi_apply_fn g_phi_apply = bet_phi_apply_ref;
+static bet_strat_accum_fn g_strat_accum = bet_strat_accum_ref;
+static bet_strat_mean_fn g_strat_mean = bet_strat_mean_ref;
+static bet_dot_fn g_dot = bet_dot_ref;
 static pthread_once_t g_phi_once = PTHREAD_ONCE_INIT;
 static void phi_init(void) {
   for (int i = 0; i <= PHI_N + 1; ++i) g_phi[i] = (float)norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
@@ -180,7 +220,9 @@ static void phi_init(void) {
   }
 #ifdef BET_HAVE_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) g_phi_apply = bet_phi_apply_avx2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    g_phi_apply = bet_phi_apply_avx2, g_strat_accum = bet_strat_accum_avx2, g_strat_mean = bet_strat_mean_avx2,
+    g_dot = bet_dot_avx2;
 #endif
 }
 static inline double phi_fast(double x) {
@@ -204,6 +246,31 @@ void bet_phi_apply_ref(const float *u, const float *v, size_t n, float k1, float
     q[i] = (double)qq, a1 += (double)qq, a2 += (double)qq * (double)qq;
   }
   *s1 = a1, *s2 = a2;
+}
+
+void bet_strat_accum_ref(const int8_t *wt, size_t G, const int8_t *const *xs, const uint32_t *const *order,
+                         const uint32_t *const *start, size_t nb, size_t O, int16_t *const *C) {
+  for (size_t g = 0; g < G; ++g)
+    for (size_t b = 0; b < nb; ++b)
+      for (size_t o = 0; o < O; ++o) {
+        int acc = 0;
+        for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k) acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
+        C[g][b * O + o] = (int16_t)acc;
+      }
+}
+
+float bet_dot_ref(const float *a, const float *b, size_t n) {
+  float acc = 0;
+  for (size_t i = 0; i < n; ++i) acc = fmaf(a[i], b[i], acc);
+  return acc;
+}
+
+void bet_strat_mean_ref(const int16_t *C, const float *f, size_t nb, size_t O, float *sm) {
+  for (size_t o = 0; o < O; ++o) {
+    float acc = 0;
+    for (size_t b = 0; b < nb; ++b) acc = fmaf((float)C[b * O + o], f[b], acc);
+    sm[o] = acc;
+  }
 }
 
 /* P(class y has the highest score) when score k is N(mu[k], var) independently (equal variances):
@@ -237,11 +304,29 @@ typedef struct pscr {
   float *u, *v;     /* fast: per hidden value, the BER-independent parts of the CDF argument */
   double *mu;
   int32_t *pre;     /* pre-activations of a block of images */
+  /* per image, BER-independent (image_strata): clean sign of every hidden value, the stratum of
+   * every value feeding a strat layer, and per strat layer C[b][o] = Σ_{i ∈ stratum b} w_oi x_i */
+  int8_t *xs;
+  uint8_t *bk;
+  int16_t *C;
+  uint32_t *ord, *start;   /* per strat layer: its inputs by stratum, and where each stratum starts */
+  /* PRED_SLOTS images' worth of the above (xs, bk, C, ord, start point into the slot pscr_slot
+   * chose), so that the stratum sums of several images are accumulated in one pass over the weights */
+  int8_t *xs_all;
+  uint8_t *bk_all;
+  int16_t *C_all;
+  uint32_t *ord_all, *start_all;
+  uint32_t *key, *ia;      /* sorting scratch (maxv each) */
+  double *sm;              /* per value: Σ_b f_b C[b][o], the input-flip term of the mean */
+  float *uu;               /* fast: per value, s·(a − 2·sm) */
 } pscr;
 
 static void pscr_free(pscr *s) {
   bnn_free(s->q[0]), bnn_free(s->q[1]), bnn_free(s->sg[0]), bnn_free(s->sg[1]);
   bnn_free(s->p1), bnn_free(s->p2), bnn_free(s->u), bnn_free(s->v), bnn_free(s->mu), bnn_free(s->pre);
+  bnn_free(s->xs_all), bnn_free(s->bk_all), bnn_free(s->C_all), bnn_free(s->ord_all), bnn_free(s->start_all);
+  bnn_free(s->key), bnn_free(s->ia);
+  bnn_free(s->sm), bnn_free(s->uu);
   memset(s, 0, sizeof *s);
 }
 
@@ -255,11 +340,29 @@ static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
   s->v = (float *)bnn_malloc((size_t)c->count * sizeof(float));
   s->mu = (double *)bnn_malloc((size_t)c->ncls * sizeof(double));
   s->pre = (int32_t *)bnn_malloc(block * (size_t)c->count * sizeof(int32_t));
-  if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v || !s->mu || !s->pre) {
+  const size_t G = PRED_SLOTS, cnt = (size_t)c->count;
+  s->xs_all = (int8_t *)bnn_malloc(G * cnt);
+  s->bk_all = (uint8_t *)bnn_malloc(G * cnt);
+  s->C_all = (int16_t *)bnn_malloc(G * (size_t)(c->csize ? c->csize : 1) * sizeof(int16_t));
+  s->ord_all = (uint32_t *)bnn_malloc(G * cnt * sizeof(uint32_t));
+  s->start_all = (uint32_t *)bnn_malloc(G * c->nl * (NSTRAT + 1) * sizeof(uint32_t));
+  s->key = (uint32_t *)bnn_malloc(mv * sizeof(uint32_t));
+  s->ia = (uint32_t *)bnn_malloc(mv * sizeof(uint32_t));
+  s->sm = (double *)bnn_malloc(mv * sizeof(double));
+  s->uu = (float *)bnn_malloc(mv * sizeof(float));
+  if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v || !s->mu || !s->pre ||
+      !s->xs_all || !s->bk_all || !s->C_all || !s->ord_all || !s->start_all || !s->key || !s->ia || !s->sm || !s->uu) {
     pscr_free(s);
     return bnn_fail(BNN_E_NOMEM, "out of memory");
   }
   return BNN_OK;
+}
+
+/* Points the per-image strata fields at slot g. */
+static void pscr_slot(pscr *s, const model_ctx *c, size_t g) {
+  s->xs = s->xs_all + g * c->count, s->bk = s->bk_all + g * c->count;
+  s->C = s->C_all + g * (c->csize ? c->csize : 1);
+  s->ord = s->ord_all + g * c->count, s->start = s->start_all + g * c->nl * (NSTRAT + 1);
 }
 
 /* Fast path, once per image: u = s·a, v = s·τ with s = −d if the clean output is +1 else d, so a
@@ -287,6 +390,116 @@ static void image_uv(const model_ctx *c, const int32_t *pre, pscr *S) {
         v[o] = (float)sgn * tau;
       }
     }
+  }
+}
+
+/* Stable LSD radix sort of idx[0..n) by key[idx[·]] (4 passes of 8 bits); tmp: n entries. */
+static void radix_sort_idx(const uint32_t *key, uint32_t *idx, uint32_t *tmp, size_t n) {
+  for (int sh = 0; sh < 32; sh += 8) {
+    size_t cnt[257] = {0};
+    for (size_t i = 0; i < n; ++i) cnt[((key[idx[i]] >> sh) & 255u) + 1]++;
+    for (int b = 0; b < 256; ++b) cnt[b + 1] += cnt[b];
+    for (size_t i = 0; i < n; ++i) tmp[cnt[(key[idx[i]] >> sh) & 255u]++] = idx[i];
+    memcpy(idx, tmp, n * sizeof *idx);
+  }
+}
+
+/* Per image, BER-independent, both paths: the clean sign x of every hidden value and, for every
+ * strat layer, its inputs' strata and C[b][o] = Σ_{i ∈ b} w_oi·x_i (exact integers). Strata: rank
+ * the n inputs by clean margin key |2d(a − t) + 1| = 2|a − τ| into STRAT_M equal-count groups, then
+ * each group by s·a into STRAT_U equal-count subgroups (ties by index: stable sorts). */
+static void image_strata(const model_ctx *c, const int32_t *pre, pscr *S) {
+  for (uint32_t l = 0; l < c->nl; ++l) {
+    const lay *x = &c->L[l];
+    if (x->I.weight_layer_index < 0 || x->I.is_output) continue;
+    const int32_t *a = pre + x->off;
+    const uint32_t C = x->I.out_c;
+    for (uint64_t base = 0; base < x->nout; base += C)
+      for (uint32_t o = 0; o < C; ++o) {
+        int32_t av = a[base + o], t = x->t[o], d = x->d[o];
+        S->xs[x->off + base + o] = (int8_t)((d > 0 ? av >= t : av <= t) ? 1 : -1);
+      }
+  }
+  for (uint32_t l = 1; l < c->nl; ++l) {
+    const lay *x = &c->L[l], *P = &c->L[l - 1];
+    if (!x->strat) continue;
+    const uint32_t n = x->I.fan_in;
+    const int32_t *a = pre + P->off;
+    const int8_t *xs = S->xs + P->off;
+    uint8_t *bk = S->bk + P->off;
+    uint32_t *idx = S->ia, *tmp = S->ord + P->off, *key = S->key;
+    for (uint32_t i = 0; i < n; ++i) {
+      int64_t m2 = 2 * (int64_t)P->d[i] * ((int64_t)a[i] - P->t[i]) + 1;
+      if (m2 < 0) m2 = -m2;
+      key[i] = m2 > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)m2;
+      idx[i] = i;
+    }
+    radix_sort_idx(key, idx, tmp, n);
+    for (uint32_t r = 0; r < n; ++r) bk[idx[r]] = (uint8_t)((uint64_t)r * STRAT_M / n); /* margin group */
+    for (uint32_t i = 0; i < n; ++i) {
+      int64_t d = P->d[i], sa = -d * xs[i] * (int64_t)a[i]; /* s = −d·x: towards the switch point */
+      if (sa < INT32_MIN) sa = INT32_MIN;
+      if (sa > INT32_MAX) sa = INT32_MAX;
+      key[i] = (uint32_t)(int32_t)sa ^ 0x80000000u;
+      idx[i] = i;
+    }
+    radix_sort_idx(key, idx, tmp, n); /* by s·a, then (stable, counting) by margin group */
+    uint32_t gstart[STRAT_M + 1] = {0};
+    for (uint32_t i = 0; i < n; ++i) gstart[bk[i] + 1]++;
+    for (int g = 0; g < STRAT_M; ++g) gstart[g + 1] += gstart[g];
+    uint32_t fill[STRAT_M];
+    for (int g = 0; g < STRAT_M; ++g) fill[g] = gstart[g];
+    for (uint32_t r = 0; r < n; ++r) tmp[fill[bk[idx[r]]]++] = idx[r];
+    /* tmp now lists the inputs by margin group, each by s·a: the strata are consecutive runs */
+    uint32_t *start = S->start + (size_t)l * (NSTRAT + 1);
+    for (int g = 0; g < STRAT_M; ++g) {
+      uint32_t sz = gstart[g + 1] - gstart[g];
+      for (int u = 0; u <= STRAT_U; ++u)
+        start[g * STRAT_U + u] = gstart[g] + (uint32_t)(((uint64_t)u * sz + STRAT_U - 1) / STRAT_U);
+    }
+    start[NSTRAT] = n;
+    for (int b = 0; b < NSTRAT; ++b)
+      for (uint32_t k = start[b]; k < start[b + 1]; ++k) bk[tmp[k]] = (uint8_t)b;
+  }
+}
+
+/* The stratum sums C of slots 0 … G − 1 (image_strata done for each), every strat layer. */
+static void strata_accum(const model_ctx *c, pscr *S, size_t G, int fast) {
+  for (uint32_t l = 1; l < c->nl; ++l) {
+    const lay *x = &c->L[l], *P = &c->L[l - 1];
+    if (!x->strat) continue;
+    const int8_t *xs[PRED_SLOTS];
+    const uint32_t *ord[PRED_SLOTS], *st[PRED_SLOTS];
+    int16_t *C[PRED_SLOTS];
+    for (size_t g = 0; g < G; ++g) {
+      pscr_slot(S, c, g);
+      xs[g] = S->xs + P->off, ord[g] = S->ord + P->off, st[g] = S->start + (size_t)l * (NSTRAT + 1);
+      C[g] = S->C + x->coff;
+    }
+    (fast ? g_strat_accum : bet_strat_accum_ref)(x->w8, G, xs, ord, st, NSTRAT, x->I.out_c, C);
+  }
+}
+
+/* The input-flip term of a strat layer's mean at one BER: with f_b the mean flip probability of
+ * stratum b's inputs, sm[o] = Σ_b f_b·C[b][o] ≈ Σ_i w_oi x_i q_i. */
+static void strat_mean(const lay *x, const lay *P, const double *qi, pscr *S, int fast) {
+  const uint32_t n = x->I.fan_in, O = x->I.out_c;
+  const uint8_t *bk = S->bk + P->off;
+  double f[NSTRAT] = {0}, cnt[NSTRAT] = {0};
+  for (uint32_t i = 0; i < n; ++i) f[bk[i]] += qi[i], cnt[bk[i]] += 1;
+  const int16_t *Cm = S->C + x->coff;
+  if (fast) { /* float, into S->uu (the caller turns it into u') */
+    float ff[NSTRAT];
+    for (int b = 0; b < NSTRAT; ++b) ff[b] = cnt[b] > 0 ? (float)(f[b] / cnt[b]) : 0.0f;
+    g_strat_mean(Cm, ff, NSTRAT, O, S->uu);
+    return;
+  }
+  for (uint32_t o = 0; o < O; ++o) S->sm[o] = 0;
+  for (int b = 0; b < NSTRAT; ++b) {
+    if (cnt[b] == 0) continue;
+    const double fb = f[b] / cnt[b];
+    const int16_t *row = Cm + (size_t)b * O;
+    for (uint32_t o = 0; o < O; ++o) S->sm[o] += fb * row[o];
   }
 }
 
@@ -370,18 +583,43 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
         }
         rbar = sr / I->fan_in, var = 4 * srr;
       }
+      const double e = 1 - 2 * p;
       if (I->is_output) {
-        for (uint32_t k = 0; k < I->out_c; ++k) S->mu[k] = a[k] * (1 - 2 * rbar);
+        if (x->exact_out) { /* E s'_k = (1 − 2p)(a_k − 2 Σ_j w_kj x_j q_j) */
+          const lay *P = &c->L[l - 1];
+          const int8_t *xs = S->xs + P->off;
+          if (fast) {
+            for (uint32_t j = 0; j < I->fan_in; ++j) S->uu[j] = (float)(xs[j] * qi[j]);
+            for (uint32_t k = 0; k < I->out_c; ++k)
+              S->mu[k] = e * (a[k] - 2 * (double)g_dot(x->wf + (size_t)k * I->fan_in, S->uu, I->fan_in));
+          } else
+            for (uint32_t k = 0; k < I->out_c; ++k) {
+              const int8_t *w = x->w8 + (size_t)k * I->fan_in;
+              double acc = 0;
+              for (uint32_t j = 0; j < I->fan_in; ++j) acc += (double)(w[j] * xs[j]) * qi[j];
+              S->mu[k] = e * (a[k] - 2 * acc);
+            }
+        } else
+          for (uint32_t k = 0; k < I->out_c; ++k) S->mu[k] = a[k] * (1 - 2 * rbar);
         return p_class_wins(S->mu, I->out_c, y, var, fast);
       }
       have_sums = 0;
+      if (x->strat) strat_mean(x, &c->L[l - 1], qi, S, fast && var > 0);
       if (fast && var > 0) {
-        const double k2 = 1 / sqrt(var), k1 = (1 - 2 * rbar) * k2;
-        g_phi_apply(S->u + x->off, S->v + x->off, I->out_c, (float)k1, (float)k2, g_phi, qo, &sum_q, &sum_qq);
+        const double k2 = 1 / sqrt(var);
+        if (x->strat) { /* u' = s·(a − 2·sm), s = −d·x, so the CDF argument is (u'(1 − 2p) − v)/σ */
+          const int8_t *xs = S->xs + x->off;
+          const float *u = S->u + x->off;
+          for (uint32_t o = 0; o < I->out_c; ++o)
+            S->uu[o] = u[o] + (float)(2 * x->d[o] * xs[o]) * S->uu[o];
+          g_phi_apply(S->uu, S->v + x->off, I->out_c, (float)(e * k2), (float)k2, g_phi, qo, &sum_q, &sum_qq);
+        } else
+          g_phi_apply(S->u + x->off, S->v + x->off, I->out_c, (float)((1 - 2 * rbar) * k2), (float)k2, g_phi, qo,
+                      &sum_q, &sum_qq);
         have_sums = 1;
       } else {
         for (uint32_t o = 0; o < I->out_c; ++o) {
-          bet_gauss g = {a[o] * (1 - 2 * rbar), var};
+          bet_gauss g = {x->strat ? e * (a[o] - 2 * S->sm[o]) : a[o] * (1 - 2 * rbar), var};
           qo[o] = bet_flip_prob(g, a[o], x->t[o], (int8_t)x->d[o], binary);
         }
       }
@@ -426,18 +664,19 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
 bet_predict_params bet_predict_default_params(void) {
   bet_predict_params p;
   p.threads = 1;
+  p.stratified_mean = 1;
   return p;
 }
 
 bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
-                                    double *acc_out) {
-  if (!m || !ds || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
+                                    const bet_predict_params *params, double *acc_out) {
+  if (!m || !ds || !params || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
   bnn_status st = check_bers(ber, n_ber);
   if (!st) st = bet_metric_check(m, ds);
   if (st) return st;
   model_ctx c;
   pscr S;
-  if ((st = ctx_make(m, &c))) return st;
+  if ((st = ctx_make(m, &c, params->stratified_mean != 0))) return st;
   if ((st = pscr_alloc(&S, &c, 1))) {
     ctx_free(&c);
     return st;
@@ -446,6 +685,7 @@ bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, c
   for (uint32_t i = 0; !st && i < ds->n; ++i) {
     const uint8_t *img = ds->images + i * c.img;
     st = bnn_model_preact(m, img, S.pre);
+    if (!st) pscr_slot(&S, &c, 0), image_strata(&c, S.pre, &S), strata_accum(&c, &S, 1, 0);
     for (size_t b = 0; !st && b < n_ber; ++b) acc_out[b] += predict_image(&c, S.pre, img, ber[b], ds->labels[i], &S, 0);
   }
   for (size_t b = 0; b < n_ber; ++b) acc_out[b] /= ds->n;
@@ -491,6 +731,12 @@ static void *pjob_run(void *arg) {
       const int32_t *pre = S.pre + i * J->c->count;
       const uint8_t *img = imgs + i * J->c->img;
       uint32_t y = J->ds->labels[i0 + i];
+      if (i % PRED_SLOTS == 0) { /* strata of the next PRED_SLOTS images, their sums in one pass */
+        size_t G = n - i < PRED_SLOTS ? n - i : PRED_SLOTS;
+        for (size_t g = 0; g < G; ++g) pscr_slot(&S, J->c, g), image_strata(J->c, pre + g * J->c->count, &S);
+        strata_accum(J->c, &S, G, 1);
+      }
+      pscr_slot(&S, J->c, i % PRED_SLOTS);
       image_uv(J->c, pre, &S);
       for (size_t b = 0; b < J->n_ber; ++b) {
         double p = J->ber[b], *out = &J->pc[bi * J->n_ber + b];
@@ -515,7 +761,7 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
   if (st) return st;
   pthread_once(&g_phi_once, phi_init);
   model_ctx c;
-  if ((st = ctx_make(m, &c))) return st;
+  if ((st = ctx_make(m, &c, params->stratified_mean != 0))) return st;
   pjob J;
   memset(&J, 0, sizeof J);
   J.m = m, J.ds = ds, J.c = &c, J.ber = ber, J.n_ber = n_ber;
@@ -578,7 +824,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   pthread_once(&g_phi_once, phi_init);
   model_ctx c;
   pscr S;
-  if ((st = ctx_make(m, &c))) return st;
+  if ((st = ctx_make(m, &c, 1))) return st;
   const size_t block = 16;
   if ((st = pscr_alloc(&S, &c, block))) {
     ctx_free(&c);
@@ -616,6 +862,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
           sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm / sqrt((double)I->fan_in);
           if (ber > 0) { /* the fast path (metric.h); at 0 nothing flips */
             image_uv(&c, pre, &S);
+            pscr_slot(&S, &c, 0), image_strata(&c, pre, &S), strata_accum(&c, &S, 1, 1);
             sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 1);
           }
           continue;
