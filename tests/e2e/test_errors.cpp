@@ -126,6 +126,7 @@ const Case kCases[] = {
                                "--checkpoint {D}/trunc.ckpt --resume --epochs 2"},
     {"METRIC-MODEL-REQUIRED", "metric --data fashion-mnist"},
     {"PREDICT-DATA-REQUIRED", "predict --model {D}/m.bnn"},
+    {"PREDICT-MEAN", "predict --model {D}/m.bnn --data {D}/tiny --ber 0.01 --mean exact"},
     {"CONFIG-REQUIRED", "sim --requests 10 --stats {D}/out.json"},
     {"CONFIG-CANNOT-OPEN", "sim --system {D}/no-such.json --stats {D}/out.json"},
     {"CONFIG-JSON-SYNTAX", "sim --system {D}/badjson.json --stats {D}/out.json"},

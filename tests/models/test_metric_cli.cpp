@@ -56,6 +56,16 @@ TEST(MetricCli, MetricPredictAndSweep) {
   r = run("predict --ber 0:0.1:0.05 --json --model " + m + data);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"ber\": 0.1"), std::string::npos);
+  // Both mean models: equal on the clean net, different once flips reach the output layer.
+  const std::string pts = r.out.substr(r.out.find("\"points\""));
+  r = run("predict --ber 0:0.1:0.05 --json --mean layer --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string pts_layer = r.out.substr(r.out.find("\"points\""));
+  EXPECT_EQ(pts.substr(0, pts.find("},")), pts_layer.substr(0, pts_layer.find("},")));
+  EXPECT_NE(pts, pts_layer);
+  r = run("predict --ber 0:0.1:0.05 --json --mean stratified --model " + m + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(r.out.find("\"points\"")), pts);
   const std::string csv = dir() + "/sweep.csv";
   r = run("eval --quiet --ber-sweep 0,0.05,0.1 --reps 2 --csv " + csv + " --model " + m + data);
   ASSERT_EQ(r.code, 0) << r.err;
