@@ -883,9 +883,11 @@ bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t
  * possibly flipped) weights, folded thresholds, two activation buffers, im2col columns. */
 typedef struct eval_ctx {
   float *wb[BET_MAX_LAYERS];
+  uint64_t *wbits[BET_MAX_LAYERS]; /* packed wb of dense layers with ±1 inputs (fast kernel only) */
   int32_t *th[BET_MAX_LAYERS];
   int8_t *dr[BET_MAX_LAYERS];
   float *bufA, *bufB, *colbuf;
+  uint64_t *xbits; /* packed ±1 inputs of one batch */
 } eval_ctx;
 
 #define EVAL_BATCH 256
@@ -893,12 +895,14 @@ typedef struct eval_ctx {
 static void eval_ctx_free(eval_ctx *c) {
   for (uint32_t l = 0; l < BET_MAX_LAYERS; ++l) {
     bnn_free(c->wb[l]);
+    bnn_free(c->wbits[l]);
     bnn_free(c->th[l]);
     bnn_free(c->dr[l]);
   }
   bnn_free(c->bufA);
   bnn_free(c->bufB);
   bnn_free(c->colbuf);
+  bnn_free(c->xbits);
   memset(c, 0, sizeof *c);
 }
 
@@ -907,11 +911,19 @@ static bnn_status eval_ctx_init(eval_ctx *c, const bet_net *net, double ber, uin
   memset(c, 0, sizeof *c);
   const size_t B = EVAL_BATCH;
   int ok = 1;
-  size_t cols = 0;
+  size_t cols = 0, xwords = 0;
+  /* Dense layers fed by ±1 activations take the bit-packed product when the CPU has a fast
+   * kernel (exact either way: integer sums). */
+  const int fast = strcmp(bet_xnor_gemm_kernel(), "ref") != 0;
   for (uint32_t l = 0; l < net->n && ok; ++l) {
     const bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
     c->wb[l] = (float *)zalloc(nw, sizeof(float), &ok);
+    if (fast && l > 0 && L->kind == BET_DENSE) {
+      c->wbits[l] = (uint64_t *)zalloc((size_t)L->n_out * bet_packed_words(L->fan_in),
+                                       sizeof(uint64_t), &ok);
+      if (bet_packed_words(L->fan_in) > xwords) xwords = bet_packed_words(L->fan_in);
+    }
     if (!L->is_output) {
       c->th[l] = (int32_t *)zalloc(L->n_out, sizeof(int32_t), &ok);
       c->dr[l] = (int8_t *)zalloc(L->n_out, 1, &ok);
@@ -926,6 +938,7 @@ static bnn_status eval_ctx_init(eval_ctx *c, const bet_net *net, double ber, uin
   c->bufA = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
   c->bufB = (float *)zalloc(B * net->max_act, sizeof(float), &ok);
   c->colbuf = (float *)zalloc(cols, sizeof(float), &ok);
+  if (xwords) c->xbits = (uint64_t *)zalloc(B * xwords, sizeof(uint64_t), &ok);
   uint8_t *bits = NULL;
   bnn_status s = ok ? BNN_OK : bnn_fail(BNN_E_NOMEM, "evaluation: out of memory");
   for (uint32_t l = 0; l < net->n && s == BNN_OK; ++l) {
@@ -952,6 +965,7 @@ static bnn_status eval_ctx_init(eval_ctx *c, const bet_net *net, double ber, uin
       for (size_t i = 0; i < nw; ++i)
         if ((bits[i >> 3] >> (i & 7)) & 1) wb[i] = -wb[i];
     }
+    if (c->wbits[l]) bet_sign_pack(wb, L->n_out, L->fan_in, wb, c->wbits[l]); /* wb is ±1 */
     if (!L->is_output) s = bet_net_thresholds(net, l, c->th[l], c->dr[l]);
   }
   bnn_free(bits);
@@ -970,7 +984,10 @@ static const float *eval_forward(eval_ctx *c, const bet_net *net, const bnn_data
   float *X = c->bufA, *Y = c->bufB;
   for (uint32_t l = 0;; ++l) {
     const bet_layer *L = &net->L[l];
-    if (L->kind == BET_DENSE) {
+    if (c->wbits[l]) {
+      bet_sign_pack(X, n, L->fan_in, X, c->xbits); /* X is ±1: packing leaves it unchanged */
+      bet_xnor_gemm(c->xbits, n, c->wbits[l], L->n_out, L->fan_in, Y);
+    } else if (L->kind == BET_DENSE) {
       bet_dense_forward(X, n, L->fan_in, c->wb[l], L->n_out, Y);
     } else {
       size_t ch = bet_conv_chunk(L);
