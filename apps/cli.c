@@ -18,6 +18,7 @@
 const char *rr_version(void) { return RRAMSIM_VERSION_STRING; }
 
 FILE *rr_atomic_open(const char *path, char *tmp, size_t n) {
+  bnn_remove_stale_temps(path);
   const int len = snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
   if (len < 0 || (size_t)len >= n) {
     errno = ENAMETOOLONG;

@@ -61,7 +61,9 @@ void rr_progress_finish(rr_progress *p, const char *unit, const char *msg);
 
 /* Crash-safe output: rr_atomic_open opens PATH.tmp.<pid> for writing (its name goes to tmp[n]);
  * rr_atomic_commit closes it and renames it over PATH, or removes it on any write, close or
- * rename error (returns 0; errno says why). A file is never half-written under its final name. */
+ * rename error (returns 0; errno says why). A file is never half-written under its final name.
+ * The rename is durable (bnn_rename_durable). rr_atomic_open first removes PATH.tmp.<pid> files
+ * left by writers of PATH that were killed (their pid no longer exists). */
 FILE *rr_atomic_open(const char *path, char *tmp, size_t n);
 int rr_atomic_commit(FILE *f, const char *tmp, const char *path);
 

@@ -232,6 +232,7 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
 }
 
 std::string write_file_atomic(const std::string& path, const std::string& text) {
+  bnn_remove_stale_temps(path.c_str());  // left by a writer killed before its rename
   std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return path + ": cannot create " + tmp + ": " + std::strerror(errno);

@@ -3,6 +3,10 @@
 // uninterrupted run writes; nothing half-written is left under a final name.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -188,9 +192,27 @@ TEST(Crash, SweepKilledMidPointResumesWithEveryPointOnce) {
     }
   }
 
+  // The kill may land between a CSV rewrite's open and its rename (PATH.tmp.<pid>); plant one such
+  // file of a dead process for certain, and one of a live process (this test), which a concurrent
+  // writer could own: the resumed run removes the first and keeps the second.
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  const std::string stale = out + "/results.csv.tmp." + std::to_string((long)dead);
+  const std::string live = out + "/results.csv.tmp." + std::to_string((long)getpid());
+  for (const std::string &p : {stale, live}) {
+    std::FILE *f = std::fopen(p.c_str(), "w");
+    ASSERT_NE(f, nullptr) << p;
+    std::fputs("partial", f);
+    std::fclose(f);
+  }
   r = e2e::run(s.dir, "sweep " + s.exp + " --out " + out + " --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find(std::to_string(rows_at_kill) + " already done"), std::string::npos) << r.out;
+  EXPECT_EQ(access(stale.c_str(), F_OK), -1) << "a dead writer's temp file survived: " << stale;
+  EXPECT_EQ(access(live.c_str(), F_OK), 0) << "a live writer's temp file was removed: " << live;
+  std::remove(live.c_str());
   EXPECT_EQ(stable_rows(slurp(out + "/results.jsonl"), false),
             stable_rows(slurp(ref + "/results.jsonl"), false));
   EXPECT_EQ(stable_rows(slurp(out + "/results.csv"), true),

@@ -3,6 +3,7 @@
 // when the temporary is missing, the target's folder is missing or memory runs out.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,4 +106,28 @@ TEST(Durable, OutOfMemoryChangesNothing) {
   EXPECT_EQ(get(tmp), "new");
   std::remove(tmp.c_str());
   std::remove(path.c_str());
+}
+
+TEST(Durable, StaleTempsOfDeadWritersAreRemovedOthersKept) {
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  const std::string path = scratch("stale.csv"), d = std::to_string((long)dead);
+  const std::string gone = path + ".tmp." + d;                       // a killed writer's
+  const std::string live = path + ".tmp." + std::to_string((long)getppid());  // a live process's
+  const std::string kept[] = {live, path + ".tmp." + d + "x", path + ".tmp.", path + ".tmp",
+                              path + "x.tmp." + d, path};
+  put(gone, "partial");
+  for (const std::string &p : kept) put(p, "keep");
+  errno = EDOM;
+  bnn_remove_stale_temps(path.c_str());
+  EXPECT_EQ(errno, EDOM);
+  EXPECT_FALSE(exists(gone));
+  for (const std::string &p : kept) {
+    EXPECT_TRUE(exists(p)) << p;
+    std::remove(p.c_str());
+  }
+  bnn_remove_stale_temps(nullptr);                     // ignored
+  bnn_remove_stale_temps("/nonexistent-dir/x.csv");    // no directory: nothing to do
 }

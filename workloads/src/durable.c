@@ -1,9 +1,12 @@
 /* durable.c — moving a finished file into place so that it survives a power cut (bnn/durable.h). */
 #include "bnn/durable.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,4 +53,41 @@ bnn_status bnn_rename_durable(const char *tmp, const char *path) {
   bnn_free(dir);
   if (s != BNN_OK) errno = e; /* for callers that report strerror(errno) themselves */
   return s;
+}
+
+void bnn_remove_stale_temps(const char *path) {
+  if (!path) return;
+  const int saved = errno;
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  char dir[4096];
+  const size_t dl = slash ? (size_t)(slash - path) : 0;
+  if (dl + 2 > sizeof dir) return;
+  if (!slash) {
+    strcpy(dir, ".");
+  } else if (dl == 0) {
+    strcpy(dir, "/");
+  } else {
+    memcpy(dir, path, dl);
+    dir[dl] = '\0';
+  }
+  DIR *d = opendir(dir);
+  if (!d) {
+    errno = saved;
+    return;
+  }
+  const size_t bl = strlen(base);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    const char *nm = e->d_name;
+    if (strncmp(nm, base, bl) != 0 || strncmp(nm + bl, ".tmp.", 5) != 0) continue;
+    const char *digits = nm + bl + 5;
+    char *end = NULL;
+    const long pid = strtol(digits, &end, 10);
+    if (end == digits || *end != '\0' || pid <= 0 || pid == (long)getpid()) continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    char full[4096 + 256];
+    if (snprintf(full, sizeof full, "%s/%s", dir, nm) < (int)sizeof full) remove(full);
+  }
+  closedir(d);
+  errno = saved;
 }

@@ -22,6 +22,13 @@ extern "C" {
  * after a failure in step 3, `path` already names the new file but may not survive a power cut. */
 bnn_status bnn_rename_durable(const char *tmp, const char *path);
 
+/* Writers that name their temporary PATH.tmp.<pid> leave it behind when killed between creating it
+ * and the rename, and the next writer has another pid. This removes every PATH.tmp.<digits> in
+ * path's directory whose process no longer exists (kill(pid, 0) fails with ESRCH); a live pid's
+ * file — a concurrent writer, or a reused pid — is kept. Best effort: errors are ignored and errno
+ * is preserved. Call it before creating one's own temporary. */
+void bnn_remove_stale_temps(const char *path);
+
 #ifdef __cplusplus
 }
 #endif
