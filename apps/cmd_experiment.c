@@ -55,6 +55,9 @@ static void usage(FILE *f) {
           "  --lambdas LIST     margin-regularizer weights, comma list (0.03,0.1,0.3)\n"
           "  --reg-b B          margin-regularizer hinge b (1)\n"
           "  --vgg-flip-grad M  flip gradient of the flip-trained VGG3: sign | straight (sign)\n"
+          "  --bn-stats S       batch-norm statistics of every model: running (default) |\n"
+          "                     train-set (re-estimated after each epoch: less training noise;\n"
+          "                     see rramsim train --help)\n"
           "  --train-limit N    first N training images (0 = all; --quick 4000)\n"
           "  --vgg-train-limit N  first N training images for VGG3 (0 = as --train-limit;\n"
           "                     --quick 1000)\n"
@@ -136,6 +139,7 @@ static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_rol
   m->reg_b = lambda > 0 ? run->reg_b : m->tp.reg_b;
   m->tp.reg_margin = lambda;
   m->tp.reg_b = m->reg_b;
+  m->tp.bn_stats = run->bn_stats;
   m->train_limit = run->train_limit;
   if (role == XP_ROLE_VGG && run->vgg_train_limit && (!run->train_limit || run->vgg_train_limit < run->train_limit))
     m->train_limit = run->vgg_train_limit;
@@ -148,6 +152,11 @@ static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_rol
            arch, run->data, m->train_limit, p->epochs, p->batch, p->lr, p->step_size, p->gamma,
            bet_loss_str(p->loss), p->mhl_b, p->flip_p, p->flip_p > 0 ? bet_flip_grad_str(p->flip_grad) : "n/a",
            p->reg_margin, p->reg_margin > 0 ? p->reg_b : 0.0, p->bn_momentum, p->bn_eps, p->clip_all, p->seed);
+  /* Appended only when not the default, so caches made before the option existed stay valid. */
+  if (p->bn_stats != BET_BN_RUNNING) {
+    const size_t kl = strlen(m->key);
+    snprintf(m->key + kl, sizeof m->key - kl, " bn_stats=%s", bet_bn_stats_str(p->bn_stats));
+  }
   if (snprintf(m->stem, sizeof m->stem, "%s/models/%s-%016" PRIx64, run->out_dir, id, fnv1a(m->key)) >=
       (int)sizeof m->stem)
     return NULL;
@@ -217,11 +226,13 @@ static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset
            "\"data\":\"%s\",\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
            "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\","
            "\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":\"all\",\"reg_margin\":%.17g,"
-           "\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"seed\":%" PRIu64
+           "\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%s\","
+           "\"seed\":%" PRIu64
            ",\"clean_test_accuracy\":%.6f}",
            rr_version(), md->id, md->arch, run->data, train->name, train->n, test->name, test->n, p->epochs,
            p->batch, p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps, p->seed, acc);
+           bet_flip_grad_str(p->flip_grad), p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps,
+           bet_bn_stats_str(p->bn_stats), p->seed, acc);
   return buf;
 }
 
@@ -631,6 +642,10 @@ int rr_cmd_experiment(int argc, char **argv) {
       if (!strcmp(v, "sign")) run->vgg_grad = BET_FLIP_GRAD_SIGN;
       else if (!strcmp(v, "straight")) run->vgg_grad = BET_FLIP_GRAD_STRAIGHT;
       else return rr_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v);
+    } else if (!strcmp(a, "--bn-stats")) {
+      if (!strcmp(v, "running")) run->bn_stats = BET_BN_RUNNING;
+      else if (!strcmp(v, "train-set")) run->bn_stats = BET_BN_TRAIN_SET;
+      else return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
     } else return rr_usage_error(CMD, "unknown option '%s'", a);
     if (!ok) return RR_EXIT_USAGE;
   }

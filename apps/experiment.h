@@ -70,6 +70,7 @@ typedef struct xp_run {
   size_t n_lambdas;
   double reg_b;
   bet_flip_grad vgg_grad;
+  bet_bn_stats bn_stats; /* batch-norm statistics of every model's evaluation and export */
   xp_model models[XP_MAX_MODELS];
   size_t n_models;
   /* metric names (columns of xp_model.metric) */

@@ -284,6 +284,7 @@ static void write_commands(FILE *f, const xp_run *run) {
     if (p->loss == BET_LOSS_MHL) fprintf(f, " --mhl-b %g", p->mhl_b);
     if (p->flip_p > 0) fprintf(f, " --flip-p %g --flip-grad %s", p->flip_p, bet_flip_grad_str(p->flip_grad));
     if (m->lambda > 0) fprintf(f, " --reg-margin %g --reg-b %g", m->lambda, m->reg_b);
+    if (p->bn_stats != BET_BN_RUNNING) fprintf(f, " --bn-stats %s", bet_bn_stats_str(p->bn_stats));
     if (m->train_limit) fprintf(f, " --train-limit %u", m->train_limit);
     if (run->test_limit) fprintf(f, " --test-limit %u", run->test_limit);
     fprintf(f, " --seed %llu --threads %d --out %s.bnn\n", (unsigned long long)p->seed, run->threads, m->id);
@@ -597,10 +598,10 @@ int xp_write_report(xp_run *run) {
           run->data, run->train_n, run->test_n, run->metric_n);
   const bet_train_params *p0 = &run->models[0].tp;
   fprintf(f, "- **Training** (libbet): FCNN `%s` %u epochs, VGG3 %u epochs; batch %u, Adam lr %g, step decay ×%g every %u "
-             "epochs, batch-norm momentum %g, eps %g, seed %llu, %d threads. Flips on every binarized weight layer, drawn "
+             "epochs, batch-norm momentum %g, eps %g, evaluation statistics `%s`, seed %llu, %d threads. Flips on every binarized weight layer, drawn "
              "afresh each forward pass. MHL b = %g. Margin regularizer λ ∈ {",
           run->fcnn_arch, run->epochs, run->vgg_epochs, p0->batch, p0->lr, p0->gamma, p0->step_size, p0->bn_momentum,
-          p0->bn_eps, (unsigned long long)run->seed, run->threads, p0->mhl_b);
+          p0->bn_eps, bet_bn_stats_str(p0->bn_stats), (unsigned long long)run->seed, run->threads, p0->mhl_b);
   for (size_t i = 0; i < run->n_lambdas; ++i) fprintf(f, "%s%g", i ? ", " : "", run->lambdas[i]);
   fprintf(f, "}, b = %g. The p_train = 0 FCNN has no flips, so it is one model for both flip gradients (trained once). "
              "Flip-trained VGG3: `--flip-grad %s`.\n",

@@ -92,6 +92,7 @@ TEST(ExperimentCli, BadOptions) {
       {"experiment paper --lambdas 0.1:1:0.1", "comma list"},
       {"experiment paper --lambdas -1", "--lambdas"},
       {"experiment paper --vgg-flip-grad up", "sign or straight"},
+      {"experiment paper --bn-stats batch", "--bn-stats: expected running or train-set, got 'batch'"},
       {"experiment paper --report-only --force", "contradict"},
       {"experiment paper --out-dir ''", "--out-dir"},
       {"experiment paper --report /", "needs a file name"},
@@ -146,6 +147,14 @@ TEST(ExperimentCli, TinyRunCachesAndReports) {
                         "Wall time of this invocation", "rramsim train --arch 784-128-128-10", "Quick mode"})
     EXPECT_NE(rep.find(s), std::string::npos) << s;
   EXPECT_EQ(rep.find("**Incomplete**"), std::string::npos);
+  EXPECT_NE(rep.find("evaluation statistics `running`"), std::string::npos);
+  // --bn-stats train-set makes other models (other cache keys): the cache holds none of them.
+  r = run_in(d, kTiny + " --out-dir " + out + " --report " + d + "/ts.md --report-only --bn-stats train-set");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string ts = slurp(d + "/ts.md");
+  EXPECT_NE(ts.find("fcnn-p0: not trained"), std::string::npos) << ts;
+  EXPECT_NE(ts.find("evaluation statistics `train-set`"), std::string::npos);
+  EXPECT_NE(ts.find("--bn-stats train-set --train-limit"), std::string::npos);
   EXPECT_TRUE(exists(out + "/paper/accuracy_fcnn_sign.svg"));
   EXPECT_TRUE(exists(out + "/paper/c4_tradeoff.svg"));
   EXPECT_NE(rep.find("(paper/accuracy_fcnn_sign.svg)"), std::string::npos);  // relative link
