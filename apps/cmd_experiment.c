@@ -435,14 +435,16 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
 static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.pred.csv", md->stem);
-  eval_key(run, md, "predict", run->test_limit, key, sizeof key);
+  bet_predict_params pp = bet_predict_default_params();
+  pp.threads = run->threads;
+  /* The prediction model is part of the key: predictions cached by the layer-mean model (before
+   * the stratified mean became the default) must not be reused as the new model's. */
+  eval_key(run, md, pp.stratified_mean ? "predict-stratified" : "predict", run->test_limit, key, sizeof key);
   if (!run->force && cache_read(path, key, 0, 1, run->bers, run->n_bers, &md->pred_seconds, store_pred, md) == (long)run->n_bers)
     return md->have_pred = 1;
   if (run->report_only) return 0;
   const double t0 = rr_now();
   if (run->progress) fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers, test->n);
-  bet_predict_params pp = bet_predict_default_params();
-  pp.threads = run->threads;
   const bnn_status st = bet_predict_accuracy(m, test, run->bers, run->n_bers, &pp, md->pred);
   if (st == BNN_E_UNSUPPORTED) {
     md->pred_unsupported = 1;
