@@ -15,7 +15,9 @@
 #define RRAMSIM_VERSION_STRING "unknown"
 #endif
 
-const char *rr_version(void) { return RRAMSIM_VERSION_STRING; }
+const char *rr_version(void) {
+  return RRAMSIM_VERSION_STRING;
+}
 
 FILE *rr_atomic_open(const char *path, char *tmp, size_t n) {
   bnn_remove_stale_temps(path);
@@ -122,8 +124,8 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
     if (sscanf(s, "%lf:%lf:%lf%c", &a, &b, &st, &tail) != 3 || !(st > 0) || !(b >= a) ||
         !isfinite(a) || !isfinite(b)) {
       free(v);
-      rr_usage_error(cmd, "%s: expected 'start:stop:step' with stop >= start and step > 0, got '%s'",
-                     opt, s);
+      rr_usage_error(
+          cmd, "%s: expected 'start:stop:step' with stop >= start and step > 0, got '%s'", opt, s);
       return 0;
     }
     for (double x = a; x <= b + st * 1e-3; x = a + st * (double)count) {
@@ -205,8 +207,10 @@ static void draw(rr_progress *p, uint64_t done, const char *unit, const char *ms
   const int timed = final || el >= 0.2;
   double rate = timed && el > 0 ? (double)done / el : 0.0;
   char rate_s[32];
-  if (rate > 0) snprintf(rate_s, sizeof rate_s, "%.0f", rate);
-  else snprintf(rate_s, sizeof rate_s, "-");
+  if (rate > 0)
+    snprintf(rate_s, sizeof rate_s, "%.0f", rate);
+  else
+    snprintf(rate_s, sizeof rate_s, "-");
   double frac = p->total ? (double)done / (double)p->total : 1.0;
   if (frac > 1) frac = 1;
   char eta[32];

@@ -18,10 +18,12 @@ namespace {
 const char* const kCmd = "device";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim device fit POINTS.csv [options]\n"
       "       rramsim device info DEVICE.json\n\n"
-      "fit: fits the analytic log-normal model (LRS median and spread as powers of the programming\n"
+      "fit: fits the analytic log-normal model (LRS median and spread as powers of the "
+      "programming\n"
       "current) to measured (programming energy per bit, BER) points and prints the parameters as\n"
       "an \"analytic\" block for a device file. POINTS.csv: one 'energy_pj,ber' pair per line; a\n"
       "header line and '#' comments are allowed. Energy maps to current through\n"
@@ -33,7 +35,8 @@ void usage(FILE* f) {
       "  --hrs-median KOHM    HRS median (held fixed), kOhm              (default 100)\n"
       "  --hrs-sigma S        HRS sigma of ln R (held fixed)             (default 0.6)\n"
       "  --ref KOHM           1T1R sense reference (held fixed), kOhm    (default 20)\n\n"
-      "info: prints the operating points of a device preset with their energy and error figures.\n");
+      "info: prints the operating points of a device preset with their energy and error "
+      "figures.\n");
 }
 
 int read_points(const char* path, std::vector<double>& e, std::vector<double>& b) {
@@ -129,20 +132,23 @@ int cmd_fit(int argc, char** argv) {
   rr_fit_result r;
   if (rr_device_fit(&p, e.data(), b.data(), e.size(), &r) != BNN_OK)
     return rr_error(kCmd, "%s: %s", file, bnn_errmsg());
-  std::printf("fit of %zu points (%s, %.4g V, %.4g ns pulse): rms probit residual %.4g, max relative BER error %.3g, %d evaluations\n",
-              e.size(), rr_cell_type_name(p.cell), p.prog_voltage_v, p.prog_pulse_ns,
-              r.rms_probit, r.max_rel_err, r.evals);
+  std::printf(
+      "fit of %zu points (%s, %.4g V, %.4g ns pulse): rms probit residual %.4g, max relative BER "
+      "error %.3g, %d evaluations\n",
+      e.size(), rr_cell_type_name(p.cell), p.prog_voltage_v, p.prog_pulse_ns, r.rms_probit,
+      r.max_rel_err, r.evals);
   std::printf("%12s %12s %12s %12s\n", "energy_pj", "current_ua", "ber", "model_ber");
   for (size_t i = 0; i < e.size(); ++i)
     std::printf("%12.5g %12.5g %12.4g %12.4g\n", e[i],
                 rr_prog_current_ua(p.cell, e[i], p.prog_voltage_v, p.prog_pulse_ns), b[i],
                 rr_fit_model_ber(&p, &r.model, e[i]));
   const rr_analytic& m = r.model;
-  std::printf("\n\"analytic\": { \"i0_ua\": %.6g, \"lrs_median_kohm\": %.6g, \"lrs_slope\": %.6g, "
-              "\"lrs_sigma\": %.6g, \"lrs_sigma_slope\": %.6g, \"hrs_median_kohm\": %.6g, "
-              "\"hrs_sigma\": %.6g, \"ref_kohm\": %.6g }\n",
-              m.i0_ua, m.lrs_median_kohm, m.lrs_slope, m.lrs_sigma, m.lrs_sigma_slope,
-              m.hrs_median_kohm, m.hrs_sigma, m.ref_kohm);
+  std::printf(
+      "\n\"analytic\": { \"i0_ua\": %.6g, \"lrs_median_kohm\": %.6g, \"lrs_slope\": %.6g, "
+      "\"lrs_sigma\": %.6g, \"lrs_sigma_slope\": %.6g, \"hrs_median_kohm\": %.6g, "
+      "\"hrs_sigma\": %.6g, \"ref_kohm\": %.6g }\n",
+      m.i0_ua, m.lrs_median_kohm, m.lrs_slope, m.lrs_sigma, m.lrs_sigma_slope, m.hrs_median_kohm,
+      m.hrs_sigma, m.ref_kohm);
   return RR_EXIT_OK;
 }
 
@@ -158,7 +164,8 @@ int cmd_info(int argc, char** argv) {
   } catch (const rramsim::ConfigError& ex) {
     return rr_error(kCmd, "%s", ex.what());
   }
-  std::printf("device %s: %s cell, %zu operating points", d.name, rr_cell_type_name(d.cell), d.n_points);
+  std::printf("device %s: %s cell, %zu operating points", d.name, rr_cell_type_name(d.cell),
+              d.n_points);
   std::printf(", stuck-at density %g, endurance %s", d.stuck_density,
               d.endurance_median_writes > 0 ? "" : "infinite");
   if (d.endurance_median_writes > 0)
@@ -175,7 +182,9 @@ int cmd_info(int argc, char** argv) {
                 p.write_ber_01, p.write_ber_10, p.read_ber_01, p.read_ber_10, ew, p.e_read_pj,
                 ew > 0 ? e0 / ew : 0.0, p.t_read_ns, p.t_write_ns);
   }
-  std::printf("(Ewrite: mean of SET and RESET energy per bit; 'x nominal': programming energy of the first point / this one)\n");
+  std::printf(
+      "(Ewrite: mean of SET and RESET energy per bit; 'x nominal': programming energy of the first "
+      "point / this one)\n");
   return RR_EXIT_OK;
 }
 

@@ -16,43 +16,49 @@
 static const char *const CMD = "eval";
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: rramsim eval --model FILE --data SET [options]\n\n"
-          "Runs the model over a data set and reports accuracy (mean ± std over reps, min, max) and\n"
-          "images/s. With bit error rates, every rep programs a fresh copy of the weights with\n"
-          "persistent write errors and draws transient read errors on every weight read\n"
-          "(reproducible from --seed and the rep number, independent of --threads).\n\n"
-          "  --model FILE        model file (rramsim model info FILE shows it)\n"
-          "  --data SET          fashion-mnist, mnist, cifar10 (under $RRAMSIM_DATA_DIR or\n"
-          "                      /usr/share/datasets) or a directory with IDX / CIFAR-10 files\n"
-          "  --split S           test (default) or train\n"
-          "  --limit N           first N images only (default: all)\n"
-          "  --ber-write P       write (programming) error rate, both 0->1 and 1->0, in [0, 0.5]\n"
-          "  --ber-write01 P     write error rate 0->1 only (with --ber-write10; not with --ber-write)\n"
-          "  --ber-write10 P     write error rate 1->0 only\n"
-          "  --ber-read P        read error rate per weight read, both directions, in [0, 0.5]\n"
-          "  --error-layers L    comma list of weight-layer indices (0 = first weight layer) held in\n"
-          "                      error-prone memory (default: all; thresholds are always error-free)\n"
-          "  --ber-sweep RANGE   a:b:step or comma list of write BERs (both directions, each in\n"
-          "                      [0, 0.5]); mean, std, min, max accuracy over --reps per BER\n"
-          "                      (not with --ber-write*/--ber-read)\n"
-          "  --csv FILE          with --ber-sweep: also write ber,reps,seed,mean,std,min,max (atomically)\n"
-          "  --reps R            Monte-Carlo repetitions, 1..100000 (default 1)\n"
-          "  --seed S            error seed (default 1)\n"
-          "  --threads T         worker threads, 1..256 (default: online CPUs, at most 8)\n"
-          "  --weight-reuse B    images per weight read through the port (default: engine's choice)\n"
-          "  --kernel K          auto (default), ref, avx2, avx512\n"
-          "  --json              one JSON object on stdout instead of text\n"
-          "  --quiet             no progress bar\n");
+  fprintf(
+      f,
+      "usage: rramsim eval --model FILE --data SET [options]\n\n"
+      "Runs the model over a data set and reports accuracy (mean ± std over reps, min, max) and\n"
+      "images/s. With bit error rates, every rep programs a fresh copy of the weights with\n"
+      "persistent write errors and draws transient read errors on every weight read\n"
+      "(reproducible from --seed and the rep number, independent of --threads).\n\n"
+      "  --model FILE        model file (rramsim model info FILE shows it)\n"
+      "  --data SET          fashion-mnist, mnist, cifar10 (under $RRAMSIM_DATA_DIR or\n"
+      "                      /usr/share/datasets) or a directory with IDX / CIFAR-10 files\n"
+      "  --split S           test (default) or train\n"
+      "  --limit N           first N images only (default: all)\n"
+      "  --ber-write P       write (programming) error rate, both 0->1 and 1->0, in [0, 0.5]\n"
+      "  --ber-write01 P     write error rate 0->1 only (with --ber-write10; not with "
+      "--ber-write)\n"
+      "  --ber-write10 P     write error rate 1->0 only\n"
+      "  --ber-read P        read error rate per weight read, both directions, in [0, 0.5]\n"
+      "  --error-layers L    comma list of weight-layer indices (0 = first weight layer) held in\n"
+      "                      error-prone memory (default: all; thresholds are always error-free)\n"
+      "  --ber-sweep RANGE   a:b:step or comma list of write BERs (both directions, each in\n"
+      "                      [0, 0.5]); mean, std, min, max accuracy over --reps per BER\n"
+      "                      (not with --ber-write*/--ber-read)\n"
+      "  --csv FILE          with --ber-sweep: also write ber,reps,seed,mean,std,min,max "
+      "(atomically)\n"
+      "  --reps R            Monte-Carlo repetitions, 1..100000 (default 1)\n"
+      "  --seed S            error seed (default 1)\n"
+      "  --threads T         worker threads, 1..256 (default: online CPUs, at most 8)\n"
+      "  --weight-reuse B    images per weight read through the port (default: engine's choice)\n"
+      "  --kernel K          auto (default), ref, avx2, avx512\n"
+      "  --json              one JSON object on stdout instead of text\n"
+      "  --quiet             no progress bar\n");
 }
 
 static void json_str(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; ++s) {
     unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-    else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-    else fputc(ch, f);
+    if (ch == '"' || ch == '\\')
+      fprintf(f, "\\%c", ch);
+    else if (ch < 0x20)
+      fprintf(f, "\\u%04x", ch);
+    else
+      fputc(ch, f);
   }
   fputc('"', f);
 }
@@ -72,15 +78,15 @@ static void on_sweep_progress(void *ud, size_t b, uint64_t rep, uint64_t done) {
 }
 
 /* CSV of a BER sweep, written to FILE.tmp.<pid> and renamed: never half-written. */
-static int write_sweep_csv(const char *path, const double *bers, size_t nb, const bnn_mc_stats *st, uint64_t reps,
-                           uint64_t seed) {
+static int write_sweep_csv(const char *path, const double *bers, size_t nb, const bnn_mc_stats *st,
+                           uint64_t reps, uint64_t seed) {
   char tmp[4096];
   FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
   if (!f) return 0;
   fprintf(f, "ber,reps,seed,mean,std,min,max\n");
   for (size_t b = 0; b < nb; ++b)
-    fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean, st[b].std, st[b].min,
-            st[b].max);
+    fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean,
+            st[b].std, st[b].min, st[b].max);
   return rr_atomic_commit(f, tmp, path);
 }
 
@@ -99,27 +105,38 @@ typedef struct eval_opts {
 static rr_opt_result eval_option(void *ud, const char *a, const char *v) {
   eval_opts *o = (eval_opts *)ud;
   int ok = 1;
-  if (!strcmp(a, "--ber-write")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w);
-  else if (!strcmp(a, "--ber-write01")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w01);
-  else if (!strcmp(a, "--ber-write10")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w10);
-  else if (!strcmp(a, "--ber-read")) ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_r);
+  if (!strcmp(a, "--ber-write"))
+    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w);
+  else if (!strcmp(a, "--ber-write01"))
+    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w01);
+  else if (!strcmp(a, "--ber-write10"))
+    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w10);
+  else if (!strcmp(a, "--ber-read"))
+    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_r);
   else if (!strcmp(a, "--ber-sweep")) {
     double *vals = NULL;
     ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &vals, &o->n_sweep);
     if (ok) memcpy(o->sweep, vals, o->n_sweep * sizeof *vals);
     free(vals);
-    if (ok && o->n_sweep == 0) return rr_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v), RR_OPT_BAD;
-  } else if (!strcmp(a, "--csv")) o->csv_path = v;
-  else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 100000, &o->reps);
-  else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed);
-  else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &o->threads);
-  else if (!strcmp(a, "--weight-reuse")) ok = rr_parse_u64(CMD, a, v, 1, 65536, &o->reuse);
+    if (ok && o->n_sweep == 0)
+      return rr_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v), RR_OPT_BAD;
+  } else if (!strcmp(a, "--csv"))
+    o->csv_path = v;
+  else if (!strcmp(a, "--reps"))
+    ok = rr_parse_u64(CMD, a, v, 1, 100000, &o->reps);
+  else if (!strcmp(a, "--seed"))
+    ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed);
+  else if (!strcmp(a, "--threads"))
+    ok = rr_parse_int(CMD, a, v, 1, 256, &o->threads);
+  else if (!strcmp(a, "--weight-reuse"))
+    ok = rr_parse_u64(CMD, a, v, 1, 65536, &o->reuse);
   else if (!strcmp(a, "--error-layers")) {
     double *vals = NULL;
     size_t nv = 0;
     if (strchr(v, ':') || !rr_parse_range(CMD, a, v, 0, 63, 64, &vals, &nv)) {
       free(vals);
-      if (strchr(v, ':')) rr_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v);
+      if (strchr(v, ':'))
+        rr_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v);
       return RR_OPT_BAD;
     }
     o->layer_mask = 0;
@@ -137,8 +154,11 @@ static rr_opt_result eval_option(void *ud, const char *a, const char *v) {
     int found = 0;
     for (int k = 0; k < BNN_KERNEL_COUNT; ++k)
       if (!strcmp(v, bnn_kernel_str((bnn_kernel)k))) o->kernel = (bnn_kernel)k, found = 1;
-    if (!found) return rr_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v), RR_OPT_BAD;
-  } else return RR_OPT_UNKNOWN;
+    if (!found)
+      return rr_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v),
+             RR_OPT_BAD;
+  } else
+    return RR_OPT_UNKNOWN;
   return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
 }
 
@@ -200,18 +220,19 @@ int rr_cmd_eval(int argc, char **argv) {
   uint8_t *pred = NULL;
   if ((uint64_t)c * h * w != (uint64_t)ds.c * ds.h * ds.w ||
       (first.kind != BNN_LAYER_DENSE && (c != ds.c || h != ds.h || w != ds.w))) {
-    rc = rr_error(CMD, "%s: model expects %ux%ux%u images, data set %s has %ux%ux%u", model_path, h, w, c,
-                  ds.name, ds.h, ds.w, ds.c);
+    rc = rr_error(CMD, "%s: model expects %ux%ux%u images, data set %s has %ux%ux%u", model_path, h,
+                  w, c, ds.name, ds.h, ds.w, ds.c);
     goto done;
   }
   if (layers_arg && (layer_mask >> n_weight_layers) != 0) {
-    rc = rr_usage_error(CMD, "--error-layers %s: %s has weight layers 0..%u", layers_arg, model_path, n_weight_layers - 1);
+    rc = rr_usage_error(CMD, "--error-layers %s: %s has weight layers 0..%u", layers_arg,
+                        model_path, n_weight_layers - 1);
     goto done;
   }
   for (uint32_t i = 0; i < ds.n; ++i)
     if (ds.labels[i] >= ncls) {
-      rc = rr_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes", model_path, ds.name,
-                    ds.labels[i], i, ncls);
+      rc = rr_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes",
+                    model_path, ds.name, ds.labels[i], i, ncls);
       goto done;
     }
   if (n_sweep) {
@@ -227,7 +248,8 @@ int rr_cmd_eval(int argc, char **argv) {
     mp.infer.threads = threads, mp.infer.kernel = kernel, mp.infer.weight_reuse = (uint32_t)reuse;
     sweep_progress sp;
     sp.bers = sweep, sp.reps = reps;
-    rr_progress_start(&sp.bar, "eval", n_sweep * reps * ds.n, !quiet && n_sweep * reps * ds.n >= 20000);
+    rr_progress_start(&sp.bar, "eval", n_sweep * reps * ds.n,
+                      !quiet && n_sweep * reps * ds.n >= 20000);
     double t0 = rr_now();
     if (bnn_mc_sweep(m, &ds, sweep, n_sweep, &mp, on_sweep_progress, &sp, sw, NULL, NULL) != BNN_OK)
       rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
@@ -244,21 +266,24 @@ int rr_cmd_eval(int argc, char **argv) {
       json_str(stdout, model_path);
       printf(", \"data\": ");
       json_str(stdout, ds.name);
-      printf(", \"images\": %u, \"reps\": %" PRIu64 ", \"seed\": %" PRIu64 ", \"threads\": %d, \"seconds\": %.3f,\n \"sweep\": [",
+      printf(", \"images\": %u, \"reps\": %" PRIu64 ", \"seed\": %" PRIu64
+             ", \"threads\": %d, \"seconds\": %.3f,\n \"sweep\": [",
              ds.n, reps, seed, threads, secs);
       for (size_t b = 0; b < n_sweep; ++b)
-        printf("%s\n  {\"ber\": %g, \"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f}", b ? "," : "",
-               sweep[b], sw[b].mean, sw[b].std, sw[b].min, sw[b].max);
+        printf("%s\n  {\"ber\": %g, \"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f}",
+               b ? "," : "", sweep[b], sw[b].mean, sw[b].std, sw[b].min, sw[b].max);
       printf("]}\n");
     } else if (rc == RR_EXIT_OK) {
-      printf("model: %s\ndata:  %s, %u images; %" PRIu64 " reps per BER (write errors both ways), seed %" PRIu64 "\n\n",
+      printf("model: %s\ndata:  %s, %u images; %" PRIu64
+             " reps per BER (write errors both ways), seed %" PRIu64 "\n\n",
              model_path, ds.name, ds.n, reps, seed);
       printf("     BER    mean %%   std %%    min %%    max %%\n");
       for (size_t b = 0; b < n_sweep; ++b)
-        printf("%8.4f  %7.2f  %6.2f  %7.2f  %7.2f\n", sweep[b], 100 * sw[b].mean, 100 * sw[b].std, 100 * sw[b].min,
-               100 * sw[b].max);
-      printf("\n%.2f s, %.0f images/s (%d thread%s)\n", secs, secs > 0 ? (double)(n_sweep * reps * ds.n) / secs : 0,
-             threads, threads > 1 ? "s" : "");
+        printf("%8.4f  %7.2f  %6.2f  %7.2f  %7.2f\n", sweep[b], 100 * sw[b].mean, 100 * sw[b].std,
+               100 * sw[b].min, 100 * sw[b].max);
+      printf("\n%.2f s, %.0f images/s (%d thread%s)\n", secs,
+             secs > 0 ? (double)(n_sweep * reps * ds.n) / secs : 0, threads,
+             threads > 1 ? "s" : "");
     }
     free(sw);
     goto done;
@@ -276,7 +301,8 @@ int rr_cmd_eval(int argc, char **argv) {
   double t0 = rr_now();
   for (uint64_t r = 0; r < reps && rc == RR_EXIT_OK; ++r) {
     bnn_port *port = NULL;
-    bnn_status st = errors ? bnn_error_port_create(&port, m, &ep, r) : bnn_host_port_create(&port, m);
+    bnn_status st =
+        errors ? bnn_error_port_create(&port, m, &ep, r) : bnn_host_port_create(&port, m);
     bnn_engine *e = NULL;
     bnn_infer_params ip = bnn_infer_default_params();
     ip.threads = threads;
@@ -319,9 +345,13 @@ int rr_cmd_eval(int argc, char **argv) {
     printf(", \"data\": ");
     json_str(stdout, ds.name);
     printf(", \"images\": %u, \"reps\": %" PRIu64 ", \"seed\": %" PRIu64 ",\n", ds.n, reps, seed);
-    printf(" \"ber\": {\"write01\": %g, \"write10\": %g, \"read\": %g, \"layer_mask\": %" PRIu64 "},\n", ep.write_p01,
-           ep.write_p10, ber_r, layer_mask);
-    printf(" \"accuracy\": {\"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f, \"per_rep\": [", mean, sd, mn, mx);
+    printf(" \"ber\": {\"write01\": %g, \"write10\": %g, \"read\": %g, \"layer_mask\": %" PRIu64
+           "},\n",
+           ep.write_p01, ep.write_p10, ber_r, layer_mask);
+    printf(
+        " \"accuracy\": {\"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f, \"per_rep\": "
+        "[",
+        mean, sd, mn, mx);
     for (uint64_t r = 0; r < reps; ++r) printf("%s%.6f", r ? ", " : "", acc[r]);
     printf("]},\n \"flips\": {\"write\": %" PRIu64 ", \"read\": %" PRIu64 "},\n", wflips, rflips);
     printf(" \"images_per_s\": %.1f, \"threads\": %d, \"kernel\": ", ips, threads);
@@ -333,14 +363,16 @@ int rr_cmd_eval(int argc, char **argv) {
     printf("model:      %s\n", model_path);
     printf("data:       %s, %u images\n", ds.name, ds.n);
     if (errors)
-      printf("bit errors: write 0->1 %g, 1->0 %g; read %g; seed %" PRIu64 "; layers %s; %" PRIu64 " write + %" PRIu64
-             " read flips in total\n",
-             ep.write_p01, ep.write_p10, ber_r, seed, layers_arg ? layers_arg : "all", wflips, rflips);
+      printf("bit errors: write 0->1 %g, 1->0 %g; read %g; seed %" PRIu64 "; layers %s; %" PRIu64
+             " write + %" PRIu64 " read flips in total\n",
+             ep.write_p01, ep.write_p10, ber_r, seed, layers_arg ? layers_arg : "all", wflips,
+             rflips);
     else
       printf("bit errors: none\n");
-    printf("accuracy:   %.2f %% ± %.2f (std over %" PRIu64 " rep%s), min %.2f %%, max %.2f %%\n", 100 * mean,
-           100 * sd, reps, reps > 1 ? "s" : "", 100 * mn, 100 * mx);
-    printf("throughput: %.0f images/s (%d thread%s, kernel %s)\n", ips, threads, threads > 1 ? "s" : "", kname);
+    printf("accuracy:   %.2f %% ± %.2f (std over %" PRIu64 " rep%s), min %.2f %%, max %.2f %%\n",
+           100 * mean, 100 * sd, reps, reps > 1 ? "s" : "", 100 * mn, 100 * mx);
+    printf("throughput: %.0f images/s (%d thread%s, kernel %s)\n", ips, threads,
+           threads > 1 ? "s" : "", kname);
   }
 done:
   free(acc), free(scores), free(pred);

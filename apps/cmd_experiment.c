@@ -1,6 +1,6 @@
-/* cmd_experiment.c — `rramsim experiment paper`: trains the seed study's model set on Fashion-MNIST,
- * evaluates it (Monte-Carlo, margin metrics, analytic prediction), caches every piece keyed by its
- * parameters and writes a markdown report with plots (experiment_report.c). */
+/* cmd_experiment.c — `rramsim experiment paper`: trains the seed study's model set on
+ * Fashion-MNIST, evaluates it (Monte-Carlo, margin metrics, analytic prediction), caches every
+ * piece keyed by its parameters and writes a markdown report with plots (experiment_report.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -30,50 +30,55 @@ static const double k_flip_ps[] = {0.01, 0.033, 0.05, 0.1};
 static const double k_default_lambdas[] = {0.03, 0.1, 0.3};
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: rramsim experiment paper [--quick] [options]\n\n"
-          "Reproduces the seed study's experiments on Fashion-MNIST in one command: trains\n"
-          "  FCNN at p_train 0, 0.01, 0.033, 0.05, 0.1 x --flip-grad sign|straight (p = 0 once),\n"
-          "  an MHL-trained FCNN, margin-regularised FCNNs at several lambda, VGG3 at p_train 0, 0.033;\n"
-          "then for every model: Monte-Carlo accuracy vs weight BER (engine error port, mean +- std over\n"
-          "reps) at 0, 0.005, 0.01, 0.02, 0.033, 0.05, 0.075, 0.1 and Hirtzlin's 1e-4 and 4e-2, the BET\n"
-          "margin metrics and the analytic prediction; and writes a markdown report (claims C1-C4,\n"
-          "Spearman correlations, prediction error, plots via gnuplot).\n\n"
-          "Every trained model and evaluation is cached in --out-dir under a hash of all its\n"
-          "parameters (not the tool version: after changing the training or evaluation code, use\n"
-          "--force): a re-run (or a run after a crash) reuses finished work.\n\n"
-          "  --quick            smoke test: a small FCNN (784-128-128-10), 4000 training and 500\n"
-          "                     test images (VGG3: 1000 training images), 2 epochs (VGG3 1), 2 reps;\n"
-          "                     about a minute\n"
-          "  --out-dir DIR      cache and data files (build/paper, --quick: build/paper-quick)\n"
-          "  --report FILE      markdown report; plots go to FILE's directory/<FILE stem>/\n"
-          "                     (docs/results/paper.md; --quick: OUT-DIR/paper.md)\n"
-          "  --data D           data set (fashion-mnist)\n"
-          "  --epochs E         FCNN epochs (4; --quick 2)\n"
-          "  --vgg-epochs E     VGG3 epochs (1)\n"
-          "  --reps R           Monte-Carlo reps per BER (4; --quick 2)\n"
-          "  --lambdas LIST     margin-regularizer weights, comma list (0.03,0.1,0.3)\n"
-          "  --reg-b B          margin-regularizer hinge b (1)\n"
-          "  --vgg-flip-grad M  flip gradient of the flip-trained VGG3: sign | straight (sign)\n"
-          "  --bn-stats S       batch-norm statistics of every model: running (default) |\n"
-          "                     train-set (re-estimated after each epoch: less training noise;\n"
-          "                     see rramsim train --help)\n"
-          "  --train-limit N    first N training images (0 = all; --quick 4000)\n"
-          "  --vgg-train-limit N  first N training images for VGG3 (0 = as --train-limit;\n"
-          "                     --quick 1000)\n"
-          "  --test-limit N     first N test images (0 = all; --quick 500)\n"
-          "  --metric-limit N   test images for the FCNNs' margin metrics (1000; --quick 500)\n"
-          "  --seed S           training seed (1); Monte-Carlo error seed is S too\n"
-          "  --threads T        threads for training and evaluation (online CPUs, at most 8)\n"
-          "  --notes FILE       markdown included verbatim in the report (why these settings)\n"
-          "  --force            retrain and re-evaluate everything (ignore the cache)\n"
-          "  --report-only      train and evaluate nothing: write the report from what the cache\n"
-          "                     holds and list what is missing\n"
-          "  --no-progress      no progress bars\n"
-          "  --help             this text\n");
+  fprintf(
+      f,
+      "usage: rramsim experiment paper [--quick] [options]\n\n"
+      "Reproduces the seed study's experiments on Fashion-MNIST in one command: trains\n"
+      "  FCNN at p_train 0, 0.01, 0.033, 0.05, 0.1 x --flip-grad sign|straight (p = 0 once),\n"
+      "  an MHL-trained FCNN, margin-regularised FCNNs at several lambda, VGG3 at p_train 0, "
+      "0.033;\n"
+      "then for every model: Monte-Carlo accuracy vs weight BER (engine error port, mean +- std "
+      "over\n"
+      "reps) at 0, 0.005, 0.01, 0.02, 0.033, 0.05, 0.075, 0.1 and Hirtzlin's 1e-4 and 4e-2, the "
+      "BET\n"
+      "margin metrics and the analytic prediction; and writes a markdown report (claims C1-C4,\n"
+      "Spearman correlations, prediction error, plots via gnuplot).\n\n"
+      "Every trained model and evaluation is cached in --out-dir under a hash of all its\n"
+      "parameters (not the tool version: after changing the training or evaluation code, use\n"
+      "--force): a re-run (or a run after a crash) reuses finished work.\n\n"
+      "  --quick            smoke test: a small FCNN (784-128-128-10), 4000 training and 500\n"
+      "                     test images (VGG3: 1000 training images), 2 epochs (VGG3 1), 2 reps;\n"
+      "                     about a minute\n"
+      "  --out-dir DIR      cache and data files (build/paper, --quick: build/paper-quick)\n"
+      "  --report FILE      markdown report; plots go to FILE's directory/<FILE stem>/\n"
+      "                     (docs/results/paper.md; --quick: OUT-DIR/paper.md)\n"
+      "  --data D           data set (fashion-mnist)\n"
+      "  --epochs E         FCNN epochs (4; --quick 2)\n"
+      "  --vgg-epochs E     VGG3 epochs (1)\n"
+      "  --reps R           Monte-Carlo reps per BER (4; --quick 2)\n"
+      "  --lambdas LIST     margin-regularizer weights, comma list (0.03,0.1,0.3)\n"
+      "  --reg-b B          margin-regularizer hinge b (1)\n"
+      "  --vgg-flip-grad M  flip gradient of the flip-trained VGG3: sign | straight (sign)\n"
+      "  --bn-stats S       batch-norm statistics of every model: running (default) |\n"
+      "                     train-set (re-estimated after each epoch: less training noise;\n"
+      "                     see rramsim train --help)\n"
+      "  --train-limit N    first N training images (0 = all; --quick 4000)\n"
+      "  --vgg-train-limit N  first N training images for VGG3 (0 = as --train-limit;\n"
+      "                     --quick 1000)\n"
+      "  --test-limit N     first N test images (0 = all; --quick 500)\n"
+      "  --metric-limit N   test images for the FCNNs' margin metrics (1000; --quick 500)\n"
+      "  --seed S           training seed (1); Monte-Carlo error seed is S too\n"
+      "  --threads T        threads for training and evaluation (online CPUs, at most 8)\n"
+      "  --notes FILE       markdown included verbatim in the report (why these settings)\n"
+      "  --force            retrain and re-evaluate everything (ignore the cache)\n"
+      "  --report-only      train and evaluate nothing: write the report from what the cache\n"
+      "                     holds and list what is missing\n"
+      "  --no-progress      no progress bars\n"
+      "  --help             this text\n");
 }
 
-/* ---- small helpers ---------------------------------------------------------------------------- */
+/* ---- small helpers ----------------------------------------------------------------------------
+ */
 
 static uint64_t fnv1a(const char *s) {
   uint64_t h = 1469598103934665603ull;
@@ -115,12 +120,16 @@ static FILE *cache_open(const char *path, const char *key) {
   return f;
 }
 
-static void fmt_p(char *buf, size_t n, double p) { snprintf(buf, n, "%g", p); }
+static void fmt_p(char *buf, size_t n, double p) {
+  snprintf(buf, n, "%g", p);
+}
 
-/* ---- the plan ---------------------------------------------------------------------------------- */
+/* ---- the plan ----------------------------------------------------------------------------------
+ */
 
-static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_role role, double flip_p,
-                           bet_flip_grad grad, bet_loss loss, double lambda, uint32_t epochs) {
+static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_role role,
+                           double flip_p, bet_flip_grad grad, bet_loss loss, double lambda,
+                           uint32_t epochs) {
   if (run->n_models >= XP_MAX_MODELS) return NULL;
   xp_model *m = &run->models[run->n_models++];
   memset(m, 0, sizeof *m);
@@ -141,24 +150,28 @@ static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_rol
   m->tp.reg_b = m->reg_b;
   m->tp.bn_stats = run->bn_stats;
   m->train_limit = run->train_limit;
-  if (role == XP_ROLE_VGG && run->vgg_train_limit && (!run->train_limit || run->vgg_train_limit < run->train_limit))
+  if (role == XP_ROLE_VGG && run->vgg_train_limit &&
+      (!run->train_limit || run->vgg_train_limit < run->train_limit))
     m->train_limit = run->vgg_train_limit;
   const bet_train_params *p = &m->tp;
   /* Everything that changes the trained weights; flip_grad only matters when there are flips. */
-  snprintf(m->key, sizeof m->key,
-           "model v1 arch=%s data=%s train_limit=%u epochs=%u batch=%u lr=%.17g step_size=%u gamma=%.17g "
-           "loss=%s mhl_b=%.17g flip_p=%.17g flip_grad=%s flip_layers=all reg_margin=%.17g reg_b=%.17g "
-           "bn_momentum=%.17g bn_eps=%.17g clip_all=%d seed=%" PRIu64,
-           arch, run->data, m->train_limit, p->epochs, p->batch, p->lr, p->step_size, p->gamma,
-           bet_loss_str(p->loss), p->mhl_b, p->flip_p, p->flip_p > 0 ? bet_flip_grad_str(p->flip_grad) : "n/a",
-           p->reg_margin, p->reg_margin > 0 ? p->reg_b : 0.0, p->bn_momentum, p->bn_eps, p->clip_all, p->seed);
+  snprintf(
+      m->key, sizeof m->key,
+      "model v1 arch=%s data=%s train_limit=%u epochs=%u batch=%u lr=%.17g step_size=%u "
+      "gamma=%.17g "
+      "loss=%s mhl_b=%.17g flip_p=%.17g flip_grad=%s flip_layers=all reg_margin=%.17g reg_b=%.17g "
+      "bn_momentum=%.17g bn_eps=%.17g clip_all=%d seed=%" PRIu64,
+      arch, run->data, m->train_limit, p->epochs, p->batch, p->lr, p->step_size, p->gamma,
+      bet_loss_str(p->loss), p->mhl_b, p->flip_p,
+      p->flip_p > 0 ? bet_flip_grad_str(p->flip_grad) : "n/a", p->reg_margin,
+      p->reg_margin > 0 ? p->reg_b : 0.0, p->bn_momentum, p->bn_eps, p->clip_all, p->seed);
   /* Appended only when not the default, so caches made before the option existed stay valid. */
   if (p->bn_stats != BET_BN_RUNNING) {
     const size_t kl = strlen(m->key);
     snprintf(m->key + kl, sizeof m->key - kl, " bn_stats=%s", bet_bn_stats_str(p->bn_stats));
   }
-  if (snprintf(m->stem, sizeof m->stem, "%s/models/%s-%016" PRIx64, run->out_dir, id, fnv1a(m->key)) >=
-      (int)sizeof m->stem)
+  if (snprintf(m->stem, sizeof m->stem, "%s/models/%s-%016" PRIx64, run->out_dir, id,
+               fnv1a(m->key)) >= (int)sizeof m->stem)
     return NULL;
   for (size_t b = 0; b < XP_MAX_BERS; ++b)
     for (size_t k = 0; k < XP_MAX_METRICS; ++k) m->metric[b][k] = NAN;
@@ -168,27 +181,34 @@ static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_rol
 static int build_plan(xp_run *run) {
   char id[64], ps[32];
   const char *fa = run->fcnn_arch;
-  if (!add_model(run, "fcnn-p0", fa, XP_ROLE_BASE, 0.0, BET_FLIP_GRAD_SIGN, BET_LOSS_CE, 0.0, run->epochs))
+  if (!add_model(run, "fcnn-p0", fa, XP_ROLE_BASE, 0.0, BET_FLIP_GRAD_SIGN, BET_LOSS_CE, 0.0,
+                 run->epochs))
     return 0;
   for (int g = 0; g < 2; ++g)
     for (size_t i = 0; i < sizeof k_flip_ps / sizeof *k_flip_ps; ++i) {
       const bet_flip_grad grad = g ? BET_FLIP_GRAD_STRAIGHT : BET_FLIP_GRAD_SIGN;
       fmt_p(ps, sizeof ps, k_flip_ps[i]);
       snprintf(id, sizeof id, "fcnn-p%s-%s", ps, bet_flip_grad_str(grad));
-      if (!add_model(run, id, fa, XP_ROLE_FLIP, k_flip_ps[i], grad, BET_LOSS_CE, 0.0, run->epochs)) return 0;
+      if (!add_model(run, id, fa, XP_ROLE_FLIP, k_flip_ps[i], grad, BET_LOSS_CE, 0.0, run->epochs))
+        return 0;
     }
-  if (!add_model(run, "fcnn-mhl", fa, XP_ROLE_MHL, 0.0, BET_FLIP_GRAD_SIGN, BET_LOSS_MHL, 0.0, run->epochs))
+  if (!add_model(run, "fcnn-mhl", fa, XP_ROLE_MHL, 0.0, BET_FLIP_GRAD_SIGN, BET_LOSS_MHL, 0.0,
+                 run->epochs))
     return 0;
   for (size_t i = 0; i < run->n_lambdas; ++i) {
     fmt_p(ps, sizeof ps, run->lambdas[i]);
     snprintf(id, sizeof id, "fcnn-reg%s", ps);
-    if (!add_model(run, id, fa, XP_ROLE_REG, 0.0, BET_FLIP_GRAD_SIGN, BET_LOSS_CE, run->lambdas[i], run->epochs))
+    if (!add_model(run, id, fa, XP_ROLE_REG, 0.0, BET_FLIP_GRAD_SIGN, BET_LOSS_CE, run->lambdas[i],
+                   run->epochs))
       return 0;
   }
-  if (!add_model(run, "vgg3-p0", "vgg3", XP_ROLE_VGG, 0.0, run->vgg_grad, BET_LOSS_CE, 0.0, run->vgg_epochs))
+  if (!add_model(run, "vgg3-p0", "vgg3", XP_ROLE_VGG, 0.0, run->vgg_grad, BET_LOSS_CE, 0.0,
+                 run->vgg_epochs))
     return 0;
   snprintf(id, sizeof id, "vgg3-p0.033-%s", bet_flip_grad_str(run->vgg_grad));
-  if (!add_model(run, id, "vgg3", XP_ROLE_VGG, 0.033, run->vgg_grad, BET_LOSS_CE, 0.0, run->vgg_epochs)) return 0;
+  if (!add_model(run, id, "vgg3", XP_ROLE_VGG, 0.033, run->vgg_grad, BET_LOSS_CE, 0.0,
+                 run->vgg_epochs))
+    return 0;
   for (size_t i = 0; i < run->n_models; ++i)
     if (bet_train_params_check(&run->models[i].tp) != BNN_OK) {
       rr_error(CMD, "%s: %s", run->models[i].id, bnn_errmsg());
@@ -197,7 +217,8 @@ static int build_plan(xp_run *run) {
   return 1;
 }
 
-/* ---- training ------------------------------------------------------------------------------------ */
+/* ---- training
+ * ------------------------------------------------------------------------------------ */
 
 static int load_meta(xp_model *md) {
   char path[XP_PATH + 16], mpath[XP_PATH + 16];
@@ -216,23 +237,27 @@ static int load_meta(xp_model *md) {
   return have == 3;
 }
 
-static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset *train, const bnn_dataset *test,
-                        double acc) {
+static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset *train,
+                        const bnn_dataset *test, double acc) {
   char *buf = (char *)malloc(2048);
   if (!buf) return NULL;
   const bet_train_params *p = &md->tp;
-  snprintf(buf, 2048,
-           "{\"tool\":\"rramsim experiment paper\",\"version\":\"%s\",\"model_id\":\"%s\",\"arch\":\"%s\","
-           "\"data\":\"%s\",\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
-           "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\","
-           "\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":\"all\",\"reg_margin\":%.17g,"
-           "\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%s\","
-           "\"seed\":%" PRIu64
-           ",\"clean_test_accuracy\":%.6f}",
-           rr_version(), md->id, md->arch, run->data, train->name, train->n, test->name, test->n, p->epochs,
-           p->batch, p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps,
-           bet_bn_stats_str(p->bn_stats), p->seed, acc);
+  snprintf(
+      buf, 2048,
+      "{\"tool\":\"rramsim experiment "
+      "paper\",\"version\":\"%s\",\"model_id\":\"%s\",\"arch\":\"%s\","
+      "\"data\":\"%s\",\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_"
+      "images\":%u,"
+      "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\","
+      "\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":\"all\",\"reg_"
+      "margin\":%.17g,"
+      "\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%"
+      "s\","
+      "\"seed\":%" PRIu64 ",\"clean_test_accuracy\":%.6f}",
+      rr_version(), md->id, md->arch, run->data, train->name, train->n, test->name, test->n,
+      p->epochs, p->batch, p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b,
+      p->flip_p, bet_flip_grad_str(p->flip_grad), p->reg_margin, p->reg_b, p->bn_momentum,
+      p->bn_eps, bet_bn_stats_str(p->bn_stats), p->seed, acc);
   return buf;
 }
 
@@ -246,11 +271,11 @@ typedef struct train_ctx {
 static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
   const train_ctx *c = (const train_ctx *)ud;
   const bet_epoch_stats *st = e->st;
-  fprintf(log, ",\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64, st->loss,
-          st->train_acc, st->seconds, st->flips);
+  fprintf(log, ",\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64,
+          st->loss, st->train_acc, st->seconds, st->flips);
   if (!c->run->progress)
-    fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", c->md->id, e->epoch,
-            c->md->tp.epochs, st->loss, 100 * st->train_acc, st->seconds);
+    fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", c->md->id,
+            e->epoch, c->md->tp.epochs, st->loss, 100 * st->train_acc, st->seconds);
   return 1;
 }
 
@@ -261,8 +286,10 @@ static char *train_provenance(void *ud, double acc) {
 
 /* Trains one model (resuming from its checkpoint after a crash), exports it and writes its meta
  * file. Returns 1 on success. */
-static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, const bnn_dataset *test) {
-  char ckpt[XP_PATH + 16], mpath[XP_PATH + 16], meta[XP_PATH + 16], logp[XP_PATH + 16], tmp[XP_PATH + 64];
+static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train,
+                       const bnn_dataset *test) {
+  char ckpt[XP_PATH + 16], mpath[XP_PATH + 16], meta[XP_PATH + 16], logp[XP_PATH + 16],
+      tmp[XP_PATH + 64];
   snprintf(ckpt, sizeof ckpt, "%s.ckpt", md->stem);
   snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
   snprintf(meta, sizeof meta, "%s.meta", md->stem);
@@ -293,27 +320,32 @@ static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train, cons
   md->train_seconds = res.seconds;
   FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
   if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno)), 0;
-  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, res.test_acc,
-          md->train_seconds, res.resumed);
+  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key,
+          res.test_acc, md->train_seconds, res.resumed);
   if (!rr_atomic_commit(f, tmp, meta)) return rr_error(CMD, "%s: cannot write", meta), 0;
   md->clean_acc = res.test_acc;
   remove(ckpt); /* the model file is what later steps need; checkpoints of wide nets are large */
   return 1;
 }
 
-/* ---- evaluation ---------------------------------------------------------------------------------- */
+/* ---- evaluation
+ * ---------------------------------------------------------------------------------- */
 
 static void bers_str(const xp_run *run, char *buf, size_t n) {
   size_t o = 0;
   buf[0] = 0;
-  for (size_t b = 0; b < run->n_bers && o < n; ++b) o += (size_t)snprintf(buf + o, n - o, "%s%g", b ? "," : "", run->bers[b]);
+  for (size_t b = 0; b < run->n_bers && o < n; ++b)
+    o += (size_t)snprintf(buf + o, n - o, "%s%g", b ? "," : "", run->bers[b]);
 }
 
-static void eval_key(const xp_run *run, const xp_model *md, const char *what, uint32_t limit, char *key, size_t n) {
+static void eval_key(const xp_run *run, const xp_model *md, const char *what, uint32_t limit,
+                     char *key, size_t n) {
   char bl[256];
   bers_str(run, bl, sizeof bl);
-  snprintf(key, n, "%s v1 model=%016" PRIx64 " data=%s/test limit=%u bers=%s reps=%" PRIu64 " seed=%" PRIu64, what,
-           fnv1a(md->key), run->data, limit, bl, !strcmp(what, "mc") ? run->reps : 0,
+  snprintf(key, n,
+           "%s v1 model=%016" PRIx64 " data=%s/test limit=%u bers=%s reps=%" PRIu64
+           " seed=%" PRIu64,
+           what, fnv1a(md->key), run->data, limit, bl, !strcmp(what, "mc") ? run->reps : 0,
            !strcmp(what, "mc") ? run->eval_seed : 0);
 }
 
@@ -329,8 +361,9 @@ typedef struct cache_row {
  * stale entry, returns -1), "# seconds <s>" (into *seconds), a header, then rows
  * "<ber>[,<name>],<v1>,...,<v_nv>". A row whose BER is among bers[0..n_bers) goes to store once per
  * matching BER; rows that do not parse are skipped. Returns how many rows store kept. */
-static long cache_read(const char *path, const char *key, int named, size_t nv, const double *bers, size_t n_bers,
-                       double *seconds, int (*store)(void *ud, const cache_row *r), void *ud) {
+static long cache_read(const char *path, const char *key, int named, size_t nv, const double *bers,
+                       size_t n_bers, double *seconds, int (*store)(void *ud, const cache_row *r),
+                       void *ud) {
   double v[4];
   if (nv > sizeof v / sizeof *v) return -1;
   FILE *f = cache_open(path, key);
@@ -397,7 +430,8 @@ typedef struct mc_progress {
 static void on_mc(void *ud, size_t b, uint64_t rep, uint64_t done) {
   mc_progress *p = (mc_progress *)ud;
   char msg[64];
-  snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, p->run->bers[b], rep + 1, p->run->reps);
+  snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, p->run->bers[b], rep + 1,
+           p->run->reps);
   rr_progress_update(&p->bar, done, "img", msg);
 }
 
@@ -405,7 +439,8 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
   char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
   snprintf(path, sizeof path, "%s.mc.csv", md->stem);
   eval_key(run, md, "mc", run->test_limit, key, sizeof key);
-  if (!run->force && cache_read(path, key, 0, 4, run->bers, run->n_bers, &md->mc_seconds, store_mc, md) == (long)run->n_bers)
+  if (!run->force && cache_read(path, key, 0, 4, run->bers, run->n_bers, &md->mc_seconds, store_mc,
+                                md) == (long)run->n_bers)
     return md->have_mc = 1;
   if (run->report_only) return 0;
   bnn_mc_params mp = bnn_mc_default_params();
@@ -426,8 +461,8 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,mean,std,min,max\n", key, md->mc_seconds);
   for (size_t b = 0; b < run->n_bers; ++b)
-    fprintf(f, "%.17g,%.9f,%.9f,%.9f,%.9f\n", run->bers[b], md->mc[b].mean, md->mc[b].std, md->mc[b].min,
-            md->mc[b].max);
+    fprintf(f, "%.17g,%.9f,%.9f,%.9f,%.9f\n", run->bers[b], md->mc[b].mean, md->mc[b].std,
+            md->mc[b].min, md->mc[b].max);
   if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_mc = 1;
 }
@@ -439,12 +474,16 @@ static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_da
   pp.threads = run->threads;
   /* The prediction model is part of the key: predictions cached by the layer-mean model (before
    * the stratified mean became the default) must not be reused as the new model's. */
-  eval_key(run, md, pp.stratified_mean ? "predict-stratified" : "predict", run->test_limit, key, sizeof key);
-  if (!run->force && cache_read(path, key, 0, 1, run->bers, run->n_bers, &md->pred_seconds, store_pred, md) == (long)run->n_bers)
+  eval_key(run, md, pp.stratified_mean ? "predict-stratified" : "predict", run->test_limit, key,
+           sizeof key);
+  if (!run->force && cache_read(path, key, 0, 1, run->bers, run->n_bers, &md->pred_seconds,
+                                store_pred, md) == (long)run->n_bers)
     return md->have_pred = 1;
   if (run->report_only) return 0;
   const double t0 = rr_now();
-  if (run->progress) fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers, test->n);
+  if (run->progress)
+    fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers,
+            test->n);
   const bnn_status st = bet_predict_accuracy(m, test, run->bers, run->n_bers, &pp, md->pred);
   if (st == BNN_E_UNSUPPORTED) {
     md->pred_unsupported = 1;
@@ -468,10 +507,12 @@ static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_
   snprintf(path, sizeof path, "%s.metric.csv", md->stem);
   eval_key(run, md, "metric", run->metric_limit, key, sizeof key);
   metric_store ms = {run, md};
-  if (!run->force && cache_read(path, key, 1, 1, run->bers, run->n_main, &md->metric_seconds, store_metric, &ms) > 0)
+  if (!run->force && cache_read(path, key, 1, 1, run->bers, run->n_main, &md->metric_seconds,
+                                store_metric, &ms) > 0)
     return md->have_metric = 1;
   if (run->report_only) return 0;
-  if (run->progress) fprintf(stderr, "%s: margin metrics (%zu BERs, %u images)\n", md->id, run->n_main, mds->n);
+  if (run->progress)
+    fprintf(stderr, "%s: margin metrics (%zu BERs, %u images)\n", md->id, run->n_main, mds->n);
   const double t0 = rr_now();
   for (size_t b = 0; b < run->n_main; ++b) {
     bet_metric_result r;
@@ -483,7 +524,7 @@ static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_
     if (st != BNN_OK) return rr_error(CMD, "%s: metrics: %s", md->id, bnn_errmsg()), 0;
     char nm[40];
     int k;
-#define PUT(name, val)                                          \
+#define PUT(name, val) \
   if ((k = xp_metric_index(run, name)) >= 0) md->metric[b][k] = (val);
     PUT("clean_accuracy", r.accuracy)
     PUT("hidden_mn_mean", r.hidden_mn_mean)
@@ -515,12 +556,14 @@ static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_
   fprintf(f, "# key %s\n# seconds %.3f\nber,metric,value\n", key, md->metric_seconds);
   for (size_t b = 0; b < run->n_main; ++b)
     for (size_t k = 0; k < run->n_metrics; ++k)
-      if (!isnan(md->metric[b][k])) fprintf(f, "%.17g,%s,%.9g\n", run->bers[b], run->metric_names[k], md->metric[b][k]);
+      if (!isnan(md->metric[b][k]))
+        fprintf(f, "%.17g,%s,%.9g\n", run->bers[b], run->metric_names[k], md->metric[b][k]);
   if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_metric = 1;
 }
 
-/* ---- bookkeeping ------------------------------------------------------------------------------- */
+/* ---- bookkeeping -------------------------------------------------------------------------------
+ */
 
 int xp_metric_index(xp_run *run, const char *name) {
   for (size_t k = 0; k < run->n_metrics; ++k)
@@ -544,20 +587,22 @@ void xp_sample_load(xp_run *run) {
 }
 
 /* The order models are made in, so that a run cut short still answers the most claims: the p = 0
- * reference, then sign/straight pairs (C1, C2) from the seed study's 3.3 % outwards, the regularised
- * models (C4), MHL, and VGG3 (the most expensive) last. The report keeps the plan's order. */
+ * reference, then sign/straight pairs (C1, C2) from the seed study's 3.3 % outwards, the
+ * regularised models (C4), MHL, and VGG3 (the most expensive) last. The report keeps the plan's
+ * order. */
 static size_t run_order(const xp_run *run, size_t *order) {
   static const double pair_ps[] = {0.033, 0.1, 0.01, 0.05};
   size_t n = 0;
   int used[XP_MAX_MODELS] = {0};
-#define TAKE(cond)                                              \
-  for (size_t i = 0; i < run->n_models; ++i) {                  \
-    const xp_model *m = &run->models[i];                        \
-    (void)m;                                                    \
-    if (!used[i] && (cond)) used[i] = 1, order[n++] = i;        \
+#define TAKE(cond)                                       \
+  for (size_t i = 0; i < run->n_models; ++i) {           \
+    const xp_model *m = &run->models[i];                 \
+    (void)m;                                             \
+    if (!used[i] && (cond)) used[i] = 1, order[n++] = i; \
   }
   TAKE(m->role == XP_ROLE_BASE)
-  for (size_t k = 0; k < sizeof pair_ps / sizeof *pair_ps; ++k) TAKE(m->role == XP_ROLE_FLIP && m->tp.flip_p == pair_ps[k])
+  for (size_t k = 0; k < sizeof pair_ps / sizeof *pair_ps; ++k)
+    TAKE(m->role == XP_ROLE_FLIP && m->tp.flip_p == pair_ps[k])
   TAKE(m->role == XP_ROLE_REG)
   TAKE(m->role == XP_ROLE_MHL)
   TAKE(1)
@@ -568,7 +613,8 @@ static size_t run_order(const xp_run *run, size_t *order) {
 static int parse_lambdas(xp_run *run, const char *v) {
   double *vals = NULL;
   size_t n = 0;
-  if (strchr(v, ':')) return rr_usage_error(CMD, "--lambdas: expected a comma list, got '%s'", v), 0;
+  if (strchr(v, ':'))
+    return rr_usage_error(CMD, "--lambdas: expected a comma list, got '%s'", v), 0;
   if (!rr_parse_range(CMD, "--lambdas", v, 1e-9, 1e6, XP_MAX_LAMBDAS, &vals, &n)) return 0;
   if (n == 0) {
     free(vals);
@@ -592,7 +638,8 @@ int rr_cmd_experiment(int argc, char **argv) {
   run->reg_b = 1.0;
   run->vgg_grad = BET_FLIP_GRAD_SIGN;
   const char *name = NULL;
-  int have_epochs = 0, have_vgg = 0, have_reps = 0, have_train = 0, have_test = 0, have_metric = 0, have_vgg_train = 0;
+  int have_epochs = 0, have_vgg = 0, have_reps = 0, have_train = 0, have_test = 0, have_metric = 0,
+      have_vgg_train = 0;
   uint64_t u;
   {
     size_t o = 0;
@@ -606,10 +653,22 @@ int rr_cmd_experiment(int argc, char **argv) {
       usage(stdout);
       return RR_EXIT_OK;
     }
-    if (!strcmp(a, "--quick")) { run->quick = 1; continue; }
-    if (!strcmp(a, "--force")) { run->force = 1; continue; }
-    if (!strcmp(a, "--report-only")) { run->report_only = 1; continue; }
-    if (!strcmp(a, "--no-progress")) { run->progress = 0; continue; }
+    if (!strcmp(a, "--quick")) {
+      run->quick = 1;
+      continue;
+    }
+    if (!strcmp(a, "--force")) {
+      run->force = 1;
+      continue;
+    }
+    if (!strcmp(a, "--report-only")) {
+      run->report_only = 1;
+      continue;
+    }
+    if (!strcmp(a, "--no-progress")) {
+      run->progress = 0;
+      continue;
+    }
     if (strncmp(a, "--", 2) != 0) {
       if (name) return rr_usage_error(CMD, "unexpected argument '%s'", a);
       name = a;
@@ -623,37 +682,59 @@ int rr_cmd_experiment(int argc, char **argv) {
       const size_t cap = sizeof run->out_dir;
       if (!*v || snprintf(dst, cap, "%s", v) >= (int)cap)
         return rr_usage_error(CMD, "%s: expected a path of 1 to %zu characters", a, cap - 1);
-    }
-    else if (!strcmp(a, "--data")) run->data = v;
+    } else if (!strcmp(a, "--data"))
+      run->data = v;
     else if (!strcmp(a, "--notes")) {
       if (access(v, R_OK) != 0) return rr_error(CMD, "--notes %s: %s", v, strerror(errno));
       run->notes = v;
-    }
-    else if (!strcmp(a, "--epochs")) ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->epochs = (uint32_t)u, have_epochs = 1;
-    else if (!strcmp(a, "--vgg-epochs")) ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->vgg_epochs = (uint32_t)u, have_vgg = 1;
-    else if (!strcmp(a, "--reps")) ok = rr_parse_u64(CMD, a, v, 1, 10000, &run->reps), have_reps = 1;
-    else if (!strcmp(a, "--train-limit")) ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->train_limit = (uint32_t)u, have_train = 1;
-    else if (!strcmp(a, "--vgg-train-limit")) ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->vgg_train_limit = (uint32_t)u, have_vgg_train = 1;
-    else if (!strcmp(a, "--test-limit")) ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->test_limit = (uint32_t)u, have_test = 1;
-    else if (!strcmp(a, "--metric-limit")) ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &u), run->metric_limit = (uint32_t)u, have_metric = 1;
-    else if (!strcmp(a, "--seed")) ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &run->seed);
-    else if (!strcmp(a, "--threads")) ok = rr_parse_int(CMD, a, v, 1, 256, &run->threads);
-    else if (!strcmp(a, "--lambdas")) ok = parse_lambdas(run, v);
-    else if (!strcmp(a, "--reg-b")) ok = rr_parse_double(CMD, a, v, 1e-6, 1e6, &run->reg_b);
+    } else if (!strcmp(a, "--epochs"))
+      ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->epochs = (uint32_t)u, have_epochs = 1;
+    else if (!strcmp(a, "--vgg-epochs"))
+      ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->vgg_epochs = (uint32_t)u, have_vgg = 1;
+    else if (!strcmp(a, "--reps"))
+      ok = rr_parse_u64(CMD, a, v, 1, 10000, &run->reps), have_reps = 1;
+    else if (!strcmp(a, "--train-limit"))
+      ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->train_limit = (uint32_t)u,
+      have_train = 1;
+    else if (!strcmp(a, "--vgg-train-limit"))
+      ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->vgg_train_limit = (uint32_t)u,
+      have_vgg_train = 1;
+    else if (!strcmp(a, "--test-limit"))
+      ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->test_limit = (uint32_t)u, have_test = 1;
+    else if (!strcmp(a, "--metric-limit"))
+      ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &u), run->metric_limit = (uint32_t)u,
+      have_metric = 1;
+    else if (!strcmp(a, "--seed"))
+      ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &run->seed);
+    else if (!strcmp(a, "--threads"))
+      ok = rr_parse_int(CMD, a, v, 1, 256, &run->threads);
+    else if (!strcmp(a, "--lambdas"))
+      ok = parse_lambdas(run, v);
+    else if (!strcmp(a, "--reg-b"))
+      ok = rr_parse_double(CMD, a, v, 1e-6, 1e6, &run->reg_b);
     else if (!strcmp(a, "--vgg-flip-grad")) {
-      if (!strcmp(v, "sign")) run->vgg_grad = BET_FLIP_GRAD_SIGN;
-      else if (!strcmp(v, "straight")) run->vgg_grad = BET_FLIP_GRAD_STRAIGHT;
-      else return rr_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v);
+      if (!strcmp(v, "sign"))
+        run->vgg_grad = BET_FLIP_GRAD_SIGN;
+      else if (!strcmp(v, "straight"))
+        run->vgg_grad = BET_FLIP_GRAD_STRAIGHT;
+      else
+        return rr_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v);
     } else if (!strcmp(a, "--bn-stats")) {
-      if (!strcmp(v, "running")) run->bn_stats = BET_BN_RUNNING;
-      else if (!strcmp(v, "train-set")) run->bn_stats = BET_BN_TRAIN_SET;
-      else return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
-    } else return rr_usage_error(CMD, "unknown option '%s'", a);
+      if (!strcmp(v, "running"))
+        run->bn_stats = BET_BN_RUNNING;
+      else if (!strcmp(v, "train-set"))
+        run->bn_stats = BET_BN_TRAIN_SET;
+      else
+        return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
+    } else
+      return rr_usage_error(CMD, "unknown option '%s'", a);
     if (!ok) return RR_EXIT_USAGE;
   }
   if (!name) return rr_usage_error(CMD, "which experiment? (only 'paper' exists)");
-  if (strcmp(name, "paper") != 0) return rr_usage_error(CMD, "unknown experiment '%s' (only 'paper' exists)", name);
-  if (run->report_only && run->force) return rr_usage_error(CMD, "--report-only and --force contradict each other");
+  if (strcmp(name, "paper") != 0)
+    return rr_usage_error(CMD, "unknown experiment '%s' (only 'paper' exists)", name);
+  if (run->report_only && run->force)
+    return rr_usage_error(CMD, "--report-only and --force contradict each other");
   /* Defaults: the full study, or the smoke test. */
   run->fcnn_arch = run->quick ? "784-128-128-10" : "fcnn";
   if (!have_epochs) run->epochs = run->quick ? 2 : 4;
@@ -663,8 +744,12 @@ int rr_cmd_experiment(int argc, char **argv) {
   if (!have_vgg_train) run->vgg_train_limit = run->quick ? 1000 : 0;
   if (!have_test) run->test_limit = run->quick ? 500 : 0;
   if (!have_metric) run->metric_limit = run->quick ? 500 : 1000;
-  if (!run->out_dir[0]) snprintf(run->out_dir, sizeof run->out_dir, "%s", run->quick ? "build/paper-quick" : "build/paper");
-  if (!run->report[0] && snprintf(run->report, sizeof run->report, "%s", run->quick ? run->out_dir : "docs/results/paper.md") >= 0 &&
+  if (!run->out_dir[0])
+    snprintf(run->out_dir, sizeof run->out_dir, "%s",
+             run->quick ? "build/paper-quick" : "build/paper");
+  if (!run->report[0] &&
+      snprintf(run->report, sizeof run->report, "%s",
+               run->quick ? run->out_dir : "docs/results/paper.md") >= 0 &&
       run->quick && strlen(run->report) + 10 < sizeof run->report)
     strcat(run->report, "/paper.md");
   if (!run->n_lambdas) {
@@ -673,7 +758,8 @@ int rr_cmd_experiment(int argc, char **argv) {
     run->n_lambdas = sizeof k_default_lambdas / sizeof *k_default_lambdas;
   }
   run->eval_seed = run->seed;
-  for (size_t b = 0; b < sizeof k_main_bers / sizeof *k_main_bers; ++b) run->bers[run->n_bers++] = k_main_bers[b];
+  for (size_t b = 0; b < sizeof k_main_bers / sizeof *k_main_bers; ++b)
+    run->bers[run->n_bers++] = k_main_bers[b];
   run->n_main = run->n_bers;
   for (size_t b = 0; b < sizeof k_hirtzlin_bers / sizeof *k_hirtzlin_bers; ++b)
     run->bers[run->n_bers++] = k_hirtzlin_bers[b];
@@ -684,9 +770,11 @@ int rr_cmd_experiment(int argc, char **argv) {
     size_t stem = strlen(base);
     if (stem > 3 && !strcmp(base + stem - 3, ".md")) stem -= 3;
     if (stem == 0) return rr_usage_error(CMD, "--report '%s': needs a file name", run->report);
-    if (snprintf(run->plot_rel, sizeof run->plot_rel, "%.*s", (int)stem, base) >= (int)sizeof run->plot_rel ||
-        snprintf(run->plot_dir, sizeof run->plot_dir, "%.*s%s", slash ? (int)(slash - run->report + 1) : 0,
-                 run->report, run->plot_rel) >= (int)sizeof run->plot_dir)
+    if (snprintf(run->plot_rel, sizeof run->plot_rel, "%.*s", (int)stem, base) >=
+            (int)sizeof run->plot_rel ||
+        snprintf(run->plot_dir, sizeof run->plot_dir, "%.*s%s",
+                 slash ? (int)(slash - run->report + 1) : 0, run->report,
+                 run->plot_rel) >= (int)sizeof run->plot_dir)
       return rr_usage_error(CMD, "--report '%s': path too long", run->report);
   }
   if (!build_plan(run)) return RR_EXIT_USAGE;
@@ -700,10 +788,14 @@ int rr_cmd_experiment(int argc, char **argv) {
   }
   xp_sample_load(run);
   char models_dir[XP_PATH + 16];
-  if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >= (int)sizeof models_dir ||
-      !mkdir_p(models_dir)) return rr_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir, strerror(errno));
+  if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >=
+          (int)sizeof models_dir ||
+      !mkdir_p(models_dir))
+    return rr_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir,
+                    strerror(errno));
   if (!mkdir_p(run->plot_dir))
-    return rr_error(CMD, "--report %s: cannot create the plot directory %s: %s", run->report, run->plot_dir, strerror(errno));
+    return rr_error(CMD, "--report %s: cannot create the plot directory %s: %s", run->report,
+                    run->plot_dir, strerror(errno));
 
   int rc = RR_EXIT_OK;
   bnn_dataset train, test, mds;
@@ -721,7 +813,9 @@ int rr_cmd_experiment(int argc, char **argv) {
   }
   run->train_n = train.n, run->test_n = test.n, run->metric_n = mds.n;
   if (!run->report_only)
-    fprintf(stderr, "rramsim experiment paper: %zu models, %zu BERs x %" PRIu64 " reps, %u training / %u test images, cache %s\n",
+    fprintf(stderr,
+            "rramsim experiment paper: %zu models, %zu BERs x %" PRIu64
+            " reps, %u training / %u test images, cache %s\n",
             run->n_models, run->n_bers, run->reps, train.n, test.n, run->out_dir);
   size_t order[XP_MAX_MODELS];
   const size_t n_order = run_order(run, order);
@@ -730,21 +824,22 @@ int rr_cmd_experiment(int argc, char **argv) {
     xp_model *md = &run->models[i];
     md->trained = !run->force && load_meta(md);
     if (md->trained) {
-      fprintf(stderr, "[%zu/%zu] %s: cached model (clean test accuracy %.2f %%)\n", oi + 1, run->n_models, md->id,
-              100 * md->clean_acc);
+      fprintf(stderr, "[%zu/%zu] %s: cached model (clean test accuracy %.2f %%)\n", oi + 1,
+              run->n_models, md->id, 100 * md->clean_acc);
     } else if (!run->report_only) {
       /* VGG3 may train on a prefix of the training set (a view: same buffers, smaller n). */
       bnn_dataset view = train;
-      if (md->role == XP_ROLE_VGG && run->vgg_train_limit && run->vgg_train_limit < view.n) view.n = run->vgg_train_limit;
-      fprintf(stderr, "[%zu/%zu] %s: training %s, %u epochs on %u images\n", oi + 1, run->n_models, md->id, md->arch,
-              md->tp.epochs, view.n);
+      if (md->role == XP_ROLE_VGG && run->vgg_train_limit && run->vgg_train_limit < view.n)
+        view.n = run->vgg_train_limit;
+      fprintf(stderr, "[%zu/%zu] %s: training %s, %u epochs on %u images\n", oi + 1, run->n_models,
+              md->id, md->arch, md->tp.epochs, view.n);
       if (!train_model(run, md, &view, &test)) {
         rc = RR_EXIT_FAIL;
         break;
       }
       md->trained = 1;
-      fprintf(stderr, "[%zu/%zu] %s: clean test accuracy %.2f %% (%.1f s)\n", oi + 1, run->n_models, md->id,
-              100 * md->clean_acc, md->train_seconds);
+      fprintf(stderr, "[%zu/%zu] %s: clean test accuracy %.2f %% (%.1f s)\n", oi + 1, run->n_models,
+              md->id, 100 * md->clean_acc, md->train_seconds);
     }
     if (!md->trained) continue;
     char mpath[XP_PATH + 16];
@@ -756,7 +851,8 @@ int rr_cmd_experiment(int argc, char **argv) {
     }
     if (!eval_mc(run, md, m, &test) && !run->report_only) rc = RR_EXIT_FAIL;
     /* C3 correlates metrics across the FCNNs only; VGG3's (conv) metrics would cost minutes. */
-    if (rc == RR_EXIT_OK && md->is_fcnn && !eval_metric(run, md, m, &mds) && !run->report_only) rc = RR_EXIT_FAIL;
+    if (rc == RR_EXIT_OK && md->is_fcnn && !eval_metric(run, md, m, &mds) && !run->report_only)
+      rc = RR_EXIT_FAIL;
     if (rc == RR_EXIT_OK && !eval_pred(run, md, m, &test) && !run->report_only) rc = RR_EXIT_FAIL;
     bnn_model_free(m);
     xp_sample_load(run);
@@ -771,15 +867,17 @@ int rr_cmd_experiment(int argc, char **argv) {
     if (snprintf(rpath, sizeof rpath, "%s/runs.tsv", run->out_dir) < (int)sizeof rpath) {
       FILE *rf = fopen(rpath, "a");
       if (rf) {
-        fprintf(rf, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", run->started_utc, run->wall, run->load_min,
-                run->load_n ? run->load_sum / run->load_n : 0.0, run->load_max, rc == RR_EXIT_OK ? "finished" : "failed",
-                run->command_line);
+        fprintf(rf, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", run->started_utc, run->wall,
+                run->load_min, run->load_n ? run->load_sum / run->load_n : 0.0, run->load_max,
+                rc == RR_EXIT_OK ? "finished" : "failed", run->command_line);
         fclose(rf);
       }
     }
   }
-  if (xp_write_report(run) != 0) rc = RR_EXIT_FAIL;
-  else printf("wrote %s (plots in %s/) in %.1f s\n", run->report, run->plot_dir, run->wall);
+  if (xp_write_report(run) != 0)
+    rc = RR_EXIT_FAIL;
+  else
+    printf("wrote %s (plots in %s/) in %.1f s\n", run->report, run->plot_dir, run->wall);
 done:
   bnn_dataset_free(&train);
   bnn_dataset_free(&test);

@@ -25,24 +25,30 @@ namespace {
 const char* const kCmd = "faults";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim faults replay  --model FILE --faults FILE --system FILE [options]\n"
       "       rramsim faults analyze --model FILE --faults FILE --system FILE [options]\n\n"
       "replay re-applies exactly the faults of a trace recorded by `rramsim run --record-faults`:\n"
       "persistent ones (write, stuck-at, endurance) to the stored weights, read faults to the\n"
-      "reads they hit (by read index, counted as the workload bridge issues reads), and prints the\n"
+      "reads they hit (by read index, counted as the workload bridge issues reads), and prints "
+      "the\n"
       "accuracy; its predictions equal the recorded run's image by image when --system,\n"
       "--rram-layers, --weight-reuse, --data and --images are the recorded run's.\n"
       "analyze measures accuracy lost per weight layer (that layer's faults alone; all but that\n"
-      "layer's) and per neuron (the --neurons neurons with most faults, each alone: accuracy lost,\n"
+      "layer's) and per neuron (the --neurons neurons with most faults, each alone: accuracy "
+      "lost,\n"
       "predictions changed, and the BET-margin vulnerability from bnn_model_preact with the\n"
       "Spearman rank correlations between them), prints tables and with --out DIR writes\n"
       "layers.csv, neurons.csv and neurons.png/.svg (gnuplot).\n"
       "A fault file recorded for another model (model_id = CRC-32 of the model file) is refused.\n"
       "A measured error map (--error-map, or the system file's error_map) is applied as the\n"
-      "device's: stuck-at cells under the weights override them, flip-rate cells flip reads as the\n"
-      "simulator draws them (same --seed); analyze attributes the map's faults like recorded ones.\n"
-      "A trace recorded under that same map already holds its faults: the map is then not applied.\n\n"
+      "device's: stuck-at cells under the weights override them, flip-rate cells flip reads as "
+      "the\n"
+      "simulator draws them (same --seed); analyze attributes the map's faults like recorded "
+      "ones.\n"
+      "A trace recorded under that same map already holds its faults: the map is then not "
+      "applied.\n\n"
       "  --model FILE        model file                                             (required)\n"
       "  --faults FILE       fault trace (.csv[.gz])                                 (required)\n"
       "  --system FILE       the recorded run's system config (sets the placement)   (required)\n"
@@ -73,7 +79,6 @@ double accuracy(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
   for (uint32_t i = 0; i < ds.n; ++i) ok += pred[i] == ds.labels[i];
   return ds.n ? static_cast<double>(ok) / ds.n : 0;
 }
-
 
 // Spearman rank correlation (average ranks for ties); NaN when either side is constant.
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {
@@ -116,9 +121,14 @@ struct VulnQuery {
 };
 // Returns "" and fills vul (NaN for neurons of layers without a per-neuron margin), or the reason
 // the metric cannot be computed for this model (e.g. bnn_model_preact does not support it).
-std::string vulnerability(const bnn_model* m, const bnn_dataset& ds, const std::vector<uint8_t>& engine_pred,
-                          const std::vector<VulnQuery>& q, std::vector<double>* vul) {
-  struct WL { uint32_t all_index; uint64_t offset; bnn_layer_info li; };
+std::string vulnerability(const bnn_model* m, const bnn_dataset& ds,
+                          const std::vector<uint8_t>& engine_pred, const std::vector<VulnQuery>& q,
+                          std::vector<double>* vul) {
+  struct WL {
+    uint32_t all_index;
+    uint64_t offset;
+    bnn_layer_info li;
+  };
   std::vector<WL> wls;
   uint64_t off = 0;
   for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
@@ -131,17 +141,26 @@ std::string vulnerability(const bnn_model* m, const bnn_dataset& ds, const std::
   const uint64_t count = bnn_model_preact_count(m);
   if (count != off) return "pre-activation count disagrees with the model's layers";
   // Per query: where its pre-activation lives, its threshold (hidden dense neurons).
-  struct Q { bool ok; uint64_t at; bool out; bool u8; int32_t t; uint64_t lo, hi; };
+  struct Q {
+    bool ok;
+    uint64_t at;
+    bool out;
+    bool u8;
+    int32_t t;
+    uint64_t lo, hi;
+  };
   std::vector<Q> qs(q.size());
   const WL* out_layer = nullptr;
-  for (const WL& w : wls) if (w.li.is_output) out_layer = &w;
+  for (const WL& w : wls)
+    if (w.li.is_output) out_layer = &w;
   if (!out_layer) return "the model has no output layer";
   for (size_t k = 0; k < q.size(); ++k) {
     Q& x = qs[k];
     x.ok = false;
     if (q[k].weight_layer < 0 || static_cast<size_t>(q[k].weight_layer) >= wls.size()) continue;
     const WL& w = wls[static_cast<size_t>(q[k].weight_layer)];
-    if (w.li.kind != BNN_LAYER_DENSE || q[k].neuron < 0 || static_cast<uint64_t>(q[k].neuron) >= w.li.out_c)
+    if (w.li.kind != BNN_LAYER_DENSE || q[k].neuron < 0 ||
+        static_cast<uint64_t>(q[k].neuron) >= w.li.out_c)
       continue;  // conv channels have one margin per position: no per-neuron figure here
     x.ok = true;
     x.at = w.offset + static_cast<uint64_t>(q[k].neuron);
@@ -174,7 +193,8 @@ std::string vulnerability(const bnn_model* m, const bnn_dataset& ds, const std::
       double margin;
       if (x.out) {
         int64_t other = INT64_MIN;
-        for (uint64_t c = x.lo; c < x.hi; ++c) if (c != x.at) other = std::max<int64_t>(other, a[c]);
+        for (uint64_t c = x.lo; c < x.hi; ++c)
+          if (c != x.at) other = std::max<int64_t>(other, a[c]);
         margin = std::fabs(static_cast<double>(a[x.at]) - static_cast<double>(other));
       } else {
         margin = std::fabs(static_cast<double>(a[x.at]) - static_cast<double>(x.t));
@@ -216,17 +236,23 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     if (std::strncmp(a, "--", 2) != 0) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
     if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
     const char* val = argv[++i];
-    if (!std::strcmp(a, "--model")) model_path = val;
-    else if (!std::strcmp(a, "--error-map")) error_map = val;
+    if (!std::strcmp(a, "--model"))
+      model_path = val;
+    else if (!std::strcmp(a, "--error-map"))
+      error_map = val;
     else if (!std::strcmp(a, "--seed")) {
       if (!rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &seed)) return RR_EXIT_USAGE;
       have_seed = true;
-    }
-    else if (!std::strcmp(a, "--faults")) faults_path = val;
-    else if (!std::strcmp(a, "--system")) system_path = val;
-    else if (!std::strcmp(a, "--data")) data = val;
-    else if (!std::strcmp(a, "--predictions")) preds_path = val;
-    else if (!std::strcmp(a, "--out")) out_dir = val;
+    } else if (!std::strcmp(a, "--faults"))
+      faults_path = val;
+    else if (!std::strcmp(a, "--system"))
+      system_path = val;
+    else if (!std::strcmp(a, "--data"))
+      data = val;
+    else if (!std::strcmp(a, "--predictions"))
+      preds_path = val;
+    else if (!std::strcmp(a, "--out"))
+      out_dir = val;
     else if (!std::strcmp(a, "--images")) {
       if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
       images = static_cast<uint32_t>(v);
@@ -240,7 +266,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       if (!rr_parse_int(kCmd, a, val, 1, 64, &threads)) return RR_EXIT_USAGE;
     } else if (!std::strcmp(a, "--rram-layers")) {
       if (!rr_parse_layer_mask(val, &mask))
-        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'", val);
+        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
+                              val);
     } else {
       return rr_usage_error(kCmd, "unknown option '%s'", a);
     }
@@ -255,19 +282,22 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     rramsim::SystemConfig cfg = rrjob::load_system(system_path, "", have_seed, seed);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org, skip_bad);
     if (cfg.error_map && cfg.error_map->bad_lines)
-      std::fprintf(stderr, "rramsim faults: %s: skipped %" PRIu64 " malformed line%s (first at line %" PRIu64 ")\n",
+      std::fprintf(stderr,
+                   "rramsim faults: %s: skipped %" PRIu64
+                   " malformed line%s (first at line %" PRIu64 ")\n",
                    cfg.error_map->path.c_str(), cfg.error_map->bad_lines,
                    cfg.error_map->bad_lines == 1 ? "" : "s", cfg.error_map->first_bad_line);
     rrjob::ModelPtr m = rrjob::load_model(model_path);
     std::vector<rrt_fault> faults;
     rramsim::FaultTraceInfo info;
-    std::string e = rramsim::load_fault_trace(faults_path, rrjob::model_file_id(model_path), &faults,
-                                              skip_bad, &info);
+    std::string e = rramsim::load_fault_trace(faults_path, rrjob::model_file_id(model_path),
+                                              &faults, skip_bad, &info);
     if (!e.empty()) throw rrjob::JobError(e);
     if (info.bad_lines)
-      std::fprintf(stderr, "rramsim faults: %s: skipped %" PRIu64 " malformed line%s (first at line %" PRIu64 ")\n",
-                   faults_path.c_str(), info.bad_lines, info.bad_lines == 1 ? "" : "s",
-                   info.first_bad_line);
+      std::fprintf(
+          stderr,
+          "rramsim faults: %s: skipped %" PRIu64 " malformed line%s (first at line %" PRIu64 ")\n",
+          faults_path.c_str(), info.bad_lines, info.bad_lines == 1 ? "" : "s", info.first_bad_line);
     // A trace recorded under this very map (its config hash, at any operating point, is this
     // config's with the map) already holds the map's faults; applying them again would undo
     // its read flips.
@@ -289,7 +319,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     std::vector<rrt_fault> map_faults;
     auto replay = [&](const std::vector<uint8_t>* keep) {
       std::vector<uint8_t> pred;
-      std::string err = rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
+      std::string err =
+          rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
       if (!err.empty()) throw rrjob::JobError(faults_path + ": " + err);
       return pred;
     };
@@ -313,7 +344,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       uint64_t stuck = 0;
       for (const rrt_fault& f : map_faults) stuck += f.kind == RRT_FAULT_STUCK_AT;
       std::printf("error map: %s (%" PRIu64 " stuck-at-0, %" PRIu64 " stuck-at-1, %" PRIu64
-                  " flip-rate cells, seed %" PRIu64 "): %" PRIu64 " stuck weight bits, %zu read flips\n",
+                  " flip-rate cells, seed %" PRIu64 "): %" PRIu64
+                  " stuck weight bits, %zu read flips\n",
                   cfg.error_map->path.c_str(), cfg.error_map->stuck0, cfg.error_map->stuck1,
                   cfg.error_map->flip, cfg.seed, stuck, map_faults.size() - stuck);
       faults.insert(faults.end(), map_faults.begin(), map_faults.end());
@@ -335,8 +367,10 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         if (rramsim::locate_rram_bit(pl, faults[i].address, faults[i].bit, &l, &nn, &w))
           layer[i] = l, neuron[i] = nn;
       }
-      std::string lcsv = "layer,faults,acc_only_this,acc_all_but_this,loss_only_this,loss_removed\n";
-      std::printf("\nlayer  faults  acc(only this)  acc(all but this)  lost(only)  recovered(removed)\n");
+      std::string lcsv =
+          "layer,faults,acc_only_this,acc_all_but_this,loss_only_this,loss_removed\n";
+      std::printf(
+          "\nlayer  faults  acc(only this)  acc(all but this)  lost(only)  recovered(removed)\n");
       for (const rramsim::LayerPlacement& lp : pl.layers) {
         if (!lp.in_rram) continue;
         std::vector<uint8_t> only(faults.size()), but(faults.size());
@@ -366,7 +400,12 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       // Damage two ways: accuracy lost (what the user cares about; coarse, and flips that fix
       // a wrong prediction cancel flips that break a right one) and the fraction of predictions
       // changed against the clean ones (finer: any effect on the output counts).
-      struct Row { int l; int64_t n; uint64_t f; double acc, changed; };
+      struct Row {
+        int l;
+        int64_t n;
+        uint64_t f;
+        double acc, changed;
+      };
       std::vector<Row> rows;
       for (const auto& o : order) {
         std::vector<uint8_t> only(faults.size());
@@ -391,12 +430,16 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         std::vector<double> dmg, chg, v2;
         for (size_t k = 0; k < rows.size(); ++k)
           if (!std::isnan(vul[k]))
-            dmg.push_back(clean - rows[k].acc), chg.push_back(rows[k].changed), v2.push_back(vul[k]);
+            dmg.push_back(clean - rows[k].acc), chg.push_back(rows[k].changed),
+                v2.push_back(vul[k]);
         if (dmg.size() >= 2) rho = spearman(dmg, v2), rho_changed = spearman(chg, v2);
-        std::printf("\nSpearman rank correlation, measured damage vs BET-margin vulnerability: %.3f "
-                    "(%zu neurons)\n", rho, dmg.size());
-        std::printf("Spearman rank correlation, predictions changed vs BET-margin vulnerability: %.3f\n",
-                    rho_changed);
+        std::printf(
+            "\nSpearman rank correlation, measured damage vs BET-margin vulnerability: %.3f "
+            "(%zu neurons)\n",
+            rho, dmg.size());
+        std::printf(
+            "Spearman rank correlation, predictions changed vs BET-margin vulnerability: %.3f\n",
+            rho_changed);
       } else {
         std::printf("\nBET-margin vulnerability skipped: %s\n", why.c_str());
       }
@@ -404,9 +447,9 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
           "rank,layer,neuron,faults,acc_only_this,loss_only_this,vulnerability,changed_only_this\n";
       std::printf("\nrank  layer  neuron  faults  acc(only this)   lost  changed  vulnerability\n");
       for (size_t k = 0; k < rows.size(); ++k) {
-        std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%  %6.2f%%  %13.4f\n", k + 1,
-                    rows[k].l, rows[k].n, rows[k].f, 100 * rows[k].acc, 100 * (clean - rows[k].acc),
-                    100 * rows[k].changed, vul[k]);
+        std::printf("%4zu  %5d  %6" PRId64 "  %6" PRIu64 "  %13.2f%%  %5.2f%%  %6.2f%%  %13.4f\n",
+                    k + 1, rows[k].l, rows[k].n, rows[k].f, 100 * rows[k].acc,
+                    100 * (clean - rows[k].acc), 100 * rows[k].changed, vul[k]);
         char b[256];
         std::snprintf(b, sizeof b, "%zu,%d,%" PRId64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", k + 1,
                       rows[k].l, rows[k].n, rows[k].f, rows[k].acc, clean - rows[k].acc, vul[k],
@@ -415,7 +458,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       }
       if (!out_dir.empty()) {
         if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
-          throw rrjob::JobError("--out " + out_dir + ": cannot create directory: " + std::strerror(errno));
+          throw rrjob::JobError("--out " + out_dir +
+                                ": cannot create directory: " + std::strerror(errno));
         std::string err = rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
         if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
         if (!err.empty()) throw rrjob::JobError(err);
@@ -425,7 +469,10 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
                             "/neurons." + ext +
                             "'; set datafile separator ','; set key off; set style fill solid;"
                             " set xlabel 'neuron (rank)'; set ylabel 'accuracy lost';"
-                            " plot '" + out_dir + "/neurons.csv' every ::1 using 1:6:xtic(sprintf('L%d n%d',int(column(2)),int(column(3)))) with boxes\" 2>/dev/null";
+                            " plot '" +
+                            out_dir +
+                            "/neurons.csv' every ::1 using 1:6:xtic(sprintf('L%d "
+                            "n%d',int(column(2)),int(column(3)))) with boxes\" 2>/dev/null";
           if (std::system(cmd.c_str()) != 0)
             std::fprintf(stderr, "rramsim faults: warning: gnuplot failed for %s/neurons.%s\n",
                          out_dir.c_str(), ext);

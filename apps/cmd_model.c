@@ -13,19 +13,20 @@
 static const char *const CMD = "model";
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: rramsim model info FILE\n"
-          "       rramsim model random --arch ARCH --seed S --out FILE [--pixel-mean M]\n\n"
-          "info    prints the input shape, every layer (kind, shapes, fan-in, weight bytes), the\n"
-          "        output scale and the provenance JSON of a model file.\n"
-          "random  writes a model with uniformly random ±1 weights — a stand-in until a trained\n"
-          "        model exists (its accuracy is chance level). ARCH is 784-2048-2048-10 (any\n"
-          "        dash list of widths: the first is the input size, a square s*s or 3*s*s image),\n"
-          "        vgg3 (28x28x1) or vgg7 (32x32x3). Thresholds are set so activations are\n"
-          "        balanced: for ±1 inputs t = 0 (the dot is symmetric around 0); for the pixel\n"
-          "        layer t = round(M * sum of the neuron's weights), the expected pre-activation\n"
-          "        for pixels of mean M (default 73, the Fashion-MNIST mean). Directions are +1.\n"
-          "        The provenance records arch, seed and pixel mean.\n");
+  fprintf(
+      f,
+      "usage: rramsim model info FILE\n"
+      "       rramsim model random --arch ARCH --seed S --out FILE [--pixel-mean M]\n\n"
+      "info    prints the input shape, every layer (kind, shapes, fan-in, weight bytes), the\n"
+      "        output scale and the provenance JSON of a model file.\n"
+      "random  writes a model with uniformly random ±1 weights — a stand-in until a trained\n"
+      "        model exists (its accuracy is chance level). ARCH is 784-2048-2048-10 (any\n"
+      "        dash list of widths: the first is the input size, a square s*s or 3*s*s image),\n"
+      "        vgg3 (28x28x1) or vgg7 (32x32x3). Thresholds are set so activations are\n"
+      "        balanced: for ±1 inputs t = 0 (the dot is symmetric around 0); for the pixel\n"
+      "        layer t = round(M * sum of the neuron's weights), the expected pre-activation\n"
+      "        for pixels of mean M (default 73, the Fashion-MNIST mean). Directions are +1.\n"
+      "        The provenance records arch, seed and pixel mean.\n");
 }
 
 static int info(const char *path) {
@@ -37,8 +38,8 @@ static int info(const char *path) {
   bnn_model_weight_image(m, &wbytes);
   printf("model: %s\n", path);
   printf("input: %ux%ux%u (h x w x c, 8-bit pixels)\n", h, w, c);
-  printf("%-5s %-9s %-16s %-16s %9s %10s %12s  %s\n", "layer", "kind", "input (hxwxc)", "output (hxwxc)",
-         "fan-in", "row bytes", "weight bytes", "role");
+  printf("%-5s %-9s %-16s %-16s %9s %10s %12s  %s\n", "layer", "kind", "input (hxwxc)",
+         "output (hxwxc)", "fan-in", "row bytes", "weight bytes", "role");
   uint64_t params = 0;
   for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
     bnn_layer_info I;
@@ -46,14 +47,17 @@ static int info(const char *path) {
     char in[32], out[32];
     snprintf(in, sizeof in, "%ux%ux%u", I.in_h, I.in_w, I.in_c);
     snprintf(out, sizeof out, "%ux%ux%u", I.out_h, I.out_w, I.out_c);
-    const char *role = I.weight_layer_index < 0 ? "" : I.is_output ? "output (integer scores)"
-                       : I.input_u8 ? "hidden, 8-bit input" : "hidden";
-    printf("%-5u %-9s %-16s %-16s %9u %10" PRIu64 " %12" PRIu64 "  %s\n", i, bnn_layer_kind_str(I.kind), in,
-           out, I.fan_in, I.row_bytes, I.weight_bytes, role);
+    const char *role = I.weight_layer_index < 0 ? ""
+                       : I.is_output            ? "output (integer scores)"
+                       : I.input_u8             ? "hidden, 8-bit input"
+                                                : "hidden";
+    printf("%-5u %-9s %-16s %-16s %9u %10" PRIu64 " %12" PRIu64 "  %s\n", i,
+           bnn_layer_kind_str(I.kind), in, out, I.fan_in, I.row_bytes, I.weight_bytes, role);
     if (I.weight_layer_index >= 0) params += (uint64_t)I.fan_in * I.out_c;
   }
   printf("classes: %u\n", bnn_model_n_classes(m));
-  printf("binary weights: %" PRIu64 " (%" PRIu64 " bytes packed, incl. row padding)\n", params, wbytes);
+  printf("binary weights: %" PRIu64 " (%" PRIu64 " bytes packed, incl. row padding)\n", params,
+         wbytes);
   printf("output scale: %g\n", (double)bnn_model_output_scale(m));
   const char *prov = bnn_model_provenance(m);
   printf("provenance: %s\n", *prov ? prov : "(none)");
@@ -67,7 +71,8 @@ typedef struct spec {
   uint32_t n;
 } spec;
 
-static int parse_arch(const char *arch, spec *s, int max, int *n, uint32_t *c, uint32_t *h, uint32_t *w) {
+static int parse_arch(const char *arch, spec *s, int max, int *n, uint32_t *c, uint32_t *h,
+                      uint32_t *w) {
   *n = 0;
   if (!strcmp(arch, "vgg3")) {
     static const spec v[] = {{'c', 64}, {'p', 0}, {'c', 64}, {'p', 0}, {'d', 2048}, {'d', 10}};
@@ -75,7 +80,7 @@ static int parse_arch(const char *arch, spec *s, int max, int *n, uint32_t *c, u
     return 1;
   }
   if (!strcmp(arch, "vgg7")) {
-    static const spec v[] = {{'c', 128}, {'c', 128}, {'p', 0}, {'c', 256}, {'c', 256}, {'p', 0},
+    static const spec v[] = {{'c', 128}, {'c', 128}, {'p', 0}, {'c', 256},  {'c', 256}, {'p', 0},
                              {'c', 512}, {'c', 512}, {'p', 0}, {'d', 1024}, {'d', 10}};
     memcpy(s, v, sizeof v), *n = 11, *c = 3, *h = *w = 32;
     return 1;
@@ -92,10 +97,14 @@ static int parse_arch(const char *arch, spec *s, int max, int *n, uint32_t *c, u
     if (*end == '-' && !*p) return 0;
   }
   if (k < 2 || k - 1 > max) return 0;
-  uint64_t in = vals[0], r = (uint64_t)llround(sqrt((double)in)), r3 = (uint64_t)llround(sqrt((double)in / 3.0));
-  if (r * r == in) *c = 1, *h = *w = (uint32_t)r;
-  else if (3 * r3 * r3 == in) *c = 3, *h = *w = (uint32_t)r3;
-  else *c = (uint32_t)in, *h = *w = 1;
+  uint64_t in = vals[0], r = (uint64_t)llround(sqrt((double)in)),
+           r3 = (uint64_t)llround(sqrt((double)in / 3.0));
+  if (r * r == in)
+    *c = 1, *h = *w = (uint32_t)r;
+  else if (3 * r3 * r3 == in)
+    *c = 3, *h = *w = (uint32_t)r3;
+  else
+    *c = (uint32_t)in, *h = *w = 1;
   for (int i = 1; i < k; ++i) s[i - 1].kind = 'd', s[i - 1].n = (uint32_t)vals[i];
   *n = k - 1;
   return 1;
@@ -114,23 +123,31 @@ static int random_model(int argc, char **argv) {
     }
     if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
     const char *v = argv[++i];
-    if (!strcmp(a, "--arch")) arch = v;
-    else if (!strcmp(a, "--out")) out = v;
+    if (!strcmp(a, "--arch"))
+      arch = v;
+    else if (!strcmp(a, "--out"))
+      out = v;
     else if (!strcmp(a, "--seed")) {
       if (!rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &seed)) return RR_EXIT_USAGE;
       have_seed = 1;
     } else if (!strcmp(a, "--pixel-mean")) {
       if (!rr_parse_double(CMD, a, v, 0, 255, &pixel_mean)) return RR_EXIT_USAGE;
-    } else return rr_usage_error(CMD, "unknown option '%s'", a);
+    } else
+      return rr_usage_error(CMD, "unknown option '%s'", a);
   }
-  if (!arch || !out || !have_seed) return rr_usage_error(CMD, "random needs --arch, --seed and --out");
+  if (!arch || !out || !have_seed)
+    return rr_usage_error(CMD, "random needs --arch, --seed and --out");
   spec s[64];
   int n;
   uint32_t c, h, w;
   if (!parse_arch(arch, s, 64, &n, &c, &h, &w))
-    return rr_usage_error(CMD, "--arch: expected vgg3, vgg7 or a dash list of 2..65 widths in [1, 65536] like 784-2048-2048-10, got '%s'", arch);
+    return rr_usage_error(CMD,
+                          "--arch: expected vgg3, vgg7 or a dash list of 2..65 widths in [1, "
+                          "65536] like 784-2048-2048-10, got '%s'",
+                          arch);
   bnn_model *m = NULL;
-  if (bnn_model_create(&m, c, h, w) != BNN_OK) return rr_error(CMD, "--arch %s: %s", arch, bnn_errmsg());
+  if (bnn_model_create(&m, c, h, w) != BNN_OK)
+    return rr_error(CMD, "--arch %s: %s", arch, bnn_errmsg());
   bnn_rng r = bnn_rng_make(seed, 0);
   int8_t *wt = NULL;
   int32_t *th = NULL;
@@ -152,7 +169,8 @@ static int random_model(int argc, char **argv) {
       uint64_t fan = s[l].kind == 'c' ? 9ull * ic : (uint64_t)ic * ih * iw;
       uint64_t total = fan * s[l].n;
       if (total > (1ull << 31)) {
-        rc = rr_error(CMD, "--arch %s: layer %d has %" PRIu64 " weights (above 2^31)", arch, l, total);
+        rc = rr_error(CMD, "--arch %s: layer %d has %" PRIu64 " weights (above 2^31)", arch, l,
+                      total);
         break;
       }
       wt = (int8_t *)malloc((size_t)total);
@@ -176,8 +194,10 @@ static int random_model(int argc, char **argv) {
         dir[o] = 1;
       }
       int is_out = l == n - 1;
-      if (s[l].kind == 'c') st = bnn_model_add_conv3x3(m, s[l].n, wt, th, dir);
-      else st = bnn_model_add_dense(m, s[l].n, wt, is_out ? NULL : th, is_out ? NULL : dir);
+      if (s[l].kind == 'c')
+        st = bnn_model_add_conv3x3(m, s[l].n, wt, th, dir);
+      else
+        st = bnn_model_add_dense(m, s[l].n, wt, is_out ? NULL : th, is_out ? NULL : dir);
       free(wt), free(th), free(dir);
       wt = NULL, th = NULL, dir = NULL;
     }
@@ -187,7 +207,8 @@ static int random_model(int argc, char **argv) {
   if (rc == RR_EXIT_OK) {
     char prov[512];
     snprintf(prov, sizeof prov,
-             "{\"kind\": \"random\", \"arch\": \"%s\", \"seed\": %" PRIu64 ", \"pixel_mean\": %g, "
+             "{\"kind\": \"random\", \"arch\": \"%s\", \"seed\": %" PRIu64
+             ", \"pixel_mean\": %g, "
              "\"trained\": false, \"tool\": \"rramsim %s model random\"}",
              arch, seed, pixel_mean, rr_version());
     if (bnn_model_set_provenance(m, prov) != BNN_OK || bnn_model_save(m, out) != BNN_OK)

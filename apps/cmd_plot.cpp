@@ -21,11 +21,13 @@ namespace {
 const char* const kCmd = "plot";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim plot DIR [--out PLOTDIR]\n\n"
       "Reads DIR/results.jsonl (rramsim sweep, or rramsim sweep --merge) and draws with gnuplot,\n"
       "each as PNG and SVG into PLOTDIR (default DIR/plots):\n"
-      "  accuracy_vs_energy   accuracy vs inference energy per image (mean over seeds), the Pareto\n"
+      "  accuracy_vs_energy   accuracy vs inference energy per image (mean over seeds), the "
+      "Pareto\n"
       "                       front (no other point is both cheaper and more accurate) marked\n"
       "  accuracy_vs_ber      accuracy vs observed bit error rate, one series per model\n"
       "  latency_vs_op_point  inference latency per image per operating point (timed rows)\n"
@@ -85,12 +87,15 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
 
   const std::string src = dir + "/results.jsonl";
   std::ifstream in(src);
-  if (!in) return rr_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(), std::strerror(errno));
+  if (!in)
+    return rr_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(),
+                    std::strerror(errno));
   std::vector<rrjob::PointResult> rows;
   std::string line;
   for (int ln = 1; std::getline(in, line); ++ln) {
     rrjob::PointResult r;
-    if (!rrjob::row_from_json(line, &r)) return rr_error(kCmd, "%s:%d: not a result row", src.c_str(), ln);
+    if (!rrjob::row_from_json(line, &r))
+      return rr_error(kCmd, "%s:%d: not a result row", src.c_str(), ln);
     rows.push_back(r);
   }
   if (rows.empty()) return rr_error(kCmd, "%s: no result rows", src.c_str());
@@ -134,8 +139,9 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     std::vector<Agg> with_e;
     for (const Agg& a : pts)
       if (a.energy >= 0) {
-        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.energy * 1e-3, 100 * a.acc, esc(a.system).c_str(),
-                     esc(a.op_point).c_str(), esc(base_name(a.model)).c_str());
+        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.energy * 1e-3, 100 * a.acc,
+                     esc(a.system).c_str(), esc(a.op_point).c_str(),
+                     esc(base_name(a.model)).c_str());
         with_e.push_back(a);
       }
     std::fclose(f);
@@ -147,8 +153,9 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     std::fprintf(f, "# programming_energy_uJ accuracy_percent label\n");
     for (const Agg& a : pts)
       if (a.prog >= 0)
-        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.prog * 1e-6, 100 * a.acc, esc(a.system).c_str(),
-                     esc(a.op_point).c_str(), esc(base_name(a.model)).c_str());
+        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.prog * 1e-6, 100 * a.acc,
+                     esc(a.system).c_str(), esc(a.op_point).c_str(),
+                     esc(base_name(a.model)).c_str());
     std::fclose(f);
     f = open_dat("pareto.dat");
     std::fprintf(f, "# energy_per_image_nJ accuracy_percent (Pareto front)\n");
@@ -172,11 +179,14 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     int n_timed = 0;
     for (size_t si = 0; si < systems.size(); ++si) {
       f = open_dat("latency_" + std::to_string(si) + ".dat");
-      std::fprintf(f, "# op_point_index latency_per_image_us label  system %s\n", systems[si].c_str());
+      std::fprintf(f, "# op_point_index latency_per_image_us label  system %s\n",
+                   systems[si].c_str());
       for (size_t oi = 0; oi < ops.size(); ++oi)
         for (const Agg& a : pts)
-          if (a.system == systems[si] && a.op_point == ops[oi] && a.latency >= 0 && a.mode == "timed") {
-            std::fprintf(f, "%zu %.9g \"%s\"\n", oi, a.latency * 1e-3, esc(base_name(a.model)).c_str());
+          if (a.system == systems[si] && a.op_point == ops[oi] && a.latency >= 0 &&
+              a.mode == "timed") {
+            std::fprintf(f, "%zu %.9g \"%s\"\n", oi, a.latency * 1e-3,
+                         esc(base_name(a.model)).c_str());
             ++n_timed;
           }
       std::fclose(f);
@@ -185,49 +195,66 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     const bool cairo = have_pngcairo();
     std::string gp = out + "/plots.gp";
     f = open_dat("plots.gp");
-    std::fprintf(f, "# gnuplot script written by rramsim plot %s from %s\nset datafile commentschars '#'\n"
-                    "set key outside right top noenhanced\nset grid\nset termoption noenhanced\n",
-                 rr_version(), src.c_str());
-    const char* terms[2][2] = {{cairo ? "pngcairo noenhanced size 1000,650 font ',11'" : "png noenhanced size 1000,650", "png"},
-                               {"svg noenhanced size 1000,650 dynamic font 'sans,11'", "svg"}};
+    std::fprintf(
+        f,
+        "# gnuplot script written by rramsim plot %s from %s\nset datafile commentschars '#'\n"
+        "set key outside right top noenhanced\nset grid\nset termoption noenhanced\n",
+        rr_version(), src.c_str());
+    const char* terms[2][2] = {
+        {cairo ? "pngcairo noenhanced size 1000,650 font ',11'" : "png noenhanced size 1000,650",
+         "png"},
+        {"svg noenhanced size 1000,650 dynamic font 'sans,11'", "svg"}};
     std::string xt = "set xtics (";
-    for (size_t oi = 0; oi < ops.size(); ++oi) xt += (oi ? ", \"" : "\"") + esc(ops[oi]) + "\" " + std::to_string(oi);
+    for (size_t oi = 0; oi < ops.size(); ++oi)
+      xt += (oi ? ", \"" : "\"") + esc(ops[oi]) + "\" " + std::to_string(oi);
     xt += ")";
     for (auto& t : terms) {
       std::fprintf(f, "set terminal %s\n", t[0]);
-      std::fprintf(f, "set output '%s/accuracy_vs_energy.%s'\nunset logscale\nset logscale x\nset xtics autofreq\n"
-                      "set title 'Accuracy vs inference energy per image (mean over seeds)'\n"
-                      "set xlabel 'inference energy per image (nJ)'\nset ylabel 'accuracy (%%)'\n"
-                      "plot '%s/energy.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
-                      "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle, "
-                      "'%s/pareto.dat' using 1:2 with linespoints lw 2 pt 6 ps 2 lc rgb 'red' title 'Pareto front'\n",
+      std::fprintf(f,
+                   "set output '%s/accuracy_vs_energy.%s'\nunset logscale\nset logscale x\nset "
+                   "xtics autofreq\n"
+                   "set title 'Accuracy vs inference energy per image (mean over seeds)'\n"
+                   "set xlabel 'inference energy per image (nJ)'\nset ylabel 'accuracy (%%)'\n"
+                   "plot '%s/energy.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
+                   "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle, "
+                   "'%s/pareto.dat' using 1:2 with linespoints lw 2 pt 6 ps 2 lc rgb 'red' title "
+                   "'Pareto front'\n",
                    out.c_str(), t[1], out.c_str(), out.c_str());
-      std::fprintf(f, "set output '%s/accuracy_vs_programming_energy.%s'\n"
-                      "set title 'Accuracy vs energy to program the weights (mean over seeds)'\n"
-                      "set xlabel 'programming energy (uJ)'\nset ylabel 'accuracy (%%)'\n"
-                      "plot '%s/programming.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
-                      "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle\n",
+      std::fprintf(f,
+                   "set output '%s/accuracy_vs_programming_energy.%s'\n"
+                   "set title 'Accuracy vs energy to program the weights (mean over seeds)'\n"
+                   "set xlabel 'programming energy (uJ)'\nset ylabel 'accuracy (%%)'\n"
+                   "plot '%s/programming.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
+                   "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle\n",
                    out.c_str(), t[1], out.c_str());
-      std::fprintf(f, "set output '%s/accuracy_vs_ber.%s'\nset title 'Accuracy vs observed bit error rate'\n"
-                      "set xlabel 'observed BER (write + read errors per bit)'\nset ylabel 'accuracy (%%)'\nset format x '%%.0e'\nplot ",
-                   out.c_str(), t[1]);
+      std::fprintf(
+          f,
+          "set output '%s/accuracy_vs_ber.%s'\nset title 'Accuracy vs observed bit error rate'\n"
+          "set xlabel 'observed BER (write + read errors per bit)'\nset ylabel 'accuracy "
+          "(%%)'\nset format x '%%.0e'\nplot ",
+          out.c_str(), t[1]);
       for (size_t mi = 0; mi < models.size(); ++mi)
-        std::fprintf(f, "%s'%s/ber_%zu.dat' using 1:2 with linespoints pt 7 title \"%s\"", mi ? ", " : "",
-                     out.c_str(), mi, esc(base_name(models[mi])).c_str());
+        std::fprintf(f, "%s'%s/ber_%zu.dat' using 1:2 with linespoints pt 7 title \"%s\"",
+                     mi ? ", " : "", out.c_str(), mi, esc(base_name(models[mi])).c_str());
       std::fprintf(f, "\nset format x '%%g'\n");
-      std::fprintf(f, "set output '%s/latency_vs_op_point.%s'\nunset logscale\n%s\nset xrange [-0.5:%zu.5]\n"
-                      "set title 'Inference latency per image by operating point (timed runs)'\n"
-                      "set xlabel 'operating point'\nset ylabel 'latency per image (us)'\n",
-                   out.c_str(), t[1], xt.c_str(), ops.size() - 1);
+      std::fprintf(
+          f,
+          "set output '%s/latency_vs_op_point.%s'\nunset logscale\n%s\nset xrange [-0.5:%zu.5]\n"
+          "set title 'Inference latency per image by operating point (timed runs)'\n"
+          "set xlabel 'operating point'\nset ylabel 'latency per image (us)'\n",
+          out.c_str(), t[1], xt.c_str(), ops.size() - 1);
       if (n_timed) {
         std::fprintf(f, "plot ");
         for (size_t si = 0; si < systems.size(); ++si)
-          std::fprintf(f, "%s'%s/latency_%zu.dat' using 1:2 with linespoints pt 7 ps 1.2 title \"%s\"", si ? ", " : "",
-                       out.c_str(), si, esc(systems[si]).c_str());
+          std::fprintf(f,
+                       "%s'%s/latency_%zu.dat' using 1:2 with linespoints pt 7 ps 1.2 title \"%s\"",
+                       si ? ", " : "", out.c_str(), si, esc(systems[si]).c_str());
         std::fprintf(f, "\n");
       } else {
-        std::fprintf(f, "set yrange [0:1]\nset label 1 'no timed rows in these results (functional mode has no timing)' at graph 0.5,0.5 center\n"
-                        "plot 2 notitle\nunset label 1\nset yrange [*:*]\n");
+        std::fprintf(f,
+                     "set yrange [0:1]\nset label 1 'no timed rows in these results (functional "
+                     "mode has no timing)' at graph 0.5,0.5 center\n"
+                     "plot 2 notitle\nunset label 1\nset yrange [*:*]\n");
       }
       std::fprintf(f, "set xrange [*:*]\nset xtics autofreq\n");
     }
@@ -239,10 +266,14 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
     char buf[512];
     while (std::fgets(buf, sizeof buf, p)) msgs += buf;
     int st = pclose(p);
-    if (st != 0) throw std::runtime_error("gnuplot failed on " + gp + (msgs.empty() ? "" : ": " + msgs.substr(0, msgs.find('\n'))));
+    if (st != 0)
+      throw std::runtime_error("gnuplot failed on " + gp +
+                               (msgs.empty() ? "" : ": " + msgs.substr(0, msgs.find('\n'))));
     if (!msgs.empty()) std::fprintf(stderr, "%s", msgs.c_str());
-    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy", "accuracy_vs_ber", "latency_vs_op_point"})
-      std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name, cairo ? "pngcairo" : "png", out.c_str(), name);
+    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy",
+                             "accuracy_vs_ber", "latency_vs_op_point"})
+      std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name,
+                  cairo ? "pngcairo" : "png", out.c_str(), name);
   } catch (const std::exception& ex) {
     return rr_error(kCmd, "%s", ex.what());
   }

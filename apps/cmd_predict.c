@@ -13,22 +13,23 @@
 static const char *const CMD = "predict";
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: rramsim predict --model FILE --data SET --ber RANGE [options]\n\n"
-          "Predicts accuracy at each weight bit error rate (both flip directions, every weight layer)\n"
-          "from the clean integer pre-activations: flip probabilities propagate layer by layer to the\n"
-          "output scores (derivation and assumptions: docs/metrics.md). Compare with\n"
-          "rramsim eval --ber-sweep A:B:STEP --reps R. Dense, conv 3x3 and max-pool layers.\n\n"
-          "  --model FILE   model file\n"
-          "  --data SET     fashion-mnist, mnist, cifar10 or a directory (see rramsim eval --help)\n"
-          "  --split S      test (default) or train\n"
-          "  --limit N      first N images only (default: all)\n"
-          "  --ber RANGE    a:b:step or a comma list, each in [0, 0.5], at most 1000 values\n"
-          "  --threads N    worker threads (default 1; the result does not depend on it)\n"
-          "  --mean M       stratified (default): hidden/output means conditioned on which\n"
-          "                 inputs flip (accurate at high BER, ~4x slower) | layer: one mean\n"
-          "                 flip rate per layer (the faster, optimistic model)\n"
-          "  --json         one JSON object on stdout\n");
+  fprintf(
+      f,
+      "usage: rramsim predict --model FILE --data SET --ber RANGE [options]\n\n"
+      "Predicts accuracy at each weight bit error rate (both flip directions, every weight layer)\n"
+      "from the clean integer pre-activations: flip probabilities propagate layer by layer to the\n"
+      "output scores (derivation and assumptions: docs/metrics.md). Compare with\n"
+      "rramsim eval --ber-sweep A:B:STEP --reps R. Dense, conv 3x3 and max-pool layers.\n\n"
+      "  --model FILE   model file\n"
+      "  --data SET     fashion-mnist, mnist, cifar10 or a directory (see rramsim eval --help)\n"
+      "  --split S      test (default) or train\n"
+      "  --limit N      first N images only (default: all)\n"
+      "  --ber RANGE    a:b:step or a comma list, each in [0, 0.5], at most 1000 values\n"
+      "  --threads N    worker threads (default 1; the result does not depend on it)\n"
+      "  --mean M       stratified (default): hidden/output means conditioned on which\n"
+      "                 inputs flip (accurate at high BER, ~4x slower) | layer: one mean\n"
+      "                 flip rate per layer (the faster, optimistic model)\n"
+      "  --json         one JSON object on stdout\n");
 }
 
 /* The options predict adds to the shared ones. */
@@ -42,10 +43,13 @@ typedef struct predict_opts {
 static rr_opt_result predict_option(void *ud, const char *a, const char *v) {
   predict_opts *o = (predict_opts *)ud;
   int ok;
-  if (!strcmp(a, "--threads")) ok = rr_parse_u64(CMD, a, v, 1, 256, &o->threads);
+  if (!strcmp(a, "--threads"))
+    ok = rr_parse_u64(CMD, a, v, 1, 256, &o->threads);
   else if (!strcmp(a, "--mean")) {
-    if (!strcmp(v, "stratified")) o->stratified = 1;
-    else if (!strcmp(v, "layer")) o->stratified = 0;
+    if (!strcmp(v, "stratified"))
+      o->stratified = 1;
+    else if (!strcmp(v, "layer"))
+      o->stratified = 0;
     else {
       rr_usage_error(CMD, "--mean: expected stratified or layer, got '%s'", v);
       return RR_OPT_BAD;
@@ -54,7 +58,8 @@ static rr_opt_result predict_option(void *ud, const char *a, const char *v) {
   } else if (!strcmp(a, "--ber")) {
     free(o->bers), o->bers = NULL;
     ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &o->bers, &o->nb);
-  } else return RR_OPT_UNKNOWN;
+  } else
+    return RR_OPT_UNKNOWN;
   return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
 }
 
@@ -86,20 +91,23 @@ int rr_cmd_predict(int argc, char **argv) {
   bet_predict_params pp = bet_predict_default_params();
   pp.threads = (int)o.threads;
   pp.stratified_mean = o.stratified;
-  if (!acc) rc = rr_error(CMD, "out of memory");
+  if (!acc)
+    rc = rr_error(CMD, "out of memory");
   else if (bet_predict_accuracy(m, &ds, bers, nb, &pp, acc) != BNN_OK)
     rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
   double secs = rr_now() - t0;
   if (rc == RR_EXIT_OK) {
     if (json) {
-      printf("{\"tool\": \"rramsim predict\", \"version\": \"%s\", \"images\": %u, \"seconds\": %.3f, \"points\": [",
-             rr_version(), ds.n, secs);
+      printf(
+          "{\"tool\": \"rramsim predict\", \"version\": \"%s\", \"images\": %u, \"seconds\": %.3f, "
+          "\"points\": [",
+          rr_version(), ds.n, secs);
       for (size_t b = 0; b < nb; ++b)
         printf("%s{\"ber\": %g, \"accuracy\": %.6f}", b ? ", " : "", bers[b], acc[b]);
       printf("]}\n");
     } else {
-      printf("model: %s\ndata:  %s, %u images (%.3f s)\n\n     BER  predicted accuracy\n", model_path, ds.name, ds.n,
-             secs);
+      printf("model: %s\ndata:  %s, %u images (%.3f s)\n\n     BER  predicted accuracy\n",
+             model_path, ds.name, ds.n, secs);
       for (size_t b = 0; b < nb; ++b) printf("%8.4f  %8.2f %%\n", bers[b], 100 * acc[b]);
     }
   }

@@ -18,7 +18,8 @@ namespace {
 const char* const kCmd = "replay";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim replay --trace FILE --system FILE [options]\n\n"
       "Replays an access trace (DRAMSys STL .stl/.rstl or binary .rrt, each optionally .gz)\n"
       "against the simulated RRAM memory system and prints the usual stats (timing, energy,\n"
@@ -69,7 +70,8 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
                !std::strcmp(a, "--default-length") || !std::strcmp(a, "--outstanding")) {
       if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
       const char* val = argv[++i];
-      if (!std::strcmp(a, "--trace")) trace = val;
+      if (!std::strcmp(a, "--trace"))
+        trace = val;
       else if (!std::strcmp(a, "--clock-ps")) {
         if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps)) return RR_EXIT_USAGE;
       } else if (!std::strcmp(a, "--outstanding")) {
@@ -116,7 +118,8 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
     std::snprintf(msg, sizeof msg, "%llu records", static_cast<unsigned long long>(out.records));
     rr_progress_finish(&prog, "B", msg);
   }
-  if (!out.warning.empty()) std::fprintf(stderr, "rramsim %s: warning: %s\n", kCmd, out.warning.c_str());
+  if (!out.warning.empty())
+    std::fprintf(stderr, "rramsim %s: warning: %s\n", kCmd, out.warning.c_str());
   if (!out.error.empty()) return rr_error(kCmd, "%s", out.error.c_str());  // recorders abort
   if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
 

@@ -20,7 +20,8 @@ namespace {
 const char* const kCmd = "run";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim run --system FILE --model FILE [options]\n\n"
       "Programs the model's weights into the simulated RRAM memory system (write errors,\n"
       "write-verify, energy, time, wear), then runs inference with every weight read a TLM-2.0\n"
@@ -39,7 +40,8 @@ void usage(FILE* f) {
       "  --error-map FILE    measured error map CSV (traces/README.md): its stuck-at-0/1 cells\n"
       "                      and per-cell read flip rates are the device's (replaces the system\n"
       "                      file's error_map); cells outside the memory are errors (FILE:LINE)\n"
-      "  --threads T         engine compute threads, 1..64 (default 1; reads stay on the SC thread)\n"
+      "  --threads T         engine compute threads, 1..64 (default 1; reads stay on the SC "
+      "thread)\n"
       "  --record-faults F   record every injected fault as a fault-trace CSV (.csv[.gz]) with\n"
       "                      layer/neuron/weight and the model's identity (rramsim faults replay)\n"
       "  --record-accesses F record every memory access (.stl/.rstl/.rrt[.gz])\n"
@@ -90,8 +92,10 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
     if (end == p || errno || v > 63) return false;
     m |= uint64_t{1} << v;
     p = end;
-    if (*p == ',') ++p;
-    else if (*p) return false;
+    if (*p == ',')
+      ++p;
+    else if (*p)
+      return false;
   }
   *mask = m;
   return true;
@@ -116,15 +120,24 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     if (std::strncmp(a, "--", 2) != 0) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
     if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
     const char* val = argv[++i];
-    if (!std::strcmp(a, "--system")) s.system_path = val;
-    else if (!std::strcmp(a, "--op-point")) s.op_point = val;
-    else if (!std::strcmp(a, "--model")) s.model_path = val;
-    else if (!std::strcmp(a, "--data")) s.data = val;
-    else if (!std::strcmp(a, "--out")) out_dir = val;
-    else if (!std::strcmp(a, "--record-faults")) rec_flt = val;
-    else if (!std::strcmp(a, "--predictions")) preds_path = val;
-    else if (!std::strcmp(a, "--record-accesses")) rec_acc = val;
-    else if (!std::strcmp(a, "--error-map")) error_map = val;
+    if (!std::strcmp(a, "--system"))
+      s.system_path = val;
+    else if (!std::strcmp(a, "--op-point"))
+      s.op_point = val;
+    else if (!std::strcmp(a, "--model"))
+      s.model_path = val;
+    else if (!std::strcmp(a, "--data"))
+      s.data = val;
+    else if (!std::strcmp(a, "--out"))
+      out_dir = val;
+    else if (!std::strcmp(a, "--record-faults"))
+      rec_flt = val;
+    else if (!std::strcmp(a, "--predictions"))
+      preds_path = val;
+    else if (!std::strcmp(a, "--record-accesses"))
+      rec_acc = val;
+    else if (!std::strcmp(a, "--error-map"))
+      error_map = val;
     else if (!std::strcmp(a, "--images")) {
       if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
       s.images = static_cast<uint32_t>(v);
@@ -138,7 +151,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       if (!rr_parse_int(kCmd, a, val, 1, 64, &s.threads)) return RR_EXIT_USAGE;
     } else if (!std::strcmp(a, "--rram-layers")) {
       if (!rr_parse_layer_mask(val, &s.rram_layer_mask))
-        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'", val);
+        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
+                              val);
     } else {
       return rr_usage_error(kCmd, "unknown option '%s'", a);
     }
@@ -158,7 +172,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
     // The output directory only once every input is known to be good: a failed run leaves nothing.
     if (!out_dir.empty() && mkdirs(out_dir) != 0)
-      throw rrjob::JobError("--out " + out_dir + ": cannot create directory: " + std::strerror(errno));
+      throw rrjob::JobError("--out " + out_dir +
+                            ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
     rp.tool = std::string("rramsim ") + rr_version();
     rramsim::AccessRecorder acc_rec;
@@ -173,7 +188,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       std::string e = flt_rec.open(rec_flt, cfg, rp);
       if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
       flt_rec.set_locator(
-          [](void* ud, uint64_t addr, unsigned bit, int32_t* layer, int64_t* neuron, int64_t* weight) {
+          [](void* ud, uint64_t addr, unsigned bit, int32_t* layer, int64_t* neuron,
+             int64_t* weight) {
             return rramsim::locate_rram_bit(*static_cast<const rramsim::Placement*>(ud), addr, bit,
                                             layer, neuron, weight);
           },
@@ -216,10 +232,13 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     std::printf("data:         %s, %u images, weight reuse %u\n", ds.name, ds.n, s.weight_reuse);
     if (cfg.error_map)
       std::printf("error map:    %s: %" PRIu64 " stuck-at-0, %" PRIu64 " stuck-at-1, %" PRIu64
-                  " flip-rate cells\n", cfg.error_map->path.c_str(), cfg.error_map->stuck0,
-                  cfg.error_map->stuck1, cfg.error_map->flip);
-    std::printf("accuracy:     %.2f %% on RRAM, %.2f %% clean (host memory); %.2f %% of predictions agree\n",
-                100 * r.accuracy, 100 * clean, 100 * rate(agree, ds.n));
+                  " flip-rate cells\n",
+                  cfg.error_map->path.c_str(), cfg.error_map->stuck0, cfg.error_map->stuck1,
+                  cfg.error_map->flip);
+    std::printf(
+        "accuracy:     %.2f %% on RRAM, %.2f %% clean (host memory); %.2f %% of predictions "
+        "agree\n",
+        100 * r.accuracy, 100 * clean, 100 * rate(agree, ds.n));
     std::printf("bit errors:   write 0->1 %" PRIu64 ", 1->0 %" PRIu64 " of %" PRIu64
                 " bits written; read 0->1 %" PRIu64 ", 1->0 %" PRIu64 " of %" PRIu64
                 " bits read; stuck-at %" PRIu64 "; endurance %" PRIu64 "\n",
@@ -228,10 +247,12 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     std::printf("programming:  %.3f uJ, %.3f us (write-verify rounds %" PRIu64 ")\n",
                 r.programming_energy_pj * 1e-6, r.programming_time_ns * 1e-3, e.verify_rounds);
     std::printf("inference:    %.3f nJ/image, %.3f us/image latency, %.0f images/s simulated\n",
-                r.energy_per_image_pj * 1e-3, r.latency_per_image_ns * 1e-3, r.throughput_images_per_s);
+                r.energy_per_image_pj * 1e-3, r.latency_per_image_ns * 1e-3,
+                r.throughput_images_per_s);
     double umin = 1, umax = 0, usum = 0;
     for (size_t b = 0; b < st.banks.size(); ++b) {
-      double u = infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps : 0;
+      double u =
+          infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps : 0;
       umin = std::min(umin, u), umax = std::max(umax, u), usum += u;
     }
     std::printf("banks:        %zu, inference utilisation mean %.1f %%, min %.1f %%, max %.1f %%\n",
@@ -255,7 +276,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       json_object_set_new(root, "tool", json_string("rramsim run"));
       json_object_set_new(root, "version", json_string(rr_version()));
       json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
-      json_object_set_new(root, "config", json_loads(rramsim::config_to_json(cfg, 0).c_str(), 0, &jerr));
+      json_object_set_new(root, "config",
+                          json_loads(rramsim::config_to_json(cfg, 0).c_str(), 0, &jerr));
       json_t* model = json_object();
       json_object_set_new(model, "path", json_string(s.model_path.c_str()));
       const char* prov = bnn_model_provenance(m.get());
@@ -268,7 +290,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       json_object_set_new(run, "weight_reuse", json_integer(s.weight_reuse));
       json_object_set_new(run, "threads", json_integer(s.threads));
       json_object_set_new(run, "wall_time", val(wall, "s"));
-      json_object_set_new(run, "placement", json_loads(rramsim::placement_to_json(wr.placement).c_str(), 0, &jerr));
+      json_object_set_new(run, "placement",
+                          json_loads(rramsim::placement_to_json(wr.placement).c_str(), 0, &jerr));
       json_object_set_new(root, "run", run);
       json_t* res = json_object();
       json_object_set_new(res, "accuracy", val(r.accuracy, "fraction"));
@@ -283,8 +306,10 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       json_object_set_new(be, "endurance", cnt(e.endurance, "cells"));
       json_object_set_new(be, "bits_written", cnt(r.bits_written, "bits"));
       json_object_set_new(be, "bits_read", cnt(r.bits_read, "bits"));
-      json_object_set_new(be, "write_ber_observed", val(rate(e.write_err01 + e.write_err10, r.bits_written), "errors/bit"));
-      json_object_set_new(be, "read_ber_observed", val(rate(e.read_err01 + e.read_err10, r.bits_read), "errors/bit"));
+      json_object_set_new(be, "write_ber_observed",
+                          val(rate(e.write_err01 + e.write_err10, r.bits_written), "errors/bit"));
+      json_object_set_new(be, "read_ber_observed",
+                          val(rate(e.read_err01 + e.read_err10, r.bits_read), "errors/bit"));
       json_object_set_new(res, "bit_errors", be);
       json_t* pg = json_object();
       json_object_set_new(pg, "energy", val(r.programming_energy_pj, "pJ"));
@@ -308,10 +333,14 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
         json_t* o = json_object();
         json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(b / bpc)));
         json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(b % bpc)));
-        json_object_set_new(o, "utilisation_inference",
-                            val(infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps : 0, "fraction"));
-        json_object_set_new(o, "utilisation_run",
-                            val(st.end_ps ? static_cast<double>(st.banks[b].busy_ps) / st.end_ps : 0, "fraction"));
+        json_object_set_new(
+            o, "utilisation_inference",
+            val(infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps
+                             : 0,
+                "fraction"));
+        json_object_set_new(
+            o, "utilisation_run",
+            val(st.end_ps ? static_cast<double>(st.banks[b].busy_ps) / st.end_ps : 0, "fraction"));
         json_array_append_new(banks, o);
       }
       json_object_set_new(res, "banks", banks);
@@ -327,17 +356,21 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
 
       rramsim::RunInfo ri;
       ri.tool_version = rr_version();
-      ri.traffic = "BNN " + s.model_path + " on " + ds.name + ", weight reuse " + std::to_string(s.weight_reuse);
+      ri.traffic = "BNN " + s.model_path + " on " + ds.name + ", weight reuse " +
+                   std::to_string(s.weight_reuse);
       ri.path = "b_transport";
       ri.wall_seconds = wall;
       ri.requests = st.reads + st.writes;
       std::string err = rramsim::write_file_atomic(out_dir + "/summary.json", summary);
-      if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
+      if (err.empty())
+        err = rramsim::write_file_atomic(out_dir + "/stats.json",
+                                         rramsim::stats_to_json(cfg, st, ri));
       if (!err.empty()) {
         bnn_dataset_free(&ds);
         return rr_error(kCmd, "%s", err.c_str());
       }
-      std::printf("wrote:        %s/summary.json, %s/stats.json\n", out_dir.c_str(), out_dir.c_str());
+      std::printf("wrote:        %s/summary.json, %s/stats.json\n", out_dir.c_str(),
+                  out_dir.c_str());
     }
   } catch (const std::exception& ex) {
     bnn_dataset_free(&ds);

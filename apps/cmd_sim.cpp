@@ -16,7 +16,8 @@ namespace {
 const char* const kCmd = "sim";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim sim --system FILE [options]\n\n"
       "Runs synthetic traffic through the simulated RRAM memory system and prints a summary.\n\n"
       "  --system FILE         system config (configs/systems/*.json)            (required)\n"
@@ -36,7 +37,8 @@ void usage(FILE* f) {
       "  --record-accesses F   record every access as it reaches the memory: .stl, .rstl, .rrt,\n"
       "                        optionally + .gz (header: version, config hash, seed, clock)\n"
       "  --record-faults F     record every injected fault as a fault-trace CSV (.csv[.gz])\n"
-      "  --record-clock PS     trace cycle period in ps for --record-accesses  (default 1: exact)\n");
+      "  --record-clock PS     trace cycle period in ps for --record-accesses  (default 1: "
+      "exact)\n");
 }
 
 }  // namespace
@@ -67,7 +69,8 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
                !std::strcmp(a, "--interval") || !std::strcmp(a, "--record-clock")) {
       if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
       const char* val = argv[++i];
-      if (!std::strcmp(a, "--traffic")) traffic = val;
+      if (!std::strcmp(a, "--traffic"))
+        traffic = val;
       else if (!std::strcmp(a, "--record-clock")) {
         if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps)) return RR_EXIT_USAGE;
       } else if (!std::strcmp(a, "--requests")) {
@@ -118,8 +121,8 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
   if (prog.enabled) rr_progress_finish(&prog, "req", nullptr);
   if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
   if (!mo.rec_acc.empty())
-    std::printf("%llu accesses recorded to %s\n", static_cast<unsigned long long>(rec.acc.records()),
-                mo.rec_acc.c_str());
+    std::printf("%llu accesses recorded to %s\n",
+                static_cast<unsigned long long>(rec.acc.records()), mo.rec_acc.c_str());
   if (!mo.rec_flt.empty())
     std::printf("%llu faults recorded to %s\n", static_cast<unsigned long long>(rec.flt.records()),
                 mo.rec_flt.c_str());
@@ -138,7 +141,8 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
     std::printf("%llu requests answered with an error status\n",
                 static_cast<unsigned long long>(out.failed));
   if (!mo.stats_path.empty()) {
-    std::string err = rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+    std::string err =
+        rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }

@@ -28,7 +28,8 @@ namespace {
 const char* const kCmd = "sweep";
 
 void usage(FILE* f) {
-  std::fprintf(f,
+  std::fprintf(
+      f,
       "usage: rramsim sweep EXPERIMENT.json --out DIR [--shard i/N] [--models A,B] [--quiet]\n"
       "       rramsim sweep --merge DIR\n\n"
       "Runs every point of an experiment grid (systems x operating points x models x seeds; see\n"
@@ -40,7 +41,8 @@ void usage(FILE* f) {
       "  --shard i/N      run only points with index %% N == i (0 <= i < N) into\n"
       "                   DIR/results.shard-i-of-N.{jsonl,csv}; for job arrays and GNU parallel\n"
       "  --models A,B     use these model files instead of the experiment's \"models\"\n"
-      "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point once\n"
+      "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point "
+      "once\n"
       "  --quiet          no progress bar\n");
 }
 
@@ -69,12 +71,14 @@ std::string resolve(const std::string& base, const std::string& p) {
 
 std::vector<std::string> str_list(const Experiment& e, json_t* v, const char* key) {
   std::vector<std::string> out;
-  if (json_is_string(v)) out.push_back(json_string_value(v));
+  if (json_is_string(v))
+    out.push_back(json_string_value(v));
   else if (json_is_array(v)) {
     size_t i;
     json_t* x;
     json_array_foreach(v, i, x) {
-      if (!json_is_string(x)) bad(e, std::string(key) + "[" + std::to_string(i) + "]", "expected a string");
+      if (!json_is_string(x))
+        bad(e, std::string(key) + "[" + std::to_string(i) + "]", "expected a string");
       out.push_back(json_string_value(x));
     }
   } else {
@@ -86,7 +90,8 @@ std::vector<std::string> str_list(const Experiment& e, json_t* v, const char* ke
 
 uint64_t int_in(const Experiment& e, json_t* v, const std::string& key, uint64_t lo, uint64_t hi) {
   if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-      static_cast<uint64_t>(json_integer_value(v)) < lo || static_cast<uint64_t>(json_integer_value(v)) > hi)
+      static_cast<uint64_t>(json_integer_value(v)) < lo ||
+      static_cast<uint64_t>(json_integer_value(v)) > hi)
     bad(e, key, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return static_cast<uint64_t>(json_integer_value(v));
 }
@@ -98,7 +103,8 @@ Experiment load_experiment(const std::string& path) {
   json_t* root = json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err);
   if (!root) {
     if (err.line < 0) throw rrjob::JobError(path + ": " + err.text);
-    throw rrjob::JobError(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) + ": " + err.text);
+    throw rrjob::JobError(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) +
+                          ": " + err.text);
   }
   struct Guard {
     json_t* j;
@@ -115,24 +121,29 @@ Experiment load_experiment(const std::string& path) {
       if (!json_is_string(v)) bad(e, k, "expected a string");
       if (k == "name") e.name = json_string_value(v);
     } else if (k == "mode") {
-      if (!json_is_string(v) || (std::strcmp(json_string_value(v), "functional") && std::strcmp(json_string_value(v), "timed")))
+      if (!json_is_string(v) || (std::strcmp(json_string_value(v), "functional") &&
+                                 std::strcmp(json_string_value(v), "timed")))
         bad(e, k, "expected \"functional\" or \"timed\"");
       e.mode = json_string_value(v);
     } else if (k == "systems") {
       for (const std::string& s : str_list(e, v, key)) e.systems.push_back(resolve(base, s));
       have_systems = true;
     } else if (k == "op_points") {
-      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all")) e.all_op_points = true;
-      else e.op_points = str_list(e, v, key);
+      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all"))
+        e.all_op_points = true;
+      else
+        e.op_points = str_list(e, v, key);
     } else if (k == "models") {
       for (const std::string& s : str_list(e, v, key)) e.models.push_back(resolve(base, s));
       have_models = true;
     } else if (k == "seeds") {
-      if (!json_is_array(v) || json_array_size(v) == 0) bad(e, k, "expected a non-empty list of integers");
+      if (!json_is_array(v) || json_array_size(v) == 0)
+        bad(e, k, "expected a non-empty list of integers");
       e.seeds.clear();
       size_t i;
       json_t* x;
-      json_array_foreach(v, i, x) e.seeds.push_back(int_in(e, x, k + "[" + std::to_string(i) + "]", 0, INT64_MAX));
+      json_array_foreach(v, i, x)
+          e.seeds.push_back(int_in(e, x, k + "[" + std::to_string(i) + "]", 0, INT64_MAX));
     } else if (k == "data") {
       if (!json_is_string(v)) bad(e, k, "expected a string");
       e.data = json_string_value(v);
@@ -149,16 +160,19 @@ Experiment load_experiment(const std::string& path) {
         e.rram_layer_mask = 0;
         size_t i;
         json_t* x;
-        json_array_foreach(v, i, x) e.rram_layer_mask |= uint64_t{1} << int_in(e, x, k + "[" + std::to_string(i) + "]", 0, 63);
+        json_array_foreach(v, i, x) e.rram_layer_mask |=
+            uint64_t{1} << int_in(e, x, k + "[" + std::to_string(i) + "]", 0, 63);
       } else {
         bad(e, k, "expected \"all\" or a list of weight-layer indices");
       }
     } else if (k == "error_map") {
-      if (!json_is_string(v) || !*json_string_value(v)) bad(e, k, "expected a file path (relative to this file)");
+      if (!json_is_string(v) || !*json_string_value(v))
+        bad(e, k, "expected a file path (relative to this file)");
       e.error_map = resolve(base, json_string_value(v));
     } else {
-      bad(e, k, "unknown key (known: name, description, mode, systems, op_points, models, seeds, "
-                "data, images, weight_reuse, threads, rram_layers, error_map)");
+      bad(e, k,
+          "unknown key (known: name, description, mode, systems, op_points, models, seeds, "
+          "data, images, weight_reuse, threads, rram_layers, error_map)");
     }
   }
   if (!have_systems) bad(e, "systems", "required");
@@ -188,7 +202,8 @@ bool parse_shard(const char* s, unsigned* i, unsigned* n) {
 // Reads a results file: complete rows into `rows` (in order). A last line without its newline,
 // or one that does not parse, is what a killed writer leaves: it is cut off (the file truncated
 // to the last complete row) and reported. A bad row before the last is an error.
-void read_results(const std::string& path, std::vector<std::string>* rows, bool repair, std::string* note) {
+void read_results(const std::string& path, std::vector<std::string>* rows, bool repair,
+                  std::string* note) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     if (errno == ENOENT) return;
@@ -213,9 +228,12 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
       good_end = nl + 1;
     } else if (last) {
       if (!repair)
-        throw rrjob::JobError(path + ":" + std::to_string(line_no) + ": half-written last row (a killed sweep?); rerun the sweep on this directory to recover it");
+        throw rrjob::JobError(path + ":" + std::to_string(line_no) +
+                              ": half-written last row (a killed sweep?); rerun the sweep on this "
+                              "directory to recover it");
       if (truncate(path.c_str(), static_cast<off_t>(good_end)) != 0)
-        throw rrjob::JobError(path + ": cannot truncate the half-written last row: " + std::strerror(errno));
+        throw rrjob::JobError(
+            path + ": cannot truncate the half-written last row: " + std::strerror(errno));
       *note = path + ":" + std::to_string(line_no) + ": dropped a half-written last row (" +
               std::to_string(text.size() - good_end) + " bytes); its point runs again";
       break;
@@ -227,7 +245,8 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
 }
 
 // Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
-void write_csv(const std::string& path, const std::vector<std::string>& rows, const std::string& header_note) {
+void write_csv(const std::string& path, const std::vector<std::string>& rows,
+               const std::string& header_note) {
   std::string text = "# " + header_note + "\n" + rrjob::csv_header() + "\n";
   for (const std::string& l : rows) {
     rrjob::PointResult r;
@@ -253,7 +272,8 @@ void append_row(const std::string& path, const std::string& line) {
 int mkdirs(const std::string& dir) {
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
-    if ((i == dir.size() || dir[i] == '/') && !cur.empty() && mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
+    if ((i == dir.size() || dir[i] == '/') && !cur.empty() && mkdir(cur.c_str(), 0777) != 0 &&
+        errno != EEXIST)
       return -1;
     if (i < dir.size()) cur += dir[i];
   }
@@ -297,10 +317,12 @@ rrjob::PointResult timed_in_child(const rrjob::PointSpec& s, const rramsim::Syst
   int status = 0;
   waitpid(pid, &status, 0);
   if (msg.empty() || (msg[0] != 'R' && msg[0] != 'E'))
-    throw rrjob::JobError(s.model_path + " on " + cfg.name + "/" + cfg.op().name + ": the timed run died (status " + std::to_string(status) + ")");
+    throw rrjob::JobError(s.model_path + " on " + cfg.name + "/" + cfg.op().name +
+                          ": the timed run died (status " + std::to_string(status) + ")");
   if (msg[0] == 'E') throw rrjob::JobError(msg.substr(1));
   rrjob::PointResult r;
-  if (!rrjob::row_from_json(msg.substr(1), &r)) throw rrjob::JobError("timed run returned a malformed row");
+  if (!rrjob::row_from_json(msg.substr(1), &r))
+    throw rrjob::JobError("timed run returned a malformed row");
   return r;
 }
 
@@ -310,30 +332,37 @@ int merge(const std::string& dir, bool quiet) {
   std::vector<std::string> files;
   while (dirent* de = readdir(d)) {
     std::string n = de->d_name;
-    if (n.rfind("results.shard-", 0) == 0 && n.size() > 6 && n.compare(n.size() - 6, 6, ".jsonl") == 0)
+    if (n.rfind("results.shard-", 0) == 0 && n.size() > 6 &&
+        n.compare(n.size() - 6, 6, ".jsonl") == 0)
       files.push_back(dir + "/" + n);
   }
   closedir(d);
   std::sort(files.begin(), files.end());
-  if (files.empty()) return rr_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
+  if (files.empty())
+    return rr_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
   std::vector<std::string> merged;
   std::set<std::string> seen;
   size_t dup = 0;
   try {
-    // Rows already merged come first, so merging again after more shards finish adds only new points.
+    // Rows already merged come first, so merging again after more shards finish adds only new
+    // points.
     std::vector<std::string> prior;
     std::string note;
     read_results(dir + "/results.jsonl", &prior, false, &note);
     files.insert(files.begin(), "");
     for (const std::string& f : files) {
       std::vector<std::string> rows;
-      if (f.empty()) rows = prior;
-      else read_results(f, &rows, false, &note);
+      if (f.empty())
+        rows = prior;
+      else
+        read_results(f, &rows, false, &note);
       for (const std::string& l : rows) {
         rrjob::PointResult r;
         rrjob::row_from_json(l, &r);
-        if (seen.insert(rrjob::point_key(r)).second) merged.push_back(l);
-        else ++dup;
+        if (seen.insert(rrjob::point_key(r)).second)
+          merged.push_back(l);
+        else
+          ++dup;
       }
     }
     std::string text;
@@ -345,8 +374,11 @@ int merge(const std::string& dir, bool quiet) {
     return rr_error(kCmd, "%s", ex.what());
   }
   (void)quiet;
-  std::printf("merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s skipped\n",
-                files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup, dup == 1 ? "" : "s");
+  std::printf(
+      "merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s "
+      "skipped\n",
+      files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup,
+      dup == 1 ? "" : "s");
   return RR_EXIT_OK;
 }
 
@@ -373,12 +405,16 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     }
     if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
     const char* v = argv[++i];
-    if (!std::strcmp(a, "--out")) out_dir = v;
-    else if (!std::strcmp(a, "--merge")) merge_dir = v;
-    else if (!std::strcmp(a, "--models")) models_override = v;
+    if (!std::strcmp(a, "--out"))
+      out_dir = v;
+    else if (!std::strcmp(a, "--merge"))
+      merge_dir = v;
+    else if (!std::strcmp(a, "--models"))
+      models_override = v;
     else if (!std::strcmp(a, "--shard")) {
       if (!parse_shard(v, &shard_i, &shard_n))
-        return rr_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'", v);
+        return rr_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'",
+                              v);
       sharded = true;
     } else {
       return rr_usage_error(kCmd, "unknown option '%s'", a);
@@ -416,7 +452,8 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
         try {
           systems[si].error_map = rramsim::load_error_map(e.error_map, systems[si].org);
         } catch (const std::exception& ex) {
-          throw rrjob::JobError(exp_path + ": error_map (system " + e.systems[si] + "): " + ex.what());
+          throw rrjob::JobError(exp_path + ": error_map (system " + e.systems[si] +
+                                "): " + ex.what());
         }
       }
     for (const std::string& mp : e.models) models.push_back(rrjob::load_model(mp));
@@ -435,7 +472,8 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     for (size_t si = 0; si < systems.size(); ++si) {
       std::vector<std::string> ops = e.op_points;
       if (e.all_op_points)
-        for (size_t k = 0; k < systems[si].device.n_points; ++k) ops.push_back(systems[si].device.points[k].name);
+        for (size_t k = 0; k < systems[si].device.n_points; ++k)
+          ops.push_back(systems[si].device.points[k].name);
       if (ops.empty()) ops.push_back(systems[si].op().name);
       for (const std::string& op : ops) {
         rramsim::SystemConfig cfg = systems[si];
@@ -471,9 +509,12 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       }
     }
     if (mkdirs(out_dir) != 0)
-      throw rrjob::JobError("--out " + out_dir + ": cannot create directory: " + std::strerror(errno));
-    const std::string stem = out_dir + "/results" +
-        (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n) : std::string());
+      throw rrjob::JobError("--out " + out_dir +
+                            ": cannot create directory: " + std::strerror(errno));
+    const std::string stem =
+        out_dir + "/results" +
+        (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n)
+                 : std::string());
     const std::string jsonl = stem + ".jsonl", csv = stem + ".csv";
     std::vector<std::string> rows;
     std::string note;
@@ -502,28 +543,33 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
       if (!done.count(rrjob::point_key(probe))) todo.push_back(k);
     }
-    const std::string header = std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path +
-                               ", mode " + e.mode + ", " + std::to_string(grid.size()) + " points" +
-                               (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
-    std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n", exp_path.c_str(),
-                mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(), jsonl.c_str());
-    std::fflush(stdout);  // before the progress lines on stderr
+    const std::string header =
+        std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path + ", mode " +
+        e.mode + ", " + std::to_string(grid.size()) + " points" +
+        (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
+    std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n",
+                exp_path.c_str(), mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(),
+                jsonl.c_str());
+    std::fflush(stdout);             // before the progress lines on stderr
     std::map<size_t, double> clean;  // per model
     rr_progress prog;
     rr_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
     for (size_t k : todo) {
       const Grid& g = grid[k];
-      if (!clean.count(g.model)) clean[g.model] = rrjob::clean_accuracy(models[g.model].get(), ds, e.threads);
-      rrjob::PointResult r = e.mode == "timed"
-          ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
-          : rrjob::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
+      if (!clean.count(g.model))
+        clean[g.model] = rrjob::clean_accuracy(models[g.model].get(), ds, e.threads);
+      rrjob::PointResult r =
+          e.mode == "timed"
+              ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
+              : rrjob::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
       const std::string line = rrjob::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);
       write_csv(csv, rows, header);
       char msg[160];
-      std::snprintf(msg, sizeof msg, "%s/%s acc %.2f %%", r.system.c_str(), r.op_point.c_str(), 100 * r.accuracy);
+      std::snprintf(msg, sizeof msg, "%s/%s acc %.2f %%", r.system.c_str(), r.op_point.c_str(),
+                    100 * r.accuracy);
       rr_progress_update(&prog, ++n_done, "pt", msg);
     }
     rr_progress_finish(&prog, "pt", nullptr);

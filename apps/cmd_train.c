@@ -1,5 +1,5 @@
-/* cmd_train.c — `rramsim train`: trains a BNN with libbet (optionally flip-aware), evaluates it each
- * epoch, checkpoints atomically, logs JSON lines and exports the engine's model file. */
+/* cmd_train.c — `rramsim train`: trains a BNN with libbet (optionally flip-aware), evaluates it
+ * each epoch, checkpoints atomically, logs JSON lines and exports the engine's model file. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,48 +11,49 @@
 #include "commands.h"
 #include "train_run.h"
 
-#define CMD "train"
+#define CMD      "train"
 #define MAX_BERS 32
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: rramsim train --arch ARCH --data DATA --out FILE [options]\n\n"
-          "Trains a binarized neural network (latent float weights, sign + straight-through\n"
-          "estimator, batch norm, Adam), optionally with bit flips injected into the binarized\n"
-          "weights on every forward pass, and exports it as an engine model file.\n\n"
-          "  --arch A          fcnn (784-2048-2048-10) | vgg3 | vgg7 | widths IN-H1-..-OUT\n"
-          "  --data D          fashion-mnist | mnist | cifar10 | a directory with IDX/CIFAR files\n"
-          "  --out FILE        model file to write (atomically)\n"
-          "  --epochs E        total epochs (10)\n"
-          "  --batch B         images per step (256)\n"
-          "  --lr LR           Adam learning rate (1e-3)\n"
-          "  --step-size S     multiply the learning rate by --gamma every S epochs (25; 0 = never)\n"
-          "  --gamma G         step decay factor (0.5)\n"
-          "  --loss L          ce (cross-entropy on scaled scores) | mhl (modified hinge loss)\n"
-          "  --mhl-b B         MHL margin b in integer score units (128)\n"
-          "  --flip-p P        flip each binarized weight with probability P per forward pass (0)\n"
-          "  --flip-grad M     sign (gradient of a flipped weight × -1) | straight (unchanged)\n"
-          "  --flip-layers L   all | hidden | comma list of weight-layer indices (all)\n"
-          "  --reg-margin L    margin regularizer weight lambda >= 0 (0 = off): adds\n"
-          "                    L * mean(max(0, b - |a - tau|/sqrt(n))) over the hidden neurons\n"
-          "                    after the first layer (a pre-activation, tau batch-norm switch\n"
-          "                    point, n fan-in; see docs/metrics.md)\n"
-          "  --reg-b B         margin b of that hinge, > 0 (1.0)\n"
-          "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
-          "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
-          "  --bn-stats S      batch-norm statistics for evaluation and export: running\n"
-          "                    (exponential averages over the training batches, PyTorch's\n"
-          "                    eval mode; default) | train-set (re-estimated exactly over the\n"
-          "                    training set after every epoch; same weights, less lag)\n"
-          "  --seed S          seed of init, shuffling and flips (1)\n"
-          "  --threads T       OpenBLAS and libbet threads (1)\n"
-          "  --checkpoint F    checkpoint written after every epoch (FILE.ckpt)\n"
-          "  --resume          continue from the checkpoint (same options required)\n"
-          "  --log F           JSON-lines log, one object per epoch (FILE.log.jsonl)\n"
-          "  --train-limit N   use only the first N training images (0 = all)\n"
-          "  --test-limit N    use only the first N test images (0 = all)\n"
-          "  --no-progress     no progress bar / periodic lines on stderr\n"
-          "  --help            this text\n");
+  fprintf(
+      f,
+      "usage: rramsim train --arch ARCH --data DATA --out FILE [options]\n\n"
+      "Trains a binarized neural network (latent float weights, sign + straight-through\n"
+      "estimator, batch norm, Adam), optionally with bit flips injected into the binarized\n"
+      "weights on every forward pass, and exports it as an engine model file.\n\n"
+      "  --arch A          fcnn (784-2048-2048-10) | vgg3 | vgg7 | widths IN-H1-..-OUT\n"
+      "  --data D          fashion-mnist | mnist | cifar10 | a directory with IDX/CIFAR files\n"
+      "  --out FILE        model file to write (atomically)\n"
+      "  --epochs E        total epochs (10)\n"
+      "  --batch B         images per step (256)\n"
+      "  --lr LR           Adam learning rate (1e-3)\n"
+      "  --step-size S     multiply the learning rate by --gamma every S epochs (25; 0 = never)\n"
+      "  --gamma G         step decay factor (0.5)\n"
+      "  --loss L          ce (cross-entropy on scaled scores) | mhl (modified hinge loss)\n"
+      "  --mhl-b B         MHL margin b in integer score units (128)\n"
+      "  --flip-p P        flip each binarized weight with probability P per forward pass (0)\n"
+      "  --flip-grad M     sign (gradient of a flipped weight × -1) | straight (unchanged)\n"
+      "  --flip-layers L   all | hidden | comma list of weight-layer indices (all)\n"
+      "  --reg-margin L    margin regularizer weight lambda >= 0 (0 = off): adds\n"
+      "                    L * mean(max(0, b - |a - tau|/sqrt(n))) over the hidden neurons\n"
+      "                    after the first layer (a pre-activation, tau batch-norm switch\n"
+      "                    point, n fan-in; see docs/metrics.md)\n"
+      "  --reg-b B         margin b of that hinge, > 0 (1.0)\n"
+      "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
+      "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
+      "  --bn-stats S      batch-norm statistics for evaluation and export: running\n"
+      "                    (exponential averages over the training batches, PyTorch's\n"
+      "                    eval mode; default) | train-set (re-estimated exactly over the\n"
+      "                    training set after every epoch; same weights, less lag)\n"
+      "  --seed S          seed of init, shuffling and flips (1)\n"
+      "  --threads T       OpenBLAS and libbet threads (1)\n"
+      "  --checkpoint F    checkpoint written after every epoch (FILE.ckpt)\n"
+      "  --resume          continue from the checkpoint (same options required)\n"
+      "  --log F           JSON-lines log, one object per epoch (FILE.log.jsonl)\n"
+      "  --train-limit N   use only the first N training images (0 = all)\n"
+      "  --test-limit N    use only the first N test images (0 = all)\n"
+      "  --no-progress     no progress bar / periodic lines on stderr\n"
+      "  --help            this text\n");
 }
 
 static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
@@ -74,7 +75,8 @@ static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
     if (end == p || errno || v >= n_layers || (*end && *end != ',')) {
       rr_usage_error(CMD,
                      "--flip-layers: expected all, hidden or a comma list of weight-layer indices "
-                     "in [0, %u], got '%s'", n_layers - 1, s);
+                     "in [0, %u], got '%s'",
+                     n_layers - 1, s);
       return 0;
     }
     m |= (uint64_t)1 << v;
@@ -103,8 +105,8 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
            "\"clean_test_accuracy\":%.6f}",
            rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
            p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false", p->reg_margin, p->reg_b,
-           p->bn_momentum, p->bn_eps, bet_bn_stats_str(p->bn_stats),
+           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false",
+           p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps, bet_bn_stats_str(p->bn_stats),
            (unsigned long long)p->seed, test_acc);
   return buf;
 }
@@ -129,9 +131,8 @@ static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
           p->epochs, st->lr, st->loss, st->train_acc, e->test_acc, st->seconds,
           (double)c->train->n / st->seconds, (unsigned long long)st->flips, p->reg_margin, p->reg_b,
           st->reg_penalty);
-  fprintf(stderr,
-          "epoch %u/%u: loss %.4f  train %.2f%%  test %.2f%%  %.2f s (%.0f img/s)", e->epoch,
-          p->epochs, st->loss, 100.0 * st->train_acc, 100.0 * e->test_acc, st->seconds,
+  fprintf(stderr, "epoch %u/%u: loss %.4f  train %.2f%%  test %.2f%%  %.2f s (%.0f img/s)",
+          e->epoch, p->epochs, st->loss, 100.0 * st->train_acc, 100.0 * e->test_acc, st->seconds,
           (double)c->train->n / st->seconds);
   if (p->reg_margin > 0.0) fprintf(stderr, "  (margin penalty %.4f)", st->reg_penalty);
   if (c->n_bers) {
@@ -186,13 +187,20 @@ int rr_cmd_train(int argc, char **argv) {
     const char *v = argv[++i];
     uint64_t u = 0;
     int iv = 0;
-    if (!strcmp(o, "--arch")) arch_s = v;
-    else if (!strcmp(o, "--data")) data = v;
-    else if (!strcmp(o, "--out")) out = v;
-    else if (!strcmp(o, "--checkpoint")) ckpt_opt = v;
-    else if (!strcmp(o, "--log")) log_opt = v;
-    else if (!strcmp(o, "--flip-layers")) flip_layers_s = v;
-    else if (!strcmp(o, "--eval-ber")) bers_s = v;
+    if (!strcmp(o, "--arch"))
+      arch_s = v;
+    else if (!strcmp(o, "--data"))
+      data = v;
+    else if (!strcmp(o, "--out"))
+      out = v;
+    else if (!strcmp(o, "--checkpoint"))
+      ckpt_opt = v;
+    else if (!strcmp(o, "--log"))
+      log_opt = v;
+    else if (!strcmp(o, "--flip-layers"))
+      flip_layers_s = v;
+    else if (!strcmp(o, "--eval-ber"))
+      bers_s = v;
     else if (!strcmp(o, "--epochs")) {
       if (!rr_parse_u64(CMD, o, v, 1, 100000, &u)) return RR_EXIT_USAGE;
       p.epochs = (uint32_t)u;
@@ -207,9 +215,12 @@ int rr_cmd_train(int argc, char **argv) {
     } else if (!strcmp(o, "--gamma")) {
       if (!rr_parse_double(CMD, o, v, 1e-12, 1.0, &p.gamma)) return RR_EXIT_USAGE;
     } else if (!strcmp(o, "--loss")) {
-      if (!strcmp(v, "ce")) p.loss = BET_LOSS_CE;
-      else if (!strcmp(v, "mhl")) p.loss = BET_LOSS_MHL;
-      else return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v);
+      if (!strcmp(v, "ce"))
+        p.loss = BET_LOSS_CE;
+      else if (!strcmp(v, "mhl"))
+        p.loss = BET_LOSS_MHL;
+      else
+        return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v);
     } else if (!strcmp(o, "--mhl-b")) {
       if (!rr_parse_double(CMD, o, v, 1e-6, 1e6, &p.mhl_b)) return RR_EXIT_USAGE;
     } else if (!strcmp(o, "--reg-margin")) {
@@ -220,13 +231,19 @@ int rr_cmd_train(int argc, char **argv) {
     } else if (!strcmp(o, "--flip-p")) {
       if (!rr_parse_double(CMD, o, v, 0.0, 0.5, &p.flip_p)) return RR_EXIT_USAGE;
     } else if (!strcmp(o, "--flip-grad")) {
-      if (!strcmp(v, "sign")) p.flip_grad = BET_FLIP_GRAD_SIGN;
-      else if (!strcmp(v, "straight")) p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
-      else return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v);
+      if (!strcmp(v, "sign"))
+        p.flip_grad = BET_FLIP_GRAD_SIGN;
+      else if (!strcmp(v, "straight"))
+        p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
+      else
+        return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v);
     } else if (!strcmp(o, "--bn-stats")) {
-      if (!strcmp(v, "running")) p.bn_stats = BET_BN_RUNNING;
-      else if (!strcmp(v, "train-set")) p.bn_stats = BET_BN_TRAIN_SET;
-      else return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
+      if (!strcmp(v, "running"))
+        p.bn_stats = BET_BN_RUNNING;
+      else if (!strcmp(v, "train-set"))
+        p.bn_stats = BET_BN_TRAIN_SET;
+      else
+        return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
     } else if (!strcmp(o, "--seed")) {
       if (!rr_parse_u64(CMD, o, v, 0, UINT64_MAX, &p.seed)) return RR_EXIT_USAGE;
     } else if (!strcmp(o, "--threads")) {
@@ -282,7 +299,8 @@ int rr_cmd_train(int argc, char **argv) {
   if (p.reg_margin > 0.0 && arch.n_layers < 3) {
     rc = rr_usage_error(CMD,
                         "--reg-margin: --arch %s has no hidden layer after the first (the "
-                        "regularizer acts on hidden layers with ±1 inputs)", arch_s);
+                        "regularizer acts on hidden layers with ±1 inputs)",
+                        arch_s);
     goto done;
   }
   uint64_t flip_mask = 0;

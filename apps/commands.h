@@ -22,10 +22,12 @@ int rr_cmd_model(int argc, char **argv); /* cmd_model.c: model info | random */
 int rr_cmd_eval(int argc, char **argv);  /* cmd_eval.c: accuracy with bit errors */
 
 #ifdef RRAMSIM_HAVE_BET
-int rr_cmd_train(int argc, char **argv); /* cmd_train.c (needs libbet) */
-int rr_cmd_metric(int argc, char **argv);  /* cmd_metric.c: BET margin metrics (needs libbet) */
-int rr_cmd_predict(int argc, char **argv); /* cmd_predict.c: analytic accuracy vs BER (needs libbet) */
-int rr_cmd_experiment(int argc, char **argv); /* cmd_experiment.c: the seed study end to end (needs libbet) */
+int rr_cmd_train(int argc, char **argv);  /* cmd_train.c (needs libbet) */
+int rr_cmd_metric(int argc, char **argv); /* cmd_metric.c: BET margin metrics (needs libbet) */
+int rr_cmd_predict(int argc,
+                   char **argv); /* cmd_predict.c: analytic accuracy vs BER (needs libbet) */
+int rr_cmd_experiment(int argc,
+                      char **argv); /* cmd_experiment.c: the seed study end to end (needs libbet) */
 #endif
 
 #ifdef __cplusplus

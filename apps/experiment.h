@@ -13,11 +13,11 @@
 extern "C" {
 #endif
 
-#define XP_MAX_MODELS 32
-#define XP_MAX_BERS 16
+#define XP_MAX_MODELS  32
+#define XP_MAX_BERS    16
 #define XP_MAX_METRICS 24
 #define XP_MAX_LAMBDAS 8
-#define XP_PATH 1024
+#define XP_PATH        1024
 
 typedef enum xp_role {
   XP_ROLE_BASE = 0, /* FCNN, p_train = 0, cross-entropy: the reference for C1/C2/C4 */
@@ -29,15 +29,15 @@ typedef enum xp_role {
 } xp_role;
 
 typedef struct xp_model {
-  char id[64];             /* "fcnn-p0.033-sign" */
-  char arch[64];           /* as given to bet_arch_parse */
+  char id[64];   /* "fcnn-p0.033-sign" */
+  char arch[64]; /* as given to bet_arch_parse */
   xp_role role;
   int is_fcnn;
-  bet_train_params tp;     /* everything but threads is part of the cache key */
-  double lambda, reg_b;    /* margin regularizer (0 = off) */
-  uint32_t train_limit;    /* training images used (0 = all) */
-  char key[768];           /* canonical parameter string; its hash names the files */
-  char stem[XP_PATH];      /* <out>/models/<id>-<hash> */
+  bet_train_params tp;  /* everything but threads is part of the cache key */
+  double lambda, reg_b; /* margin regularizer (0 = off) */
+  uint32_t train_limit; /* training images used (0 = all) */
+  char key[768];        /* canonical parameter string; its hash names the files */
+  char stem[XP_PATH];   /* <out>/models/<id>-<hash> */
   /* results (filled from the cache or by this run) */
   int trained;
   double clean_acc, train_seconds;
@@ -57,14 +57,14 @@ typedef struct xp_run {
   /* settings */
   int quick, force, report_only, threads, progress;
   const char *data;
-  const char *notes;    /* markdown file included verbatim as "Choices" (may be NULL) */
+  const char *notes; /* markdown file included verbatim as "Choices" (may be NULL) */
   char out_dir[XP_PATH / 2], report[XP_PATH / 2];
   char plot_dir[XP_PATH], plot_rel[XP_PATH], data_dir[XP_PATH];
   const char *fcnn_arch;
   uint32_t epochs, vgg_epochs, train_limit, test_limit, metric_limit, vgg_train_limit;
   uint64_t reps, seed, eval_seed;
   double bers[XP_MAX_BERS];
-  size_t n_bers;        /* the study's BERs (first n_main) plus Hirtzlin's two */
+  size_t n_bers; /* the study's BERs (first n_main) plus Hirtzlin's two */
   size_t n_main;
   double lambdas[XP_MAX_LAMBDAS];
   size_t n_lambdas;
@@ -90,8 +90,8 @@ typedef struct xp_run {
 /* Index of a metric name, adding it if new (-1 when the table is full). */
 int xp_metric_index(xp_run *run, const char *name);
 
-/* experiment_stats.c: Spearman rank correlation of x and y (n values; ties get average ranks). NaN if n < 3 or either
- * side is constant. */
+/* experiment_stats.c: Spearman rank correlation of x and y (n values; ties get average ranks). NaN
+ * if n < 3 or either side is constant. */
 double xp_spearman(const double *x, const double *y, size_t n);
 
 /* Samples the 1-minute load average into the run's min/mean/max. */

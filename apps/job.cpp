@@ -61,7 +61,8 @@ void open_data(bnn_dataset* ds, const std::string& spec, uint32_t images, const 
   const uint32_t ncls = bnn_model_n_classes(m);
   for (uint32_t i = 0; i < ds->n; ++i)
     if (ds->labels[i] >= ncls) {
-      std::snprintf(msg, sizeof msg, "%s: data set %s has label %u at image %u, model has %u classes",
+      std::snprintf(msg, sizeof msg,
+                    "%s: data set %s has label %u at image %u, model has %u classes",
                     model_path.c_str(), ds->name, ds->labels[i], i, ncls);
       bnn_dataset_free(ds);
       throw JobError(msg);
@@ -134,10 +135,12 @@ AnalyticEnergy analytic_energy(const rramsim::SystemConfig& cfg, const bnn_model
       }
     }
     uint64_t ones = 0;
-    for (uint64_t b = 0; b < l.bytes; ++b) ones += static_cast<uint64_t>(__builtin_popcount(image[l.image_addr + b]));
+    for (uint64_t b = 0; b < l.bytes; ++b)
+      ones += static_cast<uint64_t>(__builtin_popcount(image[l.image_addr + b]));
     const uint64_t bits = l.bytes * 8;
     e.read_per_fetch_pj += bits * op.e_read_pj + segments * op.e_periph_read_pj;
-    e.program_pj += ones * op.e_set_pj + (bits - ones) * op.e_reset_pj + segments * op.e_periph_write_pj;
+    e.program_pj +=
+        ones * op.e_set_pj + (bits - ones) * op.e_reset_pj + segments * op.e_periph_write_pj;
   }
   return e;
 }
@@ -192,8 +195,8 @@ void map_port_destroy(bnn_port*) {}
 const bnn_port_vtbl kMapPortVtbl = {map_port_read, map_port_write, nullptr, map_port_destroy};
 }  // namespace
 
-PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
-                           const bnn_model* m, const bnn_dataset& ds, double clean) {
+PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg, const bnn_model* m,
+                           const bnn_dataset& ds, double clean) {
   auto t0 = std::chrono::steady_clock::now();
   rramsim::PlacementParams pp;
   pp.rram_layer_mask = s.rram_layer_mask;
@@ -202,7 +205,8 @@ PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
   bnn_error_params ep = bnn_error_default_params();
   // Iterative write-verify re-programs every failed bit up to max_iterations times, each failing
   // again with the write rate: a bit stays wrong with probability p^(1 + max_iterations).
-  const int tries = cfg.device.verify == RR_VERIFY_ITERATIVE ? 1 + cfg.device.verify_max_iterations : 1;
+  const int tries =
+      cfg.device.verify == RR_VERIFY_ITERATIVE ? 1 + cfg.device.verify_max_iterations : 1;
   ep.write_p01 = std::pow(op.write_ber_01, tries);
   ep.write_p10 = std::pow(op.write_ber_10, tries);
   ep.read_p01 = op.read_ber_01;
@@ -230,8 +234,9 @@ PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
                       d.rate};
       mp.cells.push_back(c);
     }
-    std::stable_sort(mp.cells.begin(), mp.cells.end(),
-                     [](const MapPort::Cell& a, const MapPort::Cell& b) { return a.ibit < b.ibit; });
+    std::stable_sort(
+        mp.cells.begin(), mp.cells.end(),
+        [](const MapPort::Cell& a, const MapPort::Cell& b) { return a.ibit < b.ibit; });
     // Listed twice: the last line wins (Storage::add_defect); stuck cells that differ from the
     // weight are the stuck-at errors (counted once, as programming would find them).
     std::vector<MapPort::Cell> uniq;
@@ -276,8 +281,9 @@ PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
   r.read_errors = ec.read_flips + mp.flips;
   r.bits_written = ec.bits_stored;
   r.bits_read = ec.bits_read;
-  r.ber_observed = (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
-                   (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
+  r.ber_observed =
+      (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
+      (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
   r.accuracy = accuracy_of(pred, ds);
   r.clean_accuracy = clean;
   const AnalyticEnergy ae = analytic_energy(cfg, m, pl);
@@ -320,15 +326,17 @@ PointResult run_timed(const PointSpec& s, const rramsim::SystemConfig& cfg, cons
   r.error_map = cfg.error_map ? cfg.error_map->path : "";
   r.bits_written = e.write_bits0 + e.write_bits1;
   r.bits_read = e.read_bits0 + e.read_bits1;
-  r.ber_observed = (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
-                   (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
+  r.ber_observed =
+      (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
+      (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
   std::vector<uint8_t> pred = wr.pred;
   r.accuracy = accuracy_of(pred, ds);
   r.clean_accuracy = clean;
   const rramsim::Energy ep = rramsim::total_energy(wr.programming, cfg);
   const rramsim::Energy et = rramsim::total_energy(wr.total, cfg);
   // Static energy is charged over simulated time; split at the end of programming.
-  const double static_prog = cfg.org.static_power_mw * static_cast<double>(wr.program_end_ps) * 1e-3;
+  const double static_prog =
+      cfg.org.static_power_mw * static_cast<double>(wr.program_end_ps) * 1e-3;
   r.programming_energy_pj = ep.dynamic() + static_prog;
   r.programming_time_ns = static_cast<double>(wr.program_end_ps) * 1e-3;
   const double infer_ps = static_cast<double>(wr.infer_end_ps - wr.infer_start_ps);
@@ -384,10 +392,11 @@ std::string row_json(const PointResult& r) {
   std::ostringstream os;
   os << "{\"key\": " << json_quoted(point_key(r));
   const std::pair<const char*, const std::string*> strs[] = {
-      {"mode", &r.mode}, {"system", &r.system}, {"op_point", &r.op_point}, {"model", &r.model},
-      {"data", &r.data}, {"error_map", &r.error_map}};
+      {"mode", &r.mode},   {"system", &r.system}, {"op_point", &r.op_point},
+      {"model", &r.model}, {"data", &r.data},     {"error_map", &r.error_map}};
   for (const auto& p : strs) os << ", \"" << p.first << "\": " << json_quoted(*p.second);
-  os << ", \"seed\": " << r.seed << ", \"images\": " << r.images << ", \"weight_reuse\": " << r.weight_reuse;
+  os << ", \"seed\": " << r.seed << ", \"images\": " << r.images
+     << ", \"weight_reuse\": " << r.weight_reuse;
   put_num(os, "write_ber_01", r.write_ber_01);
   put_num(os, "write_ber_10", r.write_ber_10);
   put_num(os, "read_ber_01", r.read_ber_01);
@@ -455,18 +464,24 @@ bool row_from_json(const std::string& line, PointResult* r) {
   bool ok = true;
   auto str = [&](const char* k, std::string* v) {
     json_t* j = json_object_get(o, k);
-    if (!json_is_string(j)) ok = false;
-    else *v = json_string_value(j);
+    if (!json_is_string(j))
+      ok = false;
+    else
+      *v = json_string_value(j);
   };
   auto num = [&](const char* k, double* v) {
     json_t* j = json_object_get(o, k);
-    if (!json_is_number(j)) ok = false;
-    else *v = json_number_value(j);
+    if (!json_is_number(j))
+      ok = false;
+    else
+      *v = json_number_value(j);
   };
   auto u64 = [&](const char* k, uint64_t* v) {
     json_t* j = json_object_get(o, k);
-    if (!json_is_integer(j) || json_integer_value(j) < 0) ok = false;
-    else *v = static_cast<uint64_t>(json_integer_value(j));
+    if (!json_is_integer(j) || json_integer_value(j) < 0)
+      ok = false;
+    else
+      *v = static_cast<uint64_t>(json_integer_value(j));
   };
   uint64_t images = 0, reuse = 0;
   str("mode", &r->mode), str("system", &r->system), str("op_point", &r->op_point);
@@ -483,7 +498,8 @@ bool row_from_json(const std::string& line, PointResult* r) {
   num("latency_per_image_ns", &r->latency_per_image_ns);
   num("programming_energy_pj", &r->programming_energy_pj);
   num("programming_time_ns", &r->programming_time_ns);
-  num("throughput_images_per_s", &r->throughput_images_per_s), num("wall_seconds", &r->wall_seconds);
+  num("throughput_images_per_s", &r->throughput_images_per_s),
+      num("wall_seconds", &r->wall_seconds);
   // error_map: absent in rows written before maps were sweepable (= none).
   json_t* em = json_object_get(o, "error_map");
   if (em && !json_is_string(em)) ok = false;

@@ -45,15 +45,15 @@ double clean_accuracy(const bnn_model* m, const bnn_dataset& ds, int threads,
 // One point's results. Energies in pJ, times in ns; -1 = not modelled (functional mode has no
 // timing; its energies are analytic counts × per-operation energies).
 struct PointResult {
-  std::string mode;             // "functional" | "timed"
+  std::string mode;  // "functional" | "timed"
   std::string system, op_point, model, data;
-  std::string error_map;        // measured error map applied ("" = none); part of the key
+  std::string error_map;  // measured error map applied ("" = none); part of the key
   uint64_t seed = 0;
   uint32_t images = 0, weight_reuse = 1;
   double write_ber_01 = 0, write_ber_10 = 0, read_ber_01 = 0, read_ber_10 = 0;  // configured
   uint64_t write_errors = 0, read_errors = 0, stuck_errors = 0, endurance_errors = 0;
   uint64_t bits_written = 0, bits_read = 0;
-  double ber_observed = 0;      // write_errors/bits_written + read_errors/bits_read
+  double ber_observed = 0;  // write_errors/bits_written + read_errors/bits_read
   double accuracy = 0, clean_accuracy = 0;
   double energy_per_image_pj = -1, latency_per_image_ns = -1;
   double programming_energy_pj = -1, programming_time_ns = -1;
@@ -93,8 +93,8 @@ AnalyticEnergy analytic_energy(const rramsim::SystemConfig& cfg, const bnn_model
 // stuck-at cells and endurance not modelled), weights in the layers the placement puts in RRAM
 // only. A measured error map (cfg.error_map) is applied to the RRAM weights: stuck-at cells force
 // their value on every read, flip-rate cells flip reads with their rate.
-PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg,
-                           const bnn_model* m, const bnn_dataset& ds, double clean);
+PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg, const bnn_model* m,
+                           const bnn_dataset& ds, double clean);
 
 // Timed mode: the SystemC system (one elaboration per process). Also returns the full
 // workload result for `rramsim run`'s stats.

@@ -1,20 +1,26 @@
-/* model_data.c — the option loop and loading shared by `eval`, `metric` and `predict` (model_data.h). */
+/* model_data.c — the option loop and loading shared by `eval`, `metric` and `predict`
+ * (model_data.h). */
 #include "model_data.h"
 
 #include <string.h>
 
 #include "cli.h"
 
-/* One option with its value: ours, or the command's. Returns 1, or 0 after printing a usage error. */
-static int take_option(const rr_model_data_cli *cli, rr_model_data *md, const char *a, const char *v) {
+/* One option with its value: ours, or the command's. Returns 1, or 0 after printing a usage error.
+ */
+static int take_option(const rr_model_data_cli *cli, rr_model_data *md, const char *a,
+                       const char *v) {
   const char *cmd = cli->cmd;
-  if (!strcmp(a, "--model")) md->model = v;
-  else if (!strcmp(a, "--data")) md->data = v;
+  if (!strcmp(a, "--model"))
+    md->model = v;
+  else if (!strcmp(a, "--data"))
+    md->data = v;
   else if (!strcmp(a, "--split")) {
     if (strcmp(v, "test") && strcmp(v, "train"))
       return rr_usage_error(cmd, "--split: expected test or train, got '%s'", v), 0;
     md->split = v;
-  } else if (!strcmp(a, "--limit")) return rr_parse_u64(cmd, a, v, 1, UINT32_MAX, &md->limit);
+  } else if (!strcmp(a, "--limit"))
+    return rr_parse_u64(cmd, a, v, 1, UINT32_MAX, &md->limit);
   else {
     const rr_opt_result r = cli->option ? cli->option(cli->ud, a, v) : RR_OPT_UNKNOWN;
     if (r == RR_OPT_UNKNOWN) return rr_usage_error(cmd, "unknown option '%s'", a), 0;
@@ -53,7 +59,8 @@ int rr_model_data_parse(const rr_model_data_cli *cli, int argc, char **argv, rr_
   return 1;
 }
 
-int rr_model_data_open(const char *cmd, const rr_model_data *md, bnn_model **model, bnn_dataset *ds) {
+int rr_model_data_open(const char *cmd, const rr_model_data *md, bnn_model **model,
+                       bnn_dataset *ds) {
   *model = NULL;
   if (bnn_model_load(model, md->model) != BNN_OK) return rr_error(cmd, "%s", bnn_errmsg()), 0;
   if (bnn_dataset_open(ds, md->data, md->split, (uint32_t)md->limit) != BNN_OK) {

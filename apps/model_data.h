@@ -35,9 +35,9 @@ typedef enum rr_opt_result {
 } rr_opt_result;
 
 typedef struct rr_model_data_cli {
-  const char *cmd;               /* command name for messages ("eval") */
-  void (*usage)(FILE *f);        /* --help text */
-  const rr_flag *flags;          /* valueless options, ended by {NULL, NULL}; may be NULL */
+  const char *cmd;        /* command name for messages ("eval") */
+  void (*usage)(FILE *f); /* --help text */
+  const rr_flag *flags;   /* valueless options, ended by {NULL, NULL}; may be NULL */
   rr_opt_result (*option)(void *ud, const char *opt, const char *val); /* may be NULL */
   void *ud;
 } rr_model_data_cli;
@@ -52,7 +52,8 @@ int rr_model_data_parse(const rr_model_data_cli *cli, int argc, char **argv, rr_
 
 /* Loads md->model and opens md->data's split. Returns 1, or 0 with the error printed (the
  * loader's message; "--data SET: ..." for the data set) and nothing left to free. */
-int rr_model_data_open(const char *cmd, const rr_model_data *md, bnn_model **model, bnn_dataset *ds);
+int rr_model_data_open(const char *cmd, const rr_model_data *md, bnn_model **model,
+                       bnn_dataset *ds);
 
 #ifdef __cplusplus
 }

@@ -25,7 +25,8 @@ static const rr_command commands[] = {
     {"train", "train a BNN (optionally flip-aware) and export a model file", rr_cmd_train},
     {"metric", "bit error tolerance margins of a model (no fault injection)", rr_cmd_metric},
     {"predict", "analytic accuracy vs weight bit error rate (no fault injection)", rr_cmd_predict},
-    {"experiment", "run the seed study (train, Monte-Carlo, metrics, report): experiment paper", rr_cmd_experiment},
+    {"experiment", "run the seed study (train, Monte-Carlo, metrics, report): experiment paper",
+     rr_cmd_experiment},
 #endif
 #ifdef RRAMSIM_HAVE_SIM
     {"sim", "simulate the RRAM memory system under synthetic traffic", rr_cmd_sim},

@@ -12,13 +12,20 @@ namespace rrsimcli {
 Parsed parse_memory_option(const char* cmd, int argc, char** argv, int* i, MemoryOptions* o) {
   const char* a = argv[*i];
   std::string* dst = nullptr;
-  if (!std::strcmp(a, "--system")) dst = &o->system;
-  else if (!std::strcmp(a, "--op-point")) dst = &o->op_point;
-  else if (!std::strcmp(a, "--error-map")) dst = &o->error_map;
-  else if (!std::strcmp(a, "--stats")) dst = &o->stats_path;
-  else if (!std::strcmp(a, "--record-accesses")) dst = &o->rec_acc;
-  else if (!std::strcmp(a, "--record-faults")) dst = &o->rec_flt;
-  else if (std::strcmp(a, "--seed") != 0) return Parsed::No;
+  if (!std::strcmp(a, "--system"))
+    dst = &o->system;
+  else if (!std::strcmp(a, "--op-point"))
+    dst = &o->op_point;
+  else if (!std::strcmp(a, "--error-map"))
+    dst = &o->error_map;
+  else if (!std::strcmp(a, "--stats"))
+    dst = &o->stats_path;
+  else if (!std::strcmp(a, "--record-accesses"))
+    dst = &o->rec_acc;
+  else if (!std::strcmp(a, "--record-faults"))
+    dst = &o->rec_flt;
+  else if (std::strcmp(a, "--seed") != 0)
+    return Parsed::No;
   if (*i + 1 >= argc) {
     rr_usage_error(cmd, "%s needs a value", a);
     return Parsed::Error;
@@ -50,7 +57,8 @@ bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
   std::string probe = path + ".probe";
   FILE* f = std::fopen(probe.c_str(), "wb");
   if (!f) {
-    rr_error(cmd, "%s: cannot create files next to %s: %s", opt, path.c_str(), std::strerror(errno));
+    rr_error(cmd, "%s: cannot create files next to %s: %s", opt, path.c_str(),
+             std::strerror(errno));
     return false;
   }
   std::fclose(f);

@@ -1,5 +1,6 @@
 // sim_cli.hpp — options and setup shared by the commands that drive the SystemC memory directly
-// (`rramsim sim`, `rramsim replay`): system, operating point, seed, error map, stats file, recorders.
+// (`rramsim sim`, `rramsim replay`): system, operating point, seed, error map, stats file,
+// recorders.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-/* train_run.c — the training driver `rramsim train` and `rramsim experiment` share (train_run.h). */
+/* train_run.c — the training driver `rramsim train` and `rramsim experiment` share (train_run.h).
+ */
 #include "train_run.h"
 
 #include <errno.h>
@@ -26,7 +27,8 @@ static int job_error(const rr_train_job *job, const char *fmt, ...) {
   return 0;
 }
 
-/* ---- progress ----------------------------------------------------------------------------------- */
+/* ---- progress -----------------------------------------------------------------------------------
+ */
 
 typedef struct progress_ctx {
   rr_progress bar;
@@ -57,14 +59,15 @@ static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, do
     rr_progress_update(&c->bar, done, "batch", msg);
 }
 
-/* ---- resuming ----------------------------------------------------------------------------------- */
+/* ---- resuming -----------------------------------------------------------------------------------
+ */
 
 /* The options a resumed run must share with the checkpoint (epochs and threads may differ). */
 static int same_training(const bet_train_params *a, const bet_train_params *b, const char **what) {
-#define SAME(f, name)       \
-  if (a->f != b->f) {       \
-    *what = name;           \
-    return 0;               \
+#define SAME(f, name) \
+  if (a->f != b->f) { \
+    *what = name;     \
+    return 0;         \
   }
   SAME(batch, "--batch")
   SAME(lr, "--lr")
@@ -99,23 +102,26 @@ static int load_checkpoint(const rr_train_job *job, bet_net **net) {
     snprintf(why, sizeof why, "%s", bnn_errmsg());
   } else if (!same_training(&stored, job->params, &what)) {
     if (strict)
-      return job_error(job, "--resume: %s: %s differs from the checkpoint's; resume with the same options",
-                       path, what);
+      return job_error(
+          job, "--resume: %s: %s differs from the checkpoint's; resume with the same options", path,
+          what);
     snprintf(why, sizeof why, "trained with another %s", what);
   } else if (strcmp(bet_net_arch(*net)->name, job->arch_name) != 0) {
     if (strict)
-      return job_error(job, "--resume: %s: trained as --arch %s, not %s", path, bet_net_arch(*net)->name,
-                       job->arch_name);
-    snprintf(why, sizeof why, "trained as --arch %s, not %s", bet_net_arch(*net)->name, job->arch_name);
+      return job_error(job, "--resume: %s: trained as --arch %s, not %s", path,
+                       bet_net_arch(*net)->name, job->arch_name);
+    snprintf(why, sizeof why, "trained as --arch %s, not %s", bet_net_arch(*net)->name,
+             job->arch_name);
   } else if (!strict && bet_net_epoch(*net) > job->params->epochs) {
-    snprintf(why, sizeof why, "holds epoch %u, past the %u to train", bet_net_epoch(*net), job->params->epochs);
+    snprintf(why, sizeof why, "holds epoch %u, past the %u to train", bet_net_epoch(*net),
+             job->params->epochs);
   } else {
-    fprintf(stderr, "rramsim %s: %s%sresuming from %s after epoch %u\n", job->cmd, job->name ? job->name : "",
-            job->name ? ": " : "", path, bet_net_epoch(*net));
+    fprintf(stderr, "rramsim %s: %s%sresuming from %s after epoch %u\n", job->cmd,
+            job->name ? job->name : "", job->name ? ": " : "", path, bet_net_epoch(*net));
     return 1;
   }
-  fprintf(stderr, "rramsim %s: %s%signoring unusable checkpoint %s (%s)\n", job->cmd, job->name ? job->name : "",
-          job->name ? ": " : "", path, why);
+  fprintf(stderr, "rramsim %s: %s%signoring unusable checkpoint %s (%s)\n", job->cmd,
+          job->name ? job->name : "", job->name ? ": " : "", path, why);
   bet_net_free(*net);
   *net = NULL;
   return 1;
@@ -151,11 +157,13 @@ static int trim_log(const rr_train_job *job, uint32_t epoch) {
     remove(tmp);
   }
   if (!ok)
-    return job_error(job, "%s: cannot rewrite the log to resume from the checkpoint: %s", path, strerror(errno));
+    return job_error(job, "%s: cannot rewrite the log to resume from the checkpoint: %s", path,
+                     strerror(errno));
   return 1;
 }
 
-/* ---- the run ------------------------------------------------------------------------------------ */
+/* ---- the run ------------------------------------------------------------------------------------
+ */
 
 int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   const bet_train_params *p = job->params;
@@ -165,10 +173,12 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   char *prov = NULL;
   int ok = 0;
   memset(out, 0, sizeof *out);
-  if (job->resume != RR_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 && !load_checkpoint(job, &net))
+  if (job->resume != RR_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 &&
+      !load_checkpoint(job, &net))
     goto done;
   out->resumed = net != NULL;
-  if (!net && bet_net_create(&net, job->arch, train->c, train->h, train->w, train->n_classes, p->seed) != BNN_OK) {
+  if (!net && bet_net_create(&net, job->arch, train->c, train->h, train->w, train->n_classes,
+                             p->seed) != BNN_OK) {
     job_error(job, "--arch %s: %s", job->arch_name, bnn_errmsg());
     goto done;
   }
@@ -215,7 +225,8 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
       goto done;
     }
   }
-  if (!have_acc && bet_evaluate(net, test, p->threads, 0.0, 0, 0, NULL, NULL, &out->test_acc) != BNN_OK) {
+  if (!have_acc &&
+      bet_evaluate(net, test, p->threads, 0.0, 0, 0, NULL, NULL, &out->test_acc) != BNN_OK) {
     job_error(job, "evaluation: %s", bnn_errmsg());
     goto done;
   }
@@ -226,8 +237,8 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
     goto done;
   }
   if (bet_export(net, prov, job->out_path) != BNN_OK) {
-    job_error(job, "%s%s%s: %s", job->out_opt ? job->out_opt : "", job->out_opt ? " " : "", job->out_path,
-              bnn_errmsg());
+    job_error(job, "%s%s%s: %s", job->out_opt ? job->out_opt : "", job->out_opt ? " " : "",
+              job->out_path, bnn_errmsg());
     goto done;
   }
   ok = 1;

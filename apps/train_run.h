@@ -25,24 +25,25 @@ typedef enum rr_train_resume {
 
 /* One finished epoch, as handed to rr_train_job.on_epoch. */
 typedef struct rr_train_epoch {
-  uint32_t epoch;           /* epochs done, 1-based */
+  uint32_t epoch;            /* epochs done, 1-based */
   const bet_epoch_stats *st; /* st->seconds: wall time of the epoch's training */
-  double test_acc;          /* clean test accuracy (only with eval_each_epoch; else 0) */
+  double test_acc;           /* clean test accuracy (only with eval_each_epoch; else 0) */
   const bet_net *net;
 } rr_train_epoch;
 
 typedef struct rr_train_job {
-  const char *cmd;           /* command for messages ("train") */
-  const char *name;          /* model id put before messages and the progress label, or NULL */
-  const char *arch_name;     /* as the user gave it; a resumed checkpoint must have been trained as it */
+  const char *cmd;  /* command for messages ("train") */
+  const char *name; /* model id put before messages and the progress label, or NULL */
+  const char
+      *arch_name; /* as the user gave it; a resumed checkpoint must have been trained as it */
   const bet_arch *arch;
   const bet_train_params *params;
   const bnn_dataset *train, *test;
   const char *ckpt_path, *log_path, *out_path;
-  const char *out_opt;       /* the option that named out_path ("--out") for messages, or NULL */
+  const char *out_opt; /* the option that named out_path ("--out") for messages, or NULL */
   rr_train_resume resume;
-  int eval_each_epoch;       /* clean test accuracy after every epoch (to on_epoch) */
-  int progress;              /* progress bar per epoch on stderr */
+  int eval_each_epoch; /* clean test accuracy after every epoch (to on_epoch) */
+  int progress;        /* progress bar per epoch on stderr */
   /* Appends the epoch's fields to its log line (the driver writes `{"epoch":E` before and `}` and
    * the newline after) and prints whatever it reports on stderr. Returns 0 on failure, with the
    * error printed. */
@@ -53,9 +54,9 @@ typedef struct rr_train_job {
 } rr_train_job;
 
 typedef struct rr_train_outcome {
-  double test_acc;   /* clean test accuracy of the exported model */
-  double seconds;    /* wall time from the first epoch through the final evaluation */
-  int resumed;       /* continued from the checkpoint */
+  double test_acc; /* clean test accuracy of the exported model */
+  double seconds;  /* wall time from the first epoch through the final evaluation */
+  int resumed;     /* continued from the checkpoint */
 } rr_train_outcome;
 
 /* Runs the job to the end: after it, out_path holds the model of epoch params->epochs (or of the

@@ -25,19 +25,20 @@ static volatile uint64_t sink;
 
 /* Harley-Seal: carry-save adders fold 16 vectors into ones/twos/fours/eights/sixteens, so only one
  * vector in 16 is popcounted (vpshufb) per step. */
-__attribute__((target("avx2,popcnt"))) static inline void csa(__m256i *h, __m256i *l, __m256i a, __m256i b,
-                                                              __m256i c) {
+__attribute__((target("avx2,popcnt"))) static inline void csa(__m256i *h, __m256i *l, __m256i a,
+                                                              __m256i b, __m256i c) {
   __m256i u = _mm256_xor_si256(a, b);
   *h = _mm256_or_si256(_mm256_and_si256(a, b), _mm256_and_si256(u, c));
   *l = _mm256_xor_si256(u, c);
 }
 
 __attribute__((target("avx2,popcnt"))) static inline __m256i pc256(__m256i v) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2,
-                                       2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                       1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f);
-  __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
-                              _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+  __m256i c =
+      _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(v, low)),
+                      _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
   return _mm256_sad_epu8(c, _mm256_setzero_si256());
 }
 
@@ -74,8 +75,8 @@ __attribute__((target("avx2,popcnt"))) static uint64_t hs_avx2(const uint64_t *b
   return t[0] + t[1] + t[2] + t[3];
 }
 
-__attribute__((target("avx512f,avx512vpopcntdq"))) static uint64_t vpopcnt_avx512(const uint64_t *buf,
-                                                                                  size_t words) {
+__attribute__((target("avx512f,avx512vpopcntdq"))) static uint64_t vpopcnt_avx512(
+    const uint64_t *buf, size_t words) {
   __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
   for (size_t i = 0; i + 32 <= words; i += 32) {
     a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_load_si512((const void *)(buf + i))));
@@ -83,7 +84,8 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static uint64_t vpopcnt_avx51
     a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(_mm512_load_si512((const void *)(buf + i + 16))));
     a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(_mm512_load_si512((const void *)(buf + i + 24))));
   }
-  return (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
+  return (uint64_t)_mm512_reduce_add_epi64(
+      _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
 }
 
 /* Bits per second of fn over the buffer, best of 5 runs of ~0.1 s each. */
@@ -118,7 +120,8 @@ static double dense_gbitmac(const bnn_kernels *k, size_t batch) {
     double t0 = now(), t;
     do {
       /* the engine's tiling: 64 neurons (one output word) × all images of the block */
-      for (size_t j = 0; j < N; j += 64) k->xor_popcount(x, words, batch, w + j * words, words, 64, words, c, 64);
+      for (size_t j = 0; j < N; j += 64)
+        k->xor_popcount(x, words, batch, w + j * words, words, 64, words, c, 64);
       sink += (uint64_t)c[0];
       macs += (uint64_t)batch * N * 2048;
     } while ((t = now() - t0) < 0.15);
@@ -143,15 +146,17 @@ static bnn_model *fcnn(void) {
     int8_t *d = (int8_t *)malloc(L[l + 1]);
     for (size_t i = 0; i < n; ++i) w[i] = (bnn_rng_u64(&r) & 1) ? 1 : -1;
     memset(d, 1, L[l + 1]);
-    if (l == 2) bnn_model_add_dense(m, L[l + 1], w, NULL, NULL);
-    else bnn_model_add_dense(m, L[l + 1], w, t, d);
+    if (l == 2)
+      bnn_model_add_dense(m, L[l + 1], w, NULL, NULL);
+    else
+      bnn_model_add_dense(m, L[l + 1], w, t, d);
     free(w), free(t), free(d);
   }
   return m;
 }
 
-static double fcnn_ips(const bnn_model *m, bnn_port *port, bnn_kernel kernel, int threads, size_t batch,
-                       uint32_t reuse, const uint8_t *imgs, size_t n_imgs) {
+static double fcnn_ips(const bnn_model *m, bnn_port *port, bnn_kernel kernel, int threads,
+                       size_t batch, uint32_t reuse, const uint8_t *imgs, size_t n_imgs) {
   bnn_infer_params p = bnn_infer_default_params();
   p.kernel = kernel;
   p.threads = threads;
@@ -167,7 +172,8 @@ static double fcnn_ips(const bnn_model *m, bnn_port *port, bnn_kernel kernel, in
     size_t done = 0;
     double t0 = now(), t;
     do {
-      for (size_t i = 0; i + batch <= n_imgs; i += batch) bnn_engine_run(e, imgs + i * 784, batch, NULL, pred + i);
+      for (size_t i = 0; i + batch <= n_imgs; i += batch)
+        bnn_engine_run(e, imgs + i * 784, batch, NULL, pred + i);
       done += n_imgs / batch * batch;
     } while ((t = now() - t0) < 0.5);
     double ips = (double)done / t;
@@ -194,27 +200,30 @@ int main(void) {
   uint64_t *buf = (uint64_t *)bnn_malloc_aligned(ROOF_WORDS * 8);
   bnn_rng r = bnn_rng_make(3, 3);
   for (size_t i = 0; i < ROOF_WORDS; ++i) buf[i] = bnn_rng_u64(&r);
-  int has512 = bnn_kernel_available(BNN_KERNEL_AVX512), has2 = bnn_kernel_available(BNN_KERNEL_AVX2);
+  int has512 = bnn_kernel_available(BNN_KERNEL_AVX512),
+      has2 = bnn_kernel_available(BNN_KERNEL_AVX2);
   if (!has2) {
     printf("no AVX2 on this CPU: kernel/roof figures skipped\n");
   }
   double roof2 = has2 ? roof(hs_avx2, buf) : 0, roof512 = has512 ? roof(vpopcnt_avx512, buf) : 0;
-  if (hs_avx2(buf, ROOF_WORDS) != (has512 ? vpopcnt_avx512(buf, ROOF_WORDS) : hs_avx2(buf, ROOF_WORDS)))
+  if (hs_avx2(buf, ROOF_WORDS) !=
+      (has512 ? vpopcnt_avx512(buf, ROOF_WORDS) : hs_avx2(buf, ROOF_WORDS)))
     printf("WARNING: roof popcounts disagree\n");
   printf("== popcount roof (16 KiB L1-resident buffer, 1 thread)\n");
   if (has2) printf("  Harley-Seal AVX2 (vpshufb)      %8.1f Gbit/s\n", roof2 / 1e9);
   if (has512) printf("  AVX-512 VPOPCNTDQ (vpopcntq)    %8.1f Gbit/s\n", roof512 / 1e9);
 
   printf("\n== dense 2048x2048 binary kernel (1 bit-MAC = 1 bit of xor+popcount), 1 thread\n");
-  printf("  %-7s %5s %12s %12s %12s\n", "kernel", "batch", "Gbit-MAC/s", "/HS-AVX2", "/AVX512-roof");
+  printf("  %-7s %5s %12s %12s %12s\n", "kernel", "batch", "Gbit-MAC/s", "/HS-AVX2",
+         "/AVX512-roof");
   for (int kk = BNN_KERNEL_REF; kk < BNN_KERNEL_COUNT; ++kk) {
     const bnn_kernels *k = bnn_kernels_get((bnn_kernel)kk);
     if (!k) continue;
     size_t batches[3] = {1, 64, 256};
     for (int b = 0; b < 3; ++b) {
       double g = dense_gbitmac(k, batches[b]);
-      printf("  %-7s %5zu %12.1f %11.0f%% %11.0f%%\n", k->name, batches[b], g, roof2 > 0 ? 100 * g * 1e9 / roof2 : 0,
-             roof512 > 0 ? 100 * g * 1e9 / roof512 : 0);
+      printf("  %-7s %5zu %12.1f %11.0f%% %11.0f%%\n", k->name, batches[b], g,
+             roof2 > 0 ? 100 * g * 1e9 / roof2 : 0, roof512 > 0 ? 100 * g * 1e9 / roof512 : 0);
     }
   }
   printf("  target: >= 60%% of the roof of the kernel's own ISA at batch >= 64\n");
@@ -230,21 +239,29 @@ int main(void) {
   double batched = fcnn_ips(m, hp, BNN_KERNEL_AUTO, 2, 1024, 256, imgs, n_imgs);
   double batch1 = fcnn_ips(m, hp, BNN_KERNEL_AUTO, 1, 1, 1, imgs, 2048);
   double batched1 = fcnn_ips(m, hp, BNN_KERNEL_AUTO, 1, 1024, 256, imgs, n_imgs);
-  printf("  batched (blocks of 256), 2 threads: %9.0f images/s = %.2f x target 60,000; %.1f-%.1f x PyTorch 1.13 (8-12 k)\n",
-         batched, batched / 60000, batched / 12000, batched / 8000);
-  printf("  batched, 1 thread (for scale):      %9.0f images/s = %.2f x the 2-thread figure\n", batched1,
-         batched1 / batched);
-  printf("  batch 1, 1 thread:                  %9.0f images/s = %.2f x target 20,000; %.0f-%.0f x PyTorch 1.13 (200-500)\n",
-         batch1, batch1 / 20000, batch1 / 500, batch1 / 200);
+  printf(
+      "  batched (blocks of 256), 2 threads: %9.0f images/s = %.2f x target 60,000; %.1f-%.1f x "
+      "PyTorch 1.13 (8-12 k)\n",
+      batched, batched / 60000, batched / 12000, batched / 8000);
+  printf("  batched, 1 thread (for scale):      %9.0f images/s = %.2f x the 2-thread figure\n",
+         batched1, batched1 / batched);
+  printf(
+      "  batch 1, 1 thread:                  %9.0f images/s = %.2f x target 20,000; %.0f-%.0f x "
+      "PyTorch 1.13 (200-500)\n",
+      batch1, batch1 / 20000, batch1 / 500, batch1 / 200);
   if (has2 && bnn_kernel_resolve(BNN_KERNEL_AUTO) != BNN_KERNEL_AVX2) {
     double b2 = fcnn_ips(m, hp, BNN_KERNEL_AVX2, 2, 1024, 256, imgs, n_imgs);
     double s2 = fcnn_ips(m, hp, BNN_KERNEL_AVX2, 1, 1, 1, imgs, 2048);
-    printf("  (avx2 kernel: batched %.0f images/s = %.2f x target; batch 1 %.0f images/s = %.2f x target)\n", b2,
-           b2 / 60000, s2, s2 / 20000);
+    printf(
+        "  (avx2 kernel: batched %.0f images/s = %.2f x target; batch 1 %.0f images/s = %.2f x "
+        "target)\n",
+        b2, b2 / 60000, s2, s2 / 20000);
   }
   bnn_port_destroy(hp);
 
-  printf("\n== fault injection (geometric skipping, O(#flips)) vs per-bit Bernoulli draws (O(#bits))\n");
+  printf(
+      "\n== fault injection (geometric skipping, O(#flips)) vs per-bit Bernoulli draws "
+      "(O(#bits))\n");
   /* 256 KiB, cache-resident: at BER 1e-4 flips land ~1 KiB apart, and over a DRAM-sized buffer
    * every flip would be a cache miss — that measures memory latency, not the sampler. */
   const uint64_t nbits = 1ull << 21;
@@ -268,8 +285,11 @@ int main(void) {
       bits += nbits;
     } while ((t = now() - t0) < 0.3);
     double per_flip = t * 1e9 / (double)flips, per_bit = t * 1e9 / (double)bits;
-    printf("  BER %.0e: %8.1f M flips/s, %6.1f ns/flip, %.4f ns/bit = %.0f x faster per bit than per-bit draws (%.2f ns/bit)\n",
-           bers[b], (double)flips / t / 1e6, per_flip, per_bit, ns_bit_baseline / per_bit, ns_bit_baseline);
+    printf(
+        "  BER %.0e: %8.1f M flips/s, %6.1f ns/flip, %.4f ns/bit = %.0f x faster per bit than "
+        "per-bit draws (%.2f ns/bit)\n",
+        bers[b], (double)flips / t / 1e6, per_flip, per_bit, ns_bit_baseline / per_bit,
+        ns_bit_baseline);
   }
   /* The error port on the FCNN image: programming at creation (copy + write flips). */
   for (int b = 0; b < 2; ++b) {
@@ -286,8 +306,10 @@ int main(void) {
       flips += c.write_flips;
       bnn_port_destroy(p);
     } while ((t = now() - t0) < 0.3);
-    printf("  error port on the FCNN (5.9 Mbit), BER %.0e: %.1f us per programmed copy, %.1f ns per flip (incl. the copy)\n",
-           bers[b], t * 1e6 / reps, t * 1e9 / (double)flips);
+    printf(
+        "  error port on the FCNN (5.9 Mbit), BER %.0e: %.1f us per programmed copy, %.1f ns per "
+        "flip (incl. the copy)\n",
+        bers[b], t * 1e6 / reps, t * 1e9 / (double)flips);
   }
   free(fb), free(imgs);
   bnn_model_free(m);

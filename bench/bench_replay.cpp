@@ -83,7 +83,8 @@ Result measure(const rramsim::SystemConfig& cfg, const std::string& trace, uint6
       rramsim::ReplayParams rp;
       rp.trace = trace;
       rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp);
-      if (!out.error.empty()) std::fprintf(stderr, "bench_replay: %s\n", out.error.c_str());
+      if (!out.error.empty())
+        std::fprintf(stderr, "bench_replay: %s\n", out.error.c_str());
       else if (out.records == n && out.stats.reads == n && !out.failed)
         msg[0] = static_cast<double>(n) / out.wall_seconds, msg[1] = out.wall_seconds;
     }
@@ -121,10 +122,14 @@ int main(int argc, char** argv) {
   uint64_t sizes[2] = {100000, 10000000};
   std::string system = RRAMSIM_SOURCE_DIR "/configs/systems/small.json", dir = "/tmp";
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--small") && i + 1 < argc) sizes[0] = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--large") && i + 1 < argc) sizes[1] = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--system") && i + 1 < argc) system = argv[++i];
-    else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+    if (!std::strcmp(argv[i], "--small") && i + 1 < argc)
+      sizes[0] = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--large") && i + 1 < argc)
+      sizes[1] = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--system") && i + 1 < argc)
+      system = argv[++i];
+    else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc)
+      dir = argv[++i];
     else {
       usage();
       return 2;
@@ -146,10 +151,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_replay: cannot create a directory in %s\n", dir.c_str());
     return 1;
   }
-  std::printf("bench_replay: random 64-byte reads 20 ns apart, system %s (op point %s), one fresh "
-              "process per row\nbaseline: the traffic generator (b_transport, random 64-byte reads, "
-              "closed loop) driving the same memory, N requests, measured in this run\n\n",
-              cfg.name.c_str(), cfg.op().name);
+  std::printf(
+      "bench_replay: random 64-byte reads 20 ns apart, system %s (op point %s), one fresh "
+      "process per row\nbaseline: the traffic generator (b_transport, random 64-byte reads, "
+      "closed loop) driving the same memory, N requests, measured in this run\n\n",
+      cfg.name.c_str(), cfg.op().name);
   std::printf("%-10s %10s %10s %9s %13s %9s %12s %10s\n", "source", "records", "file MiB",
               "B/record", "records/s", "wall s", "x traffic", "maxRSS MiB");
   int failures = 0;
@@ -198,8 +204,9 @@ int main(int argc, char** argv) {
     if (rss[f][0] > 0 && rss[f][1] > 0)
       std::printf("  %s %.3fx", names[f],
                   static_cast<double>(rss[f][1]) / static_cast<double>(rss[f][0]));
-  std::printf("\nx traffic: replay records/s over the traffic generator's requests/s at the same N "
-              "(both include the memory model; the difference is reading and parsing the trace).\n"
-              "flat memory: RSS ratio close to 1 (the reader streams; stats are fixed-size).\n");
+  std::printf(
+      "\nx traffic: replay records/s over the traffic generator's requests/s at the same N "
+      "(both include the memory model; the difference is reading and parsing the trace).\n"
+      "flat memory: RSS ratio close to 1 (the reader streams; stats are fixed-size).\n");
   return failures ? 1 : 0;
 }

@@ -35,11 +35,13 @@ bnn_model* fcnn(const std::vector<uint32_t>& arch, uint64_t seed) {
     std::vector<int8_t> d(n, 1);
     for (uint32_t o = 0; o < n; ++o) {
       int64_t sum = 0;
-      for (uint32_t i = 0; i < fan; ++i) sum += w[size_t{o} * fan + i] = (bnn_rng_u64(&r) & 1) ? 1 : -1;
+      for (uint32_t i = 0; i < fan; ++i)
+        sum += w[size_t{o} * fan + i] = (bnn_rng_u64(&r) & 1) ? 1 : -1;
       t[o] = l == 1 ? static_cast<int32_t>(73 * sum) : 0;
     }
     const bool out = l + 1 == arch.size();
-    if (bnn_model_add_dense(m, n, w.data(), out ? nullptr : t.data(), out ? nullptr : d.data()) != BNN_OK) {
+    if (bnn_model_add_dense(m, n, w.data(), out ? nullptr : t.data(), out ? nullptr : d.data()) !=
+        BNN_OK) {
       bnn_model_free(m);
       return nullptr;
     }
@@ -54,14 +56,18 @@ int main(int argc, char** argv) {
   uint32_t images = 0;
   int fpoints = 5;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--system") && i + 1 < argc) system = argv[++i];
-    else if (!std::strcmp(argv[i], "--images") && i + 1 < argc) images = static_cast<uint32_t>(std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--functional-points") && i + 1 < argc) fpoints = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--system") && i + 1 < argc)
+      system = argv[++i];
+    else if (!std::strcmp(argv[i], "--images") && i + 1 < argc)
+      images = static_cast<uint32_t>(std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--functional-points") && i + 1 < argc)
+      fpoints = std::atoi(argv[++i]);
     else {
-      std::printf("usage: bench_run [--system FILE] [--images N] [--functional-points K]\n"
-                  "  the timed run of FCNN 784-2048-2048-10 over the Fashion-MNIST test set (all\n"
-                  "  10,000 images by default; target <= 60 s wall), against the native engine, and\n"
-                  "  functional-mode sweep points (same model and images) per minute\n");
+      std::printf(
+          "usage: bench_run [--system FILE] [--images N] [--functional-points K]\n"
+          "  the timed run of FCNN 784-2048-2048-10 over the Fashion-MNIST test set (all\n"
+          "  10,000 images by default; target <= 60 s wall), against the native engine, and\n"
+          "  functional-mode sweep points (same model and images) per minute\n");
       return std::strcmp(argv[i], "--help") ? 2 : 0;
     }
   }
@@ -73,8 +79,10 @@ int main(int argc, char** argv) {
   }
   try {
     rramsim::SystemConfig cfg = rramsim::load_system_file(system);
-    std::printf("bench_run: FCNN 784-2048-2048-10 (random weights), %u Fashion-MNIST test images, system %s at %s\n",
-                ds.n, cfg.name.c_str(), cfg.op().name);
+    std::printf(
+        "bench_run: FCNN 784-2048-2048-10 (random weights), %u Fashion-MNIST test images, system "
+        "%s at %s\n",
+        ds.n, cfg.name.c_str(), cfg.op().name);
 
     // Baselines: the native engine on host memory (1 thread), every image reading every weight
     // row (weight_reuse 1, the timed run's dataflow), and with the engine's default reuse.
@@ -113,16 +121,19 @@ int main(int argc, char** argv) {
     rramsim::WorkloadParams wp;
     wp.weight_reuse = 1;
     t0 = now();
-    rramsim::WorkloadResult r = rramsim::run_bnn_workload(cfg, m, s.model_path, ds.images, ds.n, wp);
+    rramsim::WorkloadResult r =
+        rramsim::run_bnn_workload(cfg, m, s.model_path, ds.images, ds.n, wp);
     const double timed = now() - t0;
     if (!r.error.empty()) throw std::runtime_error(r.error);
     uint64_t agree = 0;
     for (uint32_t i = 0; i < ds.n; ++i) agree += r.pred[i] == pred1[i];
 
-    std::printf("%-58s %10.3f s  %9.0f images/s\n", "native engine, host memory, weight reuse 256 (1 thread)",
-                native_default, ds.n / native_default);
-    std::printf("%-58s %10.3f s  %9.0f images/s\n", "native engine, host memory, weight reuse 1 (1 thread)",
-                native_r1, ds.n / native_r1);
+    std::printf("%-58s %10.3f s  %9.0f images/s\n",
+                "native engine, host memory, weight reuse 256 (1 thread)", native_default,
+                ds.n / native_default);
+    std::printf("%-58s %10.3f s  %9.0f images/s\n",
+                "native engine, host memory, weight reuse 1 (1 thread)", native_r1,
+                ds.n / native_r1);
     std::printf("%-58s %10.3f s  %9.0f images/s  (%.1f M TLM reads, %.2f GB through the memory)\n",
                 "timed SystemC system, weight reuse 1 (target <= 60 s)", timed, ds.n / timed,
                 r.total.reads * 1e-6, r.total.bytes_read * 1e-9);
@@ -130,11 +141,13 @@ int main(int argc, char** argv) {
     std::printf("  slowdown vs native weight reuse 256: %8.1fx\n", timed / native_default);
     std::printf("  predictions identical to native:     %u / %u (operating point %s)\n",
                 static_cast<unsigned>(agree), ds.n, cfg.op().name);
-    const double e_inf = rramsim::total_energy(r.total, cfg).total() - rramsim::total_energy(r.programming, cfg).total();
+    const double e_inf = rramsim::total_energy(r.total, cfg).total() -
+                         rramsim::total_energy(r.programming, cfg).total();
     std::printf("  simulated: %.3f us/image latency, %.1f nJ/image (incl. static)\n",
                 (r.infer_end_ps - r.infer_start_ps) * 1e-6 / ds.n, e_inf * 1e-3 / ds.n);
     std::printf("%-58s %10.3f s/point  %7.1f points/min  (%u images/point, ultra_low)\n",
-                "functional-mode sweep point (error port, weight reuse 1)", functional, 60.0 / functional, ds.n);
+                "functional-mode sweep point (error port, weight reuse 1)", functional,
+                60.0 / functional, ds.n);
     std::printf("  functional point vs timed run:        %8.1fx faster\n", timed / functional);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "bench_run: %s\n", ex.what());

@@ -24,7 +24,7 @@ constexpr double kDramsysRandom = 105e3;
 constexpr double kDramsysSequential = 280e3;
 
 struct Result {
-  double rate = 0;         // transactions/s
+  double rate = 0;  // transactions/s
   double seconds = 0;
   long max_rss_kib = 0;
   uint64_t requests = 0;
@@ -41,7 +41,8 @@ double core_rate(const rramsim::SystemConfig& cfg, rramsim::Pattern pat, uint64_
   uint64_t t = 0;
   auto t0 = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t addr = (pat == rramsim::Pattern::Random ? bnn_rng_hash(cfg.seed, 101, i) % slots : i % slots) * 64;
+    uint64_t addr =
+        (pat == rramsim::Pattern::Random ? bnn_rng_hash(cfg.seed, 101, i) % slots : i % slots) * 64;
     t = c.access(rramsim::Cmd::Read, addr, buf, 64, t).done_ps;
   }
   auto t1 = std::chrono::steady_clock::now();
@@ -86,7 +87,8 @@ Result measure(const rramsim::SystemConfig& cfg, Mode mode, rramsim::Pattern pat
   struct rusage ru;
   std::memset(&ru, 0, sizeof ru);
   wait4(pid, &status, 0, &ru);
-  r.ok = got == static_cast<ssize_t>(sizeof msg) && WIFEXITED(status) && WEXITSTATUS(status) == 0 && msg[0] > 0;
+  r.ok = got == static_cast<ssize_t>(sizeof msg) && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+         msg[0] > 0;
   r.rate = msg[0];
   r.seconds = msg[1];
   r.max_rss_kib = ru.ru_maxrss;
@@ -107,9 +109,12 @@ int main(int argc, char** argv) {
   uint64_t small = 100000, large = 10000000;
   std::string system = RRAMSIM_SOURCE_DIR "/configs/systems/small.json";
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--small") && i + 1 < argc) small = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--large") && i + 1 < argc) large = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--system") && i + 1 < argc) system = argv[++i];
+    if (!std::strcmp(argv[i], "--small") && i + 1 < argc)
+      small = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--large") && i + 1 < argc)
+      large = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--system") && i + 1 < argc)
+      system = argv[++i];
     else {
       usage();
       return 2;
@@ -128,9 +133,10 @@ int main(int argc, char** argv) {
   }
   std::printf("bench_sim: 64-byte reads, system %s (%s, op point %s), one fresh process per row\n",
               cfg.name.c_str(), cfg.device.name, cfg.op().name);
-  std::printf("baselines: DRAMSys 5 (published, DDR4 AT) %.0f k/s random, %.0f k/s sequential; "
-              "model core without SystemC (measured below)\n\n",
-              kDramsysRandom / 1e3, kDramsysSequential / 1e3);
+  std::printf(
+      "baselines: DRAMSys 5 (published, DDR4 AT) %.0f k/s random, %.0f k/s sequential; "
+      "model core without SystemC (measured below)\n\n",
+      kDramsysRandom / 1e3, kDramsysSequential / 1e3);
   std::printf("%-12s %-11s %10s %14s %9s %11s %11s %10s\n", "path", "pattern", "requests",
               "transactions/s", "wall s", "x DRAMSys", "x core", "maxRSS MiB");
   struct Row {
@@ -169,16 +175,21 @@ int main(int argc, char** argv) {
       if (core[k] > 0) std::snprintf(xcore, sizeof xcore, "%.2f", r.rate / core[k]);
       std::printf("%-12s %-11s %10llu %14.0f %9.3f %11.1f %11s %10.1f\n", row.name,
                   rramsim::pattern_name(row.pat), static_cast<unsigned long long>(r.requests),
-                  r.rate, r.seconds, r.rate / base, xcore, static_cast<double>(r.max_rss_kib) / 1024.0);
+                  r.rate, r.seconds, r.rate / base, xcore,
+                  static_cast<double>(r.max_rss_kib) / 1024.0);
     }
     if (res[0].ok && res[1].ok)
-      std::printf("%-12s %-11s peak RSS %llu vs %llu requests: %.3fx\n", row.name,
-                  rramsim::pattern_name(row.pat), static_cast<unsigned long long>(large),
-                  static_cast<unsigned long long>(small),
-                  static_cast<double>(res[1].max_rss_kib) / static_cast<double>(res[0].max_rss_kib));
+      std::printf(
+          "%-12s %-11s peak RSS %llu vs %llu requests: %.3fx\n", row.name,
+          rramsim::pattern_name(row.pat), static_cast<unsigned long long>(large),
+          static_cast<unsigned long long>(small),
+          static_cast<double>(res[1].max_rss_kib) / static_cast<double>(res[0].max_rss_kib));
   }
-  std::printf("\nx DRAMSys: against the published figure for the same pattern; x core: against the model\n"
-              "alone (Controller::access, no SystemC) at min(N, 1e6) requests, measured in this run.\n");
-  std::printf("targets: b_transport >= 2,000,000/s, nb_transport >= 500,000/s (random), RSS ratio <= 1.1\n");
+  std::printf(
+      "\nx DRAMSys: against the published figure for the same pattern; x core: against the model\n"
+      "alone (Controller::access, no SystemC) at min(N, 1e6) requests, measured in this run.\n");
+  std::printf(
+      "targets: b_transport >= 2,000,000/s, nb_transport >= 500,000/s (random), RSS ratio <= "
+      "1.1\n");
   return failures ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /* bench_sweep.c — Monte-Carlo BER sweep cost (10 BERs × 10 reps × 10,000 images, 2 threads) against
- * the clean engine on the same images and the analytic prediction (stratified and layer-mean models),
- * plus the named targets. */
+ * the clean engine on the same images and the analytic prediction (stratified and layer-mean
+ * models), plus the named targets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -28,7 +28,8 @@ static bnn_model *random_fcnn(void) {
     int8_t *d = (int8_t *)malloc(w[l + 1]);
     for (uint32_t o = 0; o < w[l + 1]; ++o) {
       int64_t s = 0;
-      for (uint32_t i = 0; i < w[l]; ++i) s += wt[(size_t)o * w[l] + i] = (bnn_rng_u64(&r) & 1) ? 1 : -1;
+      for (uint32_t i = 0; i < w[l]; ++i)
+        s += wt[(size_t)o * w[l] + i] = (bnn_rng_u64(&r) & 1) ? 1 : -1;
       t[o] = l == 0 ? (int32_t)(73 * s) : 0, d[o] = 1;
     }
     bnn_status st = bnn_model_add_dense(m, w[l + 1], wt, l < 2 ? t : NULL, l < 2 ? d : NULL);
@@ -38,15 +39,18 @@ static bnn_model *random_fcnn(void) {
   return m;
 }
 
-static double run(const bnn_model *m, const bnn_dataset *ds, double ber, uint64_t rep, uint8_t *pred) {
+static double run(const bnn_model *m, const bnn_dataset *ds, double ber, uint64_t rep,
+                  uint8_t *pred) {
   bnn_port *port = NULL;
   bnn_engine *e = NULL;
   bnn_infer_params ip = bnn_infer_default_params();
   ip.threads = 2;
   bnn_error_params ep = bnn_error_default_params();
   ep.write_p01 = ep.write_p10 = ber;
-  if (ber > 0 ? bnn_error_port_create(&port, m, &ep, rep) : bnn_host_port_create(&port, m)) return -1;
-  if (bnn_engine_create(&e, m, port, &ip) || bnn_engine_run(e, ds->images, ds->n, NULL, pred)) return -1;
+  if (ber > 0 ? bnn_error_port_create(&port, m, &ep, rep) : bnn_host_port_create(&port, m))
+    return -1;
+  if (bnn_engine_create(&e, m, port, &ip) || bnn_engine_run(e, ds->images, ds->n, NULL, pred))
+    return -1;
   uint64_t c = 0;
   for (uint32_t i = 0; i < ds->n; ++i) c += pred[i] == ds->labels[i];
   bnn_engine_destroy(e);
@@ -86,15 +90,21 @@ int main(void) {
   double an0 = now() - t0;
   for (int b = 0; b < 10; ++b) sink += acc[b];
   printf("  baseline: clean engine, 20 passes x 5 (1e6 images):  %7.2f s\n", clean);
-  printf("  Monte-Carlo sweep 10 BERs x 10 reps (1e6 images):      %7.2f s = %.2f x clean; %.2f x target 20 s; "
-         "%.1f x faster than PyTorch (~100 s, named figure)\n",
-         mc, mc / clean, mc / 20.0, 100.0 / mc);
-  printf("  analytic prediction, same 10 BERs (2 threads):         %7.2f s = %.1f x faster than the MC sweep "
-         "(target >= 10 x)\n",
-         an, mc / an);
-  printf("  ... with the layer-mean model (stratified_mean = 0):   %7.2f s = %.1f x faster than the MC sweep; "
-         "the stratified mean costs %.1f x\n",
-         an0, mc / an0, an / an0);
+  printf(
+      "  Monte-Carlo sweep 10 BERs x 10 reps (1e6 images):      %7.2f s = %.2f x clean; %.2f x "
+      "target 20 s; "
+      "%.1f x faster than PyTorch (~100 s, named figure)\n",
+      mc, mc / clean, mc / 20.0, 100.0 / mc);
+  printf(
+      "  analytic prediction, same 10 BERs (2 threads):         %7.2f s = %.1f x faster than the "
+      "MC sweep "
+      "(target >= 10 x)\n",
+      an, mc / an);
+  printf(
+      "  ... with the layer-mean model (stratified_mean = 0):   %7.2f s = %.1f x faster than the "
+      "MC sweep; "
+      "the stratified mean costs %.1f x\n",
+      an0, mc / an0, an / an0);
   printf("  (checksum %.3f)\n", sink);
   free(pred);
   bnn_model_free(m);

@@ -2,7 +2,8 @@
  * clean and with --flip-p 0.01; VGG3), against the PyTorch figures of the issue and against the
  * sgemm roof of this machine measured in the same run.
  *
- * usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] [--skip-fcnn] [--pytorch-clean S]
+ * usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] [--skip-fcnn] [--pytorch-clean
+ * S]
  * --pytorch-clean S: seconds per clean FCNN epoch that bench/pytorch_ref.py (optional, needs
  * python3-torch) measured on this machine; printed as a second, same-machine baseline. Without it
  * only the issue's figures are used, so the bench never needs PyTorch.
@@ -22,7 +23,7 @@
 /* PyTorch 1.13 + OpenBLAS on this kind of machine, FCNN 784-2048-2048-10, batch 256, 2 threads
  * (from the issue). */
 #define PYTORCH_FCNN_CLEAN_S 37.8
-#define PYTORCH_FCNN_FLIP_S 52.7
+#define PYTORCH_FCNN_FLIP_S  52.7
 
 /* CPU seconds of this process (all threads): on a shared machine wall time stretches with other
  * people's load, CPU time much less. */
@@ -133,24 +134,30 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
   const double flops = epoch_gemm_flops(net, arch.n_layers, (double)train->n, pos);
   const double lower = roof > 0 ? flops / (roof * 1e9) : 0.0;
   const double scale = 60000.0 / (double)train->n; /* per full Fashion-MNIST epoch */
-  printf("%-28s %8.2f s/epoch  %8.0f img/s  (train acc %.2f%%, test acc after 1 epoch %.2f%%, "
-         "%llu flips)\n",
-         label, dt * scale, (double)train->n / dt, 100.0 * st.train_acc, 100.0 * acc,
-         (unsigned long long)st.flips);
-  printf("%-28s   CPU time %.2f s/epoch over %d threads (%.2f s per thread: the wall time on idle cores, roughly)\n",
-         "", dcpu * scale, threads, dcpu * scale / threads);
+  printf(
+      "%-28s %8.2f s/epoch  %8.0f img/s  (train acc %.2f%%, test acc after 1 epoch %.2f%%, "
+      "%llu flips)\n",
+      label, dt * scale, (double)train->n / dt, 100.0 * st.train_acc, 100.0 * acc,
+      (unsigned long long)st.flips);
+  printf(
+      "%-28s   CPU time %.2f s/epoch over %d threads (%.2f s per thread: the wall time on idle "
+      "cores, roughly)\n",
+      "", dcpu * scale, threads, dcpu * scale / threads);
   if (baseline > 0)
-    printf("%-28s   vs PyTorch %.1f s/epoch: ratio %.2f (PyTorch s / libbet s; > 1 = libbet faster)\n",
-           "", baseline, baseline / (dt * scale));
+    printf(
+        "%-28s   vs PyTorch %.1f s/epoch: ratio %.2f (PyTorch s / libbet s; > 1 = libbet faster)\n",
+        "", baseline, baseline / (dt * scale));
   else
     printf("%-28s   (no PyTorch figure for this net)\n", "");
-  printf("%-28s   GEMM work %.2f TFLOP/epoch; at the measured sgemm roof that is %.2f s: "
-         "libbet reaches %.0f%% of the roof\n",
-         "", flops * scale / 1e12, lower * scale, lower > 0 ? 100.0 * lower / dt : 0.0);
+  printf(
+      "%-28s   GEMM work %.2f TFLOP/epoch; at the measured sgemm roof that is %.2f s: "
+      "libbet reaches %.0f%% of the roof\n",
+      "", flops * scale / 1e12, lower * scale, lower > 0 ? 100.0 * lower / dt : 0.0);
   printf("%-28s   test evaluation (%u images, integer path): %.2f s\n", "", test->n, de);
-  printf("%-28s   --bn-stats train-set re-estimation (%u images): %.2f s = %.1f%% of the epoch; "
-         "test acc %.2f%% -> %.2f%%\n",
-         "", train->n, dbn * scale, 100.0 * dbn / dt, 100.0 * acc, 100.0 * acc_ts);
+  printf(
+      "%-28s   --bn-stats train-set re-estimation (%u images): %.2f s = %.1f%% of the epoch; "
+      "test acc %.2f%% -> %.2f%%\n",
+      "", train->n, dbn * scale, 100.0 * dbn / dt, 100.0 * acc, 100.0 * acc_ts);
   bet_net_free(net);
   return dt * scale;
 }
@@ -160,10 +167,14 @@ int main(int argc, char **argv) {
   unsigned long limit = 0;
   double pt_clean = 0.0;
   for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--train-limit") && i + 1 < argc) limit = strtoul(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--skip-vgg3")) skip_vgg3 = 1;
-    else if (!strcmp(argv[i], "--skip-fcnn")) skip_fcnn = 1;
+    if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--train-limit") && i + 1 < argc)
+      limit = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--skip-vgg3"))
+      skip_vgg3 = 1;
+    else if (!strcmp(argv[i], "--skip-fcnn"))
+      skip_fcnn = 1;
     else if (!strcmp(argv[i], "--pytorch-clean") && i + 1 < argc) {
       char *end = NULL;
       pt_clean = strtod(argv[++i], &end);
@@ -173,8 +184,9 @@ int main(int argc, char **argv) {
         return 2;
       }
     } else {
-      fprintf(stderr, "usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] "
-                      "[--skip-fcnn] [--pytorch-clean S]\n");
+      fprintf(stderr,
+              "usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] "
+              "[--skip-fcnn] [--pytorch-clean S]\n");
       return 2;
     }
   }
@@ -204,9 +216,10 @@ int main(int argc, char **argv) {
     bet_net_free(n);
   }
   const double roof = sgemm_gflops();
-  printf("libbet training benchmark: Fashion-MNIST %u training images (times scaled to 60000), "
-         "batch 256, %d threads\n",
-         train.n, threads);
+  printf(
+      "libbet training benchmark: Fashion-MNIST %u training images (times scaled to 60000), "
+      "batch 256, %d threads\n",
+      train.n, threads);
   printf("sgemm roof (256x2048x2048, OpenBLAS, %d threads): %.1f GFLOP/s\n", threads, roof);
   /* The machine may be shared: say how busy it was, since every figure below depends on it. */
   FILE *la = fopen("/proc/loadavg", "r");
@@ -222,15 +235,17 @@ int main(int argc, char **argv) {
     const double clean = run("fcnn", &train, &test, 0.0, 1, threads, roof,
                              "FCNN 784-2048-2048-10 clean", PYTORCH_FCNN_CLEAN_S);
     if (pt_clean > 0 && clean > 0)
-      printf("%-28s   vs PyTorch measured on this machine (bench/pytorch_ref.py) %.1f s/epoch: "
-             "ratio %.2f\n", "", pt_clean, pt_clean / clean);
+      printf(
+          "%-28s   vs PyTorch measured on this machine (bench/pytorch_ref.py) %.1f s/epoch: "
+          "ratio %.2f\n",
+          "", pt_clean, pt_clean / clean);
     const double gemm = run("fcnn", &train, &test, 0.0, 0, threads, roof,
                             "FCNN clean, sgemm-only fwd", PYTORCH_FCNN_CLEAN_S);
     if (clean > 0 && gemm > 0)
       printf("%-28s   bit-packed forward vs sgemm on ±1 floats (same run): %.2fx\n", "",
              gemm / clean);
-    const double flip = run("fcnn", &train, &test, 0.01, 1, threads, roof, "FCNN flip-p 0.01",
-                            PYTORCH_FCNN_FLIP_S);
+    const double flip =
+        run("fcnn", &train, &test, 0.01, 1, threads, roof, "FCNN flip-p 0.01", PYTORCH_FCNN_FLIP_S);
     rc |= clean < 0 || gemm < 0 || flip < 0;
   }
   if (!skip_vgg3) rc |= run("vgg3", &train, &test, 0.0, 1, threads, roof, "VGG3 clean", 0.0) < 0;

@@ -24,23 +24,23 @@ enum {
 typedef struct bet_layer {
   bet_layer_kind kind;
   int pool, is_first, is_output;
-  uint32_t in_c, in_h, in_w;   /* input of the weight layer */
+  uint32_t in_c, in_h, in_w; /* input of the weight layer */
   uint32_t n_out, fan_in;
-  uint32_t out_h, out_w;       /* spatial size of z (before pooling) */
-  uint32_t next_h, next_w;     /* after pooling (the next layer's input) */
+  uint32_t out_h, out_w;   /* spatial size of z (before pooling) */
+  uint32_t next_h, next_w; /* after pooling (the next layer's input) */
   /* parameters and Adam state */
-  float *w, *wm, *wv;          /* n_out × fan_in */
+  float *w, *wm, *wv;                                           /* n_out × fan_in */
   float *gamma, *beta, *gm, *gv, *bm, *bv, *run_mean, *run_var; /* n_out; hidden layers only */
   /* gradients */
   float *dw, *dgamma, *dbeta;
   /* binarized weights of the current forward pass (flips applied) */
   float *wb;
-  uint64_t *wbits;             /* the same, bit-packed (dense layers after the first only) */
-  int packed;                  /* this step's forward used the bit-packed kernel */
+  uint64_t *wbits; /* the same, bit-packed (dense layers after the first only) */
+  int packed;      /* this step's forward used the bit-packed kernel */
   /* flips of the current forward pass */
   uint64_t *flips;
   size_t n_flips, cap_flips;
-  uint8_t *flipbuf;            /* scratch bits the sampler toggles (values irrelevant: p01 = p10) */
+  uint8_t *flipbuf; /* scratch bits the sampler toggles (values irrelevant: p01 = p10) */
   /* per-batch activations, sized for net->cap_batch images */
   float *z, *h, *hp, *act;
   uint32_t *argmax;
@@ -51,10 +51,10 @@ struct bet_net {
   bet_arch arch;
   uint32_t in_c, in_h, in_w, n_classes;
   uint64_t seed;
-  uint64_t step;     /* Adam steps taken */
-  uint32_t epoch;    /* completed epochs */
-  double bn_eps;     /* batch-norm eps of the last training step (folding uses it) */
-  uint32_t n;        /* weight layers */
+  uint64_t step;  /* Adam steps taken */
+  uint32_t epoch; /* completed epochs */
+  double bn_eps;  /* batch-norm eps of the last training step (folding uses it) */
+  uint32_t n;     /* weight layers */
   bet_layer L[BET_MAX_LAYERS];
   float scale, sm, sv, dscale;
   /* margin regularizer of the current step: λ / (number of hinge terms), and the hinge sum */

@@ -25,7 +25,7 @@
 #include "bet_impl.h"
 #include "bnn/durable.h"
 
-#define CKPT_MAGIC "BETCKPT1"
+#define CKPT_MAGIC   "BETCKPT1"
 #define CKPT_VERSION 3u
 
 typedef struct wctx {
@@ -194,8 +194,8 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   }
   const uint32_t version = ru32(&r);
   if (r.ok && (version < 1 || version > CKPT_VERSION)) {
-    s = bnn_fail(BNN_E_VERSION, "%s: checkpoint version %u, this build reads 1..%u", path,
-                 version, CKPT_VERSION);
+    s = bnn_fail(BNN_E_VERSION, "%s: checkpoint version %u, this build reads 1..%u", path, version,
+                 CKPT_VERSION);
     goto done;
   }
   bet_arch arch;
@@ -255,8 +255,8 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   }
   if (in_c == 0 || in_h == 0 || in_w == 0 || in_c > 4096 || in_h > 4096 || in_w > 4096 ||
       n_classes < 2 || n_classes > 256) {
-    s = bnn_fail(BNN_E_FORMAT, "%s: bad input shape %ux%ux%u or %u classes", path, in_h, in_w,
-                 in_c, n_classes);
+    s = bnn_fail(BNN_E_FORMAT, "%s: bad input shape %ux%ux%u or %u classes", path, in_h, in_w, in_c,
+                 n_classes);
     goto done;
   }
   if (bet_train_params_check(&p) != BNN_OK || p.clip_all > 1) {

@@ -85,9 +85,8 @@ void bet_col2im3x3(const float *dcols, size_t n, size_t h, size_t w, size_t c, f
 
 /* Column sums in double over rows, so that a channel's statistics do not depend on how rows are
  * split between threads (there is only one order: row by row). */
-void bet_bn_forward_train(const float *z, size_t m, size_t c, const float *gamma,
-                          const float *beta, float eps, float *h, float *mean, float *invstd,
-                          float *var) {
+void bet_bn_forward_train(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
+                          float eps, float *h, float *mean, float *invstd, float *var) {
   double sbuf[512];
   double qbuf[512];
   for (size_t c0 = 0; c0 < c; c0 += 512) {
@@ -159,8 +158,8 @@ void bet_bn_backward(const float *z, size_t m, size_t c, const float *gamma, con
   }
 }
 
-void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *var,
-                           float momentum, float *run_mean, float *run_var) {
+void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *var, float momentum,
+                           float *run_mean, float *run_var) {
   const float unbias = m > 1 ? (float)m / (float)(m - 1) : 1.0f;
   for (size_t j = 0; j < c; ++j) {
     run_mean[j] = (1.0f - momentum) * run_mean[j] + momentum * mean[j];

@@ -18,14 +18,17 @@ int64_t bet_margin_flips(int32_t a, int32_t t, int8_t d) {
   return (twice + 3) / 4;
 }
 
-bet_gauss bet_preact_under_flips(double s_pos, double s_neg, double q_pos, double q_neg, double p01, double p10) {
+bet_gauss bet_preact_under_flips(double s_pos, double s_neg, double q_pos, double q_neg, double p01,
+                                 double p10) {
   bet_gauss g;
   g.mean = s_pos * (1 - 2 * p01) - s_neg * (1 - 2 * p10);
   g.var = 4 * p01 * (1 - p01) * q_pos + 4 * p10 * (1 - p10) * q_neg;
   return g;
 }
 
-static double norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+static double norm_cdf(double x) {
+  return 0.5 * erfc(-x / sqrt(2.0));
+}
 
 double bet_flip_prob(bet_gauss g, int32_t a, int32_t t, int8_t d, int binary_inputs) {
   double tau = (double)t - 0.5 * d;
@@ -54,41 +57,44 @@ bnn_status bet_metric_check(const bnn_model *m, const bnn_dataset *ds) {
     bnn_layer_info I;
     bnn_model_layer(m, i, &I);
     if (I.is_output && I.kind != BNN_LAYER_DENSE)
-      return bnn_fail(BNN_E_UNSUPPORTED, "layer %u: the output layer is %s; margin metrics need a dense output layer", i,
-                      bnn_layer_kind_str(I.kind));
+      return bnn_fail(BNN_E_UNSUPPORTED,
+                      "layer %u: the output layer is %s; margin metrics need a dense output layer",
+                      i, bnn_layer_kind_str(I.kind));
     if (I.weight_layer_index >= 0 && !I.is_output) {
       int32_t t;
       int8_t d;
       if (bnn_model_threshold(m, i, 0, &t, &d) != BNN_OK)
-        return bnn_fail(BNN_E_SHAPE, "layer %u has no batch-norm thresholds; margin metrics need them", i);
+        return bnn_fail(BNN_E_SHAPE,
+                        "layer %u has no batch-norm thresholds; margin metrics need them", i);
     }
   }
   if (c != ds->c || h != ds->h || w != ds->w)
-    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images (HxWxC), data set %s has %ux%ux%u", h, w, c, ds->name,
-                    ds->h, ds->w, ds->c);
+    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images (HxWxC), data set %s has %ux%ux%u",
+                    h, w, c, ds->name, ds->h, ds->w, ds->c);
   if (ds->n == 0) return bnn_fail(BNN_E_SHAPE, "data set %s has no images", ds->name);
   uint32_t ncls = bnn_model_n_classes(m);
   for (uint32_t i = 0; i < ds->n; ++i)
     if (ds->labels[i] >= ncls)
-      return bnn_fail(BNN_E_SHAPE, "data set %s has label %u at image %u, model has %u classes", ds->name,
-                      ds->labels[i], i, ncls);
+      return bnn_fail(BNN_E_SHAPE, "data set %s has label %u at image %u, model has %u classes",
+                      ds->name, ds->labels[i], i, ncls);
   return BNN_OK;
 }
 
 static bnn_status check_bers(const double *ber, size_t n_ber) {
   if (n_ber == 0) return bnn_fail(BNN_E_ARG, "empty BER list");
   for (size_t b = 0; b < n_ber; ++b)
-    if (!(ber[b] >= 0 && ber[b] <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber[b]);
+    if (!(ber[b] >= 0 && ber[b] <= 0.5))
+      return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber[b]);
   return BNN_OK;
 }
 
 /* Strata of a dense hidden layer's ±1 inputs (docs/metrics.md): STRAT_M quantile groups of the
  * input neurons' clean margin |a − τ|, each split into STRAT_U quantile groups of their oriented
- * pre-activation s·a (s = the direction towards their switch point); the two integers that, with the
- * layer's common σ, fix an input's flip probability at every BER. */
-#define STRAT_M 4
-#define STRAT_U 16
-#define NSTRAT (STRAT_M * STRAT_U)
+ * pre-activation s·a (s = the direction towards their switch point); the two integers that, with
+ * the layer's common σ, fix an input's flip probability at every BER. */
+#define STRAT_M    4
+#define STRAT_U    16
+#define NSTRAT     (STRAT_M * STRAT_U)
 #define PRED_SLOTS 8 /* images whose stratum sums share one pass over the weights (fast path) */
 
 /* Per layer (all layers, pooling included): what the per-image loops need, fetched once. */
@@ -109,17 +115,18 @@ typedef struct lay {
 typedef struct model_ctx {
   lay *L;
   uint32_t nl;
-  uint64_t count;  /* pre-activations per image */
-  uint64_t maxv;   /* largest layer input/output in values */
-  uint64_t maxpx;  /* largest conv input in pixels */
+  uint64_t count; /* pre-activations per image */
+  uint64_t maxv;  /* largest layer input/output in values */
+  uint64_t maxpx; /* largest conv input in pixels */
   uint32_t ncls;
-  size_t img;      /* bytes per image */
-  uint64_t csize;  /* Σ over strat layers of NSTRAT·out_c (pscr.C) */
+  size_t img;     /* bytes per image */
+  uint64_t csize; /* Σ over strat layers of NSTRAT·out_c (pscr.C) */
 } model_ctx;
 
 static void ctx_free(model_ctx *c) {
   if (!c->L) return;
-  for (uint32_t i = 0; i < c->nl; ++i) bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf);
+  for (uint32_t i = 0; i < c->nl; ++i)
+    bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf);
   bnn_free(c->L);
   c->L = NULL;
 }
@@ -141,7 +148,8 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     bnn_model_layer(m, i, &x->I);
     x->nout = (uint64_t)x->I.out_c * x->I.out_h * x->I.out_w;
     if (x->nout > c->maxv) c->maxv = x->nout;
-    if (x->I.kind == BNN_LAYER_CONV3X3 && (uint64_t)x->I.in_h * x->I.in_w > c->maxpx) c->maxpx = (uint64_t)x->I.in_h * x->I.in_w;
+    if (x->I.kind == BNN_LAYER_CONV3X3 && (uint64_t)x->I.in_h * x->I.in_w > c->maxpx)
+      c->maxpx = (uint64_t)x->I.in_h * x->I.in_w;
     if (x->I.weight_layer_index < 0) continue;
     x->off = off;
     off += x->nout;
@@ -158,10 +166,12 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
       x->d[o] = d;
     }
   }
-  for (uint32_t i = 1; stratified && i < c->nl; ++i) { /* dense layers fed by a dense hidden layer */
+  for (uint32_t i = 1; stratified && i < c->nl;
+       ++i) { /* dense layers fed by a dense hidden layer */
     lay *x = &c->L[i];
     const bnn_layer_info *P = &c->L[i - 1].I;
-    if (x->I.kind != BNN_LAYER_DENSE || P->kind != BNN_LAYER_DENSE || P->is_output || x->I.input_u8) continue;
+    if (x->I.kind != BNN_LAYER_DENSE || P->kind != BNN_LAYER_DENSE || P->is_output || x->I.input_u8)
+      continue;
     const uint32_t n = x->I.fan_in, O = x->I.out_c;
     if (n > 2000000u) continue; /* stratum sums (≤ n/64 + 2) must fit int16: keep the layer mean */
     x->w8 = (int8_t *)bnn_malloc((size_t)n * O);
@@ -174,8 +184,10 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     for (uint32_t o = 0; o < O; ++o)
       for (uint32_t j = 0; j < n; ++j) {
         int8_t w = (int8_t)bnn_model_weight(m, i, o, j);
-        if (x->strat) x->w8[(size_t)j * O + o] = w;
-        else x->w8[(size_t)o * n + j] = w, x->wf[(size_t)o * n + j] = (float)w;
+        if (x->strat)
+          x->w8[(size_t)j * O + o] = w;
+        else
+          x->w8[(size_t)o * n + j] = w, x->wf[(size_t)o * n + j] = (float)w;
       }
     if (x->strat) x->coff = c->csize, c->csize += (uint64_t)NSTRAT * O;
   }
@@ -205,7 +217,7 @@ static int64_t output_margin(const int32_t *s, uint32_t n) {
  * absolute; beyond ±8 it returns Φ(±8) (Φ(−8) ≈ 6e-16). All orders of magnitude below the model's
  * own approximations (docs/metrics.md). */
 static float g_phi[PHI_N + 2];
-#define ZN 64             /* output-layer quadrature nodes (p_class_wins) */
+#define ZN 64           /* output-layer quadrature nodes (p_class_wins) */
 static double g_zw[ZN]; /* fast: the quadrature weights φ(z_i)·dz */
 static bet_phi_apply_fn g_phi_apply = bet_phi_apply_ref;
 static bet_strat_accum_fn g_strat_accum = bet_strat_accum_ref;
@@ -213,7 +225,8 @@ static bet_strat_mean_fn g_strat_mean = bet_strat_mean_ref;
 static bet_dot_fn g_dot = bet_dot_ref;
 static pthread_once_t g_phi_once = PTHREAD_ONCE_INIT;
 static void phi_init(void) {
-  for (int i = 0; i <= PHI_N + 1; ++i) g_phi[i] = (float)norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
+  for (int i = 0; i <= PHI_N + 1; ++i)
+    g_phi[i] = (float)norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
   for (int i = 0; i < ZN; ++i) {
     double z = -8 + (i + 0.5) * (16.0 / ZN);
     g_zw[i] = exp(-0.5 * z * z) * (16.0 / ZN) / 2.5066282746310002;
@@ -221,8 +234,8 @@ static void phi_init(void) {
 #ifdef BET_HAVE_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    g_phi_apply = bet_phi_apply_avx2, g_strat_accum = bet_strat_accum_avx2, g_strat_mean = bet_strat_mean_avx2,
-    g_dot = bet_dot_avx2;
+    g_phi_apply = bet_phi_apply_avx2, g_strat_accum = bet_strat_accum_avx2,
+    g_strat_mean = bet_strat_mean_avx2, g_dot = bet_dot_avx2;
 #endif
 }
 static inline double phi_fast(double x) {
@@ -234,11 +247,12 @@ static inline double phi_fast(double x) {
   return (double)g_phi[i] + f * (double)(g_phi[i + 1] - g_phi[i]);
 }
 
-void bet_phi_apply_ref(const float *u, const float *v, size_t n, float k1, float k2, const float *tab, double *q,
-                       double *s1, double *s2) {
+void bet_phi_apply_ref(const float *u, const float *v, size_t n, float k1, float k2,
+                       const float *tab, double *q, double *s1, double *s2) {
   double a1 = 0, a2 = 0;
   for (size_t i = 0; i < n; ++i) {
-    float t = (u[i] * k1 - v[i] * k2) * (float)PHI_STEPS_PER_UNIT - PHI_LO * (float)PHI_STEPS_PER_UNIT;
+    float t =
+        (u[i] * k1 - v[i] * k2) * (float)PHI_STEPS_PER_UNIT - PHI_LO * (float)PHI_STEPS_PER_UNIT;
     t = t < 0 ? 0 : t;
     t = t > (float)PHI_N ? (float)PHI_N : t;
     int k = (int)t;
@@ -248,13 +262,15 @@ void bet_phi_apply_ref(const float *u, const float *v, size_t n, float k1, float
   *s1 = a1, *s2 = a2;
 }
 
-void bet_strat_accum_ref(const int8_t *wt, size_t G, const int8_t *const *xs, const uint32_t *const *order,
-                         const uint32_t *const *start, size_t nb, size_t O, int16_t *const *C) {
+void bet_strat_accum_ref(const int8_t *wt, size_t G, const int8_t *const *xs,
+                         const uint32_t *const *order, const uint32_t *const *start, size_t nb,
+                         size_t O, int16_t *const *C) {
   for (size_t g = 0; g < G; ++g)
     for (size_t b = 0; b < nb; ++b)
       for (size_t o = 0; o < O; ++o) {
         int acc = 0;
-        for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k) acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
+        for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k)
+          acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
         C[g][b * O + o] = (int16_t)acc;
       }
 }
@@ -289,8 +305,10 @@ static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var,
   for (uint32_t k = 0; k < n && nd < 1024; ++k)
     if (k != y) dk[nd++] = (mu[y] - mu[k]) / sd;
   for (int i = 0; i < ZN; ++i) {
-    double z = lo + (i + 0.5) * dz, pr = fast ? g_zw[i] : exp(-0.5 * z * z) * dz / 2.5066282746310002 /* √(2π) */;
-    for (uint32_t k = 0; k < nd && pr > 1e-300; ++k) pr *= fast ? phi_fast(dk[k] + z) : norm_cdf(dk[k] + z);
+    double z = lo + (i + 0.5) * dz,
+           pr = fast ? g_zw[i] : exp(-0.5 * z * z) * dz / 2.5066282746310002 /* √(2π) */;
+    for (uint32_t k = 0; k < nd && pr > 1e-300; ++k)
+      pr *= fast ? phi_fast(dk[k] + z) : norm_cdf(dk[k] + z);
     tot += pr;
   }
   return tot > 1 ? 1 : tot;
@@ -298,33 +316,36 @@ static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var,
 
 /* Per-image scratch of the prediction (one per thread). */
 typedef struct pscr {
-  double *q[2];     /* flip probability of each value of the current layer's input / output */
-  int8_t *sg[2];    /* clean sign (±1) of each binary value, for max-pool */
-  double *p1, *p2;  /* conv: per input pixel Σ_c r, Σ_c r(1 − r) (u8: Σ_c x² in p2) */
-  float *u, *v;     /* fast: per hidden value, the BER-independent parts of the CDF argument */
+  double *q[2];    /* flip probability of each value of the current layer's input / output */
+  int8_t *sg[2];   /* clean sign (±1) of each binary value, for max-pool */
+  double *p1, *p2; /* conv: per input pixel Σ_c r, Σ_c r(1 − r) (u8: Σ_c x² in p2) */
+  float *u, *v;    /* fast: per hidden value, the BER-independent parts of the CDF argument */
   double *mu;
-  int32_t *pre;     /* pre-activations of a block of images */
+  int32_t *pre; /* pre-activations of a block of images */
   /* per image, BER-independent (image_strata): clean sign of every hidden value, the stratum of
    * every value feeding a strat layer, and per strat layer C[b][o] = Σ_{i ∈ stratum b} w_oi x_i */
   int8_t *xs;
   uint8_t *bk;
   int16_t *C;
-  uint32_t *ord, *start;   /* per strat layer: its inputs by stratum, and where each stratum starts */
+  uint32_t *ord, *start; /* per strat layer: its inputs by stratum, and where each stratum starts */
   /* PRED_SLOTS images' worth of the above (xs, bk, C, ord, start point into the slot pscr_slot
-   * chose), so that the stratum sums of several images are accumulated in one pass over the weights */
+   * chose), so that the stratum sums of several images are accumulated in one pass over the weights
+   */
   int8_t *xs_all;
   uint8_t *bk_all;
   int16_t *C_all;
   uint32_t *ord_all, *start_all;
-  uint32_t *key, *ia;      /* sorting scratch (maxv each) */
-  double *sm;              /* per value: Σ_b f_b C[b][o], the input-flip term of the mean */
-  float *uu;               /* fast: per value, s·(a − 2·sm) */
+  uint32_t *key, *ia; /* sorting scratch (maxv each) */
+  double *sm;         /* per value: Σ_b f_b C[b][o], the input-flip term of the mean */
+  float *uu;          /* fast: per value, s·(a − 2·sm) */
 } pscr;
 
 static void pscr_free(pscr *s) {
   bnn_free(s->q[0]), bnn_free(s->q[1]), bnn_free(s->sg[0]), bnn_free(s->sg[1]);
-  bnn_free(s->p1), bnn_free(s->p2), bnn_free(s->u), bnn_free(s->v), bnn_free(s->mu), bnn_free(s->pre);
-  bnn_free(s->xs_all), bnn_free(s->bk_all), bnn_free(s->C_all), bnn_free(s->ord_all), bnn_free(s->start_all);
+  bnn_free(s->p1), bnn_free(s->p2), bnn_free(s->u), bnn_free(s->v), bnn_free(s->mu),
+      bnn_free(s->pre);
+  bnn_free(s->xs_all), bnn_free(s->bk_all), bnn_free(s->C_all), bnn_free(s->ord_all),
+      bnn_free(s->start_all);
   bnn_free(s->key), bnn_free(s->ia);
   bnn_free(s->sm), bnn_free(s->uu);
   memset(s, 0, sizeof *s);
@@ -333,9 +354,11 @@ static void pscr_free(pscr *s) {
 static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
   memset(s, 0, sizeof *s);
   size_t mv = (size_t)c->maxv, px = (size_t)(c->maxpx ? c->maxpx : 1);
-  s->q[0] = (double *)bnn_malloc(mv * sizeof(double)), s->q[1] = (double *)bnn_malloc(mv * sizeof(double));
+  s->q[0] = (double *)bnn_malloc(mv * sizeof(double)),
+  s->q[1] = (double *)bnn_malloc(mv * sizeof(double));
   s->sg[0] = (int8_t *)bnn_malloc(mv), s->sg[1] = (int8_t *)bnn_malloc(mv);
-  s->p1 = (double *)bnn_malloc(px * sizeof(double)), s->p2 = (double *)bnn_malloc(px * sizeof(double));
+  s->p1 = (double *)bnn_malloc(px * sizeof(double)),
+  s->p2 = (double *)bnn_malloc(px * sizeof(double));
   s->u = (float *)bnn_malloc((size_t)c->count * sizeof(float));
   s->v = (float *)bnn_malloc((size_t)c->count * sizeof(float));
   s->mu = (double *)bnn_malloc((size_t)c->ncls * sizeof(double));
@@ -350,8 +373,9 @@ static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
   s->ia = (uint32_t *)bnn_malloc(mv * sizeof(uint32_t));
   s->sm = (double *)bnn_malloc(mv * sizeof(double));
   s->uu = (float *)bnn_malloc(mv * sizeof(float));
-  if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v || !s->mu || !s->pre ||
-      !s->xs_all || !s->bk_all || !s->C_all || !s->ord_all || !s->start_all || !s->key || !s->ia || !s->sm || !s->uu) {
+  if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v ||
+      !s->mu || !s->pre || !s->xs_all || !s->bk_all || !s->C_all || !s->ord_all || !s->start_all ||
+      !s->key || !s->ia || !s->sm || !s->uu) {
     pscr_free(s);
     return bnn_fail(BNN_E_NOMEM, "out of memory");
   }
@@ -435,7 +459,8 @@ static void image_strata(const model_ctx *c, const int32_t *pre, pscr *S) {
       idx[i] = i;
     }
     radix_sort_idx(key, idx, tmp, n);
-    for (uint32_t r = 0; r < n; ++r) bk[idx[r]] = (uint8_t)((uint64_t)r * STRAT_M / n); /* margin group */
+    for (uint32_t r = 0; r < n; ++r)
+      bk[idx[r]] = (uint8_t)((uint64_t)r * STRAT_M / n); /* margin group */
     for (uint32_t i = 0; i < n; ++i) {
       int64_t d = P->d[i], sa = -d * xs[i] * (int64_t)a[i]; /* s = −d·x: towards the switch point */
       if (sa < INT32_MIN) sa = INT32_MIN;
@@ -526,9 +551,9 @@ static void conv_pixel_stats(const lay *x, const double *q, const uint8_t *img, 
 /* One image at symmetric weight BER p: propagates flip probabilities layer by layer
  * (docs/metrics.md) and returns P(prediction = y). fast selects the table CDF over precomputed u, v
  * (image_uv) instead of bet_flip_prob's erfc; both compute the same quantities. */
-static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *img, double p, uint32_t y,
-                            pscr *S, int fast) {
-  int cur = 0; /* S->q[cur], S->sg[cur]: the current layer's input (unused for 8-bit input) */
+static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *img, double p,
+                            uint32_t y, pscr *S, int fast) {
+  int cur = 0;       /* S->q[cur], S->sg[cur]: the current layer's input (unused for 8-bit input) */
   int have_sums = 0; /* fast: the current input's Σq, Σq² came with it (dense producer) */
   double sum_q = 0, sum_qq = 0;
   for (uint32_t l = 0; l < c->nl; ++l) {
@@ -550,8 +575,10 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
             int any_pos = 0;
             for (uint32_t k = 0; k < 4; ++k) {
               uint64_t j = ((uint64_t)(2 * oy + k / 2) * I->in_w + 2 * ox + k % 2) * C + ch;
-              if (si[j] > 0) any_pos = 1, all_pos_flip *= qi[j];
-              else keep_neg *= 1 - qi[j];
+              if (si[j] > 0)
+                any_pos = 1, all_pos_flip *= qi[j];
+              else
+                keep_neg *= 1 - qi[j];
             }
             uint64_t o = ((uint64_t)oy * I->out_w + ox) * C + ch;
             so[o] = any_pos ? 1 : -1;
@@ -591,7 +618,8 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
           if (fast) {
             for (uint32_t j = 0; j < I->fan_in; ++j) S->uu[j] = (float)(xs[j] * qi[j]);
             for (uint32_t k = 0; k < I->out_c; ++k)
-              S->mu[k] = e * (a[k] - 2 * (double)g_dot(x->wf + (size_t)k * I->fan_in, S->uu, I->fan_in));
+              S->mu[k] =
+                  e * (a[k] - 2 * (double)g_dot(x->wf + (size_t)k * I->fan_in, S->uu, I->fan_in));
           } else
             for (uint32_t k = 0; k < I->out_c; ++k) {
               const int8_t *w = x->w8 + (size_t)k * I->fan_in;
@@ -612,10 +640,11 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
           const float *u = S->u + x->off;
           for (uint32_t o = 0; o < I->out_c; ++o)
             S->uu[o] = u[o] + (float)(2 * x->d[o] * xs[o]) * S->uu[o];
-          g_phi_apply(S->uu, S->v + x->off, I->out_c, (float)(e * k2), (float)k2, g_phi, qo, &sum_q, &sum_qq);
+          g_phi_apply(S->uu, S->v + x->off, I->out_c, (float)(e * k2), (float)k2, g_phi, qo, &sum_q,
+                      &sum_qq);
         } else
-          g_phi_apply(S->u + x->off, S->v + x->off, I->out_c, (float)((1 - 2 * rbar) * k2), (float)k2, g_phi, qo,
-                      &sum_q, &sum_qq);
+          g_phi_apply(S->u + x->off, S->v + x->off, I->out_c, (float)((1 - 2 * rbar) * k2),
+                      (float)k2, g_phi, qo, &sum_q, &sum_qq);
         have_sums = 1;
       } else {
         for (uint32_t o = 0; o < I->out_c; ++o) {
@@ -624,7 +653,8 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
         }
       }
       if (need_sign)
-        for (uint32_t o = 0; o < I->out_c; ++o) so[o] = (x->d[o] > 0 ? a[o] >= x->t[o] : a[o] <= x->t[o]) ? 1 : -1;
+        for (uint32_t o = 0; o < I->out_c; ++o)
+          so[o] = (x->d[o] > 0 ? a[o] >= x->t[o] : a[o] <= x->t[o]) ? 1 : -1;
     } else { /* conv 3×3 pad 1: per output pixel, its valid 3×3 window of input pixels */
       conv_pixel_stats(x, qi, img, p, S);
       const uint32_t H = I->in_h, W = I->in_w, C = I->in_c, O = I->out_c;
@@ -643,7 +673,8 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
           if (fast && var > 0) {
             const double k2 = 1 / sqrt(var), k1 = (1 - 2 * rbar) * k2;
             double s1, s2;
-            g_phi_apply(S->u + x->off + base, S->v + x->off + base, O, (float)k1, (float)k2, g_phi, qo + base, &s1, &s2);
+            g_phi_apply(S->u + x->off + base, S->v + x->off + base, O, (float)k1, (float)k2, g_phi,
+                        qo + base, &s1, &s2);
           } else {
             for (uint32_t o = 0; o < O; ++o) {
               bet_gauss g = {a[base + o] * (1 - 2 * rbar), var};
@@ -652,7 +683,8 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
           }
           if (need_sign)
             for (uint32_t o = 0; o < O; ++o)
-              so[base + o] = (x->d[o] > 0 ? a[base + o] >= x->t[o] : a[base + o] <= x->t[o]) ? 1 : -1;
+              so[base + o] =
+                  (x->d[o] > 0 ? a[base + o] >= x->t[o] : a[base + o] <= x->t[o]) ? 1 : -1;
         }
       have_sums = 0;
     }
@@ -668,9 +700,11 @@ bet_predict_params bet_predict_default_params(void) {
   return p;
 }
 
-bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
-                                    const bet_predict_params *params, double *acc_out) {
-  if (!m || !ds || !params || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
+bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, const double *ber,
+                                    size_t n_ber, const bet_predict_params *params,
+                                    double *acc_out) {
+  if (!m || !ds || !params || (!ber && n_ber) || (!acc_out && n_ber))
+    return bnn_fail(BNN_E_ARG, "NULL argument");
   bnn_status st = check_bers(ber, n_ber);
   if (!st) st = bet_metric_check(m, ds);
   if (st) return st;
@@ -686,7 +720,8 @@ bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, c
     const uint8_t *img = ds->images + i * c.img;
     st = bnn_model_preact(m, img, S.pre);
     if (!st) pscr_slot(&S, &c, 0), image_strata(&c, S.pre, &S), strata_accum(&c, &S, 1, 0);
-    for (size_t b = 0; !st && b < n_ber; ++b) acc_out[b] += predict_image(&c, S.pre, img, ber[b], ds->labels[i], &S, 0);
+    for (size_t b = 0; !st && b < n_ber; ++b)
+      acc_out[b] += predict_image(&c, S.pre, img, ber[b], ds->labels[i], &S, 0);
   }
   for (size_t b = 0; b < n_ber; ++b) acc_out[b] /= ds->n;
   pscr_free(&S);
@@ -733,7 +768,8 @@ static void *pjob_run(void *arg) {
       uint32_t y = J->ds->labels[i0 + i];
       if (i % PRED_SLOTS == 0) { /* strata of the next PRED_SLOTS images, their sums in one pass */
         size_t G = n - i < PRED_SLOTS ? n - i : PRED_SLOTS;
-        for (size_t g = 0; g < G; ++g) pscr_slot(&S, J->c, g), image_strata(J->c, pre + g * J->c->count, &S);
+        for (size_t g = 0; g < G; ++g)
+          pscr_slot(&S, J->c, g), image_strata(J->c, pre + g * J->c->count, &S);
         strata_accum(J->c, &S, G, 1);
       }
       pscr_slot(&S, J->c, i % PRED_SLOTS);
@@ -751,9 +787,10 @@ static void *pjob_run(void *arg) {
   return NULL;
 }
 
-bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
-                                const bet_predict_params *params, double *acc_out) {
-  if (!m || !ds || !params || (!ber && n_ber) || (!acc_out && n_ber)) return bnn_fail(BNN_E_ARG, "NULL argument");
+bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const double *ber,
+                                size_t n_ber, const bet_predict_params *params, double *acc_out) {
+  if (!m || !ds || !params || (!ber && n_ber) || (!acc_out && n_ber))
+    return bnn_fail(BNN_E_ARG, "NULL argument");
   if (params->threads < 1 || params->threads > 256)
     return bnn_fail(BNN_E_RANGE, "threads = %d outside [1, 256]", params->threads);
   bnn_status st = check_bers(ber, n_ber);
@@ -815,7 +852,8 @@ static double hist_q(const uint64_t *h, size_t bins, uint64_t total, double q) {
 
 #define HBINS 65536u
 
-bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double ber, bet_metric_result *out) {
+bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double ber,
+                              bet_metric_result *out) {
   if (!m || !ds || !out) return bnn_fail(BNN_E_ARG, "NULL argument");
   memset(out, 0, sizeof *out);
   if (!(ber >= 0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber);
@@ -830,7 +868,8 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
     ctx_free(&c);
     return st;
   }
-  uint32_t nw = 0, *widx = (uint32_t *)bnn_calloc(c.nl, sizeof(uint32_t)); /* weight layer → layer */
+  uint32_t nw = 0,
+           *widx = (uint32_t *)bnn_calloc(c.nl, sizeof(uint32_t)); /* weight layer → layer */
   uint64_t *hist = NULL;
   double *sum_m = NULL, *sum_mn = NULL, *sum_pf = NULL;
   uint64_t correct = 0;
@@ -841,7 +880,8 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   sum_mn = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
   sum_pf = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
   out->layers = (bet_metric_layer *)bnn_calloc(nw ? nw : 1, sizeof *out->layers);
-  if (!widx || !hist || !sum_m || !sum_mn || !sum_pf || !out->layers) st = bnn_fail(BNN_E_NOMEM, "out of memory");
+  if (!widx || !hist || !sum_m || !sum_mn || !sum_pf || !out->layers)
+    st = bnn_fail(BNN_E_NOMEM, "out of memory");
   for (uint32_t i0 = 0; !st && i0 < ds->n; i0 += (uint32_t)block) {
     size_t nb = ds->n - i0 < block ? ds->n - i0 : block;
     if ((st = bnn_model_preact_batch(m, ds->images + (size_t)i0 * c.img, nb, S.pre))) break;
@@ -908,16 +948,19 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
       uint64_t tot = (uint64_t)ds->n * (x->I.is_output ? 1 : x->nout);
       R->layer = widx[wl];
       R->neurons = x->I.out_c, R->positions = x->I.out_h * x->I.out_w, R->fan_in = x->I.fan_in;
-      R->input_u8 = x->I.input_u8, R->is_output = x->I.is_output, R->is_conv = x->I.kind == BNN_LAYER_CONV3X3;
+      R->input_u8 = x->I.input_u8, R->is_output = x->I.is_output,
+      R->is_conv = x->I.kind == BNN_LAYER_CONV3X3;
       R->m_mean = sum_m[wl] / (double)tot, R->mn_mean = sum_mn[wl] / (double)tot;
       R->pflip_mean = sum_pf[wl] / (double)tot;
-      R->m_q10 = hist_q(h, HBINS, tot, 0.1), R->m_q50 = hist_q(h, HBINS, tot, 0.5), R->m_q90 = hist_q(h, HBINS, tot, 0.9);
+      R->m_q10 = hist_q(h, HBINS, tot, 0.1), R->m_q50 = hist_q(h, HBINS, tot, 0.5),
+      R->m_q90 = hist_q(h, HBINS, tot, 0.9);
       for (int k = 0; k < BET_METRIC_NK; ++k) {
         uint64_t cc = 0;
         for (int v = 0; v <= bet_metric_k[k]; ++v) cc += h[v];
         R->frac_le[k] = (double)cc / (double)tot;
       }
-      if (!x->I.is_output && !x->I.input_u8) hid_mn += sum_mn[wl], hid_pf += sum_pf[wl], hid_cnt += (double)tot;
+      if (!x->I.is_output && !x->I.input_u8)
+        hid_mn += sum_mn[wl], hid_pf += sum_pf[wl], hid_cnt += (double)tot;
     }
     out->n_images = ds->n, out->n_layers = nw, out->ber = ber;
     out->accuracy = (double)correct / ds->n;

@@ -1,15 +1,17 @@
-/* metric_avx2.c — the prediction's AVX2 kernels: the per-layer table-CDF loop (8 floats at a time, FMA
- * gathers) and the stratified-mean kernels (stratum sums of the weights, their f-weighted sum).
+/* metric_avx2.c — the prediction's AVX2 kernels: the per-layer table-CDF loop (8 floats at a time,
+ * FMA gathers) and the stratified-mean kernels (stratum sums of the weights, their f-weighted sum).
  * Compiled with -mavx2 -mfma; called only after the run-time CPU check in metric.c. Must equal
- * their scalar twins (bet_*_ref): exactly for the integer stratum sums, up to float rounding otherwise. */
+ * their scalar twins (bet_*_ref): exactly for the integer stratum sums, up to float rounding
+ * otherwise. */
 #include <immintrin.h>
 #include <math.h>
 
 #include "metric_impl.h"
 
-void bet_phi_apply_avx2(const float *u, const float *v, size_t n, float k1, float k2, const float *tab, double *q,
-                        double *s1, double *s2) {
-  const __m256 K1 = _mm256_set1_ps(k1), K2 = _mm256_set1_ps(k2), S = _mm256_set1_ps((float)PHI_STEPS_PER_UNIT);
+void bet_phi_apply_avx2(const float *u, const float *v, size_t n, float k1, float k2,
+                        const float *tab, double *q, double *s1, double *s2) {
+  const __m256 K1 = _mm256_set1_ps(k1), K2 = _mm256_set1_ps(k2),
+               S = _mm256_set1_ps((float)PHI_STEPS_PER_UNIT);
   const __m256 OFF = _mm256_set1_ps(-PHI_LO * (float)PHI_STEPS_PER_UNIT), Z = _mm256_setzero_ps();
   const __m256 TOP = _mm256_set1_ps((float)PHI_N);
   double d1 = 0, d2 = 0;
@@ -18,7 +20,8 @@ void bet_phi_apply_avx2(const float *u, const float *v, size_t n, float k1, floa
     /* float lanes summed over at most 64 steps (512 terms) before going to double */
     __m256 a1 = Z, a2 = Z;
     for (int k = 0; k < 64 && i + 8 <= n; ++k, i += 8) {
-      __m256 x = _mm256_fmsub_ps(_mm256_loadu_ps(u + i), K1, _mm256_mul_ps(_mm256_loadu_ps(v + i), K2));
+      __m256 x =
+          _mm256_fmsub_ps(_mm256_loadu_ps(u + i), K1, _mm256_mul_ps(_mm256_loadu_ps(v + i), K2));
       __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(x, S, OFF), Z), TOP);
       __m256i idx = _mm256_cvttps_epi32(t);
       __m256 f = _mm256_sub_ps(t, _mm256_cvtepi32_ps(idx));
@@ -38,13 +41,17 @@ void bet_phi_apply_avx2(const float *u, const float *v, size_t n, float k1, floa
   *s1 = d1 + r1, *s2 = d2 + r2;
 }
 
-void bet_strat_accum_avx2(const int8_t *wt, size_t G, const int8_t *const *xs, const uint32_t *const *order,
-                          const uint32_t *const *start, size_t nb, size_t O, int16_t *const *C) {
+void bet_strat_accum_avx2(const int8_t *wt, size_t G, const int8_t *const *xs,
+                          const uint32_t *const *order, const uint32_t *const *start, size_t nb,
+                          size_t O, int16_t *const *C) {
   /* 128 outputs at a time in eight 16-lane accumulators, summed over a stratum's inputs in
    * registers and stored once; the G images share each 128-column slice of the weights while it is
    * in cache; then 16 at a time */
-#define ACC(r, off) r = _mm256_add_epi16(r, _mm256_sign_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + off))), sg))
-  /* Strata of at most 127 inputs (fan-in up to ~8000): int8 lanes cannot overflow, twice the lanes */
+#define ACC(r, off)     \
+  r = _mm256_add_epi16( \
+      r, _mm256_sign_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + off))), sg))
+  /* Strata of at most 127 inputs (fan-in up to ~8000): int8 lanes cannot overflow, twice the lanes
+   */
   uint32_t big = 0;
   for (size_t g = 0; g < G; ++g)
     for (size_t b = 0; b < nb; ++b)
@@ -60,27 +67,34 @@ void bet_strat_accum_avx2(const int8_t *wt, size_t G, const int8_t *const *xs, c
             const int8_t *w = wt + (size_t)i * O + o8;
             const __m256i sg = _mm256_set1_epi8(xs[g][i]);
             a0 = _mm256_add_epi8(a0, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)w), sg));
-            a1 = _mm256_add_epi8(a1, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(w + 32)), sg));
-            a2 = _mm256_add_epi8(a2, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(w + 64)), sg));
-            a3 = _mm256_add_epi8(a3, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(w + 96)), sg));
+            a1 = _mm256_add_epi8(
+                a1, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(w + 32)), sg));
+            a2 = _mm256_add_epi8(
+                a2, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(w + 64)), sg));
+            a3 = _mm256_add_epi8(
+                a3, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(w + 96)), sg));
           }
           int16_t *c = C[g] + b * O + o8;
           const __m256i r[4] = {a0, a1, a2, a3};
           for (int q = 0; q < 4; ++q) {
-            _mm256_storeu_si256((__m256i *)(c + 32 * q), _mm256_cvtepi8_epi16(_mm256_castsi256_si128(r[q])));
-            _mm256_storeu_si256((__m256i *)(c + 32 * q + 16), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(r[q], 1)));
+            _mm256_storeu_si256((__m256i *)(c + 32 * q),
+                                _mm256_cvtepi8_epi16(_mm256_castsi256_si128(r[q])));
+            _mm256_storeu_si256((__m256i *)(c + 32 * q + 16),
+                                _mm256_cvtepi8_epi16(_mm256_extracti128_si256(r[q], 1)));
           }
         }
   size_t o0 = o8;
   for (; o0 + 128 <= O; o0 += 128)
     for (size_t g = 0; g < G; ++g)
       for (size_t b = 0; b < nb; ++b) {
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+                a7 = a0;
         for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k) {
           const uint32_t i = order[g][k];
           const int8_t *w = wt + (size_t)i * O + o0;
           const __m256i sg = _mm256_set1_epi16(xs[g][i]);
-          ACC(a0, 0), ACC(a1, 16), ACC(a2, 32), ACC(a3, 48), ACC(a4, 64), ACC(a5, 80), ACC(a6, 96), ACC(a7, 112);
+          ACC(a0, 0), ACC(a1, 16), ACC(a2, 32), ACC(a3, 48), ACC(a4, 64), ACC(a5, 80), ACC(a6, 96),
+              ACC(a7, 112);
         }
         int16_t *c = C[g] + b * O + o0;
         _mm256_storeu_si256((__m256i *)c, a0), _mm256_storeu_si256((__m256i *)(c + 16), a1);
@@ -105,7 +119,8 @@ void bet_strat_accum_avx2(const int8_t *wt, size_t G, const int8_t *const *xs, c
     for (size_t b = 0; b < nb; ++b)
       for (size_t o = o0; o < O; ++o) {
         int acc = 0;
-        for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k) acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
+        for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k)
+          acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
         C[g][b * O + o] = (int16_t)acc;
       }
 }
@@ -129,7 +144,8 @@ void bet_strat_mean_avx2(const int16_t *C, const float *f, size_t nb, size_t O, 
   }
   for (; o + 8 <= O; o += 8) {
     __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < nb; ++b) acc = _mm256_fmadd_ps(cvt16(C + b * O + o), _mm256_set1_ps(f[b]), acc);
+    for (size_t b = 0; b < nb; ++b)
+      acc = _mm256_fmadd_ps(cvt16(C + b * O + o), _mm256_set1_ps(f[b]), acc);
     _mm256_storeu_ps(sm + o, acc);
   }
   for (; o < O; ++o) {

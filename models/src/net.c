@@ -19,7 +19,8 @@ void bet_set_threads(int n) {
 
 /* ---- enums ---------------------------------------------------------------------------------- */
 
-static const char *const loss_names[BET_LOSS_COUNT] = {[BET_LOSS_CE] = "ce", [BET_LOSS_MHL] = "mhl"};
+static const char *const loss_names[BET_LOSS_COUNT] = {
+    [BET_LOSS_CE] = "ce", [BET_LOSS_MHL] = "mhl"};
 _Static_assert(sizeof loss_names / sizeof loss_names[0] == BET_LOSS_COUNT, "loss table");
 static const char *const flip_grad_names[BET_FLIP_GRAD_COUNT] = {
     [BET_FLIP_GRAD_SIGN] = "sign", [BET_FLIP_GRAD_STRAIGHT] = "straight"};
@@ -86,7 +87,8 @@ bnn_status bet_arch_parse(const char *s, uint32_t n_classes, bet_arch *out) {
     if (*p < '0' || *p > '9')
       return bnn_fail(BNN_E_ARG,
                       "arch '%s': expected fcnn, vgg3, vgg7 or dash-separated widths like "
-                      "784-2048-2048-10", s);
+                      "784-2048-2048-10",
+                      s);
     unsigned long v = strtoul(p, &end, 10);
     if (v == 0 || v > (1u << 20))
       return bnn_fail(BNN_E_RANGE, "arch '%s': width %lu outside [1, 1048576]", s, v);
@@ -99,7 +101,8 @@ bnn_status bet_arch_parse(const char *s, uint32_t n_classes, bet_arch *out) {
                       *end);
     p = end + 1;
   }
-  if (nw < 2) return bnn_fail(BNN_E_ARG, "arch '%s': need at least an input and an output width", s);
+  if (nw < 2)
+    return bnn_fail(BNN_E_ARG, "arch '%s': need at least an input and an output width", s);
   if (widths[nw - 1] != n_classes)
     return bnn_fail(BNN_E_SHAPE, "arch '%s': output width %u but the data set has %u classes", s,
                     widths[nw - 1], n_classes);
@@ -147,9 +150,9 @@ void bet_net_free(bet_net *net) {
   if (!net) return;
   for (uint32_t l = 0; l < net->n; ++l) {
     bet_layer *L = &net->L[l];
-    float *arrs[] = {L->w,        L->wm,       L->wv,     L->gamma, L->beta,   L->gm,
-                     L->gv,       L->bm,       L->bv,     L->run_mean, L->run_var, L->dw,
-                     L->dgamma,   L->dbeta,    L->wb,     L->mean,  L->invstd, L->var};
+    float *arrs[] = {L->w,      L->wm,    L->wv, L->gamma,    L->beta,    L->gm,
+                     L->gv,     L->bm,    L->bv, L->run_mean, L->run_var, L->dw,
+                     L->dgamma, L->dbeta, L->wb, L->mean,     L->invstd,  L->var};
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; ++i) bnn_free(arrs[i]);
     bnn_free(L->flips);
     bnn_free(L->flipbuf);
@@ -225,8 +228,8 @@ bnn_status bet_net_create(bet_net **out, const bet_arch *arch, uint32_t in_c, ui
       L->pool = s->pool;
       if (s->pool && (h % 2 || w % 2)) {
         bet_net_free(net);
-        return bnn_fail(BNN_E_SHAPE, "arch '%s': layer %u pools an odd %ux%u map", arch->name, l,
-                        h, w);
+        return bnn_fail(BNN_E_SHAPE, "arch '%s': layer %u pools an odd %ux%u map", arch->name, l, h,
+                        w);
       }
       L->next_h = s->pool ? h / 2 : h;
       L->next_w = s->pool ? w / 2 : w;
@@ -359,14 +362,20 @@ static bnn_status net_reserve(bet_net *net, uint32_t batch) {
 
 /* ---- accessors ------------------------------------------------------------------------------ */
 
-const bet_arch *bet_net_arch(const bet_net *net) { return &net->arch; }
+const bet_arch *bet_net_arch(const bet_net *net) {
+  return &net->arch;
+}
 float *bet_net_weights(bet_net *net, uint32_t l, size_t *count) {
   if (l >= net->n) return NULL;
   if (count) *count = (size_t)net->L[l].n_out * net->L[l].fan_in;
   return net->L[l].w;
 }
-uint32_t bet_net_fan_in(const bet_net *net, uint32_t l) { return l < net->n ? net->L[l].fan_in : 0; }
-uint32_t bet_net_n_out(const bet_net *net, uint32_t l) { return l < net->n ? net->L[l].n_out : 0; }
+uint32_t bet_net_fan_in(const bet_net *net, uint32_t l) {
+  return l < net->n ? net->L[l].fan_in : 0;
+}
+uint32_t bet_net_n_out(const bet_net *net, uint32_t l) {
+  return l < net->n ? net->L[l].n_out : 0;
+}
 float *bet_net_bn(bet_net *net, uint32_t l, float **beta, float **run_mean, float **run_var) {
   if (l >= net->n || net->L[l].is_output) return NULL;
   if (beta) *beta = net->L[l].beta;
@@ -374,10 +383,18 @@ float *bet_net_bn(bet_net *net, uint32_t l, float **beta, float **run_mean, floa
   if (run_var) *run_var = net->L[l].run_var;
   return net->L[l].gamma;
 }
-float bet_net_output_scale(const bet_net *net) { return net->scale; }
-void bet_net_set_output_scale(bet_net *net, float s) { net->scale = s; }
-uint64_t bet_net_step(const bet_net *net) { return net->step; }
-uint32_t bet_net_epoch(const bet_net *net) { return net->epoch; }
+float bet_net_output_scale(const bet_net *net) {
+  return net->scale;
+}
+void bet_net_set_output_scale(bet_net *net, float s) {
+  net->scale = s;
+}
+uint64_t bet_net_step(const bet_net *net) {
+  return net->step;
+}
+uint32_t bet_net_epoch(const bet_net *net) {
+  return net->epoch;
+}
 const uint64_t *bet_net_last_flips(const bet_net *net, uint32_t l, size_t *count) {
   if (l >= net->n) return NULL;
   if (count) *count = net->L[l].n_flips;
@@ -627,8 +644,8 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
                            b0 > 0);
         if (dX) {
           /* dcols reuses the cols buffer: its columns were consumed by the dW product above. */
-          bet_dense_backward(NULL, nb * img_rows, L->fan_in, L->wb, L->n_out, dzc, net->cols,
-                             NULL, 0);
+          bet_dense_backward(NULL, nb * img_rows, L->fan_in, L->wb, L->n_out, dzc, net->cols, NULL,
+                             0);
           bet_col2im3x3(net->cols, nb, L->in_h, L->in_w, L->in_c, dX + b0 * img_in);
         }
       }
@@ -655,9 +672,9 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
      * reaches the weights through the same dense backward and STEs. Layer 0 is left out: its
      * pre-activations are in pixel units (docs/metrics.md). */
     if (p->reg_margin > 0.0 && l >= 2)
-      net->reg_sum += bet_margin_reg(P->z, M, P->n_out, P->gamma, P->beta, P->mean, P->invstd,
-                                     P->fan_in, p->reg_b, net->reg_weight, net->gA, P->dgamma,
-                                     P->dbeta);
+      net->reg_sum +=
+          bet_margin_reg(P->z, M, P->n_out, P->gamma, P->beta, P->mean, P->invstd, P->fan_in,
+                         p->reg_b, net->reg_weight, net->gA, P->dgamma, P->dbeta);
     dz = net->gA;
   }
 }
@@ -709,8 +726,7 @@ static size_t argmax_row(const float *r, size_t k) {
 }
 
 static bnn_status check_data(const bet_net *net, const bnn_dataset *d) {
-  if (!d || !d->images || !d->labels || d->n == 0)
-    return bnn_fail(BNN_E_ARG, "data set is empty");
+  if (!d || !d->images || !d->labels || d->n == 0) return bnn_fail(BNN_E_ARG, "data set is empty");
   if (d->c != net->in_c || d->h != net->in_h || d->w != net->in_w)
     return bnn_fail(BNN_E_SHAPE, "data set %s: images %ux%ux%u, the net takes %ux%ux%u", d->name,
                     d->h, d->w, d->c, net->in_h, net->in_w, net->in_c);
@@ -734,18 +750,18 @@ static bnn_status check_reg(const bet_net *net, const bet_train_params *p) {
     return bnn_fail(BNN_E_ARG,
                     "reg-margin: arch '%s' has no hidden layer with ±1 inputs (the regularizer "
                     "acts on hidden layers after the first; the first layer's pre-activations "
-                    "are in pixel units)", net->arch.name);
+                    "are in pixel units)",
+                    net->arch.name);
   return BNN_OK;
 }
 
-static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint32_t *idx,
-                                  size_t n, const bet_train_params *p, uint8_t *labels,
-                                  double *loss, double *acc, uint64_t *flips, double *penalty) {
+static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint32_t *idx, size_t n,
+                                  const bet_train_params *p, uint8_t *labels, double *loss,
+                                  double *acc, uint64_t *flips, double *penalty) {
   net->bn_eps = p->bn_eps;
   net->reg_sum = 0.0;
-  net->reg_weight = p->reg_margin > 0.0
-                        ? p->reg_margin / ((double)reg_terms_per_image(net) * (double)n)
-                        : 0.0;
+  net->reg_weight =
+      p->reg_margin > 0.0 ? p->reg_margin / ((double)reg_terms_per_image(net) * (double)n) : 0.0;
   bnn_status s = binarize_and_flip(net, p);
   if (s != BNN_OK) return s;
   load_batch(net, d, idx, n, labels);
@@ -791,7 +807,8 @@ bnn_status bet_train_step(bet_net *net, const bnn_dataset *data, const uint32_t 
   if ((s = check_reg(net, p)) != BNN_OK) return s;
   if (n == 0 || n > 65536) return bnn_fail(BNN_E_ARG, "train step: %zu images", n);
   for (size_t i = 0; i < n; ++i)
-    if (idx[i] >= data->n) return bnn_fail(BNN_E_RANGE, "train step: index %u ≥ %u", idx[i], data->n);
+    if (idx[i] >= data->n)
+      return bnn_fail(BNN_E_RANGE, "train step: index %u ≥ %u", idx[i], data->n);
   if ((s = net_reserve(net, (uint32_t)n)) != BNN_OK) return s;
   uint8_t *labels = (uint8_t *)bnn_malloc(n);
   if (!labels) return bnn_fail(BNN_E_NOMEM, "train step: out of memory");
@@ -842,15 +859,16 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
     sum_pen += pen * (double)n;
     sum_correct += a * (double)n;
     total_flips += f;
-    if (cb) cb(ud, net->epoch, b + 1, nb, sum_loss / (double)(off + n),
-               sum_correct / (double)(off + n));
+    if (cb)
+      cb(ud, net->epoch, b + 1, nb, sum_loss / (double)(off + n), sum_correct / (double)(off + n));
   }
   bnn_free(perm);
   bnn_free(labels);
   if (s != BNN_OK) return s;
   /* The running averages lag the weights (they mix the last ~1/momentum batches, taken while the
    * weights still moved); the training-set statistics are those of the final weights. */
-  if (p->bn_stats == BET_BN_TRAIN_SET && (s = bet_net_estimate_bn(net, train, p->threads)) != BNN_OK)
+  if (p->bn_stats == BET_BN_TRAIN_SET &&
+      (s = bet_net_estimate_bn(net, train, p->threads)) != BNN_OK)
     return s;
   net->epoch++;
   if (st) {
@@ -920,8 +938,8 @@ static bnn_status eval_ctx_init(eval_ctx *c, const bet_net *net, double ber, uin
     const size_t nw = (size_t)L->n_out * L->fan_in;
     c->wb[l] = (float *)zalloc(nw, sizeof(float), &ok);
     if (fast && l > 0 && L->kind == BET_DENSE) {
-      c->wbits[l] = (uint64_t *)zalloc((size_t)L->n_out * bet_packed_words(L->fan_in),
-                                       sizeof(uint64_t), &ok);
+      c->wbits[l] =
+          (uint64_t *)zalloc((size_t)L->n_out * bet_packed_words(L->fan_in), sizeof(uint64_t), &ok);
       if (bet_packed_words(L->fan_in) > xwords) xwords = bet_packed_words(L->fan_in);
     }
     if (!L->is_output) {
@@ -977,8 +995,8 @@ static bnn_status eval_ctx_init(eval_ctx *c, const bet_net *net, double ber, uin
  * pre-activations of layer `stop` (n·out_h·out_w rows × n_out; pixel units for layer 0, the scores
  * for the output layer). Products of integers with ±1 summed in float are exact while
  * |a| < 2^24 (checked at bet_net_create), so the result does not depend on the thread count. */
-static const float *eval_forward(eval_ctx *c, const bet_net *net, const bnn_dataset *d,
-                                 size_t i0, size_t n, uint32_t stop) {
+static const float *eval_forward(eval_ctx *c, const bet_net *net, const bnn_dataset *d, size_t i0,
+                                 size_t n, uint32_t stop) {
   const size_t isz = (size_t)net->in_c * net->in_h * net->in_w;
   for (size_t i = 0; i < n * isz; ++i) c->bufA[i] = (float)d->images[i0 * isz + i];
   float *X = c->bufA, *Y = c->bufB;
@@ -1041,7 +1059,8 @@ bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads
                         double *acc) {
   bnn_status s = check_data(net, data);
   if (s != BNN_OK) return s;
-  if (threads < 1 || threads > 256) return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
+  if (threads < 1 || threads > 256)
+    return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
   if (!(ber >= 0.0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "ber: %g outside [0, 0.5]", ber);
   set_threads(threads);
   eval_ctx c;
@@ -1069,7 +1088,8 @@ bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads
 bnn_status bet_net_estimate_bn(bet_net *net, const bnn_dataset *data, int threads) {
   bnn_status s = check_data(net, data);
   if (s != BNN_OK) return s;
-  if (threads < 1 || threads > 256) return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
+  if (threads < 1 || threads > 256)
+    return bnn_fail(BNN_E_RANGE, "threads: %d outside [1, 256]", threads);
   set_threads(threads);
   eval_ctx c;
   if ((s = eval_ctx_init(&c, net, 0.0, 0, 0)) != BNN_OK) return s;

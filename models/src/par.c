@@ -9,8 +9,12 @@
 
 static int g_threads = 1;
 
-void bet_par_set_threads(int n) { g_threads = n < 1 ? 1 : n; }
-int bet_par_threads(void) { return g_threads; }
+void bet_par_set_threads(int n) {
+  g_threads = n < 1 ? 1 : n;
+}
+int bet_par_threads(void) {
+  return g_threads;
+}
 
 typedef struct par_task {
   bet_par_fn fn;
@@ -43,7 +47,8 @@ void bet_parallel_for(size_t n, size_t min_per_thread, bet_par_fn fn, void *ctx)
     tasks[i].hi = n * (i + 1) / nt;
   }
   /* Chunk 0 runs on the caller; if a thread cannot start, its chunk runs here too. */
-  for (size_t i = 1; i < nt; ++i) started[i] = pthread_create(&tids[i], NULL, par_run, &tasks[i]) == 0;
+  for (size_t i = 1; i < nt; ++i)
+    started[i] = pthread_create(&tids[i], NULL, par_run, &tasks[i]) == 0;
   par_run(&tasks[0]);
   for (size_t i = 1; i < nt; ++i) {
     if (started[i])

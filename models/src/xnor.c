@@ -43,11 +43,9 @@ static void pack_rows_ref(void *vctx, size_t lo, size_t hi) {
 static int have_avx512_popcnt(void);
 
 /* 16 lanes per compare: the compare mask is the packed word's 16 bits directly. */
-__attribute__((target("avx512f"))) static void pack_rows_avx512(void *vctx, size_t lo,
-                                                                  size_t hi) {
+__attribute__((target("avx512f"))) static void pack_rows_avx512(void *vctx, size_t lo, size_t hi) {
   const pack_ctx *c = (const pack_ctx *)vctx;
-  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f),
-               mone = _mm512_set1_ps(-1.0f);
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), mone = _mm512_set1_ps(-1.0f);
   const size_t full = c->k / 64;
   for (size_t r = lo; r < hi; ++r) {
     const float *xr = c->x + r * c->k;
@@ -125,14 +123,14 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static void xnor_gemm_avx512(
       __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
       for (size_t t = 0; t < full; ++t) {
         const __m512i wv = _mm512_loadu_si512((const void *)(wr + 8 * t));
-        a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(
-                                      _mm512_xor_si512(wv, _mm512_loadu_si512((const void *)(x0 + 8 * t)))));
-        a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(
-                                      _mm512_xor_si512(wv, _mm512_loadu_si512((const void *)(x1 + 8 * t)))));
-        a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(
-                                      _mm512_xor_si512(wv, _mm512_loadu_si512((const void *)(x2 + 8 * t)))));
-        a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(
-                                      _mm512_xor_si512(wv, _mm512_loadu_si512((const void *)(x3 + 8 * t)))));
+        a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                      wv, _mm512_loadu_si512((const void *)(x0 + 8 * t)))));
+        a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                      wv, _mm512_loadu_si512((const void *)(x1 + 8 * t)))));
+        a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                      wv, _mm512_loadu_si512((const void *)(x2 + 8 * t)))));
+        a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                      wv, _mm512_loadu_si512((const void *)(x3 + 8 * t)))));
       }
       if (rem) {
         const __m512i wv = _mm512_maskz_loadu_epi64(tail, wr + 8 * full);

@@ -1,4 +1,5 @@
-// arbiter.cpp — several initiators onto one memory socket; nb requests serialised, responses routed.
+// arbiter.cpp — several initiators onto one memory socket; nb requests serialised, responses
+// routed.
 #include "rramsim/arbiter.hpp"
 
 namespace rramsim {

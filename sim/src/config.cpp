@@ -16,7 +16,9 @@
 
 namespace rramsim {
 
-const char* scheduler_name(Scheduler s) { return s == Scheduler::Fcfs ? "fcfs" : "read_first"; }
+const char* scheduler_name(Scheduler s) {
+  return s == Scheduler::Fcfs ? "fcfs" : "read_first";
+}
 
 const char* addr_field_name(AddrField f) {
   static const char* const names[] = {"column", "channel", "bank", "crossbar", "row"};
@@ -58,7 +60,9 @@ void* json_alloc(size_t n) {
   if (!p) ++t_json_failures;
   return p;
 }
-void json_dealloc(void* p) { bnn_free(p); }
+void json_dealloc(void* p) {
+  bnn_free(p);
+}
 void use_bnn_for_json() {
   static std::once_flag once;
   std::call_once(once, [] { json_set_alloc_funcs(json_alloc, json_dealloc); });
@@ -136,7 +140,8 @@ class Obj {
   uint64_t uint(const std::string& key, uint64_t def, uint64_t lo, uint64_t hi,
                 bool required = false) {
     json_t* v = get(key);
-    const std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    const std::string range =
+        "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
     if (!v) {
       if (required) fail(key, "missing (" + range + ")");
       return def;
@@ -175,7 +180,9 @@ class Obj {
   std::set<std::string> used_;
 };
 
-bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+bool is_pow2(uint64_t x) {
+  return x && !(x & (x - 1));
+}
 unsigned log2u(uint64_t x) {
   unsigned n = 0;
   while (x > 1) {
@@ -249,13 +256,16 @@ rr_device read_device(json_t* j, const std::string& file, const std::string& pat
   }
 
   json_t* pts = o.get("operating_points");
-  if (!pts) o.fail("operating_points", "missing (a list of 1.." + std::to_string(RR_MAX_OP_POINTS) + " operating points)");
+  if (!pts)
+    o.fail("operating_points",
+           "missing (a list of 1.." + std::to_string(RR_MAX_OP_POINTS) + " operating points)");
   if (!json_is_array(pts) || json_array_size(pts) == 0 || json_array_size(pts) > RR_MAX_OP_POINTS)
     o.fail("operating_points",
            "expected a list of 1.." + std::to_string(RR_MAX_OP_POINTS) + " operating points");
   d.n_points = json_array_size(pts);
   for (size_t i = 0; i < d.n_points; ++i) {
-    Obj po(json_array_get(pts, i), file, o.key_path("operating_points") + "[" + std::to_string(i) + "]");
+    Obj po(json_array_get(pts, i), file,
+           o.key_path("operating_points") + "[" + std::to_string(i) + "]");
     read_op_point(po, d.points[i], d);
     for (size_t k = 0; k < i; ++k)
       if (!std::strcmp(d.points[k].name, d.points[i].name))
@@ -287,8 +297,8 @@ rr_device read_device(json_t* j, const std::string& file, const std::string& pat
     std::string pol = wo.str("policy", "none");
     if (!rr_verify_policy_parse(pol.c_str(), &d.verify))
       wo.fail("policy", "'" + pol + "' is not one of none, iterative");
-    d.verify_max_iterations = static_cast<int>(
-        wo.uint("max_iterations", d.verify == RR_VERIFY_ITERATIVE ? 3 : 0, 0, 64));
+    d.verify_max_iterations =
+        static_cast<int>(wo.uint("max_iterations", d.verify == RR_VERIFY_ITERATIVE ? 3 : 0, 0, 64));
     if (d.verify == RR_VERIFY_ITERATIVE && d.verify_max_iterations < 1)
       wo.fail("max_iterations", "must be in [1, 64] for the iterative policy");
     wo.finish();
@@ -312,8 +322,10 @@ Organisation read_org(json_t* j, const std::string& file, const std::string& pat
   Organisation g;
   o.str("description", "");
   g.channels = static_cast<unsigned>(o.uint("channels", g.channels, 1, 64));
-  g.banks_per_channel = static_cast<unsigned>(o.uint("banks_per_channel", g.banks_per_channel, 1, 1024));
-  g.crossbars_per_bank = static_cast<unsigned>(o.uint("crossbars_per_bank", g.crossbars_per_bank, 1, 4096));
+  g.banks_per_channel =
+      static_cast<unsigned>(o.uint("banks_per_channel", g.banks_per_channel, 1, 1024));
+  g.crossbars_per_bank =
+      static_cast<unsigned>(o.uint("crossbars_per_bank", g.crossbars_per_bank, 1, 4096));
   g.rows = static_cast<unsigned>(o.uint("rows", g.rows, 1, 1u << 20));
   g.columns = static_cast<unsigned>(o.uint("columns", g.columns, 8, 1u << 16));
   const std::pair<const char*, uint64_t> p2[] = {{"channels", g.channels},
@@ -325,18 +337,22 @@ Organisation read_org(json_t* j, const std::string& file, const std::string& pat
     if (!is_pow2(kv.second)) o.fail(kv.first, std::to_string(kv.second) + " is not a power of two");
   g.bus_width_bits = static_cast<unsigned>(o.uint("bus_width_bits", g.bus_width_bits, 8, 4096));
   if (!is_pow2(g.bus_width_bits))
-    o.fail("bus_width_bits", std::to_string(g.bus_width_bits) + " is not a power of two in [8, 4096]");
+    o.fail("bus_width_bits",
+           std::to_string(g.bus_width_bits) + " is not a power of two in [8, 4096]");
   g.bus_clock_mhz = o.num("bus_clock_mhz", g.bus_clock_mhz, 1.0, 100000.0);
-  g.controller_latency_cycles =
-      static_cast<unsigned>(o.uint("controller_latency_cycles", g.controller_latency_cycles, 0, 100000));
+  g.controller_latency_cycles = static_cast<unsigned>(
+      o.uint("controller_latency_cycles", g.controller_latency_cycles, 0, 100000));
   g.queue_depth = static_cast<unsigned>(o.uint("queue_depth", g.queue_depth, 1, 4096));
   g.static_power_mw = o.num("static_power_mw", g.static_power_mw, 0.0, 1e6);
   if (json_t* s = o.get("scheduler")) {
     Obj so(s, file, o.key_path("scheduler"));
     std::string pol = so.str("policy", "fcfs");
-    if (pol == "fcfs") g.scheduler = Scheduler::Fcfs;
-    else if (pol == "read_first") g.scheduler = Scheduler::ReadFirst;
-    else so.fail("policy", "'" + pol + "' is not one of fcfs, read_first");
+    if (pol == "fcfs")
+      g.scheduler = Scheduler::Fcfs;
+    else if (pol == "read_first")
+      g.scheduler = Scheduler::ReadFirst;
+    else
+      so.fail("policy", "'" + pol + "' is not one of fcfs, read_first");
     unsigned hi_def = std::max(2u, g.queue_depth * 3 / 4), lo_def = std::max(1u, g.queue_depth / 4);
     if (lo_def >= hi_def) lo_def = hi_def - 1;
     g.write_high_watermark =
@@ -444,7 +460,9 @@ SystemConfig read_system(json_t* j, const std::string& file, const std::string& 
   return c;
 }
 
-json_t* jreal(double v) { return json_real(v); }
+json_t* jreal(double v) {
+  return json_real(v);
+}
 
 }  // namespace
 
@@ -505,15 +523,22 @@ std::string config_to_json(const SystemConfig& c, int indent) {
     const rr_op_point& p = d.points[i];
     json_t* o = json_object();
     put(o, "name", json_string(p.name));
-    const std::pair<const char*, double> f[] = {
-        {"prog_current_ua", p.prog_current_ua}, {"prog_voltage_v", p.prog_voltage_v},
-        {"prog_pulse_ns", p.prog_pulse_ns},     {"read_voltage_v", p.read_voltage_v},
-        {"read_pulse_ns", p.read_pulse_ns},     {"write_ber_01", p.write_ber_01},
-        {"write_ber_10", p.write_ber_10},       {"read_ber_01", p.read_ber_01},
-        {"read_ber_10", p.read_ber_10},         {"e_set_pj", p.e_set_pj},
-        {"e_reset_pj", p.e_reset_pj},           {"e_read_pj", p.e_read_pj},
-        {"e_periph_read_pj", p.e_periph_read_pj}, {"e_periph_write_pj", p.e_periph_write_pj},
-        {"t_read_ns", p.t_read_ns},             {"t_write_ns", p.t_write_ns}};
+    const std::pair<const char*, double> f[] = {{"prog_current_ua", p.prog_current_ua},
+                                                {"prog_voltage_v", p.prog_voltage_v},
+                                                {"prog_pulse_ns", p.prog_pulse_ns},
+                                                {"read_voltage_v", p.read_voltage_v},
+                                                {"read_pulse_ns", p.read_pulse_ns},
+                                                {"write_ber_01", p.write_ber_01},
+                                                {"write_ber_10", p.write_ber_10},
+                                                {"read_ber_01", p.read_ber_01},
+                                                {"read_ber_10", p.read_ber_10},
+                                                {"e_set_pj", p.e_set_pj},
+                                                {"e_reset_pj", p.e_reset_pj},
+                                                {"e_read_pj", p.e_read_pj},
+                                                {"e_periph_read_pj", p.e_periph_read_pj},
+                                                {"e_periph_write_pj", p.e_periph_write_pj},
+                                                {"t_read_ns", p.t_read_ns},
+                                                {"t_write_ns", p.t_write_ns}};
     for (auto& kv : f) put(o, kv.first, jreal(kv.second));
     push(pts, o);
   }

@@ -26,7 +26,9 @@ AddressDecoder::AddressDecoder(const Organisation& org) {
 }
 
 namespace {
-uint64_t ns_to_ps(double ns) { return static_cast<uint64_t>(std::llround(ns * 1000.0)); }
+uint64_t ns_to_ps(double ns) {
+  return static_cast<uint64_t>(std::llround(ns * 1000.0));
+}
 }  // namespace
 
 // FCFS: every chunk is issued in arrival order as soon as its bank (reads) or the bus and then
@@ -118,8 +120,10 @@ Controller::Controller(const SystemConfig& cfg)
   for (ChannelState& ch : channels_) ch.issue_heap.reserve(g.queue_depth + 1);
   banks_.resize(size_t{g.channels} * g.banks_per_channel);
   stats_.banks.resize(banks_.size());
-  if (g.scheduler == Scheduler::ReadFirst) sched_ = std::make_unique<ReadFirstScheduler>(*this);
-  else sched_ = std::make_unique<FcfsScheduler>(*this);
+  if (g.scheduler == Scheduler::ReadFirst)
+    sched_ = std::make_unique<ReadFirstScheduler>(*this);
+  else
+    sched_ = std::make_unique<FcfsScheduler>(*this);
 }
 
 Controller::~Controller() = default;
@@ -198,8 +202,10 @@ Controller::Result Controller::access(Cmd cmd, uint64_t addr, uint8_t* data, uin
 bool Controller::debug(Cmd cmd, uint64_t addr, uint8_t* data, uint64_t len) {
   const uint64_t cap = cfg_.org.capacity_bytes();
   if (addr >= cap || len > cap - addr) return false;
-  if (cmd == Cmd::Write) storage_.debug_write(addr, data, len);
-  else storage_.debug_read(addr, data, len);
+  if (cmd == Cmd::Write)
+    storage_.debug_write(addr, data, len);
+  else
+    storage_.debug_read(addr, data, len);
   return true;
 }
 

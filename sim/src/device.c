@@ -1,4 +1,5 @@
-/* device.c — RRAM device model: cell types, analytic log-normal BER, endurance hazard, model fit. */
+/* device.c — RRAM device model: cell types, analytic log-normal BER, endurance hazard, model fit.
+ */
 #include "rramsim/device.h"
 
 #include <ctype.h>
@@ -37,7 +38,9 @@ int rr_cell_type_parse(const char *s, rr_cell_type *out) {
   return 0;
 }
 
-int rr_cells_per_bit(rr_cell_type c) { return c == RR_CELL_2T2R ? 2 : 1; }
+int rr_cells_per_bit(rr_cell_type c) {
+  return c == RR_CELL_2T2R ? 2 : 1;
+}
 
 const char *rr_verify_policy_name(rr_verify_policy p) {
   return (unsigned)p < RR_VERIFY_COUNT ? verify_names[p] : "?";
@@ -66,7 +69,9 @@ rr_analytic rr_analytic_default_params(void) {
   return a;
 }
 
-double rr_normal_q(double z) { return 0.5 * erfc(z / 1.4142135623730951); }
+double rr_normal_q(double z) {
+  return 0.5 * erfc(z / 1.4142135623730951);
+}
 
 double rr_normal_q_inv(double p) {
   /* Acklam's rational approximation of the lower-tail quantile, then two Newton steps on
@@ -74,14 +79,13 @@ double rr_normal_q_inv(double p) {
   static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
                               -2.759285104469687e+02, 1.383577518672690e+02,
                               -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                              -1.556989798598866e+02, 6.680131188771972e+01,
-                              -1.328068155288572e+01};
+  static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                              6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
                               -2.400758277161838e+00, -2.549732539343734e+00,
                               4.374664141464968e+00,  2.938163982698783e+00};
-  static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
-                              2.445134137142996e+00, 3.754408661907416e+00};
+  static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                              3.754408661907416e+00};
   if (!(p > 0.0)) return (double)INFINITY;
   if (!(p < 1.0)) return -(double)INFINITY;
   double q = 1.0 - p; /* lower-tail probability for x = Φ⁻¹(q); Q⁻¹(p) = Φ⁻¹(1 − p) */
@@ -196,9 +200,12 @@ static double fit_objective(fit_ctx *c, const double *t) {
   for (size_t i = 0; i < c->n; ++i) {
     double ber = rr_fit_model_ber(c->p, &m, c->e[i]);
     double zm;
-    if (!(ber > 1e-300)) zm = 37.5;        /* beyond double range: clamp the probit */
-    else if (!(ber < 1.0)) zm = -37.5;
-    else zm = rr_normal_q_inv(ber);
+    if (!(ber > 1e-300))
+      zm = 37.5; /* beyond double range: clamp the probit */
+    else if (!(ber < 1.0))
+      zm = -37.5;
+    else
+      zm = rr_normal_q_inv(ber);
     double r = zm - c->z[i];
     s += r * r;
   }
@@ -267,7 +274,8 @@ static double nelder_mead(fit_ctx *c, double *x0, double step, int max_evals) {
 bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const double *ber,
                          size_t n, rr_fit_result *out) {
   if (!p || !energy_pj || !ber || !out) return bnn_fail(BNN_E_ARG, "rr_device_fit: NULL argument");
-  if (n < FIT_DIM) return bnn_fail(BNN_E_ARG, "need at least %d points to fit, got %zu", FIT_DIM, n);
+  if (n < FIT_DIM)
+    return bnn_fail(BNN_E_ARG, "need at least %d points to fit, got %zu", FIT_DIM, n);
   if (!(p->prog_voltage_v > 0) || !(p->prog_pulse_ns > 0) || !(p->start.i0_ua > 0) ||
       !(p->start.hrs_median_kohm > 0) || !(p->start.hrs_sigma > 0) || !(p->start.ref_kohm > 0))
     return bnn_fail(BNN_E_ARG, "fit parameters: voltage, pulse, i0, HRS and reference must be > 0");

@@ -30,7 +30,8 @@ struct ReaderCloser {
 std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org,
                                                bool skip_bad) {
   rrt_errmap_reader* r = nullptr;
-  if (rrt_errmap_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK) throw ConfigError(bnn_errmsg());
+  if (rrt_errmap_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK)
+    throw ConfigError(bnn_errmsg());
   ReaderCloser closer{r};
   auto map = std::make_shared<ErrorMap>();
   map->path = path;
@@ -51,11 +52,13 @@ std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Or
     Defect d{};
     if (c.loc == RRT_LOC_ADDRESS) {
       if (c.address >= cap)
-        bad("address 0x" + [&] {
-          char b[24];
-          std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(c.address));
-          return std::string(b);
-        }() + " is outside the memory (capacity " + std::to_string(cap) + " bytes)");
+        bad("address 0x" +
+            [&] {
+              char b[24];
+              std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(c.address));
+              return std::string(b);
+            }() +
+            " is outside the memory (capacity " + std::to_string(cap) + " bytes)");
       d.addr = c.address;
       d.bit = static_cast<uint8_t>(c.bit);
     } else {
@@ -66,7 +69,8 @@ std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Or
         bad("crossbar " + std::to_string(c.crossbar) + " is outside [0, " +
             std::to_string(org.crossbars_per_bank - 1) + "]");
       if (c.row >= org.rows)
-        bad("row " + std::to_string(c.row) + " is outside [0, " + std::to_string(org.rows - 1) + "]");
+        bad("row " + std::to_string(c.row) + " is outside [0, " + std::to_string(org.rows - 1) +
+            "]");
       if (c.column >= org.columns)
         bad("column " + std::to_string(c.column) + " is outside [0, " +
             std::to_string(org.columns - 1) + "] (bit columns of a crossbar row)");
@@ -81,9 +85,19 @@ std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Or
       d.bit = static_cast<uint8_t>(c.column % 8);
     }
     switch (c.kind) {
-      case RRT_CELL_STUCK_AT_0: d.kind = DefectKind::StuckAt0; ++map->stuck0; break;
-      case RRT_CELL_STUCK_AT_1: d.kind = DefectKind::StuckAt1; ++map->stuck1; break;
-      default: d.kind = DefectKind::FlipRate; d.rate = c.rate; ++map->flip; break;
+      case RRT_CELL_STUCK_AT_0:
+        d.kind = DefectKind::StuckAt0;
+        ++map->stuck0;
+        break;
+      case RRT_CELL_STUCK_AT_1:
+        d.kind = DefectKind::StuckAt1;
+        ++map->stuck1;
+        break;
+      default:
+        d.kind = DefectKind::FlipRate;
+        d.rate = c.rate;
+        ++map->flip;
+        break;
     }
     map->cells.push_back(d);
   }

@@ -48,7 +48,7 @@ struct ReplayPort {
   std::vector<uint8_t> stored;          // RRAM layers as stored: image + persistent faults
   std::vector<const rrt_fault*> reads;  // read faults sorted by access index
   size_t cursor = 0;
-  uint64_t index = 0;                   // next read index, counted as the bridge issues reads
+  uint64_t index = 0;  // next read index, counted as the bridge issues reads
   // Error map's flip-rate cells under RRAM weights: (RRAM address·8 + bit, rate), sorted.
   std::vector<std::pair<uint64_t, double>> flips;
   uint64_t seed = 1;
@@ -82,8 +82,7 @@ bnn_status replay_read(bnn_port* bp, uint64_t addr, void* dst_v, size_t n) {
         b = static_cast<uint8_t>((b & ~(1u << f->bit)) | (unsigned{f->new_value} << f->bit));
       }
       // The map's flips come after the operating point's read errors, as in Storage::read.
-      auto it = std::lower_bound(rp->flips.begin(), rp->flips.end(),
-                                 std::make_pair(ra * 8, -1.0));
+      auto it = std::lower_bound(rp->flips.begin(), rp->flips.end(), std::make_pair(ra * 8, -1.0));
       for (; it != rp->flips.end() && it->first < (ra + len) * 8; ++it) {
         const uint64_t a = it->first >> 3;
         const unsigned bit = static_cast<unsigned>(it->first & 7);
@@ -172,8 +171,10 @@ std::string replay_faults(const bnn_model* m, const Placement& pl,
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::pair<uint64_t, double>> uniq;
     for (const auto& c : rp.flips) {
-      if (!uniq.empty() && uniq.back().first == c.first) uniq.back() = c;
-      else uniq.push_back(c);
+      if (!uniq.empty() && uniq.back().first == c.first)
+        uniq.back() = c;
+      else
+        uniq.push_back(c);
     }
     rp.flips.swap(uniq);
   }

@@ -28,9 +28,15 @@ bool RramMemory::execute(tlm_generic_payload& t, uint64_t arrival_ps, uint64_t* 
   }
   Cmd cmd;
   switch (t.get_command()) {
-    case TLM_READ_COMMAND: cmd = Cmd::Read; break;
-    case TLM_WRITE_COMMAND: cmd = Cmd::Write; break;
-    default: t.set_response_status(TLM_OK_RESPONSE); return true;
+    case TLM_READ_COMMAND:
+      cmd = Cmd::Read;
+      break;
+    case TLM_WRITE_COMMAND:
+      cmd = Cmd::Write;
+      break;
+    default:
+      t.set_response_status(TLM_OK_RESPONSE);
+      return true;
   }
   Controller::Result r =
       ctrl_.access(cmd, t.get_address(), t.get_data_ptr(), t.get_data_length(), arrival_ps);
@@ -83,8 +89,10 @@ tlm_sync_enum RramMemory::nb_transport_fw(tlm_generic_payload& t, tlm_phase& ph,
 
 void RramMemory::peq_cb(tlm_generic_payload& t, const tlm_phase& ph) {
   if (ph != BEGIN_RESP) return;
-  if (resp_in_progress_) resp_queue_.push_back(&t);  // response exclusion rule
-  else send_response(t);
+  if (resp_in_progress_)
+    resp_queue_.push_back(&t);  // response exclusion rule
+  else
+    send_response(t);
 }
 
 void RramMemory::send_response(tlm_generic_payload& t) {
@@ -107,9 +115,12 @@ void RramMemory::send_response(tlm_generic_payload& t) {
 
 unsigned int RramMemory::transport_dbg(tlm_generic_payload& t) {
   Cmd cmd;
-  if (t.get_command() == TLM_READ_COMMAND) cmd = Cmd::Read;
-  else if (t.get_command() == TLM_WRITE_COMMAND) cmd = Cmd::Write;
-  else return 0;
+  if (t.get_command() == TLM_READ_COMMAND)
+    cmd = Cmd::Read;
+  else if (t.get_command() == TLM_WRITE_COMMAND)
+    cmd = Cmd::Write;
+  else
+    return 0;
   if (!ctrl_.debug(cmd, t.get_address(), t.get_data_ptr(), t.get_data_length())) {
     t.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
     return 0;

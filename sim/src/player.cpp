@@ -64,8 +64,10 @@ void TracePlayer::prepare(tlm_generic_payload& t, const rrt_access& a, std::vect
 }
 
 void TracePlayer::run() {
-  if (p_.nb) run_at();
-  else run_lt();
+  if (p_.nb)
+    run_at();
+  else
+    run_lt();
 }
 
 void TracePlayer::run_lt() {
@@ -79,8 +81,10 @@ void TracePlayer::run_lt() {
   rrt_access_reader* reader = rrt_source_reader(src_);
   rrt_request q;
   while (next(&q)) {
-    if (q.timing == RRT_TIMING_RELATIVE) issue = prev_done + q.delay_ps;
-    else if (q.time_ps > issue) issue = q.time_ps;  // else behind: at once, not before the last
+    if (q.timing == RRT_TIMING_RELATIVE)
+      issue = prev_done + q.delay_ps;
+    else if (q.time_ps > issue)
+      issue = q.time_ps;  // else behind: at once, not before the last
     prepare(t, q.access, buf);
     const uint64_t now = to_ps(sc_time_stamp());
     const uint64_t offset = issue > now ? issue - now : 0;

@@ -11,10 +11,14 @@ namespace {
 
 rrt_fault_kind to_rrt(FaultKind k) {
   switch (k) {
-    case FaultKind::Write: return RRT_FAULT_WRITE;
-    case FaultKind::Read: return RRT_FAULT_READ;
-    case FaultKind::StuckAt: return RRT_FAULT_STUCK_AT;
-    default: return RRT_FAULT_ENDURANCE;
+    case FaultKind::Write:
+      return RRT_FAULT_WRITE;
+    case FaultKind::Read:
+      return RRT_FAULT_READ;
+    case FaultKind::StuckAt:
+      return RRT_FAULT_STUCK_AT;
+    default:
+      return RRT_FAULT_ENDURANCE;
   }
 }
 
@@ -43,7 +47,7 @@ struct AccessRecorder::Impl {
   std::string path, error;
   uint64_t clock_ps = 1;
   bool relative = false, read_data = false;
-  uint64_t vtime_ps = 0;   // relative: running sum of the gaps, in ps
+  uint64_t vtime_ps = 0;  // relative: running sum of the gaps, in ps
   uint64_t prev_done = 0;
   bool have_prev = false;
   uint64_t records = 0;
@@ -54,8 +58,8 @@ struct AccessRecorder::Impl {
     rrt_access a{};
     if (im->relative) {
       uint64_t gap = im->have_prev && e.arrival_ps > im->prev_done ? e.arrival_ps - im->prev_done
-                     : im->have_prev                              ? 0
-                                                                  : e.arrival_ps;
+                     : im->have_prev                               ? 0
+                                                                   : e.arrival_ps;
       im->vtime_ps += gap;
       im->prev_done = e.done_ps;
       im->have_prev = true;
@@ -68,13 +72,17 @@ struct AccessRecorder::Impl {
     a.cmd = e.cmd == Cmd::Write ? RRT_CMD_WRITE : RRT_CMD_READ;
     a.has_data = e.data && (e.cmd == Cmd::Write || im->read_data);
     a.data = a.has_data ? e.data : nullptr;
-    if (rrt_access_writer_put(im->w, &a) != BNN_OK) im->error = bnn_errmsg();
-    else ++im->records;
+    if (rrt_access_writer_put(im->w, &a) != BNN_OK)
+      im->error = bnn_errmsg();
+    else
+      ++im->records;
   }
 };
 
 AccessRecorder::AccessRecorder() : im_(std::make_unique<Impl>()) {}
-AccessRecorder::~AccessRecorder() { abort(); }
+AccessRecorder::~AccessRecorder() {
+  abort();
+}
 
 std::string AccessRecorder::open(const std::string& path, const SystemConfig& cfg,
                                  const RecordParams& p) {
@@ -82,8 +90,9 @@ std::string AccessRecorder::open(const std::string& path, const SystemConfig& cf
   *im_ = Impl{};
   const rrt_format fmt = rrt_format_from_name(path.c_str());
   if (fmt == RRT_FORMAT_AUTO)
-    return path + ": cannot tell the trace format from the name (use .stl, .rstl or .rrt, "
-                  "optionally + .gz)";
+    return path +
+           ": cannot tell the trace format from the name (use .stl, .rstl or .rrt, "
+           "optionally + .gz)";
   if (p.clock_ps == 0) return path + ": the recording clock period must be at least 1 ps";
   if (cfg.org.capacity_bytes() == 0) return path + ": empty memory";
   Prov prov = make_prov(cfg, p);
@@ -125,7 +134,9 @@ void AccessRecorder::abort() {
   }
 }
 
-uint64_t AccessRecorder::records() const { return im_->records; }
+uint64_t AccessRecorder::records() const {
+  return im_->records;
+}
 
 struct FaultRecorder::Impl {
   rrt_fault_writer* w = nullptr;
@@ -157,13 +168,17 @@ struct FaultRecorder::Impl {
         f.weight = weight;
       }
     }
-    if (rrt_fault_writer_put(im->w, &f) != BNN_OK) im->error = bnn_errmsg();
-    else ++im->records;
+    if (rrt_fault_writer_put(im->w, &f) != BNN_OK)
+      im->error = bnn_errmsg();
+    else
+      ++im->records;
   }
 };
 
 FaultRecorder::FaultRecorder() : im_(std::make_unique<Impl>()) {}
-FaultRecorder::~FaultRecorder() { abort(); }
+FaultRecorder::~FaultRecorder() {
+  abort();
+}
 
 std::string FaultRecorder::open(const std::string& path, const SystemConfig& cfg,
                                 const RecordParams& p) {
@@ -211,6 +226,8 @@ void FaultRecorder::abort() {
   }
 }
 
-uint64_t FaultRecorder::records() const { return im_->records; }
+uint64_t FaultRecorder::records() const {
+  return im_->records;
+}
 
 }  // namespace rramsim

@@ -43,8 +43,8 @@ double LatencyHistogram::quantile(double q) const {
 
 bool BankCounters::operator==(const BankCounters& o) const {
   return read_ops == o.read_ops && write_ops == o.write_ops && verify_ops == o.verify_ops &&
-         bits_read == o.bits_read && bits_verified == o.bits_verified &&
-         bits_set == o.bits_set && bits_reset == o.bits_reset && busy_ps == o.busy_ps;
+         bits_read == o.bits_read && bits_verified == o.bits_verified && bits_set == o.bits_set &&
+         bits_reset == o.bits_reset && busy_ps == o.busy_ps;
 }
 
 bool ErrorCounters::operator==(const ErrorCounters& o) const {
@@ -54,11 +54,11 @@ static_assert(sizeof(ErrorCounters) == 13 * sizeof(uint64_t), "ErrorCounters: al
 
 bool Stats::operator==(const Stats& o) const {
   return reads == o.reads && writes == o.writes && bytes_read == o.bytes_read &&
-         bytes_written == o.bytes_written && chunks == o.chunks &&
-         queue_stalls == o.queue_stalls && queue_stall_ps == o.queue_stall_ps &&
-         errors_address == o.errors_address && first_arrival_ps == o.first_arrival_ps &&
-         end_ps == o.end_ps && read_latency == o.read_latency &&
-         write_latency == o.write_latency && err == o.err && banks == o.banks;
+         bytes_written == o.bytes_written && chunks == o.chunks && queue_stalls == o.queue_stalls &&
+         queue_stall_ps == o.queue_stall_ps && errors_address == o.errors_address &&
+         first_arrival_ps == o.first_arrival_ps && end_ps == o.end_ps &&
+         read_latency == o.read_latency && write_latency == o.write_latency && err == o.err &&
+         banks == o.banks;
 }
 
 Energy bank_energy(const BankCounters& b, const rr_op_point& op) {
@@ -102,7 +102,9 @@ json_t* count(uint64_t v, const char* unit = "count") {
   json_object_set_new(o, "unit", json_string(unit));
   return o;
 }
-double ratio(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+double ratio(uint64_t a, uint64_t b) {
+  return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
+}
 
 json_t* latency_json(const LatencyHistogram& h) {
   json_t* o = json_object();
@@ -146,8 +148,10 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_object_set_new(r, "path", json_string(run.path.c_str()));
   json_object_set_new(r, "requests", count(run.requests));
   json_object_set_new(r, "wall_time", val(run.wall_seconds, "s"));
-  json_object_set_new(r, "rate", val(run.wall_seconds > 0 ? static_cast<double>(run.requests) / run.wall_seconds : 0.0,
-                                     "transactions/s"));
+  json_object_set_new(
+      r, "rate",
+      val(run.wall_seconds > 0 ? static_cast<double>(run.requests) / run.wall_seconds : 0.0,
+          "transactions/s"));
   json_object_set_new(root, "run", r);
 
   json_t* st = json_object();
@@ -160,10 +164,12 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_object_set_new(st, "row_segments", count(s.chunks, "operations"));
   json_object_set_new(st, "address_errors", count(s.errors_address, "requests"));
   json_object_set_new(st, "queue_stalls", count(s.queue_stalls, "operations"));
-  json_object_set_new(st, "queue_stall_time", val(static_cast<double>(s.queue_stall_ps) * 1e-3, "ns"));
-  json_object_set_new(st, "bandwidth",
-                      val(sim_s > 0 ? static_cast<double>(s.bytes_read + s.bytes_written) / sim_s / 1e9 : 0.0,
-                          "GB/s"));
+  json_object_set_new(st, "queue_stall_time",
+                      val(static_cast<double>(s.queue_stall_ps) * 1e-3, "ns"));
+  json_object_set_new(
+      st, "bandwidth",
+      val(sim_s > 0 ? static_cast<double>(s.bytes_read + s.bytes_written) / sim_s / 1e9 : 0.0,
+          "GB/s"));
   json_t* lat = json_object();
   json_object_set_new(lat, "read", latency_json(s.read_latency));
   json_object_set_new(lat, "write", latency_json(s.write_latency));
@@ -181,11 +187,16 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_t* ber = json_object();
   json_object_set_new(ber, "write_01", val(ratio(e.write_err01, e.write_bits0), "errors/bit"));
   json_object_set_new(ber, "write_10", val(ratio(e.write_err10, e.write_bits1), "errors/bit"));
-  json_object_set_new(ber, "write", val(ratio(e.write_err01 + e.write_err10, e.write_bits0 + e.write_bits1), "errors/bit"));
+  json_object_set_new(
+      ber, "write",
+      val(ratio(e.write_err01 + e.write_err10, e.write_bits0 + e.write_bits1), "errors/bit"));
   json_object_set_new(ber, "read_01", val(ratio(e.read_err01, e.read_bits0), "errors/bit"));
   json_object_set_new(ber, "read_10", val(ratio(e.read_err10, e.read_bits1), "errors/bit"));
-  json_object_set_new(ber, "read", val(ratio(e.read_err01 + e.read_err10, e.read_bits0 + e.read_bits1), "errors/bit"));
-  json_object_set_new(ber, "stuck_at", val(ratio(e.stuck_at, e.write_bits0 + e.write_bits1), "errors/bit"));
+  json_object_set_new(
+      ber, "read",
+      val(ratio(e.read_err01 + e.read_err10, e.read_bits0 + e.read_bits1), "errors/bit"));
+  json_object_set_new(ber, "stuck_at",
+                      val(ratio(e.stuck_at, e.write_bits0 + e.write_bits1), "errors/bit"));
   json_object_set_new(st, "ber_observed", ber);
   json_t* bits = json_object();
   json_object_set_new(bits, "written_0", count(e.write_bits0, "bits"));
@@ -202,19 +213,25 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   Energy tot = total_energy(s, cfg);
   json_object_set_new(st, "energy", energy_json(tot, true));
   uint64_t bytes = s.bytes_read + s.bytes_written;
-  json_object_set_new(st, "energy_per_bit",
-                      val(bytes ? tot.total() / (8.0 * static_cast<double>(bytes)) : 0.0, "pJ/bit"));
+  json_object_set_new(
+      st, "energy_per_bit",
+      val(bytes ? tot.total() / (8.0 * static_cast<double>(bytes)) : 0.0, "pJ/bit"));
   json_t* banks = json_array();
   for (size_t i = 0; i < s.banks.size(); ++i) {
     const BankCounters& b = s.banks[i];
     json_t* o = json_object();
-    json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(i / cfg.org.banks_per_channel)));
-    json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(i % cfg.org.banks_per_channel)));
+    json_object_set_new(o, "channel",
+                        json_integer(static_cast<json_int_t>(i / cfg.org.banks_per_channel)));
+    json_object_set_new(o, "bank",
+                        json_integer(static_cast<json_int_t>(i % cfg.org.banks_per_channel)));
     json_object_set_new(o, "read_ops", count(b.read_ops, "operations"));
     json_object_set_new(o, "write_ops", count(b.write_ops, "operations"));
     json_object_set_new(o, "verify_ops", count(b.verify_ops, "operations"));
     json_object_set_new(o, "busy_time", val(static_cast<double>(b.busy_ps) * 1e-3, "ns"));
-    json_object_set_new(o, "utilisation", val(s.end_ps ? static_cast<double>(b.busy_ps) / static_cast<double>(s.end_ps) : 0.0, "fraction"));
+    json_object_set_new(
+        o, "utilisation",
+        val(s.end_ps ? static_cast<double>(b.busy_ps) / static_cast<double>(s.end_ps) : 0.0,
+            "fraction"));
     json_object_set_new(o, "energy", energy_json(bank_energy(b, cfg.op()), false));
     json_array_append_new(banks, o);
   }
@@ -261,22 +278,25 @@ std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo
                 static_cast<unsigned long long>(cfg.org.capacity_bytes()),
                 static_cast<unsigned long long>(cfg.seed));
   o += b;
-  std::snprintf(b, sizeof b, "workload: %s via %s, %llu requests in %.3f s wall (%.0f transactions/s)\n",
-                run.traffic.c_str(), run.path.c_str(), static_cast<unsigned long long>(run.requests),
-                run.wall_seconds,
+  std::snprintf(b, sizeof b,
+                "workload: %s via %s, %llu requests in %.3f s wall (%.0f transactions/s)\n",
+                run.traffic.c_str(), run.path.c_str(),
+                static_cast<unsigned long long>(run.requests), run.wall_seconds,
                 run.wall_seconds > 0 ? static_cast<double>(run.requests) / run.wall_seconds : 0.0);
   o += b;
   const double sim_s = static_cast<double>(s.end_ps) * 1e-12;
-  std::snprintf(b, sizeof b, "simulated time %.3f us, bandwidth %.3f GB/s, %llu reads, %llu writes, %llu queue stalls\n",
-                sim_s * 1e6,
-                sim_s > 0 ? static_cast<double>(s.bytes_read + s.bytes_written) / sim_s / 1e9 : 0.0,
-                static_cast<unsigned long long>(s.reads), static_cast<unsigned long long>(s.writes),
-                static_cast<unsigned long long>(s.queue_stalls));
+  std::snprintf(
+      b, sizeof b,
+      "simulated time %.3f us, bandwidth %.3f GB/s, %llu reads, %llu writes, %llu queue stalls\n",
+      sim_s * 1e6,
+      sim_s > 0 ? static_cast<double>(s.bytes_read + s.bytes_written) / sim_s / 1e9 : 0.0,
+      static_cast<unsigned long long>(s.reads), static_cast<unsigned long long>(s.writes),
+      static_cast<unsigned long long>(s.queue_stalls));
   o += b;
   auto lat = [&](const char* what, const LatencyHistogram& h) {
     if (!h.count()) return;
-    std::snprintf(b, sizeof b, "%s latency ns: mean %.1f  p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n", what,
-                  h.mean() * 1e-3, h.quantile(0.5) * 1e-3, h.quantile(0.95) * 1e-3,
+    std::snprintf(b, sizeof b, "%s latency ns: mean %.1f  p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n",
+                  what, h.mean() * 1e-3, h.quantile(0.5) * 1e-3, h.quantile(0.95) * 1e-3,
                   h.quantile(0.99) * 1e-3, static_cast<double>(h.max()) * 1e-3);
     o += b;
   };
@@ -284,10 +304,12 @@ std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo
   lat("write", s.write_latency);
   const ErrorCounters& e = s.err;
   std::snprintf(b, sizeof b,
-                "bit errors: write %llu (BER %.3g, configured %.3g/%.3g), read %llu (BER %.3g, configured %.3g/%.3g), stuck-at %llu, worn out %llu\n",
+                "bit errors: write %llu (BER %.3g, configured %.3g/%.3g), read %llu (BER %.3g, "
+                "configured %.3g/%.3g), stuck-at %llu, worn out %llu\n",
                 static_cast<unsigned long long>(e.write_err01 + e.write_err10),
-                ratio(e.write_err01 + e.write_err10, e.write_bits0 + e.write_bits1), op.write_ber_01,
-                op.write_ber_10, static_cast<unsigned long long>(e.read_err01 + e.read_err10),
+                ratio(e.write_err01 + e.write_err10, e.write_bits0 + e.write_bits1),
+                op.write_ber_01, op.write_ber_10,
+                static_cast<unsigned long long>(e.read_err01 + e.read_err10),
                 ratio(e.read_err01 + e.read_err10, e.read_bits0 + e.read_bits1), op.read_ber_01,
                 op.read_ber_10, static_cast<unsigned long long>(e.stuck_at),
                 static_cast<unsigned long long>(e.endurance));
@@ -295,7 +317,8 @@ std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo
   Energy en = total_energy(s, cfg);
   uint64_t bytes = s.bytes_read + s.bytes_written;
   std::snprintf(b, sizeof b,
-                "energy nJ: total %.3f = read %.3f + set %.3f + reset %.3f + verify %.3f + periphery %.3f + static %.3f (%.3f pJ/bit)\n",
+                "energy nJ: total %.3f = read %.3f + set %.3f + reset %.3f + verify %.3f + "
+                "periphery %.3f + static %.3f (%.3f pJ/bit)\n",
                 en.total() * 1e-3, en.read * 1e-3, en.set * 1e-3, en.reset * 1e-3, en.verify * 1e-3,
                 (en.periph_read + en.periph_write) * 1e-3, en.static_ * 1e-3,
                 bytes ? en.total() / (8.0 * static_cast<double>(bytes)) : 0.0);

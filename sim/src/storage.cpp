@@ -13,7 +13,8 @@ const char* fault_kind_name(FaultKind k) {
   static const char* const names[] = {"write", "read", "stuck_at", "endurance"};
   static_assert(sizeof names / sizeof names[0] == static_cast<size_t>(FaultKind::Count),
                 "fault kind name table");
-  return static_cast<size_t>(k) < static_cast<size_t>(FaultKind::Count) ? names[static_cast<int>(k)] : "?";
+  return static_cast<size_t>(k) < static_cast<size_t>(FaultKind::Count) ? names[static_cast<int>(k)]
+                                                                        : "?";
 }
 
 namespace {
@@ -43,7 +44,9 @@ inline unsigned popcount_bytes(const uint8_t* p, uint64_t n) {
   return c;
 }
 
-inline uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+inline uint64_t sat_add(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 }  // namespace
 
 struct Storage::Page {
@@ -81,22 +84,28 @@ void Storage::add_defect(const Defect& d) {
     std::vector<FlipCell>& v = map_flip_[page];
     auto it = std::lower_bound(v.begin(), v.end(), b,
                                [](const FlipCell& c, uint16_t x) { return c.bit < x; });
-    if (it != v.end() && it->bit == b) it->rate = d.rate;  // listed twice: the last line wins
-    else v.insert(it, FlipCell{b, d.rate});
+    if (it != v.end() && it->bit == b)
+      it->rate = d.rate;  // listed twice: the last line wins
+    else
+      v.insert(it, FlipCell{b, d.rate});
     return;
   }
   const uint8_t value = d.kind == DefectKind::StuckAt1 ? 1 : 0;
   auto put = [&](std::vector<StuckCell>& v) {
     auto it = std::lower_bound(v.begin(), v.end(), b,
                                [](const StuckCell& c, uint16_t x) { return c.bit < x; });
-    if (it != v.end() && it->bit == b) it->value = value;
-    else v.insert(it, StuckCell{b, value});
+    if (it != v.end() && it->bit == b)
+      it->value = value;
+    else
+      v.insert(it, StuckCell{b, value});
   };
   put(map_stuck_[page]);
   if (Page* pg = find(page)) {  // already allocated: the cell takes its value now
     put(pg->stuck);
-    if (value) pg->data[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
-    else pg->data[b >> 3] &= static_cast<uint8_t>(~(1u << (b & 7)));
+    if (value)
+      pg->data[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
+    else
+      pg->data[b >> 3] &= static_cast<uint8_t>(~(1u << (b & 7)));
   }
 }
 
@@ -137,8 +146,10 @@ void Storage::page_stuck_cells(uint64_t page, std::vector<StuckCell>& out) const
   for (const StuckCell& c : m->second) {
     auto it = std::lower_bound(out.begin(), out.end(), c.bit,
                                [](const StuckCell& s, uint16_t x) { return s.bit < x; });
-    if (it != out.end() && it->bit == c.bit) it->value = c.value;
-    else out.insert(it, c);
+    if (it != out.end() && it->bit == c.bit)
+      it->value = c.value;
+    else
+      out.insert(it, c);
   }
 }
 
@@ -162,8 +173,10 @@ bool Storage::stuck(uint64_t addr, unsigned bit, uint8_t* value) const {
   uint64_t page = addr / kPageBytes;
   std::vector<StuckCell> tmp;
   const std::vector<StuckCell>* cells = &tmp;
-  if (const Page* pg = find(page)) cells = &pg->stuck;
-  else page_stuck_cells(page, tmp);
+  if (const Page* pg = find(page))
+    cells = &pg->stuck;
+  else
+    page_stuck_cells(page, tmp);
   uint16_t b = static_cast<uint16_t>((addr % kPageBytes) * 8 + bit);
   auto it = std::lower_bound(cells->begin(), cells->end(), b,
                              [](const StuckCell& s, uint16_t x) { return s.bit < x; });
@@ -173,10 +186,14 @@ bool Storage::stuck(uint64_t addr, unsigned bit, uint8_t* value) const {
 }
 
 namespace {
-inline int get_bit(const uint8_t* d, uint64_t b) { return (d[b >> 3] >> (b & 7)) & 1; }
+inline int get_bit(const uint8_t* d, uint64_t b) {
+  return (d[b >> 3] >> (b & 7)) & 1;
+}
 inline void set_bit(uint8_t* d, uint64_t b, int v) {
-  if (v) d[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
-  else d[b >> 3] &= static_cast<uint8_t>(~(1u << (b & 7)));
+  if (v)
+    d[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
+  else
+    d[b >> 3] &= static_cast<uint8_t>(~(1u << (b & 7)));
 }
 }  // namespace
 
@@ -242,8 +259,10 @@ void Storage::write_line(Page& pg, uint64_t page, uint64_t off, const uint8_t* s
           unsigned k = static_cast<unsigned>(__builtin_ctz(diff));
           diff &= static_cast<uint8_t>(diff - 1);
           int want = (src[i] >> k) & 1;
-          if (want) ++bank.bits_set;
-          else ++bank.bits_reset;
+          if (want)
+            ++bank.bits_set;
+          else
+            ++bank.bits_reset;
           ++err_.verify_reprogrammed_bits;
           uint64_t b = bit0 + i * 8 + k;
           if (is_stuck(b)) continue;
@@ -272,8 +291,10 @@ void Storage::write_line(Page& pg, uint64_t page, uint64_t off, const uint8_t* s
           ++err_.stuck_at;
         } else {
           kind = FaultKind::Write;
-          if (want) ++err_.write_err10;
-          else ++err_.write_err01;
+          if (want)
+            ++err_.write_err10;
+          else
+            ++err_.write_err01;
         }
         report(kind, time_ps, page_base + off + i, k, want, !want);
       }
@@ -306,18 +327,20 @@ struct ReadFlipCtx {
 };
 void on_read_flip(void* ud, uint64_t bit, int old_value) {
   auto* c = static_cast<ReadFlipCtx*>(ud);
-  if (old_value) ++c->err->read_err10;
-  else ++c->err->read_err01;
+  if (old_value)
+    ++c->err->read_err10;
+  else
+    ++c->err->read_err01;
   if (c->obs->fn)
-    c->obs->fn(c->obs->ud, FaultEvent{c->time_ps, c->base_addr + (bit >> 3),
-                                      static_cast<uint8_t>(bit & 7), FaultKind::Read,
-                                      static_cast<uint8_t>(old_value),
-                                      static_cast<uint8_t>(!old_value), c->read_index});
+    c->obs->fn(c->obs->ud,
+               FaultEvent{c->time_ps, c->base_addr + (bit >> 3), static_cast<uint8_t>(bit & 7),
+                          FaultKind::Read, static_cast<uint8_t>(old_value),
+                          static_cast<uint8_t>(!old_value), c->read_index});
 }
 }  // namespace
 
-void Storage::read(uint64_t addr, uint8_t* dst, uint64_t len, uint64_t read_index,
-                   uint64_t time_ps, BankCounters& bank) {
+void Storage::read(uint64_t addr, uint8_t* dst, uint64_t len, uint64_t read_index, uint64_t time_ps,
+                   BankCounters& bank) {
   const bool errors = r01_ > 0.0 || r10_ > 0.0;
   bank.bits_read += len * 8;
   std::vector<StuckCell> tmp;
@@ -362,18 +385,21 @@ void Storage::read_defects(uint64_t page, uint64_t off, uint8_t* dst, uint64_t n
                              [](const FlipCell& c, uint64_t x) { return c.bit < x; });
   for (; it != v.end() && it->bit < hi; ++it) {
     // One draw per (cell, read): the same seed and traffic flip the same reads.
-    if (!map_flip_draw(seed_, page * kPageBytes + (it->bit >> 3), it->bit & 7u, read_index, it->rate))
+    if (!map_flip_draw(seed_, page * kPageBytes + (it->bit >> 3), it->bit & 7u, read_index,
+                       it->rate))
       continue;
     const uint64_t b = it->bit - lo;
     const int old_value = get_bit(dst, b);
     set_bit(dst, b, !old_value);
-    if (old_value) ++err_.read_err10;
-    else ++err_.read_err01;
+    if (old_value)
+      ++err_.read_err10;
+    else
+      ++err_.read_err01;
     if (fault_.fn)
-      fault_.fn(fault_.ud, FaultEvent{time_ps, page * kPageBytes + off + (b >> 3),
-                                      static_cast<uint8_t>(b & 7), FaultKind::Read,
-                                      static_cast<uint8_t>(old_value),
-                                      static_cast<uint8_t>(!old_value), read_index});
+      fault_.fn(fault_.ud,
+                FaultEvent{time_ps, page * kPageBytes + off + (b >> 3), static_cast<uint8_t>(b & 7),
+                           FaultKind::Read, static_cast<uint8_t>(old_value),
+                           static_cast<uint8_t>(!old_value), read_index});
   }
 }
 

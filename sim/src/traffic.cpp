@@ -15,25 +15,32 @@ using namespace tlm;
 
 const char* pattern_name(Pattern p) {
   switch (p) {
-    case Pattern::Random: return "random";
-    case Pattern::Sequential: return "sequential";
-    case Pattern::Strided: return "strided";
+    case Pattern::Random:
+      return "random";
+    case Pattern::Sequential:
+      return "sequential";
+    case Pattern::Strided:
+      return "strided";
   }
   return "?";
 }
 
 bool parse_pattern(const std::string& s, Pattern* out) {
-  if (s == "random") *out = Pattern::Random;
-  else if (s == "sequential") *out = Pattern::Sequential;
-  else if (s == "strided") *out = Pattern::Strided;
-  else return false;
+  if (s == "random")
+    *out = Pattern::Random;
+  else if (s == "sequential")
+    *out = Pattern::Sequential;
+  else if (s == "strided")
+    *out = Pattern::Strided;
+  else
+    return false;
   return true;
 }
 
 namespace {
 __extension__ typedef unsigned __int128 u128;
 enum : uint64_t { kTagAddr = 101, kTagKind = 102, kTagData = 103 };
-}
+}  // namespace
 
 TrafficGenerator::TrafficGenerator(sc_module_name name, const TrafficParams& p, uint64_t capacity)
     : sc_module(name), socket("socket"), p_(p), capacity_(capacity) {
@@ -52,17 +59,21 @@ void TrafficGenerator::prepare(tlm_generic_payload& t, uint64_t i, uint8_t* buf)
   const uint64_t slots = p_.size && span_ >= p_.size ? span_ / p_.size : 1;
   uint64_t addr;
   switch (p_.pattern) {
-    case Pattern::Random: addr = (bnn_rng_hash(p_.seed, kTagAddr, i) % slots) * p_.size; break;
-    case Pattern::Sequential: addr = (i % slots) * p_.size; break;
+    case Pattern::Random:
+      addr = (bnn_rng_hash(p_.seed, kTagAddr, i) % slots) * p_.size;
+      break;
+    case Pattern::Sequential:
+      addr = (i % slots) * p_.size;
+      break;
     default: {
       uint64_t off = static_cast<uint64_t>((static_cast<u128>(i) * p_.stride) % span_);
       addr = off - off % p_.size;
       if (addr + p_.size > span_) addr = 0;
     }
   }
-  bool is_read = p_.read_ratio >= 1.0 ||
-                 (static_cast<double>(bnn_rng_hash(p_.seed, kTagKind, i) >> 11) * 0x1.0p-53 <
-                  p_.read_ratio);
+  bool is_read =
+      p_.read_ratio >= 1.0 ||
+      (static_cast<double>(bnn_rng_hash(p_.seed, kTagKind, i) >> 11) * 0x1.0p-53 < p_.read_ratio);
   if (!is_read) {
     for (uint32_t k = 0; k < p_.size; k += 8) {
       uint64_t w = bnn_rng_hash(p_.seed, kTagData, i * 4096 + k / 8);
@@ -80,8 +91,10 @@ void TrafficGenerator::prepare(tlm_generic_payload& t, uint64_t i, uint8_t* buf)
 }
 
 void TrafficGenerator::run() {
-  if (p_.nb) run_at();
-  else run_lt();
+  if (p_.nb)
+    run_at();
+  else
+    run_lt();
 }
 
 void TrafficGenerator::run_lt() {
@@ -142,7 +155,7 @@ void TrafficGenerator::run_at() {
 }
 
 tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph,
-                                                 sc_time& delay) {
+                                                sc_time& delay) {
   (void)delay;
   if (ph == END_REQ) {
     req_busy_ = false;
@@ -164,7 +177,9 @@ tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm_generic_payload& t, tlm_phas
   return TLM_ACCEPTED;
 }
 
-void quiet_systemc() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1); }
+void quiet_systemc() {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+}
 
 RunOutput run_traffic(const SystemConfig& cfg, const TrafficParams& tp, AccessObserver access,
                       FaultObserver fault) {

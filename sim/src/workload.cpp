@@ -24,8 +24,9 @@ Placement place_model(const bnn_model* m, const std::string& model_name, const S
                       const PlacementParams& p) {
   Placement pl;
   const uint64_t align = p.align ? p.align : cfg.org.row_bytes();
-  if (align & (align - 1)) throw ConfigError(model_name + ": placement alignment " +
-                                             std::to_string(align) + " is not a power of two");
+  if (align & (align - 1))
+    throw ConfigError(model_name + ": placement alignment " + std::to_string(align) +
+                      " is not a power of two");
   uint64_t next = p.base;
   for (uint32_t i = 0; i < bnn_model_n_layers(m); ++i) {
     bnn_layer_info li;
@@ -63,8 +64,8 @@ Placement place_model(const bnn_model* m, const std::string& model_name, const S
   if (pl.rram_bytes > cap) {
     std::ostringstream os;
     os << model_name << ": the model's RRAM-resident weights need " << pl.rram_bytes
-       << " bytes (from address " << p.base << "), but system '" << cfg.name << "' ("
-       << cfg.source << ") has a capacity of " << cap << " bytes";
+       << " bytes (from address " << p.base << "), but system '" << cfg.name << "' (" << cfg.source
+       << ") has a capacity of " << cap << " bytes";
     throw ConfigError(os.str());
   }
   return pl;
@@ -78,8 +79,8 @@ std::string placement_to_json(const Placement& pl) {
     const LayerPlacement& l = pl.layers[i];
     os << (i ? ", " : "") << "{\"weight_layer\": " << l.weight_layer << ", \"memory\": \""
        << (l.in_rram ? "rram" : "sram") << "\", \"rram_addr\": " << (l.in_rram ? l.rram_addr : 0)
-       << ", \"bytes\": " << l.bytes << ", \"rows\": " << l.rows << ", \"row_bytes\": "
-       << l.row_bytes << "}";
+       << ", \"bytes\": " << l.bytes << ", \"rows\": " << l.rows
+       << ", \"row_bytes\": " << l.row_bytes << "}";
   }
   os << "]}";
   return os.str();
@@ -127,7 +128,13 @@ class BnnInitiator : public sc_module {
 
   BnnInitiator(sc_module_name name, RramMemory& mem, const bnn_model* m, const uint8_t* images,
                size_t n, const WorkloadParams& wp, WorkloadResult& out)
-      : sc_module(name), socket("socket"), mem_(mem), m_(m), images_(images), n_(n), wp_(wp),
+      : sc_module(name),
+        socket("socket"),
+        mem_(mem),
+        m_(m),
+        images_(images),
+        n_(n),
+        wp_(wp),
         out_(out) {
     port_.base.vt = &kVtbl;
     port_.owner = this;
@@ -145,7 +152,8 @@ class BnnInitiator : public sc_module {
   bnn_status transfer(tlm_command cmd, uint64_t addr, uint8_t* buf, uint64_t n) {
     uint64_t longest = 0;
     for (const LayerPlacement& l : out_.placement.layers) {
-      const uint64_t lo = std::max(addr, l.image_addr), hi = std::min(addr + n, l.image_addr + l.bytes);
+      const uint64_t lo = std::max(addr, l.image_addr),
+                     hi = std::min(addr + n, l.image_addr + l.bytes);
       if (lo >= hi) continue;
       uint8_t* p = buf + (lo - addr);
       if (!l.in_rram) {
@@ -169,11 +177,10 @@ class BnnInitiator : public sc_module {
         sc_time delay = SC_ZERO_TIME;
         socket->b_transport(t, delay);
         if (t.is_response_error())
-          return bnn_fail(BNN_E_IO, "RRAM %s of %llu bytes at 0x%llx failed: %s",
-                          cmd == TLM_READ_COMMAND ? "read" : "write",
-                          static_cast<unsigned long long>(len),
-                          static_cast<unsigned long long>(l.rram_addr + off),
-                          t.get_response_string().c_str());
+          return bnn_fail(
+              BNN_E_IO, "RRAM %s of %llu bytes at 0x%llx failed: %s",
+              cmd == TLM_READ_COMMAND ? "read" : "write", static_cast<unsigned long long>(len),
+              static_cast<unsigned long long>(l.rram_addr + off), t.get_response_string().c_str());
         longest = std::max(longest, to_ps(delay));
         off += len;
         p += len;

@@ -19,14 +19,34 @@ using e2e::exists;
 using e2e::list_dir;
 using e2e::slurp;
 
-bool have_fmnist() { return cli_util::have_fmnist("train-images-idx3-ubyte.gz"); }
+bool have_fmnist() {
+  return cli_util::have_fmnist("train-images-idx3-ubyte.gz");
+}
 
 // A run long enough (3 epochs of 30 batches) that a kill inside epoch 2 is certain to land
 // mid-epoch, small enough to take a few seconds.
 std::vector<std::string> train_args(const std::string &out) {
-  return {"train", "--arch", "784-256-256-10", "--data", "fashion-mnist", "--train-limit", "3000",
-          "--test-limit", "200", "--batch", "100", "--epochs", "3", "--flip-p", "0.01",
-          "--seed", "7", "--threads", "1", "--out", out};
+  return {"train",
+          "--arch",
+          "784-256-256-10",
+          "--data",
+          "fashion-mnist",
+          "--train-limit",
+          "3000",
+          "--test-limit",
+          "200",
+          "--batch",
+          "100",
+          "--epochs",
+          "3",
+          "--flip-p",
+          "0.01",
+          "--seed",
+          "7",
+          "--threads",
+          "1",
+          "--out",
+          out};
 }
 
 std::string join(const std::vector<std::string> &v) {
@@ -89,9 +109,10 @@ TEST(Crash, TrainResumeDropsLogLinesPastTheCheckpoint) {
   if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = e2e::fresh_dir("train_log");
   const std::string out = dir + "/m.bnn";
-  std::vector<std::string> args = {"train", "--arch", "784-32-10", "--data", "fashion-mnist",
-                                   "--train-limit", "500", "--test-limit", "100", "--batch", "100",
-                                   "--seed", "3", "--no-progress", "--out", out};
+  std::vector<std::string> args = {
+      "train", "--arch",        "784-32-10", "--data",  "fashion-mnist", "--train-limit",
+      "500",   "--test-limit",  "100",       "--batch", "100",           "--seed",
+      "3",     "--no-progress", "--out",     out};
   cli_util::Result r = e2e::run(dir, join(args) + " --epochs 1");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string line1 = slurp(out + ".log.jsonl");
@@ -120,14 +141,16 @@ struct SweepFiles {
 SweepFiles make_sweep(const std::string &name) {
   SweepFiles s;
   s.dir = e2e::fresh_dir(name);
-  cli_util::Result r = e2e::run(s.dir, "model random --arch 784-1024-1024-10 --seed 3 --out " +
-                                           s.dir + "/m.bnn");
+  cli_util::Result r =
+      e2e::run(s.dir, "model random --arch 784-1024-1024-10 --seed 3 --out " + s.dir + "/m.bnn");
   EXPECT_EQ(r.code, 0) << r.err;
   s.exp = s.dir + "/exp.json";
   std::ofstream f(s.exp);
   f << "{ \"name\": \"e2e\", \"mode\": \"functional\",\n"
-       "  \"systems\": [\"" RRAMSIM_SOURCE_DIR "/configs/systems/small.json\"],\n"
-       "  \"op_points\": [\"nominal\", \"ultra_low\"], \"models\": [\"m.bnn\"], \"seeds\": [1, 2],\n"
+       "  \"systems\": [\"" RRAMSIM_SOURCE_DIR
+       "/configs/systems/small.json\"],\n"
+       "  \"op_points\": [\"nominal\", \"ultra_low\"], \"models\": [\"m.bnn\"], \"seeds\": [1, "
+       "2],\n"
        "  \"data\": \"fashion-mnist\", \"images\": 2000, \"weight_reuse\": 1, \"threads\": 1 }\n";
   return s;
 }
@@ -137,8 +160,10 @@ SweepFiles make_sweep(const std::string &name) {
 std::vector<std::string> csv_fields(const std::string &l) {
   std::vector<std::string> f(1);
   for (char c : l) {
-    if (c == ',') f.emplace_back();
-    else f.back() += c;
+    if (c == ',')
+      f.emplace_back();
+    else
+      f.back() += c;
   }
   return f;
 }
@@ -167,7 +192,8 @@ std::vector<std::string> stable_rows(const std::string &text, bool csv) {
 }
 
 TEST(Crash, SweepKilledMidPointResumesWithEveryPointOnce) {
-  if (!cli_util::have_fmnist("t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!cli_util::have_fmnist("t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Fashion-MNIST not installed";
   const SweepFiles s = make_sweep("sweep");
   const std::string ref = s.dir + "/ref", out = s.dir + "/out";
   cli_util::Result r = e2e::run(s.dir, "sweep " + s.exp + " --out " + ref + " --quiet");
@@ -175,8 +201,8 @@ TEST(Crash, SweepKilledMidPointResumesWithEveryPointOnce) {
   ASSERT_EQ(e2e::lines(slurp(ref + "/results.jsonl")).size(), 4u);
 
   // Kill once the first row is on disk: the sweep is then inside the second point.
-  const pid_t pid = e2e::spawn({"sweep", s.exp, "--out", out, "--quiet"}, s.dir + "/sw.out",
-                               s.dir + "/sw.err");
+  const pid_t pid =
+      e2e::spawn({"sweep", s.exp, "--out", out, "--quiet"}, s.dir + "/sw.out", s.dir + "/sw.err");
   ASSERT_GT(pid, 0);
   const bool one_row = e2e::wait_for(
       pid, [&] { return e2e::lines(slurp(out + "/results.jsonl")).size() >= 1; }, 120);
@@ -230,7 +256,8 @@ TEST(Crash, SweepKilledMidPointResumesWithEveryPointOnce) {
 // A kill inside write(2) of a row leaves a row without its newline: the rerun drops it, says so,
 // and runs that point again.
 TEST(Crash, SweepHalfWrittenRowIsRedone) {
-  if (!cli_util::have_fmnist("t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!cli_util::have_fmnist("t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Fashion-MNIST not installed";
   const SweepFiles s = make_sweep("sweep_half");
   const std::string out = s.dir + "/out";
   cli_util::Result r = e2e::run(s.dir, "sweep " + s.exp + " --out " + out + " --quiet");

@@ -19,7 +19,9 @@ const std::string kSystem = RRAMSIM_SOURCE_DIR "/configs/systems/small.json";
 const std::vector<std::string> kWall = {"wall_time", "rate", "seconds", "wall_seconds",
                                         "images_per_s"};
 
-bool have_test_set() { return cli_util::have_fmnist("t10k-images-idx3-ubyte.gz"); }
+bool have_test_set() {
+  return cli_util::have_fmnist("t10k-images-idx3-ubyte.gz");
+}
 
 struct Dir {
   std::string d;
@@ -29,9 +31,9 @@ struct Dir {
 };
 
 // `rramsim <args>` must succeed.
-#define RUN_OK(dir, args)                          \
-  do {                                             \
-    const cli_util::Result r_ = (dir).run(args);   \
+#define RUN_OK(dir, args)                              \
+  do {                                                 \
+    const cli_util::Result r_ = (dir).run(args);       \
     ASSERT_EQ(r_.code, 0) << (args) << "\n" << r_.err; \
   } while (0)
 
@@ -42,8 +44,8 @@ std::string masked(const std::string &path, const std::vector<std::string> &extr
 }
 
 TEST(Determinism, MaskingTakesOutOnlyTheNamedFields) {
-  EXPECT_EQ(e2e::mask_json_fields("{\"wall_time\": {\n \"value\": 0.25, \"unit\": \"s\"}, \"x\": 3}",
-                                  {"wall_time"}),
+  EXPECT_EQ(e2e::mask_json_fields(
+                "{\"wall_time\": {\n \"value\": 0.25, \"unit\": \"s\"}, \"x\": 3}", {"wall_time"}),
             "{\"wall_time\": {\n \"value\": 0, \"unit\": \"s\"}, \"x\": 3}");
   EXPECT_EQ(e2e::mask_json_fields("{\"seconds\":1.5e-3,\"epoch\":2}", {"seconds"}),
             "{\"seconds\":0,\"epoch\":2}");
@@ -55,9 +57,10 @@ TEST(Determinism, MaskingTakesOutOnlyTheNamedFields) {
 TEST(Determinism, TrainSameSeedSameModelAcrossRunsAndThreads) {
   if (!have_test_set()) GTEST_SKIP() << "Fashion-MNIST not installed";
   Dir d("det_train");
-  const std::string args = "train --arch 784-64-64-10 --data fashion-mnist --train-limit 1000 "
-                           "--test-limit 100 --batch 100 --epochs 2 --seed 5 --flip-p 0.01 "
-                           "--eval-ber 0.02 --no-progress ";
+  const std::string args =
+      "train --arch 784-64-64-10 --data fashion-mnist --train-limit 1000 "
+      "--test-limit 100 --batch 100 --epochs 2 --seed 5 --flip-p 0.01 "
+      "--eval-ber 0.02 --no-progress ";
   RUN_OK(d, args + "--threads 1 --out " + d / "a.bnn");
   RUN_OK(d, args + "--threads 1 --out " + d / "b.bnn");
   RUN_OK(d, args + "--threads 2 --out " + d / "c.bnn");
@@ -102,11 +105,13 @@ TEST(Determinism, SimStatsTracesAndReplayAcrossRuns) {
   Dir d("det_sim");
   for (const char *k : {"1", "2"}) {
     const std::string s(k);
-    RUN_OK(d, "sim --system " + kSystem + " --op-point ultra_low --requests 3000 --read-ratio 0.5 "
-              "--quiet --stats " + d / ("sim" + s + ".json") + " --record-accesses " +
-              d / ("acc" + s + ".rrt.gz") + " --record-faults " + d / ("f" + s + ".csv"));
+    RUN_OK(d, "sim --system " + kSystem +
+                  " --op-point ultra_low --requests 3000 --read-ratio 0.5 "
+                  "--quiet --stats " +
+                  d / ("sim" + s + ".json") + " --record-accesses " + d / ("acc" + s + ".rrt.gz") +
+                  " --record-faults " + d / ("f" + s + ".csv"));
     RUN_OK(d, "replay --system " + kSystem + " --op-point ultra_low --trace " + d / "acc1.rrt.gz" +
-              " --quiet --stats " + d / ("rep" + s + ".json"));
+                  " --quiet --stats " + d / ("rep" + s + ".json"));
   }
   const std::string sim = masked(d / "sim1.json");
   EXPECT_NE(sim.find("\"simulated_time\""), std::string::npos);
@@ -126,12 +131,12 @@ TEST(Determinism, RunAndFaultsReplayAcrossRunsAndThreads) {
   for (const char *t : {"1", "2"}) {
     const std::string s(t);
     RUN_OK(d, "run --system " + kSystem + " --op-point ultra_low --model " + d / "m.bnn" +
-              " --images 50 --quiet --threads " + s + " --out " + d / ("r" + s) +
-              " --predictions " + d / ("p" + s + ".txt") + " --record-faults " +
-              d / ("f" + s + ".csv"));
+                  " --images 50 --quiet --threads " + s + " --out " + d / ("r" + s) +
+                  " --predictions " + d / ("p" + s + ".txt") + " --record-faults " +
+                  d / ("f" + s + ".csv"));
     RUN_OK(d, "faults replay --model " + d / "m.bnn" + " --faults " + d / "f1.csv" + " --system " +
-              kSystem + " --images 50 --threads " + s + " --predictions " +
-              d / ("fp" + s + ".txt"));
+                  kSystem + " --images 50 --threads " + s + " --predictions " +
+                  d / ("fp" + s + ".txt"));
   }
   EXPECT_EQ(masked(d / "r1/stats.json"), masked(d / "r2/stats.json"));
   EXPECT_EQ(masked(d / "r1/summary.json", {"threads"}), masked(d / "r2/summary.json", {"threads"}));

@@ -31,7 +31,8 @@ std::vector<Entry> parse_catalogue(const std::string &path) {
     const size_t id_end = l.find("` | ", 3);
     if (id_end == std::string::npos || id_end + 6 > l.size()) continue;
     const std::string id = l.substr(3, id_end - 3);
-    if (id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != std::string::npos) continue;
+    if (id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != std::string::npos)
+      continue;
     const char code = l[id_end + 4];
     if (code < '0' || code > '9' || l.compare(id_end + 5, 4, " | `") != 0) continue;
     const size_t msg = id_end + 9, msg_end = l.find("` |", msg);
@@ -76,7 +77,8 @@ const Case kCases[] = {
     {"CLI-MISSING-VALUE", "eval --model {D}/m.bnn --data fashion-mnist --threads"},
     {"CLI-BAD-INTEGER", "eval --model {D}/m.bnn --data fashion-mnist --reps 0"},
     {"CLI-BAD-NUMBER", "eval --model {D}/m.bnn --data fashion-mnist --ber-write 0.7"},
-    {"CLI-BAD-RANGE", "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0.1:0.05:0.01 --csv {D}/out.csv"},
+    {"CLI-BAD-RANGE",
+     "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0.1:0.05:0.01 --csv {D}/out.csv"},
     {"CLI-RANGE-TOO-LONG", "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0:0.5:0.0001"},
     {"CLI-RANGE-OUTSIDE", "predict --model {D}/m.bnn --data fashion-mnist --ber 0.9"},
     {"CLI-UNKNOWN-SUBCOMMAND", "model frob"},
@@ -93,7 +95,9 @@ const Case kCases[] = {
     {"DATA-LABEL-COUNT", "eval --model {D}/m.bnn --data {D}/mislabelled"},
     {"EVAL-DATA-REQUIRED", "eval --model {D}/m.bnn"},
     {"EVAL-CSV-NEEDS-SWEEP", "eval --model {D}/m.bnn --data fashion-mnist --csv {D}/out.csv"},
-    {"EVAL-SWEEP-EXCLUSIVE", "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0.1 --ber-read 0.1 --csv {D}/out.csv"},
+    {"EVAL-SWEEP-EXCLUSIVE",
+     "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0.1 --ber-read 0.1 --csv "
+     "{D}/out.csv"},
     {"EVAL-WRITE01-PAIR", "eval --model {D}/m.bnn --data fashion-mnist --ber-write01 0.1"},
     {"EVAL-ERROR-LAYERS", "eval --model {D}/m.bnn --data fashion-mnist --error-layers 5"},
     {"EVAL-KERNEL", "eval --model {D}/m.bnn --data fashion-mnist --kernel gpu"},
@@ -101,29 +105,39 @@ const Case kCases[] = {
     {"TRAIN-DATA-REQUIRED", "train --arch 784-16-10 --out {D}/out.bnn"},
     {"TRAIN-OUT-REQUIRED", "train --arch 784-16-10 --data {D}/tiny"},
     {"TRAIN-LOSS", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --loss l2"},
-    {"TRAIN-FLIP-GRAD", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --flip-grad up"},
-    {"TRAIN-BN-STATS", "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --bn-stats batch"},
-    {"TRAIN-FLIP-LAYERS", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn --flip-layers 9 "
-                          "--train-limit 10 --test-limit 10"},
-    {"TRAIN-ARCH-SHAPE", "train --arch 785-16-10 --data {D}/tiny --out {D}/out.bnn "
-                         "--train-limit 10 --test-limit 10"},
-    {"TRAIN-LOG-OPEN", "train --arch 784-16-10 --data {D}/tiny --out {D}/no-dir/out.bnn "
-                       "--train-limit 10 --test-limit 10 --no-progress"},
-    {"TRAIN-RESUME-BAD-CHECKPOINT", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-                                    "--train-limit 10 --test-limit 10 --no-progress "
-                                    "--checkpoint {D}/garbage.bnn --resume"},
-    {"TRAIN-RESUME-MISMATCH", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-                              "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
-                              "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2 --flip-p 0.01"},
-    {"TRAIN-RESUME-ARCH", "train --arch 784-32-10 --data {D}/tiny --out {D}/out.bnn "
-                          "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
-                          "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2"},
-    {"TRAIN-RESUME-CRC", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-                         "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
-                         "--checkpoint {D}/crc.ckpt --resume --epochs 2"},
-    {"TRAIN-RESUME-TRUNCATED", "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-                               "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
-                               "--checkpoint {D}/trunc.ckpt --resume --epochs 2"},
+    {"TRAIN-FLIP-GRAD",
+     "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --flip-grad up"},
+    {"TRAIN-BN-STATS",
+     "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --bn-stats batch"},
+    {"TRAIN-FLIP-LAYERS",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn --flip-layers 9 "
+     "--train-limit 10 --test-limit 10"},
+    {"TRAIN-ARCH-SHAPE",
+     "train --arch 785-16-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 10 --test-limit 10"},
+    {"TRAIN-LOG-OPEN",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/no-dir/out.bnn "
+     "--train-limit 10 --test-limit 10 --no-progress"},
+    {"TRAIN-RESUME-BAD-CHECKPOINT",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 10 --test-limit 10 --no-progress "
+     "--checkpoint {D}/garbage.bnn --resume"},
+    {"TRAIN-RESUME-MISMATCH",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2 --flip-p 0.01"},
+    {"TRAIN-RESUME-ARCH",
+     "train --arch 784-32-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2"},
+    {"TRAIN-RESUME-CRC",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--checkpoint {D}/crc.ckpt --resume --epochs 2"},
+    {"TRAIN-RESUME-TRUNCATED",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--checkpoint {D}/trunc.ckpt --resume --epochs 2"},
     {"METRIC-MODEL-REQUIRED", "metric --data fashion-mnist"},
     {"PREDICT-DATA-REQUIRED", "predict --model {D}/m.bnn"},
     {"PREDICT-MEAN", "predict --model {D}/m.bnn --data {D}/tiny --ber 0.01 --mean exact"},
@@ -138,8 +152,12 @@ const Case kCases[] = {
     {"CONFIG-DEVICE-RANGE", "sim --system {D}/devber.json --stats {D}/out.json"},
     {"CONFIG-MISSING-KEY", "device info {S}"},
     {"CONFIG-OP-POINT", "sim --system {S} --op-point turbo --stats {D}/out.json"},
-    {"CONFIG-CAPACITY", "run --system {D}/tiny.json --model {D}/m.bnn --data {D}/tiny --images 5 --quiet --out {D}/out"},
-    {"CONFIG-RRAM-LAYER", "run --system {S} --model {D}/m.bnn --data {D}/tiny --rram-layers 7 --images 5 --quiet --out {D}/out"},
+    {"CONFIG-CAPACITY",
+     "run --system {D}/tiny.json --model {D}/m.bnn --data {D}/tiny --images 5 --quiet --out "
+     "{D}/out"},
+    {"CONFIG-RRAM-LAYER",
+     "run --system {S} --model {D}/m.bnn --data {D}/tiny --rram-layers 7 --images 5 --quiet --out "
+     "{D}/out"},
     {"SIM-TRAFFIC", "sim --system {S} --traffic zigzag --stats {D}/out.json"},
     {"RUN-RRAM-LAYERS", "run --system {S} --model {D}/m.bnn --rram-layers x --out {D}/out"},
     {"DEVICE-CELL", "device fit {D}/badpts.csv --cell 3T"},
@@ -154,14 +172,18 @@ const Case kCases[] = {
     {"TRACE-CONVERT-ARGS", "trace convert {D}/bad.stl"},
     {"REPLAY-TRACE-REQUIRED", "replay --system {S} --stats {D}/out.json"},
     {"FAULTS-REQUIRED", "faults replay --model {D}/m.bnn --system {S}"},
-    {"FAULTS-HEADER", "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/bad_faults.csv --system {S} "
-                      "--images 5 --predictions {D}/out.txt"},
-    {"FAULTS-CANNOT-OPEN", "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/no-such.csv --system {S} "
-                           "--images 5 --predictions {D}/out.txt"},
-    {"FAULTS-MODEL-MISMATCH", "faults replay --model {D}/m2.bnn --data {D}/tiny --faults {D}/faults.csv "
-                              "--system {S} --images 5 --predictions {D}/out.txt"},
-    {"FAULTS-BAD-RECORD", "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/faults_bad.csv "
-                          "--system {S} --images 5 --predictions {D}/out.txt"},
+    {"FAULTS-HEADER",
+     "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/bad_faults.csv --system {S} "
+     "--images 5 --predictions {D}/out.txt"},
+    {"FAULTS-CANNOT-OPEN",
+     "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/no-such.csv --system {S} "
+     "--images 5 --predictions {D}/out.txt"},
+    {"FAULTS-MODEL-MISMATCH",
+     "faults replay --model {D}/m2.bnn --data {D}/tiny --faults {D}/faults.csv "
+     "--system {S} --images 5 --predictions {D}/out.txt"},
+    {"FAULTS-BAD-RECORD",
+     "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/faults_bad.csv "
+     "--system {S} --images 5 --predictions {D}/out.txt"},
     {"SWEEP-OUT-REQUIRED", "sweep {D}/exp_mode.json"},
     {"SWEEP-SHARD", "sweep {D}/exp_mode.json --out {D}/out --shard 3/2"},
     {"SWEEP-JSON-SYNTAX", "sweep {D}/badjson.json --out {D}/out"},
@@ -190,9 +212,9 @@ void write(const std::string &path, const std::string &text) {
 
 const std::string kSystem = RRAMSIM_SOURCE_DIR "/configs/systems/small.json";
 
-// A tiny IDX data set (n 28x28 images, labels 0..9 in turn) under dir, as <prefix>-images-idx3-ubyte
-// and <prefix>-labels-idx1-ubyte: the cases that must get past loading data need no installed set
-// and load in milliseconds.
+// A tiny IDX data set (n 28x28 images, labels 0..9 in turn) under dir, as
+// <prefix>-images-idx3-ubyte and <prefix>-labels-idx1-ubyte: the cases that must get past loading
+// data need no installed set and load in milliseconds.
 void write_idx(const std::string &dir, const std::string &prefix, uint32_t n) {
   auto be32 = [](uint32_t v) {
     return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
@@ -216,7 +238,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     dir_ = e2e::fresh_dir("errors");
     cap_ = e2e::fresh_dir("errors_cap");
     const std::string d = dir_;
-    cli_util::Result r = e2e::run(cap_, "model random --arch 784-16-10 --seed 1 --out " + d + "/m.bnn");
+    cli_util::Result r =
+        e2e::run(cap_, "model random --arch 784-16-10 --seed 1 --out " + d + "/m.bnn");
     ASSERT_EQ(r.code, 0) << r.err;
     const std::string model = slurp(d + "/m.bnn");
     write(d + "/garbage.bnn", "not a model\n");
@@ -227,8 +250,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     mkdir((d + "/emptydata").c_str(), 0755);
 
     // System configs: the repository's small system with one defect each.
-    std::string sys = replace_all(slurp(kSystem), "\"../devices/",
-                                  "\"" RRAMSIM_SOURCE_DIR "/configs/devices/");
+    std::string sys =
+        replace_all(slurp(kSystem), "\"../devices/", "\"" RRAMSIM_SOURCE_DIR "/configs/devices/");
     ASSERT_NE(sys.find("\"channels\": 2"), std::string::npos);
     write(d + "/badjson.json", "{ \"name\": ");
     write(d + "/unknown_key.json", "{ \"colour\": 1," + sys.substr(sys.find('{') + 1));
@@ -247,7 +270,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/exp_mode.json", "{" + sysq + ", \"models\": [\"m.bnn\"], \"mode\": \"fast\"}");
     write(d + "/exp_nosys.json", "{\"models\": [\"m.bnn\"]}");
     write(d + "/exp_seeds.json", "{" + sysq + ", \"models\": [\"m.bnn\"], \"seeds\": []}");
-    write(d + "/exp_op.json", "{" + sysq + ", \"models\": [\"m.bnn\"], \"op_points\": [\"turbo\"]}");
+    write(d + "/exp_op.json",
+          "{" + sysq + ", \"models\": [\"m.bnn\"], \"op_points\": [\"turbo\"]}");
     write(d + "/exp_nomodel.json", "{" + sysq + ", \"models\": [\"no-such.bnn\"]}");
     mkdir((d + "/badrows").c_str(), 0755);
     write(d + "/badrows/results.shard-0-of-1.jsonl", "not a row\nnot a row either\n");
@@ -267,9 +291,11 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/columns.json", replace_all(sys, "\"columns\": 512", "\"columns\": 500"));
     const std::string dev = slurp(RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json");
     ASSERT_NE(dev.find("\"write_ber_01\": 1e-7,"), std::string::npos);
-    write(d + "/dev_ber.json", replace_all(dev, "\"write_ber_01\": 1e-7,", "\"write_ber_01\": 0.9,"));
-    write(d + "/devber.json", replace_all(sys, "\"" RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json\"",
-                                          "\"dev_ber.json\""));
+    write(d + "/dev_ber.json",
+          replace_all(dev, "\"write_ber_01\": 1e-7,", "\"write_ber_01\": 0.9,"));
+    write(d + "/devber.json",
+          replace_all(sys, "\"" RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json\"",
+                      "\"dev_ber.json\""));
     write(d + "/fewpts.csv", "energy_pj,ber\n1,0.1\n2,0.05\n");
     write(d + "/berpts.csv", "energy_pj,ber\n1,0.9\n");
     r = e2e::run(cap_, "model random --arch 784-32-10 --seed 1 --out " + d + "/m2.bnn");
@@ -285,8 +311,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     if (section == "FAULTS") {
       // A fault trace recorded for m.bnn, and one with a damaged record.
       r = e2e::run(cap_, "run --system " + kSystem + " --op-point ultra_low --model " + d +
-                             "/m.bnn --data " + d + "/tiny --images 5 --quiet --record-faults " + d +
-                             "/faults.csv");
+                             "/m.bnn --data " + d + "/tiny --images 5 --quiet --record-faults " +
+                             d + "/faults.csv");
       ASSERT_EQ(r.code, 0) << r.err;
       std::vector<std::string> fl = e2e::lines(slurp(d + "/faults.csv"));
       ASSERT_GT(fl.size(), 12u);
@@ -341,12 +367,15 @@ TEST(ErrorCatalogueDoc, CatalogueAndCasesMatchOneToOne) {
   }
   for (const auto &kv : in_cases) {
     EXPECT_EQ(kv.second, 1) << kv.first << " has more than one test case";
-    EXPECT_EQ(in_doc.count(kv.first), 1u) << "test case " << kv.first << " is not in docs/errors.md";
+    EXPECT_EQ(in_doc.count(kv.first), 1u)
+        << "test case " << kv.first << " is not in docs/errors.md";
   }
 }
 
 // The section of an ID: the text before its first dash (CLI, MODEL, TRAIN, CONFIG, ...).
-std::string section_of(const std::string &id) { return id.substr(0, id.find('-')); }
+std::string section_of(const std::string &id) {
+  return id.substr(0, id.find('-'));
+}
 
 // The catalogue's sections, in order of appearance: one test each, so ctest runs them in parallel
 // and a failure names its section.
@@ -370,8 +399,7 @@ TEST_P(ErrorCatalogue, EveryEntryIsProducedAsDocumented) {
     SCOPED_TRACE(e.id);
     auto it = cases.find(e.id);
     if (it == cases.end()) continue;  // reported by CatalogueAndCasesMatchOneToOne
-    const std::string args =
-        replace_all(replace_all(it->second.args, "{D}", dir_), "{S}", kSystem);
+    const std::string args = replace_all(replace_all(it->second.args, "{D}", dir_), "{S}", kSystem);
     const auto before = snapshot();
     const cli_util::Result r = e2e::run(cap_, args);
     ++ran;
@@ -383,8 +411,8 @@ TEST_P(ErrorCatalogue, EveryEntryIsProducedAsDocumented) {
       EXPECT_EQ(e2e::lines(r.err).size(), 1u) << r.err;
     }
     EXPECT_TRUE(r.out.empty()) << r.out;
-    EXPECT_TRUE(before == snapshot()) << "rramsim " << args << " changed or created files in "
-                                      << dir_;
+    EXPECT_TRUE(before == snapshot())
+        << "rramsim " << args << " changed or created files in " << dir_;
   }
   EXPECT_GT(ran, 0u);
 }
@@ -406,7 +434,8 @@ class CleanScratch : public ::testing::Environment {
   void TearDown() override {
     if (::testing::UnitTest::GetInstance()->Failed()) return;
     const std::string cmd = "rm -rf '" + cli_util::make_dir("e2e_") + "'";
-    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove the scratch directory\n");
+    if (std::system(cmd.c_str()) != 0)
+      std::fprintf(stderr, "could not remove the scratch directory\n");
   }
 };
 ::testing::Environment *const kCleanScratch = ::testing::AddGlobalTestEnvironment(new CleanScratch);

@@ -1,5 +1,6 @@
 /* fuzz_idx.c — libFuzzer harness for the IDX dataset reader (bnn_idx_load). The input is
- * u32 little-endian k, then the image file (k bytes, clamped to what is there), then the label file. */
+ * u32 little-endian k, then the image file (k bytes, clamped to what is there), then the label
+ * file. */
 #include <string.h>
 
 #include "bnn/data.h"

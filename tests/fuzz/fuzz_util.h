@@ -1,4 +1,5 @@
-/* fuzz_util.h — shared by the libFuzzer harnesses: hands a fuzz input to loaders that take a path. */
+/* fuzz_util.h — shared by the libFuzzer harnesses: hands a fuzz input to loaders that take a path.
+ */
 #ifndef RRAMSIM_FUZZ_UTIL_H
 #define RRAMSIM_FUZZ_UTIL_H
 

@@ -126,7 +126,7 @@ static void seeds_fault(void) {
     f.bit = (uint32_t)i % 8;
     f.kind = (rrt_fault_kind)(i % (int)RRT_FAULT_KIND_COUNT);
     f.old_value = (uint8_t)(i & 1);
-    f.new_value = (uint8_t)!(i & 1);
+    f.new_value = (uint8_t) !(i & 1);
     f.layer = i % 2 ? -1 : 1;
     f.neuron = i % 2 ? -1 : i;
     f.weight = i % 2 ? -1 : 3 * i;

@@ -50,7 +50,8 @@ inline Result run_in(const std::string &dir, const std::string &args) {
 inline bool have_fmnist(const char *file) {
   struct stat st;
   const char *root = std::getenv("RRAMSIM_DATA_DIR");
-  std::string p = std::string(root && *root ? root : "/usr/share/datasets") + "/fashion-mnist/" + file;
+  std::string p =
+      std::string(root && *root ? root : "/usr/share/datasets") + "/fashion-mnist/" + file;
   return stat(p.c_str(), &st) == 0;
 }
 

@@ -98,7 +98,8 @@ inline void train_epochs(bet_net *net, const bnn_dataset &d, const bet_train_par
 
 // A per-process path in the test temp dir (ctest -j runs do not collide): <tmp>/bet_<name>_<pid>.
 inline std::string tmp_path(const std::string &name) {
-  return std::string(::testing::TempDir()) + "/bet_" + name + "_" + std::to_string((long)::getpid());
+  return std::string(::testing::TempDir()) + "/bet_" + name + "_" +
+         std::to_string((long)::getpid());
 }
 
 inline std::vector<char> read_bytes(const std::string &path) {

@@ -63,22 +63,24 @@ TEST(BnStats, EstimateEqualsAFloatRecomputationLayerByLayer) {
     std::vector<double> z((size_t)data.d.n * out, 0.0);
     for (size_t i = 0; i < data.d.n; ++i)
       for (size_t j = 0; j < out; ++j)
-        for (size_t k = 0; k < in; ++k) z[i * out + j] += (w[j * in + k] >= 0 ? 1.0 : -1.0) * x[i * in + k];
+        for (size_t k = 0; k < in; ++k)
+          z[i * out + j] += (w[j * in + k] >= 0 ? 1.0 : -1.0) * x[i * in + k];
     std::vector<double> mean, var;
     column_stats(z, data.d.n, out, mean, var);
     float *beta = nullptr, *rm = nullptr, *rv = nullptr;
     const float *gamma = bet_net_bn(net, l, &beta, &rm, &rv);
     for (size_t j = 0; j < out; ++j) {
-      EXPECT_NEAR(rm[j], mean[j], 1e-5 * (1.0 + std::fabs(mean[j]))) << "layer " << l << " neuron " << j;
+      EXPECT_NEAR(rm[j], mean[j], 1e-5 * (1.0 + std::fabs(mean[j])))
+          << "layer " << l << " neuron " << j;
       EXPECT_NEAR(rv[j], var[j], 1e-5 * (1.0 + var[j])) << "layer " << l << " neuron " << j;
     }
     // Next layer's input: sign of batch norm with these statistics (the evaluation's arithmetic).
     std::vector<double> a(z.size());
     for (size_t i = 0; i < data.d.n; ++i)
       for (size_t j = 0; j < out; ++j) {
-        const double h = (double)gamma[j] * (z[i * out + j] - (double)rm[j]) /
-                             std::sqrt((double)rv[j] + 1e-5) +
-                         (double)beta[j];
+        const double h =
+            (double)gamma[j] * (z[i * out + j] - (double)rm[j]) / std::sqrt((double)rv[j] + 1e-5) +
+            (double)beta[j];
         a[i * out + j] = h >= 0 ? 1.0 : -1.0;
       }
     x.swap(a);
@@ -114,8 +116,8 @@ TEST(BnStats, TrainSetModeKeepsTheWeightsAndReplacesTheRunningStatistics) {
   q.bn_stats = BET_BN_TRAIN_SET;
   ASSERT_EQ(bet_train_epoch(run, &data.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
   ASSERT_EQ(bet_train_epoch(ts, &data.d, &q, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
-  EXPECT_FALSE(bet_net_equal(run, ts)); // the running statistics differ ...
-  for (uint32_t l = 0; l < 3; ++l) {    // ... the weights do not
+  EXPECT_FALSE(bet_net_equal(run, ts));  // the running statistics differ ...
+  for (uint32_t l = 0; l < 3; ++l) {     // ... the weights do not
     size_t n1 = 0, n2 = 0;
     const float *w1 = bet_net_weights(run, l, &n1), *w2 = bet_net_weights(ts, l, &n2);
     ASSERT_EQ(n1, n2);
@@ -154,8 +156,8 @@ TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) 
   // Version 2: no bn_stats field. Drop it, set the version, fix the CRC.
   std::vector<char> b = bettest::read_bytes(path);
   ASSERT_GT(b.size(), 400u);
-  const size_t bn_stats_at = bettest::kCkptV1ParamsEnd3 + 2 * 8; // after reg_margin, reg_b
-  ASSERT_EQ(b[bn_stats_at], 1); // BET_BN_TRAIN_SET, little-endian u32
+  const size_t bn_stats_at = bettest::kCkptV1ParamsEnd3 + 2 * 8;  // after reg_margin, reg_b
+  ASSERT_EQ(b[bn_stats_at], 1);  // BET_BN_TRAIN_SET, little-endian u32
   b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 4);
   b[8] = 2;
   bettest::fix_checkpoint_crc(b);
@@ -176,7 +178,8 @@ TEST(BnStats, CliOptionReachesProvenanceAndResumeChecksIt) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--bn-stats: expected running or train-set, got 'nope'"), std::string::npos)
       << r.err;
-  if (!cli_util::have_fmnist("train-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!cli_util::have_fmnist("train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string small =
       "train --arch 784-32-32-10 --data fashion-mnist --train-limit 300 --test-limit 100 "
       "--batch 100 --no-progress --threads 2 --seed 4 ";

@@ -30,10 +30,12 @@ bool exists(const std::string &p) {
 
 // Small enough for the default and sanitizer suites: a few hundred images, one epoch, one rep.
 const std::string kTiny =
-    "experiment paper --quick --train-limit 300 --vgg-train-limit 256 --test-limit 200 --metric-limit 100 "
+    "experiment paper --quick --train-limit 300 --vgg-train-limit 256 --test-limit 200 "
+    "--metric-limit 100 "
     "--reps 1 --epochs 1 --vgg-epochs 1 --lambdas 0.5 --threads 2 --no-progress";
 
-// The cache stem (path without extension) of the plan's model `id` ("fcnn-p0" → DIR/fcnn-p0-<hash>).
+// The cache stem (path without extension) of the plan's model `id` ("fcnn-p0" →
+// DIR/fcnn-p0-<hash>).
 std::string model_stem(const std::string &models_dir, const std::string &id) {
   std::string stem;
   if (DIR *dp = opendir(models_dir.c_str())) {
@@ -92,7 +94,8 @@ TEST(ExperimentCli, BadOptions) {
       {"experiment paper --lambdas 0.1:1:0.1", "comma list"},
       {"experiment paper --lambdas -1", "--lambdas"},
       {"experiment paper --vgg-flip-grad up", "sign or straight"},
-      {"experiment paper --bn-stats batch", "--bn-stats: expected running or train-set, got 'batch'"},
+      {"experiment paper --bn-stats batch",
+       "--bn-stats: expected running or train-set, got 'batch'"},
       {"experiment paper --report-only --force", "contradict"},
       {"experiment paper --out-dir ''", "--out-dir"},
       {"experiment paper --report /", "needs a file name"},
@@ -112,8 +115,8 @@ TEST(ExperimentCli, BadPathsAndData) {
   auto r = run_in(d, "experiment paper --quick --out-dir /proc/rramsim-no/x --no-progress");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--out-dir /proc/rramsim-no/x"), std::string::npos) << r.err;
-  r = run_in(d, "experiment paper --quick --data " + d + "/no-such-dir --out-dir " + d + "/o --report " + d +
-                    "/o/r.md --no-progress");
+  r = run_in(d, "experiment paper --quick --data " + d + "/no-such-dir --out-dir " + d +
+                    "/o --report " + d + "/o/r.md --no-progress");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--data " + d + "/no-such-dir"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(d + "/o/r.md"));  // nothing written on a data error
@@ -142,14 +145,17 @@ TEST(ExperimentCli, TinyRunCachesAndReports) {
   ASSERT_EQ(r.code, 0) << r.err;
   rep = slurp(out + "/paper.md");
   EXPECT_NE(rep.find("Why these settings: a test."), std::string::npos);
-  for (const char *s : {"## Summary", "**C1**", "**C2**", "**C3**", "**C4**", "## Analytic prediction vs Monte-Carlo",
-                        "Hirtzlin", "fcnn-p0.033-sign", "fcnn-p0.1-straight", "fcnn-mhl", "fcnn-reg0.5", "vgg3-p0.033-sign",
-                        "Wall time of this invocation", "rramsim train --arch 784-128-128-10", "Quick mode"})
+  for (const char *s :
+       {"## Summary", "**C1**", "**C2**", "**C3**", "**C4**",
+        "## Analytic prediction vs Monte-Carlo", "Hirtzlin", "fcnn-p0.033-sign",
+        "fcnn-p0.1-straight", "fcnn-mhl", "fcnn-reg0.5", "vgg3-p0.033-sign",
+        "Wall time of this invocation", "rramsim train --arch 784-128-128-10", "Quick mode"})
     EXPECT_NE(rep.find(s), std::string::npos) << s;
   EXPECT_EQ(rep.find("**Incomplete**"), std::string::npos);
   EXPECT_NE(rep.find("evaluation statistics `running`"), std::string::npos);
   // --bn-stats train-set makes other models (other cache keys): the cache holds none of them.
-  r = run_in(d, kTiny + " --out-dir " + out + " --report " + d + "/ts.md --report-only --bn-stats train-set");
+  r = run_in(d, kTiny + " --out-dir " + out + " --report " + d +
+                    "/ts.md --report-only --bn-stats train-set");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string ts = slurp(d + "/ts.md");
   EXPECT_NE(ts.find("fcnn-p0: not trained"), std::string::npos) << ts;
@@ -197,11 +203,13 @@ TEST(ExperimentCli, TinyRunCachesAndReports) {
   }
   r = run_in(d, kTiny + " --out-dir " + out);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("fcnn-p0: resuming from " + stem + ".ckpt after epoch 0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fcnn-p0: resuming from " + stem + ".ckpt after epoch 0"), std::string::npos)
+      << r.err;
   const std::vector<std::string> resumed = lines_of(slurp(stem + ".log.jsonl"));
   ASSERT_EQ(resumed.size(), 1u) << "epoch 1 logged twice:\n" << slurp(stem + ".log.jsonl");
   EXPECT_EQ(resumed[0].rfind("{\"epoch\":1,", 0), 0u) << resumed[0];
-  EXPECT_EQ(slurp(stem + ".bnn"), model) << "the resumed model differs from the uninterrupted run's";
+  EXPECT_EQ(slurp(stem + ".bnn"), model)
+      << "the resumed model differs from the uninterrupted run's";
   EXPECT_NE(slurp(stem + ".meta").find("resumed 1"), std::string::npos);
   EXPECT_FALSE(exists(stem + ".ckpt"));  // removed once the model file is in place
 }

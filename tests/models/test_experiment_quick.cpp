@@ -8,9 +8,11 @@
 #include "cli_util.hpp"
 
 TEST(ExperimentQuick, RunsEndToEnd) {
-  if (!cli_util::have_fmnist("t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!cli_util::have_fmnist("t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string d = cli_util::make_dir("xp_quick");
-  const auto r = cli_util::run_in(d, "experiment paper --quick --no-progress --out-dir " + d + "/out");
+  const auto r =
+      cli_util::run_in(d, "experiment paper --quick --no-progress --out-dir " + d + "/out");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string rep = cli_util::slurp(d + "/out/paper.md");
   EXPECT_NE(rep.find("## Summary"), std::string::npos);

@@ -17,7 +17,8 @@ namespace {
 // A class-dependent checkerboard over the full 0..255 range (bright pixels 128..255, dark 0..159).
 struct Data : bettest::SynthData {
   Data(uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t k, uint64_t seed)
-      : SynthData(n, c, h, w, k, seed, {bettest::Pattern::Checker, 128, 128, 0, 160, 3, "synthetic"}) {}
+      : SynthData(n, c, h, w, k, seed,
+                  {bettest::Pattern::Checker, 128, 128, 0, 160, 3, "synthetic"}) {}
 };
 
 void expect_engine_equals_libbet(bet_net *net, const bnn_dataset &d, const char *tag) {

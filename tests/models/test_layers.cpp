@@ -99,7 +99,9 @@ void bn_check(size_t M, size_t C, uint64_t seed) {
 }
 }  // namespace
 
-TEST(Layers, BatchNorm1dGradientsMatchFiniteDifferences) { bn_check(8, 5, 10); }
+TEST(Layers, BatchNorm1dGradientsMatchFiniteDifferences) {
+  bn_check(8, 5, 10);
+}
 
 TEST(Layers, BatchNorm2dGradientsMatchFiniteDifferences) {
   // 2-d batch norm: a [N][H][W][C] conv output normalised per channel over N·H·W rows.
@@ -141,8 +143,8 @@ TEST(Layers, CrossEntropyGradientMatchesFiniteDifferences) {
   std::vector<float> dl(M * K);
   const double loss = bet_loss_ce(l.data(), M, K, labels, dl.data());
   EXPECT_GT(loss, 0.0);
-  check_grad(l, dl, [&]() { return bet_loss_ce(l.data(), M, K, labels, nullptr); }, 1e-3, 1e-3,
-             "dlogits");
+  check_grad(
+      l, dl, [&]() { return bet_loss_ce(l.data(), M, K, labels, nullptr); }, 1e-3, 1e-3, "dlogits");
   // Uniform logits: loss = ln K.
   std::vector<float> u(K, 0.5f);
   EXPECT_NEAR(bet_loss_ce(u.data(), 1, K, labels, nullptr), std::log((double)K), 1e-9);
@@ -161,8 +163,9 @@ TEST(Layers, ModifiedHingeLossValueAndGradient) {
   //   sample 1 (y = −,+,−,−): 9 + 7.5 + 0 + 12 = 28.5
   //   sample 2 (y = −,−,−,+): 7 + 15 + 11 + 0 = 33
   EXPECT_NEAR(loss, (15.0 + 28.5 + 33.0) / ((double)K * (double)b * (double)M), 1e-9);
-  check_grad(s, ds, [&]() { return bet_loss_mhl(s.data(), M, K, labels, b, nullptr); }, 1e-2,
-             1e-4, "dscores");
+  check_grad(
+      s, ds, [&]() { return bet_loss_mhl(s.data(), M, K, labels, b, nullptr); }, 1e-2, 1e-4,
+      "dscores");
 }
 
 TEST(Layers, SignAndStraightThroughMask) {
@@ -185,10 +188,10 @@ TEST(Layers, MaxPoolRoutesGradientToTheMaximum) {
   float out[4];
   uint32_t am[4];
   bet_maxpool2_forward(in, 1, 2, 4, 2, out, am);
-  EXPECT_EQ(out[0], 4);   // ch0 of window (0,0): {1,2,3,4}
-  EXPECT_EQ(out[1], 9);   // ch1: {9,0,8,2}
-  EXPECT_EQ(out[2], 7);   // ch0 of window (0,1): {5,7,6,0}
-  EXPECT_EQ(out[3], 6);   // ch1: {5,1,0,6}
+  EXPECT_EQ(out[0], 4);  // ch0 of window (0,0): {1,2,3,4}
+  EXPECT_EQ(out[1], 9);  // ch1: {9,0,8,2}
+  EXPECT_EQ(out[2], 7);  // ch0 of window (0,1): {5,7,6,0}
+  EXPECT_EQ(out[3], 6);  // ch1: {5,1,0,6}
   const float dout[] = {1, 2, 3, 4};
   float din[16];
   bet_maxpool2_backward(dout, 4, am, 16, din);

@@ -1,5 +1,5 @@
-// test_metric.cpp — BET margins, the flip-distribution formulas and the analytic accuracy prediction
-// against Monte-Carlo fault injection through the engine's error port.
+// test_metric.cpp — BET margins, the flip-distribution formulas and the analytic accuracy
+// prediction against Monte-Carlo fault injection through the engine's error port.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -117,11 +117,11 @@ double monte_carlo(const Fixture &f, double p, int reps) {
 }
 
 // Analytic prediction vs Monte-Carlo (persistent weight flips at rate p in both directions, every
-// layer). Tolerance 0.06 absolute: the prediction treats a neuron's input flips as independent (they
-// share the previous layer's flips) and output scores as independent normals, and the MC estimate
-// itself has a standard error ≈ 0.01 (400 images × 16 reps, correlated within a rep). On this random
-// net (tiny margins) the prediction is pessimistic at small BERs (observed 0.370 vs 0.427 at 0.005;
-// the layer-mean model gave 0.404; docs/metrics.md).
+// layer). Tolerance 0.06 absolute: the prediction treats a neuron's input flips as independent
+// (they share the previous layer's flips) and output scores as independent normals, and the MC
+// estimate itself has a standard error ≈ 0.01 (400 images × 16 reps, correlated within a rep). On
+// this random net (tiny margins) the prediction is pessimistic at small BERs (observed 0.370 vs
+// 0.427 at 0.005; the layer-mean model gave 0.404; docs/metrics.md).
 TEST(Metric, PredictionAgreesWithMonteCarlo) {
   Fixture f(400, {{'d', 256}, {'d', 256}, {'d', 10}}, 21);
   const std::vector<double> bers = {0.0, 0.005, 0.01, 0.02, 0.05, 0.1};
@@ -159,12 +159,12 @@ TEST(Metric, ConvPredictionAgreesWithMonteCarlo) {
   }
 }
 
-// The fast prediction (batched pre-activations, table CDF, stratum-sum kernels, threads) against its
-// reference twin (per-image reference pass, erfc, double sums): within 1e-4 (the table CDF's error is
-// ≤ 5e-7 per neuron, float stratum means ~1e-7 relative), on dense models (a strat layer narrower than
-// the kernels' 128-output slices and one wider, with strata of several inputs) and a conv model (its
-// output layer follows a dense hidden layer: exact output mean), with the stratified mean on and off,
-// and bit-identical for any thread count.
+// The fast prediction (batched pre-activations, table CDF, stratum-sum kernels, threads) against
+// its reference twin (per-image reference pass, erfc, double sums): within 1e-4 (the table CDF's
+// error is ≤ 5e-7 per neuron, float stratum means ~1e-7 relative), on dense models (a strat layer
+// narrower than the kernels' 128-output slices and one wider, with strata of several inputs) and a
+// conv model (its output layer follows a dense hidden layer: exact output mean), with the
+// stratified mean on and off, and bit-identical for any thread count.
 TEST(Metric, FastPredictionEqualsReference) {
   const std::vector<std::vector<LayerSpec>> shapes = {
       {{'d', 100}, {'d', 70}, {'d', 10}},
@@ -179,12 +179,16 @@ TEST(Metric, FastPredictionEqualsReference) {
       bet_predict_params pp = bet_predict_default_params();
       EXPECT_EQ(pp.stratified_mean, 1);
       pp.stratified_mean = strat;
-      ASSERT_EQ(bet_predict_accuracy_ref(f.m, &f.ds, bers.data(), bers.size(), &pp, ref.data()), BNN_OK);
-      ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast1.data()), BNN_OK);
+      ASSERT_EQ(bet_predict_accuracy_ref(f.m, &f.ds, bers.data(), bers.size(), &pp, ref.data()),
+                BNN_OK);
+      ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast1.data()),
+                BNN_OK);
       pp.threads = 3;
-      ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast3.data()), BNN_OK);
+      ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast3.data()),
+                BNN_OK);
       for (size_t b = 0; b < bers.size(); ++b) {
-        EXPECT_NEAR(fast1[b], ref[b], 1e-4) << "shape " << s << " strat " << strat << " ber " << bers[b];
+        EXPECT_NEAR(fast1[b], ref[b], 1e-4)
+            << "shape " << s << " strat " << strat << " ber " << bers[b];
         EXPECT_EQ(fast1[b], fast3[b]) << "shape " << s << " strat " << strat << " ber " << bers[b];
       }
     }
@@ -197,7 +201,8 @@ TEST(Metric, FastPredictionEqualsReference) {
 TEST(Metric, StratKernelsEqualReference) {
 #ifdef BET_HAVE_X86
   __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "no AVX2/FMA";
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "no AVX2/FMA";
   bnn_rng r = bnn_rng_make(9, 0);
   for (size_t n : {5, 200, 3000})
     for (size_t O : {1, 15, 16, 130, 300}) {
@@ -205,30 +210,36 @@ TEST(Metric, StratKernelsEqualReference) {
       std::vector<int8_t> wt(n * O);
       for (auto &w : wt) w = bnn_rng_below(&r, 2) ? 1 : -1;
       std::vector<std::vector<int8_t>> xs(G, std::vector<int8_t>(n));
-      std::vector<std::vector<uint32_t>> ord(G, std::vector<uint32_t>(n)), st(G, std::vector<uint32_t>(nb + 1));
+      std::vector<std::vector<uint32_t>> ord(G, std::vector<uint32_t>(n)),
+          st(G, std::vector<uint32_t>(nb + 1));
       std::vector<std::vector<int16_t>> c1(G, std::vector<int16_t>(nb * O)), c2 = c1;
       const int8_t *xp[3];
       const uint32_t *op[3], *sp[3];
       int16_t *p1[3], *p2[3];
       for (size_t g = 0; g < G; ++g) {
-        for (size_t i = 0; i < n; ++i) xs[g][i] = bnn_rng_below(&r, 2) ? 1 : -1, ord[g][i] = (uint32_t)i;
+        for (size_t i = 0; i < n; ++i)
+          xs[g][i] = bnn_rng_below(&r, 2) ? 1 : -1, ord[g][i] = (uint32_t)i;
         for (size_t i = n; i > 1; --i) std::swap(ord[g][i - 1], ord[g][bnn_rng_below(&r, i)]);
         for (size_t b = 0; b <= nb; ++b) st[g][b] = (uint32_t)(b * n / nb);  // uneven, some empty
         st[g][1] = 0;
-        xp[g] = xs[g].data(), op[g] = ord[g].data(), sp[g] = st[g].data(), p1[g] = c1[g].data(), p2[g] = c2[g].data();
+        xp[g] = xs[g].data(), op[g] = ord[g].data(), sp[g] = st[g].data(), p1[g] = c1[g].data(),
+        p2[g] = c2[g].data();
       }
       bet_strat_accum_ref(wt.data(), G, xp, op, sp, nb, O, p1);
       bet_strat_accum_avx2(wt.data(), G, xp, op, sp, nb, O, p2);
-      for (size_t g = 0; g < G; ++g) ASSERT_EQ(c1[g], c2[g]) << "n " << n << " O " << O << " g " << g;
+      for (size_t g = 0; g < G; ++g)
+        ASSERT_EQ(c1[g], c2[g]) << "n " << n << " O " << O << " g " << g;
       std::vector<float> f(nb), s1(O), s2(O);
       for (auto &x : f) x = (float)bnn_rng_uniform(&r);
       bet_strat_mean_ref(c1[0].data(), f.data(), nb, O, s1.data());
       bet_strat_mean_avx2(c1[0].data(), f.data(), nb, O, s2.data());
-      for (size_t o = 0; o < O; ++o) ASSERT_NEAR(s1[o], s2[o], 1e-5 * (1.0 + std::fabs((double)s1[o]))) << "O " << O;
+      for (size_t o = 0; o < O; ++o)
+        ASSERT_NEAR(s1[o], s2[o], 1e-5 * (1.0 + std::fabs((double)s1[o]))) << "O " << O;
       // the output layer's dot product (length n, values like w·x·q)
       std::vector<float> da(n), db(n);
       for (size_t i = 0; i < n; ++i) da[i] = wt[i], db[i] = (float)bnn_rng_uniform(&r) * xs[0][i];
-      const double d1 = bet_dot_ref(da.data(), db.data(), n), d2 = bet_dot_avx2(da.data(), db.data(), n);
+      const double d1 = bet_dot_ref(da.data(), db.data(), n),
+                   d2 = bet_dot_avx2(da.data(), db.data(), n);
       ASSERT_NEAR(d1, d2, 1e-5 * (1.0 + (double)n)) << "n " << n;
     }
 #else
@@ -242,10 +253,12 @@ TEST(Metric, StratKernelsEqualReference) {
 TEST(Metric, PhiKernelEqualsReference) {
 #ifdef BET_HAVE_X86
   __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "no AVX2/FMA";
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "no AVX2/FMA";
   std::vector<float> tab(PHI_N + 2);
   for (int i = 0; i < PHI_N + 2; ++i)
-    tab[i] = (float)(0.5 * std::erfc(-((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT) / std::sqrt(2.0)));
+    tab[i] = (float)(0.5 * std::erfc(-((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT) /
+                                     std::sqrt(2.0)));
   bnn_rng r = bnn_rng_make(3, 0);
   for (size_t n : {0, 1, 7, 8, 9, 63, 64, 513, 1000, 5000}) {
     std::vector<float> u(n), v(n);
@@ -272,13 +285,12 @@ TEST(Metric, PhiKernelEqualsReference) {
 #endif
 }
 
-
 TEST(Metric, ComputeOnConvModel) {
   Fixture f(40, {{'c', 8}, {'p', 0}, {'c', 16}, {'p', 0}, {'d', 20}, {'d', 10}}, 12);
   ASSERT_NE(f.m, nullptr);
   bet_metric_result r;
   ASSERT_EQ(bet_metric_compute(f.m, &f.ds, 0.01, &r), BNN_OK);
-  ASSERT_EQ(r.n_layers, 4u);  // weight layers only
+  ASSERT_EQ(r.n_layers, 4u);         // weight layers only
   EXPECT_EQ(r.layers[1].layer, 2u);  // the second conv follows a pool
   EXPECT_TRUE(r.layers[0].is_conv && r.layers[0].input_u8);
   EXPECT_EQ(r.layers[0].positions, 64u);

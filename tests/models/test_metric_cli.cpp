@@ -1,5 +1,5 @@
-// test_metric_cli.cpp — `rramsim metric`, `rramsim predict` and `rramsim eval --ber-sweep` through the
-// built binary: outputs, the atomic CSV, and one clear error line for each kind of bad input.
+// test_metric_cli.cpp — `rramsim metric`, `rramsim predict` and `rramsim eval --ber-sweep` through
+// the built binary: outputs, the atomic CSV, and one clear error line for each kind of bad input.
 #include <gtest/gtest.h>
 
 #include "cli_util.hpp"
@@ -22,9 +22,13 @@ std::string dir() {
   return d;
 }
 
-Result run(const std::string &args) { return cli_util::run_in(dir(), args); }
+Result run(const std::string &args) {
+  return cli_util::run_in(dir(), args);
+}
 
-bool have_fmnist() { return cli_util::have_fmnist("t10k-images-idx3-ubyte.gz"); }
+bool have_fmnist() {
+  return cli_util::have_fmnist("t10k-images-idx3-ubyte.gz");
+}
 
 // A random 784-32-10 model (and, for the error cases, a 10x10-input one and a conv one).
 std::string model(const std::string &arch) {

@@ -25,9 +25,13 @@ std::string dir() {
   return d;
 }
 
-Result run(const std::string &args) { return cli_util::run_in(dir(), "train " + args); }
+Result run(const std::string &args) {
+  return cli_util::run_in(dir(), "train " + args);
+}
 
-bool have_fmnist() { return cli_util::have_fmnist("train-images-idx3-ubyte.gz"); }
+bool have_fmnist() {
+  return cli_util::have_fmnist("train-images-idx3-ubyte.gz");
+}
 
 const std::string kSmall =
     "--arch 784-64-10 --data fashion-mnist --train-limit 600 --test-limit 200 --batch 100 "
@@ -91,8 +95,10 @@ TEST(TrainCli, BadDataPathsAndArchitecturesAreClearErrors) {
           "/x.bnn --no-progress");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("10 classes"), std::string::npos) << r.err;
-  r = run("--arch fcnn --data fashion-mnist --train-limit 10 --test-limit 10 --flip-layers 7 "
-          "--out " + dir() + "/x.bnn --no-progress");
+  r =
+      run("--arch fcnn --data fashion-mnist --train-limit 10 --test-limit 10 --flip-layers 7 "
+          "--out " +
+          dir() + "/x.bnn --no-progress");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--flip-layers"), std::string::npos) << r.err;
 }

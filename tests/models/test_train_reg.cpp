@@ -156,7 +156,8 @@ TEST(MarginReg, GradientReachesTheWeightsThroughDenseAndBatchNorm) {
 // output layer's; with λ = 0 the step is the plain one.
 TEST(MarginReg, TrainingStepRoutesThePenaltyIntoTheHiddenLayersOnly) {
   Bands s(64, 6, 3, 5);
-  bet_net *n0 = bettest::make_net("36-20-20-3", s.d, 9), *n1 = bettest::make_net("36-20-20-3", s.d, 9);
+  bet_net *n0 = bettest::make_net("36-20-20-3", s.d, 9),
+          *n1 = bettest::make_net("36-20-20-3", s.d, 9);
   ASSERT_NE(n0, nullptr);
   ASSERT_NE(n1, nullptr);
   std::vector<uint32_t> idx(64);
@@ -167,7 +168,7 @@ TEST(MarginReg, TrainingStepRoutesThePenaltyIntoTheHiddenLayersOnly) {
   p.reg_margin = 0.5;
   p.reg_b = 2.0;
   ASSERT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_OK) << bnn_errmsg();
-  EXPECT_GT(l1, l0);  // the penalty is added to the loss
+  EXPECT_GT(l1, l0);                     // the penalty is added to the loss
   EXPECT_LE(l1 - l0, 0.5 * 2.0 + 1e-9);  // λ·b bounds the mean hinge
   auto same = [](const float *x, const float *y, size_t n) {
     return std::memcmp(x, y, n * sizeof(float)) == 0;

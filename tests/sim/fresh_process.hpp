@@ -22,17 +22,17 @@ namespace simtest {
 // Runs body in a fresh process; the test fails if any expectation inside fails.
 // The child's failure messages are not shown by the parent: to see them, rerun one test with
 // RRAMSIM_TEST_IN_PROCESS=1, which runs the body directly (one SystemC test per run then).
-#define IN_FRESH_PROCESS(body)                                                      \
-  do {                                                                               \
-    if (std::getenv("RRAMSIM_TEST_IN_PROCESS")) {                                    \
-      body();                                                                        \
-      break;                                                                         \
-    }                                                                                \
-    GTEST_FLAG_SET(death_test_style, "threadsafe");                                  \
-    EXPECT_EXIT(                                                                     \
-        {                                                                            \
-          body();                                                                    \
-          simtest::child_exit(::testing::Test::HasFailure() ? 1 : 0);                \
-        },                                                                           \
-        ::testing::ExitedWithCode(0), "");                                           \
+#define IN_FRESH_PROCESS(body)                                        \
+  do {                                                                \
+    if (std::getenv("RRAMSIM_TEST_IN_PROCESS")) {                     \
+      body();                                                         \
+      break;                                                          \
+    }                                                                 \
+    GTEST_FLAG_SET(death_test_style, "threadsafe");                   \
+    EXPECT_EXIT(                                                      \
+        {                                                             \
+          body();                                                     \
+          simtest::child_exit(::testing::Test::HasFailure() ? 1 : 0); \
+        },                                                            \
+        ::testing::ExitedWithCode(0), "");                            \
   } while (0)

@@ -10,7 +10,8 @@
 namespace simtest {
 
 // A device JSON with one operating point; `extra_op` and `extra_dev` splice in more keys.
-inline std::string device_json(const std::string& extra_op = "", const std::string& extra_dev = "") {
+inline std::string device_json(const std::string& extra_op = "",
+                               const std::string& extra_dev = "") {
   return R"({ "name": "t", "cell": "2T2R", "operating_points": [ { "name": "op",
       "e_set_pj": 2.0, "e_reset_pj": 1.0, "e_read_pj": 0.25, "e_periph_read_pj": 4.0,
       "e_periph_write_pj": 8.0, "t_read_ns": 10, "t_write_ns": 50 )" +
@@ -21,7 +22,7 @@ inline std::string device_json(const std::string& extra_op = "", const std::stri
 // t_bus(64 B) = 8 ns. `set` overrides default keys; `extra` appends more keys.
 using Kv = std::vector<std::pair<std::string, std::string>>;
 inline std::string org_json(const std::string& extra = "", const Kv& set = {}) {
-  Kv kv = {{"channels", "1"},          {"banks_per_channel", "2"},
+  Kv kv = {{"channels", "1"},           {"banks_per_channel", "2"},
            {"crossbars_per_bank", "1"}, {"rows", "16"},
            {"columns", "512"},          {"bus_width_bits", "64"},
            {"bus_clock_mhz", "1000"},   {"controller_latency_cycles", "2"},
@@ -33,7 +34,8 @@ inline std::string org_json(const std::string& extra = "", const Kv& set = {}) {
     if (!found) kv.push_back(o);
   }
   std::string s = "{";
-  for (size_t i = 0; i < kv.size(); ++i) s += (i ? ", \"" : " \"") + kv[i].first + "\": " + kv[i].second;
+  for (size_t i = 0; i < kv.size(); ++i)
+    s += (i ? ", \"" : " \"") + kv[i].first + "\": " + kv[i].second;
   return s + extra + " }";
 }
 
@@ -41,9 +43,9 @@ inline rramsim::SystemConfig make_config(const std::string& extra_op = "",
                                          const std::string& extra_dev = "",
                                          const std::string& extra_org = "", uint64_t seed = 7,
                                          const Kv& set_org = {}) {
-  std::string sys = "{ \"seed\": " + std::to_string(seed) + ", \"device\": " +
-                    device_json(extra_op, extra_dev) + ", \"organisation\": " +
-                    org_json(extra_org, set_org) + " }";
+  std::string sys = "{ \"seed\": " + std::to_string(seed) +
+                    ", \"device\": " + device_json(extra_op, extra_dev) +
+                    ", \"organisation\": " + org_json(extra_org, set_org) + " }";
   return rramsim::load_system_string(sys, "test.json", ".");
 }
 

@@ -86,7 +86,8 @@ TEST(Config, SyntaxErrorGivesLineAndColumn) {
 }
 
 TEST(Config, UnknownKeysAreErrors) {
-  EXPECT_HAS(config_error(sys(device_json(), org_json(), ", \"sed\": 1")), "sys.json: sed: unknown key");
+  EXPECT_HAS(config_error(sys(device_json(), org_json(), ", \"sed\": 1")),
+             "sys.json: sed: unknown key");
   EXPECT_HAS(config_error(sys(device_json(", \"write_ber01\": 0.1"), org_json())),
              "device.operating_points[0].write_ber01: unknown key");
   EXPECT_HAS(config_error(sys(device_json(), org_json(", \"chanels\": 2"))),
@@ -103,8 +104,9 @@ TEST(Config, OutOfRangeNamesKeyPathAndRange) {
              "organisation.bus_clock_mhz");
   EXPECT_HAS(config_error(sys(device_json("", ", \"stuck_at\": { \"density\": 0.9 }"), org_json())),
              "device.stuck_at.density: 0.9 is outside [0, 0.5]");
-  EXPECT_HAS(config_error(sys(device_json("", ", \"endurance\": { \"median_writes\": 0.5 }"), org_json())),
-             "device.endurance.median_writes");
+  EXPECT_HAS(
+      config_error(sys(device_json("", ", \"endurance\": { \"median_writes\": 0.5 }"), org_json())),
+      "device.endurance.median_writes");
   EXPECT_HAS(config_error(sys(device_json(), org_json(), ", \"seed\": -3")), "seed: -3 is outside");
 }
 
@@ -115,20 +117,24 @@ TEST(Config, WrongTypes) {
              "organisation.rows: expected an integer");
   // Duplicate keys are rejected by the parser (with line and column).
   EXPECT_HAS(config_error(sys(device_json(), org_json(", \"rows\": 8"))), "duplicate");
-  EXPECT_HAS(config_error(sys("42", org_json())), "device: expected a file path or an inline object");
+  EXPECT_HAS(config_error(sys("42", org_json())),
+             "device: expected a file path or an inline object");
   EXPECT_HAS(config_error("[1, 2]"), "expected a JSON object");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(), ", \"op_point\": 3")), "op_point: expected a string");
+  EXPECT_HAS(config_error(sys(device_json(), org_json(), ", \"op_point\": 3")),
+             "op_point: expected a string");
 }
 
 TEST(Config, MissingRequiredKeys) {
   EXPECT_HAS(config_error("{ \"organisation\": " + org_json() + " }"), "device: missing");
   EXPECT_HAS(config_error("{ \"device\": " + device_json() + " }"), "organisation: missing");
-  EXPECT_HAS(config_error(sys("{ \"cell\": \"2T2R\" }", org_json())), "device.operating_points: missing");
+  EXPECT_HAS(config_error(sys("{ \"cell\": \"2T2R\" }", org_json())),
+             "device.operating_points: missing");
   EXPECT_HAS(config_error(sys("{ \"cell\": \"2T2R\", \"operating_points\": [] }", org_json())),
              "expected a list of 1..32");
-  EXPECT_HAS(config_error(sys("{ \"cell\": \"2T2R\", \"operating_points\": [ { \"name\": \"a\", "
-                              "\"e_set_pj\": 1, \"e_reset_pj\": 1, \"e_read_pj\": 1, \"t_read_ns\": 1 } ] }",
-                              org_json())),
+  EXPECT_HAS(config_error(
+                 sys("{ \"cell\": \"2T2R\", \"operating_points\": [ { \"name\": \"a\", "
+                     "\"e_set_pj\": 1, \"e_reset_pj\": 1, \"e_read_pj\": 1, \"t_read_ns\": 1 } ] }",
+                     org_json())),
              "operating_points[0].t_write_ns: missing");
 }
 
@@ -136,17 +142,24 @@ TEST(Config, EnumsAndNames) {
   EXPECT_HAS(config_error(sys("{ \"cell\": \"3T3R\", \"operating_points\": [] }", org_json())),
              "device.cell: '3T3R' is not one of 1T1R, 2T2R");
   std::string two = device_json();
-  two.replace(two.find("] }"), 3, ", { \"name\": \"op\", \"e_set_pj\": 1, \"e_reset_pj\": 1, "
-                                   "\"e_read_pj\": 1, \"t_read_ns\": 1, \"t_write_ns\": 1 } ] }");
+  two.replace(two.find("] }"), 3,
+              ", { \"name\": \"op\", \"e_set_pj\": 1, \"e_reset_pj\": 1, "
+              "\"e_read_pj\": 1, \"t_read_ns\": 1, \"t_write_ns\": 1 } ] }");
   EXPECT_HAS(config_error(sys(two, org_json())), "operating_points[1].name: duplicate");
   EXPECT_HAS(config_error(sys(device_json(), org_json(), ", \"op_point\": \"turbo\"")),
              "op_point: 'turbo' is not an operating point of device 't' (one of op)");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(", \"scheduler\": { \"policy\": \"lifo\" }"))),
-             "organisation.scheduler.policy: 'lifo' is not one of fcfs, read_first");
-  EXPECT_HAS(config_error(sys(device_json("", ", \"write_verify\": { \"policy\": \"twice\" }"), org_json())),
+  EXPECT_HAS(
+      config_error(sys(device_json(), org_json(", \"scheduler\": { \"policy\": \"lifo\" }"))),
+      "organisation.scheduler.policy: 'lifo' is not one of fcfs, read_first");
+  EXPECT_HAS(config_error(
+                 sys(device_json("", ", \"write_verify\": { \"policy\": \"twice\" }"), org_json())),
              "device.write_verify.policy");
-  EXPECT_HAS(config_error(sys(device_json("", ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 0 }"), org_json())),
-             "max_iterations: must be in [1, 64]");
+  EXPECT_HAS(
+      config_error(
+          sys(device_json(
+                  "", ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 0 }"),
+              org_json())),
+      "max_iterations: must be in [1, 64]");
   rramsim::SystemConfig c = make_config();
   EXPECT_THROW(rramsim::select_op_point(c, "nope"), ConfigError);
 }
@@ -155,13 +168,15 @@ TEST(Config, NamesAndPolicyLimits) {
   std::string longname(40, 'x');
   std::string dev = device_json();
   dev.replace(dev.find("\"name\": \"op\""), 12, "\"name\": \"" + longname + "\"");
-  EXPECT_HAS(config_error(sys(dev, org_json())), "operating_points[0].name: must be 1..31 characters");
+  EXPECT_HAS(config_error(sys(dev, org_json())),
+             "operating_points[0].name: must be 1..31 characters");
   std::string dev2 = device_json();
   dev2.replace(dev2.find("\"name\": \"t\""), 11, "\"name\": \"" + std::string(70, 'd') + "\"");
-  EXPECT_HAS(config_error(sys(dev2, org_json())),
-             "device.name: longer than 63 characters");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(", \"scheduler\": { \"policy\": \"read_first\" }", {{"queue_depth", "1"}}))),
-             "organisation.queue_depth");
+  EXPECT_HAS(config_error(sys(dev2, org_json())), "device.name: longer than 63 characters");
+  EXPECT_HAS(
+      config_error(sys(device_json(), org_json(", \"scheduler\": { \"policy\": \"read_first\" }",
+                                               {{"queue_depth", "1"}}))),
+      "organisation.queue_depth");
   EXPECT_HAS(config_error(sys(device_json("", ", \"stuck_at\": { \"denstiy\": 0.1 }"), org_json())),
              "device.stuck_at.denstiy: unknown key");
 }
@@ -171,21 +186,40 @@ TEST(Config, OrganisationShapeAndMapping) {
              "organisation.banks_per_channel: 3 is not a power of two");
   EXPECT_HAS(config_error(sys(device_json(), org_json("", {{"bus_width_bits", "48"}}))),
              "bus_width_bits: 48 is not a power of two");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(", \"scheduler\": { \"policy\": \"read_first\", \"write_high_watermark\": 9 }"))),
-             "scheduler.write_high_watermark: 9 is outside [2, 2]");
+  EXPECT_HAS(
+      config_error(
+          sys(device_json(),
+              org_json(
+                  ", \"scheduler\": { \"policy\": \"read_first\", \"write_high_watermark\": 9 }"))),
+      "scheduler.write_high_watermark: 9 is outside [2, 2]");
   // Capacity 2 KiB = 11 address bits: column 6, bank 1, row 4.
   const std::string good = R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [10],
       "row": [6,7,8,9] })";
   rramsim::SystemConfig c = make_config("", "", good);
   EXPECT_EQ(c.org.mapping.bits[static_cast<int>(rramsim::AddrField::Bank)][0], 10u);
-  EXPECT_HAS(config_error(sys(device_json(), org_json(R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [6], "row": [7,8,9] })"))),
-             "organisation.address_mapping.row: expected a list of 4 address bits");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [5], "row": [6,7,8,9] })"))),
-             "address_mapping.bank[0]: bit 5 already used by column");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [11], "row": [6,7,8,9] })"))),
-             "address_mapping.bank[0]: expected an address bit in [0, 10]");
-  EXPECT_HAS(config_error(sys(device_json(), org_json(R"(, "address_mapping": { "column": [0,1,2,3,4,5], "row": [6,7,8,9] })"))),
-             "address_mapping.bank: missing");
+  EXPECT_HAS(
+      config_error(sys(
+          device_json(),
+          org_json(
+              R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [6], "row": [7,8,9] })"))),
+      "organisation.address_mapping.row: expected a list of 4 address bits");
+  EXPECT_HAS(
+      config_error(sys(
+          device_json(),
+          org_json(
+              R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [5], "row": [6,7,8,9] })"))),
+      "address_mapping.bank[0]: bit 5 already used by column");
+  EXPECT_HAS(
+      config_error(sys(
+          device_json(),
+          org_json(
+              R"(, "address_mapping": { "column": [0,1,2,3,4,5], "bank": [11], "row": [6,7,8,9] })"))),
+      "address_mapping.bank[0]: expected an address bit in [0, 10]");
+  EXPECT_HAS(
+      config_error(
+          sys(device_json(),
+              org_json(R"(, "address_mapping": { "column": [0,1,2,3,4,5], "row": [6,7,8,9] })"))),
+      "address_mapping.bank: missing");
 }
 
 TEST(Config, SubFilesByRelativePath) {
@@ -193,14 +227,21 @@ TEST(Config, SubFilesByRelativePath) {
   std::string cmd = "mkdir -p " + dir + "/devices " + dir + "/systems";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   { std::ofstream(dir + "/devices/d.json") << device_json(", \"write_ber_10\": 2"); }
-  { std::ofstream(dir + "/systems/s.json") << "{ \"device\": \"../devices/d.json\", \"organisation\": " << org_json() << " }"; }
-  { std::ofstream(dir + "/systems/missing.json") << "{ \"device\": \"../devices/nope.json\", \"organisation\": " << org_json() << " }"; }
+  {
+    std::ofstream(dir + "/systems/s.json")
+        << "{ \"device\": \"../devices/d.json\", \"organisation\": " << org_json() << " }";
+  }
+  {
+    std::ofstream(dir + "/systems/missing.json")
+        << "{ \"device\": \"../devices/nope.json\", \"organisation\": " << org_json() << " }";
+  }
   try {
     rramsim::load_system_file(dir + "/systems/s.json");
     FAIL() << "expected an error";
   } catch (const ConfigError& e) {
     // The error names the sub-file, not the system file.
-    EXPECT_HAS(std::string(e.what()), "devices/d.json: operating_points[0].write_ber_10: 2 is outside [0, 0.5]");
+    EXPECT_HAS(std::string(e.what()),
+               "devices/d.json: operating_points[0].write_ber_10: 2 is outside [0, 0.5]");
   }
   try {
     rramsim::load_system_file(dir + "/systems/missing.json");
@@ -241,7 +282,8 @@ TEST(StatsFile, SelfDescribingJsonWrittenAtomically) {
   EXPECT_STREQ(json_string_value(json_object_get(j, "version")), "test");
   json_t* cfgj = json_object_get(j, "config");
   EXPECT_STREQ(json_string_value(json_object_get(json_object_get(cfgj, "device"), "cell")), "2T2R");
-  json_t* p50 = json_object_get(json_object_get(json_object_get(json_object_get(j, "stats"), "latency"), "read"), "p50");
+  json_t* p50 = json_object_get(
+      json_object_get(json_object_get(json_object_get(j, "stats"), "latency"), "read"), "p50");
   EXPECT_STREQ(json_string_value(json_object_get(p50, "unit")), "ns");
   EXPECT_NEAR(json_real_value(json_object_get(p50, "value")), 25.0, 25.0 / 16);
   EXPECT_EQ(json_array_size(json_object_get(json_object_get(j, "stats"), "banks")), 2u);

@@ -89,7 +89,8 @@ TEST(Timing, QueueFullBackPressure) {
 }
 
 TEST(Timing, WriteVerifyNoFailuresCostsOneVerify) {
-  Controller c(make_config("", ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 3 }"));
+  Controller c(
+      make_config("", ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 3 }"));
   auto data = random_bytes(64, 2);
   Controller::Result w = c.access(Cmd::Write, 0, data.data(), 64, 0);
   // Program 10..60 ns, verify read 60..70 ns.
@@ -101,8 +102,10 @@ TEST(Timing, WriteVerifyNoFailuresCostsOneVerify) {
 TEST(Timing, WriteVerifyForcedFailures) {
   // Half of all cells stuck: some always disagree with random data, so every round fails and
   // the controller gives up after max_iterations re-programs.
-  Controller c(make_config("", ", \"stuck_at\": { \"density\": 0.5 }, "
-                               "\"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 3 }"));
+  Controller c(
+      make_config("",
+                  ", \"stuck_at\": { \"density\": 0.5 }, "
+                  "\"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 3 }"));
   auto data = random_bytes(64, 3);
   Controller::Result w = c.access(Cmd::Write, 0, data.data(), 64, 0);
   // Bus 2..10 ns; program + 3 re-programs (4 · 50 ns) + 4 verifies (4 · 10 ns) from 10 ns.
@@ -117,8 +120,9 @@ TEST(Timing, WriteVerifyForcedFailures) {
 }
 
 TEST(Timing, WriteVerifyRepairsWriteErrors) {
-  Controller c(make_config(", \"write_ber_01\": 0.05, \"write_ber_10\": 0.05",
-                           ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 8 }"));
+  Controller c(
+      make_config(", \"write_ber_01\": 0.05, \"write_ber_10\": 0.05",
+                  ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 8 }"));
   Controller plain(make_config(", \"write_ber_01\": 0.05, \"write_ber_10\": 0.05"));
   for (uint64_t a = 0; a < 2048; a += 64) {
     auto data = random_bytes(64, a);
@@ -133,10 +137,11 @@ TEST(Timing, WriteVerifyRepairsWriteErrors) {
 }
 
 TEST(Timing, ReadFirstPostsWritesAndDrainsAtWatermark) {
-  Controller c(make_config("", "",
-                           ", \"scheduler\": { \"policy\": \"read_first\", \"write_high_watermark\": 2, "
-                           "\"write_low_watermark\": 0 }",
-                           7, {{"queue_depth", "4"}}));
+  Controller c(
+      make_config("", "",
+                  ", \"scheduler\": { \"policy\": \"read_first\", \"write_high_watermark\": 2, "
+                  "\"write_low_watermark\": 0 }",
+                  7, {{"queue_depth", "4"}}));
   auto data = random_bytes(64, 4);
   // Posted: complete once the data crossed the bus (2..10 ns).
   EXPECT_EQ(c.access(Cmd::Write, 0, data.data(), 64, 0).done_ps, 10 * kNs);
@@ -180,7 +185,8 @@ TEST(Energy, TotalIsCountsTimesEnergiesExactly) {
   EXPECT_EQ(e.verify, 0.0);
   EXPECT_EQ(e.periph_read + e.periph_write, expect_periph);
   EXPECT_EQ(e.static_, expect_static);
-  EXPECT_DOUBLE_EQ(e.total(), expect_read + expect_set + expect_reset + expect_periph + expect_static);
+  EXPECT_DOUBLE_EQ(e.total(),
+                   expect_read + expect_set + expect_reset + expect_periph + expect_static);
   // Per-bank energies add up to the total.
   double sum = 0;
   for (const auto& b : s.banks) sum += rramsim::bank_energy(b, cfg.op()).dynamic();
@@ -199,7 +205,8 @@ void expect_in_binomial_interval(uint64_t k, uint64_t n, double p, const char* w
 
 TEST(Errors, ObservedWriteAndReadBerInsideBinomialInterval) {
   rramsim::SystemConfig cfg = make_config(
-      ", \"write_ber_01\": 0.01, \"write_ber_10\": 0.002, \"read_ber_01\": 0.001, \"read_ber_10\": 0.003",
+      ", \"write_ber_01\": 0.01, \"write_ber_10\": 0.002, \"read_ber_01\": 0.001, \"read_ber_10\": "
+      "0.003",
       "", "", 11, {{"rows", "4096"}});  // 512 KiB
   Controller c(cfg);
   const uint64_t cap = cfg.org.capacity_bytes();
@@ -218,8 +225,9 @@ TEST(Errors, ObservedWriteAndReadBerInsideBinomialInterval) {
 }
 
 TEST(Errors, StuckCellsNeverChange) {
-  rramsim::SystemConfig cfg = make_config(", \"write_ber_01\": 0.01, \"write_ber_10\": 0.01",
-                                          ", \"stuck_at\": { \"density\": 0.01, \"one_fraction\": 0.5 }");
+  rramsim::SystemConfig cfg =
+      make_config(", \"write_ber_01\": 0.01, \"write_ber_10\": 0.01",
+                  ", \"stuck_at\": { \"density\": 0.01, \"one_fraction\": 0.5 }");
   Controller c(cfg);
   uint64_t stuck_cells = 0;
   for (int round = 0; round < 5; ++round) {
@@ -237,7 +245,7 @@ TEST(Errors, StuckCellsNeverChange) {
         }
       }
   }
-  EXPECT_GT(stuck_cells, 80u);   // ~164 expected
+  EXPECT_GT(stuck_cells, 80u);  // ~164 expected
   EXPECT_LT(stuck_cells, 260u);
   EXPECT_GT(c.stats().err.stuck_at, 0u);
   // A never-written region reads as erased 0 except its stuck-at-1 cells.
@@ -288,9 +296,12 @@ struct FaultLog {
   }
 };
 rramsim::Stats run_mixed(uint64_t seed, FaultLog* log = nullptr) {
-  Controller c(make_config(", \"write_ber_01\": 0.01, \"write_ber_10\": 0.02, \"read_ber_01\": 0.001, \"read_ber_10\": 0.002",
-                           ", \"stuck_at\": { \"density\": 0.001 }, \"endurance\": { \"median_writes\": 20, \"sigma\": 0.5 }",
-                           "", seed));
+  Controller c(
+      make_config(", \"write_ber_01\": 0.01, \"write_ber_10\": 0.02, \"read_ber_01\": 0.001, "
+                  "\"read_ber_10\": 0.002",
+                  ", \"stuck_at\": { \"density\": 0.001 }, \"endurance\": { \"median_writes\": 20, "
+                  "\"sigma\": 0.5 }",
+                  "", seed));
   if (log) c.set_fault_observer(rramsim::FaultObserver{&FaultLog::cb, log});
   bnn_rng r = bnn_rng_make(seed + 1000, 1);
   for (int i = 0; i < 3000; ++i) {
@@ -378,14 +389,15 @@ TEST(Observers, AccessObserverSeesEveryRequest) {
 TEST(Errors, ErrorsDoNotDependOnSchedulingPolicy) {
   // Same seed and request order under fcfs and read-first: identical faults, different timing.
   auto run = [](const std::string& sched) {
-    Controller c(make_config(", \"write_ber_01\": 0.01, \"write_ber_10\": 0.01, \"read_ber_01\": 0.01, \"read_ber_10\": 0.01",
-                             "", ", \"scheduler\": { \"policy\": \"" + sched + "\" }", 21,
-                             {{"queue_depth", "8"}}));
+    Controller c(make_config(
+        ", \"write_ber_01\": 0.01, \"write_ber_10\": 0.01, \"read_ber_01\": 0.01, \"read_ber_10\": "
+        "0.01",
+        "", ", \"scheduler\": { \"policy\": \"" + sched + "\" }", 21, {{"queue_depth", "8"}}));
     bnn_rng r = bnn_rng_make(5, 5);
     for (int i = 0; i < 4000; ++i) {
       auto d = random_bytes(64, static_cast<uint64_t>(i));
-      c.access(bnn_rng_below(&r, 3) ? Cmd::Read : Cmd::Write, bnn_rng_below(&r, 32) * 64, d.data(), 64,
-               static_cast<uint64_t>(i) * 5 * kNs);
+      c.access(bnn_rng_below(&r, 3) ? Cmd::Read : Cmd::Write, bnn_rng_below(&r, 32) * 64, d.data(),
+               64, static_cast<uint64_t>(i) * 5 * kNs);
     }
     c.finish();
     return c.stats();

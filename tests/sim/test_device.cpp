@@ -82,8 +82,12 @@ static void fit_recovers(rr_cell_type cell) {
   }
 }
 
-TEST(Device, FitRecoversKnownModel2T2R) { fit_recovers(RR_CELL_2T2R); }
-TEST(Device, FitRecoversKnownModel1T1R) { fit_recovers(RR_CELL_1T1R); }
+TEST(Device, FitRecoversKnownModel2T2R) {
+  fit_recovers(RR_CELL_2T2R);
+}
+TEST(Device, FitRecoversKnownModel1T1R) {
+  fit_recovers(RR_CELL_1T1R);
+}
 
 TEST(Device, FitRejectsBadPoints) {
   rr_fit_params p = rr_fit_default_params();

@@ -34,7 +34,9 @@ std::string tmp_dir() {
   mkdir(d.c_str(), 0755);
   return d;
 }
-std::string tmp(const std::string& name) { return tmp_dir() + "/" + name; }
+std::string tmp(const std::string& name) {
+  return tmp_dir() + "/" + name;
+}
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
@@ -303,7 +305,8 @@ TEST(Replay, AddressOutsideCapacityIsAnErrorNamingFileAndLine) {
 
 TEST(Replay, MalformedLineIsAnErrorOrSkippedWithSkipBad) {
   IN_FRESH_PROCESS([] {
-    rramsim::ReplayOutput o = replay_text("bad.stl", "0: read 0x0\n1: reed 0x40\n2: read 0x80\n", 1000);
+    rramsim::ReplayOutput o =
+        replay_text("bad.stl", "0: read 0x0\n1: reed 0x40\n2: read 0x80\n", 1000);
     EXPECT_NE(o.error.find("bad.stl:2:"), std::string::npos) << o.error;
   });
   IN_FRESH_PROCESS([] {
@@ -452,7 +455,7 @@ TEST(ErrorMap, StuckCellsReadAsStuckAndFlipRatesApply) {
                            "address,bit,kind,rate\n"
                            "0x10,3,stuck-at-1,\n"
                            "0x11,0,sa0,\n"
-                           "0x200,7,stuck-at-1,\n"   // a page never written: still reads 1
+                           "0x200,7,stuck-at-1,\n"  // a page never written: still reads 1
                            "0x20,2,flip-rate,1\n"
                            "0x21,2,flip-rate,0\n",
                            cfg.org);
@@ -472,7 +475,7 @@ TEST(ErrorMap, StuckCellsReadAsStuckAndFlipRatesApply) {
   EXPECT_EQ(buf[0x10], 0xff);
   EXPECT_EQ(buf[0x11], 0xfe);  // bit 0 stuck at 0
   EXPECT_EQ(buf[0x20], 0xfb);
-  EXPECT_EQ(c.stats().err.stuck_at, 2u);   // the two writes that did not take
+  EXPECT_EQ(c.stats().err.stuck_at, 2u);    // the two writes that did not take
   EXPECT_EQ(c.stats().err.read_err01, 1u);  // 0x20 bit 2 read as 1 while 0
   EXPECT_EQ(c.stats().err.read_err10, 1u);
   ASSERT_TRUE(c.access(rramsim::Cmd::Read, 0x200, buf.data(), 64, 4000 * kNs).ok);
@@ -522,7 +525,8 @@ TEST(ErrorMap, BadCellsNameFileAndLine) {
   };
   expect_error("address,bit,kind\n0x0,1,sa0\n0x800,0,sa1\n",
                "bad.csv:3: address 0x800 is outside the memory (capacity 2048 bytes)");
-  expect_error("bank,crossbar,row,column,bit,kind\n2,0,0,0,0,sa0\n", "bad.csv:2: bank 2 is outside [0, 1]");
+  expect_error("bank,crossbar,row,column,bit,kind\n2,0,0,0,0,sa0\n",
+               "bad.csv:2: bank 2 is outside [0, 1]");
   expect_error("bank,crossbar,row,column,bit,kind\n0,1,0,0,0,sa0\n", "bad.csv:2: crossbar 1");
   expect_error("bank,crossbar,row,column,bit,kind\n0,0,16,0,0,sa0\n", "bad.csv:2: row 16");
   expect_error("bank,crossbar,row,column,bit,kind\n0,0,0,512,0,sa0\n", "bad.csv:2: column 512");
@@ -532,14 +536,16 @@ TEST(ErrorMap, BadCellsNameFileAndLine) {
 
 TEST(ErrorMap, SystemKeyLoadsRelativeToTheSystemFileAndExamplesFitSmall) {
   write_text(tmp("key_map.csv"), "address,bit,kind\n0x40,1,sa1\n");
-  std::string sys = "{ \"device\": " + simtest::device_json() + ", \"organisation\": " +
-                    simtest::org_json() + ", \"error_map\": \"key_map.csv\" }";
+  std::string sys = "{ \"device\": " + simtest::device_json() +
+                    ", \"organisation\": " + simtest::org_json() +
+                    ", \"error_map\": \"key_map.csv\" }";
   rramsim::SystemConfig cfg = rramsim::load_system_string(sys, "sys.json", tmp_dir());
   ASSERT_TRUE(cfg.error_map);
   EXPECT_EQ(cfg.error_map->stuck1, 1u);
   EXPECT_NE(rramsim::config_to_json(cfg).find("\"error_map\""), std::string::npos);
-  std::string bad = "{ \"device\": " + simtest::device_json() + ", \"organisation\": " +
-                    simtest::org_json() + ", \"error_map\": \"missing.csv\" }";
+  std::string bad = "{ \"device\": " + simtest::device_json() +
+                    ", \"organisation\": " + simtest::org_json() +
+                    ", \"error_map\": \"missing.csv\" }";
   try {
     rramsim::load_system_string(bad, "sys.json", tmp_dir());
     ADD_FAILURE();
@@ -572,7 +578,8 @@ TEST(ErrorMap, FaultReplayAppliesTheMapAndItsRecordsReplayAlike) {
   csv << "address,bit,kind,rate\n";
   for (int byte = 0; byte < 4; ++byte)
     for (int bit = 0; bit < 8; ++bit) csv << l0.rram_addr + byte << "," << bit << ",sa1,\n";
-  for (int k = 0; k < 4; ++k) csv << l1.rram_addr + l1.row_bytes * k << "," << k << ",flip-rate,0.5\n";
+  for (int k = 0; k < 4; ++k)
+    csv << l1.rram_addr + l1.row_bytes * k << "," << k << ",flip-rate,0.5\n";
   csv << cfg.org.capacity_bytes() - 1 << ",0,sa0,\n";  // not under a weight: no effect
   auto map = map_from("replay_map.csv", csv.str(), cfg.org);
   uint64_t zeros = 0;
@@ -609,7 +616,8 @@ TEST(ErrorMap, FaultReplayAppliesTheMapAndItsRecordsReplayAlike) {
   EXPECT_LT(reads, 160u);
   // The records alone, without the map, give the same predictions; the map again, the same draws.
   rramsim::FaultReplayParams plain;
-  ASSERT_EQ(rramsim::replay_faults(m, pl, map_faults, nullptr, imgs.data(), n, plain, &from_records), "");
+  ASSERT_EQ(
+      rramsim::replay_faults(m, pl, map_faults, nullptr, imgs.data(), n, plain, &from_records), "");
   EXPECT_EQ(from_records, with_map);
   std::vector<rrt_fault> again;
   rp.map_faults = &again;

@@ -43,16 +43,24 @@ bool take() {
   return false;
 }
 
-void *counting_alloc(void *, size_t n) { return take() ? std::malloc(n) : nullptr; }
-void *counting_realloc(void *, void *p, size_t n) { return take() ? std::realloc(p, n) : nullptr; }
-void plain_free(void *, void *p) { std::free(p); }
+void *counting_alloc(void *, size_t n) {
+  return take() ? std::malloc(n) : nullptr;
+}
+void *counting_realloc(void *, void *p, size_t n) {
+  return take() ? std::realloc(p, n) : nullptr;
+}
+void plain_free(void *, void *p) {
+  std::free(p);
+}
 
 void arm(long n) {
   g_seen = 0;
   g_failed = false;
   g_left = n;
 }
-void disarm() { g_left = -1; }
+void disarm() {
+  g_left = -1;
+}
 
 // Installs the counting libbnn allocator for the whole test program. jansson reaches it too: the
 // config loader routes jansson through libbnn's hook (json_set_alloc_funcs in sim/src/config.cpp),
@@ -65,7 +73,9 @@ struct Hooks : ::testing::Environment {
 };
 const ::testing::Environment *const hooks = ::testing::AddGlobalTestEnvironment(new Hooks);
 
-std::string src(const std::string &rel) { return std::string(RRAMSIM_SOURCE_DIR) + "/" + rel; }
+std::string src(const std::string &rel) {
+  return std::string(RRAMSIM_SOURCE_DIR) + "/" + rel;
+}
 
 // Runs body with the n-th allocation failing, n = 0, 1, ... until a run allocates fewer than n
 // times (nothing failed). Each run must throw a clean error or return what the unarmed run
@@ -143,7 +153,8 @@ TEST(SimAlloc, ConfigLoadFailsCleanlyAtEveryAllocation) {
 TEST(SimAlloc, ControllerConstructionFailsCleanlyAtEveryAllocation) {
   rramsim::SystemConfig cfg = rramsim::load_system_file(write_system());
   std::remove((std::string(RRAMSIM_BINARY_DIR) + "/test_sim_alloc_" +
-               std::to_string((long)getpid()) + ".json").c_str());
+               std::to_string((long)getpid()) + ".json")
+                  .c_str());
   uint64_t ref_done = 0, done = 0;
   {
     rramsim::Controller c(cfg);
@@ -174,16 +185,30 @@ ALLOC_FN void *operator new(std::size_t n) {
   if (!p) throw std::bad_alloc();
   return p;
 }
-ALLOC_FN void *operator new[](std::size_t n) { return ::operator new(n); }
+ALLOC_FN void *operator new[](std::size_t n) {
+  return ::operator new(n);
+}
 ALLOC_FN void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
   return take() ? std::malloc(n ? n : 1) : nullptr;
 }
 ALLOC_FN void *operator new[](std::size_t n, const std::nothrow_t &t) noexcept {
   return ::operator new(n, t);
 }
-ALLOC_FN void operator delete(void *p) noexcept { std::free(p); }
-ALLOC_FN void operator delete[](void *p) noexcept { std::free(p); }
-ALLOC_FN void operator delete(void *p, std::size_t) noexcept { std::free(p); }
-ALLOC_FN void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
-ALLOC_FN void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
-ALLOC_FN void operator delete[](void *p, const std::nothrow_t &) noexcept { std::free(p); }
+ALLOC_FN void operator delete(void *p) noexcept {
+  std::free(p);
+}
+ALLOC_FN void operator delete[](void *p) noexcept {
+  std::free(p);
+}
+ALLOC_FN void operator delete(void *p, std::size_t) noexcept {
+  std::free(p);
+}
+ALLOC_FN void operator delete[](void *p, std::size_t) noexcept {
+  std::free(p);
+}
+ALLOC_FN void operator delete(void *p, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
+ALLOC_FN void operator delete[](void *p, const std::nothrow_t &) noexcept {
+  std::free(p);
+}

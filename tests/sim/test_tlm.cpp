@@ -41,7 +41,8 @@ struct Initiator : sc_module {
   tlm_sync_enum nb_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time& d) { return bw(t, ph, d); }
 
   // One blocking transaction; returns the annotated delay.
-  sc_time lt(tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len, tlm_response_status* st = nullptr) {
+  sc_time lt(tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len,
+             tlm_response_status* st = nullptr) {
     tlm_generic_payload t;
     t.set_command(cmd);
     t.set_address(addr);
@@ -50,8 +51,10 @@ struct Initiator : sc_module {
     t.set_streaming_width(len);
     sc_time d = SC_ZERO_TIME;
     socket->b_transport(t, d);
-    if (st) *st = t.get_response_status();
-    else EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
+    if (st)
+      *st = t.get_response_status();
+    else
+      EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
     return d;
   }
 };
@@ -176,7 +179,8 @@ void nb_body() {
 }
 
 void traffic_body(bool nb) {
-  rramsim::SystemConfig cfg = rramsim::load_system_file(RRAMSIM_SOURCE_DIR "/configs/systems/small.json");
+  rramsim::SystemConfig cfg =
+      rramsim::load_system_file(RRAMSIM_SOURCE_DIR "/configs/systems/small.json");
   rramsim::TrafficParams tp;
   tp.requests = 20000;
   tp.read_ratio = 0.7;
@@ -207,7 +211,7 @@ void open_loop_body() {
   EXPECT_EQ(out.stats.reads, 1000u);
   EXPECT_EQ(out.stats.end_ps, 999u * 100000u + 20000u);  // every read finds its bank idle
   EXPECT_EQ(out.stats.read_latency.max(), 20000u);
-  EXPECT_EQ(sc_time_stamp(), sc_time(99900, SC_NS));     // time advanced to the last issue
+  EXPECT_EQ(sc_time_stamp(), sc_time(99900, SC_NS));  // time advanced to the last issue
 }
 
 void arbiter_body() {
@@ -246,7 +250,10 @@ void arbiter_body() {
     EXPECT_EQ(std::memcmp(buf, db.data(), 64), 0);
   };
   int resp_a = 0, resp_b = 0;
-  a.bw = [&](tlm_generic_payload&, tlm_phase&, sc_time&) { ++resp_a; return TLM_COMPLETED; };
+  a.bw = [&](tlm_generic_payload&, tlm_phase&, sc_time&) {
+    ++resp_a;
+    return TLM_COMPLETED;
+  };
   b.bw = [&](tlm_generic_payload&, tlm_phase& ph, sc_time&) {
     ++resp_b;
     ph = END_RESP;
@@ -263,9 +270,21 @@ void arbiter_body() {
 
 }  // namespace
 
-TEST(Tlm, TrafficGeneratorOpenLoopRate) { IN_FRESH_PROCESS(open_loop_body); }
-TEST(Tlm, ArbiterJoinsTwoInitiators) { IN_FRESH_PROCESS(arbiter_body); }
-TEST(Tlm, BlockingInitiatorSeesHandComputedDelaysAndData) { IN_FRESH_PROCESS(lt_body); }
-TEST(Tlm, NonBlockingInitiatorBackPressureAndResponseExclusion) { IN_FRESH_PROCESS(nb_body); }
-TEST(Tlm, TrafficGeneratorLooselyTimed) { IN_FRESH_PROCESS([] { traffic_body(false); }); }
-TEST(Tlm, TrafficGeneratorApproximatelyTimed) { IN_FRESH_PROCESS([] { traffic_body(true); }); }
+TEST(Tlm, TrafficGeneratorOpenLoopRate) {
+  IN_FRESH_PROCESS(open_loop_body);
+}
+TEST(Tlm, ArbiterJoinsTwoInitiators) {
+  IN_FRESH_PROCESS(arbiter_body);
+}
+TEST(Tlm, BlockingInitiatorSeesHandComputedDelaysAndData) {
+  IN_FRESH_PROCESS(lt_body);
+}
+TEST(Tlm, NonBlockingInitiatorBackPressureAndResponseExclusion) {
+  IN_FRESH_PROCESS(nb_body);
+}
+TEST(Tlm, TrafficGeneratorLooselyTimed) {
+  IN_FRESH_PROCESS([] { traffic_body(false); });
+}
+TEST(Tlm, TrafficGeneratorApproximatelyTimed) {
+  IN_FRESH_PROCESS([] { traffic_body(true); });
+}

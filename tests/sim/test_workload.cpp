@@ -30,7 +30,8 @@ bnn_model* small_model() {
   return bnntest::random_model(1, 8, 8, {{'d', 96}, {'d', 64}, {'d', 10}}, 11);
 }
 
-std::vector<uint8_t> host_predictions(const bnn_model* m, const std::vector<uint8_t>& imgs, size_t n) {
+std::vector<uint8_t> host_predictions(const bnn_model* m, const std::vector<uint8_t>& imgs,
+                                      size_t n) {
   bnn_port* port = nullptr;
   EXPECT_EQ(bnn_host_port_create(&port, m), BNN_OK);
   std::vector<uint8_t> pred;
@@ -46,8 +47,8 @@ TEST(Workload, PlacementAlignsLayersAndHonoursTheMask) {
   ASSERT_EQ(pl.layers.size(), 3u);
   EXPECT_EQ(pl.layers[0].rram_addr, 0u);
   EXPECT_EQ(pl.layers[0].bytes, 96u * 8);
-  EXPECT_EQ(pl.layers[1].rram_addr, 768u);           // 768 is a multiple of the 64-B row
-  EXPECT_EQ(pl.layers[2].rram_addr, 768u + 1024u);   // 64 rows × 16 B
+  EXPECT_EQ(pl.layers[1].rram_addr, 768u);          // 768 is a multiple of the 64-B row
+  EXPECT_EQ(pl.layers[2].rram_addr, 768u + 1024u);  // 64 rows × 16 B
   EXPECT_EQ(pl.rram_bytes, 768u + 1024u + 80u);
   rramsim::PlacementParams pp;
   pp.rram_layer_mask = 2;  // only weight layer 1 in RRAM
@@ -68,8 +69,10 @@ TEST(Workload, ModelLargerThanCapacityIsAClearError) {
     rramsim::place_model(h.m, "m.bnn", cfg, pp);
     FAIL() << "no error";
   } catch (const rramsim::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("m.bnn: the model's RRAM-resident weights need 2896 bytes"),
-              std::string::npos) << e.what();
+    EXPECT_NE(
+        std::string(e.what()).find("m.bnn: the model's RRAM-resident weights need 2896 bytes"),
+        std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("capacity of 2048 bytes"), std::string::npos) << e.what();
   }
 }
@@ -81,7 +84,8 @@ void zero_ber_body(uint32_t reuse) {
   rramsim::WorkloadParams wp;
   wp.weight_reuse = reuse;
   wp.chunk_images = 16;
-  rramsim::WorkloadResult r = rramsim::run_bnn_workload(config(""), h.m, "m.bnn", imgs.data(), n, wp);
+  rramsim::WorkloadResult r =
+      rramsim::run_bnn_workload(config(""), h.m, "m.bnn", imgs.data(), n, wp);
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_EQ(r.pred, host_predictions(h.m, imgs, n));
   // Dataflow: each block of `reuse` images fetches every layer once, one transaction per row.
@@ -97,7 +101,8 @@ void zero_ber_body(uint32_t reuse) {
   EXPECT_GT(r.program_end_ps, 0u);
   EXPECT_GT(r.infer_end_ps, r.infer_start_ps);
   EXPECT_EQ(r.total.err.write_err01 + r.total.err.write_err10 + r.total.err.read_err01 +
-                r.total.err.read_err10, 0u);
+                r.total.err.read_err10,
+            0u);
 }
 
 TEST(Workload, ZeroBerPredictionsMatchTheHostPortEveryImageReadsEveryRow) {
@@ -121,8 +126,8 @@ void ber_body() {
   std::vector<uint8_t> imgs = bnntest::random_images(h.m, n, 4);
   rramsim::WorkloadParams wp;
   rramsim::SystemConfig cfg = simtest::make_config(
-      R"(, "write_ber_01": 0.02, "write_ber_10": 0.01, "read_ber_01": 0.004, "read_ber_10": 0.001)", "", "",
-      9, {{"rows", "1024"}});
+      R"(, "write_ber_01": 0.02, "write_ber_10": 0.01, "read_ber_01": 0.004, "read_ber_10": 0.001)",
+      "", "", 9, {{"rows", "1024"}});
   rramsim::WorkloadResult r = rramsim::run_bnn_workload(cfg, h.m, "m.bnn", imgs.data(), n, wp);
   ASSERT_TRUE(r.error.empty()) << r.error;
   const rramsim::ErrorCounters& e = r.total.err;
@@ -138,7 +143,9 @@ void ber_body() {
   EXPECT_LT(differ, n);
 }
 
-TEST(Workload, ObservedBerMatchesTheConfiguredRates) { IN_FRESH_PROCESS(ber_body); }
+TEST(Workload, ObservedBerMatchesTheConfiguredRates) {
+  IN_FRESH_PROCESS(ber_body);
+}
 
 void sram_body() {
   ModelHolder h{small_model()};
@@ -147,8 +154,8 @@ void sram_body() {
   rramsim::WorkloadParams wp;
   wp.placement.rram_layer_mask = 2;  // layers 0 and 2 in error-free SRAM
   rramsim::SystemConfig cfg = simtest::make_config(
-      R"(, "write_ber_01": 0.3, "write_ber_10": 0.3, "read_ber_01": 0.3, "read_ber_10": 0.3)", "", "", 3,
-      {{"rows", "256"}});
+      R"(, "write_ber_01": 0.3, "write_ber_10": 0.3, "read_ber_01": 0.3, "read_ber_10": 0.3)", "",
+      "", 3, {{"rows", "256"}});
   rramsim::WorkloadResult r = rramsim::run_bnn_workload(cfg, h.m, "m.bnn", imgs.data(), n, wp);
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_EQ(r.total.bytes_read, n * 1024u);  // only layer 1 goes through the memory
@@ -157,6 +164,8 @@ void sram_body() {
   EXPECT_GT(r.total.err.read_err01 + r.total.err.read_err10, 0u);
 }
 
-TEST(Workload, LayersOutsideTheMaskLiveInErrorFreeSram) { IN_FRESH_PROCESS(sram_body); }
+TEST(Workload, LayersOutsideTheMaskLiveInErrorFreeSram) {
+  IN_FRESH_PROCESS(sram_body);
+}
 
 }  // namespace

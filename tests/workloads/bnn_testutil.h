@@ -21,8 +21,8 @@ struct LayerSpec {
 
 // Builds a model with random ±1 weights, random thresholds around the expected pre-activation and
 // random directions; the last dense layer is the output layer.
-inline bnn_model *random_model(uint32_t c, uint32_t h, uint32_t w, const std::vector<LayerSpec> &spec,
-                               uint64_t seed) {
+inline bnn_model *random_model(uint32_t c, uint32_t h, uint32_t w,
+                               const std::vector<LayerSpec> &spec, uint64_t seed) {
   bnn_model *m = nullptr;
   if (bnn_model_create(&m, c, h, w) != BNN_OK) return nullptr;
   bnn_rng r = bnn_rng_make(seed, 1);
@@ -62,7 +62,8 @@ inline bnn_model *random_model(uint32_t c, uint32_t h, uint32_t w, const std::ve
       if (s.kind == 'c')
         st = bnn_model_add_conv3x3(m, s.n, wt.data(), th.data(), dir.data());
       else
-        st = bnn_model_add_dense(m, s.n, wt.data(), out ? nullptr : th.data(), out ? nullptr : dir.data());
+        st = bnn_model_add_dense(m, s.n, wt.data(), out ? nullptr : th.data(),
+                                 out ? nullptr : dir.data());
     }
     if (st != BNN_OK) {
       bnn_model_free(m);
@@ -104,7 +105,8 @@ struct SelfLabelled {
     }
     bnn_engine_destroy(e);
     bnn_port_destroy(port);
-    ds.n = (uint32_t)n, ds.c = c, ds.h = h, ds.w = w, ds.n_classes = bnn_model_n_classes(m ? m : nullptr);
+    ds.n = (uint32_t)n, ds.c = c, ds.h = h, ds.w = w,
+    ds.n_classes = bnn_model_n_classes(m ? m : nullptr);
     ds.images = images.data(), ds.labels = labels.data();
     std::snprintf(ds.name, sizeof ds.name, "random");
   }
@@ -210,14 +212,16 @@ struct CountingPort {
     static const bnn_port_vtbl vt = {read, write, map, destroy};
     return &vt;
   }
-  CountingPort(bnn_port *in, uint64_t size, bool map_ok) : inner(in), reads((size_t)size, 0), allow_map(map_ok) {
+  CountingPort(bnn_port *in, uint64_t size, bool map_ok)
+      : inner(in), reads((size_t)size, 0), allow_map(map_ok) {
     base.vt = vtbl();
   }
 };
 
 // Runs a model over images with given port/params; returns scores (n × classes).
-inline std::vector<int32_t> run(const bnn_model *m, bnn_port *port, const std::vector<uint8_t> &imgs,
-                                size_t n, int threads, bnn_kernel k, uint32_t reuse = 0,
+inline std::vector<int32_t> run(const bnn_model *m, bnn_port *port,
+                                const std::vector<uint8_t> &imgs, size_t n, int threads,
+                                bnn_kernel k, uint32_t reuse = 0,
                                 std::vector<uint8_t> *pred = nullptr) {
   bnn_infer_params p = bnn_infer_default_params();
   p.threads = threads;

@@ -46,7 +46,6 @@ Result run(const std::string &args) {
   return r;
 }
 
-
 int lines(const std::string &s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -93,26 +92,36 @@ TEST(Cli, ModelRandomAndInfo) {
 }
 
 TEST(Cli, EvalCleanAndWithErrorsJson) {
-  Result r = run("eval --model " + model() + " --data fashion-mnist --limit 300 --threads 2 --quiet");
+  Result r =
+      run("eval --model " + model() + " --data fashion-mnist --limit 300 --threads 2 --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("accuracy:"), std::string::npos);
   EXPECT_NE(r.out.find("300 images"), std::string::npos);
   r = run("eval --model " + model() +
-          " --data fashion-mnist --limit 200 --ber-write01 0.01 --ber-write10 0.02 --ber-read 0.001 --reps 3 --seed 5 --json --quiet");
+          " --data fashion-mnist --limit 200 --ber-write01 0.01 --ber-write10 0.02 --ber-read "
+          "0.001 --reps 3 --seed 5 --json --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"reps\": 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"write10\": 0.02"), std::string::npos) << r.out;
   // Errors only in the output layer (weight layer 1): fewer write flips than in all layers.
-  Result part = run("eval --model " + model() + " --data fashion-mnist --limit 50 --ber-write 0.05 --error-layers 1 --json --quiet");
-  Result all = run("eval --model " + model() + " --data fashion-mnist --limit 50 --ber-write 0.05 --json --quiet");
+  Result part =
+      run("eval --model " + model() +
+          " --data fashion-mnist --limit 50 --ber-write 0.05 --error-layers 1 --json --quiet");
+  Result all = run("eval --model " + model() +
+                   " --data fashion-mnist --limit 50 --ber-write 0.05 --json --quiet");
   ASSERT_EQ(part.code, 0) << part.err;
-  auto flips = [](const std::string &s) { return std::stoull(s.substr(s.find("\"write\": ") + 10)); };
+  auto flips = [](const std::string &s) {
+    return std::stoull(s.substr(s.find("\"write\": ") + 10));
+  };
   EXPECT_LT(flips(part.out), flips(all.out) / 10) << part.out << all.out;
   EXPECT_NE(part.out.find("\"layer_mask\": 2"), std::string::npos) << part.out;
   // Same seed, other thread count: same accuracies.
   Result r2 = run("eval --model " + model() +
-                  " --data fashion-mnist --limit 200 --ber-write01 0.01 --ber-write10 0.02 --ber-read 0.001 --reps 3 --seed 5 --json --quiet --threads 1");
-  auto acc = [](const std::string &s) { return s.substr(s.find("\"accuracy\""), s.find("\"flips\"") - s.find("\"accuracy\"")); };
+                  " --data fashion-mnist --limit 200 --ber-write01 0.01 --ber-write10 0.02 "
+                  "--ber-read 0.001 --reps 3 --seed 5 --json --quiet --threads 1");
+  auto acc = [](const std::string &s) {
+    return s.substr(s.find("\"accuracy\""), s.find("\"flips\"") - s.find("\"accuracy\""));
+  };
   EXPECT_EQ(acc(r.out), acc(r2.out));
 }
 
@@ -124,7 +133,8 @@ TEST(Cli, BadInputGivesOneClearLine) {
   } cases[] = {
       {"eval --model " + m + " --data fashion-mnist --ber-write 0.7", "--ber-write", 2},
       {"eval --model " + m + " --data fashion-mnist --ber-read -1", "--ber-read", 2},
-      {"eval --model " + m + " --data fashion-mnist --ber-write 0.1 --ber-write01 0.1", "cannot be combined", 2},
+      {"eval --model " + m + " --data fashion-mnist --ber-write 0.1 --ber-write01 0.1",
+       "cannot be combined", 2},
       {"eval --model " + m + " --data fashion-mnist --ber-write01 0.1", "go together", 2},
       {"eval --model " + m + " --data fashion-mnist --threads 0", "--threads", 2},
       {"eval --model " + m + " --data fashion-mnist --threads 1000", "--threads", 2},
@@ -139,9 +149,11 @@ TEST(Cli, BadInputGivesOneClearLine) {
       {"model info /nonexistent.bnn", "/nonexistent.bnn", 1},
       {"model random --arch 784-x-10 --seed 1 --out " + tmp("x.bnn"), "--arch", 2},
       {"model random --arch vgg3 --out " + tmp("x.bnn"), "--seed", 2},
-      {"model random --arch 784-10 --seed 1 --out /nonexistent-dir/m.bnn", "/nonexistent-dir/m.bnn", 1},
+      {"model random --arch 784-10 --seed 1 --out /nonexistent-dir/m.bnn", "/nonexistent-dir/m.bnn",
+       1},
       {"model frobnicate", "unknown subcommand", 2},
-      {"eval --model " + m + " --data fashion-mnist --limit 10 --ber-write 0.1 --error-layers 5", "weight layers 0..1", 2},
+      {"eval --model " + m + " --data fashion-mnist --limit 10 --ber-write 0.1 --error-layers 5",
+       "weight layers 0..1", 2},
       {"eval --model " + m + " --data fashion-mnist --error-layers 1.5", "not an integer", 2},
       {"eval --model " + m + " --data fashion-mnist --error-layers 70", "--error-layers", 2},
   };
@@ -200,12 +212,15 @@ int sh(const std::string &cmd) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-bool have_git() { return sh("git --version >/dev/null 2>&1") == 0; }
+bool have_git() {
+  return sh("git --version >/dev/null 2>&1") == 0;
+}
 
 // Whether dir is the top of its own git checkout (what RramsimVersion.cmake asks too).
 bool is_checkout_top(const std::string &dir) {
   int rc = 0;
-  const std::string top = capture("git -C '" + dir + "' rev-parse --show-toplevel 2>/dev/null", &rc);
+  const std::string top =
+      capture("git -C '" + dir + "' rev-parse --show-toplevel 2>/dev/null", &rc);
   char a[4096], b[4096];
   return rc == 0 && realpath(top.c_str(), a) && realpath(dir.c_str(), b) && std::string(a) == b;
 }
@@ -219,7 +234,8 @@ std::string header_version(const std::string &path) {
 
 // Runs the version script on source dir src, writing out; the version it wrote.
 std::string run_script(const std::string &src, const std::string &out) {
-  const std::string cmd = std::string("'" RRAMSIM_CMAKE_COMMAND "' -DSOURCE_DIR='") + src + "' -DOUTPUT='" + out +
+  const std::string cmd = std::string("'" RRAMSIM_CMAKE_COMMAND "' -DSOURCE_DIR='") + src +
+                          "' -DOUTPUT='" + out +
                           "' -DPROJECT_VERSION=" RRAMSIM_PROJECT_VERSION " -P '" RRAMSIM_SOURCE_DIR
                           "/cmake/RramsimVersion.cmake'";
   EXPECT_EQ(sh(cmd), 0) << cmd;
@@ -292,7 +308,8 @@ TEST(Version, BinaryReportsTheDescriptionItsBuildWrote) {
   ASSERT_TRUE(parsed.described) << "a git checkout's build names its commit: " << v;
   const std::string &commit = parsed.commit;
   int rc = 0;
-  capture("git -C '" RRAMSIM_SOURCE_DIR "' rev-parse --verify --quiet '" + commit + "^{commit}'", &rc);
+  capture("git -C '" RRAMSIM_SOURCE_DIR "' rev-parse --verify --quiet '" + commit + "^{commit}'",
+          &rc);
   EXPECT_EQ(rc, 0) << commit << " (from " << v << ") is no commit of " << RRAMSIM_SOURCE_DIR;
 }
 
@@ -320,7 +337,8 @@ TEST(Version, ScriptFollowsTheTreeAndRewritesTheHeaderOnlyOnChange) {
   }
   // A checkout of its own: <version>+<commit>, then -dirty once a tracked file changes; at an
   // annotated tag, the tag.
-  const std::string g = "git -C '" + nogit + "' -c user.name=t -c user.email=t@example.org -c init.defaultBranch=main ";
+  const std::string g = "git -C '" + nogit +
+                        "' -c user.name=t -c user.email=t@example.org -c init.defaultBranch=main ";
   ASSERT_EQ(sh(g + "init -q && echo a > '" + nogit + "/f' && " + g + "add f && " + g +
                "commit -q -m one"),
             0);
@@ -330,7 +348,9 @@ TEST(Version, ScriptFollowsTheTreeAndRewritesTheHeaderOnlyOnChange) {
   EXPECT_EQ(run_script(nogit, out), std::string(RRAMSIM_PROJECT_VERSION "+") + head);
   std::ofstream(nogit + "/f") << "b\n";
   EXPECT_EQ(run_script(nogit, out), std::string(RRAMSIM_PROJECT_VERSION "+") + head + "-dirty");
-  ASSERT_EQ(sh(g + "commit -q -a -m two && " + g + "tag -a v9.9 -m v9.9 && echo c > '" + nogit + "/f'"), 0);
+  ASSERT_EQ(
+      sh(g + "commit -q -a -m two && " + g + "tag -a v9.9 -m v9.9 && echo c > '" + nogit + "/f'"),
+      0);
   EXPECT_EQ(run_script(nogit, out), RRAMSIM_PROJECT_VERSION "+v9.9-dirty");
   EXPECT_TRUE(Version(RRAMSIM_PROJECT_VERSION "+v9.9-dirty").dirty);
   EXPECT_EQ(Version(RRAMSIM_PROJECT_VERSION "+v9.9-dirty").commit, "v9.9");
@@ -344,7 +364,8 @@ TEST(Version, ScriptFollowsTheTreeAndRewritesTheHeaderOnlyOnChange) {
   EXPECT_EQ(pv.commit, head3);
   // This source tree, now: what git describe says.
   if (is_checkout_top(RRAMSIM_SOURCE_DIR)) {
-    const std::string want = capture("git -C '" RRAMSIM_SOURCE_DIR "' describe --always --dirty", &rc);
+    const std::string want =
+        capture("git -C '" RRAMSIM_SOURCE_DIR "' describe --always --dirty", &rc);
     ASSERT_EQ(rc, 0);
     EXPECT_EQ(run_script(RRAMSIM_SOURCE_DIR, out), std::string(RRAMSIM_PROJECT_VERSION "+") + want);
   }

@@ -18,7 +18,8 @@ namespace {
 
 std::string dir_path(const std::string &name) {
   // The pid keeps parallel test processes (ctest -j) off each other's files.
-  std::string d = std::string(RRAMSIM_BINARY_DIR) + "/test_data_" + std::to_string((long)getpid()) + "_" + name;
+  std::string d =
+      std::string(RRAMSIM_BINARY_DIR) + "/test_data_" + std::to_string((long)getpid()) + "_" + name;
   mkdir(d.c_str(), 0755);
   return d;
 }
@@ -52,8 +53,8 @@ void write_gz(const std::string &p, const std::vector<uint8_t> &b) {
   gzclose(f);
 }
 
-bnn_status load(const std::vector<uint8_t> &img, const std::vector<uint8_t> &lab, bool gz, std::string *msg,
-                bnn_dataset *out = nullptr) {
+bnn_status load(const std::vector<uint8_t> &img, const std::vector<uint8_t> &lab, bool gz,
+                std::string *msg, bnn_dataset *out = nullptr) {
   std::string d = dir_path("idx");
   std::string a = d + (gz ? "/i.gz" : "/i"), b = d + (gz ? "/l.gz" : "/l");
   if (gz) {
@@ -69,8 +70,10 @@ bnn_status load(const std::vector<uint8_t> &img, const std::vector<uint8_t> &lab
   std::remove(a.c_str());
   std::remove(b.c_str());
   rmdir(d.c_str());
-  if (out) *out = ds;
-  else bnn_dataset_free(&ds);
+  if (out)
+    *out = ds;
+  else
+    bnn_dataset_free(&ds);
   return st;
 }
 
@@ -110,8 +113,10 @@ TEST(Data, DataDirOverride) {
   EXPECT_EQ(bnn_dataset_open(&ds, "fashion-mnist", "test", 0), BNN_OK) << bnn_errmsg();
   EXPECT_EQ(ds.n, 3u);
   bnn_dataset_free(&ds);
-  if (old) setenv("RRAMSIM_DATA_DIR", saved.c_str(), 1);
-  else unsetenv("RRAMSIM_DATA_DIR");
+  if (old)
+    setenv("RRAMSIM_DATA_DIR", saved.c_str(), 1);
+  else
+    unsetenv("RRAMSIM_DATA_DIR");
   std::remove((d + "/fashion-mnist/t10k-images-idx3-ubyte.gz").c_str());
   std::remove((d + "/fashion-mnist/t10k-labels-idx1-ubyte.gz").c_str());
   rmdir((d + "/fashion-mnist").c_str());

@@ -31,7 +31,8 @@ struct Countdown {
 };
 
 std::string tmp(const std::string &name) {
-  return std::string(RRAMSIM_BINARY_DIR) + "/test_data_alloc_" + std::to_string((long)getpid()) + "_" + name;
+  return std::string(RRAMSIM_BINARY_DIR) + "/test_data_alloc_" + std::to_string((long)getpid()) +
+         "_" + name;
 }
 
 void put_be32(std::vector<uint8_t> &b, uint32_t v) {
@@ -91,7 +92,8 @@ TEST(DataAlloc, IdxEveryAllocationFailureIsClean) {
     std::string a = tmp(gz ? "i.gz" : "i"), b = tmp(gz ? "l.gz" : "l");
     write_file(a, img, gz);
     write_file(b, lab, gz);
-    sweep(gz ? "idx.gz" : "idx", [&](bnn_dataset *ds) { return bnn_idx_load(ds, a.c_str(), b.c_str()); });
+    sweep(gz ? "idx.gz" : "idx",
+          [&](bnn_dataset *ds) { return bnn_idx_load(ds, a.c_str(), b.c_str()); });
     std::remove(a.c_str());
     std::remove(b.c_str());
   }

@@ -18,10 +18,13 @@
 namespace {
 
 std::string scratch(const std::string &name) {
-  return std::string(::testing::TempDir()) + "/durable_" + std::to_string((long)getpid()) + "_" + name;
+  return std::string(::testing::TempDir()) + "/durable_" + std::to_string((long)getpid()) + "_" +
+         name;
 }
 
-void put(const std::string &p, const std::string &s) { std::ofstream(p, std::ios::binary) << s; }
+void put(const std::string &p, const std::string &s) {
+  std::ofstream(p, std::ios::binary) << s;
+}
 
 std::string get(const std::string &p) {
   std::ifstream f(p, std::ios::binary);
@@ -35,7 +38,9 @@ bool exists(const std::string &p) {
   return stat(p.c_str(), &st) == 0;
 }
 
-bool has(const char *msg, const std::string &what) { return std::string(msg).find(what) != std::string::npos; }
+bool has(const char *msg, const std::string &what) {
+  return std::string(msg).find(what) != std::string::npos;
+}
 
 }  // namespace
 
@@ -83,7 +88,8 @@ TEST(Durable, EachFailedStepSaysWhichAndKeepsErrno) {
   errno = 0;
   EXPECT_EQ(bnn_rename_durable(tmp.c_str(), nowhere.c_str()), BNN_E_IO);
   EXPECT_EQ(errno, ENOENT);
-  EXPECT_TRUE(has(bnn_errmsg(), nowhere + ": cannot rename " + tmp + " into place: ")) << bnn_errmsg();
+  EXPECT_TRUE(has(bnn_errmsg(), nowhere + ": cannot rename " + tmp + " into place: "))
+      << bnn_errmsg();
   EXPECT_EQ(get(tmp), "new");
   EXPECT_EQ(bnn_rename_durable(nullptr, path.c_str()), BNN_E_ARG);
   EXPECT_EQ(bnn_rename_durable(tmp.c_str(), nullptr), BNN_E_ARG);
@@ -114,10 +120,10 @@ TEST(Durable, StaleTempsOfDeadWritersAreRemovedOthersKept) {
   ASSERT_GT(dead, 0);
   ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
   const std::string path = scratch("stale.csv"), d = std::to_string((long)dead);
-  const std::string gone = path + ".tmp." + d;                       // a killed writer's
+  const std::string gone = path + ".tmp." + d;                                // a killed writer's
   const std::string live = path + ".tmp." + std::to_string((long)getppid());  // a live process's
-  const std::string kept[] = {live, path + ".tmp." + d + "x", path + ".tmp.", path + ".tmp",
-                              path + "x.tmp." + d, path};
+  const std::string kept[] = {live,          path + ".tmp." + d + "x", path + ".tmp.",
+                              path + ".tmp", path + "x.tmp." + d,      path};
   put(gone, "partial");
   for (const std::string &p : kept) put(p, "keep");
   errno = EDOM;
@@ -128,6 +134,6 @@ TEST(Durable, StaleTempsOfDeadWritersAreRemovedOthersKept) {
     EXPECT_TRUE(exists(p)) << p;
     std::remove(p.c_str());
   }
-  bnn_remove_stale_temps(nullptr);                     // ignored
-  bnn_remove_stale_temps("/nonexistent-dir/x.csv");    // no directory: nothing to do
+  bnn_remove_stale_temps(nullptr);                   // ignored
+  bnn_remove_stale_temps("/nonexistent-dir/x.csv");  // no directory: nothing to do
 }

@@ -1,4 +1,5 @@
-// test_engine.cpp — inference: engine vs a naive forward pass, kernels, threads, ports, determinism.
+// test_engine.cpp — inference: engine vs a naive forward pass, kernels, threads, ports,
+// determinism.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -47,7 +48,11 @@ std::vector<Net> nets() {
       {"fc_odd", 1, 7, 9, {{'d', 70}, {'d', 65}, {'d', 10}}},
       {"fc_wide", 1, 28, 28, {{'d', 130}, {'d', 10}}},
       {"conv_small", 1, 7, 6, {{'c', 5}, {'c', 3}, {'p', 0}, {'d', 10}}},
-      {"conv_rgb", 3, 9, 8, {{'c', 64}, {'c', 64}, {'p', 0}, {'c', 70}, {'p', 0}, {'d', 33}, {'d', 7}}},
+      {"conv_rgb",
+       3,
+       9,
+       8,
+       {{'c', 64}, {'c', 64}, {'p', 0}, {'c', 70}, {'p', 0}, {'d', 33}, {'d', 7}}},
       {"conv_u8_dense", 2, 5, 5, {{'c', 3}, {'p', 0}, {'d', 5}}},
       {"conv_line", 2, 1, 5, {{'c', 4}, {'c', 66}, {'d', 3}}},
       {"conv_column", 1, 4, 1, {{'c', 3}, {'d', 2}}},
@@ -346,7 +351,8 @@ TEST(ErrorPort, LayerMaskAndBadRates) {
   bnn_model_layer(m.get(), 1, &L1);
   EXPECT_EQ(0, memcmp(orig, got.data(), L0.weight_bytes)) << "layer 0 is error-free";
   EXPECT_NE(0, memcmp(orig + L1.weight_addr, got.data() + L1.weight_addr, L1.weight_bytes));
-  EXPECT_EQ(0, memcmp(orig + L1.weight_addr + L1.weight_bytes, got.data() + L1.weight_addr + L1.weight_bytes,
+  EXPECT_EQ(0, memcmp(orig + L1.weight_addr + L1.weight_bytes,
+                      got.data() + L1.weight_addr + L1.weight_bytes,
                       size - L1.weight_addr - L1.weight_bytes));
   for (double bad : {-0.1, 0.6, (double)NAN}) {
     bnn_error_params b = bnn_error_default_params();

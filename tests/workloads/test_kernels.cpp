@@ -76,7 +76,8 @@ TEST(Kernels, U8MaskedSumEqualsRef) {
     size_t words = (K + 63) / 64, ldx = 64 * words + 64 * bnn_rng_below(&r, 2), ldw = words;
     std::vector<uint8_t> x(n * ldx, 0);
     for (size_t i = 0; i < n; ++i)
-      for (size_t k = 0; k < K; ++k) x[i * ldx + k] = (uint8_t)(trial % 7 == 0 ? 255 : bnn_rng_below(&r, 256));
+      for (size_t k = 0; k < K; ++k)
+        x[i * ldx + k] = (uint8_t)(trial % 7 == 0 ? 255 : bnn_rng_below(&r, 256));
     auto w = rows(&r, m, K, ldw);
     std::vector<int32_t> want(n * m), got(n * m);
     bnn_kernels_ref.u8_masked_sum(x.data(), ldx, n, w.data(), ldw, m, words, want.data(), m);

@@ -26,8 +26,10 @@ double manual_rep(const Fixture &f, double ber, uint64_t seed, uint64_t r, int t
   ep.write_p01 = ep.write_p10 = ber;
   ep.seed = seed;
   bnn_port *p = nullptr;
-  if (ber > 0) EXPECT_EQ(bnn_error_port_create(&p, f.m, &ep, r), BNN_OK);
-  else EXPECT_EQ(bnn_host_port_create(&p, f.m), BNN_OK);
+  if (ber > 0)
+    EXPECT_EQ(bnn_error_port_create(&p, f.m, &ep, r), BNN_OK);
+  else
+    EXPECT_EQ(bnn_host_port_create(&p, f.m), BNN_OK);
   bnn_infer_params ip = bnn_infer_default_params();
   ip.threads = threads;
   bnn_engine *e = nullptr;
@@ -98,17 +100,23 @@ TEST(MonteCarlo, BadInput) {
   const double ok[1] = {0.01}, neg[1] = {-0.1}, big[1] = {0.6};
   EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, ok, 0, &p, nullptr, nullptr, st, nullptr, nullptr), BNN_E_ARG);
   EXPECT_NE(std::string(bnn_errmsg()).find("empty BER sweep"), std::string::npos);
-  EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, neg, 1, &p, nullptr, nullptr, st, nullptr, nullptr), BNN_E_ARG);
+  EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, neg, 1, &p, nullptr, nullptr, st, nullptr, nullptr),
+            BNN_E_ARG);
   EXPECT_NE(std::string(bnn_errmsg()).find("outside [0, 0.5]"), std::string::npos);
-  EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, big, 1, &p, nullptr, nullptr, st, nullptr, nullptr), BNN_E_ARG);
+  EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, big, 1, &p, nullptr, nullptr, st, nullptr, nullptr),
+            BNN_E_ARG);
   p.reps = 0;
   EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, ok, 1, &p, nullptr, nullptr, st, nullptr, nullptr), BNN_E_ARG);
   p.reps = 1;
   bnn_dataset wrong = f.ds;
   wrong.h = 7;  // 7×8 images for an 8×8 model
-  EXPECT_EQ(bnn_mc_sweep(f.m, &wrong, ok, 1, &p, nullptr, nullptr, st, nullptr, nullptr), BNN_E_SHAPE);
-  EXPECT_NE(std::string(bnn_errmsg()).find("model expects 8x8x1 images"), std::string::npos) << bnn_errmsg();
+  EXPECT_EQ(bnn_mc_sweep(f.m, &wrong, ok, 1, &p, nullptr, nullptr, st, nullptr, nullptr),
+            BNN_E_SHAPE);
+  EXPECT_NE(std::string(bnn_errmsg()).find("model expects 8x8x1 images"), std::string::npos)
+      << bnn_errmsg();
   f.labels[3] = 12;
-  EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, ok, 1, &p, nullptr, nullptr, st, nullptr, nullptr), BNN_E_RANGE);
-  EXPECT_NE(std::string(bnn_errmsg()).find("label 12 at image 3"), std::string::npos) << bnn_errmsg();
+  EXPECT_EQ(bnn_mc_sweep(f.m, &f.ds, ok, 1, &p, nullptr, nullptr, st, nullptr, nullptr),
+            BNN_E_RANGE);
+  EXPECT_NE(std::string(bnn_errmsg()).find("label 12 at image 3"), std::string::npos)
+      << bnn_errmsg();
 }

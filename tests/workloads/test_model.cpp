@@ -18,7 +18,8 @@ namespace {
 
 std::string tmp_path(const std::string &name) {
   // The pid keeps parallel test processes (ctest -j) off each other's files.
-  return std::string(RRAMSIM_BINARY_DIR) + "/test_model_" + std::to_string((long)getpid()) + "_" + name;
+  return std::string(RRAMSIM_BINARY_DIR) + "/test_model_" + std::to_string((long)getpid()) + "_" +
+         name;
 }
 
 std::vector<uint8_t> read_file(const std::string &p) {
@@ -38,7 +39,8 @@ void write_file(const std::string &p, const std::vector<uint8_t> &b) {
 }
 
 uint32_t get32(const std::vector<uint8_t> &b, size_t o) {
-  return (uint32_t)b[o] | (uint32_t)b[o + 1] << 8 | (uint32_t)b[o + 2] << 16 | (uint32_t)b[o + 3] << 24;
+  return (uint32_t)b[o] | (uint32_t)b[o + 1] << 8 | (uint32_t)b[o + 2] << 16 |
+         (uint32_t)b[o + 3] << 24;
 }
 void put32(std::vector<uint8_t> &b, size_t o, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[o + i] = (uint8_t)(v >> (8 * i));
@@ -64,7 +66,9 @@ std::vector<Sec> sections(const std::vector<uint8_t> &b) {
 void fix_crc(std::vector<uint8_t> &b, const Sec &s) {
   put32(b, s.off + s.len, (uint32_t)crc32(0, b.data() + s.off, (uInt)s.len));
 }
-void fix_header_crc(std::vector<uint8_t> &b) { put32(b, 20, (uint32_t)crc32(0, b.data(), 20)); }
+void fix_header_crc(std::vector<uint8_t> &b) {
+  put32(b, 20, (uint32_t)crc32(0, b.data(), 20));
+}
 
 // Loads bytes written to a file; returns the status and leaves the message in `msg`.
 bnn_status load_bytes(const std::vector<uint8_t> &b, const std::string &name, std::string *msg) {
@@ -73,8 +77,10 @@ bnn_status load_bytes(const std::vector<uint8_t> &b, const std::string &name, st
   bnn_model *m = nullptr;
   bnn_status st = bnn_model_load(&m, p.c_str());
   *msg = bnn_errmsg();
-  if (st == BNN_OK) bnn_model_free(m);
-  else EXPECT_EQ(m, nullptr);
+  if (st == BNN_OK)
+    bnn_model_free(m);
+  else
+    EXPECT_EQ(m, nullptr);
   std::remove(p.c_str());
   return st;
 }
@@ -177,7 +183,8 @@ TEST(ModelFile, RoundTrip) {
   bnn_port *pm, *pr;
   bnn_host_port_create(&pm, m);
   bnn_host_port_create(&pr, r);
-  EXPECT_EQ(bnntest::run(m, pm, imgs, 5, 1, BNN_KERNEL_AUTO), bnntest::run(r, pr, imgs, 5, 1, BNN_KERNEL_AUTO));
+  EXPECT_EQ(bnntest::run(m, pm, imgs, 5, 1, BNN_KERNEL_AUTO),
+            bnntest::run(r, pr, imgs, 5, 1, BNN_KERNEL_AUTO));
   bnn_port_destroy(pm);
   bnn_port_destroy(pr);
   // Saving again over the file is atomic: no temp file is left behind.
@@ -251,7 +258,8 @@ TEST(ModelFile, CrcMismatchInEverySection) {
     auto c = b;
     c[secs[i].off + secs[i].len / 2] ^= 0x10;
     EXPECT_EQ(load_bytes(c, "crc.bnn", &msg), BNN_E_CRC) << names[i];
-    EXPECT_NE(msg.find(std::string("section ") + names[i] + ": CRC mismatch"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(std::string("section ") + names[i] + ": CRC mismatch"), std::string::npos)
+        << msg;
   }
 }
 
@@ -276,7 +284,8 @@ TEST(ModelFile, AbsurdAndInconsistentSizes) {
     EXPECT_EQ(load_bytes(c, "prod.bnn", &msg), BNN_E_RANGE) << msg;
   }
   EXPECT_EQ(load_bytes(arch(12, 1000000000u), "nl.bnn", &msg), BNN_E_RANGE) << msg;
-  EXPECT_EQ(load_bytes(arch(12, 3), "nl3.bnn", &msg), BNN_E_RANGE) << "count disagrees with ARCH length";
+  EXPECT_EQ(load_bytes(arch(12, 3), "nl3.bnn", &msg), BNN_E_RANGE)
+      << "count disagrees with ARCH length";
   EXPECT_EQ(load_bytes(arch(20 + 8 * 2 + 4, 0xffffffffu), "outc.bnn", &msg), BNN_E_RANGE) << msg;
   EXPECT_EQ(load_bytes(arch(20 + 8 * 0 + 4, 2000), "thrslen.bnn", &msg), BNN_E_RANGE) << msg;
   EXPECT_NE(msg.find("section THRS"), std::string::npos) << msg;

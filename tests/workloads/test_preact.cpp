@@ -1,4 +1,5 @@
-// test_preact.cpp — bnn_model_preact: exact pre-activations, agreeing with the engine and a naive pass.
+// test_preact.cpp — bnn_model_preact: exact pre-activations, agreeing with the engine and a naive
+// pass.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -107,7 +108,8 @@ TEST(Preact, ConvModelsAgreeWithEngineAndBatch) {
     ASSERT_EQ(bnn_model_preact_batch(m, imgs.data(), n, batch.data()), BNN_OK);
     for (size_t i = 0; i < n; ++i) {
       ASSERT_EQ(bnn_model_preact(m, imgs.data() + i * img, pre.data()), BNN_OK);
-      EXPECT_TRUE(std::equal(pre.begin(), pre.end(), batch.begin() + (long)(i * cnt))) << "case " << s << " image " << i;
+      EXPECT_TRUE(std::equal(pre.begin(), pre.end(), batch.begin() + (long)(i * cnt)))
+          << "case " << s << " image " << i;
       const int32_t *sc = pre.data() + cnt - ncls;
       uint32_t best = 0;
       for (uint32_t c = 0; c < ncls; ++c) {

@@ -53,12 +53,12 @@ rrt_format rrt_format_from_name(const char *path) {
 /* ---- binary layout constants (README: "Binary access trace (.rrt)") ---- */
 static const unsigned char BIN_MAGIC[8] = {0x89, 'R', 'R', 'T', '\r', '\n', 0x1a, '\n'};
 static const unsigned char BIN_END[8] = {'R', 'R', 'T', '-', 'E', 'N', 'D', '\n'};
-#define BIN_VERSION 1u
-#define BIN_FLAG_RELATIVE 0x0001u /* header flags bit 0: RRT_TIMING_RELATIVE */
-#define BIN_TAG_WRITE 0x01u
-#define BIN_TAG_DATA 0x02u
-#define BIN_TAG_LEN 0x04u
-#define BIN_TAG_TRAILER 0xFFu
+#define BIN_VERSION         1u
+#define BIN_FLAG_RELATIVE   0x0001u /* header flags bit 0: RRT_TIMING_RELATIVE */
+#define BIN_TAG_WRITE       0x01u
+#define BIN_TAG_DATA        0x02u
+#define BIN_TAG_LEN         0x04u
+#define BIN_TAG_TRAILER     0xFFu
 /* tag + three varints of at most 10 bytes */
 #define BIN_MAX_RECORD_HEAD 31u
 
@@ -88,8 +88,12 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v) {
   return p;
 }
 /* Deltas may be negative (absolute traces need not be sorted): zigzag keeps small ones short. */
-static uint64_t zigzag(uint64_t d) { return (d << 1) ^ (uint64_t)(-(int64_t)(d >> 63)); }
-static uint64_t unzigzag(uint64_t z) { return (z >> 1) ^ (uint64_t)(-(int64_t)(z & 1)); }
+static uint64_t zigzag(uint64_t d) {
+  return (d << 1) ^ (uint64_t)(-(int64_t)(d >> 63));
+}
+static uint64_t unzigzag(uint64_t z) {
+  return (z >> 1) ^ (uint64_t)(-(int64_t)(z & 1));
+}
 
 /* ====================================== reader ====================================== */
 
@@ -425,8 +429,12 @@ bnn_status rrt_access_reader_next(rrt_access_reader *r, rrt_access *rec, int *go
 const rrt_provenance *rrt_access_reader_provenance(const rrt_access_reader *r) {
   return &r->prov.view;
 }
-rrt_format rrt_access_reader_format(const rrt_access_reader *r) { return r->fmt; }
-rrt_timing rrt_access_reader_timing(const rrt_access_reader *r) { return r->timing; }
+rrt_format rrt_access_reader_format(const rrt_access_reader *r) {
+  return r->fmt;
+}
+rrt_timing rrt_access_reader_timing(const rrt_access_reader *r) {
+  return r->timing;
+}
 
 const char *rrt_access_reader_where(rrt_access_reader *r) {
   if (r->fmt == RRT_FORMAT_BIN)
@@ -436,9 +444,15 @@ const char *rrt_access_reader_where(rrt_access_reader *r) {
     snprintf(r->where, sizeof r->where, "%s:%llu", r->in.path, (unsigned long long)r->in.line_no);
   return r->where;
 }
-uint64_t rrt_access_reader_records(const rrt_access_reader *r) { return r->records; }
-uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r) { return r->bad; }
-uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r) { return r->first_bad; }
+uint64_t rrt_access_reader_records(const rrt_access_reader *r) {
+  return r->records;
+}
+uint64_t rrt_access_reader_bad_lines(const rrt_access_reader *r) {
+  return r->bad;
+}
+uint64_t rrt_access_reader_first_bad_line(const rrt_access_reader *r) {
+  return r->first_bad;
+}
 uint64_t rrt_access_reader_input_offset(const rrt_access_reader *r) {
   return rrt_in_offset(&r->in);
 }
@@ -642,7 +656,9 @@ bnn_status rrt_access_writer_put(rrt_access_writer *w, const rrt_access *rec) {
   return BNN_OK;
 }
 
-uint64_t rrt_access_writer_records(const rrt_access_writer *w) { return w->records; }
+uint64_t rrt_access_writer_records(const rrt_access_writer *w) {
+  return w->records;
+}
 
 bnn_status rrt_access_writer_close(rrt_access_writer *w) {
   if (!w) return BNN_OK;

@@ -182,14 +182,24 @@ bnn_status rrt_errmap_reader_next(rrt_errmap_reader *r, rrt_cell *c, int *got) {
   return BNN_OK;
 }
 
-rrt_cell_loc rrt_errmap_reader_loc(const rrt_errmap_reader *r) { return r->loc; }
+rrt_cell_loc rrt_errmap_reader_loc(const rrt_errmap_reader *r) {
+  return r->loc;
+}
 const rrt_provenance *rrt_errmap_reader_provenance(const rrt_errmap_reader *r) {
   return &r->prov.view;
 }
-uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r) { return r->records; }
-uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r) { return r->bad; }
-uint64_t rrt_errmap_reader_first_bad_line(const rrt_errmap_reader *r) { return r->first_bad; }
-uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r) { return r->in.line_no; }
+uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r) {
+  return r->records;
+}
+uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r) {
+  return r->bad;
+}
+uint64_t rrt_errmap_reader_first_bad_line(const rrt_errmap_reader *r) {
+  return r->first_bad;
+}
+uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r) {
+  return r->in.line_no;
+}
 
 void rrt_errmap_reader_close(rrt_errmap_reader *r) {
   if (!r) return;

@@ -103,7 +103,9 @@ bnn_status rrt_fault_writer_put(rrt_fault_writer *w, const rrt_fault *f) {
   return BNN_OK;
 }
 
-uint64_t rrt_fault_writer_records(const rrt_fault_writer *w) { return w->records; }
+uint64_t rrt_fault_writer_records(const rrt_fault_writer *w) {
+  return w->records;
+}
 
 bnn_status rrt_fault_writer_close(rrt_fault_writer *w) {
   if (!w) return BNN_OK;
@@ -240,9 +242,15 @@ bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *m
   return BNN_OK;
 }
 
-uint64_t rrt_fault_reader_records(const rrt_fault_reader *r) { return r->records; }
-uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r) { return r->bad; }
-uint64_t rrt_fault_reader_first_bad_line(const rrt_fault_reader *r) { return r->first_bad; }
+uint64_t rrt_fault_reader_records(const rrt_fault_reader *r) {
+  return r->records;
+}
+uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r) {
+  return r->bad;
+}
+uint64_t rrt_fault_reader_first_bad_line(const rrt_fault_reader *r) {
+  return r->first_bad;
+}
 
 void rrt_fault_reader_close(rrt_fault_reader *r) {
   if (!r) return;

@@ -11,24 +11,24 @@
 /* Input buffer: sized to the file for small plain files, else starting at RRT_IN_MIN and doubling
  * (while the input keeps filling it) up to RRT_IN_BUF, so opening a small file stays cheap and
  * streaming a large one still moves big blocks. */
-#define RRT_IN_BUF (256u * 1024u)
-#define RRT_IN_MIN (16u * 1024u)
+#define RRT_IN_BUF   (256u * 1024u)
+#define RRT_IN_MIN   (16u * 1024u)
 /* zlib's input buffer for gzip files (it allocates twice that for output). */
-#define RRT_GZ_BUF (128u * 1024u)
-#define RRT_OUT_BUF (256u * 1024u)
+#define RRT_GZ_BUF   (128u * 1024u)
+#define RRT_OUT_BUF  (256u * 1024u)
 /* Longest text line accepted: a full-size record with data and some slack. */
 #define RRT_MAX_LINE (2u * RRT_MAX_LENGTH + 4096u)
 
 /* ---- input ---- */
 typedef struct rrt_in {
-  gzFile gz;          /* gzip (or not-seekable) input through zlib; NULL for a plain file */
-  int fd;             /* plain file read directly; valid only while `plain` is set */
+  gzFile gz; /* gzip (or not-seekable) input through zlib; NULL for a plain file */
+  int fd;    /* plain file read directly; valid only while `plain` is set */
   int plain;
   uint64_t offset;    /* plain: bytes read from the file so far */
   char *path;         /* copy, for messages */
   unsigned char *buf; /* cap bytes (+1 slack) */
   size_t cap;
-  int grow;           /* the last refill filled the whole buffer: double it next time */
+  int grow; /* the last refill filled the whole buffer: double it next time */
   size_t pos, end;
   int eof;
   uint64_t line_no; /* lines returned so far (1-based number of the last one) */

@@ -56,9 +56,15 @@ bnn_status rrt_source_open(const char *path, const rrt_source_params *params, rr
   return BNN_OK;
 }
 
-const char *rrt_source_warning(const rrt_source *s) { return s->warning; }
-uint64_t rrt_source_clock_ps(const rrt_source *s) { return s->clock_ps; }
-rrt_access_reader *rrt_source_reader(rrt_source *s) { return s->r; }
+const char *rrt_source_warning(const rrt_source *s) {
+  return s->warning;
+}
+uint64_t rrt_source_clock_ps(const rrt_source *s) {
+  return s->clock_ps;
+}
+rrt_access_reader *rrt_source_reader(rrt_source *s) {
+  return s->r;
+}
 
 bnn_status rrt_source_next(rrt_source *s, rrt_request *req, int *got) {
   bnn_status st = rrt_access_reader_next(s->r, &req->access, got);

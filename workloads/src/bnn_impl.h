@@ -16,12 +16,12 @@ extern "C" {
 #endif
 
 /* Bounds the builder and the loader enforce (far above the paper's nets, far below overflow). */
-#define BNN_MAX_LAYERS 256u
-#define BNN_MAX_DIM 65536u                      /* any of c, h, w, neurons */
-#define BNN_MAX_FAN_IN (1u << 26)               /* weights per neuron */
-#define BNN_MAX_ACT_BITS (1ull << 32)           /* bits of one image's activations */
-#define BNN_MAX_WEIGHT_BYTES (1ull << 32)       /* whole weight image */
-#define BNN_MAX_PROVENANCE (1u << 20)           /* provenance JSON bytes */
+#define BNN_MAX_LAYERS       256u
+#define BNN_MAX_DIM          65536u       /* any of c, h, w, neurons */
+#define BNN_MAX_FAN_IN       (1u << 26)   /* weights per neuron */
+#define BNN_MAX_ACT_BITS     (1ull << 32) /* bits of one image's activations */
+#define BNN_MAX_WEIGHT_BYTES (1ull << 32) /* whole weight image */
+#define BNN_MAX_PROVENANCE   (1u << 20)   /* provenance JSON bytes */
 
 typedef struct bnn_layer {
   bnn_layer_info info;
@@ -49,11 +49,14 @@ bnn_status bnn_model_push(bnn_model *m, bnn_layer_kind kind, uint32_t n_out, con
 bnn_status bnn_model_next_info(const bnn_model *m, bnn_layer_kind kind, uint32_t n_out,
                                int has_thresh, bnn_layer_info *info);
 
-static inline uint64_t bnn_words_for_bits(uint64_t bits) { return (bits + 63) / 64; }
+static inline uint64_t bnn_words_for_bits(uint64_t bits) {
+  return (bits + 63) / 64;
+}
 
 /* Popcount of bits [first, first + n) of a packed row (bit i = bit i%64 of word i/64). */
 uint64_t bnn_popcount_range(const uint64_t *row, uint64_t first, uint64_t n);
-/* Copies n bits from src starting at bit s to dst starting at bit d (dst bits outside untouched). */
+/* Copies n bits from src starting at bit s to dst starting at bit d (dst bits outside untouched).
+ */
 void bnn_copy_bits(uint64_t *dst, uint64_t d, const uint64_t *src, uint64_t s, uint64_t n);
 
 /* ---- kernels (see kernels_*.c) ------------------------------------------------------------ */
@@ -65,7 +68,8 @@ void bnn_copy_bits(uint64_t *dst, uint64_t d, const uint64_t *src, uint64_t s, u
  * compute the masked sum Σ_{bit 1} x_i exactly in integers. */
 typedef struct bnn_kernels {
   const char *name;
-  /* c[i·ldc + j] = popcount(x_i ⊕ w_j) over `words` 64-bit words; x_i = x + i·ldx, w_j = w + j·ldw. */
+  /* c[i·ldc + j] = popcount(x_i ⊕ w_j) over `words` 64-bit words; x_i = x + i·ldx, w_j = w + j·ldw.
+   */
   void (*xor_popcount)(const uint64_t *x, size_t ldx, size_t n, const uint64_t *w, size_t ldw,
                        size_t m, size_t words, int32_t *c, size_t ldc);
   /* c[i·ldc + j] = Σ_{k < 64·words, bit k of w_j set} x_i[k]; x rows hold 64·words readable bytes
@@ -74,7 +78,8 @@ typedef struct bnn_kernels {
                         size_t m, size_t words, int32_t *c, size_t ldc);
   /* Hidden outputs of nj ≤ 64 neurons packed into one word: a_b = base − 2·cnt[b]; bit b = 0 (+1)
    * iff (dir_b > 0 ? a_b ≥ t[b] : a_b ≤ t[b]) where dir_b > 0 is bit b of dpos; bits ≥ nj are 0. */
-  uint64_t (*binarize)(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos);
+  uint64_t (*binarize)(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t,
+                       uint64_t dpos);
 } bnn_kernels;
 
 extern const bnn_kernels bnn_kernels_ref;

@@ -50,7 +50,8 @@ static bnn_status idx_open(gzFile *out, const char *path, uint32_t ndim, uint32_
   uint8_t h[4 + 4 * 3];
   bnn_status st = gz_exact(f, path, h, 4 + 4ull * ndim, "IDX header");
   if (!st && (h[0] != 0 || h[1] != 0 || h[2] != 0x08))
-    st = bnn_fail(BNN_E_FORMAT, "%s: not an IDX unsigned-byte file (magic %02x%02x%02x%02x)", path, h[0], h[1], h[2], h[3]);
+    st = bnn_fail(BNN_E_FORMAT, "%s: not an IDX unsigned-byte file (magic %02x%02x%02x%02x)", path,
+                  h[0], h[1], h[2], h[3]);
   if (!st && h[3] != ndim)
     st = bnn_fail(BNN_E_FORMAT, "%s: IDX file has %u dimensions, expected %u", path, h[3], ndim);
   if (st) {
@@ -64,12 +65,14 @@ static bnn_status idx_open(gzFile *out, const char *path, uint32_t ndim, uint32_
 
 static bnn_status expect_eof(gzFile f, const char *path) {
   uint8_t extra;
-  if (gzread(f, &extra, 1) != 0) return bnn_fail(BNN_E_FORMAT, "%s: trailing data after the last item", path);
+  if (gzread(f, &extra, 1) != 0)
+    return bnn_fail(BNN_E_FORMAT, "%s: trailing data after the last item", path);
   return BNN_OK;
 }
 
 bnn_status bnn_idx_load(bnn_dataset *out, const char *images_path, const char *labels_path) {
-  if (!out || !images_path || !labels_path) return bnn_fail(BNN_E_ARG, "bnn_idx_load: NULL argument");
+  if (!out || !images_path || !labels_path)
+    return bnn_fail(BNN_E_ARG, "bnn_idx_load: NULL argument");
   memset(out, 0, sizeof *out);
   gzFile fi = NULL, fl = NULL;
   uint32_t di[3] = {0, 0, 0}, dl[1] = {0};
@@ -77,11 +80,13 @@ bnn_status bnn_idx_load(bnn_dataset *out, const char *images_path, const char *l
   if (st) return st;
   if ((st = idx_open(&fl, labels_path, 1, dl))) goto done;
   if (di[0] == 0 || di[0] > MAX_ITEMS || di[1] == 0 || di[2] == 0 || di[1] > 4096 || di[2] > 4096) {
-    st = bnn_fail(BNN_E_RANGE, "%s: implausible IDX dimensions %u × %u × %u", images_path, di[0], di[1], di[2]);
+    st = bnn_fail(BNN_E_RANGE, "%s: implausible IDX dimensions %u × %u × %u", images_path, di[0],
+                  di[1], di[2]);
     goto done;
   }
   if (dl[0] != di[0]) {
-    st = bnn_fail(BNN_E_SHAPE, "%s: %u labels but %s has %u images", labels_path, dl[0], images_path, di[0]);
+    st = bnn_fail(BNN_E_SHAPE, "%s: %u labels but %s has %u images", labels_path, dl[0],
+                  images_path, di[0]);
     goto done;
   }
   uint64_t px = (uint64_t)di[0] * di[1] * di[2];
@@ -91,8 +96,10 @@ bnn_status bnn_idx_load(bnn_dataset *out, const char *images_path, const char *l
     st = bnn_fail(BNN_E_NOMEM, "%s: out of memory for %u images", images_path, di[0]);
     goto done;
   }
-  if ((st = gz_exact(fi, images_path, out->images, px, "pixels")) || (st = expect_eof(fi, images_path)) ||
-      (st = gz_exact(fl, labels_path, out->labels, di[0], "labels")) || (st = expect_eof(fl, labels_path)))
+  if ((st = gz_exact(fi, images_path, out->images, px, "pixels")) ||
+      (st = expect_eof(fi, images_path)) ||
+      (st = gz_exact(fl, labels_path, out->labels, di[0], "labels")) ||
+      (st = expect_eof(fl, labels_path)))
     goto done;
   out->n = di[0], out->h = di[1], out->w = di[2], out->c = 1;
   out->n_classes = 0;
@@ -113,7 +120,8 @@ bnn_status bnn_cifar10_load(bnn_dataset *out, const char *const *paths, size_t n
   enum { REC = 1 + 3072 };
   uint64_t total = 0;
   long sizes[64];
-  if (n_paths == 0 || n_paths > 64) return bnn_fail(BNN_E_ARG, "CIFAR-10: %zu batch files (accepted 1..64)", n_paths);
+  if (n_paths == 0 || n_paths > 64)
+    return bnn_fail(BNN_E_ARG, "CIFAR-10: %zu batch files (accepted 1..64)", n_paths);
   for (size_t i = 0; i < n_paths; ++i) {
     FILE *f = fopen(paths[i], "rb");
     if (!f) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", paths[i], strerror(errno));
@@ -123,10 +131,14 @@ bnn_status bnn_cifar10_load(bnn_dataset *out, const char *const *paths, size_t n
     }
     fclose(f);
     if (sizes[i] == 0 || sizes[i] % REC)
-      return bnn_fail(BNN_E_FORMAT, "%s: %ld bytes is not a whole number of %d-byte CIFAR-10 records", paths[i], sizes[i], REC);
+      return bnn_fail(BNN_E_FORMAT,
+                      "%s: %ld bytes is not a whole number of %d-byte CIFAR-10 records", paths[i],
+                      sizes[i], REC);
     total += (uint64_t)sizes[i] / REC;
   }
-  if (total > MAX_ITEMS) return bnn_fail(BNN_E_RANGE, "CIFAR-10: %llu records above %u", (unsigned long long)total, MAX_ITEMS);
+  if (total > MAX_ITEMS)
+    return bnn_fail(BNN_E_RANGE, "CIFAR-10: %llu records above %u", (unsigned long long)total,
+                    MAX_ITEMS);
   out->images = (uint8_t *)bnn_malloc((size_t)total * 3072);
   out->labels = (uint8_t *)bnn_malloc((size_t)total);
   uint8_t *rec = (uint8_t *)bnn_malloc(REC);
@@ -173,9 +185,12 @@ bnn_status bnn_dataset_open(bnn_dataset *out, const char *spec, const char *spli
   if (!out || !spec || !split) return bnn_fail(BNN_E_ARG, "bnn_dataset_open: NULL argument");
   memset(out, 0, sizeof *out);
   int train;
-  if (!strcmp(split, "train")) train = 1;
-  else if (!strcmp(split, "test")) train = 0;
-  else return bnn_fail(BNN_E_ARG, "data set split '%s': expected 'train' or 'test'", split);
+  if (!strcmp(split, "train"))
+    train = 1;
+  else if (!strcmp(split, "test"))
+    train = 0;
+  else
+    return bnn_fail(BNN_E_ARG, "data set split '%s': expected 'train' or 'test'", split);
   char dir[4096], a[4200], b[4200];
   const char *base = bnn_default_data_dir();
   bnn_status st;
@@ -200,7 +215,8 @@ bnn_status bnn_dataset_open(bnn_dataset *out, const char *spec, const char *spli
     st = bnn_idx_load(out, a, b);
     if (!st) {
       keep_first(out, limit);
-      snprintf(out->name, sizeof out->name, "%.40s/%s", strcmp(spec, "fashion-mnist") && strcmp(spec, "mnist") ? "idx" : spec, split);
+      snprintf(out->name, sizeof out->name, "%.40s/%s",
+               strcmp(spec, "fashion-mnist") && strcmp(spec, "mnist") ? "idx" : spec, split);
     }
     return st;
   }
@@ -209,13 +225,17 @@ bnn_status bnn_dataset_open(bnn_dataset *out, const char *spec, const char *spli
   const char *pp[5];
   size_t np = train ? 5 : 1;
   for (size_t i = 0; i < np; ++i) {
-    if (train) snprintf(paths[i], sizeof paths[i], "%s/data_batch_%zu.bin", dir, i + 1);
-    else snprintf(paths[i], sizeof paths[i], "%s/test_batch.bin", dir);
+    if (train)
+      snprintf(paths[i], sizeof paths[i], "%s/data_batch_%zu.bin", dir, i + 1);
+    else
+      snprintf(paths[i], sizeof paths[i], "%s/test_batch.bin", dir);
     pp[i] = paths[i];
   }
   probe = fopen(pp[0], "rb");
   if (!probe)
-    return bnn_fail(BNN_E_IO, "data set '%s': no %s-images-idx3-ubyte[.gz] or CIFAR-10 batches in %s", spec, pre, dir);
+    return bnn_fail(BNN_E_IO,
+                    "data set '%s': no %s-images-idx3-ubyte[.gz] or CIFAR-10 batches in %s", spec,
+                    pre, dir);
   fclose(probe);
   st = bnn_cifar10_load(out, pp, np);
   if (!st) {

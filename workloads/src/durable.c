@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* fsync of the file or directory at `path` opened with `flags`; 0, or -1 with errno set. A read-only
- * descriptor is enough: fsync writes back the file, whatever the descriptor's access mode. */
+/* fsync of the file or directory at `path` opened with `flags`; 0, or -1 with errno set. A
+ * read-only descriptor is enough: fsync writes back the file, whatever the descriptor's access
+ * mode. */
 static int sync_path(const char *path, int flags) {
   int fd;
   do {
@@ -31,7 +32,8 @@ static int sync_path(const char *path, int flags) {
 bnn_status bnn_rename_durable(const char *tmp, const char *path) {
   if (!tmp || !path) return bnn_fail(BNN_E_ARG, "durable rename: NULL argument");
   /* The directory that holds the name: what precedes the last '/', "/" for a file in the root,
-   * "." without a slash. Copied before anything changes, so running out of memory changes nothing. */
+   * "." without a slash. Copied before anything changes, so running out of memory changes nothing.
+   */
   const char *slash = strrchr(path, '/');
   const size_t dlen = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
   char *dir = (char *)bnn_malloc(dlen + 1);

@@ -1,15 +1,16 @@
-/* engine.c — batched, multi-threaded inference: fetches weights through the port, runs the layers. */
+/* engine.c — batched, multi-threaded inference: fetches weights through the port, runs the layers.
+ */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "bnn_impl.h"
 
-#define CHUNK 64u          /* neurons per work item: one output word */
-#define IMG_CHUNK 64u      /* images per dense work item */
+#define CHUNK         64u  /* neurons per work item: one output word */
+#define IMG_CHUNK     64u  /* images per dense work item */
 #define DEFAULT_REUSE 256u /* images per weight fetch when the caller leaves it to us */
-#define THREAD_CHUNK 32u   /* images a worker takes through the whole network at a time */
-#define MAX_THREADS 256
+#define THREAD_CHUNK  32u  /* images a worker takes through the whole network at a time */
+#define MAX_THREADS   256
 
 /* Per-layer plan: shapes and buffer strides, fixed at creation. */
 typedef struct plan {
@@ -24,10 +25,10 @@ typedef struct plan {
 } plan;
 
 typedef struct scratch {
-  uint64_t *im2col;  /* binary conv: pixels × row_words */
-  uint8_t *im2col8;  /* u8 conv: pixels × 64·row_words bytes */
-  int32_t *rowsum;   /* u8 conv: Σ x per pixel row */
-  int32_t *counts;   /* tile: pixels × CHUNK or IMG_CHUNK × CHUNK */
+  uint64_t *im2col; /* binary conv: pixels × row_words */
+  uint8_t *im2col8; /* u8 conv: pixels × 64·row_words bytes */
+  int32_t *rowsum;  /* u8 conv: Σ x per pixel row */
+  int32_t *counts;  /* tile: pixels × CHUNK or IMG_CHUNK × CHUNK */
 } scratch;
 
 /* Activation buffers for a range of up to `cap` images going through the network. */
@@ -47,7 +48,7 @@ typedef struct lctx {
   const uint64_t *in;    /* binary input activations of the range */
   uint64_t in_words;     /* per-image stride of `in` */
   uint64_t *out;
-  int32_t *scores;       /* output layer: n × n_classes */
+  int32_t *scores; /* output layer: n × n_classes */
   const bufs *b;
   size_t n;
 } lctx;
@@ -62,17 +63,17 @@ struct bnn_engine {
   uint32_t block;
   plan *plans;
   uint32_t n_plans, n_classes;
-  uint64_t act_words;  /* per image, max over layers */
+  uint64_t act_words; /* per image, max over layers */
   uint64_t flat_words;
   uint64_t u8_ld;
-  bufs main;           /* whole block, layer-parallel mode */
-  bufs *tb;            /* per thread, THREAD_CHUNK images, chunk-parallel mode */
-  int32_t *scores;     /* block × n_classes */
-  uint64_t *wbuf;      /* port reads land here (at each layer's weight_addr) when it cannot map */
+  bufs main;             /* whole block, layer-parallel mode */
+  bufs *tb;              /* per thread, THREAD_CHUNK images, chunk-parallel mode */
+  int32_t *scores;       /* block × n_classes */
+  uint64_t *wbuf;        /* port reads land here (at each layer's weight_addr) when it cannot map */
   const uint64_t **wptr; /* per layer: its weights for the current block */
-  int32_t *tap_pc;     /* conv layers' tap popcounts for the current block */
+  int32_t *tap_pc;       /* conv layers' tap popcounts for the current block */
   uint64_t tap_n;
-  scratch *scr;        /* per thread */
+  scratch *scr; /* per thread */
   /* current job */
   const lctx *cur;
   const uint8_t *blk_img;
@@ -167,17 +168,21 @@ static void job_dense(bnn_engine *e, const lctx *c, size_t item, int tid) {
   int32_t *cnt = e->scr[tid].counts;
   const uint64_t *w = c->w + j0 * P->row_words;
   if (I->input_u8)
-    e->k->u8_masked_sum(c->b->u8in + i0 * e->u8_ld, e->u8_ld, ni, w, P->row_words, nj, P->row_words, cnt, CHUNK);
+    e->k->u8_masked_sum(c->b->u8in + i0 * e->u8_ld, e->u8_ld, ni, w, P->row_words, nj, P->row_words,
+                        cnt, CHUNK);
   else
-    e->k->xor_popcount(c->in + i0 * c->in_words, c->in_words, ni, w, P->row_words, nj, P->row_words, cnt, CHUNK);
+    e->k->xor_popcount(c->in + i0 * c->in_words, c->in_words, ni, w, P->row_words, nj, P->row_words,
+                       cnt, CHUNK);
   for (size_t a = 0; a < ni; ++a) {
     size_t img = i0 + a;
     /* dot = K − 2·popcount(x ⊕ w) for bits; S − 2·Σ_{w=−1} x for 8-bit inputs */
     int32_t base = I->input_u8 ? c->b->u8sum[img] : (int32_t)I->fan_in;
     if (I->is_output) {
-      for (size_t b = 0; b < nj; ++b) c->scores[img * e->n_classes + j0 + b] = base - 2 * cnt[a * CHUNK + b];
+      for (size_t b = 0; b < nj; ++b)
+        c->scores[img * e->n_classes + j0 + b] = base - 2 * cnt[a * CHUNK + b];
     } else {
-      c->out[img * P->out_words + jc] = e->k->binarize(cnt + a * CHUNK, nj, base, P->thresh + j0, P->dpos[jc]);
+      c->out[img * P->out_words + jc] =
+          e->k->binarize(cnt + a * CHUNK, nj, base, P->thresh + j0, P->dpos[jc]);
     }
   }
 }
@@ -236,7 +241,8 @@ static void job_conv(bnn_engine *e, const lctx *c, size_t img, int tid) {
         int32_t sum = 0;
         for (int t = 0; t < 9; ++t) {
           if (padded >> t & 1) continue;
-          const uint8_t *px = src + ((uint64_t)(y + (uint32_t)(t / 3) - 1) * W + x + (uint32_t)(t % 3) - 1) * C;
+          const uint8_t *px =
+              src + ((uint64_t)(y + (uint32_t)(t / 3) - 1) * W + x + (uint32_t)(t % 3) - 1) * C;
           if (C == 1) {
             row[t] = px[0];
             sum += px[0];
@@ -256,7 +262,8 @@ static void job_conv(bnn_engine *e, const lctx *c, size_t img, int tid) {
         unsigned padded = padded_taps(y, x, H, W);
         for (int t = 0; t < 9; ++t) {
           if (padded >> t & 1) continue;
-          const uint64_t *px = src + ((uint64_t)(y + (uint32_t)(t / 3) - 1) * W + x + (uint32_t)(t % 3) - 1) * cw;
+          const uint64_t *px =
+              src + ((uint64_t)(y + (uint32_t)(t / 3) - 1) * W + x + (uint32_t)(t % 3) - 1) * cw;
           if (C % 64 == 0) /* taps are whole words */
             for (uint64_t k = 0; k < cw; ++k) row[(uint64_t)t * cw + k] = px[k];
           else
@@ -320,13 +327,16 @@ static void bufs_free(bufs *b) {
 
 static int bufs_alloc(bufs *b, const bnn_engine *e, uint64_t cap) {
   memset(b, 0, sizeof *b);
-  if (e->act_words > SIZE_MAX / 8 / cap || e->flat_words > SIZE_MAX / 8 / cap || e->u8_ld > SIZE_MAX / cap) return 0;
+  if (e->act_words > SIZE_MAX / 8 / cap || e->flat_words > SIZE_MAX / 8 / cap ||
+      e->u8_ld > SIZE_MAX / cap)
+    return 0;
   b->act[0] = (uint64_t *)bnn_malloc_aligned((size_t)(cap * e->act_words * 8));
   b->act[1] = (uint64_t *)bnn_malloc_aligned((size_t)(cap * e->act_words * 8));
   b->u8sum = (int32_t *)bnn_calloc((size_t)cap, sizeof(int32_t));
   if (e->flat_words) b->flat = (uint64_t *)bnn_malloc_aligned((size_t)(cap * e->flat_words * 8));
   if (e->u8_ld) b->u8in = (uint8_t *)bnn_malloc_aligned((size_t)(cap * e->u8_ld));
-  return b->act[0] && b->act[1] && b->u8sum && (!e->flat_words || b->flat) && (!e->u8_ld || b->u8in);
+  return b->act[0] && b->act[1] && b->u8sum && (!e->flat_words || b->flat) &&
+         (!e->u8_ld || b->u8in);
 }
 
 static void engine_free_buffers(bnn_engine *e) {
@@ -383,7 +393,9 @@ bnn_status bnn_engine_create(bnn_engine **out, const bnn_model *m, bnn_port *wei
   if ((unsigned)p->kernel >= BNN_KERNEL_COUNT)
     return bnn_fail(BNN_E_ARG, "engine: unknown kernel %d", (int)p->kernel);
   const bnn_kernels *k = bnn_kernels_get(p->kernel);
-  if (!k) return bnn_fail(BNN_E_UNSUPPORTED, "engine: kernel '%s' is not supported by this CPU", bnn_kernel_str(p->kernel));
+  if (!k)
+    return bnn_fail(BNN_E_UNSUPPORTED, "engine: kernel '%s' is not supported by this CPU",
+                    bnn_kernel_str(p->kernel));
   if (!m->has_output) return bnn_fail(BNN_E_SHAPE, "engine: model has no output layer");
   bnn_engine *e = (bnn_engine *)bnn_calloc(1, sizeof *e);
   if (!e) return bnn_fail(BNN_E_NOMEM, "engine: out of memory");
@@ -442,16 +454,21 @@ bnn_status bnn_engine_create(bnn_engine **out, const bnn_model *m, bnn_port *wei
     for (int t = 0; t < p->threads; ++t)
       if (!bufs_alloc(&e->tb[t], e, THREAD_CHUNK)) goto nomem;
   }
-  if (!(e->scores = (int32_t *)bnn_calloc((size_t)e->block * e->n_classes, sizeof(int32_t)))) goto nomem;
-  if (!(e->wbuf = (uint64_t *)bnn_malloc_aligned((size_t)(m->wimg_size ? m->wimg_size : 8)))) goto nomem;
+  if (!(e->scores = (int32_t *)bnn_calloc((size_t)e->block * e->n_classes, sizeof(int32_t))))
+    goto nomem;
+  if (!(e->wbuf = (uint64_t *)bnn_malloc_aligned((size_t)(m->wimg_size ? m->wimg_size : 8))))
+    goto nomem;
   if (!(e->wptr = (const uint64_t **)bnn_calloc(m->n_layers, sizeof *e->wptr))) goto nomem;
-  if (e->tap_n && !(e->tap_pc = (int32_t *)bnn_calloc((size_t)e->tap_n, sizeof(int32_t)))) goto nomem;
+  if (e->tap_n && !(e->tap_pc = (int32_t *)bnn_calloc((size_t)e->tap_n, sizeof(int32_t))))
+    goto nomem;
   for (int t = 0; t < p->threads; ++t) {
     scratch *s = &e->scr[t];
     uint64_t tile = scr_px > IMG_CHUNK ? scr_px : IMG_CHUNK;
     if (!(s->counts = (int32_t *)bnn_calloc((size_t)(tile * CHUNK), sizeof(int32_t)))) goto nomem;
-    if (scr_im2col && !(s->im2col = (uint64_t *)bnn_malloc_aligned((size_t)(scr_im2col * 8)))) goto nomem;
-    if (scr_im2col8 && !(s->im2col8 = (uint8_t *)bnn_malloc_aligned((size_t)scr_im2col8))) goto nomem;
+    if (scr_im2col && !(s->im2col = (uint64_t *)bnn_malloc_aligned((size_t)(scr_im2col * 8))))
+      goto nomem;
+    if (scr_im2col8 && !(s->im2col8 = (uint8_t *)bnn_malloc_aligned((size_t)scr_im2col8)))
+      goto nomem;
     if (scr_px && !(s->rowsum = (int32_t *)bnn_calloc((size_t)scr_px, sizeof(int32_t)))) goto nomem;
   }
   if (p->threads > 1) {
@@ -475,7 +492,8 @@ bnn_status bnn_engine_create(bnn_engine **out, const bnn_model *m, bnn_port *wei
   return BNN_OK;
 nomem:
   bnn_engine_destroy(e);
-  return bnn_fail(BNN_E_NOMEM, "engine: out of memory for a block of %u images", p->weight_reuse ? p->weight_reuse : DEFAULT_REUSE);
+  return bnn_fail(BNN_E_NOMEM, "engine: out of memory for a block of %u images",
+                  p->weight_reuse ? p->weight_reuse : DEFAULT_REUSE);
 toobig:
   bnn_engine_destroy(e);
   return bnn_fail(BNN_E_RANGE, "engine: buffers for a block of %u images overflow", e->block);
@@ -499,7 +517,8 @@ static bnn_status fetch_weights(bnn_engine *e, const plan *P, const uint64_t **w
   if (st) return bnn_fail(st, "engine: layer %d weights: %s", I->weight_layer_index, bnn_errmsg());
   if (I->fan_in % 64) {
     uint64_t mask = (1ull << (I->fan_in % 64)) - 1;
-    for (uint32_t o = 0; o < I->out_c; ++o) dst[(uint64_t)o * P->row_words + P->row_words - 1] &= mask;
+    for (uint32_t o = 0; o < I->out_c; ++o)
+      dst[(uint64_t)o * P->row_words + P->row_words - 1] &= mask;
   }
   *w = dst;
   return BNN_OK;
@@ -515,14 +534,15 @@ static void exec(bnn_engine *e, job_fn fn, const lctx *c, size_t n, int parallel
 }
 
 /* Takes n images through every layer with buffers b; scores out: n × n_classes. */
-static void run_network(bnn_engine *e, const bufs *b, const uint8_t *imgs, size_t n, int32_t *scores,
-                        int parallel, int tid) {
+static void run_network(bnn_engine *e, const bufs *b, const uint8_t *imgs, size_t n,
+                        int32_t *scores, int parallel, int tid) {
   const uint64_t *in = NULL;
   int ping = 0;
   for (uint32_t l = 0; l < e->n_plans; ++l) {
     const plan *P = &e->plans[l];
     const bnn_layer_info *I = &P->info;
-    lctx c = {P, e->wptr[l], e->tap_pc + P->tap_off, imgs, in, P->in_words, b->act[ping], scores, b, n};
+    lctx c = {P, e->wptr[l], e->tap_pc + P->tap_off, imgs, in, P->in_words, b->act[ping], scores,
+              b, n};
     if (I->kind == BNN_LAYER_MAXPOOL2) {
       exec(e, job_pool, &c, n, parallel, tid);
     } else if (I->kind == BNN_LAYER_CONV3X3) {
@@ -551,10 +571,13 @@ static void job_chunk(bnn_engine *e, const lctx *c, size_t item, int tid) {
               e->scores + i0 * e->n_classes, 0, tid);
 }
 
-bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_t *scores, uint8_t *pred) {
+bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_t *scores,
+                          uint8_t *pred) {
   if (!e || (!images && n)) return bnn_fail(BNN_E_ARG, "bnn_engine_run: NULL argument");
   if (pred && e->n_classes > 256)
-    return bnn_fail(BNN_E_ARG, "bnn_engine_run: %u classes do not fit 8-bit predictions; use scores", e->n_classes);
+    return bnn_fail(BNN_E_ARG,
+                    "bnn_engine_run: %u classes do not fit 8-bit predictions; use scores",
+                    e->n_classes);
   const bnn_model *m = e->m;
   const uint64_t img_bytes = (uint64_t)m->in_c * m->in_h * m->in_w;
   for (size_t b0 = 0; b0 < n; b0 += e->block) {
@@ -569,8 +592,8 @@ bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_
       if (I->kind == BNN_LAYER_CONV3X3 && !I->input_u8)
         for (uint32_t o = 0; o < I->out_c; ++o)
           for (uint32_t t = 0; t < 9; ++t)
-            e->tap_pc[P->tap_off + (uint64_t)o * 9 + t] =
-                (int32_t)bnn_popcount_range(e->wptr[l] + (uint64_t)o * P->row_words, (uint64_t)t * I->in_c, I->in_c);
+            e->tap_pc[P->tap_off + (uint64_t)o * 9 + t] = (int32_t)bnn_popcount_range(
+                e->wptr[l] + (uint64_t)o * P->row_words, (uint64_t)t * I->in_c, I->in_c);
     }
     const uint8_t *imgs = images + b0 * img_bytes;
     if (e->n_started && nb >= (size_t)e->threads * THREAD_CHUNK) {

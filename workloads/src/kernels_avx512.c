@@ -21,8 +21,10 @@ static inline __m512i reduce16(const __m512i acc[16]) {
     l2[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(l1[2 * i], l1[2 * i + 1]),
                              _mm512_unpackhi_epi64(l1[2 * i], l1[2 * i + 1]));
   /* l2[i] lane L (128-bit) holds partial sums of accumulators 4i..4i+3 */
-  __m512i pq = _mm512_add_epi32(_mm512_shuffle_i32x4(l2[0], l2[1], 0x88), _mm512_shuffle_i32x4(l2[0], l2[1], 0xdd));
-  __m512i rs = _mm512_add_epi32(_mm512_shuffle_i32x4(l2[2], l2[3], 0x88), _mm512_shuffle_i32x4(l2[2], l2[3], 0xdd));
+  __m512i pq = _mm512_add_epi32(_mm512_shuffle_i32x4(l2[0], l2[1], 0x88),
+                                _mm512_shuffle_i32x4(l2[0], l2[1], 0xdd));
+  __m512i rs = _mm512_add_epi32(_mm512_shuffle_i32x4(l2[2], l2[3], 0x88),
+                                _mm512_shuffle_i32x4(l2[2], l2[3], 0xdd));
   return _mm512_add_epi32(_mm512_shuffle_i32x4(pq, rs, 0x88), _mm512_shuffle_i32x4(pq, rs, 0xdd));
 }
 
@@ -33,8 +35,9 @@ static inline void store_block(__m512i sums, size_t ni, size_t nj, int32_t *c, s
     for (size_t b = 0; b < nj; ++b) c[a * ldc + b] = t[a * BJ + b];
 }
 
-static inline __attribute__((always_inline)) void block(const uint64_t *x, size_t ldx, size_t ni, const uint64_t *w, size_t ldw,
-                         size_t nj, size_t words, int32_t *c, size_t ldc) {
+static inline __attribute__((always_inline)) void block(const uint64_t *x, size_t ldx, size_t ni,
+                                                        const uint64_t *w, size_t ldw, size_t nj,
+                                                        size_t words, int32_t *c, size_t ldc) {
   __m512i acc[16];
   for (int a = 0; a < 16; ++a) acc[a] = _mm512_setzero_si512();
   size_t k = 0;
@@ -42,11 +45,14 @@ static inline __attribute__((always_inline)) void block(const uint64_t *x, size_
     /* the last step of a row that is not a multiple of 512 bits loads only its words */
     __mmask8 mk = words - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (words - k)) - 1);
     __m512i xv[BI], wv[BJ];
-    for (size_t a = 0; a < ni; ++a) xv[a] = _mm512_maskz_loadu_epi64(mk, (const void *)(x + a * ldx + k));
-    for (size_t b = 0; b < nj; ++b) wv[b] = _mm512_maskz_loadu_epi64(mk, (const void *)(w + b * ldw + k));
+    for (size_t a = 0; a < ni; ++a)
+      xv[a] = _mm512_maskz_loadu_epi64(mk, (const void *)(x + a * ldx + k));
+    for (size_t b = 0; b < nj; ++b)
+      wv[b] = _mm512_maskz_loadu_epi64(mk, (const void *)(w + b * ldw + k));
     for (size_t a = 0; a < ni; ++a)
       for (size_t b = 0; b < nj; ++b)
-        acc[a * BJ + b] = _mm512_add_epi32(acc[a * BJ + b], _mm512_popcnt_epi32(_mm512_xor_si512(xv[a], wv[b])));
+        acc[a * BJ + b] =
+            _mm512_add_epi32(acc[a * BJ + b], _mm512_popcnt_epi32(_mm512_xor_si512(xv[a], wv[b])));
   }
   store_block(reduce16(acc), ni, nj, c, ldc);
 }
@@ -58,9 +64,12 @@ static void xor_popcount_avx512(const uint64_t *x, size_t ldx, size_t n, const u
     for (size_t j = 0; j < m; j += BJ) {
       size_t nj = m - j < BJ ? m - j : BJ;
       /* full blocks with constant sizes: unrolled, accumulators stay in registers */
-      if (ni == BI && nj == BJ) block(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else if (ni == 1 && nj == BJ) block(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
+      if (ni == BI && nj == BJ)
+        block(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
+      else if (ni == 1 && nj == BJ)
+        block(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
+      else
+        block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
     }
   }
 }
@@ -79,7 +88,8 @@ static inline __attribute__((always_inline)) void u8_block(const uint8_t *x, siz
     for (size_t b = 0; b < nj; ++b) wb[b] = _mm512_maskz_mov_epi8((__mmask64)w[b * ldw + k], ones);
     for (size_t a = 0; a < ni; ++a) {
       __m512i xv = _mm512_loadu_si512((const void *)(x + a * ldx + 64 * k));
-      for (size_t b = 0; b < nj; ++b) acc[a * BJ + b] = _mm512_dpbusd_epi32(acc[a * BJ + b], xv, wb[b]);
+      for (size_t b = 0; b < nj; ++b)
+        acc[a * BJ + b] = _mm512_dpbusd_epi32(acc[a * BJ + b], xv, wb[b]);
     }
   }
   store_block(reduce16(acc), ni, nj, c, ldc);
@@ -91,16 +101,20 @@ static void u8_masked_sum_avx512(const uint8_t *x, size_t ldx, size_t n, const u
     size_t ni = n - i < BI ? n - i : BI;
     for (size_t j = 0; j < m; j += BJ) {
       size_t nj = m - j < BJ ? m - j : BJ;
-      if (ni == BI && nj == BJ) u8_block(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else if (ni == 1 && nj == BJ) u8_block(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else u8_block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
+      if (ni == BI && nj == BJ)
+        u8_block(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
+      else if (ni == 1 && nj == BJ)
+        u8_block(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
+      else
+        u8_block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
     }
   }
 }
 
 /* Hidden-neuron outputs of up to 64 neurons as one word: a = base − 2·cnt; bit b is 0 (+1) iff
  * (dir > 0 ? a ≥ t : a ≤ t), dir > 0 given by bit b of dpos. */
-static uint64_t binarize_avx512(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos) {
+static uint64_t binarize_avx512(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t,
+                                uint64_t dpos) {
   uint64_t word = 0;
   const __m512i vb = _mm512_set1_epi32(base);
   for (size_t k = 0; k < nj; k += 16) {
@@ -116,4 +130,5 @@ static uint64_t binarize_avx512(const int32_t *cnt, size_t nj, int32_t base, con
   return word;
 }
 
-const bnn_kernels bnn_kernels_avx512 = {"avx512", xor_popcount_avx512, u8_masked_sum_avx512, binarize_avx512};
+const bnn_kernels bnn_kernels_avx512 = {"avx512", xor_popcount_avx512, u8_masked_sum_avx512,
+                                        binarize_avx512};

@@ -23,7 +23,8 @@ static void u8_masked_sum_ref(const uint8_t *x, size_t ldx, size_t n, const uint
     }
 }
 
-static uint64_t binarize_ref(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t, uint64_t dpos) {
+static uint64_t binarize_ref(const int32_t *cnt, size_t nj, int32_t base, const int32_t *t,
+                             uint64_t dpos) {
   uint64_t word = 0;
   for (size_t b = 0; b < nj; ++b) {
     int32_t a = base - 2 * cnt[b];
@@ -56,7 +57,8 @@ const bnn_kernels *bnn_kernels_get(bnn_kernel k) {
 #ifdef BNN_HAVE_X86
     case BNN_KERNEL_AVX2:
       __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") ? &bnn_kernels_avx2 : NULL;
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") ? &bnn_kernels_avx2
+                                                                                : NULL;
     case BNN_KERNEL_AVX512:
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -78,7 +80,9 @@ const bnn_kernels *bnn_kernels_get(bnn_kernel k) {
   }
 }
 
-int bnn_kernel_available(bnn_kernel k) { return bnn_kernels_get(k) != NULL; }
+int bnn_kernel_available(bnn_kernel k) {
+  return bnn_kernels_get(k) != NULL;
+}
 
 bnn_kernel bnn_kernel_resolve(bnn_kernel k) {
   if (k != BNN_KERNEL_AUTO) return k;

@@ -31,32 +31,35 @@ bnn_mc_stats bnn_mc_stats_of(const double *v, size_t n) {
 }
 
 bnn_status bnn_mc_check(const bnn_model *m, const bnn_dataset *ds) {
-  if (!m || !ds || !ds->images || !ds->labels || ds->n == 0) return bnn_fail(BNN_E_ARG, "Monte-Carlo: no model or empty data set");
+  if (!m || !ds || !ds->images || !ds->labels || ds->n == 0)
+    return bnn_fail(BNN_E_ARG, "Monte-Carlo: no model or empty data set");
   uint32_t c, h, w;
   bnn_model_input_shape(m, &c, &h, &w);
   bnn_layer_info first;
-  if (bnn_model_layer(m, 0, &first) != BNN_OK) return bnn_fail(BNN_E_ARG, "Monte-Carlo: model has no layers");
+  if (bnn_model_layer(m, 0, &first) != BNN_OK)
+    return bnn_fail(BNN_E_ARG, "Monte-Carlo: model has no layers");
   if ((uint64_t)c * h * w != (uint64_t)ds->c * ds->h * ds->w ||
       (first.kind != BNN_LAYER_DENSE && (c != ds->c || h != ds->h || w != ds->w)))
-    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images, data set %s has %ux%ux%u", h, w, c, ds->name, ds->h,
-                    ds->w, ds->c);
+    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images, data set %s has %ux%ux%u", h, w, c,
+                    ds->name, ds->h, ds->w, ds->c);
   const uint32_t ncls = bnn_model_n_classes(m);
   for (uint32_t i = 0; i < ds->n; ++i)
     if (ds->labels[i] >= ncls)
-      return bnn_fail(BNN_E_RANGE, "data set %s has label %u at image %u, model has %u classes", ds->name,
-                      ds->labels[i], i, ncls);
+      return bnn_fail(BNN_E_RANGE, "data set %s has label %u at image %u, model has %u classes",
+                      ds->name, ds->labels[i], i, ncls);
   return BNN_OK;
 }
 
 /* One rep: a fresh port (error port with stream `rep`, or the host port) and engine over the whole
  * data set, in chunks so progress can be reported. */
-static bnn_status run_rep(const bnn_model *m, const bnn_dataset *ds, const bnn_error_params *ep, int errors,
-                          uint64_t rep, const bnn_infer_params *ip, uint8_t *pred, uint64_t *correct,
-                          uint64_t *flips, bnn_mc_progress_fn progress, void *ud, size_t b,
-                          uint64_t done_before) {
+static bnn_status run_rep(const bnn_model *m, const bnn_dataset *ds, const bnn_error_params *ep,
+                          int errors, uint64_t rep, const bnn_infer_params *ip, uint8_t *pred,
+                          uint64_t *correct, uint64_t *flips, bnn_mc_progress_fn progress, void *ud,
+                          size_t b, uint64_t done_before) {
   const size_t chunk = 2048, img_bytes = (size_t)ds->c * ds->h * ds->w;
   bnn_port *port = NULL;
-  bnn_status st = errors ? bnn_error_port_create(&port, m, ep, rep) : bnn_host_port_create(&port, m);
+  bnn_status st =
+      errors ? bnn_error_port_create(&port, m, ep, rep) : bnn_host_port_create(&port, m);
   bnn_engine *e = NULL;
   if (st == BNN_OK) st = bnn_engine_create(&e, m, port, ip);
   *correct = 0;
@@ -76,9 +79,9 @@ static bnn_status run_rep(const bnn_model *m, const bnn_dataset *ds, const bnn_e
   return st;
 }
 
-bnn_status bnn_mc_sweep(const bnn_model *m, const bnn_dataset *ds, const double *bers, size_t n_bers,
-                        const bnn_mc_params *p, bnn_mc_progress_fn progress, void *ud, bnn_mc_stats *out,
-                        double *per_rep, uint64_t *flips) {
+bnn_status bnn_mc_sweep(const bnn_model *m, const bnn_dataset *ds, const double *bers,
+                        size_t n_bers, const bnn_mc_params *p, bnn_mc_progress_fn progress,
+                        void *ud, bnn_mc_stats *out, double *per_rep, uint64_t *flips) {
   if (!p || !out || (!bers && n_bers)) return bnn_fail(BNN_E_ARG, "Monte-Carlo: NULL argument");
   if (n_bers == 0) return bnn_fail(BNN_E_ARG, "Monte-Carlo: empty BER sweep");
   if (p->reps < 1) return bnn_fail(BNN_E_ARG, "Monte-Carlo: reps must be at least 1");
@@ -94,7 +97,8 @@ bnn_status bnn_mc_sweep(const bnn_model *m, const bnn_dataset *ds, const double 
   if (!pred || !acc) {
     bnn_free(pred);
     bnn_free(acc);
-    return bnn_fail(BNN_E_NOMEM, "Monte-Carlo: out of memory (%llu reps)", (unsigned long long)p->reps);
+    return bnn_fail(BNN_E_NOMEM, "Monte-Carlo: out of memory (%llu reps)",
+                    (unsigned long long)p->reps);
   }
   bnn_error_params ep = bnn_error_default_params();
   ep.seed = p->seed;

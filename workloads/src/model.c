@@ -53,8 +53,8 @@ bnn_status bnn_model_create(bnn_model **out, uint32_t in_c, uint32_t in_h, uint3
   *out = NULL;
   if (in_c == 0 || in_h == 0 || in_w == 0 || in_c > BNN_MAX_DIM || in_h > BNN_MAX_DIM ||
       in_w > BNN_MAX_DIM || (uint64_t)in_c * in_h * in_w > BNN_MAX_FAN_IN)
-    return bnn_fail(BNN_E_RANGE, "model input shape %ux%ux%u (h×w×c) outside [1, %u] per dim",
-                    in_h, in_w, in_c, BNN_MAX_DIM);
+    return bnn_fail(BNN_E_RANGE, "model input shape %ux%ux%u (h×w×c) outside [1, %u] per dim", in_h,
+                    in_w, in_c, BNN_MAX_DIM);
   bnn_model *m = (bnn_model *)bnn_calloc(1, sizeof *m);
   if (!m) return bnn_fail(BNN_E_NOMEM, "model: out of memory");
   m->in_c = in_c, m->in_h = in_h, m->in_w = in_w;
@@ -78,7 +78,8 @@ void bnn_model_free(bnn_model *m) {
 bnn_status bnn_model_next_info(const bnn_model *m, bnn_layer_kind kind, uint32_t n_out,
                                int has_thresh, bnn_layer_info *info) {
   memset(info, 0, sizeof *info);
-  if (m->has_output) return bnn_fail(BNN_E_SHAPE, "layer %u: the output layer was already added", m->n_layers);
+  if (m->has_output)
+    return bnn_fail(BNN_E_SHAPE, "layer %u: the output layer was already added", m->n_layers);
   if (m->n_layers >= BNN_MAX_LAYERS)
     return bnn_fail(BNN_E_RANGE, "layer %u: more than %u layers", m->n_layers, BNN_MAX_LAYERS);
   uint32_t c = m->in_c, h = m->in_h, w = m->in_w;
@@ -96,22 +97,26 @@ bnn_status bnn_model_next_info(const bnn_model *m, bnn_layer_kind kind, uint32_t
   switch (kind) {
     case BNN_LAYER_MAXPOOL2:
       if (m->n_weight_layers == 0)
-        return bnn_fail(BNN_E_SHAPE, "layer %u: maxpool2 needs binary input (put a weight layer first)", L);
+        return bnn_fail(BNN_E_SHAPE,
+                        "layer %u: maxpool2 needs binary input (put a weight layer first)", L);
       if (h < 2 || w < 2)
-        return bnn_fail(BNN_E_SHAPE, "layer %u: maxpool2 needs input at least 2x2, got %ux%u", L, h, w);
+        return bnn_fail(BNN_E_SHAPE, "layer %u: maxpool2 needs input at least 2x2, got %ux%u", L, h,
+                        w);
       info->input_u8 = 0;
       info->out_c = c, info->out_h = h / 2, info->out_w = w / 2;
       return BNN_OK;
     case BNN_LAYER_CONV3X3:
       if (!has_thresh)
-        return bnn_fail(BNN_E_SHAPE, "layer %u: conv3x3 needs thresholds (the output layer must be dense)", L);
+        return bnn_fail(BNN_E_SHAPE,
+                        "layer %u: conv3x3 needs thresholds (the output layer must be dense)", L);
       info->fan_in = 9 * c;
       info->out_c = n_out, info->out_h = h, info->out_w = w;
       break;
     case BNN_LAYER_DENSE: {
       uint64_t fan = (uint64_t)c * h * w;
       if (fan > BNN_MAX_FAN_IN)
-        return bnn_fail(BNN_E_RANGE, "layer %u: dense fan-in %llu above %u", L, (unsigned long long)fan, BNN_MAX_FAN_IN);
+        return bnn_fail(BNN_E_RANGE, "layer %u: dense fan-in %llu above %u", L,
+                        (unsigned long long)fan, BNN_MAX_FAN_IN);
       info->fan_in = (uint32_t)fan;
       info->out_c = n_out, info->out_h = 1, info->out_w = 1;
       break;
@@ -123,7 +128,8 @@ bnn_status bnn_model_next_info(const bnn_model *m, bnn_layer_kind kind, uint32_t
     return bnn_fail(BNN_E_RANGE, "layer %u: %s with %u outputs (accepted 1..%u)", L,
                     bnn_layer_kind_str(kind), n_out, BNN_MAX_DIM);
   if ((uint64_t)n_out * info->out_h * info->out_w > BNN_MAX_ACT_BITS)
-    return bnn_fail(BNN_E_RANGE, "layer %u: output of %u×%u×%u too large", L, info->out_h, info->out_w, n_out);
+    return bnn_fail(BNN_E_RANGE, "layer %u: output of %u×%u×%u too large", L, info->out_h,
+                    info->out_w, n_out);
   info->weight_layer_index = (int)m->n_weight_layers;
   info->is_output = !has_thresh;
   info->row_bytes = bnn_words_for_bits(info->fan_in) * 8;
@@ -141,11 +147,14 @@ bnn_status bnn_model_push(bnn_model *m, bnn_layer_kind kind, uint32_t n_out, con
   bnn_status st = bnn_model_next_info(m, kind, n_out, !is_weight || thresh != NULL, &info);
   if (st) return st;
   if (is_weight && !thresh != !dir)
-    return bnn_fail(BNN_E_ARG, "layer %u: thresholds and directions must both be given or both NULL", m->n_layers);
+    return bnn_fail(BNN_E_ARG,
+                    "layer %u: thresholds and directions must both be given or both NULL",
+                    m->n_layers);
   if (is_weight && dir)
     for (uint32_t o = 0; o < n_out; ++o)
       if (dir[o] != 1 && dir[o] != -1)
-        return bnn_fail(BNN_E_ARG, "layer %u: neuron %u: direction %d is not -1 or +1", m->n_layers, o, dir[o]);
+        return bnn_fail(BNN_E_ARG, "layer %u: neuron %u: direction %d is not -1 or +1", m->n_layers,
+                        o, dir[o]);
   if (m->n_layers == m->cap_layers) {
     uint32_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
     bnn_layer *nl = (bnn_layer *)bnn_realloc(m->layers, cap * sizeof *nl);
@@ -170,7 +179,8 @@ bnn_status bnn_model_push(bnn_model *m, bnn_layer_kind kind, uint32_t n_out, con
     uint8_t *img = (uint8_t *)bnn_malloc_aligned((size_t)size);
     if (!img) {
       bnn_free(l->thresh), bnn_free(l->dir);
-      return bnn_fail(BNN_E_NOMEM, "model: out of memory for a %llu-byte weight image", (unsigned long long)size);
+      return bnn_fail(BNN_E_NOMEM, "model: out of memory for a %llu-byte weight image",
+                      (unsigned long long)size);
     }
     if (m->wimg_size) memcpy(img, m->wimg, (size_t)m->wimg_size);
     memcpy(img + m->wimg_size, rows, (size_t)info.weight_bytes);
@@ -186,7 +196,8 @@ bnn_status bnn_model_push(bnn_model *m, bnn_layer_kind kind, uint32_t n_out, con
 /* Packs n_out × fan_in ±1 values into rows (bit 1 = −1, padding 0) and appends the layer. */
 static bnn_status add_weight_layer(bnn_model *m, bnn_layer_kind kind, uint32_t n_out,
                                    const int8_t *w, const int32_t *thresh, const int8_t *dir) {
-  if (!m || !w) return bnn_fail(BNN_E_ARG, "bnn_model_add_%s: model or weights NULL", bnn_layer_kind_str(kind));
+  if (!m || !w)
+    return bnn_fail(BNN_E_ARG, "bnn_model_add_%s: model or weights NULL", bnn_layer_kind_str(kind));
   bnn_layer_info info;
   bnn_status st = bnn_model_next_info(m, kind, n_out, thresh != NULL, &info);
   if (st) return st;
@@ -200,7 +211,8 @@ static bnn_status add_weight_layer(bnn_model *m, bnn_layer_kind kind, uint32_t n
         row[i >> 3] |= (uint8_t)(1u << (i & 7));
       } else if (src[i] != 1) {
         bnn_free(rows);
-        return bnn_fail(BNN_E_ARG, "layer %u: weight [%u][%u] = %d is not -1 or +1", m->n_layers, o, i, src[i]);
+        return bnn_fail(BNN_E_ARG, "layer %u: weight [%u][%u] = %d is not -1 or +1", m->n_layers, o,
+                        i, src[i]);
       }
     }
   }
@@ -224,7 +236,9 @@ bnn_status bnn_model_add_maxpool2(bnn_model *m) {
   return bnn_model_push(m, BNN_LAYER_MAXPOOL2, 0, NULL, NULL, NULL);
 }
 
-void bnn_model_set_output_scale(bnn_model *m, float scale) { m->output_scale = scale; }
+void bnn_model_set_output_scale(bnn_model *m, float scale) {
+  m->output_scale = scale;
+}
 
 bnn_status bnn_model_set_provenance(bnn_model *m, const char *json) {
   size_t n = json ? strlen(json) : 0;
@@ -239,7 +253,9 @@ bnn_status bnn_model_set_provenance(bnn_model *m, const char *json) {
   return BNN_OK;
 }
 
-uint32_t bnn_model_n_layers(const bnn_model *m) { return m->n_layers; }
+uint32_t bnn_model_n_layers(const bnn_model *m) {
+  return m->n_layers;
+}
 
 bnn_status bnn_model_layer(const bnn_model *m, uint32_t i, bnn_layer_info *info) {
   if (i >= m->n_layers) return bnn_fail(BNN_E_ARG, "layer %u: model has %u layers", i, m->n_layers);
@@ -258,9 +274,13 @@ uint32_t bnn_model_n_classes(const bnn_model *m) {
   return m->layers[m->n_layers - 1].info.out_c;
 }
 
-float bnn_model_output_scale(const bnn_model *m) { return m->output_scale; }
+float bnn_model_output_scale(const bnn_model *m) {
+  return m->output_scale;
+}
 
-const char *bnn_model_provenance(const bnn_model *m) { return m->provenance ? m->provenance : ""; }
+const char *bnn_model_provenance(const bnn_model *m) {
+  return m->provenance ? m->provenance : "";
+}
 
 /* `layer` indexes all layers (as bnn_model_layer does); it must be a weight layer. */
 int bnn_model_weight(const bnn_model *m, uint32_t layer, uint32_t o, uint32_t i) {
@@ -271,7 +291,8 @@ int bnn_model_weight(const bnn_model *m, uint32_t layer, uint32_t o, uint32_t i)
   return (row[i >> 3] >> (i & 7)) & 1 ? -1 : 1;
 }
 
-bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, int32_t *t, int8_t *d) {
+bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, int32_t *t,
+                               int8_t *d) {
   if (layer >= m->n_layers || !m->layers[layer].thresh || o >= m->layers[layer].info.out_c)
     return bnn_fail(BNN_E_ARG, "layer %u neuron %u: not a hidden weight layer neuron", layer, o);
   if (t) *t = m->layers[layer].thresh[o];

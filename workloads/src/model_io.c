@@ -32,7 +32,8 @@
  *     the output layer and must be dense; no layer may follow it.
  *
  *   THRS payload (L = Σ over hidden weight layers of 5·out_c)
- *     per hidden weight layer, in order: out_c × i32 threshold, then out_c × i8 direction (−1 or +1)
+ *     per hidden weight layer, in order: out_c × i32 threshold, then out_c × i8 direction (−1 or
+ * +1)
  *
  *   WGHT payload (L = Σ over weight layers of out_c · row_bytes): the weight image exactly as
  *     bnn_model_weight_image returns it — each weight layer's rows back to back, a row holding
@@ -42,7 +43,8 @@
  *   PROV payload (L ≤ 1 MiB): provenance, UTF-8 JSON text without NUL bytes (may be empty).
  *
  * The loader checks every length against the value implied by what came before and against the
- * file size BEFORE allocating, so a corrupt length can neither overflow nor allocate absurd memory. */
+ * file size BEFORE allocating, so a corrupt length can neither overflow nor allocate absurd memory.
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -54,10 +56,10 @@
 #include "bnn/durable.h"
 #include "bnn_impl.h"
 
-#define MODEL_MAGIC "RRBNNMDL"
-#define MODEL_VERSION 1u
-#define MODEL_SECTIONS 4u
-#define HEADER_BYTES 24u
+#define MODEL_MAGIC        "RRBNNMDL"
+#define MODEL_VERSION      1u
+#define MODEL_SECTIONS     4u
+#define HEADER_BYTES       24u
 #define SECTION_HEAD_BYTES 16u
 
 /* The fuzz build (cmake/RramsimFuzz.cmake) defines FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, the
@@ -80,7 +82,9 @@ static void put64(uint8_t *p, uint64_t v) {
 static uint32_t get32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+static uint64_t get64(const uint8_t *p) {
+  return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
 
 /* zlib's crc32 takes uInt lengths: feed large buffers in chunks. */
 static uint32_t crc_of(const void *data, uint64_t n) {
@@ -111,8 +115,10 @@ static int write_section(FILE *f, const char *tag, const void *payload, uint64_t
 
 bnn_status bnn_model_save(const bnn_model *m, const char *path) {
   if (!m || !path) return bnn_fail(BNN_E_ARG, "bnn_model_save: model or path NULL");
-  if (!m->has_output) return bnn_fail(BNN_E_SHAPE, "%s: model has no output layer; not saved", path);
-  if (!isfinite(m->output_scale)) return bnn_fail(BNN_E_ARG, "%s: output scale is not finite", path);
+  if (!m->has_output)
+    return bnn_fail(BNN_E_SHAPE, "%s: model has no output layer; not saved", path);
+  if (!isfinite(m->output_scale))
+    return bnn_fail(BNN_E_ARG, "%s: output scale is not finite", path);
   /* ARCH and THRS payloads */
   uint64_t arch_n = 20 + 8ull * m->n_layers, thrs_n = 0;
   for (uint32_t i = 0; i < m->n_layers; ++i)
@@ -123,7 +129,8 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
     bnn_free(arch), bnn_free(thrs);
     return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   }
-  put32(arch, m->in_c), put32(arch + 4, m->in_h), put32(arch + 8, m->in_w), put32(arch + 12, m->n_layers);
+  put32(arch, m->in_c), put32(arch + 4, m->in_h), put32(arch + 8, m->in_w),
+      put32(arch + 12, m->n_layers);
   uint32_t scale_bits;
   memcpy(&scale_bits, &m->output_scale, 4);
   put32(arch + 16, scale_bits);
@@ -187,9 +194,9 @@ typedef struct reader {
 
 static bnn_status read_exact(reader *r, void *dst, uint64_t n, const char *what) {
   if (n > r->size - r->pos)
-    return bnn_fail(BNN_E_FORMAT, "%s: truncated: %s needs %llu bytes at offset %llu, file has %llu",
-                    r->path, what, (unsigned long long)n, (unsigned long long)r->pos,
-                    (unsigned long long)r->size);
+    return bnn_fail(
+        BNN_E_FORMAT, "%s: truncated: %s needs %llu bytes at offset %llu, file has %llu", r->path,
+        what, (unsigned long long)n, (unsigned long long)r->pos, (unsigned long long)r->size);
   if (n && fread(dst, 1, (size_t)n, r->f) != (size_t)n)
     return bnn_fail(BNN_E_IO, "%s: read error in %s at offset %llu", r->path, what,
                     (unsigned long long)r->pos);
@@ -207,19 +214,22 @@ static bnn_status read_section(reader *r, unsigned idx, uint64_t expect, int exa
   bnn_status st = read_exact(r, head, sizeof head, tag);
   if (st) return st;
   if (memcmp(head, tag, 4) != 0)
-    return bnn_fail(BNN_E_FORMAT, "%s: section %u: expected tag %s, found '%.4s'", r->path, idx, tag,
-                    (const char *)head);
+    return bnn_fail(BNN_E_FORMAT, "%s: section %u: expected tag %s, found '%.4s'", r->path, idx,
+                    tag, (const char *)head);
   if (get32(head + 4) != 0)
-    return bnn_fail(BNN_E_FORMAT, "%s: section %s: reserved field is %u, not 0", r->path, tag, get32(head + 4));
+    return bnn_fail(BNN_E_FORMAT, "%s: section %s: reserved field is %u, not 0", r->path, tag,
+                    get32(head + 4));
   uint64_t n = get64(head + 8);
   if (exact ? n != expect : n > expect)
     return bnn_fail(BNN_E_RANGE, "%s: section %s: length %llu, expected %s%llu", r->path, tag,
                     (unsigned long long)n, exact ? "" : "at most ", (unsigned long long)expect);
   if (n > r->size - r->pos || 4 > r->size - r->pos - n)
-    return bnn_fail(BNN_E_FORMAT, "%s: truncated: section %s claims %llu bytes, %llu remain", r->path,
-                    tag, (unsigned long long)n, (unsigned long long)(r->size - r->pos));
+    return bnn_fail(BNN_E_FORMAT, "%s: truncated: section %s claims %llu bytes, %llu remain",
+                    r->path, tag, (unsigned long long)n, (unsigned long long)(r->size - r->pos));
   uint8_t *p = (uint8_t *)bnn_malloc_aligned((size_t)n + 1);
-  if (!p) return bnn_fail(BNN_E_NOMEM, "%s: section %s: out of memory for %llu bytes", r->path, tag, (unsigned long long)n);
+  if (!p)
+    return bnn_fail(BNN_E_NOMEM, "%s: section %s: out of memory for %llu bytes", r->path, tag,
+                    (unsigned long long)n);
   if ((st = read_exact(r, p, n, tag)) || (st = read_exact(r, crcb, 4, tag))) {
     bnn_free_aligned(p);
     return st;
@@ -227,8 +237,8 @@ static bnn_status read_section(reader *r, unsigned idx, uint64_t expect, int exa
   uint32_t stored = get32(crcb), computed = crc_of(p, n);
   if (MODEL_CRC_CHECKED && stored != computed) {
     bnn_free_aligned(p);
-    return bnn_fail(BNN_E_CRC, "%s: section %s: CRC mismatch (stored 0x%08x, computed 0x%08x)", r->path,
-                    tag, stored, computed);
+    return bnn_fail(BNN_E_CRC, "%s: section %s: CRC mismatch (stored 0x%08x, computed 0x%08x)",
+                    r->path, tag, stored, computed);
   }
   p[n] = 0;
   *out = p;
@@ -253,7 +263,8 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   uint64_t sec_n[MODEL_SECTIONS] = {0, 0, 0, 0};
   uint8_t head[HEADER_BYTES];
   bnn_status st;
-  if (r.size < 8 || read_exact(&r, head, 8, "header") != BNN_OK || memcmp(head, MODEL_MAGIC, 8) != 0) {
+  if (r.size < 8 || read_exact(&r, head, 8, "header") != BNN_OK ||
+      memcmp(head, MODEL_MAGIC, 8) != 0) {
     st = bnn_fail(BNN_E_FORMAT, "%s: not a rramsim BNN model (bad magic)", path);
     goto done;
   }
@@ -275,13 +286,16 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   if ((st = read_section(&r, 0, 20 + 8ull * BNN_MAX_LAYERS, 0, &sec[0], &sec_n[0]))) goto done;
   const uint8_t *a = sec[0];
   if (sec_n[0] < 20) {
-    st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: %llu bytes, needs at least 20", path, (unsigned long long)sec_n[0]);
+    st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: %llu bytes, needs at least 20", path,
+                  (unsigned long long)sec_n[0]);
     goto done;
   }
   uint32_t n_layers = get32(a + 12);
   if (n_layers == 0 || n_layers > BNN_MAX_LAYERS || sec_n[0] != 20 + 8ull * n_layers) {
-    st = bnn_fail(BNN_E_RANGE, "%s: section ARCH: %u layers in %llu bytes (accepted 1..%u layers, 20 + 8 bytes each)",
-                  path, n_layers, (unsigned long long)sec_n[0], BNN_MAX_LAYERS);
+    st = bnn_fail(
+        BNN_E_RANGE,
+        "%s: section ARCH: %u layers in %llu bytes (accepted 1..%u layers, 20 + 8 bytes each)",
+        path, n_layers, (unsigned long long)sec_n[0], BNN_MAX_LAYERS);
     goto done;
   }
   if ((st = bnn_model_create(&m, get32(a), get32(a + 4), get32(a + 8)))) {
@@ -309,13 +323,16 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
     }
     if (kind != BNN_LAYER_MAXPOOL2) last_weight = i;
     if (kind == BNN_LAYER_MAXPOOL2 && get32(a + 24 + 8 * i) != 0) {
-      st = bnn_fail(BNN_E_FORMAT, "%s: section ARCH: layer %u: maxpool2 with %u outputs (must be 0)", path, i, get32(a + 24 + 8 * i));
+      st =
+          bnn_fail(BNN_E_FORMAT, "%s: section ARCH: layer %u: maxpool2 with %u outputs (must be 0)",
+                   path, i, get32(a + 24 + 8 * i));
       goto done;
     }
   }
   if (last_weight == UINT32_MAX || last_weight != n_layers - 1 ||
       get32(a + 20 + 8 * last_weight) != BNN_LAYER_DENSE) {
-    st = bnn_fail(BNN_E_SHAPE, "%s: section ARCH: the last layer must be the dense output layer", path);
+    st = bnn_fail(BNN_E_SHAPE, "%s: section ARCH: the last layer must be the dense output layer",
+                  path);
     goto done;
   }
   /* Shapes are validated on a probe model that records layers without weights, so the lengths of
@@ -385,8 +402,9 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
         const uint8_t *row = w + (uint64_t)o * info.row_bytes;
         for (uint64_t b = info.fan_in; b < info.row_bytes * 8; ++b)
           if ((row[b >> 3] >> (b & 7)) & 1) {
-            st = bnn_fail(BNN_E_FORMAT, "%s: section WGHT: layer %u row %u: padding bit %llu is set",
-                          path, i, o, (unsigned long long)b);
+            st =
+                bnn_fail(BNN_E_FORMAT, "%s: section WGHT: layer %u row %u: padding bit %llu is set",
+                         path, i, o, (unsigned long long)b);
             goto done;
           }
       }

@@ -18,8 +18,9 @@ typedef struct host_port {
 static bnn_status host_read(bnn_port *p, uint64_t addr, void *dst, size_t n) {
   host_port *h = (host_port *)p;
   if (addr > h->m->wimg_size || n > h->m->wimg_size - addr)
-    return bnn_fail(BNN_E_PORT, "host port: read of %zu bytes at 0x%llx outside the %llu-byte weight image",
-                    n, (unsigned long long)addr, (unsigned long long)h->m->wimg_size);
+    return bnn_fail(BNN_E_PORT,
+                    "host port: read of %zu bytes at 0x%llx outside the %llu-byte weight image", n,
+                    (unsigned long long)addr, (unsigned long long)h->m->wimg_size);
   if (n) memcpy(dst, h->m->wimg + addr, n);
   return BNN_OK;
 }
@@ -27,8 +28,8 @@ static bnn_status host_read(bnn_port *p, uint64_t addr, void *dst, size_t n) {
 static bnn_status host_write(bnn_port *p, uint64_t addr, const void *src, size_t n) {
   host_port *h = (host_port *)p;
   if (addr > h->m->wimg_size || n > h->m->wimg_size - addr)
-    return bnn_fail(BNN_E_PORT, "host port: write of %zu bytes at 0x%llx outside the weight image", n,
-                    (unsigned long long)addr);
+    return bnn_fail(BNN_E_PORT, "host port: write of %zu bytes at 0x%llx outside the weight image",
+                    n, (unsigned long long)addr);
   /* The host port presents the model's own image: writing reprograms the model's weights. */
   if (n) memcpy(h->m->wimg + addr, src, n);
   return BNN_OK;
@@ -40,7 +41,9 @@ static const void *host_map(bnn_port *p, uint64_t addr, size_t n) {
   return h->m->wimg + addr;
 }
 
-static void host_destroy(bnn_port *p) { bnn_free(p); }
+static void host_destroy(bnn_port *p) {
+  bnn_free(p);
+}
 
 static const bnn_port_vtbl host_vtbl = {host_read, host_write, host_map, host_destroy};
 
@@ -59,8 +62,8 @@ bnn_status bnn_host_port_create(bnn_port **out, const bnn_model *m) {
 
 /* Keys that separate the RNG uses of one seed. */
 #define TAG_PROGRAM 0x50524f47u /* initial programming at creation */
-#define TAG_WRITE 0x57524954u   /* later bnn_port_write calls */
-#define TAG_READ 0x52454144u    /* transient read errors */
+#define TAG_WRITE   0x57524954u /* later bnn_port_write calls */
+#define TAG_READ    0x52454144u /* transient read errors */
 
 typedef struct err_layer {
   uint64_t addr, bytes, row_bits, fan_in;
@@ -104,8 +107,8 @@ static uint64_t valid_before(const err_layer *L, uint64_t b) {
  * physical bits; a candidate on a padding bit is dropped (padding cells hold no weight, and each
  * weight bit still flips independently with its rate); a weight bit is kept with p(value) / max
  * (thinning). Cost O(#flips · row_bits / fan_in), never O(#bits). */
-static uint64_t flip_weights(uint8_t *buf, uint64_t at, const err_layer *L, uint64_t b0, uint64_t b1,
-                             bnn_flip_rates rates, bnn_rng *r) {
+static uint64_t flip_weights(uint8_t *buf, uint64_t at, const err_layer *L, uint64_t b0,
+                             uint64_t b1, bnn_flip_rates rates, bnn_rng *r) {
   double pmax = rates.p01 > rates.p10 ? rates.p01 : rates.p10;
   if (!(pmax > 0.0) || b1 <= b0) return 0;
   double keep0 = rates.p01 / pmax, keep1 = rates.p10 / pmax;
@@ -130,8 +133,9 @@ static uint64_t flip_weights(uint8_t *buf, uint64_t at, const err_layer *L, uint
 
 /* Applies flips with `rates` to the error-prone weight bits of buf = image bytes [addr, addr + n);
  * rng stream per layer from (tag key, addr, count). Returns flips; adds the weight bits covered. */
-static uint64_t flip_range(error_port *e, uint8_t *buf, uint64_t addr, uint64_t n, bnn_flip_rates rates,
-                           uint64_t seed_key, uint64_t count, uint64_t *bits) {
+static uint64_t flip_range(error_port *e, uint8_t *buf, uint64_t addr, uint64_t n,
+                           bnn_flip_rates rates, uint64_t seed_key, uint64_t count,
+                           uint64_t *bits) {
   uint64_t flips = 0;
   for (uint32_t l = 0; l < e->n_layers; ++l) {
     const err_layer *L = &e->layers[l];
@@ -170,23 +174,25 @@ static access_slot *access_of(error_port *e, uint64_t addr) {
 static bnn_status err_read(bnn_port *p, uint64_t addr, void *dst, size_t n) {
   error_port *e = (error_port *)p;
   if (addr > e->size || n > e->size - addr)
-    return bnn_fail(BNN_E_PORT, "error port: read of %zu bytes at 0x%llx outside the %llu-byte weight image",
-                    n, (unsigned long long)addr, (unsigned long long)e->size);
+    return bnn_fail(BNN_E_PORT,
+                    "error port: read of %zu bytes at 0x%llx outside the %llu-byte weight image", n,
+                    (unsigned long long)addr, (unsigned long long)e->size);
   if (n) memcpy(dst, e->img + addr, n);
   bnn_flip_rates rr = {e->p.read_p01, e->p.read_p10};
   access_slot *a = access_of(e, addr);
   if (!a) return bnn_fail(BNN_E_NOMEM, "error port: out of memory");
   uint64_t count = a->reads++;
-  e->counts.read_flips += flip_range(e, (uint8_t *)dst, addr, n, rr,
-                                     bnn_rng_hash(e->p.seed, e->rep, TAG_READ), count, &e->counts.bits_read);
+  e->counts.read_flips +=
+      flip_range(e, (uint8_t *)dst, addr, n, rr, bnn_rng_hash(e->p.seed, e->rep, TAG_READ), count,
+                 &e->counts.bits_read);
   return BNN_OK;
 }
 
 static bnn_status err_write(bnn_port *p, uint64_t addr, const void *src, size_t n) {
   error_port *e = (error_port *)p;
   if (addr > e->size || n > e->size - addr)
-    return bnn_fail(BNN_E_PORT, "error port: write of %zu bytes at 0x%llx outside the weight image", n,
-                    (unsigned long long)addr);
+    return bnn_fail(BNN_E_PORT, "error port: write of %zu bytes at 0x%llx outside the weight image",
+                    n, (unsigned long long)addr);
   if (n) memcpy(e->img + addr, src, n);
   bnn_flip_rates wr = {e->p.write_p01, e->p.write_p10};
   access_slot *a = access_of(e, addr);
@@ -224,8 +230,9 @@ bnn_status bnn_error_port_create(bnn_port **out, const bnn_model *m, const bnn_e
   if (!out || !m || !p) return bnn_fail(BNN_E_ARG, "bnn_error_port_create: NULL argument");
   *out = NULL;
   bnn_status st;
-  if ((st = check_rate("write_p01", p->write_p01)) || (st = check_rate("write_p10", p->write_p10)) ||
-      (st = check_rate("read_p01", p->read_p01)) || (st = check_rate("read_p10", p->read_p10)))
+  if ((st = check_rate("write_p01", p->write_p01)) ||
+      (st = check_rate("write_p10", p->write_p10)) || (st = check_rate("read_p01", p->read_p01)) ||
+      (st = check_rate("read_p10", p->read_p10)))
     return st;
   error_port *e = (error_port *)bnn_calloc(1, sizeof *e);
   if (!e) return bnn_fail(BNN_E_NOMEM, "error port: out of memory");
@@ -234,7 +241,8 @@ bnn_status bnn_error_port_create(bnn_port **out, const bnn_model *m, const bnn_e
   e->rep = rep;
   e->size = m->wimg_size;
   e->img = (uint8_t *)bnn_malloc_aligned((size_t)(e->size ? e->size : 1));
-  e->layers = (err_layer *)bnn_calloc(m->n_weight_layers ? m->n_weight_layers : 1, sizeof *e->layers);
+  e->layers =
+      (err_layer *)bnn_calloc(m->n_weight_layers ? m->n_weight_layers : 1, sizeof *e->layers);
   if (!e->img || !e->layers) {
     err_destroy(&e->base);
     return bnn_fail(BNN_E_NOMEM, "error port: out of memory for a %llu-byte weight copy",
@@ -265,7 +273,8 @@ bnn_status bnn_error_port_create(bnn_port **out, const bnn_model *m, const bnn_e
 }
 
 bnn_status bnn_error_port_counts(const bnn_port *p, bnn_error_counts *c) {
-  if (!p || !c || p->vt != &error_vtbl) return bnn_fail(BNN_E_ARG, "bnn_error_port_counts: not an error port");
+  if (!p || !c || p->vt != &error_vtbl)
+    return bnn_fail(BNN_E_ARG, "bnn_error_port_counts: not an error port");
   *c = ((const error_port *)p)->counts;
   return BNN_OK;
 }

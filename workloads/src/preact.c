@@ -8,9 +8,8 @@
  * pre-activation a (the engine only keeps the binarized outputs). Both passes read the model's own
  * weight image (no port, no bit errors) and use the engine's arithmetic (workloads/README.md):
  *   dense:  a = Σ_i w_i·x_i over the fan-in (HWC flatten order after a conv/pool);
- *   conv:   per output pixel and channel, the same sum over the valid 3×3 taps only (padding adds 0);
- *   pool:   max of ±1 = +1 if any input is +1;
- *   hidden: output +1 iff (d > 0 ? a ≥ t : a ≤ t).
+ *   conv:   per output pixel and channel, the same sum over the valid 3×3 taps only (padding adds
+ * 0); pool:   max of ±1 = +1 if any input is +1; hidden: output +1 iff (d > 0 ? a ≥ t : a ≤ t).
  * Output layout per image: weight layer after weight layer, each out_h·out_w·out_c values in HWC
  * order ((y·W + x)·C + c; dense: just c). */
 
@@ -44,7 +43,8 @@ bnn_status bnn_model_preact(const bnn_model *m, const uint8_t *image, int32_t *o
   if (!m || !image || !out) return bnn_fail(BNN_E_ARG, "bnn_model_preact: NULL argument");
   if (!m->has_output) return bnn_fail(BNN_E_SHAPE, "bnn_model_preact: model has no output layer");
   uint64_t mx = max_values(m);
-  int32_t *x = (int32_t *)bnn_malloc((size_t)mx * sizeof *x), *y = (int32_t *)bnn_malloc((size_t)mx * sizeof *y);
+  int32_t *x = (int32_t *)bnn_malloc((size_t)mx * sizeof *x),
+          *y = (int32_t *)bnn_malloc((size_t)mx * sizeof *y);
   if (!x || !y) {
     bnn_free(x), bnn_free(y);
     return bnn_fail(BNN_E_NOMEM, "bnn_model_preact: out of memory");
@@ -84,7 +84,8 @@ bnn_status bnn_model_preact(const bnn_model *m, const uint8_t *image, int32_t *o
           }
           uint64_t k = px * I->out_c + n;
           o[k] = (int32_t)a;
-          if (!I->is_output) y[k] = (L->dir[n] > 0 ? a >= L->thresh[n] : a <= L->thresh[n]) ? 1 : -1;
+          if (!I->is_output)
+            y[k] = (L->dir[n] > 0 ? a >= L->thresh[n] : a <= L->thresh[n]) ? 1 : -1;
         }
       o += npx * I->out_c;
     }
@@ -95,11 +96,13 @@ bnn_status bnn_model_preact(const bnn_model *m, const uint8_t *image, int32_t *o
   return BNN_OK;
 }
 
-/* ---- batched: the engine's kernels over blocks of images --------------------------------------- */
+/* ---- batched: the engine's kernels over blocks of images ---------------------------------------
+ */
 
 /* Taps (t = ky·3 + kx) of pixel (y, x) that fall into the zero padding, as a 9-bit mask. */
 static inline unsigned pad_taps(uint32_t y, uint32_t x, uint32_t H, uint32_t W) {
-  return (y == 0 ? 0x007u : 0u) | (y == H - 1 ? 0x1c0u : 0u) | (x == 0 ? 0x049u : 0u) | (x == W - 1 ? 0x124u : 0u);
+  return (y == 0 ? 0x007u : 0u) | (y == H - 1 ? 0x1c0u : 0u) | (x == 0 ? 0x049u : 0u) |
+         (x == W - 1 ? 0x124u : 0u);
 }
 
 #define NCHUNK 64u /* neurons per kernel call: their rows stay in L1 across the images */
@@ -114,12 +117,16 @@ typedef struct pa_bufs {
   int32_t *tap;     /* conv: per neuron, the popcount of each tap of its row */
 } pa_bufs;
 
-bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, size_t n, int32_t *out) {
-  if (!m || (!images && n) || (!out && n)) return bnn_fail(BNN_E_ARG, "bnn_model_preact_batch: NULL argument");
-  if (!m->has_output) return bnn_fail(BNN_E_SHAPE, "bnn_model_preact_batch: model has no output layer");
+bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, size_t n,
+                                  int32_t *out) {
+  if (!m || (!images && n) || (!out && n))
+    return bnn_fail(BNN_E_ARG, "bnn_model_preact_batch: NULL argument");
+  if (!m->has_output)
+    return bnn_fail(BNN_E_SHAPE, "bnn_model_preact_batch: model has no output layer");
   if (n == 0) return BNN_OK;
   const bnn_kernels *k = bnn_kernels_get(BNN_KERNEL_AUTO);
-  const uint64_t count = bnn_model_preact_count(m), img_bytes = (uint64_t)m->in_c * m->in_h * m->in_w;
+  const uint64_t count = bnn_model_preact_count(m),
+                 img_bytes = (uint64_t)m->in_c * m->in_h * m->in_w;
   uint64_t act_words = 1, max_row = 1, max_px = 1, u8_rows = 0, u8_ld = 0, tap_n = 0;
   for (uint32_t l = 0; l < m->n_layers; ++l) {
     const bnn_layer_info *I = &m->layers[l].info;
@@ -164,7 +171,8 @@ bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, siz
       for (size_t i = 0; i < n; ++i)
         for (uint32_t oy = 0; oy < I->out_h; ++oy)
           for (uint32_t ox = 0; ox < I->out_w; ++ox) {
-            const uint64_t *a = in + i * act_words + ((uint64_t)(2 * oy) * I->in_w + 2 * ox) * cw_in;
+            const uint64_t *a =
+                in + i * act_words + ((uint64_t)(2 * oy) * I->in_w + 2 * ox) * cw_in;
             const uint64_t *c = a + (uint64_t)I->in_w * cw_in;
             uint64_t *o = ob + i * act_words + ((uint64_t)oy * I->out_w + ox) * cw_in;
             for (uint64_t q = 0; q < cw_in; ++q) o[q] = a[q] & a[cw_in + q] & c[q] & c[cw_in + q];
@@ -185,11 +193,13 @@ bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, siz
           for (uint32_t q = 0; q < I->fan_in; ++q) s += src[q];
           b.sum[i] = s;
         }
-      } else if ((uint64_t)I->in_h * I->in_w > 1 && I->in_c % 64) { /* after a conv/pool: HWC flatten into bits */
+      } else if ((uint64_t)I->in_h * I->in_w > 1 &&
+                 I->in_c % 64) { /* after a conv/pool: HWC flatten into bits */
         memset(b.flat, 0, (size_t)(n * R * 8));
         for (size_t i = 0; i < n; ++i)
           for (uint64_t px = 0; px < (uint64_t)I->in_h * I->in_w; ++px)
-            bnn_copy_bits(b.flat + i * R, px * I->in_c, in + i * act_words + px * cw_in, 0, I->in_c);
+            bnn_copy_bits(b.flat + i * R, px * I->in_c, in + i * act_words + px * cw_in, 0,
+                          I->in_c);
         x = b.flat, ldx = R;
       }
       for (uint32_t j0 = 0; j0 < I->out_c; j0 += NCHUNK) {
@@ -204,7 +214,8 @@ bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, siz
         int32_t *a = out + i * count + off, base = I->input_u8 ? b.sum[i] : (int32_t)I->fan_in;
         uint64_t *o = ob + i * act_words;
         if (!I->is_output) memset(o, 0, (size_t)(out_words * 8));
-        for (uint32_t q = 0; q < I->out_c; ++q) a[q] = base - 2 * a[q]; /* K − 2·popcount; S − 2·Σ_{w=−1} x */
+        for (uint32_t q = 0; q < I->out_c; ++q)
+          a[q] = base - 2 * a[q]; /* K − 2·popcount; S − 2·Σ_{w=−1} x */
         if (!I->is_output)
           for (uint32_t q = 0; q < I->out_c; ++q) {
             /* branch-free: the comparison's outcome is data-dependent and would mispredict */
@@ -244,8 +255,8 @@ bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, siz
             unsigned pad = pad_taps(y, xx, H, W);
             for (uint32_t t = 0; t < 9; ++t)
               if (!(pad >> t & 1))
-                bnn_copy_bits(b.col + px * R, (uint64_t)t * C, src + ((uint64_t)(y + t / 3 - 1) * W + xx + t % 3 - 1) * cw_in,
-                              0, C);
+                bnn_copy_bits(b.col + px * R, (uint64_t)t * C,
+                              src + ((uint64_t)(y + t / 3 - 1) * W + xx + t % 3 - 1) * cw_in, 0, C);
           }
         }
         int32_t *a = out + i * count + off;
@@ -259,7 +270,8 @@ bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, siz
             k->xor_popcount(b.col, R, npx, w + (uint64_t)j0 * R, R, nj, R, b.cnt, NCHUNK);
           for (uint64_t px = 0; px < npx; ++px) {
             unsigned pad = pad_taps((uint32_t)(px / W), (uint32_t)(px % W), H, W);
-            int32_t base = I->input_u8 ? b.sum[px] : (int32_t)((9u - (unsigned)__builtin_popcount(pad)) * C);
+            int32_t base =
+                I->input_u8 ? b.sum[px] : (int32_t)((9u - (unsigned)__builtin_popcount(pad)) * C);
             for (uint32_t q = 0; q < nj; ++q) {
               int32_t cnt = b.cnt[px * NCHUNK + q];
               /* binary: padded taps have input bits 0, so their popcount is the weights' own */

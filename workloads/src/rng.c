@@ -22,9 +22,13 @@ uint64_t bnn_rng_hash(uint64_t seed, uint64_t stream, uint64_t counter) {
   return h;
 }
 
-uint64_t bnn_rng_u64(bnn_rng *r) { return bnn_rng_hash(r->seed, r->stream, r->counter++); }
+uint64_t bnn_rng_u64(bnn_rng *r) {
+  return bnn_rng_hash(r->seed, r->stream, r->counter++);
+}
 
-double bnn_rng_uniform(bnn_rng *r) { return (double)(bnn_rng_u64(r) >> 11) * 0x1.0p-53; }
+double bnn_rng_uniform(bnn_rng *r) {
+  return (double)(bnn_rng_u64(r) >> 11) * 0x1.0p-53;
+}
 
 double bnn_rng_uniform_pos(bnn_rng *r) {
   return ((double)(bnn_rng_u64(r) >> 11) + 1.0) * 0x1.0p-53;
@@ -46,7 +50,9 @@ double bnn_rng_normal(bnn_rng *r) {
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-float bnn_rng_normalf(bnn_rng *r) { return (float)bnn_rng_normal(r); }
+float bnn_rng_normalf(bnn_rng *r) {
+  return (float)bnn_rng_normal(r);
+}
 
 uint64_t bnn_rng_geometric(bnn_rng *r, double p) {
   if (p >= 1.0) return 0;

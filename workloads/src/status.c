@@ -31,7 +31,9 @@ const char *bnn_status_str(bnn_status s) {
 
 static _Thread_local char errbuf[512];
 
-const char *bnn_errmsg(void) { return errbuf; }
+const char *bnn_errmsg(void) {
+  return errbuf;
+}
 
 bnn_status bnn_fail(bnn_status s, const char *fmt, ...) {
   /* Format into a local buffer first: callers may pass bnn_errmsg() itself as an argument to add
@@ -73,7 +75,9 @@ void bnn_set_allocator(const bnn_allocator *a) {
   }
 }
 
-void *bnn_malloc(size_t size) { return allocator.alloc(allocator.ud, size ? size : 1); }
+void *bnn_malloc(size_t size) {
+  return allocator.alloc(allocator.ud, size ? size : 1);
+}
 
 void *bnn_calloc(size_t n, size_t size) {
   if (size && n > SIZE_MAX / size) return NULL;

@@ -35,7 +35,7 @@ typedef struct bet_layer_spec {
 typedef struct bet_arch {
   uint32_t n_layers; /* weight layers; the last is the output layer (dense) */
   bet_layer_spec layers[BET_MAX_LAYERS];
-  char name[64];     /* as given to bet_arch_parse */
+  char name[64]; /* as given to bet_arch_parse */
 } bet_arch;
 
 /* "fcnn" (= 784-2048-2048-10), "vgg3" (conv64-pool-conv64-pool-fc2048-fc10), "vgg7"
@@ -64,33 +64,33 @@ const char *bet_flip_grad_str(bet_flip_grad g);
 const char *bet_bn_stats_str(bet_bn_stats b);
 
 typedef struct bet_train_params {
-  uint32_t epochs;     /* total epochs to train */
-  uint32_t batch;      /* images per step (default 256) */
-  double lr;           /* Adam learning rate (1e-3) */
-  uint32_t step_size;  /* lr × gamma every step_size epochs; 0 = constant */
-  double gamma;        /* 0.5 */
-  bet_loss loss;       /* BET_LOSS_CE */
-  double mhl_b;        /* MHL margin b (128), in integer score units */
-  double flip_p;       /* probability of flipping each binarized weight per forward pass (0) */
+  uint32_t epochs;    /* total epochs to train */
+  uint32_t batch;     /* images per step (default 256) */
+  double lr;          /* Adam learning rate (1e-3) */
+  uint32_t step_size; /* lr × gamma every step_size epochs; 0 = constant */
+  double gamma;       /* 0.5 */
+  bet_loss loss;      /* BET_LOSS_CE */
+  double mhl_b;       /* MHL margin b (128), in integer score units */
+  double flip_p;      /* probability of flipping each binarized weight per forward pass (0) */
   bet_flip_grad flip_grad;
   uint64_t flip_layers; /* bit l: flips in weight layer l (default all) */
-  double bn_momentum;  /* 0.1 */
-  double bn_eps;       /* 1e-5 */
+  double bn_momentum;   /* 0.1 */
+  double bn_eps;        /* 1e-5 */
   uint64_t seed;
-  int threads;         /* OpenBLAS and libbet threads (≥ 1) */
-  int clip_all;        /* 0 (default): only the latent weights are clipped to [−1, 1]; 1: batch-norm
-                          γ, β and the output scale too (as an Adam subclass that clamps every
-                          parameter would) */
-  double reg_margin;   /* λ of the BET margin regularizer (0 = off): λ · mean over the hidden
-                          neurons with ±1 inputs (every hidden layer but the first) × positions ×
-                          images of max(0, b − |a − τ|/√n), added to the loss (docs/metrics.md) */
-  double reg_b;        /* b of that hinge (1.0), in the units of |a − τ|/√n: a the integer
-                          pre-activation, τ the batch-norm switch point, n the fan-in */
+  int threads;       /* OpenBLAS and libbet threads (≥ 1) */
+  int clip_all;      /* 0 (default): only the latent weights are clipped to [−1, 1]; 1: batch-norm
+                        γ, β and the output scale too (as an Adam subclass that clamps every
+                        parameter would) */
+  double reg_margin; /* λ of the BET margin regularizer (0 = off): λ · mean over the hidden
+                        neurons with ±1 inputs (every hidden layer but the first) × positions ×
+                        images of max(0, b − |a − τ|/√n), added to the loss (docs/metrics.md) */
+  double reg_b;      /* b of that hinge (1.0), in the units of |a − τ|/√n: a the integer
+                        pre-activation, τ the batch-norm switch point, n the fan-in */
   bet_bn_stats bn_stats; /* BET_BN_RUNNING (default) or BET_BN_TRAIN_SET; the weights are the
                             same either way (training normalises with batch statistics) */
-  int packed_forward;  /* 1 (default): ±1 × ±1 dense products of the forward pass through the
-                          bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
-                          Both are exact, so the trained weights are identical. */
+  int packed_forward;    /* 1 (default): ±1 × ±1 dense products of the forward pass through the
+                            bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
+                            Both are exact, so the trained weights are identical. */
 } bet_train_params;
 
 bet_train_params bet_train_default_params(void);
@@ -122,17 +122,18 @@ int bet_net_equal(const bet_net *a, const bet_net *b);
 
 /* Statistics of one training epoch. */
 typedef struct bet_epoch_stats {
-  double loss;        /* mean training loss (data loss + margin-regularizer term) */
-  double train_acc;   /* training-mode accuracy over the epoch's batches */
-  double seconds;     /* wall time of the training part */
-  double reg_penalty; /* mean margin-regularizer term λ·mean(hinge) (included in loss; 0 when off) */
-  uint64_t flips;     /* weight flips injected during the epoch */
+  double loss;      /* mean training loss (data loss + margin-regularizer term) */
+  double train_acc; /* training-mode accuracy over the epoch's batches */
+  double seconds;   /* wall time of the training part */
+  double
+      reg_penalty; /* mean margin-regularizer term λ·mean(hinge) (included in loss; 0 when off) */
+  uint64_t flips;  /* weight flips injected during the epoch */
   double lr;
 } bet_epoch_stats;
 
 /* Called after each batch (done/total batches, running loss and accuracy). */
-typedef void (*bet_batch_cb)(void *ud, uint32_t epoch, uint64_t done, uint64_t total,
-                             double loss, double acc);
+typedef void (*bet_batch_cb)(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss,
+                             double acc);
 
 /* One epoch over `train` (shuffled from (seed, epoch)): forward with fresh flips, backward, Adam,
  * clip. The epoch number is the net's own counter, so resuming from a checkpoint continues the same

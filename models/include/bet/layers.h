@@ -37,9 +37,8 @@ void bet_col2im3x3(const float *dcols, size_t n, size_t h, size_t w, size_t c, f
 
 /* Batch norm in training mode over rows: h = γ·(z − μ)/√(σ² + eps) + β with the batch mean μ and
  * the biased batch variance σ². Writes mean[C], invstd[C] = 1/√(σ² + eps) and var[C] (biased). */
-void bet_bn_forward_train(const float *z, size_t m, size_t c, const float *gamma,
-                          const float *beta, float eps, float *h, float *mean, float *invstd,
-                          float *var);
+void bet_bn_forward_train(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
+                          float eps, float *h, float *mean, float *invstd, float *var);
 /* Evaluation mode with running statistics (float; libbet's own evaluation uses the folded integer
  * thresholds instead, see bet_fold_threshold). */
 void bet_bn_forward_eval(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
@@ -48,29 +47,32 @@ void bet_bn_forward_eval(const float *z, size_t m, size_t c, const float *gamma,
 void bet_bn_backward(const float *z, size_t m, size_t c, const float *gamma, const float *mean,
                      const float *invstd, const float *dh, float *dz, float *dgamma, float *dbeta);
 /* running = (1 − momentum)·running + momentum·batch, with the unbiased variance as PyTorch does. */
-void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *var,
-                           float momentum, float *run_mean, float *run_var);
+void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *var, float momentum,
+                           float *run_mean, float *run_var);
 
 /* The BET margin regularizer of one hidden layer (docs/metrics.md, "Margin regularizer"): with
  * the training-mode batch norm above, the neuron's output switches at the pre-activation
  * τ = μ − β/(γ·invstd) (the batch-norm switch point, in the units of z), so the distance to it is
- * u = z − τ = (z − μ) + β/(γ·invstd) = h/(γ·invstd). Returns Σ_{rows, channels} max(0, b − |u|/√fan_in)
- * (channels with γ = 0 never switch and contribute nothing). When dz is not NULL, adds
+ * u = z − τ = (z − μ) + β/(γ·invstd) = h/(γ·invstd). Returns Σ_{rows, channels} max(0, b −
+ * |u|/√fan_in) (channels with γ = 0 never switch and contribute nothing). When dz is not NULL, adds
  * weight × the gradient of that sum to dz[M][C], dgamma[C] and dbeta[C], differentiating through
  * the batch statistics μ and invstd = 1/√(σ² + eps) as bet_bn_backward does. */
 double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
                       const float *mean, const float *invstd, size_t fan_in, double b,
                       double weight, float *dz, float *dgamma, float *dbeta);
 
-/* Bit-packed ±1 rows, the engine's convention: bit 0 = +1, bit 1 = −1, bit j of a row is bit (j % 64)
- * of word j / 64; a row of k values takes ⌈k/64⌉ words and its padding bits are 0. */
-static inline size_t bet_packed_words(size_t k) { return (k + 63) / 64; }
+/* Bit-packed ±1 rows, the engine's convention: bit 0 = +1, bit 1 = −1, bit j of a row is bit (j %
+ * 64) of word j / 64; a row of k values takes ⌈k/64⌉ words and its padding bits are 0. */
+static inline size_t bet_packed_words(size_t k) {
+  return (k + 63) / 64;
+}
 /* out = sign(x) (sign(0) = +1) as floats, and the same signs packed into bits (rows of k). */
 void bet_sign_pack(const float *x, size_t rows, size_t k, float *out, uint64_t *bits);
 /* y[M][N] = Σ_j x_mj·w_nj for ±1 rows given packed: k − 2·popcount(x_m ⊕ w_n) (zero padding bits
  * add nothing). Exact, so equal to bet_dense_forward on the ±1 floats. `_ref` is the obvious loop;
  * bet_xnor_gemm picks AVX-512 VPOPCNTDQ when the CPU has it, else the reference. */
-void bet_xnor_gemm_ref(const uint64_t *x, size_t m, const uint64_t *w, size_t n, size_t k, float *y);
+void bet_xnor_gemm_ref(const uint64_t *x, size_t m, const uint64_t *w, size_t n, size_t k,
+                       float *y);
 void bet_xnor_gemm(const uint64_t *x, size_t m, const uint64_t *w, size_t n, size_t k, float *y);
 /* Name of the kernel bet_xnor_gemm uses on this CPU ("avx512-vpopcntdq" or "ref"). */
 const char *bet_xnor_gemm_kernel(void);

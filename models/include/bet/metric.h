@@ -42,45 +42,46 @@ double bet_flip_prob(bet_gauss g, int32_t a, int32_t t, int8_t d, int binary_inp
 extern const int bet_metric_k[BET_METRIC_NK];
 
 typedef struct bet_metric_layer {
-  uint32_t layer;        /* index over all layers (bnn_model_layer) */
-  uint32_t neurons;        /* output channels (dense: neurons) */
-  uint32_t positions;      /* conv: output pixels (each channel is a neuron at every position); 1 else */
-  uint32_t fan_in;         /* nominal (conv: 9·C_in; at the border only the valid taps count) */
+  uint32_t layer;     /* index over all layers (bnn_model_layer) */
+  uint32_t neurons;   /* output channels (dense: neurons) */
+  uint32_t positions; /* conv: output pixels (each channel is a neuron at every position); 1 else */
+  uint32_t fan_in;    /* nominal (conv: 9·C_in; at the border only the valid taps count) */
   int is_conv;
-  int input_u8;          /* first layer: one flip moves a by 2·x_i, so m counts steps of 2 */
-  int is_output;         /* output layer: m is the per-input output margin ⌈(s_top − s_2nd)/2⌉ */
+  int input_u8;  /* first layer: one flip moves a by 2·x_i, so m counts steps of 2 */
+  int is_output; /* output layer: m is the per-input output margin ⌈(s_top − s_2nd)/2⌉ */
   double m_mean, m_q10, m_q50, m_q90; /* over neurons × positions × images (output: over images) */
-  double mn_mean;        /* mean of m/√n, n = the neuron's valid fan-in */
+  double mn_mean;                     /* mean of m/√n, n = the neuron's valid fan-in */
   double frac_le[BET_METRIC_NK];
-  double pflip_mean;     /* hidden: mean predicted flip probability at the given BER (own weights
-                            flipped only); output: predicted P(prediction changes) */
+  double pflip_mean; /* hidden: mean predicted flip probability at the given BER (own weights
+                        flipped only); output: predicted P(prediction changes) */
 } bet_metric_layer;
 
 typedef struct bet_metric_result {
   uint32_t n_images, n_layers; /* n_layers = weight layers = entries of `layers` */
   bet_metric_layer *layers;
-  double accuracy;             /* clean, engine-exact */
-  double hidden_mn_mean;       /* aggregate: mean m/√n over binary-input hidden neurons and images
-                                  (the first layer's m is in pixel units, so it is left out) */
-  double hidden_pflip_mean;    /* mean predicted flip probability over those neurons */
-  double ber;                  /* the BER the flip probabilities are for */
+  double accuracy;          /* clean, engine-exact */
+  double hidden_mn_mean;    /* aggregate: mean m/√n over binary-input hidden neurons and images
+                               (the first layer's m is in pixel units, so it is left out) */
+  double hidden_pflip_mean; /* mean predicted flip probability over those neurons */
+  double ber;               /* the BER the flip probabilities are for */
 } bet_metric_result;
 
 /* Runs the exact integer forward pass (bnn_model_preact_batch) over the data set. Dense, conv 3×3
  * and max-pool layers; the output layer must be dense (BNN_E_UNSUPPORTED otherwise); hidden weight
  * layers need thresholds and the data shape must match (BNN_E_SHAPE); ber in [0, 0.5]. layers[] has
  * one entry per weight layer; bet_metric_layer.layer is its index over all layers. */
-bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double ber, bet_metric_result *out);
+bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double ber,
+                              bet_metric_result *out);
 void bet_metric_result_free(bet_metric_result *r);
 
 /* Analytic accuracy at each of n_ber symmetric weight BERs (every weight layer in error-prone
  * memory): per image, layer by layer, a hidden neuron's pre-activation is normal with the variance
- * 4·Σ r_j(1 − r_j) of its terms' flips (r_j = p + q_j(1 − 2p): weight flip xor input activation flip
- * q_j; dense: over the whole layer input, conv: over the neuron's 3×3 window) and the mean below, its
- * own flip probability follows, a max-pool output flips as derived in docs/metrics.md, and at the
- * output P(correct) = E_z Π_{k≠y} Φ((μ_y − μ_k)/σ + z). acc_out: n_ber values.
- * Mean: exactly E a'_o = (1 − 2p)(a_o − 2 Σ_j w_oj x_j q_j). With stratified_mean (default) a dense
- * layer fed by a dense hidden layer uses it as is for the output layer and, for hidden layers,
+ * 4·Σ r_j(1 − r_j) of its terms' flips (r_j = p + q_j(1 − 2p): weight flip xor input activation
+ * flip q_j; dense: over the whole layer input, conv: over the neuron's 3×3 window) and the mean
+ * below, its own flip probability follows, a max-pool output flips as derived in docs/metrics.md,
+ * and at the output P(correct) = E_z Π_{k≠y} Φ((μ_y − μ_k)/σ + z). acc_out: n_ber values. Mean:
+ * exactly E a'_o = (1 − 2p)(a_o − 2 Σ_j w_oj x_j q_j). With stratified_mean (default) a dense layer
+ * fed by a dense hidden layer uses it as is for the output layer and, for hidden layers,
  * approximates Σ_j w_oj x_j q_j by Σ_b f_b Σ_{j∈b} w_oj x_j over strata b of the inputs (similar
  * margin and oriented pre-activation; f_b their mean flip probability). Otherwise (conv, pool,
  * first layer, or stratified_mean = 0) every q_j is replaced by the layer mean: a_o(1 − 2r̄). */
@@ -91,13 +92,15 @@ typedef struct bet_predict_params {
 } bet_predict_params;
 bet_predict_params bet_predict_default_params(void); /* threads = 1, stratified_mean = 1 */
 /* Fast: batched pre-activations shared by all BERs, per image the BER-independent parts of every
- * CDF argument and the stratum sums once, a table normal CDF (error ≤ 5e-7), AVX2 kernels, threads. */
-bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
-                                const bet_predict_params *p, double *acc_out);
+ * CDF argument and the stratum sums once, a table normal CDF (error ≤ 5e-7), AVX2 kernels, threads.
+ */
+bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const double *ber,
+                                size_t n_ber, const bet_predict_params *p, double *acc_out);
 /* The reference twin: per image the reference pre-activation pass, per BER and neuron erfc
- * (bet_flip_prob), double sums, one thread (p->threads is ignored). Tests hold the two within 1e-4. */
-bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, const double *ber, size_t n_ber,
-                                    const bet_predict_params *p, double *acc_out);
+ * (bet_flip_prob), double sums, one thread (p->threads is ignored). Tests hold the two within 1e-4.
+ */
+bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, const double *ber,
+                                    size_t n_ber, const bet_predict_params *p, double *acc_out);
 
 /* Checks a model/data pair for the metric functions (message through bnn_errmsg). */
 bnn_status bet_metric_check(const bnn_model *m, const bnn_dataset *ds);

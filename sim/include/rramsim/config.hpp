@@ -1,4 +1,5 @@
-// rramsim/config.hpp — system configuration: JSON → named defaults → validated once, before elaboration.
+// rramsim/config.hpp — system configuration: JSON → named defaults → validated once, before
+// elaboration.
 #pragma once
 
 #include <cstdint>
@@ -34,17 +35,17 @@ struct Organisation {
   unsigned channels = 1;
   unsigned banks_per_channel = 8;
   unsigned crossbars_per_bank = 8;
-  unsigned rows = 512;              // rows per crossbar
-  unsigned columns = 512;           // data bits per crossbar row (a 2T2R row has 2× the devices)
-  unsigned bus_width_bits = 64;     // data bus width per channel
-  double bus_clock_mhz = 800.0;     // one beat per clock
+  unsigned rows = 512;           // rows per crossbar
+  unsigned columns = 512;        // data bits per crossbar row (a 2T2R row has 2× the devices)
+  unsigned bus_width_bits = 64;  // data bus width per channel
+  double bus_clock_mhz = 800.0;  // one beat per clock
   unsigned controller_latency_cycles = 4;  // front-end decode + queueing, per request
-  unsigned queue_depth = 32;        // per-channel request queue
+  unsigned queue_depth = 32;               // per-channel request queue
   Scheduler scheduler = Scheduler::Fcfs;
   unsigned write_high_watermark = 24;  // read-first: drain writes when this many are buffered
   unsigned write_low_watermark = 8;    // ... until this many remain
-  double static_power_mw = 0.0;     // whole memory system, leakage + refresh-free standby
-  AddressMapping mapping;           // default: column, channel, bank, crossbar, row from bit 0
+  double static_power_mw = 0.0;        // whole memory system, leakage + refresh-free standby
+  AddressMapping mapping;              // default: column, channel, bank, crossbar, row from bit 0
 
   uint64_t row_bytes() const { return columns / 8; }
   uint64_t capacity_bytes() const {
@@ -56,9 +57,9 @@ struct Organisation {
 enum class DefectKind : uint8_t { StuckAt0 = 0, StuckAt1, FlipRate, Count };
 struct Defect {
   uint64_t addr;
-  uint8_t bit;      // 0 = least significant bit of the byte
+  uint8_t bit;  // 0 = least significant bit of the byte
   DefectKind kind;
-  double rate;      // FlipRate: probability that a read returns the bit flipped
+  double rate;  // FlipRate: probability that a read returns the bit flipped
 };
 struct ErrorMap {
   std::string path;  // file it was loaded from
@@ -71,7 +72,7 @@ struct SystemConfig {
   std::string name;
   std::string source;  // file it was loaded from
   rr_device device{};
-  int op_index = 0;    // selected operating point
+  int op_index = 0;  // selected operating point
   Organisation org;
   uint64_t seed = 1;
   // Measured error map (system key "error_map" or `--error-map`); null = none. Shared, since

@@ -25,7 +25,7 @@ int rr_cell_type_parse(const char *s, rr_cell_type *out);
 /* Devices per stored bit: 1 for 1T1R, 2 for 2T2R. */
 int rr_cells_per_bit(rr_cell_type c);
 
-#define RR_OP_NAME_MAX 32
+#define RR_OP_NAME_MAX   32
 #define RR_MAX_OP_POINTS 32
 
 /* One operating point: how cells are programmed and read, and what that costs and risks.
@@ -101,12 +101,12 @@ typedef struct rr_device {
   rr_op_point points[RR_MAX_OP_POINTS];
   int has_analytic;
   rr_analytic analytic;
-  double stuck_density;        /* fraction of cells stuck from manufacture, [0, 0.5] */
-  double stuck_one_fraction;   /* of those, the fraction stuck at 1 */
+  double stuck_density;           /* fraction of cells stuck from manufacture, [0, 0.5] */
+  double stuck_one_fraction;      /* of those, the fraction stuck at 1 */
   double endurance_median_writes; /* 0 = infinite endurance */
   double endurance_sigma;
   rr_verify_policy verify;
-  int verify_max_iterations;   /* re-program rounds after the first program (iterative only) */
+  int verify_max_iterations; /* re-program rounds after the first program (iterative only) */
 } rr_device;
 
 /* Index of the operating point called name, or −1. */
@@ -135,8 +135,8 @@ rr_fit_params rr_fit_default_params(void);
 
 typedef struct rr_fit_result {
   rr_analytic model;
-  double rms_probit;   /* root-mean-square residual in probit units */
-  double max_rel_err;  /* max |BER_model − BER_i| / BER_i over the points */
+  double rms_probit;  /* root-mean-square residual in probit units */
+  double max_rel_err; /* max |BER_model − BER_i| / BER_i over the points */
   int evals;
 } rr_fit_result;
 

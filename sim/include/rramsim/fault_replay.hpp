@@ -27,8 +27,8 @@ std::string load_fault_trace(const std::string& path, const std::string& model_i
                              FaultTraceInfo* info = nullptr);
 
 struct FaultReplayParams {
-  uint32_t weight_reuse = 1;   // as in the recorded run (it sets how often rows are read)
-  uint32_t chunk_images = 256; // as in WorkloadParams (rounded up to a multiple of weight_reuse)
+  uint32_t weight_reuse = 1;    // as in the recorded run (it sets how often rows are read)
+  uint32_t chunk_images = 256;  // as in WorkloadParams (rounded up to a multiple of weight_reuse)
   int threads = 1;
   // A measured error map applied as the device's (null = none): its stuck-at cells override the
   // stored weight bits (after the trace's persistent faults, as the storage does), its flip-rate

@@ -53,7 +53,11 @@ class RramMemory : public sc_core::sc_module {
 };
 
 // Time conversion: the model works in integer picoseconds; SystemC's default resolution is 1 ps.
-inline uint64_t to_ps(const sc_core::sc_time& t) { return t.value(); }
-inline sc_core::sc_time from_ps(uint64_t ps) { return sc_core::sc_time::from_value(ps); }
+inline uint64_t to_ps(const sc_core::sc_time& t) {
+  return t.value();
+}
+inline sc_core::sc_time from_ps(uint64_t ps) {
+  return sc_core::sc_time::from_value(ps);
+}
 
 }  // namespace rramsim

@@ -20,13 +20,13 @@ struct rrt_access;
 namespace rramsim {
 
 struct ReplayParams {
-  std::string trace;              // .stl, .rstl, .rrt (each optionally + .gz)
-  bool skip_bad = false;          // text traces: count and skip malformed lines
-  uint32_t default_length = 64;   // STL records with neither "(n)" nor data
-  uint64_t clock_ps = 0;          // trace clock period; 0 = the trace header's clock_ps
-  double quantum_ns = 10000.0;    // LT: global quantum of the quantum keeper
-  bool nb = false;                // nb_transport (approximately timed) instead of b_transport
-  unsigned outstanding = 64;      // nb: requests in flight at most (absolute timing)
+  std::string trace;             // .stl, .rstl, .rrt (each optionally + .gz)
+  bool skip_bad = false;         // text traces: count and skip malformed lines
+  uint32_t default_length = 64;  // STL records with neither "(n)" nor data
+  uint64_t clock_ps = 0;         // trace clock period; 0 = the trace header's clock_ps
+  double quantum_ns = 10000.0;   // LT: global quantum of the quantum keeper
+  bool nb = false;               // nb_transport (approximately timed) instead of b_transport
+  unsigned outstanding = 64;     // nb: requests in flight at most (absolute timing)
   // Writes without recorded data store bytes drawn from (seed, record index), so energy and
   // errors see realistic bit patterns; this seed (normally the system seed).
   uint64_t data_seed = 1;

@@ -53,14 +53,14 @@ class LatencyHistogram {
 
 // Per-bank operation counts; energy follows from them (see Energy).
 struct BankCounters {
-  uint64_t read_ops = 0;      // array read accesses (row segments)
-  uint64_t write_ops = 0;     // array program accesses, including re-program rounds
-  uint64_t verify_ops = 0;    // verify read accesses
-  uint64_t bits_read = 0;     // bits sensed by reads
-  uint64_t bits_verified = 0; // bits sensed by verify reads
-  uint64_t bits_set = 0;      // bits programmed to 1 (SET), including re-programs
-  uint64_t bits_reset = 0;    // bits programmed to 0 (RESET), including re-programs
-  uint64_t busy_ps = 0;       // time the bank's array was busy
+  uint64_t read_ops = 0;       // array read accesses (row segments)
+  uint64_t write_ops = 0;      // array program accesses, including re-program rounds
+  uint64_t verify_ops = 0;     // verify read accesses
+  uint64_t bits_read = 0;      // bits sensed by reads
+  uint64_t bits_verified = 0;  // bits sensed by verify reads
+  uint64_t bits_set = 0;       // bits programmed to 1 (SET), including re-programs
+  uint64_t bits_reset = 0;     // bits programmed to 0 (RESET), including re-programs
+  uint64_t busy_ps = 0;        // time the bank's array was busy
   bool operator==(const BankCounters& o) const;
 };
 
@@ -70,23 +70,23 @@ struct ErrorCounters {
   uint64_t write_err01 = 0, write_err10 = 0;  // residual programming errors (after verify)
   uint64_t read_bits0 = 0, read_bits1 = 0;    // stored values sensed by reads
   uint64_t read_err01 = 0, read_err10 = 0;    // transient read errors
-  uint64_t stuck_at = 0;        // written bits that did not take because the cell is stuck
-  uint64_t endurance = 0;       // cells that wore out
-  uint64_t verify_rounds = 0;   // re-program rounds (all line segments)
+  uint64_t stuck_at = 0;       // written bits that did not take because the cell is stuck
+  uint64_t endurance = 0;      // cells that wore out
+  uint64_t verify_rounds = 0;  // re-program rounds (all line segments)
   uint64_t verify_reprogrammed_bits = 0;
   uint64_t verify_gave_up = 0;  // line segments still wrong after max_iterations
   bool operator==(const ErrorCounters& o) const;
 };
 
 struct Stats {
-  uint64_t reads = 0, writes = 0;              // requests
+  uint64_t reads = 0, writes = 0;  // requests
   uint64_t bytes_read = 0, bytes_written = 0;
-  uint64_t chunks = 0;                         // row segments the requests were split into
-  uint64_t queue_stalls = 0;                   // chunks that waited for a queue slot
-  uint64_t queue_stall_ps = 0;                 // total time waited
-  uint64_t errors_address = 0;                 // requests rejected (out of range etc.)
+  uint64_t chunks = 0;          // row segments the requests were split into
+  uint64_t queue_stalls = 0;    // chunks that waited for a queue slot
+  uint64_t queue_stall_ps = 0;  // total time waited
+  uint64_t errors_address = 0;  // requests rejected (out of range etc.)
   uint64_t first_arrival_ps = UINT64_MAX;
-  uint64_t end_ps = 0;                         // last completion (incl. drained writes)
+  uint64_t end_ps = 0;  // last completion (incl. drained writes)
   LatencyHistogram read_latency, write_latency;
   ErrorCounters err;
   std::vector<BankCounters> banks;
@@ -101,8 +101,7 @@ struct Stats {
 //   periph_write = write_ops · e_periph_write_pj
 //   static       = static_power_mw · end time    (mW · ps = 1e-3 pJ)
 struct Energy {
-  double read = 0, set = 0, reset = 0, verify = 0, periph_read = 0, periph_write = 0,
-         static_ = 0;
+  double read = 0, set = 0, reset = 0, verify = 0, periph_read = 0, periph_write = 0, static_ = 0;
   double dynamic() const { return read + set + reset + verify + periph_read + periph_write; }
   double total() const { return dynamic() + static_; }
 };
@@ -114,8 +113,8 @@ Energy total_energy(const Stats& s, const SystemConfig& cfg);
 struct RunInfo {
   std::string tool = "rramsim sim";  // the command that produced the file
   std::string tool_version;
-  std::string traffic;   // description of the workload, e.g. "random 64 B reads"
-  std::string path;      // "b_transport" or "nb_transport"
+  std::string traffic;  // description of the workload, e.g. "random 64 B reads"
+  std::string path;     // "b_transport" or "nb_transport"
   double wall_seconds = 0;
   uint64_t requests = 0;
 };

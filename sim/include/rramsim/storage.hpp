@@ -81,10 +81,10 @@ class Storage {
   void write_line(Page& pg, uint64_t page, uint64_t off, const uint8_t* src, uint64_t n,
                   uint64_t time_ps, BankCounters& bank, WriteOutcome& wo);
   void report(FaultKind k, uint64_t time_ps, uint64_t addr, unsigned bit, int oldv, int newv) {
-    if (fault_.fn) fault_.fn(fault_.ud, FaultEvent{time_ps, addr, static_cast<uint8_t>(bit), k,
-                                                   static_cast<uint8_t>(oldv),
-                                                   static_cast<uint8_t>(newv),
-                                                   FaultEvent::kNoAccess});
+    if (fault_.fn)
+      fault_.fn(fault_.ud,
+                FaultEvent{time_ps, addr, static_cast<uint8_t>(bit), k, static_cast<uint8_t>(oldv),
+                           static_cast<uint8_t>(newv), FaultEvent::kNoAccess});
   }
 
   static constexpr unsigned kLeafBits = 10;

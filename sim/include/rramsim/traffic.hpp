@@ -23,16 +23,16 @@ bool parse_pattern(const std::string& s, Pattern* out);
 struct TrafficParams {
   Pattern pattern = Pattern::Random;
   uint64_t requests = 100000;
-  double read_ratio = 1.0;     // fraction of reads; the rest are writes
-  uint32_t size = 64;          // bytes per request
-  uint64_t stride = 4096;      // strided: address step, bytes
-  uint64_t base = 0;           // first address
-  uint64_t span = 0;           // address range used; 0 = the whole memory from base
-  uint64_t seed = 1;           // traffic seed (addresses, read/write choice, write data)
-  unsigned outstanding = 1;    // closed loop: requests in flight
-  double interval_ns = 0.0;    // open loop: minimum time between issues (0 = back to back)
-  bool nb = false;             // nb_transport (AT) instead of b_transport (LT)
-  double quantum_ns = 10000.0; // LT: global quantum of the quantum keeper
+  double read_ratio = 1.0;      // fraction of reads; the rest are writes
+  uint32_t size = 64;           // bytes per request
+  uint64_t stride = 4096;       // strided: address step, bytes
+  uint64_t base = 0;            // first address
+  uint64_t span = 0;            // address range used; 0 = the whole memory from base
+  uint64_t seed = 1;            // traffic seed (addresses, read/write choice, write data)
+  unsigned outstanding = 1;     // closed loop: requests in flight
+  double interval_ns = 0.0;     // open loop: minimum time between issues (0 = back to back)
+  bool nb = false;              // nb_transport (AT) instead of b_transport (LT)
+  double quantum_ns = 10000.0;  // LT: global quantum of the quantum keeper
   // Called every progress_every requests with the number done (from the simulation thread).
   std::function<void(uint64_t)> progress;
   uint64_t progress_every = 1u << 16;
@@ -76,8 +76,8 @@ struct RunOutput {
   double wall_seconds = 0;
   uint64_t failed = 0;  // requests answered with an error status
 };
-RunOutput run_traffic(const SystemConfig& cfg, const TrafficParams& tp,
-                      AccessObserver access = {}, FaultObserver fault = {});
+RunOutput run_traffic(const SystemConfig& cfg, const TrafficParams& tp, AccessObserver access = {},
+                      FaultObserver fault = {});
 
 // Silences the SystemC banner; call before the first SystemC object is built.
 void quiet_systemc();

@@ -35,10 +35,10 @@ struct LayerPlacement {
   uint64_t image_addr = 0;  // address in the model's weight image (the port's address space)
   uint64_t bytes = 0;
   uint64_t row_bytes = 0;
-  uint64_t rows = 0;        // neurons
-  uint64_t fan_in = 0;      // weights per neuron (bits of a row past fan_in are padding)
+  uint64_t rows = 0;    // neurons
+  uint64_t fan_in = 0;  // weights per neuron (bits of a row past fan_in are padding)
   bool in_rram = false;
-  uint64_t rram_addr = 0;   // RRAM byte address (in_rram only)
+  uint64_t rram_addr = 0;  // RRAM byte address (in_rram only)
 };
 
 struct Placement {
@@ -75,16 +75,16 @@ bool locate_rram_bit(const Placement& pl, uint64_t addr, unsigned bit, int32_t* 
 bool rram_to_image(const Placement& pl, uint64_t addr, uint64_t* image_addr, int* weight_layer);
 
 struct WorkloadResult {
-  std::vector<uint8_t> pred;     // one prediction per image
-  Stats programming;             // stats at the end of the programming phase
-  Stats total;                   // final stats (programming + inference)
-  uint64_t program_end_ps = 0;   // simulated time when the last weight write completed
+  std::vector<uint8_t> pred;    // one prediction per image
+  Stats programming;            // stats at the end of the programming phase
+  Stats total;                  // final stats (programming + inference)
+  uint64_t program_end_ps = 0;  // simulated time when the last weight write completed
   uint64_t infer_start_ps = 0, infer_end_ps = 0;
   uint64_t weight_fetches = 0;   // layer fetches through the port (one per layer per block)
   uint64_t sram_bytes_read = 0;  // weight bytes served by SRAM
   Placement placement;
   double wall_seconds = 0;
-  std::string error;             // non-empty: the run failed (engine or memory error)
+  std::string error;  // non-empty: the run failed (engine or memory error)
 };
 
 // One timed run in this process (SystemC allows one elaboration per process): builds

@@ -225,7 +225,7 @@ const rrt_provenance *rrt_fault_reader_provenance(const rrt_fault_reader *r);
  * refuses a file that names no model when one is expected. */
 bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *model_id);
 uint64_t rrt_fault_reader_records(const rrt_fault_reader *r);
-uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r);       /* skipped (skip_bad) */
+uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r);      /* skipped (skip_bad) */
 uint64_t rrt_fault_reader_first_bad_line(const rrt_fault_reader *r); /* 0 = none */
 void rrt_fault_reader_close(rrt_fault_reader *r);
 
@@ -264,7 +264,7 @@ bnn_status rrt_errmap_reader_next(rrt_errmap_reader *r, rrt_cell *c, int *got);
 rrt_cell_loc rrt_errmap_reader_loc(const rrt_errmap_reader *r);
 const rrt_provenance *rrt_errmap_reader_provenance(const rrt_errmap_reader *r);
 uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r);
-uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r);       /* skipped (skip_bad) */
+uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r);      /* skipped (skip_bad) */
 uint64_t rrt_errmap_reader_first_bad_line(const rrt_errmap_reader *r); /* 0 = none */
 /* Line number of the last cell returned (1-based), for messages about it. */
 uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r);

@@ -1,13 +1,13 @@
 /* bnn/bnn.h — libbnn: the bit-packed binarized-neural-network inference engine.
  *
  * Bit convention (one for the whole project): a packed ±1 value is one bit, bit 0 = +1, bit 1 = −1.
- * For n-bit vectors x and w, dot(x, w) = Σ x_i·w_i = n − 2·popcount(x ⊕ w). Padding bits past n in a
- * packed row are 0 in both weights and activations, so they add nothing to the popcount.
+ * For n-bit vectors x and w, dot(x, w) = Σ x_i·w_i = n − 2·popcount(x ⊕ w). Padding bits past n in
+ * a packed row are 0 in both weights and activations, so they add nothing to the popcount.
  *
  * Layers (in order; the last weight layer is the output layer):
  *   - dense:     a = Σ_i w_i·x_i over the fan-in;
- *   - conv3x3:   stride 1, pad 1; padded positions contribute 0 (not ±1), so at borders the dot runs
- *                over the valid taps only; activations are stored HWC with channels packed;
+ *   - conv3x3:   stride 1, pad 1; padded positions contribute 0 (not ±1), so at borders the dot
+ * runs over the valid taps only; activations are stored HWC with channels packed;
  *   - maxpool2:  2×2 stride 2 on binary activations (max of ±1 = +1 if any is +1: bitwise AND);
  *   - the first weight layer takes 8-bit unsigned pixels x ∈ [0, 255] and computes a = Σ w_i·x_i
  *     exactly in integers;
@@ -60,8 +60,8 @@ bnn_status bnn_model_create(bnn_model **out, uint32_t in_c, uint32_t in_h, uint3
 /* w: n_out × fan_in values in {−1, +1}; for a dense layer after a conv/pool the fan-in index is
  * (y·W + x)·C + c (HWC flatten). thresh/dir: n_out each for a hidden layer; both NULL for the
  * output layer (which must be the last weight layer added). */
-bnn_status bnn_model_add_dense(bnn_model *m, uint32_t n_out, const int8_t *w,
-                               const int32_t *thresh, const int8_t *dir);
+bnn_status bnn_model_add_dense(bnn_model *m, uint32_t n_out, const int8_t *w, const int32_t *thresh,
+                               const int8_t *dir);
 /* w: c_out × 3 × 3 × c_in values in {−1, +1} (index ((o·3 + ky)·3 + kx)·c_in + c). */
 bnn_status bnn_model_add_conv3x3(bnn_model *m, uint32_t c_out, const int8_t *w,
                                  const int32_t *thresh, const int8_t *dir);
@@ -89,32 +89,36 @@ const char *bnn_model_provenance(const bnn_model *m); /* "" if none */
  * it must be a weight layer), in the add_* index order. 0 if out of range. */
 int bnn_model_weight(const bnn_model *m, uint32_t layer, uint32_t o, uint32_t i);
 /* Threshold and direction of neuron o of layer `layer` (all-layer index; a hidden weight layer). */
-bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, int32_t *t, int8_t *d);
+bnn_status bnn_model_threshold(const bnn_model *m, uint32_t layer, uint32_t o, int32_t *t,
+                               int8_t *d);
 
 /* The weight image: every weight layer's packed rows back to back (layer i at
- * bnn_layer_info.weight_addr). This is what lives in (RRAM) weight memory; thresholds are not in it. */
+ * bnn_layer_info.weight_addr). This is what lives in (RRAM) weight memory; thresholds are not in
+ * it. */
 const uint8_t *bnn_model_weight_image(const bnn_model *m, uint64_t *size);
 
 /* Exact integer pre-activations without the engine (for margin metrics): the number of values one
- * image produces, Σ over weight layers of out_c·out_h·out_w, and the pass itself, which writes every
- * weight layer's pre-activations a (before thresholding; the output layer's are its scores) layer
- * after layer into out, each layer in HWC order ((y·W + x)·C + c; dense: c). Reads the model's own
- * weight image (no port, no bit errors); hidden outputs follow the threshold rule above and max-pool
- * takes the max of ±1, so the scores equal bnn_engine_run's on a host port. Dense, conv 3×3 and
- * max-pool layers. bnn_model_preact is the obvious per-image reference loop; _batch computes n
- * images (out: n × count) with the engine's kernels, single-threaded, and equals it exactly. */
+ * image produces, Σ over weight layers of out_c·out_h·out_w, and the pass itself, which writes
+ * every weight layer's pre-activations a (before thresholding; the output layer's are its scores)
+ * layer after layer into out, each layer in HWC order ((y·W + x)·C + c; dense: c). Reads the
+ * model's own weight image (no port, no bit errors); hidden outputs follow the threshold rule above
+ * and max-pool takes the max of ±1, so the scores equal bnn_engine_run's on a host port. Dense,
+ * conv 3×3 and max-pool layers. bnn_model_preact is the obvious per-image reference loop; _batch
+ * computes n images (out: n × count) with the engine's kernels, single-threaded, and equals it
+ * exactly. */
 uint64_t bnn_model_preact_count(const bnn_model *m);
 bnn_status bnn_model_preact(const bnn_model *m, const uint8_t *image, int32_t *out);
-bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, size_t n, int32_t *out);
+bnn_status bnn_model_preact_batch(const bnn_model *m, const uint8_t *images, size_t n,
+                                  int32_t *out);
 /* ---- memory ports ------------------------------------------------------------------------- */
 
 /* Zero-copy, error-free port over the model's own weight image (the model must outlive it). */
 bnn_status bnn_host_port_create(bnn_port **out, const bnn_model *m);
 
 typedef struct bnn_error_params {
-  double write_p01;   /* persistent: stored 0 programmed as 1 */
-  double write_p10;   /* persistent: stored 1 programmed as 0 */
-  double read_p01;    /* transient, drawn afresh for every read */
+  double write_p01; /* persistent: stored 0 programmed as 1 */
+  double write_p10; /* persistent: stored 1 programmed as 0 */
+  double read_p01;  /* transient, drawn afresh for every read */
   double read_p10;
   uint64_t seed;
   uint64_t layer_mask; /* bit l set: weight layer l lives in error-prone memory (default all) */
@@ -136,9 +140,9 @@ bnn_status bnn_error_port_counts(const bnn_port *p, bnn_error_counts *c);
 /* ---- inference ---------------------------------------------------------------------------- */
 
 typedef enum bnn_kernel {
-  BNN_KERNEL_AUTO = 0, /* the fastest the CPU supports */
-  BNN_KERNEL_REF = 1,  /* portable reference loops */
-  BNN_KERNEL_AVX2 = 2,  /* AVX2 + POPCNT: vpshufb popcount, blocked over images × neurons */
+  BNN_KERNEL_AUTO = 0,   /* the fastest the CPU supports */
+  BNN_KERNEL_REF = 1,    /* portable reference loops */
+  BNN_KERNEL_AVX2 = 2,   /* AVX2 + POPCNT: vpshufb popcount, blocked over images × neurons */
   BNN_KERNEL_AVX512 = 3, /* AVX-512 BW + VPOPCNTDQ + VNNI: vpopcntd, vpdpbusd on pixels */
   BNN_KERNEL_COUNT
 } bnn_kernel;

@@ -12,12 +12,12 @@ extern "C" {
 #endif
 
 typedef struct bnn_dataset {
-  uint32_t n;          /* images */
-  uint32_t c, h, w;    /* image shape; pixels stored HWC, 8-bit */
+  uint32_t n;       /* images */
+  uint32_t c, h, w; /* image shape; pixels stored HWC, 8-bit */
   uint32_t n_classes;
-  uint8_t *images;     /* n × h × w × c */
-  uint8_t *labels;     /* n */
-  char name[64];       /* e.g. "fashion-mnist/test" */
+  uint8_t *images; /* n × h × w × c */
+  uint8_t *labels; /* n */
+  char name[64];   /* e.g. "fashion-mnist/test" */
 } bnn_dataset;
 
 /* The root under which `--data fashion-mnist` looks (in <root>/fashion-mnist): $RRAMSIM_DATA_DIR if

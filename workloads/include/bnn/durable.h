@@ -1,4 +1,5 @@
-/* bnn/durable.h — putting a finished file in place so that it survives a power cut, not only a kill. */
+/* bnn/durable.h — putting a finished file in place so that it survives a power cut, not only a
+ * kill. */
 #ifndef BNN_DURABLE_H
 #define BNN_DURABLE_H
 

@@ -30,10 +30,10 @@ static inline bnn_rng bnn_rng_make(uint64_t seed, uint64_t stream) {
 }
 
 uint64_t bnn_rng_u64(bnn_rng *r);
-double bnn_rng_uniform(bnn_rng *r);          /* [0, 1), 53 bits */
-double bnn_rng_uniform_pos(bnn_rng *r);      /* (0, 1], never 0: safe for log() */
+double bnn_rng_uniform(bnn_rng *r);             /* [0, 1), 53 bits */
+double bnn_rng_uniform_pos(bnn_rng *r);         /* (0, 1], never 0: safe for log() */
 uint64_t bnn_rng_below(bnn_rng *r, uint64_t n); /* uniform in [0, n), unbiased; n > 0 */
-double bnn_rng_normal(bnn_rng *r);           /* standard normal (Box-Muller, one value per call) */
+double bnn_rng_normal(bnn_rng *r); /* standard normal (Box-Muller, one value per call) */
 float bnn_rng_normalf(bnn_rng *r);
 
 /* Number of failures before the first success of Bernoulli(p) trials: the gap to the next flipped
@@ -52,10 +52,10 @@ typedef struct bnn_flip_rates {
  * value before the flip. */
 typedef void (*bnn_flip_cb)(void *ud, uint64_t bit, int old_value);
 
-/* Flips bits [first_bit, first_bit + nbits) of buf in place, each independently with the rate of its
- * current value. Candidates are visited by geometric skipping at max(p01, p10) and accepted with
- * p_value / max (thinning), so the cost is O(nbits * max(p01, p10)), i.e. O(#flips), not O(nbits).
- * Returns the number of bits flipped. cb may be NULL. */
+/* Flips bits [first_bit, first_bit + nbits) of buf in place, each independently with the rate of
+ * its current value. Candidates are visited by geometric skipping at max(p01, p10) and accepted
+ * with p_value / max (thinning), so the cost is O(nbits * max(p01, p10)), i.e. O(#flips), not
+ * O(nbits). Returns the number of bits flipped. cb may be NULL. */
 uint64_t bnn_flip_bits(uint8_t *buf, uint64_t first_bit, uint64_t nbits, bnn_flip_rates rates,
                        bnn_rng *r, bnn_flip_cb cb, void *ud);
 

@@ -42,9 +42,9 @@ bnn_status bnn_fail(bnn_status s, const char *fmt, ...)
 /* All heap memory of libbnn (and of the libraries built on it) goes through one hook, so a test can
  * make the n-th allocation fail and check that every error path frees what it took. */
 typedef struct bnn_allocator {
-  void *(*alloc)(void *ud, size_t size);               /* like malloc */
-  void *(*realloc)(void *ud, void *ptr, size_t size);  /* like realloc */
-  void (*free)(void *ud, void *ptr);                   /* like free; ptr may be NULL */
+  void *(*alloc)(void *ud, size_t size);              /* like malloc */
+  void *(*realloc)(void *ud, void *ptr, size_t size); /* like realloc */
+  void (*free)(void *ud, void *ptr);                  /* like free; ptr may be NULL */
   void *ud;
 } bnn_allocator;
 
