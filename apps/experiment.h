@@ -90,10 +90,6 @@ typedef struct xp_run {
 /* Index of a metric name, adding it if new (-1 when the table is full). */
 int xp_metric_index(xp_run *run, const char *name);
 
-/* experiment_stats.c: Spearman rank correlation of x and y (n values; ties get average ranks). NaN
- * if n < 3 or either side is constant. */
-double xp_spearman(const double *x, const double *y, size_t n);
-
 /* Samples the 1-minute load average into the run's min/mean/max. */
 void xp_sample_load(xp_run *run);
 

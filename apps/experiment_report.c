@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bet/stats.h"
 #include "cli.h"
 #include "experiment.h"
 
@@ -371,8 +372,9 @@ int xp_write_report(xp_run *run) {
           x[n] = m->metric[b][k], y[n] = m->mc[b].mean, loss[n] = m->mc[0].mean - m->mc[b].mean,
           ++n;
       }
-      rho[b][k] = xp_spearman(x, y, n);
-      rho_loss[b][k] = xp_spearman(x, loss, n);
+      /* fewer than 3 FCNNs: no correlation reported */
+      rho[b][k] = n >= 3 ? bet_stats_spearman(x, y, n) : (double)NAN;
+      rho_loss[b][k] = n >= 3 ? bet_stats_spearman(x, loss, n) : (double)NAN;
       n_fc[b][k] = (int)n;
     }
   int best = -1;
