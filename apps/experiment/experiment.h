@@ -1,5 +1,6 @@
 /* experiment.h — `rramsim experiment paper`: the plan (models, BERs, settings), the results it
- * caches, and the report writer shared by cmd_experiment.c and experiment_report.c. */
+ * caches, and the functions its files share: cmd_experiment.c (options, plan, driver), model.c
+ * (training and evaluations of one model), cache.c (keys and cache files), report.c, plots.c. */
 #ifndef RRAMSIM_EXPERIMENT_H
 #define RRAMSIM_EXPERIMENT_H
 
@@ -7,6 +8,8 @@
 #include <stdint.h>
 
 #include "bet/bet.h"
+#include "bnn/bnn.h"
+#include "bnn/data.h"
 #include "bnn/mc.h"
 
 #ifdef __cplusplus
@@ -90,11 +93,71 @@ typedef struct xp_run {
 /* Index of a metric name, adding it if new (-1 when the table is full). */
 int xp_metric_index(xp_run *run, const char *name);
 
+/* ---- cache.c ---- */
+
+/* FNV-1a hash of s (names a model's files; part of its evaluations' keys). */
+uint64_t xp_fnv1a(const char *s);
+
+/* The key of evaluation `what` ("mc", "metric", "predict-stratified", ...) of md on `limit` test
+ * images: the model's hash and every setting the result depends on. */
+void xp_cache_key(const xp_run *run, const xp_model *md, const char *what, uint32_t limit,
+                  char *key, size_t n);
+
+/* md's .meta file: read into md->clean_acc and md->train_seconds when its key is md->key and the
+ * model file exists (returns 1), or written atomically (returns 0 after printing the error). */
+int xp_meta_load(xp_model *md);
+int xp_meta_write(const xp_model *md, double clean_acc, int resumed);
+
+/* One data row of a keyed cache CSV: the BER's index in the run's BERs, the name column (metric
+ * files) or NULL, and up to XP_CACHE_MAX_V numeric columns. */
+#define XP_CACHE_MAX_V 4
+typedef struct cache_row {
+  size_t b;
+  const char *name;
+  double v[XP_CACHE_MAX_V];
+} cache_row;
+
+/* A keyed cache CSV: "# key <key>", "# seconds <s>", a header line, then rows
+ * "<ber>[,<name>],<v1>,...,<v_nv>" (BER as %.17g, values as %.9f, or %.9g when general).
+ * xp_cache_read: another key is a stale entry (-1); a row whose BER is among bers[0..n_bers) goes
+ * to store once per matching BER; rows that do not parse are skipped; returns how many rows store
+ * kept. xp_cache_write: asks row(ud, i, &r) for i < n_rows (0: no row), writes atomically; returns
+ * the rows written, or -1 after printing the error. */
+long xp_cache_read(const char *path, const char *key, int named, size_t nv, const double *bers,
+                   size_t n_bers, double *seconds, int (*store)(void *ud, const cache_row *r),
+                   void *ud);
+long xp_cache_write(const char *path, const char *key, double seconds, const char *header,
+                    int named, size_t nv, int general, const double *bers, size_t n_rows,
+                    int (*row)(void *ud, size_t i, cache_row *r), void *ud);
+
+/* ---- model.c ---- */
+
+/* Trains md (resuming from its checkpoint after a crash), exports it and writes its meta file.
+ * Returns 1 on success (0 after printing the error). */
+int xp_train_model(xp_run *run, xp_model *md, const bnn_dataset *train, const bnn_dataset *test);
+
+/* md's Monte-Carlo accuracy, margin metrics (on the metric images) and analytic prediction: from
+ * the cache, or (unless --report-only) computed and cached. Return 1 when md has the result (or
+ * it is unsupported for md), 0 otherwise (an error was printed unless --report-only). */
+int xp_eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test);
+int xp_eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *mds);
+int xp_eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test);
+
+/* ---- cmd_experiment.c ---- */
+
 /* Samples the 1-minute load average into the run's min/mean/max. */
 void xp_sample_load(xp_run *run);
 
-/* Writes the plots (gnuplot) and the markdown report (atomically). Returns 0 on success. */
+/* report.c: writes the plots and the markdown report (atomically). Returns 0 on success. */
 int xp_write_report(xp_run *run);
+
+/* report.c: index of ber among the run's BERs (-1 if absent); an accuracy in percentage points. */
+int xp_ber_index(const xp_run *run, double ber);
+double xp_pp(double acc);
+
+/* plots.c: the .dat files, the gnuplot script and the figures (best_metric: the C3 scatter's
+ * metric, -1 for none). Failures are recorded in run->gnuplot_ok / run->gnuplot_msg. */
+void xp_write_plots(xp_run *run, int best_metric);
 
 #ifdef __cplusplus
 }
