@@ -8,7 +8,7 @@
 
 #include "bet/stats.h"
 
-TEST(Stats, MeanAndSd) {
+TEST(BetStats, MeanAndSd) {
   const double x[5] = {2, 4, 4, 5, 10};
   EXPECT_DOUBLE_EQ(bet_stats_mean(x, 5), 5.0);
   // Σ(x − 5)² = 9 + 1 + 1 + 0 + 25 = 36, divisor n − 1 = 4.
@@ -18,7 +18,7 @@ TEST(Stats, MeanAndSd) {
   EXPECT_TRUE(std::isnan(bet_stats_mean(nullptr, 3)));
 }
 
-TEST(Stats, StudentTQuantiles) {
+TEST(BetStats, StudentTQuantiles) {
   // Two-sided 95 % quantiles t_{0.975, df} (standard tables, 4 decimals).
   const struct {
     unsigned df;
@@ -38,13 +38,13 @@ TEST(Stats, StudentTQuantiles) {
   EXPECT_TRUE(std::isnan(bet_stats_t_quantile(0.0, 5)));
 }
 
-TEST(Stats, THalfWidth) {
+TEST(BetStats, THalfWidth) {
   const double x[5] = {2, 4, 4, 5, 10};  // sd 3, n 5: 2.7764·3/√5
   EXPECT_NEAR(bet_stats_t_halfwidth(x, 5, 0.95), 2.776445 * 3.0 / std::sqrt(5.0), 1e-5);
   EXPECT_TRUE(std::isnan(bet_stats_t_halfwidth(x, 1, 0.95)));
 }
 
-TEST(Stats, SpearmanKnownValues) {
+TEST(BetStats, SpearmanKnownValues) {
   const double x[5] = {1, 2, 3, 4, 5};
   const double up[5] = {10, 20, 30, 40, 50}, down[5] = {5, 4, 3, 2, 1};
   EXPECT_DOUBLE_EQ(bet_stats_spearman(x, up, 5), 1.0);
@@ -66,7 +66,7 @@ TEST(Stats, SpearmanKnownValues) {
 
 // All values tied on either side: no ranking, so NaN (not 0) — whatever n and whatever the
 // values' magnitude (rounding of the mean rank must not leave a spurious tiny spread).
-TEST(Stats, SpearmanAllTiesIsNan) {
+TEST(BetStats, SpearmanAllTiesIsNan) {
   for (size_t n : {2u, 3u, 10u, 11u, 1000u}) {
     std::vector<double> c(n, 0.1), v(n), w(n, 1e300);
     for (size_t i = 0; i < n; ++i) v[i] = std::sin(static_cast<double>(i));
@@ -78,7 +78,7 @@ TEST(Stats, SpearmanAllTiesIsNan) {
 
 // The rank correlation depends only on the order: a monotone transform of either side leaves it
 // unchanged, and large inputs (sorted ranks, not O(n²)) agree with the closed form for no ties.
-TEST(Stats, SpearmanMonotoneInvariantAndLarge) {
+TEST(BetStats, SpearmanMonotoneInvariantAndLarge) {
   const size_t n = 5000;
   std::vector<double> x(n), y(n), ex(n);
   for (size_t i = 0; i < n; ++i) {
