@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bet/stats.h"
 #include "cli.h"
 #include "commands.h"
 #include "job.hpp"
@@ -82,29 +83,7 @@ double accuracy(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
 
 // Spearman rank correlation (average ranks for ties); NaN when either side is constant.
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {
-  auto ranks = [](const std::vector<double>& v) {
-    std::vector<size_t> idx(v.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-    std::vector<double> r(v.size());
-    for (size_t i = 0; i < idx.size();) {
-      size_t j = i;
-      while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-      for (size_t k = i; k <= j; ++k) r[idx[k]] = (i + j) / 2.0 + 1;
-      i = j + 1;
-    }
-    return r;
-  };
-  const std::vector<double> rx = ranks(x), ry = ranks(y);
-  const size_t n = x.size();
-  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < n; ++i) mx += rx[i] / n, my += ry[i] / n;
-  for (size_t i = 0; i < n; ++i) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) * (rx[i] - mx);
-    syy += (ry[i] - my) * (ry[i] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::nan("");
+  return bet_stats_spearman(x.data(), y.data(), std::min(x.size(), y.size()));
 }
 
 // BET-margin vulnerability of a neuron hit by k flips: the fraction of images whose clean

@@ -1,4 +1,5 @@
-/* bet_impl.h — libbet internals shared by net.c, train.c, checkpoint.c and export.c. */
+/* bet_impl.h — libbet internals shared by arch.c, net.c, train.c, eval.c, bn.c, checkpoint.c and
+ * export.c. */
 #ifndef BET_IMPL_H
 #define BET_IMPL_H
 
@@ -85,5 +86,51 @@ int64_t bet_layer_reach(const bet_layer *L);
  * a fixed order: the checkpoint format and bet_net_equal both rely on it. */
 typedef int (*bet_array_fn)(void *ud, float *a, size_t n);
 int bet_net_visit_arrays(bet_net *net, bet_array_fn fn, void *ud);
+
+/* The declared input width of a "IN-...-OUT" arch (0 for named nets). */
+uint32_t bet_arch_declared_input(const bet_arch *a);
+
+/* bnn_calloc(n, sz), NULL for n = 0; clears *ok when the allocation fails. */
+void *bet_zalloc(size_t n, size_t sz, int *ok);
+
+/* Makes the per-batch buffers hold `batch` images. */
+bnn_status bet_net_reserve(bet_net *net, uint32_t batch);
+
+/* Checks that data set d is non-empty, has the net's image shape and labels below its class count.
+ */
+bnn_status bet_net_check_data(const bet_net *net, const bnn_dataset *d);
+
+/* Index of the first maximum of r[0..k) (ties to the lowest index). */
+static inline size_t bet_argmax_row(const float *r, size_t k) {
+  size_t best = 0;
+  for (size_t j = 1; j < k; ++j)
+    if (r[j] > r[best]) best = j;
+  return best;
+}
+
+/* Integer-arithmetic forward state shared by evaluation (eval.c) and batch-norm estimation (bn.c):
+ * binarized (and possibly flipped) weights, folded thresholds, two activation buffers, im2col
+ * columns. */
+typedef struct bet_eval_ctx {
+  float *wb[BET_MAX_LAYERS];
+  uint64_t *wbits[BET_MAX_LAYERS]; /* packed wb of dense layers with ±1 inputs (fast kernel only) */
+  int32_t *th[BET_MAX_LAYERS];
+  int8_t *dr[BET_MAX_LAYERS];
+  float *bufA, *bufB, *colbuf;
+  uint64_t *xbits; /* packed ±1 inputs of one batch */
+} bet_eval_ctx;
+
+#define BET_EVAL_BATCH 256
+
+/* Fills c for net: weights flipped at rate ber in the layers of the flip_layers mask (stream seed),
+ * thresholds folded. On failure c holds nothing to free. */
+bnn_status bet_eval_ctx_init(bet_eval_ctx *c, const bet_net *net, double ber, uint64_t flip_layers,
+                             uint64_t seed);
+void bet_eval_ctx_free(bet_eval_ctx *c);
+
+/* Images [i0, i0 + n) (n ≤ BET_EVAL_BATCH) through weight layers 0..stop; returns the integer
+ * pre-activations of layer `stop` (eval.c says more). */
+const float *bet_eval_forward(bet_eval_ctx *c, const bet_net *net, const bnn_dataset *d, size_t i0,
+                              size_t n, uint32_t stop);
 
 #endif /* BET_IMPL_H */

@@ -1,4 +1,5 @@
-/* metric_impl.h — internals of the analytic prediction shared by metric.c and its AVX2 kernel. */
+/* metric_impl.h — the analytic prediction's kernels: the table-CDF layout and the scalar
+ * (predict_ref.c) and AVX2 (predict_avx2.c) variants predict.c chooses between at run time. */
 #ifndef BET_METRIC_IMPL_H
 #define BET_METRIC_IMPL_H
 #include <stddef.h>
@@ -9,7 +10,7 @@ extern "C" {
 #endif
 
 /* The table normal CDF: Φ at PHI_LO + i/PHI_STEPS_PER_UNIT for i = 0..PHI_N + 1, read with linear
- * interpolation and the argument clamped to [PHI_LO, −PHI_LO] (error analysis in metric.c). */
+ * interpolation and the argument clamped to [PHI_LO, −PHI_LO] (error analysis in predict.c). */
 #define PHI_LO             (-8.0f)
 #define PHI_STEPS_PER_UNIT 256
 #define PHI_N              (16 * PHI_STEPS_PER_UNIT)

@@ -1,6 +1,6 @@
 // test_experiment_cli.cpp — `rramsim experiment paper`: option errors, a tiny end-to-end run, the
 // cache (a second run trains nothing), --report-only, resuming a model's training from its
-// checkpoint, and the Spearman helper.
+// checkpoint.
 #include <dirent.h>
 #include <gtest/gtest.h>
 
@@ -12,9 +12,6 @@
 #include "bet/bet.h"
 
 #include "cli_util.hpp"
-extern "C" {
-#include "experiment.h"
-}
 
 using cli_util::have_fmnist;
 using cli_util::make_dir;
@@ -63,22 +60,6 @@ std::vector<std::string> lines_of(const std::string &text) {
 }
 
 }  // namespace
-
-TEST(Spearman, KnownValues) {
-  const double x[5] = {1, 2, 3, 4, 5};
-  const double up[5] = {10, 20, 30, 40, 50}, down[5] = {5, 4, 3, 2, 1};
-  EXPECT_DOUBLE_EQ(xp_spearman(x, up, 5), 1.0);
-  EXPECT_DOUBLE_EQ(xp_spearman(x, down, 5), -1.0);
-  // Ranks of y = 1, 3, 2, 5, 4: Σd² = 4, ρ = 1 − 6·4 / (5·24) = 0.8.
-  const double y[5] = {0.1, 0.3, 0.2, 0.9, 0.5};
-  EXPECT_NEAR(xp_spearman(x, y, 5), 0.8, 1e-12);
-  // Ties get average ranks: y ranks 1.5, 1.5, 3, 4 → Pearson of ranks = 0.9486832980505138.
-  const double yt[4] = {7, 7, 8, 9};
-  EXPECT_NEAR(xp_spearman(x, yt, 4), 0.9486832980505138, 1e-12);
-  const double c[4] = {2, 2, 2, 2};
-  EXPECT_TRUE(std::isnan(xp_spearman(x, c, 4)));  // a constant side has no ranking
-  EXPECT_TRUE(std::isnan(xp_spearman(x, y, 2)));  // too few points
-}
 
 TEST(ExperimentCli, BadOptions) {
   const std::string d = make_dir("xp_bad");

@@ -436,7 +436,7 @@ TEST_F(TraceTest, OpenErrors) {
   EXPECT_EQ(rrt_access_writer_open(path("t.stl").c_str(), &wp, &w), BNN_E_ARG);
 }
 
-// The one input path (traces/src/io.c) tells gzip from plain by content for regular files and lets
+// The one input path (traces/src/in.c) tells gzip from plain by content for regular files and lets
 // zlib decide for pipes; its buffer starts small and grows while the input keeps filling it.
 TEST_F(TraceTest, InputIsRecognisedByContentAndPipesStream) {
   std::vector<Rec> recs = make_records(3000, 21);

@@ -1,5 +1,6 @@
-/* io_impl.h — libtrace internals: buffered gzip-or-plain byte/line input, temp-file+rename output,
- * the provenance header shared by every text format, and small number parsers. */
+/* io_impl.h — libtrace internals: buffered gzip-or-plain byte/line input (in.c), temp-file+rename
+ * output (out.c), the provenance header shared by every text format (prov.c), small number
+ * parsers (num.c) and text/CSV framing (text.c). */
 #ifndef RRTRACE_IO_IMPL_H
 #define RRTRACE_IO_IMPL_H
 

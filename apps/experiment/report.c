@@ -1,5 +1,6 @@
-/* experiment_report.c — the report of `rramsim experiment paper`: claim checks C1–C4, Spearman
- * correlations, prediction error, Hirtzlin's thresholds, gnuplot figures, written atomically. */
+/* report.c — the report of `rramsim experiment paper`: claim checks C1–C4, Spearman correlations,
+ * prediction error, Hirtzlin's thresholds, the setup and the tables, written atomically (the
+ * figures it embeds come from plots.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bet/stats.h"
 #include "cli.h"
 #include "experiment.h"
 
@@ -31,7 +33,7 @@ static double expected_sign(const char *metric) {
 /* ---- lookups -----------------------------------------------------------------------------------
  */
 
-static int ber_index(const xp_run *run, double ber) {
+int xp_ber_index(const xp_run *run, double ber) {
   for (size_t b = 0; b < run->n_bers; ++b)
     if (fabs(run->bers[b] - ber) < 1e-12) return (int)b;
   return -1;
@@ -57,13 +59,13 @@ static double se_diff(const xp_run *run, const xp_model *a, const xp_model *b, i
   return 100.0 * sqrt(a->mc[bi].std * a->mc[bi].std / r + b->mc[bi].std * b->mc[bi].std / r);
 }
 
-static double pp(double acc) {
+double xp_pp(double acc) {
   return 100.0 * acc;
 }
 
 /* Percentage points a model loses at BER index b against its own clean accuracy. */
 static double lost_at(const xp_model *m, int b) {
-  return pp(m->mc[0].mean - m->mc[b].mean);
+  return xp_pp(m->mc[0].mean - m->mc[b].mean);
 }
 
 static const char *verdict_str(int v) {
@@ -101,207 +103,14 @@ static double mem_gib(void) {
   return kb / (1024.0 * 1024.0);
 }
 
-/* ---- plots -------------------------------------------------------------------------------------
- */
-
-static FILE *dat_open(const xp_run *run, const char *name) {
-  char p[XP_PATH + 64];
-  snprintf(p, sizeof p, "%s/plot-data/%s", run->out_dir, name);
-  return fopen(p, "w");
-}
-
-/* One .dat file per model: ber, mean %, std % (main BERs), then a blank line and Hirtzlin's. */
-static int write_curve(const xp_run *run, const xp_model *m, size_t idx) {
-  char name[64];
-  snprintf(name, sizeof name, "mc_%zu.dat", idx);
-  FILE *f = dat_open(run, name);
-  if (!f) return 0;
-  fprintf(f, "# %s: test BER, Monte-Carlo accuracy mean %%, std %%, predicted %%\n", m->id);
-  for (size_t b = 0; b < run->n_main; ++b) {
-    if (m->have_pred)
-      fprintf(f, "%g %.4f %.4f %.4f\n", run->bers[b], pp(m->mc[b].mean), pp(m->mc[b].std),
-              pp(m->pred[b]));
-    else
-      fprintf(f, "%g %.4f %.4f NaN\n", run->bers[b], pp(m->mc[b].mean), pp(m->mc[b].std));
-  }
-  return fclose(f) == 0;
-}
-
-typedef struct plot_set {
-  const char *file, *title;
-  int roles; /* bit mask of xp_role, plus grad filter */
-  int grad;  /* -1 any, else bet_flip_grad for XP_ROLE_FLIP models */
-} plot_set;
-
-static void plot_curves(FILE *gp, const xp_run *run, const plot_set *ps, const char *ext) {
-  fprintf(gp,
-          "set output '%s/%s.%s'\nset title \"%s\"\nset xlabel 'test weight BER'\nset ylabel "
-          "'accuracy (%%)'\n"
-          "set key outside right top\nset xrange [-0.002:0.102]\nset yrange [*:*]\nplot ",
-          run->plot_dir, ps->file, ext, ps->title);
-  int first = 1;
-  for (size_t i = 0; i < run->n_models; ++i) {
-    const xp_model *m = &run->models[i];
-    if (!m->have_mc || !(ps->roles & (1 << m->role))) continue;
-    if (m->role == XP_ROLE_FLIP && ps->grad >= 0 && (int)m->tp.flip_grad != ps->grad) continue;
-    fprintf(gp, "%s'%s/plot-data/mc_%zu.dat' using 1:2:3 with yerrorlines pt 7 ps 0.6 title '%s'",
-            first ? "" : ", ", run->out_dir, i, m->id);
-    first = 0;
-  }
-  if (first) fprintf(gp, "NaN notitle");
-  fprintf(gp, "\nunset xrange\nset xrange [*:*]\n");
-}
-
-/* Runs gnuplot on the script; records failure in run->gnuplot_msg. */
-static void run_gnuplot(xp_run *run, const char *script) {
-  char cmd[XP_PATH + 64];
-  snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
-  FILE *p = popen(cmd, "r");
-  if (!p) {
-    snprintf(run->gnuplot_msg, sizeof run->gnuplot_msg, "cannot run gnuplot: %s", strerror(errno));
-    return;
-  }
-  char buf[512];
-  run->gnuplot_msg[0] = 0;
-  while (fgets(buf, sizeof buf, p))
-    if (!run->gnuplot_msg[0])
-      snprintf(run->gnuplot_msg, sizeof run->gnuplot_msg, "%.*s", (int)strcspn(buf, "\n"), buf);
-  const int st = pclose(p);
-  run->gnuplot_ok = st == 0;
-  if (st != 0 && !run->gnuplot_msg[0])
-    snprintf(run->gnuplot_msg, sizeof run->gnuplot_msg, "gnuplot exited with status %d", st);
-}
-
-static const plot_set k_sets[] = {
-    {"accuracy_fcnn_sign", "FCNN, flip training with --flip-grad sign (Monte-Carlo, mean +- std)",
-     (1 << XP_ROLE_BASE) | (1 << XP_ROLE_FLIP), BET_FLIP_GRAD_SIGN},
-    {"accuracy_fcnn_straight",
-     "FCNN, flip training with --flip-grad straight (Monte-Carlo, mean +- std)",
-     (1 << XP_ROLE_BASE) | (1 << XP_ROLE_FLIP), BET_FLIP_GRAD_STRAIGHT},
-    {"accuracy_fcnn_margin", "FCNN: cross-entropy, MHL and margin regularizer (Monte-Carlo)",
-     (1 << XP_ROLE_BASE) | (1 << XP_ROLE_MHL) | (1 << XP_ROLE_REG), -1},
-    {"accuracy_vgg3", "VGG3 (Monte-Carlo, mean +- std)", 1 << XP_ROLE_VGG, -1},
-};
-#define XP_N_SETS (sizeof k_sets / sizeof k_sets[0])
-
-/* C3 scatter: metric k against Monte-Carlo accuracy at three BERs, one point per FCNN. */
-static void scatter_data(const xp_run *run, int k, const char *name) {
-  FILE *f = dat_open(run, name);
-  if (!f) return;
-  const double show[3] = {0.01, 0.033, 0.1};
-  for (int s = 0; s < 3; ++s) {
-    const int bi = ber_index(run, show[s]);
-    fprintf(f, "# BER %g: metric, accuracy %%\n", show[s]);
-    for (size_t i = 0; bi >= 0 && i < run->n_models; ++i) {
-      const xp_model *m = &run->models[i];
-      if (m->is_fcnn && m->have_mc && m->have_metric && !isnan(m->metric[bi][k]))
-        fprintf(f, "%.6g %.4f\n", m->metric[bi][k], pp(m->mc[bi].mean));
-    }
-    fprintf(f, "\n\n");
-  }
-  fclose(f);
-}
-
-static void write_plots(xp_run *run, int best_metric) {
-  char dir[XP_PATH + 32], script[XP_PATH + 32];
-  snprintf(dir, sizeof dir, "%s/plot-data", run->out_dir);
-  if ((mkdir(dir, 0777) != 0 && errno != EEXIST) ||
-      (mkdir(run->plot_dir, 0777) != 0 && errno != EEXIST)) {
-    snprintf(run->gnuplot_msg, sizeof run->gnuplot_msg, "cannot create %.90s or %.90s: %.40s", dir,
-             run->plot_dir, strerror(errno));
-    return;
-  }
-  for (size_t i = 0; i < run->n_models; ++i)
-    if (run->models[i].have_mc) write_curve(run, &run->models[i], i);
-  const int k_mn = xp_metric_index(run, "hidden_mn_mean");
-  scatter_data(run, k_mn, "c3_hidden_mn_mean.dat");
-  if (best_metric >= 0) scatter_data(run, best_metric, "c3_best.dat");
-  /* C4: clean vs 3.3 % accuracy over λ (λ = 0 is fcnn-p0). */
-  const int b33 = ber_index(run, 0.033);
-  FILE *f = dat_open(run, "c4.dat");
-  if (f) {
-    fprintf(f, "# lambda clean%% acc@3.3%% std%%\n");
-    for (size_t i = 0; i < run->n_models; ++i) {
-      const xp_model *m = &run->models[i];
-      if ((m->role == XP_ROLE_BASE || m->role == XP_ROLE_REG) && m->have_mc && b33 >= 0)
-        fprintf(f, "%g %.4f %.4f %.4f \"lambda=%g\"\n", m->lambda, pp(m->mc[0].mean),
-                pp(m->mc[b33].mean), pp(m->mc[b33].std), m->lambda);
-    }
-    fclose(f);
-  }
-  f = dat_open(run, "pred.dat");
-  if (f) {
-    fprintf(f, "# Monte-Carlo %% predicted %% (every model x study BER)\n");
-    for (size_t i = 0; i < run->n_models; ++i) {
-      const xp_model *m = &run->models[i];
-      if (m->have_mc && m->have_pred)
-        for (size_t b = 0; b < run->n_main; ++b)
-          fprintf(f, "%.4f %.4f\n", pp(m->mc[b].mean), pp(m->pred[b]));
-    }
-    fclose(f);
-  }
-  if (snprintf(script, sizeof script, "%s/plots.gp", dir) >= (int)sizeof script) return;
-  f = fopen(script, "w");
-  if (!f) {
-    snprintf(run->gnuplot_msg, sizeof run->gnuplot_msg, "%.200s: %.40s", script, strerror(errno));
-    return;
-  }
-  const int cairo = system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") == 0;
-  fprintf(f, "# written by rramsim experiment paper (%s)\nset grid\nset termoption noenhanced\n",
-          rr_version());
-  const char *terms[2][2] = {
-      {"svg noenhanced size 900,560 dynamic font 'sans,11'", "svg"},
-      {cairo ? "pngcairo noenhanced size 900,560 font ',10'" : "png noenhanced size 900,560",
-       "png"}};
-  for (int t = 0; t < 2; ++t) {
-    fprintf(f, "set terminal %s\n", terms[t][0]);
-    for (size_t s = 0; s < XP_N_SETS; ++s) plot_curves(f, run, &k_sets[s], terms[t][1]);
-    const char *sc[2][2] = {{"c3_hidden_mn_mean", "hidden_mn_mean"},
-                            {"c3_best", best_metric >= 0 ? run->metric_names[best_metric] : "n/a"}};
-    for (int c = 0; c < (best_metric >= 0 && best_metric != k_mn ? 2 : 1); ++c)
-      fprintf(
-          f,
-          "set output '%s/%s.%s'\nset title 'C3: %s vs Monte-Carlo accuracy, one point per FCNN'\n"
-          "set xlabel '%s (no fault injection)'\nset ylabel 'Monte-Carlo accuracy (%%)'\nset key "
-          "outside right top\n"
-          "plot '%s/%s.dat' index 0 using 1:2 with points pt 7 title 'BER 0.01', '' index 1 using "
-          "1:2 with points pt 5 "
-          "title 'BER 0.033', '' index 2 using 1:2 with points pt 9 title 'BER 0.1'\n",
-          run->plot_dir, sc[c][0], terms[t][1], sc[c][1], sc[c][1], dir, sc[c][0]);
-    fprintf(
-        f,
-        "set output '%s/c4_tradeoff.%s'\nset title 'C4: clean accuracy vs accuracy at BER 0.033 "
-        "over lambda'\n"
-        "set xlabel 'clean accuracy (%%)'\nset ylabel 'accuracy at BER 0.033 (%%)'\nset key off\n"
-        "plot '%s/c4.dat' using 2:3:4 with yerrorlines pt 7, '' using 2:3:5 with labels offset 0,1 "
-        "font ',9', "
-        "x with lines dt 2 lc rgb 'gray'\n"
-        "set key outside right top\n",
-        run->plot_dir, terms[t][1], dir);
-    fprintf(f,
-            "set output '%s/prediction_vs_mc.%s'\nset title 'Analytic prediction vs Monte-Carlo "
-            "(each model x study BER)'\n"
-            "set xlabel 'Monte-Carlo accuracy (%%)'\nset ylabel 'predicted accuracy (%%)'\nset key "
-            "left top\n"
-            "plot '%s/pred.dat' using 1:2 with points pt 7 title 'model x BER', x with lines dt 2 "
-            "title 'y = x', "
-            "x + 2 with lines dt 3 lc rgb 'gray' title '+-2 pp', x - 2 with lines dt 3 lc rgb "
-            "'gray' notitle\n"
-            "set key outside right top\n",
-            run->plot_dir, terms[t][1], dir);
-  }
-  fclose(f);
-  run_gnuplot(run, script);
-}
-
 /* ---- the report --------------------------------------------------------------------------------
  */
 
 static void md_acc(FILE *f, const xp_model *m, int b) {
   if (m->mc[b].std > 0)
-    fprintf(f, " %.2f ± %.2f |", pp(m->mc[b].mean), pp(m->mc[b].std));
+    fprintf(f, " %.2f ± %.2f |", xp_pp(m->mc[b].mean), xp_pp(m->mc[b].std));
   else
-    fprintf(f, " %.2f |", pp(m->mc[b].mean));
+    fprintf(f, " %.2f |", xp_pp(m->mc[b].mean));
 }
 
 static void fig(FILE *f, const xp_run *run, const char *name, const char *alt) {
@@ -371,8 +180,9 @@ int xp_write_report(xp_run *run) {
           x[n] = m->metric[b][k], y[n] = m->mc[b].mean, loss[n] = m->mc[0].mean - m->mc[b].mean,
           ++n;
       }
-      rho[b][k] = xp_spearman(x, y, n);
-      rho_loss[b][k] = xp_spearman(x, loss, n);
+      /* fewer than 3 FCNNs: no correlation reported */
+      rho[b][k] = n >= 3 ? bet_stats_spearman(x, y, n) : (double)NAN;
+      rho_loss[b][k] = n >= 3 ? bet_stats_spearman(x, loss, n) : (double)NAN;
       n_fc[b][k] = (int)n;
     }
   int best = -1;
@@ -385,7 +195,7 @@ int xp_write_report(xp_run *run) {
       if (!isnan(rho[b][k])) s += expected_sign(run->metric_names[k]) * rho[b][k], ++n;
     if (n && s / n > best_score) best_score = s / n, best = (int)k;
   }
-  write_plots(run, best);
+  xp_write_plots(run, best);
 
   char tmp[XP_PATH + 64];
   FILE *f = rr_atomic_open(run->report, tmp, sizeof tmp);
@@ -430,16 +240,17 @@ int xp_write_report(xp_run *run) {
     if (m->role != XP_ROLE_FLIP || !m->have_mc) continue;
     int n = 0, lose = 0;
     for (size_t b = 0; b < run->n_main && run->bers[b] < m->tp.flip_p - 1e-12; ++b, ++n) {
-      const double gap = pp(m->mc[b].mean - base->mc[b].mean), se = se_diff(run, m, base, (int)b);
+      const double gap = xp_pp(m->mc[b].mean - base->mc[b].mean),
+                   se = se_diff(run, m, base, (int)b);
       lose += gap < -fmax(2 * se, XP_LOSS_PP);
     }
     ++c1_models;
     c1_all += n > 0 && lose == n;
     c1_some += lose > 0;
-    const int bp = ber_index(run, m->tp.flip_p);
+    const int bp = xp_ber_index(run, m->tp.flip_p);
     if (bp >= 0 && m->mc[0].mean < m->mc[bp].mean) ++c1_nonmono;
     if (bp >= 0 &&
-        pp(m->mc[bp].mean - base->mc[bp].mean) > fmax(2 * se_diff(run, m, base, bp), XP_LOSS_PP))
+        xp_pp(m->mc[bp].mean - base->mc[bp].mean) > fmax(2 * se_diff(run, m, base, bp), XP_LOSS_PP))
       ++c1_adapted;
   }
   const int c1 = !c1_models ? -1 : 2 * c1_all >= c1_models ? 2 : c1_all ? 1 : 0;
@@ -457,7 +268,7 @@ int xp_write_report(xp_run *run) {
       double s = 0;
       int n = 0;
       for (size_t b = 0; b < run->n_main && run->bers[b] < ps[pi] - 1e-12; ++b, ++n)
-        s += pp(base->mc[b].mean - ms[g]->mc[b].mean);
+        s += xp_pp(base->mc[b].mean - ms[g]->mc[b].mean);
       c2_loss[g][pi] = n ? s / n : 0;
     }
     c2_ok[pi] = 1;
@@ -489,7 +300,7 @@ int xp_write_report(xp_run *run) {
   }
   const int c3 = !c3_have ? -1 : c3_n_good ? 2 : 0;
   /* C4 */
-  const int b33 = ber_index(run, 0.033);
+  const int b33 = xp_ber_index(run, 0.033);
   const xp_model *c4[XP_MAX_LAMBDAS + 1];
   size_t n_c4 = 0;
   if (have_base) c4[n_c4++] = base;
@@ -519,7 +330,7 @@ int xp_write_report(xp_run *run) {
     const xp_model *m = &run->models[i];
     if (!m->have_mc || !m->have_pred) continue;
     double s = 0;
-    for (size_t b = 0; b < run->n_main; ++b) s += fabs(pp(m->pred[b] - m->mc[b].mean));
+    for (size_t b = 0; b < run->n_main; ++b) s += fabs(xp_pp(m->pred[b] - m->mc[b].mean));
     s /= (double)run->n_main;
     ++mae_n;
     mae_ok += s <= 2.0;
@@ -609,8 +420,8 @@ int xp_write_report(xp_run *run) {
             "%.2f %%, accuracy at 0.033 "
             "%.2f %% → %.2f %%.\n",
             verdict_str(c4v), lost_at(c4[0], b33), lost_at(c4_top, b33), c4_top->lambda,
-            pp(c4[0]->mc[0].mean), pp(c4_top->mc[0].mean), pp(c4[0]->mc[b33].mean),
-            pp(c4_top->mc[b33].mean));
+            xp_pp(c4[0]->mc[0].mean), xp_pp(c4_top->mc[0].mean), xp_pp(c4[0]->mc[b33].mean),
+            xp_pp(c4_top->mc[b33].mean));
   else
     fprintf(f, "- **C4**: no results yet (needs fcnn-p0 and at least one regularised model).\n");
   if (mae_n)
@@ -806,17 +617,18 @@ int xp_write_report(xp_run *run) {
       fprintf(f, "| %s |", m->id);
       int n = 0, lose = 0;
       for (size_t b = 0; b < run->n_main && run->bers[b] < m->tp.flip_p - 1e-12; ++b, ++n) {
-        const double gap = pp(m->mc[b].mean - base->mc[b].mean), se = se_diff(run, m, base, (int)b);
+        const double gap = xp_pp(m->mc[b].mean - base->mc[b].mean),
+                     se = se_diff(run, m, base, (int)b);
         lose += gap < -fmax(2 * se, XP_LOSS_PP);
         fprintf(f, "%s %g: %+.2f ± %.2f", b ? ";" : "", run->bers[b], gap, 2 * se);
       }
-      const int bp = ber_index(run, m->tp.flip_p);
+      const int bp = xp_ber_index(run, m->tp.flip_p);
       if (bp >= 0)
         fprintf(f, " | %d of %d | %+.2f ± %.2f | %.2f | %.2f |\n", lose, n,
-                pp(m->mc[bp].mean - base->mc[bp].mean), 2 * se_diff(run, m, base, bp),
-                pp(m->mc[0].mean), pp(m->mc[bp].mean));
+                xp_pp(m->mc[bp].mean - base->mc[bp].mean), 2 * se_diff(run, m, base, bp),
+                xp_pp(m->mc[0].mean), xp_pp(m->mc[bp].mean));
       else
-        fprintf(f, " | %d of %d | – | %.2f | – |\n", lose, n, pp(m->mc[0].mean));
+        fprintf(f, " | %d of %d | – | %.2f | – |\n", lose, n, xp_pp(m->mc[0].mean));
     }
     fprintf(f,
             "\nC1 %s by the rule above (reproduces when at least half of the flip-trained models "
@@ -844,10 +656,11 @@ int xp_write_report(xp_run *run) {
       if (!c2_ok[pi]) continue;
       const xp_model *s = find_flip(run, ps[pi], BET_FLIP_GRAD_SIGN),
                      *t = find_flip(run, ps[pi], BET_FLIP_GRAD_STRAIGHT);
-      const int bp = ber_index(run, ps[pi]);
+      const int bp = xp_ber_index(run, ps[pi]);
       fprintf(f, "| %g | %.2f | %.2f | %+.2f | %.2f ± %.2f | %.2f ± %.2f |\n", ps[pi],
-              c2_loss[0][pi], c2_loss[1][pi], pp(t->mc[0].mean - s->mc[0].mean), pp(s->mc[bp].mean),
-              pp(s->mc[bp].std), pp(t->mc[bp].mean), pp(t->mc[bp].std));
+              c2_loss[0][pi], c2_loss[1][pi], xp_pp(t->mc[0].mean - s->mc[0].mean),
+              xp_pp(s->mc[bp].mean), xp_pp(s->mc[bp].std), xp_pp(t->mc[bp].mean),
+              xp_pp(t->mc[bp].std));
     }
     if (c2 == -2)
       fprintf(f,
@@ -927,7 +740,7 @@ int xp_write_report(xp_run *run) {
     if (best >= 0 && best != xp_metric_index(run, "hidden_mn_mean"))
       fig(f, run, "c3_best", "C3 scatter: best metric vs accuracy");
     fprintf(f, "\nPer-model metric values at BER 0.033:\n\n| model |");
-    const int bm = ber_index(run, 0.033);
+    const int bm = xp_ber_index(run, 0.033);
     for (size_t k = 0; k < run->n_metrics; ++k) fprintf(f, " %s |", run->metric_names[k]);
     fprintf(f, "\n|---|");
     for (size_t k = 0; k < run->n_metrics; ++k) fprintf(f, "---|");
@@ -957,7 +770,7 @@ int xp_write_report(xp_run *run) {
             "|\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < n_c4; ++i)
       fprintf(f, "| %g | %s | %.2f | %.2f ± %.2f | %.2f | %.4g |\n", c4[i]->lambda, c4[i]->id,
-              pp(c4[i]->mc[0].mean), pp(c4[i]->mc[b33].mean), pp(c4[i]->mc[b33].std),
+              xp_pp(c4[i]->mc[0].mean), xp_pp(c4[i]->mc[b33].mean), xp_pp(c4[i]->mc[b33].std),
               lost_at(c4[i], b33), kmn >= 0 ? c4[i]->metric[b33][kmn] : (double)NAN);
     fprintf(f,
             "\nC4 %s (rule: bit error tolerance is the accuracy *lost* at 0.033; reproduces when "
@@ -986,7 +799,7 @@ int xp_write_report(xp_run *run) {
     }
     double s = 0, mx = 0;
     for (size_t b = 0; b < run->n_main; ++b) {
-      const double e = fabs(pp(m->pred[b] - m->mc[b].mean));
+      const double e = fabs(xp_pp(m->pred[b] - m->mc[b].mean));
       s += e;
       mx = fmax(mx, e);
     }
@@ -998,7 +811,7 @@ int xp_write_report(xp_run *run) {
 
   /* ---------------- Hirtzlin */
   fprintf(f, "\n## Hirtzlin et al.: plain BNN fine up to BER 1e-4, flip-trained up to 4e-2\n\n");
-  const int h1 = ber_index(run, 1e-4), h4 = ber_index(run, 4e-2);
+  const int h1 = xp_ber_index(run, 1e-4), h4 = xp_ber_index(run, 4e-2);
   fprintf(f,
           "| model | p_train | clean %% | at 1e-4 %% | at 4e-2 %% | drop at 1e-4 pp | drop at 4e-2 "
           "pp |\n|---|---|---|---|---|---|---|\n");
@@ -1009,10 +822,11 @@ int xp_write_report(xp_run *run) {
     if (!(m->role == XP_ROLE_BASE || m->role == XP_ROLE_VGG ||
           (m->role == XP_ROLE_FLIP && m->tp.flip_p >= 0.033 && m->tp.flip_p <= 0.05)))
       continue;
-    const double d1 = pp(m->mc[0].mean - m->mc[h1].mean), d4 = pp(m->mc[0].mean - m->mc[h4].mean);
+    const double d1 = xp_pp(m->mc[0].mean - m->mc[h1].mean),
+                 d4 = xp_pp(m->mc[0].mean - m->mc[h4].mean);
     fprintf(f, "| %s | %g | %.2f | %.2f ± %.2f | %.2f ± %.2f | %.2f | %.2f |\n", m->id,
-            m->tp.flip_p, pp(m->mc[0].mean), pp(m->mc[h1].mean), pp(m->mc[h1].std),
-            pp(m->mc[h4].mean), pp(m->mc[h4].std), d1, d4);
+            m->tp.flip_p, xp_pp(m->mc[0].mean), xp_pp(m->mc[h1].mean), xp_pp(m->mc[h1].std),
+            xp_pp(m->mc[h4].mean), xp_pp(m->mc[h4].std), d1, d4);
     if (m->role == XP_ROLE_BASE) plain_fine = d1 <= XP_FINE_PP;
     if (m->role == XP_ROLE_FLIP) flip_fine += d4 <= XP_FINE_PP, ++flip_n;
   }

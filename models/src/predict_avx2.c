@@ -1,6 +1,6 @@
-/* metric_avx2.c — the prediction's AVX2 kernels: the per-layer table-CDF loop (8 floats at a time,
+/* predict_avx2.c — the prediction's AVX2 kernels: the per-layer table-CDF loop (8 floats at a time,
  * FMA gathers) and the stratified-mean kernels (stratum sums of the weights, their f-weighted sum).
- * Compiled with -mavx2 -mfma; called only after the run-time CPU check in metric.c. Must equal
+ * Compiled with -mavx2 -mfma; called only after the run-time CPU check in predict.c. Must equal
  * their scalar twins (bet_*_ref): exactly for the integer stratum sums, up to float rounding
  * otherwise. */
 #include <immintrin.h>

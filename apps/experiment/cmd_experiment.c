@@ -1,6 +1,6 @@
-/* cmd_experiment.c — `rramsim experiment paper`: trains the seed study's model set on
- * Fashion-MNIST, evaluates it (Monte-Carlo, margin metrics, analytic prediction), caches every
- * piece keyed by its parameters and writes a markdown report with plots (experiment_report.c). */
+/* cmd_experiment.c — `rramsim experiment paper`: the options, the plan (the seed study's model set
+ * on Fashion-MNIST and its keys) and the driver: every model trained or loaded and evaluated
+ * (model.c, cached by cache.c), then the markdown report with plots (report.c, plots.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -12,14 +12,12 @@
 #include <unistd.h>
 
 #include "bet/bet.h"
-#include "bet/metric.h"
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/mc.h"
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
-#include "train_run.h"
 
 static const char *const CMD = "experiment";
 
@@ -80,12 +78,6 @@ static void usage(FILE *f) {
 /* ---- small helpers ----------------------------------------------------------------------------
  */
 
-static uint64_t fnv1a(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; ++s) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 static int mkdir_p(const char *path) {
   char tmp[XP_PATH];
   if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return 0;
@@ -96,28 +88,6 @@ static int mkdir_p(const char *path) {
       *p = '/';
     }
   return mkdir(tmp, 0777) == 0 || errno == EEXIST;
-}
-
-static int file_exists(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0;
-}
-
-/* Reads the first line of a cache file and checks it is "# key <key>". */
-static FILE *cache_open(const char *path, const char *key) {
-  FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  char line[1024];
-  if (!fgets(line, sizeof line, f) || strncmp(line, "# key ", 6) != 0) {
-    fclose(f);
-    return NULL;
-  }
-  line[strcspn(line, "\n")] = 0;
-  if (strcmp(line + 6, key) != 0) {
-    fclose(f);
-    return NULL;
-  }
-  return f;
 }
 
 static void fmt_p(char *buf, size_t n, double p) {
@@ -171,7 +141,7 @@ static xp_model *add_model(xp_run *run, const char *id, const char *arch, xp_rol
     snprintf(m->key + kl, sizeof m->key - kl, " bn_stats=%s", bet_bn_stats_str(p->bn_stats));
   }
   if (snprintf(m->stem, sizeof m->stem, "%s/models/%s-%016" PRIx64, run->out_dir, id,
-               fnv1a(m->key)) >= (int)sizeof m->stem)
+               xp_fnv1a(m->key)) >= (int)sizeof m->stem)
     return NULL;
   for (size_t b = 0; b < XP_MAX_BERS; ++b)
     for (size_t k = 0; k < XP_MAX_METRICS; ++k) m->metric[b][k] = NAN;
@@ -215,351 +185,6 @@ static int build_plan(xp_run *run) {
       return 0;
     }
   return 1;
-}
-
-/* ---- training
- * ------------------------------------------------------------------------------------ */
-
-static int load_meta(xp_model *md) {
-  char path[XP_PATH + 16], mpath[XP_PATH + 16];
-  snprintf(path, sizeof path, "%s.meta", md->stem);
-  snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
-  if (!file_exists(mpath)) return 0;
-  FILE *f = cache_open(path, md->key);
-  if (!f) return 0;
-  int have = 0;
-  char line[256];
-  while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "clean_accuracy %lf", &md->clean_acc) == 1) have |= 1;
-    if (sscanf(line, "train_seconds %lf", &md->train_seconds) == 1) have |= 2;
-  }
-  fclose(f);
-  return have == 3;
-}
-
-static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset *train,
-                        const bnn_dataset *test, double acc) {
-  char *buf = (char *)malloc(2048);
-  if (!buf) return NULL;
-  const bet_train_params *p = &md->tp;
-  snprintf(
-      buf, 2048,
-      "{\"tool\":\"rramsim experiment "
-      "paper\",\"version\":\"%s\",\"model_id\":\"%s\",\"arch\":\"%s\","
-      "\"data\":\"%s\",\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_"
-      "images\":%u,"
-      "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\","
-      "\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":\"all\",\"reg_"
-      "margin\":%.17g,"
-      "\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%"
-      "s\","
-      "\"seed\":%" PRIu64 ",\"clean_test_accuracy\":%.6f}",
-      rr_version(), md->id, md->arch, run->data, train->name, train->n, test->name, test->n,
-      p->epochs, p->batch, p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b,
-      p->flip_p, bet_flip_grad_str(p->flip_grad), p->reg_margin, p->reg_b, p->bn_momentum,
-      p->bn_eps, bet_bn_stats_str(p->bn_stats), p->seed, acc);
-  return buf;
-}
-
-/* What train_run calls back for one model of the plan. */
-typedef struct train_ctx {
-  const xp_run *run;
-  const xp_model *md;
-  const bnn_dataset *train, *test;
-} train_ctx;
-
-static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
-  const train_ctx *c = (const train_ctx *)ud;
-  const bet_epoch_stats *st = e->st;
-  fprintf(log, ",\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64,
-          st->loss, st->train_acc, st->seconds, st->flips);
-  if (!c->run->progress)
-    fprintf(stderr, "  %s epoch %u/%u: loss %.4f, train accuracy %.2f %%, %.1f s\n", c->md->id,
-            e->epoch, c->md->tp.epochs, st->loss, 100 * st->train_acc, st->seconds);
-  return 1;
-}
-
-static char *train_provenance(void *ud, double acc) {
-  const train_ctx *c = (const train_ctx *)ud;
-  return provenance(c->run, c->md, c->train, c->test, acc);
-}
-
-/* Trains one model (resuming from its checkpoint after a crash), exports it and writes its meta
- * file. Returns 1 on success. */
-static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train,
-                       const bnn_dataset *test) {
-  char ckpt[XP_PATH + 16], mpath[XP_PATH + 16], meta[XP_PATH + 16], logp[XP_PATH + 16],
-      tmp[XP_PATH + 64];
-  snprintf(ckpt, sizeof ckpt, "%s.ckpt", md->stem);
-  snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
-  snprintf(meta, sizeof meta, "%s.meta", md->stem);
-  snprintf(logp, sizeof logp, "%s.log.jsonl", md->stem);
-  bet_arch arch;
-  if (bet_arch_parse(md->arch, train->n_classes, &arch) != BNN_OK)
-    return rr_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg()), 0;
-  train_ctx tc = {run, md, train, test};
-  rr_train_job job;
-  memset(&job, 0, sizeof job);
-  job.cmd = CMD;
-  job.name = md->id;
-  job.arch_name = md->arch;
-  job.arch = &arch;
-  job.params = &md->tp;
-  job.train = train;
-  job.test = test;
-  job.ckpt_path = ckpt;
-  job.log_path = logp;
-  job.out_path = mpath;
-  job.resume = run->force ? RR_TRAIN_FRESH : RR_TRAIN_RESUME_IF_USABLE;
-  job.progress = run->progress;
-  job.on_epoch = on_epoch;
-  job.provenance = train_provenance;
-  job.ud = &tc;
-  rr_train_outcome res;
-  if (!rr_train_run(&job, &res)) return 0;
-  md->train_seconds = res.seconds;
-  FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno)), 0;
-  fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key,
-          res.test_acc, md->train_seconds, res.resumed);
-  if (!rr_atomic_commit(f, tmp, meta)) return rr_error(CMD, "%s: cannot write", meta), 0;
-  md->clean_acc = res.test_acc;
-  remove(ckpt); /* the model file is what later steps need; checkpoints of wide nets are large */
-  return 1;
-}
-
-/* ---- evaluation
- * ---------------------------------------------------------------------------------- */
-
-static void bers_str(const xp_run *run, char *buf, size_t n) {
-  size_t o = 0;
-  buf[0] = 0;
-  for (size_t b = 0; b < run->n_bers && o < n; ++b)
-    o += (size_t)snprintf(buf + o, n - o, "%s%g", b ? "," : "", run->bers[b]);
-}
-
-static void eval_key(const xp_run *run, const xp_model *md, const char *what, uint32_t limit,
-                     char *key, size_t n) {
-  char bl[256];
-  bers_str(run, bl, sizeof bl);
-  snprintf(key, n,
-           "%s v1 model=%016" PRIx64 " data=%s/test limit=%u bers=%s reps=%" PRIu64
-           " seed=%" PRIu64,
-           what, fnv1a(md->key), run->data, limit, bl, !strcmp(what, "mc") ? run->reps : 0,
-           !strcmp(what, "mc") ? run->eval_seed : 0);
-}
-
-/* One data row of a keyed cache CSV: the BER's index in run->bers, the name column (metric
- * files) or NULL, and the numeric columns. */
-typedef struct cache_row {
-  size_t b;
-  const char *name;
-  const double *v;
-} cache_row;
-
-/* Reads a cache file written by eval_mc, eval_pred or eval_metric: "# key <key>" (another key: a
- * stale entry, returns -1), "# seconds <s>" (into *seconds), a header, then rows
- * "<ber>[,<name>],<v1>,...,<v_nv>". A row whose BER is among bers[0..n_bers) goes to store once per
- * matching BER; rows that do not parse are skipped. Returns how many rows store kept. */
-static long cache_read(const char *path, const char *key, int named, size_t nv, const double *bers,
-                       size_t n_bers, double *seconds, int (*store)(void *ud, const cache_row *r),
-                       void *ud) {
-  double v[4];
-  if (nv > sizeof v / sizeof *v) return -1;
-  FILE *f = cache_open(path, key);
-  if (!f) return -1;
-  char line[256], name[64];
-  long got = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "# seconds %lf", seconds) == 1) continue;
-    char *p = line, *end = NULL;
-    const double ber = strtod(p, &end);
-    int ok = end != p && *end == ',';
-    if (ok && named) {
-      p = end + 1;
-      const size_t n = strcspn(p, ",\n");
-      ok = n > 0 && n < sizeof name && p[n] == ',';
-      if (ok) memcpy(name, p, n), name[n] = 0, end = p + n;
-    }
-    for (size_t k = 0; ok && k < nv; ++k) {
-      p = end + 1;
-      v[k] = strtod(p, &end);
-      ok = end != p && (*end == (k + 1 < nv ? ',' : '\n') || (k + 1 == nv && !*end));
-    }
-    if (!ok) continue;
-    for (size_t b = 0; b < n_bers; ++b)
-      if (bers[b] == ber) {
-        const cache_row r = {b, named ? name : NULL, v};
-        got += store(ud, &r);
-      }
-  }
-  fclose(f);
-  return got;
-}
-
-static int store_mc(void *ud, const cache_row *r) {
-  bnn_mc_stats *s = &((xp_model *)ud)->mc[r->b];
-  s->mean = r->v[0], s->std = r->v[1], s->min = r->v[2], s->max = r->v[3];
-  return 1;
-}
-
-static int store_pred(void *ud, const cache_row *r) {
-  ((xp_model *)ud)->pred[r->b] = r->v[0];
-  return 1;
-}
-
-typedef struct metric_store {
-  xp_run *run;
-  xp_model *md;
-} metric_store;
-
-static int store_metric(void *ud, const cache_row *r) {
-  const metric_store *m = (const metric_store *)ud;
-  const int k = xp_metric_index(m->run, r->name);
-  if (k < 0) return 0;
-  m->md->metric[r->b][k] = r->v[0];
-  return 1;
-}
-
-typedef struct mc_progress {
-  rr_progress bar;
-  const xp_run *run;
-  char label[96];
-} mc_progress;
-
-static void on_mc(void *ud, size_t b, uint64_t rep, uint64_t done) {
-  mc_progress *p = (mc_progress *)ud;
-  char msg[64];
-  snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, p->run->bers[b], rep + 1,
-           p->run->reps);
-  rr_progress_update(&p->bar, done, "img", msg);
-}
-
-static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
-  char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
-  snprintf(path, sizeof path, "%s.mc.csv", md->stem);
-  eval_key(run, md, "mc", run->test_limit, key, sizeof key);
-  if (!run->force && cache_read(path, key, 0, 4, run->bers, run->n_bers, &md->mc_seconds, store_mc,
-                                md) == (long)run->n_bers)
-    return md->have_mc = 1;
-  if (run->report_only) return 0;
-  bnn_mc_params mp = bnn_mc_default_params();
-  mp.reps = run->reps;
-  mp.seed = run->eval_seed;
-  mp.infer.threads = run->threads;
-  mc_progress pr;
-  pr.run = run;
-  snprintf(pr.label, sizeof pr.label, "%s Monte-Carlo", md->id);
-  const uint64_t total = (uint64_t)run->n_bers * run->reps * test->n;
-  rr_progress_start(&pr.bar, pr.label, total, run->progress);
-  const double t0 = rr_now();
-  if (bnn_mc_sweep(m, test, run->bers, run->n_bers, &mp, on_mc, &pr, md->mc, NULL, NULL) != BNN_OK)
-    return rr_error(CMD, "%s: Monte-Carlo: %s", md->id, bnn_errmsg()), 0;
-  md->mc_seconds = rr_now() - t0;
-  rr_progress_finish(&pr.bar, "img", NULL);
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
-  fprintf(f, "# key %s\n# seconds %.3f\nber,mean,std,min,max\n", key, md->mc_seconds);
-  for (size_t b = 0; b < run->n_bers; ++b)
-    fprintf(f, "%.17g,%.9f,%.9f,%.9f,%.9f\n", run->bers[b], md->mc[b].mean, md->mc[b].std,
-            md->mc[b].min, md->mc[b].max);
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
-  return md->have_mc = 1;
-}
-
-static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
-  char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
-  snprintf(path, sizeof path, "%s.pred.csv", md->stem);
-  bet_predict_params pp = bet_predict_default_params();
-  pp.threads = run->threads;
-  /* The prediction model is part of the key: predictions cached by the layer-mean model (before
-   * the stratified mean became the default) must not be reused as the new model's. */
-  eval_key(run, md, pp.stratified_mean ? "predict-stratified" : "predict", run->test_limit, key,
-           sizeof key);
-  if (!run->force && cache_read(path, key, 0, 1, run->bers, run->n_bers, &md->pred_seconds,
-                                store_pred, md) == (long)run->n_bers)
-    return md->have_pred = 1;
-  if (run->report_only) return 0;
-  const double t0 = rr_now();
-  if (run->progress)
-    fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers,
-            test->n);
-  const bnn_status st = bet_predict_accuracy(m, test, run->bers, run->n_bers, &pp, md->pred);
-  if (st == BNN_E_UNSUPPORTED) {
-    md->pred_unsupported = 1;
-    snprintf(md->pred_note, sizeof md->pred_note, "%s", bnn_errmsg());
-    return 1;
-  }
-  if (st != BNN_OK) return rr_error(CMD, "%s: prediction: %s", md->id, bnn_errmsg()), 0;
-  md->pred_seconds = rr_now() - t0;
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
-  fprintf(f, "# key %s\n# seconds %.3f\nber,predicted\n", key, md->pred_seconds);
-  for (size_t b = 0; b < run->n_bers; ++b) fprintf(f, "%.17g,%.9f\n", run->bers[b], md->pred[b]);
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
-  return md->have_pred = 1;
-}
-
-/* Margin metrics at every BER of the study (the flip probabilities depend on it; the margins do
- * not), on the first metric_limit test images. */
-static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *mds) {
-  char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
-  snprintf(path, sizeof path, "%s.metric.csv", md->stem);
-  eval_key(run, md, "metric", run->metric_limit, key, sizeof key);
-  metric_store ms = {run, md};
-  if (!run->force && cache_read(path, key, 1, 1, run->bers, run->n_main, &md->metric_seconds,
-                                store_metric, &ms) > 0)
-    return md->have_metric = 1;
-  if (run->report_only) return 0;
-  if (run->progress)
-    fprintf(stderr, "%s: margin metrics (%zu BERs, %u images)\n", md->id, run->n_main, mds->n);
-  const double t0 = rr_now();
-  for (size_t b = 0; b < run->n_main; ++b) {
-    bet_metric_result r;
-    const bnn_status st = bet_metric_compute(m, mds, run->bers[b], &r);
-    if (st == BNN_E_UNSUPPORTED) {
-      md->metric_unsupported = 1;
-      return 1;
-    }
-    if (st != BNN_OK) return rr_error(CMD, "%s: metrics: %s", md->id, bnn_errmsg()), 0;
-    char nm[40];
-    int k;
-#define PUT(name, val) \
-  if ((k = xp_metric_index(run, name)) >= 0) md->metric[b][k] = (val);
-    PUT("clean_accuracy", r.accuracy)
-    PUT("hidden_mn_mean", r.hidden_mn_mean)
-    PUT("hidden_pflip_mean", r.hidden_pflip_mean)
-    for (uint32_t l = 0; l < r.n_layers; ++l) {
-      const bet_metric_layer *L = &r.layers[l];
-      if (L->is_output) {
-        PUT("out_margin_mean", L->m_mean)
-        PUT("out_margin_q50", L->m_q50)
-        PUT("out_frac_le1", L->frac_le[0])
-        PUT("out_pflip", L->pflip_mean)
-      } else {
-        snprintf(nm, sizeof nm, "L%u_m_mean", l);
-        PUT(nm, L->m_mean)
-        if (!L->input_u8) {
-          snprintf(nm, sizeof nm, "L%u_mn_mean", l);
-          PUT(nm, L->mn_mean)
-        }
-        snprintf(nm, sizeof nm, "L%u_pflip", l);
-        PUT(nm, L->pflip_mean)
-      }
-    }
-#undef PUT
-    bet_metric_result_free(&r);
-  }
-  md->metric_seconds = rr_now() - t0;
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
-  fprintf(f, "# key %s\n# seconds %.3f\nber,metric,value\n", key, md->metric_seconds);
-  for (size_t b = 0; b < run->n_main; ++b)
-    for (size_t k = 0; k < run->n_metrics; ++k)
-      if (!isnan(md->metric[b][k]))
-        fprintf(f, "%.17g,%s,%.9g\n", run->bers[b], run->metric_names[k], md->metric[b][k]);
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
-  return md->have_metric = 1;
 }
 
 /* ---- bookkeeping -------------------------------------------------------------------------------
@@ -822,7 +447,7 @@ int rr_cmd_experiment(int argc, char **argv) {
   for (size_t oi = 0; oi < n_order && rc == RR_EXIT_OK; ++oi) {
     const size_t i = order[oi];
     xp_model *md = &run->models[i];
-    md->trained = !run->force && load_meta(md);
+    md->trained = !run->force && xp_meta_load(md);
     if (md->trained) {
       fprintf(stderr, "[%zu/%zu] %s: cached model (clean test accuracy %.2f %%)\n", oi + 1,
               run->n_models, md->id, 100 * md->clean_acc);
@@ -833,7 +458,7 @@ int rr_cmd_experiment(int argc, char **argv) {
         view.n = run->vgg_train_limit;
       fprintf(stderr, "[%zu/%zu] %s: training %s, %u epochs on %u images\n", oi + 1, run->n_models,
               md->id, md->arch, md->tp.epochs, view.n);
-      if (!train_model(run, md, &view, &test)) {
+      if (!xp_train_model(run, md, &view, &test)) {
         rc = RR_EXIT_FAIL;
         break;
       }
@@ -849,11 +474,12 @@ int rr_cmd_experiment(int argc, char **argv) {
       rc = rr_error(CMD, "%s", bnn_errmsg());
       break;
     }
-    if (!eval_mc(run, md, m, &test) && !run->report_only) rc = RR_EXIT_FAIL;
+    if (!xp_eval_mc(run, md, m, &test) && !run->report_only) rc = RR_EXIT_FAIL;
     /* C3 correlates metrics across the FCNNs only; VGG3's (conv) metrics would cost minutes. */
-    if (rc == RR_EXIT_OK && md->is_fcnn && !eval_metric(run, md, m, &mds) && !run->report_only)
+    if (rc == RR_EXIT_OK && md->is_fcnn && !xp_eval_metric(run, md, m, &mds) && !run->report_only)
       rc = RR_EXIT_FAIL;
-    if (rc == RR_EXIT_OK && !eval_pred(run, md, m, &test) && !run->report_only) rc = RR_EXIT_FAIL;
+    if (rc == RR_EXIT_OK && !xp_eval_pred(run, md, m, &test) && !run->report_only)
+      rc = RR_EXIT_FAIL;
     bnn_model_free(m);
     xp_sample_load(run);
   }

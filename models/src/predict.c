@@ -1,84 +1,14 @@
-/* metric.c — BET margins, predicted flip probabilities and the analytic accuracy prediction. */
-#include "bet/metric.h"
-#include "metric_impl.h"
-
+/* predict.c — the analytic accuracy prediction: per-model tables, the stratified input strata, the
+ * table normal CDF with its run-time kernel choice, one image's P(correct) under flips, and the
+ * threaded and reference drivers (bet_predict_accuracy, bet_predict_accuracy_ref). */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-const int bet_metric_k[BET_METRIC_NK] = {1, 2, 4, 8};
-
-int64_t bet_margin_flips(int32_t a, int32_t t, int8_t d) {
-  /* d·(a − τ) with τ = t − d/2, doubled to stay in integers: 2d(a − t) + 1 (always odd, > 0 on the
-   * +1 side). m = ⌈|a − τ|/2⌉ = ⌈|2d(a − t) + 1| / 4⌉. */
-  int64_t twice = 2 * (int64_t)d * ((int64_t)a - t) + 1;
-  if (twice < 0) twice = -twice;
-  return (twice + 3) / 4;
-}
-
-bet_gauss bet_preact_under_flips(double s_pos, double s_neg, double q_pos, double q_neg, double p01,
-                                 double p10) {
-  bet_gauss g;
-  g.mean = s_pos * (1 - 2 * p01) - s_neg * (1 - 2 * p10);
-  g.var = 4 * p01 * (1 - p01) * q_pos + 4 * p10 * (1 - p10) * q_neg;
-  return g;
-}
-
-static double norm_cdf(double x) {
-  return 0.5 * erfc(-x / sqrt(2.0));
-}
-
-double bet_flip_prob(bet_gauss g, int32_t a, int32_t t, int8_t d, int binary_inputs) {
-  double tau = (double)t - 0.5 * d;
-  if (binary_inputs) {
-    /* a' keeps a's parity (steps of 2): switch halfway between the lattice points either side of
-     * the threshold (continuity correction on the even/odd lattice) */
-    int64_t off = (((int64_t)a - t) % 2 + 2) % 2; /* 0 if t is on the lattice */
-    tau = d > 0 ? (double)(t + off) - 1 : (double)(t - off) + 1;
-  }
-  int pos = d > 0 ? a >= t : a <= t; /* clean output +1 */
-  /* output +1 iff d·(a' − τ) > 0 */
-  if (g.var <= 0) {
-    int pos2 = d * (g.mean - tau) > 0;
-    return pos2 != pos;
-  }
-  double p_pos = norm_cdf(d * (g.mean - tau) / sqrt(g.var));
-  return pos ? 1 - p_pos : p_pos;
-}
-
-bnn_status bet_metric_check(const bnn_model *m, const bnn_dataset *ds) {
-  uint32_t c, h, w;
-  bnn_model_input_shape(m, &c, &h, &w);
-  uint32_t nl = bnn_model_n_layers(m);
-  if (nl == 0) return bnn_fail(BNN_E_SHAPE, "model has no layers");
-  for (uint32_t i = 0; i < nl; ++i) {
-    bnn_layer_info I;
-    bnn_model_layer(m, i, &I);
-    if (I.is_output && I.kind != BNN_LAYER_DENSE)
-      return bnn_fail(BNN_E_UNSUPPORTED,
-                      "layer %u: the output layer is %s; margin metrics need a dense output layer",
-                      i, bnn_layer_kind_str(I.kind));
-    if (I.weight_layer_index >= 0 && !I.is_output) {
-      int32_t t;
-      int8_t d;
-      if (bnn_model_threshold(m, i, 0, &t, &d) != BNN_OK)
-        return bnn_fail(BNN_E_SHAPE,
-                        "layer %u has no batch-norm thresholds; margin metrics need them", i);
-    }
-  }
-  if (c != ds->c || h != ds->h || w != ds->w)
-    return bnn_fail(BNN_E_SHAPE, "model expects %ux%ux%u images (HxWxC), data set %s has %ux%ux%u",
-                    h, w, c, ds->name, ds->h, ds->w, ds->c);
-  if (ds->n == 0) return bnn_fail(BNN_E_SHAPE, "data set %s has no images", ds->name);
-  uint32_t ncls = bnn_model_n_classes(m);
-  for (uint32_t i = 0; i < ds->n; ++i)
-    if (ds->labels[i] >= ncls)
-      return bnn_fail(BNN_E_SHAPE, "data set %s has label %u at image %u, model has %u classes",
-                      ds->name, ds->labels[i], i, ncls);
-  return BNN_OK;
-}
+#include "bet/metric.h"
+#include "predict_impl.h"
 
 static bnn_status check_bers(const double *ber, size_t n_ber) {
   if (n_ber == 0) return bnn_fail(BNN_E_ARG, "empty BER list");
@@ -88,42 +18,7 @@ static bnn_status check_bers(const double *ber, size_t n_ber) {
   return BNN_OK;
 }
 
-/* Strata of a dense hidden layer's ±1 inputs (docs/metrics.md): STRAT_M quantile groups of the
- * input neurons' clean margin |a − τ|, each split into STRAT_U quantile groups of their oriented
- * pre-activation s·a (s = the direction towards their switch point); the two integers that, with
- * the layer's common σ, fix an input's flip probability at every BER. */
-#define STRAT_M    4
-#define STRAT_U    16
-#define NSTRAT     (STRAT_M * STRAT_U)
-#define PRED_SLOTS 8 /* images whose stratum sums share one pass over the weights (fast path) */
-
-/* Per layer (all layers, pooling included): what the per-image loops need, fetched once. */
-typedef struct lay {
-  bnn_layer_info I;
-  int32_t *t;    /* hidden weight layers: per channel */
-  int32_t *d;    /* ±1, widened so the per-image loops vectorise */
-  uint64_t off;  /* weight layers: offset of this layer's values in the preact vector */
-  uint64_t nout; /* out_c·out_h·out_w */
-  /* Dense layer with ±1 inputs straight from a dense hidden layer (docs/metrics.md, "mean of a
-   * dense layer"): hidden → stratified input-flip mean (strat), output → exact mean (exact_out). */
-  int strat, exact_out;
-  int8_t *w8;    /* strat: weights transposed, fan_in × out_c; exact_out: out_c × fan_in */
-  float *wf;     /* exact_out: the same as floats (the fast path's dot products) */
-  uint64_t coff; /* strat: offset of this layer's stratum sums C in pscr.C */
-} lay;
-
-typedef struct model_ctx {
-  lay *L;
-  uint32_t nl;
-  uint64_t count; /* pre-activations per image */
-  uint64_t maxv;  /* largest layer input/output in values */
-  uint64_t maxpx; /* largest conv input in pixels */
-  uint32_t ncls;
-  size_t img;     /* bytes per image */
-  uint64_t csize; /* Σ over strat layers of NSTRAT·out_c (pscr.C) */
-} model_ctx;
-
-static void ctx_free(model_ctx *c) {
+void bet_mctx_free(model_ctx *c) {
   if (!c->L) return;
   for (uint32_t i = 0; i < c->nl; ++i)
     bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf);
@@ -131,7 +26,7 @@ static void ctx_free(model_ctx *c) {
   c->L = NULL;
 }
 
-static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
+bnn_status bet_mctx_make(const bnn_model *m, model_ctx *c, int stratified) {
   memset(c, 0, sizeof *c);
   c->nl = bnn_model_n_layers(m);
   c->L = (lay *)bnn_calloc(c->nl, sizeof *c->L);
@@ -157,7 +52,7 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     x->t = (int32_t *)bnn_malloc(sizeof(int32_t) * x->I.out_c);
     x->d = (int32_t *)bnn_malloc(sizeof(int32_t) * x->I.out_c);
     if (!x->t || !x->d) {
-      ctx_free(c);
+      bet_mctx_free(c);
       return bnn_fail(BNN_E_NOMEM, "out of memory");
     }
     for (uint32_t o = 0; o < x->I.out_c; ++o) {
@@ -177,7 +72,7 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     x->w8 = (int8_t *)bnn_malloc((size_t)n * O);
     if (x->I.is_output) x->wf = (float *)bnn_malloc((size_t)n * O * sizeof(float));
     if (!x->w8 || (x->I.is_output && !x->wf)) {
-      ctx_free(c);
+      bet_mctx_free(c);
       return bnn_fail(BNN_E_NOMEM, "out of memory");
     }
     x->strat = !x->I.is_output, x->exact_out = x->I.is_output;
@@ -192,23 +87,6 @@ static bnn_status ctx_make(const bnn_model *m, model_ctx *c, int stratified) {
     if (x->strat) x->coff = c->csize, c->csize += (uint64_t)NSTRAT * O;
   }
   return BNN_OK;
-}
-
-static uint32_t argmax(const int32_t *s, uint32_t n) {
-  uint32_t b = 0;
-  for (uint32_t k = 1; k < n; ++k)
-    if (s[k] > s[b]) b = k;
-  return b;
-}
-
-/* Output margin ⌈(s_top − s_second)/2⌉ in weight flips. */
-static int64_t output_margin(const int32_t *s, uint32_t n) {
-  uint32_t b = argmax(s, n);
-  int64_t second = INT64_MIN;
-  for (uint32_t k = 0; k < n; ++k)
-    if (k != b && s[k] > second) second = s[k];
-  if (second == INT64_MIN) return 0;
-  return ((int64_t)s[b] - second + 1) / 2;
 }
 
 /* ---- the fast normal CDF: a float table on [−8, 8] with linear interpolation -----------------
@@ -226,7 +104,7 @@ static bet_dot_fn g_dot = bet_dot_ref;
 static pthread_once_t g_phi_once = PTHREAD_ONCE_INIT;
 static void phi_init(void) {
   for (int i = 0; i <= PHI_N + 1; ++i)
-    g_phi[i] = (float)norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
+    g_phi[i] = (float)bet_norm_cdf((double)PHI_LO + (double)i / PHI_STEPS_PER_UNIT);
   for (int i = 0; i < ZN; ++i) {
     double z = -8 + (i + 0.5) * (16.0 / ZN);
     g_zw[i] = exp(-0.5 * z * z) * (16.0 / ZN) / 2.5066282746310002;
@@ -247,46 +125,8 @@ static inline double phi_fast(double x) {
   return (double)g_phi[i] + f * (double)(g_phi[i + 1] - g_phi[i]);
 }
 
-void bet_phi_apply_ref(const float *u, const float *v, size_t n, float k1, float k2,
-                       const float *tab, double *q, double *s1, double *s2) {
-  double a1 = 0, a2 = 0;
-  for (size_t i = 0; i < n; ++i) {
-    float t =
-        (u[i] * k1 - v[i] * k2) * (float)PHI_STEPS_PER_UNIT - PHI_LO * (float)PHI_STEPS_PER_UNIT;
-    t = t < 0 ? 0 : t;
-    t = t > (float)PHI_N ? (float)PHI_N : t;
-    int k = (int)t;
-    float f = t - (float)k, qq = tab[k] + f * (tab[k + 1] - tab[k]);
-    q[i] = (double)qq, a1 += (double)qq, a2 += (double)qq * (double)qq;
-  }
-  *s1 = a1, *s2 = a2;
-}
-
-void bet_strat_accum_ref(const int8_t *wt, size_t G, const int8_t *const *xs,
-                         const uint32_t *const *order, const uint32_t *const *start, size_t nb,
-                         size_t O, int16_t *const *C) {
-  for (size_t g = 0; g < G; ++g)
-    for (size_t b = 0; b < nb; ++b)
-      for (size_t o = 0; o < O; ++o) {
-        int acc = 0;
-        for (uint32_t k = start[g][b]; k < start[g][b + 1]; ++k)
-          acc += xs[g][order[g][k]] * wt[(size_t)order[g][k] * O + o];
-        C[g][b * O + o] = (int16_t)acc;
-      }
-}
-
-float bet_dot_ref(const float *a, const float *b, size_t n) {
-  float acc = 0;
-  for (size_t i = 0; i < n; ++i) acc = fmaf(a[i], b[i], acc);
-  return acc;
-}
-
-void bet_strat_mean_ref(const int16_t *C, const float *f, size_t nb, size_t O, float *sm) {
-  for (size_t o = 0; o < O; ++o) {
-    float acc = 0;
-    for (size_t b = 0; b < nb; ++b) acc = fmaf((float)C[b * O + o], f[b], acc);
-    sm[o] = acc;
-  }
+void bet_phi_init_once(void) {
+  pthread_once(&g_phi_once, phi_init);
 }
 
 /* P(class y has the highest score) when score k is N(mu[k], var) independently (equal variances):
@@ -308,39 +148,13 @@ static double p_class_wins(const double *mu, uint32_t n, uint32_t y, double var,
     double z = lo + (i + 0.5) * dz,
            pr = fast ? g_zw[i] : exp(-0.5 * z * z) * dz / 2.5066282746310002 /* √(2π) */;
     for (uint32_t k = 0; k < nd && pr > 1e-300; ++k)
-      pr *= fast ? phi_fast(dk[k] + z) : norm_cdf(dk[k] + z);
+      pr *= fast ? phi_fast(dk[k] + z) : bet_norm_cdf(dk[k] + z);
     tot += pr;
   }
   return tot > 1 ? 1 : tot;
 }
 
-/* Per-image scratch of the prediction (one per thread). */
-typedef struct pscr {
-  double *q[2];    /* flip probability of each value of the current layer's input / output */
-  int8_t *sg[2];   /* clean sign (±1) of each binary value, for max-pool */
-  double *p1, *p2; /* conv: per input pixel Σ_c r, Σ_c r(1 − r) (u8: Σ_c x² in p2) */
-  float *u, *v;    /* fast: per hidden value, the BER-independent parts of the CDF argument */
-  double *mu;
-  int32_t *pre; /* pre-activations of a block of images */
-  /* per image, BER-independent (image_strata): clean sign of every hidden value, the stratum of
-   * every value feeding a strat layer, and per strat layer C[b][o] = Σ_{i ∈ stratum b} w_oi x_i */
-  int8_t *xs;
-  uint8_t *bk;
-  int16_t *C;
-  uint32_t *ord, *start; /* per strat layer: its inputs by stratum, and where each stratum starts */
-  /* PRED_SLOTS images' worth of the above (xs, bk, C, ord, start point into the slot pscr_slot
-   * chose), so that the stratum sums of several images are accumulated in one pass over the weights
-   */
-  int8_t *xs_all;
-  uint8_t *bk_all;
-  int16_t *C_all;
-  uint32_t *ord_all, *start_all;
-  uint32_t *key, *ia; /* sorting scratch (maxv each) */
-  double *sm;         /* per value: Σ_b f_b C[b][o], the input-flip term of the mean */
-  float *uu;          /* fast: per value, s·(a − 2·sm) */
-} pscr;
-
-static void pscr_free(pscr *s) {
+void bet_pscr_free(pscr *s) {
   bnn_free(s->q[0]), bnn_free(s->q[1]), bnn_free(s->sg[0]), bnn_free(s->sg[1]);
   bnn_free(s->p1), bnn_free(s->p2), bnn_free(s->u), bnn_free(s->v), bnn_free(s->mu),
       bnn_free(s->pre);
@@ -351,7 +165,7 @@ static void pscr_free(pscr *s) {
   memset(s, 0, sizeof *s);
 }
 
-static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
+bnn_status bet_pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
   memset(s, 0, sizeof *s);
   size_t mv = (size_t)c->maxv, px = (size_t)(c->maxpx ? c->maxpx : 1);
   s->q[0] = (double *)bnn_malloc(mv * sizeof(double)),
@@ -376,14 +190,14 @@ static bnn_status pscr_alloc(pscr *s, const model_ctx *c, size_t block) {
   if (!s->q[0] || !s->q[1] || !s->sg[0] || !s->sg[1] || !s->p1 || !s->p2 || !s->u || !s->v ||
       !s->mu || !s->pre || !s->xs_all || !s->bk_all || !s->C_all || !s->ord_all || !s->start_all ||
       !s->key || !s->ia || !s->sm || !s->uu) {
-    pscr_free(s);
+    bet_pscr_free(s);
     return bnn_fail(BNN_E_NOMEM, "out of memory");
   }
   return BNN_OK;
 }
 
 /* Points the per-image strata fields at slot g. */
-static void pscr_slot(pscr *s, const model_ctx *c, size_t g) {
+void bet_pscr_slot(pscr *s, const model_ctx *c, size_t g) {
   s->xs = s->xs_all + g * c->count, s->bk = s->bk_all + g * c->count;
   s->C = s->C_all + g * (c->csize ? c->csize : 1);
   s->ord = s->ord_all + g * c->count, s->start = s->start_all + g * c->nl * (NSTRAT + 1);
@@ -391,7 +205,7 @@ static void pscr_slot(pscr *s, const model_ctx *c, size_t g) {
 
 /* Fast path, once per image: u = s·a, v = s·τ with s = −d if the clean output is +1 else d, so a
  * neuron's flip probability is Φ(s·(a(1 − 2r̄) − τ)/σ) = Φ(u·(1 − 2r̄)/σ − v/σ). */
-static void image_uv(const model_ctx *c, const int32_t *pre, pscr *S) {
+void bet_image_uv(const model_ctx *c, const int32_t *pre, pscr *S) {
   for (uint32_t l = 0; l < c->nl; ++l) {
     const lay *x = &c->L[l];
     if (x->I.weight_layer_index < 0 || x->I.is_output) continue;
@@ -432,7 +246,7 @@ static void radix_sort_idx(const uint32_t *key, uint32_t *idx, uint32_t *tmp, si
  * strat layer, its inputs' strata and C[b][o] = Σ_{i ∈ b} w_oi·x_i (exact integers). Strata: rank
  * the n inputs by clean margin key |2d(a − t) + 1| = 2|a − τ| into STRAT_M equal-count groups, then
  * each group by s·a into STRAT_U equal-count subgroups (ties by index: stable sorts). */
-static void image_strata(const model_ctx *c, const int32_t *pre, pscr *S) {
+void bet_image_strata(const model_ctx *c, const int32_t *pre, pscr *S) {
   for (uint32_t l = 0; l < c->nl; ++l) {
     const lay *x = &c->L[l];
     if (x->I.weight_layer_index < 0 || x->I.is_output) continue;
@@ -488,8 +302,8 @@ static void image_strata(const model_ctx *c, const int32_t *pre, pscr *S) {
   }
 }
 
-/* The stratum sums C of slots 0 … G − 1 (image_strata done for each), every strat layer. */
-static void strata_accum(const model_ctx *c, pscr *S, size_t G, int fast) {
+/* The stratum sums C of slots 0 … G − 1 (bet_image_strata done for each), every strat layer. */
+void bet_strata_accum(const model_ctx *c, pscr *S, size_t G, int fast) {
   for (uint32_t l = 1; l < c->nl; ++l) {
     const lay *x = &c->L[l], *P = &c->L[l - 1];
     if (!x->strat) continue;
@@ -497,7 +311,7 @@ static void strata_accum(const model_ctx *c, pscr *S, size_t G, int fast) {
     const uint32_t *ord[PRED_SLOTS], *st[PRED_SLOTS];
     int16_t *C[PRED_SLOTS];
     for (size_t g = 0; g < G; ++g) {
-      pscr_slot(S, c, g);
+      bet_pscr_slot(S, c, g);
       xs[g] = S->xs + P->off, ord[g] = S->ord + P->off, st[g] = S->start + (size_t)l * (NSTRAT + 1);
       C[g] = S->C + x->coff;
     }
@@ -530,7 +344,7 @@ static void strat_mean(const lay *x, const lay *P, const double *qi, pscr *S, in
 
 /* Conv input statistics per input pixel: Σ_c r and Σ_c r(1 − r) of the flip rates of its terms
  * (r = p + q(1 − 2p): weight flip xor activation flip), or for 8-bit input Σ_c x². */
-static void conv_pixel_stats(const lay *x, const double *q, const uint8_t *img, double p, pscr *S) {
+void bet_conv_pixel_stats(const lay *x, const double *q, const uint8_t *img, double p, pscr *S) {
   const uint64_t npx = (uint64_t)x->I.in_h * x->I.in_w;
   const uint32_t C = x->I.in_c;
   for (uint64_t px = 0; px < npx; ++px) {
@@ -550,9 +364,9 @@ static void conv_pixel_stats(const lay *x, const double *q, const uint8_t *img, 
 
 /* One image at symmetric weight BER p: propagates flip probabilities layer by layer
  * (docs/metrics.md) and returns P(prediction = y). fast selects the table CDF over precomputed u, v
- * (image_uv) instead of bet_flip_prob's erfc; both compute the same quantities. */
-static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *img, double p,
-                            uint32_t y, pscr *S, int fast) {
+ * (bet_image_uv) instead of bet_flip_prob's erfc; both compute the same quantities. */
+double bet_predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *img, double p,
+                         uint32_t y, pscr *S, int fast) {
   int cur = 0;       /* S->q[cur], S->sg[cur]: the current layer's input (unused for 8-bit input) */
   int have_sums = 0; /* fast: the current input's Σq, Σq² came with it (dense producer) */
   double sum_q = 0, sum_qq = 0;
@@ -656,7 +470,7 @@ static double predict_image(const model_ctx *c, const int32_t *pre, const uint8_
         for (uint32_t o = 0; o < I->out_c; ++o)
           so[o] = (x->d[o] > 0 ? a[o] >= x->t[o] : a[o] <= x->t[o]) ? 1 : -1;
     } else { /* conv 3×3 pad 1: per output pixel, its valid 3×3 window of input pixels */
-      conv_pixel_stats(x, qi, img, p, S);
+      bet_conv_pixel_stats(x, qi, img, p, S);
       const uint32_t H = I->in_h, W = I->in_w, C = I->in_c, O = I->out_c;
       for (uint32_t yy = 0; yy < H; ++yy)
         for (uint32_t xx = 0; xx < W; ++xx) {
@@ -710,22 +524,23 @@ bnn_status bet_predict_accuracy_ref(const bnn_model *m, const bnn_dataset *ds, c
   if (st) return st;
   model_ctx c;
   pscr S;
-  if ((st = ctx_make(m, &c, params->stratified_mean != 0))) return st;
-  if ((st = pscr_alloc(&S, &c, 1))) {
-    ctx_free(&c);
+  if ((st = bet_mctx_make(m, &c, params->stratified_mean != 0))) return st;
+  if ((st = bet_pscr_alloc(&S, &c, 1))) {
+    bet_mctx_free(&c);
     return st;
   }
   for (size_t b = 0; b < n_ber; ++b) acc_out[b] = 0;
   for (uint32_t i = 0; !st && i < ds->n; ++i) {
     const uint8_t *img = ds->images + i * c.img;
     st = bnn_model_preact(m, img, S.pre);
-    if (!st) pscr_slot(&S, &c, 0), image_strata(&c, S.pre, &S), strata_accum(&c, &S, 1, 0);
+    if (!st)
+      bet_pscr_slot(&S, &c, 0), bet_image_strata(&c, S.pre, &S), bet_strata_accum(&c, &S, 1, 0);
     for (size_t b = 0; !st && b < n_ber; ++b)
-      acc_out[b] += predict_image(&c, S.pre, img, ber[b], ds->labels[i], &S, 0);
+      acc_out[b] += bet_predict_image(&c, S.pre, img, ber[b], ds->labels[i], &S, 0);
   }
   for (size_t b = 0; b < n_ber; ++b) acc_out[b] /= ds->n;
-  pscr_free(&S);
-  ctx_free(&c);
+  bet_pscr_free(&S);
+  bet_mctx_free(&c);
   return st;
 }
 
@@ -748,7 +563,7 @@ typedef struct pjob {
 static void *pjob_run(void *arg) {
   pjob *J = (pjob *)arg;
   pscr S;
-  if (pscr_alloc(&S, J->c, J->block)) {
+  if (bet_pscr_alloc(&S, J->c, J->block)) {
     atomic_store(&J->status, (int)BNN_E_NOMEM);
     return NULL;
   }
@@ -769,21 +584,21 @@ static void *pjob_run(void *arg) {
       if (i % PRED_SLOTS == 0) { /* strata of the next PRED_SLOTS images, their sums in one pass */
         size_t G = n - i < PRED_SLOTS ? n - i : PRED_SLOTS;
         for (size_t g = 0; g < G; ++g)
-          pscr_slot(&S, J->c, g), image_strata(J->c, pre + g * J->c->count, &S);
-        strata_accum(J->c, &S, G, 1);
+          bet_pscr_slot(&S, J->c, g), bet_image_strata(J->c, pre + g * J->c->count, &S);
+        bet_strata_accum(J->c, &S, G, 1);
       }
-      pscr_slot(&S, J->c, i % PRED_SLOTS);
-      image_uv(J->c, pre, &S);
+      bet_pscr_slot(&S, J->c, i % PRED_SLOTS);
+      bet_image_uv(J->c, pre, &S);
       for (size_t b = 0; b < J->n_ber; ++b) {
         double p = J->ber[b], *out = &J->pc[bi * J->n_ber + b];
         if (p == 0) /* no flips anywhere: the clean, engine-exact prediction */
-          *out += argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
+          *out += bet_score_argmax(pre + J->c->count - J->c->ncls, J->c->ncls) == y;
         else
-          *out += predict_image(J->c, pre, img, p, y, &S, 1);
+          *out += bet_predict_image(J->c, pre, img, p, y, &S, 1);
       }
     }
   }
-  pscr_free(&S);
+  bet_pscr_free(&S);
   return NULL;
 }
 
@@ -796,9 +611,9 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
   bnn_status st = check_bers(ber, n_ber);
   if (!st) st = bet_metric_check(m, ds);
   if (st) return st;
-  pthread_once(&g_phi_once, phi_init);
+  bet_phi_init_once();
   model_ctx c;
-  if ((st = ctx_make(m, &c, params->stratified_mean != 0))) return st;
+  if ((st = bet_mctx_make(m, &c, params->stratified_mean != 0))) return st;
   pjob J;
   memset(&J, 0, sizeof J);
   J.m = m, J.ds = ds, J.c = &c, J.ber = ber, J.n_ber = n_ber;
@@ -829,147 +644,6 @@ bnn_status bet_predict_accuracy(const bnn_model *m, const bnn_dataset *ds, const
       acc_out[b] = sum / ds->n;
     }
   bnn_free(J.pc);
-  ctx_free(&c);
-  return st;
-}
-
-void bet_metric_result_free(bet_metric_result *r) {
-  if (!r) return;
-  bnn_free(r->layers);
-  memset(r, 0, sizeof *r);
-}
-
-/* Quantile from a histogram of integer margins (values ≥ cap counted in the last bin). */
-static double hist_q(const uint64_t *h, size_t bins, uint64_t total, double q) {
-  uint64_t want = (uint64_t)ceil(q * (double)total), acc = 0;
-  if (want == 0) want = 1;
-  for (size_t v = 0; v < bins; ++v) {
-    acc += h[v];
-    if (acc >= want) return (double)v;
-  }
-  return (double)(bins - 1);
-}
-
-#define HBINS 65536u
-
-bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double ber,
-                              bet_metric_result *out) {
-  if (!m || !ds || !out) return bnn_fail(BNN_E_ARG, "NULL argument");
-  memset(out, 0, sizeof *out);
-  if (!(ber >= 0 && ber <= 0.5)) return bnn_fail(BNN_E_RANGE, "BER %g outside [0, 0.5]", ber);
-  bnn_status st = bet_metric_check(m, ds);
-  if (st) return st;
-  pthread_once(&g_phi_once, phi_init);
-  model_ctx c;
-  pscr S;
-  if ((st = ctx_make(m, &c, 1))) return st;
-  const size_t block = 16;
-  if ((st = pscr_alloc(&S, &c, block))) {
-    ctx_free(&c);
-    return st;
-  }
-  uint32_t nw = 0,
-           *widx = (uint32_t *)bnn_calloc(c.nl, sizeof(uint32_t)); /* weight layer → layer */
-  uint64_t *hist = NULL;
-  double *sum_m = NULL, *sum_mn = NULL, *sum_pf = NULL;
-  uint64_t correct = 0;
-  for (uint32_t l = 0; widx && l < c.nl; ++l)
-    if (c.L[l].I.weight_layer_index >= 0) widx[nw++] = l;
-  hist = (uint64_t *)bnn_calloc((size_t)nw * HBINS, sizeof *hist);
-  sum_m = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
-  sum_mn = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
-  sum_pf = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
-  out->layers = (bet_metric_layer *)bnn_calloc(nw ? nw : 1, sizeof *out->layers);
-  if (!widx || !hist || !sum_m || !sum_mn || !sum_pf || !out->layers)
-    st = bnn_fail(BNN_E_NOMEM, "out of memory");
-  for (uint32_t i0 = 0; !st && i0 < ds->n; i0 += (uint32_t)block) {
-    size_t nb = ds->n - i0 < block ? ds->n - i0 : block;
-    if ((st = bnn_model_preact_batch(m, ds->images + (size_t)i0 * c.img, nb, S.pre))) break;
-    for (size_t ii = 0; ii < nb; ++ii) {
-      uint32_t i = i0 + (uint32_t)ii;
-      const uint8_t *img = ds->images + (size_t)i * c.img;
-      const int32_t *pre = S.pre + ii * c.count;
-      for (uint32_t wl = 0; wl < nw; ++wl) {
-        const lay *x = &c.L[widx[wl]];
-        const bnn_layer_info *I = &x->I;
-        const int32_t *a = pre + x->off;
-        uint64_t *h = hist + (size_t)wl * HBINS;
-        if (I->is_output) {
-          int64_t mm = output_margin(a, I->out_c);
-          uint32_t y = argmax(a, I->out_c);
-          correct += y == ds->labels[i];
-          h[mm < HBINS ? mm : HBINS - 1]++;
-          sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm / sqrt((double)I->fan_in);
-          if (ber > 0) { /* the fast path (metric.h); at 0 nothing flips */
-            image_uv(&c, pre, &S);
-            pscr_slot(&S, &c, 0), image_strata(&c, pre, &S), strata_accum(&c, &S, 1, 1);
-            sum_pf[wl] += 1 - predict_image(&c, pre, img, ber, y, &S, 1);
-          }
-          continue;
-        }
-        /* own weights flipped only: binary input Σx² = n (the valid fan-in), u8 input Σ pixel² */
-        const uint64_t npx = (uint64_t)I->out_h * I->out_w;
-        if (I->kind == BNN_LAYER_CONV3X3 && I->input_u8) conv_pixel_stats(x, NULL, img, ber, &S);
-        double dense_sq = 0;
-        if (I->kind == BNN_LAYER_DENSE && I->input_u8)
-          for (uint32_t k = 0; k < I->fan_in; ++k) dense_sq += (double)img[k] * img[k];
-        for (uint64_t px = 0; px < npx; ++px) {
-          double n_in = I->fan_in, sq = dense_sq;
-          if (I->kind == BNN_LAYER_CONV3X3) { /* valid taps only */
-            uint32_t yy = (uint32_t)(px / I->in_w), xx = (uint32_t)(px % I->in_w), nv = 0;
-            sq = 0;
-            for (int t = 0; t < 9; ++t) {
-              int64_t sy = (int64_t)yy + t / 3 - 1, sx = (int64_t)xx + t % 3 - 1;
-              if (sy < 0 || sx < 0 || sy >= I->in_h || sx >= I->in_w) continue;
-              ++nv;
-              if (I->input_u8) sq += S.p2[sy * I->in_w + sx];
-            }
-            n_in = (double)nv * I->in_c;
-          }
-          double var = 4 * ber * (1 - ber) * (I->input_u8 ? sq : n_in), rn = 1 / sqrt(n_in);
-          for (uint32_t o = 0; o < I->out_c; ++o) {
-            int32_t av = a[px * I->out_c + o];
-            int64_t mm = bet_margin_flips(av, x->t[o], (int8_t)x->d[o]);
-            h[mm < HBINS ? mm : HBINS - 1]++;
-            sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm * rn;
-            bet_gauss g = {av * (1 - 2 * ber), var};
-            sum_pf[wl] += bet_flip_prob(g, av, x->t[o], (int8_t)x->d[o], !I->input_u8);
-          }
-        }
-      }
-    }
-  }
-  if (!st) {
-    double hid_mn = 0, hid_pf = 0, hid_cnt = 0;
-    for (uint32_t wl = 0; wl < nw; ++wl) {
-      bet_metric_layer *R = &out->layers[wl];
-      const lay *x = &c.L[widx[wl]];
-      const uint64_t *h = hist + (size_t)wl * HBINS;
-      uint64_t tot = (uint64_t)ds->n * (x->I.is_output ? 1 : x->nout);
-      R->layer = widx[wl];
-      R->neurons = x->I.out_c, R->positions = x->I.out_h * x->I.out_w, R->fan_in = x->I.fan_in;
-      R->input_u8 = x->I.input_u8, R->is_output = x->I.is_output,
-      R->is_conv = x->I.kind == BNN_LAYER_CONV3X3;
-      R->m_mean = sum_m[wl] / (double)tot, R->mn_mean = sum_mn[wl] / (double)tot;
-      R->pflip_mean = sum_pf[wl] / (double)tot;
-      R->m_q10 = hist_q(h, HBINS, tot, 0.1), R->m_q50 = hist_q(h, HBINS, tot, 0.5),
-      R->m_q90 = hist_q(h, HBINS, tot, 0.9);
-      for (int k = 0; k < BET_METRIC_NK; ++k) {
-        uint64_t cc = 0;
-        for (int v = 0; v <= bet_metric_k[k]; ++v) cc += h[v];
-        R->frac_le[k] = (double)cc / (double)tot;
-      }
-      if (!x->I.is_output && !x->I.input_u8)
-        hid_mn += sum_mn[wl], hid_pf += sum_pf[wl], hid_cnt += (double)tot;
-    }
-    out->n_images = ds->n, out->n_layers = nw, out->ber = ber;
-    out->accuracy = (double)correct / ds->n;
-    out->hidden_mn_mean = hid_cnt > 0 ? hid_mn / hid_cnt : 0;
-    out->hidden_pflip_mean = hid_cnt > 0 ? hid_pf / hid_cnt : 0;
-  }
-  bnn_free(widx), bnn_free(hist), bnn_free(sum_m), bnn_free(sum_mn), bnn_free(sum_pf);
-  pscr_free(&S);
-  ctx_free(&c);
-  if (st) bet_metric_result_free(out);
+  bet_mctx_free(&c);
   return st;
 }
