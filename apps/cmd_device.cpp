@@ -93,37 +93,41 @@ int read_points(const char* path, std::vector<double>& e, std::vector<double>& b
 int cmd_fit(int argc, char** argv) {
   rr_fit_params p = rr_fit_default_params();
   const char* file = nullptr;
-  for (int i = 0; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
+  int strict = 0;
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (!a) {
+      if (file) return rr_usage_error(kCmd, "fit: more than one points file"), RR_OPT_BAD;
+      file = v;
+      return RR_OPT_TAKEN;
     }
-    if (a[0] != '-' || a[1] == '\0') {
-      if (file) return rr_usage_error(kCmd, "fit: more than one points file");
-      file = a;
-      continue;
-    }
-    if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
-    const char* v = argv[++i];
+    bool ok = true;
     if (!std::strcmp(a, "--cell")) {
       if (!rr_cell_type_parse(v, &p.cell))
-        return rr_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v);
-    } else if (!std::strcmp(a, "--voltage")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--pulse")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--i0")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--hrs-median")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--hrs-sigma")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--ref")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm)) return RR_EXIT_USAGE;
-    } else {
-      return rr_usage_error(kCmd, "fit: unknown option '%s'", a);
-    }
+        return rr_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v), RR_OPT_BAD;
+    } else if (!std::strcmp(a, "--voltage"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v);
+    else if (!std::strcmp(a, "--pulse"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns);
+    else if (!std::strcmp(a, "--i0"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua);
+    else if (!std::strcmp(a, "--hrs-median"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm);
+    else if (!std::strcmp(a, "--hrs-sigma"))
+      ok = rr_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma);
+    else if (!std::strcmp(a, "--ref"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm);
+    else
+      return RR_OPT_UNKNOWN;
+    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+  };
+  const rr_option opts[] = {{"cell", 1, nullptr, nullptr},       {"voltage", 1, nullptr, nullptr},
+                            {"pulse", 1, nullptr, nullptr},      {"i0", 1, nullptr, nullptr},
+                            {"hrs-median", 1, nullptr, nullptr}, {"hrs-sigma", 1, nullptr, nullptr},
+                            {"ref", 1, nullptr, nullptr},        {"strict", 0, &strict, nullptr},
+                            {nullptr, 0, nullptr, nullptr}};
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
   }
   if (!file) return rr_usage_error(kCmd, "fit: POINTS.csv is required");
   std::vector<double> e, b;
@@ -153,14 +157,20 @@ int cmd_fit(int argc, char** argv) {
 }
 
 int cmd_info(int argc, char** argv) {
-  if (argc >= 1 && (!std::strcmp(argv[0], "--help") || !std::strcmp(argv[0], "-h"))) {
-    usage(stdout);
-    return RR_EXIT_OK;
+  std::vector<const char*> files;
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (a) return RR_OPT_UNKNOWN;
+    files.push_back(v);
+    return RR_OPT_TAKEN;
+  };
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 2, nullptr, option, usage, &prc)) return prc;
   }
-  if (argc != 1) return rr_usage_error(kCmd, "info: expected one DEVICE.json");
+  if (files.size() != 1) return rr_usage_error(kCmd, "info: expected one DEVICE.json");
   rr_device d;
   try {
-    d = rramsim::load_device_file(argv[0]);
+    d = rramsim::load_device_file(files[0]);
   } catch (const rramsim::ConfigError& ex) {
     return rr_error(kCmd, "%s", ex.what());
   }
@@ -195,7 +205,7 @@ extern "C" int rr_cmd_device(int argc, char** argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
   }
-  if (!std::strcmp(argv[1], "fit")) return cmd_fit(argc - 2, argv + 2);
-  if (!std::strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+  if (!std::strcmp(argv[1], "fit")) return cmd_fit(argc, argv);
+  if (!std::strcmp(argv[1], "info")) return cmd_info(argc, argv);
   return rr_usage_error(kCmd, "unknown subcommand '%s' (fit, info)", argv[1]);
 }

@@ -167,13 +167,27 @@ int rr_cmd_eval(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   o.reps = 1, o.seed = 1;
   o.ber_w = o.ber_w01 = o.ber_w10 = -1;
-  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+  o.threads = rr_default_threads();
   o.kernel = BNN_KERNEL_AUTO;
   o.layer_mask = ~0ull;
   int json = 0, quiet = 0, rc = RR_EXIT_OK;
-  const rr_flag flags[] = {{"--json", &json}, {"--quiet", &quiet}, {NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, flags, eval_option, &o};
+  const rr_option opts[] = {{"ber-write", 1, NULL, NULL},
+                            {"ber-write01", 1, NULL, NULL},
+                            {"ber-write10", 1, NULL, NULL},
+                            {"ber-read", 1, NULL, NULL},
+                            {"ber-sweep", 1, NULL, NULL},
+                            {"csv", 1, NULL, NULL},
+                            {"reps", 1, NULL, NULL},
+                            {"seed", 1, NULL, NULL},
+                            {"threads", 1, NULL, NULL},
+                            {"weight-reuse", 1, NULL, NULL},
+                            {"error-layers", 1, NULL, NULL},
+                            {"kernel", 1, NULL, NULL},
+                            {"json", 0, &json, NULL},
+                            {"quiet", 0, &quiet, NULL},
+                            {"no-progress", 0, &quiet, "quiet"},
+                            {NULL, 0, NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, opts, eval_option, &o};
   rr_model_data md;
   if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
   const char *model_path = md.model;

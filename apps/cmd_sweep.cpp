@@ -43,7 +43,7 @@ void usage(FILE* f) {
       "  --models A,B     use these model files instead of the experiment's \"models\"\n"
       "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point "
       "once\n"
-      "  --quiet          no progress bar\n");
+      "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
 struct Experiment {
@@ -388,24 +388,13 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
   std::string exp_path, out_dir, merge_dir, models_override;
   unsigned shard_i = 0, shard_n = 1;
   bool sharded = false, quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!std::strcmp(a, "--quiet")) {
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (!a) {
+      if (!exp_path.empty()) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+      exp_path = v;
+    } else if (!std::strcmp(a, "--quiet"))
       quiet = true;
-      continue;
-    }
-    if (std::strncmp(a, "--", 2) != 0) {
-      if (!exp_path.empty()) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
-      exp_path = a;
-      continue;
-    }
-    if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
-    const char* v = argv[++i];
-    if (!std::strcmp(a, "--out"))
+    else if (!std::strcmp(a, "--out"))
       out_dir = v;
     else if (!std::strcmp(a, "--merge"))
       merge_dir = v;
@@ -414,11 +403,21 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     else if (!std::strcmp(a, "--shard")) {
       if (!parse_shard(v, &shard_i, &shard_n))
         return rr_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'",
-                              v);
+                              v),
+               RR_OPT_BAD;
       sharded = true;
-    } else {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    }
+    } else
+      return RR_OPT_UNKNOWN;
+    return RR_OPT_TAKEN;
+  };
+  static const rr_option opts[] = {
+      {"out", 1, nullptr, nullptr},    {"merge", 1, nullptr, nullptr},
+      {"models", 1, nullptr, nullptr}, {"shard", 1, nullptr, nullptr},
+      {"quiet", 0, nullptr, nullptr},  {"no-progress", 0, nullptr, "quiet"},
+      {nullptr, 0, nullptr, nullptr}};
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
   if (!merge_dir.empty()) {
     if (!exp_path.empty() || !out_dir.empty() || sharded)

@@ -35,7 +35,7 @@ bool have_fmnist() {
 
 const std::string kSmall =
     "--arch 784-64-10 --data fashion-mnist --train-limit 600 --test-limit 200 --batch 100 "
-    "--no-progress --threads 2 ";
+    "--quiet --threads 2 ";
 
 }  // namespace
 
@@ -71,7 +71,7 @@ TEST(TrainCli, HelpAndUsageErrors) {
 }
 
 TEST(TrainCli, BadDataPathsAndArchitecturesAreClearErrors) {
-  Result r = run("--arch fcnn --data /nonexistent/dir --out " + dir() + "/x.bnn --no-progress");
+  Result r = run("--arch fcnn --data /nonexistent/dir --out " + dir() + "/x.bnn --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("/nonexistent/dir"), std::string::npos) << r.err;
   // A directory with a truncated IDX file.
@@ -81,24 +81,24 @@ TEST(TrainCli, BadDataPathsAndArchitecturesAreClearErrors) {
     std::ofstream f(bad + "/train-images-idx3-ubyte", std::ios::binary);
     f << "\x00\x00\x08\x03garbage";
   }
-  r = run("--arch fcnn --data " + bad + " --out " + dir() + "/x.bnn --no-progress");
+  r = run("--arch fcnn --data " + bad + " --out " + dir() + "/x.bnn --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("train-images-idx3-ubyte"), std::string::npos) << r.err;
   struct stat st;
   EXPECT_NE(stat((dir() + "/x.bnn").c_str(), &st), 0) << "nothing half-written";
   if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   r = run("--arch 100-10 --data fashion-mnist --train-limit 10 --test-limit 10 --out " + dir() +
-          "/x.bnn --no-progress");
+          "/x.bnn --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("input width 100"), std::string::npos) << r.err;
   r = run("--arch 784-64-7 --data fashion-mnist --train-limit 10 --test-limit 10 --out " + dir() +
-          "/x.bnn --no-progress");
+          "/x.bnn --quiet");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("10 classes"), std::string::npos) << r.err;
   r =
       run("--arch fcnn --data fashion-mnist --train-limit 10 --test-limit 10 --flip-layers 7 "
           "--out " +
-          dir() + "/x.bnn --no-progress");
+          dir() + "/x.bnn --quiet");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--flip-layers"), std::string::npos) << r.err;
 }
@@ -160,7 +160,7 @@ TEST(TrainCli, MarginRegularizerOptions) {
   EXPECT_NE(r.err.find("no hidden layer after the first"), std::string::npos) << r.err;
   const std::string small2 =
       "--arch 784-32-32-10 --data fashion-mnist --train-limit 300 --test-limit 100 --batch 100 "
-      "--no-progress --threads 2 --seed 3 ";
+      "--quiet --threads 2 --seed 3 ";
   const std::string a = dir() + "/reg.bnn";
   r = run(small2 + "--epochs 1 --reg-margin 0.5 --reg-b 2 --out " + a);
   ASSERT_EQ(r.code, 0) << r.err;
