@@ -1,7 +1,6 @@
 /* cli.c — shared CLI helpers: error lines, the option loop (getopt_long), strict number parsing,
  * progress bars. */
 #include "cli.h"
-#include "bnn/durable.h"
 #include "rramsim_version.h"
 
 #include <ctype.h>
@@ -20,29 +19,6 @@
 
 const char *rr_version(void) {
   return RRAMSIM_VERSION_STRING;
-}
-
-FILE *rr_atomic_open(const char *path, char *tmp, size_t n) {
-  bnn_remove_stale_temps(path);
-  const int len = snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-  if (len < 0 || (size_t)len >= n) {
-    errno = ENAMETOOLONG;
-    return NULL;
-  }
-  return fopen(tmp, "w");
-}
-
-int rr_atomic_commit(FILE *f, const char *tmp, const char *path) {
-  int ok = !ferror(f);
-  const int saved = errno;
-  ok = (fclose(f) == 0) && ok;
-  if (ok && bnn_rename_durable(tmp, path) != BNN_OK) ok = 0;
-  if (!ok) {
-    const int e = errno ? errno : saved;
-    remove(tmp);
-    errno = e;
-  }
-  return ok;
 }
 
 static void vreport(const char *cmd, const char *fmt, va_list ap) {

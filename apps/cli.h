@@ -99,13 +99,7 @@ void rr_progress_start(rr_progress *p, const char *label, uint64_t total, int en
 void rr_progress_update(rr_progress *p, uint64_t done, const char *unit, const char *msg);
 void rr_progress_finish(rr_progress *p, const char *unit, const char *msg);
 
-/* Crash-safe output: rr_atomic_open opens PATH.tmp.<pid> for writing (its name goes to tmp[n]);
- * rr_atomic_commit closes it and renames it over PATH, or removes it on any write, close or
- * rename error (returns 0; errno says why). A file is never half-written under its final name.
- * The rename is durable (bnn_rename_durable). rr_atomic_open first removes PATH.tmp.<pid> files
- * left by writers of PATH that were killed (their pid no longer exists). */
-FILE *rr_atomic_open(const char *path, char *tmp, size_t n);
-int rr_atomic_commit(FILE *f, const char *tmp, const char *path);
+/* Output files: bnn/durable.h (bnn_atomic_open/commit/abort, bnn_write_file_atomic, bnn_mkdirs). */
 
 /* Monotonic wall-clock seconds. */
 double rr_now(void);
@@ -114,6 +108,19 @@ double rr_now(void);
 const char *rr_version(void);
 
 #ifdef __cplusplus
+}
+
+#include <string>
+
+#include "bnn/durable.h"
+
+/* bnn_write_file_atomic (bnn/durable.h, the one atomic-write path) for a std::string: "" or the
+ * error message ("<path>: cannot create <tmp>: <reason>", "<path>: write failed: <reason>", or the
+ * durable rename's). */
+inline std::string rr_write_file(const std::string &path, const std::string &text) {
+  return bnn_write_file_atomic(path.c_str(), text.data(), text.size()) == BNN_OK
+             ? std::string()
+             : std::string(bnn_errmsg());
 }
 
 /* rr_parse_options with a C++ callable (a lambda capturing the command's variables) as handler:

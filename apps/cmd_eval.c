@@ -9,6 +9,7 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/mc.h"
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "model_data.h"
@@ -80,14 +81,14 @@ static void on_sweep_progress(void *ud, size_t b, uint64_t rep, uint64_t done) {
 /* CSV of a BER sweep, written to FILE.tmp.<pid> and renamed: never half-written. */
 static int write_sweep_csv(const char *path, const double *bers, size_t nb, const bnn_mc_stats *st,
                            uint64_t reps, uint64_t seed) {
-  char tmp[4096];
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   if (!f) return 0;
   fprintf(f, "ber,reps,seed,mean,std,min,max\n");
   for (size_t b = 0; b < nb; ++b)
     fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean,
             st[b].std, st[b].min, st[b].max);
-  return rr_atomic_commit(f, tmp, path);
+  return bnn_atomic_commit(&af) == BNN_OK;
 }
 
 /* The options eval adds to the shared ones. */

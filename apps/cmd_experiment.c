@@ -16,6 +16,7 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/mc.h"
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
@@ -85,18 +86,6 @@ static uint64_t fnv1a(const char *s) {
   uint64_t h = 1469598103934665603ull;
   for (; *s; ++s) h = (h ^ (unsigned char)*s) * 1099511628211ull;
   return h;
-}
-
-static int mkdir_p(const char *path) {
-  char tmp[XP_PATH];
-  if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return 0;
-  for (char *p = tmp + 1; *p; ++p)
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return 0;
-      *p = '/';
-    }
-  return mkdir(tmp, 0777) == 0 || errno == EEXIST;
 }
 
 static int file_exists(const char *p) {
@@ -289,8 +278,7 @@ static char *train_provenance(void *ud, double acc) {
  * file. Returns 1 on success. */
 static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train,
                        const bnn_dataset *test) {
-  char ckpt[XP_PATH + 16], mpath[XP_PATH + 16], meta[XP_PATH + 16], logp[XP_PATH + 16],
-      tmp[XP_PATH + 64];
+  char ckpt[XP_PATH + 16], mpath[XP_PATH + 16], meta[XP_PATH + 16], logp[XP_PATH + 16];
   snprintf(ckpt, sizeof ckpt, "%s.ckpt", md->stem);
   snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
   snprintf(meta, sizeof meta, "%s.meta", md->stem);
@@ -319,11 +307,12 @@ static int train_model(xp_run *run, xp_model *md, const bnn_dataset *train,
   rr_train_outcome res;
   if (!rr_train_run(&job, &res)) return 0;
   md->train_seconds = res.seconds;
-  FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, meta) == BNN_OK ? af.f : NULL;
   if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno)), 0;
   fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key,
           res.test_acc, md->train_seconds, res.resumed);
-  if (!rr_atomic_commit(f, tmp, meta)) return rr_error(CMD, "%s: cannot write", meta), 0;
+  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", meta), 0;
   md->clean_acc = res.test_acc;
   remove(ckpt); /* the model file is what later steps need; checkpoints of wide nets are large */
   return 1;
@@ -437,7 +426,7 @@ static void on_mc(void *ud, size_t b, uint64_t rep, uint64_t done) {
 }
 
 static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
-  char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
+  char path[XP_PATH + 16], key[1024];
   snprintf(path, sizeof path, "%s.mc.csv", md->stem);
   eval_key(run, md, "mc", run->test_limit, key, sizeof key);
   if (!run->force && cache_read(path, key, 0, 4, run->bers, run->n_bers, &md->mc_seconds, store_mc,
@@ -458,18 +447,19 @@ static int eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
     return rr_error(CMD, "%s: Monte-Carlo: %s", md->id, bnn_errmsg()), 0;
   md->mc_seconds = rr_now() - t0;
   rr_progress_finish(&pr.bar, "img", NULL);
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,mean,std,min,max\n", key, md->mc_seconds);
   for (size_t b = 0; b < run->n_bers; ++b)
     fprintf(f, "%.17g,%.9f,%.9f,%.9f,%.9f\n", run->bers[b], md->mc[b].mean, md->mc[b].std,
             md->mc[b].min, md->mc[b].max);
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
+  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_mc = 1;
 }
 
 static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
-  char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
+  char path[XP_PATH + 16], key[1024];
   snprintf(path, sizeof path, "%s.pred.csv", md->stem);
   bet_predict_params pp = bet_predict_default_params();
   pp.threads = run->threads;
@@ -493,18 +483,19 @@ static int eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_da
   }
   if (st != BNN_OK) return rr_error(CMD, "%s: prediction: %s", md->id, bnn_errmsg()), 0;
   md->pred_seconds = rr_now() - t0;
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,predicted\n", key, md->pred_seconds);
   for (size_t b = 0; b < run->n_bers; ++b) fprintf(f, "%.17g,%.9f\n", run->bers[b], md->pred[b]);
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
+  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_pred = 1;
 }
 
 /* Margin metrics at every BER of the study (the flip probabilities depend on it; the margins do
  * not), on the first metric_limit test images. */
 static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *mds) {
-  char path[XP_PATH + 16], key[1024], tmp[XP_PATH + 64];
+  char path[XP_PATH + 16], key[1024];
   snprintf(path, sizeof path, "%s.metric.csv", md->stem);
   eval_key(run, md, "metric", run->metric_limit, key, sizeof key);
   metric_store ms = {run, md};
@@ -552,14 +543,15 @@ static int eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_
     bet_metric_result_free(&r);
   }
   md->metric_seconds = rr_now() - t0;
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), 0;
   fprintf(f, "# key %s\n# seconds %.3f\nber,metric,value\n", key, md->metric_seconds);
   for (size_t b = 0; b < run->n_main; ++b)
     for (size_t k = 0; k < run->n_metrics; ++k)
       if (!isnan(md->metric[b][k]))
         fprintf(f, "%.17g,%s,%.9g\n", run->bers[b], run->metric_names[k], md->metric[b][k]);
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), 0;
+  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", path), 0;
   return md->have_metric = 1;
 }
 
@@ -826,10 +818,10 @@ int rr_cmd_experiment(int argc, char **argv) {
   char models_dir[XP_PATH + 16];
   if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >=
           (int)sizeof models_dir ||
-      !mkdir_p(models_dir))
+      bnn_mkdirs(models_dir) != BNN_OK)
     return rr_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir,
                     strerror(errno));
-  if (!mkdir_p(run->plot_dir))
+  if (bnn_mkdirs(run->plot_dir) != BNN_OK)
     return rr_error(CMD, "--report %s: cannot create the plot directory %s: %s", run->report,
                     run->plot_dir, strerror(errno));
 

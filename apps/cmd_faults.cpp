@@ -71,7 +71,7 @@ void usage(FILE* f) {
 int write_preds(const std::string& path, const std::vector<uint8_t>& pred) {
   std::string t;
   for (uint8_t p : pred) t += std::to_string(p) + "\n";
-  std::string e = rramsim::write_file_atomic(path, t);
+  std::string e = rr_write_file(path, t);
   return e.empty() ? RR_EXIT_OK : rr_error(kCmd, "%s", e.c_str());
 }
 
@@ -468,8 +468,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
           throw rrjob::JobError("--out " + out_dir +
                                 ": cannot create directory: " + std::strerror(errno));
-        std::string err = rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
-        if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
+        std::string err = rr_write_file(out_dir + "/layers.csv", lcsv);
+        if (err.empty()) err = rr_write_file(out_dir + "/neurons.csv", ncsv);
         if (!err.empty()) throw rrjob::JobError(err);
         for (const char* ext : {"png", "svg"}) {
           std::string cmd = std::string("gnuplot -e \"set terminal ") +

@@ -147,8 +147,7 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   if (!mo.rec_acc.empty()) std::printf("accesses recorded to %s\n", mo.rec_acc.c_str());
   if (!mo.rec_flt.empty()) std::printf("faults recorded to %s\n", mo.rec_flt.c_str());
   if (!mo.stats_path.empty()) {
-    std::string err =
-        rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+    std::string err = rr_write_file(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "job.hpp"
@@ -61,18 +62,6 @@ json_t* cnt(uint64_t v, const char* unit) {
   json_object_set_new(o, "value", json_integer(static_cast<json_int_t>(v)));
   json_object_set_new(o, "unit", json_string(unit));
   return o;
-}
-
-int mkdirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST) return -1;
-    }
-    if (i < dir.size()) cur += dir[i];
-  }
-  struct stat st;
-  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 }  // namespace
@@ -177,7 +166,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     // Capacity check before any work; the locator of fault records uses the same placement.
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
     // The output directory only once every input is known to be good: a failed run leaves nothing.
-    if (!out_dir.empty() && mkdirs(out_dir) != 0)
+    if (!out_dir.empty() && bnn_mkdirs(out_dir.c_str()) != BNN_OK)
       throw rrjob::JobError("--out " + out_dir +
                             ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
@@ -266,7 +255,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     if (!preds_path.empty()) {
       std::string t;
       for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
-      std::string werr = rramsim::write_file_atomic(preds_path, t);
+      std::string werr = rr_write_file(preds_path, t);
       if (!werr.empty()) throw rrjob::JobError(werr);
     }
     if (!rec_flt.empty())
@@ -367,10 +356,9 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       ri.path = "b_transport";
       ri.wall_seconds = wall;
       ri.requests = st.reads + st.writes;
-      std::string err = rramsim::write_file_atomic(out_dir + "/summary.json", summary);
+      std::string err = rr_write_file(out_dir + "/summary.json", summary);
       if (err.empty())
-        err = rramsim::write_file_atomic(out_dir + "/stats.json",
-                                         rramsim::stats_to_json(cfg, st, ri));
+        err = rr_write_file(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
       if (!err.empty()) {
         bnn_dataset_free(&ds);
         return rr_error(kCmd, "%s", err.c_str());

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "job.hpp"
@@ -252,7 +253,7 @@ void write_csv(const std::string& path, const std::vector<std::string>& rows,
     rrjob::PointResult r;
     if (rrjob::row_from_json(l, &r)) text += rrjob::row_csv(r) + "\n";
   }
-  std::string err = rramsim::write_file_atomic(path, text);
+  std::string err = rr_write_file(path, text);
   if (!err.empty()) throw rrjob::JobError(err);
 }
 
@@ -267,17 +268,6 @@ void append_row(const std::string& path, const std::string& line) {
     throw rrjob::JobError(path + ": write failed: " + std::strerror(e));
   }
   close(fd);
-}
-
-int mkdirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if ((i == dir.size() || dir[i] == '/') && !cur.empty() && mkdir(cur.c_str(), 0777) != 0 &&
-        errno != EEXIST)
-      return -1;
-    if (i < dir.size()) cur += dir[i];
-  }
-  return 0;
 }
 
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
@@ -367,7 +357,7 @@ int merge(const std::string& dir, bool quiet) {
     }
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
-    std::string err = rramsim::write_file_atomic(dir + "/results.jsonl", text);
+    std::string err = rr_write_file(dir + "/results.jsonl", text);
     if (!err.empty()) throw rrjob::JobError(err);
     write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
   } catch (const std::exception& ex) {
@@ -507,7 +497,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
         }
       }
     }
-    if (mkdirs(out_dir) != 0)
+    if (bnn_mkdirs(out_dir.c_str()) != BNN_OK)
       throw rrjob::JobError("--out " + out_dir +
                             ": cannot create directory: " + std::strerror(errno));
     const std::string stem =
