@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <jansson.h>
 #include <unistd.h>
 
 #ifndef RRAMSIM_VERSION_STRING
@@ -277,6 +278,28 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
   *values = v;
   *n = count;
   return 1;
+}
+
+char *rr_json_quote(const char *s) {
+  if (!s) s = "";
+  json_t *j = json_string(s);
+  char *clean = NULL;
+  if (!j) { /* not UTF-8: keep the ASCII, mark the rest */
+    clean = strdup(s);
+    if (!clean) return NULL;
+    for (char *p = clean; *p; ++p)
+      if ((unsigned char)*p >= 0x80) *p = '?';
+    j = json_string(clean);
+  }
+  char *txt = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+  json_decref(j);
+  free(clean);
+  if (!txt) return NULL;
+  /* json_dumps allocates with jansson's allocator (malloc unless changed): hand out a malloc'd
+   * copy so callers free() it. */
+  char *out = strdup(txt);
+  free(txt);
+  return out;
 }
 
 double rr_now(void) {

@@ -101,6 +101,13 @@ void rr_progress_finish(rr_progress *p, const char *unit, const char *msg);
 
 /* Output files: bnn/durable.h (bnn_atomic_open/commit/abort, bnn_write_file_atomic, bnn_mkdirs). */
 
+/* `s` as a JSON string literal, quotes included, escaped by jansson (", \\, control characters); a
+ * string that is not valid UTF-8 has each byte >= 0x80 replaced by '?' first. malloc'd; NULL when
+ * out of memory. For JSON whose numbers must keep an exact printf form (the provenance inside
+ * model files: its bytes are the model's identity), the strings go through this and the numbers
+ * through printf; everything else is built with jansson directly. */
+char *rr_json_quote(const char *s);
+
 /* Monotonic wall-clock seconds. */
 double rr_now(void);
 

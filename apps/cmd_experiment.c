@@ -227,27 +227,35 @@ static int load_meta(xp_model *md) {
   return have == 3;
 }
 
+/* The provenance JSON of a trained model: strings quoted by jansson (rr_json_quote), so a data path
+ * with a quote stays valid JSON; numbers in their printf forms (part of the model file's bytes).
+ * malloc'd; NULL when out of memory. */
 static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset *train,
                         const bnn_dataset *test, double acc) {
-  char *buf = (char *)malloc(2048);
-  if (!buf) return NULL;
   const bet_train_params *p = &md->tp;
-  snprintf(
-      buf, 2048,
-      "{\"tool\":\"rramsim experiment "
-      "paper\",\"version\":\"%s\",\"model_id\":\"%s\",\"arch\":\"%s\","
-      "\"data\":\"%s\",\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_"
-      "images\":%u,"
-      "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\","
-      "\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":\"all\",\"reg_"
-      "margin\":%.17g,"
-      "\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%"
-      "s\","
-      "\"seed\":%" PRIu64 ",\"clean_test_accuracy\":%.6f}",
-      rr_version(), md->id, md->arch, run->data, train->name, train->n, test->name, test->n,
-      p->epochs, p->batch, p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b,
-      p->flip_p, bet_flip_grad_str(p->flip_grad), p->reg_margin, p->reg_b, p->bn_momentum,
-      p->bn_eps, bet_bn_stats_str(p->bn_stats), p->seed, acc);
+  char *q[6] = {rr_json_quote(rr_version()), rr_json_quote(md->id),      rr_json_quote(md->arch),
+                rr_json_quote(run->data),    rr_json_quote(train->name), rr_json_quote(test->name)};
+  int quoted = 1;
+  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) quoted = quoted && q[i];
+#define PROV_FMT                                                                              \
+  "{\"tool\":\"rramsim experiment paper\",\"version\":%s,\"model_id\":%s,\"arch\":%s,"        \
+  "\"data\":%s,\"train_set\":%s,\"train_images\":%u,\"test_set\":%s,\"test_images\":%u,"      \
+  "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\"," \
+  "\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":\"all\","            \
+  "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"clip_all\":false,\"bn_momentum\":%.17g,"            \
+  "\"bn_eps\":%.17g,\"bn_stats\":\"%s\",\"seed\":%" PRIu64 ",\"clean_test_accuracy\":%.6f}"
+#define PROV_ARGS                                                                                  \
+  q[0], q[1], q[2], q[3], q[4], train->n, q[5], test->n, p->epochs, p->batch, p->lr, p->step_size, \
+      p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p, bet_flip_grad_str(p->flip_grad),       \
+      p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps, bet_bn_stats_str(p->bn_stats), p->seed,  \
+      acc
+  char *buf = NULL;
+  const int n = quoted ? snprintf(NULL, 0, PROV_FMT, PROV_ARGS) : -1;
+  if (n >= 0 && (buf = (char *)malloc((size_t)n + 1)) != NULL)
+    snprintf(buf, (size_t)n + 1, PROV_FMT, PROV_ARGS);
+#undef PROV_FMT
+#undef PROV_ARGS
+  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) free(q[i]);
   return buf;
 }
 

@@ -94,24 +94,35 @@ static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
   return 1;
 }
 
+/* The provenance JSON the model file carries. Strings are quoted by jansson (rr_json_quote), so a
+ * path with a quote or backslash stays valid JSON; the numbers keep their printf forms, which are
+ * part of the model file's bytes. malloc'd; NULL when out of memory. */
 static char *provenance_json(const bet_train_params *p, const char *arch, const char *data,
                              const bnn_dataset *train, const bnn_dataset *test, uint32_t epochs,
                              double test_acc, const char *flip_layers) {
-  char *buf = (char *)malloc(2048);
-  if (!buf) return NULL;
-  snprintf(buf, 2048,
-           "{\"tool\":\"rramsim train\",\"version\":\"%s\",\"arch\":\"%s\",\"data\":\"%s\","
-           "\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
-           "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,"
-           "\"loss\":\"%s\",\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\","
-           "\"flip_layers\":\"%s\",\"clip_all\":%s,\"reg_margin\":%.17g,\"reg_b\":%.17g,"
-           "\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%s\",\"seed\":%llu,"
-           "\"clean_test_accuracy\":%.6f}",
-           rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
-           p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false",
-           p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps, bet_bn_stats_str(p->bn_stats),
-           (unsigned long long)p->seed, test_acc);
+  char *q[6] = {rr_json_quote(rr_version()), rr_json_quote(arch),       rr_json_quote(data),
+                rr_json_quote(train->name),  rr_json_quote(test->name), rr_json_quote(flip_layers)};
+  int quoted = 1;
+  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) quoted = quoted && q[i];
+#define PROV_FMT                                                                         \
+  "{\"tool\":\"rramsim train\",\"version\":%s,\"arch\":%s,\"data\":%s,\"train_set\":%s," \
+  "\"train_images\":%u,\"test_set\":%s,\"test_images\":%u,\"epochs\":%u,\"batch\":%u,"   \
+  "\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\",\"mhl_b\":%.17g,"       \
+  "\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":%s,\"clip_all\":%s,"            \
+  "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"         \
+  "\"bn_stats\":\"%s\",\"seed\":%llu,\"clean_test_accuracy\":%.6f}"
+#define PROV_ARGS                                                                                  \
+  q[0], q[1], q[2], q[3], train->n, q[4], test->n, epochs, p->batch, p->lr, p->step_size,          \
+      p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p, bet_flip_grad_str(p->flip_grad), q[5], \
+      p->clip_all ? "true" : "false", p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps,          \
+      bet_bn_stats_str(p->bn_stats), (unsigned long long)p->seed, test_acc
+  char *buf = NULL;
+  const int n = quoted ? snprintf(NULL, 0, PROV_FMT, PROV_ARGS) : -1;
+  if (n >= 0 && (buf = (char *)malloc((size_t)n + 1)) != NULL)
+    snprintf(buf, (size_t)n + 1, PROV_FMT, PROV_ARGS);
+#undef PROV_FMT
+#undef PROV_ARGS
+  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) free(q[i]);
   return buf;
 }
 
