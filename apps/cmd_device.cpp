@@ -34,7 +34,12 @@ void usage(FILE* f) {
       "  --i0 UA              reference current of the power laws, uA    (default 200)\n"
       "  --hrs-median KOHM    HRS median (held fixed), kOhm              (default 100)\n"
       "  --hrs-sigma S        HRS sigma of ln R (held fixed)             (default 0.6)\n"
-      "  --ref KOHM           1T1R sense reference (held fixed), kOhm    (default 20)\n\n"
+      "  --ref KOHM           1T1R sense reference (held fixed), kOhm    (default 20)\n"
+      "  --strict             a poor or unphysical fit is an error (exit 1, nothing printed)\n"
+      "Quality: a warning on stderr when the fit is poor (rms probit residual above 0.1, or a\n"
+      "model BER off by more than the measured BER: max relative error above 1) or unphysical\n"
+      "(LRS resistance rising with programming current: lrs_slope below -0.001). Points all at\n"
+      "one energy, or a fit that does not reach finite parameters, are errors.\n\n"
       "info: prints the operating points of a device preset with their energy and error "
       "figures.\n");
 }
@@ -136,6 +141,25 @@ int cmd_fit(int argc, char** argv) {
   rr_fit_result r;
   if (rr_device_fit(&p, e.data(), b.data(), e.size(), &r) != BNN_OK)
     return rr_error(kCmd, "%s: %s", file, bnn_errmsg());
+  // Quality: warnings on stderr after the result, or with --strict one error line and no result.
+  const unsigned q = rr_fit_check(&r);
+  std::string issues;
+  char buf[256];
+  if (q & (RR_FIT_POOR_RMS | RR_FIT_POOR_REL)) {
+    std::snprintf(buf, sizeof buf,
+                  "poor fit: rms probit residual %.3g (limit %g), max relative BER error %.3g "
+                  "(limit %g)",
+                  r.rms_probit, RR_FIT_MAX_RMS_PROBIT, r.max_rel_err, RR_FIT_MAX_REL_ERR);
+    issues = buf;
+  }
+  if (q & RR_FIT_LRS_RISES) {
+    std::snprintf(buf, sizeof buf,
+                  "unphysical fit: LRS resistance rises with programming current (lrs_slope %.3g "
+                  "< 0)",
+                  r.model.lrs_slope);
+    issues += (issues.empty() ? "" : "; ") + std::string(buf);
+  }
+  if (strict && !issues.empty()) return rr_error(kCmd, "%s: %s (--strict)", file, issues.c_str());
   std::printf(
       "fit of %zu points (%s, %.4g V, %.4g ns pulse): rms probit residual %.4g, max relative BER "
       "error %.3g, %d evaluations\n",
@@ -153,6 +177,9 @@ int cmd_fit(int argc, char** argv) {
       "\"hrs_sigma\": %.6g, \"ref_kohm\": %.6g }\n",
       m.i0_ua, m.lrs_median_kohm, m.lrs_slope, m.lrs_sigma, m.lrs_sigma_slope, m.hrs_median_kohm,
       m.hrs_sigma, m.ref_kohm);
+  std::fflush(stdout);
+  if (!issues.empty())
+    std::fprintf(stderr, "rramsim device: warning: %s: %s\n", file, issues.c_str());
   return RR_EXIT_OK;
 }
 

@@ -167,6 +167,9 @@ const Case kCases[] = {
     {"DEVICE-POINTS-LINE", "device fit {D}/badpts.csv --cell 2T2R"},
     {"DEVICE-POINTS-FEW", "device fit {D}/fewpts.csv --cell 2T2R"},
     {"DEVICE-POINTS-BER", "device fit {D}/berpts.csv --cell 2T2R"},
+    {"DEVICE-FIT-ONE-ENERGY", "device fit {D}/onepts.csv"},
+    {"DEVICE-FIT-POOR", "device fit {D}/zigzagpts.csv --strict"},
+    {"DEVICE-FIT-UNPHYSICAL", "device fit {D}/risingpts.csv --strict"},
     {"TRACE-MALFORMED-STL", "trace convert {D}/bad.stl {D}/out.rrt"},
     {"TRACE-CANNOT-OPEN", "replay --system {S} --trace {D}/no-such.stl --stats {D}/out.json"},
     {"TRACE-NO-CLOCK", "replay --system {S} --trace {D}/bad.stl --stats {D}/out.json"},
@@ -300,6 +303,9 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
                       "\"dev_ber.json\""));
     write(d + "/fewpts.csv", "energy_pj,ber\n1,0.1\n2,0.05\n");
     write(d + "/berpts.csv", "energy_pj,ber\n1,0.9\n");
+    write(d + "/onepts.csv", "energy_pj,ber\n1,0.1\n1,0.05\n1,0.01\n1,0.02\n");
+    write(d + "/zigzagpts.csv", "energy_pj,ber\n1,0.01\n2,0.2\n3,0.001\n4,0.3\n5,0.0001\n");
+    write(d + "/risingpts.csv", "energy_pj,ber\n0.5,0.03\n1,0.01\n2,0.002\n4,0.0003\n");
     r = e2e::run(cap_, "model random --arch 784-32-10 --seed 1 --out " + d + "/m2.bnn");
     ASSERT_EQ(r.code, 0) << r.err;
   }
