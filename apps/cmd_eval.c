@@ -47,7 +47,7 @@ static void usage(FILE *f) {
       "  --weight-reuse B    images per weight read through the port (default: engine's choice)\n"
       "  --kernel K          auto (default), ref, avx2, avx512\n"
       "  --json              one JSON object on stdout instead of text\n"
-      "  --quiet             no progress bar\n");
+      "  --quiet             no progress bar (--no-progress: deprecated spelling)\n");
 }
 
 static void json_str(FILE *f, const char *s) {
