@@ -50,18 +50,11 @@ static void usage(FILE *f) {
       "  --quiet             no progress bar (--no-progress: deprecated spelling)\n");
 }
 
+/* s as a JSON string on f, escaped by jansson (rr_json_quote). */
 static void json_str(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; ++s) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 0x20)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
-  }
-  fputc('"', f);
+  char *q = rr_json_quote(s);
+  fputs(q ? q : "null", f);
+  free(q);
 }
 
 /* Progress of a BER sweep (bnn_mc_sweep's callback). */

@@ -227,6 +227,13 @@ TEST(Cli, OneOptionConvention) {
   Result info2 = run("model info -- " + m);
   EXPECT_EQ(info2.code, 0) << info2.err;
   EXPECT_EQ(info.out, info2.out);
+  // JSON strings are escaped (jansson): a model path with a quote and a backslash.
+  const std::string odd = tmp("m\"q\\x.bnn");
+  ASSERT_EQ(std::system(("cp " + m + " '" + odd + "'").c_str()), 0);
+  Result js = run("eval --model '" + odd + "' --data fashion-mnist --limit 10 --json --quiet");
+  EXPECT_EQ(js.code, 0) << js.err;
+  EXPECT_NE(js.out.find("m\\\"q\\\\x.bnn\""), std::string::npos) << js.out;
+  std::remove(odd.c_str());
   // Every command documents the convention's --help and exits 0 with usage on stdout.
   for (const char *cmd : {"eval", "model random", "trace info"}) {
     Result h = run(std::string(cmd) + " --help");
