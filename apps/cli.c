@@ -1,14 +1,17 @@
-/* cli.c — shared CLI helpers: error lines, strict option parsing, progress bars. */
+/* cli.c — shared CLI helpers: error lines, the option loop (getopt_long), strict number parsing,
+ * progress bars. */
 #include "cli.h"
-#include "bnn/durable.h"
 #include "rramsim_version.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <jansson.h>
 #include <unistd.h>
 
 #ifndef RRAMSIM_VERSION_STRING
@@ -17,29 +20,6 @@
 
 const char *rr_version(void) {
   return RRAMSIM_VERSION_STRING;
-}
-
-FILE *rr_atomic_open(const char *path, char *tmp, size_t n) {
-  bnn_remove_stale_temps(path);
-  const int len = snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-  if (len < 0 || (size_t)len >= n) {
-    errno = ENAMETOOLONG;
-    return NULL;
-  }
-  return fopen(tmp, "w");
-}
-
-int rr_atomic_commit(FILE *f, const char *tmp, const char *path) {
-  int ok = !ferror(f);
-  const int saved = errno;
-  ok = (fclose(f) == 0) && ok;
-  if (ok && bnn_rename_durable(tmp, path) != BNN_OK) ok = 0;
-  if (!ok) {
-    const int e = errno ? errno : saved;
-    remove(tmp);
-    errno = e;
-  }
-  return ok;
 }
 
 static void vreport(const char *cmd, const char *fmt, va_list ap) {
@@ -65,12 +45,137 @@ int rr_usage_error(const char *cmd, const char *fmt, ...) {
   return RR_EXIT_USAGE;
 }
 
+int rr_default_threads(void) {
+  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  return ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+}
+
+/* The option text of argv[at] as the user wrote it, without any "=value": into buf. */
+static const char *option_text(char *buf, size_t n, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  const size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+  snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), arg);
+  return buf;
+}
+
+/* The table row named exactly `name` (no leading dashes, ends at '=' or NUL); -1 if none. */
+static int find_exact(const rr_option *opts, const char *name) {
+  const char *eq = strchr(name, '=');
+  const size_t len = eq ? (size_t)(eq - name) : strlen(name);
+  for (int i = 0; opts && opts[i].name; ++i)
+    if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len)) return i;
+  return -1;
+}
+
+static int take_positional(const char *cmd, rr_opt_handler handler, void *ud, const char *arg) {
+  const rr_opt_result r = handler ? handler(ud, NULL, arg) : RR_OPT_UNKNOWN;
+  if (r == RR_OPT_UNKNOWN) rr_usage_error(cmd, "unexpected argument '%s'", arg);
+  return r == RR_OPT_TAKEN;
+}
+
+int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr_option *opts,
+                     rr_opt_handler handler, void *ud, void (*usage)(FILE *f), int *exit_code) {
+  *exit_code = RR_EXIT_USAGE;
+  int n = 0;
+  while (opts && opts[n].name) ++n;
+  struct option *lo = (struct option *)calloc((size_t)n + 2, sizeof *lo);
+  if (!lo) return rr_error(cmd, "out of memory"), *exit_code = RR_EXIT_FAIL, 0;
+  for (int i = 0; i < n; ++i) {
+    lo[i].name = opts[i].name;
+    lo[i].has_arg = opts[i].has_value ? required_argument : no_argument;
+    lo[i].val = 256 + i;
+  }
+  lo[n].name = "help";
+  lo[n].val = 'h';
+  /* getopt_long sees argv[first - 1] as the program name. "-": positional arguments come back in
+   * order (code 1); ":": a missing value is ':' rather than '?'; opterr = 0: our messages only. */
+  const int sub_argc = argc - first + 1;
+  char **sub_argv = argv + first - 1;
+  opterr = 0;
+  optind = 0; /* full re-initialisation: a process may parse more than once (tests) */
+  int ok = 1;
+  char text[128];
+  for (;;) {
+    const int at = optind == 0 ? 1 : optind;
+    const int c = getopt_long(sub_argc, sub_argv, "-:h", lo, NULL);
+    if (c == -1) break;
+    const char *arg = at < sub_argc ? sub_argv[at] : "";
+    if (c == 'h') {
+      usage(stdout);
+      *exit_code = RR_EXIT_OK;
+      ok = 0;
+      break;
+    }
+    if (c == 1) {
+      if (!take_positional(cmd, handler, ud, optarg)) {
+        ok = 0;
+        break;
+      }
+      continue;
+    }
+    if (c == ':') {
+      rr_usage_error(cmd, "option '%s' needs a value", option_text(text, sizeof text, arg));
+      ok = 0;
+      break;
+    }
+    if (c == '?') {
+      const int k = strncmp(arg, "--", 2) == 0 ? find_exact(opts, arg + 2) : -1;
+      if (k >= 0 && !opts[k].has_value && strchr(arg, '='))
+        rr_usage_error(cmd, "option '%s' takes no value", option_text(text, sizeof text, arg));
+      else
+        rr_usage_error(cmd, "unknown option '%s'", option_text(text, sizeof text, arg));
+      ok = 0;
+      break;
+    }
+    /* A long option of the table: given in full? (getopt_long also takes unique prefixes.) */
+    const int k = c - 256;
+    if (strncmp(arg, "--", 2) != 0 || find_exact(opts, arg + 2) != k) {
+      rr_usage_error(cmd, "unknown option '%s'", option_text(text, sizeof text, arg));
+      ok = 0;
+      break;
+    }
+    const rr_option *o = &opts[k];
+    char canon[128];
+    snprintf(canon, sizeof canon, "--%s", o->alias_for ? o->alias_for : o->name);
+    if (o->alias_for)
+      fprintf(stderr, "rramsim %s: --%s is deprecated, use --%s\n", cmd, o->name, o->alias_for);
+    if (!o->has_value && o->flag) {
+      *o->flag = 1;
+      continue;
+    }
+    const rr_opt_result r =
+        handler ? handler(ud, canon, o->has_value ? optarg : NULL) : RR_OPT_UNKNOWN;
+    if (r == RR_OPT_UNKNOWN) rr_usage_error(cmd, "unknown option '%s'", canon);
+    if (r != RR_OPT_TAKEN) {
+      ok = 0;
+      break;
+    }
+  }
+  /* After "--": the rest are positional arguments. */
+  for (int i = optind; ok && i < sub_argc; ++i)
+    if (!take_positional(cmd, handler, ud, sub_argv[i])) ok = 0;
+  free(lo);
+  if (ok) *exit_code = RR_EXIT_OK;
+  return ok;
+}
+
+/* A base-10 number as the parsers accept it: no leading white space or '+', no "0x", "inf", "nan"
+ * (strtod and strtoull would take them). */
+static int plain_decimal(const char *s) {
+  if (!s || !*s || isspace((unsigned char)*s) || *s == '+') return 0;
+  for (const char *p = s; *p; ++p)
+    if (*p == 'x' || *p == 'X' || *p == 'n' || *p == 'N' || *p == 'i' || *p == 'I') return 0;
+  return 1;
+}
+
 int rr_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                     double *out) {
   char *end = NULL;
   errno = 0;
-  double v = s ? strtod(s, &end) : 0.0;
-  if (!s || end == s || *end != '\0' || errno == ERANGE || !isfinite(v) || v < lo || v > hi) {
+  const int plain = plain_decimal(s);
+  double v = plain ? strtod(s, &end) : 0.0;
+  if (!plain || !end || end == s || *end != '\0' || errno == ERANGE || !isfinite(v) || v < lo ||
+      v > hi) {
     rr_usage_error(cmd, "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, s ? s : "");
     return 0;
   }
@@ -82,8 +187,9 @@ int rr_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, u
                  uint64_t *out) {
   char *end = NULL;
   errno = 0;
-  unsigned long long v = (s && *s != '-') ? strtoull(s, &end, 0) : 0;
-  if (!s || *s == '-' || end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
+  const int plain = plain_decimal(s) && *s != '-';
+  unsigned long long v = plain ? strtoull(s, &end, 10) : 0;
+  if (!plain || !end || end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
     rr_usage_error(cmd, "%s: expected an integer in [%llu, %llu], got '%s'", opt,
                    (unsigned long long)lo, (unsigned long long)hi, s ? s : "");
     return 0;
@@ -95,8 +201,9 @@ int rr_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, u
 int rr_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out) {
   char *end = NULL;
   errno = 0;
-  long v = s ? strtol(s, &end, 10) : 0;
-  if (!s || end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
+  const int plain = plain_decimal(s);
+  long v = plain ? strtol(s, &end, 10) : 0;
+  if (!plain || !end || end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
     rr_usage_error(cmd, "%s: expected an integer in [%d, %d], got '%s'", opt, lo, hi, s ? s : "");
     return 0;
   }
@@ -171,6 +278,28 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
   *values = v;
   *n = count;
   return 1;
+}
+
+char *rr_json_quote(const char *s) {
+  if (!s) s = "";
+  json_t *j = json_string(s);
+  char *clean = NULL;
+  if (!j) { /* not UTF-8: keep the ASCII, mark the rest */
+    clean = strdup(s);
+    if (!clean) return NULL;
+    for (char *p = clean; *p; ++p)
+      if ((unsigned char)*p >= 0x80) *p = '?';
+    j = json_string(clean);
+  }
+  char *txt = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+  json_decref(j);
+  free(clean);
+  if (!txt) return NULL;
+  /* json_dumps allocates with jansson's allocator (malloc unless changed): hand out a malloc'd
+   * copy so callers free() it. */
+  char *out = strdup(txt);
+  free(txt);
+  return out;
 }
 
 double rr_now(void) {

@@ -28,8 +28,48 @@ int rr_usage_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* ---- Options: one convention for every command (getopt_long underneath) ----
+ * Options are long only: `--name value` or `--name=value` for an option with a value, `--name` for
+ * a flag; `-h`/`--help` prints the command's usage on stdout. Names must be given in full (no
+ * abbreviations, so adding an option never breaks a script). Anything not starting with '-' (and
+ * everything after `--`) is a positional argument, handed over in order. */
+
+/* What a command's handler made of one option (or positional argument). */
+typedef enum rr_opt_result {
+  RR_OPT_UNKNOWN = 0, /* not its option / argument: "unknown option" / "unexpected argument" */
+  RR_OPT_TAKEN,       /* parsed */
+  RR_OPT_BAD          /* a bad value; the handler printed the usage error */
+} rr_opt_result;
+
+/* One row of a command's option table, ended by a row with name == NULL. */
+typedef struct rr_option {
+  const char *name;      /* without the leading "--" */
+  int has_value;         /* 1: takes a value; 0: a flag */
+  int *flag;             /* flags only: set to 1 and the handler is not called (may be NULL) */
+  const char *alias_for; /* a deprecated spelling of "--<alias_for>": one warning on stderr
+                          * ("rramsim <cmd>: --<name> is deprecated, use --<alias_for>"), then it
+                          * acts as that option (the handler sees "--<alias_for>") */
+} rr_option;
+
+/* opt: "--name" as declared (the canonical name for an alias), or NULL for a positional argument
+ * (val is then the argument). val: the option's value, NULL for a flag. */
+typedef rr_opt_result (*rr_opt_handler)(void *ud, const char *opt, const char *val);
+
+/* Parses argv[first..argc) against `opts` (first = 1 after the command name, 2 after a subcommand
+ * word). Errors are one usage line each: "unknown option '<opt>'", "option '<opt>' needs a value",
+ * "option '<opt>' takes no value", "unexpected argument '<arg>'" (a positional the handler did not
+ * take), or the handler's own. Returns 1 to go on (*exit_code = RR_EXIT_OK), or 0 with *exit_code
+ * set: RR_EXIT_OK after --help (usage printed on stdout), RR_EXIT_USAGE after an error. */
+int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr_option *opts,
+                     rr_opt_handler handler, void *ud, void (*usage)(FILE *f), int *exit_code);
+
+/* The default of every command's --threads: the online CPUs, at least 1, at most 8. */
+int rr_default_threads(void);
+
 /* Strict number parsing for option values: the whole string must parse and lie in [lo, hi].
- * On failure prints "rramsim <cmd>: <opt>: expected ..., got '<s>'" and returns 0. */
+ * Numbers are base-10 only: "010" is 10; a hexadecimal ("0x10"), a leading '+' or white space,
+ * "inf" and "nan" are refused. On failure prints "rramsim <cmd>: <opt>: expected ..., got '<s>'"
+ * and returns 0. */
 int rr_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                     double *out);
 int rr_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
@@ -59,13 +99,14 @@ void rr_progress_start(rr_progress *p, const char *label, uint64_t total, int en
 void rr_progress_update(rr_progress *p, uint64_t done, const char *unit, const char *msg);
 void rr_progress_finish(rr_progress *p, const char *unit, const char *msg);
 
-/* Crash-safe output: rr_atomic_open opens PATH.tmp.<pid> for writing (its name goes to tmp[n]);
- * rr_atomic_commit closes it and renames it over PATH, or removes it on any write, close or
- * rename error (returns 0; errno says why). A file is never half-written under its final name.
- * The rename is durable (bnn_rename_durable). rr_atomic_open first removes PATH.tmp.<pid> files
- * left by writers of PATH that were killed (their pid no longer exists). */
-FILE *rr_atomic_open(const char *path, char *tmp, size_t n);
-int rr_atomic_commit(FILE *f, const char *tmp, const char *path);
+/* Output files: bnn/durable.h (bnn_atomic_open/commit/abort, bnn_write_file_atomic, bnn_mkdirs). */
+
+/* `s` as a JSON string literal, quotes included, escaped by jansson (", \\, control characters); a
+ * string that is not valid UTF-8 has each byte >= 0x80 replaced by '?' first. malloc'd; NULL when
+ * out of memory. For JSON whose numbers must keep an exact printf form (the provenance inside
+ * model files: its bytes are the model's identity), the strings go through this and the numbers
+ * through printf; everything else is built with jansson directly. */
+char *rr_json_quote(const char *s);
 
 /* Monotonic wall-clock seconds. */
 double rr_now(void);
@@ -74,6 +115,30 @@ double rr_now(void);
 const char *rr_version(void);
 
 #ifdef __cplusplus
+}
+
+#include <string>
+
+#include "bnn/durable.h"
+
+/* bnn_write_file_atomic (bnn/durable.h, the one atomic-write path) for a std::string: "" or the
+ * error message ("<path>: cannot create <tmp>: <reason>", "<path>: write failed: <reason>", or the
+ * durable rename's). */
+inline std::string rr_write_file(const std::string &path, const std::string &text) {
+  return bnn_write_file_atomic(path.c_str(), text.data(), text.size()) == BNN_OK
+             ? std::string()
+             : std::string(bnn_errmsg());
+}
+
+/* rr_parse_options with a C++ callable (a lambda capturing the command's variables) as handler:
+ * f(const char* opt, const char* val) -> rr_opt_result. */
+template <class F>
+int rr_parse_options_with(const char *cmd, int argc, char **argv, int first, const rr_option *opts,
+                          F &f, void (*usage)(FILE *f), int *exit_code) {
+  return rr_parse_options(
+      cmd, argc, argv, first, opts,
+      [](void *ud, const char *o, const char *v) { return (*static_cast<F *>(ud))(o, v); }, &f,
+      usage, exit_code);
 }
 #endif
 #endif /* RRAMSIM_CLI_H */

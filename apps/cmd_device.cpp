@@ -34,7 +34,12 @@ void usage(FILE* f) {
       "  --i0 UA              reference current of the power laws, uA    (default 200)\n"
       "  --hrs-median KOHM    HRS median (held fixed), kOhm              (default 100)\n"
       "  --hrs-sigma S        HRS sigma of ln R (held fixed)             (default 0.6)\n"
-      "  --ref KOHM           1T1R sense reference (held fixed), kOhm    (default 20)\n\n"
+      "  --ref KOHM           1T1R sense reference (held fixed), kOhm    (default 20)\n"
+      "  --strict             a poor or unphysical fit is an error (exit 1, nothing printed)\n"
+      "Quality: a warning on stderr when the fit is poor (rms probit residual above 0.1, or a\n"
+      "model BER off by more than the measured BER: max relative error above 1) or unphysical\n"
+      "(LRS resistance rising with programming current: lrs_slope below -0.001). Points all at\n"
+      "one energy, or a fit that does not reach finite parameters, are errors.\n\n"
       "info: prints the operating points of a device preset with their energy and error "
       "figures.\n");
 }
@@ -93,37 +98,41 @@ int read_points(const char* path, std::vector<double>& e, std::vector<double>& b
 int cmd_fit(int argc, char** argv) {
   rr_fit_params p = rr_fit_default_params();
   const char* file = nullptr;
-  for (int i = 0; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
+  int strict = 0;
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (!a) {
+      if (file) return rr_usage_error(kCmd, "fit: more than one points file"), RR_OPT_BAD;
+      file = v;
+      return RR_OPT_TAKEN;
     }
-    if (a[0] != '-' || a[1] == '\0') {
-      if (file) return rr_usage_error(kCmd, "fit: more than one points file");
-      file = a;
-      continue;
-    }
-    if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
-    const char* v = argv[++i];
+    bool ok = true;
     if (!std::strcmp(a, "--cell")) {
       if (!rr_cell_type_parse(v, &p.cell))
-        return rr_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v);
-    } else if (!std::strcmp(a, "--voltage")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--pulse")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--i0")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--hrs-median")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--hrs-sigma")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma)) return RR_EXIT_USAGE;
-    } else if (!std::strcmp(a, "--ref")) {
-      if (!rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm)) return RR_EXIT_USAGE;
-    } else {
-      return rr_usage_error(kCmd, "fit: unknown option '%s'", a);
-    }
+        return rr_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v), RR_OPT_BAD;
+    } else if (!std::strcmp(a, "--voltage"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v);
+    else if (!std::strcmp(a, "--pulse"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns);
+    else if (!std::strcmp(a, "--i0"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua);
+    else if (!std::strcmp(a, "--hrs-median"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm);
+    else if (!std::strcmp(a, "--hrs-sigma"))
+      ok = rr_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma);
+    else if (!std::strcmp(a, "--ref"))
+      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm);
+    else
+      return RR_OPT_UNKNOWN;
+    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+  };
+  const rr_option opts[] = {{"cell", 1, nullptr, nullptr},       {"voltage", 1, nullptr, nullptr},
+                            {"pulse", 1, nullptr, nullptr},      {"i0", 1, nullptr, nullptr},
+                            {"hrs-median", 1, nullptr, nullptr}, {"hrs-sigma", 1, nullptr, nullptr},
+                            {"ref", 1, nullptr, nullptr},        {"strict", 0, &strict, nullptr},
+                            {nullptr, 0, nullptr, nullptr}};
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
   }
   if (!file) return rr_usage_error(kCmd, "fit: POINTS.csv is required");
   std::vector<double> e, b;
@@ -132,6 +141,25 @@ int cmd_fit(int argc, char** argv) {
   rr_fit_result r;
   if (rr_device_fit(&p, e.data(), b.data(), e.size(), &r) != BNN_OK)
     return rr_error(kCmd, "%s: %s", file, bnn_errmsg());
+  // Quality: warnings on stderr after the result, or with --strict one error line and no result.
+  const unsigned q = rr_fit_check(&r);
+  std::string issues;
+  char buf[256];
+  if (q & (RR_FIT_POOR_RMS | RR_FIT_POOR_REL)) {
+    std::snprintf(buf, sizeof buf,
+                  "poor fit: rms probit residual %.3g (limit %g), max relative BER error %.3g "
+                  "(limit %g)",
+                  r.rms_probit, RR_FIT_MAX_RMS_PROBIT, r.max_rel_err, RR_FIT_MAX_REL_ERR);
+    issues = buf;
+  }
+  if (q & RR_FIT_LRS_RISES) {
+    std::snprintf(buf, sizeof buf,
+                  "unphysical fit: LRS resistance rises with programming current (lrs_slope %.3g "
+                  "< 0)",
+                  r.model.lrs_slope);
+    issues += (issues.empty() ? "" : "; ") + std::string(buf);
+  }
+  if (strict && !issues.empty()) return rr_error(kCmd, "%s: %s (--strict)", file, issues.c_str());
   std::printf(
       "fit of %zu points (%s, %.4g V, %.4g ns pulse): rms probit residual %.4g, max relative BER "
       "error %.3g, %d evaluations\n",
@@ -149,18 +177,27 @@ int cmd_fit(int argc, char** argv) {
       "\"hrs_sigma\": %.6g, \"ref_kohm\": %.6g }\n",
       m.i0_ua, m.lrs_median_kohm, m.lrs_slope, m.lrs_sigma, m.lrs_sigma_slope, m.hrs_median_kohm,
       m.hrs_sigma, m.ref_kohm);
+  std::fflush(stdout);
+  if (!issues.empty())
+    std::fprintf(stderr, "rramsim device: warning: %s: %s\n", file, issues.c_str());
   return RR_EXIT_OK;
 }
 
 int cmd_info(int argc, char** argv) {
-  if (argc >= 1 && (!std::strcmp(argv[0], "--help") || !std::strcmp(argv[0], "-h"))) {
-    usage(stdout);
-    return RR_EXIT_OK;
+  std::vector<const char*> files;
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (a) return RR_OPT_UNKNOWN;
+    files.push_back(v);
+    return RR_OPT_TAKEN;
+  };
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 2, nullptr, option, usage, &prc)) return prc;
   }
-  if (argc != 1) return rr_usage_error(kCmd, "info: expected one DEVICE.json");
+  if (files.size() != 1) return rr_usage_error(kCmd, "info: expected one DEVICE.json");
   rr_device d;
   try {
-    d = rramsim::load_device_file(argv[0]);
+    d = rramsim::load_device_file(files[0]);
   } catch (const rramsim::ConfigError& ex) {
     return rr_error(kCmd, "%s", ex.what());
   }
@@ -195,7 +232,7 @@ extern "C" int rr_cmd_device(int argc, char** argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
   }
-  if (!std::strcmp(argv[1], "fit")) return cmd_fit(argc - 2, argv + 2);
-  if (!std::strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+  if (!std::strcmp(argv[1], "fit")) return cmd_fit(argc, argv);
+  if (!std::strcmp(argv[1], "info")) return cmd_info(argc, argv);
   return rr_usage_error(kCmd, "unknown subcommand '%s' (fit, info)", argv[1]);
 }

@@ -9,6 +9,7 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/mc.h"
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "model_data.h"
@@ -46,21 +47,14 @@ static void usage(FILE *f) {
       "  --weight-reuse B    images per weight read through the port (default: engine's choice)\n"
       "  --kernel K          auto (default), ref, avx2, avx512\n"
       "  --json              one JSON object on stdout instead of text\n"
-      "  --quiet             no progress bar\n");
+      "  --quiet             no progress bar (--no-progress: deprecated spelling)\n");
 }
 
+/* s as a JSON string on f, escaped by jansson (rr_json_quote). */
 static void json_str(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; ++s) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 0x20)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
-  }
-  fputc('"', f);
+  char *q = rr_json_quote(s);
+  fputs(q ? q : "null", f);
+  free(q);
 }
 
 /* Progress of a BER sweep (bnn_mc_sweep's callback). */
@@ -80,14 +74,14 @@ static void on_sweep_progress(void *ud, size_t b, uint64_t rep, uint64_t done) {
 /* CSV of a BER sweep, written to FILE.tmp.<pid> and renamed: never half-written. */
 static int write_sweep_csv(const char *path, const double *bers, size_t nb, const bnn_mc_stats *st,
                            uint64_t reps, uint64_t seed) {
-  char tmp[4096];
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   if (!f) return 0;
   fprintf(f, "ber,reps,seed,mean,std,min,max\n");
   for (size_t b = 0; b < nb; ++b)
     fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean,
             st[b].std, st[b].min, st[b].max);
-  return rr_atomic_commit(f, tmp, path);
+  return bnn_atomic_commit(&af) == BNN_OK;
 }
 
 /* The options eval adds to the shared ones. */
@@ -167,13 +161,27 @@ int rr_cmd_eval(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   o.reps = 1, o.seed = 1;
   o.ber_w = o.ber_w01 = o.ber_w10 = -1;
-  const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+  o.threads = rr_default_threads();
   o.kernel = BNN_KERNEL_AUTO;
   o.layer_mask = ~0ull;
   int json = 0, quiet = 0, rc = RR_EXIT_OK;
-  const rr_flag flags[] = {{"--json", &json}, {"--quiet", &quiet}, {NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, flags, eval_option, &o};
+  const rr_option opts[] = {{"ber-write", 1, NULL, NULL},
+                            {"ber-write01", 1, NULL, NULL},
+                            {"ber-write10", 1, NULL, NULL},
+                            {"ber-read", 1, NULL, NULL},
+                            {"ber-sweep", 1, NULL, NULL},
+                            {"csv", 1, NULL, NULL},
+                            {"reps", 1, NULL, NULL},
+                            {"seed", 1, NULL, NULL},
+                            {"threads", 1, NULL, NULL},
+                            {"weight-reuse", 1, NULL, NULL},
+                            {"error-layers", 1, NULL, NULL},
+                            {"kernel", 1, NULL, NULL},
+                            {"json", 0, &json, NULL},
+                            {"quiet", 0, &quiet, NULL},
+                            {"no-progress", 0, &quiet, "quiet"},
+                            {NULL, 0, NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, opts, eval_option, &o};
   rr_model_data md;
   if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
   const char *model_path = md.model;

@@ -35,7 +35,7 @@ void usage(FILE* f) {
       "reads they hit (by read index, counted as the workload bridge issues reads), and prints "
       "the\n"
       "accuracy; its predictions equal the recorded run's image by image when --system,\n"
-      "--rram-layers, --weight-reuse, --data and --images are the recorded run's.\n"
+      "--rram-layers, --weight-reuse, --data and --limit are the recorded run's.\n"
       "analyze measures accuracy lost per weight layer (that layer's faults alone; all but that\n"
       "layer's) and per neuron (the --neurons neurons with most faults, each alone: accuracy "
       "lost,\n"
@@ -61,8 +61,9 @@ void usage(FILE* f) {
       "  --skip-bad          count and skip malformed lines of the fault trace and the error map\n"
       "                      (the count goes to stderr); default: the first one is an error\n"
       "  --data SET          as in the recorded run (default fashion-mnist)\n"
-      "  --images N          first N test images (default: all)\n"
-      "  --threads T         engine threads, 1..64 (default 1)\n"
+      "  --limit N           first N test images (default: all; --images N: deprecated spelling)\n"
+      "  --threads T         engine threads, 1..64 (default: online CPUs, at most 8; the result\n"
+      "                      does not depend on it)\n"
       "  --predictions FILE  replay: write one prediction per line\n"
       "  --neurons K         analyze: neurons replayed alone, most faults first (default 20)\n"
       "  --out DIR           analyze: tables and plot\n");
@@ -71,7 +72,7 @@ void usage(FILE* f) {
 int write_preds(const std::string& path, const std::vector<uint8_t>& pred) {
   std::string t;
   for (uint8_t p : pred) t += std::to_string(p) + "\n";
-  std::string e = rramsim::write_file_atomic(path, t);
+  std::string e = rr_write_file(path, t);
   return e.empty() ? RR_EXIT_OK : rr_error(kCmd, "%s", e.c_str());
 }
 
@@ -202,25 +203,18 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
   uint32_t images = 0, reuse = 1, neurons = 20;
   int threads = 1;
   bool skip_bad = false, have_seed = false;
-  for (int i = 2; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!std::strcmp(a, "--skip-bad")) {
+  threads = rr_default_threads();
+  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+    bool ok = true;
+    if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+    if (!std::strcmp(a, "--skip-bad"))
       skip_bad = true;
-      continue;
-    }
-    if (std::strncmp(a, "--", 2) != 0) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
-    if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
-    const char* val = argv[++i];
-    if (!std::strcmp(a, "--model"))
+    else if (!std::strcmp(a, "--model"))
       model_path = val;
     else if (!std::strcmp(a, "--error-map"))
       error_map = val;
     else if (!std::strcmp(a, "--seed")) {
-      if (!rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &seed)) return RR_EXIT_USAGE;
+      ok = rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &seed);
       have_seed = true;
     } else if (!std::strcmp(a, "--faults"))
       faults_path = val;
@@ -232,24 +226,38 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       preds_path = val;
     else if (!std::strcmp(a, "--out"))
       out_dir = val;
-    else if (!std::strcmp(a, "--images")) {
-      if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
+    else if (!std::strcmp(a, "--limit")) {
+      ok = rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
       images = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--weight-reuse")) {
-      if (!rr_parse_u64(kCmd, a, val, 1, 65536, &v)) return RR_EXIT_USAGE;
+      ok = rr_parse_u64(kCmd, a, val, 1, 65536, &v);
       reuse = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--neurons")) {
-      if (!rr_parse_u64(kCmd, a, val, 1, 100000, &v)) return RR_EXIT_USAGE;
+      ok = rr_parse_u64(kCmd, a, val, 1, 100000, &v);
       neurons = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--threads")) {
-      if (!rr_parse_int(kCmd, a, val, 1, 64, &threads)) return RR_EXIT_USAGE;
+      ok = rr_parse_int(kCmd, a, val, 1, 64, &threads);
     } else if (!std::strcmp(a, "--rram-layers")) {
       if (!rr_parse_layer_mask(val, &mask))
         return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
-                              val);
-    } else {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    }
+                              val),
+               RR_OPT_BAD;
+    } else
+      return RR_OPT_UNKNOWN;
+    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+  };
+  static const rr_option opts[] = {
+      {"skip-bad", 0, nullptr, nullptr},    {"model", 1, nullptr, nullptr},
+      {"error-map", 1, nullptr, nullptr},   {"seed", 1, nullptr, nullptr},
+      {"faults", 1, nullptr, nullptr},      {"system", 1, nullptr, nullptr},
+      {"data", 1, nullptr, nullptr},        {"predictions", 1, nullptr, nullptr},
+      {"out", 1, nullptr, nullptr},         {"limit", 1, nullptr, nullptr},
+      {"images", 1, nullptr, "limit"},      {"weight-reuse", 1, nullptr, nullptr},
+      {"neurons", 1, nullptr, nullptr},     {"threads", 1, nullptr, nullptr},
+      {"rram-layers", 1, nullptr, nullptr}, {nullptr, 0, nullptr, nullptr}};
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
   }
   if (model_path.empty()) return rr_usage_error(kCmd, "--model FILE is required");
   if (faults_path.empty()) return rr_usage_error(kCmd, "--faults FILE is required");
@@ -439,8 +447,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
           throw rrjob::JobError("--out " + out_dir +
                                 ": cannot create directory: " + std::strerror(errno));
-        std::string err = rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
-        if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
+        std::string err = rr_write_file(out_dir + "/layers.csv", lcsv);
+        if (err.empty()) err = rr_write_file(out_dir + "/neurons.csv", ncsv);
         if (!err.empty()) throw rrjob::JobError(err);
         for (const char* ext : {"png", "svg"}) {
           std::string cmd = std::string("gnuplot -e \"set terminal ") +

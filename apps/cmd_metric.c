@@ -44,8 +44,9 @@ static rr_opt_result metric_option(void *ud, const char *a, const char *v) {
 int rr_cmd_metric(int argc, char **argv) {
   double ber = 0.01;
   int json = 0, rc = RR_EXIT_OK;
-  const rr_flag flags[] = {{"--json", &json}, {NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, flags, metric_option, &ber};
+  const rr_option opts[] = {
+      {"ber", 1, NULL, NULL}, {"json", 0, &json, NULL}, {NULL, 0, NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, opts, metric_option, &ber};
   rr_model_data md;
   if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
   const char *model_path = md.model;

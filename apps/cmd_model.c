@@ -110,31 +110,43 @@ static int parse_arch(const char *arch, spec *s, int max, int *n, uint32_t *c, u
   return 1;
 }
 
+typedef struct random_opts {
+  const char *arch, *out;
+  uint64_t seed;
+  int have_seed;
+  double pixel_mean;
+} random_opts;
+
+static rr_opt_result random_option(void *ud, const char *a, const char *v) {
+  random_opts *o = (random_opts *)ud;
+  if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+  if (!strcmp(a, "--arch"))
+    o->arch = v;
+  else if (!strcmp(a, "--out"))
+    o->out = v;
+  else if (!strcmp(a, "--seed")) {
+    if (!rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed)) return RR_OPT_BAD;
+    o->have_seed = 1;
+  } else if (!strcmp(a, "--pixel-mean")) {
+    if (!rr_parse_double(CMD, a, v, 0, 255, &o->pixel_mean)) return RR_OPT_BAD;
+  } else
+    return RR_OPT_UNKNOWN;
+  return RR_OPT_TAKEN;
+}
+
 static int random_model(int argc, char **argv) {
-  const char *arch = NULL, *out = NULL;
-  uint64_t seed = 0;
-  int have_seed = 0;
-  double pixel_mean = 73.0;
-  for (int i = 2; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
-    const char *v = argv[++i];
-    if (!strcmp(a, "--arch"))
-      arch = v;
-    else if (!strcmp(a, "--out"))
-      out = v;
-    else if (!strcmp(a, "--seed")) {
-      if (!rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &seed)) return RR_EXIT_USAGE;
-      have_seed = 1;
-    } else if (!strcmp(a, "--pixel-mean")) {
-      if (!rr_parse_double(CMD, a, v, 0, 255, &pixel_mean)) return RR_EXIT_USAGE;
-    } else
-      return rr_usage_error(CMD, "unknown option '%s'", a);
-  }
+  random_opts ro = {NULL, NULL, 0, 0, 73.0};
+  static const rr_option opts[] = {{"arch", 1, NULL, NULL},
+                                   {"out", 1, NULL, NULL},
+                                   {"seed", 1, NULL, NULL},
+                                   {"pixel-mean", 1, NULL, NULL},
+                                   {NULL, 0, NULL, NULL}};
+  int prc;
+  if (!rr_parse_options(CMD, argc, argv, 2, opts, random_option, &ro, usage, &prc)) return prc;
+  const char *arch = ro.arch, *out = ro.out;
+  const uint64_t seed = ro.seed;
+  const int have_seed = ro.have_seed;
+  const double pixel_mean = ro.pixel_mean;
   if (!arch || !out || !have_seed)
     return rr_usage_error(CMD, "random needs --arch, --seed and --out");
   spec s[64];
@@ -220,18 +232,31 @@ static int random_model(int argc, char **argv) {
   return rc;
 }
 
+/* model info's positional arguments: one FILE expected; a second is kept to say so. */
+typedef struct info_args {
+  const char *files[2];
+  int n;
+} info_args;
+
+static rr_opt_result info_arg(void *ud, const char *a, const char *v) {
+  info_args *ia = (info_args *)ud;
+  if (a) return RR_OPT_UNKNOWN;
+  if (ia->n < 2) ia->files[ia->n] = v;
+  ia->n += ia->n < 2;
+  return RR_OPT_TAKEN;
+}
+
 int rr_cmd_model(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
   }
   if (!strcmp(argv[1], "info")) {
-    if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (argc != 3) return rr_usage_error(CMD, "info takes exactly one FILE");
-    return info(argv[2]);
+    info_args ia = {{NULL, NULL}, 0};
+    int rc;
+    if (!rr_parse_options(CMD, argc, argv, 2, NULL, info_arg, &ia, usage, &rc)) return rc;
+    if (ia.n != 1) return rr_usage_error(CMD, "info takes exactly one FILE");
+    return info(ia.files[0]);
   }
   if (!strcmp(argv[1], "random")) return random_model(argc, argv);
   return rr_usage_error(CMD, "unknown subcommand '%s' (info, random)", argv[1]);

@@ -65,22 +65,20 @@ bool have_pngcairo() {
 
 extern "C" int rr_cmd_plot(int argc, char** argv) {
   std::string dir, out;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!std::strcmp(a, "--out")) {
-      if (i + 1 >= argc) return rr_usage_error(kCmd, "--out needs a value");
-      out = argv[++i];
-    } else if (std::strncmp(a, "--", 2) == 0) {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    } else if (dir.empty()) {
-      dir = a;
-    } else {
-      return rr_usage_error(kCmd, "unexpected argument '%s'", a);
-    }
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (!a) {
+      if (!dir.empty()) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+      dir = v;
+    } else if (!std::strcmp(a, "--out"))
+      out = v;
+    else
+      return RR_OPT_UNKNOWN;
+    return RR_OPT_TAKEN;
+  };
+  static const rr_option opts[] = {{"out", 1, nullptr, nullptr}, {nullptr, 0, nullptr, nullptr}};
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
   if (dir.empty()) return rr_usage_error(kCmd, "a results directory is required");
   if (out.empty()) out = dir + "/plots";

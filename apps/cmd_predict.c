@@ -25,7 +25,8 @@ static void usage(FILE *f) {
       "  --split S      test (default) or train\n"
       "  --limit N      first N images only (default: all)\n"
       "  --ber RANGE    a:b:step or a comma list, each in [0, 0.5], at most 1000 values\n"
-      "  --threads N    worker threads (default 1; the result does not depend on it)\n"
+      "  --threads N    worker threads, 1..256 (default: online CPUs, at most 8; the result does\n"
+      "                 not depend on it)\n"
       "  --mean M       stratified (default): hidden/output means conditioned on which\n"
       "                 inputs flip (accurate at high BER, ~4x slower) | layer: one mean\n"
       "                 flip rate per layer (the faster, optimistic model)\n"
@@ -64,10 +65,14 @@ static rr_opt_result predict_option(void *ud, const char *a, const char *v) {
 }
 
 int rr_cmd_predict(int argc, char **argv) {
-  predict_opts o = {1, 1, NULL, 0};
+  predict_opts o = {(uint64_t)rr_default_threads(), 1, NULL, 0};
   int json = 0, rc = RR_EXIT_OK;
-  const rr_flag flags[] = {{"--json", &json}, {NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, flags, predict_option, &o};
+  const rr_option opts[] = {{"ber", 1, NULL, NULL},
+                            {"threads", 1, NULL, NULL},
+                            {"mean", 1, NULL, NULL},
+                            {"json", 0, &json, NULL},
+                            {NULL, 0, NULL, NULL}};
+  const rr_model_data_cli cli = {CMD, usage, opts, predict_option, &o};
   rr_model_data md;
   if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) {
     free(o.bers);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cli.h"
 #include "commands.h"
@@ -39,7 +40,7 @@ void usage(FILE* f) {
       "  --nb                    nb_transport (approximately timed): each request waits until\n"
       "                          the memory accepted the previous one (default b_transport)\n"
       "  --outstanding K         --nb: requests in flight at most, 1..4096          (default 64)\n"
-      "  --quiet                 no progress bar\n"
+      "  --quiet                 no progress bar (--no-progress: deprecated spelling)\n"
       "A trace recorded with another config (header config_hash) gives a warning; an access\n"
       "outside the memory is an error naming the file and line (or record).\n");
 }
@@ -52,39 +53,42 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   rramsim::ReplayParams rp;
   uint64_t v = 0;
   bool quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    const rrsimcli::Parsed pm = rrsimcli::parse_memory_option(kCmd, argc, argv, &i, &mo);
-    if (pm == rrsimcli::Parsed::Error) return RR_EXIT_USAGE;
-    if (pm == rrsimcli::Parsed::Yes) continue;
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    } else if (!std::strcmp(a, "--quiet")) {
+  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+    const rrsimcli::Parsed pm = rrsimcli::memory_option(kCmd, a, val, &mo);
+    if (pm != rrsimcli::Parsed::No) return pm == rrsimcli::Parsed::Yes ? RR_OPT_TAKEN : RR_OPT_BAD;
+    if (!a) return RR_OPT_UNKNOWN;
+    bool ok = true;
+    if (!std::strcmp(a, "--quiet"))
       quiet = true;
-    } else if (!std::strcmp(a, "--skip-bad")) {
+    else if (!std::strcmp(a, "--skip-bad"))
       rp.skip_bad = true;
-    } else if (!std::strcmp(a, "--nb")) {
+    else if (!std::strcmp(a, "--nb"))
       rp.nb = true;
-    } else if (!std::strcmp(a, "--trace") || !std::strcmp(a, "--clock-ps") ||
-               !std::strcmp(a, "--default-length") || !std::strcmp(a, "--outstanding")) {
-      if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
-      const char* val = argv[++i];
-      if (!std::strcmp(a, "--trace"))
-        trace = val;
-      else if (!std::strcmp(a, "--clock-ps")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps)) return RR_EXIT_USAGE;
-      } else if (!std::strcmp(a, "--outstanding")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, 4096, &v)) return RR_EXIT_USAGE;
-        rp.outstanding = static_cast<unsigned>(v);
-      } else if (!std::strcmp(a, "--default-length")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, 65536, &v)) return RR_EXIT_USAGE;
-        rp.default_length = static_cast<uint32_t>(v);
-      }
-    } else {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    }
-  }
+    else if (!std::strcmp(a, "--trace"))
+      trace = val;
+    else if (!std::strcmp(a, "--clock-ps"))
+      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps);
+    else if (!std::strcmp(a, "--outstanding")) {
+      ok = rr_parse_u64(kCmd, a, val, 1, 4096, &v);
+      rp.outstanding = static_cast<unsigned>(v);
+    } else if (!std::strcmp(a, "--default-length")) {
+      ok = rr_parse_u64(kCmd, a, val, 1, 65536, &v);
+      rp.default_length = static_cast<uint32_t>(v);
+    } else
+      return RR_OPT_UNKNOWN;
+    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+  };
+  const std::vector<rr_option> opts =
+      rrsimcli::with_memory_options({{"quiet", 0, nullptr, nullptr},
+                                     {"no-progress", 0, nullptr, "quiet"},
+                                     {"skip-bad", 0, nullptr, nullptr},
+                                     {"nb", 0, nullptr, nullptr},
+                                     {"trace", 1, nullptr, nullptr},
+                                     {"clock-ps", 1, nullptr, nullptr},
+                                     {"default-length", 1, nullptr, nullptr},
+                                     {"outstanding", 1, nullptr, nullptr}});
+  int rc = RR_EXIT_OK;
+  if (!rr_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
   if (trace.empty()) return rr_usage_error(kCmd, "--trace FILE is required");
   if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
   rramsim::SystemConfig cfg;
@@ -143,8 +147,7 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   if (!mo.rec_acc.empty()) std::printf("accesses recorded to %s\n", mo.rec_acc.c_str());
   if (!mo.rec_flt.empty()) std::printf("faults recorded to %s\n", mo.rec_flt.c_str());
   if (!mo.stats_path.empty()) {
-    std::string err =
-        rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+    std::string err = rr_write_file(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "job.hpp"
@@ -31,7 +32,7 @@ void usage(FILE* f) {
       "  --op-point NAME     operating point of the device (default: the file's op_point)\n"
       "  --model FILE        model file (rramsim model info FILE shows it)           (required)\n"
       "  --data SET          fashion-mnist (default), mnist, cifar10 or a directory; test split\n"
-      "  --images N          first N test images (default: all)\n"
+      "  --limit N           first N test images (default: all; --images N: deprecated spelling)\n"
       "  --weight-reuse B    images per weight fetch, 1..65536 (default 1: every image reads\n"
       "                      every weight row, as an in-memory accelerator does)\n"
       "  --rram-layers L     weight layers placed in RRAM: all (default) or a list like 0,1\n"
@@ -40,14 +41,14 @@ void usage(FILE* f) {
       "  --error-map FILE    measured error map CSV (traces/README.md): its stuck-at-0/1 cells\n"
       "                      and per-cell read flip rates are the device's (replaces the system\n"
       "                      file's error_map); cells outside the memory are errors (FILE:LINE)\n"
-      "  --threads T         engine compute threads, 1..64 (default 1; reads stay on the SC "
-      "thread)\n"
+      "  --threads T         engine compute threads, 1..64 (default: online CPUs, at most 8;\n"
+      "                      reads stay on the SC thread; the result does not depend on it)\n"
       "  --record-faults F   record every injected fault as a fault-trace CSV (.csv[.gz]) with\n"
       "                      layer/neuron/weight and the model's identity (rramsim faults replay)\n"
       "  --record-accesses F record every memory access (.stl/.rstl/.rrt[.gz])\n"
       "  --predictions FILE  write one prediction per image, one per line\n"
       "  --out DIR           write DIR/summary.json and DIR/stats.json (atomically)\n"
-      "  --quiet             no progress bar\n");
+      "  --quiet             no progress bar (--no-progress: deprecated spelling)\n");
 }
 
 json_t* val(double v, const char* unit) {
@@ -61,18 +62,6 @@ json_t* cnt(uint64_t v, const char* unit) {
   json_object_set_new(o, "value", json_integer(static_cast<json_int_t>(v)));
   json_object_set_new(o, "unit", json_string(unit));
   return o;
-}
-
-int mkdirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST) return -1;
-    }
-    if (i < dir.size()) cur += dir[i];
-  }
-  struct stat st;
-  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 }  // namespace
@@ -107,20 +96,13 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
   std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
   uint64_t v = 0;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!std::strcmp(a, "--quiet")) {
+  s.threads = rr_default_threads();
+  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+    bool ok = true;
+    if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+    if (!std::strcmp(a, "--quiet"))
       quiet = true;
-      continue;
-    }
-    if (std::strncmp(a, "--", 2) != 0) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
-    if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
-    const char* val = argv[++i];
-    if (!std::strcmp(a, "--system"))
+    else if (!std::strcmp(a, "--system"))
       s.system_path = val;
     else if (!std::strcmp(a, "--op-point"))
       s.op_point = val;
@@ -138,25 +120,38 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       rec_acc = val;
     else if (!std::strcmp(a, "--error-map"))
       error_map = val;
-    else if (!std::strcmp(a, "--images")) {
-      if (!rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v)) return RR_EXIT_USAGE;
+    else if (!std::strcmp(a, "--limit")) {
+      ok = rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
       s.images = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--weight-reuse")) {
-      if (!rr_parse_u64(kCmd, a, val, 1, 65536, &v)) return RR_EXIT_USAGE;
+      ok = rr_parse_u64(kCmd, a, val, 1, 65536, &v);
       s.weight_reuse = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--seed")) {
-      if (!rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &s.seed)) return RR_EXIT_USAGE;
+      ok = rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &s.seed);
       s.have_seed = true;
     } else if (!std::strcmp(a, "--threads")) {
-      if (!rr_parse_int(kCmd, a, val, 1, 64, &s.threads)) return RR_EXIT_USAGE;
+      ok = rr_parse_int(kCmd, a, val, 1, 64, &s.threads);
     } else if (!std::strcmp(a, "--rram-layers")) {
       if (!rr_parse_layer_mask(val, &s.rram_layer_mask))
         return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
-                              val);
-    } else {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    }
-  }
+                              val),
+               RR_OPT_BAD;
+    } else
+      return RR_OPT_UNKNOWN;
+    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+  };
+  static const rr_option opts[] = {
+      {"system", 1, nullptr, nullptr},      {"op-point", 1, nullptr, nullptr},
+      {"model", 1, nullptr, nullptr},       {"data", 1, nullptr, nullptr},
+      {"out", 1, nullptr, nullptr},         {"record-faults", 1, nullptr, nullptr},
+      {"predictions", 1, nullptr, nullptr}, {"record-accesses", 1, nullptr, nullptr},
+      {"error-map", 1, nullptr, nullptr},   {"limit", 1, nullptr, nullptr},
+      {"images", 1, nullptr, "limit"},      {"weight-reuse", 1, nullptr, nullptr},
+      {"seed", 1, nullptr, nullptr},        {"threads", 1, nullptr, nullptr},
+      {"rram-layers", 1, nullptr, nullptr}, {"quiet", 0, nullptr, nullptr},
+      {"no-progress", 0, nullptr, "quiet"}, {nullptr, 0, nullptr, nullptr}};
+  int rc = RR_EXIT_OK;
+  if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &rc)) return rc;
   if (s.system_path.empty()) return rr_usage_error(kCmd, "--system FILE is required");
   if (s.model_path.empty()) return rr_usage_error(kCmd, "--model FILE is required");
 
@@ -171,7 +166,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     // Capacity check before any work; the locator of fault records uses the same placement.
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
     // The output directory only once every input is known to be good: a failed run leaves nothing.
-    if (!out_dir.empty() && mkdirs(out_dir) != 0)
+    if (!out_dir.empty() && bnn_mkdirs(out_dir.c_str()) != BNN_OK)
       throw rrjob::JobError("--out " + out_dir +
                             ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
@@ -260,7 +255,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     if (!preds_path.empty()) {
       std::string t;
       for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
-      std::string werr = rramsim::write_file_atomic(preds_path, t);
+      std::string werr = rr_write_file(preds_path, t);
       if (!werr.empty()) throw rrjob::JobError(werr);
     }
     if (!rec_flt.empty())
@@ -361,10 +356,9 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       ri.path = "b_transport";
       ri.wall_seconds = wall;
       ri.requests = st.reads + st.writes;
-      std::string err = rramsim::write_file_atomic(out_dir + "/summary.json", summary);
+      std::string err = rr_write_file(out_dir + "/summary.json", summary);
       if (err.empty())
-        err = rramsim::write_file_atomic(out_dir + "/stats.json",
-                                         rramsim::stats_to_json(cfg, st, ri));
+        err = rr_write_file(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
       if (!err.empty()) {
         bnn_dataset_free(&ds);
         return rr_error(kCmd, "%s", err.c_str());

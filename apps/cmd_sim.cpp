@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cli.h"
 #include "commands.h"
@@ -32,7 +33,7 @@ void usage(FILE* f) {
       "  --seed S              seed for cell errors and traffic (default: the file's seed)\n"
       "  --nb                  use nb_transport (approximately timed) instead of b_transport\n"
       "  --stats FILE          write stats JSON (resolved config, seed, version, units) to FILE\n"
-      "  --quiet               no progress bar\n"
+      "  --quiet               no progress bar (--no-progress: deprecated spelling)\n"
       "  --error-map FILE      measured error map CSV applied to the cells (traces/README.md)\n"
       "  --record-accesses F   record every access as it reaches the memory: .stl, .rstl, .rrt,\n"
       "                        optionally + .gz (header: version, config hash, seed, clock)\n"
@@ -51,48 +52,52 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
   uint64_t v = 0;
   bool quiet = false;
   double d = 0;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    const rrsimcli::Parsed pm = rrsimcli::parse_memory_option(kCmd, argc, argv, &i, &mo);
-    if (pm == rrsimcli::Parsed::Error) return RR_EXIT_USAGE;
-    if (pm == rrsimcli::Parsed::Yes) continue;
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    } else if (!std::strcmp(a, "--nb")) {
+  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+    const rrsimcli::Parsed pm = rrsimcli::memory_option(kCmd, a, val, &mo);
+    if (pm != rrsimcli::Parsed::No) return pm == rrsimcli::Parsed::Yes ? RR_OPT_TAKEN : RR_OPT_BAD;
+    if (!a) return RR_OPT_UNKNOWN;
+    bool ok = true;
+    if (!std::strcmp(a, "--nb"))
       tp.nb = true;
-    } else if (!std::strcmp(a, "--quiet")) {
+    else if (!std::strcmp(a, "--quiet"))
       quiet = true;
-    } else if (!std::strcmp(a, "--traffic") || !std::strcmp(a, "--requests") ||
-               !std::strcmp(a, "--read-ratio") || !std::strcmp(a, "--size") ||
-               !std::strcmp(a, "--stride") || !std::strcmp(a, "--outstanding") ||
-               !std::strcmp(a, "--interval") || !std::strcmp(a, "--record-clock")) {
-      if (i + 1 >= argc) return rr_usage_error(kCmd, "%s needs a value", a);
-      const char* val = argv[++i];
-      if (!std::strcmp(a, "--traffic"))
-        traffic = val;
-      else if (!std::strcmp(a, "--record-clock")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps)) return RR_EXIT_USAGE;
-      } else if (!std::strcmp(a, "--requests")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &tp.requests)) return RR_EXIT_USAGE;
-      } else if (!std::strcmp(a, "--read-ratio")) {
-        if (!rr_parse_double(kCmd, a, val, 0.0, 1.0, &tp.read_ratio)) return RR_EXIT_USAGE;
-      } else if (!std::strcmp(a, "--size")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, 1u << 20, &v)) return RR_EXIT_USAGE;
-        tp.size = static_cast<uint32_t>(v);
-      } else if (!std::strcmp(a, "--stride")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 46, &tp.stride)) return RR_EXIT_USAGE;
-      } else if (!std::strcmp(a, "--outstanding")) {
-        if (!rr_parse_u64(kCmd, a, val, 1, 1024, &v)) return RR_EXIT_USAGE;
-        tp.outstanding = static_cast<unsigned>(v);
-      } else if (!std::strcmp(a, "--interval")) {
-        if (!rr_parse_double(kCmd, a, val, 0.0, 1e9, &d)) return RR_EXIT_USAGE;
-        tp.interval_ns = d;
-      }
-    } else {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    }
-  }
+    else if (!std::strcmp(a, "--traffic"))
+      traffic = val;
+    else if (!std::strcmp(a, "--record-clock"))
+      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps);
+    else if (!std::strcmp(a, "--requests"))
+      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &tp.requests);
+    else if (!std::strcmp(a, "--read-ratio"))
+      ok = rr_parse_double(kCmd, a, val, 0.0, 1.0, &tp.read_ratio);
+    else if (!std::strcmp(a, "--size")) {
+      ok = rr_parse_u64(kCmd, a, val, 1, 1u << 20, &v);
+      tp.size = static_cast<uint32_t>(v);
+    } else if (!std::strcmp(a, "--stride"))
+      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 46, &tp.stride);
+    else if (!std::strcmp(a, "--outstanding")) {
+      ok = rr_parse_u64(kCmd, a, val, 1, 1024, &v);
+      tp.outstanding = static_cast<unsigned>(v);
+    } else if (!std::strcmp(a, "--interval")) {
+      ok = rr_parse_double(kCmd, a, val, 0.0, 1e9, &d);
+      tp.interval_ns = d;
+    } else
+      return RR_OPT_UNKNOWN;
+    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+  };
+  const std::vector<rr_option> opts =
+      rrsimcli::with_memory_options({{"nb", 0, nullptr, nullptr},
+                                     {"quiet", 0, nullptr, nullptr},
+                                     {"no-progress", 0, nullptr, "quiet"},
+                                     {"traffic", 1, nullptr, nullptr},
+                                     {"requests", 1, nullptr, nullptr},
+                                     {"read-ratio", 1, nullptr, nullptr},
+                                     {"size", 1, nullptr, nullptr},
+                                     {"stride", 1, nullptr, nullptr},
+                                     {"outstanding", 1, nullptr, nullptr},
+                                     {"interval", 1, nullptr, nullptr},
+                                     {"record-clock", 1, nullptr, nullptr}});
+  int rc = RR_EXIT_OK;
+  if (!rr_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
   if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
   if (!rramsim::parse_pattern(traffic, &tp.pattern))
     return rr_usage_error(kCmd, "--traffic: expected random, sequential or strided, got '%s'",
@@ -141,8 +146,7 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
     std::printf("%llu requests answered with an error status\n",
                 static_cast<unsigned long long>(out.failed));
   if (!mo.stats_path.empty()) {
-    std::string err =
-        rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+    std::string err = rr_write_file(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }

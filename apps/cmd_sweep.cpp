@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "job.hpp"
@@ -43,7 +44,7 @@ void usage(FILE* f) {
       "  --models A,B     use these model files instead of the experiment's \"models\"\n"
       "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point "
       "once\n"
-      "  --quiet          no progress bar\n");
+      "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
 struct Experiment {
@@ -252,7 +253,7 @@ void write_csv(const std::string& path, const std::vector<std::string>& rows,
     rrjob::PointResult r;
     if (rrjob::row_from_json(l, &r)) text += rrjob::row_csv(r) + "\n";
   }
-  std::string err = rramsim::write_file_atomic(path, text);
+  std::string err = rr_write_file(path, text);
   if (!err.empty()) throw rrjob::JobError(err);
 }
 
@@ -267,17 +268,6 @@ void append_row(const std::string& path, const std::string& line) {
     throw rrjob::JobError(path + ": write failed: " + std::strerror(e));
   }
   close(fd);
-}
-
-int mkdirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if ((i == dir.size() || dir[i] == '/') && !cur.empty() && mkdir(cur.c_str(), 0777) != 0 &&
-        errno != EEXIST)
-      return -1;
-    if (i < dir.size()) cur += dir[i];
-  }
-  return 0;
 }
 
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
@@ -367,7 +357,7 @@ int merge(const std::string& dir, bool quiet) {
     }
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
-    std::string err = rramsim::write_file_atomic(dir + "/results.jsonl", text);
+    std::string err = rr_write_file(dir + "/results.jsonl", text);
     if (!err.empty()) throw rrjob::JobError(err);
     write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
   } catch (const std::exception& ex) {
@@ -388,24 +378,13 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
   std::string exp_path, out_dir, merge_dir, models_override;
   unsigned shard_i = 0, shard_n = 1;
   bool sharded = false, quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!std::strcmp(a, "--quiet")) {
+  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+    if (!a) {
+      if (!exp_path.empty()) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+      exp_path = v;
+    } else if (!std::strcmp(a, "--quiet"))
       quiet = true;
-      continue;
-    }
-    if (std::strncmp(a, "--", 2) != 0) {
-      if (!exp_path.empty()) return rr_usage_error(kCmd, "unexpected argument '%s'", a);
-      exp_path = a;
-      continue;
-    }
-    if (i + 1 >= argc) return rr_usage_error(kCmd, "option '%s' needs a value or is unknown", a);
-    const char* v = argv[++i];
-    if (!std::strcmp(a, "--out"))
+    else if (!std::strcmp(a, "--out"))
       out_dir = v;
     else if (!std::strcmp(a, "--merge"))
       merge_dir = v;
@@ -414,11 +393,21 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     else if (!std::strcmp(a, "--shard")) {
       if (!parse_shard(v, &shard_i, &shard_n))
         return rr_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'",
-                              v);
+                              v),
+               RR_OPT_BAD;
       sharded = true;
-    } else {
-      return rr_usage_error(kCmd, "unknown option '%s'", a);
-    }
+    } else
+      return RR_OPT_UNKNOWN;
+    return RR_OPT_TAKEN;
+  };
+  static const rr_option opts[] = {
+      {"out", 1, nullptr, nullptr},    {"merge", 1, nullptr, nullptr},
+      {"models", 1, nullptr, nullptr}, {"shard", 1, nullptr, nullptr},
+      {"quiet", 0, nullptr, nullptr},  {"no-progress", 0, nullptr, "quiet"},
+      {nullptr, 0, nullptr, nullptr}};
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
   if (!merge_dir.empty()) {
     if (!exp_path.empty() || !out_dir.empty() || sharded)
@@ -508,7 +497,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
         }
       }
     }
-    if (mkdirs(out_dir) != 0)
+    if (bnn_mkdirs(out_dir.c_str()) != BNN_OK)
       throw rrjob::JobError("--out " + out_dir +
                             ": cannot create directory: " + std::strerror(errno));
     const std::string stem =

@@ -38,33 +38,33 @@ typedef struct opts {
   int npos;
 } opts;
 
+static rr_opt_result trace_option(void *ud, const char *a, const char *v) {
+  opts *o = (opts *)ud;
+  if (!a) {
+    if (o->npos == 3) return rr_usage_error(CMD, "too many arguments"), RR_OPT_BAD;
+    o->pos[o->npos++] = v;
+    return RR_OPT_TAKEN;
+  }
+  if (!strcmp(a, "--default-length"))
+    return rr_parse_u64(CMD, a, v, 1, RRT_MAX_LENGTH, &o->default_length) ? RR_OPT_TAKEN
+                                                                          : RR_OPT_BAD;
+  if (!strcmp(a, "--gzip-level"))
+    return rr_parse_int(CMD, a, v, 1, 9, &o->gzip_level) ? RR_OPT_TAKEN : RR_OPT_BAD;
+  return RR_OPT_UNKNOWN;
+}
+
+/* Returns RR_EXIT_OK to go on, -1 after --help, RR_EXIT_USAGE after a usage error. */
 static int parse_opts(int argc, char **argv, opts *o) {
   memset(o, 0, sizeof *o);
   o->default_length = 64;
   o->gzip_level = 1;
-  for (int i = 2; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--skip-bad")) {
-      o->skip_bad = 1;
-    } else if (!strcmp(a, "--default-length") || !strcmp(a, "--gzip-level")) {
-      if (i + 1 >= argc) return rr_usage_error(CMD, "%s needs a value", a);
-      if (!strcmp(a, "--default-length")) {
-        if (!rr_parse_u64(CMD, a, argv[++i], 1, RRT_MAX_LENGTH, &o->default_length))
-          return RR_EXIT_USAGE;
-      } else if (!rr_parse_int(CMD, a, argv[++i], 1, 9, &o->gzip_level)) {
-        return RR_EXIT_USAGE;
-      }
-    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      return -1;
-    } else if (a[0] == '-' && a[1]) {
-      return rr_usage_error(CMD, "unknown option '%s'", a);
-    } else {
-      if (o->npos == 3) return rr_usage_error(CMD, "too many arguments");
-      o->pos[o->npos++] = a;
-    }
-  }
-  return RR_EXIT_OK;
+  const rr_option table[] = {{"skip-bad", 0, &o->skip_bad, NULL},
+                             {"default-length", 1, NULL, NULL},
+                             {"gzip-level", 1, NULL, NULL},
+                             {NULL, 0, NULL, NULL}};
+  int rc;
+  if (rr_parse_options(CMD, argc, argv, 2, table, trace_option, o, usage, &rc)) return RR_EXIT_OK;
+  return rc == RR_EXIT_OK ? -1 : rc;
 }
 
 static int convert(const opts *o) {

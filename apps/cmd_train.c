@@ -46,13 +46,17 @@ static void usage(FILE *f) {
       "                    eval mode; default) | train-set (re-estimated exactly over the\n"
       "                    training set after every epoch; same weights, less lag)\n"
       "  --seed S          seed of init, shuffling and flips (1)\n"
-      "  --threads T       OpenBLAS and libbet threads (1)\n"
+      "  --threads T       OpenBLAS and libbet threads, 1..256 (1: unlike the other commands'\n"
+      "                    default, as the float weights of the checkpoint differ in their last\n"
+      "                    bits between thread counts)\n"
       "  --checkpoint F    checkpoint written after every epoch (FILE.ckpt)\n"
       "  --resume          continue from the checkpoint (same options required)\n"
       "  --log F           JSON-lines log, one object per epoch (FILE.log.jsonl)\n"
       "  --train-limit N   use only the first N training images (0 = all)\n"
       "  --test-limit N    use only the first N test images (0 = all)\n"
-      "  --no-progress     no progress bar / periodic lines on stderr\n"
+      "  --quiet           no progress bar / periodic lines on stderr\n"
+      "  --no-progress     deprecated spelling of --quiet (accepted for one release, with a\n"
+      "                    warning)\n"
       "  --help            this text\n");
 }
 
@@ -90,24 +94,35 @@ static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
   return 1;
 }
 
+/* The provenance JSON the model file carries. Strings are quoted by jansson (rr_json_quote), so a
+ * path with a quote or backslash stays valid JSON; the numbers keep their printf forms, which are
+ * part of the model file's bytes. malloc'd; NULL when out of memory. */
 static char *provenance_json(const bet_train_params *p, const char *arch, const char *data,
                              const bnn_dataset *train, const bnn_dataset *test, uint32_t epochs,
                              double test_acc, const char *flip_layers) {
-  char *buf = (char *)malloc(2048);
-  if (!buf) return NULL;
-  snprintf(buf, 2048,
-           "{\"tool\":\"rramsim train\",\"version\":\"%s\",\"arch\":\"%s\",\"data\":\"%s\","
-           "\"train_set\":\"%s\",\"train_images\":%u,\"test_set\":\"%s\",\"test_images\":%u,"
-           "\"epochs\":%u,\"batch\":%u,\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,"
-           "\"loss\":\"%s\",\"mhl_b\":%.17g,\"flip_p\":%.17g,\"flip_grad\":\"%s\","
-           "\"flip_layers\":\"%s\",\"clip_all\":%s,\"reg_margin\":%.17g,\"reg_b\":%.17g,"
-           "\"bn_momentum\":%.17g,\"bn_eps\":%.17g,\"bn_stats\":\"%s\",\"seed\":%llu,"
-           "\"clean_test_accuracy\":%.6f}",
-           rr_version(), arch, data, train->name, train->n, test->name, test->n, epochs, p->batch,
-           p->lr, p->step_size, p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p,
-           bet_flip_grad_str(p->flip_grad), flip_layers, p->clip_all ? "true" : "false",
-           p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps, bet_bn_stats_str(p->bn_stats),
-           (unsigned long long)p->seed, test_acc);
+  char *q[6] = {rr_json_quote(rr_version()), rr_json_quote(arch),       rr_json_quote(data),
+                rr_json_quote(train->name),  rr_json_quote(test->name), rr_json_quote(flip_layers)};
+  int quoted = 1;
+  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) quoted = quoted && q[i];
+#define PROV_FMT                                                                         \
+  "{\"tool\":\"rramsim train\",\"version\":%s,\"arch\":%s,\"data\":%s,\"train_set\":%s," \
+  "\"train_images\":%u,\"test_set\":%s,\"test_images\":%u,\"epochs\":%u,\"batch\":%u,"   \
+  "\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\",\"mhl_b\":%.17g,"       \
+  "\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":%s,\"clip_all\":%s,"            \
+  "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"         \
+  "\"bn_stats\":\"%s\",\"seed\":%llu,\"clean_test_accuracy\":%.6f}"
+#define PROV_ARGS                                                                                  \
+  q[0], q[1], q[2], q[3], train->n, q[4], test->n, epochs, p->batch, p->lr, p->step_size,          \
+      p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p, bet_flip_grad_str(p->flip_grad), q[5], \
+      p->clip_all ? "true" : "false", p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps,          \
+      bet_bn_stats_str(p->bn_stats), (unsigned long long)p->seed, test_acc
+  char *buf = NULL;
+  const int n = quoted ? snprintf(NULL, 0, PROV_FMT, PROV_ARGS) : -1;
+  if (n >= 0 && (buf = (char *)malloc((size_t)n + 1)) != NULL)
+    snprintf(buf, (size_t)n + 1, PROV_FMT, PROV_ARGS);
+#undef PROV_FMT
+#undef PROV_ARGS
+  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) free(q[i]);
   return buf;
 }
 
@@ -159,104 +174,143 @@ static char *train_provenance(void *ud, double test_acc) {
                          c->flip_layers);
 }
 
-int rr_cmd_train(int argc, char **argv) {
-  bet_train_params p = bet_train_default_params();
-  const char *arch_s = NULL, *data = NULL, *out = NULL, *ckpt_opt = NULL, *log_opt = NULL;
-  const char *flip_layers_s = "all", *bers_s = NULL;
-  int resume = 0, progress = 1;
-  uint64_t train_limit = 0, test_limit = 0;
-  for (int i = 1; i < argc; ++i) {
-    const char *o = argv[i];
-    if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!strcmp(o, "--resume")) {
-      resume = 1;
-      continue;
-    }
-    if (!strcmp(o, "--clip-all")) {
-      p.clip_all = 1;
-      continue;
-    }
-    if (!strcmp(o, "--no-progress")) {
-      progress = 0;
-      continue;
-    }
-    if (i + 1 >= argc) return rr_usage_error(CMD, "%s: missing value", o);
-    const char *v = argv[++i];
-    uint64_t u = 0;
-    int iv = 0;
-    if (!strcmp(o, "--arch"))
-      arch_s = v;
-    else if (!strcmp(o, "--data"))
-      data = v;
-    else if (!strcmp(o, "--out"))
-      out = v;
-    else if (!strcmp(o, "--checkpoint"))
-      ckpt_opt = v;
-    else if (!strcmp(o, "--log"))
-      log_opt = v;
-    else if (!strcmp(o, "--flip-layers"))
-      flip_layers_s = v;
-    else if (!strcmp(o, "--eval-ber"))
-      bers_s = v;
-    else if (!strcmp(o, "--epochs")) {
-      if (!rr_parse_u64(CMD, o, v, 1, 100000, &u)) return RR_EXIT_USAGE;
-      p.epochs = (uint32_t)u;
-    } else if (!strcmp(o, "--batch")) {
-      if (!rr_parse_u64(CMD, o, v, 1, 65536, &u)) return RR_EXIT_USAGE;
-      p.batch = (uint32_t)u;
-    } else if (!strcmp(o, "--lr")) {
-      if (!rr_parse_double(CMD, o, v, 1e-12, 10.0, &p.lr)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--step-size")) {
-      if (!rr_parse_u64(CMD, o, v, 0, 100000, &u)) return RR_EXIT_USAGE;
-      p.step_size = (uint32_t)u;
-    } else if (!strcmp(o, "--gamma")) {
-      if (!rr_parse_double(CMD, o, v, 1e-12, 1.0, &p.gamma)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--loss")) {
-      if (!strcmp(v, "ce"))
-        p.loss = BET_LOSS_CE;
-      else if (!strcmp(v, "mhl"))
-        p.loss = BET_LOSS_MHL;
-      else
-        return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v);
-    } else if (!strcmp(o, "--mhl-b")) {
-      if (!rr_parse_double(CMD, o, v, 1e-6, 1e6, &p.mhl_b)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--reg-margin")) {
-      if (!rr_parse_double(CMD, o, v, 0.0, 1e6, &p.reg_margin)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--reg-b")) {
-      if (!rr_parse_double(CMD, o, v, 0.0, 1e6, &p.reg_b)) return RR_EXIT_USAGE;
-      if (!(p.reg_b > 0.0)) return rr_usage_error(CMD, "--reg-b: must be > 0, got '%s'", v);
-    } else if (!strcmp(o, "--flip-p")) {
-      if (!rr_parse_double(CMD, o, v, 0.0, 0.5, &p.flip_p)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--flip-grad")) {
-      if (!strcmp(v, "sign"))
-        p.flip_grad = BET_FLIP_GRAD_SIGN;
-      else if (!strcmp(v, "straight"))
-        p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
-      else
-        return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v);
-    } else if (!strcmp(o, "--bn-stats")) {
-      if (!strcmp(v, "running"))
-        p.bn_stats = BET_BN_RUNNING;
-      else if (!strcmp(v, "train-set"))
-        p.bn_stats = BET_BN_TRAIN_SET;
-      else
-        return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
-    } else if (!strcmp(o, "--seed")) {
-      if (!rr_parse_u64(CMD, o, v, 0, UINT64_MAX, &p.seed)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--threads")) {
-      if (!rr_parse_int(CMD, o, v, 1, 256, &iv)) return RR_EXIT_USAGE;
-      p.threads = iv;
-    } else if (!strcmp(o, "--train-limit")) {
-      if (!rr_parse_u64(CMD, o, v, 0, UINT32_MAX, &train_limit)) return RR_EXIT_USAGE;
-    } else if (!strcmp(o, "--test-limit")) {
-      if (!rr_parse_u64(CMD, o, v, 0, UINT32_MAX, &test_limit)) return RR_EXIT_USAGE;
-    } else {
-      return rr_usage_error(CMD, "unknown option '%s'", o);
-    }
+/* train's options (rr_parse_options' handler fills them). */
+typedef struct train_opts {
+  bet_train_params p;
+  const char *arch_s, *data, *out, *ckpt_opt, *log_opt, *flip_layers_s, *bers_s;
+  int resume, clip_all, quiet;
+  uint64_t train_limit, test_limit;
+} train_opts;
+
+static rr_opt_result train_option(void *ud, const char *a, const char *v) {
+  train_opts *t = (train_opts *)ud;
+  uint64_t u = 0;
+  int iv = 0;
+  if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+  if (!strcmp(a, "--resume"))
+    t->resume = 1;
+  else if (!strcmp(a, "--clip-all"))
+    t->clip_all = 1;
+  else if (!strcmp(a, "--quiet"))
+    t->quiet = 1;
+  else if (!strcmp(a, "--arch"))
+    t->arch_s = v;
+  else if (!strcmp(a, "--data"))
+    t->data = v;
+  else if (!strcmp(a, "--out"))
+    t->out = v;
+  else if (!strcmp(a, "--checkpoint"))
+    t->ckpt_opt = v;
+  else if (!strcmp(a, "--log"))
+    t->log_opt = v;
+  else if (!strcmp(a, "--flip-layers"))
+    t->flip_layers_s = v;
+  else if (!strcmp(a, "--eval-ber"))
+    t->bers_s = v;
+  else if (!strcmp(a, "--epochs")) {
+    if (!rr_parse_u64(CMD, a, v, 1, 100000, &u)) return RR_OPT_BAD;
+    t->p.epochs = (uint32_t)u;
+  } else if (!strcmp(a, "--batch")) {
+    if (!rr_parse_u64(CMD, a, v, 1, 65536, &u)) return RR_OPT_BAD;
+    t->p.batch = (uint32_t)u;
+  } else if (!strcmp(a, "--lr")) {
+    if (!rr_parse_double(CMD, a, v, 1e-12, 10.0, &t->p.lr)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--step-size")) {
+    if (!rr_parse_u64(CMD, a, v, 0, 100000, &u)) return RR_OPT_BAD;
+    t->p.step_size = (uint32_t)u;
+  } else if (!strcmp(a, "--gamma")) {
+    if (!rr_parse_double(CMD, a, v, 1e-12, 1.0, &t->p.gamma)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--loss")) {
+    if (!strcmp(v, "ce"))
+      t->p.loss = BET_LOSS_CE;
+    else if (!strcmp(v, "mhl"))
+      t->p.loss = BET_LOSS_MHL;
+    else
+      return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v), RR_OPT_BAD;
+  } else if (!strcmp(a, "--mhl-b")) {
+    if (!rr_parse_double(CMD, a, v, 1e-6, 1e6, &t->p.mhl_b)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--reg-margin")) {
+    if (!rr_parse_double(CMD, a, v, 0.0, 1e6, &t->p.reg_margin)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--reg-b")) {
+    if (!rr_parse_double(CMD, a, v, 0.0, 1e6, &t->p.reg_b)) return RR_OPT_BAD;
+    if (!(t->p.reg_b > 0.0))
+      return rr_usage_error(CMD, "--reg-b: must be > 0, got '%s'", v), RR_OPT_BAD;
+  } else if (!strcmp(a, "--flip-p")) {
+    if (!rr_parse_double(CMD, a, v, 0.0, 0.5, &t->p.flip_p)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--flip-grad")) {
+    if (!strcmp(v, "sign"))
+      t->p.flip_grad = BET_FLIP_GRAD_SIGN;
+    else if (!strcmp(v, "straight"))
+      t->p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
+    else
+      return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v), RR_OPT_BAD;
+  } else if (!strcmp(a, "--bn-stats")) {
+    if (!strcmp(v, "running"))
+      t->p.bn_stats = BET_BN_RUNNING;
+    else if (!strcmp(v, "train-set"))
+      t->p.bn_stats = BET_BN_TRAIN_SET;
+    else
+      return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v),
+             RR_OPT_BAD;
+  } else if (!strcmp(a, "--seed")) {
+    if (!rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &t->p.seed)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--threads")) {
+    if (!rr_parse_int(CMD, a, v, 1, 256, &iv)) return RR_OPT_BAD;
+    t->p.threads = iv;
+  } else if (!strcmp(a, "--train-limit")) {
+    if (!rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &t->train_limit)) return RR_OPT_BAD;
+  } else if (!strcmp(a, "--test-limit")) {
+    if (!rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &t->test_limit)) return RR_OPT_BAD;
+  } else {
+    return RR_OPT_UNKNOWN;
   }
+  return RR_OPT_TAKEN;
+}
+
+int rr_cmd_train(int argc, char **argv) {
+  static const rr_option table[] = {{"arch", 1, NULL, NULL},
+                                    {"data", 1, NULL, NULL},
+                                    {"out", 1, NULL, NULL},
+                                    {"checkpoint", 1, NULL, NULL},
+                                    {"log", 1, NULL, NULL},
+                                    {"flip-layers", 1, NULL, NULL},
+                                    {"eval-ber", 1, NULL, NULL},
+                                    {"epochs", 1, NULL, NULL},
+                                    {"batch", 1, NULL, NULL},
+                                    {"lr", 1, NULL, NULL},
+                                    {"step-size", 1, NULL, NULL},
+                                    {"gamma", 1, NULL, NULL},
+                                    {"loss", 1, NULL, NULL},
+                                    {"mhl-b", 1, NULL, NULL},
+                                    {"reg-margin", 1, NULL, NULL},
+                                    {"reg-b", 1, NULL, NULL},
+                                    {"flip-p", 1, NULL, NULL},
+                                    {"flip-grad", 1, NULL, NULL},
+                                    {"bn-stats", 1, NULL, NULL},
+                                    {"seed", 1, NULL, NULL},
+                                    {"threads", 1, NULL, NULL},
+                                    {"train-limit", 1, NULL, NULL},
+                                    {"test-limit", 1, NULL, NULL},
+                                    {"resume", 0, NULL, NULL},
+                                    {"clip-all", 0, NULL, NULL},
+                                    {"quiet", 0, NULL, NULL},
+                                    {"no-progress", 0, NULL, "quiet"},
+                                    {NULL, 0, NULL, NULL}};
+  train_opts t;
+  memset(&t, 0, sizeof t);
+  t.p = bet_train_default_params();
+  /* Not rr_default_threads(): OpenBLAS's float sums, and so the latent weights in the
+   * checkpoint, differ in their last bits between thread counts; a default of 1 keeps a plain
+   * `rramsim train` reproducible on any machine. */
+  t.flip_layers_s = "all";
+  int rc = RR_EXIT_OK;
+  if (!rr_parse_options(CMD, argc, argv, 1, table, train_option, &t, usage, &rc)) return rc;
+  bet_train_params p = t.p;
+  p.clip_all = p.clip_all || t.clip_all;
+  const char *arch_s = t.arch_s, *data = t.data, *out = t.out, *ckpt_opt = t.ckpt_opt,
+             *log_opt = t.log_opt, *flip_layers_s = t.flip_layers_s, *bers_s = t.bers_s;
+  const int resume = t.resume, progress = !t.quiet;
+  const uint64_t train_limit = t.train_limit, test_limit = t.test_limit;
   if (!arch_s) return rr_usage_error(CMD, "--arch is required");
   if (!data) return rr_usage_error(CMD, "--data is required");
   if (!out) return rr_usage_error(CMD, "--out is required");
@@ -266,7 +320,7 @@ int rr_cmd_train(int argc, char **argv) {
   if (bers_s && !rr_parse_range(CMD, "--eval-ber", bers_s, 0.0, 0.5, MAX_BERS, &bers, &n_bers))
     return RR_EXIT_USAGE;
 
-  int rc = RR_EXIT_FAIL;
+  rc = RR_EXIT_FAIL;
   bnn_dataset train, test;
   memset(&train, 0, sizeof train);
   memset(&test, 0, sizeof test);

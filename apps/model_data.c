@@ -2,31 +2,36 @@
  * (model_data.h). */
 #include "model_data.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-/* One option with its value: ours, or the command's. Returns 1, or 0 after printing a usage error.
- */
-static int take_option(const rr_model_data_cli *cli, rr_model_data *md, const char *a,
-                       const char *v) {
+typedef struct parse_ctx {
+  const rr_model_data_cli *cli;
+  rr_model_data *md;
+} parse_ctx;
+
+/* One option with its value: ours, or the command's. */
+static rr_opt_result take_option(void *ud, const char *a, const char *v) {
+  const parse_ctx *pc = (const parse_ctx *)ud;
+  const rr_model_data_cli *cli = pc->cli;
+  rr_model_data *md = pc->md;
   const char *cmd = cli->cmd;
+  if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
   if (!strcmp(a, "--model"))
     md->model = v;
   else if (!strcmp(a, "--data"))
     md->data = v;
   else if (!strcmp(a, "--split")) {
     if (strcmp(v, "test") && strcmp(v, "train"))
-      return rr_usage_error(cmd, "--split: expected test or train, got '%s'", v), 0;
+      return rr_usage_error(cmd, "--split: expected test or train, got '%s'", v), RR_OPT_BAD;
     md->split = v;
   } else if (!strcmp(a, "--limit"))
-    return rr_parse_u64(cmd, a, v, 1, UINT32_MAX, &md->limit);
-  else {
-    const rr_opt_result r = cli->option ? cli->option(cli->ud, a, v) : RR_OPT_UNKNOWN;
-    if (r == RR_OPT_UNKNOWN) return rr_usage_error(cmd, "unknown option '%s'", a), 0;
-    return r == RR_OPT_TAKEN;
-  }
-  return 1;
+    return rr_parse_u64(cmd, a, v, 1, UINT32_MAX, &md->limit) ? RR_OPT_TAKEN : RR_OPT_BAD;
+  else
+    return cli->option ? cli->option(cli->ud, a, v) : RR_OPT_UNKNOWN;
+  return RR_OPT_TAKEN;
 }
 
 int rr_model_data_parse(const rr_model_data_cli *cli, int argc, char **argv, rr_model_data *md,
@@ -35,27 +40,24 @@ int rr_model_data_parse(const rr_model_data_cli *cli, int argc, char **argv, rr_
   md->model = md->data = NULL;
   md->split = "test";
   md->limit = 0;
-  *exit_code = RR_EXIT_USAGE;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      cli->usage(stdout);
-      *exit_code = RR_EXIT_OK;
-      return 0;
-    }
-    const rr_flag *fl = cli->flags;
-    while (fl && fl->name && strcmp(fl->name, a) != 0) ++fl;
-    if (fl && fl->name) {
-      *fl->set = 1;
-      continue;
-    }
-    if (strncmp(a, "--", 2) != 0) return rr_usage_error(cmd, "unexpected argument '%s'", a), 0;
-    if (i + 1 >= argc) return rr_usage_error(cmd, "option '%s' needs a value or is unknown", a), 0;
-    if (!take_option(cli, md, a, argv[++i])) return 0;
-  }
-  if (!md->model) return rr_usage_error(cmd, "--model FILE is required"), 0;
-  if (!md->data) return rr_usage_error(cmd, "--data SET is required"), 0;
-  *exit_code = RR_EXIT_OK;
+  static const rr_option ours[] = {{"model", 1, NULL, NULL},
+                                   {"data", 1, NULL, NULL},
+                                   {"split", 1, NULL, NULL},
+                                   {"limit", 1, NULL, NULL},
+                                   {NULL, 0, NULL, NULL}};
+  const size_t n_ours = sizeof ours / sizeof *ours - 1;
+  size_t n_cmd = 0;
+  while (cli->opts && cli->opts[n_cmd].name) ++n_cmd;
+  rr_option *all = (rr_option *)calloc(n_ours + n_cmd + 1, sizeof *all);
+  if (!all) return *exit_code = rr_error(cmd, "out of memory"), 0;
+  memcpy(all, ours, n_ours * sizeof *all);
+  if (n_cmd) memcpy(all + n_ours, cli->opts, n_cmd * sizeof *all);
+  parse_ctx pc = {cli, md};
+  const int ok = rr_parse_options(cmd, argc, argv, 1, all, take_option, &pc, cli->usage, exit_code);
+  free(all);
+  if (!ok) return 0;
+  if (!md->model) return *exit_code = rr_usage_error(cmd, "--model FILE is required"), 0;
+  if (!md->data) return *exit_code = rr_usage_error(cmd, "--data SET is required"), 0;
   return 1;
 }
 

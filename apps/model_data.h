@@ -8,6 +8,7 @@
 
 #include "bnn/bnn.h"
 #include "bnn/data.h"
+#include "cli.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,30 +22,17 @@ typedef struct rr_model_data {
   uint64_t limit;    /* --limit N: the first N images only (0 = all) */
 } rr_model_data;
 
-/* A valueless option of the command (--json): *set becomes 1. */
-typedef struct rr_flag {
-  const char *name;
-  int *set;
-} rr_flag;
-
-/* What the command's own option handler made of an option with its value. */
-typedef enum rr_opt_result {
-  RR_OPT_UNKNOWN = 0, /* not its option: "unknown option" */
-  RR_OPT_TAKEN,       /* parsed */
-  RR_OPT_BAD          /* a bad value; the handler printed the usage error */
-} rr_opt_result;
-
 typedef struct rr_model_data_cli {
   const char *cmd;        /* command name for messages ("eval") */
   void (*usage)(FILE *f); /* --help text */
-  const rr_flag *flags;   /* valueless options, ended by {NULL, NULL}; may be NULL */
-  rr_opt_result (*option)(void *ud, const char *opt, const char *val); /* may be NULL */
+  const rr_option *opts;  /* the command's own options (cli.h), ended by a NULL name; may be NULL */
+  rr_opt_handler option;  /* their handler; may be NULL */
   void *ud;
 } rr_model_data_cli;
 
-/* Parses argv[1..argc): --help/-h prints the usage on stdout; a flag sets its int; every other
- * argument is an option with a value: --model, --data, --split, --limit here, the rest to
- * cli->option. Afterwards --model and --data must have been given. Returns 1 to go on
+/* Parses argv[1..argc) with rr_parse_options: --model, --data, --split, --limit here, the command's
+ * table (cli->opts) to cli->option; positional arguments are refused. Afterwards --model and --data
+ * must have been given. Returns 1 to go on
  * (*exit_code = RR_EXIT_OK), or 0 with *exit_code set: RR_EXIT_OK after --help, RR_EXIT_USAGE after
  * a usage error (printed, one line). */
 int rr_model_data_parse(const rr_model_data_cli *cli, int argc, char **argv, rr_model_data *md,

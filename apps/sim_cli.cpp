@@ -9,9 +9,17 @@
 
 namespace rrsimcli {
 
-Parsed parse_memory_option(const char* cmd, int argc, char** argv, int* i, MemoryOptions* o) {
-  const char* a = argv[*i];
+std::vector<rr_option> with_memory_options(std::vector<rr_option> own) {
+  for (const char* name :
+       {"system", "op-point", "seed", "error-map", "stats", "record-accesses", "record-faults"})
+    own.push_back({name, 1, nullptr, nullptr});
+  own.push_back({nullptr, 0, nullptr, nullptr});
+  return own;
+}
+
+Parsed memory_option(const char* cmd, const char* a, const char* val, MemoryOptions* o) {
   std::string* dst = nullptr;
+  if (!a) return Parsed::No;
   if (!std::strcmp(a, "--system"))
     dst = &o->system;
   else if (!std::strcmp(a, "--op-point"))
@@ -26,11 +34,6 @@ Parsed parse_memory_option(const char* cmd, int argc, char** argv, int* i, Memor
     dst = &o->rec_flt;
   else if (std::strcmp(a, "--seed") != 0)
     return Parsed::No;
-  if (*i + 1 >= argc) {
-    rr_usage_error(cmd, "%s needs a value", a);
-    return Parsed::Error;
-  }
-  const char* val = argv[++*i];
   if (dst) {
     *dst = val;
     return Parsed::Yes;

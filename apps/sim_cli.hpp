@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "cli.h"
 
 #include "rramsim/config.hpp"
 #include "rramsim/recording.hpp"
@@ -19,10 +22,14 @@ struct MemoryOptions {
 
 enum class Parsed { No, Yes, Error };
 
-// Tries argv[*i] as one of the shared options (--system, --op-point, --seed, --error-map,
-// --stats, --record-accesses, --record-faults) and consumes its value (advancing *i). No: not
-// one of them; Error: the usage error was printed (exit RR_EXIT_USAGE).
-Parsed parse_memory_option(const char* cmd, int argc, char** argv, int* i, MemoryOptions* o);
+// The command's option table followed by the shared options (--system, --op-point, --seed,
+// --error-map, --stats, --record-accesses, --record-faults) and the end row, for
+// rr_parse_options.
+std::vector<rr_option> with_memory_options(std::vector<rr_option> own);
+
+// Takes `opt` (as rr_parse_options hands it over) if it is one of the shared options. No: not one
+// of them; Error: the usage error was printed (exit RR_EXIT_USAGE).
+Parsed memory_option(const char* cmd, const char* opt, const char* val, MemoryOptions* o);
 
 // Loads the system file, selects the operating point, loads the error map against its
 // organisation and applies the seed. On failure prints one line and returns false (exit 1).

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bnn/durable.h"
 #include "cli.h"
 
 /* "rramsim <cmd>: [<name>: ]<message>": the experiment trains many models, so its messages say
@@ -138,8 +139,8 @@ static int trim_log(const rr_train_job *job, uint32_t epoch) {
   const char *path = job->log_path;
   FILE *f = fopen(path, "rb");
   if (!f) return errno == ENOENT ? 1 : job_error(job, "%s: %s", path, strerror(errno));
-  char tmp[4096];
-  FILE *o = rr_atomic_open(path, tmp, sizeof tmp);
+  bnn_atomic_file af;
+  FILE *o = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   char line[8192];
   int ok = o != NULL;
   while (ok && fgets(line, sizeof line, f)) {
@@ -151,10 +152,9 @@ static int trim_log(const rr_train_job *job, uint32_t epoch) {
   ok = ok && !ferror(f);
   fclose(f);
   if (o && ok) {
-    ok = rr_atomic_commit(o, tmp, path);
+    ok = bnn_atomic_commit(&af) == BNN_OK;
   } else if (o) {
-    fclose(o);
-    remove(tmp);
+    bnn_atomic_abort(&af);
   }
   if (!ok)
     return job_error(job, "%s: cannot rewrite the log to resume from the checkpoint: %s", path,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bnn/durable.h"
 #include "cli.h"
 #include "experiment.h"
 
@@ -59,13 +60,14 @@ int xp_meta_load(xp_model *md) {
 }
 
 int xp_meta_write(const xp_model *md, double clean_acc, int resumed) {
-  char meta[XP_PATH + 16], tmp[XP_PATH + 64];
+  char meta[XP_PATH + 16];
   snprintf(meta, sizeof meta, "%s.meta", md->stem);
-  FILE *f = rr_atomic_open(meta, tmp, sizeof tmp);
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, strerror(errno)), 0;
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, meta) == BNN_OK ? af.f : NULL;
+  if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, bnn_errmsg()), 0;
   fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, clean_acc,
           md->train_seconds, resumed);
-  if (!rr_atomic_commit(f, tmp, meta)) return rr_error(CMD, "%s: cannot write", meta), 0;
+  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", meta), 0;
   return 1;
 }
 
@@ -131,9 +133,9 @@ long xp_cache_read(const char *path, const char *key, int named, size_t nv, cons
 long xp_cache_write(const char *path, const char *key, double seconds, const char *header,
                     int named, size_t nv, int general, const double *bers, size_t n_rows,
                     int (*row)(void *ud, size_t i, cache_row *r), void *ud) {
-  char tmp[XP_PATH + 64];
-  FILE *f = rr_atomic_open(path, tmp, sizeof tmp);
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", path, strerror(errno)), -1;
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
+  if (!f) return rr_error(CMD, "%s: cannot write: %s", path, bnn_errmsg()), -1;
   fprintf(f, "# key %s\n# seconds %.3f\n%s\n", key, seconds, header);
   long rows = 0;
   for (size_t i = 0; i < n_rows; ++i) {
@@ -147,6 +149,6 @@ long xp_cache_write(const char *path, const char *key, double seconds, const cha
     fputc('\n', f);
     ++rows;
   }
-  if (!rr_atomic_commit(f, tmp, path)) return rr_error(CMD, "%s: cannot write", path), -1;
+  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", path), -1;
   return rows;
 }

@@ -15,6 +15,7 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/mc.h"
+#include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
@@ -71,24 +72,13 @@ static void usage(FILE *f) {
       "  --force            retrain and re-evaluate everything (ignore the cache)\n"
       "  --report-only      train and evaluate nothing: write the report from what the cache\n"
       "                     holds and list what is missing\n"
-      "  --no-progress      no progress bars\n"
+      "  --quiet            no progress bars\n"
+      "  --no-progress      deprecated spelling of --quiet (one release, with a warning)\n"
       "  --help             this text\n");
 }
 
 /* ---- small helpers ----------------------------------------------------------------------------
  */
-
-static int mkdir_p(const char *path) {
-  char tmp[XP_PATH];
-  if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return 0;
-  for (char *p = tmp + 1; *p; ++p)
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return 0;
-      *p = '/';
-    }
-  return mkdir(tmp, 0777) == 0 || errno == EEXIST;
-}
 
 static void fmt_p(char *buf, size_t n, double p) {
   snprintf(buf, n, "%g", p);
@@ -251,110 +241,145 @@ static int parse_lambdas(xp_run *run, const char *v) {
   return 1;
 }
 
+/* experiment's options: the run plus what rr_cmd_experiment needs to fill in defaults. */
+typedef struct xp_opts {
+  xp_run *run;
+  const char *name;
+  int have_epochs, have_vgg, have_reps, have_train, have_test, have_metric, have_vgg_train;
+  int notes_failed; /* --notes names an unreadable file: a runtime error (exit 1), not usage */
+  uint64_t u;
+} xp_opts;
+
+static rr_opt_result experiment_option(void *ud, const char *a, const char *v) {
+  xp_opts *x = (xp_opts *)ud;
+  xp_run *run = x->run;
+  int ok = 1;
+  if (!a) {
+    if (x->name) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+    x->name = v;
+    return RR_OPT_TAKEN;
+  }
+  if (!strcmp(a, "--quick"))
+    run->quick = 1;
+  else if (!strcmp(a, "--force"))
+    run->force = 1;
+  else if (!strcmp(a, "--report-only"))
+    run->report_only = 1;
+  else if (!strcmp(a, "--quiet"))
+    run->progress = 0;
+  else if (!strcmp(a, "--out-dir") || !strcmp(a, "--report")) {
+    char *dst = !strcmp(a, "--out-dir") ? run->out_dir : run->report;
+    const size_t cap = sizeof run->out_dir;
+    if (!*v || snprintf(dst, cap, "%s", v) >= (int)cap)
+      return rr_usage_error(CMD, "%s: expected a path of 1 to %zu characters", a, cap - 1),
+             RR_OPT_BAD;
+  } else if (!strcmp(a, "--data"))
+    run->data = v;
+  else if (!strcmp(a, "--notes")) {
+    if (access(v, R_OK) != 0) {
+      rr_error(CMD, "--notes %s: %s", v, strerror(errno));
+      x->notes_failed = 1;
+      return RR_OPT_BAD;
+    }
+    run->notes = v;
+  } else if (!strcmp(a, "--epochs"))
+    ok = rr_parse_u64(CMD, a, v, 1, 1000, &x->u), run->epochs = (uint32_t)x->u, x->have_epochs = 1;
+  else if (!strcmp(a, "--vgg-epochs"))
+    ok = rr_parse_u64(CMD, a, v, 1, 1000, &x->u), run->vgg_epochs = (uint32_t)x->u, x->have_vgg = 1;
+  else if (!strcmp(a, "--reps"))
+    ok = rr_parse_u64(CMD, a, v, 1, 10000, &run->reps), x->have_reps = 1;
+  else if (!strcmp(a, "--train-limit"))
+    ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->train_limit = (uint32_t)x->u,
+    x->have_train = 1;
+  else if (!strcmp(a, "--vgg-train-limit"))
+    ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->vgg_train_limit = (uint32_t)x->u,
+    x->have_vgg_train = 1;
+  else if (!strcmp(a, "--test-limit"))
+    ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->test_limit = (uint32_t)x->u,
+    x->have_test = 1;
+  else if (!strcmp(a, "--metric-limit"))
+    ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &x->u), run->metric_limit = (uint32_t)x->u,
+    x->have_metric = 1;
+  else if (!strcmp(a, "--seed"))
+    ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &run->seed);
+  else if (!strcmp(a, "--threads"))
+    ok = rr_parse_int(CMD, a, v, 1, 256, &run->threads);
+  else if (!strcmp(a, "--lambdas"))
+    ok = parse_lambdas(run, v);
+  else if (!strcmp(a, "--reg-b"))
+    ok = rr_parse_double(CMD, a, v, 1e-6, 1e6, &run->reg_b);
+  else if (!strcmp(a, "--vgg-flip-grad")) {
+    if (!strcmp(v, "sign"))
+      run->vgg_grad = BET_FLIP_GRAD_SIGN;
+    else if (!strcmp(v, "straight"))
+      run->vgg_grad = BET_FLIP_GRAD_STRAIGHT;
+    else
+      return rr_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v),
+             RR_OPT_BAD;
+  } else if (!strcmp(a, "--bn-stats")) {
+    if (!strcmp(v, "running"))
+      run->bn_stats = BET_BN_RUNNING;
+    else if (!strcmp(v, "train-set"))
+      run->bn_stats = BET_BN_TRAIN_SET;
+    else
+      return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v),
+             RR_OPT_BAD;
+  } else
+    return RR_OPT_UNKNOWN;
+  return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+}
+
 int rr_cmd_experiment(int argc, char **argv) {
   static xp_run run_storage; /* ~100 kB of results: not on the stack */
   xp_run *run = &run_storage;
   memset(run, 0, sizeof *run);
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  run->threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+  run->threads = rr_default_threads();
   run->progress = 1;
   run->data = "fashion-mnist";
   run->seed = 1;
   run->reg_b = 1.0;
   run->vgg_grad = BET_FLIP_GRAD_SIGN;
-  const char *name = NULL;
-  int have_epochs = 0, have_vgg = 0, have_reps = 0, have_train = 0, have_test = 0, have_metric = 0,
-      have_vgg_train = 0;
-  uint64_t u;
   {
     size_t o = 0;
     o += (size_t)snprintf(run->command_line, sizeof run->command_line, "rramsim");
     for (int i = 0; i < argc && o < sizeof run->command_line; ++i)
       o += (size_t)snprintf(run->command_line + o, sizeof run->command_line - o, " %s", argv[i]);
   }
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      usage(stdout);
-      return RR_EXIT_OK;
-    }
-    if (!strcmp(a, "--quick")) {
-      run->quick = 1;
-      continue;
-    }
-    if (!strcmp(a, "--force")) {
-      run->force = 1;
-      continue;
-    }
-    if (!strcmp(a, "--report-only")) {
-      run->report_only = 1;
-      continue;
-    }
-    if (!strcmp(a, "--no-progress")) {
-      run->progress = 0;
-      continue;
-    }
-    if (strncmp(a, "--", 2) != 0) {
-      if (name) return rr_usage_error(CMD, "unexpected argument '%s'", a);
-      name = a;
-      continue;
-    }
-    if (i + 1 >= argc) return rr_usage_error(CMD, "option '%s' needs a value or is unknown", a);
-    const char *v = argv[++i];
-    int ok = 1;
-    if (!strcmp(a, "--out-dir") || !strcmp(a, "--report")) {
-      char *dst = !strcmp(a, "--out-dir") ? run->out_dir : run->report;
-      const size_t cap = sizeof run->out_dir;
-      if (!*v || snprintf(dst, cap, "%s", v) >= (int)cap)
-        return rr_usage_error(CMD, "%s: expected a path of 1 to %zu characters", a, cap - 1);
-    } else if (!strcmp(a, "--data"))
-      run->data = v;
-    else if (!strcmp(a, "--notes")) {
-      if (access(v, R_OK) != 0) return rr_error(CMD, "--notes %s: %s", v, strerror(errno));
-      run->notes = v;
-    } else if (!strcmp(a, "--epochs"))
-      ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->epochs = (uint32_t)u, have_epochs = 1;
-    else if (!strcmp(a, "--vgg-epochs"))
-      ok = rr_parse_u64(CMD, a, v, 1, 1000, &u), run->vgg_epochs = (uint32_t)u, have_vgg = 1;
-    else if (!strcmp(a, "--reps"))
-      ok = rr_parse_u64(CMD, a, v, 1, 10000, &run->reps), have_reps = 1;
-    else if (!strcmp(a, "--train-limit"))
-      ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->train_limit = (uint32_t)u,
-      have_train = 1;
-    else if (!strcmp(a, "--vgg-train-limit"))
-      ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->vgg_train_limit = (uint32_t)u,
-      have_vgg_train = 1;
-    else if (!strcmp(a, "--test-limit"))
-      ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &u), run->test_limit = (uint32_t)u, have_test = 1;
-    else if (!strcmp(a, "--metric-limit"))
-      ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &u), run->metric_limit = (uint32_t)u,
-      have_metric = 1;
-    else if (!strcmp(a, "--seed"))
-      ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &run->seed);
-    else if (!strcmp(a, "--threads"))
-      ok = rr_parse_int(CMD, a, v, 1, 256, &run->threads);
-    else if (!strcmp(a, "--lambdas"))
-      ok = parse_lambdas(run, v);
-    else if (!strcmp(a, "--reg-b"))
-      ok = rr_parse_double(CMD, a, v, 1e-6, 1e6, &run->reg_b);
-    else if (!strcmp(a, "--vgg-flip-grad")) {
-      if (!strcmp(v, "sign"))
-        run->vgg_grad = BET_FLIP_GRAD_SIGN;
-      else if (!strcmp(v, "straight"))
-        run->vgg_grad = BET_FLIP_GRAD_STRAIGHT;
-      else
-        return rr_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v);
-    } else if (!strcmp(a, "--bn-stats")) {
-      if (!strcmp(v, "running"))
-        run->bn_stats = BET_BN_RUNNING;
-      else if (!strcmp(v, "train-set"))
-        run->bn_stats = BET_BN_TRAIN_SET;
-      else
-        return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v);
-    } else
-      return rr_usage_error(CMD, "unknown option '%s'", a);
-    if (!ok) return RR_EXIT_USAGE;
+  static const rr_option opts[] = {{"quick", 0, NULL, NULL},
+                                   {"force", 0, NULL, NULL},
+                                   {"report-only", 0, NULL, NULL},
+                                   {"quiet", 0, NULL, NULL},
+                                   {"no-progress", 0, NULL, "quiet"},
+                                   {"out-dir", 1, NULL, NULL},
+                                   {"report", 1, NULL, NULL},
+                                   {"data", 1, NULL, NULL},
+                                   {"notes", 1, NULL, NULL},
+                                   {"epochs", 1, NULL, NULL},
+                                   {"vgg-epochs", 1, NULL, NULL},
+                                   {"reps", 1, NULL, NULL},
+                                   {"train-limit", 1, NULL, NULL},
+                                   {"vgg-train-limit", 1, NULL, NULL},
+                                   {"test-limit", 1, NULL, NULL},
+                                   {"metric-limit", 1, NULL, NULL},
+                                   {"seed", 1, NULL, NULL},
+                                   {"threads", 1, NULL, NULL},
+                                   {"lambdas", 1, NULL, NULL},
+                                   {"reg-b", 1, NULL, NULL},
+                                   {"vgg-flip-grad", 1, NULL, NULL},
+                                   {"bn-stats", 1, NULL, NULL},
+                                   {NULL, 0, NULL, NULL}};
+  xp_opts x;
+  memset(&x, 0, sizeof x);
+  x.run = run;
+  {
+    int prc = RR_EXIT_OK;
+    if (!rr_parse_options(CMD, argc, argv, 1, opts, experiment_option, &x, usage, &prc))
+      return x.notes_failed ? RR_EXIT_FAIL : prc;
   }
+  const char *name = x.name;
+  const int have_epochs = x.have_epochs, have_vgg = x.have_vgg, have_reps = x.have_reps,
+            have_train = x.have_train, have_test = x.have_test, have_metric = x.have_metric,
+            have_vgg_train = x.have_vgg_train;
   if (!name) return rr_usage_error(CMD, "which experiment? (only 'paper' exists)");
   if (strcmp(name, "paper") != 0)
     return rr_usage_error(CMD, "unknown experiment '%s' (only 'paper' exists)", name);
@@ -415,10 +440,10 @@ int rr_cmd_experiment(int argc, char **argv) {
   char models_dir[XP_PATH + 16];
   if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >=
           (int)sizeof models_dir ||
-      !mkdir_p(models_dir))
+      bnn_mkdirs(models_dir) != BNN_OK)
     return rr_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir,
                     strerror(errno));
-  if (!mkdir_p(run->plot_dir))
+  if (bnn_mkdirs(run->plot_dir) != BNN_OK)
     return rr_error(CMD, "--report %s: cannot create the plot directory %s: %s", run->report,
                     run->plot_dir, strerror(errno));
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bet/stats.h"
+#include "bnn/durable.h"
 #include "cli.h"
 #include "experiment.h"
 
@@ -197,10 +198,9 @@ int xp_write_report(xp_run *run) {
   }
   xp_write_plots(run, best);
 
-  char tmp[XP_PATH + 64];
-  FILE *f = rr_atomic_open(run->report, tmp, sizeof tmp);
-  if (!f)
-    return rr_error(CMD, "--report %s: cannot write %s: %s", run->report, tmp, strerror(errno)), 1;
+  bnn_atomic_file af;
+  FILE *f = bnn_atomic_open(&af, run->report) == BNN_OK ? af.f : NULL;
+  if (!f) return rr_error(CMD, "--report %s: %s", run->report, bnn_errmsg()), 1;
 
   const xp_model *base = find_model(run, "fcnn-p0");
   const int have_base = base && base->have_mc;
@@ -559,8 +559,7 @@ int xp_write_report(xp_run *run) {
   if (run->notes) {
     FILE *nf = fopen(run->notes, "r");
     if (!nf) {
-      fclose(f);
-      remove(tmp);
+      bnn_atomic_abort(&af);
       return rr_error(CMD, "--notes %s: %s", run->notes, strerror(errno)), 1;
     }
     fprintf(f, "\n### Choices (from `%s`)\n\n", run->notes);
@@ -862,7 +861,7 @@ int xp_write_report(xp_run *run) {
     fprintf(f, "- plots: %s\n", run->gnuplot_msg[0] ? run->gnuplot_msg : "gnuplot failed"), any = 1;
   if (!any) fprintf(f, "Nothing: every model was trained and evaluated.\n");
 
-  if (!rr_atomic_commit(f, tmp, run->report))
+  if (bnn_atomic_commit(&af) != BNN_OK)
     return rr_error(CMD, "--report %s: cannot write: %s", run->report, strerror(errno)), 1;
   return 0;
 }

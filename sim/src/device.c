@@ -292,6 +292,14 @@ bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const 
     }
     z[i] = rr_normal_q_inv(ber[i]);
   }
+  size_t distinct = 1;
+  for (size_t i = 1; i < n && distinct == 1; ++i) distinct += energy_pj[i] != energy_pj[0];
+  if (distinct == 1) {
+    bnn_free(z);
+    return bnn_fail(BNN_E_ARG,
+                    "all %zu points are at one energy (%g pJ): the fit needs at least two energies",
+                    n, energy_pj[0]);
+  }
   fit_ctx c = {p, energy_pj, z, n, 0};
   double best[FIT_DIM] = {log(p->start.lrs_median_kohm), p->start.lrs_slope,
                           log(p->start.lrs_sigma), p->start.lrs_sigma_slope};
@@ -321,5 +329,22 @@ bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const 
     if (r > out->max_rel_err) out->max_rel_err = r;
   }
   bnn_free(z);
+  const rr_analytic *m = &out->model;
+  if (!isfinite(m->lrs_median_kohm) || !isfinite(m->lrs_slope) || !isfinite(m->lrs_sigma) ||
+      !isfinite(m->lrs_sigma_slope) || !isfinite(out->rms_probit) || !isfinite(out->max_rel_err))
+    return bnn_fail(BNN_E_RANGE,
+                    "the fit did not reach finite parameters (lrs_median_kohm %g, lrs_slope %g, "
+                    "lrs_sigma %g, lrs_sigma_slope %g, rms probit residual %g)",
+                    m->lrs_median_kohm, m->lrs_slope, m->lrs_sigma, m->lrs_sigma_slope,
+                    out->rms_probit);
   return BNN_OK;
+}
+
+unsigned rr_fit_check(const rr_fit_result *r) {
+  unsigned q = 0;
+  if (!r) return 0;
+  if (!(r->rms_probit <= RR_FIT_MAX_RMS_PROBIT)) q |= RR_FIT_POOR_RMS;
+  if (!(r->max_rel_err <= RR_FIT_MAX_REL_ERR)) q |= RR_FIT_POOR_REL;
+  if (!(r->model.lrs_slope >= RR_FIT_MIN_LRS_SLOPE)) q |= RR_FIT_LRS_RISES;
+  return q;
 }

@@ -75,6 +75,8 @@ const Case kCases[] = {
     {"CLI-UNKNOWN-COMMAND", "frobnicate"},
     {"CLI-UNKNOWN-OPTION", "eval --model {D}/m.bnn --data fashion-mnist --bogus 1"},
     {"CLI-MISSING-VALUE", "eval --model {D}/m.bnn --data fashion-mnist --threads"},
+    {"CLI-FLAG-VALUE", "eval --model {D}/m.bnn --data fashion-mnist --json=1"},
+    {"CLI-UNEXPECTED-ARG", "eval --model {D}/m.bnn --data fashion-mnist extra"},
     {"CLI-BAD-INTEGER", "eval --model {D}/m.bnn --data fashion-mnist --reps 0"},
     {"CLI-BAD-NUMBER", "eval --model {D}/m.bnn --data fashion-mnist --ber-write 0.7"},
     {"CLI-BAD-RANGE",
@@ -117,26 +119,26 @@ const Case kCases[] = {
      "--train-limit 10 --test-limit 10"},
     {"TRAIN-LOG-OPEN",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/no-dir/out.bnn "
-     "--train-limit 10 --test-limit 10 --no-progress"},
+     "--train-limit 10 --test-limit 10 --quiet"},
     {"TRAIN-RESUME-BAD-CHECKPOINT",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-     "--train-limit 10 --test-limit 10 --no-progress "
+     "--train-limit 10 --test-limit 10 --quiet "
      "--checkpoint {D}/garbage.bnn --resume"},
     {"TRAIN-RESUME-MISMATCH",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --quiet "
      "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2 --flip-p 0.01"},
     {"TRAIN-RESUME-ARCH",
      "train --arch 784-32-10 --data {D}/tiny --out {D}/out.bnn "
-     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --quiet "
      "--checkpoint {D}/first.bnn.ckpt --resume --epochs 2"},
     {"TRAIN-RESUME-CRC",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --quiet "
      "--checkpoint {D}/crc.ckpt --resume --epochs 2"},
     {"TRAIN-RESUME-TRUNCATED",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
-     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --no-progress "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --quiet "
      "--checkpoint {D}/trunc.ckpt --resume --epochs 2"},
     {"METRIC-MODEL-REQUIRED", "metric --data fashion-mnist"},
     {"PREDICT-DATA-REQUIRED", "predict --model {D}/m.bnn"},
@@ -153,10 +155,10 @@ const Case kCases[] = {
     {"CONFIG-MISSING-KEY", "device info {S}"},
     {"CONFIG-OP-POINT", "sim --system {S} --op-point turbo --stats {D}/out.json"},
     {"CONFIG-CAPACITY",
-     "run --system {D}/tiny.json --model {D}/m.bnn --data {D}/tiny --images 5 --quiet --out "
+     "run --system {D}/tiny.json --model {D}/m.bnn --data {D}/tiny --limit 5 --quiet --out "
      "{D}/out"},
     {"CONFIG-RRAM-LAYER",
-     "run --system {S} --model {D}/m.bnn --data {D}/tiny --rram-layers 7 --images 5 --quiet --out "
+     "run --system {S} --model {D}/m.bnn --data {D}/tiny --rram-layers 7 --limit 5 --quiet --out "
      "{D}/out"},
     {"SIM-TRAFFIC", "sim --system {S} --traffic zigzag --stats {D}/out.json"},
     {"RUN-RRAM-LAYERS", "run --system {S} --model {D}/m.bnn --rram-layers x --out {D}/out"},
@@ -165,6 +167,9 @@ const Case kCases[] = {
     {"DEVICE-POINTS-LINE", "device fit {D}/badpts.csv --cell 2T2R"},
     {"DEVICE-POINTS-FEW", "device fit {D}/fewpts.csv --cell 2T2R"},
     {"DEVICE-POINTS-BER", "device fit {D}/berpts.csv --cell 2T2R"},
+    {"DEVICE-FIT-ONE-ENERGY", "device fit {D}/onepts.csv"},
+    {"DEVICE-FIT-POOR", "device fit {D}/zigzagpts.csv --strict"},
+    {"DEVICE-FIT-UNPHYSICAL", "device fit {D}/risingpts.csv --strict"},
     {"TRACE-MALFORMED-STL", "trace convert {D}/bad.stl {D}/out.rrt"},
     {"TRACE-CANNOT-OPEN", "replay --system {S} --trace {D}/no-such.stl --stats {D}/out.json"},
     {"TRACE-NO-CLOCK", "replay --system {S} --trace {D}/bad.stl --stats {D}/out.json"},
@@ -174,16 +179,16 @@ const Case kCases[] = {
     {"FAULTS-REQUIRED", "faults replay --model {D}/m.bnn --system {S}"},
     {"FAULTS-HEADER",
      "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/bad_faults.csv --system {S} "
-     "--images 5 --predictions {D}/out.txt"},
+     "--limit 5 --predictions {D}/out.txt"},
     {"FAULTS-CANNOT-OPEN",
      "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/no-such.csv --system {S} "
-     "--images 5 --predictions {D}/out.txt"},
+     "--limit 5 --predictions {D}/out.txt"},
     {"FAULTS-MODEL-MISMATCH",
      "faults replay --model {D}/m2.bnn --data {D}/tiny --faults {D}/faults.csv "
-     "--system {S} --images 5 --predictions {D}/out.txt"},
+     "--system {S} --limit 5 --predictions {D}/out.txt"},
     {"FAULTS-BAD-RECORD",
      "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/faults_bad.csv "
-     "--system {S} --images 5 --predictions {D}/out.txt"},
+     "--system {S} --limit 5 --predictions {D}/out.txt"},
     {"SWEEP-OUT-REQUIRED", "sweep {D}/exp_mode.json"},
     {"SWEEP-SHARD", "sweep {D}/exp_mode.json --out {D}/out --shard 3/2"},
     {"SWEEP-JSON-SYNTAX", "sweep {D}/badjson.json --out {D}/out"},
@@ -298,6 +303,9 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
                       "\"dev_ber.json\""));
     write(d + "/fewpts.csv", "energy_pj,ber\n1,0.1\n2,0.05\n");
     write(d + "/berpts.csv", "energy_pj,ber\n1,0.9\n");
+    write(d + "/onepts.csv", "energy_pj,ber\n1,0.1\n1,0.05\n1,0.01\n1,0.02\n");
+    write(d + "/zigzagpts.csv", "energy_pj,ber\n1,0.01\n2,0.2\n3,0.001\n4,0.3\n5,0.0001\n");
+    write(d + "/risingpts.csv", "energy_pj,ber\n0.5,0.03\n1,0.01\n2,0.002\n4,0.0003\n");
     r = e2e::run(cap_, "model random --arch 784-32-10 --seed 1 --out " + d + "/m2.bnn");
     ASSERT_EQ(r.code, 0) << r.err;
   }
@@ -311,8 +319,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     if (section == "FAULTS") {
       // A fault trace recorded for m.bnn, and one with a damaged record.
       r = e2e::run(cap_, "run --system " + kSystem + " --op-point ultra_low --model " + d +
-                             "/m.bnn --data " + d + "/tiny --images 5 --quiet --record-faults " +
-                             d + "/faults.csv");
+                             "/m.bnn --data " + d + "/tiny --limit 5 --quiet --record-faults " + d +
+                             "/faults.csv");
       ASSERT_EQ(r.code, 0) << r.err;
       std::vector<std::string> fl = e2e::lines(slurp(d + "/faults.csv"));
       ASSERT_GT(fl.size(), 12u);
@@ -325,7 +333,7 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
       // A checkpoint to resume from with different options.
       r = e2e::run(cap_, "train --arch 784-16-10 --data " + d + "/tiny --out " + d +
                              "/first.bnn --train-limit 100 --test-limit 10 --batch 50 --seed 3 "
-                             "--epochs 1 --no-progress");
+                             "--epochs 1 --quiet");
       ASSERT_EQ(r.code, 0) << r.err;
       const std::string ck = slurp(d + "/first.bnn.ckpt");
       std::string ck_crc = ck;

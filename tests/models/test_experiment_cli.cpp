@@ -29,7 +29,7 @@ bool exists(const std::string &p) {
 const std::string kTiny =
     "experiment paper --quick --train-limit 300 --vgg-train-limit 256 --test-limit 200 "
     "--metric-limit 100 "
-    "--reps 1 --epochs 1 --vgg-epochs 1 --lambdas 0.5 --threads 2 --no-progress";
+    "--reps 1 --epochs 1 --vgg-epochs 1 --lambdas 0.5 --threads 2 --quiet";
 
 // The cache stem (path without extension) of the plan's model `id` ("fcnn-p0" →
 // DIR/fcnn-p0-<hash>).
@@ -93,11 +93,11 @@ TEST(ExperimentCli, BadOptions) {
 
 TEST(ExperimentCli, BadPathsAndData) {
   const std::string d = make_dir("xp_paths");
-  auto r = run_in(d, "experiment paper --quick --out-dir /proc/rramsim-no/x --no-progress");
+  auto r = run_in(d, "experiment paper --quick --out-dir /proc/rramsim-no/x --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--out-dir /proc/rramsim-no/x"), std::string::npos) << r.err;
   r = run_in(d, "experiment paper --quick --data " + d + "/no-such-dir --out-dir " + d +
-                    "/o --report " + d + "/o/r.md --no-progress");
+                    "/o --report " + d + "/o/r.md --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--data " + d + "/no-such-dir"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(d + "/o/r.md"));  // nothing written on a data error

@@ -1,6 +1,7 @@
 // test_train_cli.cpp — `rramsim train` end to end on small subsets: bad options and data paths give
 // one clear error line and a non-zero exit; a run exports a model file, a log and a checkpoint;
-// --resume reaches the same final files as an uninterrupted run.
+// --resume reaches the same final files as an uninterrupted run; the provenance stays valid JSON
+// whatever the paths hold.
 #include <gtest/gtest.h>
 
 #include "cli_util.hpp"
@@ -12,6 +13,11 @@
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <jansson.h>
 
 #include "bnn/bnn.h"
 
@@ -35,7 +41,7 @@ bool have_fmnist() {
 
 const std::string kSmall =
     "--arch 784-64-10 --data fashion-mnist --train-limit 600 --test-limit 200 --batch 100 "
-    "--no-progress --threads 2 ";
+    "--quiet --threads 2 ";
 
 }  // namespace
 
@@ -60,7 +66,7 @@ TEST(TrainCli, HelpAndUsageErrors) {
       {"--arch fcnn --data fashion-mnist --out x.bnn --threads 0", "--threads"},
       {"--arch fcnn --data fashion-mnist --out x.bnn --eval-ber 0.7", "--eval-ber"},
       {"--arch fcnn --data fashion-mnist --out x.bnn --bogus 1", "unknown option '--bogus'"},
-      {"--arch fcnn --data fashion-mnist --out x.bnn --lr", "--lr: missing value"},
+      {"--arch fcnn --data fashion-mnist --out x.bnn --lr", "option '--lr' needs a value"},
   };
   for (const auto &c : cases) {
     r = run(c.args);
@@ -71,7 +77,7 @@ TEST(TrainCli, HelpAndUsageErrors) {
 }
 
 TEST(TrainCli, BadDataPathsAndArchitecturesAreClearErrors) {
-  Result r = run("--arch fcnn --data /nonexistent/dir --out " + dir() + "/x.bnn --no-progress");
+  Result r = run("--arch fcnn --data /nonexistent/dir --out " + dir() + "/x.bnn --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("/nonexistent/dir"), std::string::npos) << r.err;
   // A directory with a truncated IDX file.
@@ -81,24 +87,24 @@ TEST(TrainCli, BadDataPathsAndArchitecturesAreClearErrors) {
     std::ofstream f(bad + "/train-images-idx3-ubyte", std::ios::binary);
     f << "\x00\x00\x08\x03garbage";
   }
-  r = run("--arch fcnn --data " + bad + " --out " + dir() + "/x.bnn --no-progress");
+  r = run("--arch fcnn --data " + bad + " --out " + dir() + "/x.bnn --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("train-images-idx3-ubyte"), std::string::npos) << r.err;
   struct stat st;
   EXPECT_NE(stat((dir() + "/x.bnn").c_str(), &st), 0) << "nothing half-written";
   if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   r = run("--arch 100-10 --data fashion-mnist --train-limit 10 --test-limit 10 --out " + dir() +
-          "/x.bnn --no-progress");
+          "/x.bnn --quiet");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("input width 100"), std::string::npos) << r.err;
   r = run("--arch 784-64-7 --data fashion-mnist --train-limit 10 --test-limit 10 --out " + dir() +
-          "/x.bnn --no-progress");
+          "/x.bnn --quiet");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("10 classes"), std::string::npos) << r.err;
   r =
       run("--arch fcnn --data fashion-mnist --train-limit 10 --test-limit 10 --flip-layers 7 "
           "--out " +
-          dir() + "/x.bnn --no-progress");
+          dir() + "/x.bnn --quiet");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--flip-layers"), std::string::npos) << r.err;
 }
@@ -160,7 +166,7 @@ TEST(TrainCli, MarginRegularizerOptions) {
   EXPECT_NE(r.err.find("no hidden layer after the first"), std::string::npos) << r.err;
   const std::string small2 =
       "--arch 784-32-32-10 --data fashion-mnist --train-limit 300 --test-limit 100 --batch 100 "
-      "--no-progress --threads 2 --seed 3 ";
+      "--quiet --threads 2 --seed 3 ";
   const std::string a = dir() + "/reg.bnn";
   r = run(small2 + "--epochs 1 --reg-margin 0.5 --reg-b 2 --out " + a);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -174,4 +180,50 @@ TEST(TrainCli, MarginRegularizerOptions) {
   r = run(small2 + "--epochs 2 --reg-margin 0.25 --reg-b 2 --resume --out " + a);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--reg-margin differs"), std::string::npos) << r.err;
+}
+
+// The provenance JSON a model file carries is built with its strings quoted by jansson: a data
+// directory and an --out path with a quote, a backslash and a control character still give JSON
+// that parses, with the path's exact bytes in "data"; the epoch log lines parse too.
+TEST(TrainCli, ProvenanceStaysValidJsonWithQuotesInPaths) {
+  if (!have_fmnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const char *root = std::getenv("RRAMSIM_DATA_DIR");
+  const std::string src =
+      std::string(root && *root ? root : "/usr/share/datasets") + "/fashion-mnist/";
+  const std::string weird = "da\"ta\\dir\ttab";
+  const std::string data = dir() + "/" + weird;
+  ASSERT_EQ(mkdir(data.c_str(), 0755) == 0 || errno == EEXIST, true);
+  for (const char *f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+    ASSERT_EQ(symlink((src + f).c_str(), (data + "/" + f).c_str()) == 0 || errno == EEXIST, true)
+        << f;
+  const std::string out = dir() + "/o\"ut.bnn";
+  // Single quotes for the shell: the names hold a double quote, a backslash and a tab.
+  Result r =
+      run("--arch 784-32-10 --train-limit 300 --test-limit 100 --batch 100 --quiet "
+          "--threads 1 --epochs 1 --data '" +
+          data + "' --out '" + out + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bnn_model_load(&m, out.c_str()), BNN_OK) << bnn_errmsg();
+  const std::string prov = bnn_model_provenance(m);
+  bnn_model_free(m);
+  json_error_t err;
+  json_t *j = json_loads(prov.c_str(), 0, &err);
+  ASSERT_NE(j, nullptr) << err.text << "\n" << prov;
+  const char *d = json_string_value(json_object_get(j, "data"));
+  ASSERT_NE(d, nullptr) << prov;
+  EXPECT_EQ(std::string(d), data);
+  EXPECT_STREQ(json_string_value(json_object_get(j, "tool")), "rramsim train");
+  EXPECT_EQ(json_integer_value(json_object_get(j, "train_images")), 300);
+  EXPECT_TRUE(json_is_real(json_object_get(j, "clean_test_accuracy")));
+  json_decref(j);
+  std::istringstream log(slurp(out + ".log.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(log, line); ++lines) {
+    json_t *l = json_loads(line.c_str(), 0, &err);
+    EXPECT_NE(l, nullptr) << err.text << "\n" << line;
+    json_decref(l);
+  }
+  EXPECT_EQ(lines, 1);
 }

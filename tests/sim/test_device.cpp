@@ -1,7 +1,9 @@
-// test_device.cpp — the C11 device model: normal tail, analytic BER, endurance hazard, the fit.
+// test_device.cpp — the C11 device model: normal tail, analytic BER, endurance hazard, the fit and
+// its quality checks (poor, unphysical, degenerate point sets).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "rramsim/device.h"
@@ -106,4 +108,66 @@ TEST(Device, NameTables) {
   rr_verify_policy v;
   EXPECT_TRUE(rr_verify_policy_parse("iterative", &v));
   EXPECT_STREQ(rr_verify_policy_name(v), "iterative");
+}
+
+TEST(Device, FitRejectsDegeneratePointSets) {
+  rr_fit_params p = rr_fit_default_params();
+  rr_fit_result r;
+  const double one_e[4] = {2, 2, 2, 2}, b[4] = {0.1, 0.01, 0.05, 0.001};
+  EXPECT_EQ(rr_device_fit(&p, one_e, b, 4, &r), BNN_E_ARG);
+  EXPECT_NE(std::string(bnn_errmsg()).find("all 4 points are at one energy (2 pJ)"),
+            std::string::npos)
+      << bnn_errmsg();
+  const double same_b[4] = {0.01, 0.01, 0.01, 0.01};  // all points equal
+  EXPECT_EQ(rr_device_fit(&p, one_e, same_b, 4, &r), BNN_E_ARG);
+  // Two energies are enough to try.
+  const double two_e[4] = {1, 1, 4, 4}, two_b[4] = {0.02, 0.03, 0.001, 0.002};
+  EXPECT_EQ(rr_device_fit(&p, two_e, two_b, 4, &r), BNN_OK) << bnn_errmsg();
+}
+
+// A model recovered from its own BERs passes; noisy points are a poor fit; points whose BER falls
+// steeply with energy are best fitted with LRS resistance rising with current (unphysical).
+TEST(Device, FitCheckFlagsPoorAndUnphysicalFits) {
+  rr_fit_params p = rr_fit_default_params();
+  rr_analytic truth = p.start;
+  truth.lrs_median_kohm = 8.0, truth.lrs_slope = 1.3, truth.lrs_sigma = 0.35,
+  truth.lrs_sigma_slope = 0.4;
+  std::vector<double> e, b;
+  for (double i : {40.0, 55.0, 70.0, 90.0, 120.0, 160.0}) {
+    const double en = rr_prog_energy_pj(p.cell, i, p.prog_voltage_v, p.prog_pulse_ns);
+    e.push_back(en);
+    b.push_back(rr_fit_model_ber(&p, &truth, en));
+  }
+  rr_fit_result r;
+  ASSERT_EQ(rr_device_fit(&p, e.data(), b.data(), e.size(), &r), BNN_OK);
+  EXPECT_EQ(rr_fit_check(&r), 0u) << r.rms_probit << " " << r.max_rel_err;
+
+  const double ze[5] = {1, 2, 3, 4, 5}, zb[5] = {0.01, 0.2, 0.001, 0.3, 0.0001};
+  ASSERT_EQ(rr_device_fit(&p, ze, zb, 5, &r), BNN_OK);
+  EXPECT_GT(r.rms_probit, RR_FIT_MAX_RMS_PROBIT);
+  EXPECT_NE(rr_fit_check(&r) & (RR_FIT_POOR_RMS | RR_FIT_POOR_REL), 0u);
+
+  const double ue[4] = {0.5, 1, 2, 4}, ub[4] = {0.03, 0.01, 0.002, 0.0003};
+  ASSERT_EQ(rr_device_fit(&p, ue, ub, 4, &r), BNN_OK);
+  EXPECT_LT(r.model.lrs_slope, RR_FIT_MIN_LRS_SLOPE);
+  EXPECT_EQ(rr_fit_check(&r), unsigned{RR_FIT_LRS_RISES}) << r.rms_probit;
+
+  // Each limit on its own, and non-finite figures count as failing.
+  rr_fit_result ok = {};
+  ok.model = truth;
+  ok.rms_probit = RR_FIT_MAX_RMS_PROBIT;
+  ok.max_rel_err = RR_FIT_MAX_REL_ERR;
+  EXPECT_EQ(rr_fit_check(&ok), 0u);  // at the limits: still fine
+  rr_fit_result t = ok;
+  t.rms_probit = std::nan("");
+  EXPECT_EQ(rr_fit_check(&t), unsigned{RR_FIT_POOR_RMS});
+  t = ok;
+  t.max_rel_err = 1.5;
+  EXPECT_EQ(rr_fit_check(&t), unsigned{RR_FIT_POOR_REL});
+  t = ok;
+  t.model.lrs_slope = -0.01;
+  EXPECT_EQ(rr_fit_check(&t), unsigned{RR_FIT_LRS_RISES});
+  t.model.lrs_slope = -1e-4;  // rounding around 0 is not flagged
+  EXPECT_EQ(rr_fit_check(&t), 0u);
+  EXPECT_EQ(rr_fit_check(nullptr), 0u);
 }

@@ -166,6 +166,82 @@ TEST(Cli, BadInputGivesOneClearLine) {
   }
 }
 
+// One option convention for every command (apps/cli.c rr_parse_options): --opt=value equals
+// --opt value, flags take no value, names are given in full, numbers are base 10, old spellings
+// warn once and still work.
+TEST(Cli, OneOptionConvention) {
+  const std::string m = model();
+  const std::string base = "eval --model " + m + " --data fashion-mnist --json --quiet";
+  Result spaced = run(base + " --limit 50 --seed 7 --ber-write 0.05");
+  Result joined = run(base + " --limit=50 --seed=7 --ber-write=0.05");
+  ASSERT_EQ(spaced.code, 0) << spaced.err;
+  ASSERT_EQ(joined.code, 0) << joined.err;
+  // Everything but the timing fields is equal: the same images, seed and rate were used.
+  auto strip_timing = [](std::string s) {
+    for (const char *key : {"\"seconds\"", "\"images_per_s\""}) {
+      for (size_t at = s.find(key); at != std::string::npos; at = s.find(key, at + 1)) {
+        const size_t end = s.find_first_of(",}", at);
+        s.erase(at, end - at);
+      }
+    }
+    return s;
+  };
+  EXPECT_EQ(strip_timing(spaced.out), strip_timing(joined.out));
+  EXPECT_NE(spaced.out.find("\"images\": 50"), std::string::npos) << spaced.out;
+  // Leading zeros are decimal: 010 is ten images, not eight.
+  Result dec = run(base + " --limit 010");
+  EXPECT_EQ(dec.code, 0) << dec.err;
+  EXPECT_NE(dec.out.find("\"images\": 10"), std::string::npos) << dec.out;
+  struct Case {
+    std::string args, expect;
+  } bad[] = {
+      {base + " --limit 0x10", "--limit: expected an integer"},
+      {base + " --limit +5", "--limit: expected an integer"},
+      {base + " --limit ' 5'", "--limit: expected an integer"},
+      {base + " --ber-write 0x0.1", "--ber-write: expected a number"},
+      {base + " --ber-write nan", "--ber-write: expected a number"},
+      {base + " --lim 5", "unknown option '--lim'"},
+      {base + " --json=1", "option '--json' takes no value"},
+      {base + " --seed", "option '--seed' needs a value"},
+      {base + " stray", "unexpected argument 'stray'"},
+      {"model info", "info takes exactly one FILE"},
+      {"model info a b", "info takes exactly one FILE"},
+      {"trace info --gzip-level=0 x.stl", "--gzip-level: expected an integer in [1, 9]"},
+  };
+  for (const Case &c : bad) {
+    Result r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find("(see 'rramsim "), std::string::npos) << r.err;
+  }
+  // A deprecated spelling: one warning line, then the same result as the new one.
+  Result old = run("eval --model " + m + " --data fashion-mnist --json --no-progress --limit 20");
+  Result now = run("eval --model " + m + " --data fashion-mnist --json --quiet --limit 20");
+  EXPECT_EQ(old.code, 0);
+  EXPECT_EQ(old.err, "rramsim eval: --no-progress is deprecated, use --quiet\n");
+  EXPECT_EQ(strip_timing(old.out), strip_timing(now.out));
+  // Positional arguments may come among the options; model info FILE after an option-less word.
+  Result info = run("model info " + m);
+  EXPECT_EQ(info.code, 0) << info.err;
+  Result info2 = run("model info -- " + m);
+  EXPECT_EQ(info2.code, 0) << info2.err;
+  EXPECT_EQ(info.out, info2.out);
+  // JSON strings are escaped (jansson): a model path with a quote and a backslash.
+  const std::string odd = tmp("m\"q\\x.bnn");
+  ASSERT_EQ(std::system(("cp " + m + " '" + odd + "'").c_str()), 0);
+  Result js = run("eval --model '" + odd + "' --data fashion-mnist --limit 10 --json --quiet");
+  EXPECT_EQ(js.code, 0) << js.err;
+  EXPECT_NE(js.out.find("m\\\"q\\\\x.bnn\""), std::string::npos) << js.out;
+  std::remove(odd.c_str());
+  // Every command documents the convention's --help and exits 0 with usage on stdout.
+  for (const char *cmd : {"eval", "model random", "trace info"}) {
+    Result h = run(std::string(cmd) + " --help");
+    EXPECT_EQ(h.code, 0) << cmd;
+    EXPECT_EQ(h.out.rfind("usage: rramsim", 0), 0u) << cmd << "\n" << h.out;
+  }
+}
+
 TEST(Cli, CorruptModelAndShapeMismatch) {
   std::string bad = tmp("corrupt.bnn");
   std::string bytes = slurp(model());

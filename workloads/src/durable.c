@@ -1,4 +1,5 @@
-/* durable.c — moving a finished file into place so that it survives a power cut (bnn/durable.h). */
+/* durable.c — atomic output files moved into place so that they survive a power cut, and mkdir -p
+ * (bnn/durable.h). */
 #include "bnn/durable.h"
 
 #include <dirent.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* fsync of the file or directory at `path` opened with `flags`; 0, or -1 with errno set. A
@@ -92,4 +95,122 @@ void bnn_remove_stale_temps(const char *path) {
   }
   closedir(d);
   errno = saved;
+}
+
+static char *dup_str(const char *s) {
+  const size_t n = strlen(s) + 1;
+  char *d = (char *)bnn_malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static void release(bnn_atomic_file *af) {
+  bnn_free(af->tmp);
+  bnn_free(af->path);
+  memset(af, 0, sizeof *af);
+}
+
+bnn_status bnn_atomic_open(bnn_atomic_file *af, const char *path) {
+  if (!af) return bnn_fail(BNN_E_ARG, "atomic open: NULL argument");
+  memset(af, 0, sizeof *af);
+  if (!path || !*path) return bnn_fail(BNN_E_ARG, "atomic open: empty path");
+  bnn_remove_stale_temps(path);
+  const size_t n = strlen(path) + 32;
+  af->path = dup_str(path);
+  af->tmp = (char *)bnn_malloc(n);
+  if (!af->path || !af->tmp) {
+    release(af);
+    return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  }
+  snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  af->f = fopen(af->tmp, "wb");
+  if (!af->f) {
+    const int e = errno;
+    const bnn_status s = bnn_fail(BNN_E_IO, "%s: cannot create %s: %s", path, af->tmp, strerror(e));
+    release(af);
+    errno = e;
+    return s;
+  }
+  return BNN_OK;
+}
+
+bnn_status bnn_atomic_commit(bnn_atomic_file *af) {
+  if (!af || !af->f || !af->tmp || !af->path) {
+    if (af) bnn_atomic_abort(af);
+    return bnn_fail(BNN_E_ARG, "atomic commit: file not open");
+  }
+  /* A failed fwrite left its reason in errno (the caller has not reported it yet). */
+  const int entry_errno = errno;
+  int ok = !ferror(af->f);
+  int e = ok ? 0 : (entry_errno ? entry_errno : EIO);
+  if (fflush(af->f) != 0 && ok) ok = 0, e = errno;
+  if (fclose(af->f) != 0 && ok) ok = 0, e = errno;
+  af->f = NULL;
+  bnn_status s = BNN_OK;
+  if (!ok) {
+    s = bnn_fail(BNN_E_IO, "%s: write failed: %s", af->path, strerror(e ? e : EIO));
+  } else if ((s = bnn_rename_durable(af->tmp, af->path)) != BNN_OK) {
+    e = errno;
+  }
+  if (s != BNN_OK) {
+    remove(af->tmp); /* after a failed directory sync the temporary is already gone */
+    errno = e ? e : EIO;
+  }
+  const int keep = errno;
+  release(af);
+  errno = keep;
+  return s;
+}
+
+void bnn_atomic_abort(bnn_atomic_file *af) {
+  if (!af) return;
+  const int saved = errno;
+  if (af->f) fclose(af->f);
+  if (af->tmp) remove(af->tmp);
+  release(af);
+  errno = saved;
+}
+
+bnn_status bnn_write_file_atomic(const char *path, const void *data, size_t n) {
+  bnn_atomic_file af;
+  bnn_status s = bnn_atomic_open(&af, path);
+  if (s != BNN_OK) return s;
+  /* A short write sets the stream's error flag: commit then reports it and removes the temporary.
+   */
+  if (n) (void)fwrite(data, 1, n, af.f);
+  return bnn_atomic_commit(&af);
+}
+
+bnn_status bnn_mkdirs(const char *dir) {
+  if (!dir || !*dir) return bnn_fail(BNN_E_ARG, "mkdirs: empty directory name");
+  char *cur = dup_str(dir);
+  if (!cur) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", dir);
+  int e = 0;
+  /* Each prefix ending before a '/' (and the whole name): create it unless it exists. */
+  for (char *p = cur + 1;; ++p) {
+    if (*p != '/' && *p != '\0') continue;
+    const char c = *p;
+    *p = '\0';
+    if (mkdir(cur, 0777) != 0 && errno != EEXIST) {
+      e = errno;
+      *p = c;
+      break;
+    }
+    *p = c;
+    if (c == '\0') break;
+  }
+  bnn_free(cur);
+  struct stat st;
+  if (!e) {
+    if (stat(dir, &st) != 0)
+      e = errno;
+    else if (!S_ISDIR(st.st_mode))
+      e = ENOTDIR;
+  }
+  if (e) {
+    const bnn_status s = bnn_fail(BNN_E_IO, "%s: cannot create directory: %s", dir, strerror(e));
+    errno = e;
+    return s;
+  }
+  return BNN_OK;
 }

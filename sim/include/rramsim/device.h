@@ -140,9 +140,24 @@ typedef struct rr_fit_result {
   int evals;
 } rr_fit_result;
 
-/* n >= 4 points; energies > 0, BERs in (0, 0.5). */
+/* n >= 4 points; energies > 0, BERs in (0, 0.5), at least two distinct energies (points all at
+ * one energy say nothing about the current dependence: BNN_E_ARG). A fit whose parameters or
+ * residuals are not finite is BNN_E_RANGE. */
 bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const double *ber,
                          size_t n, rr_fit_result *out);
+
+/* Quality of a fit (rr_fit_check): a bit set of what is wrong with it, 0 when nothing is.
+ *   RR_FIT_POOR_RMS:   rms probit residual above RR_FIT_MAX_RMS_PROBIT;
+ *   RR_FIT_POOR_REL:   max relative BER error above RR_FIT_MAX_REL_ERR (the model is off by more
+ *                      than the measured BER at some point);
+ *   RR_FIT_LRS_RISES:  unphysical: the median LRS resistance rises with the programming current
+ *                      (lrs_slope below RR_FIT_MIN_LRS_SLOPE; a higher compliance current forms
+ *                      a stronger filament, so LRS resistance falls with it). */
+#define RR_FIT_MAX_RMS_PROBIT 0.1
+#define RR_FIT_MAX_REL_ERR    1.0
+#define RR_FIT_MIN_LRS_SLOPE  (-1e-3)
+enum { RR_FIT_POOR_RMS = 1u, RR_FIT_POOR_REL = 2u, RR_FIT_LRS_RISES = 4u };
+unsigned rr_fit_check(const rr_fit_result *r);
 
 /* Model BER (mean of p01, p10) at programming energy energy_pj under the fit's voltage/pulse. */
 double rr_fit_model_ber(const rr_fit_params *p, const rr_analytic *m, double energy_pj);

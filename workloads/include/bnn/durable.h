@@ -1,7 +1,10 @@
-/* bnn/durable.h — putting a finished file in place so that it survives a power cut, not only a
- * kill. */
+/* bnn/durable.h — the one way rramsim writes an output file: to a temporary next to it, then moved
+ * into place so that it survives a kill and a power cut; and creating the folders it goes in. */
 #ifndef BNN_DURABLE_H
 #define BNN_DURABLE_H
+
+#include <stddef.h>
+#include <stdio.h>
 
 #include "bnn/status.h"
 
@@ -29,6 +32,43 @@ bnn_status bnn_rename_durable(const char *tmp, const char *path);
  * file — a concurrent writer, or a reused pid — is kept. Best effort: errors are ignored and errno
  * is preserved. Call it before creating one's own temporary. */
 void bnn_remove_stale_temps(const char *path);
+
+/* ---- Atomic output files: open, write, commit (or abort) ----
+ * A file is never seen half-written under its final name: bnn_atomic_open creates PATH.tmp.<pid>
+ * in PATH's directory (after bnn_remove_stale_temps(PATH)), the caller writes to af->f, and
+ * bnn_atomic_commit flushes, closes and moves it over PATH with bnn_rename_durable. Every failure
+ * removes the temporary and leaves PATH as it was (or, after a failed directory sync, already
+ * new). */
+typedef struct bnn_atomic_file {
+  FILE *f;    /* write the content here (binary mode) */
+  char *tmp;  /* PATH.tmp.<pid>; owned */
+  char *path; /* the final name; owned */
+} bnn_atomic_file;
+
+/* Returns BNN_OK with af->f open, or BNN_E_IO ("<path>: cannot create <tmp>: <reason>", errno
+ * kept), BNN_E_NOMEM, BNN_E_ARG (NULL or empty path) with *af zeroed. */
+bnn_status bnn_atomic_open(bnn_atomic_file *af, const char *path);
+
+/* Flushes and closes af->f and renames the temporary over the final name (bnn_rename_durable). A
+ * write error seen on the stream, or a failed flush or close, is "<path>: write failed: <reason>"
+ * (BNN_E_IO, errno kept); a failed rename or sync is bnn_rename_durable's message. The temporary
+ * is removed on any failure; *af is released (zeroed) in every case. A zeroed *af (a failed open)
+ * gives BNN_E_ARG. */
+bnn_status bnn_atomic_commit(bnn_atomic_file *af);
+
+/* Gives up: closes af->f, removes the temporary, releases *af; the final name is untouched. Safe
+ * on a zeroed *af. errno is preserved. */
+void bnn_atomic_abort(bnn_atomic_file *af);
+
+/* The whole of `data` (n bytes) as the file `path`, through bnn_atomic_open/commit; same messages.
+ */
+bnn_status bnn_write_file_atomic(const char *path, const void *data, size_t n);
+
+/* `mkdir -p`: creates `dir` and its missing parents (mode 0777 before the umask). BNN_OK when dir
+ * is a directory at the end (it may have existed); otherwise BNN_E_IO with "<dir>: cannot create
+ * directory: <reason>" (the failing component's reason, errno kept; "Not a directory" when a
+ * component is a file), BNN_E_ARG for a NULL or empty dir. */
+bnn_status bnn_mkdirs(const char *dir);
 
 #ifdef __cplusplus
 }
