@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/fault_replay.hpp"
 #include "rramsim/stats.hpp"
 
@@ -279,7 +279,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
   bnn_dataset ds{};
   int rc = RR_EXIT_OK;
   try {
-    rramsim::SystemConfig cfg = rrjob::load_system(system_path, "", have_seed, seed);
+    rramsim::SystemConfig cfg = rramsim::load_system(system_path, "", have_seed, seed);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org, skip_bad);
     if (cfg.error_map && cfg.error_map->bad_lines)
       std::fprintf(stderr,
@@ -287,12 +287,12 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
                    " malformed line%s (first at line %" PRIu64 ")\n",
                    cfg.error_map->path.c_str(), cfg.error_map->bad_lines,
                    cfg.error_map->bad_lines == 1 ? "" : "s", cfg.error_map->first_bad_line);
-    rrjob::ModelPtr m = rrjob::load_model(model_path);
+    rramsim::ModelPtr m = rramsim::load_model(model_path);
     std::vector<rrt_fault> faults;
     rramsim::FaultTraceInfo info;
-    std::string e = rramsim::load_fault_trace(faults_path, rrjob::model_file_id(model_path),
+    std::string e = rramsim::load_fault_trace(faults_path, rramsim::model_file_id(model_path),
                                               &faults, skip_bad, &info);
-    if (!e.empty()) throw rrjob::JobError(e);
+    if (!e.empty()) throw rramsim::Error(e);
     if (info.bad_lines)
       std::fprintf(
           stderr,
@@ -309,7 +309,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         map_in_trace = rramsim::config_hash(probe) == info.config_hash;
       }
     }
-    rrjob::open_data(&ds, data, images, m.get(), model_path);
+    rramsim::open_data(&ds, data, images, m.get(), model_path);
     rramsim::PlacementParams pp;
     pp.rram_layer_mask = mask;
     const rramsim::Placement pl = rramsim::place_model(m.get(), model_path, cfg, pp);
@@ -321,11 +321,11 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       std::vector<uint8_t> pred;
       std::string err =
           rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
-      if (!err.empty()) throw rrjob::JobError(faults_path + ": " + err);
+      if (!err.empty()) throw rramsim::Error(faults_path + ": " + err);
       return pred;
     };
     std::vector<uint8_t> clean_pred;
-    const double clean = rrjob::clean_accuracy(m.get(), ds, threads, &clean_pred);
+    const double clean = rramsim::clean_accuracy(m.get(), ds, threads, &clean_pred);
     std::vector<uint8_t> all;
     std::printf("faults:    %zu from %s\n", faults.size(), faults_path.c_str());
     if (cfg.error_map && map_in_trace) {
@@ -458,11 +458,11 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       }
       if (!out_dir.empty()) {
         if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
-          throw rrjob::JobError("--out " + out_dir +
-                                ": cannot create directory: " + std::strerror(errno));
+          throw rramsim::Error("--out " + out_dir +
+                               ": cannot create directory: " + std::strerror(errno));
         std::string err = rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
         if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
-        if (!err.empty()) throw rrjob::JobError(err);
+        if (!err.empty()) throw rramsim::Error(err);
         for (const char* ext : {"png", "svg"}) {
           std::string cmd = std::string("gnuplot -e \"set terminal ") +
                             (std::strcmp(ext, "png") ? "svg" : "png") + "; set output '" + out_dir +

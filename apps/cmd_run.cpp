@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/recording.hpp"
 #include "rramsim/stats.hpp"
 
@@ -102,7 +102,7 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
 }
 
 extern "C" int rr_cmd_run(int argc, char** argv) {
-  rrjob::PointSpec s;
+  rramsim::PointSpec s;
   s.have_seed = false;
   std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
@@ -162,31 +162,32 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
 
   bnn_dataset ds{};
   try {
-    rramsim::SystemConfig cfg = rrjob::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
+    rramsim::SystemConfig cfg =
+        rramsim::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org);
-    rrjob::ModelPtr m = rrjob::load_model(s.model_path);
-    rrjob::open_data(&ds, s.data, s.images, m.get(), s.model_path);
+    rramsim::ModelPtr m = rramsim::load_model(s.model_path);
+    rramsim::open_data(&ds, s.data, s.images, m.get(), s.model_path);
     rramsim::PlacementParams pp;
     pp.rram_layer_mask = s.rram_layer_mask;
     // Capacity check before any work; the locator of fault records uses the same placement.
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
     // The output directory only once every input is known to be good: a failed run leaves nothing.
     if (!out_dir.empty() && mkdirs(out_dir) != 0)
-      throw rrjob::JobError("--out " + out_dir +
-                            ": cannot create directory: " + std::strerror(errno));
+      throw rramsim::Error("--out " + out_dir +
+                           ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
     rp.tool = std::string("rramsim ") + rr_version();
     rramsim::AccessRecorder acc_rec;
     rramsim::FaultRecorder flt_rec;
     if (!rec_acc.empty()) {
       std::string e = acc_rec.open(rec_acc, cfg, rp);
-      if (!e.empty()) throw rrjob::JobError("--record-accesses: " + e);
+      if (!e.empty()) throw rramsim::Error("--record-accesses: " + e);
       s.access_observer = acc_rec.observer();
     }
     if (!rec_flt.empty()) {
-      rp.model_id = rrjob::model_file_id(s.model_path);
+      rp.model_id = rramsim::model_file_id(s.model_path);
       std::string e = flt_rec.open(rec_flt, cfg, rp);
-      if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
+      if (!e.empty()) throw rramsim::Error("--record-faults: " + e);
       flt_rec.set_locator(
           [](void* ud, uint64_t addr, unsigned bit, int32_t* layer, int64_t* neuron,
              int64_t* weight) {
@@ -198,23 +199,23 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     }
 
     std::vector<uint8_t> clean_pred;
-    const double clean = rrjob::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
+    const double clean = rramsim::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
     rr_progress prog;
     rr_progress_start(&prog, "run", ds.n, !quiet);
     rramsim::WorkloadResult wr;
     const double t0 = rr_now();
-    rrjob::PointResult r = rrjob::run_timed(s, cfg, m.get(), ds, clean, &wr, [&](uint64_t done) {
-      rr_progress_update(&prog, done, "img", nullptr);
-    });
+    rramsim::PointResult r =
+        rramsim::run_timed(s, cfg, m.get(), ds, clean, &wr,
+                           [&](uint64_t done) { rr_progress_update(&prog, done, "img", nullptr); });
     const double wall = rr_now() - t0;
     rr_progress_finish(&prog, "img", nullptr);
     if (!rec_acc.empty()) {
       std::string e = acc_rec.close();
-      if (!e.empty()) throw rrjob::JobError("--record-accesses: " + e);
+      if (!e.empty()) throw rramsim::Error("--record-accesses: " + e);
     }
     if (!rec_flt.empty()) {
       std::string e = flt_rec.close();
-      if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
+      if (!e.empty()) throw rramsim::Error("--record-faults: " + e);
     }
 
     uint64_t agree = 0;
@@ -261,7 +262,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       std::string t;
       for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
       std::string werr = rramsim::write_file_atomic(preds_path, t);
-      if (!werr.empty()) throw rrjob::JobError(werr);
+      if (!werr.empty()) throw rramsim::Error(werr);
     }
     if (!rec_flt.empty())
       std::printf("faults:       %" PRIu64 " recorded in %s\n", flt_rec.records(), rec_flt.c_str());
@@ -347,7 +348,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       json_object_set_new(root, "results", res);
       std::string summary;
       try {
-        summary = rrjob::json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
+        summary = rramsim::json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
       } catch (...) {
         json_decref(root);
         throw;

@@ -20,7 +20,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/stats.hpp"
 
 namespace {
@@ -66,7 +66,7 @@ std::string resolve(const std::string& base, const std::string& p) {
 }
 
 [[noreturn]] void bad(const Experiment& e, const std::string& key, const std::string& msg) {
-  throw rrjob::JobError(e.path + ": " + key + ": " + msg);
+  throw rramsim::Error(e.path + ": " + key + ": " + msg);
 }
 
 std::vector<std::string> str_list(const Experiment& e, json_t* v, const char* key) {
@@ -102,9 +102,9 @@ Experiment load_experiment(const std::string& path) {
   json_error_t err;
   json_t* root = json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err);
   if (!root) {
-    if (err.line < 0) throw rrjob::JobError(path + ": " + err.text);
-    throw rrjob::JobError(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) +
-                          ": " + err.text);
+    if (err.line < 0) throw rramsim::Error(path + ": " + err.text);
+    throw rramsim::Error(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) +
+                         ": " + err.text);
   }
   struct Guard {
     json_t* j;
@@ -182,7 +182,7 @@ Experiment load_experiment(const std::string& path) {
 
 struct Point {
   size_t index;
-  rrjob::PointSpec spec;
+  rramsim::PointSpec spec;
   std::string key;  // filled once the system is loaded
 };
 
@@ -207,7 +207,7 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     if (errno == ENOENT) return;
-    throw rrjob::JobError(path + ": " + std::strerror(errno));
+    throw rramsim::Error(path + ": " + std::strerror(errno));
   }
   std::string text;
   char buf[65536];
@@ -220,25 +220,25 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
     ++line_no;
     const bool complete = nl != std::string::npos;
     std::string line = text.substr(pos, complete ? nl - pos : std::string::npos);
-    rrjob::PointResult r;
-    const bool ok = !line.empty() && rrjob::row_from_json(line, &r);
+    rramsim::PointResult r;
+    const bool ok = !line.empty() && rramsim::row_from_json(line, &r);
     const bool last = !complete || nl + 1 == text.size();
     if (ok && complete) {
       rows->push_back(line);
       good_end = nl + 1;
     } else if (last) {
       if (!repair)
-        throw rrjob::JobError(path + ":" + std::to_string(line_no) +
-                              ": half-written last row (a killed sweep?); rerun the sweep on this "
-                              "directory to recover it");
+        throw rramsim::Error(path + ":" + std::to_string(line_no) +
+                             ": half-written last row (a killed sweep?); rerun the sweep on this "
+                             "directory to recover it");
       if (truncate(path.c_str(), static_cast<off_t>(good_end)) != 0)
-        throw rrjob::JobError(
+        throw rramsim::Error(
             path + ": cannot truncate the half-written last row: " + std::strerror(errno));
       *note = path + ":" + std::to_string(line_no) + ": dropped a half-written last row (" +
               std::to_string(text.size() - good_end) + " bytes); its point runs again";
       break;
     } else {
-      throw rrjob::JobError(path + ":" + std::to_string(line_no) + ": not a result row");
+      throw rramsim::Error(path + ":" + std::to_string(line_no) + ": not a result row");
     }
     pos = nl + 1;
   }
@@ -247,24 +247,24 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
 // Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
 void write_csv(const std::string& path, const std::vector<std::string>& rows,
                const std::string& header_note) {
-  std::string text = "# " + header_note + "\n" + rrjob::csv_header() + "\n";
+  std::string text = "# " + header_note + "\n" + rramsim::csv_header() + "\n";
   for (const std::string& l : rows) {
-    rrjob::PointResult r;
-    if (rrjob::row_from_json(l, &r)) text += rrjob::row_csv(r) + "\n";
+    rramsim::PointResult r;
+    if (rramsim::row_from_json(l, &r)) text += rramsim::row_csv(r) + "\n";
   }
   std::string err = rramsim::write_file_atomic(path, text);
-  if (!err.empty()) throw rrjob::JobError(err);
+  if (!err.empty()) throw rramsim::Error(err);
 }
 
 void append_row(const std::string& path, const std::string& line) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) throw rrjob::JobError(path + ": " + std::strerror(errno));
+  if (fd < 0) throw rramsim::Error(path + ": " + std::strerror(errno));
   std::string l = line + "\n";
   ssize_t w = write(fd, l.data(), l.size());
   if (w != static_cast<ssize_t>(l.size()) || fsync(fd) != 0) {
     int e = errno;
     close(fd);
-    throw rrjob::JobError(path + ": write failed: " + std::strerror(e));
+    throw rramsim::Error(path + ": write failed: " + std::strerror(e));
   }
   close(fd);
 }
@@ -282,19 +282,19 @@ int mkdirs(const std::string& dir) {
 
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
 // its row back through a pipe.
-rrjob::PointResult timed_in_child(const rrjob::PointSpec& s, const rramsim::SystemConfig& cfg,
-                                  const bnn_model* m, const bnn_dataset& ds, double clean) {
+rramsim::PointResult timed_in_child(const rramsim::PointSpec& s, const rramsim::SystemConfig& cfg,
+                                    const bnn_model* m, const bnn_dataset& ds, double clean) {
   int fds[2];
-  if (pipe(fds) != 0) throw rrjob::JobError(std::string("pipe: ") + std::strerror(errno));
+  if (pipe(fds) != 0) throw rramsim::Error(std::string("pipe: ") + std::strerror(errno));
   std::fflush(nullptr);
   pid_t pid = fork();
-  if (pid < 0) throw rrjob::JobError(std::string("fork: ") + std::strerror(errno));
+  if (pid < 0) throw rramsim::Error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     close(fds[0]);
     std::string msg;
     int code = 0;
     try {
-      msg = "R" + rrjob::row_json(rrjob::run_timed(s, cfg, m, ds, clean, nullptr));
+      msg = "R" + rramsim::row_json(rramsim::run_timed(s, cfg, m, ds, clean, nullptr));
     } catch (const std::exception& ex) {
       msg = std::string("E") + ex.what();
       code = 1;
@@ -317,12 +317,12 @@ rrjob::PointResult timed_in_child(const rrjob::PointSpec& s, const rramsim::Syst
   int status = 0;
   waitpid(pid, &status, 0);
   if (msg.empty() || (msg[0] != 'R' && msg[0] != 'E'))
-    throw rrjob::JobError(s.model_path + " on " + cfg.name + "/" + cfg.op().name +
-                          ": the timed run died (status " + std::to_string(status) + ")");
-  if (msg[0] == 'E') throw rrjob::JobError(msg.substr(1));
-  rrjob::PointResult r;
-  if (!rrjob::row_from_json(msg.substr(1), &r))
-    throw rrjob::JobError("timed run returned a malformed row");
+    throw rramsim::Error(s.model_path + " on " + cfg.name + "/" + cfg.op().name +
+                         ": the timed run died (status " + std::to_string(status) + ")");
+  if (msg[0] == 'E') throw rramsim::Error(msg.substr(1));
+  rramsim::PointResult r;
+  if (!rramsim::row_from_json(msg.substr(1), &r))
+    throw rramsim::Error("timed run returned a malformed row");
   return r;
 }
 
@@ -357,9 +357,9 @@ int merge(const std::string& dir, bool quiet) {
       else
         read_results(f, &rows, false, &note);
       for (const std::string& l : rows) {
-        rrjob::PointResult r;
-        rrjob::row_from_json(l, &r);
-        if (seen.insert(rrjob::point_key(r)).second)
+        rramsim::PointResult r;
+        rramsim::row_from_json(l, &r);
+        if (seen.insert(rramsim::point_key(r)).second)
           merged.push_back(l);
         else
           ++dup;
@@ -368,7 +368,7 @@ int merge(const std::string& dir, bool quiet) {
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
     std::string err = rramsim::write_file_atomic(dir + "/results.jsonl", text);
-    if (!err.empty()) throw rrjob::JobError(err);
+    if (!err.empty()) throw rramsim::Error(err);
     write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
   } catch (const std::exception& ex) {
     return rr_error(kCmd, "%s", ex.what());
@@ -429,7 +429,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
   if (out_dir.empty()) return rr_usage_error(kCmd, "--out DIR is required");
 
   bnn_dataset ds{};
-  std::vector<rrjob::ModelPtr> models;
+  std::vector<rramsim::ModelPtr> models;
   try {
     Experiment e = load_experiment(exp_path);
     if (!models_override.empty()) {
@@ -445,28 +445,29 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     // Validate every point before running any: systems, operating points, models, data shape,
     // capacity.
     std::vector<rramsim::SystemConfig> systems;
-    for (const std::string& sp : e.systems) systems.push_back(rrjob::load_system(sp, "", false, 0));
+    for (const std::string& sp : e.systems)
+      systems.push_back(rramsim::load_system(sp, "", false, 0));
     // The experiment's error map replaces each system's own; it must fit every organisation.
     if (!e.error_map.empty())
       for (size_t si = 0; si < systems.size(); ++si) {
         try {
           systems[si].error_map = rramsim::load_error_map(e.error_map, systems[si].org);
         } catch (const std::exception& ex) {
-          throw rrjob::JobError(exp_path + ": error_map (system " + e.systems[si] +
-                                "): " + ex.what());
+          throw rramsim::Error(exp_path + ": error_map (system " + e.systems[si] +
+                               "): " + ex.what());
         }
       }
-    for (const std::string& mp : e.models) models.push_back(rrjob::load_model(mp));
-    rrjob::open_data(&ds, e.data, e.images, models[0].get(), e.models[0]);
+    for (const std::string& mp : e.models) models.push_back(rramsim::load_model(mp));
+    rramsim::open_data(&ds, e.data, e.images, models[0].get(), e.models[0]);
     for (size_t k = 1; k < models.size(); ++k) {
       bnn_dataset probe{};
-      rrjob::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
+      rramsim::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
       bnn_dataset_free(&probe);
     }
     struct Grid {
       size_t sys, model;
       rramsim::SystemConfig cfg;
-      rrjob::PointSpec spec;
+      rramsim::PointSpec spec;
     };
     std::vector<Grid> grid;
     for (size_t si = 0; si < systems.size(); ++si) {
@@ -509,8 +510,8 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       }
     }
     if (mkdirs(out_dir) != 0)
-      throw rrjob::JobError("--out " + out_dir +
-                            ": cannot create directory: " + std::strerror(errno));
+      throw rramsim::Error("--out " + out_dir +
+                           ": cannot create directory: " + std::strerror(errno));
     const std::string stem =
         out_dir + "/results" +
         (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n)
@@ -522,9 +523,9 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     if (!note.empty()) std::fprintf(stderr, "rramsim sweep: %s\n", note.c_str());
     std::set<std::string> done;
     for (const std::string& l : rows) {
-      rrjob::PointResult r;
-      rrjob::row_from_json(l, &r);
-      done.insert(rrjob::point_key(r));
+      rramsim::PointResult r;
+      rramsim::row_from_json(l, &r);
+      done.insert(rramsim::point_key(r));
     }
     // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
     std::vector<size_t> todo;
@@ -532,7 +533,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     for (size_t k = 0; k < grid.size(); ++k) {
       if (k % shard_n != shard_i) continue;
       ++mine;
-      rrjob::PointResult probe;
+      rramsim::PointResult probe;
       probe.mode = e.mode;
       probe.system = grid[k].cfg.name;
       probe.op_point = grid[k].cfg.op().name;
@@ -541,7 +542,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
       probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
-      if (!done.count(rrjob::point_key(probe))) todo.push_back(k);
+      if (!done.count(rramsim::point_key(probe))) todo.push_back(k);
     }
     const std::string header =
         std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path + ", mode " +
@@ -558,12 +559,12 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     for (size_t k : todo) {
       const Grid& g = grid[k];
       if (!clean.count(g.model))
-        clean[g.model] = rrjob::clean_accuracy(models[g.model].get(), ds, e.threads);
-      rrjob::PointResult r =
+        clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
+      rramsim::PointResult r =
           e.mode == "timed"
               ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
-              : rrjob::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
-      const std::string line = rrjob::row_json(r);
+              : rramsim::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
+      const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);
       write_csv(csv, rows, header);

@@ -154,12 +154,9 @@ Controller::Result Controller::access(Cmd cmd, uint64_t addr, uint8_t* data, uin
   if (arrival_ps < stats_.first_arrival_ps) stats_.first_arrival_ps = arrival_ps;
   const uint64_t t0 = arrival_ps + tm_.t_ctrl;
   const uint64_t read_index = stats_.reads;
-  const uint64_t chunk = dec_.chunk_bytes();
   uint64_t accept = t0, done = t0;
-  uint64_t a = addr, left = len;
   uint8_t* p = data;
-  while (left) {
-    uint64_t n = std::min(left, chunk - (a & (chunk - 1)));
+  dec_.for_each_chunk(addr, len, [&](uint64_t a, uint64_t n) {
     unsigned ch = dec_.channel(a);
     unsigned bank = ch * banks_per_channel_ + dec_.bank(a);
     BankCounters& bc = stats_.banks[bank];
@@ -179,10 +176,8 @@ Controller::Result Controller::access(Cmd cmd, uint64_t addr, uint8_t* data, uin
     accept = std::max(accept, ct.accept_ps);
     done = std::max(done, ct.done_ps);
     ++stats_.chunks;
-    a += n;
     p += n;
-    left -= n;
-  }
+  });
   if (cmd == Cmd::Write) {
     ++stats_.writes;
     stats_.bytes_written += len;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "rramsim/errmap.hpp"
 #include "rramsim/storage.hpp"
 
 namespace rramsim {
@@ -49,8 +50,8 @@ struct ReplayPort {
   std::vector<const rrt_fault*> reads;  // read faults sorted by access index
   size_t cursor = 0;
   uint64_t index = 0;  // next read index, counted as the bridge issues reads
-  // Error map's flip-rate cells under RRAM weights: (RRAM address·8 + bit, rate), sorted.
-  std::vector<std::pair<uint64_t, double>> flips;
+  // Error map's flip-rate cells under RRAM weights, sorted by bit (resolve_error_map).
+  std::vector<MapCell> flips;
   uint64_t seed = 1;
   std::vector<rrt_fault>* map_faults = nullptr;
 };
@@ -58,52 +59,45 @@ struct ReplayPort {
 bnn_status replay_read(bnn_port* bp, uint64_t addr, void* dst_v, size_t n) {
   ReplayPort* rp = reinterpret_cast<ReplayPort*>(bp);
   uint8_t* dst = static_cast<uint8_t*>(dst_v);
-  // Same walk as the bridge's transfer(): layers in placement order, RRAM layers one read per
-  // neuron-row segment.
-  for (const LayerPlacement& l : rp->pl->layers) {
-    const uint64_t lo = std::max<uint64_t>(addr, l.image_addr);
-    const uint64_t hi = std::min<uint64_t>(addr + n, l.image_addr + l.bytes);
-    if (lo >= hi) continue;
-    uint8_t* p = dst + (lo - addr);
-    if (!l.in_rram) {
-      std::memcpy(p, rp->clean + lo, hi - lo);
-      continue;
+  // The bridge's walk: one read index per RRAM neuron-row segment.
+  walk_image_range(*rp->pl, addr, n, [&](const ImageSegment& sg) {
+    uint8_t* p = dst + (sg.image_addr - addr);
+    if (!sg.layer->in_rram) {
+      std::memcpy(p, rp->clean + sg.image_addr, sg.len);
+      return true;
     }
-    for (uint64_t off = lo - l.image_addr; off < hi - l.image_addr;) {
-      const uint64_t len = std::min(l.row_bytes - off % l.row_bytes, hi - l.image_addr - off);
-      std::memcpy(p, rp->stored.data() + l.image_addr + off, len);
-      const uint64_t ra = l.rram_addr + off;
-      while (rp->cursor < rp->reads.size() &&
-             static_cast<uint64_t>(rp->reads[rp->cursor]->access) <= rp->index) {
-        const rrt_fault* f = rp->reads[rp->cursor++];
-        if (static_cast<uint64_t>(f->access) != rp->index) continue;
-        if (f->address < ra || f->address >= ra + len) continue;  // not this read's bytes
-        uint8_t& b = p[f->address - ra];
-        b = static_cast<uint8_t>((b & ~(1u << f->bit)) | (unsigned{f->new_value} << f->bit));
-      }
-      // The map's flips come after the operating point's read errors, as in Storage::read.
-      auto it = std::lower_bound(rp->flips.begin(), rp->flips.end(), std::make_pair(ra * 8, -1.0));
-      for (; it != rp->flips.end() && it->first < (ra + len) * 8; ++it) {
-        const uint64_t a = it->first >> 3;
-        const unsigned bit = static_cast<unsigned>(it->first & 7);
-        if (!map_flip_draw(rp->seed, a, bit, rp->index, it->second)) continue;
-        uint8_t& b = p[a - ra];
-        const unsigned old = (b >> bit) & 1u;
-        b = static_cast<uint8_t>(b ^ (1u << bit));
-        if (rp->map_faults) {
-          rrt_fault f{};
-          f.address = a, f.bit = bit, f.kind = RRT_FAULT_READ;
-          f.old_value = static_cast<uint8_t>(old), f.new_value = static_cast<uint8_t>(!old);
-          f.access = static_cast<int64_t>(rp->index);
-          locate_rram_bit(*rp->pl, a, bit, &f.layer, &f.neuron, &f.weight);
-          rp->map_faults->push_back(f);
-        }
-      }
-      ++rp->index;
-      off += len;
-      p += len;
+    std::memcpy(p, rp->stored.data() + sg.image_addr, sg.len);
+    const uint64_t ra = sg.rram_addr, len = sg.len;
+    while (rp->cursor < rp->reads.size() &&
+           static_cast<uint64_t>(rp->reads[rp->cursor]->access) <= rp->index) {
+      const rrt_fault* f = rp->reads[rp->cursor++];
+      if (static_cast<uint64_t>(f->access) != rp->index) continue;
+      if (f->address < ra || f->address >= ra + len) continue;  // not this read's bytes
+      uint8_t& b = p[f->address - ra];
+      b = static_cast<uint8_t>((b & ~(1u << f->bit)) | (unsigned{f->new_value} << f->bit));
     }
-  }
+    // The map's flips come after the operating point's read errors, as in Storage::read.
+    auto it = std::lower_bound(rp->flips.begin(), rp->flips.end(), ra * 8,
+                               [](const MapCell& c, uint64_t x) { return c.bit < x; });
+    for (; it != rp->flips.end() && it->bit < (ra + len) * 8; ++it) {
+      const uint64_t a = it->bit >> 3;
+      const unsigned bit = static_cast<unsigned>(it->bit & 7);
+      if (!map_flip_draw(rp->seed, a, bit, rp->index, it->rate)) continue;
+      uint8_t& b = p[a - ra];
+      const unsigned old = (b >> bit) & 1u;
+      b = static_cast<uint8_t>(b ^ (1u << bit));
+      if (rp->map_faults) {
+        rrt_fault f{};
+        f.address = a, f.bit = bit, f.kind = RRT_FAULT_READ;
+        f.old_value = static_cast<uint8_t>(old), f.new_value = static_cast<uint8_t>(!old);
+        f.access = static_cast<int64_t>(rp->index);
+        locate_rram_bit(*rp->pl, a, bit, &f.layer, &f.neuron, &f.weight);
+        rp->map_faults->push_back(f);
+      }
+    }
+    ++rp->index;
+    return true;
+  });
   return BNN_OK;
 }
 bnn_status replay_write(bnn_port*, uint64_t, const void*, size_t) {
@@ -144,39 +138,27 @@ std::string replay_faults(const bnn_model* m, const Placement& pl,
   if (p.error_map) {
     rp.seed = p.seed;
     rp.map_faults = p.map_faults;
-    for (const Defect& d : p.error_map->cells) {
+    for (const MapCell& c : resolve_error_map(*p.error_map)) {
+      const uint64_t addr = c.bit >> 3;
+      const unsigned bit = static_cast<unsigned>(c.bit & 7);
       uint64_t ia = 0;
       int wl = -1;
-      if (!rram_to_image(pl, d.addr, &ia, &wl)) continue;  // not under a weight: never read here
-      if (d.kind == DefectKind::FlipRate) {
-        rp.flips.emplace_back(d.addr * 8 + d.bit, d.rate);
+      if (!rram_to_image(pl, addr, &ia, &wl)) continue;  // not under a weight: never read here
+      if (c.flip) {
+        rp.flips.push_back(c);
         continue;
       }
-      const unsigned v = d.kind == DefectKind::StuckAt1 ? 1u : 0u;
-      uint8_t& b = rp.stored[ia];
-      const unsigned old = (b >> d.bit) & 1u;
-      if (old == v) continue;
-      b = static_cast<uint8_t>((b & ~(1u << d.bit)) | (v << d.bit));
+      const unsigned old = force_stuck(c, &rp.stored[ia]);
+      if (old == c.value) continue;
       if (p.map_faults) {
         rrt_fault f{};
-        f.address = d.addr, f.bit = d.bit, f.kind = RRT_FAULT_STUCK_AT;
-        f.old_value = static_cast<uint8_t>(old), f.new_value = static_cast<uint8_t>(v);
+        f.address = addr, f.bit = static_cast<uint8_t>(bit), f.kind = RRT_FAULT_STUCK_AT;
+        f.old_value = static_cast<uint8_t>(old), f.new_value = c.value;
         f.access = -1;
-        locate_rram_bit(pl, d.addr, d.bit, &f.layer, &f.neuron, &f.weight);
+        locate_rram_bit(pl, addr, bit, &f.layer, &f.neuron, &f.weight);
         p.map_faults->push_back(f);
       }
     }
-    // A cell listed twice: the last line wins, as in Storage::add_defect.
-    std::stable_sort(rp.flips.begin(), rp.flips.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::pair<uint64_t, double>> uniq;
-    for (const auto& c : rp.flips) {
-      if (!uniq.empty() && uniq.back().first == c.first)
-        uniq.back() = c;
-      else
-        uniq.push_back(c);
-    }
-    rp.flips.swap(uniq);
   }
   std::stable_sort(rp.reads.begin(), rp.reads.end(),
                    [](const rrt_fault* a, const rrt_fault* b) { return a->access < b->access; });

@@ -9,14 +9,12 @@
 #include <vector>
 
 #include "rramsim/device.h"
+#include "rramsim/error.hpp"
 
 namespace rramsim {
 
-// Every config problem: one line naming the file, the JSON key path and the accepted range.
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Every config problem is an Error (ConfigError): one line naming the file, the JSON key path and
+// the accepted range.
 
 enum class Scheduler { Fcfs, ReadFirst };
 const char* scheduler_name(Scheduler s);

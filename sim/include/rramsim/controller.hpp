@@ -24,6 +24,17 @@ class AddressDecoder {
   // Contiguous addresses stay in one row segment up to this aligned size: 2^(lowest non-column
   // address bit).
   uint64_t chunk_bytes() const { return chunk_; }
+  // The row-chunk split, once (Controller::access and functional mode's analytic energy):
+  // calls fn(addr, bytes) for each row segment of [addr, addr + len), in address order.
+  template <class F>
+  void for_each_chunk(uint64_t addr, uint64_t len, F&& fn) const {
+    while (len) {
+      const uint64_t room = chunk_ - (addr & (chunk_ - 1)), n = len < room ? len : room;
+      fn(addr, n);
+      addr += n;
+      len -= n;
+    }
+  }
 
  private:
   struct Run {  // `width` contiguous address bits from `shift` land at field bit `dest`
