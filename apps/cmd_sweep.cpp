@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "rramsim/config_experiment.hpp"
 #include "rramsim/point.hpp"
 #include "rramsim/stats.hpp"
 
@@ -44,140 +45,6 @@ void usage(FILE* f) {
       "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point "
       "once\n"
       "  --quiet          no progress bar\n");
-}
-
-struct Experiment {
-  std::string path, name, mode = "functional", data = "fashion-mnist";
-  std::vector<std::string> systems, op_points, models;
-  std::vector<uint64_t> seeds{1};
-  uint32_t images = 0, weight_reuse = 1;
-  uint64_t rram_layer_mask = ~uint64_t{0};
-  int threads = 1;
-  bool all_op_points = false;
-  std::string error_map;  // measured error map for every system ("" = each system's own)
-};
-
-std::string dir_of(const std::string& p) {
-  size_t s = p.rfind('/');
-  return s == std::string::npos ? "." : p.substr(0, s);
-}
-std::string resolve(const std::string& base, const std::string& p) {
-  return p.empty() || p[0] == '/' ? p : base + "/" + p;
-}
-
-[[noreturn]] void bad(const Experiment& e, const std::string& key, const std::string& msg) {
-  throw rramsim::Error(e.path + ": " + key + ": " + msg);
-}
-
-std::vector<std::string> str_list(const Experiment& e, json_t* v, const char* key) {
-  std::vector<std::string> out;
-  if (json_is_string(v))
-    out.push_back(json_string_value(v));
-  else if (json_is_array(v)) {
-    size_t i;
-    json_t* x;
-    json_array_foreach(v, i, x) {
-      if (!json_is_string(x))
-        bad(e, std::string(key) + "[" + std::to_string(i) + "]", "expected a string");
-      out.push_back(json_string_value(x));
-    }
-  } else {
-    bad(e, key, "expected a string or a list of strings");
-  }
-  if (out.empty()) bad(e, key, "must not be empty");
-  return out;
-}
-
-uint64_t int_in(const Experiment& e, json_t* v, const std::string& key, uint64_t lo, uint64_t hi) {
-  if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-      static_cast<uint64_t>(json_integer_value(v)) < lo ||
-      static_cast<uint64_t>(json_integer_value(v)) > hi)
-    bad(e, key, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return static_cast<uint64_t>(json_integer_value(v));
-}
-
-Experiment load_experiment(const std::string& path) {
-  Experiment e;
-  e.path = path;
-  json_error_t err;
-  json_t* root = json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err);
-  if (!root) {
-    if (err.line < 0) throw rramsim::Error(path + ": " + err.text);
-    throw rramsim::Error(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) +
-                         ": " + err.text);
-  }
-  struct Guard {
-    json_t* j;
-    ~Guard() { json_decref(j); }
-  } guard{root};
-  if (!json_is_object(root)) bad(e, "(top level)", "expected an object");
-  const std::string base = dir_of(path);
-  const char* key;
-  json_t* v;
-  bool have_systems = false, have_models = false;
-  json_object_foreach(root, key, v) {
-    const std::string k = key;
-    if (k == "name" || k == "description") {
-      if (!json_is_string(v)) bad(e, k, "expected a string");
-      if (k == "name") e.name = json_string_value(v);
-    } else if (k == "mode") {
-      if (!json_is_string(v) || (std::strcmp(json_string_value(v), "functional") &&
-                                 std::strcmp(json_string_value(v), "timed")))
-        bad(e, k, "expected \"functional\" or \"timed\"");
-      e.mode = json_string_value(v);
-    } else if (k == "systems") {
-      for (const std::string& s : str_list(e, v, key)) e.systems.push_back(resolve(base, s));
-      have_systems = true;
-    } else if (k == "op_points") {
-      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all"))
-        e.all_op_points = true;
-      else
-        e.op_points = str_list(e, v, key);
-    } else if (k == "models") {
-      for (const std::string& s : str_list(e, v, key)) e.models.push_back(resolve(base, s));
-      have_models = true;
-    } else if (k == "seeds") {
-      if (!json_is_array(v) || json_array_size(v) == 0)
-        bad(e, k, "expected a non-empty list of integers");
-      e.seeds.clear();
-      size_t i;
-      json_t* x;
-      json_array_foreach(v, i, x)
-          e.seeds.push_back(int_in(e, x, k + "[" + std::to_string(i) + "]", 0, INT64_MAX));
-    } else if (k == "data") {
-      if (!json_is_string(v)) bad(e, k, "expected a string");
-      e.data = json_string_value(v);
-    } else if (k == "images") {
-      e.images = static_cast<uint32_t>(int_in(e, v, k, 0, UINT32_MAX));
-    } else if (k == "weight_reuse") {
-      e.weight_reuse = static_cast<uint32_t>(int_in(e, v, k, 1, 65536));
-    } else if (k == "threads") {
-      e.threads = static_cast<int>(int_in(e, v, k, 1, 64));
-    } else if (k == "rram_layers") {
-      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all")) {
-        e.rram_layer_mask = ~uint64_t{0};
-      } else if (json_is_array(v)) {
-        e.rram_layer_mask = 0;
-        size_t i;
-        json_t* x;
-        json_array_foreach(v, i, x) e.rram_layer_mask |=
-            uint64_t{1} << int_in(e, x, k + "[" + std::to_string(i) + "]", 0, 63);
-      } else {
-        bad(e, k, "expected \"all\" or a list of weight-layer indices");
-      }
-    } else if (k == "error_map") {
-      if (!json_is_string(v) || !*json_string_value(v))
-        bad(e, k, "expected a file path (relative to this file)");
-      e.error_map = resolve(base, json_string_value(v));
-    } else {
-      bad(e, k,
-          "unknown key (known: name, description, mode, systems, op_points, models, seeds, "
-          "data, images, weight_reuse, threads, rram_layers, error_map)");
-    }
-  }
-  if (!have_systems) bad(e, "systems", "required");
-  if (!have_models) bad(e, "models", "required");
-  return e;
 }
 
 struct Point {
@@ -431,7 +298,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
   bnn_dataset ds{};
   std::vector<rramsim::ModelPtr> models;
   try {
-    Experiment e = load_experiment(exp_path);
+    rramsim::Experiment e = rramsim::load_experiment(exp_path);
     if (!models_override.empty()) {
       e.models.clear();
       size_t p = 0;
@@ -485,7 +352,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
           std::string m = ex.what();
           const std::string opt = "--op-point: ";
           if (m.rfind(opt, 0) == 0) m = m.substr(opt.size());
-          bad(e, "op_points", m);
+          throw rramsim::Error(e.path + ": op_points: " + m);
         }
         for (size_t mi = 0; mi < models.size(); ++mi) {
           rramsim::PlacementParams pp;
