@@ -50,19 +50,6 @@ void usage(FILE* f) {
       "  --quiet             no progress bar\n");
 }
 
-json_t* val(double v, const char* unit) {
-  json_t* o = json_object();
-  json_object_set_new(o, "value", json_real(v));
-  json_object_set_new(o, "unit", json_string(unit));
-  return o;
-}
-json_t* cnt(uint64_t v, const char* unit) {
-  json_t* o = json_object();
-  json_object_set_new(o, "value", json_integer(static_cast<json_int_t>(v)));
-  json_object_set_new(o, "unit", json_string(unit));
-  return o;
-}
-
 int mkdirs(const std::string& dir) {
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
@@ -272,88 +259,15 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
                 wall > 0 ? ds.n / wall : 0.0);
 
     if (!out_dir.empty()) {
-      json_error_t jerr;
-      json_t* root = json_object();
-      json_object_set_new(root, "tool", json_string("rramsim run"));
-      json_object_set_new(root, "version", json_string(rr_version()));
-      json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
-      json_object_set_new(root, "config",
-                          json_loads(rramsim::config_to_json(cfg, 0).c_str(), 0, &jerr));
-      json_t* model = json_object();
-      json_object_set_new(model, "path", json_string(s.model_path.c_str()));
+      rramsim::RunSummaryInfo si;
+      si.tool_version = rr_version();
+      si.model_path = s.model_path;
       const char* prov = bnn_model_provenance(m.get());
-      json_t* pj = prov && *prov ? json_loads(prov, 0, &jerr) : nullptr;
-      json_object_set_new(model, "provenance", pj ? pj : json_string(prov ? prov : ""));
-      json_object_set_new(root, "model", model);
-      json_t* run = json_object();
-      json_object_set_new(run, "data", json_string(ds.name));
-      json_object_set_new(run, "images", json_integer(ds.n));
-      json_object_set_new(run, "weight_reuse", json_integer(s.weight_reuse));
-      json_object_set_new(run, "threads", json_integer(s.threads));
-      json_object_set_new(run, "wall_time", val(wall, "s"));
-      json_object_set_new(run, "placement",
-                          json_loads(rramsim::placement_to_json(wr.placement).c_str(), 0, &jerr));
-      json_object_set_new(root, "run", run);
-      json_t* res = json_object();
-      json_object_set_new(res, "accuracy", val(r.accuracy, "fraction"));
-      json_object_set_new(res, "clean_accuracy", val(clean, "fraction"));
-      json_object_set_new(res, "agreement_with_clean", val(rate(agree, ds.n), "fraction"));
-      json_t* be = json_object();
-      json_object_set_new(be, "write_01", cnt(e.write_err01, "bits"));
-      json_object_set_new(be, "write_10", cnt(e.write_err10, "bits"));
-      json_object_set_new(be, "read_01", cnt(e.read_err01, "bits"));
-      json_object_set_new(be, "read_10", cnt(e.read_err10, "bits"));
-      json_object_set_new(be, "stuck_at", cnt(e.stuck_at, "bits"));
-      json_object_set_new(be, "endurance", cnt(e.endurance, "cells"));
-      json_object_set_new(be, "bits_written", cnt(r.bits_written, "bits"));
-      json_object_set_new(be, "bits_read", cnt(r.bits_read, "bits"));
-      json_object_set_new(be, "write_ber_observed",
-                          val(rate(e.write_err01 + e.write_err10, r.bits_written), "errors/bit"));
-      json_object_set_new(be, "read_ber_observed",
-                          val(rate(e.read_err01 + e.read_err10, r.bits_read), "errors/bit"));
-      json_object_set_new(res, "bit_errors", be);
-      json_t* pg = json_object();
-      json_object_set_new(pg, "energy", val(r.programming_energy_pj, "pJ"));
-      json_object_set_new(pg, "time", val(r.programming_time_ns, "ns"));
-      json_object_set_new(pg, "bytes_written", cnt(wr.programming.bytes_written, "B"));
-      json_object_set_new(pg, "write_verify_rounds", cnt(e.verify_rounds, "rounds"));
-      json_object_set_new(pg, "write_verify_gave_up", cnt(e.verify_gave_up, "segments"));
-      json_object_set_new(res, "programming", pg);
-      json_t* inf = json_object();
-      json_object_set_new(inf, "energy_per_image", val(r.energy_per_image_pj, "pJ"));
-      json_object_set_new(inf, "latency_per_image", val(r.latency_per_image_ns, "ns"));
-      json_object_set_new(inf, "throughput", val(r.throughput_images_per_s, "images/s"));
-      json_object_set_new(inf, "time", val(infer_ps * 1e-3, "ns"));
-      json_object_set_new(inf, "weight_fetches", cnt(wr.weight_fetches, "layer fetches"));
-      json_object_set_new(inf, "bytes_read", cnt(st.bytes_read, "B"));
-      json_object_set_new(inf, "sram_bytes_read", cnt(wr.sram_bytes_read, "B"));
-      json_object_set_new(res, "inference", inf);
-      json_t* banks = json_array();
-      const unsigned bpc = cfg.org.banks_per_channel;
-      for (size_t b = 0; b < st.banks.size(); ++b) {
-        json_t* o = json_object();
-        json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(b / bpc)));
-        json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(b % bpc)));
-        json_object_set_new(
-            o, "utilisation_inference",
-            val(infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps
-                             : 0,
-                "fraction"));
-        json_object_set_new(
-            o, "utilisation_run",
-            val(st.end_ps ? static_cast<double>(st.banks[b].busy_ps) / st.end_ps : 0, "fraction"));
-        json_array_append_new(banks, o);
-      }
-      json_object_set_new(res, "banks", banks);
-      json_object_set_new(root, "results", res);
-      std::string summary;
-      try {
-        summary = rramsim::json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
-      } catch (...) {
-        json_decref(root);
-        throw;
-      }
-      json_decref(root);
+      si.model_provenance = prov ? prov : "";
+      si.threads = s.threads;
+      si.wall_seconds = wall;
+      si.agreement_with_clean = rate(agree, ds.n);
+      const std::string summary = rramsim::run_summary_to_json(cfg, r, wr, si);
 
       rramsim::RunInfo ri;
       ri.tool_version = rr_version();

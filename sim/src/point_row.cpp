@@ -1,5 +1,6 @@
 // point_row.cpp — a point's identity (key) and its result row as one-line JSON and CSV, and the
 // JSON row read back (sweep resume, plot).
+#include <cmath>
 #include <cstdio>
 #include <new>
 #include <sstream>
@@ -16,14 +17,6 @@ std::string point_key(const PointResult& r) {
          (r.error_map.empty() ? std::string() : "|map=" + r.error_map);
 }
 
-namespace {
-void put_num(std::ostringstream& os, const char* k, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.17g", v);
-  os << ", \"" << k << "\": " << b;
-}
-}  // namespace
-
 std::string json_text(const json_t* j, size_t flags) {
   json_free_t jfree = nullptr;
   json_get_alloc_funcs(nullptr, &jfree);
@@ -34,47 +27,64 @@ std::string json_text(const json_t* j, size_t flags) {
   return s;
 }
 
-// One JSON string literal (quoted, escaped) for a row field.
-static std::string json_quoted(const std::string& v) {
-  json_t* j = json_string(v.c_str());
-  std::string s;
-  try {
-    s = json_text(j, JSON_ENCODE_ANY);
-  } catch (...) {
-    json_decref(j);
-    throw;
-  }
-  json_decref(j);
-  return s;
+namespace {
+// A row number as "%.17g" writes it: integral values (|v| < 1e17) as JSON integers ("-1", not
+// jansson's "-1.0"), the rest as reals (jansson writes them with 17 significant digits).
+json_t* row_num(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e17)
+    return json_integer(static_cast<json_int_t>(v));
+  return std::isfinite(v) ? json_real(v) : json_null();
 }
+}  // namespace
 
 std::string row_json(const PointResult& r) {
-  std::ostringstream os;
-  os << "{\"key\": " << json_quoted(point_key(r));
-  const std::pair<const char*, const std::string*> strs[] = {
-      {"mode", &r.mode},   {"system", &r.system}, {"op_point", &r.op_point},
-      {"model", &r.model}, {"data", &r.data},     {"error_map", &r.error_map}};
-  for (const auto& p : strs) os << ", \"" << p.first << "\": " << json_quoted(*p.second);
-  os << ", \"seed\": " << r.seed << ", \"images\": " << r.images
-     << ", \"weight_reuse\": " << r.weight_reuse;
-  put_num(os, "write_ber_01", r.write_ber_01);
-  put_num(os, "write_ber_10", r.write_ber_10);
-  put_num(os, "read_ber_01", r.read_ber_01);
-  put_num(os, "read_ber_10", r.read_ber_10);
-  os << ", \"write_errors\": " << r.write_errors << ", \"read_errors\": " << r.read_errors
-     << ", \"stuck_errors\": " << r.stuck_errors << ", \"endurance_errors\": " << r.endurance_errors
-     << ", \"bits_written\": " << r.bits_written << ", \"bits_read\": " << r.bits_read;
-  put_num(os, "ber_observed", r.ber_observed);
-  put_num(os, "accuracy", r.accuracy);
-  put_num(os, "clean_accuracy", r.clean_accuracy);
-  put_num(os, "energy_per_image_pj", r.energy_per_image_pj);
-  put_num(os, "latency_per_image_ns", r.latency_per_image_ns);
-  put_num(os, "programming_energy_pj", r.programming_energy_pj);
-  put_num(os, "programming_time_ns", r.programming_time_ns);
-  put_num(os, "throughput_images_per_s", r.throughput_images_per_s);
-  put_num(os, "wall_seconds", r.wall_seconds);
-  os << "}";
-  return os.str();
+  json_t* o = json_object();
+  bool oom = !o;
+  auto put = [&](const char* k, json_t* v) { oom |= !o || json_object_set_new(o, k, v) != 0; };
+  put("key", json_string(point_key(r).c_str()));
+  put("mode", json_string(r.mode.c_str()));
+  put("system", json_string(r.system.c_str()));
+  put("op_point", json_string(r.op_point.c_str()));
+  put("model", json_string(r.model.c_str()));
+  put("data", json_string(r.data.c_str()));
+  put("error_map", json_string(r.error_map.c_str()));
+  const std::pair<const char*, uint64_t> ints[] = {
+      {"seed", r.seed}, {"images", r.images}, {"weight_reuse", r.weight_reuse}};
+  for (const auto& p : ints) put(p.first, json_integer(static_cast<json_int_t>(p.second)));
+  const std::pair<const char*, double> bers[] = {{"write_ber_01", r.write_ber_01},
+                                                 {"write_ber_10", r.write_ber_10},
+                                                 {"read_ber_01", r.read_ber_01},
+                                                 {"read_ber_10", r.read_ber_10}};
+  for (const auto& p : bers) put(p.first, row_num(p.second));
+  const std::pair<const char*, uint64_t> counts[] = {
+      {"write_errors", r.write_errors}, {"read_errors", r.read_errors},
+      {"stuck_errors", r.stuck_errors}, {"endurance_errors", r.endurance_errors},
+      {"bits_written", r.bits_written}, {"bits_read", r.bits_read}};
+  for (const auto& p : counts) put(p.first, json_integer(static_cast<json_int_t>(p.second)));
+  const std::pair<const char*, double> nums[] = {
+      {"ber_observed", r.ber_observed},
+      {"accuracy", r.accuracy},
+      {"clean_accuracy", r.clean_accuracy},
+      {"energy_per_image_pj", r.energy_per_image_pj},
+      {"latency_per_image_ns", r.latency_per_image_ns},
+      {"programming_energy_pj", r.programming_energy_pj},
+      {"programming_time_ns", r.programming_time_ns},
+      {"throughput_images_per_s", r.throughput_images_per_s},
+      {"wall_seconds", r.wall_seconds}};
+  for (const auto& p : nums) put(p.first, row_num(p.second));
+  if (oom) {
+    json_decref(o);
+    throw std::bad_alloc();
+  }
+  std::string text;
+  try {
+    text = json_text(o, JSON_PRESERVE_ORDER);  // one line, ", " and ": " separators
+  } catch (...) {
+    json_decref(o);
+    throw;
+  }
+  json_decref(o);
+  return text;
 }
 
 std::string csv_header() {
