@@ -70,8 +70,12 @@ void usage(FILE* f) {
 int write_preds(const std::string& path, const std::vector<uint8_t>& pred) {
   std::string t;
   for (uint8_t p : pred) t += std::to_string(p) + "\n";
-  std::string e = rramsim::write_file_atomic(path, t);
-  return e.empty() ? RR_EXIT_OK : rr_error(kCmd, "%s", e.c_str());
+  try {
+    rramsim::write_file_atomic(path, t);
+  } catch (const std::exception& e) {
+    return rr_error(kCmd, "%s", e.what());
+  }
+  return RR_EXIT_OK;
 }
 
 double accuracy(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
@@ -290,9 +294,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     rramsim::ModelPtr m = rramsim::load_model(model_path);
     std::vector<rrt_fault> faults;
     rramsim::FaultTraceInfo info;
-    std::string e = rramsim::load_fault_trace(faults_path, rramsim::model_file_id(model_path),
-                                              &faults, skip_bad, &info);
-    if (!e.empty()) throw rramsim::Error(e);
+    rramsim::load_fault_trace(faults_path, rramsim::model_file_id(model_path), &faults, skip_bad,
+                              &info);
     if (info.bad_lines)
       std::fprintf(
           stderr,
@@ -319,9 +322,11 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     std::vector<rrt_fault> map_faults;
     auto replay = [&](const std::vector<uint8_t>* keep) {
       std::vector<uint8_t> pred;
-      std::string err =
-          rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
-      if (!err.empty()) throw rramsim::Error(faults_path + ": " + err);
+      try {
+        rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
+      } catch (const rramsim::Error& e) {
+        throw rramsim::Error(faults_path + ": " + e.what());
+      }
       return pred;
     };
     std::vector<uint8_t> clean_pred;
@@ -460,9 +465,8 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
           throw rramsim::Error("--out " + out_dir +
                                ": cannot create directory: " + std::strerror(errno));
-        std::string err = rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
-        if (err.empty()) err = rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
-        if (!err.empty()) throw rramsim::Error(err);
+        rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
+        rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
         for (const char* ext : {"png", "svg"}) {
           std::string cmd = std::string("gnuplot -e \"set terminal ") +
                             (std::strcmp(ext, "png") ? "svg" : "png") + "; set output '" + out_dir +

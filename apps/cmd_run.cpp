@@ -50,6 +50,16 @@ void usage(FILE* f) {
       "  --quiet             no progress bar\n");
 }
 
+// Runs fn; an Error it throws comes back with "<what>: " in front (the option it concerns).
+template <class F>
+void prefixed(const char* what, F&& fn) {
+  try {
+    fn();
+  } catch (const rramsim::Error& e) {
+    throw rramsim::Error(std::string(what) + ": " + e.what());
+  }
+}
+
 int mkdirs(const std::string& dir) {
   std::string cur;
   for (size_t i = 0; i <= dir.size(); ++i) {
@@ -167,14 +177,12 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     rramsim::AccessRecorder acc_rec;
     rramsim::FaultRecorder flt_rec;
     if (!rec_acc.empty()) {
-      std::string e = acc_rec.open(rec_acc, cfg, rp);
-      if (!e.empty()) throw rramsim::Error("--record-accesses: " + e);
+      prefixed("--record-accesses", [&] { acc_rec.open(rec_acc, cfg, rp); });
       s.access_observer = acc_rec.observer();
     }
     if (!rec_flt.empty()) {
       rp.model_id = rramsim::model_file_id(s.model_path);
-      std::string e = flt_rec.open(rec_flt, cfg, rp);
-      if (!e.empty()) throw rramsim::Error("--record-faults: " + e);
+      prefixed("--record-faults", [&] { flt_rec.open(rec_flt, cfg, rp); });
       flt_rec.set_locator(
           [](void* ud, uint64_t addr, unsigned bit, int32_t* layer, int64_t* neuron,
              int64_t* weight) {
@@ -196,14 +204,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
                            [&](uint64_t done) { rr_progress_update(&prog, done, "img", nullptr); });
     const double wall = rr_now() - t0;
     rr_progress_finish(&prog, "img", nullptr);
-    if (!rec_acc.empty()) {
-      std::string e = acc_rec.close();
-      if (!e.empty()) throw rramsim::Error("--record-accesses: " + e);
-    }
-    if (!rec_flt.empty()) {
-      std::string e = flt_rec.close();
-      if (!e.empty()) throw rramsim::Error("--record-faults: " + e);
-    }
+    if (!rec_acc.empty()) prefixed("--record-accesses", [&] { acc_rec.close(); });
+    if (!rec_flt.empty()) prefixed("--record-faults", [&] { flt_rec.close(); });
 
     uint64_t agree = 0;
     for (uint32_t i = 0; i < ds.n; ++i) agree += wr.pred[i] == clean_pred[i];
@@ -248,8 +250,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     if (!preds_path.empty()) {
       std::string t;
       for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
-      std::string werr = rramsim::write_file_atomic(preds_path, t);
-      if (!werr.empty()) throw rramsim::Error(werr);
+      rramsim::write_file_atomic(preds_path, t);
     }
     if (!rec_flt.empty())
       std::printf("faults:       %" PRIu64 " recorded in %s\n", flt_rec.records(), rec_flt.c_str());
@@ -276,14 +277,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       ri.path = "b_transport";
       ri.wall_seconds = wall;
       ri.requests = st.reads + st.writes;
-      std::string err = rramsim::write_file_atomic(out_dir + "/summary.json", summary);
-      if (err.empty())
-        err = rramsim::write_file_atomic(out_dir + "/stats.json",
-                                         rramsim::stats_to_json(cfg, st, ri));
-      if (!err.empty()) {
-        bnn_dataset_free(&ds);
-        return rr_error(kCmd, "%s", err.c_str());
-      }
+      rramsim::write_file_atomic(out_dir + "/summary.json", summary);
+      rramsim::write_file_atomic(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
       std::printf("wrote:        %s/summary.json, %s/stats.json\n", out_dir.c_str(),
                   out_dir.c_str());
     }

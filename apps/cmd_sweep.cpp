@@ -119,8 +119,7 @@ void write_csv(const std::string& path, const std::vector<std::string>& rows,
     rramsim::PointResult r;
     if (rramsim::row_from_json(l, &r)) text += rramsim::row_csv(r) + "\n";
   }
-  std::string err = rramsim::write_file_atomic(path, text);
-  if (!err.empty()) throw rramsim::Error(err);
+  rramsim::write_file_atomic(path, text);
 }
 
 void append_row(const std::string& path, const std::string& line) {
@@ -234,8 +233,7 @@ int merge(const std::string& dir, bool quiet) {
     }
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
-    std::string err = rramsim::write_file_atomic(dir + "/results.jsonl", text);
-    if (!err.empty()) throw rramsim::Error(err);
+    rramsim::write_file_atomic(dir + "/results.jsonl", text);
     write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
   } catch (const std::exception& ex) {
     return rr_error(kCmd, "%s", ex.what());

@@ -9,14 +9,15 @@
 
 namespace rramsim {
 
-std::string load_fault_trace(const std::string& path, const std::string& model_id,
-                             std::vector<rrt_fault>* out, bool skip_bad, FaultTraceInfo* info) {
+void load_fault_trace(const std::string& path, const std::string& model_id,
+                      std::vector<rrt_fault>* out, bool skip_bad, FaultTraceInfo* info) {
   rrt_fault_reader* r = nullptr;
-  if (rrt_fault_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK) return bnn_errmsg();
+  if (rrt_fault_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK)
+    throw Error(bnn_errmsg());
   if (rrt_fault_reader_check_model(r, model_id.c_str()) != BNN_OK) {
     std::string e = bnn_errmsg();
     rrt_fault_reader_close(r);
-    return e;
+    throw Error(e);
   }
   out->clear();
   for (;;) {
@@ -25,7 +26,7 @@ std::string load_fault_trace(const std::string& path, const std::string& model_i
     if (rrt_fault_reader_next(r, &f, &got) != BNN_OK) {
       std::string e = bnn_errmsg();
       rrt_fault_reader_close(r);
-      return e;
+      throw Error(e);
     }
     if (!got) break;
     out->push_back(f);
@@ -37,7 +38,6 @@ std::string load_fault_trace(const std::string& path, const std::string& model_i
     info->first_bad_line = rrt_fault_reader_first_bad_line(r);
   }
   rrt_fault_reader_close(r);
-  return "";
 }
 
 namespace {
@@ -108,10 +108,9 @@ const bnn_port_vtbl kReplayVtbl = {replay_read, replay_write, nullptr, replay_de
 
 }  // namespace
 
-std::string replay_faults(const bnn_model* m, const Placement& pl,
-                          const std::vector<rrt_fault>& faults, const std::vector<uint8_t>* keep,
-                          const uint8_t* images, size_t n, const FaultReplayParams& p,
-                          std::vector<uint8_t>* pred) {
+void replay_faults(const bnn_model* m, const Placement& pl, const std::vector<rrt_fault>& faults,
+                   const std::vector<uint8_t>* keep, const uint8_t* images, size_t n,
+                   const FaultReplayParams& p, std::vector<uint8_t>* pred) {
   ReplayPort rp{};
   rp.base.vt = &kReplayVtbl;
   rp.pl = &pl;
@@ -124,11 +123,12 @@ std::string replay_faults(const bnn_model* m, const Placement& pl,
     uint64_t ia = 0;
     int wl = -1;
     if (!rram_to_image(pl, f.address, &ia, &wl))
-      return "fault " + std::to_string(i + 1) + " at address " + std::to_string(f.address) +
-             " lies outside the model's RRAM placement (replay with the recorded run's --system "
-             "and --rram-layers)";
+      throw Error(
+          "fault " + std::to_string(i + 1) + " at address " + std::to_string(f.address) +
+          " lies outside the model's RRAM placement (replay with the recorded run's --system "
+          "and --rram-layers)");
     if (f.kind == RRT_FAULT_READ) {
-      if (f.access < 0) return "read fault " + std::to_string(i + 1) + " has no access index";
+      if (f.access < 0) throw Error("read fault " + std::to_string(i + 1) + " has no access index");
       rp.reads.push_back(&f);
     } else {
       uint8_t& b = rp.stored[ia];
@@ -166,7 +166,7 @@ std::string replay_faults(const bnn_model* m, const Placement& pl,
   ip.threads = p.threads;
   ip.weight_reuse = p.weight_reuse ? p.weight_reuse : 1;
   bnn_engine* e = nullptr;
-  if (bnn_engine_create(&e, m, &rp.base, &ip) != BNN_OK) return bnn_errmsg();
+  if (bnn_engine_create(&e, m, &rp.base, &ip) != BNN_OK) throw Error(bnn_errmsg());
   uint32_t c, h, w;
   bnn_model_input_shape(m, &c, &h, &w);
   const size_t img_bytes = size_t{c} * h * w;
@@ -179,7 +179,7 @@ std::string replay_faults(const bnn_model* m, const Placement& pl,
                         pred->data() + i0);
   std::string err = st == BNN_OK ? "" : bnn_errmsg();
   bnn_engine_destroy(e);
-  return err;
+  throw_if(err);
 }
 
 }  // namespace rramsim

@@ -340,25 +340,24 @@ std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
   return summary;
 }
 
-std::string write_file_atomic(const std::string& path, const std::string& text) {
+void write_file_atomic(const std::string& path, const std::string& text) {
   bnn_remove_stale_temps(path.c_str());  // left by a writer killed before its rename
   std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return path + ": cannot create " + tmp + ": " + std::strerror(errno);
+  if (!f) throw Error(path + ": cannot create " + tmp + ": " + std::strerror(errno));
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   ok = (std::fflush(f) == 0) && ok;
   int saved = errno;
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) {
     std::remove(tmp.c_str());
-    return path + ": write failed: " + std::strerror(saved ? saved : errno);
+    throw Error(path + ": write failed: " + std::strerror(saved ? saved : errno));
   }
   if (bnn_rename_durable(tmp.c_str(), path.c_str()) != BNN_OK) {
     std::string msg = bnn_errmsg();
     std::remove(tmp.c_str());
-    return msg;
+    throw Error(msg);
   }
-  return "";
 }
 
 std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo& run) {

@@ -207,7 +207,7 @@ class BnnInitiator : public sc_module {
     // through the controller: write errors, write-verify, energy, time, wear).
     bnn_status st = bnn_port_write(&port_.base, 0, image_, static_cast<size_t>(image_size_));
     if (st != BNN_OK) {
-      out_.error = bnn_errmsg();
+      error = bnn_errmsg();
       return;
     }
     out_.program_end_ps = to_ps(sc_time_stamp());
@@ -233,11 +233,15 @@ class BnnInitiator : public sc_module {
       st = bnn_engine_run(e, images_ + i0 * img_bytes, nb, nullptr, out_.pred.data() + i0);
       if (st == BNN_OK && wp_.progress) wp_.progress(i0 + nb);
     }
-    if (st != BNN_OK) out_.error = bnn_errmsg();
+    if (st != BNN_OK) error = bnn_errmsg();
     bnn_engine_destroy(e);
     out_.infer_end_ps = to_ps(sc_time_stamp());
   }
 
+ public:
+  std::string error;  // the engine's or the memory's failure, thrown once sc_start returns
+
+ private:
   RramMemory& mem_;
   const bnn_model* m_;
   const uint8_t* images_;
@@ -275,6 +279,7 @@ WorkloadResult run_bnn_workload(const SystemConfig& cfg, const bnn_model* m,
   mem.finish();
   out.total = mem.stats();
   out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  if (!init.error.empty()) throw Error(model_name + ": " + init.error);
   return out;
 }
 

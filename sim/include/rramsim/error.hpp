@@ -13,6 +13,12 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Throws Error(msg) unless msg is empty (for code that keeps a first error as text, e.g. a
+// recorder's write failure met inside an observer, which must not throw through SystemC).
+inline void throw_if(const std::string& msg) {
+  if (!msg.empty()) throw Error(msg);
+}
+
 // The configuration loader's name for the same type (kept for readers of config.hpp).
 using ConfigError = Error;
 

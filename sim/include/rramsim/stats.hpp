@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rramsim/config.hpp"
+#include "rramsim/error.hpp"
 
 namespace rramsim {
 
@@ -136,8 +137,8 @@ struct RunSummaryInfo {
 std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
                                 const WorkloadResult& wr, const RunSummaryInfo& info);
 // Writes text to path via a temporary file and rename, so no half-written file is left.
-// Returns an empty string or an error message.
-std::string write_file_atomic(const std::string& path, const std::string& text);
+// Throws Error naming the file.
+void write_file_atomic(const std::string& path, const std::string& text);
 // The human-readable summary.
 std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo& run);
 

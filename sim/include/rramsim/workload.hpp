@@ -116,12 +116,12 @@ struct WorkloadResult {
   uint64_t sram_bytes_read = 0;  // weight bytes served by SRAM
   Placement placement;
   double wall_seconds = 0;
-  std::string error;  // non-empty: the run failed (engine or memory error)
 };
 
 // One timed run in this process (SystemC allows one elaboration per process): builds
 // initiator → arbiter → memory, programs the placed weights through the controller, then runs
-// the engine over n images (HWC bytes) with every weight read a TLM transaction.
+// the engine over n images (HWC bytes) with every weight read a TLM transaction. Throws Error
+// ("<model_name>: <what failed>") if the engine or the memory failed.
 WorkloadResult run_bnn_workload(const SystemConfig& cfg, const bnn_model* m,
                                 const std::string& model_name, const uint8_t* images, size_t n,
                                 const WorkloadParams& wp);
