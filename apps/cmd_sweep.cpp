@@ -343,15 +343,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       if (ops.empty()) ops.push_back(systems[si].op().name);
       for (const std::string& op : ops) {
         rramsim::SystemConfig cfg = systems[si];
-        try {
-          rramsim::select_op_point(cfg, op);
-        } catch (const std::exception& ex) {
-          // The name came from the experiment file, not from a --op-point option: say so.
-          std::string m = ex.what();
-          const std::string opt = "--op-point: ";
-          if (m.rfind(opt, 0) == 0) m = m.substr(opt.size());
-          throw rramsim::Error(e.path + ": op_points: " + m);
-        }
+        rramsim::select_op_point(cfg, op, e.path + ": op_points");
         for (size_t mi = 0; mi < models.size(); ++mi) {
           rramsim::PlacementParams pp;
           pp.rram_layer_mask = e.rram_layer_mask;

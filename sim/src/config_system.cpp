@@ -44,14 +44,7 @@ SystemConfig read_system(json_t* j, const std::string& file, const std::string& 
       o.fail("error_map", e.what());
     }
   }
-  c.op_index = rr_device_find_point(&c.device, op.c_str());
-  if (c.op_index < 0) {
-    std::string names;
-    for (size_t i = 0; i < c.device.n_points; ++i)
-      names += (i ? ", " : "") + std::string(c.device.points[i].name);
-    o.fail("op_point", "'" + op + "' is not an operating point of device '" + c.device.name +
-                           "' (one of " + names + ")");
-  }
+  select_op_point(c, op, file + ": op_point");
   o.finish();
   return c;
 }
@@ -69,14 +62,14 @@ SystemConfig load_system_string(const std::string& json, const std::string& name
   return read_system(j.get(), name, base_dir);
 }
 
-void select_op_point(SystemConfig& cfg, const std::string& name) {
+void select_op_point(SystemConfig& cfg, const std::string& name, const std::string& what) {
   int i = rr_device_find_point(&cfg.device, name.c_str());
   if (i < 0) {
     std::string names;
     for (size_t k = 0; k < cfg.device.n_points; ++k)
       names += (k ? ", " : "") + std::string(cfg.device.points[k].name);
-    throw Error("--op-point: '" + name + "' is not an operating point of device '" +
-                cfg.device.name + "' (one of " + names + ")");
+    throw Error(what + ": '" + name + "' is not an operating point of device '" + cfg.device.name +
+                "' (one of " + names + ")");
   }
   cfg.op_index = i;
 }
