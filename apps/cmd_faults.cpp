@@ -462,7 +462,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         ncsv += b;
       }
       if (!out_dir.empty()) {
-        if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
+        if (!rramsim::make_directories(out_dir))
           throw rramsim::Error("--out " + out_dir +
                                ": cannot create directory: " + std::strerror(errno));
         rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);

@@ -60,18 +60,6 @@ void prefixed(const char* what, F&& fn) {
   }
 }
 
-int mkdirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST) return -1;
-    }
-    if (i < dir.size()) cur += dir[i];
-  }
-  struct stat st;
-  return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
-
 }  // namespace
 
 // Parses "all" or a comma list of weight-layer indices into a mask; false on bad input.
@@ -169,7 +157,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     // Capacity check before any work; the locator of fault records uses the same placement.
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
     // The output directory only once every input is known to be good: a failed run leaves nothing.
-    if (!out_dir.empty() && mkdirs(out_dir) != 0)
+    if (!out_dir.empty() && !rramsim::make_directories(out_dir))
       throw rramsim::Error("--out " + out_dir +
                            ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;

@@ -135,17 +135,6 @@ void append_row(const std::string& path, const std::string& line) {
   close(fd);
 }
 
-int mkdirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if ((i == dir.size() || dir[i] == '/') && !cur.empty() && mkdir(cur.c_str(), 0777) != 0 &&
-        errno != EEXIST)
-      return -1;
-    if (i < dir.size()) cur += dir[i];
-  }
-  return 0;
-}
-
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
 // its row back through a pipe.
 rramsim::PointResult timed_in_child(const rramsim::PointSpec& s, const rramsim::SystemConfig& cfg,
@@ -366,7 +355,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
         }
       }
     }
-    if (mkdirs(out_dir) != 0)
+    if (!rramsim::make_directories(out_dir))
       throw rramsim::Error("--out " + out_dir +
                            ": cannot create directory: " + std::strerror(errno));
     const std::string stem =

@@ -2,12 +2,14 @@
 // quoting), the error-map rules, the row-chunk split and the placement walk.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "rramsim/controller.hpp"
 #include "rramsim/errmap.hpp"
 #include "rramsim/point.hpp"
+#include "rramsim/stats.hpp"
 #include "rramsim/workload.hpp"
 #include "sim_test_util.hpp"
 
@@ -143,4 +145,14 @@ TEST(Workload, PlacementWalkSplitsRramLayersByRow) {
   EXPECT_FALSE(rramsim::walk_image_range(
       pl, 0, 80, [&](const rramsim::ImageSegment&) { return ++calls < 2; }));
   EXPECT_EQ(calls, 2u);
+}
+
+TEST(StatsFile, MakeDirectoriesCreatesParentsAndRefusesAFile) {
+  const std::string base = RRAMSIM_BINARY_DIR "/test_point_dirs";
+  ASSERT_EQ(std::system(("rm -rf " + base).c_str()), 0);
+  EXPECT_TRUE(rramsim::make_directories(base + "/a/b/c"));
+  EXPECT_TRUE(rramsim::make_directories(base + "/a/b/c"));  // exists: fine
+  rramsim::write_file_atomic(base + "/a/file", "x");
+  EXPECT_FALSE(rramsim::make_directories(base + "/a/file"));
+  EXPECT_FALSE(rramsim::make_directories(base + "/a/file/d"));
 }

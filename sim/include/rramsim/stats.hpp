@@ -136,6 +136,9 @@ struct RunSummaryInfo {
 };
 std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
                                 const WorkloadResult& wr, const RunSummaryInfo& info);
+// Creates dir and its missing parents (mkdir -p); false (errno set) if that fails or dir is not a
+// directory.
+bool make_directories(const std::string& dir);
 // Writes text to path via a temporary file and rename, so no half-written file is left.
 // Throws Error naming the file.
 void write_file_atomic(const std::string& path, const std::string& text);
