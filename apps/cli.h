@@ -121,15 +121,6 @@ const char *rr_version(void);
 
 #include "bnn/durable.h"
 
-/* bnn_write_file_atomic (bnn/durable.h, the one atomic-write path) for a std::string: "" or the
- * error message ("<path>: cannot create <tmp>: <reason>", "<path>: write failed: <reason>", or the
- * durable rename's). */
-inline std::string rr_write_file(const std::string &path, const std::string &text) {
-  return bnn_write_file_atomic(path.c_str(), text.data(), text.size()) == BNN_OK
-             ? std::string()
-             : std::string(bnn_errmsg());
-}
-
 /* rr_parse_options with a C++ callable (a lambda capturing the command's variables) as handler:
  * f(const char* opt, const char* val) -> rr_opt_result. */
 template <class F>

@@ -15,7 +15,7 @@
 #include "bet/stats.h"
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/fault_replay.hpp"
 #include "rramsim/stats.hpp"
 
@@ -72,8 +72,12 @@ void usage(FILE* f) {
 int write_preds(const std::string& path, const std::vector<uint8_t>& pred) {
   std::string t;
   for (uint8_t p : pred) t += std::to_string(p) + "\n";
-  std::string e = rr_write_file(path, t);
-  return e.empty() ? RR_EXIT_OK : rr_error(kCmd, "%s", e.c_str());
+  try {
+    rramsim::write_file_atomic(path, t);
+  } catch (const std::exception& e) {
+    return rr_error(kCmd, "%s", e.what());
+  }
+  return RR_EXIT_OK;
 }
 
 double accuracy(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
@@ -266,7 +270,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
   bnn_dataset ds{};
   int rc = RR_EXIT_OK;
   try {
-    rramsim::SystemConfig cfg = rrjob::load_system(system_path, "", have_seed, seed);
+    rramsim::SystemConfig cfg = rramsim::load_system(system_path, "", have_seed, seed);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org, skip_bad);
     if (cfg.error_map && cfg.error_map->bad_lines)
       std::fprintf(stderr,
@@ -274,12 +278,11 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
                    " malformed line%s (first at line %" PRIu64 ")\n",
                    cfg.error_map->path.c_str(), cfg.error_map->bad_lines,
                    cfg.error_map->bad_lines == 1 ? "" : "s", cfg.error_map->first_bad_line);
-    rrjob::ModelPtr m = rrjob::load_model(model_path);
+    rramsim::ModelPtr m = rramsim::load_model(model_path);
     std::vector<rrt_fault> faults;
     rramsim::FaultTraceInfo info;
-    std::string e = rramsim::load_fault_trace(faults_path, rrjob::model_file_id(model_path),
-                                              &faults, skip_bad, &info);
-    if (!e.empty()) throw rrjob::JobError(e);
+    rramsim::load_fault_trace(faults_path, rramsim::model_file_id(model_path), &faults, skip_bad,
+                              &info);
     if (info.bad_lines)
       std::fprintf(
           stderr,
@@ -296,7 +299,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         map_in_trace = rramsim::config_hash(probe) == info.config_hash;
       }
     }
-    rrjob::open_data(&ds, data, images, m.get(), model_path);
+    rramsim::open_data(&ds, data, images, m.get(), model_path);
     rramsim::PlacementParams pp;
     pp.rram_layer_mask = mask;
     const rramsim::Placement pl = rramsim::place_model(m.get(), model_path, cfg, pp);
@@ -306,13 +309,15 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     std::vector<rrt_fault> map_faults;
     auto replay = [&](const std::vector<uint8_t>* keep) {
       std::vector<uint8_t> pred;
-      std::string err =
-          rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
-      if (!err.empty()) throw rrjob::JobError(faults_path + ": " + err);
+      try {
+        rramsim::replay_faults(m.get(), pl, faults, keep, ds.images, ds.n, rp, &pred);
+      } catch (const rramsim::Error& e) {
+        throw rramsim::Error(faults_path + ": " + e.what());
+      }
       return pred;
     };
     std::vector<uint8_t> clean_pred;
-    const double clean = rrjob::clean_accuracy(m.get(), ds, threads, &clean_pred);
+    const double clean = rramsim::clean_accuracy(m.get(), ds, threads, &clean_pred);
     std::vector<uint8_t> all;
     std::printf("faults:    %zu from %s\n", faults.size(), faults_path.c_str());
     if (cfg.error_map && map_in_trace) {
@@ -444,12 +449,11 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
         ncsv += b;
       }
       if (!out_dir.empty()) {
-        if (mkdir(out_dir.c_str(), 0777) != 0 && errno != EEXIST)
-          throw rrjob::JobError("--out " + out_dir +
-                                ": cannot create directory: " + std::strerror(errno));
-        std::string err = rr_write_file(out_dir + "/layers.csv", lcsv);
-        if (err.empty()) err = rr_write_file(out_dir + "/neurons.csv", ncsv);
-        if (!err.empty()) throw rrjob::JobError(err);
+        if (!rramsim::make_directories(out_dir))
+          throw rramsim::Error("--out " + out_dir +
+                               ": cannot create directory: " + std::strerror(errno));
+        rramsim::write_file_atomic(out_dir + "/layers.csv", lcsv);
+        rramsim::write_file_atomic(out_dir + "/neurons.csv", ncsv);
         for (const char* ext : {"png", "svg"}) {
           std::string cmd = std::string("gnuplot -e \"set terminal ") +
                             (std::strcmp(ext, "png") ? "svg" : "png") + "; set output '" + out_dir +

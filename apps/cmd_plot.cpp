@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 
 namespace {
 
@@ -88,11 +88,11 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
   if (!in)
     return rr_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(),
                     std::strerror(errno));
-  std::vector<rrjob::PointResult> rows;
+  std::vector<rramsim::PointResult> rows;
   std::string line;
   for (int ln = 1; std::getline(in, line); ++ln) {
-    rrjob::PointResult r;
-    if (!rrjob::row_from_json(line, &r))
+    rramsim::PointResult r;
+    if (!rramsim::row_from_json(line, &r))
       return rr_error(kCmd, "%s:%d: not a result row", src.c_str(), ln);
     rows.push_back(r);
   }
@@ -107,7 +107,7 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
   auto add_unique = [](std::vector<std::string>& v, const std::string& s) {
     if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
   };
-  for (const rrjob::PointResult& r : rows) {
+  for (const rramsim::PointResult& r : rows) {
     const std::string k = r.mode + "|" + r.system + "|" + r.op_point + "|" + r.model;
     if (!agg.count(k)) order.push_back(k);
     Agg& a = agg[k];

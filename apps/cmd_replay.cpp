@@ -116,15 +116,21 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
       rr_progress_update(&prog, bytes, "B", msg);
     };
   }
-  rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp, rec.acc_obs, rec.flt_obs);
+  rp.on_warning = [](const std::string& w) {
+    std::fprintf(stderr, "rramsim %s: warning: %s\n", kCmd, w.c_str());
+  };
+  rramsim::ReplayOutput out;
+  try {
+    out = rramsim::run_replay(cfg, rp, rec.acc_obs, rec.flt_obs);
+  } catch (const std::exception& e) {
+    if (prog.enabled) rr_progress_finish(&prog, "B", nullptr);
+    return rr_error(kCmd, "%s", e.what());  // recorders abort
+  }
   if (prog.enabled) {
     char msg[64];
     std::snprintf(msg, sizeof msg, "%llu records", static_cast<unsigned long long>(out.records));
     rr_progress_finish(&prog, "B", msg);
   }
-  if (!out.warning.empty())
-    std::fprintf(stderr, "rramsim %s: warning: %s\n", kCmd, out.warning.c_str());
-  if (!out.error.empty()) return rr_error(kCmd, "%s", out.error.c_str());  // recorders abort
   if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
 
   rramsim::RunInfo info;
@@ -147,8 +153,11 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   if (!mo.rec_acc.empty()) std::printf("accesses recorded to %s\n", mo.rec_acc.c_str());
   if (!mo.rec_flt.empty()) std::printf("faults recorded to %s\n", mo.rec_flt.c_str());
   if (!mo.stats_path.empty()) {
-    std::string err = rr_write_file(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
-    if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
+    try {
+      rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+    } catch (const std::exception& e) {
+      return rr_error(kCmd, "%s", e.what());
+    }
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }
   return RR_EXIT_OK;

@@ -12,7 +12,7 @@
 #include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/recording.hpp"
 #include "rramsim/stats.hpp"
 
@@ -51,17 +51,14 @@ void usage(FILE* f) {
       "  --quiet             no progress bar (--no-progress: deprecated spelling)\n");
 }
 
-json_t* val(double v, const char* unit) {
-  json_t* o = json_object();
-  json_object_set_new(o, "value", json_real(v));
-  json_object_set_new(o, "unit", json_string(unit));
-  return o;
-}
-json_t* cnt(uint64_t v, const char* unit) {
-  json_t* o = json_object();
-  json_object_set_new(o, "value", json_integer(static_cast<json_int_t>(v)));
-  json_object_set_new(o, "unit", json_string(unit));
-  return o;
+// Runs fn; an Error it throws comes back with "<what>: " in front (the option it concerns).
+template <class F>
+void prefixed(const char* what, F&& fn) {
+  try {
+    fn();
+  } catch (const rramsim::Error& e) {
+    throw rramsim::Error(std::string(what) + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -91,7 +88,7 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
 }
 
 extern "C" int rr_cmd_run(int argc, char** argv) {
-  rrjob::PointSpec s;
+  rramsim::PointSpec s;
   s.have_seed = false;
   std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
@@ -157,31 +154,30 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
 
   bnn_dataset ds{};
   try {
-    rramsim::SystemConfig cfg = rrjob::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
+    rramsim::SystemConfig cfg =
+        rramsim::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org);
-    rrjob::ModelPtr m = rrjob::load_model(s.model_path);
-    rrjob::open_data(&ds, s.data, s.images, m.get(), s.model_path);
+    rramsim::ModelPtr m = rramsim::load_model(s.model_path);
+    rramsim::open_data(&ds, s.data, s.images, m.get(), s.model_path);
     rramsim::PlacementParams pp;
     pp.rram_layer_mask = s.rram_layer_mask;
     // Capacity check before any work; the locator of fault records uses the same placement.
     const rramsim::Placement placement = rramsim::place_model(m.get(), s.model_path, cfg, pp);
     // The output directory only once every input is known to be good: a failed run leaves nothing.
-    if (!out_dir.empty() && bnn_mkdirs(out_dir.c_str()) != BNN_OK)
-      throw rrjob::JobError("--out " + out_dir +
-                            ": cannot create directory: " + std::strerror(errno));
+    if (!out_dir.empty() && !rramsim::make_directories(out_dir))
+      throw rramsim::Error("--out " + out_dir +
+                           ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
     rp.tool = std::string("rramsim ") + rr_version();
     rramsim::AccessRecorder acc_rec;
     rramsim::FaultRecorder flt_rec;
     if (!rec_acc.empty()) {
-      std::string e = acc_rec.open(rec_acc, cfg, rp);
-      if (!e.empty()) throw rrjob::JobError("--record-accesses: " + e);
+      prefixed("--record-accesses", [&] { acc_rec.open(rec_acc, cfg, rp); });
       s.access_observer = acc_rec.observer();
     }
     if (!rec_flt.empty()) {
-      rp.model_id = rrjob::model_file_id(s.model_path);
-      std::string e = flt_rec.open(rec_flt, cfg, rp);
-      if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
+      rp.model_id = rramsim::model_file_id(s.model_path);
+      prefixed("--record-faults", [&] { flt_rec.open(rec_flt, cfg, rp); });
       flt_rec.set_locator(
           [](void* ud, uint64_t addr, unsigned bit, int32_t* layer, int64_t* neuron,
              int64_t* weight) {
@@ -193,24 +189,18 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     }
 
     std::vector<uint8_t> clean_pred;
-    const double clean = rrjob::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
+    const double clean = rramsim::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
     rr_progress prog;
     rr_progress_start(&prog, "run", ds.n, !quiet);
     rramsim::WorkloadResult wr;
     const double t0 = rr_now();
-    rrjob::PointResult r = rrjob::run_timed(s, cfg, m.get(), ds, clean, &wr, [&](uint64_t done) {
-      rr_progress_update(&prog, done, "img", nullptr);
-    });
+    rramsim::PointResult r =
+        rramsim::run_timed(s, cfg, m.get(), ds, clean, &wr,
+                           [&](uint64_t done) { rr_progress_update(&prog, done, "img", nullptr); });
     const double wall = rr_now() - t0;
     rr_progress_finish(&prog, "img", nullptr);
-    if (!rec_acc.empty()) {
-      std::string e = acc_rec.close();
-      if (!e.empty()) throw rrjob::JobError("--record-accesses: " + e);
-    }
-    if (!rec_flt.empty()) {
-      std::string e = flt_rec.close();
-      if (!e.empty()) throw rrjob::JobError("--record-faults: " + e);
-    }
+    if (!rec_acc.empty()) prefixed("--record-accesses", [&] { acc_rec.close(); });
+    if (!rec_flt.empty()) prefixed("--record-faults", [&] { flt_rec.close(); });
 
     uint64_t agree = 0;
     for (uint32_t i = 0; i < ds.n; ++i) agree += wr.pred[i] == clean_pred[i];
@@ -255,8 +245,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     if (!preds_path.empty()) {
       std::string t;
       for (uint8_t p : wr.pred) t += std::to_string(p) + "\n";
-      std::string werr = rr_write_file(preds_path, t);
-      if (!werr.empty()) throw rrjob::JobError(werr);
+      rramsim::write_file_atomic(preds_path, t);
     }
     if (!rec_flt.empty())
       std::printf("faults:       %" PRIu64 " recorded in %s\n", flt_rec.records(), rec_flt.c_str());
@@ -266,88 +255,15 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
                 wall > 0 ? ds.n / wall : 0.0);
 
     if (!out_dir.empty()) {
-      json_error_t jerr;
-      json_t* root = json_object();
-      json_object_set_new(root, "tool", json_string("rramsim run"));
-      json_object_set_new(root, "version", json_string(rr_version()));
-      json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
-      json_object_set_new(root, "config",
-                          json_loads(rramsim::config_to_json(cfg, 0).c_str(), 0, &jerr));
-      json_t* model = json_object();
-      json_object_set_new(model, "path", json_string(s.model_path.c_str()));
+      rramsim::RunSummaryInfo si;
+      si.tool_version = rr_version();
+      si.model_path = s.model_path;
       const char* prov = bnn_model_provenance(m.get());
-      json_t* pj = prov && *prov ? json_loads(prov, 0, &jerr) : nullptr;
-      json_object_set_new(model, "provenance", pj ? pj : json_string(prov ? prov : ""));
-      json_object_set_new(root, "model", model);
-      json_t* run = json_object();
-      json_object_set_new(run, "data", json_string(ds.name));
-      json_object_set_new(run, "images", json_integer(ds.n));
-      json_object_set_new(run, "weight_reuse", json_integer(s.weight_reuse));
-      json_object_set_new(run, "threads", json_integer(s.threads));
-      json_object_set_new(run, "wall_time", val(wall, "s"));
-      json_object_set_new(run, "placement",
-                          json_loads(rramsim::placement_to_json(wr.placement).c_str(), 0, &jerr));
-      json_object_set_new(root, "run", run);
-      json_t* res = json_object();
-      json_object_set_new(res, "accuracy", val(r.accuracy, "fraction"));
-      json_object_set_new(res, "clean_accuracy", val(clean, "fraction"));
-      json_object_set_new(res, "agreement_with_clean", val(rate(agree, ds.n), "fraction"));
-      json_t* be = json_object();
-      json_object_set_new(be, "write_01", cnt(e.write_err01, "bits"));
-      json_object_set_new(be, "write_10", cnt(e.write_err10, "bits"));
-      json_object_set_new(be, "read_01", cnt(e.read_err01, "bits"));
-      json_object_set_new(be, "read_10", cnt(e.read_err10, "bits"));
-      json_object_set_new(be, "stuck_at", cnt(e.stuck_at, "bits"));
-      json_object_set_new(be, "endurance", cnt(e.endurance, "cells"));
-      json_object_set_new(be, "bits_written", cnt(r.bits_written, "bits"));
-      json_object_set_new(be, "bits_read", cnt(r.bits_read, "bits"));
-      json_object_set_new(be, "write_ber_observed",
-                          val(rate(e.write_err01 + e.write_err10, r.bits_written), "errors/bit"));
-      json_object_set_new(be, "read_ber_observed",
-                          val(rate(e.read_err01 + e.read_err10, r.bits_read), "errors/bit"));
-      json_object_set_new(res, "bit_errors", be);
-      json_t* pg = json_object();
-      json_object_set_new(pg, "energy", val(r.programming_energy_pj, "pJ"));
-      json_object_set_new(pg, "time", val(r.programming_time_ns, "ns"));
-      json_object_set_new(pg, "bytes_written", cnt(wr.programming.bytes_written, "B"));
-      json_object_set_new(pg, "write_verify_rounds", cnt(e.verify_rounds, "rounds"));
-      json_object_set_new(pg, "write_verify_gave_up", cnt(e.verify_gave_up, "segments"));
-      json_object_set_new(res, "programming", pg);
-      json_t* inf = json_object();
-      json_object_set_new(inf, "energy_per_image", val(r.energy_per_image_pj, "pJ"));
-      json_object_set_new(inf, "latency_per_image", val(r.latency_per_image_ns, "ns"));
-      json_object_set_new(inf, "throughput", val(r.throughput_images_per_s, "images/s"));
-      json_object_set_new(inf, "time", val(infer_ps * 1e-3, "ns"));
-      json_object_set_new(inf, "weight_fetches", cnt(wr.weight_fetches, "layer fetches"));
-      json_object_set_new(inf, "bytes_read", cnt(st.bytes_read, "B"));
-      json_object_set_new(inf, "sram_bytes_read", cnt(wr.sram_bytes_read, "B"));
-      json_object_set_new(res, "inference", inf);
-      json_t* banks = json_array();
-      const unsigned bpc = cfg.org.banks_per_channel;
-      for (size_t b = 0; b < st.banks.size(); ++b) {
-        json_t* o = json_object();
-        json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(b / bpc)));
-        json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(b % bpc)));
-        json_object_set_new(
-            o, "utilisation_inference",
-            val(infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps
-                             : 0,
-                "fraction"));
-        json_object_set_new(
-            o, "utilisation_run",
-            val(st.end_ps ? static_cast<double>(st.banks[b].busy_ps) / st.end_ps : 0, "fraction"));
-        json_array_append_new(banks, o);
-      }
-      json_object_set_new(res, "banks", banks);
-      json_object_set_new(root, "results", res);
-      std::string summary;
-      try {
-        summary = rrjob::json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
-      } catch (...) {
-        json_decref(root);
-        throw;
-      }
-      json_decref(root);
+      si.model_provenance = prov ? prov : "";
+      si.threads = s.threads;
+      si.wall_seconds = wall;
+      si.agreement_with_clean = rate(agree, ds.n);
+      const std::string summary = rramsim::run_summary_to_json(cfg, r, wr, si);
 
       rramsim::RunInfo ri;
       ri.tool_version = rr_version();
@@ -356,13 +272,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       ri.path = "b_transport";
       ri.wall_seconds = wall;
       ri.requests = st.reads + st.writes;
-      std::string err = rr_write_file(out_dir + "/summary.json", summary);
-      if (err.empty())
-        err = rr_write_file(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
-      if (!err.empty()) {
-        bnn_dataset_free(&ds);
-        return rr_error(kCmd, "%s", err.c_str());
-      }
+      rramsim::write_file_atomic(out_dir + "/summary.json", summary);
+      rramsim::write_file_atomic(out_dir + "/stats.json", rramsim::stats_to_json(cfg, st, ri));
       std::printf("wrote:        %s/summary.json, %s/stats.json\n", out_dir.c_str(),
                   out_dir.c_str());
     }

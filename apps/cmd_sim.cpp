@@ -146,8 +146,11 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
     std::printf("%llu requests answered with an error status\n",
                 static_cast<unsigned long long>(out.failed));
   if (!mo.stats_path.empty()) {
-    std::string err = rr_write_file(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
-    if (!err.empty()) return rr_error(kCmd, "%s", err.c_str());
+    try {
+      rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
+    } catch (const std::exception& e) {
+      return rr_error(kCmd, "%s", e.what());
+    }
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }
   return RR_EXIT_OK;

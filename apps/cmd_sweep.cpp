@@ -21,7 +21,8 @@
 #include "bnn/durable.h"
 #include "cli.h"
 #include "commands.h"
-#include "job.hpp"
+#include "rramsim/config_experiment.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/stats.hpp"
 
 namespace {
@@ -47,143 +48,9 @@ void usage(FILE* f) {
       "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
-struct Experiment {
-  std::string path, name, mode = "functional", data = "fashion-mnist";
-  std::vector<std::string> systems, op_points, models;
-  std::vector<uint64_t> seeds{1};
-  uint32_t images = 0, weight_reuse = 1;
-  uint64_t rram_layer_mask = ~uint64_t{0};
-  int threads = 1;
-  bool all_op_points = false;
-  std::string error_map;  // measured error map for every system ("" = each system's own)
-};
-
-std::string dir_of(const std::string& p) {
-  size_t s = p.rfind('/');
-  return s == std::string::npos ? "." : p.substr(0, s);
-}
-std::string resolve(const std::string& base, const std::string& p) {
-  return p.empty() || p[0] == '/' ? p : base + "/" + p;
-}
-
-[[noreturn]] void bad(const Experiment& e, const std::string& key, const std::string& msg) {
-  throw rrjob::JobError(e.path + ": " + key + ": " + msg);
-}
-
-std::vector<std::string> str_list(const Experiment& e, json_t* v, const char* key) {
-  std::vector<std::string> out;
-  if (json_is_string(v))
-    out.push_back(json_string_value(v));
-  else if (json_is_array(v)) {
-    size_t i;
-    json_t* x;
-    json_array_foreach(v, i, x) {
-      if (!json_is_string(x))
-        bad(e, std::string(key) + "[" + std::to_string(i) + "]", "expected a string");
-      out.push_back(json_string_value(x));
-    }
-  } else {
-    bad(e, key, "expected a string or a list of strings");
-  }
-  if (out.empty()) bad(e, key, "must not be empty");
-  return out;
-}
-
-uint64_t int_in(const Experiment& e, json_t* v, const std::string& key, uint64_t lo, uint64_t hi) {
-  if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-      static_cast<uint64_t>(json_integer_value(v)) < lo ||
-      static_cast<uint64_t>(json_integer_value(v)) > hi)
-    bad(e, key, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return static_cast<uint64_t>(json_integer_value(v));
-}
-
-Experiment load_experiment(const std::string& path) {
-  Experiment e;
-  e.path = path;
-  json_error_t err;
-  json_t* root = json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err);
-  if (!root) {
-    if (err.line < 0) throw rrjob::JobError(path + ": " + err.text);
-    throw rrjob::JobError(path + ":" + std::to_string(err.line) + ":" + std::to_string(err.column) +
-                          ": " + err.text);
-  }
-  struct Guard {
-    json_t* j;
-    ~Guard() { json_decref(j); }
-  } guard{root};
-  if (!json_is_object(root)) bad(e, "(top level)", "expected an object");
-  const std::string base = dir_of(path);
-  const char* key;
-  json_t* v;
-  bool have_systems = false, have_models = false;
-  json_object_foreach(root, key, v) {
-    const std::string k = key;
-    if (k == "name" || k == "description") {
-      if (!json_is_string(v)) bad(e, k, "expected a string");
-      if (k == "name") e.name = json_string_value(v);
-    } else if (k == "mode") {
-      if (!json_is_string(v) || (std::strcmp(json_string_value(v), "functional") &&
-                                 std::strcmp(json_string_value(v), "timed")))
-        bad(e, k, "expected \"functional\" or \"timed\"");
-      e.mode = json_string_value(v);
-    } else if (k == "systems") {
-      for (const std::string& s : str_list(e, v, key)) e.systems.push_back(resolve(base, s));
-      have_systems = true;
-    } else if (k == "op_points") {
-      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all"))
-        e.all_op_points = true;
-      else
-        e.op_points = str_list(e, v, key);
-    } else if (k == "models") {
-      for (const std::string& s : str_list(e, v, key)) e.models.push_back(resolve(base, s));
-      have_models = true;
-    } else if (k == "seeds") {
-      if (!json_is_array(v) || json_array_size(v) == 0)
-        bad(e, k, "expected a non-empty list of integers");
-      e.seeds.clear();
-      size_t i;
-      json_t* x;
-      json_array_foreach(v, i, x)
-          e.seeds.push_back(int_in(e, x, k + "[" + std::to_string(i) + "]", 0, INT64_MAX));
-    } else if (k == "data") {
-      if (!json_is_string(v)) bad(e, k, "expected a string");
-      e.data = json_string_value(v);
-    } else if (k == "images") {
-      e.images = static_cast<uint32_t>(int_in(e, v, k, 0, UINT32_MAX));
-    } else if (k == "weight_reuse") {
-      e.weight_reuse = static_cast<uint32_t>(int_in(e, v, k, 1, 65536));
-    } else if (k == "threads") {
-      e.threads = static_cast<int>(int_in(e, v, k, 1, 64));
-    } else if (k == "rram_layers") {
-      if (json_is_string(v) && !std::strcmp(json_string_value(v), "all")) {
-        e.rram_layer_mask = ~uint64_t{0};
-      } else if (json_is_array(v)) {
-        e.rram_layer_mask = 0;
-        size_t i;
-        json_t* x;
-        json_array_foreach(v, i, x) e.rram_layer_mask |=
-            uint64_t{1} << int_in(e, x, k + "[" + std::to_string(i) + "]", 0, 63);
-      } else {
-        bad(e, k, "expected \"all\" or a list of weight-layer indices");
-      }
-    } else if (k == "error_map") {
-      if (!json_is_string(v) || !*json_string_value(v))
-        bad(e, k, "expected a file path (relative to this file)");
-      e.error_map = resolve(base, json_string_value(v));
-    } else {
-      bad(e, k,
-          "unknown key (known: name, description, mode, systems, op_points, models, seeds, "
-          "data, images, weight_reuse, threads, rram_layers, error_map)");
-    }
-  }
-  if (!have_systems) bad(e, "systems", "required");
-  if (!have_models) bad(e, "models", "required");
-  return e;
-}
-
 struct Point {
   size_t index;
-  rrjob::PointSpec spec;
+  rramsim::PointSpec spec;
   std::string key;  // filled once the system is loaded
 };
 
@@ -208,7 +75,7 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     if (errno == ENOENT) return;
-    throw rrjob::JobError(path + ": " + std::strerror(errno));
+    throw rramsim::Error(path + ": " + std::strerror(errno));
   }
   std::string text;
   char buf[65536];
@@ -221,25 +88,25 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
     ++line_no;
     const bool complete = nl != std::string::npos;
     std::string line = text.substr(pos, complete ? nl - pos : std::string::npos);
-    rrjob::PointResult r;
-    const bool ok = !line.empty() && rrjob::row_from_json(line, &r);
+    rramsim::PointResult r;
+    const bool ok = !line.empty() && rramsim::row_from_json(line, &r);
     const bool last = !complete || nl + 1 == text.size();
     if (ok && complete) {
       rows->push_back(line);
       good_end = nl + 1;
     } else if (last) {
       if (!repair)
-        throw rrjob::JobError(path + ":" + std::to_string(line_no) +
-                              ": half-written last row (a killed sweep?); rerun the sweep on this "
-                              "directory to recover it");
+        throw rramsim::Error(path + ":" + std::to_string(line_no) +
+                             ": half-written last row (a killed sweep?); rerun the sweep on this "
+                             "directory to recover it");
       if (truncate(path.c_str(), static_cast<off_t>(good_end)) != 0)
-        throw rrjob::JobError(
+        throw rramsim::Error(
             path + ": cannot truncate the half-written last row: " + std::strerror(errno));
       *note = path + ":" + std::to_string(line_no) + ": dropped a half-written last row (" +
               std::to_string(text.size() - good_end) + " bytes); its point runs again";
       break;
     } else {
-      throw rrjob::JobError(path + ":" + std::to_string(line_no) + ": not a result row");
+      throw rramsim::Error(path + ":" + std::to_string(line_no) + ": not a result row");
     }
     pos = nl + 1;
   }
@@ -248,43 +115,42 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
 // Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
 void write_csv(const std::string& path, const std::vector<std::string>& rows,
                const std::string& header_note) {
-  std::string text = "# " + header_note + "\n" + rrjob::csv_header() + "\n";
+  std::string text = "# " + header_note + "\n" + rramsim::csv_header() + "\n";
   for (const std::string& l : rows) {
-    rrjob::PointResult r;
-    if (rrjob::row_from_json(l, &r)) text += rrjob::row_csv(r) + "\n";
+    rramsim::PointResult r;
+    if (rramsim::row_from_json(l, &r)) text += rramsim::row_csv(r) + "\n";
   }
-  std::string err = rr_write_file(path, text);
-  if (!err.empty()) throw rrjob::JobError(err);
+  rramsim::write_file_atomic(path, text);
 }
 
 void append_row(const std::string& path, const std::string& line) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) throw rrjob::JobError(path + ": " + std::strerror(errno));
+  if (fd < 0) throw rramsim::Error(path + ": " + std::strerror(errno));
   std::string l = line + "\n";
   ssize_t w = write(fd, l.data(), l.size());
   if (w != static_cast<ssize_t>(l.size()) || fsync(fd) != 0) {
     int e = errno;
     close(fd);
-    throw rrjob::JobError(path + ": write failed: " + std::strerror(e));
+    throw rramsim::Error(path + ": write failed: " + std::strerror(e));
   }
   close(fd);
 }
 
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
 // its row back through a pipe.
-rrjob::PointResult timed_in_child(const rrjob::PointSpec& s, const rramsim::SystemConfig& cfg,
-                                  const bnn_model* m, const bnn_dataset& ds, double clean) {
+rramsim::PointResult timed_in_child(const rramsim::PointSpec& s, const rramsim::SystemConfig& cfg,
+                                    const bnn_model* m, const bnn_dataset& ds, double clean) {
   int fds[2];
-  if (pipe(fds) != 0) throw rrjob::JobError(std::string("pipe: ") + std::strerror(errno));
+  if (pipe(fds) != 0) throw rramsim::Error(std::string("pipe: ") + std::strerror(errno));
   std::fflush(nullptr);
   pid_t pid = fork();
-  if (pid < 0) throw rrjob::JobError(std::string("fork: ") + std::strerror(errno));
+  if (pid < 0) throw rramsim::Error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     close(fds[0]);
     std::string msg;
     int code = 0;
     try {
-      msg = "R" + rrjob::row_json(rrjob::run_timed(s, cfg, m, ds, clean, nullptr));
+      msg = "R" + rramsim::row_json(rramsim::run_timed(s, cfg, m, ds, clean, nullptr));
     } catch (const std::exception& ex) {
       msg = std::string("E") + ex.what();
       code = 1;
@@ -307,12 +173,12 @@ rrjob::PointResult timed_in_child(const rrjob::PointSpec& s, const rramsim::Syst
   int status = 0;
   waitpid(pid, &status, 0);
   if (msg.empty() || (msg[0] != 'R' && msg[0] != 'E'))
-    throw rrjob::JobError(s.model_path + " on " + cfg.name + "/" + cfg.op().name +
-                          ": the timed run died (status " + std::to_string(status) + ")");
-  if (msg[0] == 'E') throw rrjob::JobError(msg.substr(1));
-  rrjob::PointResult r;
-  if (!rrjob::row_from_json(msg.substr(1), &r))
-    throw rrjob::JobError("timed run returned a malformed row");
+    throw rramsim::Error(s.model_path + " on " + cfg.name + "/" + cfg.op().name +
+                         ": the timed run died (status " + std::to_string(status) + ")");
+  if (msg[0] == 'E') throw rramsim::Error(msg.substr(1));
+  rramsim::PointResult r;
+  if (!rramsim::row_from_json(msg.substr(1), &r))
+    throw rramsim::Error("timed run returned a malformed row");
   return r;
 }
 
@@ -347,9 +213,9 @@ int merge(const std::string& dir, bool quiet) {
       else
         read_results(f, &rows, false, &note);
       for (const std::string& l : rows) {
-        rrjob::PointResult r;
-        rrjob::row_from_json(l, &r);
-        if (seen.insert(rrjob::point_key(r)).second)
+        rramsim::PointResult r;
+        rramsim::row_from_json(l, &r);
+        if (seen.insert(rramsim::point_key(r)).second)
           merged.push_back(l);
         else
           ++dup;
@@ -357,8 +223,7 @@ int merge(const std::string& dir, bool quiet) {
     }
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
-    std::string err = rr_write_file(dir + "/results.jsonl", text);
-    if (!err.empty()) throw rrjob::JobError(err);
+    rramsim::write_file_atomic(dir + "/results.jsonl", text);
     write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
   } catch (const std::exception& ex) {
     return rr_error(kCmd, "%s", ex.what());
@@ -418,9 +283,9 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
   if (out_dir.empty()) return rr_usage_error(kCmd, "--out DIR is required");
 
   bnn_dataset ds{};
-  std::vector<rrjob::ModelPtr> models;
+  std::vector<rramsim::ModelPtr> models;
   try {
-    Experiment e = load_experiment(exp_path);
+    rramsim::Experiment e = rramsim::load_experiment(exp_path);
     if (!models_override.empty()) {
       e.models.clear();
       size_t p = 0;
@@ -434,28 +299,29 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     // Validate every point before running any: systems, operating points, models, data shape,
     // capacity.
     std::vector<rramsim::SystemConfig> systems;
-    for (const std::string& sp : e.systems) systems.push_back(rrjob::load_system(sp, "", false, 0));
+    for (const std::string& sp : e.systems)
+      systems.push_back(rramsim::load_system(sp, "", false, 0));
     // The experiment's error map replaces each system's own; it must fit every organisation.
     if (!e.error_map.empty())
       for (size_t si = 0; si < systems.size(); ++si) {
         try {
           systems[si].error_map = rramsim::load_error_map(e.error_map, systems[si].org);
         } catch (const std::exception& ex) {
-          throw rrjob::JobError(exp_path + ": error_map (system " + e.systems[si] +
-                                "): " + ex.what());
+          throw rramsim::Error(exp_path + ": error_map (system " + e.systems[si] +
+                               "): " + ex.what());
         }
       }
-    for (const std::string& mp : e.models) models.push_back(rrjob::load_model(mp));
-    rrjob::open_data(&ds, e.data, e.images, models[0].get(), e.models[0]);
+    for (const std::string& mp : e.models) models.push_back(rramsim::load_model(mp));
+    rramsim::open_data(&ds, e.data, e.images, models[0].get(), e.models[0]);
     for (size_t k = 1; k < models.size(); ++k) {
       bnn_dataset probe{};
-      rrjob::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
+      rramsim::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
       bnn_dataset_free(&probe);
     }
     struct Grid {
       size_t sys, model;
       rramsim::SystemConfig cfg;
-      rrjob::PointSpec spec;
+      rramsim::PointSpec spec;
     };
     std::vector<Grid> grid;
     for (size_t si = 0; si < systems.size(); ++si) {
@@ -466,15 +332,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       if (ops.empty()) ops.push_back(systems[si].op().name);
       for (const std::string& op : ops) {
         rramsim::SystemConfig cfg = systems[si];
-        try {
-          rramsim::select_op_point(cfg, op);
-        } catch (const std::exception& ex) {
-          // The name came from the experiment file, not from a --op-point option: say so.
-          std::string m = ex.what();
-          const std::string opt = "--op-point: ";
-          if (m.rfind(opt, 0) == 0) m = m.substr(opt.size());
-          bad(e, "op_points", m);
-        }
+        rramsim::select_op_point(cfg, op, e.path + ": op_points");
         for (size_t mi = 0; mi < models.size(); ++mi) {
           rramsim::PlacementParams pp;
           pp.rram_layer_mask = e.rram_layer_mask;
@@ -497,9 +355,9 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
         }
       }
     }
-    if (bnn_mkdirs(out_dir.c_str()) != BNN_OK)
-      throw rrjob::JobError("--out " + out_dir +
-                            ": cannot create directory: " + std::strerror(errno));
+    if (!rramsim::make_directories(out_dir))
+      throw rramsim::Error("--out " + out_dir +
+                           ": cannot create directory: " + std::strerror(errno));
     const std::string stem =
         out_dir + "/results" +
         (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n)
@@ -511,9 +369,9 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     if (!note.empty()) std::fprintf(stderr, "rramsim sweep: %s\n", note.c_str());
     std::set<std::string> done;
     for (const std::string& l : rows) {
-      rrjob::PointResult r;
-      rrjob::row_from_json(l, &r);
-      done.insert(rrjob::point_key(r));
+      rramsim::PointResult r;
+      rramsim::row_from_json(l, &r);
+      done.insert(rramsim::point_key(r));
     }
     // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
     std::vector<size_t> todo;
@@ -521,7 +379,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     for (size_t k = 0; k < grid.size(); ++k) {
       if (k % shard_n != shard_i) continue;
       ++mine;
-      rrjob::PointResult probe;
+      rramsim::PointResult probe;
       probe.mode = e.mode;
       probe.system = grid[k].cfg.name;
       probe.op_point = grid[k].cfg.op().name;
@@ -530,7 +388,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
       probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
-      if (!done.count(rrjob::point_key(probe))) todo.push_back(k);
+      if (!done.count(rramsim::point_key(probe))) todo.push_back(k);
     }
     const std::string header =
         std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path + ", mode " +
@@ -547,12 +405,12 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
     for (size_t k : todo) {
       const Grid& g = grid[k];
       if (!clean.count(g.model))
-        clean[g.model] = rrjob::clean_accuracy(models[g.model].get(), ds, e.threads);
-      rrjob::PointResult r =
+        clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
+      rramsim::PointResult r =
           e.mode == "timed"
               ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
-              : rrjob::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
-      const std::string line = rrjob::row_json(r);
+              : rramsim::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
+      const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);
       write_csv(csv, rows, header);

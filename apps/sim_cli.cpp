@@ -72,17 +72,19 @@ bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
 bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
                      const rramsim::RecordParams& rp) {
   if (!o.rec_acc.empty()) {
-    std::string e = acc.open(o.rec_acc, cfg, rp);
-    if (!e.empty()) {
-      rr_error(cmd, "--record-accesses: %s", e.c_str());
+    try {
+      acc.open(o.rec_acc, cfg, rp);
+    } catch (const std::exception& e) {
+      rr_error(cmd, "--record-accesses: %s", e.what());
       return false;
     }
     acc_obs = acc.observer();
   }
   if (!o.rec_flt.empty()) {
-    std::string e = flt.open(o.rec_flt, cfg, rp);
-    if (!e.empty()) {
-      rr_error(cmd, "--record-faults: %s", e.c_str());
+    try {
+      flt.open(o.rec_flt, cfg, rp);
+    } catch (const std::exception& e) {
+      rr_error(cmd, "--record-faults: %s", e.what());
       return false;
     }
     flt_obs = flt.observer();
@@ -92,16 +94,18 @@ bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::Sys
 
 bool Recorders::close(const char* cmd, const MemoryOptions& o) {
   if (!o.rec_acc.empty()) {
-    std::string e = acc.close();
-    if (!e.empty()) {
-      rr_error(cmd, "--record-accesses: %s", e.c_str());
+    try {
+      acc.close();
+    } catch (const std::exception& e) {
+      rr_error(cmd, "--record-accesses: %s", e.what());
       return false;
     }
   }
   if (!o.rec_flt.empty()) {
-    std::string e = flt.close();
-    if (!e.empty()) {
-      rr_error(cmd, "--record-faults: %s", e.c_str());
+    try {
+      flt.close();
+    } catch (const std::exception& e) {
+      rr_error(cmd, "--record-faults: %s", e.what());
       return false;
     }
   }

@@ -82,11 +82,13 @@ Result measure(const rramsim::SystemConfig& cfg, const std::string& trace, uint6
     } else {
       rramsim::ReplayParams rp;
       rp.trace = trace;
-      rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp);
-      if (!out.error.empty())
-        std::fprintf(stderr, "bench_replay: %s\n", out.error.c_str());
-      else if (out.records == n && out.stats.reads == n && !out.failed)
-        msg[0] = static_cast<double>(n) / out.wall_seconds, msg[1] = out.wall_seconds;
+      try {
+        rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp);
+        if (out.records == n && out.stats.reads == n && !out.failed)
+          msg[0] = static_cast<double>(n) / out.wall_seconds, msg[1] = out.wall_seconds;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_replay: %s\n", e.what());
+      }
     }
     ssize_t w = write(fd[1], msg, sizeof msg);
     _exit(w == static_cast<ssize_t>(sizeof msg) ? 0 : 1);

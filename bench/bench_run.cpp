@@ -11,7 +11,7 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/rng.h"
-#include "job.hpp"
+#include "rramsim/point.hpp"
 #include "rramsim/config.hpp"
 #include "rramsim/stats.hpp"
 #include "rramsim/workload.hpp"
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     // row (weight_reuse 1, the timed run's dataflow), and with the engine's default reuse.
     std::vector<uint8_t> pred1, pred256;
     double t0 = now();
-    rrjob::clean_accuracy(m, ds, 1, &pred1);  // weight_reuse 0 = engine default (256)
+    rramsim::clean_accuracy(m, ds, 1, &pred1);  // weight_reuse 0 = engine default (256)
     const double native_default = now() - t0;
     bnn_port* port = nullptr;
     bnn_host_port_create(&port, m);
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
     bnn_port_destroy(port);
 
     // Functional-mode sweep points: error port at the operating point's rates.
-    rrjob::PointSpec s;
+    rramsim::PointSpec s;
     s.model_path = "fcnn-784-2048-2048-10 (random)";
     s.weight_reuse = 1;
     rramsim::SystemConfig fcfg = cfg;
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     t0 = now();
     for (int k = 0; k < fpoints; ++k) {
       fcfg.seed = static_cast<uint64_t>(k + 1);
-      rrjob::run_functional(s, fcfg, m, ds, 0.0);
+      rramsim::run_functional(s, fcfg, m, ds, 0.0);
     }
     const double functional = (now() - t0) / fpoints;
 
@@ -124,7 +124,6 @@ int main(int argc, char** argv) {
     rramsim::WorkloadResult r =
         rramsim::run_bnn_workload(cfg, m, s.model_path, ds.images, ds.n, wp);
     const double timed = now() - t0;
-    if (!r.error.empty()) throw std::runtime_error(r.error);
     uint64_t agree = 0;
     for (uint32_t i = 0; i < ds.n; ++i) agree += r.pred[i] == pred1[i];
 

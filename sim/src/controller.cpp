@@ -35,15 +35,15 @@ uint64_t ns_to_ps(double ns) {
 // its bank (writes) are free. Writes complete when programmed (and verified).
 class FcfsScheduler : public SchedulerPolicy {
  public:
-  explicit FcfsScheduler(Controller& c) : c_(c) {}
+  explicit FcfsScheduler(SchedulerPort& c) : c_(c) {}
   ChunkTime read(ChannelState& ch, unsigned bank, uint64_t t, uint64_t t_array,
                  uint64_t t_bus) override {
-    BankState& b = c_.banks_[bank];
+    BankState& b = c_.bank(bank);
     uint64_t accept = c_.admit(ch, t);
     uint64_t start = std::max(accept, b.busy_until);
     uint64_t sensed = start + t_array;
     b.busy_until = sensed;
-    c_.stats_.banks[bank].busy_ps += t_array;
+    c_.charge_bank(bank, t_array);
     uint64_t bus_start = std::max(sensed, ch.bus_free);
     ch.bus_free = bus_start + t_bus;
     push_issue(ch, start);
@@ -51,13 +51,13 @@ class FcfsScheduler : public SchedulerPolicy {
   }
   ChunkTime write(ChannelState& ch, unsigned bank, uint64_t t, uint64_t t_array,
                   uint64_t t_bus) override {
-    BankState& b = c_.banks_[bank];
+    BankState& b = c_.bank(bank);
     uint64_t accept = c_.admit(ch, t);
     uint64_t bus_start = std::max(accept, ch.bus_free);
     ch.bus_free = bus_start + t_bus;
     uint64_t start = std::max(ch.bus_free, b.busy_until);
     b.busy_until = start + t_array;
-    c_.stats_.banks[bank].busy_ps += t_array;
+    c_.charge_bank(bank, t_array);
     push_issue(ch, start);
     return ChunkTime{accept, b.busy_until};
   }
@@ -68,7 +68,7 @@ class FcfsScheduler : public SchedulerPolicy {
     ch.issue_heap.push_back(t);
     std::push_heap(ch.issue_heap.begin(), ch.issue_heap.end(), std::greater<uint64_t>());
   }
-  Controller& c_;
+  SchedulerPort& c_;
 };
 
 // Read-first with write drain watermarks: writes are posted into the channel's write buffer
@@ -77,7 +77,7 @@ class FcfsScheduler : public SchedulerPolicy {
 // to their bank and only wait for writes already drained there.
 class ReadFirstScheduler : public FcfsScheduler {
  public:
-  explicit ReadFirstScheduler(Controller& c) : FcfsScheduler(c) {}
+  explicit ReadFirstScheduler(SchedulerPort& c) : FcfsScheduler(c) {}
   ChunkTime write(ChannelState& ch, unsigned bank, uint64_t t, uint64_t t_array,
                   uint64_t t_bus) override {
     uint64_t accept = c_.admit(ch, t);
@@ -85,8 +85,8 @@ class ReadFirstScheduler : public FcfsScheduler {
     ch.bus_free = bus_start + t_bus;
     ch.write_buffer.push_back(ChannelState::Buffered{bank, t_array});
     // The drain starts once this write's data is in the buffer.
-    if (ch.write_buffer.size() >= c_.cfg_.org.write_high_watermark)
-      drain(ch, ch.bus_free, c_.cfg_.org.write_low_watermark);
+    if (ch.write_buffer.size() >= c_.write_high_watermark())
+      drain(ch, ch.bus_free, c_.write_low_watermark());
     return ChunkTime{accept, ch.bus_free};
   }
   void drain_all(ChannelState& ch) override { drain(ch, ch.bus_free, 0); }
@@ -96,18 +96,18 @@ class ReadFirstScheduler : public FcfsScheduler {
     while (ch.write_buffer.size() > keep) {
       ChannelState::Buffered w = ch.write_buffer.front();
       ch.write_buffer.pop_front();
-      BankState& b = c_.banks_[w.bank];
+      BankState& b = c_.bank(w.bank);
       uint64_t start = std::max(now, b.busy_until);
       b.busy_until = start + w.t_array;
-      c_.stats_.banks[w.bank].busy_ps += w.t_array;
-      if (b.busy_until > c_.stats_.end_ps) c_.stats_.end_ps = b.busy_until;
+      c_.charge_bank(w.bank, w.t_array);
+      c_.extend_end(b.busy_until);
       push_issue(ch, start);
     }
   }
 };
 
 Controller::Controller(const SystemConfig& cfg)
-    : cfg_(cfg), dec_(cfg.org), storage_(cfg_, stats_.err) {
+    : cfg_(cfg), dec_(cfg.org), storage_(cfg_, stats_.err), sched_port_(cfg_.org, banks_, stats_) {
   const Organisation& g = cfg_.org;
   tm_.t_ck = static_cast<uint64_t>(std::llround(1e6 / g.bus_clock_mhz));
   if (tm_.t_ck == 0) tm_.t_ck = 1;
@@ -121,26 +121,26 @@ Controller::Controller(const SystemConfig& cfg)
   banks_.resize(size_t{g.channels} * g.banks_per_channel);
   stats_.banks.resize(banks_.size());
   if (g.scheduler == Scheduler::ReadFirst)
-    sched_ = std::make_unique<ReadFirstScheduler>(*this);
+    sched_ = std::make_unique<ReadFirstScheduler>(sched_port_);
   else
-    sched_ = std::make_unique<FcfsScheduler>(*this);
+    sched_ = std::make_unique<FcfsScheduler>(sched_port_);
 }
 
 Controller::~Controller() = default;
 
-uint64_t Controller::admit(ChannelState& ch, uint64_t t) {
+uint64_t SchedulerPort::admit(ChannelState& ch, uint64_t t) {
   auto& h = ch.issue_heap;
   while (!h.empty() && h.front() <= t) {
     std::pop_heap(h.begin(), h.end(), std::greater<uint64_t>());
     h.pop_back();
   }
-  if (h.size() + ch.write_buffer.size() < cfg_.org.queue_depth || h.empty()) return t;
+  if (h.size() + ch.write_buffer.size() < org_->queue_depth || h.empty()) return t;
   // Queue full: wait for the earliest issue to free a slot (back-pressure).
   uint64_t f = h.front();
   std::pop_heap(h.begin(), h.end(), std::greater<uint64_t>());
   h.pop_back();
-  ++stats_.queue_stalls;
-  stats_.queue_stall_ps += f - t;
+  ++stats_->queue_stalls;
+  stats_->queue_stall_ps += f - t;
   return f;
 }
 
@@ -154,12 +154,9 @@ Controller::Result Controller::access(Cmd cmd, uint64_t addr, uint8_t* data, uin
   if (arrival_ps < stats_.first_arrival_ps) stats_.first_arrival_ps = arrival_ps;
   const uint64_t t0 = arrival_ps + tm_.t_ctrl;
   const uint64_t read_index = stats_.reads;
-  const uint64_t chunk = dec_.chunk_bytes();
   uint64_t accept = t0, done = t0;
-  uint64_t a = addr, left = len;
   uint8_t* p = data;
-  while (left) {
-    uint64_t n = std::min(left, chunk - (a & (chunk - 1)));
+  dec_.for_each_chunk(addr, len, [&](uint64_t a, uint64_t n) {
     unsigned ch = dec_.channel(a);
     unsigned bank = ch * banks_per_channel_ + dec_.bank(a);
     BankCounters& bc = stats_.banks[bank];
@@ -179,10 +176,8 @@ Controller::Result Controller::access(Cmd cmd, uint64_t addr, uint8_t* data, uin
     accept = std::max(accept, ct.accept_ps);
     done = std::max(done, ct.done_ps);
     ++stats_.chunks;
-    a += n;
     p += n;
-    left -= n;
-  }
+  });
   if (cmd == Cmd::Write) {
     ++stats_.writes;
     stats_.bytes_written += len;

@@ -1,8 +1,10 @@
 // errmap.cpp — measured error maps (libtrace CSV) resolved to byte addresses for the storage.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "rramsim/config.hpp"
+#include "rramsim/errmap.hpp"
 #include "rrtrace/trace.h"
 
 namespace rramsim {
@@ -102,6 +104,34 @@ std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Or
     map->cells.push_back(d);
   }
   return map;
+}
+
+}  // namespace rramsim
+
+namespace rramsim {
+
+std::vector<MapCell> resolve_error_map(const ErrorMap& map) {
+  std::vector<MapCell> v;
+  v.reserve(map.cells.size());
+  for (const Defect& d : map.cells) {
+    const bool flip = d.kind == DefectKind::FlipRate;
+    v.push_back(MapCell{d.addr * 8 + d.bit, flip,
+                        static_cast<uint8_t>(d.kind == DefectKind::StuckAt1 ? 1 : 0),
+                        flip ? d.rate : 0.0});
+  }
+  // Stable: equal cells keep file order, so the last of each run is the last line.
+  std::stable_sort(v.begin(), v.end(), [](const MapCell& a, const MapCell& b) {
+    return a.bit != b.bit ? a.bit < b.bit : (!a.flip && b.flip);
+  });
+  std::vector<MapCell> out;
+  out.reserve(v.size());
+  for (const MapCell& c : v) {
+    if (!out.empty() && out.back().bit == c.bit && out.back().flip == c.flip)
+      out.back() = c;
+    else
+      out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace rramsim

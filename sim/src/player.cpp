@@ -178,13 +178,12 @@ ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessOb
   const std::string hash = config_hash(cfg);
   sp.config_hash = hash.c_str();
   rrt_source* src = nullptr;
-  if (rrt_source_open(p.trace.c_str(), &sp, &src) != BNN_OK) {
-    out.error = bnn_errmsg();
-    return out;
-  }
+  if (rrt_source_open(p.trace.c_str(), &sp, &src) != BNN_OK) throw Error(bnn_errmsg());
   out.warning = rrt_source_warning(src);
+  if (!out.warning.empty() && p.on_warning) p.on_warning(out.warning);
   out.clock_ps = rrt_source_clock_ps(src);
   out.relative = rrt_access_reader_timing(rrt_source_reader(src)) == RRT_TIMING_RELATIVE;
+  std::string error;
 
   quiet_systemc();
   {
@@ -202,11 +201,12 @@ ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessOb
     out.stats = mem.stats();
     out.records = player.records();
     out.failed = player.failed();
-    out.error = player.error();
+    error = player.error();
     out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   }
   out.bad_lines = rrt_access_reader_bad_lines(rrt_source_reader(src));
   rrt_source_close(src);
+  throw_if(error);
   return out;
 }
 

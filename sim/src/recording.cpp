@@ -84,28 +84,27 @@ AccessRecorder::~AccessRecorder() {
   abort();
 }
 
-std::string AccessRecorder::open(const std::string& path, const SystemConfig& cfg,
-                                 const RecordParams& p) {
+void AccessRecorder::open(const std::string& path, const SystemConfig& cfg, const RecordParams& p) {
   abort();
   *im_ = Impl{};
   const rrt_format fmt = rrt_format_from_name(path.c_str());
   if (fmt == RRT_FORMAT_AUTO)
-    return path +
-           ": cannot tell the trace format from the name (use .stl, .rstl or .rrt, "
-           "optionally + .gz)";
-  if (p.clock_ps == 0) return path + ": the recording clock period must be at least 1 ps";
-  if (cfg.org.capacity_bytes() == 0) return path + ": empty memory";
+    throw Error(path +
+                ": cannot tell the trace format from the name (use .stl, .rstl or .rrt, "
+                "optionally + .gz)");
+  if (p.clock_ps == 0) throw Error(path + ": the recording clock period must be at least 1 ps");
+  if (cfg.org.capacity_bytes() == 0) throw Error(path + ": empty memory");
   Prov prov = make_prov(cfg, p);
   rrt_access_write_params wp = rrt_access_write_default_params();
   wp.prov = prov.view(p.clock_ps);
   if (p.gzip_level) wp.gzip_level = p.gzip_level;
   wp.timing = RRT_TIMING_ABSOLUTE;
-  if (rrt_access_writer_open(path.c_str(), &wp, &im_->w) != BNN_OK) return bnn_errmsg();
+  if (rrt_access_writer_open(path.c_str(), &wp, &im_->w) != BNN_OK) throw Error(bnn_errmsg());
   im_->path = path;
   im_->clock_ps = p.clock_ps;
   im_->relative = fmt == RRT_FORMAT_RSTL;
   im_->read_data = p.read_data;
-  return "";
+  return;
 }
 
 AccessObserver AccessRecorder::observer() {
@@ -115,16 +114,16 @@ AccessObserver AccessRecorder::observer() {
   return o;
 }
 
-std::string AccessRecorder::close() {
-  if (!im_->w) return im_->error;
+void AccessRecorder::close() {
+  if (!im_->w) return throw_if(im_->error);
   rrt_access_writer* w = im_->w;
   im_->w = nullptr;
   if (!im_->error.empty()) {
     rrt_access_writer_abort(w);
-    return im_->error;
+    return throw_if(im_->error);
   }
   if (rrt_access_writer_close(w) != BNN_OK) im_->error = bnn_errmsg();
-  return im_->error;
+  return throw_if(im_->error);
 }
 
 void AccessRecorder::abort() {
@@ -180,8 +179,7 @@ FaultRecorder::~FaultRecorder() {
   abort();
 }
 
-std::string FaultRecorder::open(const std::string& path, const SystemConfig& cfg,
-                                const RecordParams& p) {
+void FaultRecorder::open(const std::string& path, const SystemConfig& cfg, const RecordParams& p) {
   abort();
   FaultLocatorFn fn = im_->locate;
   void* ud = im_->locate_ud;
@@ -191,8 +189,8 @@ std::string FaultRecorder::open(const std::string& path, const SystemConfig& cfg
   Prov prov = make_prov(cfg, p);
   rrt_provenance pv = prov.view(0);
   if (rrt_fault_writer_open(path.c_str(), &pv, p.gzip_level, &im_->w) != BNN_OK)
-    return bnn_errmsg();
-  return "";
+    throw Error(bnn_errmsg());
+  return;
 }
 
 void FaultRecorder::set_locator(FaultLocatorFn fn, void* ud) {
@@ -207,16 +205,16 @@ FaultObserver FaultRecorder::observer() {
   return o;
 }
 
-std::string FaultRecorder::close() {
-  if (!im_->w) return im_->error;
+void FaultRecorder::close() {
+  if (!im_->w) return throw_if(im_->error);
   rrt_fault_writer* w = im_->w;
   im_->w = nullptr;
   if (!im_->error.empty()) {
     rrt_fault_writer_abort(w);
-    return im_->error;
+    return throw_if(im_->error);
   }
   if (rrt_fault_writer_close(w) != BNN_OK) im_->error = bnn_errmsg();
-  return im_->error;
+  return throw_if(im_->error);
 }
 
 void FaultRecorder::abort() {

@@ -1,6 +1,9 @@
 // stats.cpp — latency histogram quantiles, energy from counts, the stats JSON and summary.
 #include "rramsim/stats.hpp"
 
+#include "rramsim/point.hpp"
+#include "rramsim/workload.hpp"
+
 #include "bnn/durable.h"
 
 #include <jansson.h>
@@ -9,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace rramsim {
@@ -248,25 +252,104 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   return out;
 }
 
-std::string write_file_atomic(const std::string& path, const std::string& text) {
-  bnn_remove_stale_temps(path.c_str());  // left by a writer killed before its rename
-  std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return path + ": cannot create " + tmp + ": " + std::strerror(errno);
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = (std::fflush(f) == 0) && ok;
-  int saved = errno;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    return path + ": write failed: " + std::strerror(saved ? saved : errno);
+std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
+                                const WorkloadResult& wr, const RunSummaryInfo& info) {
+  const Stats& st = wr.total;
+  const ErrorCounters& e = st.err;
+  const double infer_ps = static_cast<double>(wr.infer_end_ps - wr.infer_start_ps);
+  auto rate = [](uint64_t k, uint64_t n) { return n ? static_cast<double>(k) / n : 0.0; };
+  json_error_t jerr;
+  json_t* root = json_object();
+  json_object_set_new(root, "tool", json_string("rramsim run"));
+  json_object_set_new(root, "version", json_string(info.tool_version.c_str()));
+  json_object_set_new(root, "seed", json_integer(static_cast<json_int_t>(cfg.seed)));
+  json_object_set_new(root, "config", json_loads(config_to_json(cfg, 0).c_str(), 0, &jerr));
+  json_t* model = json_object();
+  json_object_set_new(model, "path", json_string(info.model_path.c_str()));
+  const char* prov = info.model_provenance.c_str();
+  json_t* pj = *prov ? json_loads(prov, 0, &jerr) : nullptr;
+  json_object_set_new(model, "provenance", pj ? pj : json_string(prov));
+  json_object_set_new(root, "model", model);
+  json_t* run = json_object();
+  json_object_set_new(run, "data", json_string(r.data.c_str()));
+  json_object_set_new(run, "images", json_integer(r.images));
+  json_object_set_new(run, "weight_reuse", json_integer(r.weight_reuse));
+  json_object_set_new(run, "threads", json_integer(info.threads));
+  json_object_set_new(run, "wall_time", val(info.wall_seconds, "s"));
+  json_object_set_new(run, "placement",
+                      json_loads(placement_to_json(wr.placement).c_str(), 0, &jerr));
+  json_object_set_new(root, "run", run);
+  json_t* res = json_object();
+  json_object_set_new(res, "accuracy", val(r.accuracy, "fraction"));
+  json_object_set_new(res, "clean_accuracy", val(r.clean_accuracy, "fraction"));
+  json_object_set_new(res, "agreement_with_clean", val(info.agreement_with_clean, "fraction"));
+  json_t* be = json_object();
+  json_object_set_new(be, "write_01", count(e.write_err01, "bits"));
+  json_object_set_new(be, "write_10", count(e.write_err10, "bits"));
+  json_object_set_new(be, "read_01", count(e.read_err01, "bits"));
+  json_object_set_new(be, "read_10", count(e.read_err10, "bits"));
+  json_object_set_new(be, "stuck_at", count(e.stuck_at, "bits"));
+  json_object_set_new(be, "endurance", count(e.endurance, "cells"));
+  json_object_set_new(be, "bits_written", count(r.bits_written, "bits"));
+  json_object_set_new(be, "bits_read", count(r.bits_read, "bits"));
+  json_object_set_new(be, "write_ber_observed",
+                      val(rate(e.write_err01 + e.write_err10, r.bits_written), "errors/bit"));
+  json_object_set_new(be, "read_ber_observed",
+                      val(rate(e.read_err01 + e.read_err10, r.bits_read), "errors/bit"));
+  json_object_set_new(res, "bit_errors", be);
+  json_t* pg = json_object();
+  json_object_set_new(pg, "energy", val(r.programming_energy_pj, "pJ"));
+  json_object_set_new(pg, "time", val(r.programming_time_ns, "ns"));
+  json_object_set_new(pg, "bytes_written", count(wr.programming.bytes_written, "B"));
+  json_object_set_new(pg, "write_verify_rounds", count(e.verify_rounds, "rounds"));
+  json_object_set_new(pg, "write_verify_gave_up", count(e.verify_gave_up, "segments"));
+  json_object_set_new(res, "programming", pg);
+  json_t* inf = json_object();
+  json_object_set_new(inf, "energy_per_image", val(r.energy_per_image_pj, "pJ"));
+  json_object_set_new(inf, "latency_per_image", val(r.latency_per_image_ns, "ns"));
+  json_object_set_new(inf, "throughput", val(r.throughput_images_per_s, "images/s"));
+  json_object_set_new(inf, "time", val(infer_ps * 1e-3, "ns"));
+  json_object_set_new(inf, "weight_fetches", count(wr.weight_fetches, "layer fetches"));
+  json_object_set_new(inf, "bytes_read", count(st.bytes_read, "B"));
+  json_object_set_new(inf, "sram_bytes_read", count(wr.sram_bytes_read, "B"));
+  json_object_set_new(res, "inference", inf);
+  json_t* banks = json_array();
+  const unsigned bpc = cfg.org.banks_per_channel;
+  for (size_t b = 0; b < st.banks.size(); ++b) {
+    json_t* o = json_object();
+    json_object_set_new(o, "channel", json_integer(static_cast<json_int_t>(b / bpc)));
+    json_object_set_new(o, "bank", json_integer(static_cast<json_int_t>(b % bpc)));
+    json_object_set_new(
+        o, "utilisation_inference",
+        val(infer_ps > 0 ? (st.banks[b].busy_ps - wr.programming.banks[b].busy_ps) / infer_ps : 0,
+            "fraction"));
+    json_object_set_new(
+        o, "utilisation_run",
+        val(st.end_ps ? static_cast<double>(st.banks[b].busy_ps) / st.end_ps : 0, "fraction"));
+    json_array_append_new(banks, o);
   }
-  if (bnn_rename_durable(tmp.c_str(), path.c_str()) != BNN_OK) {
-    std::string msg = bnn_errmsg();
-    std::remove(tmp.c_str());
-    return msg;
+  json_object_set_new(res, "banks", banks);
+  json_object_set_new(root, "results", res);
+  std::string summary;
+  try {
+    summary = json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
+  } catch (...) {
+    json_decref(root);
+    throw;
   }
-  return "";
+  json_decref(root);
+  return summary;
+}
+
+// Both delegate to libbnn's one atomic-write path (bnn/durable.h), so the CLI, the study and the
+// simulator write files the same way; here failures become rramsim::Error.
+bool make_directories(const std::string& dir) {
+  return bnn_mkdirs(dir.c_str()) == BNN_OK;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  if (bnn_write_file_atomic(path.c_str(), text.data(), text.size()) != BNN_OK)
+    throw Error(bnn_errmsg());
 }
 
 std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo& run) {

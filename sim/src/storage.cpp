@@ -1,6 +1,8 @@
 // storage.cpp — sparse page storage; write/read/stuck-at/endurance errors; write-verify rounds.
 #include "rramsim/storage.hpp"
 
+#include "rramsim/errmap.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -73,7 +75,11 @@ Storage::Storage(const SystemConfig& cfg, ErrorCounters& err)
   top_.resize((n_pages + (1u << kLeafBits) - 1) >> kLeafBits);
   set_op_point(cfg.op());
   if (cfg.error_map)
-    for (const Defect& d : cfg.error_map->cells) add_defect(d);
+    for (const MapCell& c : resolve_error_map(*cfg.error_map))
+      add_defect(Defect{
+          c.bit >> 3, static_cast<uint8_t>(c.bit & 7),
+          c.flip ? DefectKind::FlipRate : (c.value ? DefectKind::StuckAt1 : DefectKind::StuckAt0),
+          c.rate});
 }
 
 void Storage::add_defect(const Defect& d) {

@@ -151,41 +151,38 @@ class BnnInitiator : public sc_module {
   // until the last one completes.
   bnn_status transfer(tlm_command cmd, uint64_t addr, uint8_t* buf, uint64_t n) {
     uint64_t longest = 0;
-    for (const LayerPlacement& l : out_.placement.layers) {
-      const uint64_t lo = std::max(addr, l.image_addr),
-                     hi = std::min(addr + n, l.image_addr + l.bytes);
-      if (lo >= hi) continue;
-      uint8_t* p = buf + (lo - addr);
-      if (!l.in_rram) {
+    bnn_status st = BNN_OK;
+    walk_image_range(out_.placement, addr, n, [&](const ImageSegment& sg) {
+      uint8_t* p = buf + (sg.image_addr - addr);
+      if (!sg.layer->in_rram) {
         if (cmd == TLM_READ_COMMAND) {
-          std::memcpy(p, image_ + lo, hi - lo);
-          out_.sram_bytes_read += hi - lo;
+          std::memcpy(p, image_ + sg.image_addr, sg.len);
+          out_.sram_bytes_read += sg.len;
         }  // programming SRAM is free and error-free: the model's own image is the SRAM
-        continue;
+        return true;
       }
-      for (uint64_t off = lo - l.image_addr; off < hi - l.image_addr;) {
-        const uint64_t len = std::min(l.row_bytes - off % l.row_bytes, hi - l.image_addr - off);
-        tlm_generic_payload& t = trans_;
-        t.set_command(cmd);
-        t.set_address(l.rram_addr + off);
-        t.set_data_ptr(p);
-        t.set_data_length(static_cast<unsigned>(len));
-        t.set_streaming_width(static_cast<unsigned>(len));
-        t.set_byte_enable_ptr(nullptr);
-        t.set_dmi_allowed(false);
-        t.set_response_status(TLM_INCOMPLETE_RESPONSE);
-        sc_time delay = SC_ZERO_TIME;
-        socket->b_transport(t, delay);
-        if (t.is_response_error())
-          return bnn_fail(
-              BNN_E_IO, "RRAM %s of %llu bytes at 0x%llx failed: %s",
-              cmd == TLM_READ_COMMAND ? "read" : "write", static_cast<unsigned long long>(len),
-              static_cast<unsigned long long>(l.rram_addr + off), t.get_response_string().c_str());
-        longest = std::max(longest, to_ps(delay));
-        off += len;
-        p += len;
+      tlm_generic_payload& t = trans_;
+      t.set_command(cmd);
+      t.set_address(sg.rram_addr);
+      t.set_data_ptr(p);
+      t.set_data_length(static_cast<unsigned>(sg.len));
+      t.set_streaming_width(static_cast<unsigned>(sg.len));
+      t.set_byte_enable_ptr(nullptr);
+      t.set_dmi_allowed(false);
+      t.set_response_status(TLM_INCOMPLETE_RESPONSE);
+      sc_time delay = SC_ZERO_TIME;
+      socket->b_transport(t, delay);
+      if (t.is_response_error()) {
+        st = bnn_fail(
+            BNN_E_IO, "RRAM %s of %llu bytes at 0x%llx failed: %s",
+            cmd == TLM_READ_COMMAND ? "read" : "write", static_cast<unsigned long long>(sg.len),
+            static_cast<unsigned long long>(sg.rram_addr), t.get_response_string().c_str());
+        return false;
       }
-    }
+      longest = std::max(longest, to_ps(delay));
+      return true;
+    });
+    if (st != BNN_OK) return st;
     if (longest) wait(from_ps(longest));
     return BNN_OK;
   }
@@ -210,7 +207,7 @@ class BnnInitiator : public sc_module {
     // through the controller: write errors, write-verify, energy, time, wear).
     bnn_status st = bnn_port_write(&port_.base, 0, image_, static_cast<size_t>(image_size_));
     if (st != BNN_OK) {
-      out_.error = bnn_errmsg();
+      error = bnn_errmsg();
       return;
     }
     out_.program_end_ps = to_ps(sc_time_stamp());
@@ -236,11 +233,15 @@ class BnnInitiator : public sc_module {
       st = bnn_engine_run(e, images_ + i0 * img_bytes, nb, nullptr, out_.pred.data() + i0);
       if (st == BNN_OK && wp_.progress) wp_.progress(i0 + nb);
     }
-    if (st != BNN_OK) out_.error = bnn_errmsg();
+    if (st != BNN_OK) error = bnn_errmsg();
     bnn_engine_destroy(e);
     out_.infer_end_ps = to_ps(sc_time_stamp());
   }
 
+ public:
+  std::string error;  // the engine's or the memory's failure, thrown once sc_start returns
+
+ private:
   RramMemory& mem_;
   const bnn_model* m_;
   const uint8_t* images_;
@@ -278,6 +279,7 @@ WorkloadResult run_bnn_workload(const SystemConfig& cfg, const bnn_model* m,
   mem.finish();
   out.total = mem.stats();
   out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  if (!init.error.empty()) throw Error(model_name + ": " + init.error);
   return out;
 }
 

@@ -252,6 +252,55 @@ TEST(Config, SubFilesByRelativePath) {
   EXPECT_THROW(rramsim::load_system_file(dir + "/none.json"), ConfigError);
 }
 
+#include "rramsim/config_experiment.hpp"
+
+namespace {
+// Loads an experiment file written with `text`; returns the error message ("(no error)" if none).
+std::string experiment_error(const std::string& text, rramsim::Experiment* out = nullptr) {
+  const std::string dir = RRAMSIM_BINARY_DIR "/test_config_tmp";
+  std::string cmd = "mkdir -p " + dir;
+  if (std::system(cmd.c_str()) != 0) return "(mkdir failed)";
+  const std::string path = dir + "/exp.json";
+  { std::ofstream(path) << text; }
+  try {
+    rramsim::Experiment e = rramsim::load_experiment(path);
+    if (out) *out = e;
+  } catch (const rramsim::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(Config, ExperimentFiles) {
+  rramsim::Experiment e;
+  ASSERT_EQ(experiment_error("{\"systems\": \"s.json\", \"models\": [\"a.bnn\", \"/b.bnn\"], "
+                             "\"seeds\": [3, 4], \"op_points\": \"all\", \"rram_layers\": [0, 2]}",
+                             &e),
+            "(no error)");
+  EXPECT_EQ(e.systems.size(), 1u);
+  EXPECT_HAS(e.systems[0], "test_config_tmp/s.json");  // relative to the experiment file
+  EXPECT_EQ(e.models[1], "/b.bnn");
+  EXPECT_EQ(e.seeds, (std::vector<uint64_t>{3, 4}));
+  EXPECT_TRUE(e.all_op_points);
+  EXPECT_EQ(e.rram_layer_mask, 5u);
+  EXPECT_EQ(e.mode, "functional");
+  // Unknown keys name the file and the key, and list the known ones.
+  EXPECT_HAS(experiment_error("{\"systems\": \"s\", \"models\": \"m\", \"sede\": 1}"),
+             "exp.json: sede: unknown key (known: name,");
+  EXPECT_HAS(experiment_error("{\"models\": \"m\"}"), "exp.json: systems: required");
+  EXPECT_HAS(experiment_error("{\"systems\": \"s\", \"models\": \"m\", \"mode\": \"fast\"}"),
+             "exp.json: mode: expected \"functional\" or \"timed\"");
+  EXPECT_HAS(experiment_error("{\"systems\": \"s\", \"models\": \"m\", \"seeds\": []}"),
+             "exp.json: seeds: expected a non-empty list of integers");
+  EXPECT_HAS(experiment_error("{\"systems\": \"s\", \"models\": \"m\", \"threads\": 65}"),
+             "exp.json: threads: expected an integer in [1, 64]");
+  EXPECT_HAS(experiment_error("{\"systems\": [\"s\", 3], \"models\": \"m\"}"),
+             "exp.json: systems[1]: expected a string");
+  EXPECT_HAS(experiment_error("{\"systems\": \"s\",\n \"models\": }"), "exp.json:2:");
+  EXPECT_THROW(rramsim::load_experiment(RRAMSIM_BINARY_DIR "/no/such/exp.json"), rramsim::Error);
+}
+
 #include <jansson.h>
 
 #include "rramsim/stats.hpp"
@@ -269,7 +318,7 @@ TEST(StatsFile, SelfDescribingJsonWrittenAtomically) {
   run.path = "b_transport";
   run.requests = 3;
   const std::string path = RRAMSIM_BINARY_DIR "/test_stats_file.json";
-  ASSERT_EQ(rramsim::write_file_atomic(path, rramsim::stats_to_json(cfg, s, run)), "");
+  ASSERT_NO_THROW(rramsim::write_file_atomic(path, rramsim::stats_to_json(cfg, s, run)));
   json_error_t err;
   json_t* j = json_load_file(path.c_str(), 0, &err);
   ASSERT_NE(j, nullptr) << err.text;
@@ -289,6 +338,10 @@ TEST(StatsFile, SelfDescribingJsonWrittenAtomically) {
   EXPECT_EQ(json_array_size(json_object_get(json_object_get(j, "stats"), "banks")), 2u);
   json_decref(j);
   // A path that cannot be written: an error message, and nothing left behind.
-  std::string e = rramsim::write_file_atomic(RRAMSIM_BINARY_DIR "/no/such/dir/x.json", "{}");
-  EXPECT_HAS(e, "no/such/dir/x.json");
+  try {
+    rramsim::write_file_atomic(RRAMSIM_BINARY_DIR "/no/such/dir/x.json", "{}");
+    FAIL() << "expected an error";
+  } catch (const rramsim::Error& ex) {
+    EXPECT_HAS(std::string(ex.what()), "no/such/dir/x.json");
+  }
 }

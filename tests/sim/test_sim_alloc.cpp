@@ -63,8 +63,8 @@ void disarm() {
 }
 
 // Installs the counting libbnn allocator for the whole test program. jansson reaches it too: the
-// config loader routes jansson through libbnn's hook (json_set_alloc_funcs in sim/src/config.cpp),
-// which the first test checks.
+// config loader routes jansson through libbnn's hook (json_set_alloc_funcs in
+// sim/src/config_reader.cpp), which the first test checks.
 struct Hooks : ::testing::Environment {
   void SetUp() override {
     static const bnn_allocator a = {counting_alloc, counting_realloc, plain_free, nullptr};

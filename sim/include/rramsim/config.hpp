@@ -9,14 +9,12 @@
 #include <vector>
 
 #include "rramsim/device.h"
+#include "rramsim/error.hpp"
 
 namespace rramsim {
 
-// Every config problem: one line naming the file, the JSON key path and the accepted range.
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Every config problem is an Error (ConfigError): one line naming the file, the JSON key path and
+// the accepted range.
 
 enum class Scheduler { Fcfs, ReadFirst };
 const char* scheduler_name(Scheduler s);
@@ -92,8 +90,10 @@ SystemConfig load_system_string(const std::string& json, const std::string& name
                                 const std::string& base_dir);
 rr_device load_device_string(const std::string& json, const std::string& name);
 
-// Selects an operating point by name; throws ConfigError listing the available names.
-void select_op_point(SystemConfig& cfg, const std::string& name);
+// Selects an operating point by name; throws ConfigError "<what>: '<name>' is not an operating
+// point of device '<device>' (one of <names>)" (what: where the name came from).
+void select_op_point(SystemConfig& cfg, const std::string& name,
+                     const std::string& what = "--op-point");
 
 // The resolved config as JSON text (every default filled in), for the top of stats files.
 std::string config_to_json(const SystemConfig& cfg, int indent = 2);

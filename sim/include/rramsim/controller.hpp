@@ -24,6 +24,17 @@ class AddressDecoder {
   // Contiguous addresses stay in one row segment up to this aligned size: 2^(lowest non-column
   // address bit).
   uint64_t chunk_bytes() const { return chunk_; }
+  // The row-chunk split, once (Controller::access and functional mode's analytic energy):
+  // calls fn(addr, bytes) for each row segment of [addr, addr + len), in address order.
+  template <class F>
+  void for_each_chunk(uint64_t addr, uint64_t len, F&& fn) const {
+    while (len) {
+      const uint64_t room = chunk_ - (addr & (chunk_ - 1)), n = len < room ? len : room;
+      fn(addr, n);
+      addr += n;
+      len -= n;
+    }
+  }
 
  private:
   struct Run {  // `width` contiguous address bits from `shift` land at field bit `dest`
@@ -63,7 +74,32 @@ struct ChannelState {
   std::deque<Buffered> write_buffer;
 };
 
-// Scheduling policy: an interface with small variants, chosen once by make_scheduler().
+// What a scheduler may ask of and do to the controller, and nothing more: admit a row segment
+// into its channel's queue (back-pressure counted), use a bank's busy-until, charge a bank's busy
+// time, extend the end of the run (drained writes), and read the drain watermarks.
+class SchedulerPort {
+ public:
+  SchedulerPort(const Organisation& org, std::vector<BankState>& banks, Stats& stats)
+      : org_(&org), banks_(&banks), stats_(&stats) {}
+  // The time the segment arriving at t is accepted into channel ch's queue (queue_depth slots).
+  uint64_t admit(ChannelState& ch, uint64_t t);
+  BankState& bank(unsigned b) { return (*banks_)[b]; }
+  void charge_bank(unsigned b, uint64_t busy_ps) { stats_->banks[b].busy_ps += busy_ps; }
+  void extend_end(uint64_t t_ps) {
+    if (t_ps > stats_->end_ps) stats_->end_ps = t_ps;
+  }
+  unsigned write_high_watermark() const { return org_->write_high_watermark; }
+  unsigned write_low_watermark() const { return org_->write_low_watermark; }
+
+ private:
+  const Organisation* org_;
+  std::vector<BankState>* banks_;
+  Stats* stats_;
+};
+
+// Scheduling policy: an interface with small variants (FcfsScheduler, ReadFirstScheduler in
+// controller.cpp), chosen once by the controller; it sees the controller only through its
+// SchedulerPort.
 class SchedulerPolicy {
  public:
   virtual ~SchedulerPolicy() = default;
@@ -108,10 +144,6 @@ class Controller {
   const Timing& timing() const { return tm_; }
 
  private:
-  friend class FcfsScheduler;
-  friend class ReadFirstScheduler;
-  uint64_t admit(ChannelState& ch, uint64_t t);
-
   SystemConfig cfg_;
   Timing tm_;
   AddressDecoder dec_;
@@ -119,6 +151,7 @@ class Controller {
   Storage storage_;
   std::vector<ChannelState> channels_;
   std::vector<BankState> banks_;  // channel-major
+  SchedulerPort sched_port_;      // what the scheduler sees of banks_, stats_ and the config
   std::unique_ptr<SchedulerPolicy> sched_;
   AccessObserver access_obs_;
   unsigned banks_per_channel_;

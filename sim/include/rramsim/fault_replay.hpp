@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bnn/bnn.h"
+#include "rramsim/error.hpp"
 #include "rramsim/workload.hpp"
 #include "rrtrace/trace.h"
 
@@ -19,12 +20,12 @@ struct FaultTraceInfo {
   uint64_t first_bad_line = 0;  // line of the first of them, 0 = none
 };
 
-// Reads a fault trace; refuses (returns the message) a file recorded for another model
-// (model_id differs, both named) or, unless skip_bad, a malformed line (file:line). With
-// skip_bad, malformed lines are counted into info->bad_lines and skipped. "" on success.
-std::string load_fault_trace(const std::string& path, const std::string& model_id,
-                             std::vector<rrt_fault>* out, bool skip_bad = false,
-                             FaultTraceInfo* info = nullptr);
+// Reads a fault trace; refuses (throws Error) a file recorded for another model (model_id
+// differs, both named) or, unless skip_bad, a malformed line (file:line). With skip_bad,
+// malformed lines are counted into info->bad_lines and skipped.
+void load_fault_trace(const std::string& path, const std::string& model_id,
+                      std::vector<rrt_fault>* out, bool skip_bad = false,
+                      FaultTraceInfo* info = nullptr);
 
 struct FaultReplayParams {
   uint32_t weight_reuse = 1;    // as in the recorded run (it sets how often rows are read)
@@ -48,10 +49,9 @@ struct FaultReplayParams {
 // its RRAM layers, and each read fault applied to the read it hit. Reads are numbered exactly as
 // the workload bridge issues them (one per RRAM neuron-row segment, in port-call order; SRAM
 // layers are not counted), so the placement must be the recorded run's. keep: nullptr = all
-// faults, else keep[i] != 0 selects faults[i]. "" on success, else one line.
-std::string replay_faults(const bnn_model* m, const Placement& pl,
-                          const std::vector<rrt_fault>& faults, const std::vector<uint8_t>* keep,
-                          const uint8_t* images, size_t n, const FaultReplayParams& p,
-                          std::vector<uint8_t>* pred);
+// faults, else keep[i] != 0 selects faults[i]. Throws Error (one line).
+void replay_faults(const bnn_model* m, const Placement& pl, const std::vector<rrt_fault>& faults,
+                   const std::vector<uint8_t>* keep, const uint8_t* images, size_t n,
+                   const FaultReplayParams& p, std::vector<uint8_t>* pred);
 
 }  // namespace rramsim

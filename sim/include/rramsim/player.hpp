@@ -33,6 +33,9 @@ struct ReplayParams {
   // Called every progress_every records with the number replayed and the trace bytes consumed.
   std::function<void(uint64_t records, uint64_t input_bytes)> progress;
   uint64_t progress_every = 1u << 16;
+  // Called once, before the run, with the trace's warning (e.g. recorded with another config),
+  // so the caller can show it even if the replay then fails.
+  std::function<void(const std::string& warning)> on_warning;
 };
 
 // Issues each record of the source, in order:
@@ -89,12 +92,12 @@ struct ReplayOutput {
   uint64_t clock_ps = 0;   // trace clock used
   bool relative = false;   // timing of the trace
   std::string warning;     // "" or e.g. the trace was recorded with another config
-  std::string error;       // "" or why the replay failed (stats are then incomplete)
 };
 
 // One replay in this process (one SystemC elaboration per process): opens the trace (clock,
 // capacity of cfg, config-hash warning) before elaboration, then builds player → arbiter →
-// memory and runs it to the end of the trace.
+// memory and runs it to the end of the trace. Throws Error (the trace cannot be opened, or a
+// read/format/capacity error stopped the replay: file and line or record named).
 ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessObserver access = {},
                         FaultObserver fault = {});
 

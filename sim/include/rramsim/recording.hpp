@@ -6,6 +6,7 @@
 #include <string>
 
 #include "rramsim/config.hpp"
+#include "rramsim/error.hpp"
 #include "rramsim/observers.hpp"
 
 namespace rramsim {
@@ -39,12 +40,12 @@ class AccessRecorder {
   AccessRecorder(const AccessRecorder&) = delete;
   AccessRecorder& operator=(const AccessRecorder&) = delete;
 
-  // "" or one line naming the file and the problem.
-  std::string open(const std::string& path, const SystemConfig& cfg, const RecordParams& p);
+  // Throws Error: one line naming the file and the problem.
+  void open(const std::string& path, const SystemConfig& cfg, const RecordParams& p);
   AccessObserver observer();
-  // Finishes the file and renames it into place; "" or the first error (also one met while
-  // recording, e.g. a full disk), in which case nothing is left at the path.
-  std::string close();
+  // Finishes the file and renames it into place; throws Error with the first error (also one met
+  // while recording, e.g. a full disk), in which case nothing is left at the path.
+  void close();
   void abort();
   uint64_t records() const;
 
@@ -69,10 +70,10 @@ class FaultRecorder {
   FaultRecorder(const FaultRecorder&) = delete;
   FaultRecorder& operator=(const FaultRecorder&) = delete;
 
-  std::string open(const std::string& path, const SystemConfig& cfg, const RecordParams& p);
+  void open(const std::string& path, const SystemConfig& cfg, const RecordParams& p);
   void set_locator(FaultLocatorFn fn, void* ud);
   FaultObserver observer();
-  std::string close();
+  void close();
   void abort();
   uint64_t records() const;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rramsim/config.hpp"
+#include "rramsim/error.hpp"
 
 namespace rramsim {
 
@@ -119,9 +120,28 @@ struct RunInfo {
   uint64_t requests = 0;
 };
 std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo& run);
+
+// The summary of one timed experiment point (`rramsim run --out DIR/summary.json`): { "tool",
+// "version", "seed", "config", "model": {path, provenance}, "run": {...}, "results": {accuracy,
+// bit errors, programming, inference, banks} }, built from the point's result and its workload.
+struct PointResult;
+struct WorkloadResult;
+struct RunSummaryInfo {
+  std::string tool_version;
+  std::string model_path;
+  std::string model_provenance;  // the model file's provenance text (JSON, or free text)
+  int threads = 1;
+  double wall_seconds = 0;
+  double agreement_with_clean = 0;  // fraction of predictions equal to the clean run's
+};
+std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
+                                const WorkloadResult& wr, const RunSummaryInfo& info);
+// Creates dir and its missing parents (mkdir -p); false (errno set) if that fails or dir is not a
+// directory.
+bool make_directories(const std::string& dir);
 // Writes text to path via a temporary file and rename, so no half-written file is left.
-// Returns an empty string or an error message.
-std::string write_file_atomic(const std::string& path, const std::string& text);
+// Throws Error naming the file.
+void write_file_atomic(const std::string& path, const std::string& text);
 // The human-readable summary.
 std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo& run);
 

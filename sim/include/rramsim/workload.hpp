@@ -53,6 +53,38 @@ Placement place_model(const bnn_model* m, const std::string& model_name, const S
 // The placement as JSON text (for summaries).
 std::string placement_to_json(const Placement& pl);
 
+// One piece of a weight-image range as the bridge moves it: the part of an SRAM layer whole, the
+// part of an RRAM layer one neuron-row segment at a time (one TLM transaction, one read index).
+struct ImageSegment {
+  const LayerPlacement* layer;
+  uint64_t image_addr;  // start in the weight image
+  uint64_t len;         // bytes
+  uint64_t rram_addr;   // start in RRAM (layer->in_rram only)
+};
+
+// The placement walk, once (the workload bridge and fault replay): [addr, addr + n) of the
+// weight image, layers in placement order. fn(const ImageSegment&) returns false to stop the walk
+// (walk_image_range then returns false).
+template <class F>
+bool walk_image_range(const Placement& pl, uint64_t addr, uint64_t n, F&& fn) {
+  for (const LayerPlacement& l : pl.layers) {
+    const uint64_t lo = addr > l.image_addr ? addr : l.image_addr;
+    const uint64_t end = l.image_addr + l.bytes, hi = addr + n < end ? addr + n : end;
+    if (lo >= hi) continue;
+    if (!l.in_rram) {
+      if (!fn(ImageSegment{&l, lo, hi - lo, 0})) return false;
+      continue;
+    }
+    for (uint64_t off = lo - l.image_addr; off < hi - l.image_addr;) {
+      const uint64_t row_left = l.row_bytes - off % l.row_bytes, left = hi - l.image_addr - off;
+      const uint64_t len = row_left < left ? row_left : left;
+      if (!fn(ImageSegment{&l, l.image_addr + off, len, l.rram_addr + off})) return false;
+      off += len;
+    }
+  }
+  return true;
+}
+
 struct WorkloadParams {
   PlacementParams placement;
   uint32_t weight_reuse = 1;  // images per weight fetch (1: every image reads every row)
@@ -84,12 +116,12 @@ struct WorkloadResult {
   uint64_t sram_bytes_read = 0;  // weight bytes served by SRAM
   Placement placement;
   double wall_seconds = 0;
-  std::string error;  // non-empty: the run failed (engine or memory error)
 };
 
 // One timed run in this process (SystemC allows one elaboration per process): builds
 // initiator → arbiter → memory, programs the placed weights through the controller, then runs
-// the engine over n images (HWC bytes) with every weight read a TLM transaction.
+// the engine over n images (HWC bytes) with every weight read a TLM transaction. Throws Error
+// ("<model_name>: <what failed>") if the engine or the memory failed.
 WorkloadResult run_bnn_workload(const SystemConfig& cfg, const bnn_model* m,
                                 const std::string& model_name, const uint8_t* images, size_t n,
                                 const WorkloadParams& wp);

@@ -1,6 +1,7 @@
-// job.hpp — one experiment point (a model on a memory system at an operating point), shared by
-// `rramsim run` and `rramsim sweep`: loading and checking inputs, the functional and the timed
-// evaluation, and the result row.
+// rramsim/point.hpp — one experiment point (a model on a memory system at an operating point):
+// loading and checking inputs, the functional and the timed evaluation, the analytic energy of
+// functional mode, and the result row (key, one-line JSON, CSV). Used by `rramsim run`, `sweep`,
+// `faults`, `plot`, bench_run and the tests. Errors: rramsim::Error (one line naming the file).
 #pragma once
 
 #include <cstdint>
@@ -14,14 +15,10 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "rramsim/config.hpp"
+#include "rramsim/error.hpp"
 #include "rramsim/workload.hpp"
 
-namespace rrjob {
-
-// Thrown for bad input; the message is one line naming the file and the problem.
-struct JobError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace rramsim {
 
 struct ModelDeleter {
   void operator()(bnn_model* m) const { bnn_model_free(m); }
@@ -35,8 +32,8 @@ void open_data(bnn_dataset* ds, const std::string& spec, uint32_t images, const 
                const std::string& model_path);
 // Loads a system file and selects the operating point (empty = the file's); seed overrides the
 // file's seed when have_seed.
-rramsim::SystemConfig load_system(const std::string& path, const std::string& op_point,
-                                  bool have_seed, uint64_t seed);
+SystemConfig load_system(const std::string& path, const std::string& op_point, bool have_seed,
+                         uint64_t seed);
 
 // Accuracy through the host port (error-free), the reference for every point.
 double clean_accuracy(const bnn_model* m, const bnn_dataset& ds, int threads,
@@ -71,12 +68,12 @@ struct PointSpec {
   uint64_t rram_layer_mask = ~uint64_t{0};
   int threads = 1;
   // Timed mode: recorders attached to the memory (rramsim run --record-faults/--record-accesses).
-  rramsim::AccessObserver access_observer;
-  rramsim::FaultObserver fault_observer;
+  AccessObserver access_observer;
+  FaultObserver fault_observer;
 };
 
 // Identity of a model file for fault traces: "crc32:xxxxxxxx" of its bytes (zlib CRC-32).
-// Throws JobError naming the file if it cannot be read.
+// Throws Error naming the file if it cannot be read.
 std::string model_file_id(const std::string& path);
 
 // The analytic counts behind functional mode's energy figures: what the timed system would
@@ -85,21 +82,20 @@ struct AnalyticEnergy {
   double read_per_fetch_pj = 0;
   double program_pj = 0;
 };
-AnalyticEnergy analytic_energy(const rramsim::SystemConfig& cfg, const bnn_model* m,
-                               const rramsim::Placement& pl);
+AnalyticEnergy analytic_energy(const SystemConfig& cfg, const bnn_model* m, const Placement& pl);
 
 // Functional mode: the device's error rates on host memory through libbnn's error port (write
 // rates reduced to p^(1+max_iterations) under iterative write-verify; the device's random
 // stuck-at cells and endurance not modelled), weights in the layers the placement puts in RRAM
 // only. A measured error map (cfg.error_map) is applied to the RRAM weights: stuck-at cells force
 // their value on every read, flip-rate cells flip reads with their rate.
-PointResult run_functional(const PointSpec& s, const rramsim::SystemConfig& cfg, const bnn_model* m,
+PointResult run_functional(const PointSpec& s, const SystemConfig& cfg, const bnn_model* m,
                            const bnn_dataset& ds, double clean);
 
 // Timed mode: the SystemC system (one elaboration per process). Also returns the full
 // workload result for `rramsim run`'s stats.
-PointResult run_timed(const PointSpec& s, const rramsim::SystemConfig& cfg, const bnn_model* m,
-                      const bnn_dataset& ds, double clean, rramsim::WorkloadResult* wr,
+PointResult run_timed(const PointSpec& s, const SystemConfig& cfg, const bnn_model* m,
+                      const bnn_dataset& ds, double clean, WorkloadResult* wr,
                       std::function<void(uint64_t)> progress = {});
 
 // Point identity in sweeps and its one-line JSON / CSV forms.
@@ -113,4 +109,4 @@ std::string row_csv(const PointResult& r);
 // Parses a row written by row_json (every field, and the key must match); false if malformed.
 bool row_from_json(const std::string& line, PointResult* r);
 
-}  // namespace rrjob
+}  // namespace rramsim
