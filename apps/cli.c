@@ -18,7 +18,7 @@
 #define RRAMSIM_VERSION_STRING "unknown"
 #endif
 
-const char *rr_version(void) {
+const char *cli_version(void) {
   return RRAMSIM_VERSION_STRING;
 }
 
@@ -27,25 +27,25 @@ static void vreport(const char *cmd, const char *fmt, va_list ap) {
   vfprintf(stderr, fmt, ap);
 }
 
-int rr_error(const char *cmd, const char *fmt, ...) {
+int cli_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vreport(cmd, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
-  return RR_EXIT_FAIL;
+  return CLI_EXIT_FAIL;
 }
 
-int rr_usage_error(const char *cmd, const char *fmt, ...) {
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vreport(cmd, fmt, ap);
   va_end(ap);
   fprintf(stderr, " (see 'rramsim %s --help')\n", cmd ? cmd : "");
-  return RR_EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }
 
-int rr_default_threads(void) {
+int cli_default_threads(void) {
   const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   return ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
 }
@@ -59,7 +59,7 @@ static const char *option_text(char *buf, size_t n, const char *arg) {
 }
 
 /* The table row named exactly `name` (no leading dashes, ends at '=' or NUL); -1 if none. */
-static int find_exact(const rr_option *opts, const char *name) {
+static int find_exact(const cli_option *opts, const char *name) {
   const char *eq = strchr(name, '=');
   const size_t len = eq ? (size_t)(eq - name) : strlen(name);
   for (int i = 0; opts && opts[i].name; ++i)
@@ -67,19 +67,19 @@ static int find_exact(const rr_option *opts, const char *name) {
   return -1;
 }
 
-static int take_positional(const char *cmd, rr_opt_handler handler, void *ud, const char *arg) {
-  const rr_opt_result r = handler ? handler(ud, NULL, arg) : RR_OPT_UNKNOWN;
-  if (r == RR_OPT_UNKNOWN) rr_usage_error(cmd, "unexpected argument '%s'", arg);
-  return r == RR_OPT_TAKEN;
+static int take_positional(const char *cmd, cli_opt_handler handler, void *ud, const char *arg) {
+  const cli_opt_result r = handler ? handler(ud, NULL, arg) : CLI_OPT_UNKNOWN;
+  if (r == CLI_OPT_UNKNOWN) cli_usage_error(cmd, "unexpected argument '%s'", arg);
+  return r == CLI_OPT_TAKEN;
 }
 
-int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr_option *opts,
-                     rr_opt_handler handler, void *ud, void (*usage)(FILE *f), int *exit_code) {
-  *exit_code = RR_EXIT_USAGE;
+int cli_parse_options(const char *cmd, int argc, char **argv, int first, const cli_option *opts,
+                      cli_opt_handler handler, void *ud, void (*usage)(FILE *f), int *exit_code) {
+  *exit_code = CLI_EXIT_USAGE;
   int n = 0;
   while (opts && opts[n].name) ++n;
   struct option *lo = (struct option *)calloc((size_t)n + 2, sizeof *lo);
-  if (!lo) return rr_error(cmd, "out of memory"), *exit_code = RR_EXIT_FAIL, 0;
+  if (!lo) return cli_error(cmd, "out of memory"), *exit_code = CLI_EXIT_FAIL, 0;
   for (int i = 0; i < n; ++i) {
     lo[i].name = opts[i].name;
     lo[i].has_arg = opts[i].has_value ? required_argument : no_argument;
@@ -102,7 +102,7 @@ int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr
     const char *arg = at < sub_argc ? sub_argv[at] : "";
     if (c == 'h') {
       usage(stdout);
-      *exit_code = RR_EXIT_OK;
+      *exit_code = CLI_EXIT_OK;
       ok = 0;
       break;
     }
@@ -114,27 +114,27 @@ int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr
       continue;
     }
     if (c == ':') {
-      rr_usage_error(cmd, "option '%s' needs a value", option_text(text, sizeof text, arg));
+      cli_usage_error(cmd, "option '%s' needs a value", option_text(text, sizeof text, arg));
       ok = 0;
       break;
     }
     if (c == '?') {
       const int k = strncmp(arg, "--", 2) == 0 ? find_exact(opts, arg + 2) : -1;
       if (k >= 0 && !opts[k].has_value && strchr(arg, '='))
-        rr_usage_error(cmd, "option '%s' takes no value", option_text(text, sizeof text, arg));
+        cli_usage_error(cmd, "option '%s' takes no value", option_text(text, sizeof text, arg));
       else
-        rr_usage_error(cmd, "unknown option '%s'", option_text(text, sizeof text, arg));
+        cli_usage_error(cmd, "unknown option '%s'", option_text(text, sizeof text, arg));
       ok = 0;
       break;
     }
     /* A long option of the table: given in full? (getopt_long also takes unique prefixes.) */
     const int k = c - 256;
     if (strncmp(arg, "--", 2) != 0 || find_exact(opts, arg + 2) != k) {
-      rr_usage_error(cmd, "unknown option '%s'", option_text(text, sizeof text, arg));
+      cli_usage_error(cmd, "unknown option '%s'", option_text(text, sizeof text, arg));
       ok = 0;
       break;
     }
-    const rr_option *o = &opts[k];
+    const cli_option *o = &opts[k];
     char canon[128];
     snprintf(canon, sizeof canon, "--%s", o->alias_for ? o->alias_for : o->name);
     if (o->alias_for)
@@ -143,10 +143,10 @@ int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr
       *o->flag = 1;
       continue;
     }
-    const rr_opt_result r =
-        handler ? handler(ud, canon, o->has_value ? optarg : NULL) : RR_OPT_UNKNOWN;
-    if (r == RR_OPT_UNKNOWN) rr_usage_error(cmd, "unknown option '%s'", canon);
-    if (r != RR_OPT_TAKEN) {
+    const cli_opt_result r =
+        handler ? handler(ud, canon, o->has_value ? optarg : NULL) : CLI_OPT_UNKNOWN;
+    if (r == CLI_OPT_UNKNOWN) cli_usage_error(cmd, "unknown option '%s'", canon);
+    if (r != CLI_OPT_TAKEN) {
       ok = 0;
       break;
     }
@@ -155,7 +155,7 @@ int rr_parse_options(const char *cmd, int argc, char **argv, int first, const rr
   for (int i = optind; ok && i < sub_argc; ++i)
     if (!take_positional(cmd, handler, ud, sub_argv[i])) ok = 0;
   free(lo);
-  if (ok) *exit_code = RR_EXIT_OK;
+  if (ok) *exit_code = CLI_EXIT_OK;
   return ok;
 }
 
@@ -168,60 +168,60 @@ static int plain_decimal(const char *s) {
   return 1;
 }
 
-int rr_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
-                    double *out) {
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                     double *out) {
   char *end = NULL;
   errno = 0;
   const int plain = plain_decimal(s);
   double v = plain ? strtod(s, &end) : 0.0;
   if (!plain || !end || end == s || *end != '\0' || errno == ERANGE || !isfinite(v) || v < lo ||
       v > hi) {
-    rr_usage_error(cmd, "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, s ? s : "");
+    cli_usage_error(cmd, "%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, s ? s : "");
     return 0;
   }
   *out = v;
   return 1;
 }
 
-int rr_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
-                 uint64_t *out) {
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
+                  uint64_t *out) {
   char *end = NULL;
   errno = 0;
   const int plain = plain_decimal(s) && *s != '-';
   unsigned long long v = plain ? strtoull(s, &end, 10) : 0;
   if (!plain || !end || end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
-    rr_usage_error(cmd, "%s: expected an integer in [%llu, %llu], got '%s'", opt,
-                   (unsigned long long)lo, (unsigned long long)hi, s ? s : "");
+    cli_usage_error(cmd, "%s: expected an integer in [%llu, %llu], got '%s'", opt,
+                    (unsigned long long)lo, (unsigned long long)hi, s ? s : "");
     return 0;
   }
   *out = (uint64_t)v;
   return 1;
 }
 
-int rr_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out) {
+int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out) {
   char *end = NULL;
   errno = 0;
   const int plain = plain_decimal(s);
   long v = plain ? strtol(s, &end, 10) : 0;
   if (!plain || !end || end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
-    rr_usage_error(cmd, "%s: expected an integer in [%d, %d], got '%s'", opt, lo, hi, s ? s : "");
+    cli_usage_error(cmd, "%s: expected an integer in [%d, %d], got '%s'", opt, lo, hi, s ? s : "");
     return 0;
   }
   *out = (int)v;
   return 1;
 }
 
-int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, double hi,
-                   size_t max_n, double **values, size_t *n) {
+int cli_parse_range(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                    size_t max_n, double **values, size_t *n) {
   *values = NULL;
   *n = 0;
   if (!s || !*s) {
-    rr_usage_error(cmd, "%s: expected 'start:stop:step' or a comma list, got ''", opt);
+    cli_usage_error(cmd, "%s: expected 'start:stop:step' or a comma list, got ''", opt);
     return 0;
   }
   double *v = (double *)malloc(max_n * sizeof *v);
   if (!v) {
-    rr_error(cmd, "out of memory");
+    cli_error(cmd, "out of memory");
     return 0;
   }
   size_t count = 0;
@@ -231,14 +231,14 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
     if (sscanf(s, "%lf:%lf:%lf%c", &a, &b, &st, &tail) != 3 || !(st > 0) || !(b >= a) ||
         !isfinite(a) || !isfinite(b)) {
       free(v);
-      rr_usage_error(
+      cli_usage_error(
           cmd, "%s: expected 'start:stop:step' with stop >= start and step > 0, got '%s'", opt, s);
       return 0;
     }
     for (double x = a; x <= b + st * 1e-3; x = a + st * (double)count) {
       if (count == max_n) {
         free(v);
-        rr_usage_error(cmd, "%s: more than %zu values in '%s'", opt, max_n, s);
+        cli_usage_error(cmd, "%s: more than %zu values in '%s'", opt, max_n, s);
         return 0;
       }
       v[count++] = x > b ? b : x;
@@ -251,12 +251,12 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
       double x = strtod(p, &end);
       if (end == p || errno == ERANGE || (*end != ',' && *end != '\0')) {
         free(v);
-        rr_usage_error(cmd, "%s: expected a comma list of numbers, got '%s'", opt, s);
+        cli_usage_error(cmd, "%s: expected a comma list of numbers, got '%s'", opt, s);
         return 0;
       }
       if (count == max_n) {
         free(v);
-        rr_usage_error(cmd, "%s: more than %zu values in '%s'", opt, max_n, s);
+        cli_usage_error(cmd, "%s: more than %zu values in '%s'", opt, max_n, s);
         return 0;
       }
       v[count++] = x;
@@ -265,14 +265,14 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
   }
   for (size_t i = 0; i < count; ++i) {
     if (!(v[i] >= lo && v[i] <= hi)) {
-      rr_usage_error(cmd, "%s: value %g outside [%g, %g]", opt, v[i], lo, hi);
+      cli_usage_error(cmd, "%s: value %g outside [%g, %g]", opt, v[i], lo, hi);
       free(v);
       return 0;
     }
   }
   if (count == 0) {
     free(v);
-    rr_usage_error(cmd, "%s: empty range '%s'", opt, s);
+    cli_usage_error(cmd, "%s: empty range '%s'", opt, s);
     return 0;
   }
   *values = v;
@@ -280,7 +280,7 @@ int rr_parse_range(const char *cmd, const char *opt, const char *s, double lo, d
   return 1;
 }
 
-char *rr_json_quote(const char *s) {
+char *cli_json_quote(const char *s) {
   if (!s) s = "";
   json_t *j = json_string(s);
   char *clean = NULL;
@@ -302,7 +302,7 @@ char *rr_json_quote(const char *s) {
   return out;
 }
 
-double rr_now(void) {
+double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -318,18 +318,18 @@ static void fmt_eta(char *buf, size_t n, double s) {
   }
 }
 
-void rr_progress_start(rr_progress *p, const char *label, uint64_t total, int enabled) {
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total, int enabled) {
   memset(p, 0, sizeof *p);
   p->label = label;
   p->total = total;
-  p->t_start = p->t_last = rr_now();
+  p->t_start = p->t_last = cli_now();
   p->tty = isatty(STDERR_FILENO);
   p->enabled = enabled;
   p->last_decile = -1;
 }
 
-static void draw(rr_progress *p, uint64_t done, const char *unit, const char *msg, int final) {
-  double now = rr_now();
+static void draw(cli_progress *p, uint64_t done, const char *unit, const char *msg, int final) {
+  double now = cli_now();
   double el = now - p->t_start;
   /* Rates from a few milliseconds of work are noise (the first update often comes right after
    * the start): below 0.2 s the rate and ETA print as unknown. */
@@ -363,9 +363,9 @@ static void draw(rr_progress *p, uint64_t done, const char *unit, const char *ms
   p->last_done = done;
 }
 
-void rr_progress_update(rr_progress *p, uint64_t done, const char *unit, const char *msg) {
+void cli_progress_update(cli_progress *p, uint64_t done, const char *unit, const char *msg) {
   if (!p->enabled) return;
-  double now = rr_now();
+  double now = cli_now();
   if (p->tty) {
     if (now - p->t_last < 0.1) return;
   } else {
@@ -376,7 +376,7 @@ void rr_progress_update(rr_progress *p, uint64_t done, const char *unit, const c
   draw(p, done, unit, msg, 0);
 }
 
-void rr_progress_finish(rr_progress *p, const char *unit, const char *msg) {
+void cli_progress_finish(cli_progress *p, const char *unit, const char *msg) {
   if (!p->enabled) return;
   draw(p, p->total, unit, msg, 1);
 }

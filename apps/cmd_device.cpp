@@ -46,7 +46,7 @@ void usage(FILE* f) {
 
 int read_points(const char* path, std::vector<double>& e, std::vector<double>& b) {
   FILE* f = std::fopen(path, "r");
-  if (!f) return rr_error(kCmd, "%s: cannot open: %s", path, std::strerror(errno));
+  if (!f) return cli_error(kCmd, "%s: cannot open: %s", path, std::strerror(errno));
   char line[1024];
   int lineno = 0;
   bool header_seen = false;
@@ -64,83 +64,84 @@ int read_points(const char* path, std::vector<double>& e, std::vector<double>& b
         continue;
       }
       std::fclose(f);
-      return rr_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
+      return cli_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
     }
     char* p = end;
     while (*p == ' ' || *p == '\t') ++p;
     if (*p != ',') {
       std::fclose(f);
-      return rr_error(kCmd, "%s:%d: expected a comma after the energy", path, lineno);
+      return cli_error(kCmd, "%s:%d: expected a comma after the energy", path, lineno);
     }
     ++p;
     double y = std::strtod(p, &end);
     while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') ++end;
     if (end == p || *end != '\0' || errno == ERANGE) {
       std::fclose(f);
-      return rr_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
+      return cli_error(kCmd, "%s:%d: expected 'energy_pj,ber'", path, lineno);
     }
     if (!(x > 0) || !std::isfinite(x)) {
       std::fclose(f);
-      return rr_error(kCmd, "%s:%d: energy must be > 0 pJ, got %g", path, lineno, x);
+      return cli_error(kCmd, "%s:%d: energy must be > 0 pJ, got %g", path, lineno, x);
     }
     if (!(y > 0 && y < 0.5)) {
       std::fclose(f);
-      return rr_error(kCmd, "%s:%d: BER must be in (0, 0.5), got %g", path, lineno, y);
+      return cli_error(kCmd, "%s:%d: BER must be in (0, 0.5), got %g", path, lineno, y);
     }
     e.push_back(x);
     b.push_back(y);
   }
   std::fclose(f);
-  if (e.size() < 4) return rr_error(kCmd, "%s: need at least 4 points, got %zu", path, e.size());
-  return RR_EXIT_OK;
+  if (e.size() < 4) return cli_error(kCmd, "%s: need at least 4 points, got %zu", path, e.size());
+  return CLI_EXIT_OK;
 }
 
 int cmd_fit(int argc, char** argv) {
   rr_fit_params p = rr_fit_default_params();
   const char* file = nullptr;
   int strict = 0;
-  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+  auto option = [&](const char* a, const char* v) -> cli_opt_result {
     if (!a) {
-      if (file) return rr_usage_error(kCmd, "fit: more than one points file"), RR_OPT_BAD;
+      if (file) return cli_usage_error(kCmd, "fit: more than one points file"), CLI_OPT_BAD;
       file = v;
-      return RR_OPT_TAKEN;
+      return CLI_OPT_TAKEN;
     }
     bool ok = true;
     if (!std::strcmp(a, "--cell")) {
       if (!rr_cell_type_parse(v, &p.cell))
-        return rr_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v), RR_OPT_BAD;
+        return cli_usage_error(kCmd, "--cell: expected 1T1R or 2T2R, got '%s'", v), CLI_OPT_BAD;
     } else if (!std::strcmp(a, "--voltage"))
-      ok = rr_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v);
+      ok = cli_parse_double(kCmd, a, v, 1e-3, 100, &p.prog_voltage_v);
     else if (!std::strcmp(a, "--pulse"))
-      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns);
+      ok = cli_parse_double(kCmd, a, v, 1e-3, 1e9, &p.prog_pulse_ns);
     else if (!std::strcmp(a, "--i0"))
-      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua);
+      ok = cli_parse_double(kCmd, a, v, 1e-3, 1e5, &p.start.i0_ua);
     else if (!std::strcmp(a, "--hrs-median"))
-      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm);
+      ok = cli_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.hrs_median_kohm);
     else if (!std::strcmp(a, "--hrs-sigma"))
-      ok = rr_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma);
+      ok = cli_parse_double(kCmd, a, v, 1e-4, 10, &p.start.hrs_sigma);
     else if (!std::strcmp(a, "--ref"))
-      ok = rr_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm);
+      ok = cli_parse_double(kCmd, a, v, 1e-3, 1e9, &p.start.ref_kohm);
     else
-      return RR_OPT_UNKNOWN;
-    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+      return CLI_OPT_UNKNOWN;
+    return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  const rr_option opts[] = {{"cell", 1, nullptr, nullptr},       {"voltage", 1, nullptr, nullptr},
-                            {"pulse", 1, nullptr, nullptr},      {"i0", 1, nullptr, nullptr},
-                            {"hrs-median", 1, nullptr, nullptr}, {"hrs-sigma", 1, nullptr, nullptr},
-                            {"ref", 1, nullptr, nullptr},        {"strict", 0, &strict, nullptr},
-                            {nullptr, 0, nullptr, nullptr}};
+  const cli_option opts[] = {
+      {"cell", 1, nullptr, nullptr},       {"voltage", 1, nullptr, nullptr},
+      {"pulse", 1, nullptr, nullptr},      {"i0", 1, nullptr, nullptr},
+      {"hrs-median", 1, nullptr, nullptr}, {"hrs-sigma", 1, nullptr, nullptr},
+      {"ref", 1, nullptr, nullptr},        {"strict", 0, &strict, nullptr},
+      {nullptr, 0, nullptr, nullptr}};
   {
-    int prc = RR_EXIT_OK;
-    if (!rr_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
+    int prc = CLI_EXIT_OK;
+    if (!cli_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
   }
-  if (!file) return rr_usage_error(kCmd, "fit: POINTS.csv is required");
+  if (!file) return cli_usage_error(kCmd, "fit: POINTS.csv is required");
   std::vector<double> e, b;
   int rc = read_points(file, e, b);
-  if (rc != RR_EXIT_OK) return rc;
+  if (rc != CLI_EXIT_OK) return rc;
   rr_fit_result r;
   if (rr_device_fit(&p, e.data(), b.data(), e.size(), &r) != BNN_OK)
-    return rr_error(kCmd, "%s: %s", file, bnn_errmsg());
+    return cli_error(kCmd, "%s: %s", file, bnn_errmsg());
   // Quality: warnings on stderr after the result, or with --strict one error line and no result.
   const unsigned q = rr_fit_check(&r);
   std::string issues;
@@ -159,7 +160,7 @@ int cmd_fit(int argc, char** argv) {
                   r.model.lrs_slope);
     issues += (issues.empty() ? "" : "; ") + std::string(buf);
   }
-  if (strict && !issues.empty()) return rr_error(kCmd, "%s: %s (--strict)", file, issues.c_str());
+  if (strict && !issues.empty()) return cli_error(kCmd, "%s: %s (--strict)", file, issues.c_str());
   std::printf(
       "fit of %zu points (%s, %.4g V, %.4g ns pulse): rms probit residual %.4g, max relative BER "
       "error %.3g, %d evaluations\n",
@@ -180,26 +181,26 @@ int cmd_fit(int argc, char** argv) {
   std::fflush(stdout);
   if (!issues.empty())
     std::fprintf(stderr, "rramsim device: warning: %s: %s\n", file, issues.c_str());
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 int cmd_info(int argc, char** argv) {
   std::vector<const char*> files;
-  auto option = [&](const char* a, const char* v) -> rr_opt_result {
-    if (a) return RR_OPT_UNKNOWN;
+  auto option = [&](const char* a, const char* v) -> cli_opt_result {
+    if (a) return CLI_OPT_UNKNOWN;
     files.push_back(v);
-    return RR_OPT_TAKEN;
+    return CLI_OPT_TAKEN;
   };
   {
-    int prc = RR_EXIT_OK;
-    if (!rr_parse_options_with(kCmd, argc, argv, 2, nullptr, option, usage, &prc)) return prc;
+    int prc = CLI_EXIT_OK;
+    if (!cli_parse_options_with(kCmd, argc, argv, 2, nullptr, option, usage, &prc)) return prc;
   }
-  if (files.size() != 1) return rr_usage_error(kCmd, "info: expected one DEVICE.json");
+  if (files.size() != 1) return cli_usage_error(kCmd, "info: expected one DEVICE.json");
   rr_device d;
   try {
     d = rramsim::load_device_file(files[0]);
   } catch (const rramsim::ConfigError& ex) {
-    return rr_error(kCmd, "%s", ex.what());
+    return cli_error(kCmd, "%s", ex.what());
   }
   std::printf("device %s: %s cell, %zu operating points", d.name, rr_cell_type_name(d.cell),
               d.n_points);
@@ -222,17 +223,17 @@ int cmd_info(int argc, char** argv) {
   std::printf(
       "(Ewrite: mean of SET and RESET energy per bit; 'x nominal': programming energy of the first "
       "point / this one)\n");
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 }  // namespace
 
-extern "C" int rr_cmd_device(int argc, char** argv) {
+extern "C" int cli_cmd_device(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
+    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
   }
   if (!std::strcmp(argv[1], "fit")) return cmd_fit(argc, argv);
   if (!std::strcmp(argv[1], "info")) return cmd_info(argc, argv);
-  return rr_usage_error(kCmd, "unknown subcommand '%s' (fit, info)", argv[1]);
+  return cli_usage_error(kCmd, "unknown subcommand '%s' (fit, info)", argv[1]);
 }

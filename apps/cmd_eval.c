@@ -50,16 +50,16 @@ static void usage(FILE *f) {
       "  --quiet             no progress bar (--no-progress: deprecated spelling)\n");
 }
 
-/* s as a JSON string on f, escaped by jansson (rr_json_quote). */
+/* s as a JSON string on f, escaped by jansson (cli_json_quote). */
 static void json_str(FILE *f, const char *s) {
-  char *q = rr_json_quote(s);
+  char *q = cli_json_quote(s);
   fputs(q ? q : "null", f);
   free(q);
 }
 
 /* Progress of a BER sweep (bnn_mc_sweep's callback). */
 typedef struct sweep_progress {
-  rr_progress bar;
+  cli_progress bar;
   const double *bers;
   uint64_t reps;
 } sweep_progress;
@@ -68,7 +68,7 @@ static void on_sweep_progress(void *ud, size_t b, uint64_t rep, uint64_t done) {
   sweep_progress *sp = (sweep_progress *)ud;
   char msg[64];
   snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, sp->bers[b], rep + 1, sp->reps);
-  rr_progress_update(&sp->bar, done, "img", msg);
+  cli_progress_update(&sp->bar, done, "img", msg);
 }
 
 /* CSV of a BER sweep, written to FILE.tmp.<pid> and renamed: never half-written. */
@@ -92,53 +92,53 @@ typedef struct eval_opts {
   bnn_kernel kernel;
   uint64_t layer_mask;
   const char *layers_arg, *csv_path;
-  double sweep[1000]; /* at most 1000 points (rr_parse_range's max_n) */
+  double sweep[1000]; /* at most 1000 points (cli_parse_range's max_n) */
   size_t n_sweep;
 } eval_opts;
 
-static rr_opt_result eval_option(void *ud, const char *a, const char *v) {
+static cli_opt_result eval_option(void *ud, const char *a, const char *v) {
   eval_opts *o = (eval_opts *)ud;
   int ok = 1;
   if (!strcmp(a, "--ber-write"))
-    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w);
+    ok = cli_parse_double(CMD, a, v, 0, 0.5, &o->ber_w);
   else if (!strcmp(a, "--ber-write01"))
-    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w01);
+    ok = cli_parse_double(CMD, a, v, 0, 0.5, &o->ber_w01);
   else if (!strcmp(a, "--ber-write10"))
-    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_w10);
+    ok = cli_parse_double(CMD, a, v, 0, 0.5, &o->ber_w10);
   else if (!strcmp(a, "--ber-read"))
-    ok = rr_parse_double(CMD, a, v, 0, 0.5, &o->ber_r);
+    ok = cli_parse_double(CMD, a, v, 0, 0.5, &o->ber_r);
   else if (!strcmp(a, "--ber-sweep")) {
     double *vals = NULL;
-    ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &vals, &o->n_sweep);
+    ok = cli_parse_range(CMD, a, v, 0, 0.5, 1000, &vals, &o->n_sweep);
     if (ok) memcpy(o->sweep, vals, o->n_sweep * sizeof *vals);
     free(vals);
     if (ok && o->n_sweep == 0)
-      return rr_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v), RR_OPT_BAD;
+      return cli_usage_error(CMD, "--ber-sweep: empty sweep '%s'", v), CLI_OPT_BAD;
   } else if (!strcmp(a, "--csv"))
     o->csv_path = v;
   else if (!strcmp(a, "--reps"))
-    ok = rr_parse_u64(CMD, a, v, 1, 100000, &o->reps);
+    ok = cli_parse_u64(CMD, a, v, 1, 100000, &o->reps);
   else if (!strcmp(a, "--seed"))
-    ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed);
+    ok = cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed);
   else if (!strcmp(a, "--threads"))
-    ok = rr_parse_int(CMD, a, v, 1, 256, &o->threads);
+    ok = cli_parse_int(CMD, a, v, 1, 256, &o->threads);
   else if (!strcmp(a, "--weight-reuse"))
-    ok = rr_parse_u64(CMD, a, v, 1, 65536, &o->reuse);
+    ok = cli_parse_u64(CMD, a, v, 1, 65536, &o->reuse);
   else if (!strcmp(a, "--error-layers")) {
     double *vals = NULL;
     size_t nv = 0;
-    if (strchr(v, ':') || !rr_parse_range(CMD, a, v, 0, 63, 64, &vals, &nv)) {
+    if (strchr(v, ':') || !cli_parse_range(CMD, a, v, 0, 63, 64, &vals, &nv)) {
       free(vals);
       if (strchr(v, ':'))
-        rr_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v);
-      return RR_OPT_BAD;
+        cli_usage_error(CMD, "%s: expected a comma list of layer indices, got '%s'", a, v);
+      return CLI_OPT_BAD;
     }
     o->layer_mask = 0;
     for (size_t k = 0; k < nv; ++k) {
       if (vals[k] != floor(vals[k])) {
         double bad = vals[k];
         free(vals);
-        return rr_usage_error(CMD, "%s: layer index %g is not an integer", a, bad), RR_OPT_BAD;
+        return cli_usage_error(CMD, "%s: layer index %g is not an integer", a, bad), CLI_OPT_BAD;
       }
       o->layer_mask |= 1ull << (int)vals[k];
     }
@@ -149,41 +149,41 @@ static rr_opt_result eval_option(void *ud, const char *a, const char *v) {
     for (int k = 0; k < BNN_KERNEL_COUNT; ++k)
       if (!strcmp(v, bnn_kernel_str((bnn_kernel)k))) o->kernel = (bnn_kernel)k, found = 1;
     if (!found)
-      return rr_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v),
-             RR_OPT_BAD;
+      return cli_usage_error(CMD, "--kernel: expected auto, ref, avx2 or avx512, got '%s'", v),
+             CLI_OPT_BAD;
   } else
-    return RR_OPT_UNKNOWN;
-  return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+    return CLI_OPT_UNKNOWN;
+  return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
 }
 
-int rr_cmd_eval(int argc, char **argv) {
+int cli_cmd_eval(int argc, char **argv) {
   static eval_opts o; /* the sweep's 8 kB: not on the stack */
   memset(&o, 0, sizeof o);
   o.reps = 1, o.seed = 1;
   o.ber_w = o.ber_w01 = o.ber_w10 = -1;
-  o.threads = rr_default_threads();
+  o.threads = cli_default_threads();
   o.kernel = BNN_KERNEL_AUTO;
   o.layer_mask = ~0ull;
-  int json = 0, quiet = 0, rc = RR_EXIT_OK;
-  const rr_option opts[] = {{"ber-write", 1, NULL, NULL},
-                            {"ber-write01", 1, NULL, NULL},
-                            {"ber-write10", 1, NULL, NULL},
-                            {"ber-read", 1, NULL, NULL},
-                            {"ber-sweep", 1, NULL, NULL},
-                            {"csv", 1, NULL, NULL},
-                            {"reps", 1, NULL, NULL},
-                            {"seed", 1, NULL, NULL},
-                            {"threads", 1, NULL, NULL},
-                            {"weight-reuse", 1, NULL, NULL},
-                            {"error-layers", 1, NULL, NULL},
-                            {"kernel", 1, NULL, NULL},
-                            {"json", 0, &json, NULL},
-                            {"quiet", 0, &quiet, NULL},
-                            {"no-progress", 0, &quiet, "quiet"},
-                            {NULL, 0, NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, opts, eval_option, &o};
-  rr_model_data md;
-  if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
+  int json = 0, quiet = 0, rc = CLI_EXIT_OK;
+  const cli_option opts[] = {{"ber-write", 1, NULL, NULL},
+                             {"ber-write01", 1, NULL, NULL},
+                             {"ber-write10", 1, NULL, NULL},
+                             {"ber-read", 1, NULL, NULL},
+                             {"ber-sweep", 1, NULL, NULL},
+                             {"csv", 1, NULL, NULL},
+                             {"reps", 1, NULL, NULL},
+                             {"seed", 1, NULL, NULL},
+                             {"threads", 1, NULL, NULL},
+                             {"weight-reuse", 1, NULL, NULL},
+                             {"error-layers", 1, NULL, NULL},
+                             {"kernel", 1, NULL, NULL},
+                             {"json", 0, &json, NULL},
+                             {"quiet", 0, &quiet, NULL},
+                             {"no-progress", 0, &quiet, "quiet"},
+                             {NULL, 0, NULL, NULL}};
+  const cli_model_data_cli cli = {CMD, usage, opts, eval_option, &o};
+  cli_model_data md;
+  if (!cli_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
   const char *model_path = md.model;
   const uint64_t reps = o.reps, seed = o.seed, reuse = o.reuse, layer_mask = o.layer_mask;
   const double ber_w = o.ber_w, ber_w01 = o.ber_w01, ber_w10 = o.ber_w10, ber_r = o.ber_r;
@@ -193,14 +193,14 @@ int rr_cmd_eval(int argc, char **argv) {
   const double *sweep = o.sweep;
   const size_t n_sweep = o.n_sweep;
   if (ber_w >= 0 && (ber_w01 >= 0 || ber_w10 >= 0))
-    return rr_usage_error(CMD, "--ber-write cannot be combined with --ber-write01/--ber-write10");
+    return cli_usage_error(CMD, "--ber-write cannot be combined with --ber-write01/--ber-write10");
   if ((ber_w01 >= 0) != (ber_w10 >= 0))
-    return rr_usage_error(CMD, "--ber-write01 and --ber-write10 go together");
+    return cli_usage_error(CMD, "--ber-write01 and --ber-write10 go together");
   if (n_sweep && (ber_w >= 0 || ber_w01 >= 0 || ber_r > 0))
-    return rr_usage_error(CMD, "--ber-sweep cannot be combined with --ber-write*/--ber-read");
-  if (csv_path && !n_sweep) return rr_usage_error(CMD, "--csv needs --ber-sweep");
+    return cli_usage_error(CMD, "--ber-sweep cannot be combined with --ber-write*/--ber-read");
+  if (csv_path && !n_sweep) return cli_usage_error(CMD, "--csv needs --ber-sweep");
   if (!bnn_kernel_available(kernel))
-    return rr_error(CMD, "--kernel %s: not supported by this CPU", bnn_kernel_str(kernel));
+    return cli_error(CMD, "--kernel %s: not supported by this CPU", bnn_kernel_str(kernel));
   bnn_error_params ep = bnn_error_default_params();
   ep.write_p01 = ber_w >= 0 ? ber_w : ber_w01 >= 0 ? ber_w01 : 0;
   ep.write_p10 = ber_w >= 0 ? ber_w : ber_w10 >= 0 ? ber_w10 : 0;
@@ -211,7 +211,7 @@ int rr_cmd_eval(int argc, char **argv) {
 
   bnn_model *m = NULL;
   bnn_dataset ds;
-  if (!rr_model_data_open(CMD, &md, &m, &ds)) return RR_EXIT_FAIL;
+  if (!cli_model_data_open(CMD, &md, &m, &ds)) return CLI_EXIT_FAIL;
   uint32_t c, h, w;
   bnn_model_input_shape(m, &c, &h, &w);
   bnn_layer_info first;
@@ -228,19 +228,19 @@ int rr_cmd_eval(int argc, char **argv) {
   uint8_t *pred = NULL;
   if ((uint64_t)c * h * w != (uint64_t)ds.c * ds.h * ds.w ||
       (first.kind != BNN_LAYER_DENSE && (c != ds.c || h != ds.h || w != ds.w))) {
-    rc = rr_error(CMD, "%s: model expects %ux%ux%u images, data set %s has %ux%ux%u", model_path, h,
-                  w, c, ds.name, ds.h, ds.w, ds.c);
+    rc = cli_error(CMD, "%s: model expects %ux%ux%u images, data set %s has %ux%ux%u", model_path,
+                   h, w, c, ds.name, ds.h, ds.w, ds.c);
     goto done;
   }
   if (layers_arg && (layer_mask >> n_weight_layers) != 0) {
-    rc = rr_usage_error(CMD, "--error-layers %s: %s has weight layers 0..%u", layers_arg,
-                        model_path, n_weight_layers - 1);
+    rc = cli_usage_error(CMD, "--error-layers %s: %s has weight layers 0..%u", layers_arg,
+                         model_path, n_weight_layers - 1);
     goto done;
   }
   for (uint32_t i = 0; i < ds.n; ++i)
     if (ds.labels[i] >= ncls) {
-      rc = rr_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes",
-                    model_path, ds.name, ds.labels[i], i, ncls);
+      rc = cli_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes",
+                     model_path, ds.name, ds.labels[i], i, ncls);
       goto done;
     }
   if (n_sweep) {
@@ -248,7 +248,7 @@ int rr_cmd_eval(int argc, char **argv) {
      * ways; rep r uses stream r at every BER (common random numbers). */
     bnn_mc_stats *sw = (bnn_mc_stats *)calloc(n_sweep, sizeof *sw);
     if (!sw) {
-      rc = rr_error(CMD, "out of memory");
+      rc = cli_error(CMD, "out of memory");
       goto done;
     }
     bnn_mc_params mp = bnn_mc_default_params();
@@ -256,20 +256,20 @@ int rr_cmd_eval(int argc, char **argv) {
     mp.infer.threads = threads, mp.infer.kernel = kernel, mp.infer.weight_reuse = (uint32_t)reuse;
     sweep_progress sp;
     sp.bers = sweep, sp.reps = reps;
-    rr_progress_start(&sp.bar, "eval", n_sweep * reps * ds.n,
-                      !quiet && n_sweep * reps * ds.n >= 20000);
-    double t0 = rr_now();
+    cli_progress_start(&sp.bar, "eval", n_sweep * reps * ds.n,
+                       !quiet && n_sweep * reps * ds.n >= 20000);
+    double t0 = cli_now();
     if (bnn_mc_sweep(m, &ds, sweep, n_sweep, &mp, on_sweep_progress, &sp, sw, NULL, NULL) != BNN_OK)
-      rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
-    double secs = rr_now() - t0;
-    if (rc == RR_EXIT_OK) {
-      rr_progress_finish(&sp.bar, "img", NULL);
+      rc = cli_error(CMD, "%s: %s", model_path, bnn_errmsg());
+    double secs = cli_now() - t0;
+    if (rc == CLI_EXIT_OK) {
+      cli_progress_finish(&sp.bar, "img", NULL);
       if (csv_path && !write_sweep_csv(csv_path, sweep, n_sweep, sw, reps, seed))
-        rc = rr_error(CMD, "--csv %s: cannot write", csv_path);
+        rc = cli_error(CMD, "--csv %s: cannot write", csv_path);
     }
-    if (rc == RR_EXIT_OK && json) {
+    if (rc == CLI_EXIT_OK && json) {
       printf("{\"tool\": \"rramsim eval\", \"version\": ");
-      json_str(stdout, rr_version());
+      json_str(stdout, cli_version());
       printf(", \"model\": ");
       json_str(stdout, model_path);
       printf(", \"data\": ");
@@ -281,7 +281,7 @@ int rr_cmd_eval(int argc, char **argv) {
         printf("%s\n  {\"ber\": %g, \"mean\": %.6f, \"std\": %.6f, \"min\": %.6f, \"max\": %.6f}",
                b ? "," : "", sweep[b], sw[b].mean, sw[b].std, sw[b].min, sw[b].max);
       printf("]}\n");
-    } else if (rc == RR_EXIT_OK) {
+    } else if (rc == CLI_EXIT_OK) {
       printf("model: %s\ndata:  %s, %u images; %" PRIu64
              " reps per BER (write errors both ways), seed %" PRIu64 "\n\n",
              model_path, ds.name, ds.n, reps, seed);
@@ -299,15 +299,15 @@ int rr_cmd_eval(int argc, char **argv) {
   acc = (double *)calloc(reps, sizeof *acc);
   pred = (uint8_t *)malloc(ds.n);
   if (!acc || !pred) {
-    rc = rr_error(CMD, "out of memory");
+    rc = cli_error(CMD, "out of memory");
     goto done;
   }
   const size_t chunk = 2048, img_bytes = (size_t)c * h * w;
-  rr_progress prog;
-  rr_progress_start(&prog, "eval", reps * ds.n, !quiet && reps * ds.n >= 20000);
+  cli_progress prog;
+  cli_progress_start(&prog, "eval", reps * ds.n, !quiet && reps * ds.n >= 20000);
   uint64_t wflips = 0, rflips = 0;
-  double t0 = rr_now();
-  for (uint64_t r = 0; r < reps && rc == RR_EXIT_OK; ++r) {
+  double t0 = cli_now();
+  for (uint64_t r = 0; r < reps && rc == CLI_EXIT_OK; ++r) {
     bnn_port *port = NULL;
     bnn_status st =
         errors ? bnn_error_port_create(&port, m, &ep, r) : bnn_host_port_create(&port, m);
@@ -324,21 +324,21 @@ int rr_cmd_eval(int argc, char **argv) {
       for (size_t i = 0; !st && i < nb; ++i) correct += pred[i0 + i] == ds.labels[i0 + i];
       char msg[64];
       snprintf(msg, sizeof msg, "rep %" PRIu64 "/%" PRIu64, r + 1, reps);
-      rr_progress_update(&prog, r * ds.n + i0 + nb, "img", msg);
+      cli_progress_update(&prog, r * ds.n + i0 + nb, "img", msg);
     }
     if (!st && errors) {
       bnn_error_counts ec;
       bnn_error_port_counts(port, &ec);
       wflips += ec.write_flips, rflips += ec.read_flips;
     }
-    if (st) rc = rr_error(CMD, "%s: %s", model_path, bnn_errmsg());
+    if (st) rc = cli_error(CMD, "%s: %s", model_path, bnn_errmsg());
     acc[r] = (double)correct / ds.n;
     bnn_engine_destroy(e);
     bnn_port_destroy(port);
   }
-  double secs = rr_now() - t0;
-  if (rc != RR_EXIT_OK) goto done;
-  rr_progress_finish(&prog, "img", NULL);
+  double secs = cli_now() - t0;
+  if (rc != CLI_EXIT_OK) goto done;
+  cli_progress_finish(&prog, "img", NULL);
   const bnn_mc_stats as = bnn_mc_stats_of(acc, (size_t)reps);
   const double mean = as.mean, sd = as.std, mn = as.min, mx = as.max;
   double ips = secs > 0 ? (double)(reps * ds.n) / secs : 0;
@@ -347,7 +347,7 @@ int rr_cmd_eval(int argc, char **argv) {
     printf("{\"tool\": ");
     json_str(stdout, "rramsim eval");
     printf(", \"version\": ");
-    json_str(stdout, rr_version());
+    json_str(stdout, cli_version());
     printf(", \"model\": ");
     json_str(stdout, model_path);
     printf(", \"data\": ");

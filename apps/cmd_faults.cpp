@@ -19,7 +19,7 @@
 #include "rramsim/fault_replay.hpp"
 #include "rramsim/stats.hpp"
 
-bool rr_parse_layer_mask(const char* s, uint64_t* mask);  // cmd_run.cpp
+bool cli_parse_layer_mask(const char* s, uint64_t* mask);  // cmd_run.cpp
 
 namespace {
 
@@ -75,9 +75,9 @@ int write_preds(const std::string& path, const std::vector<uint8_t>& pred) {
   try {
     rramsim::write_file_atomic(path, t);
   } catch (const std::exception& e) {
-    return rr_error(kCmd, "%s", e.what());
+    return cli_error(kCmd, "%s", e.what());
   }
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 double accuracy(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
@@ -193,24 +193,24 @@ std::string vulnerability(const bnn_model* m, const bnn_dataset& ds,
 }
 }  // namespace
 
-extern "C" int rr_cmd_faults(int argc, char** argv) {
+extern "C" int cli_cmd_faults(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
+    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
   }
   const std::string sub = argv[1];
   if (sub != "replay" && sub != "analyze")
-    return rr_usage_error(kCmd, "unknown subcommand '%s' (replay or analyze)", argv[1]);
+    return cli_usage_error(kCmd, "unknown subcommand '%s' (replay or analyze)", argv[1]);
   std::string model_path, faults_path, system_path, data = "fashion-mnist", preds_path, out_dir;
   std::string error_map;
   uint64_t mask = ~uint64_t{0}, v = 0, seed = 0;
   uint32_t images = 0, reuse = 1, neurons = 20;
   int threads = 1;
   bool skip_bad = false, have_seed = false;
-  threads = rr_default_threads();
-  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+  threads = cli_default_threads();
+  auto option = [&](const char* a, const char* val) -> cli_opt_result {
     bool ok = true;
-    if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+    if (!a) return CLI_OPT_UNKNOWN; /* no positional arguments */
     if (!std::strcmp(a, "--skip-bad"))
       skip_bad = true;
     else if (!std::strcmp(a, "--model"))
@@ -218,7 +218,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     else if (!std::strcmp(a, "--error-map"))
       error_map = val;
     else if (!std::strcmp(a, "--seed")) {
-      ok = rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &seed);
+      ok = cli_parse_u64(kCmd, a, val, 0, INT64_MAX, &seed);
       have_seed = true;
     } else if (!std::strcmp(a, "--faults"))
       faults_path = val;
@@ -231,26 +231,26 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     else if (!std::strcmp(a, "--out"))
       out_dir = val;
     else if (!std::strcmp(a, "--limit")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
       images = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--weight-reuse")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 65536, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 65536, &v);
       reuse = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--neurons")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 100000, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 100000, &v);
       neurons = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--threads")) {
-      ok = rr_parse_int(kCmd, a, val, 1, 64, &threads);
+      ok = cli_parse_int(kCmd, a, val, 1, 64, &threads);
     } else if (!std::strcmp(a, "--rram-layers")) {
-      if (!rr_parse_layer_mask(val, &mask))
-        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
-                              val),
-               RR_OPT_BAD;
+      if (!cli_parse_layer_mask(val, &mask))
+        return cli_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
+                               val),
+               CLI_OPT_BAD;
     } else
-      return RR_OPT_UNKNOWN;
-    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+      return CLI_OPT_UNKNOWN;
+    return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  static const rr_option opts[] = {
+  static const cli_option opts[] = {
       {"skip-bad", 0, nullptr, nullptr},    {"model", 1, nullptr, nullptr},
       {"error-map", 1, nullptr, nullptr},   {"seed", 1, nullptr, nullptr},
       {"faults", 1, nullptr, nullptr},      {"system", 1, nullptr, nullptr},
@@ -260,15 +260,15 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
       {"neurons", 1, nullptr, nullptr},     {"threads", 1, nullptr, nullptr},
       {"rram-layers", 1, nullptr, nullptr}, {nullptr, 0, nullptr, nullptr}};
   {
-    int prc = RR_EXIT_OK;
-    if (!rr_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
+    int prc = CLI_EXIT_OK;
+    if (!cli_parse_options_with(kCmd, argc, argv, 2, opts, option, usage, &prc)) return prc;
   }
-  if (model_path.empty()) return rr_usage_error(kCmd, "--model FILE is required");
-  if (faults_path.empty()) return rr_usage_error(kCmd, "--faults FILE is required");
-  if (system_path.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  if (model_path.empty()) return cli_usage_error(kCmd, "--model FILE is required");
+  if (faults_path.empty()) return cli_usage_error(kCmd, "--faults FILE is required");
+  if (system_path.empty()) return cli_usage_error(kCmd, "--system FILE is required");
 
   bnn_dataset ds{};
-  int rc = RR_EXIT_OK;
+  int rc = CLI_EXIT_OK;
   try {
     rramsim::SystemConfig cfg = rramsim::load_system(system_path, "", have_seed, seed);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org, skip_bad);
@@ -474,7 +474,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
     }
   } catch (const std::exception& ex) {
     bnn_dataset_free(&ds);
-    return rr_error(kCmd, "%s", ex.what());
+    return cli_error(kCmd, "%s", ex.what());
   }
   bnn_dataset_free(&ds);
   return rc;

@@ -35,36 +35,36 @@ static void usage(FILE *f) {
 }
 
 /* The option metric adds to the shared ones: --ber (ud: the double it sets). */
-static rr_opt_result metric_option(void *ud, const char *a, const char *v) {
+static cli_opt_result metric_option(void *ud, const char *a, const char *v) {
   if (!strcmp(a, "--ber"))
-    return rr_parse_double(CMD, a, v, 0, 0.5, (double *)ud) ? RR_OPT_TAKEN : RR_OPT_BAD;
-  return RR_OPT_UNKNOWN;
+    return cli_parse_double(CMD, a, v, 0, 0.5, (double *)ud) ? CLI_OPT_TAKEN : CLI_OPT_BAD;
+  return CLI_OPT_UNKNOWN;
 }
 
-int rr_cmd_metric(int argc, char **argv) {
+int cli_cmd_metric(int argc, char **argv) {
   double ber = 0.01;
-  int json = 0, rc = RR_EXIT_OK;
-  const rr_option opts[] = {
+  int json = 0, rc = CLI_EXIT_OK;
+  const cli_option opts[] = {
       {"ber", 1, NULL, NULL}, {"json", 0, &json, NULL}, {NULL, 0, NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, opts, metric_option, &ber};
-  rr_model_data md;
-  if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
+  const cli_model_data_cli cli = {CMD, usage, opts, metric_option, &ber};
+  cli_model_data md;
+  if (!cli_model_data_parse(&cli, argc, argv, &md, &rc)) return rc;
   const char *model_path = md.model;
   bnn_model *m = NULL;
   bnn_dataset ds;
-  if (!rr_model_data_open(CMD, &md, &m, &ds)) return RR_EXIT_FAIL;
+  if (!cli_model_data_open(CMD, &md, &m, &ds)) return CLI_EXIT_FAIL;
   bet_metric_result r;
-  double t0 = rr_now();
+  double t0 = cli_now();
   if (bet_metric_compute(m, &ds, ber, &r) != BNN_OK) {
-    rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
+    rc = cli_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
     goto done;
   }
-  double secs = rr_now() - t0;
+  double secs = cli_now() - t0;
   if (json) {
     printf(
         "{\"tool\": \"rramsim metric\", \"version\": \"%s\", \"images\": %u, \"ber\": %g, "
         "\"accuracy\": %.6f,\n",
-        rr_version(), r.n_images, r.ber, r.accuracy);
+        cli_version(), r.n_images, r.ber, r.accuracy);
     printf(
         " \"hidden_m_over_sqrt_n_mean\": %.6f, \"hidden_pflip_mean\": %.6g, \"seconds\": %.3f,\n "
         "\"layers\": [",

@@ -31,7 +31,7 @@ static void usage(FILE *f) {
 
 static int info(const char *path) {
   bnn_model *m = NULL;
-  if (bnn_model_load(&m, path) != BNN_OK) return rr_error(CMD, "%s", bnn_errmsg());
+  if (bnn_model_load(&m, path) != BNN_OK) return cli_error(CMD, "%s", bnn_errmsg());
   uint32_t c, h, w;
   bnn_model_input_shape(m, &c, &h, &w);
   uint64_t wbytes;
@@ -62,7 +62,7 @@ static int info(const char *path) {
   const char *prov = bnn_model_provenance(m);
   printf("provenance: %s\n", *prov ? prov : "(none)");
   bnn_model_free(m);
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 /* One layer of a random architecture. */
@@ -117,55 +117,55 @@ typedef struct random_opts {
   double pixel_mean;
 } random_opts;
 
-static rr_opt_result random_option(void *ud, const char *a, const char *v) {
+static cli_opt_result random_option(void *ud, const char *a, const char *v) {
   random_opts *o = (random_opts *)ud;
-  if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+  if (!a) return CLI_OPT_UNKNOWN; /* no positional arguments */
   if (!strcmp(a, "--arch"))
     o->arch = v;
   else if (!strcmp(a, "--out"))
     o->out = v;
   else if (!strcmp(a, "--seed")) {
-    if (!rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->seed)) return CLI_OPT_BAD;
     o->have_seed = 1;
   } else if (!strcmp(a, "--pixel-mean")) {
-    if (!rr_parse_double(CMD, a, v, 0, 255, &o->pixel_mean)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 0, 255, &o->pixel_mean)) return CLI_OPT_BAD;
   } else
-    return RR_OPT_UNKNOWN;
-  return RR_OPT_TAKEN;
+    return CLI_OPT_UNKNOWN;
+  return CLI_OPT_TAKEN;
 }
 
 static int random_model(int argc, char **argv) {
   random_opts ro = {NULL, NULL, 0, 0, 73.0};
-  static const rr_option opts[] = {{"arch", 1, NULL, NULL},
-                                   {"out", 1, NULL, NULL},
-                                   {"seed", 1, NULL, NULL},
-                                   {"pixel-mean", 1, NULL, NULL},
-                                   {NULL, 0, NULL, NULL}};
+  static const cli_option opts[] = {{"arch", 1, NULL, NULL},
+                                    {"out", 1, NULL, NULL},
+                                    {"seed", 1, NULL, NULL},
+                                    {"pixel-mean", 1, NULL, NULL},
+                                    {NULL, 0, NULL, NULL}};
   int prc;
-  if (!rr_parse_options(CMD, argc, argv, 2, opts, random_option, &ro, usage, &prc)) return prc;
+  if (!cli_parse_options(CMD, argc, argv, 2, opts, random_option, &ro, usage, &prc)) return prc;
   const char *arch = ro.arch, *out = ro.out;
   const uint64_t seed = ro.seed;
   const int have_seed = ro.have_seed;
   const double pixel_mean = ro.pixel_mean;
   if (!arch || !out || !have_seed)
-    return rr_usage_error(CMD, "random needs --arch, --seed and --out");
+    return cli_usage_error(CMD, "random needs --arch, --seed and --out");
   spec s[64];
   int n;
   uint32_t c, h, w;
   if (!parse_arch(arch, s, 64, &n, &c, &h, &w))
-    return rr_usage_error(CMD,
-                          "--arch: expected vgg3, vgg7 or a dash list of 2..65 widths in [1, "
-                          "65536] like 784-2048-2048-10, got '%s'",
-                          arch);
+    return cli_usage_error(CMD,
+                           "--arch: expected vgg3, vgg7 or a dash list of 2..65 widths in [1, "
+                           "65536] like 784-2048-2048-10, got '%s'",
+                           arch);
   bnn_model *m = NULL;
   if (bnn_model_create(&m, c, h, w) != BNN_OK)
-    return rr_error(CMD, "--arch %s: %s", arch, bnn_errmsg());
+    return cli_error(CMD, "--arch %s: %s", arch, bnn_errmsg());
   bnn_rng r = bnn_rng_make(seed, 0);
   int8_t *wt = NULL;
   int32_t *th = NULL;
   int8_t *dir = NULL;
-  int rc = RR_EXIT_OK;
-  for (int l = 0; l < n && rc == RR_EXIT_OK; ++l) {
+  int rc = CLI_EXIT_OK;
+  for (int l = 0; l < n && rc == CLI_EXIT_OK; ++l) {
     bnn_status st;
     if (s[l].kind == 'p') {
       st = bnn_model_add_maxpool2(m);
@@ -181,15 +181,15 @@ static int random_model(int argc, char **argv) {
       uint64_t fan = s[l].kind == 'c' ? 9ull * ic : (uint64_t)ic * ih * iw;
       uint64_t total = fan * s[l].n;
       if (total > (1ull << 31)) {
-        rc = rr_error(CMD, "--arch %s: layer %d has %" PRIu64 " weights (above 2^31)", arch, l,
-                      total);
+        rc = cli_error(CMD, "--arch %s: layer %d has %" PRIu64 " weights (above 2^31)", arch, l,
+                       total);
         break;
       }
       wt = (int8_t *)malloc((size_t)total);
       th = (int32_t *)malloc(s[l].n * sizeof *th);
       dir = (int8_t *)malloc(s[l].n);
       if (!wt || !th || !dir) {
-        rc = rr_error(CMD, "out of memory");
+        rc = cli_error(CMD, "out of memory");
         break;
       }
       for (uint32_t o = 0; o < s[l].n; ++o) {
@@ -213,18 +213,18 @@ static int random_model(int argc, char **argv) {
       free(wt), free(th), free(dir);
       wt = NULL, th = NULL, dir = NULL;
     }
-    if (st != BNN_OK) rc = rr_error(CMD, "--arch %s: %s", arch, bnn_errmsg());
+    if (st != BNN_OK) rc = cli_error(CMD, "--arch %s: %s", arch, bnn_errmsg());
   }
   free(wt), free(th), free(dir);
-  if (rc == RR_EXIT_OK) {
+  if (rc == CLI_EXIT_OK) {
     char prov[512];
     snprintf(prov, sizeof prov,
              "{\"kind\": \"random\", \"arch\": \"%s\", \"seed\": %" PRIu64
              ", \"pixel_mean\": %g, "
              "\"trained\": false, \"tool\": \"rramsim %s model random\"}",
-             arch, seed, pixel_mean, rr_version());
+             arch, seed, pixel_mean, cli_version());
     if (bnn_model_set_provenance(m, prov) != BNN_OK || bnn_model_save(m, out) != BNN_OK)
-      rc = rr_error(CMD, "%s", bnn_errmsg());
+      rc = cli_error(CMD, "%s", bnn_errmsg());
     else
       printf("wrote %s (%s, seed %" PRIu64 ", random weights)\n", out, arch, seed);
   }
@@ -238,26 +238,26 @@ typedef struct info_args {
   int n;
 } info_args;
 
-static rr_opt_result info_arg(void *ud, const char *a, const char *v) {
+static cli_opt_result info_arg(void *ud, const char *a, const char *v) {
   info_args *ia = (info_args *)ud;
-  if (a) return RR_OPT_UNKNOWN;
+  if (a) return CLI_OPT_UNKNOWN;
   if (ia->n < 2) ia->files[ia->n] = v;
   ia->n += ia->n < 2;
-  return RR_OPT_TAKEN;
+  return CLI_OPT_TAKEN;
 }
 
-int rr_cmd_model(int argc, char **argv) {
+int cli_cmd_model(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? RR_EXIT_USAGE : RR_EXIT_OK;
+    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
   }
   if (!strcmp(argv[1], "info")) {
     info_args ia = {{NULL, NULL}, 0};
     int rc;
-    if (!rr_parse_options(CMD, argc, argv, 2, NULL, info_arg, &ia, usage, &rc)) return rc;
-    if (ia.n != 1) return rr_usage_error(CMD, "info takes exactly one FILE");
+    if (!cli_parse_options(CMD, argc, argv, 2, NULL, info_arg, &ia, usage, &rc)) return rc;
+    if (ia.n != 1) return cli_usage_error(CMD, "info takes exactly one FILE");
     return info(ia.files[0]);
   }
   if (!strcmp(argv[1], "random")) return random_model(argc, argv);
-  return rr_usage_error(CMD, "unknown subcommand '%s' (info, random)", argv[1]);
+  return cli_usage_error(CMD, "unknown subcommand '%s' (info, random)", argv[1]);
 }

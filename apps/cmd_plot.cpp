@@ -63,42 +63,42 @@ bool have_pngcairo() {
 
 }  // namespace
 
-extern "C" int rr_cmd_plot(int argc, char** argv) {
+extern "C" int cli_cmd_plot(int argc, char** argv) {
   std::string dir, out;
-  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+  auto option = [&](const char* a, const char* v) -> cli_opt_result {
     if (!a) {
-      if (!dir.empty()) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+      if (!dir.empty()) return CLI_OPT_UNKNOWN; /* "unexpected argument" */
       dir = v;
     } else if (!std::strcmp(a, "--out"))
       out = v;
     else
-      return RR_OPT_UNKNOWN;
-    return RR_OPT_TAKEN;
+      return CLI_OPT_UNKNOWN;
+    return CLI_OPT_TAKEN;
   };
-  static const rr_option opts[] = {{"out", 1, nullptr, nullptr}, {nullptr, 0, nullptr, nullptr}};
+  static const cli_option opts[] = {{"out", 1, nullptr, nullptr}, {nullptr, 0, nullptr, nullptr}};
   {
-    int prc = RR_EXIT_OK;
-    if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
+    int prc = CLI_EXIT_OK;
+    if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
-  if (dir.empty()) return rr_usage_error(kCmd, "a results directory is required");
+  if (dir.empty()) return cli_usage_error(kCmd, "a results directory is required");
   if (out.empty()) out = dir + "/plots";
 
   const std::string src = dir + "/results.jsonl";
   std::ifstream in(src);
   if (!in)
-    return rr_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(),
-                    std::strerror(errno));
+    return cli_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(),
+                     std::strerror(errno));
   std::vector<rramsim::PointResult> rows;
   std::string line;
   for (int ln = 1; std::getline(in, line); ++ln) {
     rramsim::PointResult r;
     if (!rramsim::row_from_json(line, &r))
-      return rr_error(kCmd, "%s:%d: not a result row", src.c_str(), ln);
+      return cli_error(kCmd, "%s:%d: not a result row", src.c_str(), ln);
     rows.push_back(r);
   }
-  if (rows.empty()) return rr_error(kCmd, "%s: no result rows", src.c_str());
+  if (rows.empty()) return cli_error(kCmd, "%s: no result rows", src.c_str());
   if (mkdir(out.c_str(), 0777) != 0 && errno != EEXIST)
-    return rr_error(kCmd, "--out %s: %s", out.c_str(), std::strerror(errno));
+    return cli_error(kCmd, "--out %s: %s", out.c_str(), std::strerror(errno));
 
   // Mean over seeds of each (mode, system, operating point, model).
   std::map<std::string, Agg> agg;
@@ -197,7 +197,7 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
         f,
         "# gnuplot script written by rramsim plot %s from %s\nset datafile commentschars '#'\n"
         "set key outside right top noenhanced\nset grid\nset termoption noenhanced\n",
-        rr_version(), src.c_str());
+        cli_version(), src.c_str());
     const char* terms[2][2] = {
         {cairo ? "pngcairo noenhanced size 1000,650 font ',11'" : "png noenhanced size 1000,650",
          "png"},
@@ -273,7 +273,7 @@ extern "C" int rr_cmd_plot(int argc, char** argv) {
       std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name,
                   cairo ? "pngcairo" : "png", out.c_str(), name);
   } catch (const std::exception& ex) {
-    return rr_error(kCmd, "%s", ex.what());
+    return cli_error(kCmd, "%s", ex.what());
   }
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }

@@ -41,40 +41,40 @@ typedef struct predict_opts {
   size_t nb;
 } predict_opts;
 
-static rr_opt_result predict_option(void *ud, const char *a, const char *v) {
+static cli_opt_result predict_option(void *ud, const char *a, const char *v) {
   predict_opts *o = (predict_opts *)ud;
   int ok;
   if (!strcmp(a, "--threads"))
-    ok = rr_parse_u64(CMD, a, v, 1, 256, &o->threads);
+    ok = cli_parse_u64(CMD, a, v, 1, 256, &o->threads);
   else if (!strcmp(a, "--mean")) {
     if (!strcmp(v, "stratified"))
       o->stratified = 1;
     else if (!strcmp(v, "layer"))
       o->stratified = 0;
     else {
-      rr_usage_error(CMD, "--mean: expected stratified or layer, got '%s'", v);
-      return RR_OPT_BAD;
+      cli_usage_error(CMD, "--mean: expected stratified or layer, got '%s'", v);
+      return CLI_OPT_BAD;
     }
     ok = 1;
   } else if (!strcmp(a, "--ber")) {
     free(o->bers), o->bers = NULL;
-    ok = rr_parse_range(CMD, a, v, 0, 0.5, 1000, &o->bers, &o->nb);
+    ok = cli_parse_range(CMD, a, v, 0, 0.5, 1000, &o->bers, &o->nb);
   } else
-    return RR_OPT_UNKNOWN;
-  return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+    return CLI_OPT_UNKNOWN;
+  return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
 }
 
-int rr_cmd_predict(int argc, char **argv) {
-  predict_opts o = {(uint64_t)rr_default_threads(), 1, NULL, 0};
-  int json = 0, rc = RR_EXIT_OK;
-  const rr_option opts[] = {{"ber", 1, NULL, NULL},
-                            {"threads", 1, NULL, NULL},
-                            {"mean", 1, NULL, NULL},
-                            {"json", 0, &json, NULL},
-                            {NULL, 0, NULL, NULL}};
-  const rr_model_data_cli cli = {CMD, usage, opts, predict_option, &o};
-  rr_model_data md;
-  if (!rr_model_data_parse(&cli, argc, argv, &md, &rc)) {
+int cli_cmd_predict(int argc, char **argv) {
+  predict_opts o = {(uint64_t)cli_default_threads(), 1, NULL, 0};
+  int json = 0, rc = CLI_EXIT_OK;
+  const cli_option opts[] = {{"ber", 1, NULL, NULL},
+                             {"threads", 1, NULL, NULL},
+                             {"mean", 1, NULL, NULL},
+                             {"json", 0, &json, NULL},
+                             {NULL, 0, NULL, NULL}};
+  const cli_model_data_cli cli = {CMD, usage, opts, predict_option, &o};
+  cli_model_data md;
+  if (!cli_model_data_parse(&cli, argc, argv, &md, &rc)) {
     free(o.bers);
     return rc;
   }
@@ -82,31 +82,31 @@ int rr_cmd_predict(int argc, char **argv) {
   const size_t nb = o.nb;
   if (!bers || nb == 0) {
     free(bers);
-    return rr_usage_error(CMD, "--ber RANGE is required (at least one value)");
+    return cli_usage_error(CMD, "--ber RANGE is required (at least one value)");
   }
   const char *model_path = md.model;
   bnn_model *m = NULL;
   bnn_dataset ds;
-  if (!rr_model_data_open(CMD, &md, &m, &ds)) {
+  if (!cli_model_data_open(CMD, &md, &m, &ds)) {
     free(bers);
-    return RR_EXIT_FAIL;
+    return CLI_EXIT_FAIL;
   }
   double *acc = (double *)malloc(nb * sizeof *acc);
-  double t0 = rr_now();
+  double t0 = cli_now();
   bet_predict_params pp = bet_predict_default_params();
   pp.threads = (int)o.threads;
   pp.stratified_mean = o.stratified;
   if (!acc)
-    rc = rr_error(CMD, "out of memory");
+    rc = cli_error(CMD, "out of memory");
   else if (bet_predict_accuracy(m, &ds, bers, nb, &pp, acc) != BNN_OK)
-    rc = rr_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
-  double secs = rr_now() - t0;
-  if (rc == RR_EXIT_OK) {
+    rc = cli_error(CMD, "%s with %s: %s", model_path, ds.name, bnn_errmsg());
+  double secs = cli_now() - t0;
+  if (rc == CLI_EXIT_OK) {
     if (json) {
       printf(
           "{\"tool\": \"rramsim predict\", \"version\": \"%s\", \"images\": %u, \"seconds\": %.3f, "
           "\"points\": [",
-          rr_version(), ds.n, secs);
+          cli_version(), ds.n, secs);
       for (size_t b = 0; b < nb; ++b)
         printf("%s{\"ber\": %g, \"accuracy\": %.6f}", b ? ", " : "", bers[b], acc[b]);
       printf("]}\n");

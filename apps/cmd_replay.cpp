@@ -47,16 +47,17 @@ void usage(FILE* f) {
 
 }  // namespace
 
-extern "C" int rr_cmd_replay(int argc, char** argv) {
+extern "C" int cli_cmd_replay(int argc, char** argv) {
   rrsimcli::MemoryOptions mo;
   std::string trace;
   rramsim::ReplayParams rp;
   uint64_t v = 0;
   bool quiet = false;
-  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+  auto option = [&](const char* a, const char* val) -> cli_opt_result {
     const rrsimcli::Parsed pm = rrsimcli::memory_option(kCmd, a, val, &mo);
-    if (pm != rrsimcli::Parsed::No) return pm == rrsimcli::Parsed::Yes ? RR_OPT_TAKEN : RR_OPT_BAD;
-    if (!a) return RR_OPT_UNKNOWN;
+    if (pm != rrsimcli::Parsed::No)
+      return pm == rrsimcli::Parsed::Yes ? CLI_OPT_TAKEN : CLI_OPT_BAD;
+    if (!a) return CLI_OPT_UNKNOWN;
     bool ok = true;
     if (!std::strcmp(a, "--quiet"))
       quiet = true;
@@ -67,18 +68,18 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
     else if (!std::strcmp(a, "--trace"))
       trace = val;
     else if (!std::strcmp(a, "--clock-ps"))
-      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps);
+      ok = cli_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps);
     else if (!std::strcmp(a, "--outstanding")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 4096, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 4096, &v);
       rp.outstanding = static_cast<unsigned>(v);
     } else if (!std::strcmp(a, "--default-length")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 65536, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 65536, &v);
       rp.default_length = static_cast<uint32_t>(v);
     } else
-      return RR_OPT_UNKNOWN;
-    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+      return CLI_OPT_UNKNOWN;
+    return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  const std::vector<rr_option> opts =
+  const std::vector<cli_option> opts =
       rrsimcli::with_memory_options({{"quiet", 0, nullptr, nullptr},
                                      {"no-progress", 0, nullptr, "quiet"},
                                      {"skip-bad", 0, nullptr, nullptr},
@@ -87,33 +88,33 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
                                      {"clock-ps", 1, nullptr, nullptr},
                                      {"default-length", 1, nullptr, nullptr},
                                      {"outstanding", 1, nullptr, nullptr}});
-  int rc = RR_EXIT_OK;
-  if (!rr_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
-  if (trace.empty()) return rr_usage_error(kCmd, "--trace FILE is required");
-  if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  int rc = CLI_EXIT_OK;
+  if (!cli_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
+  if (trace.empty()) return cli_usage_error(kCmd, "--trace FILE is required");
+  if (mo.system.empty()) return cli_usage_error(kCmd, "--system FILE is required");
   rramsim::SystemConfig cfg;
-  if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return RR_EXIT_FAIL;
+  if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return CLI_EXIT_FAIL;
   rp.data_seed = cfg.seed;
   rp.trace = trace;
   if (!mo.stats_path.empty() && !rrsimcli::probe_writable(kCmd, mo.stats_path, "--stats"))
-    return RR_EXIT_FAIL;
+    return CLI_EXIT_FAIL;
 
   rramsim::RecordParams recp;
-  recp.tool = std::string("rramsim ") + rr_version();
+  recp.tool = std::string("rramsim ") + cli_version();
   rrsimcli::Recorders rec;
-  if (!rec.open(kCmd, mo, cfg, recp)) return RR_EXIT_FAIL;
+  if (!rec.open(kCmd, mo, cfg, recp)) return CLI_EXIT_FAIL;
 
   // Progress by bytes of the trace file: its record count is unknown until the end.
   struct stat sb;
   uint64_t file_bytes = stat(trace.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
-  rr_progress prog;
-  rr_progress_start(&prog, "replay", file_bytes, !quiet && file_bytes >= (8u << 20));
+  cli_progress prog;
+  cli_progress_start(&prog, "replay", file_bytes, !quiet && file_bytes >= (8u << 20));
   if (prog.enabled) {
     rp.progress_every = 1u << 16;
     rp.progress = [&prog](uint64_t records, uint64_t bytes) {
       char msg[64];
       std::snprintf(msg, sizeof msg, "%llu records", static_cast<unsigned long long>(records));
-      rr_progress_update(&prog, bytes, "B", msg);
+      cli_progress_update(&prog, bytes, "B", msg);
     };
   }
   rp.on_warning = [](const std::string& w) {
@@ -123,19 +124,19 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   try {
     out = rramsim::run_replay(cfg, rp, rec.acc_obs, rec.flt_obs);
   } catch (const std::exception& e) {
-    if (prog.enabled) rr_progress_finish(&prog, "B", nullptr);
-    return rr_error(kCmd, "%s", e.what());  // recorders abort
+    if (prog.enabled) cli_progress_finish(&prog, "B", nullptr);
+    return cli_error(kCmd, "%s", e.what());  // recorders abort
   }
   if (prog.enabled) {
     char msg[64];
     std::snprintf(msg, sizeof msg, "%llu records", static_cast<unsigned long long>(out.records));
-    rr_progress_finish(&prog, "B", msg);
+    cli_progress_finish(&prog, "B", msg);
   }
-  if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
+  if (!rec.close(kCmd, mo)) return CLI_EXIT_FAIL;
 
   rramsim::RunInfo info;
   info.tool = "rramsim replay";
-  info.tool_version = rr_version();
+  info.tool_version = cli_version();
   char desc[512];
   std::snprintf(desc, sizeof desc, "trace %s (%s timing, clock %llu ps)", trace.c_str(),
                 out.relative ? "relative" : "absolute",
@@ -156,9 +157,9 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
     try {
       rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     } catch (const std::exception& e) {
-      return rr_error(kCmd, "%s", e.what());
+      return cli_error(kCmd, "%s", e.what());
     }
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }

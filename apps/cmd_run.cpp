@@ -64,7 +64,7 @@ void prefixed(const char* what, F&& fn) {
 }  // namespace
 
 // Parses "all" or a comma list of weight-layer indices into a mask; false on bad input.
-bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
+bool cli_parse_layer_mask(const char* s, uint64_t* mask) {
   if (!std::strcmp(s, "all")) {
     *mask = ~uint64_t{0};
     return true;
@@ -87,16 +87,16 @@ bool rr_parse_layer_mask(const char* s, uint64_t* mask) {
   return true;
 }
 
-extern "C" int rr_cmd_run(int argc, char** argv) {
+extern "C" int cli_cmd_run(int argc, char** argv) {
   rramsim::PointSpec s;
   s.have_seed = false;
   std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
   uint64_t v = 0;
-  s.threads = rr_default_threads();
-  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+  s.threads = cli_default_threads();
+  auto option = [&](const char* a, const char* val) -> cli_opt_result {
     bool ok = true;
-    if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+    if (!a) return CLI_OPT_UNKNOWN; /* no positional arguments */
     if (!std::strcmp(a, "--quiet"))
       quiet = true;
     else if (!std::strcmp(a, "--system"))
@@ -118,26 +118,26 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     else if (!std::strcmp(a, "--error-map"))
       error_map = val;
     else if (!std::strcmp(a, "--limit")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
       s.images = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--weight-reuse")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 65536, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 65536, &v);
       s.weight_reuse = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--seed")) {
-      ok = rr_parse_u64(kCmd, a, val, 0, INT64_MAX, &s.seed);
+      ok = cli_parse_u64(kCmd, a, val, 0, INT64_MAX, &s.seed);
       s.have_seed = true;
     } else if (!std::strcmp(a, "--threads")) {
-      ok = rr_parse_int(kCmd, a, val, 1, 64, &s.threads);
+      ok = cli_parse_int(kCmd, a, val, 1, 64, &s.threads);
     } else if (!std::strcmp(a, "--rram-layers")) {
-      if (!rr_parse_layer_mask(val, &s.rram_layer_mask))
-        return rr_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
-                              val),
-               RR_OPT_BAD;
+      if (!cli_parse_layer_mask(val, &s.rram_layer_mask))
+        return cli_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
+                               val),
+               CLI_OPT_BAD;
     } else
-      return RR_OPT_UNKNOWN;
-    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+      return CLI_OPT_UNKNOWN;
+    return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  static const rr_option opts[] = {
+  static const cli_option opts[] = {
       {"system", 1, nullptr, nullptr},      {"op-point", 1, nullptr, nullptr},
       {"model", 1, nullptr, nullptr},       {"data", 1, nullptr, nullptr},
       {"out", 1, nullptr, nullptr},         {"record-faults", 1, nullptr, nullptr},
@@ -147,10 +147,10 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       {"seed", 1, nullptr, nullptr},        {"threads", 1, nullptr, nullptr},
       {"rram-layers", 1, nullptr, nullptr}, {"quiet", 0, nullptr, nullptr},
       {"no-progress", 0, nullptr, "quiet"}, {nullptr, 0, nullptr, nullptr}};
-  int rc = RR_EXIT_OK;
-  if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &rc)) return rc;
-  if (s.system_path.empty()) return rr_usage_error(kCmd, "--system FILE is required");
-  if (s.model_path.empty()) return rr_usage_error(kCmd, "--model FILE is required");
+  int rc = CLI_EXIT_OK;
+  if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &rc)) return rc;
+  if (s.system_path.empty()) return cli_usage_error(kCmd, "--system FILE is required");
+  if (s.model_path.empty()) return cli_usage_error(kCmd, "--model FILE is required");
 
   bnn_dataset ds{};
   try {
@@ -168,7 +168,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       throw rramsim::Error("--out " + out_dir +
                            ": cannot create directory: " + std::strerror(errno));
     rramsim::RecordParams rp;
-    rp.tool = std::string("rramsim ") + rr_version();
+    rp.tool = std::string("rramsim ") + cli_version();
     rramsim::AccessRecorder acc_rec;
     rramsim::FaultRecorder flt_rec;
     if (!rec_acc.empty()) {
@@ -190,15 +190,15 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
 
     std::vector<uint8_t> clean_pred;
     const double clean = rramsim::clean_accuracy(m.get(), ds, s.threads, &clean_pred);
-    rr_progress prog;
-    rr_progress_start(&prog, "run", ds.n, !quiet);
+    cli_progress prog;
+    cli_progress_start(&prog, "run", ds.n, !quiet);
     rramsim::WorkloadResult wr;
-    const double t0 = rr_now();
-    rramsim::PointResult r =
-        rramsim::run_timed(s, cfg, m.get(), ds, clean, &wr,
-                           [&](uint64_t done) { rr_progress_update(&prog, done, "img", nullptr); });
-    const double wall = rr_now() - t0;
-    rr_progress_finish(&prog, "img", nullptr);
+    const double t0 = cli_now();
+    rramsim::PointResult r = rramsim::run_timed(
+        s, cfg, m.get(), ds, clean, &wr,
+        [&](uint64_t done) { cli_progress_update(&prog, done, "img", nullptr); });
+    const double wall = cli_now() - t0;
+    cli_progress_finish(&prog, "img", nullptr);
     if (!rec_acc.empty()) prefixed("--record-accesses", [&] { acc_rec.close(); });
     if (!rec_flt.empty()) prefixed("--record-faults", [&] { flt_rec.close(); });
 
@@ -256,7 +256,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
 
     if (!out_dir.empty()) {
       rramsim::RunSummaryInfo si;
-      si.tool_version = rr_version();
+      si.tool_version = cli_version();
       si.model_path = s.model_path;
       const char* prov = bnn_model_provenance(m.get());
       si.model_provenance = prov ? prov : "";
@@ -266,7 +266,7 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
       const std::string summary = rramsim::run_summary_to_json(cfg, r, wr, si);
 
       rramsim::RunInfo ri;
-      ri.tool_version = rr_version();
+      ri.tool_version = cli_version();
       ri.traffic = "BNN " + s.model_path + " on " + ds.name + ", weight reuse " +
                    std::to_string(s.weight_reuse);
       ri.path = "b_transport";
@@ -279,8 +279,8 @@ extern "C" int rr_cmd_run(int argc, char** argv) {
     }
   } catch (const std::exception& ex) {
     bnn_dataset_free(&ds);
-    return rr_error(kCmd, "%s", ex.what());
+    return cli_error(kCmd, "%s", ex.what());
   }
   bnn_dataset_free(&ds);
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }

@@ -44,7 +44,7 @@ void usage(FILE* f) {
 
 }  // namespace
 
-extern "C" int rr_cmd_sim(int argc, char** argv) {
+extern "C" int cli_cmd_sim(int argc, char** argv) {
   rrsimcli::MemoryOptions mo;
   std::string traffic = "random";
   rramsim::RecordParams recp;
@@ -52,10 +52,11 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
   uint64_t v = 0;
   bool quiet = false;
   double d = 0;
-  auto option = [&](const char* a, const char* val) -> rr_opt_result {
+  auto option = [&](const char* a, const char* val) -> cli_opt_result {
     const rrsimcli::Parsed pm = rrsimcli::memory_option(kCmd, a, val, &mo);
-    if (pm != rrsimcli::Parsed::No) return pm == rrsimcli::Parsed::Yes ? RR_OPT_TAKEN : RR_OPT_BAD;
-    if (!a) return RR_OPT_UNKNOWN;
+    if (pm != rrsimcli::Parsed::No)
+      return pm == rrsimcli::Parsed::Yes ? CLI_OPT_TAKEN : CLI_OPT_BAD;
+    if (!a) return CLI_OPT_UNKNOWN;
     bool ok = true;
     if (!std::strcmp(a, "--nb"))
       tp.nb = true;
@@ -64,27 +65,27 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
     else if (!std::strcmp(a, "--traffic"))
       traffic = val;
     else if (!std::strcmp(a, "--record-clock"))
-      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps);
+      ok = cli_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps);
     else if (!std::strcmp(a, "--requests"))
-      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &tp.requests);
+      ok = cli_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &tp.requests);
     else if (!std::strcmp(a, "--read-ratio"))
-      ok = rr_parse_double(kCmd, a, val, 0.0, 1.0, &tp.read_ratio);
+      ok = cli_parse_double(kCmd, a, val, 0.0, 1.0, &tp.read_ratio);
     else if (!std::strcmp(a, "--size")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 1u << 20, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 1u << 20, &v);
       tp.size = static_cast<uint32_t>(v);
     } else if (!std::strcmp(a, "--stride"))
-      ok = rr_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 46, &tp.stride);
+      ok = cli_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 46, &tp.stride);
     else if (!std::strcmp(a, "--outstanding")) {
-      ok = rr_parse_u64(kCmd, a, val, 1, 1024, &v);
+      ok = cli_parse_u64(kCmd, a, val, 1, 1024, &v);
       tp.outstanding = static_cast<unsigned>(v);
     } else if (!std::strcmp(a, "--interval")) {
-      ok = rr_parse_double(kCmd, a, val, 0.0, 1e9, &d);
+      ok = cli_parse_double(kCmd, a, val, 0.0, 1e9, &d);
       tp.interval_ns = d;
     } else
-      return RR_OPT_UNKNOWN;
-    return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+      return CLI_OPT_UNKNOWN;
+    return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  const std::vector<rr_option> opts =
+  const std::vector<cli_option> opts =
       rrsimcli::with_memory_options({{"nb", 0, nullptr, nullptr},
                                      {"quiet", 0, nullptr, nullptr},
                                      {"no-progress", 0, nullptr, "quiet"},
@@ -96,35 +97,35 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
                                      {"outstanding", 1, nullptr, nullptr},
                                      {"interval", 1, nullptr, nullptr},
                                      {"record-clock", 1, nullptr, nullptr}});
-  int rc = RR_EXIT_OK;
-  if (!rr_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
-  if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  int rc = CLI_EXIT_OK;
+  if (!cli_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
+  if (mo.system.empty()) return cli_usage_error(kCmd, "--system FILE is required");
   if (!rramsim::parse_pattern(traffic, &tp.pattern))
-    return rr_usage_error(kCmd, "--traffic: expected random, sequential or strided, got '%s'",
-                          traffic.c_str());
+    return cli_usage_error(kCmd, "--traffic: expected random, sequential or strided, got '%s'",
+                           traffic.c_str());
   rramsim::SystemConfig cfg;
-  if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return RR_EXIT_FAIL;
+  if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return CLI_EXIT_FAIL;
   tp.seed = cfg.seed;
   if (tp.size > cfg.org.capacity_bytes())
-    return rr_usage_error(kCmd, "--size: %u B exceeds the memory capacity of %llu B", tp.size,
-                          static_cast<unsigned long long>(cfg.org.capacity_bytes()));
+    return cli_usage_error(kCmd, "--size: %u B exceeds the memory capacity of %llu B", tp.size,
+                           static_cast<unsigned long long>(cfg.org.capacity_bytes()));
   // Fail before a long run, not after it.
   if (!mo.stats_path.empty() && !rrsimcli::probe_writable(kCmd, mo.stats_path, "--stats"))
-    return RR_EXIT_FAIL;
+    return CLI_EXIT_FAIL;
   // Recorders hang off the memory's observers only when asked for (nothing on the data path
   // otherwise); their files appear complete at the end or not at all.
-  recp.tool = std::string("rramsim ") + rr_version();
+  recp.tool = std::string("rramsim ") + cli_version();
   rrsimcli::Recorders rec;
-  if (!rec.open(kCmd, mo, cfg, recp)) return RR_EXIT_FAIL;
-  rr_progress prog;
-  rr_progress_start(&prog, "sim", tp.requests, !quiet && tp.requests >= 1000000);
+  if (!rec.open(kCmd, mo, cfg, recp)) return CLI_EXIT_FAIL;
+  cli_progress prog;
+  cli_progress_start(&prog, "sim", tp.requests, !quiet && tp.requests >= 1000000);
   if (prog.enabled) {
     tp.progress_every = tp.requests / 200 + 1;
-    tp.progress = [&prog](uint64_t done) { rr_progress_update(&prog, done, "req", nullptr); };
+    tp.progress = [&prog](uint64_t done) { cli_progress_update(&prog, done, "req", nullptr); };
   }
   rramsim::RunOutput out = rramsim::run_traffic(cfg, tp, rec.acc_obs, rec.flt_obs);
-  if (prog.enabled) rr_progress_finish(&prog, "req", nullptr);
-  if (!rec.close(kCmd, mo)) return RR_EXIT_FAIL;
+  if (prog.enabled) cli_progress_finish(&prog, "req", nullptr);
+  if (!rec.close(kCmd, mo)) return CLI_EXIT_FAIL;
   if (!mo.rec_acc.empty())
     std::printf("%llu accesses recorded to %s\n",
                 static_cast<unsigned long long>(rec.acc.records()), mo.rec_acc.c_str());
@@ -133,7 +134,7 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
                 mo.rec_flt.c_str());
 
   rramsim::RunInfo info;
-  info.tool_version = rr_version();
+  info.tool_version = cli_version();
   char desc[160];
   std::snprintf(desc, sizeof desc, "%s, %u B requests, read ratio %g, %u outstanding",
                 rramsim::pattern_name(tp.pattern), tp.size, tp.read_ratio, tp.outstanding);
@@ -149,9 +150,9 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
     try {
       rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
     } catch (const std::exception& e) {
-      return rr_error(kCmd, "%s", e.what());
+      return cli_error(kCmd, "%s", e.what());
     }
     std::printf("stats written to %s\n", mo.stats_path.c_str());
   }
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }

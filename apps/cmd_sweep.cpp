@@ -184,7 +184,7 @@ rramsim::PointResult timed_in_child(const rramsim::PointSpec& s, const rramsim::
 
 int merge(const std::string& dir, bool quiet) {
   DIR* d = opendir(dir.c_str());
-  if (!d) return rr_error(kCmd, "--merge %s: %s", dir.c_str(), std::strerror(errno));
+  if (!d) return cli_error(kCmd, "--merge %s: %s", dir.c_str(), std::strerror(errno));
   std::vector<std::string> files;
   while (dirent* de = readdir(d)) {
     std::string n = de->d_name;
@@ -195,7 +195,7 @@ int merge(const std::string& dir, bool quiet) {
   closedir(d);
   std::sort(files.begin(), files.end());
   if (files.empty())
-    return rr_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
+    return cli_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
   std::vector<std::string> merged;
   std::set<std::string> seen;
   size_t dup = 0;
@@ -224,9 +224,9 @@ int merge(const std::string& dir, bool quiet) {
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
     rramsim::write_file_atomic(dir + "/results.jsonl", text);
-    write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + rr_version());
+    write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + cli_version());
   } catch (const std::exception& ex) {
-    return rr_error(kCmd, "%s", ex.what());
+    return cli_error(kCmd, "%s", ex.what());
   }
   (void)quiet;
   std::printf(
@@ -234,18 +234,18 @@ int merge(const std::string& dir, bool quiet) {
       "skipped\n",
       files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup,
       dup == 1 ? "" : "s");
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 }  // namespace
 
-extern "C" int rr_cmd_sweep(int argc, char** argv) {
+extern "C" int cli_cmd_sweep(int argc, char** argv) {
   std::string exp_path, out_dir, merge_dir, models_override;
   unsigned shard_i = 0, shard_n = 1;
   bool sharded = false, quiet = false;
-  auto option = [&](const char* a, const char* v) -> rr_opt_result {
+  auto option = [&](const char* a, const char* v) -> cli_opt_result {
     if (!a) {
-      if (!exp_path.empty()) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+      if (!exp_path.empty()) return CLI_OPT_UNKNOWN; /* "unexpected argument" */
       exp_path = v;
     } else if (!std::strcmp(a, "--quiet"))
       quiet = true;
@@ -257,30 +257,30 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       models_override = v;
     else if (!std::strcmp(a, "--shard")) {
       if (!parse_shard(v, &shard_i, &shard_n))
-        return rr_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'",
-                              v),
-               RR_OPT_BAD;
+        return cli_usage_error(kCmd, "--shard: expected i/N with 0 <= i < N (e.g. 0/4), got '%s'",
+                               v),
+               CLI_OPT_BAD;
       sharded = true;
     } else
-      return RR_OPT_UNKNOWN;
-    return RR_OPT_TAKEN;
+      return CLI_OPT_UNKNOWN;
+    return CLI_OPT_TAKEN;
   };
-  static const rr_option opts[] = {
+  static const cli_option opts[] = {
       {"out", 1, nullptr, nullptr},    {"merge", 1, nullptr, nullptr},
       {"models", 1, nullptr, nullptr}, {"shard", 1, nullptr, nullptr},
       {"quiet", 0, nullptr, nullptr},  {"no-progress", 0, nullptr, "quiet"},
       {nullptr, 0, nullptr, nullptr}};
   {
-    int prc = RR_EXIT_OK;
-    if (!rr_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
+    int prc = CLI_EXIT_OK;
+    if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
   if (!merge_dir.empty()) {
     if (!exp_path.empty() || !out_dir.empty() || sharded)
-      return rr_usage_error(kCmd, "--merge DIR takes no experiment file, --out or --shard");
+      return cli_usage_error(kCmd, "--merge DIR takes no experiment file, --out or --shard");
     return merge(merge_dir, quiet);
   }
-  if (exp_path.empty()) return rr_usage_error(kCmd, "an experiment file is required");
-  if (out_dir.empty()) return rr_usage_error(kCmd, "--out DIR is required");
+  if (exp_path.empty()) return cli_usage_error(kCmd, "an experiment file is required");
+  if (out_dir.empty()) return cli_usage_error(kCmd, "--out DIR is required");
 
   bnn_dataset ds{};
   std::vector<rramsim::ModelPtr> models;
@@ -391,7 +391,7 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       if (!done.count(rramsim::point_key(probe))) todo.push_back(k);
     }
     const std::string header =
-        std::string("rramsim sweep ") + rr_version() + ", experiment " + exp_path + ", mode " +
+        std::string("rramsim sweep ") + cli_version() + ", experiment " + exp_path + ", mode " +
         e.mode + ", " + std::to_string(grid.size()) + " points" +
         (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
     std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n",
@@ -399,8 +399,8 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
                 jsonl.c_str());
     std::fflush(stdout);             // before the progress lines on stderr
     std::map<size_t, double> clean;  // per model
-    rr_progress prog;
-    rr_progress_start(&prog, "sweep", todo.size(), !quiet);
+    cli_progress prog;
+    cli_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
     for (size_t k : todo) {
       const Grid& g = grid[k];
@@ -417,15 +417,15 @@ extern "C" int rr_cmd_sweep(int argc, char** argv) {
       char msg[160];
       std::snprintf(msg, sizeof msg, "%s/%s acc %.2f %%", r.system.c_str(), r.op_point.c_str(),
                     100 * r.accuracy);
-      rr_progress_update(&prog, ++n_done, "pt", msg);
+      cli_progress_update(&prog, ++n_done, "pt", msg);
     }
-    rr_progress_finish(&prog, "pt", nullptr);
+    cli_progress_finish(&prog, "pt", nullptr);
     write_csv(csv, rows, header);
     std::printf("%zu rows in %s and %s\n", rows.size(), jsonl.c_str(), csv.c_str());
   } catch (const std::exception& ex) {
     bnn_dataset_free(&ds);
-    return rr_error(kCmd, "%s", ex.what());
+    return cli_error(kCmd, "%s", ex.what());
   }
   bnn_dataset_free(&ds);
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }

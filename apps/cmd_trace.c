@@ -38,52 +38,52 @@ typedef struct opts {
   int npos;
 } opts;
 
-static rr_opt_result trace_option(void *ud, const char *a, const char *v) {
+static cli_opt_result trace_option(void *ud, const char *a, const char *v) {
   opts *o = (opts *)ud;
   if (!a) {
-    if (o->npos == 3) return rr_usage_error(CMD, "too many arguments"), RR_OPT_BAD;
+    if (o->npos == 3) return cli_usage_error(CMD, "too many arguments"), CLI_OPT_BAD;
     o->pos[o->npos++] = v;
-    return RR_OPT_TAKEN;
+    return CLI_OPT_TAKEN;
   }
   if (!strcmp(a, "--default-length"))
-    return rr_parse_u64(CMD, a, v, 1, RRT_MAX_LENGTH, &o->default_length) ? RR_OPT_TAKEN
-                                                                          : RR_OPT_BAD;
+    return cli_parse_u64(CMD, a, v, 1, RRT_MAX_LENGTH, &o->default_length) ? CLI_OPT_TAKEN
+                                                                           : CLI_OPT_BAD;
   if (!strcmp(a, "--gzip-level"))
-    return rr_parse_int(CMD, a, v, 1, 9, &o->gzip_level) ? RR_OPT_TAKEN : RR_OPT_BAD;
-  return RR_OPT_UNKNOWN;
+    return cli_parse_int(CMD, a, v, 1, 9, &o->gzip_level) ? CLI_OPT_TAKEN : CLI_OPT_BAD;
+  return CLI_OPT_UNKNOWN;
 }
 
-/* Returns RR_EXIT_OK to go on, -1 after --help, RR_EXIT_USAGE after a usage error. */
+/* Returns CLI_EXIT_OK to go on, -1 after --help, CLI_EXIT_USAGE after a usage error. */
 static int parse_opts(int argc, char **argv, opts *o) {
   memset(o, 0, sizeof *o);
   o->default_length = 64;
   o->gzip_level = 1;
-  const rr_option table[] = {{"skip-bad", 0, &o->skip_bad, NULL},
-                             {"default-length", 1, NULL, NULL},
-                             {"gzip-level", 1, NULL, NULL},
-                             {NULL, 0, NULL, NULL}};
+  const cli_option table[] = {{"skip-bad", 0, &o->skip_bad, NULL},
+                              {"default-length", 1, NULL, NULL},
+                              {"gzip-level", 1, NULL, NULL},
+                              {NULL, 0, NULL, NULL}};
   int rc;
-  if (rr_parse_options(CMD, argc, argv, 2, table, trace_option, o, usage, &rc)) return RR_EXIT_OK;
-  return rc == RR_EXIT_OK ? -1 : rc;
+  if (cli_parse_options(CMD, argc, argv, 2, table, trace_option, o, usage, &rc)) return CLI_EXIT_OK;
+  return rc == CLI_EXIT_OK ? -1 : rc;
 }
 
 static int convert(const opts *o) {
-  if (o->npos != 2) return rr_usage_error(CMD, "convert needs IN and OUT");
+  if (o->npos != 2) return cli_usage_error(CMD, "convert needs IN and OUT");
   const char *in = o->pos[0], *out = o->pos[1];
   if (rrt_format_from_name(out) == RRT_FORMAT_AUTO)
-    return rr_usage_error(CMD, "%s: output name must end in .stl, .rstl or .rrt (optionally + .gz)",
-                          out);
+    return cli_usage_error(
+        CMD, "%s: output name must end in .stl, .rstl or .rrt (optionally + .gz)", out);
   rrt_access_read_params rp = rrt_access_read_default_params();
   rp.skip_bad = o->skip_bad;
   rp.default_length = (uint32_t)o->default_length;
   rrt_access_reader *r = NULL;
-  if (rrt_access_reader_open(in, &rp, &r)) return rr_error(CMD, "%s", bnn_errmsg());
+  if (rrt_access_reader_open(in, &rp, &r)) return cli_error(CMD, "%s", bnn_errmsg());
   const rrt_provenance *ip = rrt_access_reader_provenance(r);
   char tool[RRT_PROV_MAX + 1];
   if (ip->tool && *ip->tool)
-    snprintf(tool, sizeof tool, "rramsim %s (converted from: %s)", rr_version(), ip->tool);
+    snprintf(tool, sizeof tool, "rramsim %s (converted from: %s)", cli_version(), ip->tool);
   else
-    snprintf(tool, sizeof tool, "rramsim %s (converted)", rr_version());
+    snprintf(tool, sizeof tool, "rramsim %s (converted)", cli_version());
   rrt_access_write_params wp = rrt_access_write_default_params();
   wp.prov = *ip;
   wp.prov.tool = tool;
@@ -104,7 +104,7 @@ static int convert(const opts *o) {
   rrt_access_writer *w = NULL;
   if (rrt_access_writer_open(out, &wp, &w)) {
     rrt_access_reader_close(r);
-    return rr_error(CMD, "%s", bnn_errmsg());
+    return cli_error(CMD, "%s", bnn_errmsg());
   }
   bnn_status s;
   for (;;) {
@@ -116,17 +116,17 @@ static int convert(const opts *o) {
   if (s) {
     rrt_access_writer_abort(w);
     rrt_access_reader_close(r);
-    return rr_error(CMD, "%s", bnn_errmsg());
+    return cli_error(CMD, "%s", bnn_errmsg());
   }
   uint64_t n = rrt_access_reader_records(r), bad = rrt_access_reader_bad_lines(r),
            first_bad = rrt_access_reader_first_bad_line(r);
   rrt_access_reader_close(r);
-  if (rrt_access_writer_close(w)) return rr_error(CMD, "%s", bnn_errmsg());
+  if (rrt_access_writer_close(w)) return cli_error(CMD, "%s", bnn_errmsg());
   printf("%s -> %s: %llu records\n", in, out, (unsigned long long)n);
   if (bad)
     fprintf(stderr, "rramsim trace: %s: skipped %llu malformed line%s (first at line %llu)\n", in,
             (unsigned long long)bad, bad == 1 ? "" : "s", (unsigned long long)first_bad);
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static void print_prov(const rrt_provenance *p, int with_clock) {
@@ -141,7 +141,7 @@ static int info_access(const opts *o, const char *path) {
   rp.skip_bad = o->skip_bad;
   rp.default_length = (uint32_t)o->default_length;
   rrt_access_reader *r = NULL;
-  if (rrt_access_reader_open(path, &rp, &r)) return rr_error(CMD, "%s", bnn_errmsg());
+  if (rrt_access_reader_open(path, &rp, &r)) return cli_error(CMD, "%s", bnn_errmsg());
   uint64_t n[RRT_CMD_COUNT] = {0}, bytes[RRT_CMD_COUNT] = {0}, with_data = 0;
   uint64_t t0 = 0, t1 = 0, amin = UINT64_MAX, amax = 0, backwards = 0, prev = 0;
   bnn_status s;
@@ -164,7 +164,7 @@ static int info_access(const opts *o, const char *path) {
   }
   if (s) {
     rrt_access_reader_close(r);
-    return rr_error(CMD, "%s", bnn_errmsg());
+    return cli_error(CMD, "%s", bnn_errmsg());
   }
   printf("file: %s\nkind: access trace\nformat: %s\ntiming: %s\n", path,
          rrt_format_str(rrt_access_reader_format(r)), rrt_timing_str(rrt_access_reader_timing(r)));
@@ -185,7 +185,7 @@ static int info_access(const opts *o, const char *path) {
            (unsigned long long)rrt_access_reader_bad_lines(r),
            (unsigned long long)rrt_access_reader_first_bad_line(r));
   rrt_access_reader_close(r);
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static int info_csv(const opts *o, const char *path) {
@@ -201,7 +201,7 @@ static int info_csv(const opts *o, const char *path) {
     }
     if (s) {
       rrt_fault_reader_close(fr);
-      return rr_error(CMD, "%s", bnn_errmsg());
+      return cli_error(CMD, "%s", bnn_errmsg());
     }
     printf("file: %s\nkind: fault trace\n", path);
     print_prov(rrt_fault_reader_provenance(fr), 0);
@@ -212,14 +212,14 @@ static int info_csv(const opts *o, const char *path) {
     if (rrt_fault_reader_bad_lines(fr))
       printf("skipped malformed lines: %llu\n", (unsigned long long)rrt_fault_reader_bad_lines(fr));
     rrt_fault_reader_close(fr);
-    return RR_EXIT_OK;
+    return CLI_EXIT_OK;
   }
   char fault_err[512];
   snprintf(fault_err, sizeof fault_err, "%s", bnn_errmsg());
   rrt_errmap_reader *er = NULL;
   if (rrt_errmap_reader_open(path, o->skip_bad, &er) != BNN_OK)
-    return rr_error(CMD, "%s: neither a fault trace (%s) nor an error map (%s)", path, fault_err,
-                    bnn_errmsg());
+    return cli_error(CMD, "%s: neither a fault trace (%s) nor an error map (%s)", path, fault_err,
+                     bnn_errmsg());
   uint64_t k[RRT_CELL_KIND_COUNT] = {0};
   rrt_cell c;
   int got;
@@ -227,7 +227,7 @@ static int info_csv(const opts *o, const char *path) {
   while ((s = rrt_errmap_reader_next(er, &c, &got)) == BNN_OK && got) ++k[c.kind];
   if (s) {
     rrt_errmap_reader_close(er);
-    return rr_error(CMD, "%s", bnn_errmsg());
+    return cli_error(CMD, "%s", bnn_errmsg());
   }
   printf("file: %s\nkind: error map (%s form)\n", path,
          rrt_errmap_reader_loc(er) == RRT_LOC_ADDRESS ? "address" : "bank/crossbar/row/column");
@@ -238,11 +238,11 @@ static int info_csv(const opts *o, const char *path) {
   if (rrt_errmap_reader_bad_lines(er))
     printf("skipped malformed lines: %llu\n", (unsigned long long)rrt_errmap_reader_bad_lines(er));
   rrt_errmap_reader_close(er);
-  return RR_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static int info(const opts *o) {
-  if (o->npos != 1) return rr_usage_error(CMD, "info needs exactly one FILE");
+  if (o->npos != 1) return cli_usage_error(CMD, "info needs exactly one FILE");
   const char *path = o->pos[0];
   size_t n = strlen(path);
   if (n >= 3 && !strcmp(path + n - 3, ".gz")) n -= 3;
@@ -250,21 +250,21 @@ static int info(const opts *o) {
   return info_access(o, path);
 }
 
-int rr_cmd_trace(int argc, char **argv) {
+int cli_cmd_trace(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
-    return RR_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   const char *sub = argv[1];
   if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
     usage(stdout);
-    return RR_EXIT_OK;
+    return CLI_EXIT_OK;
   }
   opts o;
   int rc = parse_opts(argc, argv, &o);
-  if (rc < 0) return RR_EXIT_OK; /* --help */
+  if (rc < 0) return CLI_EXIT_OK; /* --help */
   if (rc) return rc;
   if (!strcmp(sub, "convert")) return convert(&o);
   if (!strcmp(sub, "info")) return info(&o);
-  return rr_usage_error(CMD, "unknown subcommand '%s' (convert, info)", sub);
+  return cli_usage_error(CMD, "unknown subcommand '%s' (convert, info)", sub);
 }

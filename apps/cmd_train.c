@@ -77,31 +77,32 @@ static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
     errno = 0;
     const unsigned long v = strtoul(p, &end, 10);
     if (end == p || errno || v >= n_layers || (*end && *end != ',')) {
-      rr_usage_error(CMD,
-                     "--flip-layers: expected all, hidden or a comma list of weight-layer indices "
-                     "in [0, %u], got '%s'",
-                     n_layers - 1, s);
+      cli_usage_error(CMD,
+                      "--flip-layers: expected all, hidden or a comma list of weight-layer indices "
+                      "in [0, %u], got '%s'",
+                      n_layers - 1, s);
       return 0;
     }
     m |= (uint64_t)1 << v;
     p = *end ? end + 1 : end;
   }
   if (!m) {
-    rr_usage_error(CMD, "--flip-layers: empty list");
+    cli_usage_error(CMD, "--flip-layers: empty list");
     return 0;
   }
   *mask = m;
   return 1;
 }
 
-/* The provenance JSON the model file carries. Strings are quoted by jansson (rr_json_quote), so a
+/* The provenance JSON the model file carries. Strings are quoted by jansson (cli_json_quote), so a
  * path with a quote or backslash stays valid JSON; the numbers keep their printf forms, which are
  * part of the model file's bytes. malloc'd; NULL when out of memory. */
 static char *provenance_json(const bet_train_params *p, const char *arch, const char *data,
                              const bnn_dataset *train, const bnn_dataset *test, uint32_t epochs,
                              double test_acc, const char *flip_layers) {
-  char *q[6] = {rr_json_quote(rr_version()), rr_json_quote(arch),       rr_json_quote(data),
-                rr_json_quote(train->name),  rr_json_quote(test->name), rr_json_quote(flip_layers)};
+  char *q[6] = {cli_json_quote(cli_version()), cli_json_quote(arch),
+                cli_json_quote(data),          cli_json_quote(train->name),
+                cli_json_quote(test->name),    cli_json_quote(flip_layers)};
   int quoted = 1;
   for (size_t i = 0; i < sizeof q / sizeof *q; ++i) quoted = quoted && q[i];
 #define PROV_FMT                                                                         \
@@ -135,7 +136,7 @@ typedef struct train_ctx {
   const char *arch, *data, *flip_layers;
 } train_ctx;
 
-static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
+static int on_epoch(void *ud, FILE *log, const cli_train_epoch *e) {
   const train_ctx *c = (const train_ctx *)ud;
   const bet_train_params *p = c->p;
   const bet_epoch_stats *st = e->st;
@@ -156,7 +157,7 @@ static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
       double a = 0.0;
       if (bet_evaluate(e->net, c->test, p->threads, c->bers[b], p->flip_layers, p->seed + e->epoch,
                        NULL, NULL, &a) != BNN_OK) {
-        rr_error(CMD, "evaluation at BER %g: %s", c->bers[b], bnn_errmsg());
+        cli_error(CMD, "evaluation at BER %g: %s", c->bers[b], bnn_errmsg());
         return 0;
       }
       fprintf(log, "%s\"%g\":%.6f", b ? "," : "", c->bers[b], a);
@@ -174,7 +175,7 @@ static char *train_provenance(void *ud, double test_acc) {
                          c->flip_layers);
 }
 
-/* train's options (rr_parse_options' handler fills them). */
+/* train's options (cli_parse_options' handler fills them). */
 typedef struct train_opts {
   bet_train_params p;
   const char *arch_s, *data, *out, *ckpt_opt, *log_opt, *flip_layers_s, *bers_s;
@@ -182,11 +183,11 @@ typedef struct train_opts {
   uint64_t train_limit, test_limit;
 } train_opts;
 
-static rr_opt_result train_option(void *ud, const char *a, const char *v) {
+static cli_opt_result train_option(void *ud, const char *a, const char *v) {
   train_opts *t = (train_opts *)ud;
   uint64_t u = 0;
   int iv = 0;
-  if (!a) return RR_OPT_UNKNOWN; /* no positional arguments */
+  if (!a) return CLI_OPT_UNKNOWN; /* no positional arguments */
   if (!strcmp(a, "--resume"))
     t->resume = 1;
   else if (!strcmp(a, "--clip-all"))
@@ -208,119 +209,120 @@ static rr_opt_result train_option(void *ud, const char *a, const char *v) {
   else if (!strcmp(a, "--eval-ber"))
     t->bers_s = v;
   else if (!strcmp(a, "--epochs")) {
-    if (!rr_parse_u64(CMD, a, v, 1, 100000, &u)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 1, 100000, &u)) return CLI_OPT_BAD;
     t->p.epochs = (uint32_t)u;
   } else if (!strcmp(a, "--batch")) {
-    if (!rr_parse_u64(CMD, a, v, 1, 65536, &u)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 1, 65536, &u)) return CLI_OPT_BAD;
     t->p.batch = (uint32_t)u;
   } else if (!strcmp(a, "--lr")) {
-    if (!rr_parse_double(CMD, a, v, 1e-12, 10.0, &t->p.lr)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 1e-12, 10.0, &t->p.lr)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--step-size")) {
-    if (!rr_parse_u64(CMD, a, v, 0, 100000, &u)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 0, 100000, &u)) return CLI_OPT_BAD;
     t->p.step_size = (uint32_t)u;
   } else if (!strcmp(a, "--gamma")) {
-    if (!rr_parse_double(CMD, a, v, 1e-12, 1.0, &t->p.gamma)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 1e-12, 1.0, &t->p.gamma)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--loss")) {
     if (!strcmp(v, "ce"))
       t->p.loss = BET_LOSS_CE;
     else if (!strcmp(v, "mhl"))
       t->p.loss = BET_LOSS_MHL;
     else
-      return rr_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v), RR_OPT_BAD;
+      return cli_usage_error(CMD, "--loss: expected ce or mhl, got '%s'", v), CLI_OPT_BAD;
   } else if (!strcmp(a, "--mhl-b")) {
-    if (!rr_parse_double(CMD, a, v, 1e-6, 1e6, &t->p.mhl_b)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 1e-6, 1e6, &t->p.mhl_b)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--reg-margin")) {
-    if (!rr_parse_double(CMD, a, v, 0.0, 1e6, &t->p.reg_margin)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 0.0, 1e6, &t->p.reg_margin)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--reg-b")) {
-    if (!rr_parse_double(CMD, a, v, 0.0, 1e6, &t->p.reg_b)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 0.0, 1e6, &t->p.reg_b)) return CLI_OPT_BAD;
     if (!(t->p.reg_b > 0.0))
-      return rr_usage_error(CMD, "--reg-b: must be > 0, got '%s'", v), RR_OPT_BAD;
+      return cli_usage_error(CMD, "--reg-b: must be > 0, got '%s'", v), CLI_OPT_BAD;
   } else if (!strcmp(a, "--flip-p")) {
-    if (!rr_parse_double(CMD, a, v, 0.0, 0.5, &t->p.flip_p)) return RR_OPT_BAD;
+    if (!cli_parse_double(CMD, a, v, 0.0, 0.5, &t->p.flip_p)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--flip-grad")) {
     if (!strcmp(v, "sign"))
       t->p.flip_grad = BET_FLIP_GRAD_SIGN;
     else if (!strcmp(v, "straight"))
       t->p.flip_grad = BET_FLIP_GRAD_STRAIGHT;
     else
-      return rr_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v), RR_OPT_BAD;
+      return cli_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v),
+             CLI_OPT_BAD;
   } else if (!strcmp(a, "--bn-stats")) {
     if (!strcmp(v, "running"))
       t->p.bn_stats = BET_BN_RUNNING;
     else if (!strcmp(v, "train-set"))
       t->p.bn_stats = BET_BN_TRAIN_SET;
     else
-      return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v),
-             RR_OPT_BAD;
+      return cli_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v),
+             CLI_OPT_BAD;
   } else if (!strcmp(a, "--seed")) {
-    if (!rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &t->p.seed)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &t->p.seed)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--threads")) {
-    if (!rr_parse_int(CMD, a, v, 1, 256, &iv)) return RR_OPT_BAD;
+    if (!cli_parse_int(CMD, a, v, 1, 256, &iv)) return CLI_OPT_BAD;
     t->p.threads = iv;
   } else if (!strcmp(a, "--train-limit")) {
-    if (!rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &t->train_limit)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 0, UINT32_MAX, &t->train_limit)) return CLI_OPT_BAD;
   } else if (!strcmp(a, "--test-limit")) {
-    if (!rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &t->test_limit)) return RR_OPT_BAD;
+    if (!cli_parse_u64(CMD, a, v, 0, UINT32_MAX, &t->test_limit)) return CLI_OPT_BAD;
   } else {
-    return RR_OPT_UNKNOWN;
+    return CLI_OPT_UNKNOWN;
   }
-  return RR_OPT_TAKEN;
+  return CLI_OPT_TAKEN;
 }
 
-int rr_cmd_train(int argc, char **argv) {
-  static const rr_option table[] = {{"arch", 1, NULL, NULL},
-                                    {"data", 1, NULL, NULL},
-                                    {"out", 1, NULL, NULL},
-                                    {"checkpoint", 1, NULL, NULL},
-                                    {"log", 1, NULL, NULL},
-                                    {"flip-layers", 1, NULL, NULL},
-                                    {"eval-ber", 1, NULL, NULL},
-                                    {"epochs", 1, NULL, NULL},
-                                    {"batch", 1, NULL, NULL},
-                                    {"lr", 1, NULL, NULL},
-                                    {"step-size", 1, NULL, NULL},
-                                    {"gamma", 1, NULL, NULL},
-                                    {"loss", 1, NULL, NULL},
-                                    {"mhl-b", 1, NULL, NULL},
-                                    {"reg-margin", 1, NULL, NULL},
-                                    {"reg-b", 1, NULL, NULL},
-                                    {"flip-p", 1, NULL, NULL},
-                                    {"flip-grad", 1, NULL, NULL},
-                                    {"bn-stats", 1, NULL, NULL},
-                                    {"seed", 1, NULL, NULL},
-                                    {"threads", 1, NULL, NULL},
-                                    {"train-limit", 1, NULL, NULL},
-                                    {"test-limit", 1, NULL, NULL},
-                                    {"resume", 0, NULL, NULL},
-                                    {"clip-all", 0, NULL, NULL},
-                                    {"quiet", 0, NULL, NULL},
-                                    {"no-progress", 0, NULL, "quiet"},
-                                    {NULL, 0, NULL, NULL}};
+int cli_cmd_train(int argc, char **argv) {
+  static const cli_option table[] = {{"arch", 1, NULL, NULL},
+                                     {"data", 1, NULL, NULL},
+                                     {"out", 1, NULL, NULL},
+                                     {"checkpoint", 1, NULL, NULL},
+                                     {"log", 1, NULL, NULL},
+                                     {"flip-layers", 1, NULL, NULL},
+                                     {"eval-ber", 1, NULL, NULL},
+                                     {"epochs", 1, NULL, NULL},
+                                     {"batch", 1, NULL, NULL},
+                                     {"lr", 1, NULL, NULL},
+                                     {"step-size", 1, NULL, NULL},
+                                     {"gamma", 1, NULL, NULL},
+                                     {"loss", 1, NULL, NULL},
+                                     {"mhl-b", 1, NULL, NULL},
+                                     {"reg-margin", 1, NULL, NULL},
+                                     {"reg-b", 1, NULL, NULL},
+                                     {"flip-p", 1, NULL, NULL},
+                                     {"flip-grad", 1, NULL, NULL},
+                                     {"bn-stats", 1, NULL, NULL},
+                                     {"seed", 1, NULL, NULL},
+                                     {"threads", 1, NULL, NULL},
+                                     {"train-limit", 1, NULL, NULL},
+                                     {"test-limit", 1, NULL, NULL},
+                                     {"resume", 0, NULL, NULL},
+                                     {"clip-all", 0, NULL, NULL},
+                                     {"quiet", 0, NULL, NULL},
+                                     {"no-progress", 0, NULL, "quiet"},
+                                     {NULL, 0, NULL, NULL}};
   train_opts t;
   memset(&t, 0, sizeof t);
   t.p = bet_train_default_params();
-  /* Not rr_default_threads(): OpenBLAS's float sums, and so the latent weights in the
+  /* Not cli_default_threads(): OpenBLAS's float sums, and so the latent weights in the
    * checkpoint, differ in their last bits between thread counts; a default of 1 keeps a plain
    * `rramsim train` reproducible on any machine. */
   t.flip_layers_s = "all";
-  int rc = RR_EXIT_OK;
-  if (!rr_parse_options(CMD, argc, argv, 1, table, train_option, &t, usage, &rc)) return rc;
+  int rc = CLI_EXIT_OK;
+  if (!cli_parse_options(CMD, argc, argv, 1, table, train_option, &t, usage, &rc)) return rc;
   bet_train_params p = t.p;
   p.clip_all = p.clip_all || t.clip_all;
   const char *arch_s = t.arch_s, *data = t.data, *out = t.out, *ckpt_opt = t.ckpt_opt,
              *log_opt = t.log_opt, *flip_layers_s = t.flip_layers_s, *bers_s = t.bers_s;
   const int resume = t.resume, progress = !t.quiet;
   const uint64_t train_limit = t.train_limit, test_limit = t.test_limit;
-  if (!arch_s) return rr_usage_error(CMD, "--arch is required");
-  if (!data) return rr_usage_error(CMD, "--data is required");
-  if (!out) return rr_usage_error(CMD, "--out is required");
-  if (bet_train_params_check(&p) != BNN_OK) return rr_usage_error(CMD, "%s", bnn_errmsg());
+  if (!arch_s) return cli_usage_error(CMD, "--arch is required");
+  if (!data) return cli_usage_error(CMD, "--data is required");
+  if (!out) return cli_usage_error(CMD, "--out is required");
+  if (bet_train_params_check(&p) != BNN_OK) return cli_usage_error(CMD, "%s", bnn_errmsg());
   double *bers = NULL;
   size_t n_bers = 0;
-  if (bers_s && !rr_parse_range(CMD, "--eval-ber", bers_s, 0.0, 0.5, MAX_BERS, &bers, &n_bers))
-    return RR_EXIT_USAGE;
+  if (bers_s && !cli_parse_range(CMD, "--eval-ber", bers_s, 0.0, 0.5, MAX_BERS, &bers, &n_bers))
+    return CLI_EXIT_USAGE;
 
-  rc = RR_EXIT_FAIL;
+  rc = CLI_EXIT_FAIL;
   bnn_dataset train, test;
   memset(&train, 0, sizeof train);
   memset(&test, 0, sizeof test);
@@ -329,7 +331,7 @@ int rr_cmd_train(int argc, char **argv) {
   ckpt = (char *)malloc(olen + 32);
   logp = (char *)malloc(olen + 32);
   if (!ckpt || !logp) {
-    rr_error(CMD, "out of memory");
+    cli_error(CMD, "out of memory");
     goto done;
   }
   snprintf(ckpt, olen + 32, "%s.ckpt", out);
@@ -338,34 +340,34 @@ int rr_cmd_train(int argc, char **argv) {
   const char *log_path = log_opt ? log_opt : logp;
 
   if (bnn_dataset_open(&train, data, "train", (uint32_t)train_limit) != BNN_OK) {
-    rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+    cli_error(CMD, "--data %s: %s", data, bnn_errmsg());
     goto done;
   }
   if (bnn_dataset_open(&test, data, "test", (uint32_t)test_limit) != BNN_OK) {
-    rr_error(CMD, "--data %s: %s", data, bnn_errmsg());
+    cli_error(CMD, "--data %s: %s", data, bnn_errmsg());
     goto done;
   }
   bet_arch arch;
   if (bet_arch_parse(arch_s, train.n_classes, &arch) != BNN_OK) {
-    rc = rr_usage_error(CMD, "--arch: %s", bnn_errmsg());
+    rc = cli_usage_error(CMD, "--arch: %s", bnn_errmsg());
     goto done;
   }
   if (p.reg_margin > 0.0 && arch.n_layers < 3) {
-    rc = rr_usage_error(CMD,
-                        "--reg-margin: --arch %s has no hidden layer after the first (the "
-                        "regularizer acts on hidden layers with ±1 inputs)",
-                        arch_s);
+    rc = cli_usage_error(CMD,
+                         "--reg-margin: --arch %s has no hidden layer after the first (the "
+                         "regularizer acts on hidden layers with ±1 inputs)",
+                         arch_s);
     goto done;
   }
   uint64_t flip_mask = 0;
   if (!parse_flip_layers(flip_layers_s, arch.n_layers, &flip_mask)) {
-    rc = RR_EXIT_USAGE;
+    rc = CLI_EXIT_USAGE;
     goto done;
   }
   p.flip_layers = flip_mask;
 
   train_ctx tc = {&p, &train, &test, bers, n_bers, arch_s, data, flip_layers_s};
-  rr_train_job job;
+  cli_train_job job;
   memset(&job, 0, sizeof job);
   job.cmd = CMD;
   job.arch_name = arch_s;
@@ -377,17 +379,17 @@ int rr_cmd_train(int argc, char **argv) {
   job.log_path = log_path;
   job.out_path = out;
   job.out_opt = "--out";
-  job.resume = resume ? RR_TRAIN_RESUME : RR_TRAIN_FRESH;
+  job.resume = resume ? CLI_TRAIN_RESUME : CLI_TRAIN_FRESH;
   job.eval_each_epoch = 1;
   job.progress = progress;
   job.on_epoch = on_epoch;
   job.provenance = train_provenance;
   job.ud = &tc;
-  rr_train_outcome res;
-  if (!rr_train_run(&job, &res)) goto done;
+  cli_train_outcome res;
+  if (!cli_train_run(&job, &res)) goto done;
   printf("trained %s on %s for %u epochs: test accuracy %.2f%% → %s\n", arch_s, data, p.epochs,
          100.0 * res.test_acc, out);
-  rc = RR_EXIT_OK;
+  rc = CLI_EXIT_OK;
 done:
   bnn_dataset_free(&train);
   bnn_dataset_free(&test);

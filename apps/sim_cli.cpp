@@ -9,7 +9,7 @@
 
 namespace rrsimcli {
 
-std::vector<rr_option> with_memory_options(std::vector<rr_option> own) {
+std::vector<cli_option> with_memory_options(std::vector<cli_option> own) {
   for (const char* name :
        {"system", "op-point", "seed", "error-map", "stats", "record-accesses", "record-faults"})
     own.push_back({name, 1, nullptr, nullptr});
@@ -38,7 +38,7 @@ Parsed memory_option(const char* cmd, const char* a, const char* val, MemoryOpti
     *dst = val;
     return Parsed::Yes;
   }
-  if (!rr_parse_u64(cmd, a, val, 0, UINT64_MAX >> 1, &o->seed)) return Parsed::Error;
+  if (!cli_parse_u64(cmd, a, val, 0, UINT64_MAX >> 1, &o->seed)) return Parsed::Error;
   o->have_seed = true;
   return Parsed::Yes;
 }
@@ -49,7 +49,7 @@ bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::System
     if (!o.op_point.empty()) rramsim::select_op_point(*cfg, o.op_point);
     if (!o.error_map.empty()) cfg->error_map = rramsim::load_error_map(o.error_map, cfg->org);
   } catch (const rramsim::ConfigError& e) {
-    rr_error(cmd, "%s", e.what());
+    cli_error(cmd, "%s", e.what());
     return false;
   }
   if (o.have_seed) cfg->seed = o.seed;
@@ -60,8 +60,8 @@ bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
   std::string probe = path + ".probe";
   FILE* f = std::fopen(probe.c_str(), "wb");
   if (!f) {
-    rr_error(cmd, "%s: cannot create files next to %s: %s", opt, path.c_str(),
-             std::strerror(errno));
+    cli_error(cmd, "%s: cannot create files next to %s: %s", opt, path.c_str(),
+              std::strerror(errno));
     return false;
   }
   std::fclose(f);
@@ -75,7 +75,7 @@ bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::Sys
     try {
       acc.open(o.rec_acc, cfg, rp);
     } catch (const std::exception& e) {
-      rr_error(cmd, "--record-accesses: %s", e.what());
+      cli_error(cmd, "--record-accesses: %s", e.what());
       return false;
     }
     acc_obs = acc.observer();
@@ -84,7 +84,7 @@ bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::Sys
     try {
       flt.open(o.rec_flt, cfg, rp);
     } catch (const std::exception& e) {
-      rr_error(cmd, "--record-faults: %s", e.what());
+      cli_error(cmd, "--record-faults: %s", e.what());
       return false;
     }
     flt_obs = flt.observer();
@@ -97,7 +97,7 @@ bool Recorders::close(const char* cmd, const MemoryOptions& o) {
     try {
       acc.close();
     } catch (const std::exception& e) {
-      rr_error(cmd, "--record-accesses: %s", e.what());
+      cli_error(cmd, "--record-accesses: %s", e.what());
       return false;
     }
   }
@@ -105,7 +105,7 @@ bool Recorders::close(const char* cmd, const MemoryOptions& o) {
     try {
       flt.close();
     } catch (const std::exception& e) {
-      rr_error(cmd, "--record-faults: %s", e.what());
+      cli_error(cmd, "--record-faults: %s", e.what());
       return false;
     }
   }

@@ -24,11 +24,11 @@ enum class Parsed { No, Yes, Error };
 
 // The command's option table followed by the shared options (--system, --op-point, --seed,
 // --error-map, --stats, --record-accesses, --record-faults) and the end row, for
-// rr_parse_options.
-std::vector<rr_option> with_memory_options(std::vector<rr_option> own);
+// cli_parse_options.
+std::vector<cli_option> with_memory_options(std::vector<cli_option> own);
 
-// Takes `opt` (as rr_parse_options hands it over) if it is one of the shared options. No: not one
-// of them; Error: the usage error was printed (exit RR_EXIT_USAGE).
+// Takes `opt` (as cli_parse_options hands it over) if it is one of the shared options. No: not one
+// of them; Error: the usage error was printed (exit CLI_EXIT_USAGE).
 Parsed memory_option(const char* cmd, const char* opt, const char* val, MemoryOptions* o);
 
 // Loads the system file, selects the operating point, loads the error map against its

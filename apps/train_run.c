@@ -13,18 +13,18 @@
 
 /* "rramsim <cmd>: [<name>: ]<message>": the experiment trains many models, so its messages say
  * which one. Returns 0, the driver's failure value. */
-static int job_error(const rr_train_job *job, const char *fmt, ...)
+static int job_error(const cli_train_job *job, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static int job_error(const rr_train_job *job, const char *fmt, ...) {
+static int job_error(const cli_train_job *job, const char *fmt, ...) {
   char msg[4096];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  rr_error(job->cmd, "%s%s%s", job->name ? job->name : "", job->name ? ": " : "", msg);
+  cli_error(job->cmd, "%s%s%s", job->name ? job->name : "", job->name ? ": " : "", msg);
   return 0;
 }
 
@@ -32,8 +32,8 @@ static int job_error(const rr_train_job *job, const char *fmt, ...) {
  */
 
 typedef struct progress_ctx {
-  rr_progress bar;
-  const rr_train_job *job;
+  cli_progress bar;
+  const cli_train_job *job;
   char label[128];
   double t0;
 } progress_ctx;
@@ -41,23 +41,23 @@ typedef struct progress_ctx {
 static void on_batch(void *ud, uint32_t epoch, uint64_t done, uint64_t total, double loss,
                      double acc) {
   progress_ctx *c = (progress_ctx *)ud;
-  const rr_train_job *job = c->job;
+  const cli_train_job *job = c->job;
   if (!job->progress) return;
   if (done == 1) {
     snprintf(c->label, sizeof c->label, "%s%sepoch %u/%u", job->name ? job->name : "",
              job->name ? " " : "", epoch + 1, job->params->epochs);
-    rr_progress_start(&c->bar, c->label, total, 1);
-    c->t0 = rr_now();
+    cli_progress_start(&c->bar, c->label, total, 1);
+    c->t0 = cli_now();
   }
   char msg[128];
-  const double dt = rr_now() - c->t0;
+  const double dt = cli_now() - c->t0;
   char rate[32] = "-"; /* unknown until 0.2 s of batches have been timed */
   if (dt >= 0.2) snprintf(rate, sizeof rate, "%.0f", (double)(done - 1) * job->params->batch / dt);
   snprintf(msg, sizeof msg, "%s img/s  loss %.4f  acc %.2f%%", rate, loss, 100.0 * acc);
   if (done == total)
-    rr_progress_finish(&c->bar, "batch", msg);
+    cli_progress_finish(&c->bar, "batch", msg);
   else
-    rr_progress_update(&c->bar, done, "batch", msg);
+    cli_progress_update(&c->bar, done, "batch", msg);
 }
 
 /* ---- resuming -----------------------------------------------------------------------------------
@@ -88,11 +88,11 @@ static int same_training(const bet_train_params *a, const bet_train_params *b, c
   return 1;
 }
 
-/* Loads the checkpoint into *net if it can continue this job. RR_TRAIN_RESUME: anything wrong is
- * an error (returns 0). RR_TRAIN_RESUME_IF_USABLE: a checkpoint that cannot be used is left alone
+/* Loads the checkpoint into *net if it can continue this job. CLI_TRAIN_RESUME: anything wrong is
+ * an error (returns 0). CLI_TRAIN_RESUME_IF_USABLE: a checkpoint that cannot be used is left alone
  * with a note on stderr (returns 1, *net NULL). */
-static int load_checkpoint(const rr_train_job *job, bet_net **net) {
-  const int strict = job->resume == RR_TRAIN_RESUME;
+static int load_checkpoint(const cli_train_job *job, bet_net **net) {
+  const int strict = job->resume == CLI_TRAIN_RESUME;
   const char *path = job->ckpt_path;
   bet_train_params stored;
   char why[512];
@@ -128,14 +128,14 @@ static int load_checkpoint(const rr_train_job *job, bet_net **net) {
   return 1;
 }
 
-/* Every log line starts `{"epoch":E,`: trim_log reads that prefix, rr_train_run writes it. */
+/* Every log line starts `{"epoch":E,`: trim_log reads that prefix, cli_train_run writes it. */
 #define LOG_EPOCH_FMT "{\"epoch\":%u"
 
 /* On resume, keeps only the log lines of epochs the checkpoint holds (complete lines whose "epoch"
  * is at most `epoch`): the log line of an epoch is written before its checkpoint, so a kill in
  * between, or inside the write, would otherwise leave a line that the resumed run writes again.
  * Rewrites the log through a temp file + rename. Returns 0 and prints the error on failure. */
-static int trim_log(const rr_train_job *job, uint32_t epoch) {
+static int trim_log(const cli_train_job *job, uint32_t epoch) {
   const char *path = job->log_path;
   FILE *f = fopen(path, "rb");
   if (!f) return errno == ENOENT ? 1 : job_error(job, "%s: %s", path, strerror(errno));
@@ -165,7 +165,7 @@ static int trim_log(const rr_train_job *job, uint32_t epoch) {
 /* ---- the run ------------------------------------------------------------------------------------
  */
 
-int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
+int cli_train_run(const cli_train_job *job, cli_train_outcome *out) {
   const bet_train_params *p = job->params;
   const bnn_dataset *train = job->train, *test = job->test;
   bet_net *net = NULL;
@@ -173,7 +173,7 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   char *prov = NULL;
   int ok = 0;
   memset(out, 0, sizeof *out);
-  if (job->resume != RR_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 &&
+  if (job->resume != CLI_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 &&
       !load_checkpoint(job, &net))
     goto done;
   out->resumed = net != NULL;
@@ -191,16 +191,16 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   progress_ctx pc;
   memset(&pc, 0, sizeof pc);
   pc.job = job;
-  const double t_start = rr_now();
+  const double t_start = cli_now();
   int have_acc = 0;
   while (bet_net_epoch(net) < p->epochs) {
     bet_epoch_stats st;
-    const double t0 = rr_now();
+    const double t0 = cli_now();
     if (bet_train_epoch(net, train, p, on_batch, &pc, &st) != BNN_OK) {
       job_error(job, "training: %s", bnn_errmsg());
       goto done;
     }
-    st.seconds = rr_now() - t0; /* bet_train_epoch leaves the timing to its caller */
+    st.seconds = cli_now() - t0; /* bet_train_epoch leaves the timing to its caller */
     if (job->eval_each_epoch) {
       if (bet_evaluate(net, test, p->threads, 0.0, 0, 0, NULL, NULL, &out->test_acc) != BNN_OK) {
         job_error(job, "evaluation: %s", bnn_errmsg());
@@ -208,7 +208,7 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
       }
       have_acc = 1;
     }
-    rr_train_epoch e;
+    cli_train_epoch e;
     e.epoch = bet_net_epoch(net);
     e.st = &st;
     e.test_acc = job->eval_each_epoch ? out->test_acc : 0.0;
@@ -230,7 +230,7 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
     job_error(job, "evaluation: %s", bnn_errmsg());
     goto done;
   }
-  out->seconds = rr_now() - t_start;
+  out->seconds = cli_now() - t_start;
   prov = job->provenance(job->ud, out->test_acc);
   if (!prov) {
     job_error(job, "out of memory");

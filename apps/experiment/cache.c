@@ -64,10 +64,10 @@ int xp_meta_write(const xp_model *md, double clean_acc, int resumed) {
   snprintf(meta, sizeof meta, "%s.meta", md->stem);
   bnn_atomic_file af;
   FILE *f = bnn_atomic_open(&af, meta) == BNN_OK ? af.f : NULL;
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", meta, bnn_errmsg()), 0;
+  if (!f) return cli_error(CMD, "%s: cannot write: %s", meta, bnn_errmsg()), 0;
   fprintf(f, "# key %s\nclean_accuracy %.9f\ntrain_seconds %.3f\nresumed %d\n", md->key, clean_acc,
           md->train_seconds, resumed);
-  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", meta), 0;
+  if (bnn_atomic_commit(&af) != BNN_OK) return cli_error(CMD, "%s: cannot write", meta), 0;
   return 1;
 }
 
@@ -135,7 +135,7 @@ long xp_cache_write(const char *path, const char *key, double seconds, const cha
                     int (*row)(void *ud, size_t i, cache_row *r), void *ud) {
   bnn_atomic_file af;
   FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
-  if (!f) return rr_error(CMD, "%s: cannot write: %s", path, bnn_errmsg()), -1;
+  if (!f) return cli_error(CMD, "%s: cannot write: %s", path, bnn_errmsg()), -1;
   fprintf(f, "# key %s\n# seconds %.3f\n%s\n", key, seconds, header);
   long rows = 0;
   for (size_t i = 0; i < n_rows; ++i) {
@@ -149,6 +149,6 @@ long xp_cache_write(const char *path, const char *key, double seconds, const cha
     fputc('\n', f);
     ++rows;
   }
-  if (bnn_atomic_commit(&af) != BNN_OK) return rr_error(CMD, "%s: cannot write", path), -1;
+  if (bnn_atomic_commit(&af) != BNN_OK) return cli_error(CMD, "%s: cannot write", path), -1;
   return rows;
 }

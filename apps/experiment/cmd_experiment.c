@@ -171,7 +171,7 @@ static int build_plan(xp_run *run) {
     return 0;
   for (size_t i = 0; i < run->n_models; ++i)
     if (bet_train_params_check(&run->models[i].tp) != BNN_OK) {
-      rr_error(CMD, "%s: %s", run->models[i].id, bnn_errmsg());
+      cli_error(CMD, "%s: %s", run->models[i].id, bnn_errmsg());
       return 0;
     }
   return 1;
@@ -229,11 +229,11 @@ static int parse_lambdas(xp_run *run, const char *v) {
   double *vals = NULL;
   size_t n = 0;
   if (strchr(v, ':'))
-    return rr_usage_error(CMD, "--lambdas: expected a comma list, got '%s'", v), 0;
-  if (!rr_parse_range(CMD, "--lambdas", v, 1e-9, 1e6, XP_MAX_LAMBDAS, &vals, &n)) return 0;
+    return cli_usage_error(CMD, "--lambdas: expected a comma list, got '%s'", v), 0;
+  if (!cli_parse_range(CMD, "--lambdas", v, 1e-9, 1e6, XP_MAX_LAMBDAS, &vals, &n)) return 0;
   if (n == 0) {
     free(vals);
-    return rr_usage_error(CMD, "--lambdas: empty list"), 0;
+    return cli_usage_error(CMD, "--lambdas: empty list"), 0;
   }
   for (size_t i = 0; i < n; ++i) run->lambdas[i] = vals[i];
   run->n_lambdas = n;
@@ -241,7 +241,7 @@ static int parse_lambdas(xp_run *run, const char *v) {
   return 1;
 }
 
-/* experiment's options: the run plus what rr_cmd_experiment needs to fill in defaults. */
+/* experiment's options: the run plus what cli_cmd_experiment needs to fill in defaults. */
 typedef struct xp_opts {
   xp_run *run;
   const char *name;
@@ -250,14 +250,14 @@ typedef struct xp_opts {
   uint64_t u;
 } xp_opts;
 
-static rr_opt_result experiment_option(void *ud, const char *a, const char *v) {
+static cli_opt_result experiment_option(void *ud, const char *a, const char *v) {
   xp_opts *x = (xp_opts *)ud;
   xp_run *run = x->run;
   int ok = 1;
   if (!a) {
-    if (x->name) return RR_OPT_UNKNOWN; /* "unexpected argument" */
+    if (x->name) return CLI_OPT_UNKNOWN; /* "unexpected argument" */
     x->name = v;
-    return RR_OPT_TAKEN;
+    return CLI_OPT_TAKEN;
   }
   if (!strcmp(a, "--quick"))
     run->quick = 1;
@@ -271,69 +271,70 @@ static rr_opt_result experiment_option(void *ud, const char *a, const char *v) {
     char *dst = !strcmp(a, "--out-dir") ? run->out_dir : run->report;
     const size_t cap = sizeof run->out_dir;
     if (!*v || snprintf(dst, cap, "%s", v) >= (int)cap)
-      return rr_usage_error(CMD, "%s: expected a path of 1 to %zu characters", a, cap - 1),
-             RR_OPT_BAD;
+      return cli_usage_error(CMD, "%s: expected a path of 1 to %zu characters", a, cap - 1),
+             CLI_OPT_BAD;
   } else if (!strcmp(a, "--data"))
     run->data = v;
   else if (!strcmp(a, "--notes")) {
     if (access(v, R_OK) != 0) {
-      rr_error(CMD, "--notes %s: %s", v, strerror(errno));
+      cli_error(CMD, "--notes %s: %s", v, strerror(errno));
       x->notes_failed = 1;
-      return RR_OPT_BAD;
+      return CLI_OPT_BAD;
     }
     run->notes = v;
   } else if (!strcmp(a, "--epochs"))
-    ok = rr_parse_u64(CMD, a, v, 1, 1000, &x->u), run->epochs = (uint32_t)x->u, x->have_epochs = 1;
+    ok = cli_parse_u64(CMD, a, v, 1, 1000, &x->u), run->epochs = (uint32_t)x->u, x->have_epochs = 1;
   else if (!strcmp(a, "--vgg-epochs"))
-    ok = rr_parse_u64(CMD, a, v, 1, 1000, &x->u), run->vgg_epochs = (uint32_t)x->u, x->have_vgg = 1;
+    ok = cli_parse_u64(CMD, a, v, 1, 1000, &x->u), run->vgg_epochs = (uint32_t)x->u,
+    x->have_vgg = 1;
   else if (!strcmp(a, "--reps"))
-    ok = rr_parse_u64(CMD, a, v, 1, 10000, &run->reps), x->have_reps = 1;
+    ok = cli_parse_u64(CMD, a, v, 1, 10000, &run->reps), x->have_reps = 1;
   else if (!strcmp(a, "--train-limit"))
-    ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->train_limit = (uint32_t)x->u,
+    ok = cli_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->train_limit = (uint32_t)x->u,
     x->have_train = 1;
   else if (!strcmp(a, "--vgg-train-limit"))
-    ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->vgg_train_limit = (uint32_t)x->u,
+    ok = cli_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->vgg_train_limit = (uint32_t)x->u,
     x->have_vgg_train = 1;
   else if (!strcmp(a, "--test-limit"))
-    ok = rr_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->test_limit = (uint32_t)x->u,
+    ok = cli_parse_u64(CMD, a, v, 0, UINT32_MAX, &x->u), run->test_limit = (uint32_t)x->u,
     x->have_test = 1;
   else if (!strcmp(a, "--metric-limit"))
-    ok = rr_parse_u64(CMD, a, v, 1, UINT32_MAX, &x->u), run->metric_limit = (uint32_t)x->u,
+    ok = cli_parse_u64(CMD, a, v, 1, UINT32_MAX, &x->u), run->metric_limit = (uint32_t)x->u,
     x->have_metric = 1;
   else if (!strcmp(a, "--seed"))
-    ok = rr_parse_u64(CMD, a, v, 0, UINT64_MAX, &run->seed);
+    ok = cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &run->seed);
   else if (!strcmp(a, "--threads"))
-    ok = rr_parse_int(CMD, a, v, 1, 256, &run->threads);
+    ok = cli_parse_int(CMD, a, v, 1, 256, &run->threads);
   else if (!strcmp(a, "--lambdas"))
     ok = parse_lambdas(run, v);
   else if (!strcmp(a, "--reg-b"))
-    ok = rr_parse_double(CMD, a, v, 1e-6, 1e6, &run->reg_b);
+    ok = cli_parse_double(CMD, a, v, 1e-6, 1e6, &run->reg_b);
   else if (!strcmp(a, "--vgg-flip-grad")) {
     if (!strcmp(v, "sign"))
       run->vgg_grad = BET_FLIP_GRAD_SIGN;
     else if (!strcmp(v, "straight"))
       run->vgg_grad = BET_FLIP_GRAD_STRAIGHT;
     else
-      return rr_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v),
-             RR_OPT_BAD;
+      return cli_usage_error(CMD, "--vgg-flip-grad: expected sign or straight, got '%s'", v),
+             CLI_OPT_BAD;
   } else if (!strcmp(a, "--bn-stats")) {
     if (!strcmp(v, "running"))
       run->bn_stats = BET_BN_RUNNING;
     else if (!strcmp(v, "train-set"))
       run->bn_stats = BET_BN_TRAIN_SET;
     else
-      return rr_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v),
-             RR_OPT_BAD;
+      return cli_usage_error(CMD, "--bn-stats: expected running or train-set, got '%s'", v),
+             CLI_OPT_BAD;
   } else
-    return RR_OPT_UNKNOWN;
-  return ok ? RR_OPT_TAKEN : RR_OPT_BAD;
+    return CLI_OPT_UNKNOWN;
+  return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
 }
 
-int rr_cmd_experiment(int argc, char **argv) {
+int cli_cmd_experiment(int argc, char **argv) {
   static xp_run run_storage; /* ~100 kB of results: not on the stack */
   xp_run *run = &run_storage;
   memset(run, 0, sizeof *run);
-  run->threads = rr_default_threads();
+  run->threads = cli_default_threads();
   run->progress = 1;
   run->data = "fashion-mnist";
   run->seed = 1;
@@ -345,46 +346,46 @@ int rr_cmd_experiment(int argc, char **argv) {
     for (int i = 0; i < argc && o < sizeof run->command_line; ++i)
       o += (size_t)snprintf(run->command_line + o, sizeof run->command_line - o, " %s", argv[i]);
   }
-  static const rr_option opts[] = {{"quick", 0, NULL, NULL},
-                                   {"force", 0, NULL, NULL},
-                                   {"report-only", 0, NULL, NULL},
-                                   {"quiet", 0, NULL, NULL},
-                                   {"no-progress", 0, NULL, "quiet"},
-                                   {"out-dir", 1, NULL, NULL},
-                                   {"report", 1, NULL, NULL},
-                                   {"data", 1, NULL, NULL},
-                                   {"notes", 1, NULL, NULL},
-                                   {"epochs", 1, NULL, NULL},
-                                   {"vgg-epochs", 1, NULL, NULL},
-                                   {"reps", 1, NULL, NULL},
-                                   {"train-limit", 1, NULL, NULL},
-                                   {"vgg-train-limit", 1, NULL, NULL},
-                                   {"test-limit", 1, NULL, NULL},
-                                   {"metric-limit", 1, NULL, NULL},
-                                   {"seed", 1, NULL, NULL},
-                                   {"threads", 1, NULL, NULL},
-                                   {"lambdas", 1, NULL, NULL},
-                                   {"reg-b", 1, NULL, NULL},
-                                   {"vgg-flip-grad", 1, NULL, NULL},
-                                   {"bn-stats", 1, NULL, NULL},
-                                   {NULL, 0, NULL, NULL}};
+  static const cli_option opts[] = {{"quick", 0, NULL, NULL},
+                                    {"force", 0, NULL, NULL},
+                                    {"report-only", 0, NULL, NULL},
+                                    {"quiet", 0, NULL, NULL},
+                                    {"no-progress", 0, NULL, "quiet"},
+                                    {"out-dir", 1, NULL, NULL},
+                                    {"report", 1, NULL, NULL},
+                                    {"data", 1, NULL, NULL},
+                                    {"notes", 1, NULL, NULL},
+                                    {"epochs", 1, NULL, NULL},
+                                    {"vgg-epochs", 1, NULL, NULL},
+                                    {"reps", 1, NULL, NULL},
+                                    {"train-limit", 1, NULL, NULL},
+                                    {"vgg-train-limit", 1, NULL, NULL},
+                                    {"test-limit", 1, NULL, NULL},
+                                    {"metric-limit", 1, NULL, NULL},
+                                    {"seed", 1, NULL, NULL},
+                                    {"threads", 1, NULL, NULL},
+                                    {"lambdas", 1, NULL, NULL},
+                                    {"reg-b", 1, NULL, NULL},
+                                    {"vgg-flip-grad", 1, NULL, NULL},
+                                    {"bn-stats", 1, NULL, NULL},
+                                    {NULL, 0, NULL, NULL}};
   xp_opts x;
   memset(&x, 0, sizeof x);
   x.run = run;
   {
-    int prc = RR_EXIT_OK;
-    if (!rr_parse_options(CMD, argc, argv, 1, opts, experiment_option, &x, usage, &prc))
-      return x.notes_failed ? RR_EXIT_FAIL : prc;
+    int prc = CLI_EXIT_OK;
+    if (!cli_parse_options(CMD, argc, argv, 1, opts, experiment_option, &x, usage, &prc))
+      return x.notes_failed ? CLI_EXIT_FAIL : prc;
   }
   const char *name = x.name;
   const int have_epochs = x.have_epochs, have_vgg = x.have_vgg, have_reps = x.have_reps,
             have_train = x.have_train, have_test = x.have_test, have_metric = x.have_metric,
             have_vgg_train = x.have_vgg_train;
-  if (!name) return rr_usage_error(CMD, "which experiment? (only 'paper' exists)");
+  if (!name) return cli_usage_error(CMD, "which experiment? (only 'paper' exists)");
   if (strcmp(name, "paper") != 0)
-    return rr_usage_error(CMD, "unknown experiment '%s' (only 'paper' exists)", name);
+    return cli_usage_error(CMD, "unknown experiment '%s' (only 'paper' exists)", name);
   if (run->report_only && run->force)
-    return rr_usage_error(CMD, "--report-only and --force contradict each other");
+    return cli_usage_error(CMD, "--report-only and --force contradict each other");
   /* Defaults: the full study, or the smoke test. */
   run->fcnn_arch = run->quick ? "784-128-128-10" : "fcnn";
   if (!have_epochs) run->epochs = run->quick ? 2 : 4;
@@ -419,17 +420,17 @@ int rr_cmd_experiment(int argc, char **argv) {
     const char *base = slash ? slash + 1 : run->report;
     size_t stem = strlen(base);
     if (stem > 3 && !strcmp(base + stem - 3, ".md")) stem -= 3;
-    if (stem == 0) return rr_usage_error(CMD, "--report '%s': needs a file name", run->report);
+    if (stem == 0) return cli_usage_error(CMD, "--report '%s': needs a file name", run->report);
     if (snprintf(run->plot_rel, sizeof run->plot_rel, "%.*s", (int)stem, base) >=
             (int)sizeof run->plot_rel ||
         snprintf(run->plot_dir, sizeof run->plot_dir, "%.*s%s",
                  slash ? (int)(slash - run->report + 1) : 0, run->report,
                  run->plot_rel) >= (int)sizeof run->plot_dir)
-      return rr_usage_error(CMD, "--report '%s': path too long", run->report);
+      return cli_usage_error(CMD, "--report '%s': path too long", run->report);
   }
-  if (!build_plan(run)) return RR_EXIT_USAGE;
+  if (!build_plan(run)) return CLI_EXIT_USAGE;
 
-  run->t_start = rr_now();
+  run->t_start = cli_now();
   {
     time_t now = time(NULL);
     struct tm tmv;
@@ -441,24 +442,24 @@ int rr_cmd_experiment(int argc, char **argv) {
   if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >=
           (int)sizeof models_dir ||
       bnn_mkdirs(models_dir) != BNN_OK)
-    return rr_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir,
-                    strerror(errno));
+    return cli_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir,
+                     strerror(errno));
   if (bnn_mkdirs(run->plot_dir) != BNN_OK)
-    return rr_error(CMD, "--report %s: cannot create the plot directory %s: %s", run->report,
-                    run->plot_dir, strerror(errno));
+    return cli_error(CMD, "--report %s: cannot create the plot directory %s: %s", run->report,
+                     run->plot_dir, strerror(errno));
 
-  int rc = RR_EXIT_OK;
+  int rc = CLI_EXIT_OK;
   bnn_dataset train, test, mds;
   memset(&train, 0, sizeof train);
   memset(&test, 0, sizeof test);
   memset(&mds, 0, sizeof mds);
   if (bnn_dataset_open(&train, run->data, "train", run->train_limit) != BNN_OK) {
-    rc = rr_error(CMD, "--data %s: %s", run->data, bnn_errmsg());
+    rc = cli_error(CMD, "--data %s: %s", run->data, bnn_errmsg());
     goto done;
   }
   if (bnn_dataset_open(&test, run->data, "test", run->test_limit) != BNN_OK ||
       bnn_dataset_open(&mds, run->data, "test", run->metric_limit) != BNN_OK) {
-    rc = rr_error(CMD, "--data %s: %s", run->data, bnn_errmsg());
+    rc = cli_error(CMD, "--data %s: %s", run->data, bnn_errmsg());
     goto done;
   }
   run->train_n = train.n, run->test_n = test.n, run->metric_n = mds.n;
@@ -469,7 +470,7 @@ int rr_cmd_experiment(int argc, char **argv) {
             run->n_models, run->n_bers, run->reps, train.n, test.n, run->out_dir);
   size_t order[XP_MAX_MODELS];
   const size_t n_order = run_order(run, order);
-  for (size_t oi = 0; oi < n_order && rc == RR_EXIT_OK; ++oi) {
+  for (size_t oi = 0; oi < n_order && rc == CLI_EXIT_OK; ++oi) {
     const size_t i = order[oi];
     xp_model *md = &run->models[i];
     md->trained = !run->force && xp_meta_load(md);
@@ -484,7 +485,7 @@ int rr_cmd_experiment(int argc, char **argv) {
       fprintf(stderr, "[%zu/%zu] %s: training %s, %u epochs on %u images\n", oi + 1, run->n_models,
               md->id, md->arch, md->tp.epochs, view.n);
       if (!xp_train_model(run, md, &view, &test)) {
-        rc = RR_EXIT_FAIL;
+        rc = CLI_EXIT_FAIL;
         break;
       }
       md->trained = 1;
@@ -496,20 +497,20 @@ int rr_cmd_experiment(int argc, char **argv) {
     snprintf(mpath, sizeof mpath, "%s.bnn", md->stem);
     bnn_model *m = NULL;
     if (bnn_model_load(&m, mpath) != BNN_OK) {
-      rc = rr_error(CMD, "%s", bnn_errmsg());
+      rc = cli_error(CMD, "%s", bnn_errmsg());
       break;
     }
-    if (!xp_eval_mc(run, md, m, &test) && !run->report_only) rc = RR_EXIT_FAIL;
+    if (!xp_eval_mc(run, md, m, &test) && !run->report_only) rc = CLI_EXIT_FAIL;
     /* C3 correlates metrics across the FCNNs only; VGG3's (conv) metrics would cost minutes. */
-    if (rc == RR_EXIT_OK && md->is_fcnn && !xp_eval_metric(run, md, m, &mds) && !run->report_only)
-      rc = RR_EXIT_FAIL;
-    if (rc == RR_EXIT_OK && !xp_eval_pred(run, md, m, &test) && !run->report_only)
-      rc = RR_EXIT_FAIL;
+    if (rc == CLI_EXIT_OK && md->is_fcnn && !xp_eval_metric(run, md, m, &mds) && !run->report_only)
+      rc = CLI_EXIT_FAIL;
+    if (rc == CLI_EXIT_OK && !xp_eval_pred(run, md, m, &test) && !run->report_only)
+      rc = CLI_EXIT_FAIL;
     bnn_model_free(m);
     xp_sample_load(run);
   }
   /* The report also covers a failed run: whatever finished is in it, the rest is listed missing. */
-  run->wall = rr_now() - run->t_start;
+  run->wall = cli_now() - run->t_start;
   xp_sample_load(run);
   if (!run->report_only) {
     /* One line per invocation that worked on this cache, so a report rebuilt later (or after a
@@ -520,13 +521,13 @@ int rr_cmd_experiment(int argc, char **argv) {
       if (rf) {
         fprintf(rf, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", run->started_utc, run->wall,
                 run->load_min, run->load_n ? run->load_sum / run->load_n : 0.0, run->load_max,
-                rc == RR_EXIT_OK ? "finished" : "failed", run->command_line);
+                rc == CLI_EXIT_OK ? "finished" : "failed", run->command_line);
         fclose(rf);
       }
     }
   }
   if (xp_write_report(run) != 0)
-    rc = RR_EXIT_FAIL;
+    rc = CLI_EXIT_FAIL;
   else
     printf("wrote %s (plots in %s/) in %.1f s\n", run->report, run->plot_dir, run->wall);
 done:

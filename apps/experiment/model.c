@@ -34,7 +34,7 @@ static char *provenance(const xp_run *run, const xp_model *md, const bnn_dataset
   json_t *o = json_pack(
       "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:f, s:I, s:f, s:s, s:f, s:f, s:s,"
       " s:s, s:f, s:f, s:b, s:f, s:f, s:s}",
-      "tool", "rramsim experiment paper", "version", rr_version(), "model_id", md->id, "arch",
+      "tool", "rramsim experiment paper", "version", cli_version(), "model_id", md->id, "arch",
       md->arch, "data", run->data, "train_set", train->name, "train_images", (json_int_t)train->n,
       "test_set", test->name, "test_images", (json_int_t)test->n, "epochs", (json_int_t)p->epochs,
       "batch", (json_int_t)p->batch, "lr", p->lr, "step_size", (json_int_t)p->step_size, "gamma",
@@ -71,7 +71,7 @@ typedef struct train_ctx {
   const bnn_dataset *train, *test;
 } train_ctx;
 
-static int on_epoch(void *ud, FILE *log, const rr_train_epoch *e) {
+static int on_epoch(void *ud, FILE *log, const cli_train_epoch *e) {
   const train_ctx *c = (const train_ctx *)ud;
   const bet_epoch_stats *st = e->st;
   fprintf(log, ",\"loss\":%.6f,\"train_accuracy\":%.6f,\"seconds\":%.3f,\"flips\":%" PRIu64,
@@ -96,9 +96,9 @@ int xp_train_model(xp_run *run, xp_model *md, const bnn_dataset *train, const bn
   snprintf(logp, sizeof logp, "%s.log.jsonl", md->stem);
   bet_arch arch;
   if (bet_arch_parse(md->arch, train->n_classes, &arch) != BNN_OK)
-    return rr_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg()), 0;
+    return cli_error(CMD, "%s: --arch %s: %s", md->id, md->arch, bnn_errmsg()), 0;
   train_ctx tc = {run, md, train, test};
-  rr_train_job job;
+  cli_train_job job;
   memset(&job, 0, sizeof job);
   job.cmd = CMD;
   job.name = md->id;
@@ -110,13 +110,13 @@ int xp_train_model(xp_run *run, xp_model *md, const bnn_dataset *train, const bn
   job.ckpt_path = ckpt;
   job.log_path = logp;
   job.out_path = mpath;
-  job.resume = run->force ? RR_TRAIN_FRESH : RR_TRAIN_RESUME_IF_USABLE;
+  job.resume = run->force ? CLI_TRAIN_FRESH : CLI_TRAIN_RESUME_IF_USABLE;
   job.progress = run->progress;
   job.on_epoch = on_epoch;
   job.provenance = train_provenance;
   job.ud = &tc;
-  rr_train_outcome res;
-  if (!rr_train_run(&job, &res)) return 0;
+  cli_train_outcome res;
+  if (!cli_train_run(&job, &res)) return 0;
   md->train_seconds = res.seconds;
   if (!xp_meta_write(md, res.test_acc, res.resumed)) return 0;
   md->clean_acc = res.test_acc;
@@ -173,7 +173,7 @@ static int row_metric(void *ud, size_t i, cache_row *r) {
 }
 
 typedef struct mc_progress {
-  rr_progress bar;
+  cli_progress bar;
   const xp_run *run;
   char label[96];
 } mc_progress;
@@ -183,7 +183,7 @@ static void on_mc(void *ud, size_t b, uint64_t rep, uint64_t done) {
   char msg[64];
   snprintf(msg, sizeof msg, "ber %g rep %" PRIu64 "/%" PRIu64, p->run->bers[b], rep + 1,
            p->run->reps);
-  rr_progress_update(&p->bar, done, "img", msg);
+  cli_progress_update(&p->bar, done, "img", msg);
 }
 
 int xp_eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset *test) {
@@ -202,12 +202,12 @@ int xp_eval_mc(xp_run *run, xp_model *md, const bnn_model *m, const bnn_dataset 
   pr.run = run;
   snprintf(pr.label, sizeof pr.label, "%s Monte-Carlo", md->id);
   const uint64_t total = (uint64_t)run->n_bers * run->reps * test->n;
-  rr_progress_start(&pr.bar, pr.label, total, run->progress);
-  const double t0 = rr_now();
+  cli_progress_start(&pr.bar, pr.label, total, run->progress);
+  const double t0 = cli_now();
   if (bnn_mc_sweep(m, test, run->bers, run->n_bers, &mp, on_mc, &pr, md->mc, NULL, NULL) != BNN_OK)
-    return rr_error(CMD, "%s: Monte-Carlo: %s", md->id, bnn_errmsg()), 0;
-  md->mc_seconds = rr_now() - t0;
-  rr_progress_finish(&pr.bar, "img", NULL);
+    return cli_error(CMD, "%s: Monte-Carlo: %s", md->id, bnn_errmsg()), 0;
+  md->mc_seconds = cli_now() - t0;
+  cli_progress_finish(&pr.bar, "img", NULL);
   if (xp_cache_write(path, key, md->mc_seconds, "ber,mean,std,min,max", 0, 4, 0, run->bers,
                      run->n_bers, row_mc, md) < 0)
     return 0;
@@ -227,7 +227,7 @@ int xp_eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_datase
                                    store_pred, md) == (long)run->n_bers)
     return md->have_pred = 1;
   if (run->report_only) return 0;
-  const double t0 = rr_now();
+  const double t0 = cli_now();
   if (run->progress)
     fprintf(stderr, "%s: analytic prediction (%zu BERs, %u images)\n", md->id, run->n_bers,
             test->n);
@@ -237,8 +237,8 @@ int xp_eval_pred(xp_run *run, xp_model *md, const bnn_model *m, const bnn_datase
     snprintf(md->pred_note, sizeof md->pred_note, "%s", bnn_errmsg());
     return 1;
   }
-  if (st != BNN_OK) return rr_error(CMD, "%s: prediction: %s", md->id, bnn_errmsg()), 0;
-  md->pred_seconds = rr_now() - t0;
+  if (st != BNN_OK) return cli_error(CMD, "%s: prediction: %s", md->id, bnn_errmsg()), 0;
+  md->pred_seconds = cli_now() - t0;
   if (xp_cache_write(path, key, md->pred_seconds, "ber,predicted", 0, 1, 0, run->bers, run->n_bers,
                      row_pred, md) < 0)
     return 0;
@@ -258,7 +258,7 @@ int xp_eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
   if (run->report_only) return 0;
   if (run->progress)
     fprintf(stderr, "%s: margin metrics (%zu BERs, %u images)\n", md->id, run->n_main, mds->n);
-  const double t0 = rr_now();
+  const double t0 = cli_now();
   for (size_t b = 0; b < run->n_main; ++b) {
     bet_metric_result r;
     const bnn_status st = bet_metric_compute(m, mds, run->bers[b], &r);
@@ -266,7 +266,7 @@ int xp_eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
       md->metric_unsupported = 1;
       return 1;
     }
-    if (st != BNN_OK) return rr_error(CMD, "%s: metrics: %s", md->id, bnn_errmsg()), 0;
+    if (st != BNN_OK) return cli_error(CMD, "%s: metrics: %s", md->id, bnn_errmsg()), 0;
     char nm[40];
     int k;
 #define PUT(name, val) \
@@ -295,7 +295,7 @@ int xp_eval_metric(xp_run *run, xp_model *md, const bnn_model *m, const bnn_data
 #undef PUT
     bet_metric_result_free(&r);
   }
-  md->metric_seconds = rr_now() - t0;
+  md->metric_seconds = cli_now() - t0;
   if (xp_cache_write(path, key, md->metric_seconds, "ber,metric,value", 1, 1, 1, run->bers,
                      run->n_main * run->n_metrics, row_metric, &ms) < 0)
     return 0;

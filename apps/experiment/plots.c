@@ -155,7 +155,7 @@ void xp_write_plots(xp_run *run, int best_metric) {
   }
   const int cairo = system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") == 0;
   fprintf(f, "# written by rramsim experiment paper (%s)\nset grid\nset termoption noenhanced\n",
-          rr_version());
+          cli_version());
   const char *terms[2][2] = {
       {"svg noenhanced size 900,560 dynamic font 'sans,11'", "svg"},
       {cairo ? "pngcairo noenhanced size 900,560 font ',10'" : "png noenhanced size 900,560",

@@ -200,7 +200,7 @@ int xp_write_report(xp_run *run) {
 
   bnn_atomic_file af;
   FILE *f = bnn_atomic_open(&af, run->report) == BNN_OK ? af.f : NULL;
-  if (!f) return rr_error(CMD, "--report %s: %s", run->report, bnn_errmsg()), 1;
+  if (!f) return cli_error(CMD, "--report %s: %s", run->report, bnn_errmsg()), 1;
 
   const xp_model *base = find_model(run, "fcnn-p0");
   const int have_base = base && base->have_mc;
@@ -219,7 +219,7 @@ int xp_write_report(xp_run *run) {
           "command; do not edit by hand** — re-run it (finished models and evaluations are cached "
           "in `%s`, so a "
           "re-run only redoes what is missing).\n\n",
-          run->command_line, rr_version(), run->started_utc, run->out_dir);
+          run->command_line, cli_version(), run->started_utc, run->out_dir);
   if (run->quick)
     fprintf(f,
             "> **Quick mode** (smoke test): a small FCNN (%s), %u training and %u test images, %u "
@@ -560,7 +560,7 @@ int xp_write_report(xp_run *run) {
     FILE *nf = fopen(run->notes, "r");
     if (!nf) {
       bnn_atomic_abort(&af);
-      return rr_error(CMD, "--notes %s: %s", run->notes, strerror(errno)), 1;
+      return cli_error(CMD, "--notes %s: %s", run->notes, strerror(errno)), 1;
     }
     fprintf(f, "\n### Choices (from `%s`)\n\n", run->notes);
     char buf[4096];
@@ -862,6 +862,6 @@ int xp_write_report(xp_run *run) {
   if (!any) fprintf(f, "Nothing: every model was trained and evaluated.\n");
 
   if (bnn_atomic_commit(&af) != BNN_OK)
-    return rr_error(CMD, "--report %s: cannot write: %s", run->report, strerror(errno)), 1;
+    return cli_error(CMD, "--report %s: cannot write: %s", run->report, strerror(errno)), 1;
   return 0;
 }

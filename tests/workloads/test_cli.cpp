@@ -166,7 +166,7 @@ TEST(Cli, BadInputGivesOneClearLine) {
   }
 }
 
-// One option convention for every command (apps/cli.c rr_parse_options): --opt=value equals
+// One option convention for every command (apps/cli.c cli_parse_options): --opt=value equals
 // --opt value, flags take no value, names are given in full, numbers are base 10, old spellings
 // warn once and still work.
 TEST(Cli, OneOptionConvention) {
