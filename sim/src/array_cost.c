@@ -58,30 +58,13 @@ int rr_array_cells_per_bit(rr_array_cell c) {
 }
 
 /* ---- technology table ----------------------------------------------------------------------
- * One row per node and roadmap. Where each number comes from is docs/array-cost-model.md,
- * table T; in short: vdd, i_on, i_off from ITRS 2007 PIDS as tabulated for CACTI; the 22/45 nm
- * capacitances, r_eff and local-wire R/C calibrated to the line parasitics and decoder delays NVSim
- * reports for its own ITRS-derived technology (tests/sim/data/nvsim, x_ columns); 32/65 nm
- * interpolated/extrapolated (estimates); sense amplifier figures: NVSim's current-mode SA. */
+ * One row per node and roadmap, generated at configure time from configs/tech/<node>.json, where
+ * every value carries its source (ITRS 2007 PIDS via CACTI's tables; values calibrated to NVSim's
+ * own technology at 22/45 nm; NVSim's current-mode sense amplifier; interpolated estimates). Field
+ * order: node, roadmap, vdd, i_on, i_off, c_gate, c_drain, r_eff, wire_r, wire_c, gwire_r,
+ * gwire_c, sa_latency, sa_energy, sa_area. */
 static const rr_tech tech_table[] = {
-    /* node, roadmap, vdd, i_on, i_off, c_gate, c_drain, r_eff, wire_r, wire_c, gwire_r,
-       gwire_c, sa_t, sa_e, sa_area */
-    {22, RR_ROADMAP_HP, 0.80, 2626, 250, 0.94, 1.06, 610, 79.75, 0.280, 2.8, 0.30, 1.453, 0.1504,
-     50000},
-    {22, RR_ROADMAP_LSTP, 0.80, 728, 0.2, 1.11, 1.08, 1340, 79.75, 0.280, 2.8, 0.30, 1.454, 0.1504,
-     50000},
-    {32, RR_ROADMAP_HP, 0.90, 2212, 300, 1.10, 1.10, 650, 27.8, 0.279, 1.4, 0.30, 1.11, 0.126,
-     50000},
-    {32, RR_ROADMAP_LSTP, 1.00, 684, 0.1, 1.20, 1.11, 1700, 27.8, 0.279, 1.4, 0.30, 1.11, 0.126,
-     50000},
-    {45, RR_ROADMAP_HP, 1.00, 2047, 600, 1.324, 1.14, 702, 10.65, 0.2776, 0.7, 0.30, 0.8035, 0.1039,
-     50000},
-    {45, RR_ROADMAP_LSTP, 1.10, 666, 0.05, 1.30, 1.14, 2130, 10.65, 0.2776, 0.7, 0.30, 0.8065,
-     0.1039, 50000},
-    {65, RR_ROADMAP_HP, 1.10, 1197, 400, 1.55, 1.20, 900, 3.79, 0.275, 0.35, 0.30, 0.8035, 0.1039,
-     50000},
-    {65, RR_ROADMAP_LSTP, 1.20, 519, 0.03, 1.50, 1.20, 2800, 3.79, 0.275, 0.35, 0.30, 0.8065,
-     0.1039, 50000},
+#include "array_tech_table.inc"
 };
 #define TECH_N (sizeof tech_table / sizeof tech_table[0])
 
@@ -386,7 +369,7 @@ bnn_status rr_array_cost_eval(const rr_array_params *p, rr_array_cost *o) {
   o->e_write_pj =
       o->e_write_rowdec_pj + o->e_write_coldec_pj + o->e_write_cell_pj + o->e_write_bitline_pj;
 
-  o->e_read_array_pj = o->e_read_bitline_pj + o->e_read_precharge_pj;
+  o->e_read_array_pj = o->e_read_bitline_pj;
   o->e_read_periph_pj = o->e_read_pj - o->e_read_array_pj;
   o->e_write_array_pj = o->e_write_cell_pj + o->e_write_bitline_pj;
   o->e_write_periph_pj = o->e_write_pj - o->e_write_array_pj;
@@ -428,5 +411,49 @@ bnn_status rr_array_cost_eval(const rr_array_params *p, rr_array_cost *o) {
                     rr_array_cell_name(p->cell), p->rows, p->cols, p->node_nm,
                     rr_roadmap_name(p->roadmap), o->mux_width_um / f_um, i_w, i_sneak_ua,
                     p->max_mux_width_f);
+  return BNN_OK;
+}
+
+bnn_status rr_array_access_eval(const rr_array_params *p, int row_bits,
+                                rr_array_access_costs *out) {
+  rr_array_cost c;
+  bnn_status st = rr_array_cost_eval(p, &c);
+  if (st != BNN_OK) return st;
+  const int cpb = rr_array_cells_per_bit(p->cell);
+  if (row_bits < 1 || row_bits > p->cols / cpb)
+    return bnn_fail(BNN_E_RANGE,
+                    "array: %d data bits per row access is outside the accepted range [1, %d] "
+                    "(cols / cells per bit)",
+                    row_bits, p->cols / cpb);
+  memset(out, 0, sizeof *out);
+  const int b = c.bits_per_access;
+  const int r = (row_bits + b - 1) / b;
+  const int xpoint = p->cell == RR_ARRAY_XPOINT;
+  out->rounds = r;
+  const double write_phase = xpoint
+                                 ? 2.0 * c.t_write_charge_ns + p->set_pulse_ns + p->reset_pulse_ns
+                                 : c.t_write_charge_ns + fmax(p->set_pulse_ns, p->reset_pulse_ns);
+  out->t_read_ns = c.t_read_ns + (r - 1) * (c.t_sense_ns + c.t_mux_ns) + c.t_io_ns;
+  out->t_write_ns = c.t_write_ns + (r - 1) * write_phase + c.t_io_ns;
+  /* Every round senses all sense amplifiers but delivers b bits. */
+  out->e_read_bit_pj = c.e_read_bitline_pj / b;
+  const double e_set = p->set_energy_pj > 0
+                           ? p->set_energy_pj
+                           : p->set_voltage_v * p->set_current_ua * p->set_pulse_ns * 1e-3;
+  const double e_reset = p->reset_energy_pj > 0
+                             ? p->reset_energy_pj
+                             : p->reset_voltage_v * p->reset_current_ua * p->reset_pulse_ns * 1e-3;
+  const double cv_set = c.bl_c_ff * p->set_voltage_v * p->set_voltage_v * FF_V2_PJ;
+  const double cv_reset = c.bl_c_ff * p->reset_voltage_v * p->reset_voltage_v * FF_V2_PJ;
+  if (cpb == 2) { /* a 2T2R bit programs one device SET and the other RESET, whatever its value */
+    out->e_set_bit_pj = out->e_reset_bit_pj = e_set + e_reset + cv_set + cv_reset;
+  } else {
+    out->e_set_bit_pj = e_set + cv_set;
+    out->e_reset_bit_pj = e_reset + cv_reset;
+  }
+  out->e_periph_read_pj = c.e_read_rowdec_pj + c.e_read_precharge_pj +
+                          r * (c.e_read_coldec_pj + c.e_read_sense_pj + c.e_read_mux_pj);
+  out->e_periph_write_pj = c.e_write_rowdec_pj + r * c.e_write_coldec_pj;
+  out->e_io_bit_pj = c.e_io_per_bit_pj;
   return BNN_OK;
 }

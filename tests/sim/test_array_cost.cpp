@@ -363,6 +363,42 @@ TEST(ArrayCostHand, BankIo) {
   EXPECT_NEAR(c.e_io_per_bit_pj, 0.5 * cap * 1.0 * 1e-3, 1e-15);
 }
 
+TEST(ArrayCostHand, RowAccessInRounds) {
+  rr_array_params p = hand_params();  // 8 sense amplifiers of 16 columns each
+  rr_array_cost c;
+  ASSERT_EQ(rr_array_cost_eval(&p, &c), BNN_OK);
+  rr_array_access_costs a;
+  ASSERT_EQ(rr_array_access_eval(&p, 64, &a), BNN_OK);
+  // 64 data bits through 8 sense amplifiers: 8 rounds.
+  EXPECT_EQ(a.rounds, 8);
+  EXPECT_NEAR(a.t_read_ns, c.t_read_ns + 7 * (c.t_sense_ns + c.t_mux_ns) + c.t_io_ns, 1e-12);
+  EXPECT_NEAR(a.t_write_ns, c.t_write_ns + 7 * (c.t_write_charge_ns + 10) + c.t_io_ns, 1e-12);
+  EXPECT_NEAR(a.e_periph_read_pj,
+              c.e_read_rowdec_pj + c.e_read_precharge_pj +
+                  8 * (c.e_read_coldec_pj + c.e_read_sense_pj + c.e_read_mux_pj),
+              1e-12);
+  EXPECT_NEAR(a.e_periph_write_pj, c.e_write_rowdec_pj + 8 * c.e_write_coldec_pj, 1e-12);
+  // Per bit: 0.6 pJ + C_bl · 2² V²; reads: the cell current share of one bit.
+  EXPECT_NEAR(a.e_set_bit_pj, 0.6 + c.bl_c_ff * 4 * 1e-3, 1e-12);
+  EXPECT_NEAR(a.e_read_bit_pj, c.e_read_bitline_pj / 8, 1e-15);
+  EXPECT_DOUBLE_EQ(a.e_io_bit_pj, c.e_io_per_bit_pj);
+  // One round when the row fits the sense amplifiers.
+  ASSERT_EQ(rr_array_access_eval(&p, 8, &a), BNN_OK);
+  EXPECT_EQ(a.rounds, 1);
+  EXPECT_NEAR(a.t_read_ns, c.t_read_ns + c.t_io_ns, 1e-12);
+  EXPECT_EQ(rr_array_access_eval(&p, 129, &a), BNN_E_RANGE);
+  EXPECT_STREQ(bnn_errmsg(),
+               "array: 129 data bits per row access is outside the accepted range [1, 128] "
+               "(cols / cells per bit)");
+  // 2T2R: every bit programs both devices.
+  p.cell = RR_ARRAY_2T2R;
+  p.mux = 8;
+  ASSERT_EQ(rr_array_access_eval(&p, 64, &a), BNN_OK);
+  EXPECT_DOUBLE_EQ(a.e_set_bit_pj, a.e_reset_bit_pj);
+  ASSERT_EQ(rr_array_cost_eval(&p, &c), BNN_OK);
+  EXPECT_NEAR(a.e_set_bit_pj, 1.2 + 2 * c.bl_c_ff * 4 * 1e-3, 1e-12);
+}
+
 // ---- monotonic and dimensional sanity ----------------------------------------------------------
 
 rr_array_cost eval_ok(const rr_array_params &p) {

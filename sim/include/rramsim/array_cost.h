@@ -128,6 +128,26 @@ typedef struct rr_array_cost {
  * built (out->valid_mux = 0 and the other figures still filled, for reporting). */
 bnn_status rr_array_cost_eval(const rr_array_params *p, rr_array_cost *out);
 
+/* What the memory system charges per crossbar access in the device file's "array" cost mode. An
+ * access reads or programs row_bits data bits of one row; when the subarray's sense amplifiers
+ * (write drivers) serve fewer bits at a time (bits_per_access), the row is served in
+ * rounds = ceil(row_bits / bits_per_access) with the wordline kept up: each further read round
+ * re-muxes and senses again, each further write round charges the bitlines and pulses again.
+ * Array = cells and bitlines (per bit), periphery = decoders, mux, precharge, sensing, drivers
+ * (per access), I/O = the bank-level wires (per bit moved). */
+typedef struct rr_array_access_costs {
+  int rounds;
+  double t_read_ns, t_write_ns;               /* one access, including the bank I/O wire */
+  double e_read_bit_pj;                       /* array energy per bit read */
+  double e_set_bit_pj, e_reset_bit_pj;        /* array energy per bit programmed to 1 / 0 */
+  double e_periph_read_pj, e_periph_write_pj; /* per access */
+  double e_io_bit_pj;                         /* per bit moved between subarray and bank edge */
+} rr_array_access_costs;
+
+/* row_bits in [1, cols / cells_per_bit]. Errors as rr_array_cost_eval, plus row_bits out of range.
+ */
+bnn_status rr_array_access_eval(const rr_array_params *p, int row_bits, rr_array_access_costs *out);
+
 #ifdef __cplusplus
 }
 #endif
