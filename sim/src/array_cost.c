@@ -377,23 +377,21 @@ bnn_status rr_array_cost_eval(const rr_array_params *p, rr_array_cost *o) {
   o->e_read_per_bit_pj = o->e_read_pj / bits;
   o->e_write_per_bit_pj = o->e_write_pj / bits;
 
-  /* Area: cells; periphery = row decoder/driver strip (its transistor width laid out at the
-   * cell height, ~ 4 F of length per µm of width, per row), sense amplifiers, mux and write
-   * drivers per column (each transistor ~ its width × 4 F). Rough: not validated (see docs). */
+  /* Area: cells, plus the periphery's transistors at ~10 F of layout length per µm of width
+   * (estimate: gate, contacts and spacing of a pitch-matched strip), plus one sense amplifier of
+   * sa_area_f2 per n_sa. Not part of the validation (docs/array-cost-model.md). */
   o->area_cells_um2 = (double)p->rows * p->cols * area_f2 * f_um * f_um;
   const double rowdrv_w = rowdec.width_um; /* per row driver */
-  o->area_periph_um2 = p->rows * fmax(rowdrv_w * 4.0 * f_um, cell_h * 10.0 * f_um) +
-                       n_sa * t->sa_area_f2 * f_um * f_um +
-                       p->cols * (o->mux_width_um + W_WRITE_DRIVER_F * f_um) * 4.0 * f_um;
+  const double w_periph = p->rows * rowdrv_w + p->mux * coldec.width_um +
+                          p->cols * (o->mux_width_um + (W_WRITE_DRIVER_F + W_PRECHARGE_F) * f_um);
+  o->area_periph_um2 = w_periph * 10.0 * f_um + n_sa * t->sa_area_f2 * f_um * f_um;
   o->area_um2 = o->area_cells_um2 + o->area_periph_um2;
   o->area_efficiency = o->area_cells_um2 / o->area_um2;
 
-  /* Leakage of the periphery: half of all periphery transistor width off, at Vdd.
-   * (Cell leakage of an idle array is zero: no bias on unselected lines.) */
-  const double w_periph = p->rows * rowdrv_w + p->mux * coldec.width_um +
-                          p->cols * (o->mux_width_um + W_WRITE_DRIVER_F * f_um) +
-                          n_sa * 20.0 * w_min;
-  o->leakage_mw = 0.5 * w_periph * t->i_off_na_per_um * 1e-9 * t->vdd_v * 1e3;
+  /* Leakage of the periphery: half of its transistor width off at Vdd, plus each sense
+   * amplifier as 20 minimum devices. (An idle array's cells leak nothing: no bias on the lines.) */
+  o->leakage_mw =
+      0.5 * (w_periph + n_sa * 20.0 * w_min) * t->i_off_na_per_um * 1e-9 * t->vdd_v * 1e3;
 
   /* Bank-level I/O: an H-tree from the bank edge to the subarray is about one bank side long,
    * side = sqrt(subarrays · subarray area); unrepeated global wire, ln2·R·C/2, and
