@@ -15,6 +15,7 @@
 
 #include "bnn/status.h"
 #include "rramsim/array_cost.h"
+#include "rramsim/device.h"
 
 namespace {
 
@@ -397,6 +398,77 @@ TEST(ArrayCostHand, RowAccessInRounds) {
   EXPECT_DOUBLE_EQ(a.e_set_bit_pj, a.e_reset_bit_pj);
   ASSERT_EQ(rr_array_cost_eval(&p, &c), BNN_OK);
   EXPECT_NEAR(a.e_set_bit_pj, 1.2 + 2 * c.bl_c_ff * 4 * 1e-3, 1e-12);
+}
+
+// The device layer's array mode fills every operating point from rr_array_access_eval.
+TEST(ArrayCostDevice, ArrayModeDerivesEveryOperatingPoint) {
+  rr_device d{};
+  d.cell = RR_CELL_2T2R;
+  d.n_points = 2;
+  d.points[0] = rr_op_point{};
+  d.points[0].prog_current_ua = 200;
+  d.points[0].prog_voltage_v = 1.2;
+  d.points[0].prog_pulse_ns = 50;
+  d.points[0].read_voltage_v = 0.2;
+  d.points[1] = d.points[0];
+  d.points[1].prog_current_ua = 40;
+  d.points[1].prog_pulse_ns = 10;
+  d.points[1].t_read_ns = 123;  // table figures are overwritten in array mode
+  d.array = rr_array_default_params();
+  d.array.node_nm = 45;
+  d.array.roadmap = RR_ROADMAP_LSTP;
+  d.array.mux = 8;
+  d.array.r_on_ohm = 5e3;
+  d.array.r_off_ohm = 1e5;
+
+  rr_device table = d;  // table mode: untouched
+  ASSERT_EQ(rr_device_apply_array_costs(&table, 512, 512, 8, 512), BNN_OK);
+  EXPECT_EQ(table.points[1].t_read_ns, 123);
+
+  d.cost_model = RR_COST_ARRAY;
+  ASSERT_EQ(rr_device_apply_array_costs(&d, 512, 512, 8, 512), BNN_OK) << bnn_errmsg();
+  for (int i = 0; i < 2; ++i) {
+    rr_array_params p = d.array;
+    p.cell = RR_ARRAY_2T2R;
+    p.rows = 512;
+    p.cols = 1024;
+    p.subarrays_per_bank = 8;
+    p.set_current_ua = p.reset_current_ua = d.points[i].prog_current_ua;
+    p.set_voltage_v = p.reset_voltage_v = 1.2;
+    p.set_pulse_ns = p.reset_pulse_ns = d.points[i].prog_pulse_ns;
+    p.set_energy_pj = p.reset_energy_pj = 0;
+    p.read_voltage_v = 0.2;
+    rr_array_access_costs a;
+    ASSERT_EQ(rr_array_access_eval(&p, 512, &a), BNN_OK);
+    EXPECT_EQ(a.rounds, 8);  // 1024 devices / (mux 8 · 2) = 64 sense amplifiers, 512-bit rows
+    EXPECT_DOUBLE_EQ(d.points[i].t_read_ns, a.t_read_ns);
+    EXPECT_DOUBLE_EQ(d.points[i].t_write_ns, a.t_write_ns);
+    EXPECT_DOUBLE_EQ(d.points[i].e_set_pj, a.e_set_bit_pj);
+    EXPECT_DOUBLE_EQ(d.points[i].e_reset_pj, a.e_reset_bit_pj);
+    EXPECT_DOUBLE_EQ(d.points[i].e_read_pj, a.e_read_bit_pj);
+    EXPECT_DOUBLE_EQ(d.points[i].e_periph_read_pj, a.e_periph_read_pj);
+    EXPECT_DOUBLE_EQ(d.points[i].e_periph_write_pj, a.e_periph_write_pj);
+    EXPECT_DOUBLE_EQ(d.points[i].e_io_pj, a.e_io_bit_pj);
+  }
+  // 2T2R programming energy: SET + RESET device at V·I·t = 1.2 V · 200 µA · 50 ns = 12 pJ each.
+  EXPECT_GT(d.points[0].e_set_pj, 24.0);
+  EXPECT_LT(d.points[0].e_set_pj, 24.5);
+  // The lower-power point programs faster and cheaper.
+  EXPECT_LT(d.points[1].t_write_ns, d.points[0].t_write_ns);
+  // Same bitline C·V² in both points; the cells: 2 × 1.2 V · 40 µA · 10 ns = 0.96 pJ.
+  EXPECT_NEAR(d.points[1].e_set_pj - 0.96, d.points[0].e_set_pj - 24.0, 1e-9);
+
+  d.points[1].prog_current_ua = 0;
+  EXPECT_EQ(rr_device_apply_array_costs(&d, 512, 512, 8, 512), BNN_E_RANGE);
+  EXPECT_STREQ(bnn_errmsg(),
+               "operating_points[1].prog_current_ua: needed (> 0) by the array cost model "
+               "(cost_model \"array\")");
+  d.points[1].prog_current_ua = 40;
+  d.array.mux = 3;
+  EXPECT_EQ(rr_device_apply_array_costs(&d, 512, 512, 8, 512), BNN_E_RANGE);
+  EXPECT_NE(std::string(bnn_errmsg()).find("array.mux: 3 does not divide cols (1024)"),
+            std::string::npos)
+      << bnn_errmsg();
 }
 
 // ---- monotonic and dimensional sanity ----------------------------------------------------------
