@@ -216,7 +216,7 @@ int cmd_info(int argc, char** argv) {
     if (rr_device_apply_array_costs(&d, static_cast<int>(org.rows), static_cast<int>(org.columns),
                                     static_cast<int>(org.crossbars_per_bank),
                                     static_cast<int>(org.columns)) != BNN_OK)
-      return rr_error(kCmd, "%s: %s", argv[0], bnn_errmsg());
+      return cli_error(kCmd, "%s: %s", argv[0], bnn_errmsg());
     std::printf(
         "\ncosts from the array cost model (%d nm %s, mux %d) on the default %ux%u "
         "crossbar, %u per bank",
