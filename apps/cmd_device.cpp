@@ -210,6 +210,19 @@ int cmd_info(int argc, char** argv) {
     std::printf("median %g writes (sigma %g)", d.endurance_median_writes, d.endurance_sigma);
   std::printf(", write-verify %s", rr_verify_policy_name(d.verify));
   if (d.verify == RR_VERIFY_ITERATIVE) std::printf(" (max %d)", d.verify_max_iterations);
+  if (d.cost_model == RR_COST_ARRAY) {
+    // The figures depend on the system's crossbar: shown for the default organisation.
+    const rramsim::Organisation org;
+    if (rr_device_apply_array_costs(&d, static_cast<int>(org.rows), static_cast<int>(org.columns),
+                                    static_cast<int>(org.crossbars_per_bank),
+                                    static_cast<int>(org.columns)) != BNN_OK)
+      return cli_error(kCmd, "%s: %s", argv[0], bnn_errmsg());
+    std::printf(
+        "\ncosts from the array cost model (%d nm %s, mux %d) on the default %ux%u "
+        "crossbar, %u per bank",
+        d.array.node_nm, rr_roadmap_name(d.array.roadmap), d.array.mux, org.rows, org.columns,
+        org.crossbars_per_bank);
+  }
   std::printf("\n%-12s %9s %9s %9s %9s %10s %9s %9s %8s %8s\n", "op point", "wBER01", "wBER10",
               "rBER01", "rBER10", "Ewrite pJ", "Eread pJ", "x nominal", "tR ns", "tW ns");
   const double e0 = 0.5 * (d.points[0].e_set_pj + d.points[0].e_reset_pj);

@@ -234,6 +234,17 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
     std::printf("inference:    %.3f nJ/image, %.3f us/image latency, %.0f images/s simulated\n",
                 r.energy_per_image_pj * 1e-3, r.latency_per_image_ns * 1e-3,
                 r.throughput_images_per_s);
+    if (cfg.device.cost_model == RR_COST_ARRAY) {
+      const rr_array_params& a = cfg.device.array;
+      const rramsim::Energy en = rramsim::total_energy(st, cfg);
+      std::printf(
+          "array:        cost model %d nm %s, %ux%u crossbars, mux %d: read %.2f ns, write "
+          "%.2f ns; whole run %.3f uJ = array %.3f + periphery %.3f + I/O %.3f + static "
+          "%.3f\n",
+          a.node_nm, rr_roadmap_name(a.roadmap), cfg.org.rows, cfg.org.columns, a.mux,
+          cfg.op().t_read_ns, cfg.op().t_write_ns, en.total() * 1e-6, en.array_part() * 1e-6,
+          en.periphery_part() * 1e-6, en.io * 1e-6, en.static_ * 1e-6);
+    }
     double umin = 1, umax = 0, usum = 0;
     for (size_t b = 0; b < st.banks.size(); ++b) {
       double u =

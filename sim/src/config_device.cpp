@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "bnn/status.h"
 #include "config_reader.hpp"
 
 namespace rramsim {
@@ -35,6 +36,17 @@ void read_op_point(Obj& o, rr_op_point& p, const rr_device& d) {
   }
   p.read_ber_01 = o.num("read_ber_01", 0.0, 0.0, 0.5);
   p.read_ber_10 = o.num("read_ber_10", 0.0, 0.0, 0.5);
+  if (d.cost_model == RR_COST_ARRAY) {
+    // Derived from the array cost model once the system's crossbar geometry is known.
+    for (const char* k : {"e_set_pj", "e_reset_pj", "e_read_pj", "e_periph_read_pj",
+                          "e_periph_write_pj", "t_read_ns", "t_write_ns"})
+      if (o.has(k))
+        o.fail(k,
+               "derived by the array cost model (cost_model \"array\"); remove it, or use "
+               "cost_model \"table\" for measured figures");
+    o.finish();
+    return;
+  }
   p.e_set_pj = o.num("e_set_pj", 0.0, 0.0, 1e6, true);
   p.e_reset_pj = o.num("e_reset_pj", 0.0, 0.0, 1e6, true);
   p.e_read_pj = o.num("e_read_pj", 0.0, 0.0, 1e6, true);
@@ -43,6 +55,36 @@ void read_op_point(Obj& o, rr_op_point& p, const rr_device& d) {
   p.t_read_ns = o.num("t_read_ns", 0.0, 0.001, 1e9, true);
   p.t_write_ns = o.num("t_write_ns", 0.0, 0.001, 1e9, true);
   o.finish();
+}
+
+// The device file's "array" block (cost_model "array"): technology and cell electrics; the
+// geometry comes from the system's organisation. Ranges are the array model's own
+// (rr_array_params_validate), checked here on a one-row placeholder geometry.
+void read_array(Obj& a, rr_device& d) {
+  rr_array_params p = rr_array_default_params();
+  p.node_nm = static_cast<int>(a.uint("node_nm", 22, 1, 1000));
+  std::string rm = a.str("roadmap", "HP");
+  if (!rr_roadmap_parse(rm.c_str(), &p.roadmap))
+    a.fail("roadmap", "'" + rm + "' is not one of HP, LSTP");
+  p.mux = static_cast<int>(a.uint("mux", 8, 1, 65536));
+  p.cell_area_f2 = a.num("cell_area_f2", 12.0, 1.0, 1000.0);
+  p.cell_aspect = a.num("cell_aspect", 1.0, 0.1, 10.0);
+  p.access_width_f = a.num("access_width_f", 4.0, 1.0, 100.0);
+  p.r_on_ohm = a.num("r_on_ohm", p.r_on_ohm, -1e300, 1e300);
+  p.r_off_ohm = a.num("r_off_ohm", p.r_off_ohm, -1e300, 1e300);
+  p.max_mux_width_f = a.num("max_mux_width_f", 100.0, 1.0, 1e4);
+  a.finish();
+  rr_array_params check = p;
+  check.cell = d.cell == RR_CELL_2T2R ? RR_ARRAY_2T2R : RR_ARRAY_1T1R;
+  check.rows = 1;
+  check.cols = p.mux * rr_array_cells_per_bit(check.cell);
+  if (rr_array_params_validate(&check) != BNN_OK) {
+    // The model's message starts "array.<key>: ..."; prefix the file and the device's path.
+    const std::string at = a.key_path("");  // "<path>.array."
+    throw Error(a.file() + ": " + at.substr(0, at.size() - std::string("array.").size()) +
+                bnn_errmsg());
+  }
+  d.array = p;
 }
 
 }  // namespace
@@ -58,6 +100,16 @@ rr_device read_device(json_t* j, const std::string& file, const std::string& pat
   std::string cell = o.str("cell", "", true);
   if (!rr_cell_type_parse(cell.c_str(), &d.cell))
     o.fail("cell", "'" + cell + "' is not one of 1T1R, 2T2R");
+  std::string cm = o.str("cost_model", "table");
+  if (!rr_cost_model_parse(cm.c_str(), &d.cost_model))
+    o.fail("cost_model", "'" + cm + "' is not one of table, array");
+  if (json_t* a = o.get("array")) {
+    if (d.cost_model != RR_COST_ARRAY) o.fail("array", "only with cost_model \"array\"");
+    Obj ao(a, file, o.key_path("array"));
+    read_array(ao, d);
+  } else if (d.cost_model == RR_COST_ARRAY) {
+    o.fail("array", "missing (cost_model \"array\" needs the technology and cell electrics)");
+  }
 
   if (json_t* a = o.get("analytic")) {
     Obj ao(a, file, o.key_path("analytic"));

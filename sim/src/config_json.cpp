@@ -54,6 +54,7 @@ std::string config_to_json(const SystemConfig& c, int indent) {
                                                 {"t_read_ns", p.t_read_ns},
                                                 {"t_write_ns", p.t_write_ns}};
     for (auto& kv : f) put(o, kv.first, jreal(kv.second));
+    if (d.cost_model == RR_COST_ARRAY) put(o, "e_io_pj", jreal(p.e_io_pj));
     push(pts, o);
   }
   put(dev, "operating_points", pts);
@@ -81,6 +82,20 @@ std::string config_to_json(const SystemConfig& c, int indent) {
   put(wv, "policy", json_string(rr_verify_policy_name(d.verify)));
   put(wv, "max_iterations", json_integer(d.verify_max_iterations));
   put(dev, "write_verify", wv);
+  if (d.cost_model == RR_COST_ARRAY) {  // table mode writes neither key (outputs unchanged)
+    put(dev, "cost_model", json_string(rr_cost_model_name(d.cost_model)));
+    json_t* ar = json_object();
+    put(ar, "node_nm", json_integer(d.array.node_nm));
+    put(ar, "roadmap", json_string(rr_roadmap_name(d.array.roadmap)));
+    put(ar, "mux", json_integer(d.array.mux));
+    put(ar, "cell_area_f2", jreal(d.array.cell_area_f2));
+    put(ar, "cell_aspect", jreal(d.array.cell_aspect));
+    put(ar, "access_width_f", jreal(d.array.access_width_f));
+    put(ar, "r_on_ohm", jreal(d.array.r_on_ohm));
+    put(ar, "r_off_ohm", jreal(d.array.r_off_ohm));
+    put(ar, "max_mux_width_f", jreal(d.array.max_mux_width_f));
+    put(dev, "array", ar);
+  }
   put(root.get(), "device", dev);
 
   const Organisation& g = c.org;

@@ -1,6 +1,8 @@
 // config_system.cpp — a system file (configs/systems/*.json): device and organisation by relative
 // path or inline, operating point, seed and measured error map; selecting an operating point.
+#include "bnn/status.h"
 #include "config_reader.hpp"
+#include "rramsim/controller.hpp"
 
 namespace rramsim {
 
@@ -22,6 +24,21 @@ json_t* resolve_sub(Obj& o, const std::string& key, const std::string& base_dir,
   return v;
 }
 
+// Array mode: the device's latencies and energies follow from the organisation's crossbar
+// (rows × columns data bits, crossbars per bank) and the bits one access moves (a row chunk).
+void apply_array_costs(Obj& o, SystemConfig& c) {
+  if (c.device.cost_model != RR_COST_ARRAY) return;
+  const uint64_t chunk_bits = AddressDecoder(c.org).chunk_bytes() * 8;
+  const unsigned row_bits =
+      static_cast<unsigned>(chunk_bits < c.org.columns ? chunk_bits : c.org.columns);
+  if (rr_device_apply_array_costs(
+          &c.device, static_cast<int>(c.org.rows), static_cast<int>(c.org.columns),
+          static_cast<int>(c.org.crossbars_per_bank), static_cast<int>(row_bits)) != BNN_OK)
+    o.fail("device", std::string(bnn_errmsg()) + " (crossbar of " + std::to_string(c.org.rows) +
+                         " rows x " + std::to_string(c.org.columns) +
+                         " columns from the organisation)");
+}
+
 SystemConfig read_system(json_t* j, const std::string& file, const std::string& base_dir) {
   Obj o(j, file, "");
   SystemConfig c;
@@ -35,6 +52,7 @@ SystemConfig read_system(json_t* j, const std::string& file, const std::string& 
   c.device = read_device(dj, sf, sp);
   json_t* oj = resolve_sub(o, "organisation", base_dir, sf, sp, h2);
   c.org = read_org(oj, sf, sp);
+  apply_array_costs(o, c);
   std::string op = o.str("op_point", c.device.points[0].name);
   if (json_t* em = o.get("error_map")) {
     if (!json_is_string(em)) o.fail("error_map", "expected a file path (relative to this file)");

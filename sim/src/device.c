@@ -12,6 +12,13 @@ static const char *const cell_names[RR_CELL_COUNT] = {
 };
 _Static_assert(sizeof cell_names / sizeof cell_names[0] == RR_CELL_COUNT, "cell name table");
 
+static const char *const cost_model_names[RR_COST_MODEL_COUNT] = {
+    [RR_COST_TABLE] = "table",
+    [RR_COST_ARRAY] = "array",
+};
+_Static_assert(sizeof cost_model_names / sizeof cost_model_names[0] == RR_COST_MODEL_COUNT,
+               "cost model name table");
+
 static const char *const verify_names[RR_VERIFY_COUNT] = {
     [RR_VERIFY_NONE] = "none",
     [RR_VERIFY_ITERATIVE] = "iterative",
@@ -40,6 +47,65 @@ int rr_cell_type_parse(const char *s, rr_cell_type *out) {
 
 int rr_cells_per_bit(rr_cell_type c) {
   return c == RR_CELL_2T2R ? 2 : 1;
+}
+
+const char *rr_cost_model_name(rr_cost_model m) {
+  return (unsigned)m < RR_COST_MODEL_COUNT ? cost_model_names[m] : "?";
+}
+
+int rr_cost_model_parse(const char *s, rr_cost_model *out) {
+  for (int i = 0; i < RR_COST_MODEL_COUNT; ++i)
+    if (ieq(s, cost_model_names[i])) {
+      *out = (rr_cost_model)i;
+      return 1;
+    }
+  return 0;
+}
+
+bnn_status rr_device_apply_array_costs(rr_device *d, int rows, int columns, int crossbars_per_bank,
+                                       int row_bits) {
+  if (d->cost_model != RR_COST_ARRAY) return BNN_OK;
+  const rr_array_cell cell = d->cell == RR_CELL_2T2R ? RR_ARRAY_2T2R : RR_ARRAY_1T1R;
+  const int cpb = rr_array_cells_per_bit(cell);
+  for (size_t i = 0; i < d->n_points; ++i) {
+    rr_op_point *op = &d->points[i];
+    const struct {
+      const char *key;
+      double v;
+    } need[] = {{"prog_current_ua", op->prog_current_ua},
+                {"prog_voltage_v", op->prog_voltage_v},
+                {"prog_pulse_ns", op->prog_pulse_ns},
+                {"read_voltage_v", op->read_voltage_v}};
+    for (size_t k = 0; k < sizeof need / sizeof need[0]; ++k)
+      if (!(need[k].v > 0))
+        return bnn_fail(BNN_E_RANGE,
+                        "operating_points[%zu].%s: needed (> 0) by the array cost model "
+                        "(cost_model \"array\")",
+                        i, need[k].key);
+    rr_array_params p = d->array;
+    p.cell = cell;
+    p.rows = rows;
+    p.cols = columns * cpb;
+    p.bits_per_access = 0;
+    p.subarrays_per_bank = crossbars_per_bank;
+    p.set_current_ua = p.reset_current_ua = op->prog_current_ua;
+    p.set_voltage_v = p.reset_voltage_v = op->prog_voltage_v;
+    p.set_pulse_ns = p.reset_pulse_ns = op->prog_pulse_ns;
+    p.set_energy_pj = p.reset_energy_pj = 0; /* V·I·t per device */
+    p.read_voltage_v = op->read_voltage_v;
+    rr_array_access_costs a;
+    bnn_status st = rr_array_access_eval(&p, row_bits, &a);
+    if (st != BNN_OK) return st;
+    op->t_read_ns = a.t_read_ns;
+    op->t_write_ns = a.t_write_ns;
+    op->e_read_pj = a.e_read_bit_pj;
+    op->e_set_pj = a.e_set_bit_pj;
+    op->e_reset_pj = a.e_reset_bit_pj;
+    op->e_periph_read_pj = a.e_periph_read_pj;
+    op->e_periph_write_pj = a.e_periph_write_pj;
+    op->e_io_pj = a.e_io_bit_pj;
+  }
+  return BNN_OK;
 }
 
 const char *rr_verify_policy_name(rr_verify_policy p) {

@@ -25,6 +25,10 @@ AnalyticEnergy analytic_energy(const SystemConfig& cfg, const bnn_model* m, cons
     e.read_per_fetch_pj += bits * op.e_read_pj + segments * op.e_periph_read_pj;
     e.program_pj +=
         ones * op.e_set_pj + (bits - ones) * op.e_reset_pj + segments * op.e_periph_write_pj;
+    if (op.e_io_pj > 0) {  // array cost model: the bank I/O wires, as the timed stats count them
+      e.read_per_fetch_pj += bits * op.e_io_pj;
+      e.program_pj += bits * op.e_io_pj;
+    }
   }
   return e;
 }

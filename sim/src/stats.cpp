@@ -74,6 +74,8 @@ Energy bank_energy(const BankCounters& b, const rr_op_point& op) {
              static_cast<double>(b.verify_ops) * op.e_periph_read_pj;
   e.periph_read = static_cast<double>(b.read_ops) * op.e_periph_read_pj;
   e.periph_write = static_cast<double>(b.write_ops) * op.e_periph_write_pj;
+  e.verify_periph = static_cast<double>(b.verify_ops) * op.e_periph_read_pj;
+  e.io = static_cast<double>(b.bits_read + b.bits_set + b.bits_reset) * op.e_io_pj;
   return e;
 }
 
@@ -87,6 +89,8 @@ Energy total_energy(const Stats& s, const SystemConfig& cfg) {
     t.verify += e.verify;
     t.periph_read += e.periph_read;
     t.periph_write += e.periph_write;
+    t.verify_periph += e.verify_periph;
+    t.io += e.io;
   }
   t.static_ = cfg.org.static_power_mw * static_cast<double>(s.end_ps) * 1e-3;
   return t;
@@ -122,7 +126,9 @@ json_t* latency_json(const LatencyHistogram& h) {
   return o;
 }
 
-json_t* energy_json(const Energy& e, bool with_static) {
+// array_mode (the device's cost_model "array"): also the bank I/O and the breakdown by part; table
+// mode writes exactly the keys it always did.
+json_t* energy_json(const Energy& e, bool with_static, bool array_mode) {
   json_t* o = json_object();
   json_object_set_new(o, "read", val(e.read, "pJ"));
   json_object_set_new(o, "set", val(e.set, "pJ"));
@@ -130,6 +136,14 @@ json_t* energy_json(const Energy& e, bool with_static) {
   json_object_set_new(o, "verify", val(e.verify, "pJ"));
   json_object_set_new(o, "periph_read", val(e.periph_read, "pJ"));
   json_object_set_new(o, "periph_write", val(e.periph_write, "pJ"));
+  if (array_mode) {
+    json_object_set_new(o, "io", val(e.io, "pJ"));
+    json_t* p = json_object();
+    json_object_set_new(p, "array", val(e.array_part(), "pJ"));
+    json_object_set_new(p, "periphery", val(e.periphery_part(), "pJ"));
+    json_object_set_new(p, "io", val(e.io, "pJ"));
+    json_object_set_new(o, "by_part", p);
+  }
   if (with_static) json_object_set_new(o, "static", val(e.static_, "pJ"));
   json_object_set_new(o, "total", val(with_static ? e.total() : e.dynamic(), "pJ"));
   return o;
@@ -215,7 +229,8 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_object_set_new(st, "write_verify", wv);
 
   Energy tot = total_energy(s, cfg);
-  json_object_set_new(st, "energy", energy_json(tot, true));
+  const bool array_mode = cfg.device.cost_model == RR_COST_ARRAY;
+  json_object_set_new(st, "energy", energy_json(tot, true, array_mode));
   uint64_t bytes = s.bytes_read + s.bytes_written;
   json_object_set_new(
       st, "energy_per_bit",
@@ -236,7 +251,7 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
         o, "utilisation",
         val(s.end_ps ? static_cast<double>(b.busy_ps) / static_cast<double>(s.end_ps) : 0.0,
             "fraction"));
-    json_object_set_new(o, "energy", energy_json(bank_energy(b, cfg.op()), false));
+    json_object_set_new(o, "energy", energy_json(bank_energy(b, cfg.op()), false, array_mode));
     json_array_append_new(banks, o);
   }
   json_object_set_new(st, "banks", banks);
@@ -406,6 +421,16 @@ std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo
                 (en.periph_read + en.periph_write) * 1e-3, en.static_ * 1e-3,
                 bytes ? en.total() / (8.0 * static_cast<double>(bytes)) : 0.0);
   o += b;
+  if (cfg.device.cost_model == RR_COST_ARRAY) {
+    const rr_array_params& a = cfg.device.array;
+    std::snprintf(b, sizeof b,
+                  "array cost model (%d nm %s, %ux%u crossbar, mux %d): t_read %.2f ns, t_write "
+                  "%.2f ns; energy nJ by part: array %.3f + periphery %.3f + I/O %.3f\n",
+                  a.node_nm, rr_roadmap_name(a.roadmap), cfg.org.rows, cfg.org.columns, a.mux,
+                  op.t_read_ns, op.t_write_ns, en.array_part() * 1e-3, en.periphery_part() * 1e-3,
+                  en.io * 1e-3);
+    o += b;
+  }
   return o;
 }
 

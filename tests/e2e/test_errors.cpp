@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "e2e_util.hpp"
@@ -152,6 +153,10 @@ const Case kCases[] = {
     {"CONFIG-CHOICE", "sim --system {D}/policy.json --stats {D}/out.json"},
     {"CONFIG-POWER-OF-TWO", "sim --system {D}/columns.json --stats {D}/out.json"},
     {"CONFIG-DEVICE-RANGE", "sim --system {D}/devber.json --stats {D}/out.json"},
+    {"CONFIG-ARRAY-RANGE", "sim --system {D}/arr_ron.json --stats {D}/out.json"},
+    {"CONFIG-ARRAY-NODE", "sim --system {D}/arr_node.json --stats {D}/out.json"},
+    {"CONFIG-ARRAY-DERIVED", "sim --system {D}/arr_derived.json --stats {D}/out.json"},
+    {"CONFIG-ARRAY-GEOMETRY", "sim --system {D}/arr_mux.json --stats {D}/out.json"},
     {"CONFIG-MISSING-KEY", "device info {S}"},
     {"CONFIG-OP-POINT", "sim --system {S} --op-point turbo --stats {D}/out.json"},
     {"CONFIG-CAPACITY",
@@ -301,6 +306,21 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/devber.json",
           replace_all(sys, "\"" RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json\"",
                       "\"dev_ber.json\""));
+    // The array cost model: a negative resistance, a node outside the tables, a derived key
+    // given, a mux that does not divide the row.
+    const std::string adev = slurp(RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r_array.json");
+    const std::pair<const char *, std::pair<const char *, const char *>> arr[] = {
+        {"ron", {"\"r_on_ohm\": 5000", "\"r_on_ohm\": -5"}},
+        {"node", {"\"node_nm\": 65", "\"node_nm\": 28"}},
+        {"derived", {"\"prog_pulse_ns\": 50,", "\"prog_pulse_ns\": 50, \"t_read_ns\": 5,"}},
+        {"mux", {"\"mux\": 8", "\"mux\": 3"}}};
+    for (const auto &a : arr) {
+      ASSERT_NE(adev.find(a.second.first), std::string::npos) << a.second.first;
+      write(d + "/adev_" + a.first + ".json", replace_all(adev, a.second.first, a.second.second));
+      write(d + "/arr_" + a.first + ".json",
+            replace_all(sys, "\"" RRAMSIM_SOURCE_DIR "/configs/devices/hfo2_2t2r.json\"",
+                        "\"adev_" + std::string(a.first) + ".json\""));
+    }
     write(d + "/fewpts.csv", "energy_pj,ber\n1,0.1\n2,0.05\n");
     write(d + "/berpts.csv", "energy_pj,ber\n1,0.9\n");
     write(d + "/onepts.csv", "energy_pj,ber\n1,0.1\n1,0.05\n1,0.01\n1,0.02\n");

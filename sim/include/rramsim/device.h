@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "bnn/status.h"
+#include "rramsim/array_cost.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,8 @@ typedef struct rr_op_point {
   double e_periph_write_pj; /* peripheral energy per array write access (drivers), pJ */
   double t_read_ns;         /* array read latency per row access, ns */
   double t_write_ns;        /* array write (program) latency per row access, ns */
+  double e_io_pj;           /* bank-level I/O energy per bit moved, pJ (array cost model; 0 in
+                               table mode) */
 } rr_op_point;
 
 /* Analytic model: log-normal resistance distributions. The LRS median and spread fall with the
@@ -93,6 +96,17 @@ typedef enum rr_verify_policy {
 const char *rr_verify_policy_name(rr_verify_policy p);
 int rr_verify_policy_parse(const char *s, rr_verify_policy *out);
 
+/* Where an operating point's latencies and energies come from: the device file's per-op
+ * constants ("table", measured data), or the array cost model (array_cost.h) evaluated on the
+ * crossbar geometry of the system and the op point's programming and read conditions. */
+typedef enum rr_cost_model {
+  RR_COST_TABLE = 0,
+  RR_COST_ARRAY = 1,
+  RR_COST_MODEL_COUNT
+} rr_cost_model;
+const char *rr_cost_model_name(rr_cost_model m);            /* "table", "array" */
+int rr_cost_model_parse(const char *s, rr_cost_model *out); /* 1 if known */
+
 /* A device preset: cell type, operating points and non-idealities. */
 typedef struct rr_device {
   char name[64];
@@ -107,7 +121,21 @@ typedef struct rr_device {
   double endurance_sigma;
   rr_verify_policy verify;
   int verify_max_iterations; /* re-program rounds after the first program (iterative only) */
+  rr_cost_model cost_model;
+  /* Array mode: node, roadmap, mux and cell electrics; cell, geometry and programming are filled
+   * per operating point by rr_device_apply_array_costs. */
+  rr_array_params array;
 } rr_device;
+
+/* Array mode: evaluates the array cost model for every operating point on a crossbar of rows ×
+ * columns data bits (devices: columns × cells per bit), crossbars_per_bank subarrays per bank and
+ * row_bits data bits per access, and writes t_read_ns, t_write_ns, e_read_pj, e_set_pj,
+ * e_reset_pj, e_periph_read_pj, e_periph_write_pj and e_io_pj of each point
+ * (rr_array_access_eval; the point's prog_current_ua / prog_voltage_v / prog_pulse_ns program SET
+ * and RESET, read_voltage_v reads). Table mode: no change. BNN_E_RANGE with one line naming the
+ * operating point or array key on bad input. */
+bnn_status rr_device_apply_array_costs(rr_device *d, int rows, int columns, int crossbars_per_bank,
+                                       int row_bits);
 
 /* Index of the operating point called name, or −1. */
 int rr_device_find_point(const rr_device *d, const char *name);

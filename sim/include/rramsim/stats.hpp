@@ -103,8 +103,13 @@ struct Stats {
 //   static       = static_power_mw · end time    (mW · ps = 1e-3 pJ)
 struct Energy {
   double read = 0, set = 0, reset = 0, verify = 0, periph_read = 0, periph_write = 0, static_ = 0;
-  double dynamic() const { return read + set + reset + verify + periph_read + periph_write; }
+  double io = 0;             // bank-level I/O (array cost model; 0 in table mode)
+  double verify_periph = 0;  // the periphery share of `verify`
+  double dynamic() const { return read + set + reset + verify + periph_read + periph_write + io; }
   double total() const { return dynamic() + static_; }
+  // The breakdown by part: cells and bitlines / decoders, sensing, drivers / bank I/O wires.
+  double array_part() const { return read + set + reset + verify - verify_periph; }
+  double periphery_part() const { return periph_read + periph_write + verify_periph; }
 };
 Energy bank_energy(const BankCounters& b, const rr_op_point& op);
 Energy total_energy(const Stats& s, const SystemConfig& cfg);
