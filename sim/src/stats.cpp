@@ -414,11 +414,15 @@ std::string stats_summary(const SystemConfig& cfg, const Stats& s, const RunInfo
   o += b;
   Energy en = total_energy(s, cfg);
   uint64_t bytes = s.bytes_read + s.bytes_written;
+  // Bank I/O energy exists in array mode only: the terms listed always add up to the total.
+  char io[48] = "";
+  if (cfg.device.cost_model == RR_COST_ARRAY)
+    std::snprintf(io, sizeof io, " + I/O %.3f", en.io * 1e-3);
   std::snprintf(b, sizeof b,
                 "energy nJ: total %.3f = read %.3f + set %.3f + reset %.3f + verify %.3f + "
-                "periphery %.3f + static %.3f (%.3f pJ/bit)\n",
+                "periphery %.3f%s + static %.3f (%.3f pJ/bit)\n",
                 en.total() * 1e-3, en.read * 1e-3, en.set * 1e-3, en.reset * 1e-3, en.verify * 1e-3,
-                (en.periph_read + en.periph_write) * 1e-3, en.static_ * 1e-3,
+                (en.periph_read + en.periph_write) * 1e-3, io, en.static_ * 1e-3,
                 bytes ? en.total() / (8.0 * static_cast<double>(bytes)) : 0.0);
   o += b;
   if (cfg.device.cost_model == RR_COST_ARRAY) {
