@@ -8,6 +8,7 @@
 #include "bnn/bnn.h"
 #include "bnn/rng.h"
 #include "cli.h"
+#include "cmd_model_import.h"
 #include "commands.h"
 
 static const char *const CMD = "model";
@@ -259,5 +260,7 @@ int cli_cmd_model(int argc, char **argv) {
     return info(ia.files[0]);
   }
   if (!strcmp(argv[1], "random")) return random_model(argc, argv);
+  if (!strcmp(argv[1], "import") || !strcmp(argv[1], "export"))
+    return cli_cmd_model_pyimport(argc - 1, argv + 1); /* cmd_model_import.c: the Python package */
   return cli_usage_error(CMD, "unknown subcommand '%s' (info, random)", argv[1]);
 }
