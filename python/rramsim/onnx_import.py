@@ -211,8 +211,11 @@ class _Importer:
         from google.protobuf.message import DecodeError
         if not os.path.isfile(self.path):
             raise RramsimError("%s: no such file" % self.path)
+        import warnings
         try:
-            model = onnx.load(self.path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # protobuf's partial-parse warnings are errors
+                model = onnx.load(self.path)
         except (DecodeError, RuntimeWarning, ValueError, UnicodeDecodeError, OSError) as e:
             self.fail("not an ONNX model (protobuf parse failed: %s)" % str(e).splitlines()[0]
                       if str(e) else "not an ONNX model (protobuf parse failed)")
