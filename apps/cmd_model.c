@@ -17,7 +17,9 @@ static void usage(FILE *f) {
   fprintf(
       f,
       "usage: rramsim model info FILE\n"
-      "       rramsim model random --arch ARCH --seed S --out FILE [--pixel-mean M]\n\n"
+      "       rramsim model random --arch ARCH --seed S --out FILE [--pixel-mean M]\n"
+      "       rramsim model import NET.onnx|NET.npz --out FILE [--input-scale S] [...]\n"
+      "       rramsim model export FILE --npz OUT.npz\n\n"
       "info    prints the input shape, every layer (kind, shapes, fan-in, weight bytes), the\n"
       "        output scale and the provenance JSON of a model file.\n"
       "random  writes a model with uniformly random ±1 weights — a stand-in until a trained\n"
@@ -27,7 +29,10 @@ static void usage(FILE *f) {
       "        balanced: for ±1 inputs t = 0 (the dot is symmetric around 0); for the pixel\n"
       "        layer t = round(M * sum of the neuron's weights), the expected pre-activation\n"
       "        for pixels of mean M (default 73, the Fashion-MNIST mean). Directions are +1.\n"
-      "        The provenance records arch, seed and pixel mean.\n");
+      "        The provenance records arch, seed and pixel mean.\n"
+      "import  a BNN trained elsewhere (ONNX from torch.onnx.export, or the .npz schema),\n"
+      "        folded exactly into a model file; export writes a model as .npz. Both run\n"
+      "        the Python package: rramsim model import --help, docs/python.md.\n");
 }
 
 static int info(const char *path) {
@@ -262,5 +267,5 @@ int cli_cmd_model(int argc, char **argv) {
   if (!strcmp(argv[1], "random")) return random_model(argc, argv);
   if (!strcmp(argv[1], "import") || !strcmp(argv[1], "export"))
     return cli_cmd_model_pyimport(argc - 1, argv + 1); /* cmd_model_import.c: the Python package */
-  return cli_usage_error(CMD, "unknown subcommand '%s' (info, random)", argv[1]);
+  return cli_usage_error(CMD, "unknown subcommand '%s' (info, random, import, export)", argv[1]);
 }
