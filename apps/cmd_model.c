@@ -65,6 +65,8 @@ static int info(const char *path) {
   printf("binary weights: %" PRIu64 " (%" PRIu64 " bytes packed, incl. row padding)\n", params,
          wbytes);
   printf("output scale: %g\n", (double)bnn_model_output_scale(m));
+  if (bnn_model_output_affine(m, NULL, NULL)) /* format version 2 only: v1 output unchanged */
+    printf("output affine: per class (prediction = arg-max of scale*score + offset)\n");
   const char *prov = bnn_model_provenance(m);
   printf("provenance: %s\n", *prov ? prov : "(none)");
   bnn_model_free(m);
