@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rramsim_py.h"
+
 #include "bnn/bnn.h"
 
 #define RRPY_EVAL_CHUNK 2048

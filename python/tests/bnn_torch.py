@@ -1,5 +1,6 @@
 """Small PyTorch BNNs for the tests (and docs/examples/pytorch_bnn.py): binarised weights and
 activations with a straight-through estimator, trained for a few hundred steps on Fashion-MNIST."""
+import functools
 import gzip
 import os
 
@@ -19,6 +20,7 @@ def read_idx(path):
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+@functools.lru_cache(maxsize=2)
 def fashion_mnist(split):
     p = "train" if split == "train" else "t10k"
     x = read_idx(os.path.join(DATA, "%s-images-idx3-ubyte.gz" % p))

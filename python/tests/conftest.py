@@ -26,7 +26,7 @@ def test_set():
 
 @pytest.fixture(scope="session")
 def mlp(tmpdir_s):
-    net = B.train(B.mlp(hidden=256, act="where"), steps=300, seed=1)
+    net = B.train(B.mlp(hidden=128, act="where"), steps=250, seed=1)
     path = str(tmpdir_s / "mlp.onnx")
     B.export(net, path)
     return net, path
@@ -34,7 +34,7 @@ def mlp(tmpdir_s):
 
 @pytest.fixture(scope="session")
 def mlp_sign(tmpdir_s):
-    net = B.train(B.mlp(hidden=128, act="sign"), steps=200, seed=2)
+    net = B.train(B.mlp(hidden=64, act="sign"), steps=120, seed=2)
     path = str(tmpdir_s / "mlp_sign.onnx")
     B.export(net, path)
     return net, path
@@ -42,7 +42,7 @@ def mlp_sign(tmpdir_s):
 
 @pytest.fixture(scope="session")
 def conv(tmpdir_s):
-    net = B.train(B.convnet(c=8), steps=200, batch=64, seed=3)
+    net = B.train(B.convnet(c=8), steps=150, batch=64, seed=3)
     path = str(tmpdir_s / "conv.onnx")
     B.export(net, path)
     return net, path

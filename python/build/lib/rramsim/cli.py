@@ -77,6 +77,8 @@ def cmd_import(argv):
         except ValueError:
             return _err("--input-shape: expected C,H,W (three positive integers), got '%s'"
                         % o["--input-shape"], "import")
+    if not src.endswith((".onnx", ".npz")):
+        return _err("%s: expected a .onnx or .npz file" % src, "import")
     import rramsim
     from rramsim.errors import RramsimError
     try:

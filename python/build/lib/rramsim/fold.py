@@ -37,10 +37,11 @@ def thresholds(A, C, strict, bound):
     n = A.shape[0]
     t = np.zeros(n, dtype=np.float64)
     d = np.ones(n, dtype=np.int8)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = -C / A
+    nz = A != 0
+    tau = np.zeros(n, dtype=np.float64)
+    tau[nz] = -C[nz] / A[nz]
     r = np.round(tau)
-    near = np.isfinite(tau) & (np.abs(tau - r) <= TIE_REL * np.maximum(1.0, np.abs(tau)))
+    near = nz & np.isfinite(tau) & (np.abs(tau - r) <= TIE_REL * np.maximum(1.0, np.abs(tau)))
     tau = np.where(near, r, tau)
     pos, neg, zero = A > 0, A < 0, A == 0
     if strict:

@@ -42,6 +42,9 @@ class _Npz:
         self.path = str(path)
         if not os.path.isfile(self.path):
             raise RramsimError("%s: no such file" % self.path)
+        with open(self.path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                raise RramsimError("%s: not a NumPy .npz archive (no zip header)" % self.path)
         try:
             self.z = np.load(self.path, allow_pickle=False)
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
