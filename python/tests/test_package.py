@@ -1,6 +1,7 @@
 """The package itself: help(rramsim) documents it; `pip install ./python` works offline; the
 simulated-system calls run in a child rramsim process."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -21,11 +22,16 @@ def test_help_documents_the_api():
 
 
 def test_pip_install_offline(tmp_path):
+    # A copy of python/ (setuptools builds in the source directory; keep the checkout clean).
+    src = str(tmp_path / "python")
+    shutil.copytree(PKG, src, ignore=shutil.ignore_patterns("tests", "build", "*.egg-info",
+                                                            "__pycache__"))
     target = str(tmp_path / "site")
     r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
-                        "--no-index", "--no-deps", "--target", target, PKG],
+                        "--no-index", "--no-deps", "--target", target, src],
                        capture_output=True, text=True,
-                       env=dict(os.environ, PIP_NO_CACHE_DIR="1"))
+                       env=dict(os.environ, PIP_NO_CACHE_DIR="1", RRAMSIM_LIB=rramsim.LIBPATH,
+                                RRAMSIM_CLI=rramsim.cli_path()))
     assert r.returncode == 0, r.stdout + r.stderr
     assert os.path.isfile(os.path.join(target, "rramsim", "_lib", "librramsim.so"))
     env = {k: v for k, v in os.environ.items() if k not in ("RRAMSIM_LIB", "PYTHONPATH")}
