@@ -99,8 +99,13 @@ except ImportError:
 # %% the model on the simulated low-power RRAM system (a child rramsim process: SystemC)
 system = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "systems", "low_power.json")
 sim = rramsim.run_system(model, "--system", system, "--images", 200, "--quiet")
-s = sim.get("summary", {})
-print("simulated RRAM (200 images):", {k: s[k] for k in list(s)[:8]})
+res = sim["summary"]["results"]
+print("simulated low-power RRAM, 200 images: accuracy %.3f (clean %.3f), %d + %d write flips, "
+      "%.1f nJ and %.2f us per image" % (
+          res["accuracy"]["value"], res["clean_accuracy"]["value"],
+          res["bit_errors"]["write_01"]["value"], res["bit_errors"]["write_10"]["value"],
+          res["inference"]["energy_per_image"]["value"] / 1e3,
+          res["inference"]["latency_per_image"]["value"] / 1e3))
 
 # %% plot
 import matplotlib  # noqa: E402
