@@ -466,8 +466,8 @@ class _Importer:
     def affine(self, where, x, k, b):
         if x.final:
             self.fail("%s: arithmetic after Softmax" % where)
-        if x.pools and np.any(np.asarray(k) < 0):
-            pass  # checked at the binarisation (monotonicity)
+        # With max-pools pending, a negative k is allowed here: monotonicity is checked on the
+        # final folded scale at the binarisation.
         y = Pre(x.layer, x.A * k, x.C * k + b, x.shape, x.bound)
         y.pools = x.pools
         return y
