@@ -40,23 +40,35 @@ def _err(msg, usage=False):
 
 
 def _parse(argv, valued, flags, sub):
+    """The CLI's convention (apps/cli.c, getopt_long): `--opt value` or `--opt=value`, flags
+    alone, names in full, `--` ends the options."""
     pos, opts = [], {}
     i = 0
     while i < len(argv):
         a = argv[i]
+        if a == "--":
+            pos.extend(argv[i + 1:])
+            break
         if a in ("-h", "--help"):
             sys.stdout.write(IMPORT_USAGE if sub == "import" else EXPORT_USAGE)
             raise SystemExit(0)
-        if a in valued:
+        name, eq, val = a.partition("=") if a.startswith("--") else (a, "", "")
+        if name in valued:
+            if eq:
+                opts[name] = val
+                i += 1
+                continue
             if i + 1 >= len(argv):
-                raise SystemExit(_err("option '%s' needs a value or is unknown" % a, sub))
-            opts[a] = argv[i + 1]
+                raise SystemExit(_err("option '%s' needs a value" % name, sub))
+            opts[name] = argv[i + 1]
             i += 2
             continue
-        if a in flags:
-            opts[a] = True
-        elif a.startswith("-"):
-            raise SystemExit(_err("unknown option '%s'" % a, sub))
+        if name in flags:
+            if eq:
+                raise SystemExit(_err("option '%s' takes no value" % name, sub))
+            opts[name] = True
+        elif a.startswith("-") and a != "-":
+            raise SystemExit(_err("unknown option '%s'" % name, sub))
         else:
             pos.append(a)
         i += 1
