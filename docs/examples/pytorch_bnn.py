@@ -98,7 +98,7 @@ except ImportError:
 
 # %% the model on the simulated low-power RRAM system (a child rramsim process: SystemC)
 system = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "systems", "low_power.json")
-sim = rramsim.run_system(model, "--system", system, "--images", 200, "--quiet")
+sim = rramsim.run_system(model, "--system", system, "--limit", 200, "--quiet")
 res = sim["summary"]["results"]
 print("simulated low-power RRAM, 200 images: accuracy %.3f (clean %.3f), %d + %d write flips, "
       "%.1f nJ and %.2f us per image" % (

@@ -260,7 +260,7 @@ def run_system(model, *args, out=None):
     """`rramsim run --model M ARGS... --out DIR` in a child process (the model programmed into a
     simulated RRAM system: accuracy, energy, time). Returns {'summary': dict, 'stats': dict,
     'out': DIR}. model: a Model or a model file path; args: further CLI options, e.g.
-    ('--limit', 100, '--config', 'configs/systems/low_power.json')."""
+    ('--system', 'configs/systems/low_power.json', '--limit', 100)."""
     def go(path):
         d = out or tempfile.mkdtemp(prefix="rramsim-run-")
         cli("run", "--model", path, *args, "--out", d)

@@ -48,7 +48,7 @@ def test_run_system_and_simulate(mlp):
     if not os.path.isfile(system):
         pytest.skip("no configs/systems/small.json")
     m, _ = rramsim.import_onnx(mlp[1])
-    r = rramsim.run_system(m, "--system", system, "--images", 20, "--quiet")
+    r = rramsim.run_system(m, "--system", system, "--limit", 20, "--quiet")
     assert "summary" in r and isinstance(r["summary"], dict)
     s = rramsim.simulate("--system", system, "--requests", 200, "--quiet")
     assert isinstance(s, dict) and s
