@@ -13,7 +13,7 @@ Running (in process, libbnn / libbet through cffi; NumPy in, NumPy arrays and di
     evaluate(model, images, labels, ber_write=0, ber_read=0, reps=1, seed=1, ...) -> dict
         (same loop, seeds and accuracies as `rramsim eval`)
     ber_sweep(model, images, labels, bers, reps=1, seed=1) -> dict of columns
-        (as `rramsim eval --ber-sweep`; pandas.DataFrame(sweep_frame(r)))
+        (as `rramsim eval --ber-sweep`; pandas.DataFrame(r) takes it as is)
     scores(model, images) -> (int32 scores, predictions)
     predict(model, images, labels, bers) -> analytic accuracy vs BER (`rramsim predict`)
     margins(model, images, labels, ber) -> BET margin metrics (`rramsim metric`)
@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 
 
 def sweep_frame(result):
-    """A ber_sweep result without its 2-D per_rep array (one row per BER), ready for pandas."""
+    """A ber_sweep result without its per_rep column (the scalar columns only)."""
     return {k: v for k, v in result.items() if k != "per_rep"}
 
 

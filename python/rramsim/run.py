@@ -139,8 +139,7 @@ def ber_sweep(model, images, labels, bers, reps=1, seed=1, error_layers=None, th
               kernel="auto", weight_reuse=0):
     """Monte-Carlo accuracy vs write BER (both directions; bnn_mc_sweep, as
     `rramsim eval --ber-sweep`). Returns a dict of columns (pandas.DataFrame(result) works):
-    ber, reps, seed, mean, std, min, max; plus per_rep (len(bers) × reps array) under the key
-    'per_rep' — drop it for a flat frame (rramsim.sweep_frame does)."""
+    ber, reps, seed, mean, std, min, max, per_rep (one array of the reps' accuracies per BER)."""
     b = np.ascontiguousarray(np.asarray(bers, np.float64).reshape(-1))
     for v in b:
         _check_rate("bers", v)
@@ -159,7 +158,7 @@ def ber_sweep(model, images, labels, bers, reps=1, seed=1, error_layers=None, th
     return {"ber": b, "reps": np.full(len(b), int(reps)), "seed": np.full(len(b), int(seed)),
             "mean": np.array([s.mean for s in st]), "std": np.array([s.std for s in st]),
             "min": np.array([s.min for s in st]), "max": np.array([s.max for s in st]),
-            "per_rep": per}
+            "per_rep": list(per)}
 
 
 def predict(model, images, labels, bers, threads=1, stratified_mean=True):

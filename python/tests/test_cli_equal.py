@@ -43,6 +43,10 @@ def test_sweep_equal(fcnn, tmpdir_s):
     for row, mean, sd in zip(rows, py["mean"], py["std"]):
         assert abs(float(row[3]) - mean) < 5e-7 and abs(float(row[4]) - sd) < 5e-7
     assert py["mean"][2] < py["mean"][0]
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(py)  # results are dicts of columns pandas takes directly
+    assert list(df["ber"]) == [0, 0.01, 0.05] and len(df["per_rep"][1]) == 2
+    assert len(pd.DataFrame(rramsim.margins(m, x[:200], y[:200])["layers"])) == 3
 
 
 def test_predict_equal(fcnn):
