@@ -8,6 +8,7 @@
 #include "bnn/bnn.h"
 #include "bnn/rng.h"
 #include "cli.h"
+#include "cmd_model_import.h"
 #include "commands.h"
 
 static const char *const CMD = "model";
@@ -16,7 +17,9 @@ static void usage(FILE *f) {
   fprintf(
       f,
       "usage: rramsim model info FILE\n"
-      "       rramsim model random --arch ARCH --seed S --out FILE [--pixel-mean M]\n\n"
+      "       rramsim model random --arch ARCH --seed S --out FILE [--pixel-mean M]\n"
+      "       rramsim model import NET.onnx|NET.npz --out FILE [--input-scale S] [...]\n"
+      "       rramsim model export FILE --npz OUT.npz\n\n"
       "info    prints the input shape, every layer (kind, shapes, fan-in, weight bytes), the\n"
       "        output scale and the provenance JSON of a model file.\n"
       "random  writes a model with uniformly random ±1 weights — a stand-in until a trained\n"
@@ -26,7 +29,10 @@ static void usage(FILE *f) {
       "        balanced: for ±1 inputs t = 0 (the dot is symmetric around 0); for the pixel\n"
       "        layer t = round(M * sum of the neuron's weights), the expected pre-activation\n"
       "        for pixels of mean M (default 73, the Fashion-MNIST mean). Directions are +1.\n"
-      "        The provenance records arch, seed and pixel mean.\n");
+      "        The provenance records arch, seed and pixel mean.\n"
+      "import  a BNN trained elsewhere (ONNX from torch.onnx.export, or the .npz schema),\n"
+      "        folded exactly into a model file; export writes a model as .npz. Both run\n"
+      "        the Python package: rramsim model import --help, docs/python.md.\n");
 }
 
 static int info(const char *path) {
@@ -59,6 +65,8 @@ static int info(const char *path) {
   printf("binary weights: %" PRIu64 " (%" PRIu64 " bytes packed, incl. row padding)\n", params,
          wbytes);
   printf("output scale: %g\n", (double)bnn_model_output_scale(m));
+  if (bnn_model_output_affine(m, NULL, NULL)) /* format version 2 only: v1 output unchanged */
+    printf("output affine: per class (prediction = arg-max of scale*score + offset)\n");
   const char *prov = bnn_model_provenance(m);
   printf("provenance: %s\n", *prov ? prov : "(none)");
   bnn_model_free(m);
@@ -259,5 +267,7 @@ int cli_cmd_model(int argc, char **argv) {
     return info(ia.files[0]);
   }
   if (!strcmp(argv[1], "random")) return random_model(argc, argv);
-  return cli_usage_error(CMD, "unknown subcommand '%s' (info, random)", argv[1]);
+  if (!strcmp(argv[1], "import") || !strcmp(argv[1], "export"))
+    return cli_cmd_model_pyimport(argc - 1, argv + 1); /* cmd_model_import.c: the Python package */
+  return cli_usage_error(CMD, "unknown subcommand '%s' (info, random, import, export)", argv[1]);
 }

@@ -208,6 +208,13 @@ const Case kCases[] = {
     {"SWEEP-BAD-ROW", "sweep --merge {D}/badrows"},
     {"PLOT-NO-RESULTS", "plot {D}/emptydata"},
     {"PLOT-BAD-ROW", "plot {D}/badrows"},
+    {"IMPORT-ARGS", "model import {D}/garbage.onnx"},
+    {"IMPORT-FILE-TYPE", "model import {D}/garbage.bnn --out {D}/out.bnn"},
+    {"IMPORT-NOT-ONNX", "model import {D}/garbage.onnx --out {D}/out.bnn"},
+    {"IMPORT-NOT-BNN", "model import {D}/float_relu.onnx --out {D}/out.bnn"},
+    {"IMPORT-NOT-NPZ", "model import {D}/garbage.npz --out {D}/out.bnn"},
+    {"IMPORT-NPZ-KEY", "model import {D}/missing_key.npz --out {D}/out.bnn"},
+    {"IMPORT-EXPORT-ARGS", "model export {D}/m.bnn"},
 };
 
 std::string replace_all(std::string s, const std::string &from, const std::string &to) {
@@ -253,6 +260,11 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(r.code, 0) << r.err;
     const std::string model = slurp(d + "/m.bnn");
     write(d + "/garbage.bnn", "not a model\n");
+    // model import: a non-ONNX .onnx, a non-zip .npz, a float ReLU net, an .npz missing weights.
+    write(d + "/garbage.onnx", "not a network\n");
+    write(d + "/garbage.npz", "not an archive\n");
+    write(d + "/float_relu.onnx", slurp(RRAMSIM_SOURCE_DIR "/python/tests/data/float_relu.onnx"));
+    write(d + "/missing_key.npz", slurp(RRAMSIM_SOURCE_DIR "/python/tests/data/missing_key.npz"));
     write(d + "/trunc.bnn", model.substr(0, 100));
     std::string crc = model;
     crc[crc.size() / 2] = static_cast<char>(crc[crc.size() / 2] ^ 0xff);

@@ -65,6 +65,11 @@ static void seeds_model(void) {
   free(w);
   check(bnn_model_set_provenance(m, "{\"seed\": 1, \"dataset\": \"fuzz\"}"), "provenance");
   check(bnn_model_save(m, path_of("model", "mlp.bnn")), "save mlp");
+  /* The same with a per-class output affine: format version 2 (section OAFF). */
+  double sc[10], of[10];
+  for (int k = 0; k < 10; ++k) sc[k] = 0.5 + k, of[k] = -0.25 * k;
+  check(bnn_model_set_output_affine(m, sc, of), "output affine");
+  check(bnn_model_save(m, path_of("model", "mlp_affine.bnn")), "save mlp affine");
   bnn_model_free(m);
   /* A CNN: 6x6x2 → conv 8 → maxpool → conv 4 → dense 3 (output scale set). */
   check(bnn_model_create(&m, 2, 6, 6), "model create");

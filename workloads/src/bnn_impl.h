@@ -39,6 +39,7 @@ struct bnn_model {
   uint64_t wimg_size;
   float output_scale;
   char *provenance;
+  double *out_affine; /* NULL, or 2·n_classes: per-class scale, then per-class offset */
 };
 
 /* Appends a layer with already packed rows (row_bytes each, padding bits zero) — used by the

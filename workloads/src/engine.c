@@ -609,12 +609,7 @@ bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_
     for (size_t i = 0; i < nb; ++i) {
       const int32_t *s = e->scores + i * e->n_classes;
       if (scores) memcpy(scores + (b0 + i) * e->n_classes, s, e->n_classes * sizeof *s);
-      if (pred) {
-        uint32_t best = 0; /* ties go to the lowest class index */
-        for (uint32_t c = 1; c < e->n_classes; ++c)
-          if (s[c] > s[best]) best = c;
-        pred[b0 + i] = (uint8_t)best;
-      }
+      if (pred) pred[b0 + i] = (uint8_t)bnn_model_predict_scores(m, s);
     }
   }
   return BNN_OK;

@@ -1,4 +1,5 @@
 /* model.c — the model representation: builder with shape validation, packing, inspection. */
+#include <math.h>
 #include <string.h>
 
 #include "bnn_impl.h"
@@ -72,6 +73,7 @@ void bnn_model_free(bnn_model *m) {
   bnn_free(m->layers);
   bnn_free_aligned(m->wimg);
   bnn_free(m->provenance);
+  bnn_free(m->out_affine);
   bnn_free(m);
 }
 
@@ -238,6 +240,55 @@ bnn_status bnn_model_add_maxpool2(bnn_model *m) {
 
 void bnn_model_set_output_scale(bnn_model *m, float scale) {
   m->output_scale = scale;
+}
+
+bnn_status bnn_model_set_output_affine(bnn_model *m, const double *scale, const double *offset) {
+  if (!m) return bnn_fail(BNN_E_ARG, "bnn_model_set_output_affine: model NULL");
+  if (!scale && !offset) {
+    bnn_free(m->out_affine);
+    m->out_affine = NULL;
+    return BNN_OK;
+  }
+  if (!scale || !offset)
+    return bnn_fail(BNN_E_ARG, "output affine: scale and offset must both be given (or neither)");
+  if (!m->has_output)
+    return bnn_fail(BNN_E_SHAPE, "output affine: the model has no output layer yet");
+  uint32_t n = bnn_model_n_classes(m);
+  for (uint32_t k = 0; k < n; ++k)
+    if (!isfinite(scale[k]) || !isfinite(offset[k]))
+      return bnn_fail(BNN_E_RANGE, "output affine: class %u: scale %g / offset %g not finite", k,
+                      scale[k], offset[k]);
+  double *a = (double *)bnn_malloc(2 * (size_t)n * sizeof *a);
+  if (!a) return bnn_fail(BNN_E_NOMEM, "model: out of memory");
+  memcpy(a, scale, n * sizeof *a);
+  memcpy(a + n, offset, n * sizeof *a);
+  bnn_free(m->out_affine);
+  m->out_affine = a;
+  return BNN_OK;
+}
+
+int bnn_model_output_affine(const bnn_model *m, double *scale, double *offset) {
+  if (!m || !m->out_affine) return 0;
+  uint32_t n = bnn_model_n_classes(m);
+  if (scale) memcpy(scale, m->out_affine, n * sizeof *scale);
+  if (offset) memcpy(offset, m->out_affine + n, n * sizeof *offset);
+  return 1;
+}
+
+uint32_t bnn_model_predict_scores(const bnn_model *m, const int32_t *s) {
+  uint32_t n = bnn_model_n_classes(m), best = 0; /* ties go to the lowest class index */
+  if (m->out_affine) {
+    const double *sc = m->out_affine, *of = m->out_affine + n;
+    double vb = sc[0] * s[0] + of[0];
+    for (uint32_t c = 1; c < n; ++c) {
+      double v = sc[c] * s[c] + of[c];
+      if (v > vb) vb = v, best = c;
+    }
+    return best;
+  }
+  for (uint32_t c = 1; c < n; ++c)
+    if (s[c] > s[best]) best = c;
+  return best;
 }
 
 bnn_status bnn_model_set_provenance(bnn_model *m, const char *json) {

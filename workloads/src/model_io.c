@@ -1,20 +1,24 @@
 /* model_io.c — the model file: writer (atomic temp + rename) and validating loader.
  *
- * Format version 1. All integers little-endian; CRC32 is zlib's crc32 (ISO-HDLC, poly 0xEDB88320).
+ * Format versions 1 and 2. All integers little-endian; CRC32 is zlib's crc32 (ISO-HDLC, poly
+ * 0xEDB88320). Version 2 = version 1 plus a fifth section, OAFF (the per-class output affine);
+ * the writer uses version 1 for models without an output affine (so their files are unchanged)
+ * and version 2 for models with one; the loader reads both.
  *
- *   File    = Header · Section(ARCH) · Section(THRS) · Section(WGHT) · Section(PROV), then EOF
- *             (trailing bytes are an error). Sections appear exactly once, in this order.
+ *   File    = Header · Section(ARCH) · Section(THRS) · Section(WGHT) · Section(PROV)
+ *             [· Section(OAFF), version 2 only], then EOF (trailing bytes are an error).
+ *             Sections appear exactly once, in this order.
  *
  *   Header (24 bytes)
  *     off  size  field
  *       0     8  magic, the ASCII bytes "RRBNNMDL"
- *       8     4  u32 format version = 1
- *      12     4  u32 section count = 4
+ *       8     4  u32 format version = 1 or 2
+ *      12     4  u32 section count = 4 (version 1) or 5 (version 2)
  *      16     4  u32 flags = 0 (reserved)
  *      20     4  u32 CRC32 of bytes 0..19
  *
  *   Section (16 + L + 4 bytes)
- *       0     4  tag, 4 ASCII bytes: "ARCH", "THRS", "WGHT" or "PROV"
+ *       0     4  tag, 4 ASCII bytes: "ARCH", "THRS", "WGHT", "PROV" or "OAFF"
  *       4     4  u32 reserved = 0
  *       8     8  u64 payload length L
  *      16     L  payload
@@ -42,6 +46,10 @@
  *
  *   PROV payload (L ≤ 1 MiB): provenance, UTF-8 JSON text without NUL bytes (may be empty).
  *
+ *   OAFF payload (version 2; L = 16·n_classes, n_classes = the output layer's neurons):
+ *     n_classes × f64 scale, then n_classes × f64 offset (IEEE-754 binary64, each finite); the
+ *     prediction is the arg-max over k of scale_k·a_k + offset_k (a_k the integer scores).
+ *
  * The loader checks every length against the value implied by what came before and against the
  * file size BEFORE allocating, so a corrupt length can neither overflow nor allocate absurd memory.
  */
@@ -57,8 +65,10 @@
 #include "bnn_impl.h"
 
 #define MODEL_MAGIC        "RRBNNMDL"
-#define MODEL_VERSION      1u
+#define MODEL_VERSION      1u /* models without an output affine */
+#define MODEL_VERSION_OAFF 2u /* models with one: a fifth section */
 #define MODEL_SECTIONS     4u
+#define MODEL_SECTIONS_MAX 5u
 #define HEADER_BYTES       24u
 #define SECTION_HEAD_BYTES 16u
 
@@ -71,7 +81,8 @@
 #define MODEL_CRC_CHECKED 1
 #endif
 
-static const char *const section_tags[MODEL_SECTIONS] = {"ARCH", "THRS", "WGHT", "PROV"};
+static const char *const section_tags[MODEL_SECTIONS_MAX] = {"ARCH", "THRS", "WGHT", "PROV",
+                                                             "OAFF"};
 
 static void put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = (uint8_t)(v >> (8 * i));
@@ -147,11 +158,27 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
     }
   }
   const char *prov = bnn_model_provenance(m);
+  /* OAFF payload (version 2 only) */
+  uint8_t *oaff = NULL;
+  uint64_t oaff_n = 0;
+  if (m->out_affine) {
+    uint32_t nc = bnn_model_n_classes(m);
+    oaff_n = 16ull * nc;
+    if (!(oaff = (uint8_t *)bnn_malloc((size_t)oaff_n))) {
+      bnn_free(arch), bnn_free(thrs);
+      return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+    }
+    for (uint32_t k = 0; k < 2 * nc; ++k) {
+      uint64_t bits;
+      memcpy(&bits, &m->out_affine[k], 8);
+      put64(oaff + 8ull * k, bits);
+    }
+  }
   /* Temp file in the same directory, so the rename is atomic. */
   size_t plen = strlen(path);
   char *tmp = (char *)bnn_malloc(plen + 32);
   if (!tmp) {
-    bnn_free(arch), bnn_free(thrs);
+    bnn_free(arch), bnn_free(thrs), bnn_free(oaff);
     return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   }
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
@@ -162,14 +189,15 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
   } else {
     uint8_t head[HEADER_BYTES];
     memcpy(head, MODEL_MAGIC, 8);
-    put32(head + 8, MODEL_VERSION);
-    put32(head + 12, MODEL_SECTIONS);
+    put32(head + 8, oaff ? MODEL_VERSION_OAFF : MODEL_VERSION);
+    put32(head + 12, oaff ? MODEL_SECTIONS_MAX : MODEL_SECTIONS);
     put32(head + 16, 0);
     put32(head + 20, crc_of(head, 20));
     int ok = write_all(f, head, sizeof head) && write_section(f, "ARCH", arch, arch_n) &&
              write_section(f, "THRS", thrs, thrs_n) &&
              write_section(f, "WGHT", m->wimg, m->wimg_size) &&
-             write_section(f, "PROV", prov, strlen(prov));
+             write_section(f, "PROV", prov, strlen(prov)) &&
+             (!oaff || write_section(f, "OAFF", oaff, oaff_n));
     int err = errno;
     if (fflush(f) != 0) ok = 0, err = errno;
     if (fclose(f) != 0 && ok) ok = 0, err = errno;
@@ -180,7 +208,7 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
     }
     if (st) remove(tmp);
   }
-  bnn_free(tmp), bnn_free(arch), bnn_free(thrs);
+  bnn_free(tmp), bnn_free(arch), bnn_free(thrs), bnn_free(oaff);
   return st;
 }
 
@@ -259,8 +287,9 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   }
   r.size = (uint64_t)sb.st_size;
   bnn_model *m = NULL;
-  uint8_t *sec[MODEL_SECTIONS] = {NULL, NULL, NULL, NULL};
-  uint64_t sec_n[MODEL_SECTIONS] = {0, 0, 0, 0};
+  uint8_t *sec[MODEL_SECTIONS_MAX] = {NULL, NULL, NULL, NULL, NULL};
+  uint64_t sec_n[MODEL_SECTIONS_MAX] = {0, 0, 0, 0, 0};
+  uint32_t version = 0;
   uint8_t head[HEADER_BYTES];
   bnn_status st;
   if (r.size < 8 || read_exact(&r, head, 8, "header") != BNN_OK ||
@@ -273,14 +302,16 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
     st = bnn_fail(BNN_E_CRC, "%s: header CRC mismatch", path);
     goto done;
   }
-  if (get32(head + 8) != MODEL_VERSION) {
-    st = bnn_fail(BNN_E_VERSION, "%s: format version %u, this build reads version %u", path,
-                  get32(head + 8), MODEL_VERSION);
+  version = get32(head + 8);
+  if (version != MODEL_VERSION && version != MODEL_VERSION_OAFF) {
+    st = bnn_fail(BNN_E_VERSION, "%s: format version %u, this build reads versions %u and %u", path,
+                  version, MODEL_VERSION, MODEL_VERSION_OAFF);
     goto done;
   }
-  if (get32(head + 12) != MODEL_SECTIONS || get32(head + 16) != 0) {
+  const uint32_t n_sections = version == MODEL_VERSION ? MODEL_SECTIONS : MODEL_SECTIONS_MAX;
+  if (get32(head + 12) != n_sections || get32(head + 16) != 0) {
     st = bnn_fail(BNN_E_FORMAT, "%s: header: %u sections / flags 0x%x, expected %u / 0", path,
-                  get32(head + 12), get32(head + 16), MODEL_SECTIONS);
+                  get32(head + 12), get32(head + 16), n_sections);
     goto done;
   }
   if ((st = read_section(&r, 0, 20 + 8ull * BNN_MAX_LAYERS, 0, &sec[0], &sec_n[0]))) goto done;
@@ -375,6 +406,9 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   if ((st = read_section(&r, 1, thrs_expect, 1, &sec[1], &sec_n[1]))) goto done;
   if ((st = read_section(&r, 2, wght_expect, 1, &sec[2], &sec_n[2]))) goto done;
   if ((st = read_section(&r, 3, BNN_MAX_PROVENANCE, 0, &sec[3], &sec_n[3]))) goto done;
+  if (n_sections == MODEL_SECTIONS_MAX &&
+      (st = read_section(&r, 4, 16ull * get32(a + 24 + 8 * last_weight), 1, &sec[4], &sec_n[4])))
+    goto done;
   if (r.pos != r.size) {
     st = bnn_fail(BNN_E_FORMAT, "%s: %llu trailing bytes after the last section", path,
                   (unsigned long long)(r.size - r.pos));
@@ -429,8 +463,23 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
     }
   }
   if (!st) st = bnn_model_set_provenance(m, (const char *)sec[3]);
+  if (!st && sec[4]) {
+    uint32_t nc = bnn_model_n_classes(m);
+    double *v = (double *)bnn_malloc(16ull * nc);
+    if (!v) {
+      st = bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+      goto done;
+    }
+    for (uint32_t k = 0; k < 2 * nc; ++k) {
+      uint64_t bits = get64(sec[4] + 8ull * k);
+      memcpy(&v[k], &bits, 8);
+    }
+    st = bnn_model_set_output_affine(m, v, v + nc);
+    bnn_free(v);
+    if (st) st = bnn_fail(BNN_E_FORMAT, "%s: section OAFF: %s", path, bnn_errmsg());
+  }
 done:
-  for (unsigned i = 0; i < MODEL_SECTIONS; ++i) bnn_free_aligned(sec[i]);
+  for (unsigned i = 0; i < MODEL_SECTIONS_MAX; ++i) bnn_free_aligned(sec[i]);
   fclose(r.f);
   if (st) {
     bnn_model_free(m);

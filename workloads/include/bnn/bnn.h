@@ -14,7 +14,10 @@
  *   - hidden weight layers end in batch norm + sign folded into an integer threshold t and a
  *     direction d: output +1 iff (d > 0 ? a ≥ t : a ≤ t); γ < 0 gives d = −1;
  *   - the output layer gives integer scores a_k (times the model's float output scale, if any);
- *     the prediction is the arg-max, ties to the lowest class index. */
+ *     the prediction is the arg-max, ties to the lowest class index;
+ *   - optionally (an imported output batch norm / per-class affine; model format version 2) a
+ *     per-class affine: the prediction is then the arg-max of scale_k·a_k + offset_k computed in
+ *     double precision, ties to the lowest class index; the integer scores stay a_k. */
 #ifndef BNN_BNN_H
 #define BNN_BNN_H
 
@@ -68,6 +71,16 @@ bnn_status bnn_model_add_conv3x3(bnn_model *m, uint32_t c_out, const int8_t *w,
 bnn_status bnn_model_add_maxpool2(bnn_model *m);
 /* Scores are multiplied by this for reporting (the trained output scale); 1.0 by default. */
 void bnn_model_set_output_scale(bnn_model *m, float scale);
+/* Per-class output affine (see the top comment): scale and offset are n_classes finite doubles
+ * each; the output layer must exist. NULL for both removes it. A model with one is saved in format
+ * version 2; without, in version 1 (byte-identical to earlier builds). */
+bnn_status bnn_model_set_output_affine(bnn_model *m, const double *scale, const double *offset);
+/* 1 and the n_classes values in scale/offset (either may be NULL) if the model has an output
+ * affine; 0 (arrays untouched) if not. */
+int bnn_model_output_affine(const bnn_model *m, double *scale, double *offset);
+/* The prediction for one image's integer scores (n_classes values): arg-max of the scores, or of
+ * the output affine applied to them; ties to the lowest class index. What bnn_engine_run does. */
+uint32_t bnn_model_predict_scores(const bnn_model *m, const int32_t *scores);
 /* Provenance: JSON text (how it was trained, seed, data set, clean accuracy). Copied. */
 bnn_status bnn_model_set_provenance(bnn_model *m, const char *json);
 
