@@ -280,26 +280,59 @@ int cli_parse_range(const char *cmd, const char *opt, const char *s, double lo, 
   return 1;
 }
 
-char *cli_json_quote(const char *s) {
+json_t *cli_json_string(const char *s) {
   if (!s) s = "";
   json_t *j = json_string(s);
-  char *clean = NULL;
-  if (!j) { /* not UTF-8: keep the ASCII, mark the rest */
-    clean = strdup(s);
-    if (!clean) return NULL;
-    for (char *p = clean; *p; ++p)
-      if ((unsigned char)*p >= 0x80) *p = '?';
-    j = json_string(clean);
-  }
-  char *txt = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-  json_decref(j);
+  if (j) return j;
+  char *clean = strdup(s); /* not UTF-8: keep the ASCII, mark the rest */
+  if (!clean) return NULL;
+  for (char *p = clean; *p; ++p)
+    if ((unsigned char)*p >= 0x80) *p = '?';
+  j = json_string(clean);
   free(clean);
+  return j;
+}
+
+json_t *cli_json_u64(uint64_t v) {
+  if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+  char txt[24];
+  snprintf(txt, sizeof txt, "%llu", (unsigned long long)v);
+  return json_string(txt);
+}
+
+json_t *cli_json_real(double x, int digits, int significant) {
+  if (!isfinite(x)) return json_null();
+  char txt[400];
+  snprintf(txt, sizeof txt, significant ? "%.*g" : "%.*f", digits, x);
+  const double v = strtod(txt, NULL);
+  /* %g writes an integral value without a '.', jansson's reals always carry one */
+  if (significant && v == floor(v) && fabs(v) < 1e15) return json_integer((json_int_t)v);
+  return json_real(v);
+}
+
+char *cli_json_text(json_t *j, size_t flags) {
+  char *txt = j ? json_dumps(j, flags) : NULL;
+  json_decref(j);
   if (!txt) return NULL;
-  /* json_dumps allocates with jansson's allocator (malloc unless changed): hand out a malloc'd
-   * copy so callers free() it. */
+  /* json_dumps allocates with jansson's allocator (sim/ may hand it libbnn's): hand out a malloc'd
+   * copy so callers free() it, and release the original through jansson's own free. */
   char *out = strdup(txt);
-  free(txt);
+  json_free_t jfree = NULL;
+  json_get_alloc_funcs(NULL, &jfree);
+  jfree(txt);
   return out;
+}
+
+int cli_json_print(json_t *j, size_t flags) {
+  char *txt = cli_json_text(j, flags);
+  if (!txt) return 0;
+  puts(txt);
+  free(txt);
+  return 1;
+}
+
+char *cli_json_quote(const char *s) {
+  return cli_json_text(cli_json_string(s), JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
 double cli_now(void) {

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -101,11 +103,23 @@ void cli_progress_finish(cli_progress *p, const char *unit, const char *msg);
 
 /* Output files: bnn/durable.h (bnn_atomic_open/commit/abort, bnn_write_file_atomic, bnn_mkdirs). */
 
-/* `s` as a JSON string literal, quotes included, escaped by jansson (", \\, control characters); a
- * string that is not valid UTF-8 has each byte >= 0x80 replaced by '?' first. malloc'd; NULL when
- * out of memory. For JSON whose numbers must keep an exact printf form (the provenance inside
- * model files: its bytes are the model's identity), the strings go through this and the numbers
- * through printf; everything else is built with jansson directly. */
+/* JSON output goes through jansson. `s` as a JSON string; a string that is not valid UTF-8 has each
+ * byte >= 0x80 replaced by '?' first (NULL reads as ""). NULL when out of memory. */
+json_t *cli_json_string(const char *s);
+/* A JSON integer; above INT64_MAX (what jansson holds) the decimal digits as a string, exact. */
+json_t *cli_json_u64(uint64_t v);
+/* A JSON number: x rounded to `digits` decimals (significant = 0, printf's %.Nf) or significant
+ * digits (%.Ng; an integral value then is a JSON integer, as %g writes it), the value a table
+ * shows; written with JSON_REAL_PRECISION(15) it reads as the short decimal. nan and inf (no JSON
+ * number) give null. */
+json_t *cli_json_real(double x, int digits, int significant);
+/* j as text (json_dumps flags), released (a NULL j gives NULL). malloc'd; NULL when out of memory.
+ */
+char *cli_json_text(json_t *j, size_t flags);
+/* j as text and a newline on stdout, released; 0 when out of memory. */
+int cli_json_print(json_t *j, size_t flags);
+/* `s` as a JSON string literal, quotes included (cli_json_string, written compact). malloc'd;
+ * NULL when out of memory. */
 char *cli_json_quote(const char *s);
 
 /* Monotonic wall-clock seconds. */

@@ -16,10 +16,9 @@
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/point.hpp"
+#include "sim_cli.hpp"
 #include "rramsim/fault_replay.hpp"
 #include "rramsim/stats.hpp"
-
-bool cli_parse_layer_mask(const char* s, uint64_t* mask);  // cmd_run.cpp
 
 namespace {
 
@@ -230,24 +229,11 @@ extern "C" int cli_cmd_faults(int argc, char** argv) {
       preds_path = val;
     else if (!std::strcmp(a, "--out"))
       out_dir = val;
-    else if (!std::strcmp(a, "--limit")) {
-      ok = cli_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
-      images = static_cast<uint32_t>(v);
-    } else if (!std::strcmp(a, "--weight-reuse")) {
-      ok = cli_parse_u64(kCmd, a, val, 1, 65536, &v);
-      reuse = static_cast<uint32_t>(v);
-    } else if (!std::strcmp(a, "--neurons")) {
+    else if (!std::strcmp(a, "--neurons")) {
       ok = cli_parse_u64(kCmd, a, val, 1, 100000, &v);
       neurons = static_cast<uint32_t>(v);
-    } else if (!std::strcmp(a, "--threads")) {
-      ok = cli_parse_int(kCmd, a, val, 1, 64, &threads);
-    } else if (!std::strcmp(a, "--rram-layers")) {
-      if (!cli_parse_layer_mask(val, &mask))
-        return cli_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
-                               val),
-               CLI_OPT_BAD;
     } else
-      return CLI_OPT_UNKNOWN;
+      return rrsimcli::point_option(kCmd, a, val, &images, &reuse, &threads, &mask);
     return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
   static const cli_option opts[] = {

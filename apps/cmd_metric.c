@@ -61,28 +61,35 @@ int cli_cmd_metric(int argc, char **argv) {
   }
   double secs = cli_now() - t0;
   if (json) {
-    printf(
-        "{\"tool\": \"rramsim metric\", \"version\": \"%s\", \"images\": %u, \"ber\": %g, "
-        "\"accuracy\": %.6f,\n",
-        cli_version(), r.n_images, r.ber, r.accuracy);
-    printf(
-        " \"hidden_m_over_sqrt_n_mean\": %.6f, \"hidden_pflip_mean\": %.6g, \"seconds\": %.3f,\n "
-        "\"layers\": [",
-        r.hidden_mn_mean, r.hidden_pflip_mean, secs);
-    for (uint32_t l = 0; l < r.n_layers; ++l) {
+    /* numbers rounded as the table prints them (%.6f: 6 decimals, %g: 6 significant digits) */
+    json_t *layers = json_array();
+    for (uint32_t l = 0; layers && l < r.n_layers; ++l) {
       const bet_metric_layer *L = &r.layers[l];
-      printf(
-          "%s\n  {\"layer\": %u, \"kind\": \"%s\", \"output\": %s, \"neurons\": %u, \"positions\": "
-          "%u, "
-          "\"fan_in\": %u, \"m_mean\": %.6f, \"m_q10\": %g, "
-          "\"m_q50\": %g, \"m_q90\": %g, \"m_over_sqrt_n_mean\": %.6f, \"frac_m_le\": {",
-          l ? "," : "", L->layer, L->is_conv ? "conv3x3" : "dense", L->is_output ? "true" : "false",
-          L->neurons, L->positions, L->fan_in, L->m_mean, L->m_q10, L->m_q50, L->m_q90, L->mn_mean);
-      for (int k = 0; k < BET_METRIC_NK; ++k)
-        printf("%s\"%d\": %.6f", k ? ", " : "", bet_metric_k[k], L->frac_le[k]);
-      printf("}, \"pflip_mean\": %.6g}", L->pflip_mean);
+      json_t *le = json_object();
+      for (int k = 0; le && k < BET_METRIC_NK; ++k) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", bet_metric_k[k]);
+        json_object_set_new(le, key, cli_json_real(L->frac_le[k], 6, 0));
+      }
+      json_array_append_new(
+          layers,
+          json_pack("{s:I, s:s, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "layer",
+                    (json_int_t)L->layer, "kind", L->is_conv ? "conv3x3" : "dense", "output",
+                    L->is_output, "neurons", (json_int_t)L->neurons, "positions",
+                    (json_int_t)L->positions, "fan_in", (json_int_t)L->fan_in, "m_mean",
+                    cli_json_real(L->m_mean, 6, 0), "m_q10", cli_json_real(L->m_q10, 6, 1), "m_q50",
+                    cli_json_real(L->m_q50, 6, 1), "m_q90", cli_json_real(L->m_q90, 6, 1),
+                    "m_over_sqrt_n_mean", cli_json_real(L->mn_mean, 6, 0), "frac_m_le", le,
+                    "pflip_mean", cli_json_real(L->pflip_mean, 6, 1)));
     }
-    printf("]}\n");
+    json_t *o =
+        json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "tool", "rramsim metric",
+                  "version", cli_json_string(cli_version()), "images", (json_int_t)r.n_images,
+                  "ber", cli_json_real(r.ber, 6, 1), "accuracy", cli_json_real(r.accuracy, 6, 0),
+                  "hidden_m_over_sqrt_n_mean", cli_json_real(r.hidden_mn_mean, 6, 0),
+                  "hidden_pflip_mean", cli_json_real(r.hidden_pflip_mean, 6, 1), "seconds",
+                  cli_json_real(secs, 3, 0), "layers", layers);
+    if (!cli_json_print(o, JSON_REAL_PRECISION(15))) rc = cli_error(CMD, "out of memory");
   } else {
     printf(
         "model: %s\ndata:  %s, %u images; clean accuracy %.2f %%; flip probabilities at BER %g\n\n",

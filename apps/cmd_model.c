@@ -225,16 +225,22 @@ static int random_model(int argc, char **argv) {
   }
   free(wt), free(th), free(dir);
   if (rc == CLI_EXIT_OK) {
-    char prov[512];
-    snprintf(prov, sizeof prov,
-             "{\"kind\": \"random\", \"arch\": \"%s\", \"seed\": %" PRIu64
-             ", \"pixel_mean\": %g, "
-             "\"trained\": false, \"tool\": \"rramsim %s model random\"}",
-             arch, seed, pixel_mean, cli_version());
-    if (bnn_model_set_provenance(m, prov) != BNN_OK || bnn_model_save(m, out) != BNN_OK)
+    /* pixel_mean keeps its %g spelling (cli_json_real: 6 significant digits, integers as such) */
+    json_t *pm = cli_json_real(pixel_mean, 6, 1);
+    char tool[160];
+    snprintf(tool, sizeof tool, "rramsim %s model random", cli_version());
+    char *prov =
+        cli_json_text(json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "kind", json_string("random"),
+                                "arch", cli_json_string(arch), "seed", cli_json_u64(seed),
+                                "pixel_mean", pm, "trained", 0, "tool", cli_json_string(tool)),
+                      JSON_REAL_PRECISION(15));
+    if (!prov)
+      rc = cli_error(CMD, "out of memory");
+    else if (bnn_model_set_provenance(m, prov) != BNN_OK || bnn_model_save(m, out) != BNN_OK)
       rc = cli_error(CMD, "%s", bnn_errmsg());
     else
       printf("wrote %s (%s, seed %" PRIu64 ", random weights)\n", out, arch, seed);
+    free(prov);
   }
   bnn_model_free(m);
   return rc;

@@ -103,13 +103,14 @@ int cli_cmd_predict(int argc, char **argv) {
   double secs = cli_now() - t0;
   if (rc == CLI_EXIT_OK) {
     if (json) {
-      printf(
-          "{\"tool\": \"rramsim predict\", \"version\": \"%s\", \"images\": %u, \"seconds\": %.3f, "
-          "\"points\": [",
-          cli_version(), ds.n, secs);
-      for (size_t b = 0; b < nb; ++b)
-        printf("%s{\"ber\": %g, \"accuracy\": %.6f}", b ? ", " : "", bers[b], acc[b]);
-      printf("]}\n");
+      json_t *pts = json_array();
+      for (size_t b = 0; pts && b < nb; ++b)
+        json_array_append_new(pts, json_pack("{s:o, s:o}", "ber", cli_json_real(bers[b], 6, 1),
+                                             "accuracy", cli_json_real(acc[b], 6, 0)));
+      json_t *doc = json_pack("{s:s, s:o, s:I, s:o, s:o}", "tool", "rramsim predict", "version",
+                              cli_json_string(cli_version()), "images", (json_int_t)ds.n, "seconds",
+                              cli_json_real(secs, 3, 0), "points", pts);
+      if (!cli_json_print(doc, JSON_REAL_PRECISION(15))) rc = cli_error(CMD, "out of memory");
     } else {
       printf("model: %s\ndata:  %s, %u images (%.3f s)\n\n     BER  predicted accuracy\n",
              model_path, ds.name, ds.n, secs);

@@ -153,13 +153,5 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
                 static_cast<unsigned long long>(out.failed));
   if (!mo.rec_acc.empty()) std::printf("accesses recorded to %s\n", mo.rec_acc.c_str());
   if (!mo.rec_flt.empty()) std::printf("faults recorded to %s\n", mo.rec_flt.c_str());
-  if (!mo.stats_path.empty()) {
-    try {
-      rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
-    } catch (const std::exception& e) {
-      return cli_error(kCmd, "%s", e.what());
-    }
-    std::printf("stats written to %s\n", mo.stats_path.c_str());
-  }
-  return CLI_EXIT_OK;
+  return rrsimcli::write_stats(kCmd, mo, cfg, out.stats, info);
 }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/point.hpp"
+#include "sim_cli.hpp"
 #include "rramsim/recording.hpp"
 #include "rramsim/stats.hpp"
 
@@ -63,36 +64,11 @@ void prefixed(const char* what, F&& fn) {
 
 }  // namespace
 
-// Parses "all" or a comma list of weight-layer indices into a mask; false on bad input.
-bool cli_parse_layer_mask(const char* s, uint64_t* mask) {
-  if (!std::strcmp(s, "all")) {
-    *mask = ~uint64_t{0};
-    return true;
-  }
-  uint64_t m = 0;
-  const char* p = s;
-  while (*p) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long v = std::strtoul(p, &end, 10);
-    if (end == p || errno || v > 63) return false;
-    m |= uint64_t{1} << v;
-    p = end;
-    if (*p == ',')
-      ++p;
-    else if (*p)
-      return false;
-  }
-  *mask = m;
-  return true;
-}
-
 extern "C" int cli_cmd_run(int argc, char** argv) {
   rramsim::PointSpec s;
   s.have_seed = false;
   std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
-  uint64_t v = 0;
   s.threads = cli_default_threads();
   auto option = [&](const char* a, const char* val) -> cli_opt_result {
     bool ok = true;
@@ -117,24 +93,12 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
       rec_acc = val;
     else if (!std::strcmp(a, "--error-map"))
       error_map = val;
-    else if (!std::strcmp(a, "--limit")) {
-      ok = cli_parse_u64(kCmd, a, val, 1, UINT32_MAX, &v);
-      s.images = static_cast<uint32_t>(v);
-    } else if (!std::strcmp(a, "--weight-reuse")) {
-      ok = cli_parse_u64(kCmd, a, val, 1, 65536, &v);
-      s.weight_reuse = static_cast<uint32_t>(v);
-    } else if (!std::strcmp(a, "--seed")) {
+    else if (!std::strcmp(a, "--seed")) {
       ok = cli_parse_u64(kCmd, a, val, 0, INT64_MAX, &s.seed);
       s.have_seed = true;
-    } else if (!std::strcmp(a, "--threads")) {
-      ok = cli_parse_int(kCmd, a, val, 1, 64, &s.threads);
-    } else if (!std::strcmp(a, "--rram-layers")) {
-      if (!cli_parse_layer_mask(val, &s.rram_layer_mask))
-        return cli_usage_error(kCmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
-                               val),
-               CLI_OPT_BAD;
     } else
-      return CLI_OPT_UNKNOWN;
+      return rrsimcli::point_option(kCmd, a, val, &s.images, &s.weight_reuse, &s.threads,
+                                    &s.rram_layer_mask);
     return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
   static const cli_option opts[] = {

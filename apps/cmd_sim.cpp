@@ -146,13 +146,5 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
   if (out.failed)
     std::printf("%llu requests answered with an error status\n",
                 static_cast<unsigned long long>(out.failed));
-  if (!mo.stats_path.empty()) {
-    try {
-      rramsim::write_file_atomic(mo.stats_path, rramsim::stats_to_json(cfg, out.stats, info));
-    } catch (const std::exception& e) {
-      return cli_error(kCmd, "%s", e.what());
-    }
-    std::printf("stats written to %s\n", mo.stats_path.c_str());
-  }
-  return CLI_EXIT_OK;
+  return rrsimcli::write_stats(kCmd, mo, cfg, out.stats, info);
 }

@@ -94,37 +94,27 @@ static int parse_flip_layers(const char *s, uint32_t n_layers, uint64_t *mask) {
   return 1;
 }
 
-/* The provenance JSON the model file carries. Strings are quoted by jansson (cli_json_quote), so a
- * path with a quote or backslash stays valid JSON; the numbers keep their printf forms, which are
- * part of the model file's bytes. malloc'd; NULL when out of memory. */
+/* The provenance JSON the model file carries, built with jansson: strings escaped (a path with a
+ * quote stays valid JSON), reals as jansson writes them (%.17g, always with a '.' or an exponent),
+ * the seed exact (cli_json_u64), the clean accuracy rounded to 6 decimals. malloc'd; NULL when out
+ * of memory. */
 static char *provenance_json(const bet_train_params *p, const char *arch, const char *data,
                              const bnn_dataset *train, const bnn_dataset *test, uint32_t epochs,
                              double test_acc, const char *flip_layers) {
-  char *q[6] = {cli_json_quote(cli_version()), cli_json_quote(arch),
-                cli_json_quote(data),          cli_json_quote(train->name),
-                cli_json_quote(test->name),    cli_json_quote(flip_layers)};
-  int quoted = 1;
-  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) quoted = quoted && q[i];
-#define PROV_FMT                                                                         \
-  "{\"tool\":\"rramsim train\",\"version\":%s,\"arch\":%s,\"data\":%s,\"train_set\":%s," \
-  "\"train_images\":%u,\"test_set\":%s,\"test_images\":%u,\"epochs\":%u,\"batch\":%u,"   \
-  "\"lr\":%.17g,\"step_size\":%u,\"gamma\":%.17g,\"loss\":\"%s\",\"mhl_b\":%.17g,"       \
-  "\"flip_p\":%.17g,\"flip_grad\":\"%s\",\"flip_layers\":%s,\"clip_all\":%s,"            \
-  "\"reg_margin\":%.17g,\"reg_b\":%.17g,\"bn_momentum\":%.17g,\"bn_eps\":%.17g,"         \
-  "\"bn_stats\":\"%s\",\"seed\":%llu,\"clean_test_accuracy\":%.6f}"
-#define PROV_ARGS                                                                                  \
-  q[0], q[1], q[2], q[3], train->n, q[4], test->n, epochs, p->batch, p->lr, p->step_size,          \
-      p->gamma, bet_loss_str(p->loss), p->mhl_b, p->flip_p, bet_flip_grad_str(p->flip_grad), q[5], \
-      p->clip_all ? "true" : "false", p->reg_margin, p->reg_b, p->bn_momentum, p->bn_eps,          \
-      bet_bn_stats_str(p->bn_stats), (unsigned long long)p->seed, test_acc
-  char *buf = NULL;
-  const int n = quoted ? snprintf(NULL, 0, PROV_FMT, PROV_ARGS) : -1;
-  if (n >= 0 && (buf = (char *)malloc((size_t)n + 1)) != NULL)
-    snprintf(buf, (size_t)n + 1, PROV_FMT, PROV_ARGS);
-#undef PROV_FMT
-#undef PROV_ARGS
-  for (size_t i = 0; i < sizeof q / sizeof *q; ++i) free(q[i]);
-  return buf;
+  json_t *o = json_pack(
+      "{s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:f, s:s, s:f, s:f, s:s, s:o,"
+      " s:b, s:f, s:f, s:f, s:f, s:s, s:o, s:o}",
+      "tool", "rramsim train", "version", cli_json_string(cli_version()), "arch",
+      cli_json_string(arch), "data", cli_json_string(data), "train_set",
+      cli_json_string(train->name), "train_images", (json_int_t)train->n, "test_set",
+      cli_json_string(test->name), "test_images", (json_int_t)test->n, "epochs", (json_int_t)epochs,
+      "batch", (json_int_t)p->batch, "lr", p->lr, "step_size", (json_int_t)p->step_size, "gamma",
+      p->gamma, "loss", bet_loss_str(p->loss), "mhl_b", p->mhl_b, "flip_p", p->flip_p, "flip_grad",
+      bet_flip_grad_str(p->flip_grad), "flip_layers", cli_json_string(flip_layers), "clip_all",
+      p->clip_all ? 1 : 0, "reg_margin", p->reg_margin, "reg_b", p->reg_b, "bn_momentum",
+      p->bn_momentum, "bn_eps", p->bn_eps, "bn_stats", bet_bn_stats_str(p->bn_stats), "seed",
+      cli_json_u64(p->seed), "clean_test_accuracy", cli_json_real(test_acc, 6, 0));
+  return cli_json_text(o, JSON_COMPACT);
 }
 
 /* What train_run calls back: the epoch's log fields and stderr line, and the provenance. */

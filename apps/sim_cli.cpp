@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "cli.h"
@@ -56,6 +57,54 @@ bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::System
   return true;
 }
 
+// Parses "all" or a comma list of weight-layer indices into a mask; false on bad input.
+static bool parse_layer_mask(const char* s, uint64_t* mask) {
+  if (!std::strcmp(s, "all")) {
+    *mask = ~uint64_t{0};
+    return true;
+  }
+  uint64_t m = 0;
+  const char* p = s;
+  while (*p) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = std::strtoul(p, &end, 10);
+    if (end == p || errno || v > 63) return false;
+    m |= uint64_t{1} << v;
+    p = end;
+    if (*p == ',')
+      ++p;
+    else if (*p)
+      return false;
+  }
+  *mask = m;
+  return true;
+}
+
+cli_opt_result point_option(const char* cmd, const char* opt, const char* val, uint32_t* images,
+                            uint32_t* weight_reuse, int* threads, uint64_t* rram_layer_mask) {
+  if (!opt) return CLI_OPT_UNKNOWN;
+  uint64_t v = 0;
+  bool ok = true;
+  if (!std::strcmp(opt, "--limit")) {
+    ok = cli_parse_u64(cmd, opt, val, 1, UINT32_MAX, &v);
+    *images = static_cast<uint32_t>(v);
+  } else if (!std::strcmp(opt, "--weight-reuse")) {
+    ok = cli_parse_u64(cmd, opt, val, 1, 65536, &v);
+    *weight_reuse = static_cast<uint32_t>(v);
+  } else if (!std::strcmp(opt, "--threads")) {
+    ok = cli_parse_int(cmd, opt, val, 1, 64, threads);
+  } else if (!std::strcmp(opt, "--rram-layers")) {
+    if (!parse_layer_mask(val, rram_layer_mask))
+      return cli_usage_error(cmd, "--rram-layers: expected 'all' or a list like 0,2, got '%s'",
+                             val),
+             CLI_OPT_BAD;
+  } else {
+    return CLI_OPT_UNKNOWN;
+  }
+  return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
+}
+
 bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
   std::string probe = path + ".probe";
   FILE* f = std::fopen(probe.c_str(), "wb");
@@ -67,6 +116,18 @@ bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
   std::fclose(f);
   std::remove(probe.c_str());
   return true;
+}
+
+int write_stats(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
+                const rramsim::Stats& stats, const rramsim::RunInfo& info) {
+  if (o.stats_path.empty()) return CLI_EXIT_OK;
+  try {
+    rramsim::write_file_atomic(o.stats_path, rramsim::stats_to_json(cfg, stats, info));
+  } catch (const std::exception& e) {
+    return cli_error(cmd, "%s", e.what());
+  }
+  std::printf("stats written to %s\n", o.stats_path.c_str());
+  return CLI_EXIT_OK;
 }
 
 bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,

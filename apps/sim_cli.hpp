@@ -1,6 +1,6 @@
 // sim_cli.hpp — options and setup shared by the commands that drive the SystemC memory directly
 // (`rramsim sim`, `rramsim replay`): system, operating point, seed, error map, stats file,
-// recorders.
+// recorders; and the experiment point's options shared by `run` and `faults replay`.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 
 #include "rramsim/config.hpp"
 #include "rramsim/recording.hpp"
+#include "rramsim/stats.hpp"
 
 namespace rrsimcli {
 
@@ -35,9 +36,18 @@ Parsed memory_option(const char* cmd, const char* opt, const char* val, MemoryOp
 // organisation and applies the seed. On failure prints one line and returns false (exit 1).
 bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::SystemConfig* cfg);
 
+// The experiment point's options that `run` and `faults replay` share: --limit (images),
+// --weight-reuse, --threads, --rram-layers ('all' or a comma list of weight-layer indices 0..63).
+// CLI_OPT_UNKNOWN for any other option.
+cli_opt_result point_option(const char* cmd, const char* opt, const char* val, uint32_t* images,
+                            uint32_t* weight_reuse, int* threads, uint64_t* rram_layer_mask);
 // Fails early (before a long run) when files cannot be created next to `path`.
 bool probe_writable(const char* cmd, const std::string& path, const char* opt);
 
+// --stats: writes the stats JSON (temp + rename) and says so; nothing without --stats. Returns the
+// exit code (1 with one error line when the file cannot be written).
+int write_stats(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
+                const rramsim::Stats& stats, const rramsim::RunInfo& info);
 // The access / fault recorders of --record-accesses / --record-faults, attached only when asked
 // for; files appear complete at close() or not at all.
 struct Recorders {

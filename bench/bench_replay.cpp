@@ -1,9 +1,7 @@
 // bench_replay.cpp — trace-player throughput (records/s) and peak RSS: .rrt and .stl traces of two
 // lengths replayed against the RRAM memory system, each in a fresh child process, against the
 // traffic generator driving the same memory with the same number of requests in the same run.
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "bench_child.hpp"
 #include "bnn/rng.h"
 #include "rramsim/player.hpp"
 #include "rramsim/traffic.hpp"
@@ -19,12 +18,8 @@
 
 namespace {
 
-struct Result {
-  double rate = 0;  // records (requests) per second of simulation wall time
-  double seconds = 0;
-  long max_rss_kib = 0;
-  bool ok = false;
-};
+// rate: records (requests) per second of simulation wall time
+using Result = bench::ChildResult;
 
 // Random 64-byte reads over the whole memory, one every 20 ns (about one read latency apart,
 // like the closed-loop baseline), absolute timing with a 1 ns trace clock.
@@ -62,14 +57,7 @@ bool write_trace(const std::string& path, uint64_t n, uint64_t capacity, uint64_
 
 // Runs one simulation in a child; the parent reads its rate and its peak RSS (wait4).
 Result measure(const rramsim::SystemConfig& cfg, const std::string& trace, uint64_t n) {
-  int fd[2];
-  Result r;
-  if (pipe(fd) != 0) return r;
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    double msg[2] = {-1, 0};
+  return bench::measure_in_child([&](double* rate, double* secs) {
     if (trace.empty()) {
       rramsim::TrafficParams tp;
       tp.pattern = rramsim::Pattern::Random;
@@ -78,35 +66,19 @@ Result measure(const rramsim::SystemConfig& cfg, const std::string& trace, uint6
       tp.seed = cfg.seed;
       rramsim::RunOutput out = rramsim::run_traffic(cfg, tp);
       if (out.stats.reads == n && !out.failed)
-        msg[0] = static_cast<double>(n) / out.wall_seconds, msg[1] = out.wall_seconds;
+        *rate = static_cast<double>(n) / out.wall_seconds, *secs = out.wall_seconds;
     } else {
       rramsim::ReplayParams rp;
       rp.trace = trace;
       try {
         rramsim::ReplayOutput out = rramsim::run_replay(cfg, rp);
         if (out.records == n && out.stats.reads == n && !out.failed)
-          msg[0] = static_cast<double>(n) / out.wall_seconds, msg[1] = out.wall_seconds;
+          *rate = static_cast<double>(n) / out.wall_seconds, *secs = out.wall_seconds;
       } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_replay: %s\n", e.what());
       }
     }
-    ssize_t w = write(fd[1], msg, sizeof msg);
-    _exit(w == static_cast<ssize_t>(sizeof msg) ? 0 : 1);
-  }
-  close(fd[1]);
-  double msg[2] = {0, 0};
-  ssize_t got = read(fd[0], msg, sizeof msg);
-  close(fd[0]);
-  int status = 0;
-  struct rusage ru;
-  std::memset(&ru, 0, sizeof ru);
-  wait4(pid, &status, 0, &ru);
-  r.ok = got == static_cast<ssize_t>(sizeof msg) && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-         msg[0] > 0;
-  r.rate = msg[0];
-  r.seconds = msg[1];
-  r.max_rss_kib = ru.ru_maxrss;
-  return r;
+  });
 }
 
 void usage() {

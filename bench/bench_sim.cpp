@@ -1,10 +1,6 @@
 // bench_sim.cpp — simulated transactions per wall-clock second and peak RSS of the RRAM memory
 // system: 64-byte random reads over b_transport and nb_transport, at two run lengths, each in a
 // fresh child process (SystemC allows one elaboration per process; RSS is per process).
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_child.hpp"
 #include "bnn/rng.h"
 #include "rramsim/controller.hpp"
 #include "rramsim/traffic.hpp"
@@ -23,12 +20,9 @@ namespace {
 constexpr double kDramsysRandom = 105e3;
 constexpr double kDramsysSequential = 280e3;
 
-struct Result {
-  double rate = 0;  // transactions/s
-  double seconds = 0;
-  long max_rss_kib = 0;
+// rate: transactions/s
+struct Result : bench::ChildResult {
   uint64_t requests = 0;
-  bool ok = false;
 };
 
 enum class Mode { Lt, Nb, Core };
@@ -49,19 +43,14 @@ double core_rate(const rramsim::SystemConfig& cfg, rramsim::Pattern pat, uint64_
   return static_cast<double>(n) / std::chrono::duration<double>(t1 - t0).count();
 }
 
+// One run in a fresh child: its rate, seconds and peak RSS.
 Result measure(const rramsim::SystemConfig& cfg, Mode mode, rramsim::Pattern pat, uint64_t n) {
-  int fd[2];
   Result r;
   r.requests = n;
-  if (pipe(fd) != 0) return r;
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    double rate = 0, secs = 0;
+  static_cast<bench::ChildResult&>(r) = bench::measure_in_child([&](double* rate, double* secs) {
     if (mode == Mode::Core) {
-      rate = core_rate(cfg, pat, n);
-      secs = static_cast<double>(n) / rate;
+      *rate = core_rate(cfg, pat, n);
+      *secs = static_cast<double>(n) / *rate;
     } else {
       rramsim::TrafficParams tp;
       tp.pattern = pat;
@@ -71,27 +60,11 @@ Result measure(const rramsim::SystemConfig& cfg, Mode mode, rramsim::Pattern pat
       tp.seed = cfg.seed;
       tp.nb = mode == Mode::Nb;
       rramsim::RunOutput out = rramsim::run_traffic(cfg, tp);
-      secs = out.wall_seconds;
-      rate = static_cast<double>(n) / secs;
-      if (out.stats.reads != n || out.failed) rate = -1;
+      *secs = out.wall_seconds;
+      *rate = static_cast<double>(n) / *secs;
+      if (out.stats.reads != n || out.failed) *rate = -1;
     }
-    double msg[2] = {rate, secs};
-    ssize_t w = write(fd[1], msg, sizeof msg);
-    _exit(w == static_cast<ssize_t>(sizeof msg) ? 0 : 1);
-  }
-  close(fd[1]);
-  double msg[2] = {0, 0};
-  ssize_t got = read(fd[0], msg, sizeof msg);
-  close(fd[0]);
-  int status = 0;
-  struct rusage ru;
-  std::memset(&ru, 0, sizeof ru);
-  wait4(pid, &status, 0, &ru);
-  r.ok = got == static_cast<ssize_t>(sizeof msg) && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-         msg[0] > 0;
-  r.rate = msg[0];
-  r.seconds = msg[1];
-  r.max_rss_kib = ru.ru_maxrss;
+  });
   return r;
 }
 

@@ -45,6 +45,20 @@ static void layer_free_batch(bet_layer *L) {
   L->argmax = NULL;
 }
 
+/* Frees the net's own per-batch buffers (the layers' are layer_free_batch's); capacity 0. */
+static void net_free_batch(bet_net *net) {
+  bnn_free(net->x0);
+  bnn_free(net->xbits);
+  bnn_free(net->logits);
+  bnn_free(net->dlogits);
+  bnn_free(net->gA);
+  bnn_free(net->gB);
+  bnn_free(net->gC);
+  net->xbits = NULL;
+  net->x0 = net->logits = net->dlogits = net->gA = net->gB = net->gC = NULL;
+  net->cap_batch = 0;
+}
+
 void bet_net_free(bet_net *net) {
   if (!net) return;
   for (uint32_t l = 0; l < net->n; ++l) {
@@ -58,13 +72,7 @@ void bet_net_free(bet_net *net) {
     bnn_free(L->wbits);
     layer_free_batch(L);
   }
-  bnn_free(net->x0);
-  bnn_free(net->xbits);
-  bnn_free(net->logits);
-  bnn_free(net->dlogits);
-  bnn_free(net->gA);
-  bnn_free(net->gB);
-  bnn_free(net->gC);
+  net_free_batch(net);
   bnn_free(net->cols);
   bnn_free(net);
 }
@@ -209,16 +217,7 @@ bnn_status bet_net_create(bet_net **out, const bet_arch *arch, uint32_t in_c, ui
 bnn_status bet_net_reserve(bet_net *net, uint32_t batch) {
   if (batch <= net->cap_batch) return BNN_OK;
   for (uint32_t l = 0; l < net->n; ++l) layer_free_batch(&net->L[l]);
-  bnn_free(net->x0);
-  bnn_free(net->xbits);
-  bnn_free(net->logits);
-  bnn_free(net->dlogits);
-  bnn_free(net->gA);
-  bnn_free(net->gB);
-  bnn_free(net->gC);
-  net->xbits = NULL;
-  net->x0 = net->logits = net->dlogits = net->gA = net->gB = net->gC = NULL;
-  net->cap_batch = 0;
+  net_free_batch(net);
   int ok = 1;
   const size_t B = batch;
   net->x0 = (float *)bet_zalloc(B * net->in_c * net->in_h * net->in_w, sizeof(float), &ok);

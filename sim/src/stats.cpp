@@ -110,6 +110,18 @@ json_t* count(uint64_t v, const char* unit = "count") {
   json_object_set_new(o, "unit", json_string(unit));
   return o;
 }
+// root as text plus a newline (json_text: jansson's allocator, std::bad_alloc when out of memory);
+// root is released either way.
+std::string text_and_release(json_t* root, size_t flags) {
+  try {
+    std::string out = json_text(root, flags) + "\n";
+    json_decref(root);
+    return out;
+  } catch (...) {
+    json_decref(root);
+    throw;
+  }
+}
 double ratio(uint64_t a, uint64_t b) {
   return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
 }
@@ -123,6 +135,18 @@ json_t* latency_json(const LatencyHistogram& h) {
   json_object_set_new(o, "p95", val(h.quantile(0.95) * 1e-3, "ns"));
   json_object_set_new(o, "p99", val(h.quantile(0.99) * 1e-3, "ns"));
   json_object_set_new(o, "max", val(static_cast<double>(h.max()) * 1e-3, "ns"));
+  return o;
+}
+
+// The bit-error counts of the stats file and the run summary.
+json_t* bit_errors_json(const ErrorCounters& e) {
+  json_t* o = json_object();
+  json_object_set_new(o, "write_01", count(e.write_err01, "bits"));
+  json_object_set_new(o, "write_10", count(e.write_err10, "bits"));
+  json_object_set_new(o, "read_01", count(e.read_err01, "bits"));
+  json_object_set_new(o, "read_10", count(e.read_err10, "bits"));
+  json_object_set_new(o, "stuck_at", count(e.stuck_at, "bits"));
+  json_object_set_new(o, "endurance", count(e.endurance, "cells"));
   return o;
 }
 
@@ -194,13 +218,7 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_object_set_new(st, "latency", lat);
 
   const ErrorCounters& e = s.err;
-  json_t* be = json_object();
-  json_object_set_new(be, "write_01", count(e.write_err01, "bits"));
-  json_object_set_new(be, "write_10", count(e.write_err10, "bits"));
-  json_object_set_new(be, "read_01", count(e.read_err01, "bits"));
-  json_object_set_new(be, "read_10", count(e.read_err10, "bits"));
-  json_object_set_new(be, "stuck_at", count(e.stuck_at, "bits"));
-  json_object_set_new(be, "endurance", count(e.endurance, "cells"));
+  json_t* be = bit_errors_json(e);
   json_object_set_new(st, "bit_errors", be);
   json_t* ber = json_object();
   json_object_set_new(ber, "write_01", val(ratio(e.write_err01, e.write_bits0), "errors/bit"));
@@ -257,14 +275,7 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_object_set_new(st, "banks", banks);
   json_object_set_new(root, "stats", st);
 
-  char* txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-  std::string out = txt ? txt : "{}";
-  json_free_t jfree = nullptr;  // jansson's own allocator (the config loader routes it via libbnn)
-  json_get_alloc_funcs(nullptr, &jfree);
-  jfree(txt);
-  json_decref(root);
-  out += "\n";
-  return out;
+  return text_and_release(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 }
 
 std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
@@ -298,13 +309,7 @@ std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
   json_object_set_new(res, "accuracy", val(r.accuracy, "fraction"));
   json_object_set_new(res, "clean_accuracy", val(r.clean_accuracy, "fraction"));
   json_object_set_new(res, "agreement_with_clean", val(info.agreement_with_clean, "fraction"));
-  json_t* be = json_object();
-  json_object_set_new(be, "write_01", count(e.write_err01, "bits"));
-  json_object_set_new(be, "write_10", count(e.write_err10, "bits"));
-  json_object_set_new(be, "read_01", count(e.read_err01, "bits"));
-  json_object_set_new(be, "read_10", count(e.read_err10, "bits"));
-  json_object_set_new(be, "stuck_at", count(e.stuck_at, "bits"));
-  json_object_set_new(be, "endurance", count(e.endurance, "cells"));
+  json_t* be = bit_errors_json(e);
   json_object_set_new(be, "bits_written", count(r.bits_written, "bits"));
   json_object_set_new(be, "bits_read", count(r.bits_read, "bits"));
   json_object_set_new(be, "write_ber_observed",
@@ -345,15 +350,7 @@ std::string run_summary_to_json(const SystemConfig& cfg, const PointResult& r,
   }
   json_object_set_new(res, "banks", banks);
   json_object_set_new(root, "results", res);
-  std::string summary;
-  try {
-    summary = json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) + "\n";
-  } catch (...) {
-    json_decref(root);
-    throw;
-  }
-  json_decref(root);
-  return summary;
+  return text_and_release(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 // Both delegate to libbnn's one atomic-write path (bnn/durable.h), so the CLI, the study and the

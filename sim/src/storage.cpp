@@ -195,6 +195,19 @@ namespace {
 inline int get_bit(const uint8_t* d, uint64_t b) {
   return (d[b >> 3] >> (b & 7)) & 1;
 }
+// Calls f(byte index, bit, intended value) for every bit where stored d differs from intended src,
+// in byte then bit order (the order the keyed draws and the fault reports follow).
+template <class F>
+inline void for_each_differing_bit(const uint8_t* d, const uint8_t* src, uint64_t n, F f) {
+  for (uint64_t i = 0; i < n; ++i) {
+    uint8_t diff = static_cast<uint8_t>(d[i] ^ src[i]);
+    while (diff) {
+      unsigned k = static_cast<unsigned>(__builtin_ctz(diff));
+      diff &= static_cast<uint8_t>(diff - 1);
+      f(i, k, (src[i] >> k) & 1);
+    }
+  }
+}
 inline void set_bit(uint8_t* d, uint64_t b, int v) {
   if (v)
     d[b >> 3] |= static_cast<uint8_t>(1u << (b & 7));
@@ -259,22 +272,16 @@ void Storage::write_line(Page& pg, uint64_t page, uint64_t off, const uint8_t* s
     while (std::memcmp(d, src, n) != 0 && rounds < static_cast<unsigned>(verify_max_)) {
       ++rounds;
       bnn_rng r = keyed_rng(seed_, kTagVerify, line_addr, w * 256 + rounds);
-      for (uint64_t i = 0; i < n; ++i) {
-        uint8_t diff = static_cast<uint8_t>(d[i] ^ src[i]);
-        while (diff) {
-          unsigned k = static_cast<unsigned>(__builtin_ctz(diff));
-          diff &= static_cast<uint8_t>(diff - 1);
-          int want = (src[i] >> k) & 1;
-          if (want)
-            ++bank.bits_set;
-          else
-            ++bank.bits_reset;
-          ++err_.verify_reprogrammed_bits;
-          uint64_t b = bit0 + i * 8 + k;
-          if (is_stuck(b)) continue;
-          if (bnn_rng_uniform(&r) >= (want ? w10_ : w01_)) set_bit(pg.data, b, want);
-        }
-      }
+      for_each_differing_bit(d, src, n, [&](uint64_t i, unsigned k, int want) {
+        if (want)
+          ++bank.bits_set;
+        else
+          ++bank.bits_reset;
+        ++err_.verify_reprogrammed_bits;
+        uint64_t b = bit0 + i * 8 + k;
+        if (is_stuck(b)) return;
+        if (bnn_rng_uniform(&r) >= (want ? w10_ : w01_)) set_bit(pg.data, b, want);
+      });
     }
     err_.verify_rounds += rounds;
     if (rounds == static_cast<unsigned>(verify_max_) && std::memcmp(d, src, n) != 0)
@@ -284,27 +291,21 @@ void Storage::write_line(Page& pg, uint64_t page, uint64_t off, const uint8_t* s
 
   // Residual faults: what is stored now and was not intended.
   if (std::memcmp(d, src, n) != 0) {
-    for (uint64_t i = 0; i < n; ++i) {
-      uint8_t diff = static_cast<uint8_t>(d[i] ^ src[i]);
-      while (diff) {
-        unsigned k = static_cast<unsigned>(__builtin_ctz(diff));
-        diff &= static_cast<uint8_t>(diff - 1);
-        int want = (src[i] >> k) & 1;
-        uint64_t b = bit0 + i * 8 + k;
-        FaultKind kind;
-        if (is_stuck(b)) {
-          kind = FaultKind::StuckAt;
-          ++err_.stuck_at;
-        } else {
-          kind = FaultKind::Write;
-          if (want)
-            ++err_.write_err10;
-          else
-            ++err_.write_err01;
-        }
-        report(kind, time_ps, page_base + off + i, k, want, !want);
+    for_each_differing_bit(d, src, n, [&](uint64_t i, unsigned k, int want) {
+      uint64_t b = bit0 + i * 8 + k;
+      FaultKind kind;
+      if (is_stuck(b)) {
+        kind = FaultKind::StuckAt;
+        ++err_.stuck_at;
+      } else {
+        kind = FaultKind::Write;
+        if (want)
+          ++err_.write_err10;
+        else
+          ++err_.write_err01;
       }
-    }
+      report(kind, time_ps, page_base + off + i, k, want, !want);
+    });
   }
 }
 

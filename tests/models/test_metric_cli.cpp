@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_util.hpp"
+#include <jansson.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,7 +57,20 @@ TEST(MetricCli, MetricPredictAndSweep) {
   EXPECT_NE(r.out.find("aggregate"), std::string::npos);
   r = run("metric --json --ber 0.02 --model " + m + data);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("\"layers\""), std::string::npos);
+  {  // one JSON object (jansson's): two layers, the BER as given, fractions in [0, 1]
+    json_error_t err;
+    json_t *j = json_loads(r.out.c_str(), 0, &err);
+    ASSERT_NE(j, nullptr) << err.text << "\n" << r.out;
+    EXPECT_EQ(json_number_value(json_object_get(j, "ber")), 0.02);
+    EXPECT_EQ(json_integer_value(json_object_get(j, "images")), 300);
+    json_t *layers = json_object_get(j, "layers");
+    ASSERT_EQ(json_array_size(layers), 2u) << r.out;
+    const double le1 = json_number_value(
+        json_object_get(json_object_get(json_array_get(layers, 0), "frac_m_le"), "1"));
+    EXPECT_TRUE(le1 >= 0.0 && le1 <= 1.0) << r.out;
+    EXPECT_TRUE(json_is_true(json_object_get(json_array_get(layers, 1), "output"))) << r.out;
+    json_decref(j);
+  }
   r = run("predict --ber 0:0.1:0.05 --json --model " + m + data);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"ber\": 0.1"), std::string::npos);

@@ -175,7 +175,7 @@ TEST(TrainCli, MarginRegularizerOptions) {
   bnn_model *m = nullptr;
   ASSERT_EQ(bnn_model_load(&m, a.c_str()), BNN_OK) << bnn_errmsg();
   const std::string prov = bnn_model_provenance(m);
-  EXPECT_NE(prov.find("\"reg_margin\":0.5,\"reg_b\":2"), std::string::npos) << prov;
+  EXPECT_NE(prov.find("\"reg_margin\":0.5,\"reg_b\":2.0"), std::string::npos) << prov;
   bnn_model_free(m);
   r = run(small2 + "--epochs 2 --reg-margin 0.25 --reg-b 2 --resume --out " + a);
   EXPECT_EQ(r.code, 1);

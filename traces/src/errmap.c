@@ -39,15 +39,10 @@ static const char *const col_names[COL_N] = {
 };
 
 struct rrt_errmap_reader {
-  rrt_in in;
-  rrt_prov_store prov;
-  int skip_bad;
+  rrt_csv_reader c;
   rrt_cell_loc loc;
   int col[COL_N]; /* field index of each column, -1 if absent */
   int nfields;
-  uint64_t records, bad, first_bad; /* first_bad: line of the first skipped line, 0 = none */
-  bnn_status err;
-  int done;
 };
 
 bnn_status rrt_errmap_reader_open(const char *path, int skip_bad, rrt_errmap_reader **out) {
@@ -55,15 +50,15 @@ bnn_status rrt_errmap_reader_open(const char *path, int skip_bad, rrt_errmap_rea
   *out = NULL;
   rrt_errmap_reader *r = (rrt_errmap_reader *)bnn_calloc(1, sizeof *r);
   if (!r) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
-  r->skip_bad = skip_bad;
+  r->c.skip_bad = skip_bad;
   char *f[COL_N + 1];
   int n;
-  bnn_status s = rrt_csv_open(&r->in, &r->prov, path, "error map", NULL, f, COL_N, &n);
+  bnn_status s = rrt_csv_open(&r->c.in, &r->c.prov, path, "error map", NULL, f, COL_N, &n);
   if (s) {
     bnn_free(r);
     return s;
   }
-  unsigned long long ln = (unsigned long long)r->in.line_no;
+  unsigned long long ln = (unsigned long long)r->c.in.line_no;
   for (int c = 0; c < COL_N; ++c) r->col[c] = -1;
   if (n > COL_N) s = bnn_fail(BNN_E_FORMAT, "%s:%llu: too many columns in the header", path, ln);
   for (int i = 0; !s && i < n; ++i) {
@@ -113,7 +108,9 @@ static int parse_u32(const char *s, uint32_t *v) {
   return 1;
 }
 
-static const char *parse_cell(rrt_errmap_reader *r, char *line, rrt_cell *c) {
+static const char *parse_cell(void *ctx, char *line, void *rec) {
+  const rrt_errmap_reader *r = (const rrt_errmap_reader *)ctx;
+  rrt_cell *c = (rrt_cell *)rec;
   char *v[COL_N + 1];
   int n = rrt_csv_split(line, v, COL_N);
   if (n != r->nfields) return "field count differs from the header";
@@ -154,66 +151,39 @@ static const char *parse_cell(rrt_errmap_reader *r, char *line, rrt_cell *c) {
 }
 
 bnn_status rrt_errmap_reader_next(rrt_errmap_reader *r, rrt_cell *c, int *got) {
-  *got = 0;
-  if (r->err) return bnn_fail(r->err, "%s: reader stopped after an earlier error", r->in.path);
-  while (!r->done) {
-    char *line;
-    size_t len;
-    int have;
-    bnn_status s = rrt_in_getline(&r->in, &line, &len, &have);
-    if (s) return r->err = s;
-    if (!have) {
-      r->done = 1;
-      break;
-    }
-    const char *p = rrt_skip_space(line);
-    if (*p == '\0' || *p == '#') continue;
-    const char *why = parse_cell(r, line, c);
-    if (!why) {
-      ++r->records;
-      *got = 1;
-      return BNN_OK;
-    }
-    if (!r->skip_bad)
-      return r->err = bnn_fail(BNN_E_FORMAT, "%s:%llu: malformed error-map cell: %s", r->in.path,
-                               (unsigned long long)r->in.line_no, why);
-    if (!r->bad++) r->first_bad = r->in.line_no;
-  }
-  return BNN_OK;
+  return rrt_csv_reader_next(&r->c, "error-map cell", parse_cell, r, c, got);
 }
 
 rrt_cell_loc rrt_errmap_reader_loc(const rrt_errmap_reader *r) {
   return r->loc;
 }
 const rrt_provenance *rrt_errmap_reader_provenance(const rrt_errmap_reader *r) {
-  return &r->prov.view;
+  return &r->c.prov.view;
 }
 uint64_t rrt_errmap_reader_records(const rrt_errmap_reader *r) {
-  return r->records;
+  return r->c.records;
 }
 uint64_t rrt_errmap_reader_bad_lines(const rrt_errmap_reader *r) {
-  return r->bad;
+  return r->c.bad;
 }
 uint64_t rrt_errmap_reader_first_bad_line(const rrt_errmap_reader *r) {
-  return r->first_bad;
+  return r->c.first_bad;
 }
 uint64_t rrt_errmap_reader_line(const rrt_errmap_reader *r) {
-  return r->in.line_no;
+  return r->c.in.line_no;
 }
 
 void rrt_errmap_reader_close(rrt_errmap_reader *r) {
   if (!r) return;
-  rrt_in_close(&r->in);
+  rrt_in_close(&r->c.in);
   bnn_free(r);
 }
 
 /* ====================================== writer ====================================== */
 
 struct rrt_errmap_writer {
-  rrt_out out;
+  rrt_csv_writer c;
   rrt_cell_loc loc;
-  uint64_t records;
-  bnn_status err;
 };
 
 bnn_status rrt_errmap_writer_open(const char *path, const rrt_provenance *prov, rrt_cell_loc loc,
@@ -221,24 +191,16 @@ bnn_status rrt_errmap_writer_open(const char *path, const rrt_provenance *prov, 
   if (!out || !path) return bnn_fail(BNN_E_ARG, "rrt_errmap_writer_open: NULL argument");
   *out = NULL;
   if ((unsigned)loc >= RRT_LOC_COUNT) return bnn_fail(BNN_E_ARG, "%s: bad location form", path);
-  bnn_status s = rrt_prov_validate(prov, path);
-  if (s) return s;
   rrt_errmap_writer *w = (rrt_errmap_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   w->loc = loc;
-  if ((s = rrt_out_open(&w->out, path, 0))) {
-    bnn_free(w);
-    return s;
-  }
-  static const char head[] = "# rramsim error map (CSV)\n# format: errmap-csv 1\n";
-  s = rrt_out_write(&w->out, head, sizeof head - 1);
-  if (!s)
-    s = rrt_prov_write_text(&w->out, prov, RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED);
-  const char *cols = loc == RRT_LOC_ADDRESS ? "address,bit,kind,rate\n"
-                                            : "bank,crossbar,row,column,bit,kind,rate\n";
-  if (!s) s = rrt_out_write(&w->out, cols, strlen(cols));
+  bnn_status s = rrt_csv_writer_open(
+      &w->c, path, 0, prov, "# rramsim error map (CSV)\n# format: errmap-csv 1\n",
+      RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED,
+      loc == RRT_LOC_ADDRESS ? "address,bit,kind,rate\n"
+                             : "bank,crossbar,row,column,bit,kind,rate\n");
   if (s) {
-    rrt_errmap_writer_abort(w);
+    bnn_free(w);
     return s;
   }
   *out = w;
@@ -246,17 +208,18 @@ bnn_status rrt_errmap_writer_open(const char *path, const rrt_provenance *prov, 
 }
 
 bnn_status rrt_errmap_writer_put(rrt_errmap_writer *w, const rrt_cell *c) {
-  if (w->err) return bnn_fail(w->err, "%s: writer stopped after an earlier error", w->out.path);
-  unsigned long long n = (unsigned long long)w->records + 1;
+  if (w->c.err)
+    return bnn_fail(w->c.err, "%s: writer stopped after an earlier error", w->c.out.path);
+  unsigned long long n = (unsigned long long)w->c.records + 1;
   if (c->loc != w->loc)
     return bnn_fail(BNN_E_ARG, "%s: cell %llu uses another location form than the file",
-                    w->out.path, n);
+                    w->c.out.path, n);
   if ((unsigned)c->kind >= RRT_CELL_KIND_COUNT)
-    return bnn_fail(BNN_E_ARG, "%s: cell %llu: bad kind", w->out.path, n);
+    return bnn_fail(BNN_E_ARG, "%s: cell %llu: bad kind", w->c.out.path, n);
   if (c->bit > (c->loc == RRT_LOC_ADDRESS ? 7u : 63u))
-    return bnn_fail(BNN_E_ARG, "%s: cell %llu: bit %u out of range", w->out.path, n, c->bit);
+    return bnn_fail(BNN_E_ARG, "%s: cell %llu: bit %u out of range", w->c.out.path, n, c->bit);
   if (c->kind == RRT_CELL_FLIP_RATE && !(c->rate >= 0.0 && c->rate <= 1.0))
-    return bnn_fail(BNN_E_ARG, "%s: cell %llu: rate %g outside [0, 1]", w->out.path, n, c->rate);
+    return bnn_fail(BNN_E_ARG, "%s: cell %llu: rate %g outside [0, 1]", w->c.out.path, n, c->rate);
   char line[256];
   char rate[40] = "";
   /* %.17g: the rate reads back bit for bit. */
@@ -268,29 +231,21 @@ bnn_status rrt_errmap_writer_put(rrt_errmap_writer *w, const rrt_cell *c) {
   else
     k = snprintf(line, sizeof line, "%u,%u,%u,%u,%u,%s,%s\n", c->bank, c->crossbar, c->row,
                  c->column, c->bit, cell_kind_names[c->kind], rate);
-  bnn_status s = rrt_out_write(&w->out, line, (size_t)k);
-  if (s) return w->err = s;
-  ++w->records;
+  bnn_status s = rrt_out_write(&w->c.out, line, (size_t)k);
+  if (s) return w->c.err = s;
+  ++w->c.records;
   return BNN_OK;
 }
 
 bnn_status rrt_errmap_writer_close(rrt_errmap_writer *w) {
   if (!w) return BNN_OK;
-  if (w->err) {
-    bnn_status s = w->err;
-    char path[512];
-    snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
-    rrt_errmap_writer_abort(w);
-    return bnn_fail(s, "%s: error map writer failed earlier (%s); nothing written", path,
-                    bnn_status_str(s));
-  }
-  bnn_status s = rrt_out_commit(&w->out);
+  bnn_status s = rrt_csv_writer_close(&w->c, "error map");
   bnn_free(w);
   return s;
 }
 
 void rrt_errmap_writer_abort(rrt_errmap_writer *w) {
   if (!w) return;
-  rrt_out_abort(&w->out);
+  rrt_out_abort(&w->c.out);
   bnn_free(w);
 }

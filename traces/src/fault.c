@@ -24,32 +24,20 @@ const char *rrt_fault_kind_str(rrt_fault_kind k) {
 /* ====================================== writer ====================================== */
 
 struct rrt_fault_writer {
-  rrt_out out;
-  uint64_t records;
-  bnn_status err;
+  rrt_csv_writer c;
 };
 
 bnn_status rrt_fault_writer_open(const char *path, const rrt_provenance *prov, int gzip_level,
                                  rrt_fault_writer **out) {
   if (!out || !path) return bnn_fail(BNN_E_ARG, "rrt_fault_writer_open: NULL argument");
   *out = NULL;
-  bnn_status s = rrt_prov_validate(prov, path);
-  if (s) return s;
   rrt_fault_writer *w = (rrt_fault_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
-  if ((s = rrt_out_open(&w->out, path, gzip_level))) {
-    bnn_free(w);
-    return s;
-  }
-  static const char head[] = "# rramsim fault trace (CSV)\n# format: faults-csv 1\n";
-  s = rrt_out_write(&w->out, head, sizeof head - 1);
-  if (!s)
-    s = rrt_prov_write_text(
-        &w->out, prov, RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID);
-  static const char cols[] = FAULT_COLUMNS "\n";
-  if (!s) s = rrt_out_write(&w->out, cols, sizeof cols - 1);
+  bnn_status s = rrt_csv_writer_open(
+      &w->c, path, gzip_level, prov, "# rramsim fault trace (CSV)\n# format: faults-csv 1\n",
+      RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID, FAULT_COLUMNS "\n");
   if (s) {
-    rrt_fault_writer_abort(w);
+    bnn_free(w);
     return s;
   }
   *out = w;
@@ -57,23 +45,24 @@ bnn_status rrt_fault_writer_open(const char *path, const rrt_provenance *prov, i
 }
 
 bnn_status rrt_fault_writer_put(rrt_fault_writer *w, const rrt_fault *f) {
-  if (w->err) return bnn_fail(w->err, "%s: writer stopped after an earlier error", w->out.path);
-  unsigned long long n = (unsigned long long)w->records + 1;
+  if (w->c.err)
+    return bnn_fail(w->c.err, "%s: writer stopped after an earlier error", w->c.out.path);
+  unsigned long long n = (unsigned long long)w->c.records + 1;
   if ((unsigned)f->kind >= RRT_FAULT_KIND_COUNT)
-    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bad kind %d", w->out.path, n, (int)f->kind);
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bad kind %d", w->c.out.path, n, (int)f->kind);
   if (f->bit > 7)
-    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bit %u outside [0, 7]", w->out.path, n, f->bit);
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bit %u outside [0, 7]", w->c.out.path, n, f->bit);
   if (f->old_value > 1 || f->new_value > 1)
-    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bit values must be 0 or 1", w->out.path, n);
+    return bnn_fail(BNN_E_ARG, "%s: fault %llu: bit values must be 0 or 1", w->c.out.path, n);
   if (f->layer < -1 || f->neuron < -1 || f->weight < -1 || f->access < -1)
     return bnn_fail(BNN_E_ARG, "%s: fault %llu: layer/neuron/weight/access must be >= -1",
-                    w->out.path, n);
-  bnn_status s = rrt_out_reserve(&w->out, 160);
+                    w->c.out.path, n);
+  bnn_status s = rrt_out_reserve(&w->c.out, 160);
   if (s) {
-    w->err = s;
+    w->c.err = s;
     return s;
   }
-  char *p0 = (char *)w->out.buf + w->out.len, *p = p0;
+  char *p0 = (char *)w->c.out.buf + w->c.out.len, *p = p0;
   p = rrt_fmt_u64_dec(p, f->time_ps);
   *p++ = ',';
   *p++ = '0';
@@ -98,45 +87,32 @@ bnn_status rrt_fault_writer_put(rrt_fault_writer *w, const rrt_fault *f) {
   *p++ = ',';
   p = rrt_fmt_i64_dec(p, f->access);
   *p++ = '\n';
-  w->out.len += (size_t)(p - p0);
-  ++w->records;
+  w->c.out.len += (size_t)(p - p0);
+  ++w->c.records;
   return BNN_OK;
 }
 
 uint64_t rrt_fault_writer_records(const rrt_fault_writer *w) {
-  return w->records;
+  return w->c.records;
 }
 
 bnn_status rrt_fault_writer_close(rrt_fault_writer *w) {
   if (!w) return BNN_OK;
-  if (w->err) {
-    bnn_status s = w->err;
-    char path[512];
-    snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
-    rrt_fault_writer_abort(w);
-    return bnn_fail(s, "%s: fault trace writer failed earlier (%s); nothing written", path,
-                    bnn_status_str(s));
-  }
-  bnn_status s = rrt_out_commit(&w->out);
+  bnn_status s = rrt_csv_writer_close(&w->c, "fault trace");
   bnn_free(w);
   return s;
 }
 
 void rrt_fault_writer_abort(rrt_fault_writer *w) {
   if (!w) return;
-  rrt_out_abort(&w->out);
+  rrt_out_abort(&w->c.out);
   bnn_free(w);
 }
 
 /* ====================================== reader ====================================== */
 
 struct rrt_fault_reader {
-  rrt_in in;
-  rrt_prov_store prov;
-  int skip_bad;
-  uint64_t records, bad, first_bad; /* first_bad: line of the first skipped line, 0 = none */
-  bnn_status err;
-  int done;
+  rrt_csv_reader c;
 };
 
 bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reader **out) {
@@ -144,11 +120,11 @@ bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reade
   *out = NULL;
   rrt_fault_reader *r = (rrt_fault_reader *)bnn_calloc(1, sizeof *r);
   if (!r) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
-  r->skip_bad = skip_bad;
+  r->c.skip_bad = skip_bad;
   /* The column line pins the field order: a file from a future layout fails loudly here. */
   char *f[FAULT_NFIELDS + 1];
   int n;
-  bnn_status s = rrt_csv_open(&r->in, &r->prov, path, "fault trace", " '" FAULT_COLUMNS "'", f,
+  bnn_status s = rrt_csv_open(&r->c.in, &r->c.prov, path, "fault trace", " '" FAULT_COLUMNS "'", f,
                               FAULT_NFIELDS, &n);
   if (s) {
     bnn_free(r);
@@ -160,7 +136,7 @@ bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reade
   for (int i = 0; ok && i < FAULT_NFIELDS; ++i) ok = !strcmp(f[i], want[i]);
   if (!ok)
     s = bnn_fail(BNN_E_FORMAT, "%s:%llu: expected the column header '%s'", path,
-                 (unsigned long long)r->in.line_no, FAULT_COLUMNS);
+                 (unsigned long long)r->c.in.line_no, FAULT_COLUMNS);
   if (s) {
     rrt_fault_reader_close(r);
     return s;
@@ -169,7 +145,9 @@ bnn_status rrt_fault_reader_open(const char *path, int skip_bad, rrt_fault_reade
   return BNN_OK;
 }
 
-static const char *parse_fault(char *line, rrt_fault *f) {
+static const char *parse_fault(void *ctx, char *line, void *rec) {
+  (void)ctx;
+  rrt_fault *f = (rrt_fault *)rec;
   char *v[FAULT_NFIELDS + 1];
   int n = rrt_csv_split(line, v, FAULT_NFIELDS);
   if (n != FAULT_NFIELDS) return n > FAULT_NFIELDS ? "more than 10 fields" : "fewer than 10 fields";
@@ -197,63 +175,38 @@ static const char *parse_fault(char *line, rrt_fault *f) {
 }
 
 bnn_status rrt_fault_reader_next(rrt_fault_reader *r, rrt_fault *f, int *got) {
-  *got = 0;
-  if (r->err) return bnn_fail(r->err, "%s: reader stopped after an earlier error", r->in.path);
-  while (!r->done) {
-    char *line;
-    size_t len;
-    int have;
-    bnn_status s = rrt_in_getline(&r->in, &line, &len, &have);
-    if (s) return r->err = s;
-    if (!have) {
-      r->done = 1;
-      break;
-    }
-    const char *p = rrt_skip_space(line);
-    if (*p == '\0' || *p == '#') continue;
-    const char *why = parse_fault(line, f);
-    if (!why) {
-      ++r->records;
-      *got = 1;
-      return BNN_OK;
-    }
-    if (!r->skip_bad)
-      return r->err = bnn_fail(BNN_E_FORMAT, "%s:%llu: malformed fault record: %s", r->in.path,
-                               (unsigned long long)r->in.line_no, why);
-    if (!r->bad++) r->first_bad = r->in.line_no;
-  }
-  return BNN_OK;
+  return rrt_csv_reader_next(&r->c, "fault record", parse_fault, NULL, f, got);
 }
 
 const rrt_provenance *rrt_fault_reader_provenance(const rrt_fault_reader *r) {
-  return &r->prov.view;
+  return &r->c.prov.view;
 }
 
 bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *model_id) {
   if (!model_id || !*model_id) return BNN_OK;
-  const char *have = r->prov.model_id;
+  const char *have = r->c.prov.model_id;
   if (!*have)
     return bnn_fail(BNN_E_ARG,
                     "%s: fault trace names no model (no '# model_id:' line); expected '%s'",
-                    r->in.path, model_id);
+                    r->c.in.path, model_id);
   if (strcmp(have, model_id) != 0)
     return bnn_fail(BNN_E_ARG, "%s: fault trace was recorded for model '%s', not for '%s'",
-                    r->in.path, have, model_id);
+                    r->c.in.path, have, model_id);
   return BNN_OK;
 }
 
 uint64_t rrt_fault_reader_records(const rrt_fault_reader *r) {
-  return r->records;
+  return r->c.records;
 }
 uint64_t rrt_fault_reader_bad_lines(const rrt_fault_reader *r) {
-  return r->bad;
+  return r->c.bad;
 }
 uint64_t rrt_fault_reader_first_bad_line(const rrt_fault_reader *r) {
-  return r->first_bad;
+  return r->c.first_bad;
 }
 
 void rrt_fault_reader_close(rrt_fault_reader *r) {
   if (!r) return;
-  rrt_in_close(&r->in);
+  rrt_in_close(&r->c.in);
   bnn_free(r);
 }

@@ -120,6 +120,37 @@ bnn_status rrt_text_open(rrt_in *in, rrt_prov_store *prov, const char *path, cha
  * header<hint>)". On failure `in` is left closed. */
 bnn_status rrt_csv_open(rrt_in *in, rrt_prov_store *prov, const char *path, const char *what,
                         const char *hint, char **fields, int max, int *n);
+/* What the CSV record readers (fault traces, error maps) share: input, provenance, the skip-bad
+ * policy, the counts (first_bad: line of the first skipped line, 0 = none) and the sticky error. */
+typedef struct rrt_csv_reader {
+  rrt_in in;
+  rrt_prov_store prov;
+  int skip_bad;
+  uint64_t records, bad, first_bad;
+  bnn_status err;
+  int done;
+} rrt_csv_reader;
+/* Parses one record line in place into rec; returns NULL, or why the line is malformed. */
+typedef const char *(*rrt_csv_parse_fn)(void *ctx, char *line, void *rec);
+/* The next record: blank and '#' lines are passed over; a line parse refuses fails the reader with
+ * "<path>:<line>: malformed <what>: <why>" or, with skip_bad, is counted and passed over. *got = 0
+ * at the end of the file. */
+bnn_status rrt_csv_reader_next(rrt_csv_reader *r, const char *what, rrt_csv_parse_fn parse,
+                               void *ctx, void *rec, int *got);
+/* What the CSV record writers share: output, record count, the sticky error. */
+typedef struct rrt_csv_writer {
+  rrt_out out;
+  uint64_t records;
+  bnn_status err;
+} rrt_csv_writer;
+/* Validates prov, opens path (temp + rename on close) and writes `head`, the provenance lines of
+ * prov_mask and the column line `cols` (each ending in '\n'). On failure nothing is left behind. */
+bnn_status rrt_csv_writer_open(rrt_csv_writer *w, const char *path, int gzip_level,
+                               const rrt_provenance *prov, const char *head, unsigned prov_mask,
+                               const char *cols);
+/* Commits the file, or after an earlier error removes it: "<path>: <what> writer failed earlier
+ * (<status>); nothing written". Does not free w. */
+bnn_status rrt_csv_writer_close(rrt_csv_writer *w, const char *what);
 /* Splits a line in place at commas, trimming blanks; returns the field count, or max + 1 if the
  * line has more than max fields. */
 int rrt_csv_split(char *line, char **fields, int max);

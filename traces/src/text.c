@@ -1,7 +1,8 @@
 /* text.c — libtrace text framing: string helpers, the provenance header of a text trace, CSV
- * files (header skip, field splitting, trimmed number fields). */
+ * files (header skip, the record loop and writer frame, field splitting, trimmed number fields). */
 #include "io_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,57 @@ bnn_status rrt_csv_open(rrt_in *in, rrt_prov_store *prov, const char *path, cons
   }
   *n = rrt_csv_split(line, fields, max);
   return BNN_OK;
+}
+
+bnn_status rrt_csv_reader_next(rrt_csv_reader *r, const char *what, rrt_csv_parse_fn parse,
+                               void *ctx, void *rec, int *got) {
+  *got = 0;
+  if (r->err) return bnn_fail(r->err, "%s: reader stopped after an earlier error", r->in.path);
+  while (!r->done) {
+    char *line;
+    size_t len;
+    int have;
+    bnn_status s = rrt_in_getline(&r->in, &line, &len, &have);
+    if (s) return r->err = s;
+    if (!have) {
+      r->done = 1;
+      break;
+    }
+    const char *p = rrt_skip_space(line);
+    if (*p == '\0' || *p == '#') continue;
+    const char *why = parse(ctx, line, rec);
+    if (!why) {
+      ++r->records;
+      *got = 1;
+      return BNN_OK;
+    }
+    if (!r->skip_bad)
+      return r->err = bnn_fail(BNN_E_FORMAT, "%s:%llu: malformed %s: %s", r->in.path,
+                               (unsigned long long)r->in.line_no, what, why);
+    if (!r->bad++) r->first_bad = r->in.line_no;
+  }
+  return BNN_OK;
+}
+
+bnn_status rrt_csv_writer_open(rrt_csv_writer *w, const char *path, int gzip_level,
+                               const rrt_provenance *prov, const char *head, unsigned prov_mask,
+                               const char *cols) {
+  bnn_status s = rrt_prov_validate(prov, path);
+  if (s || (s = rrt_out_open(&w->out, path, gzip_level))) return s;
+  s = rrt_out_write(&w->out, head, strlen(head));
+  if (!s) s = rrt_prov_write_text(&w->out, prov, prov_mask);
+  if (!s) s = rrt_out_write(&w->out, cols, strlen(cols));
+  if (s) rrt_out_abort(&w->out);
+  return s;
+}
+
+bnn_status rrt_csv_writer_close(rrt_csv_writer *w, const char *what) {
+  if (!w->err) return rrt_out_commit(&w->out);
+  char path[512];
+  snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
+  rrt_out_abort(&w->out);
+  return bnn_fail(w->err, "%s: %s writer failed earlier (%s); nothing written", path, what,
+                  bnn_status_str(w->err));
 }
 
 static char *trim(char *b, char *e) {

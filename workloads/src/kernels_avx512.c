@@ -57,21 +57,26 @@ static inline __attribute__((always_inline)) void block(const uint64_t *x, size_
   store_block(reduce16(acc), ni, nj, c, ldc);
 }
 
+/* The tile walk of both kernels (x, ldx, n, w, ldw, m, words, c, ldc in scope): BI x BJ tiles of c;
+ * full tiles and single-image rows go through calls with constant sizes, so the always-inline
+ * block is unrolled and its accumulators stay in registers. */
+#define TILE_WALK(blk)                                                                \
+  for (size_t i = 0; i < n; i += BI) {                                                \
+    size_t ni = n - i < BI ? n - i : BI;                                              \
+    for (size_t j = 0; j < m; j += BJ) {                                              \
+      size_t nj = m - j < BJ ? m - j : BJ;                                            \
+      if (ni == BI && nj == BJ)                                                       \
+        blk(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc); \
+      else if (ni == 1 && nj == BJ)                                                   \
+        blk(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);  \
+      else                                                                            \
+        blk(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc); \
+    }                                                                                 \
+  }
+
 static void xor_popcount_avx512(const uint64_t *x, size_t ldx, size_t n, const uint64_t *w,
                                 size_t ldw, size_t m, size_t words, int32_t *c, size_t ldc) {
-  for (size_t i = 0; i < n; i += BI) {
-    size_t ni = n - i < BI ? n - i : BI;
-    for (size_t j = 0; j < m; j += BJ) {
-      size_t nj = m - j < BJ ? m - j : BJ;
-      /* full blocks with constant sizes: unrolled, accumulators stay in registers */
-      if (ni == BI && nj == BJ)
-        block(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else if (ni == 1 && nj == BJ)
-        block(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else
-        block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
-    }
-  }
+  TILE_WALK(block);
 }
 
 /* Σ_{bit set} x: a weight word is a 64-lane byte mask; masking a vector of ones gives 0/1 bytes and
@@ -97,18 +102,7 @@ static inline __attribute__((always_inline)) void u8_block(const uint8_t *x, siz
 
 static void u8_masked_sum_avx512(const uint8_t *x, size_t ldx, size_t n, const uint64_t *w,
                                  size_t ldw, size_t m, size_t words, int32_t *c, size_t ldc) {
-  for (size_t i = 0; i < n; i += BI) {
-    size_t ni = n - i < BI ? n - i : BI;
-    for (size_t j = 0; j < m; j += BJ) {
-      size_t nj = m - j < BJ ? m - j : BJ;
-      if (ni == BI && nj == BJ)
-        u8_block(x + i * ldx, ldx, BI, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else if (ni == 1 && nj == BJ)
-        u8_block(x + i * ldx, ldx, 1, w + j * ldw, ldw, BJ, words, c + i * ldc + j, ldc);
-      else
-        u8_block(x + i * ldx, ldx, ni, w + j * ldw, ldw, nj, words, c + i * ldc + j, ldc);
-    }
-  }
+  TILE_WALK(u8_block);
 }
 
 /* Hidden-neuron outputs of up to 64 neurons as one word: a = base − 2·cnt; bit b is 0 (+1) iff
