@@ -210,7 +210,7 @@ tlm_sync_enum RramMemory::nb_transport_fw(int id, tlm_generic_payload& t, tlm_ph
     uint64_t accept, done;
     execute(t, to_model_ps(now + delay), &accept, &done);
     if (t.has_mm()) t.acquire();
-    owner_[&t] = id;
+    if (multi_) owner_[&t] = id;  // with one initiator every response goes to 0
     peq_.notify(t, BEGIN_RESP, from_model_ps(done) - now);
     ph = END_REQ;
     delay = from_model_ps(accept) - now;
@@ -223,7 +223,7 @@ tlm_sync_enum RramMemory::nb_transport_fw(int id, tlm_generic_payload& t, tlm_ph
                    " for a transaction whose response is not in progress");
     c.in_progress = nullptr;
     c.free_at = now + delay;
-    owner_.erase(&t);
+    if (multi_) owner_.erase(&t);
     if (t.has_mm()) t.release();
     send_responses(id);
     return TLM_COMPLETED;
@@ -236,9 +236,12 @@ tlm_sync_enum RramMemory::nb_transport_fw(int id, tlm_generic_payload& t, tlm_ph
 }
 
 void RramMemory::peq_cb(tlm_generic_payload& t, const tlm_phase& ph) {
-  auto it = owner_.find(&t);
-  if (it == owner_.end()) return;
-  const int id = it->second;
+  int id = 0;
+  if (multi_) {
+    auto it = owner_.find(&t);
+    if (it == owner_.end()) return;
+    id = it->second;
+  }
   RespChannel& c = channel(id);
   if (ph == BEGIN_RESP)
     c.ready.push_back(&t);
@@ -272,7 +275,7 @@ void RramMemory::send_responses(int id) {
       return;
     }
     c.free_at = now + d;  // TLM_COMPLETED or TLM_UPDATED/END_RESP: the response ends then
-    owner_.erase(cur);
+    if (multi_) owner_.erase(cur);
     if (cur->has_mm()) cur->release();
   }
 }
@@ -313,6 +316,10 @@ std::string RramMemory::stats_json() const {
 
 std::string RramMemory::write_stats(const std::string& path) const {
   return write_file_atomic(path, stats_json());
+}
+
+void RramMemory::end_of_elaboration() {
+  multi_ = socket.size() > 1;
 }
 
 void RramMemory::end_of_simulation() {

@@ -100,6 +100,7 @@ class RramMemory : public sc_core::sc_module {
   }
 
  protected:
+  void end_of_elaboration() override;
   void end_of_simulation() override;
 
  private:
@@ -135,8 +136,10 @@ class RramMemory : public sc_core::sc_module {
   uint64_t ps_per_tick_ = 1, ticks_per_ps_ = 1;  // one of them is 1
   tlm_utils::peq_with_cb_and_phase<RramMemory> peq_;
   std::vector<RespChannel> resp_;
-  std::unordered_map<tlm::tlm_generic_payload*, int> owner_;  // nb transactions in flight
-  std::vector<uint8_t> scratch_;                              // masked accesses
+  // nb transactions in flight → initiator, kept only when several initiators are bound.
+  std::unordered_map<tlm::tlm_generic_payload*, int> owner_;
+  bool multi_ = false;
+  std::vector<uint8_t> scratch_;  // masked accesses
 };
 
 // Time conversion for the model's own initiators (traffic generator, player, BNN engine), which
