@@ -104,6 +104,10 @@ void RramMemory::init(const MemoryParams& params) {
 bool RramMemory::execute(tlm_generic_payload& t, uint64_t arrival_ps, uint64_t* accept_ps,
                          uint64_t* done_ps) {
   *accept_ps = *done_ps = arrival_ps;
+  if (!t.get_data_ptr() && t.get_data_length()) {  // a broken initiator: no crash
+    t.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+    return false;
+  }
   if (t.get_streaming_width() < t.get_data_length()) {
     t.set_response_status(TLM_BURST_ERROR_RESPONSE);
     return false;
@@ -288,7 +292,7 @@ unsigned int RramMemory::transport_dbg(int, tlm_generic_payload& t) {
     cmd = Cmd::Write;
   else
     return 0;
-  if (t.get_address() < base_ ||
+  if (!t.get_data_ptr() || t.get_address() < base_ ||
       !ctrl_.debug(cmd, t.get_address() - base_, t.get_data_ptr(), t.get_data_length())) {
     t.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
     return 0;

@@ -230,6 +230,11 @@ void byte_enable_body() {
     s.socket->b_transport(t, d);
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
     EXPECT_EQ(d, SC_ZERO_TIME);
+    // A null data pointer: an error response, not a crash.
+    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, nullptr, 64);
+    d = SC_ZERO_TIME;
+    s.socket->b_transport(t, d);
+    EXPECT_EQ(t.get_response_status(), TLM_GENERIC_ERROR_RESPONSE);
     // Errors: no enable length; a masked access outside the memory.
     Initiator::prepare(t, TLM_WRITE_COMMAND, 0, a.data(), 64);
     t.set_byte_enable_ptr(mask);
@@ -247,9 +252,10 @@ void byte_enable_body() {
   // Writes: 64 B, the RMW's write, the all-enabled write. Reads: the RMW's read, two reads.
   EXPECT_EQ(mem.stats().writes, 3u);
   EXPECT_EQ(mem.stats().reads, 3u);
-  // The one violation is the test's own: a byte-enable pointer with length 0.
-  ASSERT_EQ(chk.violations.size(), 1u) << chk.report();
-  EXPECT_THAT(chk.violations[0], HasSubstr("byte enable pointer with length 0"));
+  // The violations are the test's own: a null data pointer, a byte-enable length of 0.
+  ASSERT_EQ(chk.violations.size(), 2u) << chk.report();
+  EXPECT_THAT(chk.violations[0], HasSubstr("null data pointer"));
+  EXPECT_THAT(chk.violations[1], HasSubstr("byte enable pointer with length 0"));
   chk.violations.clear();
   expect_clean(chk);
 }
