@@ -201,8 +201,14 @@ bool RramMemory::execute_masked(tlm_generic_payload& t, Cmd cmd, uint64_t addr, 
 }
 
 void RramMemory::b_transport(int, tlm_generic_payload& t, sc_time& delay) {
-  const sc_time now = sc_time_stamp();
   uint64_t accept, done;
+  if (ps_per_tick_ == 1 && ticks_per_ps_ == 1) {  // 1 ps resolution (the default): as is
+    const uint64_t now = sc_time_stamp().value();
+    execute(t, now + delay.value(), &accept, &done);
+    delay = sc_time::from_value(done - now);
+    return;
+  }
+  const sc_time now = sc_time_stamp();
   execute(t, to_model_ps(now + delay), &accept, &done);
   delay = from_model_ps(done) - now;
 }
