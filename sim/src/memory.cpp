@@ -324,8 +324,8 @@ std::string RramMemory::stats_json() const {
   return stats_to_json(ctrl_.config(), ctrl_.stats(), run);
 }
 
-std::string RramMemory::write_stats(const std::string& path) const {
-  return write_file_atomic(path, stats_json());
+void RramMemory::write_stats(const std::string& path) const {
+  write_file_atomic(path, stats_json());
 }
 
 void RramMemory::end_of_elaboration() {
@@ -335,8 +335,11 @@ void RramMemory::end_of_elaboration() {
 void RramMemory::end_of_simulation() {
   finish();
   if (stats_path_.empty()) return;
-  const std::string err = write_stats(stats_path_);
-  if (!err.empty()) SC_REPORT_ERROR("rramsim", (std::string(name()) + ": " + err).c_str());
+  try {
+    write_stats(stats_path_);
+  } catch (const std::exception& e) {  // inside the kernel: SystemC's channel
+    SC_REPORT_ERROR("rramsim", (std::string(name()) + ": " + e.what()).c_str());
+  }
 }
 
 }  // namespace rramsim

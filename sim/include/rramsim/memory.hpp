@@ -85,8 +85,8 @@ class RramMemory : public sc_core::sc_module {
   // The stats file's JSON as of now (writes still buffered by read-first are not yet counted;
   // finish() first for the final figures).
   std::string stats_json() const;
-  // Writes stats_json() to path (temp file + rename); returns "" or an error naming the file.
-  std::string write_stats(const std::string& path) const;
+  // Writes stats_json() to path (temp file + rename); throws Error naming the file.
+  void write_stats(const std::string& path) const;
 
   // Conversions between SystemC time and the model's picoseconds at the current resolution.
   uint64_t to_model_ps(const sc_core::sc_time& t) const {
