@@ -25,13 +25,16 @@ void usage(FILE* f) {
       "Replays an access trace (DRAMSys STL .stl/.rstl or binary .rrt, each optionally .gz)\n"
       "against the simulated RRAM memory system and prints the usual stats (timing, energy,\n"
       "errors). .stl (absolute) issues each record at its time, or at once if behind; .rstl\n"
-      "(relative) waits the recorded delay after the previous request completed.\n\n"
+      "(relative) waits the recorded delay after the previous request was issued (DRAMSys 5).\n\n"
       "  --trace FILE            access trace to replay                            (required)\n"
       "  --system FILE           system config (configs/systems/*.json)            (required)\n"
       "  --op-point NAME         operating point of the device (default: the file's op_point)\n"
       "  --seed S                seed for cell errors (default: the file's seed)\n"
       "  --error-map FILE        measured error map CSV applied to the cells (traces/README.md)\n"
       "  --clock-ps PS           trace clock period in ps (default: the trace header's)\n"
+      "  --clock-mhz MHZ         trace clock in MHz, as DRAMSys's clkMhz (instead of --clock-ps)\n"
+      "  --address-map POLICY    accesses beyond the capacity: error, wrap (modulo the capacity)\n"
+      "                          or mask (low address bits, as DRAMSys)         (default error)\n"
       "  --default-length B      bytes of STL records without (n) and data         (default 64)\n"
       "  --skip-bad              skip (and count) malformed text lines instead of failing\n"
       "  --stats FILE            write stats JSON (resolved config, hash, seed, version, units)\n"
@@ -42,7 +45,8 @@ void usage(FILE* f) {
       "  --outstanding K         --nb: requests in flight at most, 1..4096          (default 64)\n"
       "  --quiet                 no progress bar (--no-progress: deprecated spelling)\n"
       "A trace recorded with another config (header config_hash) gives a warning; an access\n"
-      "outside the memory is an error naming the file and line (or record).\n");
+      "outside the memory is an error naming the file and line (or record), unless\n"
+      "--address-map maps it (one warning at the end with the count).\n");
 }
 
 }  // namespace
@@ -69,7 +73,21 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
       trace = val;
     else if (!std::strcmp(a, "--clock-ps"))
       ok = cli_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &rp.clock_ps);
-    else if (!std::strcmp(a, "--outstanding")) {
+    else if (!std::strcmp(a, "--clock-mhz")) {
+      ok = cli_parse_u64(kCmd, a, val, 1, 1000000, &v);
+      rp.clock_mhz = static_cast<uint32_t>(v);
+    } else if (!std::strcmp(a, "--address-map")) {
+      if (!std::strcmp(val, "error"))
+        rp.address_map = RRT_ADDRESS_ERROR;
+      else if (!std::strcmp(val, "wrap"))
+        rp.address_map = RRT_ADDRESS_WRAP;
+      else if (!std::strcmp(val, "mask"))
+        rp.address_map = RRT_ADDRESS_MASK;
+      else {
+        cli_usage_error(kCmd, "--address-map: expected error, wrap or mask, got '%s'", val);
+        return CLI_OPT_BAD;
+      }
+    } else if (!std::strcmp(a, "--outstanding")) {
       ok = cli_parse_u64(kCmd, a, val, 1, 4096, &v);
       rp.outstanding = static_cast<unsigned>(v);
     } else if (!std::strcmp(a, "--default-length")) {
@@ -86,11 +104,15 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
                                      {"nb", 0, nullptr, nullptr},
                                      {"trace", 1, nullptr, nullptr},
                                      {"clock-ps", 1, nullptr, nullptr},
+                                     {"clock-mhz", 1, nullptr, nullptr},
+                                     {"address-map", 1, nullptr, nullptr},
                                      {"default-length", 1, nullptr, nullptr},
                                      {"outstanding", 1, nullptr, nullptr}});
   int rc = CLI_EXIT_OK;
   if (!cli_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
   if (trace.empty()) return cli_usage_error(kCmd, "--trace FILE is required");
+  if (rp.clock_ps && rp.clock_mhz)
+    return cli_usage_error(kCmd, "give --clock-ps or --clock-mhz, not both");
   if (mo.system.empty()) return cli_usage_error(kCmd, "--system FILE is required");
   rramsim::SystemConfig cfg;
   if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return CLI_EXIT_FAIL;
@@ -132,15 +154,26 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
     std::snprintf(msg, sizeof msg, "%llu records", static_cast<unsigned long long>(out.records));
     cli_progress_finish(&prog, "B", msg);
   }
+  if (out.mapped)
+    std::fprintf(stderr,
+                 "rramsim %s: warning: %s: %llu accesses beyond the memory capacity of %llu bytes "
+                 "mapped into it (--address-map %s), the first at %s\n",
+                 kCmd, trace.c_str(), static_cast<unsigned long long>(out.mapped),
+                 static_cast<unsigned long long>(cfg.org.capacity_bytes()),
+                 rp.address_map == RRT_ADDRESS_WRAP ? "wrap" : "mask", out.first_mapped.c_str());
   if (!rec.close(kCmd, mo)) return CLI_EXIT_FAIL;
 
   rramsim::RunInfo info;
   info.tool = "rramsim replay";
   info.tool_version = cli_version();
   char desc[512];
-  std::snprintf(desc, sizeof desc, "trace %s (%s timing, clock %llu ps)", trace.c_str(),
-                out.relative ? "relative" : "absolute",
-                static_cast<unsigned long long>(out.clock_ps));
+  if (out.clock_mhz)
+    std::snprintf(desc, sizeof desc, "trace %s (%s timing, clock %u MHz)", trace.c_str(),
+                  out.relative ? "relative" : "absolute", out.clock_mhz);
+  else
+    std::snprintf(desc, sizeof desc, "trace %s (%s timing, clock %llu ps)", trace.c_str(),
+                  out.relative ? "relative" : "absolute",
+                  static_cast<unsigned long long>(out.clock_ps));
   info.traffic = desc;
   info.path = rp.nb ? "nb_transport" : "b_transport";
   info.wall_seconds = out.wall_seconds;

@@ -12,6 +12,7 @@ Arbiter::Arbiter(sc_module_name name)
   targets.register_b_transport(this, &Arbiter::b_transport);
   targets.register_nb_transport_fw(this, &Arbiter::nb_transport_fw);
   targets.register_transport_dbg(this, &Arbiter::transport_dbg);
+  targets.register_get_direct_mem_ptr(this, &Arbiter::get_direct_mem_ptr);
   memory.register_nb_transport_bw(this, &Arbiter::nb_transport_bw);
 }
 
@@ -21,6 +22,10 @@ void Arbiter::b_transport(int, tlm_generic_payload& t, sc_time& delay) {
 
 unsigned int Arbiter::transport_dbg(int, tlm_generic_payload& t) {
   return memory->transport_dbg(t);
+}
+
+bool Arbiter::get_direct_mem_ptr(int, tlm_generic_payload& t, tlm_dmi& dmi) {
+  return memory->get_direct_mem_ptr(t, dmi);  // the memory refuses, naming its range
 }
 
 tlm_sync_enum Arbiter::nb_transport_fw(int id, tlm_generic_payload& t, tlm_phase& ph,

@@ -76,13 +76,12 @@ void TracePlayer::run_lt() {
   qk.reset();
   std::vector<uint8_t> buf(RRT_MAX_LENGTH);
   tlm_generic_payload t;
-  uint64_t issue = 0;      // when the previous request was issued (ps)
-  uint64_t prev_done = 0;  // when the previous request completed (ps)
+  uint64_t issue = 0;  // when the previous request was issued (ps)
   rrt_access_reader* reader = rrt_source_reader(src_);
   rrt_request q;
   while (next(&q)) {
     if (q.timing == RRT_TIMING_RELATIVE)
-      issue = prev_done + q.delay_ps;
+      issue += q.delay_ps;  // after the previous issue (DRAMSys 5)
     else if (q.time_ps > issue)
       issue = q.time_ps;  // else behind: at once, not before the last
     prepare(t, q.access, buf);
@@ -92,7 +91,6 @@ void TracePlayer::run_lt() {
     socket->b_transport(t, delay);
     ++records_;
     if (t.is_response_error()) ++failed_;
-    prev_done = now + to_ps(delay);
     qk.set(from_ps(offset));
     if (qk.need_sync()) qk.sync();
     if (p_.progress && records_ % p_.progress_every == 0)
@@ -109,13 +107,9 @@ void TracePlayer::run_at() {
   rrt_access_reader* reader = rrt_source_reader(src_);
   rrt_request q;
   while (next(&q)) {
-    uint64_t issue;
-    if (q.timing == RRT_TIMING_RELATIVE) {
-      while (in_flight_) wait(resp_event_);  // after the previous request completed
-      issue = last_done_ + q.delay_ps;
-    } else {
-      issue = q.time_ps;  // and not before the previous one was accepted (see below)
-    }
+    // Relative: after the previous BEGIN_REQ (DRAMSys 5). Either: not before the previous
+    // request was accepted, nor with more than `outstanding` in flight (see below).
+    const uint64_t issue = q.timing == RRT_TIMING_RELATIVE ? last_issue_ + q.delay_ps : q.time_ps;
     const uint64_t now = to_ps(sc_time_stamp());
     if (issue > now) wait(from_ps(issue - now));
     while (free_.empty()) wait(resp_event_);
@@ -126,6 +120,7 @@ void TracePlayer::run_at() {
     prepare(t, q.access, bufs_[slot]);
     ++in_flight_;
     ++records_;
+    last_issue_ = to_ps(sc_time_stamp());
     tlm_phase ph = BEGIN_REQ;
     sc_time delay = SC_ZERO_TIME;
     tlm_sync_enum s = socket->nb_transport_fw(t, ph, delay);
@@ -174,7 +169,9 @@ ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessOb
   sp.read.skip_bad = p.skip_bad ? 1 : 0;
   sp.read.default_length = p.default_length;
   sp.clock_ps = p.clock_ps;
+  sp.clock_mhz = p.clock_mhz;
   sp.capacity = cfg.org.capacity_bytes();
+  sp.address_map = p.address_map;
   const std::string hash = config_hash(cfg);
   sp.config_hash = hash.c_str();
   rrt_source* src = nullptr;
@@ -205,6 +202,9 @@ ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessOb
     out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   }
   out.bad_lines = rrt_access_reader_bad_lines(rrt_source_reader(src));
+  out.clock_mhz = rrt_source_clock_mhz(src);
+  out.mapped = rrt_source_mapped(src);
+  out.first_mapped = rrt_source_first_mapped(src);
   rrt_source_close(src);
   throw_if(error);
   return out;

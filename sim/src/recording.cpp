@@ -47,9 +47,7 @@ struct AccessRecorder::Impl {
   std::string path, error;
   uint64_t clock_ps = 1;
   bool relative = false, read_data = false;
-  uint64_t vtime_ps = 0;  // relative: running sum of the gaps, in ps
-  uint64_t prev_done = 0;
-  bool have_prev = false;
+  uint64_t vtime_ps = 0;  // relative: the latest arrival so far, in ps
   uint64_t records = 0;
 
   static void on_access(void* ud, const AccessEvent& e) {
@@ -57,12 +55,9 @@ struct AccessRecorder::Impl {
     if (!im->w || !im->error.empty()) return;  // after a failure, keep the first error only
     rrt_access a{};
     if (im->relative) {
-      uint64_t gap = im->have_prev && e.arrival_ps > im->prev_done ? e.arrival_ps - im->prev_done
-                     : im->have_prev                               ? 0
-                                                                   : e.arrival_ps;
-      im->vtime_ps += gap;
-      im->prev_done = e.done_ps;
-      im->have_prev = true;
+      // Delays count from the previous arrival (DRAMSys 5's .rstl); an arrival earlier than
+      // its predecessor's (decoupled initiators) is clamped to it.
+      if (e.arrival_ps > im->vtime_ps) im->vtime_ps = e.arrival_ps;
       a.cycle = im->vtime_ps / im->clock_ps;
     } else {
       a.cycle = e.arrival_ps / im->clock_ps;

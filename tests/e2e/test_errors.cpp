@@ -181,6 +181,11 @@ const Case kCases[] = {
     {"TRACE-OUT-NAME", "trace convert {D}/bad.stl {D}/out.txt"},
     {"TRACE-CONVERT-ARGS", "trace convert {D}/bad.stl"},
     {"REPLAY-TRACE-REQUIRED", "replay --system {S} --stats {D}/out.json"},
+    {"REPLAY-CLOCK-BOTH",
+     "replay --system {S} --trace {D}/bad.stl --clock-ps 1000 --clock-mhz 1000 --stats "
+     "{D}/out.json"},
+    {"REPLAY-ADDRESS-MAP",
+     "replay --system {S} --trace {D}/bad.stl --address-map fold --stats {D}/out.json"},
     {"FAULTS-REQUIRED", "faults replay --model {D}/m.bnn --system {S}"},
     {"FAULTS-HEADER",
      "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/bad_faults.csv --system {S} "

@@ -219,12 +219,16 @@ TEST(Replay, DramsysStlAbsoluteWithAndWithoutLengthAndData) {
   });
 }
 
-TEST(Replay, DramsysRstlWaitsForThePreviousCompletion) {
+TEST(Replay, DramsysRstlCountsFromThePreviousIssue) {
   IN_FRESH_PROCESS([] {
-    rramsim::ReplayOutput o = replay_text("dramsys.rstl", "0: read 0x0\n100: read 0x40\n", 1000);
+    rramsim::ReplayOutput o =
+        replay_text("dramsys.rstl", "0: read 0x0\n100: read 0x40\n5: read 0x80\n", 1000);
     EXPECT_TRUE(o.relative);
-    // Second read: 100 ns after the first completed at 20 ns → arrives 120, done 140.
-    EXPECT_EQ(o.stats.end_ps, 140 * kNs);
+    // DRAMSys 5: 100 ns after the first was issued (not after it completed at 20 ns): arrives
+    // at 100, done 120; the third 5 ns later, at 105, while the second is still in flight
+    // (bank 0 is free: sensed 107..117; the bus after the second's 112..120: done 128).
+    EXPECT_EQ(o.stats.end_ps, 128 * kNs);
+    EXPECT_EQ(o.stats.read_latency.max(), 23 * kNs);
   });
   IN_FRESH_PROCESS([] {
     rramsim::ReplayOutput o = replay_text("same.stl", "0: read 0x0\n100: read 0x40\n", 1000);
@@ -235,9 +239,9 @@ TEST(Replay, DramsysRstlWaitsForThePreviousCompletion) {
 TEST(Replay, ApproximatelyTimedWaitsForAcceptance) {
   IN_FRESH_PROCESS([] {
     // nb, relative: same hand-computed times as b_transport.
-    rramsim::ReplayOutput o =
-        replay_text("nb_dramsys.rstl", "0: read 0x0\n100: read 0x40\n", 1000, false, true);
-    EXPECT_EQ(o.stats.end_ps, 140 * kNs);
+    rramsim::ReplayOutput o = replay_text(
+        "nb_dramsys.rstl", "0: read 0x0\n100: read 0x40\n5: read 0x80\n", 1000, false, true);
+    EXPECT_EQ(o.stats.end_ps, 128 * kNs);
   });
   IN_FRESH_PROCESS([] {
     // Queue depth 2, five reads of bank 0 at t = 0 (controller at 2 ns; a slot frees when its

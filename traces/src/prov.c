@@ -48,6 +48,11 @@ bnn_status rrt_prov_write_text(rrt_out *o, const rrt_provenance *p, unsigned mas
     char v[32];
     *rrt_fmt_u64_dec(v, p->clock_ps) = '\0';
     s = put_kv(o, "clock_ps", v);
+    /* The same clock as DRAMSys's trace-player setting "clkMhz" (an integer), when it is one. */
+    if (!s && p->clock_ps && 1000000 % p->clock_ps == 0) {
+      *rrt_fmt_u64_dec(v, 1000000 / p->clock_ps) = '\0';
+      s = put_kv(o, "clkMhz", v);
+    }
   }
   return s;
 }
@@ -82,6 +87,16 @@ int rrt_prov_parse_comment(rrt_prov_store *s, const char *line) {
     const char *q = rrt_skip_space(p + 9);
     uint64_t v;
     if (rrt_parse_u64_dec(&q, &v) && !*rrt_skip_space(q)) s->view.clock_ps = v;
+    return 1;
+  }
+  /* DRAMSys's clkMhz, as rramsim writes it next to clock_ps: the clock of a trace that has no
+     clock_ps line, when its period is a whole number of picoseconds. */
+  if (!strncmp(p, "clkMhz:", 7)) {
+    const char *q = rrt_skip_space(p + 7);
+    uint64_t v;
+    if (rrt_parse_u64_dec(&q, &v) && !*rrt_skip_space(q) && v && v <= 1000000 && 1000000 % v == 0 &&
+        !s->view.clock_ps)
+      s->view.clock_ps = 1000000 / v;
     return 1;
   }
   return 0;

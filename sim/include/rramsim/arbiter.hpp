@@ -11,10 +11,10 @@
 
 namespace rramsim {
 
-// b_transport and transport_dbg pass straight through (the memory's per-channel queues do the
-// arbitration in time). nb_transport: BEGIN_REQs from different initiators are serialised on the
-// memory side — a request is annotated to begin no earlier than the previous END_REQ — and each
-// BEGIN_RESP is routed back to the initiator that sent the transaction.
+// b_transport, transport_dbg and DMI requests pass straight through (the memory's per-channel
+// queues do the arbitration in time). nb_transport: BEGIN_REQs from different initiators are
+// serialised on the memory side — a request is annotated to begin no earlier than the previous
+// END_REQ — and each BEGIN_RESP is routed back to the initiator that sent the transaction.
 class Arbiter : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<Arbiter> targets;  // initiators bind here
@@ -27,6 +27,7 @@ class Arbiter : public sc_core::sc_module {
   tlm::tlm_sync_enum nb_transport_fw(int id, tlm::tlm_generic_payload& t, tlm::tlm_phase& ph,
                                      sc_core::sc_time& delay);
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& t);
+  bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi);
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& ph,
                                      sc_core::sc_time& delay);
 

@@ -12,10 +12,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "rramsim/memory.hpp"
-
-struct rrt_source;  // libtrace's request source (rrtrace/trace.h)
-struct rrt_request;
-struct rrt_access;
+#include "rrtrace/trace.h"  // rrt_source, rrt_request, rrt_address_map
 
 namespace rramsim {
 
@@ -23,10 +20,13 @@ struct ReplayParams {
   std::string trace;             // .stl, .rstl, .rrt (each optionally + .gz)
   bool skip_bad = false;         // text traces: count and skip malformed lines
   uint32_t default_length = 64;  // STL records with neither "(n)" nor data
-  uint64_t clock_ps = 0;         // trace clock period; 0 = the trace header's clock_ps
-  double quantum_ns = 10000.0;   // LT: global quantum of the quantum keeper
-  bool nb = false;               // nb_transport (approximately timed) instead of b_transport
-  unsigned outstanding = 64;     // nb: requests in flight at most (absolute timing)
+  uint64_t clock_ps = 0;         // trace clock period; 0 = clock_mhz or the header's clock_ps
+  uint32_t clock_mhz = 0;        // trace clock frequency (DRAMSys clkMhz); 0 = see clock_ps
+  // Accesses beyond the capacity: error (default), wrap (modulo) or mask (DRAMSys).
+  rrt_address_map address_map = RRT_ADDRESS_ERROR;
+  double quantum_ns = 10000.0;  // LT: global quantum of the quantum keeper
+  bool nb = false;              // nb_transport (approximately timed) instead of b_transport
+  unsigned outstanding = 64;    // nb: requests in flight at most (absolute timing)
   // Writes without recorded data store bytes drawn from (seed, record index), so energy and
   // errors see realistic bit patterns; this seed (normally the system seed).
   uint64_t data_seed = 1;
@@ -46,7 +46,7 @@ struct ReplayParams {
 //     (nb): after the memory accepted the previous request (END_REQ), with up to `outstanding`
 //     requests in flight;
 //   relative timing (.rstl; .rrt with flag 1): the recorded delay after the previous request
-//     completed (DRAMSys semantics), in both modes.
+//     was issued (DRAMSys 5's StlPlayer), in both modes; nb: not before the previous END_REQ.
 // A read/format/capacity error stops the simulation; error() names the file and line/record.
 class TracePlayer : public sc_core::sc_module {
  public:
@@ -79,6 +79,7 @@ class TracePlayer : public sc_core::sc_module {
   std::vector<unsigned> free_;
   unsigned in_flight_ = 0;
   uint64_t last_done_ = 0;
+  uint64_t last_issue_ = 0;  // nb: BEGIN_REQ time of the previous request (ps)
   bool req_busy_ = false;
   sc_core::sc_event resp_event_, end_req_event_;
 };
@@ -86,12 +87,15 @@ class TracePlayer : public sc_core::sc_module {
 struct ReplayOutput {
   Stats stats;
   double wall_seconds = 0;
-  uint64_t records = 0;    // records replayed
-  uint64_t failed = 0;     // requests answered with an error status
-  uint64_t bad_lines = 0;  // malformed lines skipped (skip_bad)
-  uint64_t clock_ps = 0;   // trace clock used
-  bool relative = false;   // timing of the trace
-  std::string warning;     // "" or e.g. the trace was recorded with another config
+  uint64_t records = 0;      // records replayed
+  uint64_t failed = 0;       // requests answered with an error status
+  uint64_t bad_lines = 0;    // malformed lines skipped (skip_bad)
+  uint64_t clock_ps = 0;     // trace clock used (rounded to ps when given in MHz)
+  uint32_t clock_mhz = 0;    // the clock in MHz when given so
+  uint64_t mapped = 0;       // accesses mapped into the capacity (address_map wrap/mask)
+  std::string first_mapped;  // where the first was (file:line)
+  bool relative = false;     // timing of the trace
+  std::string warning;       // "" or e.g. the trace was recorded with another config
 };
 
 // One replay in this process (one SystemC elaboration per process): opens the trace (clock,

@@ -24,9 +24,9 @@ struct RecordParams {
 // config_hash(cfg), seed and clock. Writes carry their data (so a replay stores the same bits
 // and draws the same errors); reads carry theirs only with read_data.
 //   absolute formats (.stl, .rrt):  cycle = arrival time / clock_ps
-//   relative (.rstl):               delay = (arrival − previous request's completion) / clock_ps,
-//                                   0 if it arrived before that completion (DRAMSys semantics:
-//                                   the player waits for the previous completion, then the delay)
+//   relative (.rstl):               delay = (arrival − previous arrival) / clock_ps, 0 if it
+//                                   arrived before its predecessor (DRAMSys 5 semantics: the
+//                                   player waits the delay after the previous issue)
 // Usage (one call each, before sc_start; close after it):
 //   AccessRecorder rec;
 //   if (auto e = rec.open(path, cfg, params); !e.empty()) fail(e);

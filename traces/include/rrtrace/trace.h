@@ -153,12 +153,25 @@ void rrt_access_writer_abort(rrt_access_writer *w);
 /* Trace-player request source: an access reader plus what every player checks and computes —   */
 /* the clock, simulated times, the memory capacity and the config the trace was recorded with.  */
 
+/* What to do with an access at or past the capacity (a trace from a bigger memory). */
+typedef enum rrt_address_map {
+  RRT_ADDRESS_ERROR = 0, /* an error naming the record (default) */
+  RRT_ADDRESS_WRAP = 1,  /* address modulo the capacity */
+  RRT_ADDRESS_MASK = 2,  /* only the address bits a 2^k >= capacity memory decodes (DRAMSys) */
+  RRT_ADDRESS_MAP_COUNT
+} rrt_address_map;
+
 typedef struct rrt_source_params {
   rrt_access_read_params read;
-  uint64_t clock_ps; /* trace clock period; 0 = from the trace header (error if it has none) */
+  /* Trace clock, as a period in ps or a frequency in MHz (DRAMSys's clkMhz); at most one
+     non-zero. Both 0 = the trace header's clock_ps (error if it has none). */
+  uint64_t clock_ps;
+  uint32_t clock_mhz;
   uint64_t capacity; /* memory size in bytes: an access reaching past it is an error; 0 = off */
-  const char *config_hash; /* the replaying config's hash; a trace naming another one gives a
-                              warning (rrt_source_warning); NULL or "" = no check */
+  rrt_address_map address_map; /* accesses beyond the capacity, when capacity is set */
+  const char *config_hash;     /* the replaying config's hash; a trace naming another one gives a
+                                  warning (rrt_source_warning); NULL or "" = no check; a trace that
+                                  names none gives none */
 } rrt_source_params;
 
 rrt_source_params rrt_source_default_params(void);
@@ -167,8 +180,8 @@ typedef struct rrt_request {
   rrt_access access; /* as read; data valid until the next call */
   rrt_timing timing;
   uint64_t time_ps;  /* access.cycle x clock: ABSOLUTE -> issue at this simulated time */
-  uint64_t delay_ps; /* RELATIVE -> issue this long after the previous request completed; 0 for
-                        ABSOLUTE */
+  uint64_t delay_ps; /* RELATIVE -> issue this long after the previous request was issued
+                        (DRAMSys 5's StlPlayer); 0 for ABSOLUTE */
 } rrt_request;
 
 typedef struct rrt_source rrt_source;
@@ -177,7 +190,12 @@ bnn_status rrt_source_open(const char *path, const rrt_source_params *params, rr
 /* "" or one line to show the user, e.g. "run.rrt: recorded with config_hash 'a', replaying 'b'". */
 const char *rrt_source_warning(const rrt_source *s);
 bnn_status rrt_source_next(rrt_source *s, rrt_request *req, int *got);
-uint64_t rrt_source_clock_ps(const rrt_source *s);
+uint64_t rrt_source_clock_ps(const rrt_source *s);  /* rounded when given in MHz */
+uint32_t rrt_source_clock_mhz(const rrt_source *s); /* 0 unless given in MHz */
+/* Accesses mapped into the capacity (address_map wrap or mask) so far, and where the first was
+   ("run.stl:3"; "" if none). */
+uint64_t rrt_source_mapped(const rrt_source *s);
+const char *rrt_source_first_mapped(const rrt_source *s);
 rrt_access_reader *rrt_source_reader(rrt_source *s); /* provenance, counts */
 void rrt_source_close(rrt_source *s);
 
