@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "memlimit.h"
 
 typedef struct rr_command {
   const char *name;
@@ -63,7 +64,12 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "--version")) return cmd_version(argc - 1, argv + 1);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
-    if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    if (!strcmp(cmd, commands[i].name)) {
+#ifdef RRAMSIM_HAVE_SIM
+      rr_install_oom_handler(commands[i].name);
+#endif
+      return commands[i].fn(argc - 1, argv + 1);
+    }
   fprintf(stderr, "rramsim: unknown command '%s'\n", cmd);
   usage(stderr);
   return RR_EXIT_USAGE;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "bnn/durable.h"
+#include "bnn/bnn.h"
 #include "cli.h"
+#include "memlimit.h"
 
 /* "rramsim <cmd>: [<name>: ]<message>": the experiment trains many models, so its messages say
  * which one. Returns 0, the driver's failure value. */
@@ -165,6 +167,28 @@ static int trim_log(const rr_train_job *job, uint32_t epoch) {
 /* ---- the run ------------------------------------------------------------------------------------
  */
 
+/* Whether the architecture fits the engine and the model file (widths, fan-in, weight bytes):
+ * checked before any training, which would otherwise run (and checkpoint) to the export and fail
+ * there. */
+static int exportable(const rr_train_job *job) {
+  bnn_layer_kind kinds[2 * BET_MAX_LAYERS];
+  uint32_t n_out[2 * BET_MAX_LAYERS];
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < job->arch->n_layers; ++i) {
+    const bet_layer_spec *l = &job->arch->layers[i];
+    kinds[n] = l->kind == BET_CONV3X3 ? BNN_LAYER_CONV3X3 : BNN_LAYER_DENSE;
+    n_out[n++] = l->n_out;
+    if (l->kind == BET_CONV3X3 && l->pool) {
+      kinds[n] = BNN_LAYER_MAXPOOL2;
+      n_out[n++] = 0;
+    }
+  }
+  if (bnn_model_check_shape(job->train->c, job->train->h, job->train->w, n, kinds, n_out) != BNN_OK)
+    return job_error(job, "--arch %s: not a model the engine can hold: %s", job->arch_name,
+                     bnn_errmsg());
+  return 1;
+}
+
 int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   const bet_train_params *p = job->params;
   const bnn_dataset *train = job->train, *test = job->test;
@@ -173,10 +197,16 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   char *prov = NULL;
   int ok = 0;
   memset(out, 0, sizeof *out);
-  if (job->resume != RR_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 &&
+  /* `--resume` without a checkpoint is an error (the loader names the file and why), not a
+   * fresh start: the user asked to continue a run and must learn that there is none.
+   * `experiment` resumes only what it finds. */
+  if ((job->resume == RR_TRAIN_RESUME ||
+       (job->resume == RR_TRAIN_RESUME_IF_USABLE && access(job->ckpt_path, F_OK) == 0)) &&
       !load_checkpoint(job, &net))
     goto done;
   out->resumed = net != NULL;
+  if (!net && !exportable(job)) goto done;
+  if (!rr_blas_reserve(job->cmd, p->threads)) goto done;
   if (!net && bet_net_create(&net, job->arch, train->c, train->h, train->w, train->n_classes,
                              p->seed) != BNN_OK) {
     job_error(job, "--arch %s: %s", job->arch_name, bnn_errmsg());
