@@ -3,9 +3,11 @@
 #include "train_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "bnn/durable.h"
@@ -197,6 +199,24 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   char *prov = NULL;
   int ok = 0;
   memset(out, 0, sizeof *out);
+  /* What this run creates it removes again when it fails (a kill -9 leaves the checkpoint and
+   * log to resume from; a reported failure leaves no half-made run behind). */
+  const int log_existed = access(job->log_path, F_OK) == 0;
+  const int ckpt_existed = access(job->ckpt_path, F_OK) == 0;
+  /* One run per log (and so per checkpoint): a second run on the same --out would interleave
+   * its epochs with ours. The lock lives as long as this descriptor. */
+  const int lock_fd = open(job->log_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) {
+    job_error(job, "%s: cannot open the log: %s", job->log_path, strerror(errno));
+    return 0;
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    job_error(job, "%s: another rramsim is training into it (locked); wait for it or use another "
+                   "--out",
+              job->log_path);
+    close(lock_fd);
+    return 0;
+  }
   /* `--resume` without a checkpoint is an error (the loader names the file and why), not a
    * fresh start: the user asked to continue a run and must learn that there is none.
    * `experiment` resumes only what it finds. */
@@ -274,6 +294,9 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
   ok = 1;
 done:
   if (log) fclose(log);
+  if (!ok && !log_existed) remove(job->log_path);
+  if (!ok && !ckpt_existed) remove(job->ckpt_path);
+  close(lock_fd);
   bet_net_free(net);
   free(prov);
   return ok;

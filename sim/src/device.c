@@ -290,6 +290,13 @@ bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const 
       bnn_free(z);
       return bnn_fail(BNN_E_ARG, "point %zu: BER must be in (0, 0.5), got %g", i + 1, ber[i]);
     }
+    const double cur = rr_prog_current_ua(p->cell, energy_pj[i], p->prog_voltage_v, p->prog_pulse_ns);
+    if (!(cur > 0) || !(cur < 1e9)) {
+      bnn_free(z);
+      return bnn_fail(BNN_E_RANGE,
+                      "point %zu: %g pJ means a programming current of %g uA, outside (0, 1e9)",
+                      i + 1, energy_pj[i], cur);
+    }
     z[i] = rr_normal_q_inv(ber[i]);
   }
   size_t distinct = 1;
@@ -299,6 +306,19 @@ bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const 
     return bnn_fail(BNN_E_ARG,
                     "all %zu points are at one energy (%g pJ): the fit needs at least two energies",
                     n, energy_pj[0]);
+  }
+  /* Four parameters as functions of the current: points at fewer distinct energies leave the
+   * fit undetermined (two energies fit any spread slope), so its "result" would be arbitrary. */
+  distinct = 0;
+  for (size_t i = 0; i < n; ++i) {
+    size_t j = 0;
+    while (j < i && energy_pj[j] != energy_pj[i]) ++j;
+    if (j == i) ++distinct;
+  }
+  if (distinct < FIT_DIM) {
+    bnn_free(z);
+    return bnn_fail(BNN_E_ARG, "need points at %d or more distinct energies to fit, got %zu",
+                    FIT_DIM, distinct);
   }
   fit_ctx c = {p, energy_pj, z, n, 0};
   double best[FIT_DIM] = {log(p->start.lrs_median_kohm), p->start.lrs_slope,

@@ -9,7 +9,7 @@
 #include "bnn_impl.h"
 
 static const char *kind_of(mode_t m) {
-  if (S_ISDIR(m)) return "is a directory, not a file";
+  if (S_ISDIR(m)) return "is a directory, not a regular file";
   if (S_ISFIFO(m)) return "is a FIFO (named pipe), not a regular file";
   if (S_ISCHR(m)) return "is a character device, not a regular file";
   if (S_ISBLK(m)) return "is a block device, not a regular file";
