@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "memlimit.h"
+#include "output.h"
 
 typedef struct rr_command {
   const char *name;
@@ -60,15 +61,23 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     usage(stdout);
-    return RR_EXIT_OK;
+    return rr_stdout_check(NULL);
   }
-  if (!strcmp(cmd, "--version")) return cmd_version(argc - 1, argv + 1);
+  if (!strcmp(cmd, "--version")) {
+    cmd_version(argc - 1, argv + 1);
+    return rr_stdout_check(NULL);
+  }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
     if (!strcmp(cmd, commands[i].name)) {
 #ifdef RRAMSIM_HAVE_SIM
       rr_install_oom_handler(commands[i].name);
 #endif
-      return commands[i].fn(argc - 1, argv + 1);
+      /* The output discipline (output.h): results on stdout must have been written, and a
+       * failed command removes the outputs it created. */
+      int rc = commands[i].fn(argc - 1, argv + 1);
+      if (rc == RR_EXIT_OK) rc = rr_stdout_check(commands[i].name);
+      if (rc != RR_EXIT_OK) rr_outputs_rollback();
+      return rc;
     }
   fprintf(stderr, "rramsim: unknown command '%s'\n", cmd);
   usage(stderr);

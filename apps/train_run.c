@@ -211,8 +211,9 @@ int rr_train_run(const rr_train_job *job, rr_train_outcome *out) {
     return 0;
   }
   if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    job_error(job, "%s: another rramsim is training into it (locked); wait for it or use another "
-                   "--out",
+    job_error(job,
+              "%s: another rramsim is training into it (locked); wait for it or use another "
+              "--out",
               job->log_path);
     close(lock_fd);
     return 0;

@@ -1,0 +1,46 @@
+/* output.h — the output discipline every rramsim command follows (issue 14):
+ *   - every file is written to a temporary and renamed into place (rr_atomic_open/commit, the
+ *     libraries' writers); every write, flush and close is checked;
+ *   - a command names each file and directory it will write (rr_output_claim) before writing,
+ *     and each file it reads (rr_input_note): an output that is one of the inputs is refused
+ *     before any work;
+ *   - when the command fails, main() removes every claimed path that did not exist when it was
+ *     claimed (rr_outputs_rollback): a failed run leaves nothing that looks like a result;
+ *   - a directory that is appended to (sweep --out) is locked (rr_output_lock_dir): a second
+ *     writer is refused instead of doubling every row;
+ *   - stdout is flushed and checked before a successful exit (rr_stdout_check): results printed
+ *     to a full disk are a failure. */
+#ifndef RRAMSIM_OUTPUT_H
+#define RRAMSIM_OUTPUT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A file this invocation reads (opt: the option that named it, for messages). Returns 1, or prints
+ * an error and returns 0 when it is one of the claimed outputs. */
+int rr_input_note(const char *cmd, const char *opt, const char *path);
+
+/* A file or directory this invocation writes. Returns 1, or prints
+ * "rramsim <cmd>: <opt> <path>: is also an input (<opt2>); refusing to overwrite it" and returns 0.
+ * NULL or empty paths are ignored (returns 1). */
+int rr_output_claim(const char *cmd, const char *opt, const char *path);
+
+/* Takes an exclusive lock on directory `dir` (which must exist) for the rest of the process.
+ * Returns 1, or prints "rramsim <cmd>: <opt> <dir>: another rramsim is writing into it (locked);
+ * wait for it to finish or use another directory" and returns 0. */
+int rr_output_lock_dir(const char *cmd, const char *opt, const char *dir);
+
+/* After a failed command: removes the claimed paths that did not exist when claimed (directories
+ * with their contents), newest first. Only in the process that claimed them (not in a forked
+ * child). */
+void rr_outputs_rollback(void);
+
+/* Flushes stdout; on a write error prints "rramsim <cmd>: stdout: write error: <reason>" and
+ * returns 1 (RR_EXIT_FAIL), else 0. */
+int rr_stdout_check(const char *cmd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RRAMSIM_OUTPUT_H */
