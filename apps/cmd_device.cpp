@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bnn/input.h"
 #include "bnn/status.h"
 #include "cli.h"
 #include "commands.h"
@@ -45,8 +46,9 @@ void usage(FILE* f) {
 }
 
 int read_points(const char* path, std::vector<double>& e, std::vector<double>& b) {
-  FILE* f = std::fopen(path, "r");
-  if (!f) return rr_error(kCmd, "%s: cannot open: %s", path, std::strerror(errno));
+  FILE* f = nullptr;  // a regular file of at most 16 MiB (bnn/input.h)
+  if (bnn_input_fopen(path, BNN_INPUT_TEXT_MAX, &f, nullptr) != BNN_OK)
+    return rr_error(kCmd, "%s", bnn_errmsg());
   char line[1024];
   int lineno = 0;
   bool header_seen = false;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/config.hpp"
@@ -91,6 +92,8 @@ extern "C" int rr_cmd_replay(int argc, char** argv) {
   if (!rr_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
   if (trace.empty()) return rr_usage_error(kCmd, "--trace FILE is required");
   if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  if (!rr_input_note(kCmd, "--trace", trace.c_str()) || !rrsimcli::claim_memory_files(kCmd, mo))
+    return RR_EXIT_FAIL;
   rramsim::SystemConfig cfg;
   if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return RR_EXIT_FAIL;
   rp.data_seed = cfg.seed;

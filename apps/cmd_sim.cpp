@@ -99,6 +99,7 @@ extern "C" int rr_cmd_sim(int argc, char** argv) {
   int rc = RR_EXIT_OK;
   if (!rr_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
   if (mo.system.empty()) return rr_usage_error(kCmd, "--system FILE is required");
+  if (!rrsimcli::claim_memory_files(kCmd, mo)) return RR_EXIT_FAIL;
   if (!rramsim::parse_pattern(traffic, &tp.pattern))
     return rr_usage_error(kCmd, "--traffic: expected random, sequential or strided, got '%s'",
                           traffic.c_str());

@@ -91,8 +91,8 @@ int rr_output_claim(const char *cmd, const char *opt, const char *path) {
   return 1;
 }
 
-int rr_output_lock_dir(const char *cmd, const char *opt, const char *dir) {
-  const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+int rr_output_lock_file(const char *cmd, const char *opt, const char *dir) {
+  const int fd = open(dir, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     rr_error(cmd, "%s %s: cannot open: %s", opt, dir, strerror(errno));
     return 0;
@@ -110,6 +110,19 @@ int rr_output_lock_dir(const char *cmd, const char *opt, const char *dir) {
     return 0;
   }
   return 1; /* fd stays open: the lock lasts until the process exits */
+}
+
+int rr_output_probe(const char *cmd, const char *opt, const char *path) {
+  char probe[4096];
+  snprintf(probe, sizeof probe, "%s.probe.%ld", path, (long)getpid());
+  const int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    rr_error(cmd, "%s %s: cannot create files in its directory: %s", opt, path, strerror(errno));
+    return 0;
+  }
+  close(fd);
+  unlink(probe);
+  return 1;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {

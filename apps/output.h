@@ -6,7 +6,7 @@
  *     before any work;
  *   - when the command fails, main() removes every claimed path that did not exist when it was
  *     claimed (rr_outputs_rollback): a failed run leaves nothing that looks like a result;
- *   - a directory that is appended to (sweep --out) is locked (rr_output_lock_dir): a second
+ *   - a file that is appended to (sweep's results) is locked (rr_output_lock_file): a second
  *     writer is refused instead of doubling every row;
  *   - stdout is flushed and checked before a successful exit (rr_stdout_check): results printed
  *     to a full disk are a failure. */
@@ -26,10 +26,16 @@ int rr_input_note(const char *cmd, const char *opt, const char *path);
  * NULL or empty paths are ignored (returns 1). */
 int rr_output_claim(const char *cmd, const char *opt, const char *path);
 
-/* Takes an exclusive lock on directory `dir` (which must exist) for the rest of the process.
- * Returns 1, or prints "rramsim <cmd>: <opt> <dir>: another rramsim is writing into it (locked);
- * wait for it to finish or use another directory" and returns 0. */
-int rr_output_lock_dir(const char *cmd, const char *opt, const char *dir);
+/* Takes an exclusive lock on the file `path` that this process appends to (created empty if
+ * absent) for the rest of the process. Returns 1, or prints "rramsim <cmd>: <opt> <path>: another
+ * rramsim is writing into it (locked); wait for it to finish or use another directory" and
+ * returns 0. */
+int rr_output_lock_file(const char *cmd, const char *opt, const char *path);
+
+/* Whether a new file can be created next to `path` (tried with a probe file, removed again): for
+ * outputs written only after a long computation. Returns 1, or prints "rramsim <cmd>: <opt>
+ * <path>: cannot create files in its directory: <reason>" and returns 0. */
+int rr_output_probe(const char *cmd, const char *opt, const char *path);
 
 /* After a failed command: removes the claimed paths that did not exist when claimed (directories
  * with their contents), newest first. Only in the process that claimed them (not in a forked

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "output.h"
 #include "cli.h"
 
 namespace rrsimcli {
@@ -54,6 +55,14 @@ bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::System
   }
   if (o.have_seed) cfg->seed = o.seed;
   return true;
+}
+
+bool claim_memory_files(const char* cmd, const MemoryOptions& o) {
+  return rr_input_note(cmd, "--system", o.system.c_str()) &&
+         rr_input_note(cmd, "--error-map", o.error_map.c_str()) &&
+         rr_output_claim(cmd, "--stats", o.stats_path.c_str()) &&
+         rr_output_claim(cmd, "--record-accesses", o.rec_acc.c_str()) &&
+         rr_output_claim(cmd, "--record-faults", o.rec_flt.c_str());
 }
 
 bool probe_writable(const char* cmd, const std::string& path, const char* opt) {

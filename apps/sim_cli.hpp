@@ -35,6 +35,10 @@ Parsed memory_option(const char* cmd, const char* opt, const char* val, MemoryOp
 // organisation and applies the seed. On failure prints one line and returns false (exit 1).
 bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::SystemConfig* cfg);
 
+// The output discipline (output.h) for the shared options: --system and --error-map are inputs,
+// --stats and --record-* outputs. On a clash prints one line and returns false (exit 1).
+bool claim_memory_files(const char* cmd, const MemoryOptions& o);
+
 // Fails early (before a long run) when files cannot be created next to `path`.
 bool probe_writable(const char* cmd, const std::string& path, const char* opt);
 

@@ -12,6 +12,7 @@
 
 #include "bnn/durable.h"
 #include "bnn/bnn.h"
+#include "bnn/input.h"
 #include "cli.h"
 #include "memlimit.h"
 
@@ -141,8 +142,9 @@ static int load_checkpoint(const rr_train_job *job, bet_net **net) {
  * Rewrites the log through a temp file + rename. Returns 0 and prints the error on failure. */
 static int trim_log(const rr_train_job *job, uint32_t epoch) {
   const char *path = job->log_path;
-  FILE *f = fopen(path, "rb");
-  if (!f) return errno == ENOENT ? 1 : job_error(job, "%s: %s", path, strerror(errno));
+  FILE *f = NULL;
+  if (bnn_input_fopen(path, 0, &f, NULL) != BNN_OK)
+    return errno == ENOENT ? 1 : job_error(job, "%s", bnn_errmsg());
   bnn_atomic_file af;
   FILE *o = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   char line[8192];

@@ -7,12 +7,13 @@
 #include <zlib.h>
 
 #include "rramsim/point.hpp"
+#include "bnn/input.h"
 
 namespace rramsim {
 
 std::string model_file_id(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  FILE* f = nullptr;  // a regular file (bnn/input.h)
+  if (bnn_input_fopen(path.c_str(), 0, &f, nullptr) != BNN_OK) throw Error(bnn_errmsg());
   uLong crc = crc32(0L, Z_NULL, 0);
   unsigned char buf[1 << 16];
   size_t n;

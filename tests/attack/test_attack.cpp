@@ -144,7 +144,7 @@ class Attack : public ::testing::Test {
                   fixture_run("trace convert {TR} {D}/t.rrt") &&
                   fixture_run(
                       "run --system {S} --op-point ultra_low --model {M} --data {T} "
-                      "--images 5 --quiet --record-faults {F}") &&
+                      "--limit 5 --quiet --record-faults {F}") &&
                   fixture_run("sweep {E} --out {R} --quiet");
     // Special files.
     mkfifo((d_ + "/fifo").c_str(), 0600);
@@ -230,18 +230,18 @@ const char *const kInputSlots[] = {
     "metric --model {M} --data {X} --limit 5",
     "predict --model {X} --data {T} --ber 0.01 --limit 5",
     "predict --model {M} --data {X} --ber 0.01 --limit 5",
-    "train --arch 784-16-10 --data {X} --out {O}/o.bnn --epochs 1 --no-progress",
-    "train --arch 784-16-10 --data {T} --out {O}/o.bnn --epochs 1 --no-progress --train-limit 20 "
+    "train --arch 784-16-10 --data {X} --out {O}/o.bnn --epochs 1 --quiet",
+    "train --arch 784-16-10 --data {T} --out {O}/o.bnn --epochs 1 --quiet --train-limit 20 "
     "--test-limit 10 --checkpoint {X} --resume",
-    "experiment paper --report-only --out-dir {O}/p --report {O}/r.md --notes {X} --no-progress",
+    "experiment paper --report-only --out-dir {O}/p --report {O}/r.md --notes {X} --quiet",
     "sim --system {X} --requests 10 --quiet",
     "sim --system {S} --error-map {X} --requests 10 --quiet",
     "device fit {X}",
     "device info {X}",
-    "run --system {X} --model {M} --data {T} --images 3 --quiet",
-    "run --system {S} --model {X} --data {T} --images 3 --quiet",
-    "run --system {S} --model {M} --data {X} --images 3 --quiet",
-    "run --system {S} --model {M} --data {T} --images 3 --quiet --error-map {X}",
+    "run --system {X} --model {M} --data {T} --limit 3 --quiet",
+    "run --system {S} --model {X} --data {T} --limit 3 --quiet",
+    "run --system {S} --model {M} --data {X} --limit 3 --quiet",
+    "run --system {S} --model {M} --data {T} --limit 3 --quiet --error-map {X}",
     "sweep {X} --out {O}/sw --quiet",
     "sweep {E} --models {X} --out {O}/sw --quiet",
     "sweep --merge {X}",
@@ -249,13 +249,13 @@ const char *const kInputSlots[] = {
     "replay --trace {X} --system {S} --quiet",
     "replay --trace {TR} --system {X} --quiet",
     "replay --trace {TR} --system {S} --error-map {X} --quiet",
-    "faults replay --model {X} --faults {F} --system {S} --data {T} --images 5",
-    "faults replay --model {M} --faults {X} --system {S} --data {T} --images 5",
-    "faults replay --model {M} --faults {F} --system {X} --data {T} --images 5",
-    "faults replay --model {M} --faults {F} --system {S} --data {X} --images 5",
-    "faults replay --model {M} --faults {F} --system {S} --data {T} --images 5 --error-map {X}",
-    "faults analyze --model {X} --faults {F} --system {S} --data {T} --images 5 --neurons 2",
-    "faults analyze --model {M} --faults {X} --system {S} --data {T} --images 5 --neurons 2",
+    "faults replay --model {X} --faults {F} --system {S} --data {T} --limit 5",
+    "faults replay --model {M} --faults {X} --system {S} --data {T} --limit 5",
+    "faults replay --model {M} --faults {F} --system {X} --data {T} --limit 5",
+    "faults replay --model {M} --faults {F} --system {S} --data {X} --limit 5",
+    "faults replay --model {M} --faults {F} --system {S} --data {T} --limit 5 --error-map {X}",
+    "faults analyze --model {X} --faults {F} --system {S} --data {T} --limit 5 --neurons 2",
+    "faults analyze --model {M} --faults {X} --system {S} --data {T} --limit 5 --neurons 2",
     "trace convert {X} {O}/o.rrt",
     "trace info {X}",
 };
@@ -342,9 +342,9 @@ TEST_F(Attack, StdoutOnAFullDeviceIsAnError) {
         "metric --model {M} --data {T} --limit 5",
         "predict --model {M} --data {T} --ber 0.01 --limit 5", "device info {DEV}",
         "device fit {P}", "sim --system {S} --requests 10 --quiet", "trace info {TR}",
-        "run --system {S} --model {M} --data {T} --images 3 --quiet",
+        "run --system {S} --model {M} --data {T} --limit 3 --quiet",
         "replay --trace {TR} --system {S} --quiet",
-        "faults replay --model {M} --faults {F} --system {S} --data {T} --images 5"}) {
+        "faults replay --model {M} --faults {F} --system {S} --data {T} --limit 5"}) {
     Case c = make("stdout-full", args, args, Expect::kBad);
     c.stdout_path = "/dev/full";
     attack(c);
@@ -367,12 +367,12 @@ TEST_F(Attack, FullDisksNeverGiveFalseSuccess) {
   const std::vector<Out> cmds = {
       {"model random --arch 784-512-512-10 --seed 1 --out {FS}/o.bnn", {"{FS}/o.bnn"}},
       {"eval --model {M} --data {T} --quiet --ber-sweep 0,0.1 --csv {FS}/o.csv", {"{FS}/o.csv"}},
-      {"train --arch 784-64-10 --data {T} --out {FS}/o.bnn --epochs 1 --no-progress",
+      {"train --arch 784-64-10 --data {T} --out {FS}/o.bnn --epochs 1 --quiet",
        {"{FS}/o.bnn", "{FS}/o.bnn.log.jsonl", "{FS}/o.bnn.ckpt"}},
       {"sim --system {S} --requests 200 --quiet --stats {FS}/s.json --record-accesses {FS}/a.stl "
        "--record-faults {FS}/f.csv",
        {"{FS}/s.json", "{FS}/a.stl", "{FS}/f.csv"}},
-      {"run --system {S} --model {M} --data {T} --images 5 --quiet --out {FS}/r --predictions "
+      {"run --system {S} --model {M} --data {T} --limit 5 --quiet --out {FS}/r --predictions "
        "{FS}/p.txt --record-faults {FS}/f.csv",
        {"{FS}/r", "{FS}/p.txt", "{FS}/f.csv"}},
       {"sweep {E} --out {FS}/sw --quiet", {"{FS}/sw"}},
@@ -380,16 +380,15 @@ TEST_F(Attack, FullDisksNeverGiveFalseSuccess) {
       {"replay --trace {TR} --system {S} --quiet --stats {FS}/s.json --record-accesses "
        "{FS}/a.rrt",
        {"{FS}/s.json", "{FS}/a.rrt"}},
-      {"faults replay --model {M} --faults {F} --system {S} --data {T} --images 5 "
+      {"faults replay --model {M} --faults {F} --system {S} --data {T} --limit 5 "
        "--predictions {FS}/p.txt",
        {"{FS}/p.txt"}},
-      {"faults analyze --model {M} --faults {F} --system {S} --data {T} --images 5 --neurons 2 "
+      {"faults analyze --model {M} --faults {F} --system {S} --data {T} --limit 5 --neurons 2 "
        "--out {FS}/an",
        {"{FS}/an"}},
       {"trace convert {TR} {FS}/o.stl.gz", {"{FS}/o.stl.gz"}},
       {"trace convert {TR} {FS}/o.rstl", {"{FS}/o.rstl"}},
-      {"experiment paper --report-only --out-dir {FS}/p --report {FS}/r.md --no-progress",
-       {"{FS}/r.md"}},
+      {"experiment paper --report-only --out-dir {FS}/p --report {FS}/r.md --quiet", {"{FS}/r.md"}},
   };
   for (const char *size : {"full", "16k", "64k"}) {
     for (const Out &o : cmds) {
@@ -427,16 +426,16 @@ TEST_F(Attack, MemoryLimitsGiveCleanErrors) {
       "model info {M}",
       "model random --arch 784-4096-4096-10 --seed 1 --out {O}/o.bnn",
       "eval --model {M} --data {T} --quiet",
-      "train --arch 784-64-10 --data {T} --out {O}/o.bnn --epochs 1 --no-progress",
-      "train --arch 784-2048-2048-10 --data {T} --out {O}/o.bnn --epochs 1 --no-progress",
+      "train --arch 784-64-10 --data {T} --out {O}/o.bnn --epochs 1 --quiet",
+      "train --arch 784-2048-2048-10 --data {T} --out {O}/o.bnn --epochs 1 --quiet",
       "metric --model {M} --data {T} --limit 5",
       "predict --model {M} --data {T} --ber 0.01 --limit 5",
       "sim --system {S} --requests 50 --quiet",
       "device info {DEV}",
       "device fit {P}",
-      "run --system {S} --model {M} --data {T} --images 3 --quiet",
+      "run --system {S} --model {M} --data {T} --limit 3 --quiet",
       "replay --trace {TR} --system {S} --quiet",
-      "faults replay --model {M} --faults {F} --system {S} --data {T} --images 5",
+      "faults replay --model {M} --faults {F} --system {S} --data {T} --limit 5",
       "trace info {TR}",
       "sweep {E} --out {O}/sw --quiet",
   };
@@ -483,7 +482,7 @@ TEST_F(Attack, ConcurrentRunsOnOneOutput) {
                                     : std::to_string(rows) + " rows for " +
                                           std::to_string(keys.size()) + " points in " + j;
        }},
-      {"train", "train --arch 784-16-10 --data {T} --out {O}/o.bnn --epochs 2 --no-progress",
+      {"train", "train --arch 784-16-10 --data {T} --out {O}/o.bnn --epochs 2 --quiet",
        [&] {
          const size_t n = count_lines(log, "\"epoch\"");
          return n == 2 ? std::string() : std::to_string(n) + " epoch lines (2 epochs) in " + log;
@@ -577,7 +576,7 @@ TEST_F(Attack, MutatedInputsOfEveryFormat) {
       {"rstl", d_ + "/t.rstl", x + ".rstl", "trace convert " + x + ".rstl {O}/o.rrt", 0, false},
       {"rrt", d_ + "/t.rrt", x + ".rrt", "trace convert " + x + ".rrt {O}/o.stl", 0, false},
       {"faults-csv", d_ + "/faults.csv", x + ".csv",
-       "faults replay --model {M} --faults " + x + ".csv --system {S} --data {T} --images 5", 0,
+       "faults replay --model {M} --faults " + x + ".csv --system {S} --data {T} --limit 5", 0,
        false},
       {"errmap-csv", kSrc + "/traces/examples/errmap_address.csv", x + ".csv",
        "sim --system {S} --error-map " + x + ".csv --requests 10 --quiet", 0, false},
@@ -689,17 +688,16 @@ TEST_F(Attack, MutatedInputsOfEveryFormat) {
 TEST_F(Attack, BadOptionValuesAreRefusedUpFront) {
   ASSERT_TRUE(fixture_ok_);
   const char *const bad[] = {
-      "eval --model {M} --data {T} --limit 010 --quiet",
       "eval --model {M} --data {T} --limit 0x10 --quiet",
-      "run --system {S} --model {M} --data {T} --images 3 --quiet --rram-layers ''",
-      "run --system {S} --model {M} --data {T} --images 3 --quiet --op-point ''",
-      "run --system {S} --model {M} --data {T} --images 3 --quiet --predictions {M}",
-      "faults replay --model {M} --faults {F} --system {S} --data {T} --images 5 --predictions "
+      "run --system {S} --model {M} --data {T} --limit 3 --quiet --rram-layers ''",
+      "run --system {S} --model {M} --data {T} --limit 3 --quiet --op-point ''",
+      "run --system {S} --model {M} --data {T} --limit 3 --quiet --predictions {M}",
+      "faults replay --model {M} --faults {F} --system {S} --data {T} --limit 5 --predictions "
       "{F}",
-      "train --arch 784-65537-10 --data {T} --out {O}/o.bnn --epochs 1 --no-progress",
-      "train --arch 784-16-10 --data {T} --out {O}/o.bnn --epochs 1 --no-progress --resume "
+      "train --arch 784-65537-10 --data {T} --out {O}/o.bnn --epochs 1 --quiet",
+      "train --arch 784-16-10 --data {T} --out {O}/o.bnn --epochs 1 --quiet --resume "
       "--checkpoint {O}/none.ckpt",
-      "train --arch 784-16-10 --data {T} --out {O}/o.bnn --eval-ber '' --no-progress",
+      "train --arch 784-16-10 --data {T} --out {O}/o.bnn --eval-ber '' --quiet",
       "eval --model {M} --data {T} --error-layers '' --quiet",
       "sweep {E} --models '' --out {O}/sw --quiet",
       "trace convert {TR} {TR}",

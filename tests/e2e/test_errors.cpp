@@ -86,7 +86,12 @@ const Case kCases[] = {
     {"CLI-RANGE-TOO-LONG", "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0:0.5:0.0001"},
     {"CLI-RANGE-OUTSIDE", "predict --model {D}/m.bnn --data fashion-mnist --ber 0.9"},
     {"CLI-UNKNOWN-SUBCOMMAND", "model frob"},
+    {"CLI-EMPTY-VALUE", "run --system {S} --model {D}/m.bnn --rram-layers= --out {D}/out"},
     {"INPUT-NOT-REGULAR", "model info /dev/zero"},
+    {"INPUT-TOO-LARGE", "sim --system {D}/huge.json --stats {D}/out.json"},
+    {"OUTPUT-IS-INPUT",
+     "run --system {S} --model {D}/m.bnn --data {D}/tiny --limit 5 --quiet --predictions "
+     "{D}/m.bnn"},
     {"MODEL-CANNOT-OPEN", "model info {D}/no-such.bnn"},
     {"MODEL-BAD-MAGIC", "model info {D}/garbage.bnn"},
     {"MODEL-TRUNCATED", "model info {D}/trunc.bnn"},
@@ -107,6 +112,8 @@ const Case kCases[] = {
     {"EVAL-WRITE01-PAIR", "eval --model {D}/m.bnn --data fashion-mnist --ber-write01 0.1"},
     {"EVAL-ERROR-LAYERS", "eval --model {D}/m.bnn --data fashion-mnist --error-layers 5"},
     {"EVAL-KERNEL", "eval --model {D}/m.bnn --data fashion-mnist --kernel gpu"},
+    {"EVAL-CSV-UNWRITABLE",
+     "eval --model {D}/m.bnn --data {D}/tiny --ber-sweep 0,0.1 --csv {D}/no-dir/out.csv --quiet"},
     {"TRAIN-ARCH-REQUIRED", "train --data fashion-mnist --out {D}/out.bnn"},
     {"TRAIN-DATA-REQUIRED", "train --arch 784-16-10 --out {D}/out.bnn"},
     {"TRAIN-OUT-REQUIRED", "train --arch 784-16-10 --data {D}/tiny"},
@@ -283,6 +290,7 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/tiny.json", replace_all(tiny, "\"columns\": 512", "\"columns\": 64"));
 
     write(d + "/bad.stl", "garbage line\n");
+    write(d + "/huge.json", "{" + std::string(17u << 20, ' ') + "}");
     write(d + "/nul.stl", std::string("0: read 0x0\n") + '\0' + "5: read 0x40\n");
     // A trace recorded on the small system (its header names that config: no warning), with a
     // record at cycle 2^64-1 (clock 1 ps) appended.

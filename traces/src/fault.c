@@ -209,9 +209,12 @@ bnn_status rrt_fault_reader_next(rrt_fault_reader *r, rrt_fault *f, int *got) {
       r->done = 1;
       break;
     }
+    /* A NUL (binary data in a text file) would end the line early or hide it as blank. */
+    const int has_nul = memchr(line, '\0', len) != NULL;
     const char *p = rrt_skip_space(line);
-    if (*p == '\0' || *p == '#') continue;
-    const char *why = parse_fault(line, f);
+    if (!has_nul && (*p == '\0' || *p == '#')) continue;
+    const char *why =
+        has_nul ? "NUL byte in the line (binary data in a text file?)" : parse_fault(line, f);
     if (!why) {
       ++r->records;
       *got = 1;

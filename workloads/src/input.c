@@ -30,7 +30,12 @@ bnn_status bnn_input_open(const char *path, uint64_t max_bytes, int *fd, uint64_
   *fd = -1;
   /* O_NONBLOCK: opening a FIFO without a writer (or a device) must not wait; cleared below. */
   const int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (f < 0) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+  if (f < 0) {
+    const int e = errno;
+    bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(e));
+    errno = e; /* callers may tell a missing file (ENOENT) from others */
+    return BNN_E_IO;
+  }
   struct stat st;
   bnn_status s = BNN_OK;
   if (fstat(f, &st) != 0)
