@@ -20,8 +20,9 @@ extern "C" {
  * regular file (fstat on the descriptor, so nothing can be swapped in between) of at most
  * max_bytes (0: no cap), and puts the descriptor back into blocking mode. Returns BNN_OK with *fd
  * (and *size, may be NULL); else BNN_E_IO ("<path>: cannot open: <reason>", "<path>: is a
- * directory, not a regular file", "<path>: is a FIFO (named pipe), not a regular file", "... a character
- * device ...") or BNN_E_RANGE ("<path>: <n> bytes, more than the <cap> accepted for this input").
+ * directory, not a regular file", "<path>: is a FIFO (named pipe), not a regular file", "... a
+ * character device ...") or BNN_E_RANGE ("<path>: <n> bytes, more than the <cap> accepted for this
+ * input").
  */
 bnn_status bnn_input_open(const char *path, uint64_t max_bytes, int *fd, uint64_t *size);
 
