@@ -52,8 +52,17 @@ int read_points(const char* path, std::vector<double>& e, std::vector<double>& b
   char line[1024];
   int lineno = 0;
   bool header_seen = false;
+  long at = std::ftell(f);
   while (std::fgets(line, sizeof line, f)) {
     ++lineno;
+    // A NUL byte ends the C string before the bytes fgets read: binary data, not a points file.
+    const long next = std::ftell(f);
+    if (at >= 0 && next >= 0 && static_cast<size_t>(next - at) != std::strlen(line)) {
+      std::fclose(f);
+      return rr_error(kCmd, "%s:%d: NUL byte in the line (binary data in a text file?)", path,
+                      lineno);
+    }
+    at = next;
     char* s = line;
     while (*s == ' ' || *s == '\t') ++s;
     if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0') continue;

@@ -482,7 +482,7 @@ extern "C" int rr_cmd_faults(int argc, char** argv) {
             std::fprintf(stderr, "rramsim faults: warning: gnuplot failed for %s\n", fig.c_str());
           else if (stat(fig.c_str(), &fst) != 0 || fst.st_size == 0)
             // gnuplot exits 0 when it cannot write (a full disk): the figure is not there.
-            throw rrjob::JobError(fig + ": gnuplot wrote nothing (disk full?)");
+            throw rramsim::Error(fig + ": gnuplot wrote nothing (disk full?)");
         }
         std::printf("\nwrote:     %s/layers.csv, %s/neurons.csv, %s/neurons.{png,svg}\n",
                     out_dir.c_str(), out_dir.c_str(), out_dir.c_str());

@@ -475,11 +475,12 @@ TEST_F(TraceTest, InputIsRecognisedByContentAndOnlyRegularFilesAreRead) {
   // blocks until a writer comes — and so are devices and directories.
   ASSERT_EQ(mkfifo(path("f1.stl").c_str(), 0600), 0);
   mkdir(path("d.stl").c_str(), 0755);
+  ASSERT_EQ(symlink("/dev/zero", path("zero.stl").c_str()), 0);  // the reader goes by the name
   const struct {
     std::string file;
     const char *why;
   } refused[] = {{path("f1.stl"), "is a FIFO (named pipe), not a regular file"},
-                 {"/dev/zero", "is a character device, not a regular file"},
+                 {path("zero.stl"), "is a character device, not a regular file"},
                  {path("d.stl"), "is a directory, not a regular file"}};
   for (const auto &c : refused) {
     SCOPED_TRACE(c.file);
@@ -488,6 +489,7 @@ TEST_F(TraceTest, InputIsRecognisedByContentAndOnlyRegularFilesAreRead) {
     EXPECT_NE(std::string(bnn_errmsg()).find(c.why), std::string::npos) << bnn_errmsg();
   }
   rmdir(path("d.stl").c_str());
+  std::remove(path("zero.stl").c_str());
 }
 
 TEST_F(TraceTest, AbortAndFailedWritesLeaveNothingBehind) {

@@ -26,6 +26,9 @@ bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t
       *line += 3;
       *len -= 3;
     }
+    /* A line holding a NUL (binary data) is never a comment or blank, whatever its C string
+     * says: the caller's parser refuses it. */
+    if (memchr(*line, '\0', *len)) return BNN_OK;
     const char *p = rrt_skip_space(*line);
     if (*p == '\0') continue;
     if (*p != '#') return BNN_OK;
