@@ -308,19 +308,6 @@ bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const 
                     "all %zu points are at one energy (%g pJ): the fit needs at least two energies",
                     n, energy_pj[0]);
   }
-  /* Four parameters as functions of the current: points at fewer distinct energies leave the
-   * fit undetermined (two energies fit any spread slope), so its "result" would be arbitrary. */
-  distinct = 0;
-  for (size_t i = 0; i < n; ++i) {
-    size_t j = 0;
-    while (j < i && energy_pj[j] != energy_pj[i]) ++j;
-    if (j == i) ++distinct;
-  }
-  if (distinct < FIT_DIM) {
-    bnn_free(z);
-    return bnn_fail(BNN_E_ARG, "need points at %d or more distinct energies to fit, got %zu",
-                    FIT_DIM, distinct);
-  }
   fit_ctx c = {p, energy_pj, z, n, 0};
   double best[FIT_DIM] = {log(p->start.lrs_median_kohm), p->start.lrs_slope,
                           log(p->start.lrs_sigma), p->start.lrs_sigma_slope};

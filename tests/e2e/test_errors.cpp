@@ -88,7 +88,7 @@ const Case kCases[] = {
     {"CLI-UNKNOWN-SUBCOMMAND", "model frob"},
     {"CLI-EMPTY-VALUE", "run --system {S} --model {D}/m.bnn --rram-layers= --out {D}/out"},
     {"INPUT-NOT-REGULAR", "model info /dev/zero"},
-    {"INPUT-TOO-LARGE", "sim --system {D}/huge.json --stats {D}/out.json"},
+    {"INPUT-TOO-LARGE", "sim --system {D}/big/in/huge.json --stats {D}/out.json"},
     {"OUTPUT-IS-INPUT",
      "run --system {S} --model {D}/m.bnn --data {D}/tiny --limit 5 --quiet --predictions "
      "{D}/m.bnn"},
@@ -188,7 +188,6 @@ const Case kCases[] = {
     {"DEVICE-FIT-ONE-ENERGY", "device fit {D}/onepts.csv"},
     {"DEVICE-FIT-POOR", "device fit {D}/zigzagpts.csv --strict"},
     {"DEVICE-FIT-UNPHYSICAL", "device fit {D}/risingpts.csv --strict"},
-    {"DEVICE-POINTS-DEGENERATE", "device fit {D}/samepts.csv --cell 2T2R"},
     {"DEVICE-POINTS-CURRENT", "device fit {D}/hugepts.csv --cell 2T2R"},
     {"TRACE-MALFORMED-STL", "trace convert {D}/bad.stl {D}/out.rrt"},
     {"TRACE-NUL-BYTE", "trace convert {D}/nul.stl {D}/out.rrt"},
@@ -290,7 +289,10 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/tiny.json", replace_all(tiny, "\"columns\": 512", "\"columns\": 64"));
 
     write(d + "/bad.stl", "garbage line\n");
-    write(d + "/huge.json", "{" + std::string(17u << 20, ' ') + "}");
+    // Two levels down: the fixture's snapshot (one level deep) does not read its 17 MiB each time.
+    mkdir((d + "/big").c_str(), 0755);
+    mkdir((d + "/big/in").c_str(), 0755);
+    write(d + "/big/in/huge.json", "{" + std::string(17u << 20, ' ') + "}");
     write(d + "/nul.stl", std::string("0: read 0x0\n") + '\0' + "5: read 0x40\n");
     // A trace recorded on the small system (its header names that config: no warning), with a
     // record at cycle 2^64-1 (clock 1 ps) appended.
@@ -353,7 +355,6 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/onepts.csv", "energy_pj,ber\n1,0.1\n1,0.05\n1,0.01\n1,0.02\n");
     write(d + "/zigzagpts.csv", "energy_pj,ber\n1,0.01\n2,0.2\n3,0.001\n4,0.3\n5,0.0001\n");
     write(d + "/risingpts.csv", "energy_pj,ber\n0.5,0.03\n1,0.01\n2,0.002\n4,0.0003\n");
-    write(d + "/samepts.csv", "energy_pj,ber\n1,0.1\n1,0.05\n2,0.01\n2,0.02\n");
     write(d + "/hugepts.csv", "energy_pj,ber\n1e308,0.1\n2e307,0.01\n3e307,0.001\n4e307,1e-4\n");
     r = e2e::run(cap_, "model random --arch 784-32-10 --seed 1 --out " + d + "/m2.bnn");
     ASSERT_EQ(r.code, 0) << r.err;
