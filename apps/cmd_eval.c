@@ -244,8 +244,9 @@ int rr_cmd_eval(int argc, char **argv) {
   }
   for (uint32_t i = 0; i < ds.n; ++i)
     if (ds.labels[i] >= ncls) {
-      rc = rr_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes",
-                    model_path, ds.name, ds.labels[i], i, ncls);
+      /* The data set is what is wrong (a label the model cannot predict): name it first. */
+      rc = rr_error(CMD, "--data %s: label %u at image %u is not one of the %u classes of %s",
+                    md.data, ds.labels[i], i, ncls, model_path);
       goto done;
     }
   if (n_sweep) {

@@ -103,6 +103,7 @@ const Case kCases[] = {
     {"DATA-BAD-SPLIT", "eval --model {D}/m.bnn --data fashion-mnist --split valid"},
     {"DATA-IDX-TRUNCATED", "eval --model {D}/m.bnn --data {D}/badidx"},
     {"DATA-LABEL-COUNT", "eval --model {D}/m.bnn --data {D}/mislabelled"},
+    {"DATA-LABEL-RANGE", "eval --model {D}/m.bnn --data {D}/badlabel --quiet"},
     {"DATA-GZIP-TRUNCATED", "eval --model {D}/m.bnn --data {D}/gznotrailer"},
     {"EVAL-DATA-REQUIRED", "eval --model {D}/m.bnn"},
     {"EVAL-CSV-NEEDS-SWEEP", "eval --model {D}/m.bnn --data fashion-mnist --csv {D}/out.csv"},
@@ -335,6 +336,13 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
       ASSERT_NE(g, nullptr);
       gzwrite(g, lab.data(), (unsigned)lab.size());
       gzclose(g);
+    }
+    mkdir((d + "/badlabel").c_str(), 0755);
+    {
+      std::string lab = slurp(d + "/tiny/t10k-labels-idx1-ubyte");
+      lab[8] = static_cast<char>(200);  // the first label (after the 8-byte header)
+      write(d + "/badlabel/t10k-labels-idx1-ubyte", lab);
+      write(d + "/badlabel/t10k-images-idx3-ubyte", slurp(d + "/tiny/t10k-images-idx3-ubyte"));
     }
     mkdir((d + "/mislabelled").c_str(), 0755);
     write(d + "/mislabelled/t10k-images-idx3-ubyte", slurp(d + "/tiny/t10k-images-idx3-ubyte"));
