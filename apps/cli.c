@@ -22,9 +22,36 @@ const char *cli_version(void) {
   return RRAMSIM_VERSION_STRING;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
+static size_t utf8_len(const unsigned char *s) {
+  size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+  if (s[0] >= 0xf8) n = 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+/* Messages quote file names, option values and the text of bad inputs: bytes that are not
+ * printable text (control bytes, invalid UTF-8) go out as \xNN, so an error stays one readable
+ * line whatever the input held. */
 static void vreport(const char *cmd, const char *fmt, va_list ap) {
+  char buf[4096];
+  vsnprintf(buf, sizeof buf, fmt, ap);
   fprintf(stderr, "rramsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-  vfprintf(stderr, fmt, ap);
+  for (const unsigned char *p = (const unsigned char *)buf; *p;) {
+    if (*p >= 0x80) {
+      const size_t n = utf8_len(p);
+      if (n) {
+        fwrite(p, 1, n, stderr);
+        p += n;
+        continue;
+      }
+    } else if (*p >= 0x20 && *p != 0x7f) {
+      fputc(*p++, stderr);
+      continue;
+    }
+    fprintf(stderr, "\\x%02x", *p++);
+  }
 }
 
 int cli_error(const char *cmd, const char *fmt, ...) {
@@ -68,6 +95,10 @@ static int find_exact(const cli_option *opts, const char *name) {
 }
 
 static int take_positional(const char *cmd, cli_opt_handler handler, void *ud, const char *arg) {
+  if (!*arg) {
+    cli_usage_error(cmd, "empty argument ''");
+    return 0;
+  }
   const cli_opt_result r = handler ? handler(ud, NULL, arg) : CLI_OPT_UNKNOWN;
   if (r == CLI_OPT_UNKNOWN) cli_usage_error(cmd, "unexpected argument '%s'", arg);
   return r == CLI_OPT_TAKEN;
@@ -135,6 +166,14 @@ int cli_parse_options(const char *cmd, int argc, char **argv, int first, const c
       break;
     }
     const cli_option *o = &opts[k];
+    if (o->has_value && optarg && !*optarg) {
+      /* An empty value is never meant: --rram-layers '' is not "no layers", --op-point '' not
+       * the default (a script's unset variable, usually). */
+      cli_usage_error(cmd, "option '%s' needs a non-empty value",
+                      option_text(text, sizeof text, arg));
+      ok = 0;
+      break;
+    }
     char canon[128];
     snprintf(canon, sizeof canon, "--%s", o->alias_for ? o->alias_for : o->name);
     if (o->alias_for)

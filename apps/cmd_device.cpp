@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bnn/input.h"
 #include "bnn/status.h"
 #include "cli.h"
 #include "commands.h"
@@ -45,13 +46,23 @@ void usage(FILE* f) {
 }
 
 int read_points(const char* path, std::vector<double>& e, std::vector<double>& b) {
-  FILE* f = std::fopen(path, "r");
-  if (!f) return cli_error(kCmd, "%s: cannot open: %s", path, std::strerror(errno));
+  FILE* f = nullptr;  // a regular file of at most 16 MiB (bnn/input.h)
+  if (bnn_input_fopen(path, BNN_INPUT_TEXT_MAX, &f, nullptr) != BNN_OK)
+    return cli_error(kCmd, "%s", bnn_errmsg());
   char line[1024];
   int lineno = 0;
   bool header_seen = false;
+  long at = std::ftell(f);
   while (std::fgets(line, sizeof line, f)) {
     ++lineno;
+    // A NUL byte ends the C string before the bytes fgets read: binary data, not a points file.
+    const long next = std::ftell(f);
+    if (at >= 0 && next >= 0 && static_cast<size_t>(next - at) != std::strlen(line)) {
+      std::fclose(f);
+      return cli_error(kCmd, "%s:%d: NUL byte in the line (binary data in a text file?)", path,
+                       lineno);
+    }
+    at = next;
     char* s = line;
     while (*s == ' ' || *s == '\t') ++s;
     if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0') continue;

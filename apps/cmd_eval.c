@@ -10,6 +10,7 @@
 #include "bnn/data.h"
 #include "bnn/mc.h"
 #include "bnn/durable.h"
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "model_data.h"
@@ -76,7 +77,7 @@ static int write_sweep_csv(const char *path, const double *bers, size_t nb, cons
                            uint64_t reps, uint64_t seed) {
   bnn_atomic_file af;
   FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
-  if (!f) return 0;
+  if (!f) return 0; /* bnn_errmsg() says why */
   fprintf(f, "ber,reps,seed,mean,std,min,max\n");
   for (size_t b = 0; b < nb; ++b)
     fprintf(f, "%g,%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f\n", bers[b], reps, seed, st[b].mean,
@@ -199,6 +200,10 @@ int cli_cmd_eval(int argc, char **argv) {
   if (n_sweep && (ber_w >= 0 || ber_w01 >= 0 || ber_r > 0))
     return cli_usage_error(CMD, "--ber-sweep cannot be combined with --ber-write*/--ber-read");
   if (csv_path && !n_sweep) return cli_usage_error(CMD, "--csv needs --ber-sweep");
+  /* Before the sweep, not after it: the CSV's directory must take a new file. */
+  if (csv_path &&
+      (!cli_output_claim(CMD, "--csv", csv_path) || !cli_output_probe(CMD, "--csv", csv_path)))
+    return CLI_EXIT_FAIL;
   if (!bnn_kernel_available(kernel))
     return cli_error(CMD, "--kernel %s: not supported by this CPU", bnn_kernel_str(kernel));
   bnn_error_params ep = bnn_error_default_params();
@@ -239,8 +244,9 @@ int cli_cmd_eval(int argc, char **argv) {
   }
   for (uint32_t i = 0; i < ds.n; ++i)
     if (ds.labels[i] >= ncls) {
-      rc = cli_error(CMD, "%s: data set %s has label %u at image %u, model has %u classes",
-                     model_path, ds.name, ds.labels[i], i, ncls);
+      /* The data set is what is wrong (a label the model cannot predict): name it first. */
+      rc = cli_error(CMD, "--data %s: label %u at image %u is not one of the %u classes of %s",
+                     md.data, ds.labels[i], i, ncls, model_path);
       goto done;
     }
   if (n_sweep) {
@@ -265,7 +271,7 @@ int cli_cmd_eval(int argc, char **argv) {
     if (rc == CLI_EXIT_OK) {
       cli_progress_finish(&sp.bar, "img", NULL);
       if (csv_path && !write_sweep_csv(csv_path, sweep, n_sweep, sw, reps, seed))
-        rc = cli_error(CMD, "--csv %s: cannot write", csv_path);
+        rc = cli_error(CMD, "--csv %s", bnn_errmsg());
     }
     if (rc == CLI_EXIT_OK && json) {
       printf("{\"tool\": \"rramsim eval\", \"version\": ");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bet/stats.h"
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/point.hpp"
@@ -252,6 +253,17 @@ extern "C" int cli_cmd_faults(int argc, char** argv) {
   if (model_path.empty()) return cli_usage_error(kCmd, "--model FILE is required");
   if (faults_path.empty()) return cli_usage_error(kCmd, "--faults FILE is required");
   if (system_path.empty()) return cli_usage_error(kCmd, "--system FILE is required");
+  if (!cli_input_note(kCmd, "--model", model_path.c_str()) ||
+      !cli_input_note(kCmd, "--faults", faults_path.c_str()) ||
+      !cli_input_note(kCmd, "--system", system_path.c_str()) ||
+      !cli_input_note(kCmd, "--error-map", error_map.c_str()) ||
+      !cli_output_claim(kCmd, "--predictions", preds_path.c_str()) ||
+      !cli_output_claim(kCmd, "--out", out_dir.c_str()) ||
+      (!out_dir.empty() && (!cli_output_claim(kCmd, "--out", (out_dir + "/layers.csv").c_str()) ||
+                            !cli_output_claim(kCmd, "--out", (out_dir + "/neurons.csv").c_str()) ||
+                            !cli_output_claim(kCmd, "--out", (out_dir + "/neurons.png").c_str()) ||
+                            !cli_output_claim(kCmd, "--out", (out_dir + "/neurons.svg").c_str()))))
+    return CLI_EXIT_FAIL;
 
   bnn_dataset ds{};
   int rc = CLI_EXIT_OK;
@@ -450,9 +462,13 @@ extern "C" int cli_cmd_faults(int argc, char** argv) {
                             out_dir +
                             "/neurons.csv' every ::1 using 1:6:xtic(sprintf('L%d "
                             "n%d',int(column(2)),int(column(3)))) with boxes\" 2>/dev/null";
+          const std::string fig = out_dir + "/neurons." + ext;
+          struct stat fst;
           if (std::system(cmd.c_str()) != 0)
-            std::fprintf(stderr, "rramsim faults: warning: gnuplot failed for %s/neurons.%s\n",
-                         out_dir.c_str(), ext);
+            std::fprintf(stderr, "rramsim faults: warning: gnuplot failed for %s\n", fig.c_str());
+          else if (stat(fig.c_str(), &fst) != 0 || fst.st_size == 0)
+            // gnuplot exits 0 when it cannot write (a full disk): the figure is not there.
+            throw rramsim::Error(fig + ": gnuplot wrote nothing (disk full?)");
         }
         std::printf("\nwrote:     %s/layers.csv, %s/neurons.csv, %s/neurons.{png,svg}\n",
                     out_dir.c_str(), out_dir.c_str(), out_dir.c_str());

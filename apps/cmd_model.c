@@ -7,6 +7,7 @@
 
 #include "bnn/bnn.h"
 #include "bnn/rng.h"
+#include "output.h"
 #include "cli.h"
 #include "cmd_model_import.h"
 #include "commands.h"
@@ -157,6 +158,7 @@ static int random_model(int argc, char **argv) {
   const double pixel_mean = ro.pixel_mean;
   if (!arch || !out || !have_seed)
     return cli_usage_error(CMD, "random needs --arch, --seed and --out");
+  if (!cli_output_claim(CMD, "--out", out)) return CLI_EXIT_FAIL;
   spec s[64];
   int n;
   uint32_t c, h, w;

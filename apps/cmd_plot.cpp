@@ -9,10 +9,13 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bnn/input.h"
 #include "cli.h"
+#include "output.h"
 #include "commands.h"
 #include "rramsim/point.hpp"
 
@@ -84,10 +87,25 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
   if (out.empty()) out = dir + "/plots";
 
   const std::string src = dir + "/results.jsonl";
-  std::ifstream in(src);
-  if (!in)
-    return cli_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(),
-                     std::strerror(errno));
+  if (!cli_input_note(kCmd, "DIR", src.c_str()) || !cli_output_claim(kCmd, "--out", out.c_str()))
+    return CLI_EXIT_FAIL;
+  FILE* rf = nullptr;  // a regular file (bnn/input.h): never a FIFO's wait
+  if (bnn_input_fopen(src.c_str(), 0, &rf, nullptr) != BNN_OK) {
+    if (errno == ENOENT)
+      return cli_error(kCmd, "%s: %s (run rramsim sweep, or --merge shards, first)", src.c_str(),
+                       std::strerror(errno));
+    return cli_error(kCmd, "%s", bnn_errmsg());
+  }
+  std::string text;
+  {
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, rf)) > 0) text.append(buf, n);
+    const bool bad = std::ferror(rf) != 0;
+    std::fclose(rf);
+    if (bad) return cli_error(kCmd, "%s: read error", src.c_str());
+  }
+  std::istringstream in(text);
   std::vector<rramsim::PointResult> rows;
   std::string line;
   for (int ln = 1; std::getline(in, line); ++ln) {
@@ -131,6 +149,13 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
     if (!f) throw std::runtime_error(out + "/" + name + ": " + std::strerror(errno));
     return f;
   };
+  // Every write is checked (at the close): gnuplot must not plot a half-written file.
+  auto close_dat = [&](FILE* f) {
+    const bool bad = std::ferror(f) != 0;
+    const int e = errno;
+    if (std::fclose(f) != 0 || bad)
+      throw std::runtime_error(out + ": write failed: " + std::strerror(bad ? e : errno));
+  };
   try {
     FILE* f = open_dat("energy.dat");
     std::fprintf(f, "# energy_per_image_nJ accuracy_percent label\n");
@@ -142,7 +167,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
                      esc(base_name(a.model)).c_str());
         with_e.push_back(a);
       }
-    std::fclose(f);
+    close_dat(f);
     // Pareto front: sorted by energy, keep each point more accurate than every cheaper one.
     std::sort(with_e.begin(), with_e.end(), [](const Agg& x, const Agg& y) {
       return x.energy < y.energy || (x.energy == y.energy && x.acc > y.acc);
@@ -154,7 +179,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.prog * 1e-6, 100 * a.acc,
                      esc(a.system).c_str(), esc(a.op_point).c_str(),
                      esc(base_name(a.model)).c_str());
-    std::fclose(f);
+    close_dat(f);
     f = open_dat("pareto.dat");
     std::fprintf(f, "# energy_per_image_nJ accuracy_percent (Pareto front)\n");
     double best = -1;
@@ -163,7 +188,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         std::fprintf(f, "%.9g %.6g\n", a.energy * 1e-3, 100 * a.acc);
         best = a.acc;
       }
-    std::fclose(f);
+    close_dat(f);
     for (size_t mi = 0; mi < models.size(); ++mi) {
       f = open_dat("ber_" + std::to_string(mi) + ".dat");
       std::fprintf(f, "# ber_observed accuracy_percent  model %s\n", models[mi].c_str());
@@ -172,7 +197,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         if (a.model == models[mi] && a.ber > 0) v.push_back(a);
       std::sort(v.begin(), v.end(), [](const Agg& x, const Agg& y) { return x.ber < y.ber; });
       for (const Agg& a : v) std::fprintf(f, "%.9g %.6g\n", a.ber, 100 * a.acc);
-      std::fclose(f);
+      close_dat(f);
     }
     int n_timed = 0;
     for (size_t si = 0; si < systems.size(); ++si) {
@@ -187,7 +212,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
                          esc(base_name(a.model)).c_str());
             ++n_timed;
           }
-      std::fclose(f);
+      close_dat(f);
     }
 
     const bool cairo = have_pngcairo();
@@ -256,7 +281,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
       }
       std::fprintf(f, "set xrange [*:*]\nset xtics autofreq\n");
     }
-    std::fclose(f);
+    close_dat(f);
     const std::string cmd = "gnuplot '" + gp + "' 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) throw std::runtime_error(std::string("cannot run gnuplot: ") + std::strerror(errno));
@@ -268,6 +293,15 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
       throw std::runtime_error("gnuplot failed on " + gp +
                                (msgs.empty() ? "" : ": " + msgs.substr(0, msgs.find('\n'))));
     if (!msgs.empty()) std::fprintf(stderr, "%s", msgs.c_str());
+    // gnuplot exits 0 when it cannot write a figure (a full disk): check that each one is there.
+    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy",
+                             "accuracy_vs_ber", "latency_vs_op_point"})
+      for (const char* ext : {"png", "svg"}) {
+        const std::string fig = out + "/" + name + "." + ext;
+        struct stat fst;
+        if (stat(fig.c_str(), &fst) != 0 || fst.st_size == 0)
+          throw std::runtime_error(fig + ": gnuplot wrote nothing (disk full?)");
+      }
     for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy",
                              "accuracy_vs_ber", "latency_vs_op_point"})
       std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name,

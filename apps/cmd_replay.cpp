@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/config.hpp"
@@ -114,6 +115,8 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
   if (rp.clock_ps && rp.clock_mhz)
     return cli_usage_error(kCmd, "give --clock-ps or --clock-mhz, not both");
   if (mo.system.empty()) return cli_usage_error(kCmd, "--system FILE is required");
+  if (!cli_input_note(kCmd, "--trace", trace.c_str()) || !rrsimcli::claim_memory_files(kCmd, mo))
+    return CLI_EXIT_FAIL;
   rramsim::SystemConfig cfg;
   if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return CLI_EXIT_FAIL;
   rp.data_seed = cfg.seed;

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "bnn/durable.h"
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/point.hpp"
@@ -115,6 +116,18 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
   if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &rc)) return rc;
   if (s.system_path.empty()) return cli_usage_error(kCmd, "--system FILE is required");
   if (s.model_path.empty()) return cli_usage_error(kCmd, "--model FILE is required");
+  // The output discipline (output.h): no output may be an input (run --predictions MODEL.bnn
+  // overwrote the model), and a failed run removes what it created.
+  if (!cli_input_note(kCmd, "--system", s.system_path.c_str()) ||
+      !cli_input_note(kCmd, "--model", s.model_path.c_str()) ||
+      !cli_input_note(kCmd, "--error-map", error_map.c_str()) ||
+      !cli_output_claim(kCmd, "--out", out_dir.c_str()) ||
+      (!out_dir.empty() && (!cli_output_claim(kCmd, "--out", (out_dir + "/summary.json").c_str()) ||
+                            !cli_output_claim(kCmd, "--out", (out_dir + "/stats.json").c_str()))) ||
+      !cli_output_claim(kCmd, "--predictions", preds_path.c_str()) ||
+      !cli_output_claim(kCmd, "--record-faults", rec_flt.c_str()) ||
+      !cli_output_claim(kCmd, "--record-accesses", rec_acc.c_str()))
+    return CLI_EXIT_FAIL;
 
   bnn_dataset ds{};
   try {

@@ -100,6 +100,7 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
   int rc = CLI_EXIT_OK;
   if (!cli_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
   if (mo.system.empty()) return cli_usage_error(kCmd, "--system FILE is required");
+  if (!rrsimcli::claim_memory_files(kCmd, mo)) return CLI_EXIT_FAIL;
   if (!rramsim::parse_pattern(traffic, &tp.pattern))
     return cli_usage_error(kCmd, "--traffic: expected random, sequential or strided, got '%s'",
                            traffic.c_str());

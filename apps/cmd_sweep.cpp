@@ -18,7 +18,9 @@
 
 #include <jansson.h>
 
+#include "bnn/input.h"
 #include "bnn/durable.h"
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "rramsim/config_experiment.hpp"
@@ -72,10 +74,10 @@ bool parse_shard(const char* s, unsigned* i, unsigned* n) {
 // to the last complete row) and reported. A bad row before the last is an error.
 void read_results(const std::string& path, std::vector<std::string>* rows, bool repair,
                   std::string* note) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
+  FILE* f = nullptr;
+  if (bnn_input_fopen(path.c_str(), 0, &f, nullptr) != BNN_OK) {
     if (errno == ENOENT) return;
-    throw rramsim::Error(path + ": " + std::strerror(errno));
+    throw rramsim::Error(bnn_errmsg());
   }
   std::string text;
   char buf[65536];
@@ -355,14 +357,26 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
         }
       }
     }
-    if (!rramsim::make_directories(out_dir))
-      throw rramsim::Error("--out " + out_dir +
-                           ": cannot create directory: " + std::strerror(errno));
     const std::string stem =
         out_dir + "/results" +
         (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n)
                  : std::string());
     const std::string jsonl = stem + ".jsonl", csv = stem + ".csv";
+    // The output discipline (output.h): what this run creates goes again if it fails, and one
+    // writer per results file (two sweeps on one --out used to run and append every point twice).
+    if (!cli_output_claim(kCmd, "--out", out_dir.c_str()) ||
+        !cli_output_claim(kCmd, "--out", jsonl.c_str()) ||
+        !cli_output_claim(kCmd, "--out", csv.c_str())) {
+      bnn_dataset_free(&ds);
+      return CLI_EXIT_FAIL;
+    }
+    if (!rramsim::make_directories(out_dir))
+      throw rramsim::Error("--out " + out_dir +
+                           ": cannot create directory: " + std::strerror(errno));
+    if (!cli_output_lock_file(kCmd, "--out", jsonl.c_str())) {
+      bnn_dataset_free(&ds);
+      return CLI_EXIT_FAIL;
+    }
     std::vector<std::string> rows;
     std::string note;
     read_results(jsonl, &rows, true, &note);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output.h"
 #include "cli.h"
 #include "commands.h"
 #include "rrtrace/trace.h"
@@ -73,6 +74,7 @@ static int convert(const opts *o) {
   if (rrt_format_from_name(out) == RRT_FORMAT_AUTO)
     return cli_usage_error(
         CMD, "%s: output name must end in .stl, .rstl or .rrt (optionally + .gz)", out);
+  if (!cli_input_note(CMD, "IN", in) || !cli_output_claim(CMD, "OUT", out)) return CLI_EXIT_FAIL;
   rrt_access_read_params rp = rrt_access_read_default_params();
   rp.skip_bad = o->skip_bad;
   rp.default_length = (uint32_t)o->default_length;

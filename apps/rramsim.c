@@ -4,6 +4,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "memlimit.h"
+#include "output.h"
 
 typedef struct cli_command {
   const char *name;
@@ -59,11 +61,24 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     usage(stdout);
-    return CLI_EXIT_OK;
+    return cli_stdout_check(NULL);
   }
-  if (!strcmp(cmd, "--version")) return cmd_version(argc - 1, argv + 1);
+  if (!strcmp(cmd, "--version")) {
+    cmd_version(argc - 1, argv + 1);
+    return cli_stdout_check(NULL);
+  }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
-    if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    if (!strcmp(cmd, commands[i].name)) {
+#ifdef RRAMSIM_HAVE_SIM
+      cli_install_oom_handler(commands[i].name);
+#endif
+      /* The output discipline (output.h): results on stdout must have been written, and a
+       * failed command removes the outputs it created. */
+      int rc = commands[i].fn(argc - 1, argv + 1);
+      if (rc == CLI_EXIT_OK) rc = cli_stdout_check(commands[i].name);
+      if (rc != CLI_EXIT_OK) cli_outputs_rollback();
+      return rc;
+    }
   fprintf(stderr, "rramsim: unknown command '%s'\n", cmd);
   usage(stderr);
   return CLI_EXIT_USAGE;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "output.h"
 #include "cli.h"
 
 namespace rrsimcli {
@@ -103,6 +104,14 @@ cli_opt_result point_option(const char* cmd, const char* opt, const char* val, u
     return CLI_OPT_UNKNOWN;
   }
   return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
+}
+
+bool claim_memory_files(const char* cmd, const MemoryOptions& o) {
+  return cli_input_note(cmd, "--system", o.system.c_str()) &&
+         cli_input_note(cmd, "--error-map", o.error_map.c_str()) &&
+         cli_output_claim(cmd, "--stats", o.stats_path.c_str()) &&
+         cli_output_claim(cmd, "--record-accesses", o.rec_acc.c_str()) &&
+         cli_output_claim(cmd, "--record-faults", o.rec_flt.c_str());
 }
 
 bool probe_writable(const char* cmd, const std::string& path, const char* opt) {

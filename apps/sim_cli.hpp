@@ -41,6 +41,11 @@ bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::System
 // CLI_OPT_UNKNOWN for any other option.
 cli_opt_result point_option(const char* cmd, const char* opt, const char* val, uint32_t* images,
                             uint32_t* weight_reuse, int* threads, uint64_t* rram_layer_mask);
+
+// The output discipline (output.h) for the shared options: --system and --error-map are inputs,
+// --stats and --record-* outputs. On a clash prints one line and returns false (exit 1).
+bool claim_memory_files(const char* cmd, const MemoryOptions& o);
+
 // Fails early (before a long run) when files cannot be created next to `path`.
 bool probe_writable(const char* cmd, const std::string& path, const char* opt);
 

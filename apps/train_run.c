@@ -3,13 +3,18 @@
 #include "train_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "bnn/durable.h"
+#include "bnn/bnn.h"
+#include "bnn/input.h"
 #include "cli.h"
+#include "memlimit.h"
 
 /* "rramsim <cmd>: [<name>: ]<message>": the experiment trains many models, so its messages say
  * which one. Returns 0, the driver's failure value. */
@@ -137,8 +142,9 @@ static int load_checkpoint(const cli_train_job *job, bet_net **net) {
  * Rewrites the log through a temp file + rename. Returns 0 and prints the error on failure. */
 static int trim_log(const cli_train_job *job, uint32_t epoch) {
   const char *path = job->log_path;
-  FILE *f = fopen(path, "rb");
-  if (!f) return errno == ENOENT ? 1 : job_error(job, "%s: %s", path, strerror(errno));
+  FILE *f = NULL;
+  if (bnn_input_fopen(path, 0, &f, NULL) != BNN_OK)
+    return errno == ENOENT ? 1 : job_error(job, "%s", bnn_errmsg());
   bnn_atomic_file af;
   FILE *o = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   char line[8192];
@@ -165,6 +171,28 @@ static int trim_log(const cli_train_job *job, uint32_t epoch) {
 /* ---- the run ------------------------------------------------------------------------------------
  */
 
+/* Whether the architecture fits the engine and the model file (widths, fan-in, weight bytes):
+ * checked before any training, which would otherwise run (and checkpoint) to the export and fail
+ * there. */
+static int exportable(const cli_train_job *job) {
+  bnn_layer_kind kinds[2 * BET_MAX_LAYERS];
+  uint32_t n_out[2 * BET_MAX_LAYERS];
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < job->arch->n_layers; ++i) {
+    const bet_layer_spec *l = &job->arch->layers[i];
+    kinds[n] = l->kind == BET_CONV3X3 ? BNN_LAYER_CONV3X3 : BNN_LAYER_DENSE;
+    n_out[n++] = l->n_out;
+    if (l->kind == BET_CONV3X3 && l->pool) {
+      kinds[n] = BNN_LAYER_MAXPOOL2;
+      n_out[n++] = 0;
+    }
+  }
+  if (bnn_model_check_shape(job->train->c, job->train->h, job->train->w, n, kinds, n_out) != BNN_OK)
+    return job_error(job, "--arch %s: not a model the engine can hold: %s", job->arch_name,
+                     bnn_errmsg());
+  return 1;
+}
+
 int cli_train_run(const cli_train_job *job, cli_train_outcome *out) {
   const bet_train_params *p = job->params;
   const bnn_dataset *train = job->train, *test = job->test;
@@ -173,10 +201,35 @@ int cli_train_run(const cli_train_job *job, cli_train_outcome *out) {
   char *prov = NULL;
   int ok = 0;
   memset(out, 0, sizeof *out);
-  if (job->resume != CLI_TRAIN_FRESH && access(job->ckpt_path, F_OK) == 0 &&
+  /* What this run creates it removes again when it fails (a kill -9 leaves the checkpoint and
+   * log to resume from; a reported failure leaves no half-made run behind). */
+  const int log_existed = access(job->log_path, F_OK) == 0;
+  const int ckpt_existed = access(job->ckpt_path, F_OK) == 0;
+  /* One run per log (and so per checkpoint): a second run on the same --out would interleave
+   * its epochs with ours. The lock lives as long as this descriptor. */
+  const int lock_fd = open(job->log_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) {
+    job_error(job, "%s: cannot open the log: %s", job->log_path, strerror(errno));
+    return 0;
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    job_error(job,
+              "%s: another rramsim is training into it (locked); wait for it or use another "
+              "--out",
+              job->log_path);
+    close(lock_fd);
+    return 0;
+  }
+  /* `--resume` without a checkpoint is an error (the loader names the file and why), not a
+   * fresh start: the user asked to continue a run and must learn that there is none.
+   * `experiment` resumes only what it finds. */
+  if ((job->resume == CLI_TRAIN_RESUME ||
+       (job->resume == CLI_TRAIN_RESUME_IF_USABLE && access(job->ckpt_path, F_OK) == 0)) &&
       !load_checkpoint(job, &net))
     goto done;
   out->resumed = net != NULL;
+  if (!net && !exportable(job)) goto done;
+  if (!cli_blas_reserve(job->cmd, p->threads)) goto done;
   if (!net && bet_net_create(&net, job->arch, train->c, train->h, train->w, train->n_classes,
                              p->seed) != BNN_OK) {
     job_error(job, "--arch %s: %s", job->arch_name, bnn_errmsg());
@@ -244,6 +297,9 @@ int cli_train_run(const cli_train_job *job, cli_train_outcome *out) {
   ok = 1;
 done:
   if (log) fclose(log);
+  if (!ok && !log_existed) remove(job->log_path);
+  if (!ok && !ckpt_existed) remove(job->ckpt_path);
+  close(lock_fd);
   bet_net_free(net);
   free(prov);
   return ok;

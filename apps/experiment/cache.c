@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bnn/input.h"
 #include "bnn/durable.h"
 #include "cli.h"
 #include "experiment.h"
@@ -27,8 +28,8 @@ static int file_exists(const char *p) {
 
 /* Reads the first line of a cache file and checks it is "# key <key>". */
 static FILE *cache_open(const char *path, const char *key) {
-  FILE *f = fopen(path, "r");
-  if (!f) return NULL;
+  FILE *f = NULL; /* a FIFO or directory in the cache is a miss, never a wait */
+  if (bnn_input_fopen(path, 0, &f, NULL) != BNN_OK) return NULL;
   char line[1024];
   if (!fgets(line, sizeof line, f) || strncmp(line, "# key ", 6) != 0) {
     fclose(f);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bnn/input.h"
 #include "bet/stats.h"
 #include "bnn/durable.h"
 #include "cli.h"
@@ -557,10 +558,10 @@ int xp_write_report(xp_run *run) {
       run->threads);
   write_commands(f, run);
   if (run->notes) {
-    FILE *nf = fopen(run->notes, "r");
-    if (!nf) {
+    FILE *nf = NULL;
+    if (bnn_input_fopen(run->notes, BNN_INPUT_TEXT_MAX, &nf, NULL) != BNN_OK) {
       bnn_atomic_abort(&af);
-      return cli_error(CMD, "--notes %s: %s", run->notes, strerror(errno)), 1;
+      return cli_error(CMD, "--notes %s", bnn_errmsg()), 1;
     }
     fprintf(f, "\n### Choices (from `%s`)\n\n", run->notes);
     char buf[4096];

@@ -24,6 +24,7 @@
 
 #include "bet_impl.h"
 #include "bnn/durable.h"
+#include "bnn/input.h"
 
 #define CKPT_MAGIC   "BETCKPT1"
 #define CKPT_VERSION 3u
@@ -183,8 +184,10 @@ static int rarray(void *ud, float *a, size_t n) {
 bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char *path) {
   if (!out || !path) return bnn_fail(BNN_E_ARG, "checkpoint: NULL argument");
   *out = NULL;
-  rctx r = {fopen(path, "rb"), crc32(0L, Z_NULL, 0), 1, path, BNN_OK};
-  if (!r.f) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+  FILE *in;
+  bnn_status so = bnn_input_fopen(path, 0, &in, NULL);
+  if (so) return so;
+  rctx r = {in, crc32(0L, Z_NULL, 0), 1, path, BNN_OK};
   char magic[8];
   bet_net *net = NULL;
   bnn_status s = BNN_OK;

@@ -8,31 +8,87 @@
 #include <math.h>
 #include <string.h>
 
+/* Deterministic GEMMs (issue 14). OpenBLAS splits a multi-threaded GEMM by the thread count, and
+ * its kernels sum some elements in another order at the split's edges: `train --threads 1` and
+ * `--threads 2` gave different weights. Here every GEMM is cut into blocks of a fixed size
+ * (GEMM_BLOCK rows × GEMM_BLOCK columns of the output, whatever the thread count; never across the
+ * reduction dimension), each block one single-threaded OpenBLAS call (bet_set_threads keeps
+ * OpenBLAS at 1 thread), and libbet's threads share the blocks: each output element is then
+ * computed by the same call on the same operands for any thread count. (The weight gradient sums
+ * over the batch rows, so only its output rows are cut.) */
+#define GEMM_BLOCK 512
+
+typedef struct gemm_job {
+  const float *a, *b;
+  float *c;
+  size_t m, n, k;
+  float beta;
+  int kind;          /* 0: forward, 1: dx, 2: dw */
+  size_t row_blocks; /* blocks along the output's rows (forward, dx: m; dw: 1) */
+} gemm_job;
+
+static size_t min_sz(size_t a, size_t b) {
+  return a < b ? a : b;
+}
+
+static void gemm_blocks(void *ctx, size_t lo, size_t hi) {
+  const gemm_job *g = (const gemm_job *)ctx;
+  for (size_t blk = lo; blk < hi; ++blk) {
+    const size_t i0 = (blk % g->row_blocks) * GEMM_BLOCK, j0 = (blk / g->row_blocks) * GEMM_BLOCK;
+    if (g->kind == 0) { /* y[i0:i1, j0:j1] = x[i0:i1, :] · w[j0:j1, :]ᵀ */
+      const size_t mb = min_sz(g->m - i0, GEMM_BLOCK), nb = min_sz(g->n - j0, GEMM_BLOCK);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)mb, (blasint)nb, (blasint)g->k,
+                  1.0f, g->a + i0 * g->k, (blasint)g->k, g->b + j0 * g->k, (blasint)g->k, 0.0f,
+                  g->c + i0 * g->n + j0, (blasint)g->n);
+    } else if (g->kind == 1) { /* dx[i0:i1, j0:j1] = dy[i0:i1, :] · w[:, j0:j1] */
+      const size_t mb = min_sz(g->m - i0, GEMM_BLOCK), kb = min_sz(g->k - j0, GEMM_BLOCK);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mb, (blasint)kb,
+                  (blasint)g->n, 1.0f, g->a + i0 * g->n, (blasint)g->n, g->b + j0, (blasint)g->k,
+                  0.0f, g->c + i0 * g->k + j0, (blasint)g->k);
+    } else { /* dw[j0:j1, :] (+)= dy[:, j0:j1]ᵀ · x */
+      const size_t nb = min_sz(g->n - j0, GEMM_BLOCK);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)nb, (blasint)g->k,
+                  (blasint)g->m, 1.0f, g->a + j0, (blasint)g->n, g->b, (blasint)g->k, g->beta,
+                  g->c + j0 * g->k, (blasint)g->k);
+    }
+  }
+}
+
+static void gemm_run(gemm_job *g, size_t rows, size_t cols) {
+  g->row_blocks = (rows + GEMM_BLOCK - 1) / GEMM_BLOCK;
+  const size_t blocks = g->row_blocks * ((cols + GEMM_BLOCK - 1) / GEMM_BLOCK);
+  if (blocks == 1)
+    gemm_blocks(g, 0, 1);
+  else
+    bet_parallel_for(blocks, 1, gemm_blocks, g);
+}
+
 void bet_dense_forward(const float *x, size_t m, size_t k, const float *w, size_t n, float *y) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     memset(y, 0, m * n * sizeof *y);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, x,
-              (blasint)k, w, (blasint)k, 0.0f, y, (blasint)n);
+  gemm_job g = {x, w, y, m, n, k, 0.0f, 0, 1};
+  gemm_run(&g, m, n);
 }
 
 void bet_dense_backward(const float *x, size_t m, size_t k, const float *w, size_t n,
                         const float *dy, float *dx, float *dw, int accumulate) {
   if (k == 0 || n == 0) return;
   if (dx) {
-    if (m > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)m, (blasint)k, (blasint)n,
-                  1.0f, dy, (blasint)n, w, (blasint)k, 0.0f, dx, (blasint)k);
+    if (m > 0) {
+      gemm_job g = {dy, w, dx, m, n, k, 0.0f, 1, 1};
+      gemm_run(&g, m, k);
+    }
   }
   if (dw) {
     if (m == 0) {
       if (!accumulate) memset(dw, 0, n * k * sizeof *dw);
       return;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)n, (blasint)k, (blasint)m, 1.0f,
-                dy, (blasint)n, x, (blasint)k, accumulate ? 1.0f : 0.0f, dw, (blasint)k);
+    gemm_job g = {dy, x, dw, m, n, k, accumulate ? 1.0f : 0.0f, 2, 1};
+    gemm_run(&g, 1, n);
   }
 }
 

@@ -10,9 +10,10 @@
 #include "bet_impl.h"
 #include "bnn/rng.h"
 
-/* OpenBLAS and OpenMP both use the caller's thread count. */
+/* libbet's threads share the GEMMs' fixed column blocks (layers.c); OpenBLAS itself runs each
+ * block on one thread, so results do not depend on the thread count. */
 void bet_set_threads(int n) {
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(1);
   bet_par_set_threads(n);
 }
 

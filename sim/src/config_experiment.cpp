@@ -1,5 +1,8 @@
 // config_experiment.cpp — experiment files (rramsim/config_experiment.hpp) read and checked.
 #include "rramsim/config_experiment.hpp"
+#include "bnn/input.h"
+
+#include <cstdio>
 
 #include <cstring>
 
@@ -57,7 +60,13 @@ Experiment load_experiment(const std::string& path) {
   use_bnn_for_json();
   const unsigned long failures = json_alloc_failures();
   json_error_t err;
-  JsonPtr root(json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &err));
+  // A regular file of at most 16 MiB (bnn/input.h): a directory, FIFO or device is refused by
+  // name before jansson sees it (a directory used to give ":1:0: '[' or '{' expected").
+  FILE* in = nullptr;
+  if (bnn_input_fopen(path.c_str(), BNN_INPUT_TEXT_MAX, &in, nullptr) != BNN_OK)
+    throw Error(bnn_errmsg());
+  JsonPtr root(json_loadf(in, JSON_REJECT_DUPLICATES, &err));
+  std::fclose(in);
   if (json_alloc_failures() != failures)
     throw Error(path + ": out of memory while parsing the JSON");
   if (!root) {

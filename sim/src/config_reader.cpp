@@ -1,5 +1,6 @@
 // config_reader.cpp — JSON text and files parsed through jansson with libbnn's allocator hook.
 #include "config_reader.hpp"
+#include "bnn/input.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -50,8 +51,10 @@ JsonPtr parse_text(const std::string& text, const std::string& name) {
 }
 
 JsonPtr parse_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  // Regular files of at most 16 MiB (bnn/input.h): no FIFO can block, no device run forever.
+  FILE* f = nullptr;
+  if (bnn_input_fopen(path.c_str(), BNN_INPUT_TEXT_MAX, &f, nullptr) != BNN_OK)
+    throw Error(bnn_errmsg());
   std::string text;
   char buf[65536];
   size_t n;

@@ -356,6 +356,14 @@ bnn_status rr_device_fit(const rr_fit_params *p, const double *energy_pj, const 
       bnn_free(z);
       return bnn_fail(BNN_E_ARG, "point %zu: BER must be in (0, 0.5), got %g", i + 1, ber[i]);
     }
+    const double cur =
+        rr_prog_current_ua(p->cell, energy_pj[i], p->prog_voltage_v, p->prog_pulse_ns);
+    if (!(cur > 0) || !(cur < 1e9)) {
+      bnn_free(z);
+      return bnn_fail(BNN_E_RANGE,
+                      "point %zu: %g pJ means a programming current of %g uA, outside (0, 1e9)",
+                      i + 1, energy_pj[i], cur);
+    }
     z[i] = rr_normal_q_inv(ber[i]);
   }
   size_t distinct = 1;

@@ -20,6 +20,22 @@ using namespace tlm;
 
 namespace {
 enum : uint64_t { kTagReplayData = 201 };
+
+// Simulated time is 64-bit picoseconds (SystemC at 1 ps resolution). A request whose issue time
+// lies past 2^63 ps (about 107 days) is refused: below it, adding the memory's latencies cannot
+// wrap, and SystemC never meets a wait past its maximum time — where it would end the simulation
+// without a word, dropping every later record and leaving this thread suspended with its buffers.
+constexpr uint64_t kMaxIssuePs = uint64_t{1} << 63;
+}  // namespace
+
+bool TracePlayer::in_time_range(uint64_t base_ps, uint64_t add_ps, uint64_t* issue_ps) {
+  if (base_ps > kMaxIssuePs || add_ps > kMaxIssuePs - base_ps) {
+    error_ = std::string(rrt_access_reader_where(rrt_source_reader(src_))) +
+             ": time past the simulator's range (2^63 ps, about 107 days)";
+    return false;
+  }
+  *issue_ps = base_ps + add_ps;
+  return true;
 }
 
 TracePlayer::TracePlayer(sc_module_name name, rrt_source* src, const ReplayParams& p)
@@ -80,10 +96,14 @@ void TracePlayer::run_lt() {
   rrt_access_reader* reader = rrt_source_reader(src_);
   rrt_request q;
   while (next(&q)) {
+    uint64_t at;
+    if (!in_time_range(q.timing == RRT_TIMING_RELATIVE ? issue : q.time_ps,
+                       q.timing == RRT_TIMING_RELATIVE ? q.delay_ps : 0, &at))
+      break;
     if (q.timing == RRT_TIMING_RELATIVE)
-      issue += q.delay_ps;  // after the previous issue (DRAMSys 5)
-    else if (q.time_ps > issue)
-      issue = q.time_ps;  // else behind: at once, not before the last
+      issue = at;  // after the previous issue (DRAMSys 5)
+    else if (at > issue)
+      issue = at;  // else behind: at once, not before the last
     prepare(t, q.access, buf);
     const uint64_t now = to_ps(sc_time_stamp());
     const uint64_t offset = issue > now ? issue - now : 0;
@@ -108,8 +128,12 @@ void TracePlayer::run_at() {
   rrt_request q;
   while (next(&q)) {
     // Relative: after the previous BEGIN_REQ (DRAMSys 5). Either: not before the previous
-    // request was accepted, nor with more than `outstanding` in flight (see below).
-    const uint64_t issue = q.timing == RRT_TIMING_RELATIVE ? last_issue_ + q.delay_ps : q.time_ps;
+    // request was accepted, nor with more than `outstanding` in flight (see below). A time past
+    // the simulator's range ends the replay with an error naming the record.
+    uint64_t issue;
+    if (!in_time_range(q.timing == RRT_TIMING_RELATIVE ? last_issue_ : q.time_ps,
+                       q.timing == RRT_TIMING_RELATIVE ? q.delay_ps : 0, &issue))
+      break;
     const uint64_t now = to_ps(sc_time_stamp());
     if (issue > now) wait(from_ps(issue - now));
     while (free_.empty()) wait(resp_event_);

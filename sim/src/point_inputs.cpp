@@ -7,12 +7,13 @@
 #include <zlib.h>
 
 #include "rramsim/point.hpp"
+#include "bnn/input.h"
 
 namespace rramsim {
 
 std::string model_file_id(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  FILE* f = nullptr;  // a regular file (bnn/input.h)
+  if (bnn_input_fopen(path.c_str(), 0, &f, nullptr) != BNN_OK) throw Error(bnn_errmsg());
   uLong crc = crc32(0L, Z_NULL, 0);
   unsigned char buf[1 << 16];
   size_t n;
@@ -50,9 +51,10 @@ void open_data(bnn_dataset* ds, const std::string& spec, uint32_t images, const 
   const uint32_t ncls = bnn_model_n_classes(m);
   for (uint32_t i = 0; i < ds->n; ++i)
     if (ds->labels[i] >= ncls) {
+      // The data set is what is wrong (a label the model cannot predict): name it first.
       std::snprintf(msg, sizeof msg,
-                    "%s: data set %s has label %u at image %u, model has %u classes",
-                    model_path.c_str(), ds->name, ds->labels[i], i, ncls);
+                    "--data %s: label %u at image %u is not one of the %u classes of %s",
+                    spec.c_str(), ds->labels[i], i, ncls, model_path.c_str());
       bnn_dataset_free(ds);
       throw Error(msg);
     }

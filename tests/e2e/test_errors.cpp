@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <zlib.h>
+
 #include "e2e_util.hpp"
 
 namespace {
@@ -85,6 +87,12 @@ const Case kCases[] = {
     {"CLI-RANGE-TOO-LONG", "eval --model {D}/m.bnn --data fashion-mnist --ber-sweep 0:0.5:0.0001"},
     {"CLI-RANGE-OUTSIDE", "predict --model {D}/m.bnn --data fashion-mnist --ber 0.9"},
     {"CLI-UNKNOWN-SUBCOMMAND", "model frob"},
+    {"CLI-EMPTY-VALUE", "run --system {S} --model {D}/m.bnn --rram-layers= --out {D}/out"},
+    {"INPUT-NOT-REGULAR", "model info /dev/zero"},
+    {"INPUT-TOO-LARGE", "sim --system {D}/big/in/huge.json --stats {D}/out.json"},
+    {"OUTPUT-IS-INPUT",
+     "run --system {S} --model {D}/m.bnn --data {D}/tiny --limit 5 --quiet --predictions "
+     "{D}/m.bnn"},
     {"MODEL-CANNOT-OPEN", "model info {D}/no-such.bnn"},
     {"MODEL-BAD-MAGIC", "model info {D}/garbage.bnn"},
     {"MODEL-TRUNCATED", "model info {D}/trunc.bnn"},
@@ -96,6 +104,8 @@ const Case kCases[] = {
     {"DATA-BAD-SPLIT", "eval --model {D}/m.bnn --data fashion-mnist --split valid"},
     {"DATA-IDX-TRUNCATED", "eval --model {D}/m.bnn --data {D}/badidx"},
     {"DATA-LABEL-COUNT", "eval --model {D}/m.bnn --data {D}/mislabelled"},
+    {"DATA-LABEL-RANGE", "eval --model {D}/m.bnn --data {D}/badlabel --quiet"},
+    {"DATA-GZIP-TRUNCATED", "eval --model {D}/m.bnn --data {D}/gznotrailer"},
     {"EVAL-DATA-REQUIRED", "eval --model {D}/m.bnn"},
     {"EVAL-CSV-NEEDS-SWEEP", "eval --model {D}/m.bnn --data fashion-mnist --csv {D}/out.csv"},
     {"EVAL-SWEEP-EXCLUSIVE",
@@ -104,6 +114,8 @@ const Case kCases[] = {
     {"EVAL-WRITE01-PAIR", "eval --model {D}/m.bnn --data fashion-mnist --ber-write01 0.1"},
     {"EVAL-ERROR-LAYERS", "eval --model {D}/m.bnn --data fashion-mnist --error-layers 5"},
     {"EVAL-KERNEL", "eval --model {D}/m.bnn --data fashion-mnist --kernel gpu"},
+    {"EVAL-CSV-UNWRITABLE",
+     "eval --model {D}/m.bnn --data {D}/tiny --ber-sweep 0,0.1 --csv {D}/no-dir/out.csv --quiet"},
     {"TRAIN-ARCH-REQUIRED", "train --data fashion-mnist --out {D}/out.bnn"},
     {"TRAIN-DATA-REQUIRED", "train --arch 784-16-10 --out {D}/out.bnn"},
     {"TRAIN-OUT-REQUIRED", "train --arch 784-16-10 --data {D}/tiny"},
@@ -141,6 +153,13 @@ const Case kCases[] = {
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
      "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --quiet "
      "--checkpoint {D}/trunc.ckpt --resume --epochs 2"},
+    {"TRAIN-RESUME-MISSING",
+     "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 100 --test-limit 10 --batch 50 --seed 3 --quiet "
+     "--checkpoint {D}/no-such.ckpt --resume --epochs 2"},
+    {"TRAIN-ARCH-LIMITS",
+     "train --arch 784-65537-10 --data {D}/tiny --out {D}/out.bnn "
+     "--train-limit 10 --test-limit 10 --quiet"},
     {"METRIC-MODEL-REQUIRED", "metric --data fashion-mnist"},
     {"PREDICT-DATA-REQUIRED", "predict --model {D}/m.bnn"},
     {"PREDICT-MEAN", "predict --model {D}/m.bnn --data {D}/tiny --ber 0.01 --mean exact"},
@@ -175,7 +194,9 @@ const Case kCases[] = {
     {"DEVICE-FIT-ONE-ENERGY", "device fit {D}/onepts.csv"},
     {"DEVICE-FIT-POOR", "device fit {D}/zigzagpts.csv --strict"},
     {"DEVICE-FIT-UNPHYSICAL", "device fit {D}/risingpts.csv --strict"},
+    {"DEVICE-POINTS-CURRENT", "device fit {D}/hugepts.csv --cell 2T2R"},
     {"TRACE-MALFORMED-STL", "trace convert {D}/bad.stl {D}/out.rrt"},
+    {"TRACE-NUL-BYTE", "trace convert {D}/nul.stl {D}/out.rrt"},
     {"TRACE-CANNOT-OPEN", "replay --system {S} --trace {D}/no-such.stl --stats {D}/out.json"},
     {"TRACE-NO-CLOCK", "replay --system {S} --trace {D}/bad.stl --stats {D}/out.json"},
     {"TRACE-OUT-NAME", "trace convert {D}/bad.stl {D}/out.txt"},
@@ -186,6 +207,7 @@ const Case kCases[] = {
      "{D}/out.json"},
     {"REPLAY-ADDRESS-MAP",
      "replay --system {S} --trace {D}/bad.stl --address-map fold --stats {D}/out.json"},
+    {"REPLAY-TIME-RANGE", "replay --system {S} --trace {D}/far.stl --stats {D}/out.json"},
     {"FAULTS-REQUIRED", "faults replay --model {D}/m.bnn --system {S}"},
     {"FAULTS-HEADER",
      "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/bad_faults.csv --system {S} "
@@ -290,6 +312,17 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/tiny.json", replace_all(tiny, "\"columns\": 512", "\"columns\": 64"));
 
     write(d + "/bad.stl", "garbage line\n");
+    // Two levels down: the fixture's snapshot (one level deep) does not read its 17 MiB each time.
+    mkdir((d + "/big").c_str(), 0755);
+    mkdir((d + "/big/in").c_str(), 0755);
+    write(d + "/big/in/huge.json", "{" + std::string(17u << 20, ' ') + "}");
+    write(d + "/nul.stl", std::string("0: read 0x0\n") + '\0' + "5: read 0x40\n");
+    // A trace recorded on the small system (its header names that config: no warning), with a
+    // record at cycle 2^64-1 (clock 1 ps) appended.
+    r = e2e::run(cap_, "sim --system " + kSystem + " --requests 2 --quiet --record-accesses " +
+                           cap_ + "/rec.stl");
+    ASSERT_EQ(r.code, 0) << r.err;
+    write(d + "/far.stl", slurp(cap_ + "/rec.stl") + "18446744073709551615: read 0x40\n");
     write(d + "/bad_faults.csv", "x,y\n1,2\n");
     write(d + "/badpts.csv", "energy_pj,ber\n1,0.1\nx\n");
     const std::string sysq = "\"systems\": [\"" + kSystem + "\"]";
@@ -309,6 +342,30 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     mkdir((d + "/badidx").c_str(), 0755);
     write(d + "/badidx/t10k-images-idx3-ubyte", "garbage\n");
     write(d + "/badidx/t10k-labels-idx1-ubyte", slurp(d + "/tiny/t10k-labels-idx1-ubyte"));
+    // A gzip IDX image file without its 8-byte trailer (CRC-32, length).
+    mkdir((d + "/gznotrailer").c_str(), 0755);
+    {
+      const std::string img = slurp(d + "/tiny/t10k-images-idx3-ubyte");
+      const std::string gz = d + "/gznotrailer/t10k-images-idx3-ubyte.gz";
+      gzFile g = gzopen(gz.c_str(), "wb");
+      ASSERT_NE(g, nullptr);
+      gzwrite(g, img.data(), (unsigned)img.size());
+      gzclose(g);
+      const std::string full = slurp(gz);
+      write(gz, full.substr(0, full.size() - 8));
+      const std::string lab = slurp(d + "/tiny/t10k-labels-idx1-ubyte");
+      g = gzopen((d + "/gznotrailer/t10k-labels-idx1-ubyte.gz").c_str(), "wb");
+      ASSERT_NE(g, nullptr);
+      gzwrite(g, lab.data(), (unsigned)lab.size());
+      gzclose(g);
+    }
+    mkdir((d + "/badlabel").c_str(), 0755);
+    {
+      std::string lab = slurp(d + "/tiny/t10k-labels-idx1-ubyte");
+      lab[8] = static_cast<char>(200);  // the first label (after the 8-byte header)
+      write(d + "/badlabel/t10k-labels-idx1-ubyte", lab);
+      write(d + "/badlabel/t10k-images-idx3-ubyte", slurp(d + "/tiny/t10k-images-idx3-ubyte"));
+    }
     mkdir((d + "/mislabelled").c_str(), 0755);
     write(d + "/mislabelled/t10k-images-idx3-ubyte", slurp(d + "/tiny/t10k-images-idx3-ubyte"));
     write(d + "/mislabelled/t10k-labels-idx1-ubyte", slurp(d + "/tiny/train-labels-idx1-ubyte"));
@@ -343,6 +400,7 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/onepts.csv", "energy_pj,ber\n1,0.1\n1,0.05\n1,0.01\n1,0.02\n");
     write(d + "/zigzagpts.csv", "energy_pj,ber\n1,0.01\n2,0.2\n3,0.001\n4,0.3\n5,0.0001\n");
     write(d + "/risingpts.csv", "energy_pj,ber\n0.5,0.03\n1,0.01\n2,0.002\n4,0.0003\n");
+    write(d + "/hugepts.csv", "energy_pj,ber\n1e308,0.1\n2e307,0.01\n3e307,0.001\n4e307,1e-4\n");
     r = e2e::run(cap_, "model random --arch 784-32-10 --seed 1 --out " + d + "/m2.bnn");
     ASSERT_EQ(r.code, 0) << r.err;
   }

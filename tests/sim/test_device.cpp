@@ -100,6 +100,21 @@ TEST(Device, FitRejectsBadPoints) {
   EXPECT_EQ(rr_device_fit(&p, e, b, 3, &r), BNN_E_ARG);
 }
 
+// Issue 14: an energy that means an impossible current (1e308 pJ: infinite) was fitted and
+// printed as if the fit meant something.
+TEST(Device, FitRefusesImpossibleCurrents) {
+  rr_fit_params p = rr_fit_default_params();
+  rr_fit_result r;
+  const double b[4] = {0.1, 0.01, 0.001, 0.0001};
+  const double huge_e[4] = {1e308, 2e307, 3e307, 4e307};
+  EXPECT_EQ(rr_device_fit(&p, huge_e, b, 4, &r), BNN_E_RANGE);
+  EXPECT_NE(std::string(bnn_errmsg()).find("point 1: 1e+308 pJ means a programming current of inf"),
+            std::string::npos)
+      << bnn_errmsg();
+  const double ok_e[4] = {1, 2, 3, 4};
+  EXPECT_EQ(rr_device_fit(&p, ok_e, b, 4, &r), BNN_OK) << bnn_errmsg();
+}
+
 TEST(Device, NameTables) {
   rr_cell_type c;
   EXPECT_TRUE(rr_cell_type_parse("2t2r", &c));

@@ -310,6 +310,42 @@ TEST(Replay, AddressOutsideCapacityIsAnErrorNamingFileAndLine) {
   });
 }
 
+// Issue 14: times near 2^64 ps used to reach SystemC's maximum time, which ended the simulation
+// silently (later records dropped, exit 0) and left the player thread suspended with its 64 KiB
+// buffer (LSan: 65,552 bytes from run_lt). Both players refuse them, naming the record.
+TEST(Replay, TimesPastTheSimulatorsRangeAreAnErrorNamingTheLine) {
+  for (bool nb : {false, true}) {
+    IN_FRESH_PROCESS([nb] {
+      const std::string e = error_of([nb] {
+        replay_text("far.stl", "0: read 0x0\n18446744073709551615: read 0x40\n9: read 0x80\n", 1,
+                    false, nb);
+      });
+      EXPECT_NE(e.find("far.stl:2: time past the simulator's range"), std::string::npos) << e;
+    });
+    IN_FRESH_PROCESS([nb] {
+      // Relative: each delta alone is in range, their sum is not.
+      const std::string e = error_of([nb] {
+        replay_text("far.rstl",
+                    "0: read 0x0\n6000000000000000000: read 0x40\n6000000000000000000: read 0x80\n",
+                    1, false, nb);
+      });
+      EXPECT_NE(e.find("far.rstl:3: time past the simulator's range"), std::string::npos) << e;
+    });
+  }
+}
+
+// Issue 14: a NUL at the start of a line ended the C string there, so the record passed for a
+// blank line and was dropped without a word.
+TEST(Replay, NulAtTheStartOfALineIsMalformed) {
+  IN_FRESH_PROCESS([] {
+    const std::string e = error_of([] {
+      replay_text("nul.stl", std::string("0: read 0x0\n") + '\0' + "5: read 0x40\n9: read 0x80\n",
+                  1000);
+    });
+    EXPECT_NE(e.find("nul.stl:2: malformed STL record: NUL byte"), std::string::npos) << e;
+  });
+}
+
 TEST(Replay, MalformedLineIsAnErrorOrSkippedWithSkipBad) {
   IN_FRESH_PROCESS([] {
     const std::string e =

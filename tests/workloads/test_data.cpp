@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -209,5 +210,79 @@ TEST(Data, Cifar10) {
   EXPECT_EQ(bnn_dataset_open(&ds, d.c_str(), "test", 0), BNN_E_FORMAT);
   EXPECT_NE(std::string(bnn_errmsg()).find("label 10"), std::string::npos);
   std::remove((d + "/test_batch.bin").c_str());
+  rmdir(d.c_str());
+}
+
+namespace {
+std::vector<uint8_t> read_all(const std::string &p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// Issue 14: zlib's gzread ends a gzip stream that lacks its 8-byte trailer (CRC-32 and length)
+// without an error of its own, so such a file — even with corrupted data, which only that CRC
+// would catch — was accepted.
+TEST(Data, GzipWithoutItsCrcTrailerOrWithCorruptDataIsRefused) {
+  const std::string d = dir_path("gztrailer");
+  write_gz(d + "/full.gz", idx_images(20, 28, 28));
+  const std::vector<uint8_t> gz = read_all(d + "/full.gz");
+  write_gz(d + "/l.gz", idx_labels(20));
+  const std::string img = d + "/i.gz", lab = d + "/l.gz";
+  struct Variant {
+    const char *name;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<uint8_t> corrupt = std::vector<uint8_t>(gz.begin(), gz.end() - 8);
+  corrupt[corrupt.size() / 2] ^= 0x10;
+  std::vector<uint8_t> bad_crc = gz;
+  bad_crc[gz.size() - 6] ^= 0x01;
+  const Variant variants[] = {
+      {"no trailer", std::vector<uint8_t>(gz.begin(), gz.end() - 8)},
+      {"half a trailer", std::vector<uint8_t>(gz.begin(), gz.end() - 4)},
+      {"corrupt data, no trailer", corrupt},
+      {"wrong CRC", bad_crc},
+  };
+  bnn_dataset ds;
+  write_plain(img, gz);
+  ASSERT_EQ(bnn_idx_load(&ds, img.c_str(), lab.c_str()), BNN_OK) << bnn_errmsg();
+  bnn_dataset_free(&ds);
+  for (const Variant &v : variants) {
+    SCOPED_TRACE(v.name);
+    write_plain(img, v.bytes);
+    EXPECT_LT(bnn_idx_load(&ds, img.c_str(), lab.c_str()), 0);
+    EXPECT_NE(std::string(bnn_errmsg()).find(img), std::string::npos) << bnn_errmsg();
+  }
+  write_plain(img, std::vector<uint8_t>(gz.begin(), gz.end() - 8));
+  EXPECT_EQ(bnn_idx_load(&ds, img.c_str(), lab.c_str()), BNN_E_FORMAT);
+  EXPECT_NE(std::string(bnn_errmsg()).find("truncated gzip stream"), std::string::npos)
+      << bnn_errmsg();
+  for (const char *f : {"/full.gz", "/i.gz", "/l.gz"}) std::remove((d + f).c_str());
+  rmdir(d.c_str());
+}
+
+// Issue 14: a FIFO (or a device, or a directory) given as a data file was opened before its type
+// was checked, and opening a FIFO without a writer blocks forever.
+TEST(Data, SpecialFilesAreRefusedWithoutBlocking) {
+  const std::string d = dir_path("special");
+  write_plain(d + "/t10k-labels-idx1-ubyte", idx_labels(3));
+  ASSERT_EQ(mkfifo((d + "/t10k-images-idx3-ubyte").c_str(), 0600), 0);
+  bnn_dataset ds;
+  EXPECT_EQ(bnn_dataset_open(&ds, d.c_str(), "test", 0), BNN_E_IO);
+  EXPECT_NE(std::string(bnn_errmsg()).find("is a FIFO (named pipe), not a regular file"),
+            std::string::npos)
+      << bnn_errmsg();
+  std::remove((d + "/t10k-images-idx3-ubyte").c_str());
+  ASSERT_EQ(symlink("/dev/zero", (d + "/t10k-images-idx3-ubyte").c_str()), 0);
+  EXPECT_EQ(bnn_dataset_open(&ds, d.c_str(), "test", 0), BNN_E_IO);
+  EXPECT_NE(std::string(bnn_errmsg()).find("is a character device"), std::string::npos)
+      << bnn_errmsg();
+  std::remove((d + "/t10k-images-idx3-ubyte").c_str());
+  ASSERT_EQ(mkdir((d + "/t10k-images-idx3-ubyte").c_str(), 0755), 0);
+  EXPECT_EQ(bnn_dataset_open(&ds, d.c_str(), "test", 0), BNN_E_IO);
+  EXPECT_NE(std::string(bnn_errmsg()).find("is a directory"), std::string::npos) << bnn_errmsg();
+  rmdir((d + "/t10k-images-idx3-ubyte").c_str());
+  std::remove((d + "/t10k-labels-idx1-ubyte").c_str());
   rmdir(d.c_str());
 }

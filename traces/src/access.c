@@ -307,8 +307,12 @@ static bnn_status text_next(rrt_access_reader *r, rrt_access *rec, int *got) {
       r->done = 1;
       return BNN_OK;
     }
-    if (is_blank_or_comment(line)) continue;
-    const char *why = parse_stl(r, line, len, rec);
+    /* A NUL anywhere in the line — at its start it would end the C string at once and pass the
+     * line off as blank, dropping the record — is binary data in a text trace. */
+    const int has_nul = memchr(line, '\0', len) != NULL;
+    if (!has_nul && is_blank_or_comment(line)) continue;
+    const char *why = has_nul ? "NUL byte in the line (binary data in a text trace?)"
+                              : parse_stl(r, line, len, rec);
     if (!why) {
       r->prev_cycle = rec->cycle;
       *got = 1;

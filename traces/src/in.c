@@ -2,6 +2,8 @@
  * buffer boundaries, exact reads with truncation messages, and the CRC of consumed bytes. */
 #include "io_impl.h"
 
+#include "bnn/input.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,26 +38,22 @@ bnn_status rrt_in_open(rrt_in *in, const char *path) {
   if (!path || !*path) return bnn_fail(BNN_E_ARG, "trace reader: empty file name");
   in->path = rrt_strdup(path);
   if (!in->path) return bnn_fail(BNN_E_NOMEM, "%s: out of memory opening the reader", path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    bnn_status s = bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+  /* Regular files only (bnn/input.h): a FIFO without a writer would block the open forever, a
+   * device (/dev/zero) never end, a directory read as an error in the middle of a record. */
+  int fd;
+  uint64_t size = 0;
+  bnn_status so = bnn_input_open(path, 0, &fd, &size);
+  if (so) {
     rrt_in_close(in);
-    return s;
+    return so;
   }
   /* A regular file is classified by its first two bytes (the gzip magic 1f 8b) without moving the
-   * read position. Anything else (a pipe, a terminal) cannot be peeked at: zlib then reads it and
-   * tells gzip from plain data itself, as it does for any gzopen'ed stream. */
-  struct stat st;
-  int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  uint64_t size = regular && st.st_size > 0 ? (uint64_t)st.st_size : 0;
-  int gzip = 1;
-  if (regular) {
-    unsigned char magic[2];
-    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-  }
+   * read position. */
+  unsigned char magic[2];
+  const int gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   int gz_name = rrt_ends_with(path, ".gz");
   bnn_status s = BNN_OK;
-  if (regular && gz_name && !gzip) {
+  if (gz_name && !gzip) {
     close(fd);
     s = bnn_fail(BNN_E_FORMAT, "%s: name ends in .gz but the file is not gzip data", path);
   } else if (gzip) {
@@ -67,8 +65,6 @@ bnn_status rrt_in_open(rrt_in *in, const char *path) {
       /* zlib allocates this much input (and twice as much output) on the first read: no more
        * than the compressed file needs. */
       gzbuffer(in->gz, (unsigned)clamp_size(size ? size : RRT_GZ_BUF, 1024u, RRT_GZ_BUF));
-      if (!regular && gz_name && gzdirect(in->gz))
-        s = bnn_fail(BNN_E_FORMAT, "%s: name ends in .gz but the file is not gzip data", path);
     }
   } else {
     in->fd = fd;

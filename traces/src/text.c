@@ -27,6 +27,9 @@ bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t
       *line += 3;
       *len -= 3;
     }
+    /* A line holding a NUL (binary data) is never a comment or blank, whatever its C string
+     * says: the caller's parser refuses it. */
+    if (memchr(*line, '\0', *len)) return BNN_OK;
     const char *p = rrt_skip_space(*line);
     if (*p == '\0') continue;
     if (*p != '#') return BNN_OK;
@@ -75,9 +78,12 @@ bnn_status rrt_csv_reader_next(rrt_csv_reader *r, const char *what, rrt_csv_pars
       r->done = 1;
       break;
     }
+    /* A NUL (binary data in a text file) would end the line early or hide it as blank. */
+    const int has_nul = memchr(line, '\0', len) != NULL;
     const char *p = rrt_skip_space(line);
-    if (*p == '\0' || *p == '#') continue;
-    const char *why = parse(ctx, line, rec);
+    if (!has_nul && (*p == '\0' || *p == '#')) continue;
+    const char *why =
+        has_nul ? "NUL byte in the line (binary data in a text file?)" : parse(ctx, line, rec);
     if (!why) {
       ++r->records;
       *got = 1;

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "bnn/data.h"
+#include "bnn/input.h"
 #include "bnn_impl.h"
 
 #define MAX_ITEMS 10000000u /* far above any of the supported data sets */
@@ -22,6 +25,19 @@ void bnn_dataset_free(bnn_dataset *d) {
   memset(d, 0, sizeof *d);
 }
 
+/* gzread's short count at a gzip stream's unexpected end is not an error to gzread itself (it
+ * returns what it inflated and records Z_BUF_ERROR): a stream without its CRC-32/length trailer,
+ * whose data then went unchecked, must be refused here. */
+static bnn_status gz_truncated(gzFile f, const char *path, const char *what) {
+  int zerr = Z_OK;
+  gzerror(f, &zerr);
+  if (zerr == Z_BUF_ERROR)
+    return bnn_fail(BNN_E_FORMAT,
+                    "%s: truncated gzip stream in %s (no CRC trailer: the data is unchecked)", path,
+                    what);
+  return BNN_OK;
+}
+
 /* gzread reads plain files too (transparent mode), so one path serves .gz and raw files. */
 static bnn_status gz_exact(gzFile f, const char *path, void *dst, uint64_t n, const char *what) {
   uint8_t *p = (uint8_t *)dst;
@@ -33,7 +49,10 @@ static bnn_status gz_exact(gzFile f, const char *path, void *dst, uint64_t n, co
       const char *msg = gzerror(f, &zerr);
       return bnn_fail(BNN_E_IO, "%s: %s: read error: %s", path, what, msg);
     }
-    if ((unsigned)got < take) return bnn_fail(BNN_E_FORMAT, "%s: truncated in %s", path, what);
+    if ((unsigned)got < take) {
+      bnn_status st = gz_truncated(f, path, what);
+      return st ? st : bnn_fail(BNN_E_FORMAT, "%s: truncated in %s", path, what);
+    }
     p += got, n -= (unsigned)got;
   }
   return BNN_OK;
@@ -45,8 +64,14 @@ static uint32_t be32(const uint8_t *p) {
 
 /* Opens an IDX ubyte file, checks magic 0x0000 08 <ndim> and reads the dims. */
 static bnn_status idx_open(gzFile *out, const char *path, uint32_t ndim, uint32_t *dims) {
-  gzFile f = gzopen(path, "rb");
-  if (!f) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+  int fd;
+  bnn_status st0 = bnn_input_open(path, 0, &fd, NULL);
+  if (st0) return st0;
+  gzFile f = gzdopen(fd, "rb");
+  if (!f) {
+    close(fd);
+    return bnn_fail(BNN_E_NOMEM, "%s: cannot open: out of memory", path);
+  }
   uint8_t h[4 + 4 * 3];
   bnn_status st = gz_exact(f, path, h, 4 + 4ull * ndim, "IDX header");
   if (!st && (h[0] != 0 || h[1] != 0 || h[2] != 0x08))
@@ -65,9 +90,14 @@ static bnn_status idx_open(gzFile *out, const char *path, uint32_t ndim, uint32_
 
 static bnn_status expect_eof(gzFile f, const char *path) {
   uint8_t extra;
-  if (gzread(f, &extra, 1) != 0)
-    return bnn_fail(BNN_E_FORMAT, "%s: trailing data after the last item", path);
-  return BNN_OK;
+  const int got = gzread(f, &extra, 1);
+  if (got < 0) {
+    int zerr;
+    const char *msg = gzerror(f, &zerr);
+    return bnn_fail(BNN_E_FORMAT, "%s: read error after the last item: %s", path, msg);
+  }
+  if (got != 0) return bnn_fail(BNN_E_FORMAT, "%s: trailing data after the last item", path);
+  return gz_truncated(f, path, "its end");
 }
 
 bnn_status bnn_idx_load(bnn_dataset *out, const char *images_path, const char *labels_path) {
@@ -123,8 +153,9 @@ bnn_status bnn_cifar10_load(bnn_dataset *out, const char *const *paths, size_t n
   if (n_paths == 0 || n_paths > 64)
     return bnn_fail(BNN_E_ARG, "CIFAR-10: %zu batch files (accepted 1..64)", n_paths);
   for (size_t i = 0; i < n_paths; ++i) {
-    FILE *f = fopen(paths[i], "rb");
-    if (!f) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", paths[i], strerror(errno));
+    FILE *f;
+    bnn_status so = bnn_input_fopen(paths[i], 0, &f, NULL);
+    if (so) return so;
     if (fseek(f, 0, SEEK_END) != 0 || (sizes[i] = ftell(f)) < 0) {
       fclose(f);
       return bnn_fail(BNN_E_IO, "%s: cannot determine size", paths[i]);
@@ -146,11 +177,8 @@ bnn_status bnn_cifar10_load(bnn_dataset *out, const char *const *paths, size_t n
   if (!out->images || !out->labels || !rec) st = bnn_fail(BNN_E_NOMEM, "CIFAR-10: out of memory");
   uint64_t k = 0;
   for (size_t i = 0; i < n_paths && !st; ++i) {
-    FILE *f = fopen(paths[i], "rb");
-    if (!f) {
-      st = bnn_fail(BNN_E_IO, "%s: cannot open: %s", paths[i], strerror(errno));
-      break;
-    }
+    FILE *f;
+    if ((st = bnn_input_fopen(paths[i], 0, &f, NULL))) break;
     for (long r = 0; r < sizes[i] / REC; ++r, ++k) {
       if (fread(rec, 1, REC, f) != REC) {
         st = bnn_fail(BNN_E_FORMAT, "%s: truncated at record %ld", paths[i], r);
@@ -204,14 +232,16 @@ bnn_status bnn_dataset_open(bnn_dataset *out, const char *spec, const char *spli
   const char *pre = train ? "train" : "t10k";
   snprintf(a, sizeof a, "%s/%s-images-idx3-ubyte.gz", dir, pre);
   snprintf(b, sizeof b, "%s/%s-labels-idx1-ubyte.gz", dir, pre);
-  FILE *probe = fopen(a, "rb");
-  if (!probe) { /* uncompressed IDX files */
+  /* Probed by name only (lstat: a FIFO or device there is found, then refused by the reader,
+   * never opened here, where opening a FIFO would wait for a writer). */
+  struct stat sb;
+  int found = lstat(a, &sb) == 0;
+  if (!found) { /* uncompressed IDX files */
     snprintf(a, sizeof a, "%s/%s-images-idx3-ubyte", dir, pre);
     snprintf(b, sizeof b, "%s/%s-labels-idx1-ubyte", dir, pre);
-    probe = fopen(a, "rb");
+    found = lstat(a, &sb) == 0;
   }
-  if (probe) {
-    fclose(probe);
+  if (found) {
     st = bnn_idx_load(out, a, b);
     if (!st) {
       keep_first(out, limit);
@@ -231,12 +261,10 @@ bnn_status bnn_dataset_open(bnn_dataset *out, const char *spec, const char *spli
       snprintf(paths[i], sizeof paths[i], "%s/test_batch.bin", dir);
     pp[i] = paths[i];
   }
-  probe = fopen(pp[0], "rb");
-  if (!probe)
+  if (lstat(pp[0], &sb) != 0)
     return bnn_fail(BNN_E_IO,
                     "data set '%s': no %s-images-idx3-ubyte[.gz] or CIFAR-10 batches in %s", spec,
                     pre, dir);
-  fclose(probe);
   st = bnn_cifar10_load(out, pp, np);
   if (!st) {
     keep_first(out, limit);

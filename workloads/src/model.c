@@ -195,6 +195,36 @@ bnn_status bnn_model_push(bnn_model *m, bnn_layer_kind kind, uint32_t n_out, con
   return BNN_OK;
 }
 
+bnn_status bnn_model_check_shape(uint32_t in_c, uint32_t in_h, uint32_t in_w, uint32_t n_layers,
+                                 const bnn_layer_kind *kinds, const uint32_t *n_out) {
+  if (!kinds || !n_out || n_layers == 0)
+    return bnn_fail(BNN_E_ARG, "bnn_model_check_shape: no layers");
+  uint32_t last_weight = UINT32_MAX;
+  for (uint32_t i = 0; i < n_layers; ++i)
+    if (kinds[i] != BNN_LAYER_MAXPOOL2) last_weight = i;
+  if (last_weight != n_layers - 1 || kinds[last_weight] != BNN_LAYER_DENSE)
+    return bnn_fail(BNN_E_SHAPE, "the last layer must be the dense output layer");
+  bnn_model *probe = NULL;
+  bnn_status st = bnn_model_create(&probe, in_c, in_h, in_w);
+  /* The probe records each layer's shape without weights (as the loader's does). */
+  if (!st && !(probe->layers = (bnn_layer *)bnn_malloc(n_layers * sizeof(bnn_layer))))
+    st = bnn_fail(BNN_E_NOMEM, "model: out of memory");
+  if (!st) probe->cap_layers = n_layers;
+  for (uint32_t i = 0; i < n_layers && !st; ++i) {
+    bnn_layer_info info;
+    const int thresh = kinds[i] == BNN_LAYER_MAXPOOL2 || i != last_weight;
+    if ((st = bnn_model_next_info(probe, kinds[i], n_out[i], thresh, &info))) break;
+    memset(&probe->layers[probe->n_layers], 0, sizeof(bnn_layer));
+    probe->layers[probe->n_layers++].info = info;
+    if (kinds[i] != BNN_LAYER_MAXPOOL2) {
+      probe->n_weight_layers++;
+      probe->wimg_size += info.weight_bytes;
+    }
+  }
+  bnn_model_free(probe);
+  return st;
+}
+
 /* Packs n_out × fan_in ±1 values into rows (bit 1 = −1, padding 0) and appends the layer. */
 static bnn_status add_weight_layer(bnn_model *m, bnn_layer_kind kind, uint32_t n_out,
                                    const int8_t *w, const int32_t *thresh, const int8_t *dir) {

@@ -62,6 +62,7 @@
 #include <zlib.h>
 
 #include "bnn/durable.h"
+#include "bnn/input.h"
 #include "bnn_impl.h"
 
 #define MODEL_MAGIC        "RRBNNMDL"
@@ -278,14 +279,8 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   if (!out || !path) return bnn_fail(BNN_E_ARG, "bnn_model_load: out or path NULL");
   *out = NULL;
   reader r = {NULL, path, 0, 0};
-  r.f = fopen(path, "rb");
-  if (!r.f) return bnn_fail(BNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-  struct stat sb;
-  if (fstat(fileno(r.f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    fclose(r.f);
-    return bnn_fail(BNN_E_IO, "%s: not a regular file", path);
-  }
-  r.size = (uint64_t)sb.st_size;
+  bnn_status so = bnn_input_fopen(path, 0, &r.f, &r.size);
+  if (so) return so;
   bnn_model *m = NULL;
   uint8_t *sec[MODEL_SECTIONS_MAX] = {NULL, NULL, NULL, NULL, NULL};
   uint64_t sec_n[MODEL_SECTIONS_MAX] = {0, 0, 0, 0, 0};

@@ -62,6 +62,9 @@ class TracePlayer : public sc_core::sc_module {
   void run();
   void run_lt();
   void run_at();
+  // *issue_ps = base_ps + add_ps when that lies within the simulator's time range; else false
+  // with error_ naming the record.
+  bool in_time_range(uint64_t base_ps, uint64_t add_ps, uint64_t* issue_ps);
   // Next request from the source; false at the end or on error (error_ set).
   bool next(rrt_request* q);
   // Fills payload t for access a (record index records_) using buf as its data buffer.

@@ -84,6 +84,14 @@ uint32_t bnn_model_predict_scores(const bnn_model *m, const int32_t *scores);
 /* Provenance: JSON text (how it was trained, seed, data set, clean accuracy). Copied. */
 bnn_status bnn_model_set_provenance(bnn_model *m, const char *json);
 
+/* Whether a model taking in_h × in_w × in_c images with these layers (kinds[i], n_out[i]; n_out of
+ * a maxpool2 is ignored; the last must be the dense output layer) lies within the engine's and the
+ * model format's limits — the rule bnn_model_push and bnn_model_load apply (bnn_model_next_info).
+ * BNN_OK or their error ("layer <i>: dense with <n> outputs (accepted 1..<max>)", ...). For
+ * producers of models (training) to refuse a shape before spending any work on it. */
+bnn_status bnn_model_check_shape(uint32_t in_c, uint32_t in_h, uint32_t in_w, uint32_t n_layers,
+                                 const bnn_layer_kind *kinds, const uint32_t *n_out);
+
 /* Writes atomically (temp file + rename). The format is specified in workloads/src/model_io.c. */
 bnn_status bnn_model_save(const bnn_model *m, const char *path);
 /* Validates every size and count before allocating. */
