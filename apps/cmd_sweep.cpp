@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,14 +38,17 @@ void usage(FILE* f) {
       "Runs every point of an experiment grid (systems x operating points x models x seeds; see\n"
       "configs/README.md) in mode 'functional' (device error rates on host memory, no timing) or\n"
       "'timed' (the SystemC system, one child process per point) and appends one row per point to\n"
-      "DIR/results.jsonl and DIR/results.csv. Points already in the file are skipped, so a killed\n"
-      "sweep resumes where it stopped (a half-written last row is dropped and redone).\n\n"
+      "DIR/results.jsonl and DIR/results.csv (plain CSV; what wrote it in DIR/results.json). "
+      "Points\n"
+      "already in the file are skipped, so a killed sweep resumes where it stopped (a "
+      "half-written\n"
+      "last row is dropped and redone).\n\n"
       "  --out DIR        result directory (created)\n"
       "  --shard i/N      run only points with index %% N == i (0 <= i < N) into\n"
       "                   DIR/results.shard-i-of-N.{jsonl,csv}; for job arrays and GNU parallel\n"
       "  --models A,B     use these model files instead of the experiment's \"models\"\n"
-      "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point "
-      "once\n"
+      "  --merge DIR      join the shards of one N-way split into DIR/results.{jsonl,csv} in grid\n"
+      "                   order; refuses a missing or incomplete shard and mixed splits\n"
       "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
@@ -113,9 +117,10 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
 }
 
 // Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
-void write_csv(const std::string& path, const std::vector<std::string>& rows,
-               const std::string& header_note) {
-  std::string text = "# " + header_note + "\n" + rramsim::csv_header() + "\n";
+// The CSV is plain (header line, then rows) so that tools read it with their defaults; what wrote
+// it goes to the sidecar JSON next to it.
+void write_csv(const std::string& path, const std::vector<std::string>& rows) {
+  std::string text = rramsim::csv_header() + "\n";
   for (const std::string& l : rows) {
     rramsim::PointResult r;
     if (rramsim::row_from_json(l, &r)) text += rramsim::row_csv(r) + "\n";
@@ -182,58 +187,229 @@ rramsim::PointResult timed_in_child(const rramsim::PointSpec& s, const rramsim::
   return r;
 }
 
+// The sidecar of a result file (results[.shard-i-of-N].json): what wrote it and, for a shard,
+// the grid points of its share (grid index and key), so a merge can tell a missing, incomplete
+// or differently-split shard and put the rows back in grid order. Earlier runs into the same file
+// with a different grid are kept under "runs" (never silently replaced).
+struct Share {
+  std::string experiment, tool;
+  size_t grid_points = 0;
+  std::string grid_hash;
+  std::vector<std::pair<size_t, std::string>> points;  // (grid index, key), increasing index
+};
+
+std::string grid_hash(const std::vector<std::string>& keys) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64 over the keys in grid order
+  for (const std::string& k : keys) {
+    for (unsigned char x : k) h = (h ^ x) * 1099511628211ull;
+    h = (h ^ '\n') * 1099511628211ull;
+  }
+  char b[32];
+  std::snprintf(b, sizeof b, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return b;
+}
+
+struct JsonDel {
+  void operator()(json_t* j) const { json_decref(j); }
+};
+using Json = std::unique_ptr<json_t, JsonDel>;
+
+json_t* run_json(const std::string& tool, const std::string& experiment, const std::string& mode,
+                 size_t grid_points, const std::string& hash, const std::string& shard) {
+  json_t* r = json_object();
+  json_object_set_new(r, "tool", json_string(tool.c_str()));
+  json_object_set_new(r, "experiment", json_string(experiment.c_str()));
+  json_object_set_new(r, "mode", json_string(mode.c_str()));
+  json_object_set_new(r, "grid_points", json_integer(static_cast<json_int_t>(grid_points)));
+  json_object_set_new(r, "grid_hash", json_string(hash.c_str()));
+  if (!shard.empty()) json_object_set_new(r, "shard", json_string(shard.c_str()));
+  return r;
+}
+
+// Writes the sidecar: "runs" (this run last; an earlier run with another grid kept before it),
+// "columns" (the CSV's, with what a missing value means) and, for a shard, "points".
+void write_sidecar(const std::string& path, json_t* this_run, const Share* share) {
+  Json old(json_load_file(path.c_str(), 0, nullptr));
+  Json o(json_object());
+  json_t* runs = json_array();
+  json_object_set_new(o.get(), "format", json_string("rramsim sweep results sidecar 1"));
+  json_object_set_new(o.get(), "runs", runs);
+  const char* h = json_string_value(json_object_get(this_run, "grid_hash"));
+  if (old)
+    if (json_t* prev = json_object_get(old.get(), "runs")) {
+      size_t i;
+      json_t* r;
+      json_array_foreach(prev, i, r) {
+        const char* ph = json_string_value(json_object_get(r, "grid_hash"));
+        if (ph && h && std::strcmp(ph, h) != 0) json_array_append(runs, r);
+      }
+    }
+  json_array_append_new(runs, this_run);
+  json_object_set_new(o.get(), "csv_columns", json_string(rramsim::csv_header().c_str()));
+  json_object_set_new(o.get(), "csv_missing",
+                      json_string("an empty field = not modelled in that mode (JSON rows: -1)"));
+  if (share) {
+    json_t* pts = json_array();
+    for (const auto& p : share->points) {
+      json_t* x = json_array();
+      json_array_append_new(x, json_integer(static_cast<json_int_t>(p.first)));
+      json_array_append_new(x, json_string(p.second.c_str()));
+      json_array_append_new(pts, x);
+    }
+    json_object_set_new(o.get(), "points", pts);
+  }
+  rramsim::write_file_atomic(path, rramsim::json_text(o.get(), JSON_INDENT(1)) + "\n");
+}
+
+// Reads a shard's sidecar; false if it does not exist. Throws Error naming the file if malformed.
+bool read_share(const std::string& path, Share* s) {
+  json_error_t err;
+  Json o(json_load_file(path.c_str(), 0, &err));
+  if (!o) {
+    if (access(path.c_str(), F_OK) != 0) return false;
+    throw rramsim::Error(path + ": not a sweep sidecar (" + err.text + ")");
+  }
+  json_t* runs = json_object_get(o.get(), "runs");
+  json_t* pts = json_object_get(o.get(), "points");
+  json_t* last = json_array_get(runs, json_array_size(runs) - 1);
+  if (!json_is_object(last) || !json_is_array(pts) ||
+      !json_is_integer(json_object_get(last, "grid_points")) ||
+      !json_is_string(json_object_get(last, "grid_hash")))
+    throw rramsim::Error(path +
+                         ": not a sweep shard sidecar (runs[-1].grid_points, grid_hash and "
+                         "points expected)");
+  s->grid_points = static_cast<size_t>(json_integer_value(json_object_get(last, "grid_points")));
+  s->grid_hash = json_string_value(json_object_get(last, "grid_hash"));
+  const char* ex = json_string_value(json_object_get(last, "experiment"));
+  s->experiment = ex ? ex : "";
+  size_t i;
+  json_t* p;
+  json_array_foreach(pts, i, p) {
+    json_t* k = json_array_get(p, 1);
+    if (!json_is_integer(json_array_get(p, 0)) || !json_is_string(k))
+      throw rramsim::Error(path + ": points[" + std::to_string(i) + "]: expected [index, key]");
+    s->points.emplace_back(static_cast<size_t>(json_integer_value(json_array_get(p, 0))),
+                           json_string_value(k));
+  }
+  return true;
+}
+
+// Joins the shard files of one N-way split into results.{jsonl,csv,json}, rows in grid order.
+// Refuses (one line naming the file) a half-written or bad row, files of different splits, a
+// missing shard and an incomplete shard.
 int merge(const std::string& dir, bool quiet) {
   DIR* d = opendir(dir.c_str());
   if (!d) return cli_error(kCmd, "--merge %s: %s", dir.c_str(), std::strerror(errno));
-  std::vector<std::string> files;
+  std::map<unsigned, std::map<unsigned, std::string>> splits;  // N -> i -> stem
   while (dirent* de = readdir(d)) {
-    std::string n = de->d_name;
-    if (n.rfind("results.shard-", 0) == 0 && n.size() > 6 &&
-        n.compare(n.size() - 6, 6, ".jsonl") == 0)
-      files.push_back(dir + "/" + n);
+    const std::string n = de->d_name;
+    unsigned i = 0, N = 0;
+    int used = 0;
+    if (std::sscanf(n.c_str(), "results.shard-%u-of-%u.%n", &i, &N, &used) != 2 || used == 0)
+      continue;
+    const std::string ext = n.substr(static_cast<size_t>(used));
+    if (ext != "jsonl" && ext != "json") continue;
+    if (N == 0 || i >= N ||
+        n != "results.shard-" + std::to_string(i) + "-of-" + std::to_string(N) + "." + ext)
+      continue;
+    splits[N][i] = dir + "/results.shard-" + std::to_string(i) + "-of-" + std::to_string(N);
   }
   closedir(d);
-  std::sort(files.begin(), files.end());
-  if (files.empty())
+  if (splits.empty())
     return cli_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
   std::vector<std::string> merged;
-  std::set<std::string> seen;
-  size_t dup = 0;
+  size_t n_files = 0;
   try {
-    // Rows already merged come first, so merging again after more shards finish adds only new
-    // points.
-    std::vector<std::string> prior;
-    std::string note;
-    read_results(dir + "/results.jsonl", &prior, false, &note);
-    files.insert(files.begin(), "");
-    for (const std::string& f : files) {
-      std::vector<std::string> rows;
-      if (f.empty())
-        rows = prior;
-      else
-        read_results(f, &rows, false, &note);
-      for (const std::string& l : rows) {
+    if (splits.size() > 1) {
+      auto a = splits.begin(), b = std::next(a);
+      throw rramsim::Error("--merge " + dir + ": " + b->second.begin()->second +
+                           ".jsonl is a shard of a " + std::to_string(b->first) +
+                           "-way split but " + a->second.begin()->second + ".jsonl of a " +
+                           std::to_string(a->first) +
+                           "-way one: remove the files of one split (mixed splits never merge)");
+    }
+    const unsigned N = splits.begin()->first;
+    const auto& stems = splits.begin()->second;
+    // Rows of every present shard first (a bad or half-written row is reported as such).
+    std::map<unsigned, std::vector<std::string>> rows;
+    for (const auto& st : stems) {
+      std::string note;
+      read_results(st.second + ".jsonl", &rows[st.first], false, &note);
+    }
+    for (unsigned i = 0; i < N; ++i)
+      if (!stems.count(i))
+        throw rramsim::Error("--merge " + dir + ": " + dir + "/results.shard-" + std::to_string(i) +
+                             "-of-" + std::to_string(N) + ".jsonl is missing (shard " +
+                             std::to_string(i) + " of " + std::to_string(N) +
+                             " never ran: run --shard " + std::to_string(i) + "/" +
+                             std::to_string(N) + ")");
+    std::vector<std::string> by_index;
+    Share first;
+    std::string first_file;
+    for (const auto& st : stems) {
+      const std::string jsonl = st.second + ".jsonl", side = st.second + ".json";
+      Share s;
+      if (!read_share(side, &s))
+        throw rramsim::Error(jsonl + ": no sidecar " + side +
+                             " (written by an older rramsim?): rerun --shard " +
+                             std::to_string(st.first) + "/" + std::to_string(N) +
+                             " into this directory to write it");
+      if (first_file.empty()) {
+        first = s, first_file = side;
+        by_index.assign(s.grid_points, std::string());
+      } else if (s.grid_hash != first.grid_hash || s.grid_points != first.grid_points) {
+        throw rramsim::Error(side + ": shard of another grid (" + std::to_string(s.grid_points) +
+                             " points, " + s.experiment + ") than " + first_file + " (" +
+                             std::to_string(first.grid_points) + " points, " + first.experiment +
+                             ")");
+      }
+      std::map<std::string, const std::string*> have;
+      for (const std::string& l : rows[st.first]) {
         rramsim::PointResult r;
         rramsim::row_from_json(l, &r);
-        if (seen.insert(rramsim::point_key(r)).second)
-          merged.push_back(l);
-        else
-          ++dup;
+        have.emplace(rramsim::point_key(r), &l);
       }
+      size_t got = 0;
+      for (const auto& p : s.points) {
+        auto it = have.find(p.second);
+        if (it == have.end()) continue;
+        if (p.first >= by_index.size())
+          throw rramsim::Error(side + ": grid index " + std::to_string(p.first) + " out of range");
+        by_index[p.first] = *it->second;
+        ++got;
+      }
+      if (got < s.points.size())
+        throw rramsim::Error(jsonl + ": incomplete, " + std::to_string(got) + " of " +
+                             std::to_string(s.points.size()) + " points of shard " +
+                             std::to_string(st.first) + "/" + std::to_string(N) +
+                             " (rerun --shard " + std::to_string(st.first) + "/" +
+                             std::to_string(N) + " to finish it)");
+      if (have.size() > got)
+        throw rramsim::Error(jsonl + ": " + std::to_string(have.size() - got) +
+                             " row(s) of points not in this shard's grid (another experiment in "
+                             "the same directory?)");
+      ++n_files;
     }
+    for (size_t k = 0; k < by_index.size(); ++k)
+      if (by_index[k].empty())
+        throw rramsim::Error("--merge " + dir + ": grid point " + std::to_string(k) +
+                             " is in no shard (shards of different grids?)");
+    merged = std::move(by_index);
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
     rramsim::write_file_atomic(dir + "/results.jsonl", text);
-    write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + cli_version());
+    write_csv(dir + "/results.csv", merged);
+    std::vector<std::string> keys;
+    write_sidecar(dir + "/results.json",
+                  run_json(std::string("rramsim sweep --merge ") + cli_version(), first.experiment,
+                           "", first.grid_points, first.grid_hash, std::to_string(N) + " shards"),
+                  nullptr);
   } catch (const std::exception& ex) {
     return cli_error(kCmd, "%s", ex.what());
   }
   (void)quiet;
-  std::printf(
-      "merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s "
-      "skipped\n",
-      files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup,
-      dup == 1 ? "" : "s");
+  std::printf("merged %zu shard file%s: %zu points into %s/results.{jsonl,csv} in grid order\n",
+              n_files, n_files == 1 ? "" : "s", merged.size(), dir.c_str());
   return CLI_EXIT_OK;
 }
 
@@ -374,11 +550,8 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       done.insert(rramsim::point_key(r));
     }
     // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
-    std::vector<size_t> todo;
-    size_t mine = 0;
+    std::vector<std::string> keys(grid.size());
     for (size_t k = 0; k < grid.size(); ++k) {
-      if (k % shard_n != shard_i) continue;
-      ++mine;
       rramsim::PointResult probe;
       probe.mode = e.mode;
       probe.system = grid[k].cfg.name;
@@ -388,12 +561,22 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
       probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
-      if (!done.count(rramsim::point_key(probe))) todo.push_back(k);
+      keys[k] = rramsim::point_key(probe);
     }
-    const std::string header =
-        std::string("rramsim sweep ") + cli_version() + ", experiment " + exp_path + ", mode " +
-        e.mode + ", " + std::to_string(grid.size()) + " points" +
-        (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
+    Share share;
+    std::vector<size_t> todo;
+    for (size_t k = 0; k < grid.size(); ++k) {
+      if (k % shard_n != shard_i) continue;
+      share.points.emplace_back(k, keys[k]);
+      if (!done.count(keys[k])) todo.push_back(k);
+    }
+    const size_t mine = share.points.size();
+    const std::string shard_label =
+        sharded ? std::to_string(shard_i) + "/" + std::to_string(shard_n) : std::string();
+    write_sidecar(stem + ".json",
+                  run_json(std::string("rramsim sweep ") + cli_version(), exp_path, e.mode,
+                           grid.size(), grid_hash(keys), shard_label),
+                  sharded ? &share : nullptr);
     std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n",
                 exp_path.c_str(), mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(),
                 jsonl.c_str());
@@ -413,14 +596,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);
-      write_csv(csv, rows, header);
+      write_csv(csv, rows);
       char msg[160];
       std::snprintf(msg, sizeof msg, "%s/%s acc %.2f %%", r.system.c_str(), r.op_point.c_str(),
                     100 * r.accuracy);
       cli_progress_update(&prog, ++n_done, "pt", msg);
     }
     cli_progress_finish(&prog, "pt", nullptr);
-    write_csv(csv, rows, header);
+    write_csv(csv, rows);
     std::printf("%zu rows in %s and %s\n", rows.size(), jsonl.c_str(), csv.c_str());
   } catch (const std::exception& ex) {
     bnn_dataset_free(&ds);

@@ -111,15 +111,23 @@ std::string row_csv(const PointResult& r) {
     std::snprintf(b, sizeof b, "%.10g", v);
     os << "," << b;
   };
+  // Not modelled in this mode (-1 in the JSON row): an empty field, which CSV readers take as
+  // missing (pandas: NaN) rather than a number that would enter means.
+  auto opt = [&](double v) {
+    if (v < 0)
+      os << ",";
+    else
+      num(v);
+  };
   os << csv_field(point_key(r)) << "," << csv_field(r.mode) << "," << csv_field(r.system) << ","
      << csv_field(r.op_point) << "," << csv_field(r.model) << "," << csv_field(r.data) << ","
      << r.seed << "," << r.images << "," << r.weight_reuse;
   num(r.write_ber_01), num(r.write_ber_10), num(r.read_ber_01), num(r.read_ber_10);
   os << "," << r.write_errors << "," << r.read_errors << "," << r.stuck_errors << ","
      << r.endurance_errors << "," << r.bits_written << "," << r.bits_read;
-  num(r.ber_observed), num(r.accuracy), num(r.clean_accuracy), num(r.energy_per_image_pj);
-  num(r.latency_per_image_ns), num(r.programming_energy_pj), num(r.programming_time_ns);
-  num(r.throughput_images_per_s), num(r.wall_seconds);
+  num(r.ber_observed), num(r.accuracy), num(r.clean_accuracy), opt(r.energy_per_image_pj);
+  opt(r.latency_per_image_ns), opt(r.programming_energy_pj), opt(r.programming_time_ns);
+  opt(r.throughput_images_per_s), num(r.wall_seconds);
   os << "," << csv_field(r.error_map);
   return os.str();
 }

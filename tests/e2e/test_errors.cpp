@@ -206,6 +206,10 @@ const Case kCases[] = {
     {"SWEEP-MERGE-EMPTY", "sweep --merge {D}/emptydata"},
     {"SWEEP-MERGE-ARGS", "sweep --merge {D}/badrows --out {D}/out"},
     {"SWEEP-BAD-ROW", "sweep --merge {D}/badrows"},
+    {"SWEEP-MERGE-MISSING", "sweep --merge {D}/merge_missing"},
+    {"SWEEP-MERGE-MIXED", "sweep --merge {D}/merge_mixed"},
+    {"SWEEP-MERGE-INCOMPLETE", "sweep --merge {D}/merge_incomplete"},
+    {"SWEEP-MERGE-NO-SIDECAR", "sweep --merge {D}/merge_nosidecar"},
     {"PLOT-NO-RESULTS", "plot {D}/emptydata"},
     {"PLOT-BAD-ROW", "plot {D}/badrows"},
     {"IMPORT-ARGS", "model import {D}/garbage.onnx"},
@@ -297,6 +301,18 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/exp_nomodel.json", "{" + sysq + ", \"models\": [\"no-such.bnn\"]}");
     mkdir((d + "/badrows").c_str(), 0755);
     write(d + "/badrows/results.shard-0-of-1.jsonl", "not a row\nnot a row either\n");
+    // Shard sets the merge refuses: shard 1 of 2 missing; a 1-way and a 2-way split; a shard
+    // with none of the one point its sidecar lists; a shard without its sidecar.
+    for (const char *m : {"merge_missing", "merge_mixed", "merge_incomplete", "merge_nosidecar"})
+      mkdir((d + "/" + m).c_str(), 0755);
+    write(d + "/merge_missing/results.shard-0-of-2.jsonl", "");
+    write(d + "/merge_mixed/results.shard-0-of-1.jsonl", "");
+    write(d + "/merge_mixed/results.shard-0-of-2.jsonl", "");
+    write(d + "/merge_incomplete/results.shard-0-of-1.jsonl", "");
+    write(d + "/merge_incomplete/results.shard-0-of-1.json",
+          "{\"runs\": [{\"experiment\": \"e.json\", \"grid_points\": 1, \"grid_hash\": "
+          "\"fnv1a64:0\"}], \"points\": [[0, \"functional|s|nominal|m.bnn|1|20|1\"]]}\n");
+    write(d + "/merge_nosidecar/results.shard-0-of-1.jsonl", "");
 
     mkdir((d + "/tiny").c_str(), 0755);
     write_idx(d + "/tiny", "train", 100);

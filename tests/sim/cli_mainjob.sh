@@ -35,9 +35,9 @@ experiment() {  # experiment FILE MODE
   "models": ["$tmp/m.bnn"], "seeds": [1, 2, 3], "data": "fashion-mnist", "images": 300 }
 EOF
 }
-# Row fields (CSV columns, header on line 2): 3 system 4 op_point 7 seed 20 ber_observed 21 accuracy
+# Row fields (CSV columns, header on line 1): 3 system 4 op_point 7 seed 20 ber_observed 21 accuracy
 # 22 clean_accuracy 23 energy_per_image_pj
-rows() { tail -n +3 "$1" | cut -d, -f2-28 | sed 's/,[^,]*$//' | sort; }  # without wall time
+rows() { tail -n +2 "$1" | cut -d, -f2-28 | sed 's/,[^,]*$//' | sort; }  # without the header and wall time
 
 run_zero_ber_matches_eval() {
   "$bin" run --system "$tmp/sys64k.json" --model "$tmp/m.bnn" --images 300 --out "$tmp/out" --quiet \
@@ -162,6 +162,47 @@ bad_input() {
   echo '{ "systems": ["a"], "models": ["b"], "colour": 1 }' > "$tmp/bad2.json"
   expect_error "bad2\.json: colour: unknown key" "$bin" sweep "$tmp/bad2.json" --out "$tmp/z"
   expect_error "results\.jsonl: .*run rramsim sweep" "$bin" plot "$tmp/nowhere"
+}
+
+# Every CSV a sweep writes (single, shards, merge; functional and timed) is read by pandas with
+# its default arguments: one header line, the documented columns, numbers as numbers, "not
+# modelled" as missing (NaN), never -1. Skips (77) without Debian's python3-pandas.
+pandas_reads_every_csv() {
+  /usr/bin/python3 -c 'import pandas' 2>/dev/null || { echo "SKIP: python3-pandas not installed"; exit 77; }
+  experiment "$tmp/f.json" functional
+  experiment "$tmp/t.json" timed
+  "$bin" sweep "$tmp/f.json" --out "$tmp/f" --quiet >/dev/null
+  "$bin" sweep "$tmp/t.json" --out "$tmp/t" --quiet >/dev/null
+  for i in 0 1; do "$bin" sweep "$tmp/f.json" --out "$tmp/s" --quiet --shard $i/2 >/dev/null; done
+  "$bin" sweep --merge "$tmp/s" >/dev/null
+  /usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+import pandas as pd
+tmp = sys.argv[1]
+numeric = ["seed", "images", "accuracy", "clean_accuracy", "ber_observed", "energy_per_image_pj",
+           "wall_seconds"]
+not_modelled_functional = ["latency_per_image_ns", "programming_time_ns", "throughput_images_per_s"]
+files = {"f/results.csv": ("functional", 6), "t/results.csv": ("timed", 6),
+         "s/results.shard-0-of-2.csv": ("functional", 3), "s/results.shard-1-of-2.csv": ("functional", 3),
+         "s/results.csv": ("functional", 6)}
+for name, (mode, n) in files.items():
+    path = f"{tmp}/{name}"
+    df = pd.read_csv(path)
+    side = json.load(open(path[:-4] + ".json"))
+    assert list(df.columns) == side["csv_columns"].split(","), (name, list(df.columns))
+    assert len(df) == n, (name, len(df))
+    assert (df["mode"] == mode).all(), name
+    for c in numeric:
+        assert pd.api.types.is_numeric_dtype(df[c]), (name, c, df[c].dtype)
+    for c in df.select_dtypes("number").columns:
+        assert not (df[c] == -1).any(), (name, c, "holds -1")
+    if mode == "functional":
+        for c in not_modelled_functional:
+            assert df[c].isna().all(), (name, c, "not modelled in functional mode but not NaN")
+    else:
+        assert df["latency_per_image_ns"].notna().all() and (df["latency_per_image_ns"] > 0).all(), name
+    print(f"ok: pandas.read_csv({name}): {len(df)} rows x {len(df.columns)} columns")
+PY
 }
 
 "$case_name"
