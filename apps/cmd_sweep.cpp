@@ -33,7 +33,8 @@ const char* const kCmd = "sweep";
 void usage(FILE* f) {
   std::fprintf(
       f,
-      "usage: rramsim sweep EXPERIMENT.json --out DIR [--shard i/N] [--models A,B] [--quiet]\n"
+      "usage: rramsim sweep EXPERIMENT.json --out DIR [--shard i/N] [--models A,B] [--set P=V]...\n"
+      "                     [--allow] [--quiet]\n"
       "       rramsim sweep --merge DIR\n\n"
       "Runs every point of an experiment grid (systems x operating points x models x seeds; see\n"
       "configs/README.md) in mode 'functional' (device error rates on host memory, no timing) or\n"
@@ -47,6 +48,10 @@ void usage(FILE* f) {
       "  --shard i/N      run only points with index %% N == i (0 <= i < N) into\n"
       "                   DIR/results.shard-i-of-N.{jsonl,csv}; for job arrays and GNU parallel\n"
       "  --models A,B     use these model files instead of the experiment's \"models\"\n"
+      "  --set PATH=VAL   set a system key by JSON path in every system (repeatable; e.g.\n"
+      "                   organisation.queue_depth=8); recorded in each row's \"set\"\n"
+      "  --allow          run a functional sweep over an axis functional mode cannot see (a\n"
+      "                   warning instead of an error)\n"
       "  --merge DIR      join the shards of one N-way split into DIR/results.{jsonl,csv} in grid\n"
       "                   order; refuses a missing or incomplete shard and mixed splits\n"
       "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
@@ -117,13 +122,53 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
 }
 
 // Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
-// The CSV is plain (header line, then rows) so that tools read it with their defaults; what wrote
-// it goes to the sidecar JSON next to it.
-void write_csv(const std::string& path, const std::vector<std::string>& rows) {
-  std::string text = rramsim::csv_header() + "\n";
+// The varied keys (JSON paths of "vary" and --set) of the rows, in order of first appearance.
+std::vector<std::string> set_columns(const std::vector<std::string>& rows) {
+  std::vector<std::string> cols;
   for (const std::string& l : rows) {
     rramsim::PointResult r;
-    if (rramsim::row_from_json(l, &r)) text += rramsim::row_csv(r) + "\n";
+    if (!rramsim::row_from_json(l, &r)) continue;
+    for (const auto& p : r.set)
+      if (std::find(cols.begin(), cols.end(), p.first) == cols.end()) cols.push_back(p.first);
+  }
+  return cols;
+}
+
+std::string csv_quote(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
+std::string csv_columns(const std::vector<std::string>& set_cols) {
+  std::string h = rramsim::csv_header();
+  for (const std::string& c : set_cols) h += "," + csv_quote(c);
+  return h;
+}
+
+// The CSV is plain (header line, then rows) so that tools read it with their defaults; what wrote
+// it goes to the sidecar JSON next to it. Every varied key is one more column (its value; a string
+// without its JSON quotes).
+void write_csv(const std::string& path, const std::vector<std::string>& rows) {
+  const std::vector<std::string> cols = set_columns(rows);
+  std::string text = csv_columns(cols) + "\n";
+  for (const std::string& l : rows) {
+    rramsim::PointResult r;
+    if (!rramsim::row_from_json(l, &r)) continue;
+    text += rramsim::row_csv(r);
+    for (const std::string& c : cols) {
+      std::string v;
+      for (const auto& p : r.set)
+        if (p.first == c) v = p.second;
+      if (v.size() >= 2 && v[0] == '"') {
+        json_t* j = json_loads(v.c_str(), JSON_DECODE_ANY, nullptr);
+        if (json_is_string(j)) v = json_string_value(j);
+        json_decref(j);
+      }
+      text += "," + csv_quote(v);
+    }
+    text += "\n";
   }
   rramsim::write_file_atomic(path, text);
 }
@@ -228,7 +273,8 @@ json_t* run_json(const std::string& tool, const std::string& experiment, const s
 
 // Writes the sidecar: "runs" (this run last; an earlier run with another grid kept before it),
 // "columns" (the CSV's, with what a missing value means) and, for a shard, "points".
-void write_sidecar(const std::string& path, json_t* this_run, const Share* share) {
+void write_sidecar(const std::string& path, json_t* this_run, const Share* share,
+                   const std::string& columns) {
   Json old(json_load_file(path.c_str(), 0, nullptr));
   Json o(json_object());
   json_t* runs = json_array();
@@ -245,7 +291,7 @@ void write_sidecar(const std::string& path, json_t* this_run, const Share* share
       }
     }
   json_array_append_new(runs, this_run);
-  json_object_set_new(o.get(), "csv_columns", json_string(rramsim::csv_header().c_str()));
+  json_object_set_new(o.get(), "csv_columns", json_string(columns.c_str()));
   json_object_set_new(o.get(), "csv_missing",
                       json_string("an empty field = not modelled in that mode (JSON rows: -1)"));
   if (share) {
@@ -403,7 +449,7 @@ int merge(const std::string& dir, bool quiet) {
     write_sidecar(dir + "/results.json",
                   run_json(std::string("rramsim sweep --merge ") + cli_version(), first.experiment,
                            "", first.grid_points, first.grid_hash, std::to_string(N) + " shards"),
-                  nullptr);
+                  nullptr, csv_columns(set_columns(merged)));
   } catch (const std::exception& ex) {
     return cli_error(kCmd, "%s", ex.what());
   }
@@ -418,13 +464,18 @@ int merge(const std::string& dir, bool quiet) {
 extern "C" int cli_cmd_sweep(int argc, char** argv) {
   std::string exp_path, out_dir, merge_dir, models_override;
   unsigned shard_i = 0, shard_n = 1;
-  bool sharded = false, quiet = false;
+  bool sharded = false, quiet = false, allow_invisible = false;
+  std::vector<std::string> sets;
   auto option = [&](const char* a, const char* v) -> cli_opt_result {
     if (!a) {
       if (!exp_path.empty()) return CLI_OPT_UNKNOWN; /* "unexpected argument" */
       exp_path = v;
     } else if (!std::strcmp(a, "--quiet"))
       quiet = true;
+    else if (!std::strcmp(a, "--allow"))
+      allow_invisible = true;
+    else if (!std::strcmp(a, "--set"))
+      sets.push_back(v);
     else if (!std::strcmp(a, "--out"))
       out_dir = v;
     else if (!std::strcmp(a, "--merge"))
@@ -445,13 +496,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       {"out", 1, nullptr, nullptr},    {"merge", 1, nullptr, nullptr},
       {"models", 1, nullptr, nullptr}, {"shard", 1, nullptr, nullptr},
       {"quiet", 0, nullptr, nullptr},  {"no-progress", 0, nullptr, "quiet"},
+      {"set", 1, nullptr, nullptr},    {"allow", 0, nullptr, nullptr},
       {nullptr, 0, nullptr, nullptr}};
   {
     int prc = CLI_EXIT_OK;
     if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
   if (!merge_dir.empty()) {
-    if (!exp_path.empty() || !out_dir.empty() || sharded)
+    if (!exp_path.empty() || !out_dir.empty() || sharded || !sets.empty())
       return cli_usage_error(kCmd, "--merge DIR takes no experiment file, --out or --shard");
     return merge(merge_dir, quiet);
   }
@@ -474,6 +526,16 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     }
     // Validate every point before running any: systems, operating points, models, data shape,
     // capacity.
+    // --set PATH=VALUE: one more axis of one value each, so the rows record it like "vary".
+    for (const std::string& a : sets) {
+      rramsim::Override o;
+      try {
+        o = rramsim::parse_override(a);
+      } catch (const std::exception& ex) {
+        throw rramsim::Error(std::string("--set: ") + ex.what());
+      }
+      e.axes.push_back({{o.path}, {{o}}});
+    }
     std::vector<rramsim::SystemConfig> systems;
     for (const std::string& sp : e.systems)
       systems.push_back(rramsim::load_system(sp, "", false, 0));
@@ -498,39 +560,117 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       size_t sys, model;
       rramsim::SystemConfig cfg;
       rramsim::PointSpec spec;
+      std::vector<std::pair<std::string, std::string>> set;
     };
+    // The "vary" axes' combinations, the last axis fastest.
+    std::vector<std::vector<size_t>> combos(1);
+    for (const auto& a : e.axes) {
+      std::vector<std::vector<size_t>> next;
+      for (const auto& c : combos)
+        for (size_t v = 0; v < a.values.size(); ++v) {
+          next.push_back(c);
+          next.back().push_back(v);
+        }
+      combos.swap(next);
+    }
+    // A system with one combination of the axes applied (and the experiment's error map).
+    auto system_for = [&](size_t si, const std::vector<size_t>& c,
+                          std::vector<std::pair<std::string, std::string>>* set) {
+      std::vector<rramsim::Override> ov;
+      for (size_t ai = 0; ai < e.axes.size(); ++ai)
+        for (const rramsim::Override& o : e.axes[ai].values[c[ai]]) {
+          ov.push_back(o);
+          if (set) set->emplace_back(o.path, o.text);
+        }
+      if (ov.empty()) return systems[si];
+      rramsim::SystemConfig cfg;
+      try {
+        cfg = rramsim::load_system_file(e.systems[si], ov);
+      } catch (const std::exception& ex) {
+        const std::string w = ex.what();
+        for (const std::string& a : sets)
+          if (w.find(a.substr(0, a.find('=')) + ":") != std::string::npos)
+            throw rramsim::Error("--set " + a + ": " + w);
+        throw rramsim::Error(exp_path + ": vary: " + w);
+      }
+      if (!e.error_map.empty()) cfg.error_map = rramsim::load_error_map(e.error_map, cfg.org);
+      return cfg;
+    };
+    // Functional mode sees the operating point's rates and energies, the verify policy, where the
+    // model is placed and the analytic energy (row segments): an axis that changes none of these
+    // for the first system and model gives identical functional points.
+    if (e.mode == "functional" && !e.axes.empty()) {
+      auto signature = [&](const rramsim::SystemConfig& cfg) {
+        rramsim::SystemConfig c = cfg;
+        c.org = rramsim::Organisation();
+        c.name.clear(), c.source.clear(), c.overrides.clear(), c.seed = 0;
+        for (size_t k = 0; k < c.device.n_points; ++k)
+          c.device.points[k].t_read_ns = c.device.points[k].t_write_ns = 0;
+        std::string sig = rramsim::config_to_json(c, 0);
+        rramsim::PlacementParams pp;
+        pp.rram_layer_mask = e.rram_layer_mask;
+        const rramsim::Placement pl = rramsim::place_model(models[0].get(), e.models[0], cfg, pp);
+        const rramsim::AnalyticEnergy ae = rramsim::analytic_energy(cfg, models[0].get(), pl);
+        char b[96];
+        std::snprintf(b, sizeof b, "|%.17g|%.17g", ae.read_per_fetch_pj, ae.program_pj);
+        sig += b;
+        for (const auto& l : pl.layers)
+          sig += "|" + std::to_string(l.in_rram ? l.rram_addr : ~0ull);
+        return sig;
+      };
+      for (size_t ai = 0; ai < e.axes.size(); ++ai) {
+        if (e.axes[ai].values.size() < 2) continue;
+        std::set<std::string> sigs;
+        for (size_t v = 0; v < e.axes[ai].values.size(); ++v) {
+          std::vector<size_t> c(e.axes.size(), 0);
+          c[ai] = v;
+          sigs.insert(signature(system_for(0, c, nullptr)));
+        }
+        if (sigs.size() > 1) continue;
+        std::string what;
+        for (const std::string& p : e.axes[ai].paths) what += (what.empty() ? "" : ", ") + p;
+        const std::string msg = exp_path + ": vary: " + what +
+                                ": functional mode cannot see this axis (every value gives the "
+                                "same functional point); use \"mode\": \"timed\"";
+        if (!allow_invisible) throw rramsim::Error(msg + ", or --allow to run it anyway");
+        std::fprintf(stderr, "rramsim sweep: warning: %s (--allow: running it anyway)\n",
+                     msg.c_str());
+      }
+    }
     std::vector<Grid> grid;
-    for (size_t si = 0; si < systems.size(); ++si) {
-      std::vector<std::string> ops = e.op_points;
-      if (e.all_op_points)
-        for (size_t k = 0; k < systems[si].device.n_points; ++k)
-          ops.push_back(systems[si].device.points[k].name);
-      if (ops.empty()) ops.push_back(systems[si].op().name);
-      for (const std::string& op : ops) {
-        rramsim::SystemConfig cfg = systems[si];
-        rramsim::select_op_point(cfg, op, e.path + ": op_points");
-        for (size_t mi = 0; mi < models.size(); ++mi) {
-          rramsim::PlacementParams pp;
-          pp.rram_layer_mask = e.rram_layer_mask;
-          rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
-          for (uint64_t seed : e.seeds) {
-            Grid g{si, mi, cfg, {}};
-            g.cfg.seed = seed;
-            g.spec.mode = e.mode;
-            g.spec.system_path = e.systems[si];
-            g.spec.op_point = op;
-            g.spec.model_path = e.models[mi];
-            g.spec.data = e.data;
-            g.spec.images = e.images;
-            g.spec.weight_reuse = e.weight_reuse;
-            g.spec.seed = seed;
-            g.spec.rram_layer_mask = e.rram_layer_mask;
-            g.spec.threads = e.threads;
-            grid.push_back(g);
+    for (size_t si = 0; si < systems.size(); ++si)
+      for (const auto& combo : combos) {
+        std::vector<std::pair<std::string, std::string>> set;
+        const rramsim::SystemConfig sys = system_for(si, combo, &set);
+        std::vector<std::string> ops = e.op_points;
+        if (e.all_op_points)
+          for (size_t k = 0; k < sys.device.n_points; ++k) ops.push_back(sys.device.points[k].name);
+        if (ops.empty()) ops.push_back(sys.op().name);
+        for (const std::string& op : ops) {
+          rramsim::SystemConfig cfg = sys;
+          rramsim::select_op_point(cfg, op, e.path + ": op_points");
+          for (size_t mi = 0; mi < models.size(); ++mi) {
+            rramsim::PlacementParams pp;
+            pp.rram_layer_mask = e.rram_layer_mask;
+            rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
+            for (uint64_t seed : e.seeds) {
+              Grid g{si, mi, cfg, {}, set};
+              g.cfg.seed = seed;
+              g.spec.mode = e.mode;
+              g.spec.system_path = e.systems[si];
+              g.spec.op_point = op;
+              g.spec.model_path = e.models[mi];
+              g.spec.data = e.data;
+              g.spec.images = e.images;
+              g.spec.weight_reuse = e.weight_reuse;
+              g.spec.seed = seed;
+              g.spec.rram_layer_mask = e.rram_layer_mask;
+              g.spec.threads = e.threads;
+              grid.push_back(g);
+            }
           }
         }
       }
-    }
     if (!rramsim::make_directories(out_dir))
       throw rramsim::Error("--out " + out_dir +
                            ": cannot create directory: " + std::strerror(errno));
@@ -561,8 +701,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
       probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
+      probe.set = grid[k].set;
       keys[k] = rramsim::point_key(probe);
     }
+    std::vector<std::string> axis_paths;
+    for (const auto& a : e.axes)
+      for (const std::string& p : a.paths)
+        if (std::find(axis_paths.begin(), axis_paths.end(), p) == axis_paths.end())
+          axis_paths.push_back(p);
     Share share;
     std::vector<size_t> todo;
     for (size_t k = 0; k < grid.size(); ++k) {
@@ -576,7 +722,7 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     write_sidecar(stem + ".json",
                   run_json(std::string("rramsim sweep ") + cli_version(), exp_path, e.mode,
                            grid.size(), grid_hash(keys), shard_label),
-                  sharded ? &share : nullptr);
+                  sharded ? &share : nullptr, csv_columns(axis_paths));
     std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n",
                 exp_path.c_str(), mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(),
                 jsonl.c_str());
@@ -593,6 +739,7 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
           e.mode == "timed"
               ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
               : rramsim::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
+      r.set = g.set;
       const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);
