@@ -130,7 +130,35 @@ plots_are_written() {
   done
   head -c 8 "$tmp/p/plots/accuracy_vs_energy.png" | od -c | grep -q 'P   N   G' || fail "not a PNG"
   grep -q '<svg' "$tmp/p/plots/accuracy_vs_ber.svg" || fail "not an SVG"
-  [ -s "$tmp/p/plots/pareto.dat" ] || fail "no Pareto front"
+  [ -s "$tmp/p/plots/accuracy_vs_energy_pareto.dat" ] || fail "no Pareto front"
+  # Error bars over the 3 seeds: the data has a standard deviation column, non-zero where the
+  # seeds' accuracies differ (the noisy operating point).
+  awk 'NF == 4 && $4 > 0 { s = 1 } END { exit !s }' "$tmp/p/plots/accuracy_vs_energy.dat" ||
+    fail "no seed spread in accuracy_vs_energy.dat"
+  grep -q 'yerrorbars' "$tmp/p/plots/plots.gp" || fail "no error bars"
+  # The script redraws from any folder.
+  rm "$tmp/p/plots/accuracy_vs_energy.png"
+  (cd / && gnuplot "$tmp/p/plots/plots.gp" 2>/dev/null)
+  [ -s "$tmp/p/plots/accuracy_vs_energy.png" ] || fail "plots.gp did not run from /"
+  # Functional results have no timing: no (empty) latency plot.
+  experiment "$tmp/f.json" functional
+  "$bin" sweep "$tmp/f.json" --out "$tmp/pf" --quiet
+  "$bin" plot "$tmp/pf" > "$tmp/pf.out"
+  [ ! -e "$tmp/pf/plots/latency_vs_op_point.png" ] || fail "an empty latency plot was written"
+  grep -q accuracy_vs_energy.png "$tmp/pf.out" || fail "no accuracy_vs_energy for functional rows"
+  # A varied key gets accuracy and energy plots against it.
+  cat > "$tmp/pv.json" <<EOF
+{ "mode": "functional", "systems": ["$tmp/sys64k.json"], "models": ["$tmp/m.bnn"], "images": 50,
+  "op_points": ["noisy"], "seeds": [1, 2],
+  "vary": { "device.operating_points.noisy.write_ber_01": [0.001, 0.01, 0.05] } }
+EOF
+  "$bin" sweep "$tmp/pv.json" --out "$tmp/pv" --quiet
+  "$bin" plot "$tmp/pv" >/dev/null
+  for f in accuracy energy; do
+    [ -s "$tmp/pv/plots/${f}_vs_device_operating_points_noisy_write_ber_01.png" ] || fail "no ${f} vs axis plot"
+  done
+  [ "$(grep -c . "$tmp/pv/plots/accuracy_vs_device_operating_points_noisy_write_ber_01.dat")" = 3 ] ||
+    fail "expected 3 axis values"
 }
 
 expect_error() {  # expect_error REGEX CMD...
