@@ -68,6 +68,11 @@ struct Stat {
   }
 };
 
+// Point types that stay apart when drawn on top of each other (filled square, circle, triangle,
+// diamond, pentagon; open ones after).
+const size_t kPointTypes[] = {5, 7, 9, 13, 15, 4, 6, 8, 12, 14};
+const size_t kNPointTypes = sizeof kPointTypes / sizeof kPointTypes[0];
+
 struct Pt {
   std::string group, op_point;
   std::vector<std::string> axis_values;
@@ -240,11 +245,13 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
     std::vector<std::string> written;
     // x/y of each point per group, error bars over seeds; Pareto front per group (no point of the
     // group both cheaper and more accurate).
+    // One series (colour and point type) per group and operating point; each group's Pareto
+    // front (no point of the group both cheaper and more accurate) as a dashed black line.
     auto scatter = [&](const std::string& name, const std::string& title, const std::string& xl,
                        Stat Pt::*xs, bool logx, bool front) {
-      std::string dat;
-      std::vector<std::string> titles;
-      std::string paretos;
+      std::string dat, paretos, plot;
+      size_t series = 0, fronts = 0;
+      std::string fronts_plot;
       for (const std::string& g : groups) {
         std::vector<const Pt*> v;
         for (const Pt& p : pts)
@@ -254,10 +261,22 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
           return (a->*xs).mean() < (b->*xs).mean() ||
                  ((a->*xs).mean() == (b->*xs).mean() && a->acc.mean() > b->acc.mean());
         });
-        for (const Pt* p : v)
-          dat += fmt("%.9g %.9g %.6g %.6g\n", (p->*xs).mean(), (p->*xs).sd(), p->acc.mean(),
-                     p->acc.sd());
-        dat += "\n\n";
+        for (const std::string& op : ops) {
+          std::string block;
+          for (const Pt* p : v)
+            if (p->op_point == op)
+              block += fmt("%.9g %.9g %.6g %.6g\n", (p->*xs).mean(), (p->*xs).sd(), p->acc.mean(),
+                           p->acc.sd());
+          if (block.empty()) continue;
+          dat += block + "\n\n";
+          const std::string t = ops.size() > 1 ? g + ": " + op : g;
+          plot +=
+              fmt("%sd.'/%s.dat' index %zu using 1:3:4 with yerrorbars lc %zu pt %zu ps 1.3 "
+                  "title \"%s\"",
+                  series ? ", " : "", name.c_str(), series, series + 1,
+                  kPointTypes[series % kNPointTypes], esc(t).c_str());
+          ++series;
+        }
         if (front) {
           double best = -1;
           for (const Pt* p : v)
@@ -266,26 +285,17 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
               best = p->acc.mean();
             }
           paretos += "\n\n";
+          fronts_plot +=
+              fmt(", d.'/%s_pareto.dat' index %zu using 1:2 with lines lw 1.5 dt %zu "
+                  "lc rgb 'black' title \"Pareto front: %s\"",
+                  name.c_str(), fronts, fronts % 4 + 2, esc(g).c_str());
+          ++fronts;
         }
-        titles.push_back(g);
       }
-      if (titles.empty()) return;  // nothing to draw: no plot
+      if (!series) return;  // nothing to draw: no plot
       write_text(out + "/" + name + ".dat", dat);
       if (front) write_text(out + "/" + name + "_pareto.dat", paretos);
-      std::string plot;
-      for (size_t i = 0; i < titles.size(); ++i) {
-        plot +=
-            fmt("%sd.'/%s.dat' index %zu using 1:3:4 with yerrorbars lc %zu pt %zu ps 1.1 "
-                "title \"%s\"",
-                i ? ", " : "", name.c_str(), i, i + 1, 5 + 2 * (i % 4), esc(titles[i]).c_str());
-        if (front)
-          plot +=
-              fmt(", d.'/%s_pareto.dat' index %zu using 1:2 with linespoints lw 2 pt 6 ps 2 lc %zu "
-                  "notitle",
-                  name.c_str(), i, i + 1);
-      }
-      sc.plot(name, title + (front ? " — lines: Pareto front per group" : ""), xl,
-              "accuracy (%), mean ± sd over seeds", logx, "", plot);
+      sc.plot(name, title, xl, "accuracy (%), mean ± sd over seeds", logx, "", plot + fronts_plot);
       written.push_back(name);
     };
     scatter("accuracy_vs_energy", "Accuracy vs inference energy per image",
@@ -320,7 +330,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
           plot +=
               fmt("%sd.'/latency_vs_op_point.dat' index %zu using 1:2:3 with yerrorlines lc "
                   "%zu pt %zu title \"%s\"",
-                  i ? ", " : "", i, i + 1, 5 + 2 * (i % 4), esc(titles[i]).c_str());
+                  i ? ", " : "", i, i + 1, kPointTypes[i % kNPointTypes], esc(titles[i]).c_str());
         sc.plot("latency_vs_op_point", "Inference latency per image by operating point",
                 "operating point", "latency per image (us), mean ± sd over seeds", false, xt, plot);
         written.push_back("latency_vs_op_point");
@@ -375,7 +385,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
               fmt("%sd.'/%s_%s.dat' index %zu using 1:2:3 with yerrorlines lc %zu pt %zu "
                   "title \"%s\"",
                   i ? ", " : "", acc ? "accuracy" : "energy", slug.c_str(), i, i + 1,
-                  5 + 2 * (i % 4), esc(t).c_str());
+                  kPointTypes[i % kNPointTypes], esc(t).c_str());
           ++i;
         }
         if (!i) continue;
