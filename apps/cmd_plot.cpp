@@ -328,7 +328,7 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         std::string plot;
         for (size_t i = 0; i < titles.size(); ++i)
           plot +=
-              fmt("%sd.'/latency_vs_op_point.dat' index %zu using 1:2:3 with yerrorlines lc "
+              fmt("%sd.'/latency_vs_op_point.dat' index %zu using 1:2:3 with yerrorbars lc "
                   "%zu pt %zu title \"%s\"",
                   i ? ", " : "", i, i + 1, kPointTypes[i % kNPointTypes], esc(titles[i]).c_str());
         sc.plot("latency_vs_op_point", "Inference latency per image by operating point",
@@ -336,9 +336,30 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         written.push_back("latency_vs_op_point");
       }
     }
-    // Accuracy and energy against each varied key: one line per group and combination of the
-    // other varied keys and operating point.
+    // Keys varied together ("vary_zip": each value of one goes with exactly one value of the
+    // other) are one axis, drawn against its first key.
+    std::vector<size_t> lead(axes.size());
+    for (size_t k = 0; k < axes.size(); ++k) {
+      lead[k] = k;
+      for (size_t j = 0; j < k && lead[k] == k; ++j) {
+        if (lead[j] != j) continue;
+        std::map<std::string, std::string> fwd, back;
+        bool one_to_one = true;
+        for (const Pt& p : pts) {
+          const std::string &a = p.axis_values[j], &b = p.axis_values[k];
+          if ((fwd.count(a) && fwd[a] != b) || (back.count(b) && back[b] != a)) one_to_one = false;
+          fwd[a] = b, back[b] = a;
+        }
+        if (one_to_one && fwd.size() > 1) lead[k] = j;
+      }
+    }
+    // Accuracy and energy against each varied axis: one line per group and combination of the
+    // other axes and operating point.
     for (size_t ai = 0; ai < axes.size(); ++ai) {
+      if (lead[ai] != ai) continue;
+      std::string with;  // the keys zipped with this one
+      for (size_t k = 0; k < axes.size(); ++k)
+        if (k != ai && lead[k] == ai) with += (with.empty() ? "" : ", ") + axes[k];
       std::vector<std::string> vals;
       bool numeric = true;
       for (const Pt& p : pts) {
@@ -358,7 +379,8 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         std::string t = p.group;
         if (ops.size() > 1) t += ", " + p.op_point;
         for (size_t k = 0; k < axes.size(); ++k)
-          if (k != ai) t += ", " + short_key(axes[k]) + "=" + p.axis_values[k];
+          if (k != ai && lead[k] != ai && lead[k] == k)
+            t += ", " + short_key(axes[k]) + "=" + p.axis_values[k];
         if (!series.count(t)) sorder.push_back(t);
         series[t].push_back(&p);
       }
@@ -391,16 +413,27 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         if (!i) continue;
         const std::string name = std::string(acc ? "accuracy_" : "energy_") + slug;
         write_text(out + "/" + name + ".dat", dat);
-        std::string xt;
-        if (!numeric) {
-          xt = "set xtics (";
-          for (size_t vi = 0; vi < vals.size(); ++vi)
-            xt += fmt("%s\"%s\" %zu", vi ? ", " : "", esc(vals[vi]).c_str(), vi);
-          xt += fmt(")\nset xrange [-0.5:%zu.5]", vals.size() - 1);
+        // Every value is a tick (labelled with the zipped keys' values too); legend below the plot.
+        std::string xt =
+            "set key outside below left Left reverse noenhanced box\nset offsets graph 0.08, graph "
+            "0.08, 0, 0\nset xtics (";
+        for (size_t vi = 0; vi < vals.size(); ++vi) {
+          std::string label = vals[vi];
+          for (const Pt& p : pts)
+            if (p.axis_values[ai] == vals[vi]) {
+              for (size_t k = 0; k < axes.size(); ++k)
+                if (k != ai && lead[k] == ai) label += " / " + p.axis_values[k];
+              break;
+            }
+          xt += fmt("%s\"%s\" %s", vi ? ", " : "", esc(label).c_str(),
+                    numeric ? vals[vi].c_str() : std::to_string(vi).c_str());
         }
-        sc.plot(name,
-                std::string(acc ? "Accuracy" : "Inference energy per image") + " vs " + axes[ai],
-                axes[ai],
+        xt += ")";
+        if (!numeric) xt += fmt("\nset xrange [-0.5:%zu.5]", vals.size() - 1);
+        const std::string xl = with.empty() ? axes[ai] : axes[ai] + " / " + with + " (zipped)";
+        // The title names the axis; no x label (it would crowd the legend below).
+        sc.plot(name, std::string(acc ? "Accuracy" : "Inference energy per image") + " vs " + xl,
+                "",
                 acc ? "accuracy (%), mean ± sd over seeds"
                     : "inference energy per image (nJ), mean ± sd over seeds",
                 false, xt, plot);

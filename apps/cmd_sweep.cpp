@@ -556,11 +556,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       rramsim::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
       bnn_dataset_free(&probe);
     }
+    // One grid point; the system (all but the seed) and the varied keys are shared by the points
+    // of one combination and operating point, so a 10^4-point grid stays cheap to expand.
+    using SetList = std::vector<std::pair<std::string, std::string>>;
     struct Grid {
       size_t sys, model;
-      rramsim::SystemConfig cfg;
+      std::shared_ptr<const rramsim::SystemConfig> cfg;  // seed: spec.seed
       rramsim::PointSpec spec;
-      std::vector<std::pair<std::string, std::string>> set;
+      std::shared_ptr<const SetList> set;
     };
     // The "vary" axes' combinations, the last axis fastest.
     std::vector<std::vector<size_t>> combos(1);
@@ -640,22 +643,22 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     std::vector<Grid> grid;
     for (size_t si = 0; si < systems.size(); ++si)
       for (const auto& combo : combos) {
-        std::vector<std::pair<std::string, std::string>> set;
-        const rramsim::SystemConfig sys = system_for(si, combo, &set);
+        auto set = std::make_shared<SetList>();
+        const rramsim::SystemConfig sys = system_for(si, combo, set.get());
         std::vector<std::string> ops = e.op_points;
         if (e.all_op_points)
           for (size_t k = 0; k < sys.device.n_points; ++k) ops.push_back(sys.device.points[k].name);
         if (ops.empty()) ops.push_back(sys.op().name);
         for (const std::string& op : ops) {
-          rramsim::SystemConfig cfg = sys;
+          auto cfgp = std::make_shared<rramsim::SystemConfig>(sys);
+          rramsim::SystemConfig& cfg = *cfgp;
           rramsim::select_op_point(cfg, op, e.path + ": op_points");
           for (size_t mi = 0; mi < models.size(); ++mi) {
             rramsim::PlacementParams pp;
             pp.rram_layer_mask = e.rram_layer_mask;
             rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
             for (uint64_t seed : e.seeds) {
-              Grid g{si, mi, cfg, {}, set};
-              g.cfg.seed = seed;
+              Grid g{si, mi, cfgp, {}, set};
               g.spec.mode = e.mode;
               g.spec.system_path = e.systems[si];
               g.spec.op_point = op;
@@ -694,14 +697,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     for (size_t k = 0; k < grid.size(); ++k) {
       rramsim::PointResult probe;
       probe.mode = e.mode;
-      probe.system = grid[k].cfg.name;
-      probe.op_point = grid[k].cfg.op().name;
+      probe.system = grid[k].cfg->name;
+      probe.op_point = grid[k].cfg->op().name;
       probe.model = grid[k].spec.model_path;
       probe.seed = grid[k].spec.seed;
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
-      probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
-      probe.set = grid[k].set;
+      probe.error_map = grid[k].cfg->error_map ? grid[k].cfg->error_map->path : "";
+      probe.set = *grid[k].set;
       keys[k] = rramsim::point_key(probe);
     }
     std::vector<std::string> axis_paths;
@@ -733,13 +736,15 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     size_t n_done = 0;
     for (size_t k : todo) {
       const Grid& g = grid[k];
+      rramsim::SystemConfig cfg = *g.cfg;
+      cfg.seed = g.spec.seed;
       if (!clean.count(g.model))
         clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
       rramsim::PointResult r =
           e.mode == "timed"
-              ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
-              : rramsim::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
-      r.set = g.set;
+              ? timed_in_child(g.spec, cfg, models[g.model].get(), ds, clean[g.model])
+              : rramsim::run_functional(g.spec, cfg, models[g.model].get(), ds, clean[g.model]);
+      r.set = *g.set;
       const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);

@@ -3,6 +3,8 @@
 // given by file is inlined first) and the tree is read by the same reader as every system file,
 // so an override is checked exactly as the edited file would be.
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <cstring>
 
@@ -37,6 +39,19 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+// Files parsed once per process (a grid applies overrides to the same system thousands of times):
+// each use gets its own deep copy of the tree.
+JsonPtr parse_file_cached(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, JsonPtr> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(path);
+  if (it == cache.end()) it = cache.emplace(path, parse_file(path)).first;
+  JsonPtr copy(json_deep_copy(it->second.get()));
+  if (!copy) throw std::bad_alloc();
+  return copy;
 }
 
 // Puts `value` at `path` in the system tree `root` (a system file read from `base_dir`).
@@ -77,7 +92,7 @@ void apply(json_t* root, const std::string& base_dir, const Override& ov) {
         json_object_set_new(cur, s.c_str(), json_object());
         next = json_object_get(cur, s.c_str());
       } else if (json_is_string(next) && cur == root && (s == "device" || s == "organisation")) {
-        JsonPtr sub = parse_file(join_path(base_dir, json_string_value(next)));
+        JsonPtr sub = parse_file_cached(join_path(base_dir, json_string_value(next)));
         json_object_set(cur, s.c_str(), sub.get());
         next = json_object_get(cur, s.c_str());
       }
@@ -127,13 +142,13 @@ std::string nearest_key(const std::string& key, const std::set<std::string>& kno
 
 SystemConfig load_system_file(const std::string& path, const std::vector<Override>& overrides) {
   if (overrides.empty()) return load_system_file(path);
-  JsonPtr j = parse_file(path);
+  JsonPtr j = parse_file_cached(path);
   if (!json_is_object(j.get())) throw Error(path + ": (top level): expected an object");
   for (const Override& ov : overrides) apply(j.get(), dir_of(path), ov);
   SystemConfig c;
   {
     SuggestNearest s;
-    c = load_system_string(json_text(j.get(), JSON_COMPACT), path, dir_of(path));
+    c = read_system_tree(j.get(), path, dir_of(path));
   }
   c.source = path;
   for (const Override& ov : overrides) c.overrides.push_back(ov.path + "=" + ov.text);

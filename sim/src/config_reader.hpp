@@ -147,6 +147,9 @@ class Obj {
   std::set<std::string> used_;
 };
 
+// A system file's tree read as load_system_file reads the file (config_override.cpp).
+SystemConfig read_system_tree(json_t* j, const std::string& file, const std::string& base_dir);
+
 // The readers of the parts of a system file (config_device.cpp, config_organisation.cpp).
 rr_device read_device(json_t* j, const std::string& file, const std::string& path);
 Organisation read_org(json_t* j, const std::string& file, const std::string& path);
