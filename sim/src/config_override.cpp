@@ -144,6 +144,15 @@ SystemConfig load_system_file(const std::string& path, const std::vector<Overrid
   if (overrides.empty()) return load_system_file(path);
   JsonPtr j = parse_file_cached(path);
   if (!json_is_object(j.get())) throw Error(path + ": (top level): expected an object");
+  // A device or organisation given by file: inlined from the per-process cache (a grid reads the
+  // same files thousands of times).
+  for (const char* part : {"device", "organisation"}) {
+    json_t* v = json_object_get(j.get(), part);
+    if (json_is_string(v)) {
+      JsonPtr sub = parse_file_cached(join_path(dir_of(path), json_string_value(v)));
+      json_object_set(j.get(), part, sub.get());
+    }
+  }
   for (const Override& ov : overrides) apply(j.get(), dir_of(path), ov);
   SystemConfig c;
   {
