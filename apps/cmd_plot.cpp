@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdarg>
+#include <cstdlib>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -28,22 +31,18 @@ void usage(FILE* f) {
       f,
       "usage: rramsim plot DIR [--out PLOTDIR]\n\n"
       "Reads DIR/results.jsonl (rramsim sweep, or rramsim sweep --merge) and draws with gnuplot,\n"
-      "each as PNG and SVG into PLOTDIR (default DIR/plots):\n"
-      "  accuracy_vs_energy   accuracy vs inference energy per image (mean over seeds), the "
-      "Pareto\n"
-      "                       front (no other point is both cheaper and more accurate) marked\n"
-      "  accuracy_vs_ber      accuracy vs observed bit error rate, one series per model\n"
-      "  latency_vs_op_point  inference latency per image per operating point (timed rows)\n"
-      "  accuracy_vs_programming_energy  accuracy vs the energy to program the weights (where\n"
-      "                       low-power operating points save; reads dominate inference energy)\n"
+      "each as PNG and SVG into PLOTDIR (default DIR/plots); one colour per group (system, model,\n"
+      "mode: functional and timed points are never joined), means over seeds with +- sd error\n"
+      "bars, a legend instead of point labels. A plot without data is not written.\n"
+      "  accuracy_vs_energy   accuracy vs inference energy per image; lines: each group's Pareto\n"
+      "                       front (no point of the group is both cheaper and more accurate)\n"
+      "  accuracy_vs_programming_energy  the same against the energy to program the weights\n"
+      "  accuracy_vs_ber      accuracy vs observed bit error rate\n"
+      "  latency_vs_op_point  inference latency per image per operating point (timed rows only)\n"
+      "  accuracy_vs_<key>, energy_vs_<key>  against each key an experiment varied (\"vary\")\n"
+      "PLOTDIR/plots.gp redraws them from any folder (gnuplot PLOTDIR/plots.gp).\n"
       "PNG uses the pngcairo terminal when gnuplot has it, else png.\n");
 }
-
-struct Agg {
-  std::string system, op_point, model, mode;
-  double energy = 0, acc = 0, ber = 0, latency = 0, prog = 0;
-  int n = 0;
-};
 
 std::string esc(const std::string& s) {  // for a gnuplot double-quoted string
   std::string o;
@@ -58,6 +57,108 @@ std::string base_name(const std::string& p) {
   size_t s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
 }
+
+struct Stat {
+  double sum = 0, sum2 = 0;
+  int n = 0;
+  void add(double v) { sum += v, sum2 += v * v, ++n; }
+  double mean() const { return n ? sum / n : 0; }
+  // Sample standard deviation over seeds (0 for one seed).
+  double sd() const {
+    if (n < 2) return 0;
+    const double var = (sum2 - sum * sum / n) / (n - 1);
+    return var > 0 ? std::sqrt(var) : 0;
+  }
+};
+
+// Point types that stay apart when drawn on top of each other (filled square, circle, triangle,
+// diamond, pentagon; open ones after).
+const size_t kPointTypes[] = {5, 7, 9, 13, 15, 4, 6, 8, 12, 14};
+const size_t kNPointTypes = sizeof kPointTypes / sizeof kPointTypes[0];
+
+struct Pt {
+  std::string group, op_point;
+  std::vector<std::string> axis_values;
+  Stat acc, ber, energy, latency, prog;
+};
+
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char small[512];
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = std::vsnprintf(small, sizeof small, f, ap);
+  va_end(ap);
+  std::string s;
+  if (n >= 0 && static_cast<size_t>(n) < sizeof small) {
+    s = small;
+  } else if (n >= 0) {
+    s.resize(static_cast<size_t>(n) + 1);
+    std::vsnprintf(&s[0], s.size(), f, ap2);
+    s.resize(static_cast<size_t>(n));
+  }
+  va_end(ap2);
+  return s;
+}
+
+std::string base_name(const std::string& p);
+
+// A group: one system, one model, one mode (never joined with another mode's points).
+std::string group_name(const rramsim::PointResult& r) {
+  return r.system + ", " + base_name(r.model) + " (" + r.mode + ")";
+}
+
+std::string short_key(const std::string& path) {
+  size_t d = path.rfind('.');
+  return d == std::string::npos ? path : path.substr(d + 1);
+}
+
+std::string slugify(const std::string& s) {
+  std::string o;
+  for (char c : s) o += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return o;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  rramsim::write_file_atomic(path, text);
+}
+
+// The gnuplot script: data paths relative to the script's own folder (d), so it runs from any
+// working directory; each plot once as PNG and once as SVG.
+class Script {
+ public:
+  explicit Script(bool cairo) : cairo_(cairo) {}
+  void plot(const std::string& name, const std::string& title, const std::string& xl,
+            const std::string& yl, bool logx, const std::string& extra, const std::string& cmd) {
+    body_ += fmt("\n# %s\n", name.c_str());
+    for (int t = 0; t < 2; ++t) {
+      body_ += t ? "set terminal svg noenhanced size 1100,650 dynamic font 'sans,11'\n"
+                 : (cairo_ ? "set terminal pngcairo noenhanced size 1100,650 font ',11'\n"
+                           : "set terminal png noenhanced size 1100,650\n");
+      body_ += fmt("set output d.'/%s.%s'\n", name.c_str(), t ? "svg" : "png");
+      body_ +=
+          "reset\nset key outside right top noenhanced box\nset grid\n"
+          "set datafile commentschars '#'\n";
+      body_ += logx ? "set logscale x\n" : "";
+      body_ += extra.empty() ? "" : extra + "\n";
+      body_ += fmt("set title \"%s\"\nset xlabel \"%s\"\nset ylabel \"%s\"\nplot %s\n",
+                   esc(title).c_str(), esc(xl).c_str(), esc(yl).c_str(), cmd.c_str());
+    }
+  }
+  std::string text(const std::string& src) const {
+    return fmt("# gnuplot script written by rramsim plot %s from %s\n", cli_version(),
+               src.c_str()) +
+           "# Run from any folder: gnuplot path/to/plots.gp (data files are next to it).\n"
+           "d = system(\"dirname '\".ARG0.\"'\")\n" +
+           body_;
+  }
+
+ private:
+  bool cairo_;
+  std::string body_;
+};
 
 bool have_pngcairo() {
   int rc = std::system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1");
@@ -115,173 +216,250 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
     rows.push_back(r);
   }
   if (rows.empty()) return cli_error(kCmd, "%s: no result rows", src.c_str());
-  if (mkdir(out.c_str(), 0777) != 0 && errno != EEXIST)
-    return cli_error(kCmd, "--out %s: %s", out.c_str(), std::strerror(errno));
 
-  // Mean over seeds of each (mode, system, operating point, model).
-  std::map<std::string, Agg> agg;
-  std::vector<std::string> order;
-  std::vector<std::string> models, systems, ops;
-  auto add_unique = [](std::vector<std::string>& v, const std::string& s) {
-    if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+  // Points: mean and standard deviation over seeds of each (mode, system, operating point,
+  // model, varied keys). Groups (one colour each): mode × system × model.
+  std::vector<std::string> axes;  // varied key paths, in order of first appearance
+  for (const rramsim::PointResult& r : rows)
+    for (const auto& p : r.set)
+      if (std::find(axes.begin(), axes.end(), p.first) == axes.end()) axes.push_back(p.first);
+  auto set_value = [](const rramsim::PointResult& r, const std::string& path) {
+    for (const auto& p : r.set)
+      if (p.first == path) return p.second;
+    return std::string();
   };
+  std::map<std::string, size_t> pt_index;
+  std::vector<Pt> pts;
+  std::vector<std::string> groups, ops;
   for (const rramsim::PointResult& r : rows) {
-    const std::string k = r.mode + "|" + r.system + "|" + r.op_point + "|" + r.model;
-    if (!agg.count(k)) order.push_back(k);
-    Agg& a = agg[k];
-    a.system = r.system, a.op_point = r.op_point, a.model = r.model, a.mode = r.mode;
-    a.energy += r.energy_per_image_pj, a.acc += r.accuracy, a.ber += r.ber_observed;
-    a.latency += r.latency_per_image_ns;
-    a.prog += r.programming_energy_pj;
-    ++a.n;
-    add_unique(models, r.model), add_unique(systems, r.system), add_unique(ops, r.op_point);
-  }
-  std::vector<Agg> pts;
-  for (const std::string& k : order) {
-    Agg a = agg[k];
-    a.energy /= a.n, a.acc /= a.n, a.ber /= a.n, a.latency /= a.n, a.prog /= a.n;
-    pts.push_back(a);
+    std::string setk;
+    for (const auto& p : r.set) setk += ";" + p.first + "=" + p.second;
+    const std::string k = r.mode + "|" + r.system + "|" + r.op_point + "|" + r.model + setk;
+    auto it = pt_index.find(k);
+    if (it == pt_index.end()) {
+      it = pt_index.emplace(k, pts.size()).first;
+      Pt p;
+      p.group = group_name(r);
+      p.op_point = r.op_point;
+      for (const std::string& a : axes) p.axis_values.push_back(set_value(r, a));
+      pts.push_back(p);
+      if (std::find(groups.begin(), groups.end(), p.group) == groups.end())
+        groups.push_back(p.group);
+      if (std::find(ops.begin(), ops.end(), r.op_point) == ops.end()) ops.push_back(r.op_point);
+    }
+    Pt& p = pts[it->second];
+    p.acc.add(100 * r.accuracy);
+    p.ber.add(r.ber_observed);
+    if (r.energy_per_image_pj >= 0) p.energy.add(r.energy_per_image_pj * 1e-3);
+    if (r.latency_per_image_ns >= 0) p.latency.add(r.latency_per_image_ns * 1e-3);
+    if (r.programming_energy_pj >= 0) p.prog.add(r.programming_energy_pj * 1e-6);
   }
 
-  // Data files (whitespace-separated; labels quoted).
-  auto open_dat = [&](const std::string& name) {
-    FILE* f = std::fopen((out + "/" + name).c_str(), "w");
-    if (!f) throw std::runtime_error(out + "/" + name + ": " + std::strerror(errno));
-    return f;
-  };
-  // Every write is checked (at the close): gnuplot must not plot a half-written file.
-  auto close_dat = [&](FILE* f) {
-    const bool bad = std::ferror(f) != 0;
-    const int e = errno;
-    if (std::fclose(f) != 0 || bad)
-      throw std::runtime_error(out + ": write failed: " + std::strerror(bad ? e : errno));
-  };
   try {
-    FILE* f = open_dat("energy.dat");
-    std::fprintf(f, "# energy_per_image_nJ accuracy_percent label\n");
-    std::vector<Agg> with_e;
-    for (const Agg& a : pts)
-      if (a.energy >= 0) {
-        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.energy * 1e-3, 100 * a.acc,
-                     esc(a.system).c_str(), esc(a.op_point).c_str(),
-                     esc(base_name(a.model)).c_str());
-        with_e.push_back(a);
-      }
-    close_dat(f);
-    // Pareto front: sorted by energy, keep each point more accurate than every cheaper one.
-    std::sort(with_e.begin(), with_e.end(), [](const Agg& x, const Agg& y) {
-      return x.energy < y.energy || (x.energy == y.energy && x.acc > y.acc);
-    });
-    f = open_dat("programming.dat");
-    std::fprintf(f, "# programming_energy_uJ accuracy_percent label\n");
-    for (const Agg& a : pts)
-      if (a.prog >= 0)
-        std::fprintf(f, "%.9g %.6g \"%s/%s %s\"\n", a.prog * 1e-6, 100 * a.acc,
-                     esc(a.system).c_str(), esc(a.op_point).c_str(),
-                     esc(base_name(a.model)).c_str());
-    close_dat(f);
-    f = open_dat("pareto.dat");
-    std::fprintf(f, "# energy_per_image_nJ accuracy_percent (Pareto front)\n");
-    double best = -1;
-    for (const Agg& a : with_e)
-      if (a.acc > best) {
-        std::fprintf(f, "%.9g %.6g\n", a.energy * 1e-3, 100 * a.acc);
-        best = a.acc;
-      }
-    close_dat(f);
-    for (size_t mi = 0; mi < models.size(); ++mi) {
-      f = open_dat("ber_" + std::to_string(mi) + ".dat");
-      std::fprintf(f, "# ber_observed accuracy_percent  model %s\n", models[mi].c_str());
-      std::vector<Agg> v;
-      for (const Agg& a : pts)
-        if (a.model == models[mi] && a.ber > 0) v.push_back(a);
-      std::sort(v.begin(), v.end(), [](const Agg& x, const Agg& y) { return x.ber < y.ber; });
-      for (const Agg& a : v) std::fprintf(f, "%.9g %.6g\n", a.ber, 100 * a.acc);
-      close_dat(f);
-    }
-    int n_timed = 0;
-    for (size_t si = 0; si < systems.size(); ++si) {
-      f = open_dat("latency_" + std::to_string(si) + ".dat");
-      std::fprintf(f, "# op_point_index latency_per_image_us label  system %s\n",
-                   systems[si].c_str());
-      for (size_t oi = 0; oi < ops.size(); ++oi)
-        for (const Agg& a : pts)
-          if (a.system == systems[si] && a.op_point == ops[oi] && a.latency >= 0 &&
-              a.mode == "timed") {
-            std::fprintf(f, "%zu %.9g \"%s\"\n", oi, a.latency * 1e-3,
-                         esc(base_name(a.model)).c_str());
-            ++n_timed;
-          }
-      close_dat(f);
-    }
-
+    if (!rramsim::make_directories(out))
+      throw std::runtime_error("--out " + out + ": " + std::strerror(errno));
     const bool cairo = have_pngcairo();
-    std::string gp = out + "/plots.gp";
-    f = open_dat("plots.gp");
-    std::fprintf(
-        f,
-        "# gnuplot script written by rramsim plot %s from %s\nset datafile commentschars '#'\n"
-        "set key outside right top noenhanced\nset grid\nset termoption noenhanced\n",
-        cli_version(), src.c_str());
-    const char* terms[2][2] = {
-        {cairo ? "pngcairo noenhanced size 1000,650 font ',11'" : "png noenhanced size 1000,650",
-         "png"},
-        {"svg noenhanced size 1000,650 dynamic font 'sans,11'", "svg"}};
-    std::string xt = "set xtics (";
-    for (size_t oi = 0; oi < ops.size(); ++oi)
-      xt += (oi ? ", \"" : "\"") + esc(ops[oi]) + "\" " + std::to_string(oi);
-    xt += ")";
-    for (auto& t : terms) {
-      std::fprintf(f, "set terminal %s\n", t[0]);
-      std::fprintf(f,
-                   "set output '%s/accuracy_vs_energy.%s'\nunset logscale\nset logscale x\nset "
-                   "xtics autofreq\n"
-                   "set title 'Accuracy vs inference energy per image (mean over seeds)'\n"
-                   "set xlabel 'inference energy per image (nJ)'\nset ylabel 'accuracy (%%)'\n"
-                   "plot '%s/energy.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
-                   "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle, "
-                   "'%s/pareto.dat' using 1:2 with linespoints lw 2 pt 6 ps 2 lc rgb 'red' title "
-                   "'Pareto front'\n",
-                   out.c_str(), t[1], out.c_str(), out.c_str());
-      std::fprintf(f,
-                   "set output '%s/accuracy_vs_programming_energy.%s'\n"
-                   "set title 'Accuracy vs energy to program the weights (mean over seeds)'\n"
-                   "set xlabel 'programming energy (uJ)'\nset ylabel 'accuracy (%%)'\n"
-                   "plot '%s/programming.dat' using 1:2 with points pt 7 ps 1.2 title 'points', "
-                   "'' using 1:2:3 with labels noenhanced offset 0,1 font ',8' notitle\n",
-                   out.c_str(), t[1], out.c_str());
-      std::fprintf(
-          f,
-          "set output '%s/accuracy_vs_ber.%s'\nset title 'Accuracy vs observed bit error rate'\n"
-          "set xlabel 'observed BER (write + read errors per bit)'\nset ylabel 'accuracy "
-          "(%%)'\nset format x '%%.0e'\nplot ",
-          out.c_str(), t[1]);
-      for (size_t mi = 0; mi < models.size(); ++mi)
-        std::fprintf(f, "%s'%s/ber_%zu.dat' using 1:2 with linespoints pt 7 title \"%s\"",
-                     mi ? ", " : "", out.c_str(), mi, esc(base_name(models[mi])).c_str());
-      std::fprintf(f, "\nset format x '%%g'\n");
-      std::fprintf(
-          f,
-          "set output '%s/latency_vs_op_point.%s'\nunset logscale\n%s\nset xrange [-0.5:%zu.5]\n"
-          "set title 'Inference latency per image by operating point (timed runs)'\n"
-          "set xlabel 'operating point'\nset ylabel 'latency per image (us)'\n",
-          out.c_str(), t[1], xt.c_str(), ops.size() - 1);
-      if (n_timed) {
-        std::fprintf(f, "plot ");
-        for (size_t si = 0; si < systems.size(); ++si)
-          std::fprintf(f,
-                       "%s'%s/latency_%zu.dat' using 1:2 with linespoints pt 7 ps 1.2 title \"%s\"",
-                       si ? ", " : "", out.c_str(), si, esc(systems[si]).c_str());
-        std::fprintf(f, "\n");
-      } else {
-        std::fprintf(f,
-                     "set yrange [0:1]\nset label 1 'no timed rows in these results (functional "
-                     "mode has no timing)' at graph 0.5,0.5 center\n"
-                     "plot 2 notitle\nunset label 1\nset yrange [*:*]\n");
+    Script sc(cairo);
+    std::vector<std::string> written;
+    // x/y of each point per group, error bars over seeds; Pareto front per group (no point of the
+    // group both cheaper and more accurate).
+    // One series (colour and point type) per group and operating point; each group's Pareto
+    // front (no point of the group both cheaper and more accurate) as a dashed black line.
+    auto scatter = [&](const std::string& name, const std::string& title, const std::string& xl,
+                       Stat Pt::*xs, bool logx, bool front) {
+      std::string dat, paretos, plot;
+      size_t series = 0, fronts = 0;
+      std::string fronts_plot;
+      for (const std::string& g : groups) {
+        std::vector<const Pt*> v;
+        for (const Pt& p : pts)
+          if (p.group == g && (p.*xs).n) v.push_back(&p);
+        if (v.empty()) continue;
+        std::sort(v.begin(), v.end(), [&](const Pt* a, const Pt* b) {
+          return (a->*xs).mean() < (b->*xs).mean() ||
+                 ((a->*xs).mean() == (b->*xs).mean() && a->acc.mean() > b->acc.mean());
+        });
+        for (const std::string& op : ops) {
+          std::string block;
+          for (const Pt* p : v)
+            if (p->op_point == op)
+              block += fmt("%.9g %.9g %.6g %.6g\n", (p->*xs).mean(), (p->*xs).sd(), p->acc.mean(),
+                           p->acc.sd());
+          if (block.empty()) continue;
+          dat += block + "\n\n";
+          const std::string t = ops.size() > 1 ? g + ": " + op : g;
+          plot +=
+              fmt("%sd.'/%s.dat' index %zu using 1:3:4 with yerrorbars lc %zu pt %zu ps 1.3 "
+                  "title \"%s\"",
+                  series ? ", " : "", name.c_str(), series, series + 1,
+                  kPointTypes[series % kNPointTypes], esc(t).c_str());
+          ++series;
+        }
+        if (front) {
+          double best = -1;
+          for (const Pt* p : v)
+            if (p->acc.mean() > best) {
+              paretos += fmt("%.9g %.6g\n", (p->*xs).mean(), p->acc.mean());
+              best = p->acc.mean();
+            }
+          paretos += "\n\n";
+          fronts_plot +=
+              fmt(", d.'/%s_pareto.dat' index %zu using 1:2 with lines lw 1.5 dt %zu "
+                  "lc rgb 'black' title \"Pareto front: %s\"",
+                  name.c_str(), fronts, fronts % 4 + 2, esc(g).c_str());
+          ++fronts;
+        }
       }
-      std::fprintf(f, "set xrange [*:*]\nset xtics autofreq\n");
+      if (!series) return;  // nothing to draw: no plot
+      write_text(out + "/" + name + ".dat", dat);
+      if (front) write_text(out + "/" + name + "_pareto.dat", paretos);
+      sc.plot(name, title, xl, "accuracy (%), mean ± sd over seeds", logx, "", plot + fronts_plot);
+      written.push_back(name);
+    };
+    scatter("accuracy_vs_energy", "Accuracy vs inference energy per image",
+            "inference energy per image (nJ)", &Pt::energy, true, true);
+    scatter("accuracy_vs_programming_energy", "Accuracy vs energy to program the weights",
+            "programming energy (uJ)", &Pt::prog, true, true);
+    scatter("accuracy_vs_ber", "Accuracy vs observed bit error rate",
+            "observed BER (write + read errors per bit)", &Pt::ber, false, false);
+    // Latency per operating point, timed rows only (functional mode has no timing): no plot
+    // without them.
+    {
+      std::string dat;
+      std::vector<std::string> titles;
+      for (const std::string& g : groups) {
+        std::string block;
+        for (size_t oi = 0; oi < ops.size(); ++oi)
+          for (const Pt& p : pts)
+            if (p.group == g && p.op_point == ops[oi] && p.latency.n)
+              block += fmt("%zu %.9g %.9g\n", oi, p.latency.mean(), p.latency.sd());
+        if (block.empty()) continue;
+        dat += block + "\n\n";
+        titles.push_back(g);
+      }
+      if (!titles.empty()) {
+        write_text(out + "/latency_vs_op_point.dat", dat);
+        std::string xt = "set xtics (";
+        for (size_t oi = 0; oi < ops.size(); ++oi)
+          xt += fmt("%s\"%s\" %zu", oi ? ", " : "", esc(ops[oi]).c_str(), oi);
+        xt += fmt(")\nset xrange [-0.5:%zu.5]", ops.size() - 1);
+        std::string plot;
+        for (size_t i = 0; i < titles.size(); ++i)
+          plot +=
+              fmt("%sd.'/latency_vs_op_point.dat' index %zu using 1:2:3 with yerrorbars lc "
+                  "%zu pt %zu title \"%s\"",
+                  i ? ", " : "", i, i + 1, kPointTypes[i % kNPointTypes], esc(titles[i]).c_str());
+        sc.plot("latency_vs_op_point", "Inference latency per image by operating point",
+                "operating point", "latency per image (us), mean ± sd over seeds", false, xt, plot);
+        written.push_back("latency_vs_op_point");
+      }
     }
-    close_dat(f);
+    // Keys varied together ("vary_zip": each value of one goes with exactly one value of the
+    // other) are one axis, drawn against its first key.
+    std::vector<size_t> lead(axes.size());
+    for (size_t k = 0; k < axes.size(); ++k) {
+      lead[k] = k;
+      for (size_t j = 0; j < k && lead[k] == k; ++j) {
+        if (lead[j] != j) continue;
+        std::map<std::string, std::string> fwd, back;
+        bool one_to_one = true;
+        for (const Pt& p : pts) {
+          const std::string &a = p.axis_values[j], &b = p.axis_values[k];
+          if ((fwd.count(a) && fwd[a] != b) || (back.count(b) && back[b] != a)) one_to_one = false;
+          fwd[a] = b, back[b] = a;
+        }
+        if (one_to_one && fwd.size() > 1) lead[k] = j;
+      }
+    }
+    // Accuracy and energy against each varied axis: one line per group and combination of the
+    // other axes and operating point.
+    for (size_t ai = 0; ai < axes.size(); ++ai) {
+      if (lead[ai] != ai) continue;
+      std::string with;  // the keys zipped with this one
+      for (size_t k = 0; k < axes.size(); ++k)
+        if (k != ai && lead[k] == ai) with += (with.empty() ? "" : ", ") + axes[k];
+      std::vector<std::string> vals;
+      bool numeric = true;
+      for (const Pt& p : pts) {
+        const std::string& v = p.axis_values[ai];
+        if (std::find(vals.begin(), vals.end(), v) == vals.end()) vals.push_back(v);
+        char* e = nullptr;
+        std::strtod(v.c_str(), &e);
+        if (v.empty() || *e) numeric = false;
+      }
+      if (numeric)
+        std::sort(vals.begin(), vals.end(), [](const std::string& a, const std::string& b) {
+          return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
+        });
+      std::map<std::string, std::vector<const Pt*>> series;
+      std::vector<std::string> sorder;
+      for (const Pt& p : pts) {
+        std::string t = p.group;
+        if (ops.size() > 1) t += ", " + p.op_point;
+        for (size_t k = 0; k < axes.size(); ++k)
+          if (k != ai && lead[k] != ai && lead[k] == k)
+            t += ", " + short_key(axes[k]) + "=" + p.axis_values[k];
+        if (!series.count(t)) sorder.push_back(t);
+        series[t].push_back(&p);
+      }
+      const std::string slug = "vs_" + slugify(axes[ai]);
+      for (int which = 0; which < 2; ++which) {
+        const bool acc = which == 0;
+        std::string dat, plot;
+        size_t i = 0;
+        for (const std::string& t : sorder) {
+          std::vector<const Pt*> v = series[t];
+          std::string block;
+          for (size_t vi = 0; vi < vals.size(); ++vi)
+            for (const Pt* p : v)
+              if (p->axis_values[ai] == vals[vi]) {
+                const Stat& st = acc ? p->acc : p->energy;
+                if (!st.n) continue;
+                block +=
+                    fmt("%s %.9g %.9g\n", numeric ? vals[vi].c_str() : std::to_string(vi).c_str(),
+                        st.mean(), st.sd());
+              }
+          if (block.empty()) continue;
+          dat += block + "\n\n";
+          plot +=
+              fmt("%sd.'/%s_%s.dat' index %zu using 1:2:3 with yerrorlines lc %zu pt %zu "
+                  "title \"%s\"",
+                  i ? ", " : "", acc ? "accuracy" : "energy", slug.c_str(), i, i + 1,
+                  kPointTypes[i % kNPointTypes], esc(t).c_str());
+          ++i;
+        }
+        if (!i) continue;
+        const std::string name = std::string(acc ? "accuracy_" : "energy_") + slug;
+        write_text(out + "/" + name + ".dat", dat);
+        // Every value is a tick (labelled with the zipped keys' values too); legend below the plot.
+        std::string xt =
+            "set key outside below left Left reverse noenhanced box\nset offsets graph 0.08, graph "
+            "0.08, 0, 0\nset xtics (";
+        for (size_t vi = 0; vi < vals.size(); ++vi) {
+          std::string label = vals[vi];
+          for (const Pt& p : pts)
+            if (p.axis_values[ai] == vals[vi]) {
+              for (size_t k = 0; k < axes.size(); ++k)
+                if (k != ai && lead[k] == ai) label += " / " + p.axis_values[k];
+              break;
+            }
+          xt += fmt("%s\"%s\" %s", vi ? ", " : "", esc(label).c_str(),
+                    numeric ? vals[vi].c_str() : std::to_string(vi).c_str());
+        }
+        xt += ")";
+        if (!numeric) xt += fmt("\nset xrange [-0.5:%zu.5]", vals.size() - 1);
+        const std::string xl = with.empty() ? axes[ai] : axes[ai] + " / " + with + " (zipped)";
+        // The title names the axis; no x label (it would crowd the legend below).
+        sc.plot(name, std::string(acc ? "Accuracy" : "Inference energy per image") + " vs " + xl,
+                "",
+                acc ? "accuracy (%), mean ± sd over seeds"
+                    : "inference energy per image (nJ), mean ± sd over seeds",
+                false, xt, plot);
+        written.push_back(name);
+      }
+    }
+    const std::string gp = out + "/plots.gp";
+    write_text(gp, sc.text(src));
     const std::string cmd = "gnuplot '" + gp + "' 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) throw std::runtime_error(std::string("cannot run gnuplot: ") + std::strerror(errno));
@@ -292,20 +470,27 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
     if (st != 0)
       throw std::runtime_error("gnuplot failed on " + gp +
                                (msgs.empty() ? "" : ": " + msgs.substr(0, msgs.find('\n'))));
-    if (!msgs.empty()) std::fprintf(stderr, "%s", msgs.c_str());
+    // gnuplot widens a range of one value itself and says so: not worth a message.
+    std::string shown;
+    for (size_t pos = 0; pos < msgs.size();) {
+      size_t nl = msgs.find('\n', pos);
+      if (nl == std::string::npos) nl = msgs.size() - 1;
+      const std::string l = msgs.substr(pos, nl + 1 - pos);
+      if (l.find("Warning: empty ") == std::string::npos) shown += l;
+      pos = nl + 1;
+    }
+    if (!shown.empty()) std::fprintf(stderr, "%s", shown.c_str());
     // gnuplot exits 0 when it cannot write a figure (a full disk): check that each one is there.
-    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy",
-                             "accuracy_vs_ber", "latency_vs_op_point"})
+    for (const std::string& name : written)
       for (const char* ext : {"png", "svg"}) {
         const std::string fig = out + "/" + name + "." + ext;
         struct stat fst;
         if (stat(fig.c_str(), &fst) != 0 || fst.st_size == 0)
           throw std::runtime_error(fig + ": gnuplot wrote nothing (disk full?)");
       }
-    for (const char* name : {"accuracy_vs_energy", "accuracy_vs_programming_energy",
-                             "accuracy_vs_ber", "latency_vs_op_point"})
-      std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name,
-                  cairo ? "pngcairo" : "png", out.c_str(), name);
+    for (const std::string& name : written)
+      std::printf("wrote %s/%s.png (%s), %s/%s.svg\n", out.c_str(), name.c_str(),
+                  cairo ? "pngcairo" : "png", out.c_str(), name.c_str());
   } catch (const std::exception& ex) {
     return cli_error(kCmd, "%s", ex.what());
   }

@@ -29,6 +29,8 @@ void usage(FILE* f) {
       "(relative) waits the recorded delay after the previous request was issued (DRAMSys 5).\n\n"
       "  --trace FILE            access trace to replay                            (required)\n"
       "  --system FILE           system config (configs/systems/*.json)            (required)\n"
+      "  --set PATH=VALUE        override a system key by JSON path (repeatable), e.g.\n"
+      "                          organisation.queue_depth=8 (configs/README.md)\n"
       "  --op-point NAME         operating point of the device (default: the file's op_point)\n"
       "  --seed S                seed for cell errors (default: the file's seed)\n"
       "  --error-map FILE        measured error map CSV applied to the cells (traces/README.md)\n"

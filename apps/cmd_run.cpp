@@ -31,6 +31,8 @@ void usage(FILE* f) {
       "transaction through the controller (read errors, energy, latency). Prints a summary and\n"
       "the same model's clean accuracy (error-free host memory) for comparison.\n\n"
       "  --system FILE       system config (configs/systems/*.json)                 (required)\n"
+      "  --set PATH=VALUE    override a system key by JSON path (repeatable), e.g.\n"
+      "                      organisation.queue_depth=8 (configs/README.md)\n"
       "  --op-point NAME     operating point of the device (default: the file's op_point)\n"
       "  --model FILE        model file (rramsim model info FILE shows it)           (required)\n"
       "  --data SET          fashion-mnist (default), mnist, cifar10 or a directory; test split\n"
@@ -71,6 +73,7 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
   std::string out_dir, rec_flt, rec_acc, preds_path, error_map;
   bool quiet = false;
   s.threads = cli_default_threads();
+  std::vector<std::string> sets;  // --set PATH=VALUE
   auto option = [&](const char* a, const char* val) -> cli_opt_result {
     bool ok = true;
     if (!a) return CLI_OPT_UNKNOWN; /* no positional arguments */
@@ -78,6 +81,8 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
       quiet = true;
     else if (!std::strcmp(a, "--system"))
       s.system_path = val;
+    else if (!std::strcmp(a, "--set"))
+      sets.push_back(val);
     else if (!std::strcmp(a, "--op-point"))
       s.op_point = val;
     else if (!std::strcmp(a, "--model"))
@@ -111,7 +116,8 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
       {"images", 1, nullptr, "limit"},      {"weight-reuse", 1, nullptr, nullptr},
       {"seed", 1, nullptr, nullptr},        {"threads", 1, nullptr, nullptr},
       {"rram-layers", 1, nullptr, nullptr}, {"quiet", 0, nullptr, nullptr},
-      {"no-progress", 0, nullptr, "quiet"}, {nullptr, 0, nullptr, nullptr}};
+      {"no-progress", 0, nullptr, "quiet"}, {"set", 1, nullptr, nullptr},
+      {nullptr, 0, nullptr, nullptr}};
   int rc = CLI_EXIT_OK;
   if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &rc)) return rc;
   if (s.system_path.empty()) return cli_usage_error(kCmd, "--system FILE is required");
@@ -132,7 +138,7 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
   bnn_dataset ds{};
   try {
     rramsim::SystemConfig cfg =
-        rramsim::load_system(s.system_path, s.op_point, s.have_seed, s.seed);
+        rramsim::load_system(s.system_path, s.op_point, s.have_seed, s.seed, sets);
     if (!error_map.empty()) cfg.error_map = rramsim::load_error_map(error_map, cfg.org);
     rramsim::ModelPtr m = rramsim::load_model(s.model_path);
     rramsim::open_data(&ds, s.data, s.images, m.get(), s.model_path);

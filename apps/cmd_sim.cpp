@@ -22,6 +22,8 @@ void usage(FILE* f) {
       "usage: rramsim sim --system FILE [options]\n\n"
       "Runs synthetic traffic through the simulated RRAM memory system and prints a summary.\n\n"
       "  --system FILE         system config (configs/systems/*.json)            (required)\n"
+      "  --set PATH=VALUE      override a system key by JSON path (repeatable), e.g.\n"
+      "                        organisation.queue_depth=8 (configs/README.md)\n"
       "  --op-point NAME       operating point of the device (default: the file's op_point)\n"
       "  --traffic PATTERN     random | sequential | strided                    (default random)\n"
       "  --requests N          number of requests                               (default 100000)\n"

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,19 +36,27 @@ const char* const kCmd = "sweep";
 void usage(FILE* f) {
   std::fprintf(
       f,
-      "usage: rramsim sweep EXPERIMENT.json --out DIR [--shard i/N] [--models A,B] [--quiet]\n"
+      "usage: rramsim sweep EXPERIMENT.json --out DIR [--shard i/N] [--models A,B] [--set P=V]...\n"
+      "                     [--allow] [--quiet]\n"
       "       rramsim sweep --merge DIR\n\n"
       "Runs every point of an experiment grid (systems x operating points x models x seeds; see\n"
       "configs/README.md) in mode 'functional' (device error rates on host memory, no timing) or\n"
       "'timed' (the SystemC system, one child process per point) and appends one row per point to\n"
-      "DIR/results.jsonl and DIR/results.csv. Points already in the file are skipped, so a killed\n"
-      "sweep resumes where it stopped (a half-written last row is dropped and redone).\n\n"
+      "DIR/results.jsonl and DIR/results.csv (plain CSV; what wrote it in DIR/results.json). "
+      "Points\n"
+      "already in the file are skipped, so a killed sweep resumes where it stopped (a "
+      "half-written\n"
+      "last row is dropped and redone).\n\n"
       "  --out DIR        result directory (created)\n"
       "  --shard i/N      run only points with index %% N == i (0 <= i < N) into\n"
       "                   DIR/results.shard-i-of-N.{jsonl,csv}; for job arrays and GNU parallel\n"
       "  --models A,B     use these model files instead of the experiment's \"models\"\n"
-      "  --merge DIR      join DIR/results.shard-*.jsonl into DIR/results.{jsonl,csv}, each point "
-      "once\n"
+      "  --set PATH=VAL   set a system key by JSON path in every system (repeatable; e.g.\n"
+      "                   organisation.queue_depth=8); recorded in each row's \"set\"\n"
+      "  --allow          run a functional sweep over an axis functional mode cannot see (a\n"
+      "                   warning instead of an error)\n"
+      "  --merge DIR      join the shards of one N-way split into DIR/results.{jsonl,csv} in grid\n"
+      "                   order; refuses a missing or incomplete shard and mixed splits\n"
       "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
@@ -115,12 +125,53 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
 }
 
 // Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
-void write_csv(const std::string& path, const std::vector<std::string>& rows,
-               const std::string& header_note) {
-  std::string text = "# " + header_note + "\n" + rramsim::csv_header() + "\n";
+// The varied keys (JSON paths of "vary" and --set) of the rows, in order of first appearance.
+std::vector<std::string> set_columns(const std::vector<std::string>& rows) {
+  std::vector<std::string> cols;
   for (const std::string& l : rows) {
     rramsim::PointResult r;
-    if (rramsim::row_from_json(l, &r)) text += rramsim::row_csv(r) + "\n";
+    if (!rramsim::row_from_json(l, &r)) continue;
+    for (const auto& p : r.set)
+      if (std::find(cols.begin(), cols.end(), p.first) == cols.end()) cols.push_back(p.first);
+  }
+  return cols;
+}
+
+std::string csv_quote(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
+std::string csv_columns(const std::vector<std::string>& set_cols) {
+  std::string h = rramsim::csv_header();
+  for (const std::string& c : set_cols) h += "," + csv_quote(c);
+  return h;
+}
+
+// The CSV is plain (header line, then rows) so that tools read it with their defaults; what wrote
+// it goes to the sidecar JSON next to it. Every varied key is one more column (its value; a string
+// without its JSON quotes).
+void write_csv(const std::string& path, const std::vector<std::string>& rows) {
+  const std::vector<std::string> cols = set_columns(rows);
+  std::string text = csv_columns(cols) + "\n";
+  for (const std::string& l : rows) {
+    rramsim::PointResult r;
+    if (!rramsim::row_from_json(l, &r)) continue;
+    text += rramsim::row_csv(r);
+    for (const std::string& c : cols) {
+      std::string v;
+      for (const auto& p : r.set)
+        if (p.first == c) v = p.second;
+      if (v.size() >= 2 && v[0] == '"') {
+        json_t* j = json_loads(v.c_str(), JSON_DECODE_ANY, nullptr);
+        if (json_is_string(j)) v = json_string_value(j);
+        json_decref(j);
+      }
+      text += "," + csv_quote(v);
+    }
+    text += "\n";
   }
   rramsim::write_file_atomic(path, text);
 }
@@ -184,58 +235,230 @@ rramsim::PointResult timed_in_child(const rramsim::PointSpec& s, const rramsim::
   return r;
 }
 
+// The sidecar of a result file (results[.shard-i-of-N].json): what wrote it and, for a shard,
+// the grid points of its share (grid index and key), so a merge can tell a missing, incomplete
+// or differently-split shard and put the rows back in grid order. Earlier runs into the same file
+// with a different grid are kept under "runs" (never silently replaced).
+struct Share {
+  std::string experiment, tool;
+  size_t grid_points = 0;
+  std::string grid_hash;
+  std::vector<std::pair<size_t, std::string>> points;  // (grid index, key), increasing index
+};
+
+std::string grid_hash(const std::vector<std::string>& keys) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64 over the keys in grid order
+  for (const std::string& k : keys) {
+    for (unsigned char x : k) h = (h ^ x) * 1099511628211ull;
+    h = (h ^ '\n') * 1099511628211ull;
+  }
+  char b[32];
+  std::snprintf(b, sizeof b, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return b;
+}
+
+struct JsonDel {
+  void operator()(json_t* j) const { json_decref(j); }
+};
+using Json = std::unique_ptr<json_t, JsonDel>;
+
+json_t* run_json(const std::string& tool, const std::string& experiment, const std::string& mode,
+                 size_t grid_points, const std::string& hash, const std::string& shard) {
+  json_t* r = json_object();
+  json_object_set_new(r, "tool", json_string(tool.c_str()));
+  json_object_set_new(r, "experiment", json_string(experiment.c_str()));
+  json_object_set_new(r, "mode", json_string(mode.c_str()));
+  json_object_set_new(r, "grid_points", json_integer(static_cast<json_int_t>(grid_points)));
+  json_object_set_new(r, "grid_hash", json_string(hash.c_str()));
+  if (!shard.empty()) json_object_set_new(r, "shard", json_string(shard.c_str()));
+  return r;
+}
+
+// Writes the sidecar: "runs" (this run last; an earlier run with another grid kept before it),
+// "columns" (the CSV's, with what a missing value means) and, for a shard, "points".
+void write_sidecar(const std::string& path, json_t* this_run, const Share* share,
+                   const std::string& columns) {
+  Json old(json_load_file(path.c_str(), 0, nullptr));
+  Json o(json_object());
+  json_t* runs = json_array();
+  json_object_set_new(o.get(), "format", json_string("rramsim sweep results sidecar 1"));
+  json_object_set_new(o.get(), "runs", runs);
+  const char* h = json_string_value(json_object_get(this_run, "grid_hash"));
+  if (old)
+    if (json_t* prev = json_object_get(old.get(), "runs")) {
+      size_t i;
+      json_t* r;
+      json_array_foreach(prev, i, r) {
+        const char* ph = json_string_value(json_object_get(r, "grid_hash"));
+        if (ph && h && std::strcmp(ph, h) != 0) json_array_append(runs, r);
+      }
+    }
+  json_array_append_new(runs, this_run);
+  json_object_set_new(o.get(), "csv_columns", json_string(columns.c_str()));
+  json_object_set_new(o.get(), "csv_missing",
+                      json_string("an empty field = not modelled in that mode (JSON rows: -1)"));
+  if (share) {
+    json_t* pts = json_array();
+    for (const auto& p : share->points) {
+      json_t* x = json_array();
+      json_array_append_new(x, json_integer(static_cast<json_int_t>(p.first)));
+      json_array_append_new(x, json_string(p.second.c_str()));
+      json_array_append_new(pts, x);
+    }
+    json_object_set_new(o.get(), "points", pts);
+  }
+  rramsim::write_file_atomic(path, rramsim::json_text(o.get(), JSON_INDENT(1)) + "\n");
+}
+
+// Reads a shard's sidecar; false if it does not exist. Throws Error naming the file if malformed.
+bool read_share(const std::string& path, Share* s) {
+  json_error_t err;
+  Json o(json_load_file(path.c_str(), 0, &err));
+  if (!o) {
+    if (access(path.c_str(), F_OK) != 0) return false;
+    throw rramsim::Error(path + ": not a sweep sidecar (" + err.text + ")");
+  }
+  json_t* runs = json_object_get(o.get(), "runs");
+  json_t* pts = json_object_get(o.get(), "points");
+  json_t* last = json_array_get(runs, json_array_size(runs) - 1);
+  if (!json_is_object(last) || !json_is_array(pts) ||
+      !json_is_integer(json_object_get(last, "grid_points")) ||
+      !json_is_string(json_object_get(last, "grid_hash")))
+    throw rramsim::Error(path +
+                         ": not a sweep shard sidecar (runs[-1].grid_points, grid_hash and "
+                         "points expected)");
+  s->grid_points = static_cast<size_t>(json_integer_value(json_object_get(last, "grid_points")));
+  s->grid_hash = json_string_value(json_object_get(last, "grid_hash"));
+  const char* ex = json_string_value(json_object_get(last, "experiment"));
+  s->experiment = ex ? ex : "";
+  size_t i;
+  json_t* p;
+  json_array_foreach(pts, i, p) {
+    json_t* k = json_array_get(p, 1);
+    if (!json_is_integer(json_array_get(p, 0)) || !json_is_string(k))
+      throw rramsim::Error(path + ": points[" + std::to_string(i) + "]: expected [index, key]");
+    s->points.emplace_back(static_cast<size_t>(json_integer_value(json_array_get(p, 0))),
+                           json_string_value(k));
+  }
+  return true;
+}
+
+// Joins the shard files of one N-way split into results.{jsonl,csv,json}, rows in grid order.
+// Refuses (one line naming the file) a half-written or bad row, files of different splits, a
+// missing shard and an incomplete shard.
 int merge(const std::string& dir, bool quiet) {
   DIR* d = opendir(dir.c_str());
   if (!d) return cli_error(kCmd, "--merge %s: %s", dir.c_str(), std::strerror(errno));
-  std::vector<std::string> files;
+  std::map<unsigned, std::map<unsigned, std::string>> splits;  // N -> i -> stem
   while (dirent* de = readdir(d)) {
-    std::string n = de->d_name;
-    if (n.rfind("results.shard-", 0) == 0 && n.size() > 6 &&
-        n.compare(n.size() - 6, 6, ".jsonl") == 0)
-      files.push_back(dir + "/" + n);
+    const std::string n = de->d_name;
+    unsigned i = 0, N = 0;
+    int used = 0;
+    if (std::sscanf(n.c_str(), "results.shard-%u-of-%u.%n", &i, &N, &used) != 2 || used == 0)
+      continue;
+    const std::string ext = n.substr(static_cast<size_t>(used));
+    if (ext != "jsonl" && ext != "json") continue;
+    if (N == 0 || i >= N ||
+        n != "results.shard-" + std::to_string(i) + "-of-" + std::to_string(N) + "." + ext)
+      continue;
+    splits[N][i] = dir + "/results.shard-" + std::to_string(i) + "-of-" + std::to_string(N);
   }
   closedir(d);
-  std::sort(files.begin(), files.end());
-  if (files.empty())
+  if (splits.empty())
     return cli_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
   std::vector<std::string> merged;
-  std::set<std::string> seen;
-  size_t dup = 0;
+  size_t n_files = 0;
   try {
-    // Rows already merged come first, so merging again after more shards finish adds only new
-    // points.
-    std::vector<std::string> prior;
-    std::string note;
-    read_results(dir + "/results.jsonl", &prior, false, &note);
-    files.insert(files.begin(), "");
-    for (const std::string& f : files) {
-      std::vector<std::string> rows;
-      if (f.empty())
-        rows = prior;
-      else
-        read_results(f, &rows, false, &note);
-      for (const std::string& l : rows) {
+    if (splits.size() > 1) {
+      auto a = splits.begin(), b = std::next(a);
+      throw rramsim::Error("--merge " + dir + ": " + b->second.begin()->second +
+                           ".jsonl is a shard of a " + std::to_string(b->first) +
+                           "-way split but " + a->second.begin()->second + ".jsonl of a " +
+                           std::to_string(a->first) +
+                           "-way one: remove the files of one split (mixed splits never merge)");
+    }
+    const unsigned N = splits.begin()->first;
+    const auto& stems = splits.begin()->second;
+    // Rows of every present shard first (a bad or half-written row is reported as such).
+    std::map<unsigned, std::vector<std::string>> rows;
+    for (const auto& st : stems) {
+      std::string note;
+      read_results(st.second + ".jsonl", &rows[st.first], false, &note);
+    }
+    for (unsigned i = 0; i < N; ++i)
+      if (!stems.count(i))
+        throw rramsim::Error("--merge " + dir + ": " + dir + "/results.shard-" + std::to_string(i) +
+                             "-of-" + std::to_string(N) + ".jsonl is missing (shard " +
+                             std::to_string(i) + " of " + std::to_string(N) +
+                             " never ran: run --shard " + std::to_string(i) + "/" +
+                             std::to_string(N) + ")");
+    std::vector<std::string> by_index;
+    Share first;
+    std::string first_file;
+    for (const auto& st : stems) {
+      const std::string jsonl = st.second + ".jsonl", side = st.second + ".json";
+      Share s;
+      if (!read_share(side, &s))
+        throw rramsim::Error(jsonl + ": no sidecar " + side +
+                             " (written by an older rramsim?): rerun --shard " +
+                             std::to_string(st.first) + "/" + std::to_string(N) +
+                             " into this directory to write it");
+      if (first_file.empty()) {
+        first = s, first_file = side;
+        by_index.assign(s.grid_points, std::string());
+      } else if (s.grid_hash != first.grid_hash || s.grid_points != first.grid_points) {
+        throw rramsim::Error(side + ": shard of another grid (" + std::to_string(s.grid_points) +
+                             " points, " + s.experiment + ") than " + first_file + " (" +
+                             std::to_string(first.grid_points) + " points, " + first.experiment +
+                             ")");
+      }
+      std::map<std::string, const std::string*> have;
+      for (const std::string& l : rows[st.first]) {
         rramsim::PointResult r;
         rramsim::row_from_json(l, &r);
-        if (seen.insert(rramsim::point_key(r)).second)
-          merged.push_back(l);
-        else
-          ++dup;
+        have.emplace(rramsim::point_key(r), &l);
       }
+      size_t got = 0;
+      for (const auto& p : s.points) {
+        auto it = have.find(p.second);
+        if (it == have.end()) continue;
+        if (p.first >= by_index.size())
+          throw rramsim::Error(side + ": grid index " + std::to_string(p.first) + " out of range");
+        by_index[p.first] = *it->second;
+        ++got;
+      }
+      if (got < s.points.size())
+        throw rramsim::Error(jsonl + ": incomplete, " + std::to_string(got) + " of " +
+                             std::to_string(s.points.size()) + " points of shard " +
+                             std::to_string(st.first) + "/" + std::to_string(N) +
+                             " (rerun --shard " + std::to_string(st.first) + "/" +
+                             std::to_string(N) + " to finish it)");
+      if (have.size() > got)
+        throw rramsim::Error(jsonl + ": " + std::to_string(have.size() - got) +
+                             " row(s) of points not in this shard's grid (another experiment in "
+                             "the same directory?)");
+      ++n_files;
     }
+    for (size_t k = 0; k < by_index.size(); ++k)
+      if (by_index[k].empty())
+        throw rramsim::Error("--merge " + dir + ": grid point " + std::to_string(k) +
+                             " is in no shard (shards of different grids?)");
+    merged = std::move(by_index);
     std::string text;
     for (const std::string& l : merged) text += l + "\n";
     rramsim::write_file_atomic(dir + "/results.jsonl", text);
-    write_csv(dir + "/results.csv", merged, std::string("rramsim sweep --merge ") + cli_version());
+    write_csv(dir + "/results.csv", merged);
+    std::vector<std::string> keys;
+    write_sidecar(dir + "/results.json",
+                  run_json(std::string("rramsim sweep --merge ") + cli_version(), first.experiment,
+                           "", first.grid_points, first.grid_hash, std::to_string(N) + " shards"),
+                  nullptr, csv_columns(set_columns(merged)));
   } catch (const std::exception& ex) {
     return cli_error(kCmd, "%s", ex.what());
   }
   (void)quiet;
-  std::printf(
-      "merged %zu shard file%s: %zu points into %s/results.{jsonl,csv}; %zu duplicate row%s "
-      "skipped\n",
-      files.size() - 1, files.size() == 2 ? "" : "s", merged.size(), dir.c_str(), dup,
-      dup == 1 ? "" : "s");
+  std::printf("merged %zu shard file%s: %zu points into %s/results.{jsonl,csv} in grid order\n",
+              n_files, n_files == 1 ? "" : "s", merged.size(), dir.c_str());
   return CLI_EXIT_OK;
 }
 
@@ -244,13 +467,18 @@ int merge(const std::string& dir, bool quiet) {
 extern "C" int cli_cmd_sweep(int argc, char** argv) {
   std::string exp_path, out_dir, merge_dir, models_override;
   unsigned shard_i = 0, shard_n = 1;
-  bool sharded = false, quiet = false;
+  bool sharded = false, quiet = false, allow_invisible = false;
+  std::vector<std::string> sets;
   auto option = [&](const char* a, const char* v) -> cli_opt_result {
     if (!a) {
       if (!exp_path.empty()) return CLI_OPT_UNKNOWN; /* "unexpected argument" */
       exp_path = v;
     } else if (!std::strcmp(a, "--quiet"))
       quiet = true;
+    else if (!std::strcmp(a, "--allow"))
+      allow_invisible = true;
+    else if (!std::strcmp(a, "--set"))
+      sets.push_back(v);
     else if (!std::strcmp(a, "--out"))
       out_dir = v;
     else if (!std::strcmp(a, "--merge"))
@@ -271,13 +499,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       {"out", 1, nullptr, nullptr},    {"merge", 1, nullptr, nullptr},
       {"models", 1, nullptr, nullptr}, {"shard", 1, nullptr, nullptr},
       {"quiet", 0, nullptr, nullptr},  {"no-progress", 0, nullptr, "quiet"},
+      {"set", 1, nullptr, nullptr},    {"allow", 0, nullptr, nullptr},
       {nullptr, 0, nullptr, nullptr}};
   {
     int prc = CLI_EXIT_OK;
     if (!cli_parse_options_with(kCmd, argc, argv, 1, opts, option, usage, &prc)) return prc;
   }
   if (!merge_dir.empty()) {
-    if (!exp_path.empty() || !out_dir.empty() || sharded)
+    if (!exp_path.empty() || !out_dir.empty() || sharded || !sets.empty())
       return cli_usage_error(kCmd, "--merge DIR takes no experiment file, --out or --shard");
     return merge(merge_dir, quiet);
   }
@@ -300,6 +529,16 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     }
     // Validate every point before running any: systems, operating points, models, data shape,
     // capacity.
+    // --set PATH=VALUE: one more axis of one value each, so the rows record it like "vary".
+    for (const std::string& a : sets) {
+      rramsim::Override o;
+      try {
+        o = rramsim::parse_override(a);
+      } catch (const std::exception& ex) {
+        throw rramsim::Error(std::string("--set: ") + ex.what());
+      }
+      e.axes.push_back({{o.path}, {{o}}});
+    }
     std::vector<rramsim::SystemConfig> systems;
     for (const std::string& sp : e.systems)
       systems.push_back(rramsim::load_system(sp, "", false, 0));
@@ -320,43 +559,124 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       rramsim::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
       bnn_dataset_free(&probe);
     }
+    // One grid point; the system (all but the seed) and the varied keys are shared by the points
+    // of one combination and operating point, so a 10^4-point grid stays cheap to expand.
+    using SetList = std::vector<std::pair<std::string, std::string>>;
     struct Grid {
       size_t sys, model;
-      rramsim::SystemConfig cfg;
+      std::shared_ptr<const rramsim::SystemConfig> cfg;  // seed: spec.seed
       rramsim::PointSpec spec;
+      std::shared_ptr<const SetList> set;
     };
+    // The "vary" axes' combinations, the last axis fastest.
+    std::vector<std::vector<size_t>> combos(1);
+    for (const auto& a : e.axes) {
+      std::vector<std::vector<size_t>> next;
+      for (const auto& c : combos)
+        for (size_t v = 0; v < a.values.size(); ++v) {
+          next.push_back(c);
+          next.back().push_back(v);
+        }
+      combos.swap(next);
+    }
+    // A system with one combination of the axes applied (and the experiment's error map).
+    auto system_for = [&](size_t si, const std::vector<size_t>& c,
+                          std::vector<std::pair<std::string, std::string>>* set) {
+      std::vector<rramsim::Override> ov;
+      for (size_t ai = 0; ai < e.axes.size(); ++ai)
+        for (const rramsim::Override& o : e.axes[ai].values[c[ai]]) {
+          ov.push_back(o);
+          if (set) set->emplace_back(o.path, o.text);
+        }
+      if (ov.empty()) return systems[si];
+      rramsim::SystemConfig cfg;
+      try {
+        cfg = rramsim::load_system_file(e.systems[si], ov);
+      } catch (const std::exception& ex) {
+        const std::string w = ex.what();
+        for (const std::string& a : sets)
+          if (w.find(a.substr(0, a.find('=')) + ":") != std::string::npos)
+            throw rramsim::Error("--set " + a + ": " + w);
+        throw rramsim::Error(exp_path + ": vary: " + w);
+      }
+      if (!e.error_map.empty()) cfg.error_map = rramsim::load_error_map(e.error_map, cfg.org);
+      return cfg;
+    };
+    // Functional mode sees the operating point's rates and energies, the verify policy, where the
+    // model is placed and the analytic energy (row segments): an axis that changes none of these
+    // for the first system and model gives identical functional points.
+    if (e.mode == "functional" && !e.axes.empty()) {
+      auto signature = [&](const rramsim::SystemConfig& cfg) {
+        rramsim::SystemConfig c = cfg;
+        c.org = rramsim::Organisation();
+        c.name.clear(), c.source.clear(), c.overrides.clear(), c.seed = 0;
+        for (size_t k = 0; k < c.device.n_points; ++k)
+          c.device.points[k].t_read_ns = c.device.points[k].t_write_ns = 0;
+        std::string sig = rramsim::config_to_json(c, 0);
+        rramsim::PlacementParams pp;
+        pp.rram_layer_mask = e.rram_layer_mask;
+        const rramsim::Placement pl = rramsim::place_model(models[0].get(), e.models[0], cfg, pp);
+        const rramsim::AnalyticEnergy ae = rramsim::analytic_energy(cfg, models[0].get(), pl);
+        char b[96];
+        std::snprintf(b, sizeof b, "|%.17g|%.17g", ae.read_per_fetch_pj, ae.program_pj);
+        sig += b;
+        for (const auto& l : pl.layers)
+          sig += "|" + std::to_string(l.in_rram ? l.rram_addr : ~0ull);
+        return sig;
+      };
+      for (size_t ai = 0; ai < e.axes.size(); ++ai) {
+        if (e.axes[ai].values.size() < 2) continue;
+        std::set<std::string> sigs;
+        for (size_t v = 0; v < e.axes[ai].values.size(); ++v) {
+          std::vector<size_t> c(e.axes.size(), 0);
+          c[ai] = v;
+          sigs.insert(signature(system_for(0, c, nullptr)));
+        }
+        if (sigs.size() > 1) continue;
+        std::string what;
+        for (const std::string& p : e.axes[ai].paths) what += (what.empty() ? "" : ", ") + p;
+        const std::string msg = exp_path + ": vary: " + what +
+                                ": functional mode cannot see this axis (every value gives the "
+                                "same functional point); use \"mode\": \"timed\"";
+        if (!allow_invisible) throw rramsim::Error(msg + ", or --allow to run it anyway");
+        std::fprintf(stderr, "rramsim sweep: warning: %s (--allow: running it anyway)\n",
+                     msg.c_str());
+      }
+    }
     std::vector<Grid> grid;
-    for (size_t si = 0; si < systems.size(); ++si) {
-      std::vector<std::string> ops = e.op_points;
-      if (e.all_op_points)
-        for (size_t k = 0; k < systems[si].device.n_points; ++k)
-          ops.push_back(systems[si].device.points[k].name);
-      if (ops.empty()) ops.push_back(systems[si].op().name);
-      for (const std::string& op : ops) {
-        rramsim::SystemConfig cfg = systems[si];
-        rramsim::select_op_point(cfg, op, e.path + ": op_points");
-        for (size_t mi = 0; mi < models.size(); ++mi) {
-          rramsim::PlacementParams pp;
-          pp.rram_layer_mask = e.rram_layer_mask;
-          rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
-          for (uint64_t seed : e.seeds) {
-            Grid g{si, mi, cfg, {}};
-            g.cfg.seed = seed;
-            g.spec.mode = e.mode;
-            g.spec.system_path = e.systems[si];
-            g.spec.op_point = op;
-            g.spec.model_path = e.models[mi];
-            g.spec.data = e.data;
-            g.spec.images = e.images;
-            g.spec.weight_reuse = e.weight_reuse;
-            g.spec.seed = seed;
-            g.spec.rram_layer_mask = e.rram_layer_mask;
-            g.spec.threads = e.threads;
-            grid.push_back(g);
+    for (size_t si = 0; si < systems.size(); ++si)
+      for (const auto& combo : combos) {
+        auto set = std::make_shared<SetList>();
+        const rramsim::SystemConfig sys = system_for(si, combo, set.get());
+        std::vector<std::string> ops = e.op_points;
+        if (e.all_op_points)
+          for (size_t k = 0; k < sys.device.n_points; ++k) ops.push_back(sys.device.points[k].name);
+        if (ops.empty()) ops.push_back(sys.op().name);
+        for (const std::string& op : ops) {
+          auto cfgp = std::make_shared<rramsim::SystemConfig>(sys);
+          rramsim::SystemConfig& cfg = *cfgp;
+          rramsim::select_op_point(cfg, op, e.path + ": op_points");
+          for (size_t mi = 0; mi < models.size(); ++mi) {
+            rramsim::PlacementParams pp;
+            pp.rram_layer_mask = e.rram_layer_mask;
+            rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
+            for (uint64_t seed : e.seeds) {
+              Grid g{si, mi, cfgp, {}, set};
+              g.spec.mode = e.mode;
+              g.spec.system_path = e.systems[si];
+              g.spec.op_point = op;
+              g.spec.model_path = e.models[mi];
+              g.spec.data = e.data;
+              g.spec.images = e.images;
+              g.spec.weight_reuse = e.weight_reuse;
+              g.spec.seed = seed;
+              g.spec.rram_layer_mask = e.rram_layer_mask;
+              g.spec.threads = e.threads;
+              grid.push_back(g);
+            }
           }
         }
       }
-    }
     const std::string stem =
         out_dir + "/results" +
         (sharded ? ".shard-" + std::to_string(shard_i) + "-of-" + std::to_string(shard_n)
@@ -388,26 +708,39 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       done.insert(rramsim::point_key(r));
     }
     // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
-    std::vector<size_t> todo;
-    size_t mine = 0;
+    std::vector<std::string> keys(grid.size());
     for (size_t k = 0; k < grid.size(); ++k) {
-      if (k % shard_n != shard_i) continue;
-      ++mine;
       rramsim::PointResult probe;
       probe.mode = e.mode;
-      probe.system = grid[k].cfg.name;
-      probe.op_point = grid[k].cfg.op().name;
+      probe.system = grid[k].cfg->name;
+      probe.op_point = grid[k].cfg->op().name;
       probe.model = grid[k].spec.model_path;
       probe.seed = grid[k].spec.seed;
       probe.images = ds.n;
       probe.weight_reuse = e.weight_reuse;
-      probe.error_map = grid[k].cfg.error_map ? grid[k].cfg.error_map->path : "";
-      if (!done.count(rramsim::point_key(probe))) todo.push_back(k);
+      probe.error_map = grid[k].cfg->error_map ? grid[k].cfg->error_map->path : "";
+      probe.set = *grid[k].set;
+      keys[k] = rramsim::point_key(probe);
     }
-    const std::string header =
-        std::string("rramsim sweep ") + cli_version() + ", experiment " + exp_path + ", mode " +
-        e.mode + ", " + std::to_string(grid.size()) + " points" +
-        (sharded ? ", shard " + std::to_string(shard_i) + "/" + std::to_string(shard_n) : "");
+    std::vector<std::string> axis_paths;
+    for (const auto& a : e.axes)
+      for (const std::string& p : a.paths)
+        if (std::find(axis_paths.begin(), axis_paths.end(), p) == axis_paths.end())
+          axis_paths.push_back(p);
+    Share share;
+    std::vector<size_t> todo;
+    for (size_t k = 0; k < grid.size(); ++k) {
+      if (k % shard_n != shard_i) continue;
+      share.points.emplace_back(k, keys[k]);
+      if (!done.count(keys[k])) todo.push_back(k);
+    }
+    const size_t mine = share.points.size();
+    const std::string shard_label =
+        sharded ? std::to_string(shard_i) + "/" + std::to_string(shard_n) : std::string();
+    write_sidecar(stem + ".json",
+                  run_json(std::string("rramsim sweep ") + cli_version(), exp_path, e.mode,
+                           grid.size(), grid_hash(keys), shard_label),
+                  sharded ? &share : nullptr, csv_columns(axis_paths));
     std::printf("%s: %zu point%s in this share, %zu already done, %zu to run -> %s\n",
                 exp_path.c_str(), mine, mine == 1 ? "" : "s", mine - todo.size(), todo.size(),
                 jsonl.c_str());
@@ -416,25 +749,36 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     cli_progress prog;
     cli_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
+    auto last_csv = std::chrono::steady_clock::now();
     for (size_t k : todo) {
       const Grid& g = grid[k];
+      rramsim::SystemConfig cfg = *g.cfg;
+      cfg.seed = g.spec.seed;
       if (!clean.count(g.model))
         clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
       rramsim::PointResult r =
           e.mode == "timed"
-              ? timed_in_child(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model])
-              : rramsim::run_functional(g.spec, g.cfg, models[g.model].get(), ds, clean[g.model]);
+              ? timed_in_child(g.spec, cfg, models[g.model].get(), ds, clean[g.model])
+              : rramsim::run_functional(g.spec, cfg, models[g.model].get(), ds, clean[g.model]);
+      r.set = *g.set;
       const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);
-      write_csv(csv, rows, header);
+      // The CSV (derived from the JSON rows, which are the durable record) is refreshed at most
+      // once a second while points finish, and always at the end: rewriting it after every point
+      // costs O(rows) each time.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_csv >= std::chrono::seconds(1)) {
+        write_csv(csv, rows);
+        last_csv = now;
+      }
       char msg[160];
       std::snprintf(msg, sizeof msg, "%s/%s acc %.2f %%", r.system.c_str(), r.op_point.c_str(),
                     100 * r.accuracy);
       cli_progress_update(&prog, ++n_done, "pt", msg);
     }
     cli_progress_finish(&prog, "pt", nullptr);
-    write_csv(csv, rows, header);
+    write_csv(csv, rows);
     std::printf("%zu rows in %s and %s\n", rows.size(), jsonl.c_str(), csv.c_str());
   } catch (const std::exception& ex) {
     bnn_dataset_free(&ds);

@@ -8,12 +8,13 @@
 
 #include "output.h"
 #include "cli.h"
+#include "rramsim/point.hpp"
 
 namespace rrsimcli {
 
 std::vector<cli_option> with_memory_options(std::vector<cli_option> own) {
-  for (const char* name :
-       {"system", "op-point", "seed", "error-map", "stats", "record-accesses", "record-faults"})
+  for (const char* name : {"system", "set", "op-point", "seed", "error-map", "stats",
+                           "record-accesses", "record-faults"})
     own.push_back({name, 1, nullptr, nullptr});
   own.push_back({nullptr, 0, nullptr, nullptr});
   return own;
@@ -22,6 +23,10 @@ std::vector<cli_option> with_memory_options(std::vector<cli_option> own) {
 Parsed memory_option(const char* cmd, const char* a, const char* val, MemoryOptions* o) {
   std::string* dst = nullptr;
   if (!a) return Parsed::No;
+  if (!std::strcmp(a, "--set")) {
+    o->sets.push_back(val);
+    return Parsed::Yes;
+  }
   if (!std::strcmp(a, "--system"))
     dst = &o->system;
   else if (!std::strcmp(a, "--op-point"))
@@ -47,8 +52,7 @@ Parsed memory_option(const char* cmd, const char* a, const char* val, MemoryOpti
 
 bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::SystemConfig* cfg) {
   try {
-    *cfg = rramsim::load_system_file(o.system);
-    if (!o.op_point.empty()) rramsim::select_op_point(*cfg, o.op_point);
+    *cfg = rramsim::load_system(o.system, o.op_point, false, 0, o.sets);
     if (!o.error_map.empty()) cfg->error_map = rramsim::load_error_map(o.error_map, cfg->org);
   } catch (const rramsim::ConfigError& e) {
     cli_error(cmd, "%s", e.what());

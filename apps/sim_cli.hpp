@@ -17,13 +17,14 @@ namespace rrsimcli {
 
 struct MemoryOptions {
   std::string system, op_point, error_map, stats_path, rec_acc, rec_flt;
+  std::vector<std::string> sets;  // --set PATH=VALUE, in order
   uint64_t seed = 0;
   bool have_seed = false;
 };
 
 enum class Parsed { No, Yes, Error };
 
-// The command's option table followed by the shared options (--system, --op-point, --seed,
+// The command's option table followed by the shared options (--system, --set, --op-point, --seed,
 // --error-map, --stats, --record-accesses, --record-faults) and the end row, for
 // cli_parse_options.
 std::vector<cli_option> with_memory_options(std::vector<cli_option> own);

@@ -14,7 +14,7 @@ namespace {
 
 const char* const kKnown =
     "name, description, mode, systems, op_points, models, seeds, data, images, weight_reuse, "
-    "threads, rram_layers, error_map";
+    "threads, rram_layers, error_map, vary, vary_zip";
 
 std::vector<std::string> str_list(const Obj& o, json_t* v, const std::string& key) {
   std::vector<std::string> out;
@@ -128,6 +128,42 @@ Experiment load_experiment(const std::string& path) {
     if (!json_is_string(em) || !*json_string_value(em))
       o.fail("error_map", "expected a file path (relative to this file)");
     e.error_map = resolve(base, json_string_value(em));
+  }
+  if (json_t* va = o.get("vary")) {
+    if (!json_is_object(va) || json_object_size(va) == 0)
+      o.fail("vary", "expected an object of system-key paths to non-empty lists of values");
+    const char* k;
+    json_t* l;
+    json_object_foreach(va, k, l) {
+      if (!json_is_array(l) || json_array_size(l) == 0)
+        o.fail(std::string("vary.") + k, "expected a non-empty list of values");
+      Experiment::Axis a;
+      a.paths.push_back(k);
+      size_t i;
+      json_t* x;
+      json_array_foreach(l, i, x) a.values.push_back({make_override(k, x)});
+      e.axes.push_back(std::move(a));
+    }
+  }
+  if (json_t* vz = o.get("vary_zip")) {
+    if (!json_is_object(vz) || json_object_size(vz) == 0)
+      o.fail("vary_zip", "expected an object of system-key paths to lists of equal length");
+    Experiment::Axis a;
+    const char* k;
+    json_t* l;
+    json_object_foreach(vz, k, l) {
+      if (!json_is_array(l) || json_array_size(l) == 0)
+        o.fail(std::string("vary_zip.") + k, "expected a non-empty list of values");
+      if (!a.paths.empty() && json_array_size(l) != a.values.size())
+        o.fail(std::string("vary_zip.") + k,
+               std::to_string(json_array_size(l)) + " values, but vary_zip." + a.paths[0] +
+                   " has " + std::to_string(a.values.size()) + " (zipped lists walk together)");
+      if (a.paths.empty()) a.values.resize(json_array_size(l));
+      a.paths.push_back(k);
+      for (size_t i = 0; i < a.values.size(); ++i)
+        a.values[i].push_back(make_override(k, json_array_get(l, i)));
+    }
+    e.axes.push_back(std::move(a));
   }
   o.finish(kKnown);
   return e;

@@ -13,6 +13,7 @@ std::string config_hash(const SystemConfig& cfg) {
   c.source.clear();
   c.name.clear();
   c.seed = 0;
+  c.overrides.clear();  // what was overridden is in the values: --set equals editing the file
   std::string text = config_to_json(c, 0);
   if (c.error_map) {
     // The map's path is where it lives, not what it says: hash its contents only.

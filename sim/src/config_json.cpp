@@ -28,6 +28,11 @@ std::string config_to_json(const SystemConfig& c, int indent) {
   put(root.get(), "source", json_string(c.source.c_str()));
   put(root.get(), "seed", json_integer(static_cast<json_int_t>(c.seed)));
   put(root.get(), "op_point", json_string(c.op().name));
+  if (!c.overrides.empty()) {
+    json_t* ov = json_array();
+    for (const std::string& x : c.overrides) push(ov, json_string(x.c_str()));
+    put(root.get(), "overrides", ov);
+  }
   const rr_device& d = c.device;
   json_t* dev = json_object();
   put(dev, "name", json_string(d.name));

@@ -48,6 +48,17 @@ unsigned long json_alloc_failures();
 JsonPtr parse_text(const std::string& text, const std::string& name);
 JsonPtr parse_file(const std::string& path);
 
+// While one lives (config_override.cpp), an unknown key's message also names the nearest known
+// key of its object, for overrides by JSON path.
+extern thread_local int t_suggest_nearest;
+struct SuggestNearest {
+  SuggestNearest() { ++t_suggest_nearest; }
+  ~SuggestNearest() { --t_suggest_nearest; }
+  SuggestNearest(const SuggestNearest&) = delete;
+  SuggestNearest& operator=(const SuggestNearest&) = delete;
+};
+std::string nearest_key(const std::string& key, const std::set<std::string>& known);
+
 // A JSON object being read: tracks the file, the key path and which keys were consumed, so
 // unknown keys can be reported once all known ones are read.
 class Obj {
@@ -122,8 +133,11 @@ class Obj {
     json_t* v;
     json_object_foreach(j_, k, v) {
       (void)v;
-      if (!used_.count(k))
+      if (!used_.count(k)) {
+        if (t_suggest_nearest && !used_.empty())
+          fail(k, "unknown key (nearest known key: " + key_path(nearest_key(k, used_)) + ")");
         fail(k, known.empty() ? std::string("unknown key") : "unknown key (known: " + known + ")");
+      }
     }
   }
 
@@ -132,6 +146,9 @@ class Obj {
   std::string file_, path_;
   std::set<std::string> used_;
 };
+
+// A system file's tree read as load_system_file reads the file (config_override.cpp).
+SystemConfig read_system_tree(json_t* j, const std::string& file, const std::string& base_dir);
 
 // The readers of the parts of a system file (config_device.cpp, config_organisation.cpp).
 rr_device read_device(json_t* j, const std::string& file, const std::string& path);

@@ -69,6 +69,10 @@ SystemConfig read_system(json_t* j, const std::string& file, const std::string& 
 
 }  // namespace
 
+SystemConfig read_system_tree(json_t* j, const std::string& file, const std::string& base_dir) {
+  return read_system(j, file, base_dir);
+}
+
 SystemConfig load_system_file(const std::string& path) {
   JsonPtr j = parse_file(path);
   return read_system(j.get(), path, dir_of(path));

@@ -61,8 +61,28 @@ void open_data(bnn_dataset* ds, const std::string& spec, uint32_t images, const 
 }
 
 SystemConfig load_system(const std::string& path, const std::string& op_point, bool have_seed,
-                         uint64_t seed) {
-  SystemConfig cfg = load_system_file(path);
+                         uint64_t seed, const std::vector<std::string>& sets) {
+  std::vector<Override> ov;
+  for (const std::string& a : sets) {
+    try {
+      ov.push_back(parse_override(a));
+    } catch (const Error& e) {
+      throw Error("--set: " + std::string(e.what()));
+    }
+  }
+  SystemConfig cfg;
+  try {
+    cfg = load_system_file(path, ov);
+  } catch (const Error& e) {
+    if (ov.empty()) throw;
+    // Name the override the message is about (its path appears in it), else all of them.
+    std::string which;
+    for (size_t k = 0; k < ov.size(); ++k)
+      if (std::string(e.what()).find(ov[k].path) != std::string::npos) which = sets[k];
+    if (which.empty())
+      for (const std::string& a : sets) which += (which.empty() ? "" : " ") + a;
+    throw Error("--set " + which + ": " + e.what());
+  }
   if (!op_point.empty()) select_op_point(cfg, op_point);
   if (have_seed) cfg.seed = seed;
   return cfg;

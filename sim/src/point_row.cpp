@@ -11,10 +11,18 @@
 
 namespace rramsim {
 
+namespace {
+std::string set_suffix(const PointResult& r) {
+  std::string s;
+  for (const auto& p : r.set) s += (s.empty() ? "|set=" : ";") + p.first + "=" + p.second;
+  return s;
+}
+}  // namespace
+
 std::string point_key(const PointResult& r) {
   return r.mode + "|" + r.system + "|" + r.op_point + "|" + r.model + "|" + std::to_string(r.seed) +
          "|" + std::to_string(r.images) + "|" + std::to_string(r.weight_reuse) +
-         (r.error_map.empty() ? std::string() : "|map=" + r.error_map);
+         (r.error_map.empty() ? std::string() : "|map=" + r.error_map) + set_suffix(r);
 }
 
 std::string json_text(const json_t* j, size_t flags) {
@@ -72,6 +80,14 @@ std::string row_json(const PointResult& r) {
       {"throughput_images_per_s", r.throughput_images_per_s},
       {"wall_seconds", r.wall_seconds}};
   for (const auto& p : nums) put(p.first, row_num(p.second));
+  if (!r.set.empty()) {
+    json_t* st = json_object();
+    for (const auto& p : r.set) {
+      json_t* v = json_loads(p.second.c_str(), JSON_DECODE_ANY, nullptr);
+      oom |= !st || !v || json_object_set_new(st, p.first.c_str(), v) != 0;
+    }
+    put("set", st);
+  }
   if (oom) {
     json_decref(o);
     throw std::bad_alloc();
@@ -111,15 +127,23 @@ std::string row_csv(const PointResult& r) {
     std::snprintf(b, sizeof b, "%.10g", v);
     os << "," << b;
   };
+  // Not modelled in this mode (-1 in the JSON row): an empty field, which CSV readers take as
+  // missing (pandas: NaN) rather than a number that would enter means.
+  auto opt = [&](double v) {
+    if (v < 0)
+      os << ",";
+    else
+      num(v);
+  };
   os << csv_field(point_key(r)) << "," << csv_field(r.mode) << "," << csv_field(r.system) << ","
      << csv_field(r.op_point) << "," << csv_field(r.model) << "," << csv_field(r.data) << ","
      << r.seed << "," << r.images << "," << r.weight_reuse;
   num(r.write_ber_01), num(r.write_ber_10), num(r.read_ber_01), num(r.read_ber_10);
   os << "," << r.write_errors << "," << r.read_errors << "," << r.stuck_errors << ","
      << r.endurance_errors << "," << r.bits_written << "," << r.bits_read;
-  num(r.ber_observed), num(r.accuracy), num(r.clean_accuracy), num(r.energy_per_image_pj);
-  num(r.latency_per_image_ns), num(r.programming_energy_pj), num(r.programming_time_ns);
-  num(r.throughput_images_per_s), num(r.wall_seconds);
+  num(r.ber_observed), num(r.accuracy), num(r.clean_accuracy), opt(r.energy_per_image_pj);
+  opt(r.latency_per_image_ns), opt(r.programming_energy_pj), opt(r.programming_time_ns);
+  opt(r.throughput_images_per_s), num(r.wall_seconds);
   os << "," << csv_field(r.error_map);
   return os.str();
 }
@@ -174,6 +198,20 @@ bool row_from_json(const std::string& line, PointResult* r) {
   json_t* em = json_object_get(o, "error_map");
   if (em && !json_is_string(em)) ok = false;
   r->error_map = json_is_string(em) ? json_string_value(em) : "";
+  // set: only in rows of points with "vary" axes.
+  r->set.clear();
+  if (json_t* st = json_object_get(o, "set")) {
+    if (!json_is_object(st)) ok = false;
+    const char* sk;
+    json_t* sv;
+    json_object_foreach(st, sk, sv) {
+      try {
+        r->set.emplace_back(sk, json_text(sv, JSON_ENCODE_ANY | JSON_COMPACT));
+      } catch (...) {
+        ok = false;
+      }
+    }
+  }
   json_t* k = json_object_get(o, "key");
   if (ok && (!json_is_string(k) || point_key(*r) != json_string_value(k))) ok = false;
   json_decref(o);

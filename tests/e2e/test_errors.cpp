@@ -185,6 +185,8 @@ const Case kCases[] = {
      "run --system {S} --model {D}/m.bnn --data {D}/tiny --rram-layers 7 --limit 5 --quiet --out "
      "{D}/out"},
     {"SIM-TRAFFIC", "sim --system {S} --traffic zigzag --stats {D}/out.json"},
+    {"CONFIG-SET-SYNTAX", "sim --system {S} --set rows --stats {D}/out.json"},
+    {"CONFIG-SET-UNKNOWN-KEY", "sim --system {S} --set organisation.rowz=2 --stats {D}/out.json"},
     {"RUN-RRAM-LAYERS", "run --system {S} --model {D}/m.bnn --rram-layers x --out {D}/out"},
     {"DEVICE-CELL", "device fit {D}/badpts.csv --cell 3T"},
     {"DEVICE-POINTS-OPEN", "device fit {D}/no-such.csv --cell 2T2R"},
@@ -233,6 +235,14 @@ const Case kCases[] = {
     {"SWEEP-MERGE-EMPTY", "sweep --merge {D}/emptydata"},
     {"SWEEP-MERGE-ARGS", "sweep --merge {D}/badrows --out {D}/out"},
     {"SWEEP-BAD-ROW", "sweep --merge {D}/badrows"},
+    {"SWEEP-MERGE-MISSING", "sweep --merge {D}/merge_missing"},
+    {"SWEEP-MERGE-MIXED", "sweep --merge {D}/merge_mixed"},
+    {"SWEEP-MERGE-INCOMPLETE", "sweep --merge {D}/merge_incomplete"},
+    {"SWEEP-MERGE-NO-SIDECAR", "sweep --merge {D}/merge_nosidecar"},
+    {"SWEEP-VARY-UNKNOWN-KEY", "sweep {D}/exp_vary_unknown.json --out {D}/out"},
+    {"SWEEP-VARY-LIST", "sweep {D}/exp_vary_list.json --out {D}/out"},
+    {"SWEEP-VARY-ZIP-LENGTH", "sweep {D}/exp_vary_zip.json --out {D}/out"},
+    {"SWEEP-INVISIBLE-AXIS", "sweep {D}/exp_vary_invisible.json --out {D}/out"},
     {"PLOT-NO-RESULTS", "plot {D}/emptydata"},
     {"PLOT-BAD-ROW", "plot {D}/badrows"},
     {"IMPORT-ARGS", "model import {D}/garbage.onnx"},
@@ -333,8 +343,30 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/exp_op.json",
           "{" + sysq + ", \"models\": [\"m.bnn\"], \"op_points\": [\"turbo\"]}");
     write(d + "/exp_nomodel.json", "{" + sysq + ", \"models\": [\"no-such.bnn\"]}");
+    const std::string vexp = "{" + sysq + ", \"models\": [\"m.bnn\"], \"data\": \"" + d +
+                             "/tiny\", \"mode\": \"functional\", ";
+    write(d + "/exp_vary_unknown.json", vexp + "\"vary\": {\"organisation.queue_dept\": [4, 8]}}");
+    write(d + "/exp_vary_list.json", vexp + "\"vary\": {\"organisation.queue_depth\": 4}}");
+    write(
+        d + "/exp_vary_zip.json",
+        vexp +
+            "\"vary_zip\": {\"organisation.rows\": [256, 512], \"organisation.columns\": [512]}}");
+    write(d + "/exp_vary_invisible.json",
+          vexp + "\"vary\": {\"organisation.queue_depth\": [4, 8]}}");
     mkdir((d + "/badrows").c_str(), 0755);
     write(d + "/badrows/results.shard-0-of-1.jsonl", "not a row\nnot a row either\n");
+    // Shard sets the merge refuses: shard 1 of 2 missing; a 1-way and a 2-way split; a shard
+    // with none of the one point its sidecar lists; a shard without its sidecar.
+    for (const char *m : {"merge_missing", "merge_mixed", "merge_incomplete", "merge_nosidecar"})
+      mkdir((d + "/" + m).c_str(), 0755);
+    write(d + "/merge_missing/results.shard-0-of-2.jsonl", "");
+    write(d + "/merge_mixed/results.shard-0-of-1.jsonl", "");
+    write(d + "/merge_mixed/results.shard-0-of-2.jsonl", "");
+    write(d + "/merge_incomplete/results.shard-0-of-1.jsonl", "");
+    write(d + "/merge_incomplete/results.shard-0-of-1.json",
+          "{\"runs\": [{\"experiment\": \"e.json\", \"grid_points\": 1, \"grid_hash\": "
+          "\"fnv1a64:0\"}], \"points\": [[0, \"functional|s|nominal|m.bnn|1|20|1\"]]}\n");
+    write(d + "/merge_nosidecar/results.shard-0-of-1.jsonl", "");
 
     mkdir((d + "/tiny").c_str(), 0755);
     write_idx(d + "/tiny", "train", 100);

@@ -35,9 +35,9 @@ experiment() {  # experiment FILE MODE
   "models": ["$tmp/m.bnn"], "seeds": [1, 2, 3], "data": "fashion-mnist", "images": 300 }
 EOF
 }
-# Row fields (CSV columns, header on line 2): 3 system 4 op_point 7 seed 20 ber_observed 21 accuracy
+# Row fields (CSV columns, header on line 1): 3 system 4 op_point 7 seed 20 ber_observed 21 accuracy
 # 22 clean_accuracy 23 energy_per_image_pj
-rows() { tail -n +3 "$1" | cut -d, -f2-28 | sed 's/,[^,]*$//' | sort; }  # without wall time
+rows() { tail -n +2 "$1" | cut -d, -f2-28 | sed 's/,[^,]*$//' | sort; }  # without the header and wall time
 
 run_zero_ber_matches_eval() {
   "$bin" run --system "$tmp/sys64k.json" --model "$tmp/m.bnn" --images 300 --out "$tmp/out" --quiet \
@@ -130,7 +130,35 @@ plots_are_written() {
   done
   head -c 8 "$tmp/p/plots/accuracy_vs_energy.png" | od -c | grep -q 'P   N   G' || fail "not a PNG"
   grep -q '<svg' "$tmp/p/plots/accuracy_vs_ber.svg" || fail "not an SVG"
-  [ -s "$tmp/p/plots/pareto.dat" ] || fail "no Pareto front"
+  [ -s "$tmp/p/plots/accuracy_vs_energy_pareto.dat" ] || fail "no Pareto front"
+  # Error bars over the 3 seeds: the data has a standard deviation column, non-zero where the
+  # seeds' accuracies differ (the noisy operating point).
+  awk 'NF == 4 && $4 > 0 { s = 1 } END { exit !s }' "$tmp/p/plots/accuracy_vs_energy.dat" ||
+    fail "no seed spread in accuracy_vs_energy.dat"
+  grep -q 'yerrorbars' "$tmp/p/plots/plots.gp" || fail "no error bars"
+  # The script redraws from any folder.
+  rm "$tmp/p/plots/accuracy_vs_energy.png"
+  (cd / && gnuplot "$tmp/p/plots/plots.gp" 2>/dev/null)
+  [ -s "$tmp/p/plots/accuracy_vs_energy.png" ] || fail "plots.gp did not run from /"
+  # Functional results have no timing: no (empty) latency plot.
+  experiment "$tmp/f.json" functional
+  "$bin" sweep "$tmp/f.json" --out "$tmp/pf" --quiet
+  "$bin" plot "$tmp/pf" > "$tmp/pf.out"
+  [ ! -e "$tmp/pf/plots/latency_vs_op_point.png" ] || fail "an empty latency plot was written"
+  grep -q accuracy_vs_energy.png "$tmp/pf.out" || fail "no accuracy_vs_energy for functional rows"
+  # A varied key gets accuracy and energy plots against it.
+  cat > "$tmp/pv.json" <<EOF
+{ "mode": "functional", "systems": ["$tmp/sys64k.json"], "models": ["$tmp/m.bnn"], "images": 50,
+  "op_points": ["noisy"], "seeds": [1, 2],
+  "vary": { "device.operating_points.noisy.write_ber_01": [0.001, 0.01, 0.05] } }
+EOF
+  "$bin" sweep "$tmp/pv.json" --out "$tmp/pv" --quiet
+  "$bin" plot "$tmp/pv" >/dev/null
+  for f in accuracy energy; do
+    [ -s "$tmp/pv/plots/${f}_vs_device_operating_points_noisy_write_ber_01.png" ] || fail "no ${f} vs axis plot"
+  done
+  [ "$(grep -c . "$tmp/pv/plots/accuracy_vs_device_operating_points_noisy_write_ber_01.dat")" = 3 ] ||
+    fail "expected 3 axis values"
 }
 
 expect_error() {  # expect_error REGEX CMD...
@@ -162,6 +190,155 @@ bad_input() {
   echo '{ "systems": ["a"], "models": ["b"], "colour": 1 }' > "$tmp/bad2.json"
   expect_error "bad2\.json: colour: unknown key" "$bin" sweep "$tmp/bad2.json" --out "$tmp/z"
   expect_error "results\.jsonl: .*run rramsim sweep" "$bin" plot "$tmp/nowhere"
+}
+
+# Every CSV a sweep writes (single, shards, merge; functional and timed) is read by pandas with
+# its default arguments: one header line, the documented columns, numbers as numbers, "not
+# modelled" as missing (NaN), never -1. Skips (77) without Debian's python3-pandas.
+pandas_reads_every_csv() {
+  /usr/bin/python3 -c 'import pandas' 2>/dev/null || { echo "SKIP: python3-pandas not installed"; exit 77; }
+  experiment "$tmp/f.json" functional
+  experiment "$tmp/t.json" timed
+  "$bin" sweep "$tmp/f.json" --out "$tmp/f" --quiet >/dev/null
+  "$bin" sweep "$tmp/t.json" --out "$tmp/t" --quiet >/dev/null
+  for i in 0 1; do "$bin" sweep "$tmp/f.json" --out "$tmp/s" --quiet --shard $i/2 >/dev/null; done
+  "$bin" sweep --merge "$tmp/s" >/dev/null
+  /usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+import pandas as pd
+tmp = sys.argv[1]
+numeric = ["seed", "images", "accuracy", "clean_accuracy", "ber_observed", "energy_per_image_pj",
+           "wall_seconds"]
+not_modelled_functional = ["latency_per_image_ns", "programming_time_ns", "throughput_images_per_s"]
+files = {"f/results.csv": ("functional", 6), "t/results.csv": ("timed", 6),
+         "s/results.shard-0-of-2.csv": ("functional", 3), "s/results.shard-1-of-2.csv": ("functional", 3),
+         "s/results.csv": ("functional", 6)}
+for name, (mode, n) in files.items():
+    path = f"{tmp}/{name}"
+    df = pd.read_csv(path)
+    side = json.load(open(path[:-4] + ".json"))
+    assert list(df.columns) == side["csv_columns"].split(","), (name, list(df.columns))
+    assert len(df) == n, (name, len(df))
+    assert (df["mode"] == mode).all(), name
+    for c in numeric:
+        assert pd.api.types.is_numeric_dtype(df[c]), (name, c, df[c].dtype)
+    for c in df.select_dtypes("number").columns:
+        assert not (df[c] == -1).any(), (name, c, "holds -1")
+    if mode == "functional":
+        for c in not_modelled_functional:
+            assert df[c].isna().all(), (name, c, "not modelled in functional mode but not NaN")
+    else:
+        assert df["latency_per_image_ns"].notna().all() and (df["latency_per_image_ns"] > 0).all(), name
+    print(f"ok: pandas.read_csv({name}): {len(df)} rows x {len(df.columns)} columns")
+PY
+}
+
+# Rows of a results.jsonl as JSON without the fields that name how the point was specified (key,
+# set) and the wall time, in file order.
+measured() {
+  python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    for k in ("key", "set", "wall_seconds"): r.pop(k, None)
+    print(json.dumps(r, sort_keys=True))' "$1"
+}
+
+# An experiment's "vary" axes (a Cartesian axis and a zipped pair) give bit for bit the rows of
+# the same points written as separate system files; each row records its varied keys, and the CSV
+# has one column per varied key.
+vary_axes_equal_separate_system_files() {
+  cat > "$tmp/v.json" <<EOF
+{ "mode": "timed", "systems": ["$tmp/sys64k.json"], "models": ["$tmp/m.bnn"], "seeds": [1, 2],
+  "images": 100, "op_points": ["noisy"],
+  "vary": { "organisation.queue_depth": [4, 16] },
+  "vary_zip": { "device.operating_points.noisy.write_ber_01": [0.01, 0.04],
+                "organisation.bus_width_bits": [32, 128] } }
+EOF
+  "$bin" sweep "$tmp/v.json" --out "$tmp/v" --quiet >/dev/null
+  [ "$(wc -l < "$tmp/v/results.jsonl")" = 8 ] || fail "expected 2 x 2 x 2 = 8 points"
+  # The same four systems as files (same name, so the rows match field for field).
+  : > "$tmp/files.jsonl"
+  for q in 4 16; do
+    for z in 0.01:32 0.04:128; do
+      ber=${z%:*} bus=${z#*:}
+      sed -e "s/\"write_ber_01\": 0.02/\"write_ber_01\": $ber/" "$tmp/dev.json" > "$tmp/dev_$ber.json"
+      cat > "$tmp/s_${q}_$bus.json" <<EOF
+{ "name": "sys64k", "device": "dev_$ber.json", "op_point": "zero", "seed": 3,
+  "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": 128,
+                    "columns": 512, "queue_depth": $q, "bus_width_bits": $bus } }
+EOF
+      cat > "$tmp/e_${q}_$bus.json" <<EOF
+{ "mode": "timed", "systems": ["$tmp/s_${q}_$bus.json"], "models": ["$tmp/m.bnn"], "seeds": [1, 2],
+  "images": 100, "op_points": ["noisy"] }
+EOF
+      "$bin" sweep "$tmp/e_${q}_$bus.json" --out "$tmp/o_${q}_$bus" --quiet >/dev/null
+      cat "$tmp/o_${q}_$bus/results.jsonl" >> "$tmp/files.jsonl"
+    done
+  done
+  diff <(measured "$tmp/v/results.jsonl") <(measured "$tmp/files.jsonl") ||
+    fail "vary rows differ from the separate system files' rows"
+  grep -q '"set": {"organisation.queue_depth": 16, "device.operating_points.noisy.write_ber_01": 0.040000000000000001, "organisation.bus_width_bits": 128}' \
+    "$tmp/v/results.jsonl" || fail "rows do not record the varied keys: $(tail -1 "$tmp/v/results.jsonl")"
+  head -1 "$tmp/v/results.csv" |
+    grep -q ',error_map,organisation.queue_depth,device.operating_points.noisy.write_ber_01,organisation.bus_width_bits$' ||
+    fail "CSV header lacks the varied keys: $(head -1 "$tmp/v/results.csv")"
+  # The zipped axis changes the results (the queue depth need not, for one outstanding fetch at a
+  # time), else the comparison would prove little.
+  [ "$(measured "$tmp/v/results.jsonl" | sort -u | wc -l)" -ge 4 ] || fail "axes did not change the points"
+  # A path the system schema lacks names it and the nearest known key; an ill-typed value its path.
+  sed 's/organisation.queue_depth/organisation.queue_dept/' "$tmp/v.json" > "$tmp/v_bad.json"
+  expect_error "v_bad\.json: vary: .*organisation\.queue_dept: unknown key \(nearest known key: organisation\.queue_depth\)" \
+    "$bin" sweep "$tmp/v_bad.json" --out "$tmp/vb" --quiet
+  sed 's/\[4, 16\]/[4, "deep"]/' "$tmp/v.json" > "$tmp/v_type.json"
+  expect_error "v_type\.json: vary: .*organisation\.queue_depth: expected an integer" \
+    "$bin" sweep "$tmp/v_type.json" --out "$tmp/vb" --quiet
+  [ ! -e "$tmp/vb/results.jsonl" ] || fail "rows written before the axes were validated"
+}
+
+# --set PATH=VALUE equals editing the file: the same output and config hash (sim), the same
+# results (run); the resolved config records the override.
+set_equals_editing_the_file() {
+  printf '%s\n' '{ "name": "sys64k", "device": "dev.json", "op_point": "zero", "seed": 3,' \
+    '"organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": 256,' \
+    '"columns": 512, "queue_depth": 8 } }' > "$tmp/edited.json"
+  "$bin" sim --system "$tmp/sys64k.json" --set organisation.rows=256 --set organisation.queue_depth=8 \
+    --requests 2000 --stats "$tmp/set.json" > "$tmp/set.txt"
+  "$bin" sim --system "$tmp/edited.json" --requests 2000 --stats "$tmp/edit.json" > "$tmp/edit.txt"
+  h1=$(grep -o '"config_hash": "[^"]*"' "$tmp/set.json")
+  h2=$(grep -o '"config_hash": "[^"]*"' "$tmp/edit.json")
+  [ -n "$h1" ] && [ "$h1" = "$h2" ] || fail "config hash differs: $h1 vs $h2"
+  "$bin" sim --system "$tmp/sys64k.json" --requests 10 --stats "$tmp/plain.json" >/dev/null
+  h0=$(grep -o '"config_hash": "[^"]*"' "$tmp/plain.json")
+  [ "$h0" != "$h1" ] || fail "--set did not change the config"
+  grep -q '"organisation.rows=256"' "$tmp/set.json" || fail "resolved config does not record the override"
+  diff <(grep -v 'stats written\| wall ' "$tmp/set.txt") <(grep -v 'stats written\| wall ' "$tmp/edit.txt") || fail "sim output differs"
+  "$bin" run --system "$tmp/sys64k.json" --set organisation.rows=256 --set organisation.queue_depth=8 \
+    --op-point noisy --model "$tmp/m.bnn" --limit 100 --out "$tmp/rs" --quiet > "$tmp/rs.txt"
+  "$bin" run --system "$tmp/edited.json" --op-point noisy --model "$tmp/m.bnn" --limit 100 \
+    --out "$tmp/re" --quiet > "$tmp/re.txt"
+  grep -q 'accuracy' "$tmp/rs.txt" || fail "run printed no accuracy: $(cat "$tmp/rs.txt")"
+  diff <(grep -iv 'wall\|written\|seconds\|/rs\|/re\|img/s\|^system:' "$tmp/rs.txt") \
+       <(grep -iv 'wall\|written\|seconds\|/rs\|/re\|img/s\|^system:' "$tmp/re.txt") || fail "run output differs"
+  expect_error "--set organisation\.rowz=2: .*organisation\.rowz: unknown key \(nearest known key: organisation\.rows\)" \
+    "$bin" run --system "$tmp/sys64k.json" --set organisation.rowz=2 --model "$tmp/m.bnn" --quiet
+  expect_error "--set: expected PATH=VALUE" "$bin" sim --system "$tmp/sys64k.json" --set rows
+}
+
+# A functional sweep over an axis functional mode cannot see (the queue depth) is an error, a
+# warning with --allow; one it sees (a read BER) runs.
+functional_sweep_refuses_an_invisible_axis() {
+  cat > "$tmp/fv.json" <<EOF
+{ "mode": "functional", "systems": ["$tmp/sys64k.json"], "models": ["$tmp/m.bnn"], "images": 50,
+  "vary": { "organisation.queue_depth": [4, 16] } }
+EOF
+  expect_error "fv\.json: vary: organisation\.queue_depth: functional mode cannot see this axis" \
+    "$bin" sweep "$tmp/fv.json" --out "$tmp/fv" --quiet
+  "$bin" sweep "$tmp/fv.json" --out "$tmp/fv" --quiet --allow 2> "$tmp/fv.err" >/dev/null
+  grep -q "warning: .*functional mode cannot see this axis" "$tmp/fv.err" || fail "no warning with --allow"
+  sed 's/"organisation.queue_depth": \[4, 16\]/"device.operating_points.zero.read_ber_01": [0, 0.01]/' \
+    "$tmp/fv.json" > "$tmp/fv2.json"
+  "$bin" sweep "$tmp/fv2.json" --out "$tmp/fv2" --quiet >/dev/null || fail "a visible axis was refused"
 }
 
 "$case_name"

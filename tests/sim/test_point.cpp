@@ -77,6 +77,13 @@ TEST(Point, CsvRowQuotesFieldsAndMatchesTheHeader) {
     return n;
   };
   EXPECT_EQ(columns(row), columns(rramsim::csv_header()));
+  // Not modelled (-1 in the row) is an empty field, not a number that would enter means.
+  rramsim::PointResult f = r;
+  f.latency_per_image_ns = -1, f.throughput_images_per_s = -1, f.energy_per_image_pj = 12.5;
+  const std::string frow = rramsim::row_csv(f);
+  EXPECT_EQ(frow.find(",-1"), std::string::npos) << frow;
+  EXPECT_NE(frow.find(",12.5,"), std::string::npos) << frow;
+  EXPECT_EQ(columns(frow), columns(rramsim::csv_header()));
 }
 
 TEST(ErrorMap, ResolvedCellsLastLineWinsPerKind) {

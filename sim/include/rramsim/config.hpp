@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <jansson.h>
+
 #include "rramsim/device.h"
 #include "rramsim/error.hpp"
 
@@ -76,6 +78,9 @@ struct SystemConfig {
   // Measured error map (system key "error_map" or `--error-map`); null = none. Shared, since
   // the controller keeps a copy of the config.
   std::shared_ptr<const ErrorMap> error_map;
+  // Keys overridden by JSON path (--set, an experiment's "vary"), as "PATH=VALUE" (VALUE compact
+  // JSON), in the order applied; recorded in the resolved config.
+  std::vector<std::string> overrides;
 
   const rr_op_point& op() const { return device.points[op_index]; }
 };
@@ -88,6 +93,21 @@ SystemConfig load_system_file(const std::string& path);
 // Same from a JSON string; `name` stands for the file in messages, `base_dir` resolves paths.
 SystemConfig load_system_string(const std::string& json, const std::string& name,
                                 const std::string& base_dir);
+// One override of a system key by its JSON path ("organisation.banks_per_channel",
+// "device.operating_points.nominal.write_ber_01": list elements by index or by "name"): `value`
+// is put into the system file's tree (a device or organisation file inlined first) and the tree
+// read as the file would be, so an unknown key is an error naming the path and the nearest known
+// key, an ill-typed or out-of-range value an error naming the path and what was expected.
+struct Override {
+  std::string path;
+  std::string text;  // the value as compact JSON
+  std::shared_ptr<json_t> value;
+};
+// "PATH=VALUE": VALUE as JSON if it parses (16, 0.5, true, "x"), else as a string. Throws Error.
+Override parse_override(const std::string& arg);
+Override make_override(const std::string& path, const json_t* value);
+// A system file with overrides applied (none: load_system_file(path)). Throws Error.
+SystemConfig load_system_file(const std::string& path, const std::vector<Override>& overrides);
 rr_device load_device_string(const std::string& json, const std::string& name);
 
 // Selects an operating point by name; throws ConfigError "<what>: '<name>' is not an operating

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "rramsim/config.hpp"
 #include "rramsim/error.hpp"
 
 namespace rramsim {
@@ -21,6 +22,14 @@ struct Experiment {
   int threads = 1;
   bool all_op_points = false;  // "op_points": "all"
   std::string error_map;       // measured error map for every system ("" = each system's own)
+  // Axes over system keys by JSON path: "vary" (each path its own axis, Cartesian product) and
+  // "vary_zip" (paths whose lists are walked together: one axis). values[v] holds one override
+  // per path of the axis. The paths are checked when the systems are loaded (rramsim sweep).
+  struct Axis {
+    std::vector<std::string> paths;
+    std::vector<std::vector<Override>> values;
+  };
+  std::vector<Axis> axes;
 };
 
 // Reads and checks an experiment file; throws Error ("<file>: <key>: <what was expected>", or

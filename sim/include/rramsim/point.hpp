@@ -32,8 +32,10 @@ void open_data(bnn_dataset* ds, const std::string& spec, uint32_t images, const 
                const std::string& model_path);
 // Loads a system file and selects the operating point (empty = the file's); seed overrides the
 // file's seed when have_seed.
+// `sets`: "PATH=VALUE" overrides (--set), applied before the operating point is selected;
+// errors name the option ("--set PATH=VALUE: <file>: <path>: <what>").
 SystemConfig load_system(const std::string& path, const std::string& op_point, bool have_seed,
-                         uint64_t seed);
+                         uint64_t seed, const std::vector<std::string>& sets = {});
 
 // Accuracy through the host port (error-free), the reference for every point.
 double clean_accuracy(const bnn_model* m, const bnn_dataset& ds, int threads,
@@ -45,6 +47,9 @@ struct PointResult {
   std::string mode;  // "functional" | "timed"
   std::string system, op_point, model, data;
   std::string error_map;  // measured error map applied ("" = none); part of the key
+  // System keys set by the experiment's "vary" axes: (JSON path, value as compact JSON), in axis
+  // order; part of the key; a row has "set" only when not empty.
+  std::vector<std::pair<std::string, std::string>> set;
   uint64_t seed = 0;
   uint32_t images = 0, weight_reuse = 1;
   double write_ber_01 = 0, write_ber_10 = 0, read_ber_01 = 0, read_ber_10 = 0;  // configured
