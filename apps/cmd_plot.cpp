@@ -311,9 +311,22 @@ extern "C" int cli_cmd_plot(int argc, char** argv) {
         }
       }
       if (!series) return;  // nothing to draw: no plot
+      // A log axis only where the values span more than a decade: on a narrower range gnuplot's
+      // log autoscale widens to whole decades and squeezes every point against one edge.
+      double xmin = 0, xmax = 0;
+      bool first = true;
+      for (const Pt& p : pts)
+        if ((p.*xs).n) {
+          const double x = (p.*xs).mean();
+          if (first || x < xmin) xmin = x;
+          if (first || x > xmax) xmax = x;
+          first = false;
+        }
+      if (logx && !(xmin > 0 && xmax / xmin > 10)) logx = false;
       write_text(out + "/" + name + ".dat", dat);
       if (front) write_text(out + "/" + name + "_pareto.dat", paretos);
-      sc.plot(name, title, xl, "accuracy (%), mean ± sd over seeds", logx, "", plot + fronts_plot);
+      sc.plot(name, title, xl, "accuracy (%), mean ± sd over seeds", logx,
+              logx ? "" : "set offsets graph 0.05, graph 0.05, 0, 0", plot + fronts_plot);
       written.push_back(name);
     };
     scatter("accuracy_vs_energy", "Accuracy vs inference energy per image",

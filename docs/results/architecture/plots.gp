@@ -1,4 +1,4 @@
-# gnuplot script written by rramsim plot 0.1.0+f4f4c72-dirty from /tmp/sw_m/arch/results.jsonl
+# gnuplot script written by rramsim plot 0.1.0+8a92ebf-dirty from /tmp/sw_m/arch/results.jsonl
 # Run from any folder: gnuplot path/to/plots.gp (data files are next to it).
 d = system("dirname '".ARG0."'")
 
@@ -9,7 +9,7 @@ reset
 set key outside right top noenhanced box
 set grid
 set datafile commentschars '#'
-set logscale x
+set offsets graph 0.05, graph 0.05, 0, 0
 set title "Accuracy vs inference energy per image"
 set xlabel "inference energy per image (nJ)"
 set ylabel "accuracy (%), mean ± sd over seeds"
@@ -20,7 +20,7 @@ reset
 set key outside right top noenhanced box
 set grid
 set datafile commentschars '#'
-set logscale x
+set offsets graph 0.05, graph 0.05, 0, 0
 set title "Accuracy vs inference energy per image"
 set xlabel "inference energy per image (nJ)"
 set ylabel "accuracy (%), mean ± sd over seeds"
@@ -57,6 +57,7 @@ reset
 set key outside right top noenhanced box
 set grid
 set datafile commentschars '#'
+set offsets graph 0.05, graph 0.05, 0, 0
 set title "Accuracy vs observed bit error rate"
 set xlabel "observed BER (write + read errors per bit)"
 set ylabel "accuracy (%), mean ± sd over seeds"
@@ -67,6 +68,7 @@ reset
 set key outside right top noenhanced box
 set grid
 set datafile commentschars '#'
+set offsets graph 0.05, graph 0.05, 0, 0
 set title "Accuracy vs observed bit error rate"
 set xlabel "observed BER (write + read errors per bit)"
 set ylabel "accuracy (%), mean ± sd over seeds"
