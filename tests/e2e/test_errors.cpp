@@ -111,6 +111,8 @@ const Case kCases[] = {
      "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --flip-grad up"},
     {"TRAIN-BN-STATS",
      "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --bn-stats batch"},
+    {"TRAIN-REG-LAYERS",
+     "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --reg-layers first"},
     {"TRAIN-FLIP-LAYERS",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn --flip-layers 9 "
      "--train-limit 10 --test-limit 10"},
