@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
+#include "study.h"
 
 static const char *const CMD = "experiment";
 
@@ -31,7 +32,9 @@ static const double k_default_lambdas[] = {0.03, 0.1, 0.3};
 static void usage(FILE *f) {
   fprintf(
       f,
-      "usage: rramsim experiment paper [--quick] [options]\n\n"
+      "usage: rramsim experiment paper [--quick] [options]\n"
+      "       rramsim experiment study --design FILE.json [options]  (see 'experiment study "
+      "--help')\n\n"
       "Reproduces the seed study's experiments on Fashion-MNIST in one command: trains\n"
       "  FCNN at p_train 0, 0.01, 0.033, 0.05, 0.1 x --flip-grad sign|straight (p = 0 once),\n"
       "  an MHL-trained FCNN, margin-regularised FCNNs at several lambda, VGG3 at p_train 0, "
@@ -331,6 +334,7 @@ static cli_opt_result experiment_option(void *ud, const char *a, const char *v) 
 }
 
 int cli_cmd_experiment(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "study")) return xp_cmd_study(argc, argv);
   static xp_run run_storage; /* ~100 kB of results: not on the stack */
   xp_run *run = &run_storage;
   memset(run, 0, sizeof *run);
