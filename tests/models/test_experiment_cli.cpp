@@ -253,6 +253,17 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   EXPECT_NE(ra.find("**4 of 5 jobs**"), std::string::npos) << ra;
   EXPECT_NE(ra.find("inconclusive: incomplete (4 of 5 jobs)"), std::string::npos) << ra;  // C3
   EXPECT_NE(ra.find("| p0 | 2 |"), std::string::npos) << ra;
+  // GNU parallel over 3 shards (one host here; `parallel -S` spreads the same commands over
+  // hosts sharing the results directory): the same report.
+  if (std::system("parallel --version >/dev/null 2>&1") == 0) {
+    const std::string c = d + "/three";
+    const std::string cmd = "parallel --will-cite " + cli_util::kBin + " " + base + c +
+                            "/r --shard {}/3 ::: 0 1 2 >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    r = run_in(d, base + c + "/r --report-only --report " + c + "/paper.md");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(replace_all(ra, a + "/", c + "/"), slurp(c + "/paper.md"));
+  }
   // Resume: nothing left to run; a deleted file (a job killed before writing) is redone alone
   // and identically.
   r = run_in(d, "experiment study --design " + d + "/design.json --results " + b + "/r");
