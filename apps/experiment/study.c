@@ -19,6 +19,7 @@
 #include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/durable.h"
+#include "bnn/mc.h"
 #include "cli.h"
 #include "study.h"
 
@@ -277,26 +278,24 @@ static int run_job(const st_design *d, const st_config *C, uint64_t seed, const 
               C->id, seed, e + 1, p.epochs, acc);
   }
   const double train_s = cli_now() - t0;
-  /* Monte-Carlo: reps persistent fault maps per BER, map r drawn from stream r (the same streams
-   * for every net, so nets are compared on the same draws). */
+  /* Monte-Carlo through the engine's error port (bnn_mc_sweep): reps persistent fault maps per
+   * BER, both flip directions, map r from error stream r (the same streams for every net, so nets
+   * are compared on the same draws). */
   double mean[ST_MAX_BERS], sd[ST_MAX_BERS], pred[ST_MAX_BERS];
-  for (size_t b = 0; ok && b < d->n_bers; ++b) {
-    const uint32_t reps = d->bers[b] > 0 ? d->reps : 1;
-    double s = 0, s2 = 0;
-    for (uint32_t r = 1; ok && r <= reps; ++r) {
-      double acc = 0;
-      ok = bet_evaluate(net, &D->test, threads, d->bers[b], ~(uint64_t)0, r, NULL, NULL, &acc) ==
-           BNN_OK;
-      s += acc, s2 += acc * acc;
-    }
-    mean[b] = s / reps;
-    sd[b] = reps > 1 ? sqrt(fmax(0.0, (s2 - s * s / reps) / (reps - 1))) : 0.0;
-  }
   bnn_model *m = NULL;
+  if (ok) ok = bet_export_model(net, NULL, &m) == BNN_OK;
+  if (ok) {
+    bnn_mc_params mp = bnn_mc_default_params();
+    mp.reps = d->reps;
+    mp.seed = 1;
+    mp.infer.threads = threads;
+    bnn_mc_stats mc[ST_MAX_BERS];
+    ok = bnn_mc_sweep(m, &D->test, d->bers, d->n_bers, &mp, NULL, NULL, mc, NULL, NULL) == BNN_OK;
+    for (size_t b = 0; ok && b < d->n_bers; ++b) mean[b] = mc[b].mean, sd[b] = mc[b].std;
+  }
   bet_metric_result mr;
   memset(&mr, 0, sizeof mr);
   double out_nm_q50 = NAN, out_m_q50 = NAN;
-  if (ok) ok = bet_export_model(net, NULL, &m) == BNN_OK;
   if (ok) ok = bet_metric_compute(m, &D->metric, d->metric_ber, &mr) == BNN_OK;
   if (ok)
     for (uint32_t l = 0; l < mr.n_layers; ++l)
