@@ -415,6 +415,66 @@ static void claim_c3(FILE *f, const st_design *d) {
   fprintf(f, "\n\n");
 }
 
+/* ---- figures --------------------------------------------------------------------------------- */
+
+/* One figure: accuracy vs BER (mean ± 95 % t half-width over seeds as error bars) of the
+ * configurations picked by `want`; data and script in <stem>-figures/ next to the report, drawn by
+ * gnuplot when it is installed. Returns 1 when the SVG was written. */
+static int figure(const st_design *d, const char *fig_dir, const char *name, const char *title,
+                  int (*want)(const st_config *)) {
+  char dat[ST_PATH + 64], gp[ST_PATH + 64], svg[ST_PATH + 64];
+  if (snprintf(dat, sizeof dat, "%s/%s.dat", fig_dir, name) >= (int)sizeof dat ||
+      snprintf(gp, sizeof gp, "%s/%s.gp", fig_dir, name) >= (int)sizeof gp ||
+      snprintf(svg, sizeof svg, "%s/%s.svg", fig_dir, name) >= (int)sizeof svg)
+    return 0;
+  char *db = NULL, *gb = NULL;
+  size_t dl = 0, gl = 0;
+  FILE *df = open_memstream(&db, &dl), *gf = open_memstream(&gb, &gl);
+  if (!df || !gf) return 0;
+  fprintf(gf,
+          "set terminal svg size 900,560 font 'sans,12'\nset output '%s'\nset title '%s'\n"
+          "set xlabel 'weight BER'\nset ylabel 'test accuracy (%%), mean and 95%% t-interval over "
+          "seeds'\nset key left bottom\nset grid\nplot",
+          svg, title);
+  int blocks = 0;
+  for (size_t c = 0; c < d->n_configs; ++c) {
+    if (!want(&d->configs[c]) || have_count(d, c) == 0) continue;
+    fprintf(df, "# %s\n", d->configs[c].id);
+    for (size_t b = 0; b < d->n_bers; ++b) {
+      at_ud u = {(int)b};
+      diff_stat st = paired(d, (int)c, -1, f_at, &u);
+      fprintf(df, "%.6g %.4f %.4f\n", d->bers[b], st.mean, isfinite(st.hw) ? st.hw : 0.0);
+    }
+    fprintf(df, "\n\n");
+    fprintf(gf, "%s'%s' index %d using 1:2:3 with yerrorlines title '%s (n = %zu)'",
+            blocks ? ", \\\n    " : " ", dat, blocks, d->configs[c].id, have_count(d, c));
+    ++blocks;
+  }
+  fprintf(gf, "\n");
+  fclose(df), fclose(gf);
+  int ok = blocks > 0 && bnn_mkdirs(fig_dir) == BNN_OK &&
+           bnn_write_file_atomic(dat, db, dl) == BNN_OK &&
+           bnn_write_file_atomic(gp, gb, gl) == BNN_OK;
+  free(db), free(gb);
+  if (ok) {
+    char cmd[ST_PATH + 128];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' >/dev/null 2>&1", gp);
+    ok = system(cmd) == 0;
+  }
+  return ok;
+}
+static int want_sign(const st_config *C) {
+  return is_fcnn_main(C) && !C->encoding_pm1 &&
+         (C->flip_p == 0 || C->flip_grad == BET_FLIP_GRAD_SIGN);
+}
+static int want_straight(const st_config *C) {
+  return is_fcnn_main(C) && !C->encoding_pm1 &&
+         (C->flip_p == 0 || C->flip_grad == BET_FLIP_GRAD_STRAIGHT);
+}
+static int want_other(const st_config *C) {
+  return !is_fcnn_main(C) && !C->encoding_pm1;
+}
+
 int st_write_report(const st_design *d, const char *design_path, const char *results_dir,
                     const char *report_path) {
   char *buf = NULL, *nbuf = NULL;
@@ -510,9 +570,38 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
   claim_c4(f, d);
   fprintf(f, "## H1 — Hirtzlin et al.: 1e-4 tolerated plainly, 4e-2 after flip training\n\n");
   claim_h1(f, d);
-  fprintf(f,
-          "Figures with error bars are not produced by this version of the report; the "
-          "tables above carry the intervals.\n");
+  /* figures: <report dir>/<stem>-figures/ */
+  {
+    char fig_dir[ST_PATH], rel[ST_PATH];
+    const char *slash = strrchr(report_path, '/');
+    const char *base = slash ? slash + 1 : report_path;
+    int stem = (int)strlen(base);
+    if (stem > 3 && !strcmp(base + stem - 3, ".md")) stem -= 3;
+    snprintf(rel, sizeof rel, "%.*s-figures", stem, base);
+    const int dir_len = slash ? (int)(slash - report_path + 1) : 0;
+    if (dir_len + strlen(rel) + 1 > sizeof fig_dir)
+      return cli_error(CMD, "--report %s: path too long", report_path), 1;
+    memcpy(fig_dir, report_path, (size_t)dir_len);
+    memcpy(fig_dir + dir_len, rel, strlen(rel) + 1);
+    static const struct {
+      const char *name, *title;
+      int (*want)(const st_config *);
+    } figs[] = {
+        {"acc_sign", "Main network, p_train = 0 and sign-gradient flip training", want_sign},
+        {"acc_straight", "Main network, p_train = 0 and straight-through flip training",
+         want_straight},
+        {"acc_other", "Other configurations (MHL, regularizer, narrow FCNNs, VGG3)", want_other}};
+    fprintf(f,
+            "## Figures\n\nAccuracy vs weight BER, mean over seeds with 95 %% t-interval error "
+            "bars (data and gnuplot scripts next to the figures).\n\n");
+    int any = 0;
+    for (size_t i = 0; i < sizeof figs / sizeof *figs; ++i)
+      if (figure(d, fig_dir, figs[i].name, figs[i].title, figs[i].want)) {
+        fprintf(f, "![%s](%s/%s.svg)\n\n", figs[i].title, rel, figs[i].name);
+        any = 1;
+      }
+    if (!any) fprintf(f, "(none: no result yet, or gnuplot is not installed)\n");
+  }
   fclose(f);
   fclose(notes);
   free(nbuf);
