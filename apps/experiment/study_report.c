@@ -515,6 +515,23 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
             C->encoding_pm1 ? "[−1, 1]" : "[0, 1]", have_count(d, c), C->n_seeds,
             C->encoding_pm1 ? " (encoding not implemented yet)" : "");
   }
+  /* what is missing, per network (the compute still needed scales with these counts) */
+  fprintf(f, "\nMissing jobs by network:");
+  for (size_t c = 0; c < d->n_configs; ++c) {
+    int first = 1;
+    for (size_t e = 0; e < c; ++e)
+      if (!strcmp(d->configs[e].arch, d->configs[c].arch)) first = 0;
+    if (!first) continue;
+    size_t miss = 0, pm1 = 0;
+    for (size_t e = c; e < d->n_configs; ++e)
+      if (!strcmp(d->configs[e].arch, d->configs[c].arch)) {
+        const size_t m = d->configs[e].n_seeds - have_count(d, e);
+        miss += m;
+        if (d->configs[e].encoding_pm1) pm1 += m;
+      }
+    fprintf(f, " %s %zu (of which %zu need the [−1, 1] encoding);", d->configs[c].arch, miss, pm1);
+  }
+  fprintf(f, "\n");
   /* accuracy table */
   fprintf(f,
           "\n## Accuracy under weight bit errors (%%, mean ± 95 %% t half-width over seeds)\n\n"
