@@ -39,12 +39,16 @@ static void usage(FILE *f) {
       "                    after the first layer (a pre-activation, tau batch-norm switch\n"
       "                    point, n fan-in; see docs/metrics.md)\n"
       "  --reg-b B         margin b of that hinge, > 0 (1.0)\n"
+      "  --reg-layers R    hidden (default): the hinge on the hidden layers after the\n"
+      "                    first | all: on the first too, as |a - tau|/sqrt(sum x^2) over\n"
+      "                    its pixel inputs x (the 8-bit form; docs/metrics.md)\n"
       "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
       "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
       "  --bn-stats S      batch-norm statistics for evaluation and export: running\n"
       "                    (exponential averages over the training batches, PyTorch's\n"
       "                    eval mode; default) | train-set (re-estimated exactly over the\n"
-      "                    training set after every epoch; same weights, less lag)\n"
+      "                    training set after every epoch, with weights flipped at\n"
+      "                    --flip-p as in training; same weights, less lag)\n"
       "  --seed S          seed of init, shuffling and flips (1)\n"
       "  --threads T       OpenBLAS and libbet threads, 1..256 (1: unlike the other commands'\n"
       "                    default, as the float weights of the checkpoint differ in their last\n"
@@ -236,6 +240,13 @@ static cli_opt_result train_option(void *ud, const char *a, const char *v) {
     else
       return cli_usage_error(CMD, "--flip-grad: expected sign or straight, got '%s'", v),
              CLI_OPT_BAD;
+  } else if (!strcmp(a, "--reg-layers")) {
+    if (!strcmp(v, "hidden"))
+      t->p.reg_layers = BET_REG_HIDDEN;
+    else if (!strcmp(v, "all"))
+      t->p.reg_layers = BET_REG_ALL;
+    else
+      return cli_usage_error(CMD, "--reg-layers: expected hidden or all, got '%s'", v), CLI_OPT_BAD;
   } else if (!strcmp(a, "--bn-stats")) {
     if (!strcmp(v, "running"))
       t->p.bn_stats = BET_BN_RUNNING;
@@ -260,34 +271,22 @@ static cli_opt_result train_option(void *ud, const char *a, const char *v) {
 }
 
 int cli_cmd_train(int argc, char **argv) {
-  static const cli_option table[] = {{"arch", 1, NULL, NULL},
-                                     {"data", 1, NULL, NULL},
-                                     {"out", 1, NULL, NULL},
-                                     {"checkpoint", 1, NULL, NULL},
-                                     {"log", 1, NULL, NULL},
-                                     {"flip-layers", 1, NULL, NULL},
-                                     {"eval-ber", 1, NULL, NULL},
-                                     {"epochs", 1, NULL, NULL},
-                                     {"batch", 1, NULL, NULL},
-                                     {"lr", 1, NULL, NULL},
-                                     {"step-size", 1, NULL, NULL},
-                                     {"gamma", 1, NULL, NULL},
-                                     {"loss", 1, NULL, NULL},
-                                     {"mhl-b", 1, NULL, NULL},
-                                     {"reg-margin", 1, NULL, NULL},
-                                     {"reg-b", 1, NULL, NULL},
-                                     {"flip-p", 1, NULL, NULL},
-                                     {"flip-grad", 1, NULL, NULL},
-                                     {"bn-stats", 1, NULL, NULL},
-                                     {"seed", 1, NULL, NULL},
-                                     {"threads", 1, NULL, NULL},
-                                     {"train-limit", 1, NULL, NULL},
-                                     {"test-limit", 1, NULL, NULL},
-                                     {"resume", 0, NULL, NULL},
-                                     {"clip-all", 0, NULL, NULL},
-                                     {"quiet", 0, NULL, NULL},
-                                     {"no-progress", 0, NULL, "quiet"},
-                                     {NULL, 0, NULL, NULL}};
+  static const cli_option table[] = {
+      {"arch", 1, NULL, NULL},        {"data", 1, NULL, NULL},
+      {"out", 1, NULL, NULL},         {"checkpoint", 1, NULL, NULL},
+      {"log", 1, NULL, NULL},         {"flip-layers", 1, NULL, NULL},
+      {"eval-ber", 1, NULL, NULL},    {"epochs", 1, NULL, NULL},
+      {"batch", 1, NULL, NULL},       {"lr", 1, NULL, NULL},
+      {"step-size", 1, NULL, NULL},   {"gamma", 1, NULL, NULL},
+      {"loss", 1, NULL, NULL},        {"mhl-b", 1, NULL, NULL},
+      {"reg-margin", 1, NULL, NULL},  {"reg-b", 1, NULL, NULL},
+      {"flip-p", 1, NULL, NULL},      {"flip-grad", 1, NULL, NULL},
+      {"bn-stats", 1, NULL, NULL},    {"reg-layers", 1, NULL, NULL},
+      {"seed", 1, NULL, NULL},        {"threads", 1, NULL, NULL},
+      {"train-limit", 1, NULL, NULL}, {"test-limit", 1, NULL, NULL},
+      {"resume", 0, NULL, NULL},      {"clip-all", 0, NULL, NULL},
+      {"quiet", 0, NULL, NULL},       {"no-progress", 0, NULL, "quiet"},
+      {NULL, 0, NULL, NULL}};
   train_opts t;
   memset(&t, 0, sizeof t);
   t.p = bet_train_default_params();

@@ -89,6 +89,7 @@ static int same_training(const bet_train_params *a, const bet_train_params *b, c
   SAME(reg_margin, "--reg-margin")
   SAME(reg_b, "--reg-b")
   SAME(bn_stats, "--bn-stats")
+  SAME(reg_layers, "--reg-layers")
 #undef SAME
   return 1;
 }

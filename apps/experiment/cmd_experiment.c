@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
+#include "study.h"
 
 static const char *const CMD = "experiment";
 
@@ -31,7 +32,9 @@ static const double k_default_lambdas[] = {0.03, 0.1, 0.3};
 static void usage(FILE *f) {
   fprintf(
       f,
-      "usage: rramsim experiment paper [--quick] [options]\n\n"
+      "usage: rramsim experiment paper [--quick] [options]\n"
+      "       rramsim experiment study --design FILE.json [options]  (see 'experiment study "
+      "--help')\n\n"
       "Reproduces the seed study's experiments on Fashion-MNIST in one command: trains\n"
       "  FCNN at p_train 0, 0.01, 0.033, 0.05, 0.1 x --flip-grad sign|straight (p = 0 once),\n"
       "  an MHL-trained FCNN, margin-regularised FCNNs at several lambda, VGG3 at p_train 0, "
@@ -50,7 +53,7 @@ static void usage(FILE *f) {
       "                     about a minute\n"
       "  --out-dir DIR      cache and data files (build/paper, --quick: build/paper-quick)\n"
       "  --report FILE      markdown report; plots go to FILE's directory/<FILE stem>/\n"
-      "                     (docs/results/paper.md; --quick: OUT-DIR/paper.md)\n"
+      "                     (OUT-DIR/paper.md; docs/results/paper.md is the study's report)\n"
       "  --data D           data set (fashion-mnist)\n"
       "  --epochs E         FCNN epochs (4; --quick 2)\n"
       "  --vgg-epochs E     VGG3 epochs (1)\n"
@@ -331,6 +334,7 @@ static cli_opt_result experiment_option(void *ud, const char *a, const char *v) 
 }
 
 int cli_cmd_experiment(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "study")) return xp_cmd_study(argc, argv);
   static xp_run run_storage; /* ~100 kB of results: not on the stack */
   xp_run *run = &run_storage;
   memset(run, 0, sizeof *run);
@@ -398,10 +402,8 @@ int cli_cmd_experiment(int argc, char **argv) {
   if (!run->out_dir[0])
     snprintf(run->out_dir, sizeof run->out_dir, "%s",
              run->quick ? "build/paper-quick" : "build/paper");
-  if (!run->report[0] &&
-      snprintf(run->report, sizeof run->report, "%s",
-               run->quick ? run->out_dir : "docs/results/paper.md") >= 0 &&
-      run->quick && strlen(run->report) + 10 < sizeof run->report)
+  if (!run->report[0] && snprintf(run->report, sizeof run->report, "%s", run->out_dir) >= 0 &&
+      strlen(run->report) + 10 < sizeof run->report)
     strcat(run->report, "/paper.md");
   if (!run->n_lambdas) {
     for (size_t i = 0; i < sizeof k_default_lambdas / sizeof *k_default_lambdas; ++i)

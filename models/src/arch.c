@@ -26,6 +26,9 @@ const char *bet_loss_str(bet_loss l) {
 const char *bet_flip_grad_str(bet_flip_grad g) {
   return (unsigned)g < BET_FLIP_GRAD_COUNT ? flip_grad_names[g] : "?";
 }
+const char *bet_reg_layers_str(bet_reg_layers r) {
+  return r == BET_REG_HIDDEN ? "hidden" : r == BET_REG_ALL ? "all" : "?";
+}
 const char *bet_bn_stats_str(bet_bn_stats b) {
   return (unsigned)b < BET_BN_STATS_COUNT ? bn_stats_names[b] : "?";
 }

@@ -19,7 +19,8 @@ enum {
   BET_RNG_INIT = 0x1417,    /* weight init, per layer */
   BET_RNG_SHUFFLE = 0x5AFF, /* per-epoch permutation */
   BET_RNG_FLIP = 0xF11B,    /* training flips, per (layer, step) */
-  BET_RNG_EVAL = 0xE7A1     /* evaluation flips, per layer */
+  BET_RNG_EVAL = 0xE7A1,    /* evaluation flips, per layer */
+  BET_RNG_BN = 0xB5E5       /* batch-norm estimation under flips, per (epoch, image group) */
 };
 
 typedef struct bet_layer {
@@ -60,6 +61,7 @@ struct bet_net {
   float scale, sm, sv, dscale;
   /* margin regularizer of the current step: λ / (number of hinge terms), and the hinge sum */
   double reg_weight, reg_sum;
+  double *reg_rsn; /* --reg-layers all: 1/√(Σ x²) per row of layer 0 during a step, else NULL */
   /* batch buffers */
   uint32_t cap_batch;
   float *x0;               /* cap_batch × input size */
@@ -127,6 +129,11 @@ typedef struct bet_eval_ctx {
 bnn_status bet_eval_ctx_init(bet_eval_ctx *c, const bet_net *net, double ber, uint64_t flip_layers,
                              uint64_t seed);
 void bet_eval_ctx_free(bet_eval_ctx *c);
+/* Redraws the binarized weights of layers 0..upto: sign of the latent weights, then flips at rate
+ * ber in the layers of the flip_layers mask from stream seed (as bet_eval_ctx_init); the
+ * thresholds are left alone. */
+bnn_status bet_eval_ctx_set_weights(bet_eval_ctx *c, const bet_net *net, double ber,
+                                    uint64_t flip_layers, uint64_t seed, uint32_t upto);
 
 /* Images [i0, i0 + n) (n ≤ BET_EVAL_BATCH) through weight layers 0..stop; returns the integer
  * pre-activations of layer `stop` (eval.c says more). */

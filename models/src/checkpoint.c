@@ -1,10 +1,11 @@
 /* checkpoint.c — libbet's training checkpoints: everything needed to continue training exactly.
  *
- * File format (little-endian, version 3; version 1 files, which lack the two margin-regularizer
+ * File format (little-endian, version 4; version 1 files, which lack the two margin-regularizer
  * fields, still load with the regularizer off and b at its default; version 1–2 files, which lack
- * bn_stats, load with the running statistics):
+ * bn_stats, load with the running statistics; version 1–3 files, which lack reg_layers, load with
+ * the hidden layers only):
  *   0   8   magic "BETCKPT1"
- *   8   4   u32 version = 3
+ *   8   4   u32 version = 4
  *   12  64  arch name, NUL-padded
  *   76  4   u32 n_layers (1..16)
  *   80  12·n_layers   per weight layer: u32 kind (0 dense, 1 conv3x3), u32 n_out, u32 pool
@@ -13,6 +14,7 @@
  *        mhl_b, flip_p, bn_momentum, bn_eps; u64 flip_layers, seed; i32 threads; u32 clip_all;
  *        version ≥ 2: f64 reg_margin, reg_b
  *        version ≥ 3: u32 bn_stats
+ *        version ≥ 4: u32 reg_layers
  *   then every persistent array in bet_net_visit_arrays order: u64 count, count × f32
  *   last 4  u32 CRC-32 (zlib) of every byte before it
  * The arrays' counts must match the architecture; the loader checks each before reading. */
@@ -27,7 +29,7 @@
 #include "bnn/input.h"
 
 #define CKPT_MAGIC   "BETCKPT1"
-#define CKPT_VERSION 3u
+#define CKPT_VERSION 4u
 
 typedef struct wctx {
   FILE *f;
@@ -83,6 +85,7 @@ static void write_params(wctx *w, const bet_train_params *p) {
   wf64(w, p->reg_margin);
   wf64(w, p->reg_b);
   wu32(w, (uint32_t)p->bn_stats);
+  wu32(w, (uint32_t)p->reg_layers);
 }
 
 bnn_status bet_checkpoint_save(const bet_net *cnet, const bet_train_params *p, const char *path) {
@@ -251,6 +254,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
     p.reg_b = d.reg_b;
   }
   p.bn_stats = version >= 3 ? (bet_bn_stats)ru32(&r) : BET_BN_RUNNING;
+  p.reg_layers = version >= 4 ? (bet_reg_layers)ru32(&r) : BET_REG_HIDDEN;
   p.packed_forward = 1; /* not stored: it does not change any result */
   if (!r.ok) {
     s = r.err;

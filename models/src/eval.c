@@ -68,9 +68,23 @@ bnn_status bet_eval_ctx_init(bet_eval_ctx *c, const bet_net *net, double ber, ui
   c->bufB = (float *)bet_zalloc(B * net->max_act, sizeof(float), &ok);
   c->colbuf = (float *)bet_zalloc(cols, sizeof(float), &ok);
   if (xwords) c->xbits = (uint64_t *)bet_zalloc(B * xwords, sizeof(uint64_t), &ok);
-  uint8_t *bits = NULL;
   bnn_status s = ok ? BNN_OK : bnn_fail(BNN_E_NOMEM, "evaluation: out of memory");
-  for (uint32_t l = 0; l < net->n && s == BNN_OK; ++l) {
+  if (s == BNN_OK) s = bet_eval_ctx_set_weights(c, net, ber, flip_layers, seed, net->n - 1);
+  for (uint32_t l = 0; l < net->n && s == BNN_OK; ++l)
+    if (!net->L[l].is_output) s = bet_net_thresholds(net, l, c->th[l], c->dr[l]);
+  if (s != BNN_OK) bet_eval_ctx_free(c);
+  return s;
+}
+
+bnn_status bet_eval_ctx_set_weights(bet_eval_ctx *c, const bet_net *net, double ber,
+                                    uint64_t flip_layers, uint64_t seed, uint32_t upto) {
+  uint8_t *bits = NULL;
+  bnn_status s = BNN_OK;
+  size_t max_nw = 0;
+  for (uint32_t l = 0; l <= upto && l < net->n; ++l)
+    if ((size_t)net->L[l].n_out * net->L[l].fan_in > max_nw)
+      max_nw = (size_t)net->L[l].n_out * net->L[l].fan_in;
+  for (uint32_t l = 0; l <= upto && l < net->n && s == BNN_OK; ++l) {
     const bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
     float *wb = c->wb[l];
@@ -81,12 +95,12 @@ bnn_status bet_eval_ctx_init(bet_eval_ctx *c, const bet_net *net, double ber, ui
     if (L->is_output && net->scale < 0.0f)
       for (size_t i = 0; i < nw; ++i) wb[i] = -wb[i];
     if (ber > 0.0 && l < 64 && ((flip_layers >> l) & 1)) {
-      bnn_free(bits);
-      bits = (uint8_t *)bnn_calloc((nw + 7) / 8, 1);
+      if (!bits) bits = (uint8_t *)bnn_malloc((max_nw + 7) / 8);
       if (!bits) {
         s = bnn_fail(BNN_E_NOMEM, "evaluation flips: out of memory");
         break;
       }
+      memset(bits, 0, (nw + 7) / 8);
       /* Mark flipped positions in a bit buffer, then negate those weights. */
       bnn_rng r = bnn_rng_make(bnn_rng_hash(seed, BET_RNG_EVAL, l), 0);
       bnn_flip_rates rates = {ber, ber};
@@ -95,10 +109,8 @@ bnn_status bet_eval_ctx_init(bet_eval_ctx *c, const bet_net *net, double ber, ui
         if ((bits[i >> 3] >> (i & 7)) & 1) wb[i] = -wb[i];
     }
     if (c->wbits[l]) bet_sign_pack(wb, L->n_out, L->fan_in, wb, c->wbits[l]); /* wb is ±1 */
-    if (!L->is_output) s = bet_net_thresholds(net, l, c->th[l], c->dr[l]);
   }
   bnn_free(bits);
-  if (s != BNN_OK) bet_eval_ctx_free(c);
   return s;
 }
 

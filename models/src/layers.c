@@ -227,10 +227,9 @@ void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *v
  * s = √(σ² + eps) = 1/invstd, so for channel j with G = Σ_i g_i (g_i the weighted du of row i):
  *   dz_k = g_k − G/m + (β/γ)·G·(z_k − μ)/(m·s)   (∂μ/∂z_k = 1/m, ∂s/∂z_k = (z_k − μ)/(m·s))
  *   dβ = G·s/γ,  dγ = −G·β·s/γ². */
-double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
-                      const float *mean, const float *invstd, size_t fan_in, double b,
-                      double weight, float *dz, float *dgamma, float *dbeta) {
-  const double rsn = 1.0 / sqrt((double)fan_in);
+static double margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
+                         const float *mean, const float *invstd, double rsn1, const double *rsnv,
+                         double b, double weight, float *dz, float *dgamma, float *dbeta) {
   double total = 0.0;
   double off[256], gsum[256];
   for (size_t c0 = 0; c0 < c; c0 += 256) {
@@ -245,6 +244,8 @@ double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, co
     }
     for (size_t i = 0; i < m; ++i) {
       const float *zr = z + i * c + c0;
+      const double rsn = rsnv ? rsnv[i] : rsn1;
+      if (!(isfinite(rsn) && rsn > 0.0)) continue;
       for (size_t j = 0; j < cn; ++j) {
         if (!isfinite(off[j])) continue;
         const double u = ((double)zr[j] - (double)mean[c0 + j]) + off[j];
@@ -259,10 +260,12 @@ double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, co
     for (size_t i = 0; i < m; ++i) {
       const float *zr = z + i * c + c0;
       float *o = dz + i * c + c0;
+      const double rsn = rsnv ? rsnv[i] : rsn1;
+      const int live = isfinite(rsn) && rsn > 0.0;
       for (size_t j = 0; j < cn; ++j) {
         if (!isfinite(off[j]) || gsum[j] == 0.0) continue;
         const double u = ((double)zr[j] - (double)mean[c0 + j]) + off[j];
-        const double gi = b - fabs(u) * rsn > 0.0 ? (u >= 0.0 ? -rsn : rsn) : 0.0;
+        const double gi = live && b - fabs(u) * rsn > 0.0 ? (u >= 0.0 ? -rsn : rsn) : 0.0;
         const double G = gsum[j];
         const double is = (double)invstd[c0 + j];
         const double corr = -G / (double)m + ((double)beta[c0 + j] / (double)gamma[c0 + j]) * G *
@@ -279,6 +282,20 @@ double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, co
     }
   }
   return total;
+}
+
+double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
+                      const float *mean, const float *invstd, size_t fan_in, double b,
+                      double weight, float *dz, float *dgamma, float *dbeta) {
+  return margin_reg(z, m, c, gamma, beta, mean, invstd, 1.0 / sqrt((double)fan_in), NULL, b, weight,
+                    dz, dgamma, dbeta);
+}
+
+double bet_margin_reg_rows(const float *z, size_t m, size_t c, const float *gamma,
+                           const float *beta, const float *mean, const float *invstd,
+                           const double *rsn, double b, double weight, float *dz, float *dgamma,
+                           float *dbeta) {
+  return margin_reg(z, m, c, gamma, beta, mean, invstd, 0.0, rsn, b, weight, dz, dgamma, dbeta);
 }
 
 void bet_sign(const float *x, size_t n, float *out) {

@@ -18,6 +18,21 @@ int64_t bet_margin_flips(int32_t a, int32_t t, int8_t d) {
   return (twice + 3) / 4;
 }
 
+double bet_margin_normalized(int32_t a, int32_t t, int8_t d, double sumsq) {
+  if (!(sumsq > 0)) return INFINITY;
+  const double tau = (double)t - 0.5 * d;
+  return fabs((double)a - tau) / (2.0 * sqrt(sumsq));
+}
+
+double bet_output_margin_normalized(const int32_t *s, uint32_t n, uint32_t fan_in) {
+  uint32_t b = bet_score_argmax(s, n);
+  int64_t second = INT64_MIN;
+  for (uint32_t k = 0; k < n; ++k)
+    if (k != b && s[k] > second) second = s[k];
+  if (second == INT64_MIN || fan_in == 0) return 0;
+  return (double)((int64_t)s[b] - second) / (2.0 * sqrt(2.0 * fan_in));
+}
+
 bet_gauss bet_preact_under_flips(double s_pos, double s_neg, double q_pos, double q_neg, double p01,
                                  double p10) {
   bet_gauss g;
@@ -109,6 +124,18 @@ static double hist_q(const uint64_t *h, size_t bins, uint64_t total, double q) {
 
 #define HBINS 65536u
 
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v): the mean of the two middle values for even n. */
+static double median(double *v, size_t n) {
+  if (n == 0) return NAN;
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double ber,
                               bet_metric_result *out) {
   if (!m || !ds || !out) return bnn_fail(BNN_E_ARG, "NULL argument");
@@ -128,7 +155,8 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   uint32_t nw = 0,
            *widx = (uint32_t *)bnn_calloc(c.nl, sizeof(uint32_t)); /* weight layer → layer */
   uint64_t *hist = NULL;
-  double *sum_m = NULL, *sum_mn = NULL, *sum_pf = NULL;
+  double *sum_m = NULL, *sum_mn = NULL, *sum_pf = NULL, *sum_nm = NULL, *out_nm = NULL,
+         *cnt_nm = NULL;
   uint64_t correct = 0;
   for (uint32_t l = 0; widx && l < c.nl; ++l)
     if (c.L[l].I.weight_layer_index >= 0) widx[nw++] = l;
@@ -136,8 +164,12 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
   sum_m = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
   sum_mn = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
   sum_pf = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
+  sum_nm = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
+  cnt_nm = (double *)bnn_calloc(nw ? nw : 1, sizeof(double));
+  out_nm = (double *)bnn_calloc(ds->n ? ds->n : 1, sizeof(double)); /* output's, per image */
   out->layers = (bet_metric_layer *)bnn_calloc(nw ? nw : 1, sizeof *out->layers);
-  if (!widx || !hist || !sum_m || !sum_mn || !sum_pf || !out->layers)
+  if (!widx || !hist || !sum_m || !sum_mn || !sum_pf || !sum_nm || !cnt_nm || !out_nm ||
+      !out->layers)
     st = bnn_fail(BNN_E_NOMEM, "out of memory");
   for (uint32_t i0 = 0; !st && i0 < ds->n; i0 += (uint32_t)block) {
     size_t nb = ds->n - i0 < block ? ds->n - i0 : block;
@@ -157,6 +189,8 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
           correct += y == ds->labels[i];
           h[mm < HBINS ? mm : HBINS - 1]++;
           sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm / sqrt((double)I->fan_in);
+          out_nm[i] = bet_output_margin_normalized(a, I->out_c, I->fan_in);
+          sum_nm[wl] += out_nm[i], cnt_nm[wl] += 1;
           if (ber > 0) { /* the fast path (metric.h); at 0 nothing flips */
             bet_image_uv(&c, pre, &S);
             bet_pscr_slot(&S, &c, 0), bet_image_strata(&c, pre, &S), bet_strata_accum(&c, &S, 1, 1);
@@ -190,6 +224,10 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
             int64_t mm = bet_margin_flips(av, x->t[o], (int8_t)x->d[o]);
             h[mm < HBINS ? mm : HBINS - 1]++;
             sum_m[wl] += (double)mm, sum_mn[wl] += (double)mm * rn;
+            const double nm =
+                bet_margin_normalized(av, x->t[o], (int8_t)x->d[o], I->input_u8 ? sq : n_in);
+            if (isfinite(nm)) /* an all-zero input (window): no flip moves it; left out */
+              sum_nm[wl] += nm, cnt_nm[wl] += 1;
             bet_gauss g = {av * (1 - 2 * ber), var};
             sum_pf[wl] += bet_flip_prob(g, av, x->t[o], (int8_t)x->d[o], !I->input_u8);
           }
@@ -198,7 +236,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
     }
   }
   if (!st) {
-    double hid_mn = 0, hid_pf = 0, hid_cnt = 0;
+    double hid_mn = 0, hid_pf = 0, hid_cnt = 0, all_nm = 0, all_cnt = 0;
     for (uint32_t wl = 0; wl < nw; ++wl) {
       bet_metric_layer *R = &out->layers[wl];
       const lay *x = &c.L[widx[wl]];
@@ -210,6 +248,8 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
       R->is_conv = x->I.kind == BNN_LAYER_CONV3X3;
       R->m_mean = sum_m[wl] / (double)tot, R->mn_mean = sum_mn[wl] / (double)tot;
       R->pflip_mean = sum_pf[wl] / (double)tot;
+      R->nm_mean = cnt_nm[wl] > 0 ? sum_nm[wl] / cnt_nm[wl] : (double)NAN;
+      R->nm_q50 = x->I.is_output ? median(out_nm, ds->n) : (double)NAN;
       R->m_q10 = hist_q(h, HBINS, tot, 0.1), R->m_q50 = hist_q(h, HBINS, tot, 0.5),
       R->m_q90 = hist_q(h, HBINS, tot, 0.9);
       for (int k = 0; k < BET_METRIC_NK; ++k) {
@@ -219,13 +259,16 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
       }
       if (!x->I.is_output && !x->I.input_u8)
         hid_mn += sum_mn[wl], hid_pf += sum_pf[wl], hid_cnt += (double)tot;
+      if (!x->I.is_output) all_nm += sum_nm[wl], all_cnt += cnt_nm[wl];
     }
     out->n_images = ds->n, out->n_layers = nw, out->ber = ber;
     out->accuracy = (double)correct / ds->n;
     out->hidden_mn_mean = hid_cnt > 0 ? hid_mn / hid_cnt : 0;
     out->hidden_pflip_mean = hid_cnt > 0 ? hid_pf / hid_cnt : 0;
+    out->all_nm_mean = all_cnt > 0 ? all_nm / all_cnt : 0;
   }
   bnn_free(widx), bnn_free(hist), bnn_free(sum_m), bnn_free(sum_mn), bnn_free(sum_pf);
+  bnn_free(sum_nm), bnn_free(cnt_nm), bnn_free(out_nm);
   bet_pscr_free(&S);
   bet_mctx_free(&c);
   if (st) bet_metric_result_free(out);

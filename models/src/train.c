@@ -33,6 +33,7 @@ bet_train_params bet_train_default_params(void) {
   p.reg_margin = 0.0;
   p.reg_b = 1.0;
   p.bn_stats = BET_BN_RUNNING;
+  p.reg_layers = BET_REG_HIDDEN;
   return p;
 }
 
@@ -65,6 +66,8 @@ bnn_status bet_train_params_check(const bet_train_params *p) {
     return bnn_fail(BNN_E_RANGE, "reg-b: %g outside (0, 1e6]", p->reg_b);
   if ((unsigned)p->bn_stats >= BET_BN_STATS_COUNT)
     return bnn_fail(BNN_E_ARG, "bn-stats: unknown value");
+  if ((unsigned)p->reg_layers >= BET_REG_LAYERS_COUNT)
+    return bnn_fail(BNN_E_ARG, "reg-layers: unknown value");
   return BNN_OK;
 }
 
@@ -224,6 +227,11 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
       net->reg_sum +=
           bet_margin_reg(P->z, M, P->n_out, P->gamma, P->beta, P->mean, P->invstd, P->fan_in,
                          p->reg_b, net->reg_weight, net->gA, P->dgamma, P->dbeta);
+    /* With --reg-layers all, layer 0 too, normalised per row by its pixel inputs. */
+    if (p->reg_margin > 0.0 && l == 1 && p->reg_layers == BET_REG_ALL && net->reg_rsn)
+      net->reg_sum += bet_margin_reg_rows(P->z, M, P->n_out, P->gamma, P->beta, P->mean, P->invstd,
+                                          net->reg_rsn, p->reg_b, net->reg_weight, net->gA,
+                                          P->dgamma, P->dbeta);
     dz = net->gA;
   }
 }
@@ -267,16 +275,50 @@ static void load_batch(bet_net *net, const bnn_dataset *d, const uint32_t *idx, 
   }
 }
 
-/* Hinge terms of the margin regularizer per image: rows × neurons of hidden layers 1..n−2. */
-static size_t reg_terms_per_image(const bet_net *net) {
+/* Hinge terms of the margin regularizer per image: rows × neurons of hidden layers 1..n−2 (0..n−2
+ * with --reg-layers all). */
+static size_t reg_terms_per_image(const bet_net *net, const bet_train_params *p) {
   size_t t = 0;
-  for (uint32_t l = 1; l + 1 < net->n; ++l)
+  for (uint32_t l = p->reg_layers == BET_REG_ALL ? 0 : 1; l + 1 < net->n; ++l)
     t += (size_t)net->L[l].out_h * net->L[l].out_w * net->L[l].n_out;
   return t;
 }
 
+/* 1/√(Σ x²) of every row of layer 0's pre-activations, in pixel units (the ratio |u|/√Σx² does
+ * not depend on the 1/255 scaling): a dense layer's row is an image, a conv's is an output pixel
+ * whose 3×3 window (valid taps only, zero padding) × channels are its inputs. An all-zero input
+ * gives +inf, which bet_margin_reg_rows leaves out (no weight flip can move that output). */
+static double *first_layer_rsn(const bet_net *net, const bnn_dataset *d, const uint32_t *idx,
+                               size_t n) {
+  const bet_layer *L = &net->L[0];
+  const size_t rows = n * L->out_h * L->out_w, isz = (size_t)d->c * d->h * d->w;
+  double *r = (double *)bnn_malloc((rows ? rows : 1) * sizeof *r);
+  if (!r) return NULL;
+  for (size_t b = 0; b < n; ++b) {
+    const uint8_t *img = d->images + (size_t)idx[b] * isz;
+    if (L->kind == BET_DENSE) {
+      double sq = 0;
+      for (size_t i = 0; i < isz; ++i) sq += (double)img[i] * img[i];
+      r[b] = 1.0 / sqrt(sq);
+      continue;
+    }
+    for (uint32_t y = 0; y < L->out_h; ++y)
+      for (uint32_t x = 0; x < L->out_w; ++x) {
+        double sq = 0;
+        for (int t = 0; t < 9; ++t) {
+          const int64_t sy = (int64_t)y + t / 3 - 1, sx = (int64_t)x + t % 3 - 1;
+          if (sy < 0 || sx < 0 || sy >= L->in_h || sx >= L->in_w) continue;
+          const uint8_t *px = img + ((size_t)sy * L->in_w + (size_t)sx) * L->in_c;
+          for (uint32_t ch = 0; ch < L->in_c; ++ch) sq += (double)px[ch] * px[ch];
+        }
+        r[(b * L->out_h + y) * L->out_w + x] = 1.0 / sqrt(sq);
+      }
+  }
+  return r;
+}
+
 static bnn_status check_reg(const bet_net *net, const bet_train_params *p) {
-  if (p->reg_margin > 0.0 && reg_terms_per_image(net) == 0)
+  if (p->reg_margin > 0.0 && reg_terms_per_image(net, p) == 0)
     return bnn_fail(BNN_E_ARG,
                     "reg-margin: arch '%s' has no hidden layer with ±1 inputs (the regularizer "
                     "acts on hidden layers after the first; the first layer's pre-activations "
@@ -291,10 +333,14 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
   net->bn_eps = p->bn_eps;
   net->reg_sum = 0.0;
   net->reg_weight =
-      p->reg_margin > 0.0 ? p->reg_margin / ((double)reg_terms_per_image(net) * (double)n) : 0.0;
+      p->reg_margin > 0.0 ? p->reg_margin / ((double)reg_terms_per_image(net, p) * (double)n) : 0.0;
   bnn_status s = binarize_and_flip(net, p);
   if (s != BNN_OK) return s;
   load_batch(net, d, idx, n, labels);
+  if (p->reg_margin > 0.0 && p->reg_layers == BET_REG_ALL && net->n > 1) {
+    net->reg_rsn = first_layer_rsn(net, d, idx, n);
+    if (!net->reg_rsn) return bnn_fail(BNN_E_NOMEM, "margin regularizer: out of memory");
+  }
   forward_train(net, n, p);
   const bet_layer *Lo = &net->L[net->n - 1];
   double l;
@@ -315,6 +361,8 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
   } else {
     backward(net, n, p);
   }
+  bnn_free(net->reg_rsn);
+  net->reg_rsn = NULL;
   optimizer_step(net, p);
   const double pen = net->reg_weight * net->reg_sum;
   l += pen;
@@ -398,7 +446,8 @@ bnn_status bet_train_epoch(bet_net *net, const bnn_dataset *train, const bet_tra
   /* The running averages lag the weights (they mix the last ~1/momentum batches, taken while the
    * weights still moved); the training-set statistics are those of the final weights. */
   if (p->bn_stats == BET_BN_TRAIN_SET &&
-      (s = bet_net_estimate_bn(net, train, p->threads)) != BNN_OK)
+      (s = bet_net_estimate_bn_flips(net, train, p->threads, p->flip_p, p->flip_layers,
+                                     bnn_rng_hash(p->seed, BET_RNG_BN, net->epoch))) != BNN_OK)
     return s;
   net->epoch++;
   if (st) {

@@ -124,6 +124,11 @@ const Case kCases[] = {
      "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --flip-grad up"},
     {"TRAIN-BN-STATS",
      "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --bn-stats batch"},
+    {"EXPERIMENT-STUDY-DESIGN-REQUIRED", "experiment study --results {D}/r"},
+    {"EXPERIMENT-STUDY-SHARD", "experiment study --design {D}/d.json --shard 3/3"},
+    {"EXPERIMENT-STUDY-DESIGN-JSON", "experiment study --design {D}/no-such.json"},
+    {"TRAIN-REG-LAYERS",
+     "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --reg-layers first"},
     {"TRAIN-FLIP-LAYERS",
      "train --arch 784-16-10 --data {D}/tiny --out {D}/out.bnn --flip-layers 9 "
      "--train-limit 10 --test-limit 10"},

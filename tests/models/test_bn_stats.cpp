@@ -139,6 +139,89 @@ TEST(BnStats, TrainSetModeKeepsTheWeightsAndReplacesTheRunningStatistics) {
   bet_net_free(ts);
 }
 
+namespace {
+// A copy of a net through a checkpoint (parameters, statistics and counters).
+bet_net *copy_net(const bet_net *net, const char *tag) {
+  const std::string path = bettest::tmp_path(tag);
+  bet_train_params p = bet_train_default_params();
+  bet_net *out = nullptr;
+  if (bet_checkpoint_save(net, &p, path.c_str()) != BNN_OK ||
+      bet_checkpoint_load(&out, nullptr, path.c_str()) != BNN_OK)
+    out = nullptr;
+  std::remove(path.c_str());
+  return out;
+}
+
+// Mean accuracy at weight BER ber over `draws` persistent fault maps.
+double acc_under_flips(const bet_net *net, const bnn_dataset &d, double ber, int draws) {
+  double sum = 0;
+  for (int k = 0; k < draws; ++k) {
+    double a = 0;
+    EXPECT_EQ(bet_evaluate(net, &d, 1, ber, ~(uint64_t)0, 100 + (uint64_t)k, nullptr, nullptr, &a),
+              BNN_OK);
+    sum += a;
+  }
+  return sum / draws;
+}
+}  // namespace
+
+// Issue 19: re-estimating a flip-trained net's batch norm with clean weights erases its
+// adaptation to flips; estimating under flips at p_train keeps it. A net trained with flips at
+// p = 0.2 (running statistics, i.e. averaged under flips) is re-estimated both ways on its training
+// set and evaluated at BER 0.2 on held-out images over 40 fault maps.
+TEST(BnStats, EstimationUnderFlipsKeepsAFlipTrainedNetsAdaptation) {
+  const double p_train = 0.2;
+  SynthData train(4096, 1, 8, 8, 4, 41), test(1000, 1, 8, 8, 4, 42);
+  bet_net *net = make_net("64-64-64-4", train.d, 3);
+  ASSERT_NE(net, nullptr);
+  bet_train_params p = bet_train_default_params();
+  p.batch = 64;
+  p.lr = 1e-2;
+  p.flip_p = p_train;
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, train.d, p, 3));
+  bet_net *clean = copy_net(net, "bnflip_a"), *flipped = copy_net(net, "bnflip_b"),
+          *flipped2 = copy_net(net, "bnflip_c");
+  ASSERT_TRUE(clean && flipped && flipped2);
+  ASSERT_EQ(bet_net_estimate_bn(clean, &train.d, 1), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bet_net_estimate_bn_flips(flipped, &train.d, 1, p_train, ~(uint64_t)0, 77), BNN_OK)
+      << bnn_errmsg();
+  // Deterministic and independent of the thread count.
+  ASSERT_EQ(bet_net_estimate_bn_flips(flipped2, &train.d, 2, p_train, ~(uint64_t)0, 77), BNN_OK);
+  EXPECT_TRUE(bet_net_equal(flipped, flipped2));
+  const int draws = 40;
+  const double a_run = acc_under_flips(net, test.d, p_train, draws),
+               a_clean = acc_under_flips(clean, test.d, p_train, draws),
+               a_flip = acc_under_flips(flipped, test.d, p_train, draws);
+  std::printf(
+      "accuracy at BER %.2f: running %.4f, clean estimate %.4f, under-flips estimate %.4f\n",
+      p_train, a_run, a_clean, a_flip);
+  EXPECT_GT(a_flip, a_clean + 0.02);  // the clean estimate loses the adaptation ...
+  EXPECT_GT(a_flip, a_run - 0.02);    // ... the under-flips one keeps it
+  // Layer 0 sees fixed pixels, so under flips its mean pre-activation is (1 − 2p) × the clean one
+  // in expectation (16 flip draws of 256 images here: loose tolerance).
+  float *b0 = nullptr, *rm_c = nullptr, *rv_c = nullptr, *rm_f = nullptr, *rv_f = nullptr;
+  bet_net_bn(clean, 0, &b0, &rm_c, &rv_c);
+  bet_net_bn(flipped, 0, &b0, &rm_f, &rv_f);
+  double num = 0, den = 0;
+  for (uint32_t j = 0; j < 64; ++j) {
+    const double f = rm_f[j], c = rm_c[j];
+    num += f * c, den += c * c;
+  }
+  std::printf("layer 0 mean ratio under flips / clean: %.4f\n", num / den);
+  EXPECT_NEAR(num / den, 1 - 2 * p_train, 0.1);
+  // p = 0 is the clean estimate exactly; a bad rate is refused.
+  bet_net *zero = copy_net(net, "bnflip_d");
+  ASSERT_NE(zero, nullptr);
+  ASSERT_EQ(bet_net_estimate_bn_flips(zero, &train.d, 1, 0.0, ~(uint64_t)0, 77), BNN_OK);
+  EXPECT_TRUE(bet_net_equal(zero, clean));
+  bet_net_free(zero);
+  EXPECT_EQ(bet_net_estimate_bn_flips(flipped2, &train.d, 1, 0.6, ~(uint64_t)0, 77), BNN_E_RANGE);
+  bet_net_free(net);
+  bet_net_free(clean);
+  bet_net_free(flipped);
+  bet_net_free(flipped2);
+}
+
 TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) {
   SynthData data(4, 1, 4, 4, 2, 1);
   bet_net *net = make_net("16-8-8-2", data.d, 1);
@@ -158,7 +241,7 @@ TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) 
   ASSERT_GT(b.size(), 400u);
   const size_t bn_stats_at = bettest::kCkptV1ParamsEnd3 + 2 * 8;  // after reg_margin, reg_b
   ASSERT_EQ(b[bn_stats_at], 1);  // BET_BN_TRAIN_SET, little-endian u32
-  b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 4);
+  b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 8);  // + reg_layers (v4)
   b[8] = 2;
   bettest::fix_checkpoint_crc(b);
   bettest::write_bytes(path, b);

@@ -194,3 +194,100 @@ TEST(ExperimentCli, TinyRunCachesAndReports) {
   EXPECT_NE(slurp(stem + ".meta").find("resumed 1"), std::string::npos);
   EXPECT_FALSE(exists(stem + ".ckpt"));  // removed once the model file is in place
 }
+
+// `rramsim experiment study`: the job set. A 2-shard run (shards in reverse order) and a 1-shard
+// run write the same result files (timings aside) and the same report; a finished job is never
+// redone; a deleted result file is redone identically (resume after a kill); a job without result
+// file is reported as missing.
+namespace {
+std::string without_seconds(const std::string &s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find('\n', i);
+    if (j == std::string::npos) j = s.size();
+    const std::string line = s.substr(i, j - i);
+    if (line.find("seconds") == std::string::npos) out += line + "\n";
+    i = j + 1;
+  }
+  return out;
+}
+std::string replace_all(std::string s, const std::string &a, const std::string &b) {
+  for (size_t p = s.find(a); p != std::string::npos; p = s.find(a, p + b.size()))
+    s.replace(p, a.size(), b);
+  return s;
+}
+}  // namespace
+
+TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
+  if (!have_fmnist("t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string d = make_dir("xp_study"), a = d + "/one", b = d + "/two";
+  {
+    std::ofstream f(d + "/design.json");
+    f << R"({"name": "t", "data": "fashion-mnist", "train_limit": 300, "test_limit": 100,
+ "metric_limit": 50, "metric_ber": 0.05, "epochs": 1, "batch": 100, "lr": 0.005, "step_size": 1,
+ "gamma": 0.5, "reps": 2, "bers": [0, 0.0001, 0.04, 0.1],  "seeds": [1, 2],
+ "configs": [{"id": "p0", "arch": "784-16-10"},
+             {"id": "p0.1-sign", "arch": "784-16-10", "flip_p": 0.1},
+             {"id": "pm1", "arch": "784-16-10", "encoding": "pm1", "seeds": [1]}]})";
+  }
+  const std::string base = "experiment study --quiet --design " + d + "/design.json --results ";
+  auto r = run_in(d, base + a + "/r --shard 0/1 --report " + a + "/paper.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_in(d, base + b + "/r --shard 1/2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(exists(b + "/r/p0/seed-1.json"));  // job 0 is shard 0's
+  EXPECT_TRUE(exists(b + "/r/p0/seed-2.json"));
+  r = run_in(d, base + b + "/r --shard 0/2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_in(d, base + b + "/r --report-only --report " + b + "/paper.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char *f :
+       {"p0/seed-1.json", "p0/seed-2.json", "p0.1-sign/seed-1.json", "p0.1-sign/seed-2.json"}) {
+    const std::string x = slurp(a + "/r/" + f), y = slurp(b + "/r/" + f);
+    ASSERT_FALSE(x.empty()) << f;
+    EXPECT_EQ(without_seconds(x), without_seconds(y)) << f;
+  }
+  const std::string ra = slurp(a + "/paper.md"), rb = slurp(b + "/paper.md");
+  EXPECT_EQ(replace_all(ra, a + "/", b + "/"), rb);
+  EXPECT_NE(ra.find("**4 of 5 jobs**"), std::string::npos) << ra;
+  EXPECT_NE(ra.find("inconclusive: incomplete (4 of 5 jobs)"), std::string::npos) << ra;  // C3
+  EXPECT_NE(ra.find("| p0 | 2 |"), std::string::npos) << ra;
+  // GNU parallel over 3 shards (one host here; `parallel -S` spreads the same commands over
+  // hosts sharing the results directory): the same report.
+  if (std::system("parallel --version >/dev/null 2>&1") == 0) {
+    const std::string c = d + "/three";
+    const std::string cmd = "parallel --will-cite " + cli_util::kBin + " " + base + c +
+                            "/r --shard {}/3 ::: 0 1 2 >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    r = run_in(d, base + c + "/r --report-only --report " + c + "/paper.md");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(replace_all(ra, a + "/", c + "/"), slurp(c + "/paper.md"));
+  }
+  // Resume: nothing left to run; a deleted file (a job killed before writing) is redone alone
+  // and identically.
+  r = run_in(d, "experiment study --design " + d + "/design.json --results " + b + "/r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("0 of 5 jobs ran, 4 already done"), std::string::npos) << r.err;
+  const std::string before = slurp(b + "/r/p0.1-sign/seed-2.json");
+  std::remove((b + "/r/p0.1-sign/seed-2.json").c_str());
+  r = run_in(d, "experiment study --design " + d + "/design.json --results " + b + "/r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 of 5 jobs ran, 3 already done"), std::string::npos) << r.err;
+  EXPECT_EQ(without_seconds(slurp(b + "/r/p0.1-sign/seed-2.json")), without_seconds(before));
+  r = run_in(d, base + b + "/r --list --shard 1/2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1 p0 seed 2 done\n3 p0.1-sign seed 2 done\n");
+  // Bad input: one line naming the file or option.
+  r = run_in(d, base + b + "/r --shard 2/2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--shard: expected i/N with 0 <= i < N, got '2/2'"), std::string::npos);
+  {
+    std::ofstream f(d + "/bad.json");
+    f << R"({"bers": [0, 0.7], "seeds": [1], "configs": [{"id": "x"}]})";
+  }
+  r = run_in(d, "experiment study --design " + d + "/bad.json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("bad.json: \"bers\"[1]: expected a number in [0, 0.5]"), std::string::npos)
+      << r.err;
+}

@@ -369,3 +369,51 @@ TEST(Metric, BadInput) {
 }
 
 }  // namespace
+
+// The normalised margin |a − τ| / (2·√Σx²), τ = t − d/2, worked by hand.
+TEST(Metric, NormalizedMarginHandCases) {
+  EXPECT_DOUBLE_EQ(bet_margin_normalized(10, 5, 1, 4.0), 5.5 / 4.0);    // τ = 4.5
+  EXPECT_DOUBLE_EQ(bet_margin_normalized(3, 5, -1, 25.0), 2.5 / 10.0);  // τ = 5.5
+  EXPECT_DOUBLE_EQ(bet_margin_normalized(5, 5, 1, 16.0), 0.5 / 8.0);    // on the threshold
+  EXPECT_TRUE(std::isinf(bet_margin_normalized(7, 5, 1, 0.0)));         // nothing can move it
+  const int32_t s[4] = {7, 3, 11, 2};
+  EXPECT_DOUBLE_EQ(bet_output_margin_normalized(s, 4, 8), 4.0 / 8.0);  // (11 − 7)/(2·√16)
+  const int32_t tie[3] = {5, -1, 5};
+  EXPECT_DOUBLE_EQ(bet_output_margin_normalized(tie, 3, 8), 0.0);
+}
+
+// A net small enough to work through by hand: 2 pixels → 2 → 2 → 3 classes.
+TEST(Metric, NormalizedMarginOverEveryLayerByHand) {
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bnn_model_create(&m, 1, 1, 2), BNN_OK);
+  const int8_t w0[4] = {1, 1, 1, -1}, w1[4] = {1, 1, 1, -1}, w2[6] = {1, 1, 1, -1, -1, -1};
+  const int32_t t0[2] = {100, 0}, t1[2] = {0, 1};
+  const int8_t d0[2] = {1, 1}, d1[2] = {1, -1};
+  ASSERT_EQ(bnn_model_add_dense(m, 2, w0, t0, d0), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bnn_model_add_dense(m, 2, w1, t1, d1), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bnn_model_add_dense(m, 3, w2, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+  uint8_t px[6] = {30, 40, 255, 0, 0, 0}, lab[3] = {0, 0, 0};
+  bnn_dataset ds{};
+  ds.n = 3, ds.c = 1, ds.h = 1, ds.w = 2, ds.n_classes = 3, ds.images = px, ds.labels = lab;
+  std::snprintf(ds.name, sizeof ds.name, "hand");
+  bet_metric_result r;
+  ASSERT_EQ(bet_metric_compute(m, &ds, 0.0, &r), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(r.n_layers, 3u);
+  // Layer 0 (pixels): image (30, 40): a = (70, −10), Σx² = 2500; image (255, 0): a = (255, 255),
+  // Σx² = 255²; image (0, 0) has Σx² = 0 and is left out.
+  const double l0[4] = {29.5 / 100, 9.5 / 100, 155.5 / 510, 255.5 / 510};
+  EXPECT_NEAR(r.layers[0].nm_mean, (l0[0] + l0[1] + l0[2] + l0[3]) / 4, 1e-12);
+  // Layer 1 (±1 inputs, Σx² = 2): outputs of layer 0 are (−1,−1), (1,1), (−1,1) → a = (−2, 0),
+  // (2, 0), (0, −2); τ = (−0.5, 1.5).
+  const double r8 = 2 * std::sqrt(2.0);
+  const double l1 = (1.5 + 1.5 + 2.5 + 1.5 + 0.5 + 3.5) / r8 / 6;
+  EXPECT_NEAR(r.layers[1].nm_mean, l1, 1e-12);
+  // Output (fan-in 2, 2·√4 = 4): layer 1 gives (−1, 1), (1, 1), (1, 1) → scores (0, −2, 0) (a tie:
+  // 0), (2, 0, −2) and (2, 0, −2) (gap 2: 0.5).
+  EXPECT_NEAR(r.layers[2].nm_mean, 1.0 / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(r.layers[2].nm_q50, 0.5);
+  EXPECT_TRUE(std::isnan(r.layers[0].nm_q50));
+  EXPECT_NEAR(r.all_nm_mean, (l0[0] + l0[1] + l0[2] + l0[3] + 6 * l1) / 10, 1e-12);
+  bet_metric_result_free(&r);
+  bnn_model_free(m);
+}

@@ -119,6 +119,108 @@ TEST(MarginReg, GradientMatchesFiniteDifferences) {
   }
 }
 
+// The first layer's form: a normaliser per row (1/√Σx² of that row's pixel inputs). With every row
+// at 1/√n it is the hidden form exactly; rows with a non-finite normaliser are left out; its
+// gradient matches finite differences like the hidden form's.
+TEST(MarginReg, PerRowFormEqualsTheHiddenFormAndMatchesFiniteDifferences) {
+  RegLayer L = make_layer(14, 5, 16, 1.5, 31);
+  std::vector<float> z = random_z(L.m * L.c, 32, 6.0);
+  auto rows_value = [&](const std::vector<float> &zz, const std::vector<double> &rsn, float *dz,
+                        float *dg, float *db) {
+    std::vector<float> h(L.m * L.c), mean(L.c), invstd(L.c), var(L.c);
+    bet_bn_forward_train(zz.data(), L.m, L.c, L.gamma.data(), L.beta.data(), 1e-5f, h.data(),
+                         mean.data(), invstd.data(), var.data());
+    return bet_margin_reg_rows(zz.data(), L.m, L.c, L.gamma.data(), L.beta.data(), mean.data(),
+                               invstd.data(), rsn.data(), L.b, 1.0, dz, dg, db);
+  };
+  std::vector<double> flat(L.m, 1.0 / std::sqrt((double)L.n));
+  EXPECT_EQ(rows_value(z, flat, nullptr, nullptr, nullptr), L.value(z));
+  // Rows normalised differently (as images with different Σx² would be); row 3 has no input.
+  std::vector<double> rsn(L.m);
+  bnn_rng r = bnn_rng_make(33, 5);
+  for (auto &v : rsn) v = 0.05 + 0.4 * bnn_rng_uniform(&r);
+  rsn.at(3) = INFINITY;
+  double want = 0.0;  // brute force, as in the test above, row 3 skipped
+  for (size_t j = 0; j < L.c; ++j) {
+    double mu = 0.0, var = 0.0;
+    for (size_t i = 0; i < L.m; ++i) mu += (double)z[i * L.c + j] / (double)L.m;
+    for (size_t i = 0; i < L.m; ++i)
+      var += ((double)z[i * L.c + j] - mu) * ((double)z[i * L.c + j] - mu) / (double)L.m;
+    const double tau = mu - (double)L.beta[j] * std::sqrt(var + 1e-5) / (double)L.gamma[j];
+    for (size_t i = 0; i < L.m; ++i)
+      if (i != 3) want += std::max(0.0, L.b - std::fabs((double)z[i * L.c + j] - tau) * rsn[i]);
+  }
+  EXPECT_GT(want, 0.0);
+  EXPECT_NEAR(rows_value(z, rsn, nullptr, nullptr, nullptr), want, 1e-4 * want);
+  std::vector<float> dz(z.size(), 0.0f), dg(L.c, 0.0f), db(L.c, 0.0f);
+  rows_value(z, rsn, dz.data(), dg.data(), db.data());
+  const float eps = 1e-3f;
+  int checked = 0;
+  for (size_t i = 0; i < z.size(); ++i) {
+    const float z0 = z[i];
+    z[i] = z0 + eps;
+    const double fp = rows_value(z, rsn, nullptr, nullptr, nullptr);
+    z[i] = z0 - eps;
+    const double fm = rows_value(z, rsn, nullptr, nullptr, nullptr);
+    z[i] = z0;
+    const double fd = (fp - fm) / (2.0 * (double)eps);
+    EXPECT_NEAR((double)dz[i], fd, 2e-3 + 1e-2 * std::fabs(fd)) << "z[" << i << "]";
+    checked += fd != 0.0;
+  }
+  EXPECT_GT(checked, (int)z.size() / 2);
+  for (size_t j = 0; j < L.c; ++j)
+    for (int which = 0; which < 2; ++which) {
+      float &p = which ? L.beta[j] : L.gamma[j];
+      const float p0 = p;
+      p = p0 + eps;
+      const double fp = rows_value(z, rsn, nullptr, nullptr, nullptr);
+      p = p0 - eps;
+      const double fm = rows_value(z, rsn, nullptr, nullptr, nullptr);
+      p = p0;
+      const double fd = (fp - fm) / (2.0 * (double)eps);
+      EXPECT_NEAR((double)(which ? db[j] : dg[j]), fd, 2e-3 + 1e-2 * std::fabs(fd))
+          << (which ? "beta[" : "gamma[") << j << "]";
+    }
+}
+
+// --reg-layers all reaches the first layer: a net whose only hidden layer is the first has no
+// hinge under `hidden` (refused) and one under `all`, which changes layer 0's gradient only.
+TEST(MarginReg, EveryLayerVariantActsOnTheFirstLayer) {
+  Bands s(64, 6, 3, 5);
+  bet_net *n0 = bettest::make_net("36-20-3", s.d, 9), *n1 = bettest::make_net("36-20-3", s.d, 9);
+  ASSERT_NE(n0, nullptr);
+  ASSERT_NE(n1, nullptr);
+  std::vector<uint32_t> idx(64);
+  for (uint32_t i = 0; i < 64; ++i) idx[i] = i;
+  bet_train_params p = bet_train_default_params();
+  double l0 = 0, l1 = 0, acc = 0;
+  ASSERT_EQ(bet_train_step(n0, &s.d, idx.data(), 64, &p, &l0, &acc), BNN_OK);
+  p.reg_margin = 0.5;
+  p.reg_b = 2.0;
+  EXPECT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_E_ARG);
+  p.reg_layers = BET_REG_ALL;
+  EXPECT_STREQ(bet_reg_layers_str(p.reg_layers), "all");
+  ASSERT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_OK) << bnn_errmsg();
+  EXPECT_GT(l1, l0);
+  EXPECT_LE(l1 - l0, 0.5 * 2.0 + 1e-9);
+  auto same = [](const float *x, const float *y, size_t n) {
+    return std::memcmp(x, y, n * sizeof(float)) == 0;
+  };
+  EXPECT_TRUE(same(bet_net_last_wgrad(n0, 1), bet_net_last_wgrad(n1, 1), 3 * 20));
+  EXPECT_FALSE(same(bet_net_last_wgrad(n0, 0), bet_net_last_wgrad(n1, 0), 20 * 36));
+  // The checkpoint keeps the choice.
+  const std::string path = bettest::tmp_path("reg_all_ckpt");
+  ASSERT_EQ(bet_checkpoint_save(n1, &p, path.c_str()), BNN_OK) << bnn_errmsg();
+  bet_net *back = nullptr;
+  bet_train_params q;
+  ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(q.reg_layers, BET_REG_ALL);
+  bet_net_free(back);
+  std::remove(path.c_str());
+  bet_net_free(n0);
+  bet_net_free(n1);
+}
+
 // The path the loss takes in training: ±1 inputs × weights (the STE passes the weight gradient to
 // the latent weights unchanged) → batch norm statistics → hinge.
 TEST(MarginReg, GradientReachesTheWeightsThroughDenseAndBatchNorm) {
@@ -248,12 +350,12 @@ TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   EXPECT_EQ(q.reg_b, 0.75);
   EXPECT_TRUE(bet_net_equal(net, back));
   bet_net_free(back);
-  // Rewrite it as a version 1 file: no regularizer fields (nor version 3's bn_stats), version 1,
-  // fresh CRC.
+  // Rewrite it as a version 1 file: no regularizer fields (nor version 3's bn_stats, version 4's
+  // reg_layers), version 1, fresh CRC.
   std::vector<char> b = bettest::read_bytes(path);
   ASSERT_FALSE(b.empty());
   const size_t params_end = bettest::kCkptV1ParamsEnd3;
-  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16 + 4);
+  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16 + 4 + 4);
   b[8] = 1;
   bettest::fix_checkpoint_crc(b);
   bettest::write_bytes(path, b);

@@ -56,10 +56,19 @@ typedef enum bet_bn_stats {
                            bn_momentum): PyTorch's eval mode */
   BET_BN_TRAIN_SET = 1, /* at the end of every epoch the running statistics are replaced by the
                            exact statistics of the whole training set under that epoch's final
-                           weights (bet_net_estimate_bn) */
+                           weights, flipped at flip_p in flip_layers as in training
+                           (bet_net_estimate_bn_flips; clean when flip_p = 0) */
   BET_BN_STATS_COUNT
 } bet_bn_stats;
+/* Which hidden layers the margin regularizer acts on. */
+typedef enum bet_reg_layers {
+  BET_REG_HIDDEN = 0, /* hidden layers with ±1 inputs (every hidden layer but the first) */
+  BET_REG_ALL = 1,    /* every hidden layer; the first with the 8-bit form |u|/√(Σx²), x the
+                         pixel inputs of the row (bet_margin_reg_rows) */
+  BET_REG_LAYERS_COUNT
+} bet_reg_layers;
 const char *bet_loss_str(bet_loss l);
+const char *bet_reg_layers_str(bet_reg_layers r); /* "hidden", "all" */
 const char *bet_flip_grad_str(bet_flip_grad g);
 const char *bet_bn_stats_str(bet_bn_stats b);
 
@@ -86,11 +95,12 @@ typedef struct bet_train_params {
                         images of max(0, b − |a − τ|/√n), added to the loss (docs/metrics.md) */
   double reg_b;      /* b of that hinge (1.0), in the units of |a − τ|/√n: a the integer
                         pre-activation, τ the batch-norm switch point, n the fan-in */
-  bet_bn_stats bn_stats; /* BET_BN_RUNNING (default) or BET_BN_TRAIN_SET; the weights are the
-                            same either way (training normalises with batch statistics) */
-  int packed_forward;    /* 1 (default): ±1 × ±1 dense products of the forward pass through the
-                            bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
-                            Both are exact, so the trained weights are identical. */
+  bet_bn_stats bn_stats;     /* BET_BN_RUNNING (default) or BET_BN_TRAIN_SET; the weights are the
+                                same either way (training normalises with batch statistics) */
+  bet_reg_layers reg_layers; /* BET_REG_HIDDEN (default) or BET_REG_ALL */
+  int packed_forward; /* 1 (default): ±1 × ±1 dense products of the forward pass through the
+                         bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
+                         Both are exact, so the trained weights are identical. */
 } bet_train_params;
 
 bet_train_params bet_train_default_params(void);
@@ -154,6 +164,15 @@ bnn_status bet_evaluate(const bet_net *net, const bnn_dataset *data, int threads
  * layer sees the layers below with their statistics already replaced). Deterministic and
  * independent of `threads`. The weights are not touched. */
 bnn_status bet_net_estimate_bn(bet_net *net, const bnn_dataset *data, int threads);
+/* The same under weight flips: every binarized weight of the layers in flip_layers is flipped with
+ * probability flip_p, a fresh draw for every group of 256 images (keyed by seed and the group's
+ * index; the same draw in every layer's pass); mean = the mean of the groups' means, variance =
+ * the mean of their within-group variances, as training's running averages of batch statistics
+ * (each batch under one draw). So a net trained with flips at flip_p gets the statistics it was
+ * trained with instead of clean-weight ones that erase its adaptation. flip_p = 0 is
+ * bet_net_estimate_bn. Deterministic and independent of threads. */
+bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int threads,
+                                     double flip_p, uint64_t flip_layers, uint64_t seed);
 
 /* Folded integer threshold/direction of hidden layer l (running statistics and the batch-norm eps
  * the net was trained with), n_out each. */

@@ -60,6 +60,16 @@ void bet_bn_update_running(size_t m, size_t c, const float *mean, const float *v
 double bet_margin_reg(const float *z, size_t m, size_t c, const float *gamma, const float *beta,
                       const float *mean, const float *invstd, size_t fan_in, double b,
                       double weight, float *dz, float *dgamma, float *dbeta);
+/* The same hinge with a per-row normaliser: Σ_{rows i, channels} max(0, b − |u|·rsn[i]), rows with
+ * rsn[i] not finite or ≤ 0 left out. The first layer's form (docs/metrics.md): its inputs are
+ * pixels, so rsn[i] = 1/√(Σ x²) over the inputs of row i (the image for a dense layer, the 3×3
+ * window for a conv), which makes |u|·rsn[i] twice the normalised 8-bit margin |a − τ|/(2·√Σx²),
+ * in the same units as the binary layers' |u|/√fan_in. bet_margin_reg is this with every
+ * rsn[i] = 1/√fan_in. */
+double bet_margin_reg_rows(const float *z, size_t m, size_t c, const float *gamma,
+                           const float *beta, const float *mean, const float *invstd,
+                           const double *rsn, double b, double weight, float *dz, float *dgamma,
+                           float *dbeta);
 
 /* Bit-packed ±1 rows, the engine's convention: bit 0 = +1, bit 1 = −1, bit j of a row is bit (j %
  * 64) of word j / 64; a row of k values takes ⌈k/64⌉ words and its padding bits are 0. */

@@ -18,6 +18,17 @@ extern "C" {
  * flips) that change the output is m = ⌈|a − τ| / 2⌉ ≥ 1. */
 int64_t bet_margin_flips(int32_t a, int32_t t, int8_t d);
 
+/* The normalised margin of a neuron: |a − τ| / (2·√sumsq), τ = t − d/2, sumsq = Σ x_i² over its
+ * inputs (binary inputs: the fan-in n; the 8-bit first layer: the pixels' squares, a and t in
+ * pixel units). Flipping each weight with probability p moves a by a zero-mean-ish sum with
+ * variance 4p(1 − p)·sumsq, so this is the distance to the switch point in units of that spread
+ * at p(1 − p) = 1 — comparable across layers, widths and input encodings. sumsq ≤ 0: +inf (no
+ * flip can move a). */
+double bet_margin_normalized(int32_t a, int32_t t, int8_t d, double sumsq);
+/* The output layer's: (s_top − s_second) / (2·√(2·fan_in)) (a flip moves one score by 2, and the
+ * gap is the difference of two scores, each with fan_in binary inputs); 0 on a tie. */
+double bet_output_margin_normalized(const int32_t *s, uint32_t n_classes, uint32_t fan_in);
+
 /* Distribution of a neuron's pre-activation when each weight is flipped independently:
  * +1 weights (stored bit 0) turn −1 with rate p01, −1 weights turn +1 with rate p10. With
  * s_pos = Σ_{w_i=+1} x_i, s_neg = Σ_{w_i=−1} x_i (so a = s_pos − s_neg) and q_pos, q_neg the same
@@ -51,6 +62,10 @@ typedef struct bet_metric_layer {
   int is_output; /* output layer: m is the per-input output margin ⌈(s_top − s_2nd)/2⌉ */
   double m_mean, m_q10, m_q50, m_q90; /* over neurons × positions × images (output: over images) */
   double mn_mean;                     /* mean of m/√n, n = the neuron's valid fan-in */
+  double nm_mean; /* mean normalised margin (bet_margin_normalized; output layer:
+                     bet_output_margin_normalized), every layer including the 8-bit first;
+                     neurons whose inputs are all zero (infinite margin) are left out */
+  double nm_q50;  /* output layer: median of its normalised margin over images; hidden: NaN */
   double frac_le[BET_METRIC_NK];
   double pflip_mean; /* hidden: mean predicted flip probability at the given BER (own weights
                         flipped only); output: predicted P(prediction changes) */
@@ -63,6 +78,8 @@ typedef struct bet_metric_result {
   double hidden_mn_mean;    /* aggregate: mean m/√n over binary-input hidden neurons and images
                                (the first layer's m is in pixel units, so it is left out) */
   double hidden_pflip_mean; /* mean predicted flip probability over those neurons */
+  double all_nm_mean;       /* mean normalised margin over every hidden neuron (the first layer
+                               included) × positions × images */
   double ber;               /* the BER the flip probabilities are for */
 } bet_metric_result;
 
