@@ -11,6 +11,11 @@
 # Needs root (slurmd runs jobs as the submitting user and needs its spool) and the Debian packages
 # slurm-wlm, munge and parallel (.ci/setup installs them); exits 77 (CTest: skipped) otherwise.
 set -euo pipefail
+# CI runs with no standard input (fd 0 may be closed: a daemon started below would then get a socket
+# as its fd 0) and with a reduced environment (without SHELL, GNU parallel's -S worker runs each job
+# with an empty shell name, i.e. not at all, and still exits 0): give them defined values.
+exec </dev/null
+export SHELL="${SHELL:-/bin/bash}"
 RRAMSIM=$(readlink -f "${1:?usage: distributed.sh RRAMSIM SOURCE_DIR}")
 SRC=$(readlink -f "${2:?usage: distributed.sh RRAMSIM SOURCE_DIR}")
 
@@ -21,6 +26,8 @@ for t in munged slurmctld slurmd sbatch squeue parallel; do
 done
 
 W=$(mktemp -d /tmp/rramsim-distributed.XXXXXX)
+export HOME="$W/home"
+mkdir -p "$HOME"
 pids=()
 cleanup() {
   local rc=$?
