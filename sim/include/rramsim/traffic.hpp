@@ -82,4 +82,11 @@ RunOutput run_traffic(const SystemConfig& cfg, const TrafficParams& tp, AccessOb
 // Silences the SystemC banner; call before the first SystemC object is built.
 void quiet_systemc();
 
+// sc_start() to completion; returns the wall-clock seconds it took. Use it instead of a bare
+// sc_start() wherever code may throw after the simulation: under AddressSanitizer it hands ASan
+// back the calling thread's stack (SystemC 2.3.4 annotates its coroutine switches but leaves ASan
+// holding a coroutine's stack bounds once the last process ends, so an exception thrown afterwards
+// reports false stack errors while unwinding). Without ASan it is sc_start() and a clock.
+double run_to_completion();
+
 }  // namespace rramsim
