@@ -2,6 +2,7 @@
  * on Fashion-MNIST and its keys) and the driver: every model trained or loaded and evaluated
  * (model.c, cached by cache.c), then the markdown report with plots (report.c, plots.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +79,120 @@ static void usage(FILE *f) {
       "  --quiet            no progress bars\n"
       "  --no-progress      deprecated spelling of --quiet (one release, with a warning)\n"
       "  --help             this text\n");
+}
+
+/* ---- where it writes ------------------------------------------------------------------------
+ * --out-dir and --report are checked before anything is created or computed (issue 14's output
+ * discipline): an existing path of the wrong kind, a parent that is not a directory or where
+ * nothing can be created is one error line naming the option, and the run stops with nothing
+ * written. The checks create nothing that stays: a directory that would be made is made and removed
+ * again, files are probed in an existing one. The cache itself is kept after a failed run on
+ * purpose (a re-run reuses it).
+ */
+
+static const char *kind_of(mode_t m) {
+  if (S_ISREG(m)) return "regular file";
+  if (S_ISDIR(m)) return "directory";
+  if (S_ISFIFO(m)) return "FIFO (named pipe)";
+  if (S_ISCHR(m)) return "character device";
+  if (S_ISBLK(m)) return "block device";
+  if (S_ISSOCK(m)) return "socket";
+  return "special file";
+}
+
+/* Whether `path` (named by option `opt` as `val`) is absent or of the file type `want`
+ * (S_IFREG/S_IFDIR). Prints the error and returns 0 otherwise. */
+static int kind_ok(const char *opt, const char *val, const char *path, mode_t want) {
+  struct stat st;
+  if (stat(path, &st) != 0 || (st.st_mode & S_IFMT) == want) return 1;
+  const char *sep = strcmp(val, path) ? ": " : "";
+  cli_error(CMD, "%s %s: %s%sis a %s, not a %s", opt, val, strcmp(val, path) ? path : "", sep,
+            kind_of(st.st_mode), want == S_IFDIR ? "directory" : "regular file");
+  return 0;
+}
+
+/* Whether the directory `dir` exists or bnn_mkdirs can make it, and files can be created in it:
+ * its nearest existing ancestor must be a directory; that ancestor's next component is made and
+ * removed again, or, when `dir` exists, a file is created in it and removed. */
+static int dir_writable(const char *opt, const char *val, const char *dir) {
+  char cur[XP_PATH + 32], next[XP_PATH + 32];
+  if (snprintf(cur, sizeof cur, "%s", dir) >= (int)sizeof cur)
+    return cli_error(CMD, "%s %s: path too long", opt, val), 0;
+  next[0] = '\0';
+  struct stat st;
+  for (;;) {
+    size_t n = strlen(cur);
+    while (n > 1 && cur[n - 1] == '/') cur[--n] = '\0';
+    if (stat(cur, &st) == 0) break;
+    if (errno != ENOENT && errno != ENOTDIR)
+      return cli_error(CMD, "%s %s: %s: %s", opt, val, cur, strerror(errno)), 0;
+    snprintf(next, sizeof next, "%s", cur);
+    char *slash = strrchr(cur, '/');
+    if (!slash)
+      snprintf(cur, sizeof cur, ".");
+    else
+      slash[slash == cur ? 1 : 0] = '\0';
+  }
+  if (!kind_ok(opt, val, cur, S_IFDIR)) return 0;
+  if (next[0]) {
+    if (mkdir(next, 0777) != 0)
+      return cli_error(CMD, "%s %s: cannot create %s: %s", opt, val, next, strerror(errno)), 0;
+    rmdir(next);
+    return 1;
+  }
+  char probe[XP_PATH + 64];
+  snprintf(probe, sizeof probe, "%s/.rramsim-probe.%ld", cur, (long)getpid());
+  const int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return cli_error(CMD, "%s %s: cannot create files in %s: %s", opt, val, cur, strerror(errno)),
+           0;
+  close(fd);
+  unlink(probe);
+  return 1;
+}
+
+/* A path with its trailing slashes and leading "./" dropped, for comparing option values. */
+static const char *plain(char *buf, size_t n, const char *p) {
+  while (p[0] == '.' && p[1] == '/') p += 2;
+  snprintf(buf, n, "%s", p);
+  for (size_t k = strlen(buf); k > 1 && buf[k - 1] == '/';) buf[--k] = '\0';
+  return buf;
+}
+
+/* All the checks on where experiment paper writes: CLI_EXIT_OK when it may start, else the exit
+ * status of the error printed. */
+static int outputs_check(const xp_run *run, const char *models_dir) {
+  if (!kind_ok("--report", run->report, run->report, S_IFREG)) return CLI_EXIT_FAIL;
+  char a[XP_PATH + 16], b[XP_PATH + 16];
+  /* The report's name without .md is its plot directory: the two must differ, and the report must
+   * not be the cache directory or its models directory. */
+  if (!strcmp(plain(a, sizeof a, run->report), plain(b, sizeof b, run->plot_dir)))
+    return cli_usage_error(CMD,
+                           "--report %s: its plots would go to the directory %s/, the report's "
+                           "own name; name the report FILE.md",
+                           run->report, run->plot_dir);
+  if (!strcmp(a, plain(b, sizeof b, run->out_dir)) || !strcmp(a, plain(b, sizeof b, models_dir)))
+    return cli_usage_error(CMD, "--report %s: is the cache directory (--out-dir %s); name a file",
+                           run->report, run->out_dir);
+  /* (Not through cli_output_claim: a failed run still writes its report, listing what is
+   * missing, and the claim would remove it.) */
+  struct stat sn, sr;
+  if (run->notes && stat(run->notes, &sn) == 0 && stat(run->report, &sr) == 0 &&
+      sn.st_dev == sr.st_dev && sn.st_ino == sr.st_ino)
+    return cli_error(CMD, "--report %s: is also an input (--notes %s); refusing to overwrite it",
+                     run->report, run->notes);
+  char parent[XP_PATH], runs[XP_PATH + 16];
+  const char *slash = strrchr(run->report, '/');
+  snprintf(parent, sizeof parent, "%.*s",
+           slash ? (int)(slash - run->report + (slash == run->report)) : 1,
+           slash ? run->report : ".");
+  snprintf(runs, sizeof runs, "%s/runs.tsv", run->out_dir);
+  const int ok = kind_ok("--out-dir", run->out_dir, run->out_dir, S_IFDIR) &&
+                 dir_writable("--out-dir", run->out_dir, models_dir) &&
+                 kind_ok("--out-dir", run->out_dir, runs, S_IFREG) &&
+                 dir_writable("--report", run->report, parent) &&
+                 dir_writable("--report", run->report, run->plot_dir);
+  return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 /* ---- small helpers ----------------------------------------------------------------------------
@@ -441,9 +556,11 @@ int cli_cmd_experiment(int argc, char **argv) {
   }
   xp_sample_load(run);
   char models_dir[XP_PATH + 16];
-  if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >=
-          (int)sizeof models_dir ||
-      bnn_mkdirs(models_dir) != BNN_OK)
+  if (snprintf(models_dir, sizeof models_dir, "%s/models", run->out_dir) >= (int)sizeof models_dir)
+    return cli_usage_error(CMD, "--out-dir '%s': path too long", run->out_dir);
+  const int out_rc = outputs_check(run, models_dir);
+  if (out_rc != CLI_EXIT_OK) return out_rc;
+  if (bnn_mkdirs(models_dir) != BNN_OK)
     return cli_error(CMD, "--out-dir %s: cannot create %s: %s", run->out_dir, models_dir,
                      strerror(errno));
   if (bnn_mkdirs(run->plot_dir) != BNN_OK)
@@ -519,13 +636,17 @@ int cli_cmd_experiment(int argc, char **argv) {
      * crash and a resumed run) can still state what the work cost. */
     char rpath[XP_PATH + 16];
     if (snprintf(rpath, sizeof rpath, "%s/runs.tsv", run->out_dir) < (int)sizeof rpath) {
+      /* Every write checked: a cost record lost to a full disk is a failed run. */
+      errno = 0;
       FILE *rf = fopen(rpath, "a");
-      if (rf) {
-        fprintf(rf, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", run->started_utc, run->wall,
-                run->load_min, run->load_n ? run->load_sum / run->load_n : 0.0, run->load_max,
-                rc == CLI_EXIT_OK ? "finished" : "failed", run->command_line);
-        fclose(rf);
-      }
+      int ok = rf && fprintf(rf, "%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", run->started_utc,
+                             run->wall, run->load_min,
+                             run->load_n ? run->load_sum / run->load_n : 0.0, run->load_max,
+                             rc == CLI_EXIT_OK ? "finished" : "failed", run->command_line) > 0;
+      if (rf && fclose(rf) != 0) ok = 0;
+      if (!ok)
+        rc = cli_error(CMD, "--out-dir %s: %s: cannot append: %s", run->out_dir, rpath,
+                       strerror(errno ? errno : EIO));
     }
   }
   if (xp_write_report(run) != 0)

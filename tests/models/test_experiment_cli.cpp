@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -104,6 +105,86 @@ TEST(ExperimentCli, BadPathsAndData) {
   r = run_in(d, "experiment paper --quick --notes " + d + "/no-notes.md");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--notes " + d + "/no-notes.md"), std::string::npos) << r.err;
+}
+
+// Issue 14: --out-dir and --report are checked before anything is created or computed. Each bad
+// path is one error line naming the option, and nothing is left in the scratch directory (before,
+// a directory or a device as --report was found only when the report was written, after all the
+// training; a name without .md made its own plot directory at the report's path; a FIFO as the
+// cache's runs.tsv blocked).
+TEST(ExperimentCli, OutputPathsAreCheckedBeforeAnyWork) {
+  const std::string d = make_dir("xp_outs"), w = d + "/w";
+  mkdir(w.c_str(), 0755);
+  const std::string dir = w + "/dir", file = w + "/file", fifo = w + "/fifo", notes = w + "/n.md";
+  mkdir(dir.c_str(), 0755);
+  mkdir((w + "/fifo_cache").c_str(), 0755);
+  ASSERT_EQ(mkfifo((w + "/fifo_cache/runs.tsv").c_str(), 0644), 0);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  std::ofstream(file) << "x\n";
+  std::ofstream(notes) << "why\n";
+  auto listing = [&] {
+    std::string l;
+    if (DIR *dp = opendir(w.c_str())) {
+      while (dirent *de = readdir(dp)) l += std::string(de->d_name) + "\n";
+      closedir(dp);
+    }
+    return l;
+  };
+  const std::string before = listing();
+  struct Case {
+    std::string args, msg;
+    int code;
+  } cases[] = {
+      {"--out-dir " + file, "--out-dir " + file + ": is a regular file, not a directory", 1},
+      {"--out-dir " + fifo, "--out-dir " + fifo + ": is a FIFO (named pipe), not a directory", 1},
+      {"--out-dir " + file + "/sub",
+       "--out-dir " + file + "/sub: " + file + ": is a regular file, not a directory", 1},
+      {"--out-dir " + w + "/c --report " + dir,
+       "--report " + dir + ": is a directory, not a regular file", 1},
+      {"--out-dir " + w + "/c --report " + fifo,
+       "--report " + fifo + ": is a FIFO (named pipe), not a regular file", 1},
+      {"--out-dir " + w + "/c --report /dev/null",
+       "--report /dev/null: is a character device, not a regular file", 1},
+      {"--out-dir " + w + "/c --report " + file + "/r.md",
+       "--report " + file + "/r.md: " + file + ": is a regular file, not a directory", 1},
+      {"--out-dir " + w + "/c --report " + w + "/c/summary",
+       "--report " + w + "/c/summary: its plots would go to the directory " + w +
+           "/c/summary/, the report's own name",
+       2},
+      {"--out-dir " + w + "/c.md --report " + w + "/c.md",
+       "--report " + w + "/c.md: is the cache directory", 2},
+      {"--out-dir " + w + "/c --report " + notes + " --notes " + notes,
+       "--report " + notes + ": is also an input (--notes " + notes + "); refusing to overwrite it",
+       1},
+      {"--out-dir " + w + "/fifo_cache --report " + w + "/r.md",
+       "--out-dir " + w + "/fifo_cache: " + w +
+           "/fifo_cache/runs.tsv: is a FIFO (named pipe), not a regular file",
+       1},
+      // No file can be created in /proc, for root too.
+      {"--out-dir /proc/rramsim-no/x --report " + w + "/r.md",
+       "--out-dir /proc/rramsim-no/x: cannot create /proc/rramsim-no: ", 1},
+      {"--out-dir " + w + "/c --report /proc/self/r.md",
+       "--report /proc/self/r.md: cannot create files in /proc/self: ", 1},
+  };
+  for (const Case &c : cases) {
+    const auto r = run_in(d, "experiment paper --quick --quiet " + c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find("rramsim experiment: " + c.msg), std::string::npos)
+        << c.args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(listing(), before) << c.args << ": created files";
+    EXPECT_EQ(slurp(w + "/file"), "x\n");
+    EXPECT_EQ(slurp(notes), "why\n");
+  }
+  if (geteuid() != 0) {  // (root may write anywhere: /proc above stands for it)
+    const std::string ro = w + "/ro";
+    mkdir(ro.c_str(), 0555);
+    const auto r = run_in(d, "experiment paper --quick --quiet --out-dir " + ro + "/c");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("--out-dir " + ro + "/c: cannot create " + ro + "/c: Permission denied"),
+              std::string::npos)
+        << r.err;
+  }
 }
 
 TEST(ExperimentCli, TinyRunCachesAndReports) {
