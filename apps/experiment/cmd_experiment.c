@@ -53,7 +53,7 @@ static void usage(FILE *f) {
       "                     test images (VGG3: 1000 training images), 2 epochs (VGG3 1), 2 reps;\n"
       "                     about a minute\n"
       "  --out-dir DIR      cache and data files (build/paper, --quick: build/paper-quick)\n"
-      "  --report FILE      markdown report; plots go to FILE's directory/<FILE stem>/\n"
+      "  --report FILE.md   markdown report; plots go to its directory/<FILE>/\n"
       "                     (OUT-DIR/paper.md; docs/results/paper.md is the study's report)\n"
       "  --data D           data set (fashion-mnist)\n"
       "  --epochs E         FCNN epochs (4; --quick 2)\n"
