@@ -17,6 +17,7 @@
 #include "bnn/data.h"
 #include "bnn/mc.h"
 #include "bnn/durable.h"
+#include "bnn/input.h"
 #include "cli.h"
 #include "commands.h"
 #include "experiment.h"
@@ -90,16 +91,6 @@ static void usage(FILE *f) {
  * purpose (a re-run reuses it).
  */
 
-static const char *kind_of(mode_t m) {
-  if (S_ISREG(m)) return "regular file";
-  if (S_ISDIR(m)) return "directory";
-  if (S_ISFIFO(m)) return "FIFO (named pipe)";
-  if (S_ISCHR(m)) return "character device";
-  if (S_ISBLK(m)) return "block device";
-  if (S_ISSOCK(m)) return "socket";
-  return "special file";
-}
-
 /* Whether `path` (named by option `opt` as `val`) is absent or of the file type `want`
  * (S_IFREG/S_IFDIR). Prints the error and returns 0 otherwise. */
 static int kind_ok(const char *opt, const char *val, const char *path, mode_t want) {
@@ -107,7 +98,7 @@ static int kind_ok(const char *opt, const char *val, const char *path, mode_t wa
   if (stat(path, &st) != 0 || (st.st_mode & S_IFMT) == want) return 1;
   const char *sep = strcmp(val, path) ? ": " : "";
   cli_error(CMD, "%s %s: %s%sis a %s, not a %s", opt, val, strcmp(val, path) ? path : "", sep,
-            kind_of(st.st_mode), want == S_IFDIR ? "directory" : "regular file");
+            bnn_file_kind(st.st_mode), want == S_IFDIR ? "directory" : "regular file");
   return 0;
 }
 

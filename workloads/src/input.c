@@ -8,17 +8,21 @@
 #include "bnn/input.h"
 #include "bnn_impl.h"
 
-static const char *kind_of(mode_t m) {
-  if (S_ISDIR(m)) return "is a directory, not a regular file";
-  if (S_ISFIFO(m)) return "is a FIFO (named pipe), not a regular file";
-  if (S_ISCHR(m)) return "is a character device, not a regular file";
-  if (S_ISBLK(m)) return "is a block device, not a regular file";
-  if (S_ISSOCK(m)) return "is a socket, not a regular file";
-  return "is not a regular file";
+const char *bnn_file_kind(unsigned mode) {
+  const mode_t m = (mode_t)mode;
+  if (S_ISREG(m)) return "regular file";
+  if (S_ISDIR(m)) return "directory";
+  if (S_ISFIFO(m)) return "FIFO (named pipe)";
+  if (S_ISCHR(m)) return "character device";
+  if (S_ISBLK(m)) return "block device";
+  if (S_ISSOCK(m)) return "socket";
+  if (S_ISLNK(m)) return "symbolic link";
+  return "special file";
 }
 
 static bnn_status check_stat(const char *path, const struct stat *st, uint64_t max_bytes) {
-  if (!S_ISREG(st->st_mode)) return bnn_fail(BNN_E_IO, "%s: %s", path, kind_of(st->st_mode));
+  if (!S_ISREG(st->st_mode))
+    return bnn_fail(BNN_E_IO, "%s: is a %s, not a regular file", path, bnn_file_kind(st->st_mode));
   if (max_bytes && (uint64_t)st->st_size > max_bytes)
     return bnn_fail(BNN_E_RANGE, "%s: %llu bytes, more than the %llu accepted for this input", path,
                     (unsigned long long)st->st_size, (unsigned long long)max_bytes);

@@ -33,6 +33,10 @@ bnn_status bnn_input_fopen(const char *path, uint64_t max_bytes, FILE **out, uin
  * that the caller's own open reports that); for readers whose open is a library's (zlib). */
 bnn_status bnn_input_check(const char *path, uint64_t max_bytes);
 
+/* The file type of st_mode in words, for messages: "regular file", "directory", "FIFO (named
+ * pipe)", "character device", "block device", "socket", "symbolic link" or "special file". */
+const char *bnn_file_kind(unsigned mode);
+
 #ifdef __cplusplus
 }
 #endif
