@@ -32,6 +32,8 @@
 namespace {
 
 const char* const kCmd = "sweep";
+// Combinations of an experiment's "vary" axes at most (their product must not wrap around).
+constexpr size_t kMaxCombinations = 100000000;
 
 void usage(FILE* f) {
   std::fprintf(
@@ -559,26 +561,35 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       rramsim::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
       bnn_dataset_free(&probe);
     }
-    // One grid point; the system (all but the seed) and the varied keys are shared by the points
-    // of one combination and operating point, so a 10^4-point grid stays cheap to expand.
+    // The grid: systems x combinations of the "vary" axes (the last axis fastest) x operating
+    // points x models x seeds. Every combination's system is loaded and every point checked here,
+    // before any point runs; a point keeps only its key and what rebuilds its system when it runs
+    // (a 10^4-point grid used to hold 10^4 resolved systems of ~7 KB each).
     using SetList = std::vector<std::pair<std::string, std::string>>;
-    struct Grid {
-      size_t sys, model;
-      std::shared_ptr<const rramsim::SystemConfig> cfg;  // seed: spec.seed
-      rramsim::PointSpec spec;
-      std::shared_ptr<const SetList> set;
+    struct Combo {
+      size_t sys, index;  // index: the axes' values in mixed radix, the last axis fastest
+      SetList set;        // the varied keys, as each row records them
     };
-    // The "vary" axes' combinations, the last axis fastest.
-    std::vector<std::vector<size_t>> combos(1);
+    struct GridPoint {
+      size_t combo, model;
+      int op;  // operating point index in the combination's device
+      uint64_t seed;
+    };
+    size_t n_combos = 1;
     for (const auto& a : e.axes) {
-      std::vector<std::vector<size_t>> next;
-      for (const auto& c : combos)
-        for (size_t v = 0; v < a.values.size(); ++v) {
-          next.push_back(c);
-          next.back().push_back(v);
-        }
-      combos.swap(next);
+      if (n_combos > kMaxCombinations / a.values.size())
+        throw rramsim::Error(exp_path + ": vary: more than " + std::to_string(kMaxCombinations) +
+                             " combinations of the axes' values (split the experiment)");
+      n_combos *= a.values.size();
     }
+    auto combo_values = [&](size_t index) {
+      std::vector<size_t> c(e.axes.size());
+      for (size_t ai = e.axes.size(); ai-- > 0;) {
+        c[ai] = index % e.axes[ai].values.size();
+        index /= e.axes[ai].values.size();
+      }
+      return c;
+    };
     // A system with one combination of the axes applied (and the experiment's error map).
     auto system_for = [&](size_t si, const std::vector<size_t>& c,
                           std::vector<std::pair<std::string, std::string>>* set) {
@@ -643,36 +654,37 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
                      msg.c_str());
       }
     }
-    std::vector<Grid> grid;
+    std::vector<Combo> combos;
+    std::vector<GridPoint> grid;
+    std::vector<std::string> keys;  // the points' keys, in grid order
     for (size_t si = 0; si < systems.size(); ++si)
-      for (const auto& combo : combos) {
-        auto set = std::make_shared<SetList>();
-        const rramsim::SystemConfig sys = system_for(si, combo, set.get());
+      for (size_t ci = 0; ci < n_combos; ++ci) {
+        combos.push_back(Combo{si, ci, {}});
+        rramsim::SystemConfig sys = system_for(si, combo_values(ci), &combos.back().set);
         std::vector<std::string> ops = e.op_points;
         if (e.all_op_points)
           for (size_t k = 0; k < sys.device.n_points; ++k) ops.push_back(sys.device.points[k].name);
         if (ops.empty()) ops.push_back(sys.op().name);
+        // A point's key: mode|system|op|model|seed|images|reuse[|map=...][|set...].
+        rramsim::PointResult probe;
+        probe.mode = e.mode;
+        probe.system = sys.name;
+        probe.images = ds.n;
+        probe.weight_reuse = e.weight_reuse;
+        probe.error_map = sys.error_map ? sys.error_map->path : "";
+        probe.set = combos.back().set;
         for (const std::string& op : ops) {
-          auto cfgp = std::make_shared<rramsim::SystemConfig>(sys);
-          rramsim::SystemConfig& cfg = *cfgp;
-          rramsim::select_op_point(cfg, op, e.path + ": op_points");
+          rramsim::select_op_point(sys, op, e.path + ": op_points");
+          probe.op_point = sys.op().name;
           for (size_t mi = 0; mi < models.size(); ++mi) {
             rramsim::PlacementParams pp;
             pp.rram_layer_mask = e.rram_layer_mask;
-            rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
+            rramsim::place_model(models[mi].get(), e.models[mi], sys, pp);
+            probe.model = e.models[mi];
             for (uint64_t seed : e.seeds) {
-              Grid g{si, mi, cfgp, {}, set};
-              g.spec.mode = e.mode;
-              g.spec.system_path = e.systems[si];
-              g.spec.op_point = op;
-              g.spec.model_path = e.models[mi];
-              g.spec.data = e.data;
-              g.spec.images = e.images;
-              g.spec.weight_reuse = e.weight_reuse;
-              g.spec.seed = seed;
-              g.spec.rram_layer_mask = e.rram_layer_mask;
-              g.spec.threads = e.threads;
-              grid.push_back(g);
+              grid.push_back(GridPoint{combos.size() - 1, mi, sys.op_index, seed});
+              probe.seed = seed;
+              keys.push_back(rramsim::point_key(probe));
             }
           }
         }
@@ -707,21 +719,6 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       rramsim::row_from_json(l, &r);
       done.insert(rramsim::point_key(r));
     }
-    // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
-    std::vector<std::string> keys(grid.size());
-    for (size_t k = 0; k < grid.size(); ++k) {
-      rramsim::PointResult probe;
-      probe.mode = e.mode;
-      probe.system = grid[k].cfg->name;
-      probe.op_point = grid[k].cfg->op().name;
-      probe.model = grid[k].spec.model_path;
-      probe.seed = grid[k].spec.seed;
-      probe.images = ds.n;
-      probe.weight_reuse = e.weight_reuse;
-      probe.error_map = grid[k].cfg->error_map ? grid[k].cfg->error_map->path : "";
-      probe.set = *grid[k].set;
-      keys[k] = rramsim::point_key(probe);
-    }
     std::vector<std::string> axis_paths;
     for (const auto& a : e.axes)
       for (const std::string& p : a.paths)
@@ -750,17 +747,38 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     cli_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
     auto last_csv = std::chrono::steady_clock::now();
+    // The system of the last combination run: points of one combination are adjacent in grid
+    // order, so it is loaded again only when the combination changes.
+    size_t cfg_combo = SIZE_MAX;
+    rramsim::SystemConfig combo_cfg;
     for (size_t k : todo) {
-      const Grid& g = grid[k];
-      rramsim::SystemConfig cfg = *g.cfg;
-      cfg.seed = g.spec.seed;
+      const GridPoint& g = grid[k];
+      const Combo& c = combos[g.combo];
+      if (cfg_combo != g.combo) {
+        combo_cfg = system_for(c.sys, combo_values(c.index), nullptr);
+        cfg_combo = g.combo;
+      }
+      rramsim::SystemConfig cfg = combo_cfg;
+      cfg.op_index = g.op;
+      cfg.seed = g.seed;
+      rramsim::PointSpec spec;
+      spec.mode = e.mode;
+      spec.system_path = e.systems[c.sys];
+      spec.op_point = cfg.op().name;
+      spec.model_path = e.models[g.model];
+      spec.data = e.data;
+      spec.images = e.images;
+      spec.weight_reuse = e.weight_reuse;
+      spec.seed = g.seed;
+      spec.rram_layer_mask = e.rram_layer_mask;
+      spec.threads = e.threads;
       if (!clean.count(g.model))
         clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
       rramsim::PointResult r =
           e.mode == "timed"
-              ? timed_in_child(g.spec, cfg, models[g.model].get(), ds, clean[g.model])
-              : rramsim::run_functional(g.spec, cfg, models[g.model].get(), ds, clean[g.model]);
-      r.set = *g.set;
+              ? timed_in_child(spec, cfg, models[g.model].get(), ds, clean[g.model])
+              : rramsim::run_functional(spec, cfg, models[g.model].get(), ds, clean[g.model]);
+      r.set = c.set;
       const std::string line = rramsim::row_json(r);
       append_row(jsonl, line);
       rows.push_back(line);

@@ -248,6 +248,7 @@ const Case kCases[] = {
     {"SWEEP-VARY-LIST", "sweep {D}/exp_vary_list.json --out {D}/out"},
     {"SWEEP-VARY-ZIP-LENGTH", "sweep {D}/exp_vary_zip.json --out {D}/out"},
     {"SWEEP-INVISIBLE-AXIS", "sweep {D}/exp_vary_invisible.json --out {D}/out"},
+    {"SWEEP-VARY-TOO-MANY", "sweep {D}/exp_vary_too_many.json --out {D}/out"},
     {"PLOT-NO-RESULTS", "plot {D}/emptydata"},
     {"PLOT-BAD-ROW", "plot {D}/badrows"},
     {"IMPORT-ARGS", "model import {D}/garbage.onnx"},
@@ -358,6 +359,14 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
             "\"vary_zip\": {\"organisation.rows\": [256, 512], \"organisation.columns\": [512]}}");
     write(d + "/exp_vary_invisible.json",
           vexp + "\"vary\": {\"organisation.queue_depth\": [4, 8]}}");
+    // Nine axes of ten values: 10^9 combinations, refused before any system is loaded.
+    std::string axes;
+    for (const char *k :
+         {"channels", "banks_per_channel", "crossbars_per_bank", "rows", "columns",
+          "bus_width_bits", "bus_clock_mhz", "controller_latency_cycles", "queue_depth"})
+      axes += std::string(axes.empty() ? "" : ", ") + "\"organisation." + k +
+              "\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    write(d + "/exp_vary_too_many.json", vexp + "\"vary\": {" + axes + "}}");
     mkdir((d + "/badrows").c_str(), 0755);
     write(d + "/badrows/results.shard-0-of-1.jsonl", "not a row\nnot a row either\n");
     // Shard sets the merge refuses: shard 1 of 2 missing; a 1-way and a 2-way split; a shard
