@@ -81,11 +81,12 @@ bool parse_shard(const char* s, unsigned* i, unsigned* n) {
   return true;
 }
 
-// Reads a results file: complete rows into `rows` (in order). A last line without its newline,
-// or one that does not parse, is what a killed writer leaves: it is cut off (the file truncated
-// to the last complete row) and reported. A bad row before the last is an error.
-void read_results(const std::string& path, std::vector<std::string>* rows, bool repair,
-                  std::string* note) {
+// Reads a results file: complete rows into `rows` (in order) and, parsed, into `parsed`. A last
+// line without its newline, or one that does not parse, is what a killed writer leaves: it is cut
+// off (the file truncated to the last complete row) and reported. A bad row before the last is an
+// error.
+void read_results(const std::string& path, std::vector<std::string>* rows,
+                  std::vector<rramsim::PointResult>* parsed, bool repair, std::string* note) {
   FILE* f = nullptr;
   if (bnn_input_fopen(path.c_str(), 0, &f, nullptr) != BNN_OK) {
     if (errno == ENOENT) return;
@@ -107,6 +108,7 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
     const bool last = !complete || nl + 1 == text.size();
     if (ok && complete) {
       rows->push_back(line);
+      parsed->push_back(std::move(r));
       good_end = nl + 1;
     } else if (last) {
       if (!repair)
@@ -126,13 +128,10 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
   }
 }
 
-// Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
 // The varied keys (JSON paths of "vary" and --set) of the rows, in order of first appearance.
-std::vector<std::string> set_columns(const std::vector<std::string>& rows) {
+std::vector<std::string> set_columns(const std::vector<rramsim::PointResult>& rows) {
   std::vector<std::string> cols;
-  for (const std::string& l : rows) {
-    rramsim::PointResult r;
-    if (!rramsim::row_from_json(l, &r)) continue;
+  for (const rramsim::PointResult& r : rows) {
     for (const auto& p : r.set)
       if (std::find(cols.begin(), cols.end(), p.first) == cols.end()) cols.push_back(p.first);
   }
@@ -152,15 +151,14 @@ std::string csv_columns(const std::vector<std::string>& set_cols) {
   return h;
 }
 
-// The CSV is plain (header line, then rows) so that tools read it with their defaults; what wrote
-// it goes to the sidecar JSON next to it. Every varied key is one more column (its value; a string
-// without its JSON quotes).
-void write_csv(const std::string& path, const std::vector<std::string>& rows) {
+// Rewrites the CSV from the JSON rows, parsed (atomically, so it never holds a half row). The CSV
+// is plain (header line, then rows) so that tools read it with their defaults; what wrote it goes
+// to the sidecar JSON next to it. Every varied key is one more column (its value; a string without
+// its JSON quotes).
+void write_csv(const std::string& path, const std::vector<rramsim::PointResult>& rows) {
   const std::vector<std::string> cols = set_columns(rows);
   std::string text = csv_columns(cols) + "\n";
-  for (const std::string& l : rows) {
-    rramsim::PointResult r;
-    if (!rramsim::row_from_json(l, &r)) continue;
+  for (const rramsim::PointResult& r : rows) {
     text += rramsim::row_csv(r);
     for (const std::string& c : cols) {
       std::string v;
@@ -178,18 +176,44 @@ void write_csv(const std::string& path, const std::vector<std::string>& rows) {
   rramsim::write_file_atomic(path, text);
 }
 
-void append_row(const std::string& path, const std::string& line) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) throw rramsim::Error(path + ": " + std::strerror(errno));
-  std::string l = line + "\n";
-  ssize_t w = write(fd, l.data(), l.size());
-  if (w != static_cast<ssize_t>(l.size()) || fsync(fd) != 0) {
-    int e = errno;
-    close(fd);
-    throw rramsim::Error(path + ": write failed: " + std::strerror(e));
+// The results file a sweep appends to, open for the whole sweep. A row is one write: the kernel
+// holds it once written, so a killed sweep (kill -9, a Slurm time limit) keeps every row it
+// finished. Rows are synced to disk (fsync) at most once a second and when the sweep ends, not per
+// row (a sync costs ~5-10 ms here, ~10 % of a 60 ms point): a power cut loses at most the last
+// second's rows, whose points run again on resume (a torn last row is dropped).
+class RowAppender {
+ public:
+  explicit RowAppender(std::string path) : path_(std::move(path)) {
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw rramsim::Error(path_ + ": " + std::strerror(errno));
   }
-  close(fd);
-}
+  ~RowAppender() {
+    if (dirty_) (void)fsync(fd_);  // a failing sweep keeps its finished rows: best effort
+    close(fd_);
+  }
+  RowAppender(const RowAppender&) = delete;
+  RowAppender& operator=(const RowAppender&) = delete;
+
+  void append(const std::string& line) {
+    const std::string l = line + "\n";
+    if (write(fd_, l.data(), l.size()) != static_cast<ssize_t>(l.size()))
+      throw rramsim::Error(path_ + ": write failed: " + std::strerror(errno));
+    dirty_ = true;
+    if (std::chrono::steady_clock::now() - synced_ >= std::chrono::seconds(1)) sync();
+  }
+  void sync() {
+    if (dirty_ && fsync(fd_) != 0)
+      throw rramsim::Error(path_ + ": write failed: " + std::strerror(errno));
+    dirty_ = false;
+    synced_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool dirty_ = false;
+  std::chrono::steady_clock::time_point synced_ = std::chrono::steady_clock::now();
+};
 
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
 // its row back through a pipe.
@@ -368,7 +392,7 @@ int merge(const std::string& dir, bool quiet) {
   closedir(d);
   if (splits.empty())
     return cli_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
-  std::vector<std::string> merged;
+  std::vector<rramsim::PointResult> merged;
   size_t n_files = 0;
   try {
     if (splits.size() > 1) {
@@ -383,9 +407,10 @@ int merge(const std::string& dir, bool quiet) {
     const auto& stems = splits.begin()->second;
     // Rows of every present shard first (a bad or half-written row is reported as such).
     std::map<unsigned, std::vector<std::string>> rows;
+    std::map<unsigned, std::vector<rramsim::PointResult>> parsed;
     for (const auto& st : stems) {
       std::string note;
-      read_results(st.second + ".jsonl", &rows[st.first], false, &note);
+      read_results(st.second + ".jsonl", &rows[st.first], &parsed[st.first], false, &note);
     }
     for (unsigned i = 0; i < N; ++i)
       if (!stems.count(i))
@@ -394,7 +419,8 @@ int merge(const std::string& dir, bool quiet) {
                              std::to_string(i) + " of " + std::to_string(N) +
                              " never ran: run --shard " + std::to_string(i) + "/" +
                              std::to_string(N) + ")");
-    std::vector<std::string> by_index;
+    // Grid index -> (shard, row of that shard); shard N: no row yet.
+    std::vector<std::pair<unsigned, size_t>> by_index;
     Share first;
     std::string first_file;
     for (const auto& st : stems) {
@@ -407,26 +433,23 @@ int merge(const std::string& dir, bool quiet) {
                              " into this directory to write it");
       if (first_file.empty()) {
         first = s, first_file = side;
-        by_index.assign(s.grid_points, std::string());
+        by_index.assign(s.grid_points, {N, 0});
       } else if (s.grid_hash != first.grid_hash || s.grid_points != first.grid_points) {
         throw rramsim::Error(side + ": shard of another grid (" + std::to_string(s.grid_points) +
                              " points, " + s.experiment + ") than " + first_file + " (" +
                              std::to_string(first.grid_points) + " points, " + first.experiment +
                              ")");
       }
-      std::map<std::string, const std::string*> have;
-      for (const std::string& l : rows[st.first]) {
-        rramsim::PointResult r;
-        rramsim::row_from_json(l, &r);
-        have.emplace(rramsim::point_key(r), &l);
-      }
+      std::map<std::string, size_t> have;  // key -> row of this shard
+      for (size_t j = 0; j < parsed[st.first].size(); ++j)
+        have.emplace(rramsim::point_key(parsed[st.first][j]), j);
       size_t got = 0;
       for (const auto& p : s.points) {
         auto it = have.find(p.second);
         if (it == have.end()) continue;
         if (p.first >= by_index.size())
           throw rramsim::Error(side + ": grid index " + std::to_string(p.first) + " out of range");
-        by_index[p.first] = *it->second;
+        by_index[p.first] = {st.first, it->second};
         ++got;
       }
       if (got < s.points.size())
@@ -441,16 +464,16 @@ int merge(const std::string& dir, bool quiet) {
                              "the same directory?)");
       ++n_files;
     }
-    for (size_t k = 0; k < by_index.size(); ++k)
-      if (by_index[k].empty())
+    std::string text;
+    for (size_t k = 0; k < by_index.size(); ++k) {
+      if (by_index[k].first == N)
         throw rramsim::Error("--merge " + dir + ": grid point " + std::to_string(k) +
                              " is in no shard (shards of different grids?)");
-    merged = std::move(by_index);
-    std::string text;
-    for (const std::string& l : merged) text += l + "\n";
+      text += rows[by_index[k].first][by_index[k].second] + "\n";
+      merged.push_back(parsed[by_index[k].first][by_index[k].second]);
+    }
     rramsim::write_file_atomic(dir + "/results.jsonl", text);
     write_csv(dir + "/results.csv", merged);
-    std::vector<std::string> keys;
     write_sidecar(dir + "/results.json",
                   run_json(std::string("rramsim sweep --merge ") + cli_version(), first.experiment,
                            "", first.grid_points, first.grid_hash, std::to_string(N) + " shards"),
@@ -709,16 +732,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       bnn_dataset_free(&ds);
       return CLI_EXIT_FAIL;
     }
-    std::vector<std::string> rows;
+    std::vector<std::string> lines;
+    std::vector<rramsim::PointResult> rows;  // the file's rows, parsed (the CSV is made of them)
     std::string note;
-    read_results(jsonl, &rows, true, &note);
+    read_results(jsonl, &lines, &rows, true, &note);
+    lines.clear();
     if (!note.empty()) std::fprintf(stderr, "rramsim sweep: %s\n", note.c_str());
     std::set<std::string> done;
-    for (const std::string& l : rows) {
-      rramsim::PointResult r;
-      rramsim::row_from_json(l, &r);
-      done.insert(rramsim::point_key(r));
-    }
+    for (const rramsim::PointResult& r : rows) done.insert(rramsim::point_key(r));
     std::vector<std::string> axis_paths;
     for (const auto& a : e.axes)
       for (const std::string& p : a.paths)
@@ -747,6 +768,7 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     cli_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
     auto last_csv = std::chrono::steady_clock::now();
+    RowAppender out(jsonl);
     // The system of the last combination run: points of one combination are adjacent in grid
     // order, so it is loaded again only when the combination changes.
     size_t cfg_combo = SIZE_MAX;
@@ -780,13 +802,15 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
               : rramsim::run_functional(spec, cfg, models[g.model].get(), ds, clean[g.model]);
       r.set = c.set;
       const std::string line = rramsim::row_json(r);
-      append_row(jsonl, line);
-      rows.push_back(line);
+      out.append(line);
+      rramsim::PointResult back;  // the row as the file holds it
+      rramsim::row_from_json(line, &back);
+      rows.push_back(std::move(back));
       // The CSV (derived from the JSON rows, which are the durable record) is refreshed at most
-      // once a second while points finish, and always at the end: rewriting it after every point
-      // costs O(rows) each time.
+      // every 10 s while points finish, and always at the end: a refresh rewrites and syncs the
+      // whole file (tens of ms here), which a row a second would pay again and again.
       const auto now = std::chrono::steady_clock::now();
-      if (now - last_csv >= std::chrono::seconds(1)) {
+      if (now - last_csv >= std::chrono::seconds(10)) {
         write_csv(csv, rows);
         last_csv = now;
       }
@@ -796,6 +820,7 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       cli_progress_update(&prog, ++n_done, "pt", msg);
     }
     cli_progress_finish(&prog, "pt", nullptr);
+    out.sync();
     write_csv(csv, rows);
     std::printf("%zu rows in %s and %s\n", rows.size(), jsonl.c_str(), csv.c_str());
   } catch (const std::exception& ex) {
