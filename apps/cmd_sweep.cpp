@@ -62,12 +62,6 @@ void usage(FILE* f) {
       "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
-struct Point {
-  size_t index;
-  rramsim::PointSpec spec;
-  std::string key;  // filled once the system is loaded
-};
-
 // Parses "i/N" with 0 <= i < N.
 bool parse_shard(const char* s, unsigned* i, unsigned* n) {
   char* end = nullptr;
@@ -781,6 +775,13 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     cli_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
     auto last_csv = std::chrono::steady_clock::now();
+    rramsim::PointSpec common;  // what every point of the experiment shares
+    common.mode = e.mode;
+    common.data = e.data;
+    common.images = e.images;
+    common.weight_reuse = e.weight_reuse;
+    common.rram_layer_mask = e.rram_layer_mask;
+    common.threads = e.threads;
     RowAppender out(jsonl);
     // The system of the last combination run: points of one combination are adjacent in grid
     // order, so it is loaded again only when the combination changes.
@@ -796,17 +797,11 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       rramsim::SystemConfig cfg = combo_cfg;
       cfg.op_index = g.op;
       cfg.seed = g.seed;
-      rramsim::PointSpec spec;
-      spec.mode = e.mode;
+      rramsim::PointSpec spec = common;
       spec.system_path = e.systems[c.sys];
       spec.op_point = cfg.op().name;
       spec.model_path = e.models[g.model];
-      spec.data = e.data;
-      spec.images = e.images;
-      spec.weight_reuse = e.weight_reuse;
       spec.seed = g.seed;
-      spec.rram_layer_mask = e.rram_layer_mask;
-      spec.threads = e.threads;
       if (!clean.count(g.model))
         clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
       rramsim::PointResult r =
