@@ -32,6 +32,8 @@
 namespace {
 
 const char* const kCmd = "sweep";
+// Combinations of an experiment's "vary" axes at most (their product must not wrap around).
+constexpr size_t kMaxCombinations = 100000000;
 
 void usage(FILE* f) {
   std::fprintf(
@@ -60,12 +62,6 @@ void usage(FILE* f) {
       "  --quiet          no progress bar (--no-progress: deprecated spelling)\n");
 }
 
-struct Point {
-  size_t index;
-  rramsim::PointSpec spec;
-  std::string key;  // filled once the system is loaded
-};
-
 // Parses "i/N" with 0 <= i < N.
 bool parse_shard(const char* s, unsigned* i, unsigned* n) {
   char* end = nullptr;
@@ -79,11 +75,12 @@ bool parse_shard(const char* s, unsigned* i, unsigned* n) {
   return true;
 }
 
-// Reads a results file: complete rows into `rows` (in order). A last line without its newline,
-// or one that does not parse, is what a killed writer leaves: it is cut off (the file truncated
-// to the last complete row) and reported. A bad row before the last is an error.
-void read_results(const std::string& path, std::vector<std::string>* rows, bool repair,
-                  std::string* note) {
+// Reads a results file: complete rows into `rows` (in order) and, parsed, into `parsed`. A last
+// line without its newline, or one that does not parse, is what a killed writer leaves: it is cut
+// off (the file truncated to the last complete row) and reported. A bad row before the last is an
+// error.
+void read_results(const std::string& path, std::vector<std::string>* rows,
+                  std::vector<rramsim::PointResult>* parsed, bool repair, std::string* note) {
   FILE* f = nullptr;
   if (bnn_input_fopen(path.c_str(), 0, &f, nullptr) != BNN_OK) {
     if (errno == ENOENT) return;
@@ -105,6 +102,7 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
     const bool last = !complete || nl + 1 == text.size();
     if (ok && complete) {
       rows->push_back(line);
+      parsed->push_back(std::move(r));
       good_end = nl + 1;
     } else if (last) {
       if (!repair)
@@ -124,13 +122,10 @@ void read_results(const std::string& path, std::vector<std::string>* rows, bool 
   }
 }
 
-// Rewrites the CSV from the JSON rows (atomically), so it never holds a half row.
 // The varied keys (JSON paths of "vary" and --set) of the rows, in order of first appearance.
-std::vector<std::string> set_columns(const std::vector<std::string>& rows) {
+std::vector<std::string> set_columns(const std::vector<rramsim::PointResult>& rows) {
   std::vector<std::string> cols;
-  for (const std::string& l : rows) {
-    rramsim::PointResult r;
-    if (!rramsim::row_from_json(l, &r)) continue;
+  for (const rramsim::PointResult& r : rows) {
     for (const auto& p : r.set)
       if (std::find(cols.begin(), cols.end(), p.first) == cols.end()) cols.push_back(p.first);
   }
@@ -150,15 +145,14 @@ std::string csv_columns(const std::vector<std::string>& set_cols) {
   return h;
 }
 
-// The CSV is plain (header line, then rows) so that tools read it with their defaults; what wrote
-// it goes to the sidecar JSON next to it. Every varied key is one more column (its value; a string
-// without its JSON quotes).
-void write_csv(const std::string& path, const std::vector<std::string>& rows) {
+// Rewrites the CSV from the JSON rows, parsed (atomically, so it never holds a half row). The CSV
+// is plain (header line, then rows) so that tools read it with their defaults; what wrote it goes
+// to the sidecar JSON next to it. Every varied key is one more column (its value; a string without
+// its JSON quotes).
+void write_csv(const std::string& path, const std::vector<rramsim::PointResult>& rows) {
   const std::vector<std::string> cols = set_columns(rows);
   std::string text = csv_columns(cols) + "\n";
-  for (const std::string& l : rows) {
-    rramsim::PointResult r;
-    if (!rramsim::row_from_json(l, &r)) continue;
+  for (const rramsim::PointResult& r : rows) {
     text += rramsim::row_csv(r);
     for (const std::string& c : cols) {
       std::string v;
@@ -176,18 +170,44 @@ void write_csv(const std::string& path, const std::vector<std::string>& rows) {
   rramsim::write_file_atomic(path, text);
 }
 
-void append_row(const std::string& path, const std::string& line) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) throw rramsim::Error(path + ": " + std::strerror(errno));
-  std::string l = line + "\n";
-  ssize_t w = write(fd, l.data(), l.size());
-  if (w != static_cast<ssize_t>(l.size()) || fsync(fd) != 0) {
-    int e = errno;
-    close(fd);
-    throw rramsim::Error(path + ": write failed: " + std::strerror(e));
+// The results file a sweep appends to, open for the whole sweep. A row is one write: the kernel
+// holds it once written, so a killed sweep (kill -9, a Slurm time limit) keeps every row it
+// finished. Rows are synced to disk (fsync) at most once a second and when the sweep ends, not per
+// row (a sync costs ~5-10 ms here, ~10 % of a 60 ms point): a power cut loses at most the last
+// second's rows, whose points run again on resume (a torn last row is dropped).
+class RowAppender {
+ public:
+  explicit RowAppender(std::string path) : path_(std::move(path)) {
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw rramsim::Error(path_ + ": " + std::strerror(errno));
   }
-  close(fd);
-}
+  ~RowAppender() {
+    if (dirty_) (void)fsync(fd_);  // a failing sweep keeps its finished rows: best effort
+    close(fd_);
+  }
+  RowAppender(const RowAppender&) = delete;
+  RowAppender& operator=(const RowAppender&) = delete;
+
+  void append(const std::string& line) {
+    const std::string l = line + "\n";
+    if (write(fd_, l.data(), l.size()) != static_cast<ssize_t>(l.size()))
+      throw rramsim::Error(path_ + ": write failed: " + std::strerror(errno));
+    dirty_ = true;
+    if (std::chrono::steady_clock::now() - synced_ >= std::chrono::seconds(1)) sync();
+  }
+  void sync() {
+    if (dirty_ && fsync(fd_) != 0)
+      throw rramsim::Error(path_ + ": write failed: " + std::strerror(errno));
+    dirty_ = false;
+    synced_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool dirty_ = false;
+  std::chrono::steady_clock::time_point synced_ = std::chrono::steady_clock::now();
+};
 
 // Runs a timed point in a child process (SystemC allows one elaboration per process) and reads
 // its row back through a pipe.
@@ -366,7 +386,7 @@ int merge(const std::string& dir, bool quiet) {
   closedir(d);
   if (splits.empty())
     return cli_error(kCmd, "--merge %s: no results.shard-*.jsonl files", dir.c_str());
-  std::vector<std::string> merged;
+  std::vector<rramsim::PointResult> merged;
   size_t n_files = 0;
   try {
     if (splits.size() > 1) {
@@ -379,11 +399,25 @@ int merge(const std::string& dir, bool quiet) {
     }
     const unsigned N = splits.begin()->first;
     const auto& stems = splits.begin()->second;
+    // One merge per directory, and none while a shard of it runs: the merge holds the lock of
+    // every shard file it reads (the lock a running shard holds: sweep --out) and of
+    // results.jsonl (an unsharded sweep's) until it exits; a second merge or a shard started
+    // meanwhile is refused, as is this merge while another holds one of them.
+    const std::string out = dir + "/results";
+    for (const char* ext : {".jsonl", ".csv", ".json"})
+      if (!cli_output_claim(kCmd, "--merge", (out + ext).c_str())) return CLI_EXIT_FAIL;
+    if (!cli_output_lock_file(kCmd, "--merge", (out + ".jsonl").c_str())) return CLI_EXIT_FAIL;
+    for (const auto& st : stems) {
+      const std::string jsonl = st.second + ".jsonl";
+      if (access(jsonl.c_str(), F_OK) == 0 && !cli_output_lock_file(kCmd, "--merge", jsonl.c_str()))
+        return CLI_EXIT_FAIL;
+    }
     // Rows of every present shard first (a bad or half-written row is reported as such).
     std::map<unsigned, std::vector<std::string>> rows;
+    std::map<unsigned, std::vector<rramsim::PointResult>> parsed;
     for (const auto& st : stems) {
       std::string note;
-      read_results(st.second + ".jsonl", &rows[st.first], false, &note);
+      read_results(st.second + ".jsonl", &rows[st.first], &parsed[st.first], false, &note);
     }
     for (unsigned i = 0; i < N; ++i)
       if (!stems.count(i))
@@ -392,7 +426,8 @@ int merge(const std::string& dir, bool quiet) {
                              std::to_string(i) + " of " + std::to_string(N) +
                              " never ran: run --shard " + std::to_string(i) + "/" +
                              std::to_string(N) + ")");
-    std::vector<std::string> by_index;
+    // Grid index -> (shard, row of that shard); shard N: no row yet.
+    std::vector<std::pair<unsigned, size_t>> by_index;
     Share first;
     std::string first_file;
     for (const auto& st : stems) {
@@ -405,26 +440,23 @@ int merge(const std::string& dir, bool quiet) {
                              " into this directory to write it");
       if (first_file.empty()) {
         first = s, first_file = side;
-        by_index.assign(s.grid_points, std::string());
+        by_index.assign(s.grid_points, {N, 0});
       } else if (s.grid_hash != first.grid_hash || s.grid_points != first.grid_points) {
         throw rramsim::Error(side + ": shard of another grid (" + std::to_string(s.grid_points) +
                              " points, " + s.experiment + ") than " + first_file + " (" +
                              std::to_string(first.grid_points) + " points, " + first.experiment +
                              ")");
       }
-      std::map<std::string, const std::string*> have;
-      for (const std::string& l : rows[st.first]) {
-        rramsim::PointResult r;
-        rramsim::row_from_json(l, &r);
-        have.emplace(rramsim::point_key(r), &l);
-      }
+      std::map<std::string, size_t> have;  // key -> row of this shard
+      for (size_t j = 0; j < parsed[st.first].size(); ++j)
+        have.emplace(rramsim::point_key(parsed[st.first][j]), j);
       size_t got = 0;
       for (const auto& p : s.points) {
         auto it = have.find(p.second);
         if (it == have.end()) continue;
         if (p.first >= by_index.size())
           throw rramsim::Error(side + ": grid index " + std::to_string(p.first) + " out of range");
-        by_index[p.first] = *it->second;
+        by_index[p.first] = {st.first, it->second};
         ++got;
       }
       if (got < s.points.size())
@@ -439,16 +471,16 @@ int merge(const std::string& dir, bool quiet) {
                              "the same directory?)");
       ++n_files;
     }
-    for (size_t k = 0; k < by_index.size(); ++k)
-      if (by_index[k].empty())
+    std::string text;
+    for (size_t k = 0; k < by_index.size(); ++k) {
+      if (by_index[k].first == N)
         throw rramsim::Error("--merge " + dir + ": grid point " + std::to_string(k) +
                              " is in no shard (shards of different grids?)");
-    merged = std::move(by_index);
-    std::string text;
-    for (const std::string& l : merged) text += l + "\n";
+      text += rows[by_index[k].first][by_index[k].second] + "\n";
+      merged.push_back(parsed[by_index[k].first][by_index[k].second]);
+    }
     rramsim::write_file_atomic(dir + "/results.jsonl", text);
     write_csv(dir + "/results.csv", merged);
-    std::vector<std::string> keys;
     write_sidecar(dir + "/results.json",
                   run_json(std::string("rramsim sweep --merge ") + cli_version(), first.experiment,
                            "", first.grid_points, first.grid_hash, std::to_string(N) + " shards"),
@@ -559,26 +591,35 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       rramsim::open_data(&probe, e.data, 1, models[k].get(), e.models[k]);
       bnn_dataset_free(&probe);
     }
-    // One grid point; the system (all but the seed) and the varied keys are shared by the points
-    // of one combination and operating point, so a 10^4-point grid stays cheap to expand.
+    // The grid: systems x combinations of the "vary" axes (the last axis fastest) x operating
+    // points x models x seeds. Every combination's system is loaded and every point checked here,
+    // before any point runs; a point keeps only its key and what rebuilds its system when it runs
+    // (a 10^4-point grid used to hold 10^4 resolved systems of ~7 KB each).
     using SetList = std::vector<std::pair<std::string, std::string>>;
-    struct Grid {
-      size_t sys, model;
-      std::shared_ptr<const rramsim::SystemConfig> cfg;  // seed: spec.seed
-      rramsim::PointSpec spec;
-      std::shared_ptr<const SetList> set;
+    struct Combo {
+      size_t sys, index;  // index: the axes' values in mixed radix, the last axis fastest
+      SetList set;        // the varied keys, as each row records them
     };
-    // The "vary" axes' combinations, the last axis fastest.
-    std::vector<std::vector<size_t>> combos(1);
+    struct GridPoint {
+      size_t combo, model;
+      int op;  // operating point index in the combination's device
+      uint64_t seed;
+    };
+    size_t n_combos = 1;
     for (const auto& a : e.axes) {
-      std::vector<std::vector<size_t>> next;
-      for (const auto& c : combos)
-        for (size_t v = 0; v < a.values.size(); ++v) {
-          next.push_back(c);
-          next.back().push_back(v);
-        }
-      combos.swap(next);
+      if (n_combos > kMaxCombinations / a.values.size())
+        throw rramsim::Error(exp_path + ": vary: more than " + std::to_string(kMaxCombinations) +
+                             " combinations of the axes' values (split the experiment)");
+      n_combos *= a.values.size();
     }
+    auto combo_values = [&](size_t index) {
+      std::vector<size_t> c(e.axes.size());
+      for (size_t ai = e.axes.size(); ai-- > 0;) {
+        c[ai] = index % e.axes[ai].values.size();
+        index /= e.axes[ai].values.size();
+      }
+      return c;
+    };
     // A system with one combination of the axes applied (and the experiment's error map).
     auto system_for = [&](size_t si, const std::vector<size_t>& c,
                           std::vector<std::pair<std::string, std::string>>* set) {
@@ -643,36 +684,37 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
                      msg.c_str());
       }
     }
-    std::vector<Grid> grid;
+    std::vector<Combo> combos;
+    std::vector<GridPoint> grid;
+    std::vector<std::string> keys;  // the points' keys, in grid order
     for (size_t si = 0; si < systems.size(); ++si)
-      for (const auto& combo : combos) {
-        auto set = std::make_shared<SetList>();
-        const rramsim::SystemConfig sys = system_for(si, combo, set.get());
+      for (size_t ci = 0; ci < n_combos; ++ci) {
+        combos.push_back(Combo{si, ci, {}});
+        rramsim::SystemConfig sys = system_for(si, combo_values(ci), &combos.back().set);
         std::vector<std::string> ops = e.op_points;
         if (e.all_op_points)
           for (size_t k = 0; k < sys.device.n_points; ++k) ops.push_back(sys.device.points[k].name);
         if (ops.empty()) ops.push_back(sys.op().name);
+        // A point's key: mode|system|op|model|seed|images|reuse[|map=...][|set...].
+        rramsim::PointResult probe;
+        probe.mode = e.mode;
+        probe.system = sys.name;
+        probe.images = ds.n;
+        probe.weight_reuse = e.weight_reuse;
+        probe.error_map = sys.error_map ? sys.error_map->path : "";
+        probe.set = combos.back().set;
         for (const std::string& op : ops) {
-          auto cfgp = std::make_shared<rramsim::SystemConfig>(sys);
-          rramsim::SystemConfig& cfg = *cfgp;
-          rramsim::select_op_point(cfg, op, e.path + ": op_points");
+          rramsim::select_op_point(sys, op, e.path + ": op_points");
+          probe.op_point = sys.op().name;
           for (size_t mi = 0; mi < models.size(); ++mi) {
             rramsim::PlacementParams pp;
             pp.rram_layer_mask = e.rram_layer_mask;
-            rramsim::place_model(models[mi].get(), e.models[mi], cfg, pp);
+            rramsim::place_model(models[mi].get(), e.models[mi], sys, pp);
+            probe.model = e.models[mi];
             for (uint64_t seed : e.seeds) {
-              Grid g{si, mi, cfgp, {}, set};
-              g.spec.mode = e.mode;
-              g.spec.system_path = e.systems[si];
-              g.spec.op_point = op;
-              g.spec.model_path = e.models[mi];
-              g.spec.data = e.data;
-              g.spec.images = e.images;
-              g.spec.weight_reuse = e.weight_reuse;
-              g.spec.seed = seed;
-              g.spec.rram_layer_mask = e.rram_layer_mask;
-              g.spec.threads = e.threads;
-              grid.push_back(g);
+              grid.push_back(GridPoint{combos.size() - 1, mi, sys.op_index, seed});
+              probe.seed = seed;
+              keys.push_back(rramsim::point_key(probe));
             }
           }
         }
@@ -697,31 +739,14 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       bnn_dataset_free(&ds);
       return CLI_EXIT_FAIL;
     }
-    std::vector<std::string> rows;
+    std::vector<std::string> lines;
+    std::vector<rramsim::PointResult> rows;  // the file's rows, parsed (the CSV is made of them)
     std::string note;
-    read_results(jsonl, &rows, true, &note);
+    read_results(jsonl, &lines, &rows, true, &note);
+    lines.clear();
     if (!note.empty()) std::fprintf(stderr, "rramsim sweep: %s\n", note.c_str());
     std::set<std::string> done;
-    for (const std::string& l : rows) {
-      rramsim::PointResult r;
-      rramsim::row_from_json(l, &r);
-      done.insert(rramsim::point_key(r));
-    }
-    // Keys need the resolved names: a point's key is mode|system|op|model|seed|images|reuse.
-    std::vector<std::string> keys(grid.size());
-    for (size_t k = 0; k < grid.size(); ++k) {
-      rramsim::PointResult probe;
-      probe.mode = e.mode;
-      probe.system = grid[k].cfg->name;
-      probe.op_point = grid[k].cfg->op().name;
-      probe.model = grid[k].spec.model_path;
-      probe.seed = grid[k].spec.seed;
-      probe.images = ds.n;
-      probe.weight_reuse = e.weight_reuse;
-      probe.error_map = grid[k].cfg->error_map ? grid[k].cfg->error_map->path : "";
-      probe.set = *grid[k].set;
-      keys[k] = rramsim::point_key(probe);
-    }
+    for (const rramsim::PointResult& r : rows) done.insert(rramsim::point_key(r));
     std::vector<std::string> axis_paths;
     for (const auto& a : e.axes)
       for (const std::string& p : a.paths)
@@ -750,25 +775,50 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
     cli_progress_start(&prog, "sweep", todo.size(), !quiet);
     size_t n_done = 0;
     auto last_csv = std::chrono::steady_clock::now();
+    rramsim::PointSpec common;  // what every point of the experiment shares
+    common.mode = e.mode;
+    common.data = e.data;
+    common.images = e.images;
+    common.weight_reuse = e.weight_reuse;
+    common.rram_layer_mask = e.rram_layer_mask;
+    common.threads = e.threads;
+    RowAppender out(jsonl);
+    // The system of the last combination run: points of one combination are adjacent in grid
+    // order, so it is loaded again only when the combination changes.
+    size_t cfg_combo = SIZE_MAX;
+    rramsim::SystemConfig combo_cfg;
     for (size_t k : todo) {
-      const Grid& g = grid[k];
-      rramsim::SystemConfig cfg = *g.cfg;
-      cfg.seed = g.spec.seed;
+      const GridPoint& g = grid[k];
+      const Combo& c = combos[g.combo];
+      if (cfg_combo != g.combo) {
+        combo_cfg = system_for(c.sys, combo_values(c.index), nullptr);
+        cfg_combo = g.combo;
+      }
+      rramsim::SystemConfig cfg = combo_cfg;
+      cfg.op_index = g.op;
+      cfg.seed = g.seed;
+      rramsim::PointSpec spec = common;
+      spec.system_path = e.systems[c.sys];
+      spec.op_point = cfg.op().name;
+      spec.model_path = e.models[g.model];
+      spec.seed = g.seed;
       if (!clean.count(g.model))
         clean[g.model] = rramsim::clean_accuracy(models[g.model].get(), ds, e.threads);
       rramsim::PointResult r =
           e.mode == "timed"
-              ? timed_in_child(g.spec, cfg, models[g.model].get(), ds, clean[g.model])
-              : rramsim::run_functional(g.spec, cfg, models[g.model].get(), ds, clean[g.model]);
-      r.set = *g.set;
+              ? timed_in_child(spec, cfg, models[g.model].get(), ds, clean[g.model])
+              : rramsim::run_functional(spec, cfg, models[g.model].get(), ds, clean[g.model]);
+      r.set = c.set;
       const std::string line = rramsim::row_json(r);
-      append_row(jsonl, line);
-      rows.push_back(line);
+      out.append(line);
+      rramsim::PointResult back;  // the row as the file holds it
+      rramsim::row_from_json(line, &back);
+      rows.push_back(std::move(back));
       // The CSV (derived from the JSON rows, which are the durable record) is refreshed at most
-      // once a second while points finish, and always at the end: rewriting it after every point
-      // costs O(rows) each time.
+      // every 10 s while points finish, and always at the end: a refresh rewrites and syncs the
+      // whole file (tens of ms here), which a row a second would pay again and again.
       const auto now = std::chrono::steady_clock::now();
-      if (now - last_csv >= std::chrono::seconds(1)) {
+      if (now - last_csv >= std::chrono::seconds(10)) {
         write_csv(csv, rows);
         last_csv = now;
       }
@@ -778,6 +828,7 @@ extern "C" int cli_cmd_sweep(int argc, char** argv) {
       cli_progress_update(&prog, ++n_done, "pt", msg);
     }
     cli_progress_finish(&prog, "pt", nullptr);
+    out.sync();
     write_csv(csv, rows);
     std::printf("%zu rows in %s and %s\n", rows.size(), jsonl.c_str(), csv.c_str());
   } catch (const std::exception& ex) {

@@ -4,6 +4,7 @@
 // so an override is checked exactly as the edited file would be.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <mutex>
 #include <cstdlib>
 #include <cstring>
@@ -41,21 +42,37 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-// Files parsed once per process (a grid applies overrides to the same system thousands of times):
-// each use gets its own deep copy of the tree.
+// Files parsed once per process (a grid applies overrides to the same system thousands of times).
+// The cached trees are shared, never changed: a load copies only the objects and lists on its
+// overrides' paths (writable_child) and shares the rest.
 JsonPtr parse_file_cached(const std::string& path) {
   static std::mutex mu;
   static std::map<std::string, JsonPtr> cache;
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(path);
   if (it == cache.end()) it = cache.emplace(path, parse_file(path)).first;
-  JsonPtr copy(json_deep_copy(it->second.get()));
+  return JsonPtr(json_incref(it->second.get()));
+}
+
+// The objects and lists of one load's tree that are its own (may be changed).
+using OwnNodes = std::set<const json_t*>;
+
+// `child` (an object or a list) under `parent` at `key` or `index`, made the load's own: a
+// shared one is replaced by a shallow copy (its members stay shared until changed in turn).
+json_t* writable_child(json_t* parent, const char* key, size_t index, json_t* child,
+                       OwnNodes* own) {
+  if ((!json_is_object(child) && !json_is_array(child)) || own->count(child)) return child;
+  json_t* copy = json_copy(child);
   if (!copy) throw std::bad_alloc();
+  own->insert(copy);
+  if (key ? json_object_set_new(parent, key, copy) : json_array_set_new(parent, index, copy))
+    throw std::bad_alloc();
   return copy;
 }
 
-// Puts `value` at `path` in the system tree `root` (a system file read from `base_dir`).
-void apply(json_t* root, const std::string& base_dir, const Override& ov) {
+// Puts `value` at `path` in the system tree `root` (a system file read from `base_dir`; `own`: the
+// nodes of the tree that are this load's, root included).
+void apply(json_t* root, const std::string& base_dir, const Override& ov, OwnNodes* own) {
   const std::vector<std::string> segs = split_path(ov.path);
   json_t* cur = root;
   std::string walked;
@@ -80,7 +97,7 @@ void apply(json_t* root, const std::string& base_dir, const Override& ov) {
         json_array_set(cur, idx, ov.value.get());
         return;
       }
-      cur = json_array_get(cur, idx);
+      cur = writable_child(cur, nullptr, idx, json_array_get(cur, idx), own);
     } else if (json_is_object(cur)) {
       if (last) {
         json_object_set(cur, s.c_str(), ov.value.get());
@@ -91,12 +108,13 @@ void apply(json_t* root, const std::string& base_dir, const Override& ov) {
         // The reader names an unknown key and its nearest known one: let it see this one.
         json_object_set_new(cur, s.c_str(), json_object());
         next = json_object_get(cur, s.c_str());
+        own->insert(next);
       } else if (json_is_string(next) && cur == root && (s == "device" || s == "organisation")) {
         JsonPtr sub = parse_file_cached(join_path(base_dir, json_string_value(next)));
         json_object_set(cur, s.c_str(), sub.get());
         next = json_object_get(cur, s.c_str());
       }
-      cur = next;
+      cur = writable_child(cur, s.c_str(), 0, next, own);
     } else {
       throw Error(ov.path + ": " + walked + " is a value, not an object or a list");
     }
@@ -142,8 +160,14 @@ std::string nearest_key(const std::string& key, const std::set<std::string>& kno
 
 SystemConfig load_system_file(const std::string& path, const std::vector<Override>& overrides) {
   if (overrides.empty()) return load_system_file(path);
-  JsonPtr j = parse_file_cached(path);
-  if (!json_is_object(j.get())) throw Error(path + ": (top level): expected an object");
+  JsonPtr j;
+  {
+    JsonPtr shared = parse_file_cached(path);
+    if (!json_is_object(shared.get())) throw Error(path + ": (top level): expected an object");
+    j.reset(json_copy(shared.get()));
+    if (!j) throw std::bad_alloc();
+  }
+  OwnNodes own{j.get()};
   // A device or organisation given by file: inlined from the per-process cache (a grid reads the
   // same files thousands of times).
   for (const char* part : {"device", "organisation"}) {
@@ -153,7 +177,7 @@ SystemConfig load_system_file(const std::string& path, const std::vector<Overrid
       json_object_set(j.get(), part, sub.get());
     }
   }
-  for (const Override& ov : overrides) apply(j.get(), dir_of(path), ov);
+  for (const Override& ov : overrides) apply(j.get(), dir_of(path), ov, &own);
   SystemConfig c;
   {
     SuggestNearest s;

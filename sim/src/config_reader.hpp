@@ -7,10 +7,12 @@
 
 #include <jansson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "rramsim/config.hpp"
 #include "rramsim/error.hpp"
@@ -66,6 +68,7 @@ class Obj {
   Obj(json_t* j, std::string file, std::string path)
       : j_(j), file_(std::move(file)), path_(std::move(path)) {
     if (!json_is_object(j_)) fail_here("expected a JSON object");
+    used_.reserve(json_object_size(j_) + 4);
   }
 
   [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
@@ -80,8 +83,12 @@ class Obj {
   const std::string& file() const { return file_; }
 
   json_t* get(const std::string& key) {
-    used_.insert(key);
-    return json_object_get(j_, key.c_str());
+    json_t* v = json_object_get(j_, key.c_str());
+    if (std::find(used_.begin(), used_.end(), key) == used_.end()) {
+      used_.push_back(key);
+      found_ += v != nullptr;
+    }
+    return v;
   }
   bool has(const std::string& key) const { return json_object_get(j_, key.c_str()) != nullptr; }
 
@@ -102,13 +109,14 @@ class Obj {
   uint64_t uint(const std::string& key, uint64_t def, uint64_t lo, uint64_t hi,
                 bool required = false) {
     json_t* v = get(key);
-    const std::string range =
-        "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    auto range = [&] {
+      return "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    };
     if (!v) {
-      if (required) fail(key, "missing (" + range + ")");
+      if (required) fail(key, "missing (" + range() + ")");
       return def;
     }
-    if (!json_is_integer(v)) fail(key, "expected " + range);
+    if (!json_is_integer(v)) fail(key, "expected " + range());
     json_int_t x = json_integer_value(v);
     if (x < 0 || static_cast<uint64_t>(x) < lo || static_cast<uint64_t>(x) > hi)
       fail(key, std::to_string(x) + " is outside [" + std::to_string(lo) + ", " +
@@ -129,13 +137,16 @@ class Obj {
   // Reports the first key that no reader consumed ("unknown key", then " (known: <known>)" when
   // a list is given).
   void finish(const std::string& known = "") const {
+    if (found_ == json_object_size(j_)) return;  // every key of the object was asked for
     const char* k;
     json_t* v;
     json_object_foreach(j_, k, v) {
       (void)v;
-      if (!used_.count(k)) {
+      if (std::find(used_.begin(), used_.end(), k) == used_.end()) {
         if (t_suggest_nearest && !used_.empty())
-          fail(k, "unknown key (nearest known key: " + key_path(nearest_key(k, used_)) + ")");
+          fail(k, "unknown key (nearest known key: " +
+                      key_path(nearest_key(k, std::set<std::string>(used_.begin(), used_.end()))) +
+                      ")");
         fail(k, known.empty() ? std::string("unknown key") : "unknown key (known: " + known + ")");
       }
     }
@@ -144,7 +155,10 @@ class Obj {
  private:
   json_t* j_;
   std::string file_, path_;
-  std::set<std::string> used_;
+  // The keys asked for, in order (a few dozen at most: a list is cheaper than a set here, and
+  // a grid of 10^4 points reads a system per point).
+  std::vector<std::string> used_;
+  size_t found_ = 0;  // keys of used_ that the object has
 };
 
 // A system file's tree read as load_system_file reads the file (config_override.cpp).

@@ -18,6 +18,37 @@ double accuracy_of(const std::vector<uint8_t>& pred, const bnn_dataset& ds) {
   return ds.n ? static_cast<double>(ok) / ds.n : 0.0;
 }
 
+// A point's row with what names it (mode, system, operating point, model, data, seed, images,
+// reuse) and its configured rates filled in; the evaluation adds what it measured.
+PointResult result_of(const char* mode, const PointSpec& s, const SystemConfig& cfg,
+                      const bnn_dataset& ds) {
+  const rr_op_point& op = cfg.op();
+  PointResult r;
+  r.mode = mode;
+  r.system = cfg.name;
+  r.op_point = op.name;
+  r.model = s.model_path;
+  r.data = ds.name;
+  r.seed = cfg.seed;
+  r.images = ds.n;
+  r.weight_reuse = s.weight_reuse;
+  r.write_ber_01 = op.write_ber_01, r.write_ber_10 = op.write_ber_10;
+  r.read_ber_01 = op.read_ber_01, r.read_ber_10 = op.read_ber_10;
+  r.error_map = cfg.error_map ? cfg.error_map->path : "";
+  return r;
+}
+
+// The row's observed error rate (from its counts), accuracy and the clean reference.
+void set_outcome(PointResult* r, const std::vector<uint8_t>& pred, const bnn_dataset& ds,
+                 double clean) {
+  r->ber_observed =
+      (r->bits_written ? static_cast<double>(r->write_errors + r->stuck_errors) / r->bits_written
+                       : 0) +
+      (r->bits_read ? static_cast<double>(r->read_errors) / r->bits_read : 0);
+  r->accuracy = accuracy_of(pred, ds);
+  r->clean_accuracy = clean;
+}
+
 void run_engine(const bnn_model* m, bnn_port* port, const bnn_dataset& ds, int threads,
                 uint32_t reuse, std::vector<uint8_t>* pred) {
   bnn_infer_params ip = bnn_infer_default_params();
@@ -148,28 +179,13 @@ PointResult run_functional(const PointSpec& s, const SystemConfig& cfg, const bn
   bnn_error_port_counts(port, &ec);
   bnn_port_destroy(port);
 
-  PointResult r;
-  r.mode = "functional";
-  r.system = cfg.name;
-  r.op_point = op.name;
-  r.model = s.model_path;
-  r.data = ds.name;
-  r.seed = cfg.seed;
-  r.images = ds.n;
-  r.weight_reuse = s.weight_reuse;
-  r.write_ber_01 = op.write_ber_01, r.write_ber_10 = op.write_ber_10;
-  r.read_ber_01 = op.read_ber_01, r.read_ber_10 = op.read_ber_10;
+  PointResult r = result_of("functional", s, cfg, ds);
   r.write_errors = ec.write_flips;
   r.stuck_errors = stuck_changed;
-  r.error_map = cfg.error_map ? cfg.error_map->path : "";
   r.read_errors = ec.read_flips + mp.flips;
   r.bits_written = ec.bits_stored;
   r.bits_read = ec.bits_read;
-  r.ber_observed =
-      (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
-      (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
-  r.accuracy = accuracy_of(pred, ds);
-  r.clean_accuracy = clean;
+  set_outcome(&r, pred, ds, clean);
   const AnalyticEnergy ae = analytic_energy(cfg, m, pl);
   r.energy_per_image_pj = ae.read_per_fetch_pj / s.weight_reuse;
   r.programming_energy_pj = ae.program_pj;
@@ -189,32 +205,15 @@ PointResult run_timed(const PointSpec& s, const SystemConfig& cfg, const bnn_mod
   wp.access_observer = s.access_observer;
   wp.fault_observer = s.fault_observer;
   WorkloadResult wr = run_bnn_workload(cfg, m, s.model_path, ds.images, ds.n, wp);
-  const rr_op_point& op = cfg.op();
   const ErrorCounters& e = wr.total.err;
-  PointResult r;
-  r.mode = "timed";
-  r.system = cfg.name;
-  r.op_point = op.name;
-  r.model = s.model_path;
-  r.data = ds.name;
-  r.seed = cfg.seed;
-  r.images = ds.n;
-  r.weight_reuse = s.weight_reuse;
-  r.write_ber_01 = op.write_ber_01, r.write_ber_10 = op.write_ber_10;
-  r.read_ber_01 = op.read_ber_01, r.read_ber_10 = op.read_ber_10;
+  PointResult r = result_of("timed", s, cfg, ds);
   r.write_errors = e.write_err01 + e.write_err10;
   r.read_errors = e.read_err01 + e.read_err10;
   r.stuck_errors = e.stuck_at;
   r.endurance_errors = e.endurance;
-  r.error_map = cfg.error_map ? cfg.error_map->path : "";
   r.bits_written = e.write_bits0 + e.write_bits1;
   r.bits_read = e.read_bits0 + e.read_bits1;
-  r.ber_observed =
-      (r.bits_written ? static_cast<double>(r.write_errors + r.stuck_errors) / r.bits_written : 0) +
-      (r.bits_read ? static_cast<double>(r.read_errors) / r.bits_read : 0);
-  std::vector<uint8_t> pred = wr.pred;
-  r.accuracy = accuracy_of(pred, ds);
-  r.clean_accuracy = clean;
+  set_outcome(&r, wr.pred, ds, clean);
   const Energy ep = total_energy(wr.programming, cfg);
   const Energy et = total_energy(wr.total, cfg);
   // Static energy is charged over simulated time; split at the end of programming.

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <zlib.h>
 
 #include "e2e_util.hpp"
@@ -252,10 +254,12 @@ const Case kCases[] = {
     {"SWEEP-MERGE-MIXED", "sweep --merge {D}/merge_mixed"},
     {"SWEEP-MERGE-INCOMPLETE", "sweep --merge {D}/merge_incomplete"},
     {"SWEEP-MERGE-NO-SIDECAR", "sweep --merge {D}/merge_nosidecar"},
+    {"SWEEP-MERGE-LOCKED", "sweep --merge {D}/merge_locked"},
     {"SWEEP-VARY-UNKNOWN-KEY", "sweep {D}/exp_vary_unknown.json --out {D}/out"},
     {"SWEEP-VARY-LIST", "sweep {D}/exp_vary_list.json --out {D}/out"},
     {"SWEEP-VARY-ZIP-LENGTH", "sweep {D}/exp_vary_zip.json --out {D}/out"},
     {"SWEEP-INVISIBLE-AXIS", "sweep {D}/exp_vary_invisible.json --out {D}/out"},
+    {"SWEEP-VARY-TOO-MANY", "sweep {D}/exp_vary_too_many.json --out {D}/out"},
     {"PLOT-NO-RESULTS", "plot {D}/emptydata"},
     {"PLOT-BAD-ROW", "plot {D}/badrows"},
     {"IMPORT-ARGS", "model import {D}/garbage.onnx"},
@@ -300,6 +304,7 @@ void write_idx(const std::string &dir, const std::string &prefix, uint32_t n) {
 class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
  protected:
   static std::string dir_, cap_;
+  static int shard_lock_fd_;  // held for the suite (the lock is released when the process exits)
 
   static void SetUpTestSuite() {
     dir_ = e2e::fresh_dir("errors");
@@ -366,6 +371,14 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
             "\"vary_zip\": {\"organisation.rows\": [256, 512], \"organisation.columns\": [512]}}");
     write(d + "/exp_vary_invisible.json",
           vexp + "\"vary\": {\"organisation.queue_depth\": [4, 8]}}");
+    // Nine axes of ten values: 10^9 combinations, refused before any system is loaded.
+    std::string axes;
+    for (const char *k :
+         {"channels", "banks_per_channel", "crossbars_per_bank", "rows", "columns",
+          "bus_width_bits", "bus_clock_mhz", "controller_latency_cycles", "queue_depth"})
+      axes += std::string(axes.empty() ? "" : ", ") + "\"organisation." + k +
+              "\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    write(d + "/exp_vary_too_many.json", vexp + "\"vary\": {" + axes + "}}");
     mkdir((d + "/badrows").c_str(), 0755);
     write(d + "/badrows/results.shard-0-of-1.jsonl", "not a row\nnot a row either\n");
     // Shard sets the merge refuses: shard 1 of 2 missing; a 1-way and a 2-way split; a shard
@@ -380,6 +393,12 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
           "{\"runs\": [{\"experiment\": \"e.json\", \"grid_points\": 1, \"grid_hash\": "
           "\"fnv1a64:0\"}], \"points\": [[0, \"functional|s|nominal|m.bnn|1|20|1\"]]}\n");
     write(d + "/merge_nosidecar/results.shard-0-of-1.jsonl", "");
+    // A shard still running: this process holds its file's lock, as the shard's sweep would.
+    mkdir((d + "/merge_locked").c_str(), 0755);
+    write(d + "/merge_locked/results.shard-0-of-1.jsonl", "");
+    shard_lock_fd_ = open((d + "/merge_locked/results.shard-0-of-1.jsonl").c_str(), O_WRONLY);
+    ASSERT_GE(shard_lock_fd_, 0);
+    ASSERT_EQ(flock(shard_lock_fd_, LOCK_EX | LOCK_NB), 0);
 
     mkdir((d + "/tiny").c_str(), 0755);
     write_idx(d + "/tiny", "train", 100);
@@ -502,6 +521,7 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
 };
 
 std::string ErrorCatalogue::dir_, ErrorCatalogue::cap_;
+int ErrorCatalogue::shard_lock_fd_ = -1;
 
 TEST(ErrorCatalogueDoc, CatalogueAndCasesMatchOneToOne) {
   const std::vector<Entry> cat = parse_catalogue(RRAMSIM_ERRORS_MD);

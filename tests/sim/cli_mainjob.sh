@@ -97,6 +97,45 @@ shards_with_gnu_parallel_merge_to_the_same_rows() {
   [ "$(wc -l < "$tmp/sh/results.jsonl")" = 6 ] || fail "duplicate rows after re-merge"
 }
 
+# A merge holds the lock of the shard files it reads and of results.jsonl (issue 14): it is refused
+# while a shard runs (simulated by flock(1) holding the shard's file, as a running shard does) and
+# while another merge runs; two merges started together either both finish or one is refused
+# with the one-line lock message, and the merged rows are right either way.
+merges_take_the_directory_lock() {
+  experiment "$tmp/f.json" functional
+  "$bin" sweep "$tmp/f.json" --out "$tmp/all" --quiet >/dev/null
+  for i in 0 1; do "$bin" sweep "$tmp/f.json" --out "$tmp/sh" --quiet --shard $i/2 >/dev/null; done
+  lockmsg='another rramsim is writing into it \(locked\); wait for it to finish or use another directory'
+  expect_error "^rramsim sweep: --merge $tmp/sh/results\.shard-1-of-2\.jsonl: $lockmsg\$" \
+    flock "$tmp/sh/results.shard-1-of-2.jsonl" "$bin" sweep --merge "$tmp/sh"
+  [ "$(wc -l < "$tmp/e")" = 1 ] || fail "more than one line: $(cat "$tmp/e")"
+  [ ! -e "$tmp/sh/results.jsonl" ] && [ ! -e "$tmp/sh/results.csv" ] ||
+    fail "a refused merge left results behind"
+  expect_error "^rramsim sweep: --merge $tmp/sh/results\.jsonl: $lockmsg\$" \
+    flock "$tmp/sh/results.jsonl" "$bin" sweep --merge "$tmp/sh"
+  # A merge in progress (holding the shard files) refuses a shard started meanwhile.
+  expect_error "^rramsim sweep: --out $tmp/sh/results\.shard-0-of-2\.jsonl: $lockmsg\$" \
+    flock "$tmp/sh/results.shard-0-of-2.jsonl" \
+    "$bin" sweep "$tmp/f.json" --out "$tmp/sh" --quiet --shard 0/2
+  for round in 1 2 3 4 5; do
+    "$bin" sweep --merge "$tmp/sh" > "$tmp/m1.out" 2> "$tmp/m1.err" & p1=$!
+    "$bin" sweep --merge "$tmp/sh" > "$tmp/m2.out" 2> "$tmp/m2.err" & p2=$!
+    ok=0
+    for k in 1 2; do
+      if wait "$([ $k = 1 ] && echo $p1 || echo $p2)"; then
+        ok=$((ok + 1))
+        grep -q ' 6 points' "$tmp/m$k.out" || fail "round $round: merge $k: $(cat "$tmp/m$k.out")"
+      else
+        [ "$(wc -l < "$tmp/m$k.err")" = 1 ] && grep -Eq "$lockmsg" "$tmp/m$k.err" ||
+          fail "round $round: merge $k failed otherwise: $(cat "$tmp/m$k.err")"
+      fi
+    done
+    [ "$ok" -ge 1 ] || fail "round $round: both merges refused"
+    [ "$(wc -l < "$tmp/sh/results.jsonl")" = 6 ] || fail "round $round: not 6 rows"
+    diff <(rows "$tmp/all/results.csv") <(rows "$tmp/sh/results.csv") || fail "round $round: rows differ"
+  done
+}
+
 killed_sweep_resumes_cleanly() {
   experiment "$tmp/f.json" functional
   "$bin" sweep "$tmp/f.json" --out "$tmp/r" --quiet

@@ -301,6 +301,37 @@ TEST(Config, ExperimentFiles) {
   EXPECT_THROW(rramsim::load_experiment(RRAMSIM_BINARY_DIR "/no/such/exp.json"), rramsim::Error);
 }
 
+// Overrides by JSON path (--set, an experiment's "vary") copy only the objects on their path: the
+// parsed files are cached and shared by every load of a grid, so no load's values may reach
+// another load, the file's own values or an override used again.
+TEST(Config, OverridesStayInTheirOwnLoad) {
+  const std::string small = RRAMSIM_SOURCE_DIR "/configs/systems/small.json";
+  auto ov = [](const char* arg) { return rramsim::parse_override(arg); };
+  const rramsim::SystemConfig plain = rramsim::load_system_file(small);
+  ASSERT_EQ(std::string(plain.device.points[0].name), "nominal");
+  const rramsim::SystemConfig a = rramsim::load_system_file(
+      small,
+      {ov("organisation.queue_depth=4"), ov("device.operating_points.nominal.write_ber_01=0.25")});
+  EXPECT_EQ(a.org.queue_depth, 4u);
+  EXPECT_EQ(a.device.points[0].write_ber_01, 0.25);
+  const rramsim::SystemConfig b = rramsim::load_system_file(small, {ov("organisation.rows=256")});
+  EXPECT_EQ(b.org.rows, 256u);
+  EXPECT_EQ(b.org.queue_depth, plain.org.queue_depth);
+  EXPECT_EQ(b.device.points[0].write_ber_01, plain.device.points[0].write_ber_01);
+  // The file's own value set again: the very config of the file.
+  EXPECT_EQ(rramsim::config_hash(rramsim::load_system_file(small, {ov("organisation.rows=512")})),
+            rramsim::config_hash(plain));
+  // An override under a value an earlier override put in place changes this load's copy only.
+  const rramsim::Override sched = ov("organisation.scheduler={\"policy\": \"fcfs\"}");
+  EXPECT_EQ(
+      rramsim::load_system_file(small, {sched, ov("organisation.scheduler.policy=read_first")})
+          .org.scheduler,
+      rramsim::Scheduler::ReadFirst);
+  EXPECT_EQ(rramsim::load_system_file(small, {sched}).org.scheduler, rramsim::Scheduler::Fcfs);
+  EXPECT_EQ(sched.text, "{\"policy\":\"fcfs\"}");
+  EXPECT_EQ(rramsim::config_hash(rramsim::load_system_file(small)), rramsim::config_hash(plain));
+}
+
 #include <jansson.h>
 
 #include "rramsim/stats.hpp"
