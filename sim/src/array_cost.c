@@ -1,10 +1,11 @@
 /* array_cost.c — crossbar array cost model (equations and sources: docs/array-cost-model.md). */
 #include "rramsim/array_cost.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "enum_names.h"
 
 static const char *const array_cell_names[RR_ARRAY_CELL_COUNT] = {
     [RR_ARRAY_1T1R] = "1T1R",
@@ -21,37 +22,10 @@ static const char *const roadmap_names[RR_ROADMAP_COUNT] = {
 _Static_assert(sizeof roadmap_names / sizeof roadmap_names[0] == RR_ROADMAP_COUNT,
                "roadmap name table");
 
-static int ieq(const char *a, const char *b) {
-  for (; *a && *b; ++a, ++b)
-    if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-  return *a == *b;
-}
-
-const char *rr_array_cell_name(rr_array_cell c) {
-  return (unsigned)c < RR_ARRAY_CELL_COUNT ? array_cell_names[c] : "?";
-}
-
-int rr_array_cell_parse(const char *s, rr_array_cell *out) {
-  for (int i = 0; i < RR_ARRAY_CELL_COUNT; ++i)
-    if (ieq(s, array_cell_names[i])) {
-      *out = (rr_array_cell)i;
-      return 1;
-    }
-  return 0;
-}
-
-const char *rr_roadmap_name(rr_roadmap r) {
-  return (unsigned)r < RR_ROADMAP_COUNT ? roadmap_names[r] : "?";
-}
-
-int rr_roadmap_parse(const char *s, rr_roadmap *out) {
-  for (int i = 0; i < RR_ROADMAP_COUNT; ++i)
-    if (ieq(s, roadmap_names[i])) {
-      *out = (rr_roadmap)i;
-      return 1;
-    }
-  return 0;
-}
+RR_ENUM_NAME_FUNCTIONS(rr_array_cell, array_cell_names, RR_ARRAY_CELL_COUNT, rr_array_cell_name,
+                       rr_array_cell_parse)
+RR_ENUM_NAME_FUNCTIONS(rr_roadmap, roadmap_names, RR_ROADMAP_COUNT, rr_roadmap_name,
+                       rr_roadmap_parse)
 
 int rr_array_cells_per_bit(rr_array_cell c) {
   return c == RR_ARRAY_2T2R ? 2 : 1;
