@@ -8,26 +8,6 @@
 
 #include "enum_names.h"
 
-static const char *const cell_names[RR_CELL_COUNT] = {
-    [RR_CELL_1T1R] = "1T1R",
-    [RR_CELL_2T2R] = "2T2R",
-};
-_Static_assert(sizeof cell_names / sizeof cell_names[0] == RR_CELL_COUNT, "cell name table");
-
-static const char *const cost_model_names[RR_COST_MODEL_COUNT] = {
-    [RR_COST_TABLE] = "table",
-    [RR_COST_ARRAY] = "array",
-};
-_Static_assert(sizeof cost_model_names / sizeof cost_model_names[0] == RR_COST_MODEL_COUNT,
-               "cost model name table");
-
-static const char *const verify_names[RR_VERIFY_COUNT] = {
-    [RR_VERIFY_NONE] = "none",
-    [RR_VERIFY_ITERATIVE] = "iterative",
-};
-_Static_assert(sizeof verify_names / sizeof verify_names[0] == RR_VERIFY_COUNT,
-               "verify name table");
-
 static int ieq(const char *a, const char *b) {
   for (; *a && *b; ++a, ++b)
     if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
@@ -36,16 +16,17 @@ static int ieq(const char *a, const char *b) {
 
 int rr_enum_index(const char *const *names, int count, const char *s) {
   for (int i = 0; i < count; ++i)
-    if (ieq(s, names[i])) return i;
+    if (names[i] && ieq(s, names[i])) return i;
   return -1;
 }
 
-RR_ENUM_NAME_FUNCTIONS(rr_cell_type, cell_names, RR_CELL_COUNT, rr_cell_type_name,
-                       rr_cell_type_parse)
-RR_ENUM_NAME_FUNCTIONS(rr_cost_model, cost_model_names, RR_COST_MODEL_COUNT, rr_cost_model_name,
-                       rr_cost_model_parse)
-RR_ENUM_NAME_FUNCTIONS(rr_verify_policy, verify_names, RR_VERIFY_COUNT, rr_verify_policy_name,
-                       rr_verify_policy_parse)
+RR_ENUM_NAMES(rr_cell_type, RR_CELL_COUNT, rr_cell_type_name,
+              rr_cell_type_parse, [RR_CELL_1T1R] = "1T1R", [RR_CELL_2T2R] = "2T2R")
+RR_ENUM_NAMES(rr_cost_model, RR_COST_MODEL_COUNT, rr_cost_model_name,
+              rr_cost_model_parse, [RR_COST_TABLE] = "table", [RR_COST_ARRAY] = "array")
+RR_ENUM_NAMES(
+    rr_verify_policy, RR_VERIFY_COUNT, rr_verify_policy_name,
+    rr_verify_policy_parse, [RR_VERIFY_NONE] = "none", [RR_VERIFY_ITERATIVE] = "iterative")
 
 int rr_cells_per_bit(rr_cell_type c) {
   return c == RR_CELL_2T2R ? 2 : 1;
