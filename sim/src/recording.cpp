@@ -93,22 +93,29 @@ uint64_t Recorder::records() const {
 
 namespace {
 
-struct AccessFile final : Recorder::Impl {
-  rrt_access_writer* w = nullptr;
-  uint64_t clock_ps = 1;
-  bool relative = false, read_data = false;
-  uint64_t vtime_ps = 0;  // relative: the latest arrival so far, in ps
+// A recorder's file through one of libtrace's writers (access or fault: the same open / abort /
+// close protocol over a different type).
+template <class Writer, void (*Abort)(Writer*), bnn_status (*Close)(Writer*)>
+struct WriterFile : Recorder::Impl {
+  Writer* w = nullptr;
 
   bool is_open() const override { return w != nullptr; }
   void abort_file() override {
-    rrt_access_writer_abort(w);
+    Abort(w);
     w = nullptr;
   }
   bnn_status close_file() override {
-    rrt_access_writer* x = w;
+    Writer* x = w;
     w = nullptr;
-    return rrt_access_writer_close(x);
+    return Close(x);
   }
+};
+
+struct AccessFile final
+    : WriterFile<rrt_access_writer, rrt_access_writer_abort, rrt_access_writer_close> {
+  uint64_t clock_ps = 1;
+  bool relative = false, read_data = false;
+  uint64_t vtime_ps = 0;  // relative: the latest arrival so far, in ps
 
   static void on_access(void* ud, const AccessEvent& e) {
     auto* im = static_cast<AccessFile*>(ud);
@@ -131,21 +138,10 @@ struct AccessFile final : Recorder::Impl {
   }
 };
 
-struct FaultFile final : Recorder::Impl {
-  rrt_fault_writer* w = nullptr;
+struct FaultFile final
+    : WriterFile<rrt_fault_writer, rrt_fault_writer_abort, rrt_fault_writer_close> {
   FaultLocatorFn locate = nullptr;
   void* locate_ud = nullptr;
-
-  bool is_open() const override { return w != nullptr; }
-  void abort_file() override {
-    rrt_fault_writer_abort(w);
-    w = nullptr;
-  }
-  bnn_status close_file() override {
-    rrt_fault_writer* x = w;
-    w = nullptr;
-    return rrt_fault_writer_close(x);
-  }
 
   static void on_fault(void* ud, const FaultEvent& e) {
     auto* im = static_cast<FaultFile*>(ud);
