@@ -476,9 +476,7 @@ void fault_record_body() {
 }
 }  // namespace
 
-TEST(Recording, FaultTraceMatchesTheStatsCountersRecordByRecord) {
-  IN_FRESH_PROCESS(fault_record_body);
-}
+FRESH_PROCESS_TEST(Recording, FaultTraceMatchesTheStatsCountersRecordByRecord, fault_record_body)
 
 // ---- measured error maps (no SystemC: controller and storage directly) ------------------------
 
