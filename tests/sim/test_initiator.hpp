@@ -43,10 +43,13 @@ struct Initiator : sc_core::sc_module {
     t.set_byte_enable_length(0);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   }
-  // One blocking transaction in t; returns the annotated delay.
+  // One blocking transaction in t, with byte enables mask[0, mask_len) (repeated over the data)
+  // if given; returns the annotated delay.
   sc_core::sc_time lt(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint64_t addr,
-                      uint8_t* data, unsigned len) {
+                      uint8_t* data, unsigned len, uint8_t* mask = nullptr, unsigned mask_len = 0) {
     prepare(t, cmd, addr, data, len);
+    t.set_byte_enable_ptr(mask);
+    t.set_byte_enable_length(mask_len);
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     socket->b_transport(t, d);
     return d;

@@ -146,13 +146,8 @@ void byte_enable_body() {
     // A masked write is a read-modify-write: read at 100 (done 120: 2 + 10 + 8), write
     // arriving at 120 (bus 122..130, program 130..180): 80 ns.
     uint8_t mask[4] = {0xff, 0x00, 0x00, 0xff};
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, b.data(), 64);
-    t.set_byte_enable_ptr(mask);
-    t.set_byte_enable_length(4);
-    sc_time d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 0, b.data(), 64, mask, 4), sc_time(80, SC_NS));
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
-    EXPECT_EQ(d, sc_time(80, SC_NS));
     wait(sc_time(200, SC_NS));
     std::vector<uint8_t> back(64), want(64);
     for (int i = 0; i < 64; ++i) want[i] = mask[i % 4] ? b[i] : a[i];
@@ -161,44 +156,22 @@ void byte_enable_body() {
     // A masked read leaves the disabled bytes of the data array as they were.
     std::vector<uint8_t> rd(64, 0x5a);
     uint8_t rmask[2] = {0x00, 0xff};
-    Initiator::prepare(t, TLM_READ_COMMAND, 0, rd.data(), 64);
-    t.set_byte_enable_ptr(rmask);
-    t.set_byte_enable_length(2);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_READ_COMMAND, 0, rd.data(), 64, rmask, 2);
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
     for (int i = 0; i < 64; ++i) EXPECT_EQ(rd[i], i % 2 ? want[i] : 0x5a) << i;
     // All bytes enabled: a plain write (no read); none enabled: nothing at all.
     wait(sc_time(200, SC_NS));
     uint8_t all[1] = {0xff}, none[1] = {0x00};
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 64, b.data(), 64);
-    t.set_byte_enable_ptr(all);
-    t.set_byte_enable_length(1);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
-    EXPECT_EQ(d, sc_time(60, SC_NS));
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 128, a.data(), 64);
-    t.set_byte_enable_ptr(none);
-    t.set_byte_enable_length(1);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 64, b.data(), 64, all, 1), sc_time(60, SC_NS));
+    EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 128, a.data(), 64, none, 1), SC_ZERO_TIME);
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
-    EXPECT_EQ(d, SC_ZERO_TIME);
     // A null data pointer: an error response, not a crash.
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, nullptr, 64);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_WRITE_COMMAND, 0, nullptr, 64);
     EXPECT_EQ(t.get_response_status(), TLM_GENERIC_ERROR_RESPONSE);
     // Errors: no enable length; a masked access outside the memory.
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, a.data(), 64);
-    t.set_byte_enable_ptr(mask);
-    t.set_byte_enable_length(0);
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_WRITE_COMMAND, 0, a.data(), 64, mask, 0);
     EXPECT_EQ(t.get_response_status(), TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 2040, a.data(), 16);
-    t.set_byte_enable_ptr(mask);
-    t.set_byte_enable_length(4);
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_WRITE_COMMAND, 2040, a.data(), 16, mask, 4);
     EXPECT_EQ(t.get_response_status(), TLM_ADDRESS_ERROR_RESPONSE);
   };
   sc_start();
