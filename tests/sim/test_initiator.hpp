@@ -11,6 +11,8 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "rramsim/initiator.hpp"
+
 namespace simtest {
 
 struct Initiator : sc_core::sc_module {
@@ -34,14 +36,7 @@ struct Initiator : sc_core::sc_module {
   // A plain request: no byte enables, response incomplete.
   static void prepare(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint64_t addr,
                       uint8_t* data, unsigned len) {
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_byte_enable_ptr(nullptr);
-    t.set_byte_enable_length(0);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    rramsim::set_request(t, cmd, addr, data, len);
   }
   // One blocking transaction in t, with byte enables mask[0, mask_len) (repeated over the data)
   // if given; returns the annotated delay.

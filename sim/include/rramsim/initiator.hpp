@@ -17,7 +17,8 @@
 namespace rramsim {
 
 // Fills t for a plain request: command, address, data and length (the streaming width too), no
-// byte enables, no DMI hint, response not yet given.
+// byte enables, no DMI hint, response not yet given. Every field a request carries is set, so a
+// payload can be reused.
 inline void set_request(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint64_t address,
                         uint8_t* data, uint32_t length) {
   t.set_command(cmd);
@@ -26,6 +27,7 @@ inline void set_request(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint6
   t.set_data_length(length);
   t.set_streaming_width(length);
   t.set_byte_enable_ptr(nullptr);
+  t.set_byte_enable_length(0);
   t.set_dmi_allowed(false);
   t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
 }
