@@ -1,57 +1,16 @@
 /* array_cost.c — crossbar array cost model (equations and sources: docs/array-cost-model.md). */
 #include "rramsim/array_cost.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const array_cell_names[RR_ARRAY_CELL_COUNT] = {
-    [RR_ARRAY_1T1R] = "1T1R",
-    [RR_ARRAY_2T2R] = "2T2R",
-    [RR_ARRAY_XPOINT] = "xpoint",
-};
-_Static_assert(sizeof array_cell_names / sizeof array_cell_names[0] == RR_ARRAY_CELL_COUNT,
-               "array cell name table");
+#include "enum_names.h"
 
-static const char *const roadmap_names[RR_ROADMAP_COUNT] = {
-    [RR_ROADMAP_HP] = "HP",
-    [RR_ROADMAP_LSTP] = "LSTP",
-};
-_Static_assert(sizeof roadmap_names / sizeof roadmap_names[0] == RR_ROADMAP_COUNT,
-               "roadmap name table");
-
-static int ieq(const char *a, const char *b) {
-  for (; *a && *b; ++a, ++b)
-    if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-  return *a == *b;
-}
-
-const char *rr_array_cell_name(rr_array_cell c) {
-  return (unsigned)c < RR_ARRAY_CELL_COUNT ? array_cell_names[c] : "?";
-}
-
-int rr_array_cell_parse(const char *s, rr_array_cell *out) {
-  for (int i = 0; i < RR_ARRAY_CELL_COUNT; ++i)
-    if (ieq(s, array_cell_names[i])) {
-      *out = (rr_array_cell)i;
-      return 1;
-    }
-  return 0;
-}
-
-const char *rr_roadmap_name(rr_roadmap r) {
-  return (unsigned)r < RR_ROADMAP_COUNT ? roadmap_names[r] : "?";
-}
-
-int rr_roadmap_parse(const char *s, rr_roadmap *out) {
-  for (int i = 0; i < RR_ROADMAP_COUNT; ++i)
-    if (ieq(s, roadmap_names[i])) {
-      *out = (rr_roadmap)i;
-      return 1;
-    }
-  return 0;
-}
+RR_ENUM_NAMES(rr_array_cell, RR_ARRAY_CELL_COUNT, rr_array_cell_name, rr_array_cell_parse,
+              [RR_ARRAY_1T1R] = "1T1R", [RR_ARRAY_2T2R] = "2T2R", [RR_ARRAY_XPOINT] = "xpoint")
+RR_ENUM_NAMES(rr_roadmap, RR_ROADMAP_COUNT, rr_roadmap_name,
+              rr_roadmap_parse, [RR_ROADMAP_HP] = "HP", [RR_ROADMAP_LSTP] = "LSTP")
 
 int rr_array_cells_per_bit(rr_array_cell c) {
   return c == RR_ARRAY_2T2R ? 2 : 1;
@@ -251,6 +210,12 @@ static decoder_cost decoder_eval(const rr_tech *t, double f_um, int n_out, doubl
   return d;
 }
 
+/* The energy of one SET or RESET of one device: as given, or else V · I · t (V · µA · ns = fJ). */
+static double cell_energy_pj(double given_pj, double voltage_v, double current_ua,
+                             double pulse_ns) {
+  return given_pj > 0 ? given_pj : voltage_v * current_ua * pulse_ns * 1e-3;
+}
+
 bnn_status rr_array_cost_eval(const rr_array_params *p, rr_array_cost *o) {
   bnn_status st = rr_array_params_validate(p);
   if (st != BNN_OK) return st;
@@ -356,12 +321,10 @@ bnn_status rr_array_cost_eval(const rr_array_params *p, rr_array_cost *o) {
   /* Write energy: cells at their given energy per device (or V·I·t); a 1T1R/xpoint bit costs the
    * larger of SET and RESET (the data decides which), a 2T2R bit one SET plus one RESET. Each
    * written bitline swings to the programming voltage: C_bl · V_write². */
-  const double e_set = p->set_energy_pj > 0
-                           ? p->set_energy_pj
-                           : p->set_voltage_v * p->set_current_ua * p->set_pulse_ns * 1e-3;
-  const double e_reset = p->reset_energy_pj > 0
-                             ? p->reset_energy_pj
-                             : p->reset_voltage_v * p->reset_current_ua * p->reset_pulse_ns * 1e-3;
+  const double e_set =
+      cell_energy_pj(p->set_energy_pj, p->set_voltage_v, p->set_current_ua, p->set_pulse_ns);
+  const double e_reset = cell_energy_pj(p->reset_energy_pj, p->reset_voltage_v, p->reset_current_ua,
+                                        p->reset_pulse_ns);
   o->e_write_rowdec_pj = rowdec.e_pj;
   o->e_write_coldec_pj = p->mux > 1 ? coldec.e_pj : 0.0;
   o->e_write_cell_pj = bits * (cpb == 2 ? e_set + e_reset : fmax(e_set, e_reset));
@@ -435,12 +398,10 @@ bnn_status rr_array_access_eval(const rr_array_params *p, int row_bits,
   out->t_write_ns = c.t_write_ns + (r - 1) * write_phase + c.t_io_ns;
   /* Every round senses all sense amplifiers but delivers b bits. */
   out->e_read_bit_pj = c.e_read_bitline_pj / b;
-  const double e_set = p->set_energy_pj > 0
-                           ? p->set_energy_pj
-                           : p->set_voltage_v * p->set_current_ua * p->set_pulse_ns * 1e-3;
-  const double e_reset = p->reset_energy_pj > 0
-                             ? p->reset_energy_pj
-                             : p->reset_voltage_v * p->reset_current_ua * p->reset_pulse_ns * 1e-3;
+  const double e_set =
+      cell_energy_pj(p->set_energy_pj, p->set_voltage_v, p->set_current_ua, p->set_pulse_ns);
+  const double e_reset = cell_energy_pj(p->reset_energy_pj, p->reset_voltage_v, p->reset_current_ua,
+                                        p->reset_pulse_ns);
   const double cv_set = c.bl_c_ff * p->set_voltage_v * p->set_voltage_v * FF_V2_PJ;
   const double cv_reset = c.bl_c_ff * p->reset_voltage_v * p->reset_voltage_v * FF_V2_PJ;
   if (cpb == 2) { /* a 2T2R bit programs one device SET and the other RESET, whatever its value */

@@ -1,6 +1,7 @@
 // config_json.cpp — the resolved config as JSON text (every default filled in), for the top of
 // stats files and for the config identity.
 #include <cstring>
+#include <initializer_list>
 #include <new>
 
 #include "config_reader.hpp"
@@ -23,6 +24,10 @@ std::string config_to_json(const SystemConfig& c, int indent) {
     oom |= json_object_set_new(o, key, v) != 0;
   };
   auto push = [&oom](json_t* a, json_t* v) { oom |= json_array_append_new(a, v) != 0; };
+  // Sets the keys of a table of fields, in its order.
+  auto put_all = [&put](json_t* o, std::initializer_list<std::pair<const char*, json_t*>> fields) {
+    for (const auto& kv : fields) put(o, kv.first, kv.second);
+  };
   JsonPtr root(json_object());
   put(root.get(), "name", json_string(c.name.c_str()));
   put(root.get(), "source", json_string(c.source.c_str()));
@@ -41,38 +46,38 @@ std::string config_to_json(const SystemConfig& c, int indent) {
   for (size_t i = 0; i < d.n_points; ++i) {
     const rr_op_point& p = d.points[i];
     json_t* o = json_object();
-    put(o, "name", json_string(p.name));
-    const std::pair<const char*, double> f[] = {{"prog_current_ua", p.prog_current_ua},
-                                                {"prog_voltage_v", p.prog_voltage_v},
-                                                {"prog_pulse_ns", p.prog_pulse_ns},
-                                                {"read_voltage_v", p.read_voltage_v},
-                                                {"read_pulse_ns", p.read_pulse_ns},
-                                                {"write_ber_01", p.write_ber_01},
-                                                {"write_ber_10", p.write_ber_10},
-                                                {"read_ber_01", p.read_ber_01},
-                                                {"read_ber_10", p.read_ber_10},
-                                                {"e_set_pj", p.e_set_pj},
-                                                {"e_reset_pj", p.e_reset_pj},
-                                                {"e_read_pj", p.e_read_pj},
-                                                {"e_periph_read_pj", p.e_periph_read_pj},
-                                                {"e_periph_write_pj", p.e_periph_write_pj},
-                                                {"t_read_ns", p.t_read_ns},
-                                                {"t_write_ns", p.t_write_ns}};
-    for (auto& kv : f) put(o, kv.first, jreal(kv.second));
+    put_all(o, {{"name", json_string(p.name)},
+                {"prog_current_ua", jreal(p.prog_current_ua)},
+                {"prog_voltage_v", jreal(p.prog_voltage_v)},
+                {"prog_pulse_ns", jreal(p.prog_pulse_ns)},
+                {"read_voltage_v", jreal(p.read_voltage_v)},
+                {"read_pulse_ns", jreal(p.read_pulse_ns)},
+                {"write_ber_01", jreal(p.write_ber_01)},
+                {"write_ber_10", jreal(p.write_ber_10)},
+                {"read_ber_01", jreal(p.read_ber_01)},
+                {"read_ber_10", jreal(p.read_ber_10)},
+                {"e_set_pj", jreal(p.e_set_pj)},
+                {"e_reset_pj", jreal(p.e_reset_pj)},
+                {"e_read_pj", jreal(p.e_read_pj)},
+                {"e_periph_read_pj", jreal(p.e_periph_read_pj)},
+                {"e_periph_write_pj", jreal(p.e_periph_write_pj)},
+                {"t_read_ns", jreal(p.t_read_ns)},
+                {"t_write_ns", jreal(p.t_write_ns)}});
     if (d.cost_model == RR_COST_ARRAY) put(o, "e_io_pj", jreal(p.e_io_pj));
     push(pts, o);
   }
   put(dev, "operating_points", pts);
   if (d.has_analytic) {
+    const rr_analytic& an = d.analytic;
     json_t* a = json_object();
-    put(a, "i0_ua", jreal(d.analytic.i0_ua));
-    put(a, "lrs_median_kohm", jreal(d.analytic.lrs_median_kohm));
-    put(a, "lrs_slope", jreal(d.analytic.lrs_slope));
-    put(a, "lrs_sigma", jreal(d.analytic.lrs_sigma));
-    put(a, "lrs_sigma_slope", jreal(d.analytic.lrs_sigma_slope));
-    put(a, "hrs_median_kohm", jreal(d.analytic.hrs_median_kohm));
-    put(a, "hrs_sigma", jreal(d.analytic.hrs_sigma));
-    put(a, "ref_kohm", jreal(d.analytic.ref_kohm));
+    put_all(a, {{"i0_ua", jreal(an.i0_ua)},
+                {"lrs_median_kohm", jreal(an.lrs_median_kohm)},
+                {"lrs_slope", jreal(an.lrs_slope)},
+                {"lrs_sigma", jreal(an.lrs_sigma)},
+                {"lrs_sigma_slope", jreal(an.lrs_sigma_slope)},
+                {"hrs_median_kohm", jreal(an.hrs_median_kohm)},
+                {"hrs_sigma", jreal(an.hrs_sigma)},
+                {"ref_kohm", jreal(an.ref_kohm)}});
     put(dev, "analytic", a);
   }
   json_t* st = json_object();
@@ -90,31 +95,31 @@ std::string config_to_json(const SystemConfig& c, int indent) {
   if (d.cost_model == RR_COST_ARRAY) {  // table mode writes neither key (outputs unchanged)
     put(dev, "cost_model", json_string(rr_cost_model_name(d.cost_model)));
     json_t* ar = json_object();
-    put(ar, "node_nm", json_integer(d.array.node_nm));
-    put(ar, "roadmap", json_string(rr_roadmap_name(d.array.roadmap)));
-    put(ar, "mux", json_integer(d.array.mux));
-    put(ar, "cell_area_f2", jreal(d.array.cell_area_f2));
-    put(ar, "cell_aspect", jreal(d.array.cell_aspect));
-    put(ar, "access_width_f", jreal(d.array.access_width_f));
-    put(ar, "r_on_ohm", jreal(d.array.r_on_ohm));
-    put(ar, "r_off_ohm", jreal(d.array.r_off_ohm));
-    put(ar, "max_mux_width_f", jreal(d.array.max_mux_width_f));
+    put_all(ar, {{"node_nm", json_integer(d.array.node_nm)},
+                 {"roadmap", json_string(rr_roadmap_name(d.array.roadmap))},
+                 {"mux", json_integer(d.array.mux)},
+                 {"cell_area_f2", jreal(d.array.cell_area_f2)},
+                 {"cell_aspect", jreal(d.array.cell_aspect)},
+                 {"access_width_f", jreal(d.array.access_width_f)},
+                 {"r_on_ohm", jreal(d.array.r_on_ohm)},
+                 {"r_off_ohm", jreal(d.array.r_off_ohm)},
+                 {"max_mux_width_f", jreal(d.array.max_mux_width_f)}});
     put(dev, "array", ar);
   }
   put(root.get(), "device", dev);
 
   const Organisation& g = c.org;
   json_t* org = json_object();
-  put(org, "channels", json_integer(g.channels));
-  put(org, "banks_per_channel", json_integer(g.banks_per_channel));
-  put(org, "crossbars_per_bank", json_integer(g.crossbars_per_bank));
-  put(org, "rows", json_integer(g.rows));
-  put(org, "columns", json_integer(g.columns));
-  put(org, "bus_width_bits", json_integer(g.bus_width_bits));
-  put(org, "bus_clock_mhz", jreal(g.bus_clock_mhz));
-  put(org, "controller_latency_cycles", json_integer(g.controller_latency_cycles));
-  put(org, "queue_depth", json_integer(g.queue_depth));
-  put(org, "static_power_mw", jreal(g.static_power_mw));
+  put_all(org, {{"channels", json_integer(g.channels)},
+                {"banks_per_channel", json_integer(g.banks_per_channel)},
+                {"crossbars_per_bank", json_integer(g.crossbars_per_bank)},
+                {"rows", json_integer(g.rows)},
+                {"columns", json_integer(g.columns)},
+                {"bus_width_bits", json_integer(g.bus_width_bits)},
+                {"bus_clock_mhz", jreal(g.bus_clock_mhz)},
+                {"controller_latency_cycles", json_integer(g.controller_latency_cycles)},
+                {"queue_depth", json_integer(g.queue_depth)},
+                {"static_power_mw", jreal(g.static_power_mw)}});
   json_t* sch = json_object();
   put(sch, "policy", json_string(scheduler_name(g.scheduler)));
   put(sch, "write_high_watermark", json_integer(g.write_high_watermark));

@@ -6,25 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const cell_names[RR_CELL_COUNT] = {
-    [RR_CELL_1T1R] = "1T1R",
-    [RR_CELL_2T2R] = "2T2R",
-};
-_Static_assert(sizeof cell_names / sizeof cell_names[0] == RR_CELL_COUNT, "cell name table");
-
-static const char *const cost_model_names[RR_COST_MODEL_COUNT] = {
-    [RR_COST_TABLE] = "table",
-    [RR_COST_ARRAY] = "array",
-};
-_Static_assert(sizeof cost_model_names / sizeof cost_model_names[0] == RR_COST_MODEL_COUNT,
-               "cost model name table");
-
-static const char *const verify_names[RR_VERIFY_COUNT] = {
-    [RR_VERIFY_NONE] = "none",
-    [RR_VERIFY_ITERATIVE] = "iterative",
-};
-_Static_assert(sizeof verify_names / sizeof verify_names[0] == RR_VERIFY_COUNT,
-               "verify name table");
+#include "enum_names.h"
 
 static int ieq(const char *a, const char *b) {
   for (; *a && *b; ++a, ++b)
@@ -32,34 +14,22 @@ static int ieq(const char *a, const char *b) {
   return *a == *b;
 }
 
-const char *rr_cell_type_name(rr_cell_type c) {
-  return (unsigned)c < RR_CELL_COUNT ? cell_names[c] : "?";
+int rr_enum_index(const char *const *names, int count, const char *s) {
+  for (int i = 0; i < count; ++i)
+    if (names[i] && ieq(s, names[i])) return i;
+  return -1;
 }
 
-int rr_cell_type_parse(const char *s, rr_cell_type *out) {
-  for (int i = 0; i < RR_CELL_COUNT; ++i)
-    if (ieq(s, cell_names[i])) {
-      *out = (rr_cell_type)i;
-      return 1;
-    }
-  return 0;
-}
+RR_ENUM_NAMES(rr_cell_type, RR_CELL_COUNT, rr_cell_type_name,
+              rr_cell_type_parse, [RR_CELL_1T1R] = "1T1R", [RR_CELL_2T2R] = "2T2R")
+RR_ENUM_NAMES(rr_cost_model, RR_COST_MODEL_COUNT, rr_cost_model_name,
+              rr_cost_model_parse, [RR_COST_TABLE] = "table", [RR_COST_ARRAY] = "array")
+RR_ENUM_NAMES(
+    rr_verify_policy, RR_VERIFY_COUNT, rr_verify_policy_name,
+    rr_verify_policy_parse, [RR_VERIFY_NONE] = "none", [RR_VERIFY_ITERATIVE] = "iterative")
 
 int rr_cells_per_bit(rr_cell_type c) {
   return c == RR_CELL_2T2R ? 2 : 1;
-}
-
-const char *rr_cost_model_name(rr_cost_model m) {
-  return (unsigned)m < RR_COST_MODEL_COUNT ? cost_model_names[m] : "?";
-}
-
-int rr_cost_model_parse(const char *s, rr_cost_model *out) {
-  for (int i = 0; i < RR_COST_MODEL_COUNT; ++i)
-    if (ieq(s, cost_model_names[i])) {
-      *out = (rr_cost_model)i;
-      return 1;
-    }
-  return 0;
 }
 
 bnn_status rr_device_apply_array_costs(rr_device *d, int rows, int columns, int crossbars_per_bank,
@@ -106,19 +76,6 @@ bnn_status rr_device_apply_array_costs(rr_device *d, int rows, int columns, int 
     op->e_io_pj = a.e_io_bit_pj;
   }
   return BNN_OK;
-}
-
-const char *rr_verify_policy_name(rr_verify_policy p) {
-  return (unsigned)p < RR_VERIFY_COUNT ? verify_names[p] : "?";
-}
-
-int rr_verify_policy_parse(const char *s, rr_verify_policy *out) {
-  for (int i = 0; i < RR_VERIFY_COUNT; ++i)
-    if (ieq(s, verify_names[i])) {
-      *out = (rr_verify_policy)i;
-      return 1;
-    }
-  return 0;
 }
 
 rr_analytic rr_analytic_default_params(void) {

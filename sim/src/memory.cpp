@@ -101,6 +101,21 @@ void RramMemory::init(const MemoryParams& params) {
   socket.register_get_direct_mem_ptr(this, &RramMemory::get_direct_mem_ptr);
 }
 
+// Sets the payload's response from the controller's result and, when it is ok, hands back the
+// accept and done times.
+static bool respond(tlm_generic_payload& t, const Controller::Result& r, uint64_t* accept_ps,
+                    uint64_t* done_ps) {
+  if (!r.ok) {
+    t.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
+    return false;
+  }
+  *accept_ps = r.accept_ps;
+  *done_ps = r.done_ps;
+  t.set_dmi_allowed(false);
+  t.set_response_status(TLM_OK_RESPONSE);
+  return true;
+}
+
 bool RramMemory::execute(tlm_generic_payload& t, uint64_t arrival_ps, uint64_t* accept_ps,
                          uint64_t* done_ps) {
   *accept_ps = *done_ps = arrival_ps;
@@ -133,15 +148,7 @@ bool RramMemory::execute(tlm_generic_payload& t, uint64_t arrival_ps, uint64_t* 
     return execute_masked(t, cmd, addr - base_, arrival_ps, accept_ps, done_ps);
   Controller::Result r =
       ctrl_.access(cmd, addr - base_, t.get_data_ptr(), t.get_data_length(), arrival_ps);
-  if (!r.ok) {
-    t.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
-    return false;
-  }
-  *accept_ps = r.accept_ps;
-  *done_ps = r.done_ps;
-  t.set_dmi_allowed(false);
-  t.set_response_status(TLM_OK_RESPONSE);
-  return true;
+  return respond(t, r, accept_ps, done_ps);
 }
 
 // Byte enables (the mask repeats when shorter than the data). A read senses the whole range and
@@ -189,15 +196,7 @@ bool RramMemory::execute_masked(tlm_generic_payload& t, Cmd cmd, uint64_t addr, 
       r.done_ps = w.done_ps;
     }
   }
-  if (!r.ok) {
-    t.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
-    return false;
-  }
-  *accept_ps = r.accept_ps;
-  *done_ps = r.done_ps;
-  t.set_dmi_allowed(false);
-  t.set_response_status(TLM_OK_RESPONSE);
-  return true;
+  return respond(t, r, accept_ps, done_ps);
 }
 
 void RramMemory::b_transport(int, tlm_generic_payload& t, sc_time& delay) {

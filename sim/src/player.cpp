@@ -1,14 +1,11 @@
 // player.cpp — trace player initiator over b_transport (absolute or relative timing), replay runs.
 #include "rramsim/player.hpp"
 
-#include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <vector>
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "bnn/rng.h"
 #include "rramsim/arbiter.hpp"
 #include "rramsim/traffic.hpp"
 #include "rrtrace/trace.h"
@@ -28,7 +25,9 @@ enum : uint64_t { kTagReplayData = 201 };
 constexpr uint64_t kMaxIssuePs = uint64_t{1} << 63;
 }  // namespace
 
-bool TracePlayer::in_time_range(uint64_t base_ps, uint64_t add_ps, uint64_t* issue_ps) {
+bool TracePlayer::request_time(const rrt_request& q, uint64_t previous_ps, uint64_t* issue_ps) {
+  const bool relative = q.timing == RRT_TIMING_RELATIVE;
+  const uint64_t base_ps = relative ? previous_ps : q.time_ps, add_ps = relative ? q.delay_ps : 0;
   if (base_ps > kMaxIssuePs || add_ps > kMaxIssuePs - base_ps) {
     error_ = std::string(rrt_access_reader_where(rrt_source_reader(src_))) +
              ": time past the simulator's range (2^63 ps, about 107 days)";
@@ -59,24 +58,13 @@ bool TracePlayer::next(rrt_request* q) {
 void TracePlayer::prepare(tlm_generic_payload& t, const rrt_access& a, std::vector<uint8_t>& buf) {
   if (buf.size() < a.length) buf.resize(a.length);
   if (a.cmd == RRT_CMD_WRITE) {
-    if (a.has_data) {
+    if (a.has_data)
       std::memcpy(buf.data(), a.data, a.length);
-    } else {
-      // "Contents not recorded": deterministic bytes from (seed, record index).
-      for (uint32_t k = 0; k < a.length; k += 8) {
-        uint64_t w = bnn_rng_hash(p_.data_seed, kTagReplayData, records_ * 8192 + k / 8);
-        std::memcpy(buf.data() + k, &w, std::min<uint32_t>(8, a.length - k));
-      }
-    }
+    else  // "contents not recorded": deterministic bytes from (seed, record index)
+      fill_seeded_data(buf.data(), a.length, p_.data_seed, kTagReplayData, records_ * 8192);
   }
-  t.set_command(a.cmd == RRT_CMD_WRITE ? TLM_WRITE_COMMAND : TLM_READ_COMMAND);
-  t.set_address(a.address);
-  t.set_data_ptr(buf.data());
-  t.set_data_length(a.length);
-  t.set_streaming_width(a.length);
-  t.set_byte_enable_ptr(nullptr);
-  t.set_dmi_allowed(false);
-  t.set_response_status(TLM_INCOMPLETE_RESPONSE);
+  set_request(t, a.cmd == RRT_CMD_WRITE ? TLM_WRITE_COMMAND : TLM_READ_COMMAND, a.address,
+              buf.data(), a.length);
 }
 
 void TracePlayer::run() {
@@ -97,9 +85,7 @@ void TracePlayer::run_lt() {
   rrt_request q;
   while (next(&q)) {
     uint64_t at;
-    if (!in_time_range(q.timing == RRT_TIMING_RELATIVE ? issue : q.time_ps,
-                       q.timing == RRT_TIMING_RELATIVE ? q.delay_ps : 0, &at))
-      break;
+    if (!request_time(q, issue, &at)) break;
     if (q.timing == RRT_TIMING_RELATIVE)
       issue = at;  // after the previous issue (DRAMSys 5)
     else if (at > issue)
@@ -121,69 +107,31 @@ void TracePlayer::run_lt() {
 
 void TracePlayer::run_at() {
   const unsigned slots = p_.outstanding ? p_.outstanding : 1;
-  pool_ = std::vector<tlm_generic_payload>(slots);
+  at_.reserve(slots);
   bufs_.assign(slots, {});
-  for (unsigned i = 0; i < slots; ++i) free_.push_back(slots - 1 - i);
   rrt_access_reader* reader = rrt_source_reader(src_);
   rrt_request q;
   while (next(&q)) {
     // Relative: after the previous BEGIN_REQ (DRAMSys 5). Either: not before the previous
-    // request was accepted, nor with more than `outstanding` in flight (see below). A time past
-    // the simulator's range ends the replay with an error naming the record.
+    // request was accepted, nor with more than `outstanding` in flight (AtRequests::acquire). A
+    // time past the simulator's range ends the replay with an error naming the record.
     uint64_t issue;
-    if (!in_time_range(q.timing == RRT_TIMING_RELATIVE ? last_issue_ : q.time_ps,
-                       q.timing == RRT_TIMING_RELATIVE ? q.delay_ps : 0, &issue))
-      break;
+    if (!request_time(q, last_issue_, &issue)) break;
     const uint64_t now = to_ps(sc_time_stamp());
     if (issue > now) wait(from_ps(issue - now));
-    while (free_.empty()) wait(resp_event_);
-    while (req_busy_) wait(end_req_event_);  // request exclusion rule
-    const unsigned slot = free_.back();
-    free_.pop_back();
-    tlm_generic_payload& t = pool_[slot];
-    prepare(t, q.access, bufs_[slot]);
-    ++in_flight_;
+    const unsigned slot = at_.acquire();
+    prepare(at_.payload(slot), q.access, bufs_[slot]);
     ++records_;
     last_issue_ = to_ps(sc_time_stamp());
-    tlm_phase ph = BEGIN_REQ;
-    sc_time delay = SC_ZERO_TIME;
-    tlm_sync_enum s = socket->nb_transport_fw(t, ph, delay);
-    if (s == TLM_COMPLETED) {
-      --in_flight_;
-      if (t.is_response_error()) ++failed_;
-      last_done_ = to_ps(sc_time_stamp() + delay);
-      free_.push_back(slot);
-    } else if (s == TLM_UPDATED && ph == END_REQ) {
-      if (delay != SC_ZERO_TIME) wait(delay);  // accepted later: the next request waits for it
-    } else {
-      req_busy_ = true;  // END_REQ will arrive on the backward path
-    }
+    at_.send(socket, slot);
     if (p_.progress && records_ % p_.progress_every == 0)
       p_.progress(records_, rrt_access_reader_input_offset(reader));
   }
-  while (in_flight_) wait(resp_event_);
+  at_.drain();
 }
 
-tlm_sync_enum TracePlayer::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time& delay) {
-  if (ph == END_REQ) {
-    req_busy_ = false;
-    end_req_event_.notify(SC_ZERO_TIME);
-    return TLM_ACCEPTED;
-  }
-  if (ph == BEGIN_RESP) {
-    if (req_busy_) {  // BEGIN_RESP implies END_REQ
-      req_busy_ = false;
-      end_req_event_.notify(SC_ZERO_TIME);
-    }
-    --in_flight_;
-    if (t.is_response_error()) ++failed_;
-    last_done_ = to_ps(sc_time_stamp() + delay);
-    free_.push_back(static_cast<unsigned>(&t - pool_.data()));
-    resp_event_.notify(SC_ZERO_TIME);
-    ph = END_RESP;
-    return TLM_COMPLETED;
-  }
-  return TLM_ACCEPTED;
+tlm_sync_enum TracePlayer::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time&) {
+  return at_.backward(t, ph);
 }
 
 ReplayOutput run_replay(const SystemConfig& cfg, const ReplayParams& p, AccessObserver access,

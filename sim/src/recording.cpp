@@ -1,7 +1,9 @@
 // recording.cpp — access/fault observers that write libtrace files, with provenance headers.
 #include "rramsim/recording.hpp"
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "rrtrace/trace.h"
 
@@ -42,17 +44,82 @@ Prov make_prov(const SystemConfig& cfg, const RecordParams& p) {
 
 }  // namespace
 
-struct AccessRecorder::Impl {
-  rrt_access_writer* w = nullptr;
-  std::string path, error;
+// The file behind a recorder (libtrace's access or fault writer) and what recording met.
+struct Recorder::Impl {
+  std::string error;  // the first error met while recording
+  uint64_t records = 0;
+
+  virtual ~Impl() = default;
+  virtual bool is_open() const = 0;
+  // Both forget the file: abort removes it; close renames it into place (BNN_OK) or removes it
+  // (the error in bnn_errmsg()).
+  virtual void abort_file() = 0;
+  virtual bnn_status close_file() = 0;
+
+  // An observer's call records only while a file is open and nothing failed (after a failure the
+  // first error is kept).
+  bool recording() const { return is_open() && error.empty(); }
+  // The result of putting one record: counted, or its error kept.
+  void put_result(bnn_status st) {
+    if (st != BNN_OK)
+      error = bnn_errmsg();
+    else
+      ++records;
+  }
+};
+
+Recorder::Recorder(std::unique_ptr<Impl> im) : im_(std::move(im)) {}
+Recorder::~Recorder() {
+  abort();
+}
+
+void Recorder::close() {
+  if (!im_->is_open()) return throw_if(im_->error);
+  if (!im_->error.empty()) {
+    im_->abort_file();
+    return throw_if(im_->error);
+  }
+  if (im_->close_file() != BNN_OK) im_->error = bnn_errmsg();
+  return throw_if(im_->error);
+}
+
+void Recorder::abort() {
+  if (im_ && im_->is_open()) im_->abort_file();
+}
+
+uint64_t Recorder::records() const {
+  return im_->records;
+}
+
+namespace {
+
+// A recorder's file through one of libtrace's writers (access or fault: the same open / abort /
+// close protocol over a different type).
+template <class Writer, void (*Abort)(Writer*), bnn_status (*Close)(Writer*)>
+struct WriterFile : Recorder::Impl {
+  Writer* w = nullptr;
+
+  bool is_open() const override { return w != nullptr; }
+  void abort_file() override {
+    Abort(w);
+    w = nullptr;
+  }
+  bnn_status close_file() override {
+    Writer* x = w;
+    w = nullptr;
+    return Close(x);
+  }
+};
+
+struct AccessFile final
+    : WriterFile<rrt_access_writer, rrt_access_writer_abort, rrt_access_writer_close> {
   uint64_t clock_ps = 1;
   bool relative = false, read_data = false;
   uint64_t vtime_ps = 0;  // relative: the latest arrival so far, in ps
-  uint64_t records = 0;
 
   static void on_access(void* ud, const AccessEvent& e) {
-    auto* im = static_cast<Impl*>(ud);
-    if (!im->w || !im->error.empty()) return;  // after a failure, keep the first error only
+    auto* im = static_cast<AccessFile*>(ud);
+    if (!im->recording()) return;
     rrt_access a{};
     if (im->relative) {
       // Delays count from the previous arrival (DRAMSys 5's .rstl); an arrival earlier than
@@ -67,81 +134,18 @@ struct AccessRecorder::Impl {
     a.cmd = e.cmd == Cmd::Write ? RRT_CMD_WRITE : RRT_CMD_READ;
     a.has_data = e.data && (e.cmd == Cmd::Write || im->read_data);
     a.data = a.has_data ? e.data : nullptr;
-    if (rrt_access_writer_put(im->w, &a) != BNN_OK)
-      im->error = bnn_errmsg();
-    else
-      ++im->records;
+    im->put_result(rrt_access_writer_put(im->w, &a));
   }
 };
 
-AccessRecorder::AccessRecorder() : im_(std::make_unique<Impl>()) {}
-AccessRecorder::~AccessRecorder() {
-  abort();
-}
-
-void AccessRecorder::open(const std::string& path, const SystemConfig& cfg, const RecordParams& p) {
-  abort();
-  *im_ = Impl{};
-  const rrt_format fmt = rrt_format_from_name(path.c_str());
-  if (fmt == RRT_FORMAT_AUTO)
-    throw Error(path +
-                ": cannot tell the trace format from the name (use .stl, .rstl or .rrt, "
-                "optionally + .gz)");
-  if (p.clock_ps == 0) throw Error(path + ": the recording clock period must be at least 1 ps");
-  if (cfg.org.capacity_bytes() == 0) throw Error(path + ": empty memory");
-  Prov prov = make_prov(cfg, p);
-  rrt_access_write_params wp = rrt_access_write_default_params();
-  wp.prov = prov.view(p.clock_ps);
-  if (p.gzip_level) wp.gzip_level = p.gzip_level;
-  wp.timing = RRT_TIMING_ABSOLUTE;
-  if (rrt_access_writer_open(path.c_str(), &wp, &im_->w) != BNN_OK) throw Error(bnn_errmsg());
-  im_->path = path;
-  im_->clock_ps = p.clock_ps;
-  im_->relative = fmt == RRT_FORMAT_RSTL;
-  im_->read_data = p.read_data;
-  return;
-}
-
-AccessObserver AccessRecorder::observer() {
-  AccessObserver o;
-  o.fn = &Impl::on_access;
-  o.ud = im_.get();
-  return o;
-}
-
-void AccessRecorder::close() {
-  if (!im_->w) return throw_if(im_->error);
-  rrt_access_writer* w = im_->w;
-  im_->w = nullptr;
-  if (!im_->error.empty()) {
-    rrt_access_writer_abort(w);
-    return throw_if(im_->error);
-  }
-  if (rrt_access_writer_close(w) != BNN_OK) im_->error = bnn_errmsg();
-  return throw_if(im_->error);
-}
-
-void AccessRecorder::abort() {
-  if (im_ && im_->w) {
-    rrt_access_writer_abort(im_->w);
-    im_->w = nullptr;
-  }
-}
-
-uint64_t AccessRecorder::records() const {
-  return im_->records;
-}
-
-struct FaultRecorder::Impl {
-  rrt_fault_writer* w = nullptr;
-  std::string error;
+struct FaultFile final
+    : WriterFile<rrt_fault_writer, rrt_fault_writer_abort, rrt_fault_writer_close> {
   FaultLocatorFn locate = nullptr;
   void* locate_ud = nullptr;
-  uint64_t records = 0;
 
   static void on_fault(void* ud, const FaultEvent& e) {
-    auto* im = static_cast<Impl*>(ud);
-    if (!im->w || !im->error.empty()) return;
+    auto* im = static_cast<FaultFile*>(ud);
+    if (!im->recording()) return;
     rrt_fault f{};
     f.time_ps = e.time_ps;
     f.address = e.addr;
@@ -162,65 +166,69 @@ struct FaultRecorder::Impl {
         f.weight = weight;
       }
     }
-    if (rrt_fault_writer_put(im->w, &f) != BNN_OK)
-      im->error = bnn_errmsg();
-    else
-      ++im->records;
+    im->put_result(rrt_fault_writer_put(im->w, &f));
   }
 };
 
-FaultRecorder::FaultRecorder() : im_(std::make_unique<Impl>()) {}
-FaultRecorder::~FaultRecorder() {
+}  // namespace
+
+AccessRecorder::AccessRecorder() : Recorder(std::make_unique<AccessFile>()) {}
+
+void AccessRecorder::open(const std::string& path, const SystemConfig& cfg, const RecordParams& p) {
   abort();
+  AccessFile& im = static_cast<AccessFile&>(*im_);
+  im = AccessFile{};
+  const rrt_format fmt = rrt_format_from_name(path.c_str());
+  if (fmt == RRT_FORMAT_AUTO)
+    throw Error(path +
+                ": cannot tell the trace format from the name (use .stl, .rstl or .rrt, "
+                "optionally + .gz)");
+  if (p.clock_ps == 0) throw Error(path + ": the recording clock period must be at least 1 ps");
+  if (cfg.org.capacity_bytes() == 0) throw Error(path + ": empty memory");
+  Prov prov = make_prov(cfg, p);
+  rrt_access_write_params wp = rrt_access_write_default_params();
+  wp.prov = prov.view(p.clock_ps);
+  if (p.gzip_level) wp.gzip_level = p.gzip_level;
+  wp.timing = RRT_TIMING_ABSOLUTE;
+  if (rrt_access_writer_open(path.c_str(), &wp, &im.w) != BNN_OK) throw Error(bnn_errmsg());
+  im.clock_ps = p.clock_ps;
+  im.relative = fmt == RRT_FORMAT_RSTL;
+  im.read_data = p.read_data;
 }
+
+AccessObserver AccessRecorder::observer() {
+  AccessObserver o;
+  o.fn = &AccessFile::on_access;
+  o.ud = &static_cast<AccessFile&>(*im_);
+  return o;
+}
+
+FaultRecorder::FaultRecorder() : Recorder(std::make_unique<FaultFile>()) {}
 
 void FaultRecorder::open(const std::string& path, const SystemConfig& cfg, const RecordParams& p) {
   abort();
-  FaultLocatorFn fn = im_->locate;
-  void* ud = im_->locate_ud;
-  *im_ = Impl{};
-  im_->locate = fn;
-  im_->locate_ud = ud;
+  FaultFile& im = static_cast<FaultFile&>(*im_);
+  FaultFile fresh;
+  fresh.locate = im.locate;  // a locator set before open stays
+  fresh.locate_ud = im.locate_ud;
+  im = fresh;
   Prov prov = make_prov(cfg, p);
   rrt_provenance pv = prov.view(0);
-  if (rrt_fault_writer_open(path.c_str(), &pv, p.gzip_level, &im_->w) != BNN_OK)
+  if (rrt_fault_writer_open(path.c_str(), &pv, p.gzip_level, &im.w) != BNN_OK)
     throw Error(bnn_errmsg());
-  return;
 }
 
 void FaultRecorder::set_locator(FaultLocatorFn fn, void* ud) {
-  im_->locate = fn;
-  im_->locate_ud = ud;
+  FaultFile& im = static_cast<FaultFile&>(*im_);
+  im.locate = fn;
+  im.locate_ud = ud;
 }
 
 FaultObserver FaultRecorder::observer() {
   FaultObserver o;
-  o.fn = &Impl::on_fault;
-  o.ud = im_.get();
+  o.fn = &FaultFile::on_fault;
+  o.ud = &static_cast<FaultFile&>(*im_);
   return o;
-}
-
-void FaultRecorder::close() {
-  if (!im_->w) return throw_if(im_->error);
-  rrt_fault_writer* w = im_->w;
-  im_->w = nullptr;
-  if (!im_->error.empty()) {
-    rrt_fault_writer_abort(w);
-    return throw_if(im_->error);
-  }
-  if (rrt_fault_writer_close(w) != BNN_OK) im_->error = bnn_errmsg();
-  return throw_if(im_->error);
-}
-
-void FaultRecorder::abort() {
-  if (im_ && im_->w) {
-    rrt_fault_writer_abort(im_->w);
-    im_->w = nullptr;
-  }
-}
-
-uint64_t FaultRecorder::records() const {
-  return im_->records;
 }
 
 }  // namespace rramsim

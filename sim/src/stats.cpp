@@ -126,6 +126,68 @@ double ratio(uint64_t a, uint64_t b) {
   return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
 }
 
+// One figure of a struct in the JSON files: its key, the member it is read from, its unit.
+template <class T, class V>
+struct Figure {
+  const char* key;
+  V T::*member;
+  const char* unit;
+};
+json_t* figure(uint64_t v, const char* unit) {
+  return count(v, unit);
+}
+json_t* figure(double v, const char* unit) {
+  return val(v, unit);
+}
+// Sets each figure of the table, read from s, in o, in the table's order.
+template <class T, class V, size_t N>
+void put_figures(json_t* o, const T& s, const Figure<T, V> (&table)[N]) {
+  for (const Figure<T, V>& f : table) json_object_set_new(o, f.key, figure(s.*f.member, f.unit));
+}
+
+constexpr Figure<Stats, uint64_t> kRequestFigures[] = {
+    {"reads", &Stats::reads, "requests"},
+    {"writes", &Stats::writes, "requests"},
+    {"bytes_read", &Stats::bytes_read, "B"},
+    {"bytes_written", &Stats::bytes_written, "B"},
+    {"row_segments", &Stats::chunks, "operations"},
+    {"address_errors", &Stats::errors_address, "requests"},
+    {"queue_stalls", &Stats::queue_stalls, "operations"},
+};
+constexpr Figure<ErrorCounters, uint64_t> kBitErrorFigures[] = {
+    {"write_01", &ErrorCounters::write_err01, "bits"},
+    {"write_10", &ErrorCounters::write_err10, "bits"},
+    {"read_01", &ErrorCounters::read_err01, "bits"},
+    {"read_10", &ErrorCounters::read_err10, "bits"},
+    {"stuck_at", &ErrorCounters::stuck_at, "bits"},
+    {"endurance", &ErrorCounters::endurance, "cells"},
+};
+constexpr Figure<ErrorCounters, uint64_t> kBitFigures[] = {
+    {"written_0", &ErrorCounters::write_bits0, "bits"},
+    {"written_1", &ErrorCounters::write_bits1, "bits"},
+    {"read_0", &ErrorCounters::read_bits0, "bits"},
+    {"read_1", &ErrorCounters::read_bits1, "bits"},
+};
+constexpr Figure<ErrorCounters, uint64_t> kWriteVerifyFigures[] = {
+    {"reprogram_rounds", &ErrorCounters::verify_rounds, "rounds"},
+    {"reprogrammed_bits", &ErrorCounters::verify_reprogrammed_bits, "bits"},
+    {"gave_up", &ErrorCounters::verify_gave_up, "line segments"},
+};
+constexpr Figure<BankCounters, uint64_t> kBankOpFigures[] = {
+    {"read_ops", &BankCounters::read_ops, "operations"},
+    {"write_ops", &BankCounters::write_ops, "operations"},
+    {"verify_ops", &BankCounters::verify_ops, "operations"},
+};
+// The dynamic energy by kind (table and array mode alike).
+constexpr Figure<Energy, double> kEnergyFigures[] = {
+    {"read", &Energy::read, "pJ"},
+    {"set", &Energy::set, "pJ"},
+    {"reset", &Energy::reset, "pJ"},
+    {"verify", &Energy::verify, "pJ"},
+    {"periph_read", &Energy::periph_read, "pJ"},
+    {"periph_write", &Energy::periph_write, "pJ"},
+};
+
 json_t* latency_json(const LatencyHistogram& h) {
   json_t* o = json_object();
   json_object_set_new(o, "count", count(h.count()));
@@ -141,12 +203,7 @@ json_t* latency_json(const LatencyHistogram& h) {
 // The bit-error counts of the stats file and the run summary.
 json_t* bit_errors_json(const ErrorCounters& e) {
   json_t* o = json_object();
-  json_object_set_new(o, "write_01", count(e.write_err01, "bits"));
-  json_object_set_new(o, "write_10", count(e.write_err10, "bits"));
-  json_object_set_new(o, "read_01", count(e.read_err01, "bits"));
-  json_object_set_new(o, "read_10", count(e.read_err10, "bits"));
-  json_object_set_new(o, "stuck_at", count(e.stuck_at, "bits"));
-  json_object_set_new(o, "endurance", count(e.endurance, "cells"));
+  put_figures(o, e, kBitErrorFigures);
   return o;
 }
 
@@ -154,12 +211,7 @@ json_t* bit_errors_json(const ErrorCounters& e) {
 // mode writes exactly the keys it always did.
 json_t* energy_json(const Energy& e, bool with_static, bool array_mode) {
   json_t* o = json_object();
-  json_object_set_new(o, "read", val(e.read, "pJ"));
-  json_object_set_new(o, "set", val(e.set, "pJ"));
-  json_object_set_new(o, "reset", val(e.reset, "pJ"));
-  json_object_set_new(o, "verify", val(e.verify, "pJ"));
-  json_object_set_new(o, "periph_read", val(e.periph_read, "pJ"));
-  json_object_set_new(o, "periph_write", val(e.periph_write, "pJ"));
+  put_figures(o, e, kEnergyFigures);
   if (array_mode) {
     json_object_set_new(o, "io", val(e.io, "pJ"));
     json_t* p = json_object();
@@ -199,13 +251,7 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
   json_t* st = json_object();
   const double sim_s = static_cast<double>(s.end_ps) * 1e-12;
   json_object_set_new(st, "simulated_time", val(static_cast<double>(s.end_ps) * 1e-3, "ns"));
-  json_object_set_new(st, "reads", count(s.reads, "requests"));
-  json_object_set_new(st, "writes", count(s.writes, "requests"));
-  json_object_set_new(st, "bytes_read", count(s.bytes_read, "B"));
-  json_object_set_new(st, "bytes_written", count(s.bytes_written, "B"));
-  json_object_set_new(st, "row_segments", count(s.chunks, "operations"));
-  json_object_set_new(st, "address_errors", count(s.errors_address, "requests"));
-  json_object_set_new(st, "queue_stalls", count(s.queue_stalls, "operations"));
+  put_figures(st, s, kRequestFigures);
   json_object_set_new(st, "queue_stall_time",
                       val(static_cast<double>(s.queue_stall_ps) * 1e-3, "ns"));
   json_object_set_new(
@@ -235,15 +281,10 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
                       val(ratio(e.stuck_at, e.write_bits0 + e.write_bits1), "errors/bit"));
   json_object_set_new(st, "ber_observed", ber);
   json_t* bits = json_object();
-  json_object_set_new(bits, "written_0", count(e.write_bits0, "bits"));
-  json_object_set_new(bits, "written_1", count(e.write_bits1, "bits"));
-  json_object_set_new(bits, "read_0", count(e.read_bits0, "bits"));
-  json_object_set_new(bits, "read_1", count(e.read_bits1, "bits"));
+  put_figures(bits, e, kBitFigures);
   json_object_set_new(st, "bits", bits);
   json_t* wv = json_object();
-  json_object_set_new(wv, "reprogram_rounds", count(e.verify_rounds, "rounds"));
-  json_object_set_new(wv, "reprogrammed_bits", count(e.verify_reprogrammed_bits, "bits"));
-  json_object_set_new(wv, "gave_up", count(e.verify_gave_up, "line segments"));
+  put_figures(wv, e, kWriteVerifyFigures);
   json_object_set_new(st, "write_verify", wv);
 
   Energy tot = total_energy(s, cfg);
@@ -261,9 +302,7 @@ std::string stats_to_json(const SystemConfig& cfg, const Stats& s, const RunInfo
                         json_integer(static_cast<json_int_t>(i / cfg.org.banks_per_channel)));
     json_object_set_new(o, "bank",
                         json_integer(static_cast<json_int_t>(i % cfg.org.banks_per_channel)));
-    json_object_set_new(o, "read_ops", count(b.read_ops, "operations"));
-    json_object_set_new(o, "write_ops", count(b.write_ops, "operations"));
-    json_object_set_new(o, "verify_ops", count(b.verify_ops, "operations"));
+    put_figures(o, b, kBankOpFigures);
     json_object_set_new(o, "busy_time", val(static_cast<double>(b.busy_ps) * 1e-3, "ns"));
     json_object_set_new(
         o, "utilisation",

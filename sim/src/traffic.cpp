@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 
 #include "bnn/rng.h"
 #include "rramsim/arbiter.hpp"
@@ -60,8 +59,7 @@ TrafficGenerator::TrafficGenerator(sc_module_name name, const TrafficParams& p, 
   if (p_.outstanding == 0) p_.outstanding = 1;
   const unsigned slots = p_.nb ? p_.outstanding : 1;
   buffers_.resize(size_t{slots} * p_.size);
-  pool_.reset(new tlm_generic_payload[slots]);
-  for (unsigned i = 0; i < slots; ++i) free_.push_back(slots - 1 - i);
+  if (p_.nb) at_.reserve(slots);
   socket.register_nb_transport_bw(this, &TrafficGenerator::nb_transport_bw);
   SC_HAS_PROCESS(TrafficGenerator);
   SC_THREAD(run);
@@ -86,20 +84,8 @@ void TrafficGenerator::prepare(tlm_generic_payload& t, uint64_t i, uint8_t* buf)
   bool is_read =
       p_.read_ratio >= 1.0 ||
       (static_cast<double>(bnn_rng_hash(p_.seed, kTagKind, i) >> 11) * 0x1.0p-53 < p_.read_ratio);
-  if (!is_read) {
-    for (uint32_t k = 0; k < p_.size; k += 8) {
-      uint64_t w = bnn_rng_hash(p_.seed, kTagData, i * 4096 + k / 8);
-      std::memcpy(buf + k, &w, std::min<uint32_t>(8, p_.size - k));
-    }
-  }
-  t.set_command(is_read ? TLM_READ_COMMAND : TLM_WRITE_COMMAND);
-  t.set_address(p_.base + addr);
-  t.set_data_ptr(buf);
-  t.set_data_length(p_.size);
-  t.set_streaming_width(p_.size);
-  t.set_byte_enable_ptr(nullptr);
-  t.set_dmi_allowed(false);
-  t.set_response_status(TLM_INCOMPLETE_RESPONSE);
+  if (!is_read) fill_seeded_data(buf, p_.size, p_.seed, kTagData, i * 4096);
+  set_request(t, is_read ? TLM_READ_COMMAND : TLM_WRITE_COMMAND, p_.base + addr, buf, p_.size);
 }
 
 void TrafficGenerator::run() {
@@ -118,7 +104,7 @@ void TrafficGenerator::run_lt() {
   // i − outstanding has completed (closed loop).
   std::vector<uint64_t> done_ring(p_.outstanding, 0);
   uint64_t issue = 0;
-  tlm_generic_payload& t = pool_[0];
+  tlm_generic_payload t;
   for (uint64_t i = 0; i < p_.requests; ++i) {
     uint64_t& slot = done_ring[i % p_.outstanding];
     if (i) issue += interval;
@@ -128,7 +114,6 @@ void TrafficGenerator::run_lt() {
     sc_time delay = from_ps(issue > now ? issue - now : 0);
     socket->b_transport(t, delay);
     ++issued_;
-    ++completed_;
     if (t.is_response_error()) ++failed_;
     slot = now + to_ps(delay);
     qk.set(from_ps(issue > now ? issue - now : 0));
@@ -141,52 +126,18 @@ void TrafficGenerator::run_lt() {
 void TrafficGenerator::run_at() {
   const sc_time interval(p_.interval_ns, SC_NS);
   for (uint64_t i = 0; i < p_.requests; ++i) {
-    while (free_.empty()) wait(resp_event_);
-    while (req_busy_) wait(end_req_event_);  // request exclusion rule
-    unsigned slot = free_.back();
-    free_.pop_back();
-    tlm_generic_payload& t = pool_[slot];
-    prepare(t, i, buffers_.data() + size_t{slot} * p_.size);
-    tlm_phase ph = BEGIN_REQ;
-    sc_time delay = SC_ZERO_TIME;
+    const unsigned slot = at_.acquire();
+    prepare(at_.payload(slot), i, buffers_.data() + size_t{slot} * p_.size);
     ++issued_;
-    tlm_sync_enum s = socket->nb_transport_fw(t, ph, delay);
-    if (s == TLM_COMPLETED) {
-      ++completed_;
-      if (t.is_response_error()) ++failed_;
-      free_.push_back(slot);
-    } else if (s == TLM_UPDATED && ph == END_REQ) {
-      if (delay != SC_ZERO_TIME) wait(delay);  // the target accepts the request later
-    } else {
-      req_busy_ = true;  // END_REQ will arrive on the backward path
-    }
+    at_.send(socket, slot);
     if (p_.interval_ns > 0) wait(interval);
     if (p_.progress && (i + 1) % p_.progress_every == 0) p_.progress(i + 1);
   }
-  while (completed_ < issued_) wait(resp_event_);
+  at_.drain();
 }
 
-tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph,
-                                                sc_time& delay) {
-  (void)delay;
-  if (ph == END_REQ) {
-    req_busy_ = false;
-    end_req_event_.notify(SC_ZERO_TIME);
-    return TLM_ACCEPTED;
-  }
-  if (ph == BEGIN_RESP) {
-    if (req_busy_) {  // BEGIN_RESP implies END_REQ
-      req_busy_ = false;
-      end_req_event_.notify(SC_ZERO_TIME);
-    }
-    ++completed_;
-    if (t.is_response_error()) ++failed_;
-    free_.push_back(static_cast<unsigned>(&t - pool_.get()));
-    resp_event_.notify(SC_ZERO_TIME);
-    ph = END_RESP;
-    return TLM_COMPLETED;
-  }
-  return TLM_ACCEPTED;
+tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time&) {
+  return at_.backward(t, ph);
 }
 
 void quiet_systemc() {

@@ -2,19 +2,10 @@
 # cli_faults.sh — end-to-end tests of `rramsim run --record-faults` and `rramsim faults replay|analyze`.
 # usage: cli_faults.sh RRAMSIM_BIN REPO_DIR CASE     (CASE: one of the functions below)
 set -euo pipefail
-bin=$1
-case_name=$3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rramsim-faults.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/cli_lib.sh" faults "$@"
 
 # A high-BER operating point (2 % write, 0.1 % read) on a 64 KiB organisation.
-cat > "$tmp/dev.json" <<'EOF'
-{ "name": "testdev", "cell": "2T2R", "operating_points": [
-  { "name": "noisy", "write_ber_01": 0.02, "write_ber_10": 0.02, "read_ber_01": 0.001,
-    "read_ber_10": 0.001, "e_set_pj": 0.5, "e_reset_pj": 0.5, "e_read_pj": 0.05,
-    "e_periph_read_pj": 1, "t_read_ns": 12, "t_write_ns": 20 } ] }
-EOF
+write_device
 cat > "$tmp/sys.json" <<'EOF'
 { "name": "sys", "device": "dev.json", "op_point": "noisy", "seed": 3,
   "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": 128,

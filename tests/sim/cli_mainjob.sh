@@ -2,22 +2,11 @@
 # cli_mainjob.sh — end-to-end tests of `rramsim run`, `sweep` and `plot` through the built binary.
 # usage: cli_mainjob.sh RRAMSIM_BIN REPO_DIR CASE     (CASE: one of the functions below)
 set -euo pipefail
-bin=$1
-repo=$2
-case_name=$3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rramsim-mainjob.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/cli_lib.sh" mainjob "$@"
 
 # A device with an error-free point and an error-prone one, on a 64 KiB organisation.
-cat > "$tmp/dev.json" <<'EOF'
-{ "name": "testdev", "cell": "2T2R", "operating_points": [
-  { "name": "zero", "e_set_pj": 2, "e_reset_pj": 2, "e_read_pj": 0.1, "e_periph_read_pj": 1,
-    "t_read_ns": 10, "t_write_ns": 40 },
-  { "name": "noisy", "write_ber_01": 0.02, "write_ber_10": 0.02, "read_ber_01": 0.001,
-    "read_ber_10": 0.001, "e_set_pj": 0.5, "e_reset_pj": 0.5, "e_read_pj": 0.05,
-    "e_periph_read_pj": 1, "t_read_ns": 12, "t_write_ns": 20 } ] }
-EOF
+write_device '{ "name": "zero", "e_set_pj": 2, "e_reset_pj": 2, "e_read_pj": 0.1,
+    "e_periph_read_pj": 1, "t_read_ns": 10, "t_write_ns": 40 }'
 sys() {  # sys NAME ROWS
   cat > "$tmp/$1.json" <<EOF
 { "name": "$1", "device": "dev.json", "op_point": "zero", "seed": 3,

@@ -36,3 +36,9 @@ namespace simtest {
         },                                                            \
         ::testing::ExitedWithCode(0), "");                            \
   } while (0)
+
+// A test whose whole body runs in a fresh process.
+#define FRESH_PROCESS_TEST(suite, name, body) \
+  TEST(suite, name) {                         \
+    IN_FRESH_PROCESS(body);                   \
+  }

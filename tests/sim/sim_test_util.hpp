@@ -1,10 +1,12 @@
 // sim_test_util.hpp — small configs for hand-computed tests of the memory system.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bnn/rng.h"
 #include "rramsim/config.hpp"
 
 namespace simtest {
@@ -47,6 +49,14 @@ inline rramsim::SystemConfig make_config(const std::string& extra_op = "",
                     ", \"device\": " + device_json(extra_op, extra_dev) +
                     ", \"organisation\": " + org_json(extra_org, set_org) + " }";
   return rramsim::load_system_string(sys, "test.json", ".");
+}
+
+// n bytes drawn from the counter-based RNG: (seed, stream) picks the sequence.
+inline std::vector<uint8_t> random_bytes(size_t n, uint64_t seed, uint64_t stream) {
+  std::vector<uint8_t> v(n);
+  bnn_rng r = bnn_rng_make(seed, stream);
+  for (auto& b : v) b = static_cast<uint8_t>(bnn_rng_u64(&r));
+  return v;
 }
 
 }  // namespace simtest

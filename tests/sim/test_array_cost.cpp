@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -479,6 +480,20 @@ rr_array_cost eval_ok(const rr_array_params &p) {
   return c;
 }
 
+// A figure of rr_array_cost and its name, for checks that run over several.
+struct CostFigure {
+  const char *name;
+  double rr_array_cost::*member;
+};
+#define COST_FIGURE(f) (CostFigure{#f, &rr_array_cost::f})
+
+// Expects each figure to be larger in `larger` than in `smaller`; `at` names the case.
+void expect_larger(const rr_array_cost &larger, const rr_array_cost &smaller,
+                   std::initializer_list<CostFigure> figures, int at) {
+  for (const CostFigure &f : figures)
+    EXPECT_GT(larger.*f.member, smaller.*f.member) << f.name << " at " << at;
+}
+
 TEST(ArrayCostSanity, LargerCrossbarsCostMore) {
   for (rr_array_cell cell : {RR_ARRAY_1T1R, RR_ARRAY_2T2R, RR_ARRAY_XPOINT})
     for (int node : {22, 32, 45, 65}) {
@@ -491,15 +506,12 @@ TEST(ArrayCostSanity, LargerCrossbarsCostMore) {
         p.rows = p.cols = n;
         p.mux = n / 8 / rr_array_cells_per_bit(cell);
         rr_array_cost c = eval_ok(p);
-        if (n > 64) {
-          EXPECT_GT(c.t_bitline_ns, prev.t_bitline_ns) << n;
-          EXPECT_GT(c.t_rowdec_ns, prev.t_rowdec_ns) << n;
-          EXPECT_GT(c.t_read_ns, prev.t_read_ns) << n;
-          EXPECT_GT(c.e_read_pj, prev.e_read_pj) << n;
-          EXPECT_GT(c.e_write_pj, prev.e_write_pj) << n;
-          EXPECT_GT(c.area_um2, prev.area_um2) << n;
-          EXPECT_GT(c.area_efficiency, prev.area_efficiency) << n;
-        }
+        if (n > 64)
+          expect_larger(c, prev,
+                        {COST_FIGURE(t_bitline_ns), COST_FIGURE(t_rowdec_ns),
+                         COST_FIGURE(t_read_ns), COST_FIGURE(e_read_pj), COST_FIGURE(e_write_pj),
+                         COST_FIGURE(area_um2), COST_FIGURE(area_efficiency)},
+                        n);
         prev = c;
       }
     }
@@ -517,14 +529,12 @@ TEST(ArrayCostSanity, SmallerNodesShrinkTheArrayAndItsLineEnergy) {
   for (int node : {65, 45, 32, 22}) {
     p.node_nm = node;
     rr_array_cost c = eval_ok(p);
-    if (!first) {
-      EXPECT_LT(c.area_cells_um2, prev.area_cells_um2) << node;
-      EXPECT_LT(c.wl_c_ff, prev.wl_c_ff) << node;
-      EXPECT_LT(c.bl_c_ff, prev.bl_c_ff) << node;
-      EXPECT_LT(c.e_read_rowdec_pj, prev.e_read_rowdec_pj) << node;
-      EXPECT_LT(c.e_write_bitline_pj, prev.e_write_bitline_pj) << node;
-      EXPECT_LT(c.e_write_pj, prev.e_write_pj) << node;
-    }
+    if (!first)
+      expect_larger(
+          prev, c,
+          {COST_FIGURE(area_cells_um2), COST_FIGURE(wl_c_ff), COST_FIGURE(bl_c_ff),
+           COST_FIGURE(e_read_rowdec_pj), COST_FIGURE(e_write_bitline_pj), COST_FIGURE(e_write_pj)},
+          node);
     prev = c;
     first = false;
   }

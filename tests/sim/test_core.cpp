@@ -18,12 +18,8 @@ namespace {
 
 constexpr uint64_t kNs = 1000;  // ps
 
-std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  bnn_rng r = bnn_rng_make(seed, 99);
-  for (auto& b : v) b = static_cast<uint8_t>(bnn_rng_u64(&r));
-  return v;
-}
+// The stream of this file's test data (simtest::random_bytes).
+constexpr uint64_t kDataStream = 99;
 
 uint64_t read_at(Controller& c, uint64_t addr, uint64_t t, uint64_t len = 64) {
   std::vector<uint8_t> buf(len);
@@ -58,7 +54,7 @@ TEST(Timing, TwoBanksOverlap) {
 
 TEST(Timing, WriteThenReadOneBank) {
   Controller c(make_config());
-  auto data = random_bytes(64, 1);
+  auto data = simtest::random_bytes(64, 1, kDataStream);
   Controller::Result w = c.access(Cmd::Write, 0, data.data(), 64, 0);
   // Data on the bus 2..10 ns, then programming 10..60 ns.
   EXPECT_EQ(w.done_ps, 60 * kNs);
@@ -91,7 +87,7 @@ TEST(Timing, QueueFullBackPressure) {
 TEST(Timing, WriteVerifyNoFailuresCostsOneVerify) {
   Controller c(
       make_config("", ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 3 }"));
-  auto data = random_bytes(64, 2);
+  auto data = simtest::random_bytes(64, 2, kDataStream);
   Controller::Result w = c.access(Cmd::Write, 0, data.data(), 64, 0);
   // Program 10..60 ns, verify read 60..70 ns.
   EXPECT_EQ(w.done_ps, 70 * kNs);
@@ -106,7 +102,7 @@ TEST(Timing, WriteVerifyForcedFailures) {
       make_config("",
                   ", \"stuck_at\": { \"density\": 0.5 }, "
                   "\"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 3 }"));
-  auto data = random_bytes(64, 3);
+  auto data = simtest::random_bytes(64, 3, kDataStream);
   Controller::Result w = c.access(Cmd::Write, 0, data.data(), 64, 0);
   // Bus 2..10 ns; program + 3 re-programs (4 · 50 ns) + 4 verifies (4 · 10 ns) from 10 ns.
   EXPECT_EQ(w.done_ps, (10 + 4 * 50 + 4 * 10) * kNs);
@@ -125,7 +121,7 @@ TEST(Timing, WriteVerifyRepairsWriteErrors) {
                   ", \"write_verify\": { \"policy\": \"iterative\", \"max_iterations\": 8 }"));
   Controller plain(make_config(", \"write_ber_01\": 0.05, \"write_ber_10\": 0.05"));
   for (uint64_t a = 0; a < 2048; a += 64) {
-    auto data = random_bytes(64, a);
+    auto data = simtest::random_bytes(64, a, kDataStream);
     c.access(Cmd::Write, a, data.data(), 64, 0);
     plain.access(Cmd::Write, a, data.data(), 64, 0);
   }
@@ -142,7 +138,7 @@ TEST(Timing, ReadFirstPostsWritesAndDrainsAtWatermark) {
                   ", \"scheduler\": { \"policy\": \"read_first\", \"write_high_watermark\": 2, "
                   "\"write_low_watermark\": 0 }",
                   7, {{"queue_depth", "4"}}));
-  auto data = random_bytes(64, 4);
+  auto data = simtest::random_bytes(64, 4, kDataStream);
   // Posted: complete once the data crossed the bus (2..10 ns).
   EXPECT_EQ(c.access(Cmd::Write, 0, data.data(), 64, 0).done_ps, 10 * kNs);
   EXPECT_EQ(read_at(c, 128, 0), 20 * kNs);  // bank 0 still idle: the write is buffered
@@ -161,7 +157,7 @@ TEST(Energy, TotalIsCountsTimesEnergiesExactly) {
   for (int i = 0; i < 200; ++i) {
     uint64_t addr = static_cast<uint64_t>(i % 32) * 64;
     if (i % 3 == 0) {
-      auto d = random_bytes(64, static_cast<uint64_t>(i));
+      auto d = simtest::random_bytes(64, static_cast<uint64_t>(i), kDataStream);
       for (uint8_t b : d) ones += static_cast<uint64_t>(__builtin_popcount(b));
       bits_written += 512;
       c.access(Cmd::Write, addr, d.data(), 64, static_cast<uint64_t>(i) * 100 * kNs);
@@ -211,7 +207,7 @@ TEST(Errors, ObservedWriteAndReadBerInsideBinomialInterval) {
   Controller c(cfg);
   const uint64_t cap = cfg.org.capacity_bytes();
   for (uint64_t a = 0; a < cap; a += 64) {
-    auto d = random_bytes(64, a + 1);
+    auto d = simtest::random_bytes(64, a + 1, kDataStream);
     c.access(Cmd::Write, a, d.data(), 64, 0);
   }
   for (int rep = 0; rep < 4; ++rep)
@@ -231,7 +227,7 @@ TEST(Errors, StuckCellsNeverChange) {
   Controller c(cfg);
   uint64_t stuck_cells = 0;
   for (int round = 0; round < 5; ++round) {
-    auto d = random_bytes(2048, 100 + static_cast<uint64_t>(round));
+    auto d = simtest::random_bytes(2048, 100 + static_cast<uint64_t>(round), kDataStream);
     c.access(Cmd::Write, 0, d.data(), 2048, 0);
     std::vector<uint8_t> got(2048);
     c.debug(Cmd::Read, 0, got.data(), 2048);
@@ -261,7 +257,7 @@ TEST(Errors, StuckCellsNeverChange) {
 }
 
 TEST(Errors, WriteErrorsPersistReadErrorsAreTransient) {
-  auto data = random_bytes(2048, 5);
+  auto data = simtest::random_bytes(2048, 5, kDataStream);
   {
     Controller c(make_config(", \"write_ber_01\": 0.05, \"write_ber_10\": 0.05"));
     c.access(Cmd::Write, 0, data.data(), 2048, 0);
@@ -307,7 +303,7 @@ rramsim::Stats run_mixed(uint64_t seed, FaultLog* log = nullptr) {
   for (int i = 0; i < 3000; ++i) {
     uint64_t addr = bnn_rng_below(&r, 2048 - 128);
     uint64_t len = 1 + bnn_rng_below(&r, 128);
-    auto d = random_bytes(len, static_cast<uint64_t>(i));
+    auto d = simtest::random_bytes(len, static_cast<uint64_t>(i), kDataStream);
     c.access(bnn_rng_below(&r, 2) ? Cmd::Read : Cmd::Write, addr, d.data(), len,
              static_cast<uint64_t>(i) * 30 * kNs);
   }
@@ -331,7 +327,7 @@ TEST(Errors, SameSeedSameStatsAndFaultsReported) {
 
 TEST(Storage, LargeTransfersRoundTripAcrossRowsAndBanks) {
   Controller c(make_config());
-  auto data = random_bytes(1000, 6);
+  auto data = simtest::random_bytes(1000, 6, kDataStream);
   Controller::Result w = c.access(Cmd::Write, 24, data.data(), 1000, 0);
   ASSERT_TRUE(w.ok);
   std::vector<uint8_t> got(1000);
@@ -375,7 +371,7 @@ TEST(Observers, AccessObserverSeesEveryRequest) {
   Controller c(make_config());
   AccessLog log;
   c.set_access_observer(rramsim::AccessObserver{&AccessLog::cb, &log});
-  auto d = random_bytes(100, 9);
+  auto d = simtest::random_bytes(100, 9, kDataStream);
   c.access(Cmd::Write, 0, d.data(), 100, 0);
   read_at(c, 64, 0);
   read_at(c, 128, 5 * kNs);
@@ -395,7 +391,7 @@ TEST(Errors, ErrorsDoNotDependOnSchedulingPolicy) {
         "", ", \"scheduler\": { \"policy\": \"" + sched + "\" }", 21, {{"queue_depth", "8"}}));
     bnn_rng r = bnn_rng_make(5, 5);
     for (int i = 0; i < 4000; ++i) {
-      auto d = random_bytes(64, static_cast<uint64_t>(i));
+      auto d = simtest::random_bytes(64, static_cast<uint64_t>(i), kDataStream);
       c.access(bnn_rng_below(&r, 3) ? Cmd::Read : Cmd::Write, bnn_rng_below(&r, 32) * 64, d.data(),
                64, static_cast<uint64_t>(i) * 5 * kNs);
     }

@@ -18,6 +18,7 @@
 #include "fresh_process.hpp"
 #include "sim_test_util.hpp"
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 namespace {
@@ -51,6 +52,14 @@ rramsim::ReplayOutput replay(const std::string& name, const std::string& text,
   rramsim::AccessObserver obs;
   if (seen) obs = rramsim::AccessObserver{on_access, seen};
   return rramsim::run_replay(simtest::make_config(), rp, obs);
+}
+
+// Replay parameters for a trace whose cycle is clock_ps (and, if given, its address-map policy).
+rramsim::ReplayParams clocked(uint64_t clock_ps, rrt_address_map map = RRT_ADDRESS_ERROR) {
+  rramsim::ReplayParams rp;
+  rp.clock_ps = clock_ps;
+  rp.address_map = map;
+  return rp;
 }
 
 // The records of DRAMSys's documented example format: "cycle: [(length)] command address
@@ -99,8 +108,7 @@ void absolute_body(bool nb) {
 
 void relative_body(bool nb) {
   std::vector<Seen> seen;
-  rramsim::ReplayParams rp;
-  rp.clock_ps = 1000;
+  rramsim::ReplayParams rp = clocked(1000);
   rp.nb = nb;
   rramsim::ReplayOutput o = replay(nb ? "rel_nb.rstl" : "rel.rstl", kRecords, rp, &seen);
   EXPECT_TRUE(o.relative);
@@ -123,42 +131,38 @@ std::string replay_error(const std::string& name, const std::string& text,
 
 }  // namespace
 
-TEST(DramsysTrace, AbsoluteStlWithCommentsLengthsAndData) {
-  IN_FRESH_PROCESS([] { absolute_body(false); });
+FRESH_PROCESS_TEST(DramsysTrace, AbsoluteStlWithCommentsLengthsAndData,
+                   [] { absolute_body(false); })
+FRESH_PROCESS_TEST(DramsysTrace, AbsoluteStlApproximatelyTimed, [] { absolute_body(true); })
+FRESH_PROCESS_TEST(DramsysTrace, RelativeRstlCountsFromThePreviousIssue,
+                   [] { relative_body(false); })
+FRESH_PROCESS_TEST(DramsysTrace, RelativeRstlApproximatelyTimed, [] { relative_body(true); })
+
+namespace {
+
+// The arrival times (ps) of the records of `text`, replayed with the clock given as 300 MHz.
+std::vector<uint64_t> arrivals_at_300_mhz(const std::string& name, const std::string& text) {
+  std::vector<Seen> seen;
+  rramsim::ReplayParams rp;
+  rp.clock_mhz = 300;
+  replay(name, text, rp, &seen);
+  std::vector<uint64_t> arrivals;
+  for (const Seen& a : seen) arrivals.push_back(a.arrival);
+  return arrivals;
 }
-TEST(DramsysTrace, AbsoluteStlApproximatelyTimed) {
-  IN_FRESH_PROCESS([] { absolute_body(true); });
-}
-TEST(DramsysTrace, RelativeRstlCountsFromThePreviousIssue) {
-  IN_FRESH_PROCESS([] { relative_body(false); });
-}
-TEST(DramsysTrace, RelativeRstlApproximatelyTimed) {
-  IN_FRESH_PROCESS([] { relative_body(true); });
-}
+
+}  // namespace
 
 // 300 MHz: the period is 3333.33 ps; times are cycle x 10^6 / 300 ps rounded down, so they do
 // not drift (cycle 3 → exactly 10 ns), and relative delays add up to the same times.
 TEST(DramsysTrace, ClockInMegahertzDoesNotDrift) {
-  IN_FRESH_PROCESS([] {
-    std::vector<Seen> seen;
-    rramsim::ReplayParams rp;
-    rp.clock_mhz = 300;
-    rramsim::ReplayOutput o =
-        replay("mhz.stl", "1: read 0x0\n3: read 0x40\n3000: read 0x80\n", rp, &seen);
-    ASSERT_EQ(seen.size(), 3u);
-    EXPECT_EQ(seen[0].arrival, 3333u);
-    EXPECT_EQ(seen[1].arrival, 10000u);
-    EXPECT_EQ(seen[2].arrival, 10000000u);
+  IN_FRESH_PROCESS([] {  // cycles 1, 3, 3000
+    EXPECT_THAT(arrivals_at_300_mhz("mhz.stl", "1: read 0x0\n3: read 0x40\n3000: read 0x80\n"),
+                ElementsAre(3333u, 10000u, 10000000u));
   });
-  IN_FRESH_PROCESS([] {
-    std::vector<Seen> seen;
-    rramsim::ReplayParams rp;
-    rp.clock_mhz = 300;
-    rramsim::ReplayOutput o =
-        replay("mhz.rstl", "1: read 0x0\n2: read 0x40\n2997: read 0x80\n", rp, &seen);
-    ASSERT_EQ(seen.size(), 3u);
-    EXPECT_EQ(seen[1].arrival, 10000u);
-    EXPECT_EQ(seen[2].arrival, 10000000u);
+  IN_FRESH_PROCESS([] {  // delays 1, 2, 2997: the same cycles
+    EXPECT_THAT(arrivals_at_300_mhz("mhz.rstl", "1: read 0x0\n2: read 0x40\n2997: read 0x80\n"),
+                ElementsAre(3333u, 10000u, 10000000u));
   });
 }
 
@@ -171,67 +175,50 @@ TEST(DramsysTrace, MissingClockNamesBothOptions) {
   });
 }
 
+namespace {
+
 // Capacity 2048 B (make_config). wrap: modulo; mask: the low 11 bits; error: the first one.
+const char* kBeyondCapacity =
+    "0: read 0x0\n1: read 0x840\n2: (8) write 0x1000008 0x0102030405060708\n3: read 0x7c0\n";
+
+// wrap or mask: records 2 and 3 are mapped into the capacity, 3 to `third`.
+void mapped_body(rrt_address_map map, const std::string& name, uint64_t third) {
+  std::vector<Seen> seen;
+  rramsim::ReplayOutput o = replay(name, kBeyondCapacity, clocked(1000, map), &seen);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1].addr, 0x40u);
+  EXPECT_EQ(seen[2].addr, third);
+  EXPECT_EQ(o.mapped, 2u);
+  EXPECT_THAT(o.first_mapped, HasSubstr(name + ":2"));
+}
+
+}  // namespace
+
 TEST(DramsysTrace, AddressMapPolicies) {
-  const char* text =
-      "0: read 0x0\n1: read 0x840\n2: (8) write 0x1000008 0x0102030405060708\n3: read 0x7c0\n";
-  IN_FRESH_PROCESS([text] {
-    std::vector<Seen> seen;
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
-    rp.address_map = RRT_ADDRESS_WRAP;
-    rramsim::ReplayOutput o = replay("wrap.stl", text, rp, &seen);
-    ASSERT_EQ(seen.size(), 4u);
-    EXPECT_EQ(seen[1].addr, 0x40u);
-    EXPECT_EQ(seen[2].addr, 0x1000008u % 2048);
-    EXPECT_EQ(o.mapped, 2u);
-    EXPECT_THAT(o.first_mapped, HasSubstr("wrap.stl:2"));
-  });
-  IN_FRESH_PROCESS([text] {
-    std::vector<Seen> seen;
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
-    rp.address_map = RRT_ADDRESS_MASK;
-    rramsim::ReplayOutput o = replay("mask.stl", text, rp, &seen);
-    ASSERT_EQ(seen.size(), 4u);
-    EXPECT_EQ(seen[1].addr, 0x40u);
-    EXPECT_EQ(seen[2].addr, 0x8u);
-    EXPECT_EQ(o.mapped, 2u);
-  });
-  IN_FRESH_PROCESS([text] {
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
-    EXPECT_THAT(replay_error("err.stl", text, rp),
+  IN_FRESH_PROCESS([] { mapped_body(RRT_ADDRESS_WRAP, "wrap.stl", 0x1000008u % 2048); });
+  IN_FRESH_PROCESS([] { mapped_body(RRT_ADDRESS_MASK, "mask.stl", 0x8u); });
+  IN_FRESH_PROCESS([] {
+    EXPECT_THAT(replay_error("err.stl", kBeyondCapacity, clocked(1000)),
                 HasSubstr("err.stl:2: access at 0x840 of 64 bytes reaches past the "
                           "memory capacity of 2048 bytes"));
   });
   IN_FRESH_PROCESS([] {  // mapped but across the end: still an error
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
-    rp.address_map = RRT_ADDRESS_WRAP;
-    EXPECT_THAT(replay_error("cross.stl", "0: (64) read 0xfe0\n", rp),
+    EXPECT_THAT(replay_error("cross.stl", "0: (64) read 0xfe0\n", clocked(1000, RRT_ADDRESS_WRAP)),
                 HasSubstr("cross.stl:1: access at 0xfe0 of 64 bytes reaches past"));
   });
 }
 
 // A hash that differs warns; the same hash or none does not.
 TEST(DramsysTrace, ConfigHashWarningOnlyForAnotherHash) {
+  IN_FRESH_PROCESS([] { EXPECT_EQ(replay("h0.stl", "0: read 0x0\n", clocked(1000)).warning, ""); });
   IN_FRESH_PROCESS([] {
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
-    EXPECT_EQ(replay("h0.stl", "0: read 0x0\n", rp).warning, "");
-  });
-  IN_FRESH_PROCESS([] {
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
     const std::string mine = rramsim::config_hash(simtest::make_config());
-    EXPECT_EQ(replay("h1.stl", "# config_hash: " + mine + "\n0: read 0x0\n", rp).warning, "");
+    EXPECT_EQ(replay("h1.stl", "# config_hash: " + mine + "\n0: read 0x0\n", clocked(1000)).warning,
+              "");
   });
   IN_FRESH_PROCESS([] {
-    rramsim::ReplayParams rp;
-    rp.clock_ps = 1000;
     rramsim::ReplayOutput o =
-        replay("h2.stl", "# config_hash: fnv1a64:0000000000000000\n0: read 0x0\n", rp);
+        replay("h2.stl", "# config_hash: fnv1a64:0000000000000000\n0: read 0x0\n", clocked(1000));
     EXPECT_THAT(o.warning, HasSubstr("recorded with config_hash 'fnv1a64:0000000000000000'"));
   });
 }

@@ -113,6 +113,13 @@ void replay_body(const std::string& trace, bool nb = false) {
   EXPECT_EQ(stats_text(cfg, out.stats), read_text(tmp(trace + ".orig.json")));
 }
 
+// Records a run with `outstanding` requests in flight into `trace` and replays it (each in its
+// own process): the replay's stats must be the run's.
+void expect_replay_identical(const std::string& trace, unsigned outstanding, bool nb = false) {
+  IN_FRESH_PROCESS([&] { record_body(trace, outstanding); });
+  IN_FRESH_PROCESS([&] { replay_body(trace, nb); });
+}
+
 }  // namespace
 
 // ---- config hash (no SystemC) ------------------------------------------------------------------
@@ -138,32 +145,22 @@ TEST(ConfigHash, SameResolvedConfigSameHashWhateverNameSourceOrSeed) {
 // ---- record → replay gives the original stats -------------------------------------------------
 
 TEST(Replay, RecordedStlReplaysToIdenticalStats) {
-  IN_FRESH_PROCESS([] { record_body("rec.stl", 4); });
-  IN_FRESH_PROCESS([] { replay_body("rec.stl"); });
+  expect_replay_identical("rec.stl", 4);
 }
-
 TEST(Replay, RecordedRstlReplaysToIdenticalStats) {
   // Relative timing reproduces a closed loop exactly (each request waits for its predecessor).
-  IN_FRESH_PROCESS([] { record_body("rec.rstl", 1); });
-  IN_FRESH_PROCESS([] { replay_body("rec.rstl"); });
+  expect_replay_identical("rec.rstl", 1);
 }
-
 TEST(Replay, RecordedBinaryReplaysToIdenticalStats) {
-  IN_FRESH_PROCESS([] { record_body("rec.rrt", 4); });
-  IN_FRESH_PROCESS([] { replay_body("rec.rrt"); });
+  expect_replay_identical("rec.rrt", 4);
 }
-
 TEST(Replay, RecordedGzipBinaryReplaysToIdenticalStats) {
-  IN_FRESH_PROCESS([] { record_body("rec.rrt.gz", 1); });
-  IN_FRESH_PROCESS([] { replay_body("rec.rrt.gz"); });
+  expect_replay_identical("rec.rrt.gz", 1);
 }
-
 TEST(Replay, ApproximatelyTimedReplayOfAClosedLoopRunIsIdenticalToo) {
   // One request at a time never meets a full queue: waiting for acceptance changes nothing.
-  IN_FRESH_PROCESS([] { record_body("nb.stl", 1); });
-  IN_FRESH_PROCESS([] { replay_body("nb.stl", true); });
-  IN_FRESH_PROCESS([] { record_body("nb.rstl", 1); });
-  IN_FRESH_PROCESS([] { replay_body("nb.rstl", true); });
+  expect_replay_identical("nb.stl", 1, true);
+  expect_replay_identical("nb.rstl", 1, true);
 }
 
 TEST(Replay, RecordedTraceHeaderCarriesProvenance) {
@@ -476,9 +473,7 @@ void fault_record_body() {
 }
 }  // namespace
 
-TEST(Recording, FaultTraceMatchesTheStatsCountersRecordByRecord) {
-  IN_FRESH_PROCESS(fault_record_body);
-}
+FRESH_PROCESS_TEST(Recording, FaultTraceMatchesTheStatsCountersRecordByRecord, fault_record_body)
 
 // ---- measured error maps (no SystemC: controller and storage directly) ------------------------
 

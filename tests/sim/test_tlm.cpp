@@ -13,58 +13,22 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "bnn/rng.h"
 #include "rramsim/arbiter.hpp"
 #include "rramsim/memory.hpp"
 #include "rramsim/traffic.hpp"
 #include "fresh_process.hpp"
 #include "sim_test_util.hpp"
+#include "test_initiator.hpp"
 
 using namespace sc_core;
 using namespace tlm;
 
 namespace {
 
-struct Initiator : sc_module {
-  tlm_utils::simple_initiator_socket<Initiator> socket;
-  std::function<void(Initiator&)> body;
-  std::function<tlm_sync_enum(tlm_generic_payload&, tlm_phase&, sc_time&)> bw;
+using simtest::Initiator;
 
-  explicit Initiator(sc_module_name n) : sc_module(n), socket("socket") {
-    socket.register_nb_transport_bw(this, &Initiator::nb_bw);
-    SC_HAS_PROCESS(Initiator);
-    SC_THREAD(run);
-  }
-  void run() {
-    if (body) body(*this);
-  }
-  tlm_sync_enum nb_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time& d) { return bw(t, ph, d); }
-
-  // One blocking transaction; returns the annotated delay.
-  sc_time lt(tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len,
-             tlm_response_status* st = nullptr) {
-    tlm_generic_payload t;
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    sc_time d = SC_ZERO_TIME;
-    socket->b_transport(t, d);
-    if (st)
-      *st = t.get_response_status();
-    else
-      EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
-    return d;
-  }
-};
-
-std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  bnn_rng r = bnn_rng_make(seed, 5);
-  for (auto& b : v) b = static_cast<uint8_t>(bnn_rng_u64(&r));
-  return v;
-}
+// The stream of this file's test data (simtest::random_bytes).
+constexpr uint64_t kDataStream = 5;
 
 void lt_body() {
   rramsim::quiet_systemc();
@@ -80,7 +44,7 @@ void lt_body() {
     // Relative to the new local time: an idle bank again.
     EXPECT_EQ(s.lt(TLM_READ_COMMAND, 64, buf, 64), sc_time(20, SC_NS));
     // Real data of arbitrary size, split into rows by the controller.
-    auto data = random_bytes(1000, 1);
+    auto data = simtest::random_bytes(1000, 1, kDataStream);
     s.lt(TLM_WRITE_COMMAND, 24, data.data(), 1000);
     std::vector<uint8_t> back(1000), dbg(1000);
     s.lt(TLM_READ_COMMAND, 24, back.data(), 1000);
@@ -223,7 +187,8 @@ void arbiter_body() {
   b.socket.bind(arb.targets);
   arb.memory.bind(mem.socket);
   // Loosely timed: both write and read back their own regions, interleaved.
-  auto da = random_bytes(512, 10), db = random_bytes(512, 11);
+  auto da = simtest::random_bytes(512, 10, kDataStream),
+       db = simtest::random_bytes(512, 11, kDataStream);
   std::vector<uint8_t> ra(512), rb(512);
   a.body = [&](Initiator& s) {
     s.lt(TLM_WRITE_COMMAND, 0, da.data(), 512);
@@ -270,21 +235,9 @@ void arbiter_body() {
 
 }  // namespace
 
-TEST(Tlm, TrafficGeneratorOpenLoopRate) {
-  IN_FRESH_PROCESS(open_loop_body);
-}
-TEST(Tlm, ArbiterJoinsTwoInitiators) {
-  IN_FRESH_PROCESS(arbiter_body);
-}
-TEST(Tlm, BlockingInitiatorSeesHandComputedDelaysAndData) {
-  IN_FRESH_PROCESS(lt_body);
-}
-TEST(Tlm, NonBlockingInitiatorBackPressureAndResponseExclusion) {
-  IN_FRESH_PROCESS(nb_body);
-}
-TEST(Tlm, TrafficGeneratorLooselyTimed) {
-  IN_FRESH_PROCESS([] { traffic_body(false); });
-}
-TEST(Tlm, TrafficGeneratorApproximatelyTimed) {
-  IN_FRESH_PROCESS([] { traffic_body(true); });
-}
+FRESH_PROCESS_TEST(Tlm, TrafficGeneratorOpenLoopRate, open_loop_body)
+FRESH_PROCESS_TEST(Tlm, ArbiterJoinsTwoInitiators, arbiter_body)
+FRESH_PROCESS_TEST(Tlm, BlockingInitiatorSeesHandComputedDelaysAndData, lt_body)
+FRESH_PROCESS_TEST(Tlm, NonBlockingInitiatorBackPressureAndResponseExclusion, nb_body)
+FRESH_PROCESS_TEST(Tlm, TrafficGeneratorLooselyTimed, [] { traffic_body(false); })
+FRESH_PROCESS_TEST(Tlm, TrafficGeneratorApproximatelyTimed, [] { traffic_body(true); })

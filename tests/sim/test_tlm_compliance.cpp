@@ -23,6 +23,7 @@
 #include "rramsim/traffic.hpp"
 #include "fresh_process.hpp"
 #include "sim_test_util.hpp"
+#include "test_initiator.hpp"
 #include "tlm_checker.hpp"
 
 using namespace sc_core;
@@ -31,59 +32,23 @@ using ::testing::HasSubstr;
 
 namespace {
 
+using simtest::Initiator;
+
 DECLARE_EXTENDED_PHASE(probe_phase);  // an ignorable phase, as another protocol would add
 
-// An initiator whose thread body and backward-path answer are set by the test.
-struct Initiator : sc_module {
-  tlm_utils::simple_initiator_socket<Initiator> socket;
-  std::function<void(Initiator&)> body;
-  std::function<tlm_sync_enum(tlm_generic_payload&, tlm_phase&, sc_time&)> bw;
+// The stream of this file's test data (simtest::random_bytes).
+constexpr uint64_t kDataStream = 9;
 
-  explicit Initiator(sc_module_name n) : sc_module(n), socket("socket") {
-    socket.register_nb_transport_bw(this, &Initiator::nb_bw);
-    SC_HAS_PROCESS(Initiator);
-    SC_THREAD(run);
-  }
-  void run() {
-    if (body) body(*this);
-  }
-  tlm_sync_enum nb_bw(tlm_generic_payload& t, tlm_phase& ph, sc_time& d) { return bw(t, ph, d); }
-
-  static void prepare(tlm_generic_payload& t, tlm_command cmd, uint64_t addr, uint8_t* data,
-                      unsigned len) {
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_byte_enable_ptr(nullptr);
-    t.set_byte_enable_length(0);
-    t.set_response_status(TLM_INCOMPLETE_RESPONSE);
-  }
-  sc_time lt(tlm_generic_payload& t, tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len) {
-    prepare(t, cmd, addr, data, len);
-    sc_time d = SC_ZERO_TIME;
-    socket->b_transport(t, d);
-    return d;
-  }
-  // BEGIN_REQ, then wait for END_REQ (request exclusion); returns the END_REQ time.
-  sc_time begin(tlm_generic_payload& t) {
-    tlm_phase ph = BEGIN_REQ;
-    sc_time d = SC_ZERO_TIME;
-    tlm_sync_enum s = socket->nb_transport_fw(t, ph, d);
-    EXPECT_EQ(s, TLM_UPDATED);
-    EXPECT_EQ(ph, END_REQ);
-    wait(d);
-    return sc_time_stamp();
+// The chain most tests build: initiator → protocol checker → memory (the small test config).
+struct CheckedChain {
+  Initiator ini{"ini"};
+  simtest::ProtocolChecker chk{"chk"};
+  rramsim::RramMemory mem{"mem", simtest::make_config()};
+  CheckedChain() {
+    ini.socket.bind(chk.target);
+    chk.initiator.bind(mem.socket);
   }
 };
-
-std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  bnn_rng r = bnn_rng_make(seed, 9);
-  for (auto& b : v) b = static_cast<uint8_t>(bnn_rng_u64(&r));
-  return v;
-}
 
 void expect_clean(simtest::ProtocolChecker& c) {
   c.finish();
@@ -97,16 +62,12 @@ void expect_clean(simtest::ProtocolChecker& c) {
 // forward path with an annotated delay instead.
 void response_timing_body(int mode) {
   rramsim::quiet_systemc();
-  Initiator ini("ini");
-  simtest::ProtocolChecker chk("chk");
-  rramsim::RramMemory mem("mem", simtest::make_config());
-  ini.socket.bind(chk.target);
-  chk.initiator.bind(mem.socket);
+  CheckedChain c;
   tlm_generic_payload txn[2];
   uint8_t bufs[2][64];
   sc_time begin_resp[2];
   sc_event release;
-  ini.bw = [&](tlm_generic_payload& t, tlm_phase& ph, sc_time& d) -> tlm_sync_enum {
+  c.ini.bw = [&](tlm_generic_payload& t, tlm_phase& ph, sc_time& d) -> tlm_sync_enum {
     EXPECT_EQ(ph, BEGIN_RESP);
     const int k = static_cast<int>(&t - txn);
     begin_resp[k] = sc_time_stamp() + d;
@@ -118,7 +79,7 @@ void response_timing_body(int mode) {
     ph = END_RESP;
     return mode == 1 ? TLM_UPDATED : TLM_COMPLETED;
   };
-  ini.body = [&](Initiator& s) {
+  c.ini.body = [&](Initiator& s) {
     Initiator::prepare(txn[0], TLM_READ_COMMAND, 0, bufs[0], 64);
     Initiator::prepare(txn[1], TLM_READ_COMMAND, 64, bufs[1], 64);
     EXPECT_EQ(s.begin(txn[0]), sc_time(2, SC_NS));
@@ -134,27 +95,23 @@ void response_timing_body(int mode) {
   EXPECT_EQ(begin_resp[0], sc_time(20, SC_NS));
   EXPECT_EQ(begin_resp[1], sc_time(50, SC_NS));  // ready at 28 ns
   EXPECT_EQ(txn[1].get_response_status(), TLM_OK_RESPONSE);
-  expect_clean(chk);
+  expect_clean(c.chk);
 }
 
 // An ignorable phase on the forward path, in the middle of a transaction, is answered
 // TLM_ACCEPTED and changes nothing (§15.2.5); the transaction then completes as usual.
 void ignorable_phase_body() {
   rramsim::quiet_systemc();
-  Initiator ini("ini");
-  simtest::ProtocolChecker chk("chk");
-  rramsim::RramMemory mem("mem", simtest::make_config());
-  ini.socket.bind(chk.target);
-  chk.initiator.bind(mem.socket);
+  CheckedChain c;
   tlm_generic_payload t, other;
   uint8_t buf[64], obuf[8];
   sc_time resp;
-  ini.bw = [&](tlm_generic_payload&, tlm_phase& ph, sc_time& d) -> tlm_sync_enum {
+  c.ini.bw = [&](tlm_generic_payload&, tlm_phase& ph, sc_time& d) -> tlm_sync_enum {
     resp = sc_time_stamp() + d;
     ph = END_RESP;
     return TLM_COMPLETED;
   };
-  ini.body = [&](Initiator& s) {
+  c.ini.body = [&](Initiator& s) {
     Initiator::prepare(t, TLM_READ_COMMAND, 0, buf, 64);
     s.begin(t);
     tlm_phase ph = probe_phase;
@@ -170,35 +127,27 @@ void ignorable_phase_body() {
   sc_start();
   EXPECT_EQ(resp, sc_time(20, SC_NS));
   EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
-  EXPECT_EQ(mem.stats().reads, 1u);
-  EXPECT_EQ(mem.stats().writes, 0u);
-  EXPECT_EQ(chk.ignorable_phases, 2u);
-  expect_clean(chk);
+  EXPECT_EQ(c.mem.stats().reads, 1u);
+  EXPECT_EQ(c.mem.stats().writes, 0u);
+  EXPECT_EQ(c.chk.ignorable_phases, 2u);
+  expect_clean(c.chk);
 }
 
 // Byte enables. Config: t_ctrl 2, t_RD 10, t_WR 50, t_BUS(64 B) 8 ns.
 void byte_enable_body() {
   rramsim::quiet_systemc();
-  Initiator ini("ini");
-  simtest::ProtocolChecker chk("chk");
-  rramsim::RramMemory mem("mem", simtest::make_config());
-  ini.socket.bind(chk.target);
-  chk.initiator.bind(mem.socket);
-  ini.body = [&](Initiator& s) {
+  CheckedChain c;
+  c.ini.body = [&](Initiator& s) {
     tlm_generic_payload t;
-    auto a = random_bytes(64, 1), b = random_bytes(64, 2);
+    auto a = simtest::random_bytes(64, 1, kDataStream),
+         b = simtest::random_bytes(64, 2, kDataStream);
     EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 0, a.data(), 64), sc_time(60, SC_NS));
     wait(sc_time(100, SC_NS));  // banks idle again
     // A masked write is a read-modify-write: read at 100 (done 120: 2 + 10 + 8), write
     // arriving at 120 (bus 122..130, program 130..180): 80 ns.
     uint8_t mask[4] = {0xff, 0x00, 0x00, 0xff};
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, b.data(), 64);
-    t.set_byte_enable_ptr(mask);
-    t.set_byte_enable_length(4);
-    sc_time d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 0, b.data(), 64, mask, 4), sc_time(80, SC_NS));
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
-    EXPECT_EQ(d, sc_time(80, SC_NS));
     wait(sc_time(200, SC_NS));
     std::vector<uint8_t> back(64), want(64);
     for (int i = 0; i < 64; ++i) want[i] = mask[i % 4] ? b[i] : a[i];
@@ -207,57 +156,35 @@ void byte_enable_body() {
     // A masked read leaves the disabled bytes of the data array as they were.
     std::vector<uint8_t> rd(64, 0x5a);
     uint8_t rmask[2] = {0x00, 0xff};
-    Initiator::prepare(t, TLM_READ_COMMAND, 0, rd.data(), 64);
-    t.set_byte_enable_ptr(rmask);
-    t.set_byte_enable_length(2);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_READ_COMMAND, 0, rd.data(), 64, rmask, 2);
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
     for (int i = 0; i < 64; ++i) EXPECT_EQ(rd[i], i % 2 ? want[i] : 0x5a) << i;
     // All bytes enabled: a plain write (no read); none enabled: nothing at all.
     wait(sc_time(200, SC_NS));
     uint8_t all[1] = {0xff}, none[1] = {0x00};
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 64, b.data(), 64);
-    t.set_byte_enable_ptr(all);
-    t.set_byte_enable_length(1);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
-    EXPECT_EQ(d, sc_time(60, SC_NS));
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 128, a.data(), 64);
-    t.set_byte_enable_ptr(none);
-    t.set_byte_enable_length(1);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 64, b.data(), 64, all, 1), sc_time(60, SC_NS));
+    EXPECT_EQ(s.lt(t, TLM_WRITE_COMMAND, 128, a.data(), 64, none, 1), SC_ZERO_TIME);
     EXPECT_EQ(t.get_response_status(), TLM_OK_RESPONSE);
-    EXPECT_EQ(d, SC_ZERO_TIME);
     // A null data pointer: an error response, not a crash.
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, nullptr, 64);
-    d = SC_ZERO_TIME;
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_WRITE_COMMAND, 0, nullptr, 64);
     EXPECT_EQ(t.get_response_status(), TLM_GENERIC_ERROR_RESPONSE);
     // Errors: no enable length; a masked access outside the memory.
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 0, a.data(), 64);
-    t.set_byte_enable_ptr(mask);
-    t.set_byte_enable_length(0);
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_WRITE_COMMAND, 0, a.data(), 64, mask, 0);
     EXPECT_EQ(t.get_response_status(), TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    Initiator::prepare(t, TLM_WRITE_COMMAND, 2040, a.data(), 16);
-    t.set_byte_enable_ptr(mask);
-    t.set_byte_enable_length(4);
-    s.socket->b_transport(t, d);
+    s.lt(t, TLM_WRITE_COMMAND, 2040, a.data(), 16, mask, 4);
     EXPECT_EQ(t.get_response_status(), TLM_ADDRESS_ERROR_RESPONSE);
   };
   sc_start();
-  mem.finish();
+  c.mem.finish();
   // Writes: 64 B, the RMW's write, the all-enabled write. Reads: the RMW's read, two reads.
-  EXPECT_EQ(mem.stats().writes, 3u);
-  EXPECT_EQ(mem.stats().reads, 3u);
+  EXPECT_EQ(c.mem.stats().writes, 3u);
+  EXPECT_EQ(c.mem.stats().reads, 3u);
   // The violations are the test's own: a null data pointer, a byte-enable length of 0.
-  ASSERT_EQ(chk.violations.size(), 2u) << chk.report();
-  EXPECT_THAT(chk.violations[0], HasSubstr("null data pointer"));
-  EXPECT_THAT(chk.violations[1], HasSubstr("byte enable pointer with length 0"));
-  chk.violations.clear();
-  expect_clean(chk);
+  ASSERT_EQ(c.chk.violations.size(), 2u) << c.chk.report();
+  EXPECT_THAT(c.chk.violations[0], HasSubstr("null data pointer"));
+  EXPECT_THAT(c.chk.violations[1], HasSubstr("byte enable pointer with length 0"));
+  c.chk.violations.clear();
+  expect_clean(c.chk);
 }
 
 // Two AT initiators and one LT initiator, random traffic with random END_RESP delays, through
@@ -305,7 +232,7 @@ void many_initiators_body(bool arb) {
   auto at_body = [&](At& st, uint64_t region, uint64_t seed) {
     return [&st, region, seed](Initiator& s) {
       st.rng = bnn_rng_make(seed, 1);
-      st.data = random_bytes(512, seed);
+      st.data = simtest::random_bytes(512, seed, kDataStream);
       for (int pass = 0; pass < 2; ++pass) {
         const tlm_command cmd = pass ? TLM_READ_COMMAND : TLM_WRITE_COMMAND;
         st.done = 0;
@@ -366,7 +293,7 @@ void many_initiators_body(bool arb) {
   a.bw = at_bw(sa, base, a);
   b.body = at_body(sb, base + 1024, 22);
   b.bw = at_bw(sb, base + 1024, b);
-  std::vector<uint8_t> lt_data = random_bytes(256, 23), lt_back(256);
+  std::vector<uint8_t> lt_data = simtest::random_bytes(256, 23, kDataStream), lt_back(256);
   c.body = [&](Initiator& s) {
     tlm_generic_payload t;
     s.lt(t, TLM_WRITE_COMMAND, base + 1536, lt_data.data(), 256);
@@ -418,20 +345,16 @@ void resolution_body(int mode) {
     }
     return;
   }
-  Initiator ini("ini");
-  simtest::ProtocolChecker chk("chk");
-  rramsim::RramMemory mem("mem", simtest::make_config());
-  ini.socket.bind(chk.target);
-  chk.initiator.bind(mem.socket);
+  CheckedChain c;
   tlm_generic_payload t[2];
   uint8_t buf[2][64];
   sc_time resp[2];
-  ini.bw = [&](tlm_generic_payload& p, tlm_phase& ph, sc_time& d) -> tlm_sync_enum {
+  c.ini.bw = [&](tlm_generic_payload& p, tlm_phase& ph, sc_time& d) -> tlm_sync_enum {
     resp[&p - t] = sc_time_stamp() + d;
     ph = END_RESP;
     return TLM_COMPLETED;
   };
-  ini.body = [&](Initiator& s) {
+  c.ini.body = [&](Initiator& s) {
     EXPECT_EQ(s.lt(t[0], TLM_READ_COMMAND, 0, buf[0], 64), sc_time(20, SC_NS));
     EXPECT_EQ(s.lt(t[0], TLM_READ_COMMAND, 128, buf[0], 64), sc_time(30, SC_NS));
     wait(sc_time(100, SC_NS));
@@ -443,7 +366,7 @@ void resolution_body(int mode) {
   sc_start();
   EXPECT_EQ(resp[0], sc_time(120, SC_NS));
   EXPECT_EQ(resp[1], sc_time(128, SC_NS));
-  expect_clean(chk);
+  expect_clean(c.chk);
 }
 
 // Bad embedding is a SystemC error naming the cause, never a crash.
@@ -578,57 +501,31 @@ void booking_order_body(bool b_first) {
 
 }  // namespace
 
-TEST(TlmCompliance, ResponseWaitsForEndRespAnnotatedOnCompleted) {
-  IN_FRESH_PROCESS([] { response_timing_body(0); });
-}
-TEST(TlmCompliance, ResponseWaitsForEndRespAnnotatedOnUpdated) {
-  IN_FRESH_PROCESS([] { response_timing_body(1); });
-}
-TEST(TlmCompliance, ResponseWaitsForEndRespAnnotatedOnForwardPath) {
-  IN_FRESH_PROCESS([] { response_timing_body(2); });
-}
-TEST(TlmCompliance, IgnorablePhaseIsAcceptedAndIgnored) {
-  IN_FRESH_PROCESS(ignorable_phase_body);
-}
-TEST(TlmCompliance, ByteEnabledWriteIsReadModifyWrite) {
-  IN_FRESH_PROCESS(byte_enable_body);
-}
-TEST(TlmCompliance, ThreeInitiatorsOnTheMemorySocketWithBaseAddress) {
-  IN_FRESH_PROCESS([] { many_initiators_body(false); });
-}
-TEST(TlmCompliance, ThreeInitiatorsThroughTheArbiterCheckedOnEveryHop) {
-  IN_FRESH_PROCESS([] { many_initiators_body(true); });
-}
-TEST(TlmCompliance, FemtosecondResolution) {
-  IN_FRESH_PROCESS([] { resolution_body(0); });
-}
-TEST(TlmCompliance, NanosecondResolutionWhenItDividesTheTiming) {
-  IN_FRESH_PROCESS([] { resolution_body(1); });
-}
-TEST(TlmCompliance, TooCoarseResolutionIsRefusedNamingTheFix) {
-  IN_FRESH_PROCESS([] { resolution_body(2); });
-}
-TEST(TlmCompliance, InvalidJsonConfigIsASystemCError) {
-  IN_FRESH_PROCESS([] { bad_config_body(0); });
-}
-TEST(TlmCompliance, MissingConfigFileIsASystemCError) {
-  IN_FRESH_PROCESS([] { bad_config_body(1); });
-}
-TEST(TlmCompliance, BaseAddressPastTheAddressSpaceIsASystemCError) {
-  IN_FRESH_PROCESS([] { bad_config_body(2); });
-}
-TEST(TlmCompliance, UnknownOperatingPointIsASystemCError) {
-  IN_FRESH_PROCESS([] { bad_config_body(3); });
-}
-TEST(TlmCompliance, SocketBoundTwiceIsASystemCError) {
-  IN_FRESH_PROCESS(bound_twice_body);
-}
-TEST(TlmCompliance, StatsAtEndOfSimulationAndOnDemand) {
-  IN_FRESH_PROCESS(stats_body);
-}
-TEST(TlmCompliance, BankBookingInCallOrderIsBoundedByTheDecouplingOffset) {
-  IN_FRESH_PROCESS([] { booking_order_body(false); });
-}
-TEST(TlmCompliance, BankBookingInTimeOrderWhenCallsAreInTimeOrder) {
-  IN_FRESH_PROCESS([] { booking_order_body(true); });
-}
+FRESH_PROCESS_TEST(TlmCompliance, ResponseWaitsForEndRespAnnotatedOnCompleted,
+                   [] { response_timing_body(0); })
+FRESH_PROCESS_TEST(TlmCompliance, ResponseWaitsForEndRespAnnotatedOnUpdated,
+                   [] { response_timing_body(1); })
+FRESH_PROCESS_TEST(TlmCompliance, ResponseWaitsForEndRespAnnotatedOnForwardPath,
+                   [] { response_timing_body(2); })
+FRESH_PROCESS_TEST(TlmCompliance, IgnorablePhaseIsAcceptedAndIgnored, ignorable_phase_body)
+FRESH_PROCESS_TEST(TlmCompliance, ByteEnabledWriteIsReadModifyWrite, byte_enable_body)
+FRESH_PROCESS_TEST(TlmCompliance, ThreeInitiatorsOnTheMemorySocketWithBaseAddress,
+                   [] { many_initiators_body(false); })
+FRESH_PROCESS_TEST(TlmCompliance, ThreeInitiatorsThroughTheArbiterCheckedOnEveryHop,
+                   [] { many_initiators_body(true); })
+FRESH_PROCESS_TEST(TlmCompliance, FemtosecondResolution, [] { resolution_body(0); })
+FRESH_PROCESS_TEST(TlmCompliance, NanosecondResolutionWhenItDividesTheTiming,
+                   [] { resolution_body(1); })
+FRESH_PROCESS_TEST(TlmCompliance, TooCoarseResolutionIsRefusedNamingTheFix,
+                   [] { resolution_body(2); })
+FRESH_PROCESS_TEST(TlmCompliance, InvalidJsonConfigIsASystemCError, [] { bad_config_body(0); })
+FRESH_PROCESS_TEST(TlmCompliance, MissingConfigFileIsASystemCError, [] { bad_config_body(1); })
+FRESH_PROCESS_TEST(TlmCompliance, BaseAddressPastTheAddressSpaceIsASystemCError,
+                   [] { bad_config_body(2); })
+FRESH_PROCESS_TEST(TlmCompliance, UnknownOperatingPointIsASystemCError, [] { bad_config_body(3); })
+FRESH_PROCESS_TEST(TlmCompliance, SocketBoundTwiceIsASystemCError, bound_twice_body)
+FRESH_PROCESS_TEST(TlmCompliance, StatsAtEndOfSimulationAndOnDemand, stats_body)
+FRESH_PROCESS_TEST(TlmCompliance, BankBookingInCallOrderIsBoundedByTheDecouplingOffset,
+                   [] { booking_order_body(false); })
+FRESH_PROCESS_TEST(TlmCompliance, BankBookingInTimeOrderWhenCallsAreInTimeOrder,
+                   [] { booking_order_body(true); })

@@ -104,12 +104,10 @@ void zero_ber_body(uint32_t reuse) {
             0u);
 }
 
-TEST(Workload, ZeroBerPredictionsMatchTheHostPortEveryImageReadsEveryRow) {
-  IN_FRESH_PROCESS([] { zero_ber_body(1); });
-}
-TEST(Workload, ZeroBerPredictionsMatchTheHostPortWithWeightReuse) {
-  IN_FRESH_PROCESS([] { zero_ber_body(5); });
-}
+FRESH_PROCESS_TEST(Workload, ZeroBerPredictionsMatchTheHostPortEveryImageReadsEveryRow,
+                   [] { zero_ber_body(1); })
+FRESH_PROCESS_TEST(Workload, ZeroBerPredictionsMatchTheHostPortWithWeightReuse,
+                   [] { zero_ber_body(5); })
 
 // |k − n·p| within 5 binomial standard deviations (plus one count for tiny expectations).
 void expect_rate(uint64_t k, uint64_t n, double p, const char* what) {
@@ -141,9 +139,7 @@ void ber_body() {
   EXPECT_LT(differ, n);
 }
 
-TEST(Workload, ObservedBerMatchesTheConfiguredRates) {
-  IN_FRESH_PROCESS(ber_body);
-}
+FRESH_PROCESS_TEST(Workload, ObservedBerMatchesTheConfiguredRates, ber_body)
 
 void sram_body() {
   ModelHolder h{small_model()};
@@ -161,8 +157,6 @@ void sram_body() {
   EXPECT_GT(r.total.err.read_err01 + r.total.err.read_err10, 0u);
 }
 
-TEST(Workload, LayersOutsideTheMaskLiveInErrorFreeSram) {
-  IN_FRESH_PROCESS(sram_body);
-}
+FRESH_PROCESS_TEST(Workload, LayersOutsideTheMaskLiveInErrorFreeSram, sram_body)
 
 }  // namespace

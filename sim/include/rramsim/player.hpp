@@ -11,6 +11,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "rramsim/initiator.hpp"
 #include "rramsim/memory.hpp"
 #include "rrtrace/trace.h"  // rrt_source, rrt_request, rrt_address_map
 
@@ -55,16 +56,16 @@ class TracePlayer : public sc_core::sc_module {
   // src stays owned by the caller and must outlive the simulation.
   TracePlayer(sc_core::sc_module_name name, rrt_source* src, const ReplayParams& p);
   uint64_t records() const { return records_; }
-  uint64_t failed() const { return failed_; }
+  uint64_t failed() const { return failed_ + at_.failed(); }
   const std::string& error() const { return error_; }
 
  private:
   void run();
   void run_lt();
   void run_at();
-  // *issue_ps = base_ps + add_ps when that lies within the simulator's time range; else false
-  // with error_ naming the record.
-  bool in_time_range(uint64_t base_ps, uint64_t add_ps, uint64_t* issue_ps);
+  // *issue_ps = when q asks to be issued: relative timing, its delay after previous_ps; absolute,
+  // its recorded time. False, with error_ naming the record, past the simulator's time range.
+  bool request_time(const rrt_request& q, uint64_t previous_ps, uint64_t* issue_ps);
   // Next request from the source; false at the end or on error (error_ set).
   bool next(rrt_request* q);
   // Fills payload t for access a (record index records_) using buf as its data buffer.
@@ -74,17 +75,13 @@ class TracePlayer : public sc_core::sc_module {
 
   rrt_source* src_;
   ReplayParams p_;
-  uint64_t records_ = 0, failed_ = 0;
+  uint64_t records_ = 0;
+  uint64_t failed_ = 0;  // LT: answered with an error status (nb: at_.failed())
   std::string error_;
-  // nb: payload pool, in-flight state
-  std::vector<tlm::tlm_generic_payload> pool_;
+  // nb: payloads in flight, a data buffer per payload slot
+  AtRequests at_;
   std::vector<std::vector<uint8_t>> bufs_;
-  std::vector<unsigned> free_;
-  unsigned in_flight_ = 0;
-  uint64_t last_done_ = 0;
   uint64_t last_issue_ = 0;  // nb: BEGIN_REQ time of the previous request (ps)
-  bool req_busy_ = false;
-  sc_core::sc_event resp_event_, end_req_event_;
 };
 
 struct ReplayOutput {

@@ -19,6 +19,33 @@ struct RecordParams {
   std::string model_id;    // fault traces: identity of the BNN model; "" = none
 };
 
+// What both recorders share: the trace file being written (under a temporary name until close),
+// the first error met while recording (kept, since an observer must not throw into the
+// simulation), and the number of records written. Usage (open before sc_start, close after it):
+//   AccessRecorder rec;
+//   rec.open(path, cfg, params);                    // throws Error
+//   memory.set_access_observer(rec.observer());
+//   ... sc_start(); memory.finish();
+//   rec.close();                                    // throws Error; nothing is left at path then
+class Recorder {
+ public:
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Finishes the file and renames it into place; throws Error with the first error (also one met
+  // while recording, e.g. a full disk), in which case nothing is left at the path.
+  void close();
+  void abort();  // drops the file, if one is open
+  uint64_t records() const;
+
+  struct Impl;
+
+ protected:
+  explicit Recorder(std::unique_ptr<Impl> im);
+  ~Recorder();  // aborts (removes the temporary file) if not closed
+  std::unique_ptr<Impl> im_;
+};
+
 // Records every access that reaches the memory, as it arrives, into an access trace whose format
 // follows the name (.stl, .rstl, .rrt, each optionally + .gz). The header carries tool,
 // config_hash(cfg), seed and clock. Writes carry their data (so a replay stores the same bits
@@ -27,32 +54,13 @@ struct RecordParams {
 //   relative (.rstl):               delay = (arrival − previous arrival) / clock_ps, 0 if it
 //                                   arrived before its predecessor (DRAMSys 5 semantics: the
 //                                   player waits the delay after the previous issue)
-// Usage (one call each, before sc_start; close after it):
-//   AccessRecorder rec;
-//   if (auto e = rec.open(path, cfg, params); !e.empty()) fail(e);
-//   memory.set_access_observer(rec.observer());
-//   ... sc_start(); memory.finish();
-//   if (auto e = rec.close(); !e.empty()) fail(e);        // nothing is left at path on error
-class AccessRecorder {
+class AccessRecorder : public Recorder {
  public:
   AccessRecorder();
-  ~AccessRecorder();  // aborts (removes the temporary file) if not closed
-  AccessRecorder(const AccessRecorder&) = delete;
-  AccessRecorder& operator=(const AccessRecorder&) = delete;
 
   // Throws Error: one line naming the file and the problem.
   void open(const std::string& path, const SystemConfig& cfg, const RecordParams& p);
   AccessObserver observer();
-  // Finishes the file and renames it into place; throws Error with the first error (also one met
-  // while recording, e.g. a full disk), in which case nothing is left at the path.
-  void close();
-  void abort();
-  uint64_t records() const;
-
-  struct Impl;
-
- private:
-  std::unique_ptr<Impl> im_;
 };
 
 // Where a faulty bit belongs in the workload (layer, neuron, weight index), if the caller knows:
@@ -63,24 +71,13 @@ using FaultLocatorFn = bool (*)(void* ud, uint64_t addr, unsigned bit, int32_t* 
 // Records every injected fault (FaultObserver) into a fault-trace CSV (.csv, .csv.gz): time,
 // address, bit, kind, old and new value, read index for read faults, and layer/neuron/weight when
 // a locator is set. Same open / observer / close protocol as AccessRecorder.
-class FaultRecorder {
+class FaultRecorder : public Recorder {
  public:
   FaultRecorder();
-  ~FaultRecorder();
-  FaultRecorder(const FaultRecorder&) = delete;
-  FaultRecorder& operator=(const FaultRecorder&) = delete;
 
   void open(const std::string& path, const SystemConfig& cfg, const RecordParams& p);
   void set_locator(FaultLocatorFn fn, void* ud);
   FaultObserver observer();
-  void close();
-  void abort();
-  uint64_t records() const;
-
-  struct Impl;
-
- private:
-  std::unique_ptr<Impl> im_;
 };
 
 }  // namespace rramsim

@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include "rramsim/initiator.hpp"
 #include "rramsim/memory.hpp"
 
 namespace rramsim {
@@ -48,8 +49,8 @@ class TrafficGenerator : public sc_core::sc_module {
 
   TrafficGenerator(sc_core::sc_module_name name, const TrafficParams& p, uint64_t capacity);
   uint64_t issued() const { return issued_; }
-  uint64_t completed() const { return completed_; }
-  uint64_t failed() const { return failed_; }
+  uint64_t completed() const { return issued_ - at_.in_flight(); }
+  uint64_t failed() const { return failed_ + at_.failed(); }
 
  private:
   void run();
@@ -61,12 +62,10 @@ class TrafficGenerator : public sc_core::sc_module {
 
   TrafficParams p_;
   uint64_t capacity_, span_;
-  uint64_t issued_ = 0, completed_ = 0, failed_ = 0;
-  std::vector<uint8_t> buffers_;
-  std::unique_ptr<tlm::tlm_generic_payload[]> pool_;  // not copyable: no vector
-  std::vector<unsigned> free_;
-  sc_core::sc_event resp_event_, end_req_event_;
-  bool req_busy_ = false;
+  uint64_t issued_ = 0;
+  uint64_t failed_ = 0;           // LT: answered with an error status (AT: at_.failed())
+  std::vector<uint8_t> buffers_;  // one request's data per slot
+  AtRequests at_;                 // AT: payloads in flight
 };
 
 // One simulation in this process (SystemC allows one elaboration per process): builds the
