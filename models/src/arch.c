@@ -5,32 +5,27 @@
 #include <string.h>
 
 #include "bet_impl.h"
+#include "bnn/names.h"
 
 /* ---- enums ---------------------------------------------------------------------------------- */
 
-static const char *const loss_names[BET_LOSS_COUNT] = {
-    [BET_LOSS_CE] = "ce", [BET_LOSS_MHL] = "mhl"};
-_Static_assert(sizeof loss_names / sizeof loss_names[0] == BET_LOSS_COUNT, "loss table");
-static const char *const flip_grad_names[BET_FLIP_GRAD_COUNT] = {
-    [BET_FLIP_GRAD_SIGN] = "sign", [BET_FLIP_GRAD_STRAIGHT] = "straight"};
-_Static_assert(sizeof flip_grad_names / sizeof flip_grad_names[0] == BET_FLIP_GRAD_COUNT,
-               "flip-grad table");
-static const char *const bn_stats_names[BET_BN_STATS_COUNT] = {
-    [BET_BN_RUNNING] = "running", [BET_BN_TRAIN_SET] = "train-set"};
-_Static_assert(sizeof bn_stats_names / sizeof bn_stats_names[0] == BET_BN_STATS_COUNT,
-               "bn-stats table");
+BNN_NAME_TABLE(loss_names, BET_LOSS_COUNT, {[BET_LOSS_CE] = "ce", [BET_LOSS_MHL] = "mhl"});
+BNN_NAME_TABLE(flip_grad_names, BET_FLIP_GRAD_COUNT,
+               {[BET_FLIP_GRAD_SIGN] = "sign", [BET_FLIP_GRAD_STRAIGHT] = "straight"});
+BNN_NAME_TABLE(bn_stats_names, BET_BN_STATS_COUNT,
+               {[BET_BN_RUNNING] = "running", [BET_BN_TRAIN_SET] = "train-set"});
 
 const char *bet_loss_str(bet_loss l) {
-  return (unsigned)l < BET_LOSS_COUNT ? loss_names[l] : "?";
+  return BNN_NAME_OF(loss_names, l, "?");
 }
 const char *bet_flip_grad_str(bet_flip_grad g) {
-  return (unsigned)g < BET_FLIP_GRAD_COUNT ? flip_grad_names[g] : "?";
+  return BNN_NAME_OF(flip_grad_names, g, "?");
 }
 const char *bet_reg_layers_str(bet_reg_layers r) {
   return r == BET_REG_HIDDEN ? "hidden" : r == BET_REG_ALL ? "all" : "?";
 }
 const char *bet_bn_stats_str(bet_bn_stats b) {
-  return (unsigned)b < BET_BN_STATS_COUNT ? bn_stats_names[b] : "?";
+  return BNN_NAME_OF(bn_stats_names, b, "?");
 }
 
 /* ---- architecture --------------------------------------------------------------------------- */

@@ -4,40 +4,27 @@
 #include <string.h>
 
 #include "io_impl.h"
+#include "bnn/names.h"
 
-static const char *const format_names[RRT_FORMAT_COUNT] = {
-    [RRT_FORMAT_AUTO] = "auto",
-    [RRT_FORMAT_STL] = "stl",
-    [RRT_FORMAT_RSTL] = "rstl",
-    [RRT_FORMAT_BIN] = "bin",
-};
-_Static_assert(sizeof format_names / sizeof format_names[0] == RRT_FORMAT_COUNT,
-               "format_names must cover every rrt_format");
-
-static const char *const cmd_names[RRT_CMD_COUNT] = {
-    [RRT_CMD_READ] = "read",
-    [RRT_CMD_WRITE] = "write",
-};
-_Static_assert(sizeof cmd_names / sizeof cmd_names[0] == RRT_CMD_COUNT,
-               "cmd_names must cover every rrt_cmd");
-
-static const char *const timing_names[RRT_TIMING_COUNT] = {
-    [RRT_TIMING_ABSOLUTE] = "absolute",
-    [RRT_TIMING_RELATIVE] = "relative",
-};
-_Static_assert(sizeof timing_names / sizeof timing_names[0] == RRT_TIMING_COUNT,
-               "timing_names must cover every rrt_timing");
+BNN_NAME_TABLE(format_names, RRT_FORMAT_COUNT,
+               {[RRT_FORMAT_AUTO] = "auto",
+                [RRT_FORMAT_STL] = "stl",
+                [RRT_FORMAT_RSTL] = "rstl",
+                [RRT_FORMAT_BIN] = "bin"});
+BNN_NAME_TABLE(cmd_names, RRT_CMD_COUNT, {[RRT_CMD_READ] = "read", [RRT_CMD_WRITE] = "write"});
+BNN_NAME_TABLE(timing_names, RRT_TIMING_COUNT,
+               {[RRT_TIMING_ABSOLUTE] = "absolute", [RRT_TIMING_RELATIVE] = "relative"});
 
 const char *rrt_timing_str(rrt_timing t) {
-  return (unsigned)t < RRT_TIMING_COUNT ? timing_names[t] : "unknown";
+  return BNN_NAME_OF(timing_names, t, "unknown");
 }
 
 const char *rrt_format_str(rrt_format f) {
-  return (unsigned)f < RRT_FORMAT_COUNT ? format_names[f] : "unknown";
+  return BNN_NAME_OF(format_names, f, "unknown");
 }
 
 const char *rrt_cmd_str(rrt_cmd c) {
-  return (unsigned)c < RRT_CMD_COUNT ? cmd_names[c] : "unknown";
+  return BNN_NAME_OF(cmd_names, c, "unknown");
 }
 
 rrt_format rrt_format_from_name(const char *path) {
