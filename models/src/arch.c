@@ -37,31 +37,36 @@ static void arch_add(bet_arch *a, bet_layer_kind k, uint32_t n_out, int pool) {
   a->n_layers++;
 }
 
+/* The named nets: their hidden layers, in order, up to the first empty entry; a dense output layer
+ * with one neuron per class of the data set follows them (bet.h draws them). */
+enum { NAMED_MAX_HIDDEN = 7 };
+static const struct named_arch {
+  const char *name;
+  bet_layer_spec hidden[NAMED_MAX_HIDDEN];
+} named_archs[] = {
+    {"fcnn", {{BET_DENSE, 2048, 0}, {BET_DENSE, 2048, 0}}},
+    {"vgg3", {{BET_CONV3X3, 64, 1}, {BET_CONV3X3, 64, 1}, {BET_DENSE, 2048, 0}}},
+    {"vgg7",
+     {{BET_CONV3X3, 128, 0},
+      {BET_CONV3X3, 128, 1},
+      {BET_CONV3X3, 256, 0},
+      {BET_CONV3X3, 256, 1},
+      {BET_CONV3X3, 512, 0},
+      {BET_CONV3X3, 512, 1},
+      {BET_DENSE, 1024, 0}}},
+};
+_Static_assert(NAMED_MAX_HIDDEN < BET_MAX_LAYERS,
+               "a named net and its output layer fit a bet_arch");
+
 bnn_status bet_arch_parse(const char *s, uint32_t n_classes, bet_arch *out) {
   if (!s || !out || n_classes < 2) return bnn_fail(BNN_E_ARG, "arch: need a name and ≥ 2 classes");
   memset(out, 0, sizeof *out);
   snprintf(out->name, sizeof out->name, "%s", s);
-  if (!strcmp(s, "fcnn")) {
-    arch_add(out, BET_DENSE, 2048, 0);
-    arch_add(out, BET_DENSE, 2048, 0);
-    arch_add(out, BET_DENSE, n_classes, 0);
-    return BNN_OK;
-  }
-  if (!strcmp(s, "vgg3")) {
-    arch_add(out, BET_CONV3X3, 64, 1);
-    arch_add(out, BET_CONV3X3, 64, 1);
-    arch_add(out, BET_DENSE, 2048, 0);
-    arch_add(out, BET_DENSE, n_classes, 0);
-    return BNN_OK;
-  }
-  if (!strcmp(s, "vgg7")) {
-    arch_add(out, BET_CONV3X3, 128, 0);
-    arch_add(out, BET_CONV3X3, 128, 1);
-    arch_add(out, BET_CONV3X3, 256, 0);
-    arch_add(out, BET_CONV3X3, 256, 1);
-    arch_add(out, BET_CONV3X3, 512, 0);
-    arch_add(out, BET_CONV3X3, 512, 1);
-    arch_add(out, BET_DENSE, 1024, 0);
+  for (size_t i = 0; i < sizeof named_archs / sizeof named_archs[0]; ++i) {
+    const struct named_arch *n = &named_archs[i];
+    if (strcmp(s, n->name)) continue;
+    for (uint32_t l = 0; l < NAMED_MAX_HIDDEN && n->hidden[l].n_out; ++l)
+      arch_add(out, n->hidden[l].kind, n->hidden[l].n_out, n->hidden[l].pool);
     arch_add(out, BET_DENSE, n_classes, 0);
     return BNN_OK;
   }
