@@ -37,6 +37,18 @@ rrt_format rrt_format_from_name(const char *path) {
   return RRT_FORMAT_AUTO;
 }
 
+/* The format a reader or writer of path uses: the one asked for, or for RRT_FORMAT_AUTO the one
+ * the file name says. */
+static bnn_status resolve_format(const char *path, rrt_format asked, rrt_format *fmt) {
+  *fmt = asked == RRT_FORMAT_AUTO ? rrt_format_from_name(path) : asked;
+  if ((unsigned)*fmt >= RRT_FORMAT_COUNT || *fmt == RRT_FORMAT_AUTO)
+    return bnn_fail(BNN_E_ARG,
+                    "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
+                    "optionally + .gz)",
+                    path);
+  return BNN_OK;
+}
+
 /* ---- binary layout constants (README: "Binary access trace (.rrt)") ---- */
 static const unsigned char BIN_MAGIC[8] = {0x89, 'R', 'R', 'T', '\r', '\n', 0x1a, '\n'};
 static const unsigned char BIN_END[8] = {'R', 'R', 'T', '-', 'E', 'N', 'D', '\n'};
@@ -157,12 +169,9 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
   *out = NULL;
   rrt_access_read_params p = params ? *params : rrt_access_read_default_params();
   if (!path) return bnn_fail(BNN_E_ARG, "rrt_access_reader_open: path is NULL");
-  rrt_format fmt = p.format == RRT_FORMAT_AUTO ? rrt_format_from_name(path) : p.format;
-  if ((unsigned)fmt >= RRT_FORMAT_COUNT || fmt == RRT_FORMAT_AUTO)
-    return bnn_fail(BNN_E_ARG,
-                    "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
-                    "optionally + .gz)",
-                    path);
+  rrt_format fmt;
+  bnn_status s = resolve_format(path, p.format, &fmt);
+  if (s) return s;
   if (p.default_length < 1 || p.default_length > RRT_MAX_LENGTH)
     return bnn_fail(BNN_E_ARG, "%s: default length %u outside [1, %u]", path, p.default_length,
                     RRT_MAX_LENGTH);
@@ -171,7 +180,6 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
   r->p = p;
   r->fmt = fmt;
   r->timing = fmt == RRT_FORMAT_RSTL ? RRT_TIMING_RELATIVE : RRT_TIMING_ABSOLUTE;
-  bnn_status s;
   if (fmt == RRT_FORMAT_BIN) {
     rrt_prov_store_init(&r->prov);
     s = rrt_in_open(&r->in, path);
@@ -525,16 +533,12 @@ bnn_status rrt_access_writer_open(const char *path, const rrt_access_write_param
   *out = NULL;
   if (!path) return bnn_fail(BNN_E_ARG, "rrt_access_writer_open: path is NULL");
   rrt_access_write_params p = params ? *params : rrt_access_write_default_params();
-  rrt_format fmt = p.format == RRT_FORMAT_AUTO ? rrt_format_from_name(path) : p.format;
-  if ((unsigned)fmt >= RRT_FORMAT_COUNT || fmt == RRT_FORMAT_AUTO)
-    return bnn_fail(BNN_E_ARG,
-                    "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
-                    "optionally + .gz)",
-                    path);
+  rrt_format fmt;
+  bnn_status s = resolve_format(path, p.format, &fmt);
+  if (s) return s;
   if ((unsigned)p.timing >= RRT_TIMING_COUNT)
     return bnn_fail(BNN_E_ARG, "%s: bad timing %d", path, (int)p.timing);
-  bnn_status s = rrt_prov_validate(&p.prov, path);
-  if (s) return s;
+  if ((s = rrt_prov_validate(&p.prov, path))) return s;
   rrt_access_writer *w = (rrt_access_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   w->fmt = fmt;
