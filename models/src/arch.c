@@ -5,32 +5,27 @@
 #include <string.h>
 
 #include "bet_impl.h"
+#include "bnn/names.h"
 
 /* ---- enums ---------------------------------------------------------------------------------- */
 
-static const char *const loss_names[BET_LOSS_COUNT] = {
-    [BET_LOSS_CE] = "ce", [BET_LOSS_MHL] = "mhl"};
-_Static_assert(sizeof loss_names / sizeof loss_names[0] == BET_LOSS_COUNT, "loss table");
-static const char *const flip_grad_names[BET_FLIP_GRAD_COUNT] = {
-    [BET_FLIP_GRAD_SIGN] = "sign", [BET_FLIP_GRAD_STRAIGHT] = "straight"};
-_Static_assert(sizeof flip_grad_names / sizeof flip_grad_names[0] == BET_FLIP_GRAD_COUNT,
-               "flip-grad table");
-static const char *const bn_stats_names[BET_BN_STATS_COUNT] = {
-    [BET_BN_RUNNING] = "running", [BET_BN_TRAIN_SET] = "train-set"};
-_Static_assert(sizeof bn_stats_names / sizeof bn_stats_names[0] == BET_BN_STATS_COUNT,
-               "bn-stats table");
+BNN_NAME_TABLE(loss_names, BET_LOSS_COUNT, {[BET_LOSS_CE] = "ce", [BET_LOSS_MHL] = "mhl"});
+BNN_NAME_TABLE(flip_grad_names, BET_FLIP_GRAD_COUNT,
+               {[BET_FLIP_GRAD_SIGN] = "sign", [BET_FLIP_GRAD_STRAIGHT] = "straight"});
+BNN_NAME_TABLE(bn_stats_names, BET_BN_STATS_COUNT,
+               {[BET_BN_RUNNING] = "running", [BET_BN_TRAIN_SET] = "train-set"});
 
 const char *bet_loss_str(bet_loss l) {
-  return (unsigned)l < BET_LOSS_COUNT ? loss_names[l] : "?";
+  return BNN_NAME_OF(loss_names, l, "?");
 }
 const char *bet_flip_grad_str(bet_flip_grad g) {
-  return (unsigned)g < BET_FLIP_GRAD_COUNT ? flip_grad_names[g] : "?";
+  return BNN_NAME_OF(flip_grad_names, g, "?");
 }
 const char *bet_reg_layers_str(bet_reg_layers r) {
   return r == BET_REG_HIDDEN ? "hidden" : r == BET_REG_ALL ? "all" : "?";
 }
 const char *bet_bn_stats_str(bet_bn_stats b) {
-  return (unsigned)b < BET_BN_STATS_COUNT ? bn_stats_names[b] : "?";
+  return BNN_NAME_OF(bn_stats_names, b, "?");
 }
 
 /* ---- architecture --------------------------------------------------------------------------- */
@@ -42,31 +37,36 @@ static void arch_add(bet_arch *a, bet_layer_kind k, uint32_t n_out, int pool) {
   a->n_layers++;
 }
 
+/* The named nets: their hidden layers, in order, up to the first empty entry; a dense output layer
+ * with one neuron per class of the data set follows them (bet.h draws them). */
+enum { NAMED_MAX_HIDDEN = 7 };
+static const struct named_arch {
+  const char *name;
+  bet_layer_spec hidden[NAMED_MAX_HIDDEN];
+} named_archs[] = {
+    {"fcnn", {{BET_DENSE, 2048, 0}, {BET_DENSE, 2048, 0}}},
+    {"vgg3", {{BET_CONV3X3, 64, 1}, {BET_CONV3X3, 64, 1}, {BET_DENSE, 2048, 0}}},
+    {"vgg7",
+     {{BET_CONV3X3, 128, 0},
+      {BET_CONV3X3, 128, 1},
+      {BET_CONV3X3, 256, 0},
+      {BET_CONV3X3, 256, 1},
+      {BET_CONV3X3, 512, 0},
+      {BET_CONV3X3, 512, 1},
+      {BET_DENSE, 1024, 0}}},
+};
+_Static_assert(NAMED_MAX_HIDDEN < BET_MAX_LAYERS,
+               "a named net and its output layer fit a bet_arch");
+
 bnn_status bet_arch_parse(const char *s, uint32_t n_classes, bet_arch *out) {
   if (!s || !out || n_classes < 2) return bnn_fail(BNN_E_ARG, "arch: need a name and ≥ 2 classes");
   memset(out, 0, sizeof *out);
   snprintf(out->name, sizeof out->name, "%s", s);
-  if (!strcmp(s, "fcnn")) {
-    arch_add(out, BET_DENSE, 2048, 0);
-    arch_add(out, BET_DENSE, 2048, 0);
-    arch_add(out, BET_DENSE, n_classes, 0);
-    return BNN_OK;
-  }
-  if (!strcmp(s, "vgg3")) {
-    arch_add(out, BET_CONV3X3, 64, 1);
-    arch_add(out, BET_CONV3X3, 64, 1);
-    arch_add(out, BET_DENSE, 2048, 0);
-    arch_add(out, BET_DENSE, n_classes, 0);
-    return BNN_OK;
-  }
-  if (!strcmp(s, "vgg7")) {
-    arch_add(out, BET_CONV3X3, 128, 0);
-    arch_add(out, BET_CONV3X3, 128, 1);
-    arch_add(out, BET_CONV3X3, 256, 0);
-    arch_add(out, BET_CONV3X3, 256, 1);
-    arch_add(out, BET_CONV3X3, 512, 0);
-    arch_add(out, BET_CONV3X3, 512, 1);
-    arch_add(out, BET_DENSE, 1024, 0);
+  for (size_t i = 0; i < sizeof named_archs / sizeof named_archs[0]; ++i) {
+    const struct named_arch *n = &named_archs[i];
+    if (strcmp(s, n->name)) continue;
+    for (uint32_t l = 0; l < NAMED_MAX_HIDDEN && n->hidden[l].n_out; ++l)
+      arch_add(out, n->hidden[l].kind, n->hidden[l].n_out, n->hidden[l].pool);
     arch_add(out, BET_DENSE, n_classes, 0);
     return BNN_OK;
   }

@@ -61,17 +61,23 @@ void expect_engine_equals_libbet(bet_net *net, const bnn_dataset &d, const char 
   std::remove(path.c_str());
 }
 
+// Trains net on d for `epochs` epochs of `batch` images at lr 5e-3, flipping each binarized weight
+// with probability flip_p; a fatal failure if net is null or an epoch is refused.
+void train(bet_net *net, const bnn_dataset &d, uint32_t batch, int epochs, double flip_p = 0.0) {
+  ASSERT_NE(net, nullptr);
+  bet_train_params p = bet_train_default_params();
+  p.batch = batch;
+  p.lr = 5e-3;
+  p.flip_p = flip_p;
+  bettest::train_epochs(net, d, p, epochs);
+}
+
 }  // namespace
 
 TEST(Export, DenseNetEngineEqualsLibbetImageByImage) {
   Data data(300, 1, 6, 6, 4, 1);
   bet_net *net = bettest::make_net("36-40-24-4", data.d, 7);
-  ASSERT_NE(net, nullptr);
-  bet_train_params p = bet_train_default_params();
-  p.batch = 32;
-  p.lr = 5e-3;
-  p.flip_p = 0.01;
-  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 4));
+  ASSERT_NO_FATAL_FAILURE(train(net, data.d, 32, 4, 0.01));
   expect_engine_equals_libbet(net, data.d, "dense");
   bet_net_free(net);
 }
@@ -90,11 +96,7 @@ TEST(Export, ConvPoolNetEngineEqualsLibbetImageByImage) {
   a.layers[3] = {BET_DENSE, 20, 0};
   a.layers[4] = {BET_DENSE, 3, 0};
   bet_net *net = bettest::make_net(a, data.d, 8);
-  ASSERT_NE(net, nullptr);
-  bet_train_params p = bet_train_default_params();
-  p.batch = 25;
-  p.lr = 5e-3;
-  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 8));
+  ASSERT_NO_FATAL_FAILURE(train(net, data.d, 25, 8));
   expect_engine_equals_libbet(net, data.d, "conv");
   bet_net_free(net);
 }
@@ -102,11 +104,7 @@ TEST(Export, ConvPoolNetEngineEqualsLibbetImageByImage) {
 TEST(Export, NegativeOutputScaleIsExportedAsNegatedWeights) {
   Data data(120, 1, 4, 4, 3, 3);
   bet_net *net = bettest::make_net("16-24-3", data.d, 9);
-  ASSERT_NE(net, nullptr);
-  bet_train_params p = bet_train_default_params();
-  p.batch = 30;
-  p.lr = 5e-3;
-  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 4));
+  ASSERT_NO_FATAL_FAILURE(train(net, data.d, 30, 4));
   std::vector<uint8_t> pred_pos(data.d.n), pred_neg(data.d.n);
   ASSERT_EQ(bet_evaluate(net, &data.d, 1, 0.0, 0, 0, nullptr, pred_pos.data(), nullptr), BNN_OK);
   // s·a with every output weight negated and s < 0 is the same function: the predictions must

@@ -116,6 +116,27 @@ double monte_carlo(const Fixture &f, double p, int reps) {
   return acc / ((double)reps * f.ds.n);
 }
 
+// bet_predict_accuracy on f at `bers` (the first 0, where the prediction is exact) against
+// monte_carlo with `reps` repetitions at each other BER: within `tol`, and with `monotone` never
+// rising with the BER. Prints both, tagged with `tag`.
+void expect_prediction_near_monte_carlo(const Fixture &f, const std::vector<double> &bers, int reps,
+                                        double tol, const char *tag, bool monotone) {
+  ASSERT_NE(f.m, nullptr);
+  std::vector<double> pred(bers.size());
+  bet_predict_params pp = bet_predict_default_params();
+  pp.threads = 2;
+  ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, pred.data()), BNN_OK);
+  EXPECT_DOUBLE_EQ(pred[0], 1.0);
+  for (size_t b = 1; b < bers.size(); ++b) {
+    double mc = monte_carlo(f, bers[b], reps);
+    std::printf("%s %.3f: predicted %.4f, Monte-Carlo %.4f\n", tag, bers[b], pred[b], mc);
+    EXPECT_NEAR(pred[b], mc, tol) << "ber " << bers[b];
+    if (monotone) {
+      EXPECT_LE(pred[b], pred[b - 1] + 1e-12);
+    }
+  }
+}
+
 // Analytic prediction vs Monte-Carlo (persistent weight flips at rate p in both directions, every
 // layer). Tolerance 0.06 absolute: the prediction treats a neuron's input flips as independent
 // (they share the previous layer's flips) and output scores as independent normals, and the MC
@@ -124,18 +145,7 @@ double monte_carlo(const Fixture &f, double p, int reps) {
 // 0.427 at 0.005; the layer-mean model gave 0.404; docs/metrics.md).
 TEST(Metric, PredictionAgreesWithMonteCarlo) {
   Fixture f(400, {{'d', 256}, {'d', 256}, {'d', 10}}, 21);
-  const std::vector<double> bers = {0.0, 0.005, 0.01, 0.02, 0.05, 0.1};
-  std::vector<double> pred(bers.size());
-  bet_predict_params pp = bet_predict_default_params();
-  pp.threads = 2;
-  ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, pred.data()), BNN_OK);
-  EXPECT_DOUBLE_EQ(pred[0], 1.0);
-  for (size_t b = 1; b < bers.size(); ++b) {
-    double mc = monte_carlo(f, bers[b], 16);
-    std::printf("ber %.3f: predicted %.4f, Monte-Carlo %.4f\n", bers[b], pred[b], mc);
-    EXPECT_NEAR(pred[b], mc, 0.06) << "ber " << bers[b];
-    EXPECT_LE(pred[b], pred[b - 1] + 1e-12);
-  }
+  expect_prediction_near_monte_carlo(f, {0.0, 0.005, 0.01, 0.02, 0.05, 0.1}, 16, 0.06, "ber", true);
 }
 
 // Conv/pool model (VGG-shaped: conv, pool, conv, pool, dense) against Monte-Carlo. Tolerance 0.12
@@ -145,18 +155,7 @@ TEST(Metric, PredictionAgreesWithMonteCarlo) {
 // positively correlated and "any of four flips" is overestimated (docs/metrics.md).
 TEST(Metric, ConvPredictionAgreesWithMonteCarlo) {
   Fixture f(300, {{'c', 16}, {'p', 0}, {'c', 32}, {'p', 0}, {'d', 10}}, 31);
-  ASSERT_NE(f.m, nullptr);
-  const std::vector<double> bers = {0.0, 0.005, 0.02, 0.05, 0.1};
-  std::vector<double> pred(bers.size());
-  bet_predict_params pp = bet_predict_default_params();
-  pp.threads = 2;
-  ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, pred.data()), BNN_OK);
-  EXPECT_DOUBLE_EQ(pred[0], 1.0);
-  for (size_t b = 1; b < bers.size(); ++b) {
-    double mc = monte_carlo(f, bers[b], 12);
-    std::printf("conv ber %.3f: predicted %.4f, Monte-Carlo %.4f\n", bers[b], pred[b], mc);
-    EXPECT_NEAR(pred[b], mc, 0.12) << "ber " << bers[b];
-  }
+  expect_prediction_near_monte_carlo(f, {0.0, 0.005, 0.02, 0.05, 0.1}, 12, 0.12, "conv ber", false);
 }
 
 // The fast prediction (batched pre-activations, table CDF, stratum-sum kernels, threads) against

@@ -183,42 +183,59 @@ TEST(MarginReg, PerRowFormEqualsTheHiddenFormAndMatchesFiniteDifferences) {
     }
 }
 
+// Two identical nets of `arch` on the same bands: n0 takes one full-batch step without the margin
+// penalty at construction, n1 takes penalised ones (λ = 0.5, b = 2) through step().
+struct PlainAndPenalised {
+  Bands s{64, 6, 3, 5};
+  bet_net *n0, *n1;
+  std::vector<uint32_t> idx;
+  bet_train_params p = bet_train_default_params();
+  double l0 = 0, l1 = 0, acc = 0;
+  explicit PlainAndPenalised(const char *arch)
+      : n0(bettest::make_net(arch, s.d, 9)), n1(bettest::make_net(arch, s.d, 9)), idx(64) {
+    for (uint32_t i = 0; i < 64; ++i) idx[i] = i;
+    if (n0) {
+      EXPECT_EQ(bet_train_step(n0, &s.d, idx.data(), 64, &p, &l0, &acc), BNN_OK);
+    }
+    p.reg_margin = 0.5;
+    p.reg_b = 2.0;
+  }
+  ~PlainAndPenalised() {
+    bet_net_free(n0);
+    bet_net_free(n1);
+  }
+  bnn_status step() { return bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc); }
+  // Whether both nets' last weight gradients of layer l (n values) are identical.
+  bool same_wgrad(uint32_t l, size_t n) const {
+    return std::memcmp(bet_net_last_wgrad(n0, l), bet_net_last_wgrad(n1, l), n * sizeof(float)) ==
+           0;
+  }
+};
+
 // --reg-layers all reaches the first layer: a net whose only hidden layer is the first has no
 // hinge under `hidden` (refused) and one under `all`, which changes layer 0's gradient only.
 TEST(MarginReg, EveryLayerVariantActsOnTheFirstLayer) {
-  Bands s(64, 6, 3, 5);
-  bet_net *n0 = bettest::make_net("36-20-3", s.d, 9), *n1 = bettest::make_net("36-20-3", s.d, 9);
-  ASSERT_NE(n0, nullptr);
-  ASSERT_NE(n1, nullptr);
-  std::vector<uint32_t> idx(64);
-  for (uint32_t i = 0; i < 64; ++i) idx[i] = i;
-  bet_train_params p = bet_train_default_params();
-  double l0 = 0, l1 = 0, acc = 0;
-  ASSERT_EQ(bet_train_step(n0, &s.d, idx.data(), 64, &p, &l0, &acc), BNN_OK);
-  p.reg_margin = 0.5;
-  p.reg_b = 2.0;
-  EXPECT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_E_ARG);
-  p.reg_layers = BET_REG_ALL;
-  EXPECT_STREQ(bet_reg_layers_str(p.reg_layers), "all");
-  ASSERT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_OK) << bnn_errmsg();
-  EXPECT_GT(l1, l0);
-  EXPECT_LE(l1 - l0, 0.5 * 2.0 + 1e-9);
-  auto same = [](const float *x, const float *y, size_t n) {
-    return std::memcmp(x, y, n * sizeof(float)) == 0;
-  };
-  EXPECT_TRUE(same(bet_net_last_wgrad(n0, 1), bet_net_last_wgrad(n1, 1), 3 * 20));
-  EXPECT_FALSE(same(bet_net_last_wgrad(n0, 0), bet_net_last_wgrad(n1, 0), 20 * 36));
+  PlainAndPenalised t("36-20-3");
+  ASSERT_NE(t.n0, nullptr);
+  ASSERT_NE(t.n1, nullptr);
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(t.step(), BNN_E_ARG);
+  t.p.reg_layers = BET_REG_ALL;
+  EXPECT_STREQ(bet_reg_layers_str(t.p.reg_layers), "all");
+  ASSERT_EQ(t.step(), BNN_OK) << bnn_errmsg();
+  EXPECT_GT(t.l1, t.l0);
+  EXPECT_LE(t.l1 - t.l0, 0.5 * 2.0 + 1e-9);
+  EXPECT_TRUE(t.same_wgrad(1, 3 * 20));
+  EXPECT_FALSE(t.same_wgrad(0, 20 * 36));
   // The checkpoint keeps the choice.
   const std::string path = bettest::tmp_path("reg_all_ckpt");
-  ASSERT_EQ(bet_checkpoint_save(n1, &p, path.c_str()), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bet_checkpoint_save(t.n1, &t.p, path.c_str()), BNN_OK) << bnn_errmsg();
   bet_net *back = nullptr;
   bet_train_params q;
   ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
   EXPECT_EQ(q.reg_layers, BET_REG_ALL);
   bet_net_free(back);
   std::remove(path.c_str());
-  bet_net_free(n0);
-  bet_net_free(n1);
 }
 
 // The path the loss takes in training: ±1 inputs × weights (the STE passes the weight gradient to
@@ -257,29 +274,16 @@ TEST(MarginReg, GradientReachesTheWeightsThroughDenseAndBatchNorm) {
 // In a net the penalty changes the gradient of the layers it acts on (and those below), never the
 // output layer's; with λ = 0 the step is the plain one.
 TEST(MarginReg, TrainingStepRoutesThePenaltyIntoTheHiddenLayersOnly) {
-  Bands s(64, 6, 3, 5);
-  bet_net *n0 = bettest::make_net("36-20-20-3", s.d, 9),
-          *n1 = bettest::make_net("36-20-20-3", s.d, 9);
-  ASSERT_NE(n0, nullptr);
-  ASSERT_NE(n1, nullptr);
-  std::vector<uint32_t> idx(64);
-  for (uint32_t i = 0; i < 64; ++i) idx[i] = i;
-  bet_train_params p = bet_train_default_params();
-  double l0 = 0, l1 = 0, acc = 0;
-  ASSERT_EQ(bet_train_step(n0, &s.d, idx.data(), 64, &p, &l0, &acc), BNN_OK);
-  p.reg_margin = 0.5;
-  p.reg_b = 2.0;
-  ASSERT_EQ(bet_train_step(n1, &s.d, idx.data(), 64, &p, &l1, &acc), BNN_OK) << bnn_errmsg();
-  EXPECT_GT(l1, l0);                     // the penalty is added to the loss
-  EXPECT_LE(l1 - l0, 0.5 * 2.0 + 1e-9);  // λ·b bounds the mean hinge
-  auto same = [](const float *x, const float *y, size_t n) {
-    return std::memcmp(x, y, n * sizeof(float)) == 0;
-  };
-  EXPECT_TRUE(same(bet_net_last_wgrad(n0, 2), bet_net_last_wgrad(n1, 2), 3 * 20));
-  EXPECT_FALSE(same(bet_net_last_wgrad(n0, 1), bet_net_last_wgrad(n1, 1), 20 * 20));
-  EXPECT_FALSE(same(bet_net_last_wgrad(n0, 0), bet_net_last_wgrad(n1, 0), 20 * 36));
-  bet_net_free(n0);
-  bet_net_free(n1);
+  PlainAndPenalised t("36-20-20-3");
+  ASSERT_NE(t.n0, nullptr);
+  ASSERT_NE(t.n1, nullptr);
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(t.step(), BNN_OK) << bnn_errmsg();
+  EXPECT_GT(t.l1, t.l0);                     // the penalty is added to the loss
+  EXPECT_LE(t.l1 - t.l0, 0.5 * 2.0 + 1e-9);  // λ·b bounds the mean hinge
+  EXPECT_TRUE(t.same_wgrad(2, 3 * 20));
+  EXPECT_FALSE(t.same_wgrad(1, 20 * 20));
+  EXPECT_FALSE(t.same_wgrad(0, 20 * 36));
 }
 
 TEST(MarginReg, RaisesTheMeanHiddenMargin) {

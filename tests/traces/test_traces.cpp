@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "bnn/rng.h"
@@ -26,7 +27,33 @@ struct Rec {
   rrt_cmd cmd;
   bool has_data;
   std::vector<uint8_t> data;
+  // A copy of what a reader returned (its data is the reader's until the next call).
+  static Rec of(const rrt_access &a) {
+    return {a.cycle,
+            a.address,
+            a.length,
+            a.cmd,
+            a.has_data != 0,
+            a.has_data ? std::vector<uint8_t>(a.data, a.data + a.length) : std::vector<uint8_t>()};
+  }
+  // The record as a writer takes it (data points into this Rec).
+  rrt_access access() const {
+    return {cycle, address, length, cmd, has_data, has_data ? data.data() : nullptr};
+  }
 };
+
+// Every field of a record as a tuple: EXPECT_EQ/ASSERT_EQ on two of them compare all the fields
+// and print both records when they differ.
+auto fields(const Rec &r) {
+  return std::tie(r.cycle, r.address, r.length, r.cmd, r.has_data, r.data);
+}
+auto fields(const rrt_fault &f) {
+  return std::tie(f.time_ps, f.address, f.bit, f.kind, f.old_value, f.new_value, f.layer, f.neuron,
+                  f.weight, f.access);
+}
+auto fields(const rrt_cell &c) {
+  return std::tie(c.loc, c.address, c.bank, c.crossbar, c.row, c.column, c.bit, c.kind, c.rate);
+}
 
 class TraceTest : public ::testing::Test {
  protected:
@@ -97,13 +124,7 @@ bnn_status write_records(const std::string &file, const std::vector<Rec> &recs,
   bnn_status s = rrt_access_writer_open(file.c_str(), &wp, &w);
   if (s) return s;
   for (const Rec &x : recs) {
-    rrt_access a;
-    a.cycle = x.cycle;
-    a.address = x.address;
-    a.length = x.length;
-    a.cmd = x.cmd;
-    a.has_data = x.has_data;
-    a.data = x.has_data ? x.data.data() : nullptr;
+    const rrt_access a = x.access();
     s = rrt_access_writer_put(w, &a);
     if (s) {
       rrt_access_writer_abort(w);
@@ -126,14 +147,7 @@ bnn_status read_records(const std::string &file, std::vector<Rec> *out, int skip
     int got;
     s = rrt_access_reader_next(r, &a, &got);
     if (s || !got) break;
-    Rec x;
-    x.cycle = a.cycle;
-    x.address = a.address;
-    x.length = a.length;
-    x.cmd = a.cmd;
-    x.has_data = a.has_data != 0;
-    if (a.has_data) x.data.assign(a.data, a.data + a.length);
-    out->push_back(x);
+    out->push_back(Rec::of(a));
   }
   if (bad) *bad = rrt_access_reader_bad_lines(r);
   rrt_access_reader_close(r);
@@ -143,13 +157,7 @@ bnn_status read_records(const std::string &file, std::vector<Rec> *out, int skip
 void expect_same(const std::vector<Rec> &a, const std::vector<Rec> &b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    SCOPED_TRACE("record " + std::to_string(i));
-    EXPECT_EQ(a[i].cycle, b[i].cycle);
-    EXPECT_EQ(a[i].address, b[i].address);
-    EXPECT_EQ(a[i].length, b[i].length);
-    EXPECT_EQ(a[i].cmd, b[i].cmd);
-    EXPECT_EQ(a[i].has_data, b[i].has_data);
-    EXPECT_EQ(a[i].data, b[i].data);
+    EXPECT_EQ(fields(a[i]), fields(b[i])) << "record " << i;
   }
 }
 
@@ -793,17 +801,8 @@ TEST_F(TraceTest, FaultTraceRoundTripAndModelCheck) {
     int got;
     while (rrt_fault_reader_next(r, &f, &got) == BNN_OK && got) {
       ASSERT_LT(i, faults.size());
-      const rrt_fault &e = faults[i++];
-      ASSERT_EQ(f.time_ps, e.time_ps);
-      ASSERT_EQ(f.address, e.address);
-      ASSERT_EQ(f.bit, e.bit);
-      ASSERT_EQ(f.kind, e.kind);
-      ASSERT_EQ(f.old_value, e.old_value);
-      ASSERT_EQ(f.new_value, e.new_value);
-      ASSERT_EQ(f.layer, e.layer);
-      ASSERT_EQ(f.neuron, e.neuron);
-      ASSERT_EQ(f.weight, e.weight);
-      ASSERT_EQ(f.access, e.access);
+      ASSERT_EQ(fields(f), fields(faults[i])) << "fault " << i;
+      ++i;
     }
     EXPECT_EQ(i, faults.size()) << bnn_errmsg();
     rrt_fault_reader_close(r);
@@ -928,16 +927,9 @@ TEST_F(TraceTest, ErrorMapRoundTripBothForms) {
     int got;
     size_t i = 0;
     while (rrt_errmap_reader_next(r, &c, &got) == BNN_OK && got) {
-      const rrt_cell &e = cells[i++];
-      ASSERT_EQ(c.loc, e.loc);
-      ASSERT_EQ(c.address, e.address);
-      ASSERT_EQ(c.bank, e.bank);
-      ASSERT_EQ(c.crossbar, e.crossbar);
-      ASSERT_EQ(c.row, e.row);
-      ASSERT_EQ(c.column, e.column);
-      ASSERT_EQ(c.bit, e.bit);
-      ASSERT_EQ(c.kind, e.kind);
-      ASSERT_EQ(c.rate, e.rate);  // %.17g reads back exactly
+      ASSERT_LT(i, cells.size());
+      ASSERT_EQ(fields(c), fields(cells[i])) << "cell " << i;  // rates: %.17g reads back exactly
+      ++i;
     }
     EXPECT_EQ(i, cells.size()) << bnn_errmsg();
     rrt_errmap_reader_close(r);

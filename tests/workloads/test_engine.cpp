@@ -35,6 +35,22 @@ PortPtr host(const bnn_model *m) {
   return PortPtr(p);
 }
 
+PortPtr error_port(const bnn_model *m, const bnn_error_params &ep, uint64_t rep) {
+  bnn_port *p = nullptr;
+  EXPECT_EQ(bnn_error_port_create(&p, m, &ep, rep), BNN_OK) << bnn_errmsg();
+  return PortPtr(p);
+}
+
+// The first `size` bytes of the weight image as the port returns them (empty if the read fails).
+std::vector<uint8_t> read_image(bnn_port *p, uint64_t size) {
+  if (!p) return {};
+  std::vector<uint8_t> v(size);
+  const bnn_status s = bnn_port_read(p, 0, v.data(), size);
+  EXPECT_EQ(s, BNN_OK) << bnn_errmsg();
+  if (s != BNN_OK) v.clear();
+  return v;
+}
+
 struct Net {
   const char *name;
   uint32_t c, h, w;
@@ -268,13 +284,12 @@ TEST(ErrorPort, FlipRatesWithinBinomialBounds) {
   ep.write_p01 = 0.01;
   ep.write_p10 = 0.03;
   ep.seed = 12;
-  bnn_port *p = nullptr;
-  ASSERT_EQ(bnn_error_port_create(&p, m.get(), &ep, 0), BNN_OK);
-  PortPtr g(p);
+  PortPtr p = error_port(m.get(), ep, 0);
+  ASSERT_TRUE(p);
   uint64_t size;
   const uint8_t *orig = bnn_model_weight_image(m.get(), &size);
-  std::vector<uint8_t> got(size);
-  ASSERT_EQ(bnn_port_read(p, 0, got.data(), size), BNN_OK);
+  const std::vector<uint8_t> got = read_image(p.get(), size);
+  ASSERT_EQ(got.size(), size);
   // Count 0→1 and 1→0 changes over weight bits; padding bits must stay 0.
   uint64_t n0 = 0, n1 = 0, f01 = 0, f10 = 0;
   for (uint32_t l = 0; l < bnn_model_n_layers(m.get()); ++l) {
@@ -299,39 +314,32 @@ TEST(ErrorPort, FlipRatesWithinBinomialBounds) {
   EXPECT_TRUE(within(f01, n0, 0.01)) << f01 << " of " << n0;
   EXPECT_TRUE(within(f10, n1, 0.03)) << f10 << " of " << n1;
   bnn_error_counts c;
-  ASSERT_EQ(bnn_error_port_counts(p, &c), BNN_OK);
+  ASSERT_EQ(bnn_error_port_counts(p.get(), &c), BNN_OK);
   EXPECT_EQ(c.write_flips, f01 + f10);
   EXPECT_EQ(c.bits_stored, n0 + n1);
   // Reads: transient, fresh each time, counted.
   ep = bnn_error_default_params();
   ep.read_p01 = ep.read_p10 = 0.02;
-  bnn_port *r = nullptr;
-  ASSERT_EQ(bnn_error_port_create(&r, m.get(), &ep, 0), BNN_OK);
-  PortPtr gr(r);
-  (void)g;
-  std::vector<uint8_t> a(size), b(size);
-  ASSERT_EQ(bnn_port_read(r, 0, a.data(), size), BNN_OK);
-  ASSERT_EQ(bnn_port_read(r, 0, b.data(), size), BNN_OK);
+  PortPtr r = error_port(m.get(), ep, 0);
+  ASSERT_TRUE(r);
+  const std::vector<uint8_t> a = read_image(r.get(), size), b = read_image(r.get(), size);
+  ASSERT_EQ(a.size(), size);
+  ASSERT_EQ(b.size(), size);
   EXPECT_NE(a, b) << "read errors are drawn afresh per read";
   uint64_t diff = 0;
   for (uint64_t i = 0; i < size; ++i) diff += (uint64_t)__builtin_popcount(a[i] ^ orig[i]);
-  ASSERT_EQ(bnn_error_port_counts(r, &c), BNN_OK);
+  ASSERT_EQ(bnn_error_port_counts(r.get(), &c), BNN_OK);
   EXPECT_TRUE(within(diff, c.bits_read / 2, 0.02)) << diff << " of " << c.bits_read / 2;
   EXPECT_EQ(c.write_flips, 0u);
   // Same (seed, rep) → same stored image; other rep → different.
-  bnn_port *p2 = nullptr, *p3 = nullptr;
   ep = bnn_error_default_params();
   ep.write_p01 = 0.01;
   ep.write_p10 = 0.03;
   ep.seed = 12;
-  ASSERT_EQ(bnn_error_port_create(&p2, m.get(), &ep, 0), BNN_OK);
-  ASSERT_EQ(bnn_error_port_create(&p3, m.get(), &ep, 1), BNN_OK);
-  PortPtr g2(p2), g3(p3);
-  std::vector<uint8_t> x2(size), x3(size);
-  bnn_port_read(p2, 0, x2.data(), size);
-  bnn_port_read(p3, 0, x3.data(), size);
-  EXPECT_EQ(x2, got);
-  EXPECT_NE(x3, got);
+  EXPECT_EQ(read_image(error_port(m.get(), ep, 0).get(), size), got);
+  const std::vector<uint8_t> other_rep = read_image(error_port(m.get(), ep, 1).get(), size);
+  ASSERT_EQ(other_rep.size(), size);
+  EXPECT_NE(other_rep, got);
 }
 
 TEST(ErrorPort, LayerMaskAndBadRates) {
@@ -339,13 +347,12 @@ TEST(ErrorPort, LayerMaskAndBadRates) {
   bnn_error_params ep = bnn_error_default_params();
   ep.write_p01 = ep.write_p10 = 0.2;
   ep.layer_mask = 0x2;  // only weight layer 1
-  bnn_port *p = nullptr;
-  ASSERT_EQ(bnn_error_port_create(&p, m.get(), &ep, 0), BNN_OK);
-  PortPtr g(p);
+  PortPtr p = error_port(m.get(), ep, 0);
+  ASSERT_TRUE(p);
   uint64_t size;
   const uint8_t *orig = bnn_model_weight_image(m.get(), &size);
-  std::vector<uint8_t> got(size);
-  ASSERT_EQ(bnn_port_read(p, 0, got.data(), size), BNN_OK);
+  std::vector<uint8_t> got = read_image(p.get(), size);
+  ASSERT_EQ(got.size(), size);
   bnn_layer_info L0, L1;
   bnn_model_layer(m.get(), 0, &L0);
   bnn_model_layer(m.get(), 1, &L1);
@@ -361,7 +368,7 @@ TEST(ErrorPort, LayerMaskAndBadRates) {
     EXPECT_EQ(bnn_error_port_create(&q, m.get(), &b, 0), BNN_E_RANGE);
     EXPECT_NE(std::string(bnn_errmsg()).find("read_p10"), std::string::npos);
   }
-  EXPECT_EQ(bnn_port_read(p, size - 1, got.data(), 2), BNN_E_PORT);
+  EXPECT_EQ(bnn_port_read(p.get(), size - 1, got.data(), 2), BNN_E_PORT);
 }
 
 TEST(ErrorPort, WriteReprogramsWithFreshWriteErrors) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "bnn/bnn.h"
@@ -37,6 +38,27 @@ std::vector<int32_t> naive_preacts(const bnn_model *m, const uint8_t *img) {
   return all;
 }
 
+// The engine's scores (n × classes) and predictions for n images, on a host port with the default
+// parameters.
+struct EngineRun {
+  std::vector<int32_t> scores;
+  std::vector<uint8_t> pred;
+  EngineRun(const bnn_model *m, const std::vector<uint8_t> &imgs, size_t n) {
+    bnn_port *port = nullptr;
+    EXPECT_EQ(bnn_host_port_create(&port, m), BNN_OK);
+    const bnn_infer_params ip = bnn_infer_default_params();
+    scores = run(m, port, imgs, n, ip.threads, ip.kernel, ip.weight_reuse, &pred);
+    EXPECT_EQ(scores.size(), n * bnn_model_n_classes(m)) << bnn_errmsg();
+    bnn_port_destroy(port);
+  }
+  // Image i's output pre-activations `sc` are the engine's scores, and their arg-max its
+  // prediction.
+  void expect_output(size_t i, const int32_t *sc, uint32_t ncls) const {
+    for (uint32_t k = 0; k < ncls; ++k) EXPECT_EQ(sc[k], scores[i * ncls + k]) << "image " << i;
+    EXPECT_EQ(argmax(sc, ncls), pred[i]) << "image " << i;
+  }
+};
+
 TEST(Preact, AgreesWithNaivePassAndEngine) {
   const std::vector<std::vector<LayerSpec>> shapes = {
       {{'d', 10}}, {{'d', 70}, {'d', 10}}, {{'d', 130}, {'d', 65}, {'d', 7}}};
@@ -46,14 +68,8 @@ TEST(Preact, AgreesWithNaivePassAndEngine) {
     const size_t n = 50;
     auto imgs = random_images(m, n, 7 + s);
     uint32_t ncls = bnn_model_n_classes(m);
-    std::vector<int32_t> scores(n * ncls);
-    std::vector<uint8_t> pred(n);
-    bnn_port *port = nullptr;
-    bnn_engine *e = nullptr;
-    bnn_infer_params ip = bnn_infer_default_params();
-    ASSERT_EQ(bnn_host_port_create(&port, m), BNN_OK);
-    ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK);
-    ASSERT_EQ(bnn_engine_run(e, imgs.data(), n, scores.data(), pred.data()), BNN_OK);
+    const EngineRun engine(m, imgs, n);
+    ASSERT_FALSE(engine.scores.empty());
     std::vector<int32_t> pre(bnn_model_preact_count(m));
     for (size_t i = 0; i < n; ++i) {
       const uint8_t *img = imgs.data() + i * 99;
@@ -62,16 +78,8 @@ TEST(Preact, AgreesWithNaivePassAndEngine) {
       std::vector<int32_t> one(pre.size());
       ASSERT_EQ(bnn_model_preact_batch(m, img, 1, one.data()), BNN_OK);
       EXPECT_EQ(one, pre);
-      const int32_t *sc = pre.data() + pre.size() - ncls;
-      uint32_t best = 0;
-      for (uint32_t k = 0; k < ncls; ++k) {
-        EXPECT_EQ(sc[k], scores[i * ncls + k]);
-        if (sc[k] > sc[best]) best = k;
-      }
-      EXPECT_EQ(best, pred[i]);
+      engine.expect_output(i, pre.data() + pre.size() - ncls, ncls);
     }
-    bnn_engine_destroy(e);
-    bnn_port_destroy(port);
     bnn_model_free(m);
   }
 }
@@ -95,14 +103,8 @@ TEST(Preact, ConvModelsAgreeWithEngineAndBatch) {
     const size_t n = 13, img = (size_t)k.c * k.h * k.w;
     auto imgs = random_images(m, n, 17 + s);
     uint32_t ncls = bnn_model_n_classes(m);
-    std::vector<int32_t> scores(n * ncls);
-    std::vector<uint8_t> pred(n);
-    bnn_port *port = nullptr;
-    bnn_engine *e = nullptr;
-    bnn_infer_params ip = bnn_infer_default_params();
-    ASSERT_EQ(bnn_host_port_create(&port, m), BNN_OK);
-    ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK);
-    ASSERT_EQ(bnn_engine_run(e, imgs.data(), n, scores.data(), pred.data()), BNN_OK);
+    const EngineRun engine(m, imgs, n);
+    ASSERT_FALSE(engine.scores.empty());
     const size_t cnt = bnn_model_preact_count(m);
     std::vector<int32_t> pre(cnt), batch(n * cnt);
     ASSERT_EQ(bnn_model_preact_batch(m, imgs.data(), n, batch.data()), BNN_OK);
@@ -110,16 +112,9 @@ TEST(Preact, ConvModelsAgreeWithEngineAndBatch) {
       ASSERT_EQ(bnn_model_preact(m, imgs.data() + i * img, pre.data()), BNN_OK);
       EXPECT_TRUE(std::equal(pre.begin(), pre.end(), batch.begin() + (long)(i * cnt)))
           << "case " << s << " image " << i;
-      const int32_t *sc = pre.data() + cnt - ncls;
-      uint32_t best = 0;
-      for (uint32_t c = 0; c < ncls; ++c) {
-        EXPECT_EQ(sc[c], scores[i * ncls + c]) << "case " << s << " image " << i;
-        if (sc[c] > sc[best]) best = c;
-      }
-      EXPECT_EQ(best, pred[i]);
+      SCOPED_TRACE("case " + std::to_string(s));
+      engine.expect_output(i, pre.data() + cnt - ncls, ncls);
     }
-    bnn_engine_destroy(e);
-    bnn_port_destroy(port);
     bnn_model_free(m);
   }
 }

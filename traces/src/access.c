@@ -4,40 +4,27 @@
 #include <string.h>
 
 #include "io_impl.h"
+#include "bnn/names.h"
 
-static const char *const format_names[RRT_FORMAT_COUNT] = {
-    [RRT_FORMAT_AUTO] = "auto",
-    [RRT_FORMAT_STL] = "stl",
-    [RRT_FORMAT_RSTL] = "rstl",
-    [RRT_FORMAT_BIN] = "bin",
-};
-_Static_assert(sizeof format_names / sizeof format_names[0] == RRT_FORMAT_COUNT,
-               "format_names must cover every rrt_format");
-
-static const char *const cmd_names[RRT_CMD_COUNT] = {
-    [RRT_CMD_READ] = "read",
-    [RRT_CMD_WRITE] = "write",
-};
-_Static_assert(sizeof cmd_names / sizeof cmd_names[0] == RRT_CMD_COUNT,
-               "cmd_names must cover every rrt_cmd");
-
-static const char *const timing_names[RRT_TIMING_COUNT] = {
-    [RRT_TIMING_ABSOLUTE] = "absolute",
-    [RRT_TIMING_RELATIVE] = "relative",
-};
-_Static_assert(sizeof timing_names / sizeof timing_names[0] == RRT_TIMING_COUNT,
-               "timing_names must cover every rrt_timing");
+BNN_NAME_TABLE(format_names, RRT_FORMAT_COUNT,
+               {[RRT_FORMAT_AUTO] = "auto",
+                [RRT_FORMAT_STL] = "stl",
+                [RRT_FORMAT_RSTL] = "rstl",
+                [RRT_FORMAT_BIN] = "bin"});
+BNN_NAME_TABLE(cmd_names, RRT_CMD_COUNT, {[RRT_CMD_READ] = "read", [RRT_CMD_WRITE] = "write"});
+BNN_NAME_TABLE(timing_names, RRT_TIMING_COUNT,
+               {[RRT_TIMING_ABSOLUTE] = "absolute", [RRT_TIMING_RELATIVE] = "relative"});
 
 const char *rrt_timing_str(rrt_timing t) {
-  return (unsigned)t < RRT_TIMING_COUNT ? timing_names[t] : "unknown";
+  return BNN_NAME_OF(timing_names, t, "unknown");
 }
 
 const char *rrt_format_str(rrt_format f) {
-  return (unsigned)f < RRT_FORMAT_COUNT ? format_names[f] : "unknown";
+  return BNN_NAME_OF(format_names, f, "unknown");
 }
 
 const char *rrt_cmd_str(rrt_cmd c) {
-  return (unsigned)c < RRT_CMD_COUNT ? cmd_names[c] : "unknown";
+  return BNN_NAME_OF(cmd_names, c, "unknown");
 }
 
 rrt_format rrt_format_from_name(const char *path) {
@@ -48,6 +35,18 @@ rrt_format rrt_format_from_name(const char *path) {
   if (n >= 4 && !strncmp(path + n - 4, ".stl", 4)) return RRT_FORMAT_STL;
   if (n >= 4 && !strncmp(path + n - 4, ".rrt", 4)) return RRT_FORMAT_BIN;
   return RRT_FORMAT_AUTO;
+}
+
+/* The format a reader or writer of path uses: the one asked for, or for RRT_FORMAT_AUTO the one
+ * the file name says. */
+static bnn_status resolve_format(const char *path, rrt_format asked, rrt_format *fmt) {
+  *fmt = asked == RRT_FORMAT_AUTO ? rrt_format_from_name(path) : asked;
+  if ((unsigned)*fmt >= RRT_FORMAT_COUNT || *fmt == RRT_FORMAT_AUTO)
+    return bnn_fail(BNN_E_ARG,
+                    "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
+                    "optionally + .gz)",
+                    path);
+  return BNN_OK;
 }
 
 /* ---- binary layout constants (README: "Binary access trace (.rrt)") ---- */
@@ -170,12 +169,9 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
   *out = NULL;
   rrt_access_read_params p = params ? *params : rrt_access_read_default_params();
   if (!path) return bnn_fail(BNN_E_ARG, "rrt_access_reader_open: path is NULL");
-  rrt_format fmt = p.format == RRT_FORMAT_AUTO ? rrt_format_from_name(path) : p.format;
-  if ((unsigned)fmt >= RRT_FORMAT_COUNT || fmt == RRT_FORMAT_AUTO)
-    return bnn_fail(BNN_E_ARG,
-                    "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
-                    "optionally + .gz)",
-                    path);
+  rrt_format fmt;
+  bnn_status s = resolve_format(path, p.format, &fmt);
+  if (s) return s;
   if (p.default_length < 1 || p.default_length > RRT_MAX_LENGTH)
     return bnn_fail(BNN_E_ARG, "%s: default length %u outside [1, %u]", path, p.default_length,
                     RRT_MAX_LENGTH);
@@ -184,7 +180,6 @@ bnn_status rrt_access_reader_open(const char *path, const rrt_access_read_params
   r->p = p;
   r->fmt = fmt;
   r->timing = fmt == RRT_FORMAT_RSTL ? RRT_TIMING_RELATIVE : RRT_TIMING_ABSOLUTE;
-  bnn_status s;
   if (fmt == RRT_FORMAT_BIN) {
     rrt_prov_store_init(&r->prov);
     s = rrt_in_open(&r->in, path);
@@ -538,16 +533,12 @@ bnn_status rrt_access_writer_open(const char *path, const rrt_access_write_param
   *out = NULL;
   if (!path) return bnn_fail(BNN_E_ARG, "rrt_access_writer_open: path is NULL");
   rrt_access_write_params p = params ? *params : rrt_access_write_default_params();
-  rrt_format fmt = p.format == RRT_FORMAT_AUTO ? rrt_format_from_name(path) : p.format;
-  if ((unsigned)fmt >= RRT_FORMAT_COUNT || fmt == RRT_FORMAT_AUTO)
-    return bnn_fail(BNN_E_ARG,
-                    "%s: cannot tell the trace format from the name (expected .stl, .rstl or .rrt, "
-                    "optionally + .gz)",
-                    path);
+  rrt_format fmt;
+  bnn_status s = resolve_format(path, p.format, &fmt);
+  if (s) return s;
   if ((unsigned)p.timing >= RRT_TIMING_COUNT)
     return bnn_fail(BNN_E_ARG, "%s: bad timing %d", path, (int)p.timing);
-  bnn_status s = rrt_prov_validate(&p.prov, path);
-  if (s) return s;
+  if ((s = rrt_prov_validate(&p.prov, path))) return s;
   rrt_access_writer *w = (rrt_access_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   w->fmt = fmt;

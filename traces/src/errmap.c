@@ -7,17 +7,15 @@
 #include <string.h>
 
 #include "io_impl.h"
+#include "bnn/names.h"
 
-static const char *const cell_kind_names[RRT_CELL_KIND_COUNT] = {
-    [RRT_CELL_STUCK_AT_0] = "stuck-at-0",
-    [RRT_CELL_STUCK_AT_1] = "stuck-at-1",
-    [RRT_CELL_FLIP_RATE] = "flip-rate",
-};
-_Static_assert(sizeof cell_kind_names / sizeof cell_kind_names[0] == RRT_CELL_KIND_COUNT,
-               "cell_kind_names must cover every rrt_cell_kind");
+BNN_NAME_TABLE(cell_kind_names, RRT_CELL_KIND_COUNT,
+               {[RRT_CELL_STUCK_AT_0] = "stuck-at-0",
+                [RRT_CELL_STUCK_AT_1] = "stuck-at-1",
+                [RRT_CELL_FLIP_RATE] = "flip-rate"});
 
 const char *rrt_cell_kind_str(rrt_cell_kind k) {
-  return (unsigned)k < RRT_CELL_KIND_COUNT ? cell_kind_names[k] : "unknown";
+  return BNN_NAME_OF(cell_kind_names, k, "unknown");
 }
 
 /* Columns a file may name, in any order. */

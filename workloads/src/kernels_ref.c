@@ -1,5 +1,6 @@
 /* kernels_ref.c — the reference kernels: obvious loops that the optimised variants must equal. */
 #include "bnn_impl.h"
+#include "bnn/names.h"
 
 /* Bit convention: bit 0 = +1, bit 1 = −1; the engine turns counts into dots (bnn_impl.h). */
 static void xor_popcount_ref(const uint64_t *x, size_t ldx, size_t n, const uint64_t *w, size_t ldw,
@@ -36,18 +37,14 @@ static uint64_t binarize_ref(const int32_t *cnt, size_t nj, int32_t base, const 
 
 const bnn_kernels bnn_kernels_ref = {"ref", xor_popcount_ref, u8_masked_sum_ref, binarize_ref};
 
-static const char *const kernel_names[BNN_KERNEL_COUNT] = {
-    [BNN_KERNEL_AUTO] = "auto",
-    [BNN_KERNEL_REF] = "ref",
-    [BNN_KERNEL_AVX2] = "avx2",
-    [BNN_KERNEL_AVX512] = "avx512",
-};
-_Static_assert(sizeof kernel_names / sizeof kernel_names[0] == BNN_KERNEL_COUNT,
-               "kernel_names must cover every bnn_kernel");
+BNN_NAME_TABLE(kernel_names, BNN_KERNEL_COUNT,
+               {[BNN_KERNEL_AUTO] = "auto",
+                [BNN_KERNEL_REF] = "ref",
+                [BNN_KERNEL_AVX2] = "avx2",
+                [BNN_KERNEL_AVX512] = "avx512"});
 
 const char *bnn_kernel_str(bnn_kernel k) {
-  if ((unsigned)k >= BNN_KERNEL_COUNT) return "unknown";
-  return kernel_names[k];
+  return BNN_NAME_OF(kernel_names, k, "unknown");
 }
 
 const bnn_kernels *bnn_kernels_get(bnn_kernel k) {

@@ -3,18 +3,15 @@
 #include <string.h>
 
 #include "bnn_impl.h"
+#include "bnn/names.h"
 
-static const char *const layer_kind_names[BNN_LAYER_KIND_COUNT] = {
-    [BNN_LAYER_DENSE] = "dense",
-    [BNN_LAYER_CONV3X3] = "conv3x3",
-    [BNN_LAYER_MAXPOOL2] = "maxpool2",
-};
-_Static_assert(sizeof layer_kind_names / sizeof layer_kind_names[0] == BNN_LAYER_KIND_COUNT,
-               "layer_kind_names must cover every bnn_layer_kind");
+BNN_NAME_TABLE(layer_kind_names, BNN_LAYER_KIND_COUNT,
+               {[BNN_LAYER_DENSE] = "dense",
+                [BNN_LAYER_CONV3X3] = "conv3x3",
+                [BNN_LAYER_MAXPOOL2] = "maxpool2"});
 
 const char *bnn_layer_kind_str(bnn_layer_kind k) {
-  if ((unsigned)k >= BNN_LAYER_KIND_COUNT) return "unknown";
-  return layer_kind_names[k];
+  return BNN_NAME_OF(layer_kind_names, k, "unknown");
 }
 
 uint64_t bnn_popcount_range(const uint64_t *row, uint64_t first, uint64_t n) {
