@@ -59,19 +59,10 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
   std::string trace;
   rramsim::ReplayParams rp;
   uint64_t v = 0;
-  bool quiet = false;
   auto option = [&](const char* a, const char* val) -> cli_opt_result {
-    const rrsimcli::Parsed pm = rrsimcli::memory_option(kCmd, a, val, &mo);
-    if (pm != rrsimcli::Parsed::No)
-      return pm == rrsimcli::Parsed::Yes ? CLI_OPT_TAKEN : CLI_OPT_BAD;
-    if (!a) return CLI_OPT_UNKNOWN;
     bool ok = true;
-    if (!std::strcmp(a, "--quiet"))
-      quiet = true;
-    else if (!std::strcmp(a, "--skip-bad"))
+    if (!std::strcmp(a, "--skip-bad"))
       rp.skip_bad = true;
-    else if (!std::strcmp(a, "--nb"))
-      rp.nb = true;
     else if (!std::strcmp(a, "--trace"))
       trace = val;
     else if (!std::strcmp(a, "--clock-ps"))
@@ -100,19 +91,12 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
       return CLI_OPT_UNKNOWN;
     return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  const std::vector<cli_option> opts =
-      rrsimcli::with_memory_options({{"quiet", 0, nullptr, nullptr},
-                                     {"no-progress", 0, nullptr, "quiet"},
-                                     {"skip-bad", 0, nullptr, nullptr},
-                                     {"nb", 0, nullptr, nullptr},
-                                     {"trace", 1, nullptr, nullptr},
-                                     {"clock-ps", 1, nullptr, nullptr},
-                                     {"clock-mhz", 1, nullptr, nullptr},
-                                     {"address-map", 1, nullptr, nullptr},
-                                     {"default-length", 1, nullptr, nullptr},
-                                     {"outstanding", 1, nullptr, nullptr}});
   int rc = CLI_EXIT_OK;
-  if (!cli_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
+  if (!rrsimcli::parse_options(
+          kCmd, argc, argv, {"skip-bad"},
+          {"trace", "clock-ps", "clock-mhz", "address-map", "default-length", "outstanding"},
+          option, usage, &mo, &rc))
+    return rc;
   if (trace.empty()) return cli_usage_error(kCmd, "--trace FILE is required");
   if (rp.clock_ps && rp.clock_mhz)
     return cli_usage_error(kCmd, "give --clock-ps or --clock-mhz, not both");
@@ -122,20 +106,19 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
   rramsim::SystemConfig cfg;
   if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return CLI_EXIT_FAIL;
   rp.data_seed = cfg.seed;
+  rp.nb = mo.nb;
   rp.trace = trace;
   if (!mo.stats_path.empty() && !rrsimcli::probe_writable(kCmd, mo.stats_path, "--stats"))
     return CLI_EXIT_FAIL;
 
-  rramsim::RecordParams recp;
-  recp.tool = std::string("rramsim ") + cli_version();
   rrsimcli::Recorders rec;
-  if (!rec.open(kCmd, mo, cfg, recp)) return CLI_EXIT_FAIL;
+  if (!rec.open(kCmd, mo, cfg, rramsim::RecordParams())) return CLI_EXIT_FAIL;
 
   // Progress by bytes of the trace file: its record count is unknown until the end.
   struct stat sb;
   uint64_t file_bytes = stat(trace.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : 0;
   cli_progress prog;
-  cli_progress_start(&prog, "replay", file_bytes, !quiet && file_bytes >= (8u << 20));
+  cli_progress_start(&prog, "replay", file_bytes, !mo.quiet && file_bytes >= (8u << 20));
   if (prog.enabled) {
     rp.progress_every = 1u << 16;
     rp.progress = [&prog](uint64_t records, uint64_t bytes) {
@@ -168,9 +151,6 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
                  rp.address_map == RRT_ADDRESS_WRAP ? "wrap" : "mask", out.first_mapped.c_str());
   if (!rec.close(kCmd, mo)) return CLI_EXIT_FAIL;
 
-  rramsim::RunInfo info;
-  info.tool = "rramsim replay";
-  info.tool_version = cli_version();
   char desc[512];
   if (out.clock_mhz)
     std::snprintf(desc, sizeof desc, "trace %s (%s timing, clock %u MHz)", trace.c_str(),
@@ -179,16 +159,9 @@ extern "C" int cli_cmd_replay(int argc, char** argv) {
     std::snprintf(desc, sizeof desc, "trace %s (%s timing, clock %llu ps)", trace.c_str(),
                   out.relative ? "relative" : "absolute",
                   static_cast<unsigned long long>(out.clock_ps));
-  info.traffic = desc;
-  info.path = rp.nb ? "nb_transport" : "b_transport";
-  info.wall_seconds = out.wall_seconds;
-  info.requests = out.records;
-  std::fputs(rramsim::stats_summary(cfg, out.stats, info).c_str(), stdout);
-  if (out.bad_lines)
-    std::printf("%llu malformed lines skipped\n", static_cast<unsigned long long>(out.bad_lines));
-  if (out.failed)
-    std::printf("%llu requests answered with an error status\n",
-                static_cast<unsigned long long>(out.failed));
+  const rramsim::RunInfo info = rrsimcli::run_info(kCmd, mo, desc, out.wall_seconds, out.records);
+  rrsimcli::print_summary(cfg, out.stats, info, out.failed,
+                          {{out.bad_lines, "malformed lines skipped"}});
   if (!mo.rec_acc.empty()) std::printf("accesses recorded to %s\n", mo.rec_acc.c_str());
   if (!mo.rec_flt.empty()) std::printf("faults recorded to %s\n", mo.rec_flt.c_str());
   return rrsimcli::write_stats(kCmd, mo, cfg, out.stats, info);

@@ -52,19 +52,10 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
   rramsim::RecordParams recp;
   rramsim::TrafficParams tp;
   uint64_t v = 0;
-  bool quiet = false;
   double d = 0;
   auto option = [&](const char* a, const char* val) -> cli_opt_result {
-    const rrsimcli::Parsed pm = rrsimcli::memory_option(kCmd, a, val, &mo);
-    if (pm != rrsimcli::Parsed::No)
-      return pm == rrsimcli::Parsed::Yes ? CLI_OPT_TAKEN : CLI_OPT_BAD;
-    if (!a) return CLI_OPT_UNKNOWN;
     bool ok = true;
-    if (!std::strcmp(a, "--nb"))
-      tp.nb = true;
-    else if (!std::strcmp(a, "--quiet"))
-      quiet = true;
-    else if (!std::strcmp(a, "--traffic"))
+    if (!std::strcmp(a, "--traffic"))
       traffic = val;
     else if (!std::strcmp(a, "--record-clock"))
       ok = cli_parse_u64(kCmd, a, val, 1, UINT64_C(1) << 40, &recp.clock_ps);
@@ -87,20 +78,12 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
       return CLI_OPT_UNKNOWN;
     return ok ? CLI_OPT_TAKEN : CLI_OPT_BAD;
   };
-  const std::vector<cli_option> opts =
-      rrsimcli::with_memory_options({{"nb", 0, nullptr, nullptr},
-                                     {"quiet", 0, nullptr, nullptr},
-                                     {"no-progress", 0, nullptr, "quiet"},
-                                     {"traffic", 1, nullptr, nullptr},
-                                     {"requests", 1, nullptr, nullptr},
-                                     {"read-ratio", 1, nullptr, nullptr},
-                                     {"size", 1, nullptr, nullptr},
-                                     {"stride", 1, nullptr, nullptr},
-                                     {"outstanding", 1, nullptr, nullptr},
-                                     {"interval", 1, nullptr, nullptr},
-                                     {"record-clock", 1, nullptr, nullptr}});
   int rc = CLI_EXIT_OK;
-  if (!cli_parse_options_with(kCmd, argc, argv, 1, opts.data(), option, usage, &rc)) return rc;
+  if (!rrsimcli::parse_options(kCmd, argc, argv, {},
+                               {"traffic", "requests", "read-ratio", "size", "stride",
+                                "outstanding", "interval", "record-clock"},
+                               option, usage, &mo, &rc))
+    return rc;
   if (mo.system.empty()) return cli_usage_error(kCmd, "--system FILE is required");
   if (!rrsimcli::claim_memory_files(kCmd, mo)) return CLI_EXIT_FAIL;
   if (!rramsim::parse_pattern(traffic, &tp.pattern))
@@ -109,6 +92,7 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
   rramsim::SystemConfig cfg;
   if (!rrsimcli::load_memory_config(kCmd, mo, &cfg)) return CLI_EXIT_FAIL;
   tp.seed = cfg.seed;
+  tp.nb = mo.nb;
   if (tp.size > cfg.org.capacity_bytes())
     return cli_usage_error(kCmd, "--size: %u B exceeds the memory capacity of %llu B", tp.size,
                            static_cast<unsigned long long>(cfg.org.capacity_bytes()));
@@ -117,11 +101,10 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
     return CLI_EXIT_FAIL;
   // Recorders hang off the memory's observers only when asked for (nothing on the data path
   // otherwise); their files appear complete at the end or not at all.
-  recp.tool = std::string("rramsim ") + cli_version();
   rrsimcli::Recorders rec;
   if (!rec.open(kCmd, mo, cfg, recp)) return CLI_EXIT_FAIL;
   cli_progress prog;
-  cli_progress_start(&prog, "sim", tp.requests, !quiet && tp.requests >= 1000000);
+  cli_progress_start(&prog, "sim", tp.requests, !mo.quiet && tp.requests >= 1000000);
   if (prog.enabled) {
     tp.progress_every = tp.requests / 200 + 1;
     tp.progress = [&prog](uint64_t done) { cli_progress_update(&prog, done, "req", nullptr); };
@@ -136,18 +119,10 @@ extern "C" int cli_cmd_sim(int argc, char** argv) {
     std::printf("%llu faults recorded to %s\n", static_cast<unsigned long long>(rec.flt.records()),
                 mo.rec_flt.c_str());
 
-  rramsim::RunInfo info;
-  info.tool_version = cli_version();
   char desc[160];
   std::snprintf(desc, sizeof desc, "%s, %u B requests, read ratio %g, %u outstanding",
                 rramsim::pattern_name(tp.pattern), tp.size, tp.read_ratio, tp.outstanding);
-  info.traffic = desc;
-  info.path = tp.nb ? "nb_transport" : "b_transport";
-  info.wall_seconds = out.wall_seconds;
-  info.requests = tp.requests;
-  std::fputs(rramsim::stats_summary(cfg, out.stats, info).c_str(), stdout);
-  if (out.failed)
-    std::printf("%llu requests answered with an error status\n",
-                static_cast<unsigned long long>(out.failed));
+  const rramsim::RunInfo info = rrsimcli::run_info(kCmd, mo, desc, out.wall_seconds, tp.requests);
+  rrsimcli::print_summary(cfg, out.stats, info, out.failed);
   return rrsimcli::write_stats(kCmd, mo, cfg, out.stats, info);
 }

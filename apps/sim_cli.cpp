@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "output.h"
 #include "cli.h"
@@ -12,20 +13,24 @@
 
 namespace rrsimcli {
 
-std::vector<cli_option> with_memory_options(std::vector<cli_option> own) {
-  for (const char* name : {"system", "set", "op-point", "seed", "error-map", "stats",
-                           "record-accesses", "record-faults"})
-    own.push_back({name, 1, nullptr, nullptr});
-  own.push_back({nullptr, 0, nullptr, nullptr});
-  return own;
-}
+namespace {
 
-Parsed memory_option(const char* cmd, const char* a, const char* val, MemoryOptions* o) {
+// Takes `a` (as cli_parse_options hands it over) if it is one of the shared options:
+// CLI_OPT_UNKNOWN when it is not one of them, CLI_OPT_BAD after printing the usage error.
+cli_opt_result memory_option(const char* cmd, const char* a, const char* val, MemoryOptions* o) {
   std::string* dst = nullptr;
-  if (!a) return Parsed::No;
+  if (!a) return CLI_OPT_UNKNOWN;
   if (!std::strcmp(a, "--set")) {
     o->sets.push_back(val);
-    return Parsed::Yes;
+    return CLI_OPT_TAKEN;
+  }
+  if (!std::strcmp(a, "--nb")) {
+    o->nb = true;
+    return CLI_OPT_TAKEN;
+  }
+  if (!std::strcmp(a, "--quiet")) {
+    o->quiet = true;
+    return CLI_OPT_TAKEN;
   }
   if (!std::strcmp(a, "--system"))
     dst = &o->system;
@@ -40,14 +45,37 @@ Parsed memory_option(const char* cmd, const char* a, const char* val, MemoryOpti
   else if (!std::strcmp(a, "--record-faults"))
     dst = &o->rec_flt;
   else if (std::strcmp(a, "--seed") != 0)
-    return Parsed::No;
+    return CLI_OPT_UNKNOWN;
   if (dst) {
     *dst = val;
-    return Parsed::Yes;
+    return CLI_OPT_TAKEN;
   }
-  if (!cli_parse_u64(cmd, a, val, 0, UINT64_MAX >> 1, &o->seed)) return Parsed::Error;
+  if (!cli_parse_u64(cmd, a, val, 0, UINT64_MAX >> 1, &o->seed)) return CLI_OPT_BAD;
   o->have_seed = true;
-  return Parsed::Yes;
+  return CLI_OPT_TAKEN;
+}
+
+}  // namespace
+
+bool parse_options(const char* cmd, int argc, char** argv, std::initializer_list<const char*> flags,
+                   std::initializer_list<const char*> valued, const OptionHandler& own,
+                   void (*usage)(FILE* f), MemoryOptions* o, int* exit_code) {
+  std::vector<cli_option> opts;
+  for (const char* name : flags) opts.push_back({name, 0, nullptr, nullptr});
+  for (const char* name : valued) opts.push_back({name, 1, nullptr, nullptr});
+  for (const char* name : {"system", "set", "op-point", "seed", "error-map", "stats",
+                           "record-accesses", "record-faults"})
+    opts.push_back({name, 1, nullptr, nullptr});
+  opts.push_back({"nb", 0, nullptr, nullptr});
+  opts.push_back({"quiet", 0, nullptr, nullptr});
+  opts.push_back({"no-progress", 0, nullptr, "quiet"});
+  opts.push_back({nullptr, 0, nullptr, nullptr});
+  auto handler = [&](const char* a, const char* val) -> cli_opt_result {
+    const cli_opt_result r = memory_option(cmd, a, val, o);
+    if (r != CLI_OPT_UNKNOWN || !a) return r;  // no positional arguments
+    return own(a, val);
+  };
+  return cli_parse_options_with(cmd, argc, argv, 1, opts.data(), handler, usage, exit_code);
 }
 
 bool load_memory_config(const char* cmd, const MemoryOptions& o, rramsim::SystemConfig* cfg) {
@@ -131,6 +159,29 @@ bool probe_writable(const char* cmd, const std::string& path, const char* opt) {
   return true;
 }
 
+rramsim::RunInfo run_info(const char* cmd, const MemoryOptions& o, std::string traffic,
+                          double wall_seconds, uint64_t requests) {
+  rramsim::RunInfo info;
+  info.tool = std::string("rramsim ") + cmd;
+  info.tool_version = cli_version();
+  info.traffic = std::move(traffic);
+  info.path = o.nb ? "nb_transport" : "b_transport";
+  info.wall_seconds = wall_seconds;
+  info.requests = requests;
+  return info;
+}
+
+void print_summary(const rramsim::SystemConfig& cfg, const rramsim::Stats& stats,
+                   const rramsim::RunInfo& info, uint64_t failed,
+                   std::initializer_list<RunCount> notes) {
+  std::fputs(rramsim::stats_summary(cfg, stats, info).c_str(), stdout);
+  for (const RunCount& c : notes)
+    if (c.n) std::printf("%llu %s\n", static_cast<unsigned long long>(c.n), c.what);
+  if (failed)
+    std::printf("%llu requests answered with an error status\n",
+                static_cast<unsigned long long>(failed));
+}
+
 int write_stats(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
                 const rramsim::Stats& stats, const rramsim::RunInfo& info) {
   if (o.stats_path.empty()) return CLI_EXIT_OK;
@@ -144,7 +195,8 @@ int write_stats(const char* cmd, const MemoryOptions& o, const rramsim::SystemCo
 }
 
 bool Recorders::open(const char* cmd, const MemoryOptions& o, const rramsim::SystemConfig& cfg,
-                     const rramsim::RecordParams& rp) {
+                     rramsim::RecordParams rp) {
+  rp.tool = std::string("rramsim ") + cli_version();
   if (!o.rec_acc.empty()) {
     try {
       acc.open(o.rec_acc, cfg, rp);

@@ -42,26 +42,29 @@ __attribute__((target("avx2,popcnt"))) static inline __m256i pc256(__m256i v) {
   return _mm256_sad_epu8(c, _mm256_setzero_si256());
 }
 
+/* Eight vectors from d into the ones/twos/fours counters; returns the eights carry out. */
+__attribute__((target("avx2,popcnt"))) static inline __m256i csa8(__m256i *ones, __m256i *twos,
+                                                                  __m256i *fours,
+                                                                  const __m256i *d) {
+  __m256i twosA, twosB, foursA, foursB, eights;
+  csa(&twosA, ones, *ones, _mm256_load_si256(d), _mm256_load_si256(d + 1));
+  csa(&twosB, ones, *ones, _mm256_load_si256(d + 2), _mm256_load_si256(d + 3));
+  csa(&foursA, twos, *twos, twosA, twosB);
+  csa(&twosA, ones, *ones, _mm256_load_si256(d + 4), _mm256_load_si256(d + 5));
+  csa(&twosB, ones, *ones, _mm256_load_si256(d + 6), _mm256_load_si256(d + 7));
+  csa(&foursB, twos, *twos, twosA, twosB);
+  csa(&eights, fours, *fours, foursA, foursB);
+  return eights;
+}
+
 __attribute__((target("avx2,popcnt"))) static uint64_t hs_avx2(const uint64_t *buf, size_t words) {
   const __m256i *d = (const __m256i *)(const void *)buf;
   size_t n = words / 4;
   __m256i total = _mm256_setzero_si256(), ones = total, twos = total, fours = total, eights = total,
-          sixteens, twosA, twosB, foursA, foursB, eightsA, eightsB;
+          sixteens;
   for (size_t i = 0; i + 16 <= n; i += 16) {
-    csa(&twosA, &ones, ones, _mm256_load_si256(d + i), _mm256_load_si256(d + i + 1));
-    csa(&twosB, &ones, ones, _mm256_load_si256(d + i + 2), _mm256_load_si256(d + i + 3));
-    csa(&foursA, &twos, twos, twosA, twosB);
-    csa(&twosA, &ones, ones, _mm256_load_si256(d + i + 4), _mm256_load_si256(d + i + 5));
-    csa(&twosB, &ones, ones, _mm256_load_si256(d + i + 6), _mm256_load_si256(d + i + 7));
-    csa(&foursB, &twos, twos, twosA, twosB);
-    csa(&eightsA, &fours, fours, foursA, foursB);
-    csa(&twosA, &ones, ones, _mm256_load_si256(d + i + 8), _mm256_load_si256(d + i + 9));
-    csa(&twosB, &ones, ones, _mm256_load_si256(d + i + 10), _mm256_load_si256(d + i + 11));
-    csa(&foursA, &twos, twos, twosA, twosB);
-    csa(&twosA, &ones, ones, _mm256_load_si256(d + i + 12), _mm256_load_si256(d + i + 13));
-    csa(&twosB, &ones, ones, _mm256_load_si256(d + i + 14), _mm256_load_si256(d + i + 15));
-    csa(&foursB, &twos, twos, twosA, twosB);
-    csa(&eightsB, &fours, fours, foursA, foursB);
+    const __m256i eightsA = csa8(&ones, &twos, &fours, d + i);
+    const __m256i eightsB = csa8(&ones, &twos, &fours, d + i + 8);
     csa(&sixteens, &eights, eights, eightsA, eightsB);
     total = _mm256_add_epi64(total, pc256(sixteens));
   }

@@ -93,33 +93,15 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t sizes[2] = {100000, 10000000};
-  std::string system = RRAMSIM_SOURCE_DIR "/configs/systems/small.json", dir = "/tmp";
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--small") && i + 1 < argc)
-      sizes[0] = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--large") && i + 1 < argc)
-      sizes[1] = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--system") && i + 1 < argc)
-      system = argv[++i];
-    else if (!std::strcmp(argv[i], "--dir") && i + 1 < argc)
-      dir = argv[++i];
-    else {
-      usage();
-      return 2;
-    }
-  }
-  if (!sizes[0] || !sizes[1]) {
+  bench::Args args;
+  if (!bench::parse_args(argc, argv, true, &args)) {
     usage();
     return 2;
   }
+  const uint64_t sizes[2] = {args.small, args.large};
+  const std::string& dir = args.dir;
   rramsim::SystemConfig cfg;
-  try {
-    cfg = rramsim::load_system_file(system);
-  } catch (const rramsim::ConfigError& e) {
-    std::fprintf(stderr, "bench_replay: %s\n", e.what());
-    return 1;
-  }
+  if (!bench::load_system("bench_replay", args.system, &cfg)) return 1;
   std::string tmpl = dir + "/bench_replay.XXXXXX";
   if (!mkdtemp(&tmpl[0])) {
     std::fprintf(stderr, "bench_replay: cannot create a directory in %s\n", dir.c_str());

@@ -79,31 +79,14 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t small = 100000, large = 10000000;
-  std::string system = RRAMSIM_SOURCE_DIR "/configs/systems/small.json";
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--small") && i + 1 < argc)
-      small = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--large") && i + 1 < argc)
-      large = std::strtoull(argv[++i], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--system") && i + 1 < argc)
-      system = argv[++i];
-    else {
-      usage();
-      return 2;
-    }
-  }
-  if (small == 0 || large == 0) {
+  bench::Args args;
+  if (!bench::parse_args(argc, argv, false, &args)) {
     usage();
     return 2;
   }
+  const uint64_t small = args.small, large = args.large;
   rramsim::SystemConfig cfg;
-  try {
-    cfg = rramsim::load_system_file(system);
-  } catch (const rramsim::ConfigError& e) {
-    std::fprintf(stderr, "bench_sim: %s\n", e.what());
-    return 1;
-  }
+  if (!bench::load_system("bench_sim", args.system, &cfg)) return 1;
   std::printf("bench_sim: 64-byte reads, system %s (%s, op point %s), one fresh process per row\n",
               cfg.name.c_str(), cfg.device.name, cfg.op().name);
   std::printf(

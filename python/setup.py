@@ -1,8 +1,9 @@
 """`pip install ./python --no-build-isolation --no-index` (Debian's python3-setuptools, offline).
 
 The package is pure Python plus the shared library the CMake build makes (target rramsim_py,
-build/<preset>/python/librramsim.so), which is copied into rramsim/_lib/ (with the rramsim CLI,
-when it is built, for run_system/simulate). Set RRAMSIM_LIB / RRAMSIM_CLI to choose other files.
+build/<preset>/python/librramsim.so, and beside it rramsim_cdef.i, the C declarations cffi reads),
+which are copied into rramsim/_lib/ (with the rramsim CLI, when it is built, for
+run_system/simulate). Set RRAMSIM_LIB / RRAMSIM_CLI to choose other files.
 """
 import os
 import shutil
@@ -34,6 +35,9 @@ class BuildWithLib(build_py):
         dst = os.path.join(self.build_lib, "rramsim", "_lib")
         os.makedirs(dst, exist_ok=True)
         shutil.copy2(lib, os.path.join(dst, "librramsim.so"))
+        # The C declarations cffi reads (rramsim/_native.py), made beside the library.
+        shutil.copy2(os.path.join(os.path.dirname(lib), "rramsim_cdef.i"),
+                     os.path.join(dst, "rramsim_cdef.i"))
         cli = find("RRAMSIM_CLI", os.path.join("apps", "rramsim"))
         if cli:
             shutil.copy2(cli, os.path.join(dst, "rramsim"))

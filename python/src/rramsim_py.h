@@ -1,5 +1,5 @@
-/* rramsim_py.h — the C helpers of the Python binding (declared again, for cffi, in
- * python/rramsim/_native.py). */
+/* rramsim_py.h — the C helpers of the Python binding (cffi reads these declarations through
+ * rramsim_cdef.h). */
 #ifndef RRAMSIM_PY_H
 #define RRAMSIM_PY_H
 

@@ -24,28 +24,27 @@ def test_set():
     return B.fashion_mnist("test")
 
 
-@pytest.fixture(scope="session")
-def mlp(tmpdir_s):
-    net = B.train(B.mlp(hidden=128, act="where"), steps=250, seed=1)
-    path = str(tmpdir_s / "mlp.onnx")
+def _trained(tmpdir_s, name, net, **train):
+    """(net, path): the network trained (bnn_torch.train's options) and exported to name.onnx."""
+    net = B.train(net, **train)
+    path = str(tmpdir_s / (name + ".onnx"))
     B.export(net, path)
     return net, path
+
+
+@pytest.fixture(scope="session")
+def mlp(tmpdir_s):
+    return _trained(tmpdir_s, "mlp", B.mlp(hidden=128, act="where"), steps=250, seed=1)
 
 
 @pytest.fixture(scope="session")
 def mlp_sign(tmpdir_s):
-    net = B.train(B.mlp(hidden=64, act="sign"), steps=120, seed=2)
-    path = str(tmpdir_s / "mlp_sign.onnx")
-    B.export(net, path)
-    return net, path
+    return _trained(tmpdir_s, "mlp_sign", B.mlp(hidden=64, act="sign"), steps=120, seed=2)
 
 
 @pytest.fixture(scope="session")
 def conv(tmpdir_s):
-    net = B.train(B.convnet(c=8), steps=150, batch=64, seed=3)
-    path = str(tmpdir_s / "conv.onnx")
-    B.export(net, path)
-    return net, path
+    return _trained(tmpdir_s, "conv", B.convnet(c=8), steps=150, batch=64, seed=3)
 
 
 def cli_path():

@@ -34,12 +34,34 @@ def test_pip_install_offline(tmp_path):
                                 RRAMSIM_CLI=rramsim.cli_path()))
     assert r.returncode == 0, r.stdout + r.stderr
     assert os.path.isfile(os.path.join(target, "rramsim", "_lib", "librramsim.so"))
+    assert os.path.isfile(os.path.join(target, "rramsim", "_lib", "rramsim_cdef.i"))
     env = {k: v for k, v in os.environ.items() if k not in ("RRAMSIM_LIB", "PYTHONPATH")}
     env["PYTHONPATH"] = target
     r = subprocess.run([sys.executable, "-c", "import rramsim; print(rramsim.LIBPATH)"],
                        capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().startswith(target)
+
+
+def test_declarations_come_from_the_headers(tmp_path):
+    # The enums cffi knows are the headers' (rramsim_cdef.i beside the library): the library
+    # names every one of their values, and no two alike.
+    from rramsim._native import ffi, lib
+    for enum, to_str in (("bnn_status", lib.bnn_status_str), ("bnn_layer_kind",
+                         lib.bnn_layer_kind_str), ("bnn_kernel", lib.bnn_kernel_str)):
+        values = [v for v, name in ffi.typeof(enum).elements.items()
+                  if not name.endswith("_COUNT")]
+        names = [ffi.string(to_str(v)).decode() for v in values]
+        assert len(values) >= 3 and len(set(names)) == len(names), (enum, names)
+        assert not [n for n in names if n.startswith("unknown")], (enum, names)
+    # A library without its declarations beside it is refused, naming the file.
+    shutil.copy2(rramsim.LIBPATH, str(tmp_path / "librramsim.so"))
+    env = dict(os.environ, RRAMSIM_LIB=str(tmp_path / "librramsim.so"), PYTHONPATH=PKG)
+    r = subprocess.run([sys.executable, "-c", "import rramsim"], capture_output=True, text=True,
+                       env=env, cwd=str(tmp_path))
+    assert r.returncode != 0
+    assert (str(tmp_path / "rramsim_cdef.i") + ": cannot read the C declarations built with the "
+            "library") in r.stderr, r.stderr
 
 
 def test_run_system_and_simulate(mlp):

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-namespace attack {
+#include "e2e/e2e_util.hpp"
 
-inline const std::string kBin = RRAMSIM_BINARY_DIR "/apps/rramsim";
+namespace attack {
 
 // What an input is known to be: BAD inputs must be refused; for ANY inputs either outcome is
 // fine as long as it is clean (mutations that may well still be valid).
@@ -104,32 +104,6 @@ inline bool non_empty(const std::string &p) {
   return any;
 }
 
-// Starts rramsim with args; stdout/stderr to files; own process group so a hang can be killed
-// with everything it started (gnuplot, timed-sweep children).
-inline pid_t spawn(const std::vector<std::string> &args, const std::string &out_path,
-                   const std::string &err_path, rlim_t as_limit) {
-  std::vector<char *> argv;
-  argv.push_back(const_cast<char *>(kBin.c_str()));
-  for (const std::string &a : args) argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    if (as_limit) {
-      struct rlimit rl = {as_limit, as_limit};
-      if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(126);
-    }
-    const int in = open("/dev/null", O_RDONLY);
-    const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
-}
-
 // Waits for pid up to timeout_s; on timeout kills its process group. Returns the wait status,
 // or -1 for a timeout.
 inline int wait_or_kill(pid_t pid, double timeout_s) {
@@ -185,7 +159,7 @@ inline Outcome run_case(const Case &c, const std::string &scratch) {
   const auto inputs_before = snapshot(c.inputs);
   const std::string out = c.stdout_path.empty() ? scratch + "/stdout" : c.stdout_path;
   const std::string errp = scratch + "/stderr";
-  const pid_t pid = spawn(c.args, out, errp, c.as_limit);
+  const pid_t pid = e2e::spawn(c.args, out, errp, c.as_limit);
   const int st = wait_or_kill(pid, c.timeout_s);
   Outcome r;
   r.err = slurp(errp);

@@ -8,7 +8,6 @@
 // RRAMSIM_ATTACK_MUTATIONS=n sets the random mutations per format (default 12).
 #include <gtest/gtest.h>
 #include <sys/mount.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -43,35 +42,6 @@ std::vector<std::string> split_args(const std::string &s) {
 
 void sh(const std::string &cmd) {
   if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "failed: " << cmd;
-}
-
-void write_gz(const std::string &path, const std::string &bytes) {
-  gzFile g = gzopen(path.c_str(), "wb");
-  ASSERT_NE(g, nullptr);
-  ASSERT_EQ(gzwrite(g, bytes.data(), (unsigned)bytes.size()), (int)bytes.size());
-  ASSERT_EQ(gzclose(g), Z_OK);
-}
-
-// A tiny IDX data set (n 28x28 images, labels 0..9 in turn) as <prefix>-{images,labels}-*.
-void write_idx(const std::string &dir, const std::string &prefix, uint32_t n, bool gz) {
-  auto be32 = [](uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                       static_cast<char>(v >> 8), static_cast<char>(v)};
-  };
-  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    for (uint32_t k = 0; k < 28 * 28; ++k) img += static_cast<char>((i * 37 + k * 11) & 0xff);
-    lab += static_cast<char>(i % 10);
-  }
-  const std::string ip = dir + "/" + prefix + "-images-idx3-ubyte",
-                    lp = dir + "/" + prefix + "-labels-idx1-ubyte";
-  if (gz) {
-    write_gz(ip + ".gz", img);
-    write_gz(lp + ".gz", lab);
-  } else {
-    write_file(ip, img);
-    write_file(lp, lab);
-  }
 }
 
 struct Tally {
@@ -130,10 +100,10 @@ class Attack : public ::testing::Test {
              {"DEV", kSrc + "/configs/devices/hfo2_2t2r.json"},
              {"P", kSrc + "/tests/sim/data/points_2t2r.csv"}};
     mkdir((d_ + "/tiny").c_str(), 0755);
-    write_idx(d_ + "/tiny", "train", 100, false);
-    write_idx(d_ + "/tiny", "t10k", 20, false);
+    e2e::write_idx(d_ + "/tiny", "train", 100, false);
+    e2e::write_idx(d_ + "/tiny", "t10k", 20, false);
     mkdir((d_ + "/tinygz").c_str(), 0755);
-    write_idx(d_ + "/tinygz", "t10k", 20, true);
+    e2e::write_idx(d_ + "/tinygz", "t10k", 20, true);
     write_file(d_ + "/exp.json",
                "{\"systems\": [\"sys.json\"], \"models\": [\"m.bnn\"], "
                "\"op_points\": \"all\", \"data\": \"" +
@@ -491,8 +461,8 @@ TEST_F(Attack, ConcurrentRunsOnOneOutput) {
   for (const Pair &p : pairs) {
     fresh_out();
     const std::vector<std::string> args = split_args(expand(p.args));
-    const pid_t a = attack::spawn(args, scratch_ + "/c1.out", scratch_ + "/c1.err", 0);
-    const pid_t b = attack::spawn(args, scratch_ + "/c2.out", scratch_ + "/c2.err", 0);
+    const pid_t a = e2e::spawn(args, scratch_ + "/c1.out", scratch_ + "/c1.err", 0);
+    const pid_t b = e2e::spawn(args, scratch_ + "/c2.out", scratch_ + "/c2.err", 0);
     const int sa = attack::wait_or_kill(a, 120), sb = attack::wait_or_kill(b, 120);
     ++tally_.n;
     Kind k = Kind::kOk;

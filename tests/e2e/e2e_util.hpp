@@ -1,9 +1,11 @@
 // e2e_util.hpp — end-to-end helpers: spawn the built rramsim without a shell, wait on file state,
-// kill -9, and compare outputs with the wall-clock fields taken out.
+// kill -9, compare outputs with the wall-clock fields taken out, write a tiny IDX data set. Used
+// by tests/e2e and tests/attack.
 #pragma once
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -11,10 +13,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <zlib.h>
 
 #include "models/cli_util.hpp"
 
@@ -51,22 +57,59 @@ inline std::string fresh_dir(const std::string &name) {
   return d;
 }
 
-// Starts `rramsim args...` with stdout/stderr redirected to files; returns the child's pid.
+// Starts `rramsim args...` with stdin from /dev/null and stdout/stderr to files, in its own process
+// group (so a hang can be killed with everything it started: gnuplot, timed-sweep children) and,
+// when as_limit is not 0, under an address-space limit of as_limit bytes. Returns the child's pid.
 inline pid_t spawn(const std::vector<std::string> &args, const std::string &out_path,
-                   const std::string &err_path) {
+                   const std::string &err_path, rlim_t as_limit = 0) {
   std::vector<char *> argv;
   argv.push_back(const_cast<char *>(kBin.c_str()));
   for (const std::string &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
+    setpgid(0, 0);
+    if (as_limit) {
+      struct rlimit rl = {as_limit, as_limit};
+      if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(126);
+    }
+    const int in = open("/dev/null", O_RDONLY);
     const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
+    if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
     execv(argv[0], argv.data());
     _exit(127);
   }
+  setpgid(pid, pid);
   return pid;
+}
+
+// A tiny IDX data set (n 28x28 images, labels 0..9 in turn) under dir, as
+// <prefix>-images-idx3-ubyte and <prefix>-labels-idx1-ubyte (each + .gz when gz): the cases that
+// must get past loading data need no installed set and load in milliseconds.
+inline void write_idx(const std::string &dir, const std::string &prefix, uint32_t n,
+                      bool gz = false) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t k = 0; k < 28 * 28; ++k) img += static_cast<char>((i * 37 + k * 11) & 0xff);
+    lab += static_cast<char>(i % 10);
+  }
+  for (const auto &[name, bytes] :
+       {std::pair<std::string, const std::string &>{dir + "/" + prefix + "-images-idx3-ubyte", img},
+        {dir + "/" + prefix + "-labels-idx1-ubyte", lab}}) {
+    if (!gz) {
+      std::ofstream(name, std::ios::binary | std::ios::trunc) << bytes;
+      continue;
+    }
+    gzFile g = gzopen((name + ".gz").c_str(), "wb");
+    ASSERT_NE(g, nullptr) << name;
+    ASSERT_EQ(gzwrite(g, bytes.data(), (unsigned)bytes.size()), (int)bytes.size());
+    ASSERT_EQ(gzclose(g), Z_OK);
+  }
 }
 
 // Polls cond (a condition on files the child writes) every 2 ms until it holds, the child exits,

@@ -283,23 +283,6 @@ void write(const std::string &path, const std::string &text) {
 
 const std::string kSystem = RRAMSIM_SOURCE_DIR "/configs/systems/small.json";
 
-// A tiny IDX data set (n 28x28 images, labels 0..9 in turn) under dir, as
-// <prefix>-images-idx3-ubyte and <prefix>-labels-idx1-ubyte: the cases that must get past loading
-// data need no installed set and load in milliseconds.
-void write_idx(const std::string &dir, const std::string &prefix, uint32_t n) {
-  auto be32 = [](uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                       static_cast<char>(v >> 8), static_cast<char>(v)};
-  };
-  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    for (uint32_t k = 0; k < 28 * 28; ++k) img += static_cast<char>((i * 37 + k * 11) & 0xff);
-    lab += static_cast<char>(i % 10);
-  }
-  write(dir + "/" + prefix + "-images-idx3-ubyte", img);
-  write(dir + "/" + prefix + "-labels-idx1-ubyte", lab);
-}
-
 // The bad inputs, once for the whole suite.
 class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
  protected:
@@ -401,8 +384,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(flock(shard_lock_fd_, LOCK_EX | LOCK_NB), 0);
 
     mkdir((d + "/tiny").c_str(), 0755);
-    write_idx(d + "/tiny", "train", 100);
-    write_idx(d + "/tiny", "t10k", 20);
+    e2e::write_idx(d + "/tiny", "train", 100);
+    e2e::write_idx(d + "/tiny", "t10k", 20);
     mkdir((d + "/badidx").c_str(), 0755);
     write(d + "/badidx/t10k-images-idx3-ubyte", "garbage\n");
     write(d + "/badidx/t10k-labels-idx1-ubyte", slurp(d + "/tiny/t10k-labels-idx1-ubyte"));
