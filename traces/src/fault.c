@@ -34,7 +34,7 @@ bnn_status rrt_fault_writer_open(const char *path, const rrt_provenance *prov, i
   rrt_fault_writer *w = (rrt_fault_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   bnn_status s = rrt_csv_writer_open(
-      &w->c, path, gzip_level, prov, "# rramsim fault trace (CSV)\n# format: faults-csv 1\n",
+      &w->c, path, gzip_level, prov, "rramsim fault trace", "faults-csv 1",
       RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID, FAULT_COLUMNS "\n");
   if (s) {
     bnn_free(w);
@@ -186,9 +186,11 @@ bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *m
   if (!model_id || !*model_id) return BNN_OK;
   const char *have = r->c.prov.model_id;
   if (!*have)
-    return bnn_fail(BNN_E_ARG,
-                    "%s: fault trace names no model (no '# model_id:' line); expected '%s'",
-                    r->c.in.path, model_id);
+    return bnn_fail(BNN_E_ARG, "%s: fault trace names no model (%s); expected '%s'", r->c.in.path,
+                    r->c.prov.sidecar ? "its sidecar " RRT_SIDECAR_SUFFIX " has no model_id"
+                                      : "no sidecar " RRT_SIDECAR_SUFFIX
+                                        " next to it, no '# model_id:' line",
+                    model_id);
   if (strcmp(have, model_id) != 0)
     return bnn_fail(BNN_E_ARG, "%s: fault trace was recorded for model '%s', not for '%s'",
                     r->c.in.path, have, model_id);
