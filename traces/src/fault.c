@@ -185,12 +185,17 @@ const rrt_provenance *rrt_fault_reader_provenance(const rrt_fault_reader *r) {
 bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *model_id) {
   if (!model_id || !*model_id) return BNN_OK;
   const char *have = r->c.prov.model_id;
+  if (!*have && r->c.prov.sidecar)
+    return bnn_fail(BNN_E_ARG,
+                    "%s: fault trace names no model (its sidecar %s" RRT_SIDECAR_SUFFIX
+                    " has no model_id); expected '%s'",
+                    r->c.in.path, r->c.in.path, model_id);
   if (!*have)
-    return bnn_fail(BNN_E_ARG, "%s: fault trace names no model (%s); expected '%s'", r->c.in.path,
-                    r->c.prov.sidecar ? "its sidecar " RRT_SIDECAR_SUFFIX " has no model_id"
-                                      : "no sidecar " RRT_SIDECAR_SUFFIX
-                                        " next to it, no '# model_id:' line",
-                    model_id);
+    return bnn_fail(BNN_E_ARG,
+                    "%s: fault trace names no model (no sidecar %s" RRT_SIDECAR_SUFFIX
+                    " next to it, no '# model_id:' line; a copy of a trace needs the recorded "
+                    "trace's sidecar too); expected '%s'",
+                    r->c.in.path, r->c.in.path, model_id);
   if (strcmp(have, model_id) != 0)
     return bnn_fail(BNN_E_ARG, "%s: fault trace was recorded for model '%s', not for '%s'",
                     r->c.in.path, have, model_id);
