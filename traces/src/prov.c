@@ -72,18 +72,22 @@ static void copy_trimmed(char *dst, const char *src) {
   dst[n] = '\0';
 }
 
+/* The string fields of a provenance, by the key that names them in headers and sidecars. */
+static const struct prov_key {
+  const char *key;
+  size_t off;
+} prov_keys[] = {{"tool", offsetof(rrt_prov_store, tool)},
+                 {"config_hash", offsetof(rrt_prov_store, config_hash)},
+                 {"seed", offsetof(rrt_prov_store, seed)},
+                 {"model_id", offsetof(rrt_prov_store, model_id)}};
+#define N_PROV_KEYS (sizeof prov_keys / sizeof prov_keys[0])
+
 int rrt_prov_parse_comment(rrt_prov_store *s, const char *line) {
   const char *p = rrt_skip_space(line);
   if (*p != '#') return 0;
   p = rrt_skip_space(p + 1);
-  static const struct {
-    const char *key;
-    size_t off;
-  } keys[] = {{"tool", offsetof(rrt_prov_store, tool)},
-              {"config_hash", offsetof(rrt_prov_store, config_hash)},
-              {"seed", offsetof(rrt_prov_store, seed)},
-              {"model_id", offsetof(rrt_prov_store, model_id)}};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; ++i) {
+  const struct prov_key *keys = prov_keys;
+  for (size_t i = 0; i < N_PROV_KEYS; ++i) {
     size_t k = strlen(keys[i].key);
     if (!strncmp(p, keys[i].key, k) && p[k] == ':') {
       copy_trimmed((char *)s + keys[i].off, rrt_skip_space(p + k + 1));
@@ -416,13 +420,7 @@ bnn_status rrt_sidecar_read(rrt_prov_store *s, const char *csv_path) {
     rrt_prov_store side_prov;
     rrt_prov_store_init(&side_prov);
     jr j = {text, text + got, NULL};
-    static const struct {
-      const char *key;
-      size_t off;
-    } keys[] = {{"tool", offsetof(rrt_prov_store, tool)},
-                {"config_hash", offsetof(rrt_prov_store, config_hash)},
-                {"seed", offsetof(rrt_prov_store, seed)},
-                {"model_id", offsetof(rrt_prov_store, model_id)}};
+    const struct prov_key *keys = prov_keys;
     jr_ws(&j);
     int ok = j.p < j.end && *j.p == '{' ? (++j.p, 1) : jr_fail(&j, "expected a JSON object");
     jr_ws(&j);
@@ -437,8 +435,8 @@ bnn_status rrt_sidecar_read(rrt_prov_store *s, const char *csv_path) {
         if (ok) ok = j.p < j.end && *j.p == ':' ? (++j.p, 1) : jr_fail(&j, "expected ':'");
         jr_ws(&j);
         size_t k = 0;
-        while (k < sizeof keys / sizeof keys[0] && strcmp(key, keys[k].key)) ++k;
-        if (ok && k < sizeof keys / sizeof keys[0]) {
+        while (k < N_PROV_KEYS && strcmp(key, keys[k].key)) ++k;
+        if (ok && k < N_PROV_KEYS) {
           char *dst = (char *)&side_prov + keys[k].off;
           ok = jr_string(&j, dst, RRT_PROV_MAX + 1);
           if (ok && strpbrk(dst, "\r\n")) ok = jr_fail(&j, "a provenance value holds a newline");
@@ -465,7 +463,7 @@ bnn_status rrt_sidecar_read(rrt_prov_store *s, const char *csv_path) {
                     j.why, (unsigned long long)(j.p - text));
     } else {
       /* The CSV's own header lines (files written before the sidecar) take precedence. */
-      for (size_t k = 0; k < sizeof keys / sizeof keys[0]; ++k) {
+      for (size_t k = 0; k < N_PROV_KEYS; ++k) {
         char *have = (char *)s + keys[k].off;
         if (!*have) memcpy(have, (char *)&side_prov + keys[k].off, RRT_PROV_MAX + 1);
       }
