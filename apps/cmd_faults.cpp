@@ -255,6 +255,7 @@ extern "C" int cli_cmd_faults(int argc, char** argv) {
   if (system_path.empty()) return cli_usage_error(kCmd, "--system FILE is required");
   if (!cli_input_note(kCmd, "--model", model_path.c_str()) ||
       !cli_input_note(kCmd, "--faults", faults_path.c_str()) ||
+      !cli_input_note(kCmd, "--faults", (faults_path + RRT_SIDECAR_SUFFIX).c_str()) ||
       !cli_input_note(kCmd, "--system", system_path.c_str()) ||
       !cli_input_note(kCmd, "--error-map", error_map.c_str()) ||
       !cli_output_claim(kCmd, "--predictions", preds_path.c_str()) ||

@@ -17,6 +17,7 @@
 #include "sim_cli.hpp"
 #include "rramsim/recording.hpp"
 #include "rramsim/stats.hpp"
+#include "rrtrace/trace.h"
 
 namespace {
 
@@ -132,6 +133,8 @@ extern "C" int cli_cmd_run(int argc, char** argv) {
                             !cli_output_claim(kCmd, "--out", (out_dir + "/stats.json").c_str()))) ||
       !cli_output_claim(kCmd, "--predictions", preds_path.c_str()) ||
       !cli_output_claim(kCmd, "--record-faults", rec_flt.c_str()) ||
+      (!rec_flt.empty() &&
+       !cli_output_claim(kCmd, "--record-faults", (rec_flt + RRT_SIDECAR_SUFFIX).c_str())) ||
       !cli_output_claim(kCmd, "--record-accesses", rec_acc.c_str()))
     return CLI_EXIT_FAIL;
 

@@ -10,6 +10,7 @@
 #include "output.h"
 #include "cli.h"
 #include "rramsim/point.hpp"
+#include "rrtrace/trace.h"
 
 namespace rrsimcli {
 
@@ -143,7 +144,9 @@ bool claim_memory_files(const char* cmd, const MemoryOptions& o) {
          cli_input_note(cmd, "--error-map", o.error_map.c_str()) &&
          cli_output_claim(cmd, "--stats", o.stats_path.c_str()) &&
          cli_output_claim(cmd, "--record-accesses", o.rec_acc.c_str()) &&
-         cli_output_claim(cmd, "--record-faults", o.rec_flt.c_str());
+         cli_output_claim(cmd, "--record-faults", o.rec_flt.c_str()) &&
+         (o.rec_flt.empty() ||  // the fault trace's provenance (traces/README.md "CSV sidecar")
+          cli_output_claim(cmd, "--record-faults", (o.rec_flt + RRT_SIDECAR_SUFFIX).c_str()));
 }
 
 bool probe_writable(const char* cmd, const std::string& path, const char* opt) {

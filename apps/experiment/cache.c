@@ -1,12 +1,15 @@
 /* cache.c — the cache of `rramsim experiment paper` under <out>/models: the parameter hash that
  * names a model's files, the keys of its evaluations, the .meta file of a trained model, and the
- * keyed CSV files of the evaluations (one reader, one writer). */
+ * keyed CSV files of the evaluations and their sidecars (one reader, one writer). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <jansson.h>
+#include <math.h>
 
 #include "bnn/input.h"
 #include "bnn/durable.h"
@@ -90,16 +93,57 @@ void xp_cache_key(const xp_run *run, const xp_model *md, const char *what, uint3
            !strcmp(what, "mc") ? run->eval_seed : 0);
 }
 
-/* Reads a cache file xp_cache_write wrote: "# key <key>" (another key: a
- * stale entry, returns -1), "# seconds <s>" (into *seconds), a header, then rows
- * "<ber>[,<name>],<v1>,...,<v_nv>". A row whose BER is among bers[0..n_bers) goes to store once per
- * matching BER; rows that do not parse are skipped. Returns how many rows store kept. */
+/* The sidecar of a cache CSV: its key and compute time, so that the CSV itself is a header row and
+ * data (pandas.read_csv reads it with its defaults). */
+static void sidecar_path(const char *path, char *out, size_t n) {
+  snprintf(out, n, "%s.meta.json", path);
+}
+
+/* Opens a cache CSV whose key is `key`: in its sidecar (then *seconds is set from it too) or, in
+ * files written before the sidecar, on its first line "# key <key>". NULL on a miss. */
+static FILE *cache_csv_open(const char *path, const char *key, double *seconds) {
+  FILE *f = NULL;
+  if (bnn_input_fopen(path, 0, &f, NULL) != BNN_OK) return NULL;
+  char line[1024];
+  if (!fgets(line, sizeof line, f)) {
+    fclose(f);
+    return NULL;
+  }
+  if (!strncmp(line, "# key ", 6)) {
+    line[strcspn(line, "\n")] = 0;
+    if (strcmp(line + 6, key) == 0) return f;
+    fclose(f);
+    return NULL;
+  }
+  /* The first line was the header row: the reader's row loop starts after it. */
+  char side[XP_PATH + 64];
+  sidecar_path(path, side, sizeof side);
+  FILE *sf = NULL;
+  json_t *o = NULL;
+  if (bnn_input_fopen(side, 1u << 20, &sf, NULL) == BNN_OK) {
+    o = json_loadf(sf, 0, NULL);
+    fclose(sf);
+  }
+  const char *k = json_string_value(json_object_get(o, "key"));
+  const int hit = k && strcmp(k, key) == 0;
+  if (hit && json_is_number(json_object_get(o, "seconds")))
+    *seconds = json_number_value(json_object_get(o, "seconds"));
+  json_decref(o);
+  if (!hit) fclose(f);
+  return hit ? f : NULL;
+}
+
+/* Reads a cache file xp_cache_write wrote: the key in its sidecar (another key: a stale entry,
+ * returns -1; files written before the sidecar: "# key <key>" and "# seconds <s>" lines), a header,
+ * then rows "<ber>[,<name>],<v1>,...,<v_nv>". A row whose BER is among bers[0..n_bers) goes to
+ * store once per matching BER; rows that do not parse are skipped. Returns how many rows store
+ * kept. */
 long xp_cache_read(const char *path, const char *key, int named, size_t nv, const double *bers,
                    size_t n_bers, double *seconds, int (*store)(void *ud, const cache_row *r),
                    void *ud) {
   double v[XP_CACHE_MAX_V];
   if (nv > XP_CACHE_MAX_V) return -1;
-  FILE *f = cache_open(path, key);
+  FILE *f = cache_csv_open(path, key, seconds);
   if (!f) return -1;
   char line[256], name[64];
   long got = 0;
@@ -134,10 +178,16 @@ long xp_cache_read(const char *path, const char *key, int named, size_t nv, cons
 long xp_cache_write(const char *path, const char *key, double seconds, const char *header,
                     int named, size_t nv, int general, const double *bers, size_t n_rows,
                     int (*row)(void *ud, size_t i, cache_row *r), void *ud) {
+  /* The old sidecar goes first: a crash before the new one is written leaves a CSV without a key
+   * (a cache miss), never new rows under an old key. */
+  char side[XP_PATH + 64];
+  sidecar_path(path, side, sizeof side);
+  if (remove(side) != 0 && errno != ENOENT)
+    return cli_error(CMD, "%s: cannot remove: %s", side, strerror(errno)), -1;
   bnn_atomic_file af;
   FILE *f = bnn_atomic_open(&af, path) == BNN_OK ? af.f : NULL;
   if (!f) return cli_error(CMD, "%s: cannot write: %s", path, bnn_errmsg()), -1;
-  fprintf(f, "# key %s\n# seconds %.3f\n%s\n", key, seconds, header);
+  fprintf(f, "%s\n", header);
   long rows = 0;
   for (size_t i = 0; i < n_rows; ++i) {
     cache_row r = {0, NULL, {0}};
@@ -151,5 +201,19 @@ long xp_cache_write(const char *path, const char *key, double seconds, const cha
     ++rows;
   }
   if (bnn_atomic_commit(&af) != BNN_OK) return cli_error(CMD, "%s: cannot write", path), -1;
+  const char *base = strrchr(path, '/');
+  json_t *o =
+      json_pack("{s:s, s:s, s:s, s:f}", "format", "rramsim experiment cache sidecar 1", "describes",
+                base ? base + 1 : path, "key", key, "seconds", floor(seconds * 1000 + 0.5) / 1000);
+  char *txt =
+      o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+  json_decref(o);
+  bnn_atomic_file sf;
+  const int ok = txt && bnn_atomic_open(&sf, side) == BNN_OK &&
+                 (fprintf(sf.f, "%s\n", txt), bnn_atomic_commit(&sf) == BNN_OK);
+  json_free_t jfree = NULL; /* jansson may use another allocator than malloc (sim/ sets libbnn's) */
+  json_get_alloc_funcs(NULL, &jfree);
+  if (txt) jfree(txt);
+  if (!ok) return cli_error(CMD, "%s: cannot write: %s", side, bnn_errmsg()), -1;
   return rows;
 }

@@ -117,8 +117,10 @@ typedef struct cache_row {
   double v[XP_CACHE_MAX_V];
 } cache_row;
 
-/* A keyed cache CSV: "# key <key>", "# seconds <s>", a header line, then rows
- * "<ber>[,<name>],<v1>,...,<v_nv>" (BER as %.17g, values as %.9f, or %.9g when general).
+/* A keyed cache CSV: a header line, then rows "<ber>[,<name>],<v1>,...,<v_nv>" (BER as %.17g,
+ * values as %.9f, or %.9g when general); its key and compute time in the sidecar
+ * <path>.meta.json ({"key": ..., "seconds": ...}); files written before the sidecar start with
+ * "# key <key>" and "# seconds <s>" lines instead, and are still read.
  * xp_cache_read: another key is a stale entry (-1); a row whose BER is among bers[0..n_bers) goes
  * to store once per matching BER; rows that do not parse are skipped; returns how many rows store
  * kept. xp_cache_write: asks row(ud, i, &r) for i < n_rows (0: no row), writes atomically; returns

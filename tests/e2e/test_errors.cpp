@@ -235,6 +235,9 @@ const Case kCases[] = {
     {"FAULTS-MODEL-MISMATCH",
      "faults replay --model {D}/m2.bnn --data {D}/tiny --faults {D}/faults.csv "
      "--system {S} --limit 5 --predictions {D}/out.txt"},
+    {"FAULTS-SIDECAR",
+     "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/faults_side.csv "
+     "--system {S} --limit 5 --predictions {D}/out.txt"},
     {"FAULTS-BAD-RECORD",
      "faults replay --model {D}/m.bnn --data {D}/tiny --faults {D}/faults_bad.csv "
      "--system {S} --limit 5 --predictions {D}/out.txt"},
@@ -470,6 +473,12 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
       std::string fb;
       for (const std::string &l : fl) fb += l + "\n";
       write(d + "/faults_bad.csv", fb);
+      // The copy needs the recorded trace's sidecar (its model_id); one with a damaged sidecar.
+      const std::string side = slurp(d + "/faults.csv.meta.json");
+      ASSERT_NE(side.find("\"model_id\""), std::string::npos) << side;
+      write(d + "/faults_bad.csv.meta.json", side);
+      write(d + "/faults_side.csv", slurp(d + "/faults.csv"));
+      write(d + "/faults_side.csv.meta.json", side.substr(0, side.size() / 2));
     }
     if (section == "TRAIN") {
       // A checkpoint to resume from with different options.

@@ -12,6 +12,24 @@ cat > "$tmp/sys.json" <<'EOF'
                     "columns": 512 } }
 EOF
 "$bin" model random --arch 784-128-10 --seed 1 --out "$tmp/m.bnn" >/dev/null
+# A fault CSV's provenance (model_id, config hash) is in its sidecar F.meta.json: a filtered copy
+# takes the recorded file's sidecar along (traces/README.md "CSV sidecar").
+with_sidecar() {  # with_sidecar RECORDED COPY
+  cp "$1.meta.json" "$2.meta.json"
+}
+# The same trace in the format written before the sidecar: provenance as '#' header lines.
+old_format() {  # old_format RECORDED OUT
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+src, dst = sys.argv[1], sys.argv[2]
+side = json.load(open(src + ".meta.json"))
+with open(dst, "w") as out:
+    out.write("# rramsim fault trace (CSV)\n# format: faults-csv 1\n")
+    for k in ("tool", "config_hash", "seed", "model_id"):
+        out.write(f"# {k}: {side[k]}\n")
+    out.write(open(src).read())
+PY
+}
 record() {  # record EXTRA_RUN_ARGS...
   "$bin" run --system "$tmp/sys.json" --model "$tmp/m.bnn" --images 60 --quiet \
     --record-faults "$tmp/f.csv" --predictions "$tmp/run.txt" "$@" >/dev/null
@@ -28,6 +46,7 @@ replay_reproduces_predictions() {
   done
   # Dropping the read faults changes the weights the engine saw: the control must differ.
   grep -v ',read,' "$tmp/f.csv" > "$tmp/nr.csv"
+  with_sidecar "$tmp/f.csv" "$tmp/nr.csv"
   "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/nr.csv" --system "$tmp/sys.json" \
     --images 60 --weight-reuse 4 --rram-layers 0 --predictions "$tmp/nr.txt" >/dev/null
   cmp -s "$tmp/nr.txt" "$tmp/run.txt" && fail "replay without the read faults gives the same predictions"
@@ -35,8 +54,13 @@ replay_reproduces_predictions() {
   "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/f.csv" --system "$tmp/sys.json" \
     --images 60 --predictions "$tmp/rep.txt" >/dev/null
   cmp -s "$tmp/run.txt" "$tmp/rep.txt" || fail "replay predictions differ (all layers)"
+  # A trace in the format of older rramsim ('#' provenance lines, no sidecar) replays the same.
+  old_format "$tmp/f.csv" "$tmp/old.csv"
+  "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/old.csv" --system "$tmp/sys.json" \
+    --images 60 --predictions "$tmp/rep_old.txt" >/dev/null
+  cmp -s "$tmp/run.txt" "$tmp/rep_old.txt" || fail "replay of the old-format trace differs"
   # Every fault is located: layer and neuron filled, weight -1 only for padding bits.
-  awk -F, '!/^#/ && NR>8 && ($7<0 || $8<0) {bad=1} END {exit bad}' "$tmp/f.csv" ||
+  awk -F, 'NR>1 && ($7<0 || $8<0) {bad=1} END {exit bad}' "$tmp/f.csv" ||
     fail "unlocated fault"
 }
 
@@ -63,11 +87,18 @@ model_mismatch_refused() {
   if "$bin" faults replay --model "$tmp/m2.bnn" --faults "$tmp/f.csv" --system "$tmp/sys.json" \
        --images 5 2> "$tmp/err"; then fail "mismatch accepted"; fi
   grep -q 'recorded for model' "$tmp/err" || fail "message: $(cat "$tmp/err")"
+  # A copy without the sidecar names no model: refused, naming the missing sidecar.
+  cp "$tmp/f.csv" "$tmp/bare.csv"
+  if "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/bare.csv" --system "$tmp/sys.json" \
+       --images 5 2> "$tmp/err"; then fail "a trace without its sidecar accepted"; fi
+  grep -q "bare.csv: fault trace names no model (no sidecar .*bare.csv.meta.json" "$tmp/err" ||
+    fail "message: $(cat "$tmp/err")"
 }
 
 bad_line_names_file_and_line() {
   record
   sed '12s/.*/1,2,3/' "$tmp/f.csv" > "$tmp/bad.csv"
+  with_sidecar "$tmp/f.csv" "$tmp/bad.csv"
   if "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/bad.csv" --system "$tmp/sys.json" \
        --images 5 2> "$tmp/err"; then fail "bad line accepted"; fi
   grep -q 'bad.csv:12:' "$tmp/err" || fail "message: $(cat "$tmp/err")"
@@ -96,7 +127,7 @@ stuck_map() {  # stuck_map FILE 0|1
     echo "0xfff0,0,stuck-at-$2,"; } > "$1"
 }
 faults_of() { grep -v '^#' "$1" | tail -n +2; }  # the records of a fault CSV
-header_of() { grep '^#' "$1"; grep -m1 '^time_ps' "$1"; }
+header_of() { awk '{print} /^time_ps/ {exit}' "$1"; }  # its lines up to the column row
 
 error_map_stuck_cells_change_exactly_those_weights() {
   zero_ber_system "$tmp/sys0.json"
@@ -217,6 +248,7 @@ error_map_that_does_not_fit_is_refused() {
 skip_bad_counts_and_skips() {
   record
   sed -e '12s/.*/1,2,3/' -e '14s/.*/garbage/' "$tmp/f.csv" > "$tmp/bad.csv"
+  with_sidecar "$tmp/f.csv" "$tmp/bad.csv"
   if "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/bad.csv" --system "$tmp/sys.json" \
        --images 60 2> "$tmp/err" > /dev/null; then fail "bad lines accepted without --skip-bad"; fi
   grep -q 'bad.csv:12: malformed fault record' "$tmp/err" || fail "message: $(cat "$tmp/err")"
@@ -261,6 +293,8 @@ stuck_and_endurance_faults_replay() {
   # them): compare with a replay of no faults (the clean predictions).
   { header_of "$tmp/fw.csv"; faults_of "$tmp/fw.csv" | grep -E ',(stuck-at|endurance),'; } > "$tmp/se.csv"
   header_of "$tmp/fw.csv" > "$tmp/none.csv"
+  with_sidecar "$tmp/fw.csv" "$tmp/se.csv"
+  with_sidecar "$tmp/fw.csv" "$tmp/none.csv"
   for f in se none; do
     "$bin" faults replay --model "$tmp/m.bnn" --faults "$tmp/$f.csv" --system "$tmp/sys_wear.json" \
       --images 40 --predictions "$tmp/$f.txt" > /dev/null

@@ -807,10 +807,125 @@ TEST_F(TraceTest, FaultTraceRoundTripAndModelCheck) {
     EXPECT_EQ(i, faults.size()) << bnn_errmsg();
     rrt_fault_reader_close(r);
   }
+  // The CSV is one header row and the records (pandas.read_csv reads it with its defaults); what
+  // wrote it is in the sidecar next to it.
   std::string s = read_file("f.csv");
-  EXPECT_NE(s.find("# model_id: crc32:1a2b3c4d\n"), std::string::npos);
-  EXPECT_NE(s.find("\ntime_ps,address,bit,kind,old,new,layer,neuron,weight,access\n"),
-            std::string::npos);
+  EXPECT_EQ(s.rfind("time_ps,address,bit,kind,old,new,layer,neuron,weight,access\n", 0), 0u)
+      << s.substr(0, 200);
+  EXPECT_EQ(s.find('#'), std::string::npos);
+  for (const char *side : {"f.csv.meta.json", "f.csv.gz.meta.json"}) {
+    SCOPED_TRACE(side);
+    const std::string j = read_file(side);
+    EXPECT_NE(j.find("\"model_id\": \"crc32:1a2b3c4d\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"config_hash\": \"fnv1a64:0123456789abcdef\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"records\": 5000"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"content_format\": \"faults-csv 1\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"columns\": [\"time_ps\", \"address\", \"bit\", \"kind\", \"old\", "
+                     "\"new\", \"layer\", \"neuron\", \"weight\", \"access\"]"),
+              std::string::npos)
+        << j;
+  }
+}
+
+// Fault traces written before the sidecar (provenance as '#' header lines) still read; a file
+// without either names no model; '#' lines win over a sidecar; a malformed sidecar is an error
+// naming it; provenance with quotes, backslashes and non-ASCII text survives the JSON.
+TEST_F(TraceTest, FaultTraceSidecarAndOldHeaders) {
+  const std::string cols = "time_ps,address,bit,kind,old,new,layer,neuron,weight,access\n";
+  const std::string rec = "5,0x20,1,write,1,0,0,1,2,-1\n";
+  write_file("old.csv",
+             "# rramsim fault trace (CSV)\n# format: faults-csv 1\n# tool: t 0.1\n"
+             "# config_hash: fnv1a64:aa\n# seed: 7\n# model_id: crc32:0000beef\n" +
+                 cols + rec);
+  rrt_fault_reader *r = nullptr;
+  ASSERT_EQ(rrt_fault_reader_open(path("old.csv").c_str(), 0, &r), BNN_OK) << bnn_errmsg();
+  EXPECT_STREQ(rrt_fault_reader_provenance(r)->model_id, "crc32:0000beef");
+  EXPECT_STREQ(rrt_fault_reader_provenance(r)->seed, "7");
+  EXPECT_EQ(rrt_fault_reader_check_model(r, "crc32:0000beef"), BNN_OK);
+  rrt_fault f;
+  int got;
+  ASSERT_EQ(rrt_fault_reader_next(r, &f, &got), BNN_OK);
+  EXPECT_EQ(got, 1);
+  EXPECT_EQ(f.address, 0x20u);
+  rrt_fault_reader_close(r);
+
+  write_file("bare.csv", cols + rec);
+  ASSERT_EQ(rrt_fault_reader_open(path("bare.csv").c_str(), 0, &r), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(rrt_fault_reader_check_model(r, "crc32:0000beef"), BNN_E_ARG);
+  EXPECT_NE(std::string(bnn_errmsg())
+                .find(path("bare.csv") + ": fault trace names no model (no sidecar " +
+                      path("bare.csv") + ".meta.json next to it, no '# model_id:' line; a copy"),
+            std::string::npos)
+      << bnn_errmsg();
+  rrt_fault_reader_close(r);
+
+  // A sidecar with members of every JSON type, escapes, and a '#' line that overrides the seed.
+  write_file("side.csv", "# seed: 9\n" + cols + rec);
+  write_file(
+      "side.csv.meta.json",
+      "{\"format\": \"rramsim csv sidecar 1\", \"records\": 1, \"x\": [1, {\"y\": null}, "
+      "true, -2.5e3], \"tool\": \"a \\\"q\\\" \\\\ \\u00e9\\ud83d\\ude00\", \"seed\": \"1\", "
+      "\"model_id\": \"crc32:0000beef\"}\n");
+  ASSERT_EQ(rrt_fault_reader_open(path("side.csv").c_str(), 0, &r), BNN_OK) << bnn_errmsg();
+  EXPECT_STREQ(rrt_fault_reader_provenance(r)->tool, "a \"q\" \\ \xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_STREQ(rrt_fault_reader_provenance(r)->seed, "9");
+  EXPECT_EQ(rrt_fault_reader_check_model(r, "crc32:0000beef"), BNN_OK);
+  rrt_fault_reader_close(r);
+  write_file("side.csv.meta.json", "{\"records\": 1}");
+  ASSERT_EQ(rrt_fault_reader_open(path("side.csv").c_str(), 0, &r), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(rrt_fault_reader_check_model(r, "crc32:0000beef"), BNN_E_ARG);
+  EXPECT_NE(std::string(bnn_errmsg())
+                .find("(its sidecar " + path("side.csv") + ".meta.json has no model_id)"),
+            std::string::npos)
+      << bnn_errmsg();
+  rrt_fault_reader_close(r);
+
+  const char *bad[] = {
+      "",
+      "[]",
+      "{\"tool\": 1}",
+      "{\"tool\": \"a\"",
+      "{\"tool\": \"a\\nb\"}",
+      "{\"tool\": \"\\ud800\"}",
+      "{\"tool\": \"a\"} x",
+      "{\"x\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+      "{\"x\" 1}",
+      "{\"x\": 1,}"};
+  for (const char *b : bad) {
+    SCOPED_TRACE(b);
+    write_file("side.csv.meta.json", b);
+    r = nullptr;
+    EXPECT_EQ(rrt_fault_reader_open(path("side.csv").c_str(), 0, &r), BNN_E_FORMAT);
+    EXPECT_EQ(r, nullptr);
+    EXPECT_NE(
+        std::string(bnn_errmsg())
+            .find(path("side.csv.meta.json") + ": malformed sidecar of " + path("side.csv") + ": "),
+        std::string::npos)
+        << bnn_errmsg();
+  }
+
+  // Written provenance with characters JSON must escape reads back unchanged.
+  rrt_provenance prov = test_prov();
+  prov.tool = "quote\" back\\slash \t tab";
+  prov.model_id = "crc32:12345678";
+  rrt_fault_writer *w = nullptr;
+  ASSERT_EQ(rrt_fault_writer_open(path("esc.csv.gz").c_str(), &prov, 0, &w), BNN_OK);
+  ASSERT_EQ(rrt_fault_writer_close(w), BNN_OK);
+  ASSERT_EQ(rrt_fault_reader_open(path("esc.csv.gz").c_str(), 0, &r), BNN_OK) << bnn_errmsg();
+  EXPECT_STREQ(rrt_fault_reader_provenance(r)->tool, prov.tool);
+  EXPECT_STREQ(rrt_fault_reader_provenance(r)->model_id, prov.model_id);
+  ASSERT_EQ(rrt_fault_reader_next(r, &f, &got), BNN_OK);
+  EXPECT_EQ(got, 0);
+  rrt_fault_reader_close(r);
+  EXPECT_NE(read_file("esc.csv.gz.meta.json").find("\"records\": 0"), std::string::npos);
+  // Rewriting a file replaces its sidecar; an aborted writer leaves both as they were.
+  prov.model_id = "crc32:87654321";
+  ASSERT_EQ(rrt_fault_writer_open(path("esc.csv.gz").c_str(), &prov, 0, &w), BNN_OK);
+  rrt_fault_writer_abort(w);
+  EXPECT_NE(read_file("esc.csv.gz.meta.json").find("crc32:12345678"), std::string::npos);
+  ASSERT_EQ(rrt_fault_writer_open(path("esc.csv.gz").c_str(), &prov, 0, &w), BNN_OK);
+  ASSERT_EQ(rrt_fault_writer_close(w), BNN_OK);
+  EXPECT_NE(read_file("esc.csv.gz.meta.json").find("crc32:87654321"), std::string::npos);
 }
 
 TEST_F(TraceTest, FaultTraceBadInput) {
@@ -920,6 +1035,11 @@ TEST_F(TraceTest, ErrorMapRoundTripBothForms) {
     ASSERT_EQ(rrt_errmap_writer_open(path(name).c_str(), nullptr, loc, &w), BNN_OK);
     for (const rrt_cell &c : cells) ASSERT_EQ(rrt_errmap_writer_put(w, &c), BNN_OK);
     ASSERT_EQ(rrt_errmap_writer_close(w), BNN_OK);
+    // One header row, then the cells; the sidecar names the columns and counts the cells.
+    if (loc == RRT_LOC_ADDRESS) {
+      EXPECT_EQ(read_file(name).rfind("address,bit,kind,rate\n", 0), 0u);
+    }
+    EXPECT_NE(read_file(name + ".meta.json").find("\"records\": 500"), std::string::npos);
     rrt_errmap_reader *r = nullptr;
     ASSERT_EQ(rrt_errmap_reader_open(path(name).c_str(), 0, &r), BNN_OK) << bnn_errmsg();
     EXPECT_EQ(rrt_errmap_reader_loc(r), loc);

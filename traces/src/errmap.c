@@ -192,11 +192,11 @@ bnn_status rrt_errmap_writer_open(const char *path, const rrt_provenance *prov, 
   rrt_errmap_writer *w = (rrt_errmap_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   w->loc = loc;
-  bnn_status s = rrt_csv_writer_open(
-      &w->c, path, 0, prov, "# rramsim error map (CSV)\n# format: errmap-csv 1\n",
-      RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED,
-      loc == RRT_LOC_ADDRESS ? "address,bit,kind,rate\n"
-                             : "bank,crossbar,row,column,bit,kind,rate\n");
+  bnn_status s =
+      rrt_csv_writer_open(&w->c, path, 0, prov, "rramsim error map", "errmap-csv 1",
+                          RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED,
+                          loc == RRT_LOC_ADDRESS ? "address,bit,kind,rate\n"
+                                                 : "bank,crossbar,row,column,bit,kind,rate\n");
   if (s) {
     bnn_free(w);
     return s;

@@ -34,7 +34,7 @@ bnn_status rrt_fault_writer_open(const char *path, const rrt_provenance *prov, i
   rrt_fault_writer *w = (rrt_fault_writer *)bnn_calloc(1, sizeof *w);
   if (!w) return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   bnn_status s = rrt_csv_writer_open(
-      &w->c, path, gzip_level, prov, "# rramsim fault trace (CSV)\n# format: faults-csv 1\n",
+      &w->c, path, gzip_level, prov, "rramsim fault trace", "faults-csv 1",
       RRT_PROV_TOOL | RRT_PROV_CONFIG_HASH | RRT_PROV_SEED | RRT_PROV_MODEL_ID, FAULT_COLUMNS "\n");
   if (s) {
     bnn_free(w);
@@ -185,10 +185,17 @@ const rrt_provenance *rrt_fault_reader_provenance(const rrt_fault_reader *r) {
 bnn_status rrt_fault_reader_check_model(const rrt_fault_reader *r, const char *model_id) {
   if (!model_id || !*model_id) return BNN_OK;
   const char *have = r->c.prov.model_id;
+  if (!*have && r->c.prov.sidecar)
+    return bnn_fail(BNN_E_ARG,
+                    "%s: fault trace names no model (its sidecar %s" RRT_SIDECAR_SUFFIX
+                    " has no model_id); expected '%s'",
+                    r->c.in.path, r->c.in.path, model_id);
   if (!*have)
     return bnn_fail(BNN_E_ARG,
-                    "%s: fault trace names no model (no '# model_id:' line); expected '%s'",
-                    r->c.in.path, model_id);
+                    "%s: fault trace names no model (no sidecar %s" RRT_SIDECAR_SUFFIX
+                    " next to it, no '# model_id:' line; a copy of a trace needs the recorded "
+                    "trace's sidecar too); expected '%s'",
+                    r->c.in.path, r->c.in.path, model_id);
   if (strcmp(have, model_id) != 0)
     return bnn_fail(BNN_E_ARG, "%s: fault trace was recorded for model '%s', not for '%s'",
                     r->c.in.path, have, model_id);

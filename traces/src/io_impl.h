@@ -83,6 +83,7 @@ typedef struct rrt_prov_store {
   char tool[RRT_PROV_MAX + 1], config_hash[RRT_PROV_MAX + 1], seed[RRT_PROV_MAX + 1],
       model_id[RRT_PROV_MAX + 1];
   rrt_provenance view; /* points into the arrays above */
+  int sidecar;         /* a sidecar (<file>.meta.json) was read */
 } rrt_prov_store;
 
 void rrt_prov_store_init(rrt_prov_store *s);
@@ -93,6 +94,22 @@ bnn_status rrt_prov_write_text(rrt_out *o, const rrt_provenance *p, unsigned mas
 /* If the comment line (starting at '#') is "# key: value" with a known key, stores it; else no-op.
  * Returns 0 if it was not a provenance line. */
 int rrt_prov_parse_comment(rrt_prov_store *s, const char *line);
+
+/* ---- the JSON sidecar of a CSV file (<file>.meta.json, traces/README.md "CSV sidecar") ---- */
+/* Largest sidecar read (a few hundred bytes are written). */
+#define RRT_SIDECAR_MAX (64u * 1024u)
+/* csv_path + RRT_SIDECAR_SUFFIX through bnn_malloc. */
+bnn_status rrt_sidecar_path(const char *csv_path, char **out);
+/* Writes the sidecar of csv_path (temp + rename): the content's title and format, the column
+ * names of `cols` (a CSV line), the record count and the provenance fields of `mask`. */
+bnn_status rrt_sidecar_write(const char *csv_path, const char *title, const char *format,
+                             const char *cols, uint64_t records, const rrt_provenance *p,
+                             unsigned mask);
+/* Reads the sidecar of csv_path, if there is one, into the fields of s still empty (a file's own
+ * "# key: value" lines win), and sets s->sidecar. No sidecar: BNN_OK, s untouched. A sidecar that
+ * is not a JSON object with string provenance members is "<sidecar>: malformed sidecar of <csv>:
+ * <why> at byte <n>" (BNN_E_FORMAT). */
+bnn_status rrt_sidecar_read(rrt_prov_store *s, const char *csv_path);
 
 /* ---- small parsers on NUL-terminated text; each advances *p and returns 0 on failure ---- */
 int rrt_parse_u64_dec(const char **p, uint64_t *v);
@@ -114,7 +131,8 @@ bnn_status rrt_text_header(rrt_in *in, rrt_prov_store *prov, char **line, size_t
  * file holds nothing but blank/comment lines. On failure `in` is left closed. */
 bnn_status rrt_text_open(rrt_in *in, rrt_prov_store *prov, const char *path, char **line,
                          size_t *len, int *got);
-/* Setup of the CSV readers (fault traces, error maps): rrt_text_open, then the column-header line
+/* Setup of the CSV readers (fault traces, error maps): rrt_text_open, the sidecar (provenance the
+ * file's own '#' lines do not give), then the column-header line
  * split into at most max fields (*n = max + 1 if it has more; the fields live in the input buffer
  * until the next read). A file without a header line is "<path>: empty <what> (no column
  * header<hint>)". On failure `in` is left closed. */
@@ -137,19 +155,27 @@ typedef const char *(*rrt_csv_parse_fn)(void *ctx, char *line, void *rec);
  * at the end of the file. */
 bnn_status rrt_csv_reader_next(rrt_csv_reader *r, const char *what, rrt_csv_parse_fn parse,
                                void *ctx, void *rec, int *got);
-/* What the CSV record writers share: output, record count, the sticky error. */
+/* What the CSV record writers share: output, record count, the sticky error, and what goes into
+ * the sidecar at close (title, format and cols are the caller's static strings). */
 typedef struct rrt_csv_writer {
   rrt_out out;
   uint64_t records;
   bnn_status err;
+  rrt_prov_store prov;
+  unsigned prov_mask;
+  const char *title, *format, *cols;
 } rrt_csv_writer;
-/* Validates prov, opens path (temp + rename on close) and writes `head`, the provenance lines of
- * prov_mask and the column line `cols` (each ending in '\n'). On failure nothing is left behind. */
+/* Validates prov, opens path (temp + rename on close) and writes the column line `cols` (ending in
+ * '\n'): the CSV is that one header row and the records. What wrote it — `title` ("rramsim fault
+ * trace"), `format` ("faults-csv 1"), the provenance fields of prov_mask — goes to the sidecar
+ * <path>.meta.json at close. On failure nothing is left behind. */
 bnn_status rrt_csv_writer_open(rrt_csv_writer *w, const char *path, int gzip_level,
-                               const rrt_provenance *prov, const char *head, unsigned prov_mask,
-                               const char *cols);
-/* Commits the file, or after an earlier error removes it: "<path>: <what> writer failed earlier
- * (<status>); nothing written". Does not free w. */
+                               const rrt_provenance *prov, const char *title, const char *format,
+                               unsigned prov_mask, const char *cols);
+/* Commits the file and then its sidecar (an older sidecar is removed first, so a crash between the
+ * two renames leaves a file without a sidecar, never one beside another file's), or after an
+ * earlier error removes it: "<path>: <what> writer failed earlier (<status>); nothing written".
+ * If the sidecar cannot be written the file is removed too. Does not free w. */
 bnn_status rrt_csv_writer_close(rrt_csv_writer *w, const char *what);
 /* Splits a line in place at commas, trimming blanks; returns the field count, or max + 1 if the
  * line has more than max fields. */

@@ -2,6 +2,7 @@
  * files (header skip, the record loop and writer frame, field splitting, trimmed number fields). */
 #include "io_impl.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,11 @@ bnn_status rrt_csv_open(rrt_in *in, rrt_prov_store *prov, const char *path, cons
   *n = 0;
   bnn_status s = rrt_text_open(in, prov, path, &line, &len, &got);
   if (s) return s;
+  /* Files written before the sidecar carry '#' header lines instead; both are read. */
+  if ((s = rrt_sidecar_read(prov, path))) {
+    rrt_in_close(in);
+    return s;
+  }
   if (!got) {
     rrt_in_close(in);
     return bnn_fail(BNN_E_FORMAT, "%s: empty %s (no column header%s)", path, what,
@@ -98,21 +104,46 @@ bnn_status rrt_csv_reader_next(rrt_csv_reader *r, const char *what, rrt_csv_pars
 }
 
 bnn_status rrt_csv_writer_open(rrt_csv_writer *w, const char *path, int gzip_level,
-                               const rrt_provenance *prov, const char *head, unsigned prov_mask,
-                               const char *cols) {
+                               const rrt_provenance *prov, const char *title, const char *format,
+                               unsigned prov_mask, const char *cols) {
   bnn_status s = rrt_prov_validate(prov, path);
   if (s || (s = rrt_out_open(&w->out, path, gzip_level))) return s;
-  s = rrt_out_write(&w->out, head, strlen(head));
-  if (!s) s = rrt_prov_write_text(&w->out, prov, prov_mask);
-  if (!s) s = rrt_out_write(&w->out, cols, strlen(cols));
+  /* The provenance is copied: the caller's strings need not outlive this call. */
+  rrt_prov_store_init(&w->prov);
+  if (prov) {
+    const char *src[4] = {prov->tool, prov->config_hash, prov->seed, prov->model_id};
+    char *dst[4] = {w->prov.tool, w->prov.config_hash, w->prov.seed, w->prov.model_id};
+    for (int i = 0; i < 4; ++i) snprintf(dst[i], RRT_PROV_MAX + 1, "%s", src[i] ? src[i] : "");
+    w->prov.view.clock_ps = prov->clock_ps;
+  }
+  w->prov_mask = prov_mask;
+  w->title = title;
+  w->format = format;
+  w->cols = cols;
+  s = rrt_out_write(&w->out, cols, strlen(cols));
   if (s) rrt_out_abort(&w->out);
   return s;
 }
 
 bnn_status rrt_csv_writer_close(rrt_csv_writer *w, const char *what) {
-  if (!w->err) return rrt_out_commit(&w->out);
-  char path[512];
-  snprintf(path, sizeof path, "%s", w->out.path); /* freed by the abort */
+  char path[4096];
+  snprintf(path, sizeof path, "%s", w->out.path); /* freed by the commit or abort */
+  if (!w->err) {
+    char *side = NULL;
+    bnn_status s = rrt_sidecar_path(path, &side);
+    if (!s && remove(side) != 0 && errno != ENOENT)
+      s = bnn_fail(BNN_E_IO, "%s: cannot remove the old sidecar: %s", side, strerror(errno));
+    bnn_free(side);
+    if (s) {
+      rrt_out_abort(&w->out);
+      return s;
+    }
+    if ((s = rrt_out_commit(&w->out))) return s;
+    s = rrt_sidecar_write(path, w->title, w->format, w->cols, w->records, &w->prov.view,
+                          w->prov_mask);
+    if (s) remove(path); /* a file without its provenance is not a result */
+    return s;
+  }
   rrt_out_abort(&w->out);
   return bnn_fail(w->err, "%s: %s writer failed earlier (%s); nothing written", path, what,
                   bnn_status_str(w->err));

@@ -25,6 +25,11 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------ */
 /* Provenance: what produced a file. Writers put it in the header; readers hand it back.       */
 
+/* CSV files (fault traces, error maps) carry their provenance in a sidecar named
+ * <file> RRT_SIDECAR_SUFFIX ("faults.csv.gz" -> "faults.csv.gz.meta.json"), written with the file,
+ * so that the CSV itself is one header row and data (pandas.read_csv(path) reads it as is). */
+#define RRT_SIDECAR_SUFFIX ".meta.json"
+
 /* Longest provenance value kept (longer values are truncated on read and refused on write). */
 #define RRT_PROV_MAX 255
 
