@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bet/bet.h"
+#include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/rng.h"
 
@@ -94,6 +95,24 @@ inline void train_epochs(bet_net *net, const bnn_dataset &d, const bet_train_par
   for (int e = 0; e < epochs; ++e)
     ASSERT_EQ(bet_train_epoch(net, &d, &p, nullptr, nullptr, nullptr), BNN_OK)
         << "epoch " << e << ": " << bnn_errmsg();
+}
+
+// The engine's integer scores (n × classes) and predictions for every image of d on model m, with
+// the given kernel on 2 threads (a fatal failure on any refusal).
+inline void engine_run(const bnn_model *m, const bnn_dataset &d, bnn_kernel kernel,
+                       std::vector<int32_t> &scores, std::vector<uint8_t> &pred) {
+  scores.assign((size_t)d.n * d.n_classes, 0);
+  pred.assign(d.n, 0);
+  bnn_port *port = nullptr;
+  ASSERT_EQ(bnn_host_port_create(&port, m), BNN_OK) << bnn_errmsg();
+  bnn_infer_params ip = bnn_infer_default_params();
+  ip.threads = 2;
+  ip.kernel = kernel;
+  bnn_engine *e = nullptr;
+  ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bnn_engine_run(e, d.images, d.n, scores.data(), pred.data()), BNN_OK) << bnn_errmsg();
+  bnn_engine_destroy(e);
+  bnn_port_destroy(port);
 }
 
 // A per-process path in the test temp dir (ctest -j runs do not collide): <tmp>/bet_<name>_<pid>.
