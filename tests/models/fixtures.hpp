@@ -115,6 +115,25 @@ inline void engine_run(const bnn_model *m, const bnn_dataset &d, bnn_kernel kern
   bnn_port_destroy(port);
 }
 
+// The margin metric's hand-worked case (docs/metrics.md): a 1×2-pixel → 2 → 2 → 3 net, and its
+// three images (30, 40), (255, 0), (0, 0) in kHandPixels (labels all 0). nullptr (with a test
+// failure) if libbnn refuses it.
+inline constexpr uint8_t kHandPixels[6] = {30, 40, 255, 0, 0, 0};
+inline bnn_model *hand_margin_model() {
+  bnn_model *m = nullptr;
+  const int8_t w0[4] = {1, 1, 1, -1}, w1[4] = {1, 1, 1, -1}, w2[6] = {1, 1, 1, -1, -1, -1};
+  const int32_t t0[2] = {100, 0}, t1[2] = {0, 1};
+  const int8_t d0[2] = {1, 1}, d1[2] = {1, -1};
+  if (bnn_model_create(&m, 1, 1, 2) != BNN_OK || bnn_model_add_dense(m, 2, w0, t0, d0) != BNN_OK ||
+      bnn_model_add_dense(m, 2, w1, t1, d1) != BNN_OK ||
+      bnn_model_add_dense(m, 3, w2, nullptr, nullptr) != BNN_OK) {
+    ADD_FAILURE() << bnn_errmsg();
+    bnn_model_free(m);
+    return nullptr;
+  }
+  return m;
+}
+
 // A per-process path in the test temp dir (ctest -j runs do not collide): <tmp>/bet_<name>_<pid>.
 inline std::string tmp_path(const std::string &name) {
   return std::string(::testing::TempDir()) + "/bet_" + name + "_" +

@@ -32,6 +32,19 @@ bet_train_params pm1_params(uint32_t batch) {
   return p;
 }
 
+// A net of `arch` trained `epochs` epochs on [−1, 1] pixels (nullptr after a test failure).
+bet_net *pm1_net(const char *arch, const bnn_dataset &d, uint64_t seed, const bet_train_params &p,
+                 int epochs) {
+  bet_net *net = bettest::make_net(arch, d, seed);
+  for (int e = 0; net && e < epochs; ++e)
+    if (bet_train_epoch(net, &d, &p, nullptr, nullptr, nullptr) != BNN_OK) {
+      ADD_FAILURE() << "epoch " << e << ": " << bnn_errmsg();
+      bet_net_free(net);
+      return nullptr;
+    }
+  return net;
+}
+
 double sgn(float w) {
   return w >= 0.0f ? 1.0 : -1.0;
 }
@@ -131,10 +144,9 @@ TEST(Encoding, Pm1DenseNetEngineEqualsFloatForwardImageByImage) {
 
 TEST(Encoding, Pm1SurvivesCheckpointAndFoldsTheSame) {
   Data data(120, 1, 4, 4, 3, 3);
-  bet_net *net = bettest::make_net("16-24-3", data.d, 9);
-  ASSERT_NE(net, nullptr);
   const bet_train_params p = pm1_params(30);
-  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 2));
+  bet_net *net = pm1_net("16-24-3", data.d, 9, p, 2);
+  ASSERT_NE(net, nullptr);
   const std::string path = bettest::tmp_path("encoding_ckpt") + ".ckpt";
   ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK) << bnn_errmsg();
   bet_net *back = nullptr;
@@ -156,9 +168,8 @@ TEST(Encoding, Pm1SurvivesCheckpointAndFoldsTheSame) {
 
 TEST(Encoding, BnEstimationMeasuresTheEncodedPreActivation) {
   Data data(200, 1, 5, 5, 3, 4);
-  bet_net *net = bettest::make_net("25-12-3", data.d, 5);
+  bet_net *net = pm1_net("25-12-3", data.d, 5, pm1_params(25), 1);
   ASSERT_NE(net, nullptr);
-  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, pm1_params(25), 1));
   ASSERT_EQ(bet_net_estimate_bn(net, &data.d, 2), BNN_OK) << bnn_errmsg();
   float *beta = nullptr, *mean = nullptr, *var = nullptr;
   bet_net_bn(net, 0, &beta, &mean, &var);
