@@ -42,6 +42,10 @@ static void usage(FILE *f) {
       "  --reg-layers R    hidden (default): the hinge on the hidden layers after the\n"
       "                    first | all: on the first too, as |a - tau|/sqrt(sum x^2) over\n"
       "                    its pixel inputs x (the 8-bit form; docs/metrics.md)\n"
+      "  --input-range R   01 (default): pixels p as p/255 in [0, 1] | pm1: 2p/255 - 1 in\n"
+      "                    [-1, 1]; either way the model file takes the raw pixels (the\n"
+      "                    encoding is folded into the first layer's thresholds; pm1 needs a\n"
+      "                    dense first layer)\n"
       "  --eval-ber LIST   also evaluate at these weight BERs after each epoch (e.g. 0.01,0.03)\n"
       "  --clip-all        clip batch-norm gamma/beta and the output scale to [-1, 1] too\n"
       "  --bn-stats S      batch-norm statistics for evaluation and export: running\n"
@@ -107,7 +111,7 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
                              double test_acc, const char *flip_layers) {
   json_t *o = json_pack(
       "{s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:f, s:s, s:f, s:f, s:s, s:o,"
-      " s:b, s:f, s:f, s:f, s:f, s:s, s:o, s:o}",
+      " s:b, s:f, s:f, s:f, s:f, s:s, s:s, s:o, s:o}",
       "tool", "rramsim train", "version", cli_json_string(cli_version()), "arch",
       cli_json_string(arch), "data", cli_json_string(data), "train_set",
       cli_json_string(train->name), "train_images", (json_int_t)train->n, "test_set",
@@ -116,8 +120,9 @@ static char *provenance_json(const bet_train_params *p, const char *arch, const 
       p->gamma, "loss", bet_loss_str(p->loss), "mhl_b", p->mhl_b, "flip_p", p->flip_p, "flip_grad",
       bet_flip_grad_str(p->flip_grad), "flip_layers", cli_json_string(flip_layers), "clip_all",
       p->clip_all ? 1 : 0, "reg_margin", p->reg_margin, "reg_b", p->reg_b, "bn_momentum",
-      p->bn_momentum, "bn_eps", p->bn_eps, "bn_stats", bet_bn_stats_str(p->bn_stats), "seed",
-      cli_json_u64(p->seed), "clean_test_accuracy", cli_json_real(test_acc, 6, 0));
+      p->bn_momentum, "bn_eps", p->bn_eps, "bn_stats", bet_bn_stats_str(p->bn_stats), "input_range",
+      bet_input_range_str(p->input_range), "seed", cli_json_u64(p->seed), "clean_test_accuracy",
+      cli_json_real(test_acc, 6, 0));
   return cli_json_text(o, JSON_COMPACT);
 }
 
@@ -247,6 +252,13 @@ static cli_opt_result train_option(void *ud, const char *a, const char *v) {
       t->p.reg_layers = BET_REG_ALL;
     else
       return cli_usage_error(CMD, "--reg-layers: expected hidden or all, got '%s'", v), CLI_OPT_BAD;
+  } else if (!strcmp(a, "--input-range")) {
+    if (!strcmp(v, "01"))
+      t->p.input_range = BET_INPUT_01;
+    else if (!strcmp(v, "pm1"))
+      t->p.input_range = BET_INPUT_PM1;
+    else
+      return cli_usage_error(CMD, "--input-range: expected 01 or pm1, got '%s'", v), CLI_OPT_BAD;
   } else if (!strcmp(a, "--bn-stats")) {
     if (!strcmp(v, "running"))
       t->p.bn_stats = BET_BN_RUNNING;
@@ -271,22 +283,36 @@ static cli_opt_result train_option(void *ud, const char *a, const char *v) {
 }
 
 int cli_cmd_train(int argc, char **argv) {
-  static const cli_option table[] = {
-      {"arch", 1, NULL, NULL},        {"data", 1, NULL, NULL},
-      {"out", 1, NULL, NULL},         {"checkpoint", 1, NULL, NULL},
-      {"log", 1, NULL, NULL},         {"flip-layers", 1, NULL, NULL},
-      {"eval-ber", 1, NULL, NULL},    {"epochs", 1, NULL, NULL},
-      {"batch", 1, NULL, NULL},       {"lr", 1, NULL, NULL},
-      {"step-size", 1, NULL, NULL},   {"gamma", 1, NULL, NULL},
-      {"loss", 1, NULL, NULL},        {"mhl-b", 1, NULL, NULL},
-      {"reg-margin", 1, NULL, NULL},  {"reg-b", 1, NULL, NULL},
-      {"flip-p", 1, NULL, NULL},      {"flip-grad", 1, NULL, NULL},
-      {"bn-stats", 1, NULL, NULL},    {"reg-layers", 1, NULL, NULL},
-      {"seed", 1, NULL, NULL},        {"threads", 1, NULL, NULL},
-      {"train-limit", 1, NULL, NULL}, {"test-limit", 1, NULL, NULL},
-      {"resume", 0, NULL, NULL},      {"clip-all", 0, NULL, NULL},
-      {"quiet", 0, NULL, NULL},       {"no-progress", 0, NULL, "quiet"},
-      {NULL, 0, NULL, NULL}};
+  static const cli_option table[] = {{"arch", 1, NULL, NULL},
+                                     {"data", 1, NULL, NULL},
+                                     {"out", 1, NULL, NULL},
+                                     {"checkpoint", 1, NULL, NULL},
+                                     {"log", 1, NULL, NULL},
+                                     {"flip-layers", 1, NULL, NULL},
+                                     {"eval-ber", 1, NULL, NULL},
+                                     {"epochs", 1, NULL, NULL},
+                                     {"batch", 1, NULL, NULL},
+                                     {"lr", 1, NULL, NULL},
+                                     {"step-size", 1, NULL, NULL},
+                                     {"gamma", 1, NULL, NULL},
+                                     {"loss", 1, NULL, NULL},
+                                     {"mhl-b", 1, NULL, NULL},
+                                     {"reg-margin", 1, NULL, NULL},
+                                     {"reg-b", 1, NULL, NULL},
+                                     {"flip-p", 1, NULL, NULL},
+                                     {"flip-grad", 1, NULL, NULL},
+                                     {"bn-stats", 1, NULL, NULL},
+                                     {"reg-layers", 1, NULL, NULL},
+                                     {"input-range", 1, NULL, NULL},
+                                     {"seed", 1, NULL, NULL},
+                                     {"threads", 1, NULL, NULL},
+                                     {"train-limit", 1, NULL, NULL},
+                                     {"test-limit", 1, NULL, NULL},
+                                     {"resume", 0, NULL, NULL},
+                                     {"clip-all", 0, NULL, NULL},
+                                     {"quiet", 0, NULL, NULL},
+                                     {"no-progress", 0, NULL, "quiet"},
+                                     {NULL, 0, NULL, NULL}};
   train_opts t;
   memset(&t, 0, sizeof t);
   t.p = bet_train_default_params();

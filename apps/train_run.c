@@ -90,6 +90,7 @@ static int same_training(const bet_train_params *a, const bet_train_params *b, c
   SAME(reg_b, "--reg-b")
   SAME(bn_stats, "--bn-stats")
   SAME(reg_layers, "--reg-layers")
+  SAME(input_range, "--input-range")
 #undef SAME
   return 1;
 }

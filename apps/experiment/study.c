@@ -193,6 +193,16 @@ int st_design_load(const char *file, st_design *d) {
                 file, i);
       ok = 0;
     }
+    bet_arch arch;
+    if (ok && C->encoding_pm1 &&
+        (bet_arch_parse(C->arch, 10, &arch) != BNN_OK || arch.layers[0].kind != BET_DENSE ||
+         (C->reg_margin > 0 && C->reg_layers == BET_REG_ALL))) {
+      cli_error(CMD,
+                "--design %s: configs[%zu]: encoding pm1 needs a dense first layer (arch '%s') "
+                "and no reg_layers all",
+                file, i, C->arch);
+      ok = 0;
+    }
     C->n_seeds = ns;
     for (size_t k = 0; k < ns; ++k) C->seeds[k] = (uint64_t)seeds[k];
     size_t cns = 0;
@@ -257,6 +267,7 @@ static int run_job(const st_design *d, const st_config *C, uint64_t seed, const 
   p.reg_margin = C->reg_margin;
   p.reg_b = C->reg_b;
   p.reg_layers = C->reg_layers;
+  p.input_range = C->encoding_pm1 ? BET_INPUT_PM1 : BET_INPUT_01;
   p.seed = seed;
   p.threads = threads;
   int ok = bet_train_params_check(&p) == BNN_OK;
@@ -312,6 +323,7 @@ static int run_job(const st_design *d, const st_config *C, uint64_t seed, const 
     json_object_set_new(o, "study", json_string(d->name));
     json_object_set_new(o, "config", json_string(C->id));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
+    json_object_set_new(o, "encoding", json_string(bet_input_range_str(p.input_range)));
     json_object_set_new(o, "epochs", json_integer(p.epochs));
     json_object_set_new(o, "curve", num_array(curve, ne));
     json_object_set_new(o, "test_images", json_integer(D->test.n));
@@ -419,22 +431,11 @@ int xp_cmd_study(int argc, char **argv) {
           return cli_error(CMD, "--results %s: path too long", o.results);
         const int done = file_exists(path);
         if (o.list) {
-          printf("%zu %s seed %" PRIu64 " %s\n", k, C->id, C->seeds[s],
-                 done              ? "done"
-                 : C->encoding_pm1 ? "not-runnable"
-                                   : "pending");
+          printf("%zu %s seed %" PRIu64 " %s\n", k, C->id, C->seeds[s], done ? "done" : "pending");
           continue;
         }
         if (done) {
           ++skipped;
-          continue;
-        }
-        if (C->encoding_pm1) { /* not implemented: left missing, the report says so */
-          if (!o.quiet)
-            fprintf(stderr,
-                    "rramsim experiment study: %s: the [-1, 1] input encoding is not implemented "
-                    "in this build; job left missing\n",
-                    C->id);
           continue;
         }
         if (!loaded) {

@@ -26,7 +26,7 @@ typedef struct st_config {
   bet_loss loss;
   double reg_margin, reg_b;
   bet_reg_layers reg_layers;
-  int encoding_pm1; /* pixels in [−1, 1]: not implemented (jobs stay missing) */
+  int encoding_pm1; /* pixels in [−1, 1] (BET_INPUT_PM1), else [0, 1] */
   uint32_t epochs;  /* 0: the design's */
   int step_size;    /* −1: the design's */
   uint64_t seeds[ST_MAX_SEEDS];

@@ -49,10 +49,15 @@ static int load_result(const st_design *d, const char *path, const st_config *C,
   double bers[ST_MAX_BERS];
   json_t *cfg = json_object_get(o, "config"), *sd = json_object_get(o, "seed"),
          *mt = json_object_get(o, "metrics");
-  int ok = json_is_string(cfg) && !strcmp(json_string_value(cfg), C->id) && json_is_integer(sd) &&
-           (uint64_t)json_integer_value(sd) == seed && read_arr(o, "bers", bers, d->n_bers) &&
-           read_arr(o, "acc_mean", r->acc, d->n_bers) && read_arr(o, "pred", r->pred, d->n_bers) &&
-           json_is_object(mt);
+  /* Files written before the encoding was a factor carry no "encoding": [0, 1]. */
+  json_t *enc = json_object_get(o, "encoding");
+  const char *want_enc = C->encoding_pm1 ? "pm1" : "01";
+  int ok =
+      (enc ? json_is_string(enc) && !strcmp(json_string_value(enc), want_enc) : !C->encoding_pm1) &&
+      json_is_string(cfg) && !strcmp(json_string_value(cfg), C->id) && json_is_integer(sd) &&
+      (uint64_t)json_integer_value(sd) == seed && read_arr(o, "bers", bers, d->n_bers) &&
+      read_arr(o, "acc_mean", r->acc, d->n_bers) && read_arr(o, "pred", r->pred, d->n_bers) &&
+      json_is_object(mt);
   for (size_t b = 0; ok && b < d->n_bers; ++b) ok = fabs(bers[b] - d->bers[b]) < 1e-12;
   json_t *cv = json_object_get(o, "curve");
   if (ok && json_is_array(cv)) {
@@ -509,11 +514,10 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
           "encoding | seeds done |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (size_t c = 0; c < d->n_configs; ++c) {
     const st_config *C = &d->configs[c];
-    fprintf(f, "| %s | %s | %g | %s | %s | %g | %s | %s | %zu of %zu%s |\n", C->id, C->arch,
+    fprintf(f, "| %s | %s | %g | %s | %s | %g | %s | %s | %zu of %zu |\n", C->id, C->arch,
             C->flip_p, C->flip_p > 0 ? bet_flip_grad_str(C->flip_grad) : "—", bet_loss_str(C->loss),
             C->reg_margin, C->reg_margin > 0 ? bet_reg_layers_str(C->reg_layers) : "—",
-            C->encoding_pm1 ? "[−1, 1]" : "[0, 1]", have_count(d, c), C->n_seeds,
-            C->encoding_pm1 ? " (encoding not implemented yet)" : "");
+            C->encoding_pm1 ? "[−1, 1]" : "[0, 1]", have_count(d, c), C->n_seeds);
   }
   /* what is missing, per network (the compute still needed scales with these counts) */
   fprintf(f, "\nMissing jobs by network:");
@@ -529,7 +533,7 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
         miss += m;
         if (d->configs[e].encoding_pm1) pm1 += m;
       }
-    fprintf(f, " %s %zu (of which %zu need the [−1, 1] encoding);", d->configs[c].arch, miss, pm1);
+    fprintf(f, " %s %zu (of which %zu in the [−1, 1] encoding);", d->configs[c].arch, miss, pm1);
   }
   fprintf(f, "\n");
   /* accuracy table */

@@ -24,6 +24,9 @@ const char *bet_flip_grad_str(bet_flip_grad g) {
 const char *bet_reg_layers_str(bet_reg_layers r) {
   return r == BET_REG_HIDDEN ? "hidden" : r == BET_REG_ALL ? "all" : "?";
 }
+const char *bet_input_range_str(bet_input_range r) {
+  return r == BET_INPUT_01 ? "01" : r == BET_INPUT_PM1 ? "pm1" : "?";
+}
 const char *bet_bn_stats_str(bet_bn_stats b) {
   return BNN_NAME_OF(bn_stats_names, b, "?");
 }

@@ -53,10 +53,11 @@ struct bet_net {
   bet_arch arch;
   uint32_t in_c, in_h, in_w, n_classes;
   uint64_t seed;
-  uint64_t step;  /* Adam steps taken */
-  uint32_t epoch; /* completed epochs */
-  double bn_eps;  /* batch-norm eps of the last training step (folding uses it) */
-  uint32_t n;     /* weight layers */
+  uint64_t step;               /* Adam steps taken */
+  uint32_t epoch;              /* completed epochs */
+  double bn_eps;               /* batch-norm eps of the last training step (folding uses it) */
+  bet_input_range input_range; /* input encoding of the last training step (folding uses it) */
+  uint32_t n;                  /* weight layers */
   bet_layer L[BET_MAX_LAYERS];
   float scale, sm, sv, dscale;
   /* margin regularizer of the current step: λ / (number of hinge terms), and the hinge sum */
@@ -88,6 +89,12 @@ int64_t bet_layer_reach(const bet_layer *L);
  * a fixed order: the checkpoint format and bet_net_equal both rely on it. */
 typedef int (*bet_array_fn)(void *ud, float *a, size_t n);
 int bet_net_visit_arrays(bet_net *net, bet_array_fn fn, void *ud);
+
+/* The first layer's training pre-activation z of neuron j from its integer pixel-unit
+ * pre-activation a: z = a / bet_in_scale(net, L) − bet_in_offset(net, L, j) (scale 255 and offset 0
+ * for [0, 1] pixels; 255/2 and Σ_i sign(w_ji) for [−1, 1]); scale 1, offset 0 for later layers. */
+double bet_in_scale(const bet_net *net, const bet_layer *L);
+double bet_in_offset(const bet_net *net, const bet_layer *L, uint32_t j);
 
 /* The declared input width of a "IN-...-OUT" arch (0 for named nets). */
 uint32_t bet_arch_declared_input(const bet_arch *a);

@@ -28,7 +28,7 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
   uint32_t max_out = 0;
   for (uint32_t l = 0; l < net->n; ++l)
     if (net->L[l].n_out > max_out) max_out = net->L[l].n_out;
-  double *sum = (double *)bnn_calloc(4 * (size_t)max_out, sizeof(double));
+  double *sum = (double *)bnn_calloc(5 * (size_t)max_out, sizeof(double));
   double *shift = (double *)bnn_calloc(max_out, sizeof(double));
   if (!sum || !shift) s = bnn_fail(BNN_E_NOMEM, "batch-norm estimation: out of memory");
   /* Under flips the images are taken in groups of BET_BN_FLIP_GROUP, each with its own flip draw
@@ -44,12 +44,14 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
     bet_layer *L = &net->L[l];
     if (L->is_output) break;
     const uint32_t m = L->n_out;
-    const double in_scale = L->is_first ? 255.0 : 1.0;
+    const double in_scale = bet_in_scale(net, L);
+    double *off = sum + 4 * (size_t)m; /* z = a / in_scale − off (bet_in_offset) */
+    for (uint32_t j = 0; j < m; ++j) off[j] = bet_in_offset(net, L, j);
     double *sq = sum + m, *acc_mu = sum + 2 * (size_t)m, *acc_var = sum + 3 * (size_t)m;
     /* Sums of a − shift, shift the current running mean: keeps E[x²] − E[x]² well conditioned. */
     for (uint32_t j = 0; j < m; ++j) {
       acc_mu[j] = acc_var[j] = 0.0;
-      shift[j] = nearbyint((double)L->run_mean[j] * in_scale);
+      shift[j] = nearbyint(((double)L->run_mean[j] + off[j]) * in_scale);
     }
     size_t rows_total = 0;
     for (size_t g0 = 0; g0 < data->n && s == BNN_OK; g0 += group) {
@@ -94,7 +96,7 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
     for (uint32_t j = 0; j < m; ++j) {
       const double mu = group >= data->n ? acc_mu[j] : acc_mu[j] / M;
       const double var = group >= data->n ? acc_var[j] : acc_var[j] / M;
-      L->run_mean[j] = (float)((mu + shift[j]) / in_scale);
+      L->run_mean[j] = (float)((mu + shift[j]) / in_scale - off[j]);
       L->run_var[j] = (float)(var / (in_scale * in_scale));
     }
     s = bet_net_thresholds(net, l, c.th[l], c.dr[l]);

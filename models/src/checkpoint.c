@@ -1,11 +1,11 @@
 /* checkpoint.c — libbet's training checkpoints: everything needed to continue training exactly.
  *
- * File format (little-endian, version 4; version 1 files, which lack the two margin-regularizer
+ * File format (little-endian, version 5; version 1 files, which lack the two margin-regularizer
  * fields, still load with the regularizer off and b at its default; version 1–2 files, which lack
  * bn_stats, load with the running statistics; version 1–3 files, which lack reg_layers, load with
- * the hidden layers only):
+ * the hidden layers only; version 1–4 files, which lack input_range, load with [0, 1] pixels):
  *   0   8   magic "BETCKPT1"
- *   8   4   u32 version = 4
+ *   8   4   u32 version = 5
  *   12  64  arch name, NUL-padded
  *   76  4   u32 n_layers (1..16)
  *   80  12·n_layers   per weight layer: u32 kind (0 dense, 1 conv3x3), u32 n_out, u32 pool
@@ -15,6 +15,7 @@
  *        version ≥ 2: f64 reg_margin, reg_b
  *        version ≥ 3: u32 bn_stats
  *        version ≥ 4: u32 reg_layers
+ *        version ≥ 5: u32 input_range (0 [0, 1], 1 [−1, 1]; also the net's)
  *   then every persistent array in bet_net_visit_arrays order: u64 count, count × f32
  *   last 4  u32 CRC-32 (zlib) of every byte before it
  * The arrays' counts must match the architecture; the loader checks each before reading. */
@@ -29,7 +30,7 @@
 #include "bnn/input.h"
 
 #define CKPT_MAGIC   "BETCKPT1"
-#define CKPT_VERSION 4u
+#define CKPT_VERSION 5u
 
 typedef struct wctx {
   FILE *f;
@@ -86,6 +87,7 @@ static void write_params(wctx *w, const bet_train_params *p) {
   wf64(w, p->reg_b);
   wu32(w, (uint32_t)p->bn_stats);
   wu32(w, (uint32_t)p->reg_layers);
+  wu32(w, (uint32_t)p->input_range);
 }
 
 bnn_status bet_checkpoint_save(const bet_net *cnet, const bet_train_params *p, const char *path) {
@@ -255,6 +257,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   }
   p.bn_stats = version >= 3 ? (bet_bn_stats)ru32(&r) : BET_BN_RUNNING;
   p.reg_layers = version >= 4 ? (bet_reg_layers)ru32(&r) : BET_REG_HIDDEN;
+  p.input_range = version >= 5 ? (bet_input_range)ru32(&r) : BET_INPUT_01;
   p.packed_forward = 1; /* not stored: it does not change any result */
   if (!r.ok) {
     s = r.err;
@@ -278,6 +281,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   net->step = step;
   net->epoch = epoch;
   net->bn_eps = bn_eps;
+  net->input_range = p.input_range;
   if (!bet_net_visit_arrays(net, rarray, &r)) {
     s = r.err != BNN_OK ? r.err : bnn_fail(BNN_E_FORMAT, "%s: truncated checkpoint", path);
     goto done;

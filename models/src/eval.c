@@ -12,9 +12,12 @@ bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t
   if (l >= net->n || net->L[l].is_output)
     return bnn_fail(BNN_E_ARG, "thresholds: layer %u is not a hidden layer", l);
   const bet_layer *L = &net->L[l];
-  const double in_scale = L->is_first ? 255.0 : 1.0;
+  const double in_scale = bet_in_scale(net, L);
+  /* z = a / in_scale − offset: z ≥ μ' ⟺ a / in_scale ≥ μ' + offset, so the offset ([−1, 1]
+   * pixels: Σ w of the neuron's clean binarized weights) folds into the mean. */
   for (uint32_t j = 0; j < L->n_out; ++j)
-    if (!bet_fold_threshold((double)L->gamma[j], (double)L->beta[j], (double)L->run_mean[j],
+    if (!bet_fold_threshold((double)L->gamma[j], (double)L->beta[j],
+                            (double)L->run_mean[j] + bet_in_offset(net, L, j),
                             (double)L->run_var[j], net->bn_eps, in_scale, bet_layer_reach(L), &t[j],
                             &dir[j]))
       return bnn_fail(BNN_E_RANGE, "layer %u neuron %u: non-finite batch-norm parameters", l, j);

@@ -25,6 +25,19 @@ size_t bet_conv_chunk(const bet_layer *L) {
   return c ? c : 1;
 }
 
+double bet_in_scale(const bet_net *net, const bet_layer *L) {
+  if (!L->is_first) return 1.0;
+  return net->input_range == BET_INPUT_PM1 ? 127.5 : 255.0;
+}
+
+double bet_in_offset(const bet_net *net, const bet_layer *L, uint32_t j) {
+  if (!L->is_first || net->input_range != BET_INPUT_PM1) return 0.0;
+  const float *w = L->w + (size_t)j * L->fan_in;
+  int64_t s = 0;
+  for (uint32_t i = 0; i < L->fan_in; ++i) s += w[i] >= 0.0f ? 1 : -1; /* sign(0) = +1 */
+  return (double)s;
+}
+
 int64_t bet_layer_reach(const bet_layer *L) {
   return (int64_t)L->fan_in * (L->is_first ? 255 : 1);
 }
@@ -294,6 +307,10 @@ float *bet_net_bn(bet_net *net, uint32_t l, float **beta, float **run_mean, floa
   if (run_var) *run_var = net->L[l].run_var;
   return net->L[l].gamma;
 }
+bet_input_range bet_net_input_range(const bet_net *net) {
+  return net->input_range;
+}
+
 float bet_net_output_scale(const bet_net *net) {
   return net->scale;
 }
@@ -357,7 +374,7 @@ static int compare_arrays(void *ud, float *a, size_t n) {
 int bet_net_equal(const bet_net *a, const bet_net *b) {
   if (a->n != b->n || a->in_c != b->in_c || a->in_h != b->in_h || a->in_w != b->in_w ||
       a->n_classes != b->n_classes || a->step != b->step || a->epoch != b->epoch ||
-      a->bn_eps != b->bn_eps)
+      a->bn_eps != b->bn_eps || a->input_range != b->input_range)
     return 0;
   for (uint32_t l = 0; l < a->n; ++l)
     if (a->L[l].kind != b->L[l].kind || a->L[l].n_out != b->L[l].n_out ||

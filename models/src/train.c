@@ -34,6 +34,7 @@ bet_train_params bet_train_default_params(void) {
   p.reg_b = 1.0;
   p.bn_stats = BET_BN_RUNNING;
   p.reg_layers = BET_REG_HIDDEN;
+  p.input_range = BET_INPUT_01;
   return p;
 }
 
@@ -68,6 +69,8 @@ bnn_status bet_train_params_check(const bet_train_params *p) {
     return bnn_fail(BNN_E_ARG, "bn-stats: unknown value");
   if ((unsigned)p->reg_layers >= BET_REG_LAYERS_COUNT)
     return bnn_fail(BNN_E_ARG, "reg-layers: unknown value");
+  if ((unsigned)p->input_range >= BET_INPUT_RANGE_COUNT)
+    return bnn_fail(BNN_E_ARG, "input-range: unknown value");
   return BNN_OK;
 }
 
@@ -270,7 +273,10 @@ static void load_batch(bet_net *net, const bnn_dataset *d, const uint32_t *idx, 
   for (size_t b = 0; b < n; ++b) {
     const uint8_t *src = d->images + (size_t)idx[b] * isz;
     float *dst = net->x0 + b * isz;
-    for (size_t i = 0; i < isz; ++i) dst[i] = (float)src[i] * (1.0f / 255.0f);
+    if (net->input_range == BET_INPUT_PM1) /* 2p/255 − 1, as a [−1, 1]-normalising loader */
+      for (size_t i = 0; i < isz; ++i) dst[i] = (float)src[i] * (2.0f / 255.0f) - 1.0f;
+    else
+      for (size_t i = 0; i < isz; ++i) dst[i] = (float)src[i] * (1.0f / 255.0f);
     labels[b] = d->labels[idx[b]];
   }
 }
@@ -324,6 +330,16 @@ static bnn_status check_reg(const bet_net *net, const bet_train_params *p) {
                     "acts on hidden layers after the first; the first layer's pre-activations "
                     "are in pixel units)",
                     net->arch.name);
+  if (p->input_range == BET_INPUT_PM1 && net->L[0].kind != BET_DENSE)
+    return bnn_fail(
+        BNN_E_ARG,
+        "input-range pm1: arch '%s' starts with a conv layer (its zero padding does not "
+        "fold into the engine's thresholds); pm1 needs a dense first layer",
+        net->arch.name);
+  if (p->input_range == BET_INPUT_PM1 && p->reg_margin > 0.0 && p->reg_layers == BET_REG_ALL)
+    return bnn_fail(BNN_E_ARG,
+                    "input-range pm1: reg-layers all normalises the first layer by its "
+                    "pixel inputs; use reg-layers hidden");
   return BNN_OK;
 }
 
@@ -331,6 +347,7 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
                                   const bet_train_params *p, uint8_t *labels, double *loss,
                                   double *acc, uint64_t *flips, double *penalty) {
   net->bn_eps = p->bn_eps;
+  net->input_range = p->input_range;
   net->reg_sum = 0.0;
   net->reg_weight =
       p->reg_margin > 0.0 ? p->reg_margin / ((double)reg_terms_per_image(net, p) * (double)n) : 0.0;

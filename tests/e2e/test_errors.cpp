@@ -137,6 +137,12 @@ const Case kCases[] = {
     {"EXPERIMENT-STUDY-DESIGN-REQUIRED", "experiment study --results {D}/r"},
     {"EXPERIMENT-STUDY-SHARD", "experiment study --design {D}/d.json --shard 3/3"},
     {"EXPERIMENT-STUDY-DESIGN-JSON", "experiment study --design {D}/no-such.json"},
+    {"EXPERIMENT-STUDY-PM1", "experiment study --design {D}/pm1_conv.json --results {D}/r"},
+    {"TRAIN-INPUT-RANGE",
+     "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --input-range 11"},
+    {"TRAIN-INPUT-RANGE-CONV",
+     "train --arch vgg3 --data {D}/tiny --out {D}/out.bnn --input-range pm1 "
+     "--train-limit 10 --test-limit 10 --quiet"},
     {"TRAIN-REG-LAYERS",
      "train --arch 784-16-10 --data fashion-mnist --out {D}/out.bnn --reg-layers first"},
     {"TRAIN-FLIP-LAYERS",
@@ -317,6 +323,9 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
         replace_all(slurp(kSystem), "\"../devices/", "\"" RRAMSIM_SOURCE_DIR "/configs/devices/");
     ASSERT_NE(sys.find("\"channels\": 2"), std::string::npos);
     write(d + "/badjson.json", "{ \"name\": ");
+    write(
+        d + "/pm1_conv.json",
+        R"({"bers": [0], "seeds": [1], "configs": [{"id": "v", "arch": "vgg3", "encoding": "pm1"}]})");
     write(d + "/unknown_key.json", "{ \"colour\": 1," + sys.substr(sys.find('{') + 1));
     write(d + "/range.json", replace_all(sys, "\"channels\": 2", "\"channels\": 0"));
     std::string tiny = replace_all(sys, "\"channels\": 2", "\"channels\": 1");

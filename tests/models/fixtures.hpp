@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bet/bet.h"
+#include "bnn/bnn.h"
 #include "bnn/data.h"
 #include "bnn/rng.h"
 
@@ -94,6 +95,43 @@ inline void train_epochs(bet_net *net, const bnn_dataset &d, const bet_train_par
   for (int e = 0; e < epochs; ++e)
     ASSERT_EQ(bet_train_epoch(net, &d, &p, nullptr, nullptr, nullptr), BNN_OK)
         << "epoch " << e << ": " << bnn_errmsg();
+}
+
+// The engine's integer scores (n × classes) and predictions for every image of d on model m, with
+// the given kernel on 2 threads (a fatal failure on any refusal).
+inline void engine_run(const bnn_model *m, const bnn_dataset &d, bnn_kernel kernel,
+                       std::vector<int32_t> &scores, std::vector<uint8_t> &pred) {
+  scores.assign((size_t)d.n * d.n_classes, 0);
+  pred.assign(d.n, 0);
+  bnn_port *port = nullptr;
+  ASSERT_EQ(bnn_host_port_create(&port, m), BNN_OK) << bnn_errmsg();
+  bnn_infer_params ip = bnn_infer_default_params();
+  ip.threads = 2;
+  ip.kernel = kernel;
+  bnn_engine *e = nullptr;
+  ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK) << bnn_errmsg();
+  ASSERT_EQ(bnn_engine_run(e, d.images, d.n, scores.data(), pred.data()), BNN_OK) << bnn_errmsg();
+  bnn_engine_destroy(e);
+  bnn_port_destroy(port);
+}
+
+// The margin metric's hand-worked case (docs/metrics.md): a 1×2-pixel → 2 → 2 → 3 net, and its
+// three images (30, 40), (255, 0), (0, 0) in kHandPixels (labels all 0). nullptr (with a test
+// failure) if libbnn refuses it.
+inline constexpr uint8_t kHandPixels[6] = {30, 40, 255, 0, 0, 0};
+inline bnn_model *hand_margin_model() {
+  bnn_model *m = nullptr;
+  const int8_t w0[4] = {1, 1, 1, -1}, w1[4] = {1, 1, 1, -1}, w2[6] = {1, 1, 1, -1, -1, -1};
+  const int32_t t0[2] = {100, 0}, t1[2] = {0, 1};
+  const int8_t d0[2] = {1, 1}, d1[2] = {1, -1};
+  if (bnn_model_create(&m, 1, 1, 2) != BNN_OK || bnn_model_add_dense(m, 2, w0, t0, d0) != BNN_OK ||
+      bnn_model_add_dense(m, 2, w1, t1, d1) != BNN_OK ||
+      bnn_model_add_dense(m, 3, w2, nullptr, nullptr) != BNN_OK) {
+    ADD_FAILURE() << bnn_errmsg();
+    bnn_model_free(m);
+    return nullptr;
+  }
+  return m;
 }
 
 // A per-process path in the test temp dir (ctest -j runs do not collide): <tmp>/bet_<name>_<pid>.

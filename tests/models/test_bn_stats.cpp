@@ -241,7 +241,8 @@ TEST(BnStats, CheckpointsStoreTheModeAndVersion2FilesLoadWithRunningStatistics) 
   ASSERT_GT(b.size(), 400u);
   const size_t bn_stats_at = bettest::kCkptV1ParamsEnd3 + 2 * 8;  // after reg_margin, reg_b
   ASSERT_EQ(b[bn_stats_at], 1);  // BET_BN_TRAIN_SET, little-endian u32
-  b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 8);  // + reg_layers (v4)
+  // + reg_layers (v4), input_range (v5)
+  b.erase(b.begin() + (long)bn_stats_at, b.begin() + (long)bn_stats_at + 12);
   b[8] = 2;
   bettest::fix_checkpoint_crc(b);
   bettest::write_bytes(path, b);

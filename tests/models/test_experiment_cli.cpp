@@ -323,17 +323,23 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   ASSERT_EQ(r.code, 0) << r.err;
   r = run_in(d, base + b + "/r --report-only --report " + b + "/paper.md");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char *f :
-       {"p0/seed-1.json", "p0/seed-2.json", "p0.1-sign/seed-1.json", "p0.1-sign/seed-2.json"}) {
+  for (const char *f : {"p0/seed-1.json", "p0/seed-2.json", "p0.1-sign/seed-1.json",
+                        "p0.1-sign/seed-2.json", "pm1/seed-1.json"}) {
     const std::string x = slurp(a + "/r/" + f), y = slurp(b + "/r/" + f);
     ASSERT_FALSE(x.empty()) << f;
     EXPECT_EQ(without_seconds(x), without_seconds(y)) << f;
   }
   const std::string ra = slurp(a + "/paper.md"), rb = slurp(b + "/paper.md");
   EXPECT_EQ(replace_all(ra, a + "/", b + "/"), rb);
-  EXPECT_NE(ra.find("**4 of 5 jobs**"), std::string::npos) << ra;
-  EXPECT_NE(ra.find("inconclusive: incomplete (4 of 5 jobs)"), std::string::npos) << ra;  // C3
+  EXPECT_NE(ra.find("**5 of 5 jobs**"), std::string::npos) << ra;
   EXPECT_NE(ra.find("| p0 | 2 |"), std::string::npos) << ra;
+  // The [−1, 1] job ran and says so; a file without "encoding" (written before the factor
+  // existed) still counts for a [0, 1] configuration and never for a [−1, 1] one.
+  EXPECT_NE(slurp(a + "/r/pm1/seed-1.json").find("\"encoding\": \"pm1\""), std::string::npos);
+  EXPECT_NE(slurp(a + "/r/p0/seed-1.json").find("\"encoding\": \"01\""), std::string::npos);
+  EXPECT_NE(ra.find("| pm1 | 784-16-10 | 0 | — | ce | 0 | — | [−1, 1] | 1 of 1 |"),
+            std::string::npos)
+      << ra;
   // GNU parallel over 3 shards (one host here; `parallel -S` spreads the same commands over
   // hosts sharing the results directory): the same report.
   if (std::system("parallel --version >/dev/null 2>&1") == 0) {
@@ -349,16 +355,32 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   // and identically.
   r = run_in(d, "experiment study --design " + d + "/design.json --results " + b + "/r");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("0 of 5 jobs ran, 4 already done"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0 of 5 jobs ran, 5 already done"), std::string::npos) << r.err;
   const std::string before = slurp(b + "/r/p0.1-sign/seed-2.json");
   std::remove((b + "/r/p0.1-sign/seed-2.json").c_str());
   r = run_in(d, "experiment study --design " + d + "/design.json --results " + b + "/r");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("1 of 5 jobs ran, 3 already done"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 of 5 jobs ran, 4 already done"), std::string::npos) << r.err;
   EXPECT_EQ(without_seconds(slurp(b + "/r/p0.1-sign/seed-2.json")), without_seconds(before));
   r = run_in(d, base + b + "/r --list --shard 1/2");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "1 p0 seed 2 done\n3 p0.1-sign seed 2 done\n");
+  // Result files from before the encoding factor carry no "encoding": they stay valid for a
+  // [0, 1] configuration, and one standing for a [−1, 1] configuration is stale.
+  for (const char *f : {"p0/seed-1.json", "pm1/seed-1.json"}) {
+    const std::string path = b + "/r/" + f;
+    std::string s = slurp(path);
+    const size_t at = s.find(" \"encoding\": ");
+    ASSERT_NE(at, std::string::npos) << f;
+    s.erase(at, s.find('\n', at) + 1 - at);
+    std::ofstream(path) << s;
+  }
+  r = run_in(d, base + b + "/r --report-only --report " + b + "/legacy.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string legacy = slurp(b + "/legacy.md");
+  EXPECT_NE(legacy.find("**4 of 5 jobs**"), std::string::npos) << legacy;
+  EXPECT_NE(legacy.find("pm1/seed-1.json`: does not match the design"), std::string::npos)
+      << legacy;
   // Bad input: one line naming the file or option.
   r = run_in(d, base + b + "/r --shard 2/2");
   EXPECT_EQ(r.code, 2);

@@ -37,23 +37,13 @@ void expect_engine_equals_libbet(bet_net *net, const bnn_dataset &d, const char 
   ASSERT_EQ(bet_evaluate(net, &d, 2, 0.0, 0, 0, want_scores.data(), want_pred.data(), &acc),
             BNN_OK);
   for (int kernel : {(int)BNN_KERNEL_REF, (int)BNN_KERNEL_AUTO}) {
-    bnn_port *port = nullptr;
-    ASSERT_EQ(bnn_host_port_create(&port, m), BNN_OK) << bnn_errmsg();
-    bnn_infer_params ip = bnn_infer_default_params();
-    ip.threads = 2;
-    ip.kernel = (bnn_kernel)kernel;
-    bnn_engine *e = nullptr;
-    ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK) << bnn_errmsg();
-    ASSERT_EQ(bnn_engine_run(e, d.images, d.n, got_scores.data(), got_pred.data()), BNN_OK)
-        << bnn_errmsg();
+    ASSERT_NO_FATAL_FAILURE(bettest::engine_run(m, d, (bnn_kernel)kernel, got_scores, got_pred));
     for (uint32_t i = 0; i < d.n; ++i) {
       ASSERT_EQ(got_pred[i], want_pred[i]) << tag << " image " << i << " kernel " << kernel;
       for (uint32_t j = 0; j < k; ++j)
         ASSERT_EQ(got_scores[(size_t)i * k + j], want_scores[(size_t)i * k + j])
             << tag << " image " << i << " class " << j;
     }
-    bnn_engine_destroy(e);
-    bnn_port_destroy(port);
   }
   // The comparison means something only if the net learned.
   EXPECT_GT(acc, 1.2 / k) << tag;

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "bet/metric.h"
+#include "fixtures.hpp"
 #include "metric_impl.h"
 #include "bnn/rng.h"
 #include "workloads/bnn_testutil.h"
@@ -383,15 +385,10 @@ TEST(Metric, NormalizedMarginHandCases) {
 
 // A net small enough to work through by hand: 2 pixels → 2 → 2 → 3 classes.
 TEST(Metric, NormalizedMarginOverEveryLayerByHand) {
-  bnn_model *m = nullptr;
-  ASSERT_EQ(bnn_model_create(&m, 1, 1, 2), BNN_OK);
-  const int8_t w0[4] = {1, 1, 1, -1}, w1[4] = {1, 1, 1, -1}, w2[6] = {1, 1, 1, -1, -1, -1};
-  const int32_t t0[2] = {100, 0}, t1[2] = {0, 1};
-  const int8_t d0[2] = {1, 1}, d1[2] = {1, -1};
-  ASSERT_EQ(bnn_model_add_dense(m, 2, w0, t0, d0), BNN_OK) << bnn_errmsg();
-  ASSERT_EQ(bnn_model_add_dense(m, 2, w1, t1, d1), BNN_OK) << bnn_errmsg();
-  ASSERT_EQ(bnn_model_add_dense(m, 3, w2, nullptr, nullptr), BNN_OK) << bnn_errmsg();
-  uint8_t px[6] = {30, 40, 255, 0, 0, 0}, lab[3] = {0, 0, 0};
+  bnn_model *m = bettest::hand_margin_model();
+  ASSERT_NE(m, nullptr);
+  uint8_t px[6], lab[3] = {0, 0, 0};
+  std::memcpy(px, bettest::kHandPixels, sizeof px);
   bnn_dataset ds{};
   ds.n = 3, ds.c = 1, ds.h = 1, ds.w = 2, ds.n_classes = 3, ds.images = px, ds.labels = lab;
   std::snprintf(ds.name, sizeof ds.name, "hand");

@@ -355,11 +355,11 @@ TEST(MarginReg, CheckpointsStoreItAndVersion1FilesStillLoad) {
   EXPECT_TRUE(bet_net_equal(net, back));
   bet_net_free(back);
   // Rewrite it as a version 1 file: no regularizer fields (nor version 3's bn_stats, version 4's
-  // reg_layers), version 1, fresh CRC.
+  // reg_layers, version 5's input_range), version 1, fresh CRC.
   std::vector<char> b = bettest::read_bytes(path);
   ASSERT_FALSE(b.empty());
   const size_t params_end = bettest::kCkptV1ParamsEnd3;
-  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16 + 4 + 4);
+  b.erase(b.begin() + (long)params_end, b.begin() + (long)params_end + 16 + 4 + 4 + 4);
   b[8] = 1;
   bettest::fix_checkpoint_crc(b);
   bettest::write_bytes(path, b);

@@ -4,10 +4,11 @@
  * A net is a chain of weight layers (dense or 3×3 conv, each optionally followed by a 2×2
  * max-pool). Weights are latent floats in [−1, 1] binarized by sign (sign(0) = +1) with a
  * straight-through estimator; every hidden layer ends in batch norm + sign (hardtanh STE); the
- * first layer sees pixels/255; the last layer's integer scores are multiplied by a learnable
- * scalar scale (initially 1e-3). Evaluation runs exactly the engine's arithmetic: integer
- * pre-activations, folded integer thresholds, max-pool on ±1, arg-max of the integer scores with
- * ties to the lowest class. All heap memory goes through bnn_malloc/bnn_free. */
+ * first layer sees pixels/255 (or 2·pixel/255 − 1, bet_input_range); the last layer's integer
+ * scores are multiplied by a learnable scalar scale (initially 1e-3). Evaluation runs exactly the
+ * engine's arithmetic: integer pre-activations, folded integer thresholds, max-pool on ±1, arg-max
+ * of the integer scores with ties to the lowest class. All heap memory goes through
+ * bnn_malloc/bnn_free. */
 #ifndef BET_BET_H
 #define BET_BET_H
 
@@ -67,6 +68,18 @@ typedef enum bet_reg_layers {
                          pixel inputs of the row (bet_margin_reg_rows) */
   BET_REG_LAYERS_COUNT
 } bet_reg_layers;
+/* The first layer's training input: the encoding of the 8-bit pixels p. Either way the engine
+ * takes the raw pixels: the encoding is folded into the first layer's integer thresholds. */
+typedef enum bet_input_range {
+  BET_INPUT_01 = 0,  /* x = p/255 ∈ [0, 1] (the seed authors' code) */
+  BET_INPUT_PM1 = 1, /* x = 2p/255 − 1 ∈ [−1, 1]: z = (2/255)·Σ w·p − Σ w, and the folded
+                        threshold carries Σ w of the clean binarized weights (a constant of the
+                        neuron, like the batch norm it is folded with: evaluation flips move a
+                        first-layer pre-activation by the pixel term only). A dense first layer
+                        only (a conv's zero padding of x would not fold into one threshold). */
+  BET_INPUT_RANGE_COUNT
+} bet_input_range;
+const char *bet_input_range_str(bet_input_range r); /* "01", "pm1" */
 const char *bet_loss_str(bet_loss l);
 const char *bet_reg_layers_str(bet_reg_layers r); /* "hidden", "all" */
 const char *bet_flip_grad_str(bet_flip_grad g);
@@ -101,6 +114,8 @@ typedef struct bet_train_params {
   int packed_forward; /* 1 (default): ±1 × ±1 dense products of the forward pass through the
                          bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
                          Both are exact, so the trained weights are identical. */
+  bet_input_range input_range; /* BET_INPUT_01 (default) or BET_INPUT_PM1; every training step
+                                  stores it in the net (evaluation and export fold with it) */
 } bet_train_params;
 
 bet_train_params bet_train_default_params(void);
@@ -123,6 +138,8 @@ uint32_t bet_net_n_out(const bet_net *net, uint32_t l);
 /* Batch-norm parameters of hidden layer l (NULL for the output layer). */
 float *bet_net_bn(bet_net *net, uint32_t l, float **beta, float **run_mean, float **run_var);
 float bet_net_output_scale(const bet_net *net);
+/* The input encoding the net was last trained with (BET_INPUT_01 for a fresh net). */
+bet_input_range bet_net_input_range(const bet_net *net);
 void bet_net_set_output_scale(bet_net *net, float s);
 /* Total Adam steps taken and completed epochs. */
 uint64_t bet_net_step(const bet_net *net);
@@ -174,8 +191,8 @@ bnn_status bet_net_estimate_bn(bet_net *net, const bnn_dataset *data, int thread
 bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int threads,
                                      double flip_p, uint64_t flip_layers, uint64_t seed);
 
-/* Folded integer threshold/direction of hidden layer l (running statistics and the batch-norm eps
- * the net was trained with), n_out each. */
+/* Folded integer threshold/direction of hidden layer l (running statistics, the batch-norm eps and
+ * the input encoding the net was trained with), n_out each. */
 bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t *dir);
 
 /* Checkpoint: architecture, parameters, running statistics, Adam state, step and epoch counters,

@@ -1,0 +1,211 @@
+// test_encoding.cpp — the [−1, 1] input encoding (bet_input_range): a net trained on 2p/255 − 1
+// exports to the engine, which takes the raw 8-bit pixels, and the engine's decisions equal a
+// double-precision float forward pass on the encoded inputs, image by image; the encoding survives
+// a checkpoint; batch-norm re-estimation measures the encoded pre-activation; what cannot fold is
+// refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bet/bet.h"
+#include "bnn/bnn.h"
+#include "fixtures.hpp"
+
+namespace {
+
+// Checkerboard classes over the full 0..255 range, so that both ends of [−1, 1] occur.
+struct Data : bettest::SynthData {
+  Data(uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t k, uint64_t seed)
+      : SynthData(n, c, h, w, k, seed,
+                  {bettest::Pattern::Checker, 128, 128, 0, 160, 5, "synthetic"}) {}
+};
+
+bet_train_params pm1_params(uint32_t batch) {
+  bet_train_params p = bet_train_default_params();
+  p.batch = batch;
+  p.lr = 5e-3;
+  p.input_range = BET_INPUT_PM1;
+  return p;
+}
+
+// A net of `arch` trained `epochs` epochs on [−1, 1] pixels (nullptr after a test failure).
+bet_net *pm1_net(const char *arch, const bnn_dataset &d, uint64_t seed, const bet_train_params &p,
+                 int epochs) {
+  bet_net *net = bettest::make_net(arch, d, seed);
+  for (int e = 0; net && e < epochs; ++e)
+    if (bet_train_epoch(net, &d, &p, nullptr, nullptr, nullptr) != BNN_OK) {
+      ADD_FAILURE() << "epoch " << e << ": " << bnn_errmsg();
+      bet_net_free(net);
+      return nullptr;
+    }
+  return net;
+}
+
+double sgn(float w) {
+  return w >= 0.0f ? 1.0 : -1.0;
+}
+
+// The evaluation-mode forward pass of a dense net in doubles, on x = 2p/255 − 1 (pm1) or p/255:
+// z = Σ sign(w)·x, h = +1 iff γ(z − μ)/√(var + eps) + β ≥ 0; the output's scores s·Σ sign(w)·h.
+// Returns the arg-max (ties to the lowest class) per image; int_scores gets Σ sign(w)·h of the
+// output layer.
+std::vector<uint8_t> float_forward(bet_net *net, const bnn_dataset &d, bool pm1,
+                                   std::vector<int64_t> *int_scores) {
+  const bet_arch *a = bet_net_arch(net);
+  const uint32_t L = a->n_layers, k = d.n_classes;
+  const size_t isz = (size_t)d.c * d.h * d.w;
+  std::vector<uint8_t> pred(d.n);
+  if (int_scores) int_scores->assign((size_t)d.n * k, 0);
+  for (uint32_t i = 0; i < d.n; ++i) {
+    std::vector<double> x(isz);
+    for (size_t j = 0; j < isz; ++j) {
+      const double p = d.images[(size_t)i * isz + j];
+      x[j] = pm1 ? 2.0 * p / 255.0 - 1.0 : p / 255.0;
+    }
+    for (uint32_t l = 0; l < L; ++l) {
+      size_t nw = 0;
+      const float *w = bet_net_weights(net, l, &nw);
+      const uint32_t fan = bet_net_fan_in(net, l), n_out = bet_net_n_out(net, l);
+      std::vector<double> y(n_out);
+      for (uint32_t o = 0; o < n_out; ++o) {
+        double z = 0.0;
+        for (uint32_t j = 0; j < fan; ++j) z += sgn(w[(size_t)o * fan + j]) * x[j];
+        y[o] = z;
+      }
+      if (l + 1 == L) {
+        const double s = bet_net_output_scale(net);
+        uint32_t best = 0;
+        for (uint32_t o = 0; o < n_out; ++o) {
+          if (s * y[o] > s * y[best]) best = o;
+          if (int_scores) (*int_scores)[(size_t)i * k + o] = (int64_t)std::llround(y[o]);
+        }
+        pred[i] = (uint8_t)best;
+        break;
+      }
+      float *beta = nullptr, *mean = nullptr, *var = nullptr;
+      const float *gamma = bet_net_bn(net, l, &beta, &mean, &var);
+      for (uint32_t o = 0; o < n_out; ++o)
+        y[o] = (double)gamma[o] * (y[o] - (double)mean[o]) / std::sqrt((double)var[o] + 1e-5) +
+                           (double)beta[o] >=
+                       0.0
+                   ? 1.0
+                   : -1.0;
+      x = y;
+    }
+  }
+  return pred;
+}
+
+}  // namespace
+
+TEST(Encoding, Pm1DenseNetEngineEqualsFloatForwardImageByImage) {
+  Data data(400, 1, 6, 6, 4, 11);
+  bet_net *net = bettest::make_net("36-40-24-4", data.d, 13);
+  ASSERT_NE(net, nullptr);
+  EXPECT_EQ(bet_net_input_range(net), BET_INPUT_01);
+  bet_train_params p = pm1_params(32);
+  p.flip_p = 0.01;
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, p, 5));
+  ASSERT_EQ(bet_net_input_range(net), BET_INPUT_PM1);
+  std::vector<int64_t> ref_scores;
+  const std::vector<uint8_t> ref = float_forward(net, data.d, true, &ref_scores);
+  const std::string path = bettest::tmp_path("encoding_pm1") + ".bnn";
+  ASSERT_EQ(bet_export(net, nullptr, path.c_str()), BNN_OK) << bnn_errmsg();
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bnn_model_load(&m, path.c_str()), BNN_OK) << bnn_errmsg();
+  const uint32_t k = data.d.n_classes;
+  const double sign = bet_net_output_scale(net) < 0 ? -1.0 : 1.0;
+  std::vector<int32_t> scores((size_t)data.d.n * k);
+  std::vector<uint8_t> pred(data.d.n), lib_pred(data.d.n);
+  for (int kernel : {(int)BNN_KERNEL_REF, (int)BNN_KERNEL_AUTO}) {
+    ASSERT_NO_FATAL_FAILURE(bettest::engine_run(m, data.d, (bnn_kernel)kernel, scores, pred));
+    for (uint32_t i = 0; i < data.d.n; ++i) {
+      ASSERT_EQ(pred[i], ref[i]) << "image " << i << " kernel " << kernel;
+      for (uint32_t j = 0; j < k; ++j)
+        ASSERT_EQ((double)scores[(size_t)i * k + j], sign * (double)ref_scores[(size_t)i * k + j])
+            << "image " << i << " class " << j;
+    }
+  }
+  double acc = 0.0;
+  ASSERT_EQ(bet_evaluate(net, &data.d, 2, 0.0, 0, 0, nullptr, lib_pred.data(), &acc), BNN_OK);
+  EXPECT_EQ(lib_pred, ref);
+  EXPECT_GT(acc, 1.2 / k);  // the comparison means something only if the net learned
+  // The encoding matters: the same parameters read as [0, 1] pixels decide differently.
+  const std::vector<uint8_t> as01 = float_forward(net, data.d, false, nullptr);
+  EXPECT_NE(as01, ref);
+  bnn_model_free(m);
+  std::remove(path.c_str());
+  bet_net_free(net);
+}
+
+TEST(Encoding, Pm1SurvivesCheckpointAndFoldsTheSame) {
+  Data data(120, 1, 4, 4, 3, 3);
+  const bet_train_params p = pm1_params(30);
+  bet_net *net = pm1_net("16-24-3", data.d, 9, p, 2);
+  ASSERT_NE(net, nullptr);
+  const std::string path = bettest::tmp_path("encoding_ckpt") + ".ckpt";
+  ASSERT_EQ(bet_checkpoint_save(net, &p, path.c_str()), BNN_OK) << bnn_errmsg();
+  bet_net *back = nullptr;
+  bet_train_params q;
+  ASSERT_EQ(bet_checkpoint_load(&back, &q, path.c_str()), BNN_OK) << bnn_errmsg();
+  EXPECT_EQ(q.input_range, BET_INPUT_PM1);
+  EXPECT_EQ(bet_net_input_range(back), BET_INPUT_PM1);
+  EXPECT_TRUE(bet_net_equal(net, back));
+  std::vector<int32_t> t1(24), t2(24);
+  std::vector<int8_t> d1(24), d2(24);
+  ASSERT_EQ(bet_net_thresholds(net, 0, t1.data(), d1.data()), BNN_OK);
+  ASSERT_EQ(bet_net_thresholds(back, 0, t2.data(), d2.data()), BNN_OK);
+  EXPECT_EQ(t1, t2);
+  EXPECT_EQ(d1, d2);
+  std::remove(path.c_str());
+  bet_net_free(back);
+  bet_net_free(net);
+}
+
+TEST(Encoding, BnEstimationMeasuresTheEncodedPreActivation) {
+  Data data(200, 1, 5, 5, 3, 4);
+  bet_net *net = pm1_net("25-12-3", data.d, 5, pm1_params(25), 1);
+  ASSERT_NE(net, nullptr);
+  ASSERT_EQ(bet_net_estimate_bn(net, &data.d, 2), BNN_OK) << bnn_errmsg();
+  float *beta = nullptr, *mean = nullptr, *var = nullptr;
+  bet_net_bn(net, 0, &beta, &mean, &var);
+  size_t nw = 0;
+  const float *w = bet_net_weights(net, 0, &nw);
+  for (uint32_t o = 0; o < 12; ++o) {
+    double s = 0.0, sq = 0.0;
+    for (uint32_t i = 0; i < data.d.n; ++i) {
+      double z = 0.0;
+      for (uint32_t j = 0; j < 25; ++j)
+        z += sgn(w[o * 25 + j]) * (2.0 * data.d.images[(size_t)i * 25 + j] / 255.0 - 1.0);
+      s += z;
+      sq += z * z;
+    }
+    const double mu = s / data.d.n, v = (sq / data.d.n - mu * mu) * data.d.n / (data.d.n - 1.0);
+    EXPECT_NEAR(mean[o], mu, 1e-4 * (1.0 + std::fabs(mu))) << "neuron " << o;
+    EXPECT_NEAR(var[o], v, 1e-4 * (1.0 + v)) << "neuron " << o;
+  }
+  bet_net_free(net);
+}
+
+TEST(Encoding, Pm1IsRefusedWhereItCannotFold) {
+  Data data(40, 1, 8, 8, 2, 6);
+  bet_net *net = bettest::make_net("vgg3", data.d, 1);
+  ASSERT_NE(net, nullptr);
+  const bet_train_params p0 = pm1_params(20);
+  EXPECT_EQ(bet_train_epoch(net, &data.d, &p0, nullptr, nullptr, nullptr), BNN_E_ARG);
+  EXPECT_NE(std::string(bnn_errmsg()).find("input-range pm1"), std::string::npos) << bnn_errmsg();
+  bet_net_free(net);
+  net = bettest::make_net("64-8-8-2", data.d, 1);
+  ASSERT_NE(net, nullptr);
+  bet_train_params p = pm1_params(20);
+  p.reg_margin = 0.1;
+  p.reg_layers = BET_REG_ALL;
+  EXPECT_EQ(bet_train_epoch(net, &data.d, &p, nullptr, nullptr, nullptr), BNN_E_ARG);
+  p.input_range = (bet_input_range)7;
+  EXPECT_EQ(bet_train_params_check(&p), BNN_E_ARG);
+  bet_net_free(net);
+}
