@@ -256,6 +256,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   p.bn_stats = version >= 3 ? (bet_bn_stats)ru32(&r) : BET_BN_RUNNING;
   p.reg_layers = version >= 4 ? (bet_reg_layers)ru32(&r) : BET_REG_HIDDEN;
   p.packed_forward = 1; /* not stored: it does not change any result */
+  p.ref_kernels = 0;    /* not stored: a benchmark and test switch */
   if (!r.ok) {
     s = r.err;
     goto done;

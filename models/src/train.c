@@ -137,6 +137,9 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
     if (L->packed) {
       /* ±1 × ±1: the previous layer left its signs packed in net->xbits. */
       bet_xnor_gemm(net->xbits, B, L->wbits, L->n_out, L->fan_in, L->z);
+    } else if (l == 0 && net->xq) {
+      /* pixels × ±1 in exact integers; z in the units of the float path (x = pixel/255) */
+      bet_u8s8_gemm(net->xq, B, L->fan_in, net->wq, L->n_out, 1.0f / 255.0f, L->z);
     } else if (L->kind == BET_DENSE) {
       bet_dense_forward(X, B, L->fan_in, L->wb, L->n_out, L->z);
     } else {
@@ -250,7 +253,10 @@ static void optimizer_step(bet_net *net, const bet_train_params *p) {
   for (uint32_t l = 0; l < net->n; ++l) {
     bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
-    bet_adam_step_latent(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
+    if (p->ref_kernels)
+      bet_adam_step_latent_ref(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
+    else
+      bet_adam_step_latent(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
     if (!L->is_output) {
       bet_adam_step(&ap, net->step, L->n_out, L->gamma, L->dgamma, L->gm, L->gv);
       bet_adam_step(&ap, net->step, L->n_out, L->beta, L->dbeta, L->bm, L->bv);
@@ -266,13 +272,41 @@ static void optimizer_step(bet_net *net, const bet_train_params *p) {
 
 static void load_batch(bet_net *net, const bnn_dataset *d, const uint32_t *idx, size_t n,
                        uint8_t *labels) {
-  const size_t isz = (size_t)d->c * d->h * d->w;
+  const size_t isz = (size_t)d->c * d->h * d->w, qsz = (isz + 3) / 4 * 4;
   for (size_t b = 0; b < n; ++b) {
     const uint8_t *src = d->images + (size_t)idx[b] * isz;
     float *dst = net->x0 + b * isz;
     for (size_t i = 0; i < isz; ++i) dst[i] = (float)src[i] * (1.0f / 255.0f);
+    if (net->xq) {
+      memcpy(net->xq + b * qsz, src, isz);
+      memset(net->xq + b * qsz + isz, 0, qsz - isz);
+    }
     labels[b] = d->labels[idx[b]];
   }
+}
+
+/* The u8 × s8 first layer: a dense layer 0 (its input is the pixels) on a CPU with a fast kernel,
+ * unless the reference path is asked for. Allocates this step's buffers and packs layer 0's ±1
+ * weights (flips applied); 0 when the path is not taken, −1 when out of memory. */
+static int setup_u8_first_layer(bet_net *net, size_t n, const bet_train_params *p) {
+  static int fast = -1;
+  if (fast < 0) fast = strcmp(bet_u8s8_gemm_kernel(), "ref") != 0;
+  const bet_layer *L = &net->L[0];
+  if (p->ref_kernels || !fast || L->kind != BET_DENSE || L->is_output) return 0;
+  net->xq = (uint8_t *)bnn_malloc(n * ((size_t)(L->fan_in + 3) / 4 * 4));
+  net->wq = (int8_t *)bnn_malloc(bet_s8_packed_size(L->n_out, L->fan_in));
+  if (!net->xq || !net->wq) return -1;
+  bet_s8_pack(L->wb, L->n_out, L->fan_in, net->wq);
+  return 1;
+}
+
+static void free_step_buffers(bet_net *net) {
+  bnn_free(net->reg_rsn);
+  bnn_free(net->xq);
+  bnn_free(net->wq);
+  net->reg_rsn = NULL;
+  net->xq = NULL;
+  net->wq = NULL;
 }
 
 /* Hinge terms of the margin regularizer per image: rows × neurons of hidden layers 1..n−2 (0..n−2
@@ -336,10 +370,17 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
       p->reg_margin > 0.0 ? p->reg_margin / ((double)reg_terms_per_image(net, p) * (double)n) : 0.0;
   bnn_status s = binarize_and_flip(net, p);
   if (s != BNN_OK) return s;
+  if (setup_u8_first_layer(net, n, p) < 0) {
+    free_step_buffers(net);
+    return bnn_fail(BNN_E_NOMEM, "train step: out of memory");
+  }
   load_batch(net, d, idx, n, labels);
   if (p->reg_margin > 0.0 && p->reg_layers == BET_REG_ALL && net->n > 1) {
     net->reg_rsn = first_layer_rsn(net, d, idx, n);
-    if (!net->reg_rsn) return bnn_fail(BNN_E_NOMEM, "margin regularizer: out of memory");
+    if (!net->reg_rsn) {
+      free_step_buffers(net);
+      return bnn_fail(BNN_E_NOMEM, "margin regularizer: out of memory");
+    }
   }
   forward_train(net, n, p);
   const bet_layer *Lo = &net->L[net->n - 1];
@@ -361,8 +402,7 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
   } else {
     backward(net, n, p);
   }
-  bnn_free(net->reg_rsn);
-  net->reg_rsn = NULL;
+  free_step_buffers(net);
   optimizer_step(net, p);
   const double pen = net->reg_weight * net->reg_sum;
   l += pen;

@@ -101,6 +101,10 @@ typedef struct bet_train_params {
   int packed_forward; /* 1 (default): ±1 × ±1 dense products of the forward pass through the
                          bit-packed kernel when the CPU has a fast one; 0: sgemm on ±1 floats.
                          Both are exact, so the trained weights are identical. */
+  int ref_kernels;    /* 0 (default): the fast kernels (AVX-512 Adam, bit-identical; the first
+                         dense layer's forward as exact u8 × s8 integer products, AVX-512 VNNI);
+                         1: the reference path (scalar Adam, sgemm on pixel/255 floats), kept for
+                         benchmarks and tests. The two differ only by float rounding. */
 } bet_train_params;
 
 bet_train_params bet_train_default_params(void);
