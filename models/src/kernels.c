@@ -130,14 +130,27 @@ size_t bet_s8_packed_size(size_t n, size_t k) {
   return ((n + 15) / 16) * 16 * ((k + 3) / 4) * 4;
 }
 
-void bet_s8_pack(const float *w, size_t n, size_t k, int8_t *out) {
-  const size_t k4n = (k + 3) / 4;
-  memset(out, 0, bet_s8_packed_size(n, k));
-  for (size_t j = 0; j < n; ++j) {
-    int8_t *blk = out + (j / 16) * k4n * 64 + (j % 16) * 4;
-    const float *wr = w + j * k;
-    for (size_t i = 0; i < k; ++i) blk[(i / 4) * 64 + i % 4] = (int8_t)wr[i];
+typedef struct s8_pack_ctx {
+  const float *w;
+  size_t n, k;
+  int8_t *out;
+} s8_pack_ctx;
+
+static void s8_pack_blocks(void *vctx, size_t lo, size_t hi) {
+  const s8_pack_ctx *c = (const s8_pack_ctx *)vctx;
+  const size_t k4n = (c->k + 3) / 4;
+  memset(c->out + lo * k4n * 64, 0, (hi - lo) * k4n * 64);
+  for (size_t j = lo * 16; j < hi * 16 && j < c->n; ++j) {
+    int8_t *blk = c->out + (j / 16) * k4n * 64 + (j % 16) * 4;
+    const float *wr = c->w + j * c->k;
+    for (size_t i = 0; i < c->k; ++i) blk[(i / 4) * 64 + i % 4] = (int8_t)wr[i];
   }
+}
+
+void bet_s8_pack(const float *w, size_t n, size_t k, int8_t *out) {
+  s8_pack_ctx c = {w, n, k, out};
+  const size_t per_block = 16 * (k ? k : 1);
+  bet_parallel_for((n + 15) / 16, (131072 + per_block - 1) / per_block, s8_pack_blocks, &c);
 }
 
 void bet_u8s8_gemm_ref(const uint8_t *x, size_t m, size_t k, const float *w, size_t n, float scale,

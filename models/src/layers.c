@@ -303,8 +303,19 @@ void bet_sign(const float *x, size_t n, float *out) {
   for (size_t i = 0; i < n; ++i) out[i] = x[i] < 0.0f ? -1.0f : 1.0f;
 }
 
+typedef struct ste_ctx {
+  const float *x, *dy;
+  float *dx;
+} ste_ctx;
+
+static void ste_range(void *vctx, size_t lo, size_t hi) {
+  const ste_ctx *c = (const ste_ctx *)vctx;
+  for (size_t i = lo; i < hi; ++i) c->dx[i] = fabsf(c->x[i]) <= 1.0f ? c->dy[i] : 0.0f;
+}
+
 void bet_ste_backward(const float *x, size_t n, const float *dy, float *dx) {
-  for (size_t i = 0; i < n; ++i) dx[i] = fabsf(x[i]) <= 1.0f ? dy[i] : 0.0f;
+  ste_ctx c = {x, dy, dx};
+  bet_parallel_for(n, 65536, ste_range, &c); /* elementwise: any split gives the same values */
 }
 
 void bet_maxpool2_forward(const float *in, size_t n, size_t h, size_t w, size_t c, float *out,

@@ -128,6 +128,15 @@ static bnn_status binarize_and_flip(bet_net *net, const bet_train_params *p) {
   return BNN_OK;
 }
 
+/* A conv layer runs in chunks of images whose im2col rows fit net->cols: writes the columns of
+ * the chunk starting at image b0 of X (B images) and returns its image count. */
+static size_t conv_chunk_cols(bet_net *net, const bet_layer *L, const float *X, size_t B,
+                              size_t b0) {
+  const size_t ch = bet_conv_chunk(L), nb = (B - b0) < ch ? (B - b0) : ch;
+  bet_im2col3x3(X + b0 * L->in_h * L->in_w * L->in_c, nb, L->in_h, L->in_w, L->in_c, net->cols);
+  return nb;
+}
+
 /* Forward pass in training mode on net->x0 (B images); leaves logits in net->logits. */
 static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
   const float *X = net->x0;
@@ -143,12 +152,9 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
     } else if (L->kind == BET_DENSE) {
       bet_dense_forward(X, B, L->fan_in, L->wb, L->n_out, L->z);
     } else {
-      const size_t ch = bet_conv_chunk(L);
-      const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
       const size_t img_rows = (size_t)L->out_h * L->out_w;
-      for (size_t b0 = 0; b0 < B; b0 += ch) {
-        const size_t nb = (B - b0) < ch ? (B - b0) : ch;
-        bet_im2col3x3(X + b0 * img_in, nb, L->in_h, L->in_w, L->in_c, net->cols);
+      for (size_t b0 = 0, nb; b0 < B; b0 += nb) {
+        nb = conv_chunk_cols(net, L, X, B, b0);
         bet_dense_forward(net->cols, nb * img_rows, L->fan_in, L->wb, L->n_out,
                           L->z + b0 * img_rows * L->n_out);
       }
@@ -188,12 +194,10 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
     if (L->kind == BET_DENSE) {
       bet_dense_backward(X, B, L->fan_in, L->wb, L->n_out, dz, dX, L->dw, 0);
     } else {
-      const size_t ch = bet_conv_chunk(L);
       const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
       const size_t img_rows = (size_t)L->out_h * L->out_w;
-      for (size_t b0 = 0; b0 < B; b0 += ch) {
-        const size_t nb = (B - b0) < ch ? (B - b0) : ch;
-        bet_im2col3x3(X + b0 * img_in, nb, L->in_h, L->in_w, L->in_c, net->cols);
+      for (size_t b0 = 0, nb; b0 < B; b0 += nb) {
+        nb = conv_chunk_cols(net, L, X, B, b0);
         const float *dzc = dz + b0 * img_rows * L->n_out;
         bet_dense_backward(net->cols, nb * img_rows, L->fan_in, L->wb, L->n_out, dzc, NULL, L->dw,
                            b0 > 0);
