@@ -1,6 +1,8 @@
 /* bench_train.c — seconds per training epoch of libbet on Fashion-MNIST (FCNN 784-2048-2048-10,
  * clean and with --flip-p 0.01; VGG3), against the PyTorch figures of the issue and against the
- * sgemm roof of this machine measured in the same run.
+ * sgemm roof of this machine measured in the same run; the clean FCNN also on the reference path
+ * (bet_train_params.ref_kernels: scalar Adam, sgemm first layer), for the fast/reference ratio of
+ * the same run, in wall and CPU seconds.
  *
  * usage: bench_train [--threads T] [--train-limit N] [--skip-vgg3] [--skip-fcnn] [--pytorch-clean
  * S]
