@@ -63,6 +63,10 @@ struct bet_net {
   /* margin regularizer of the current step: λ / (number of hinge terms), and the hinge sum */
   double reg_weight, reg_sum;
   double *reg_rsn; /* --reg-layers all: 1/√(Σ x²) per row of layer 0 during a step, else NULL */
+  /* During a step with the u8 × s8 first layer (else NULL): the batch's pixels, rows of
+   * 4·⌈fan_in/4⌉ bytes, and layer 0's ±1 weights packed by bet_s8_pack. */
+  uint8_t *xq;
+  int8_t *wq;
   /* batch buffers */
   uint32_t cap_batch;
   float *x0;               /* cap_batch × input size */

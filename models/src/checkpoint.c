@@ -259,6 +259,7 @@ bnn_status bet_checkpoint_load(bet_net **out, bet_train_params *pout, const char
   p.reg_layers = version >= 4 ? (bet_reg_layers)ru32(&r) : BET_REG_HIDDEN;
   p.input_range = version >= 5 ? (bet_input_range)ru32(&r) : BET_INPUT_01;
   p.packed_forward = 1; /* not stored: it does not change any result */
+  p.ref_kernels = 0;    /* not stored: a benchmark and test switch */
   if (!r.ok) {
     s = r.err;
     goto done;

@@ -303,8 +303,19 @@ void bet_sign(const float *x, size_t n, float *out) {
   for (size_t i = 0; i < n; ++i) out[i] = x[i] < 0.0f ? -1.0f : 1.0f;
 }
 
+typedef struct ste_ctx {
+  const float *x, *dy;
+  float *dx;
+} ste_ctx;
+
+static void ste_range(void *vctx, size_t lo, size_t hi) {
+  const ste_ctx *c = (const ste_ctx *)vctx;
+  for (size_t i = lo; i < hi; ++i) c->dx[i] = fabsf(c->x[i]) <= 1.0f ? c->dy[i] : 0.0f;
+}
+
 void bet_ste_backward(const float *x, size_t n, const float *dy, float *dx) {
-  for (size_t i = 0; i < n; ++i) dx[i] = fabsf(x[i]) <= 1.0f ? dy[i] : 0.0f;
+  ste_ctx c = {x, dy, dx};
+  bet_parallel_for(n, 65536, ste_range, &c); /* elementwise: any split gives the same values */
 }
 
 void bet_maxpool2_forward(const float *in, size_t n, size_t h, size_t w, size_t c, float *out,
@@ -399,45 +410,7 @@ void bet_adam_step(const bet_adam_params *p, uint64_t t, size_t n, float *param,
   }
 }
 
-typedef struct adam_latent_ctx {
-  float *w, *m, *v;
-  const float *grad;
-  float step, rb2, b1, b2, eps;
-} adam_latent_ctx;
-
-static void adam_latent_range(void *vctx, size_t lo, size_t hi) {
-  const adam_latent_ctx *c = (const adam_latent_ctx *)vctx;
-  float *w = c->w, *m = c->m, *v = c->v;
-  const float *grad = c->grad;
-  const float step = c->step, rb2 = c->rb2, b1 = c->b1, b2 = c->b2, eps = c->eps;
-  for (size_t i = lo; i < hi; ++i) {
-    const float g = fabsf(w[i]) <= 1.0f ? grad[i] : 0.0f;
-    const float mi = b1 * m[i] + (1.0f - b1) * g;
-    const float vi = b2 * v[i] + (1.0f - b2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    const float x = w[i] - step * mi / (sqrtf(vi) * rb2 + eps);
-    w[i] = x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
-  }
-}
-
-void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
-                          const float *grad, float *m, float *v) {
-  const double bc1 = 1.0 - pow((double)p->beta1, (double)t);
-  const double bc2 = 1.0 - pow((double)p->beta2, (double)t);
-  adam_latent_ctx c;
-  c.w = w;
-  c.m = m;
-  c.v = v;
-  c.grad = grad;
-  c.step = (float)((double)p->lr / bc1);
-  c.rb2 = (float)(1.0 / sqrt(bc2));
-  c.b1 = p->beta1;
-  c.b2 = p->beta2;
-  c.eps = p->eps;
-  /* Elementwise, so splitting the range between threads cannot change any value. */
-  bet_parallel_for(n, 65536, adam_latent_range, &c);
-}
+/* bet_adam_step_latent: kernels.c (a reference loop and an AVX-512 twin). */
 
 int bet_fold_threshold(double gamma, double beta, double mean, double var, double eps,
                        double in_scale, int64_t reach, int32_t *t, int8_t *dir) {

@@ -131,6 +131,15 @@ static bnn_status binarize_and_flip(bet_net *net, const bet_train_params *p) {
   return BNN_OK;
 }
 
+/* A conv layer runs in chunks of images whose im2col rows fit net->cols: writes the columns of
+ * the chunk starting at image b0 of X (B images) and returns its image count. */
+static size_t conv_chunk_cols(bet_net *net, const bet_layer *L, const float *X, size_t B,
+                              size_t b0) {
+  const size_t ch = bet_conv_chunk(L), nb = (B - b0) < ch ? (B - b0) : ch;
+  bet_im2col3x3(X + b0 * L->in_h * L->in_w * L->in_c, nb, L->in_h, L->in_w, L->in_c, net->cols);
+  return nb;
+}
+
 /* Forward pass in training mode on net->x0 (B images); leaves logits in net->logits. */
 static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
   const float *X = net->x0;
@@ -140,15 +149,15 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
     if (L->packed) {
       /* ±1 × ±1: the previous layer left its signs packed in net->xbits. */
       bet_xnor_gemm(net->xbits, B, L->wbits, L->n_out, L->fan_in, L->z);
+    } else if (l == 0 && net->xq) {
+      /* pixels × ±1 in exact integers; z in the units of the float path (x = pixel/255) */
+      bet_u8s8_gemm(net->xq, B, L->fan_in, net->wq, L->n_out, 1.0f / 255.0f, L->z);
     } else if (L->kind == BET_DENSE) {
       bet_dense_forward(X, B, L->fan_in, L->wb, L->n_out, L->z);
     } else {
-      const size_t ch = bet_conv_chunk(L);
-      const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
       const size_t img_rows = (size_t)L->out_h * L->out_w;
-      for (size_t b0 = 0; b0 < B; b0 += ch) {
-        const size_t nb = (B - b0) < ch ? (B - b0) : ch;
-        bet_im2col3x3(X + b0 * img_in, nb, L->in_h, L->in_w, L->in_c, net->cols);
+      for (size_t b0 = 0, nb; b0 < B; b0 += nb) {
+        nb = conv_chunk_cols(net, L, X, B, b0);
         bet_dense_forward(net->cols, nb * img_rows, L->fan_in, L->wb, L->n_out,
                           L->z + b0 * img_rows * L->n_out);
       }
@@ -188,12 +197,10 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
     if (L->kind == BET_DENSE) {
       bet_dense_backward(X, B, L->fan_in, L->wb, L->n_out, dz, dX, L->dw, 0);
     } else {
-      const size_t ch = bet_conv_chunk(L);
       const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
       const size_t img_rows = (size_t)L->out_h * L->out_w;
-      for (size_t b0 = 0; b0 < B; b0 += ch) {
-        const size_t nb = (B - b0) < ch ? (B - b0) : ch;
-        bet_im2col3x3(X + b0 * img_in, nb, L->in_h, L->in_w, L->in_c, net->cols);
+      for (size_t b0 = 0, nb; b0 < B; b0 += nb) {
+        nb = conv_chunk_cols(net, L, X, B, b0);
         const float *dzc = dz + b0 * img_rows * L->n_out;
         bet_dense_backward(net->cols, nb * img_rows, L->fan_in, L->wb, L->n_out, dzc, NULL, L->dw,
                            b0 > 0);
@@ -253,7 +260,10 @@ static void optimizer_step(bet_net *net, const bet_train_params *p) {
   for (uint32_t l = 0; l < net->n; ++l) {
     bet_layer *L = &net->L[l];
     const size_t nw = (size_t)L->n_out * L->fan_in;
-    bet_adam_step_latent(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
+    if (p->ref_kernels)
+      bet_adam_step_latent_ref(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
+    else
+      bet_adam_step_latent(&ap, net->step, nw, L->w, L->dw, L->wm, L->wv);
     if (!L->is_output) {
       bet_adam_step(&ap, net->step, L->n_out, L->gamma, L->dgamma, L->gm, L->gv);
       bet_adam_step(&ap, net->step, L->n_out, L->beta, L->dbeta, L->bm, L->bv);
@@ -269,7 +279,7 @@ static void optimizer_step(bet_net *net, const bet_train_params *p) {
 
 static void load_batch(bet_net *net, const bnn_dataset *d, const uint32_t *idx, size_t n,
                        uint8_t *labels) {
-  const size_t isz = (size_t)d->c * d->h * d->w;
+  const size_t isz = (size_t)d->c * d->h * d->w, qsz = (isz + 3) / 4 * 4;
   for (size_t b = 0; b < n; ++b) {
     const uint8_t *src = d->images + (size_t)idx[b] * isz;
     float *dst = net->x0 + b * isz;
@@ -277,8 +287,39 @@ static void load_batch(bet_net *net, const bnn_dataset *d, const uint32_t *idx, 
       for (size_t i = 0; i < isz; ++i) dst[i] = (float)src[i] * (2.0f / 255.0f) - 1.0f;
     else
       for (size_t i = 0; i < isz; ++i) dst[i] = (float)src[i] * (1.0f / 255.0f);
+    if (net->xq) {
+      memcpy(net->xq + b * qsz, src, isz);
+      memset(net->xq + b * qsz + isz, 0, qsz - isz);
+    }
     labels[b] = d->labels[idx[b]];
   }
+}
+
+/* The u8 × s8 first layer: a dense layer 0 (its input is the pixels, encoded in [0, 1]) on a CPU
+ * with a fast kernel, unless the reference path is asked for. Allocates this step's buffers and
+ * packs layer 0's ±1 weights (flips applied); 0 when the path is not taken, −1 when out of memory.
+ */
+static int setup_u8_first_layer(bet_net *net, size_t n, const bet_train_params *p) {
+  static int fast = -1;
+  if (fast < 0) fast = strcmp(bet_u8s8_gemm_kernel(), "ref") != 0;
+  const bet_layer *L = &net->L[0];
+  if (p->ref_kernels || !fast || p->input_range != BET_INPUT_01 || L->kind != BET_DENSE ||
+      L->is_output)
+    return 0;
+  net->xq = (uint8_t *)bnn_malloc(n * ((size_t)(L->fan_in + 3) / 4 * 4));
+  net->wq = (int8_t *)bnn_malloc(bet_s8_packed_size(L->n_out, L->fan_in));
+  if (!net->xq || !net->wq) return -1;
+  bet_s8_pack(L->wb, L->n_out, L->fan_in, net->wq);
+  return 1;
+}
+
+static void free_step_buffers(bet_net *net) {
+  bnn_free(net->reg_rsn);
+  bnn_free(net->xq);
+  bnn_free(net->wq);
+  net->reg_rsn = NULL;
+  net->xq = NULL;
+  net->wq = NULL;
 }
 
 /* Hinge terms of the margin regularizer per image: rows × neurons of hidden layers 1..n−2 (0..n−2
@@ -353,10 +394,17 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
       p->reg_margin > 0.0 ? p->reg_margin / ((double)reg_terms_per_image(net, p) * (double)n) : 0.0;
   bnn_status s = binarize_and_flip(net, p);
   if (s != BNN_OK) return s;
+  if (setup_u8_first_layer(net, n, p) < 0) {
+    free_step_buffers(net);
+    return bnn_fail(BNN_E_NOMEM, "train step: out of memory");
+  }
   load_batch(net, d, idx, n, labels);
   if (p->reg_margin > 0.0 && p->reg_layers == BET_REG_ALL && net->n > 1) {
     net->reg_rsn = first_layer_rsn(net, d, idx, n);
-    if (!net->reg_rsn) return bnn_fail(BNN_E_NOMEM, "margin regularizer: out of memory");
+    if (!net->reg_rsn) {
+      free_step_buffers(net);
+      return bnn_fail(BNN_E_NOMEM, "margin regularizer: out of memory");
+    }
   }
   forward_train(net, n, p);
   const bet_layer *Lo = &net->L[net->n - 1];
@@ -378,8 +426,7 @@ static bnn_status train_step_impl(bet_net *net, const bnn_dataset *d, const uint
   } else {
     backward(net, n, p);
   }
-  bnn_free(net->reg_rsn);
-  net->reg_rsn = NULL;
+  free_step_buffers(net);
   optimizer_step(net, p);
   const double pen = net->reg_weight * net->reg_sum;
   l += pen;

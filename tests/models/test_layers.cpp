@@ -305,6 +305,64 @@ TEST(Layers, FusedLatentWeightUpdateEqualsMaskAdamClip) {
   }
 }
 
+// The AVX-512 latent update and its plain twin perform the same float operations: bit-identical,
+// on a length with a tail that is not a multiple of 16 and weights beyond ±1 (no gradient there).
+TEST(Layers, LatentAdamFastEqualsReferenceBitForBit) {
+  const size_t n = 70001;
+  auto w = randv(n, 64, -1.3f, 1.3f), g = randv(n, 65, -0.1f, 0.1f),
+       m = randv(n, 66, -0.01f, 0.01f), v = randv(n, 67, 0.0f, 1e-4f);
+  auto w2 = w, m2 = m, v2 = v;
+  bet_adam_params p = bet_adam_default_params();
+  p.lr = 0.02f;
+  bet_set_threads(2);
+  for (uint64_t t = 1; t <= 3; ++t) {
+    bet_adam_step_latent(&p, t, n, w.data(), g.data(), m.data(), v.data());
+    bet_adam_step_latent_ref(&p, t, n, w2.data(), g.data(), m2.data(), v2.data());
+  }
+  bet_set_threads(1);
+  size_t clipped = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(w[i], w2[i]) << i;
+    ASSERT_EQ(m[i], m2[i]) << i;
+    ASSERT_EQ(v[i], v2[i]) << i;
+    clipped += std::fabs(w[i]) == 1.0f;
+  }
+  EXPECT_GT(clipped, 0u);  // the clip was exercised
+}
+
+// u8 × s8 products: the packed kernel (VNNI or its scalar twin) equals the obvious loop exactly,
+// and with scale 1 equals sgemm on the same small integers (exact in float); odd shapes exercise
+// the row, neuron and input tails; 2 threads split the neuron blocks.
+TEST(Layers, U8S8GemmEqualsReferenceAndFloatGemm) {
+  std::printf("bet_u8s8_gemm kernel: %s\n", bet_u8s8_gemm_kernel());
+  const size_t shapes[][3] = {{1, 1, 1},   {3, 5, 7},    {4, 16, 4},    {5, 17, 9},
+                              {9, 33, 63}, {8, 48, 784}, {13, 70, 130}, {64, 300, 785}};
+  bnn_rng r = bnn_rng_make(71, 1);
+  for (int threads = 1; threads <= 2; ++threads) {
+    bet_set_threads(threads);
+    for (const auto &sh : shapes) {
+      const size_t m = sh[0], n = sh[1], k = sh[2], kp = (k + 3) / 4 * 4;
+      std::vector<uint8_t> x(m * k), xq(m * kp, 0);
+      std::vector<float> xf(m * k), w(n * k), yr(m * n), yx(m * n, -7.0f), yf(m * n);
+      for (size_t i = 0; i < m * k; ++i) xf[i] = x[i] = (uint8_t)bnn_rng_below(&r, 256);
+      for (size_t i = 0; i < m; ++i)
+        for (size_t t = 0; t < k; ++t) xq[i * kp + t] = x[i * k + t];
+      for (auto &v : w) v = bnn_rng_below(&r, 2) ? 1.0f : -1.0f;
+      std::vector<int8_t> wq(bet_s8_packed_size(n, k));
+      bet_s8_pack(w.data(), n, k, wq.data());
+      bet_u8s8_gemm_ref(x.data(), m, k, w.data(), n, 1.0f, yr.data());
+      bet_u8s8_gemm(xq.data(), m, k, wq.data(), n, 1.0f, yx.data());
+      bet_dense_forward(xf.data(), m, k, w.data(), n, yf.data());
+      EXPECT_EQ(yx, yr) << m << "x" << n << "x" << k << " threads " << threads;
+      EXPECT_EQ(yr, yf) << m << "x" << n << "x" << k;
+      bet_u8s8_gemm_ref(x.data(), m, k, w.data(), n, 1.0f / 255.0f, yr.data());
+      bet_u8s8_gemm(xq.data(), m, k, wq.data(), n, 1.0f / 255.0f, yx.data());
+      EXPECT_EQ(yx, yr) << m << "x" << n << "x" << k << " scaled";
+    }
+  }
+  bet_set_threads(1);
+}
+
 TEST(Layers, FoldThresholdAgreesWithBatchNormSignOverTheWholeRange) {
   bnn_rng r = bnn_rng_make(7, 7);
   for (int trial = 0; trial < 300; ++trial) {

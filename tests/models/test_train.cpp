@@ -253,6 +253,57 @@ TEST(Train, PackedForwardTrainsIdenticallyToFloatGemm) {
   bet_net_free(b);
 }
 
+// The fast kernels against the reference path (ref_kernels = 1: scalar Adam, sgemm on pixel/255
+// floats in layer 0), same seed: the Adam is bit-identical and layer 0's pre-activations differ
+// by float rounding only (exact integers × 1/255 against a float sum of pixel/255 × ±1), so the
+// training curve must agree within rounding's reach: a pre-activation next to a batch-norm
+// switch point may take the other sign (an exact tie z = μ in the integer path, for instance), so
+// not bit for bit. 1024 images, 2 epochs of 16 batches of 64. Tolerances: the running loss within
+// 2 % and accuracy within 2 pp after every batch, the epoch figures within 1 % and 1 pp.
+namespace {
+struct Curve {
+  std::vector<double> loss, acc;
+};
+void record_batch(void *ud, uint32_t, uint64_t, uint64_t, double loss, double acc) {
+  static_cast<Curve *>(ud)->loss.push_back(loss);
+  static_cast<Curve *>(ud)->acc.push_back(acc);
+}
+}  // namespace
+
+TEST(Train, FastKernelsFollowTheReferenceCurveWithinRounding) {
+  bettest::SynthSpec spec;
+  spec.on_lo = 110;  // overlapping pixel ranges: learned over the 2 epochs, not in a few steps
+  spec.on_span = 145;
+  spec.off_span = 145;
+  Synth s(1024, 1, 16, 16, 4, 24, spec);
+  bet_train_params p = bet_train_default_params();
+  p.batch = 64;
+  p.threads = 2;
+  bet_net *fast = make_net("256-128-128-4", s.d, 11), *ref = make_net("256-128-128-4", s.d, 11);
+  Curve cf, cr;
+  bet_epoch_stats ef[2], er[2];
+  for (int e = 0; e < 2; ++e) {
+    p.ref_kernels = 0;
+    ASSERT_EQ(bet_train_epoch(fast, &s.d, &p, record_batch, &cf, &ef[e]), BNN_OK) << bnn_errmsg();
+    p.ref_kernels = 1;
+    ASSERT_EQ(bet_train_epoch(ref, &s.d, &p, record_batch, &cr, &er[e]), BNN_OK) << bnn_errmsg();
+  }
+  ASSERT_EQ(cf.loss.size(), cr.loss.size());
+  for (size_t i = 0; i < cf.loss.size(); ++i) {
+    EXPECT_NEAR(cf.loss[i], cr.loss[i], 0.02 * cr.loss[i]) << "batch " << i;
+    EXPECT_NEAR(cf.acc[i], cr.acc[i], 0.02) << "batch " << i;
+  }
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_NEAR(ef[e].loss, er[e].loss, 0.01 * er[e].loss) << "epoch " << e;
+    EXPECT_NEAR(ef[e].train_acc, er[e].train_acc, 0.01) << "epoch " << e;
+  }
+  EXPECT_LT(er[1].loss, er[0].loss);  // it learned something
+  std::printf("epoch losses fast %.6f %.6f, reference %.6f %.6f\n", ef[0].loss, ef[1].loss,
+              er[0].loss, er[1].loss);
+  bet_net_free(fast);
+  bet_net_free(ref);
+}
+
 TEST(Train, ClipAllKeepsBatchNormAndScaleInTheUnitInterval) {
   Synth s(64, 1, 4, 4, 2, 23);
   bet_train_params p = bet_train_default_params();

@@ -116,6 +116,10 @@ typedef struct bet_train_params {
                          Both are exact, so the trained weights are identical. */
   bet_input_range input_range; /* BET_INPUT_01 (default) or BET_INPUT_PM1; every training step
                                   stores it in the net (evaluation and export fold with it) */
+  int ref_kernels; /* 0 (default): the fast kernels (AVX-512 Adam, bit-identical; the first
+                      dense layer's forward as exact u8 × s8 integer products, AVX-512 VNNI);
+                      1: the reference path (scalar Adam, sgemm on pixel/255 floats), kept for
+                      benchmarks and tests. The two differ only by float rounding. */
 } bet_train_params;
 
 bet_train_params bet_train_default_params(void);

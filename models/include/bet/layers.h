@@ -126,6 +126,24 @@ void bet_adam_step(const bet_adam_params *p, uint64_t t, size_t n, float *param,
  * as above, then w clipped to [−1, 1] — fused into one pass over the arrays. */
 void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
                           const float *grad, float *m, float *v);
+/* The same with the plain loop (bet_adam_step_latent uses AVX-512 when the CPU has it: the same
+ * float operations in the same order, so bit-identical results). */
+void bet_adam_step_latent_ref(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                              const float *grad, float *m, float *v);
+
+/* The first dense layer on 8-bit pixels: y[M][N] = scale · Σ_t x[i][t]·w[j][t] with x bytes and w
+ * small integers (±1 here), the sum exact in integers, then (float)sum · scale. `_ref` takes w as
+ * floats row-major [N][K]; bet_u8s8_gemm takes w packed by bet_s8_pack (bet_s8_packed_size(n, k)
+ * bytes) and x rows of 4·⌈K/4⌉ bytes, zero padded; it uses AVX-512 VNNI when the CPU has it, else
+ * a scalar loop over the same layout. Both give identical floats. */
+size_t bet_s8_packed_size(size_t n, size_t k);
+void bet_s8_pack(const float *w, size_t n, size_t k, int8_t *out);
+void bet_u8s8_gemm_ref(const uint8_t *x, size_t m, size_t k, const float *w, size_t n, float scale,
+                       float *y);
+void bet_u8s8_gemm(const uint8_t *x, size_t m, size_t k, const int8_t *w, size_t n, float scale,
+                   float *y);
+/* "avx512-vnni" or "ref". */
+const char *bet_u8s8_gemm_kernel(void);
 
 /* Folds batch norm + sign into the engine's integer threshold and direction. The layer computes
  * integer pre-activations a with z = a / in_scale (in_scale = 255 for the first layer, whose

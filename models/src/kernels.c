@@ -1,0 +1,280 @@
+/* kernels.c — training kernels with a reference twin and an AVX-512 variant chosen at run time:
+ * the fused latent-weight Adam step (bit-identical to its reference: the same IEEE operations
+ * per element, no FMA contraction under -std=c11) and the first layer's u8 × s8 product (exact
+ * integers through AVX-512 VNNI). */
+#include <math.h>
+#include <string.h>
+
+#include "bet/layers.h"
+#include "bet_impl.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define BET_KERN_X86 1
+#else
+#define BET_KERN_X86 0
+#endif
+
+/* 1: AVX-512F, 2: AVX-512F + BW + VNNI (checked once). */
+static int cpu_level(void) {
+#if BET_KERN_X86
+  static int level = -1;
+  if (level < 0) {
+    __builtin_cpu_init();
+    level = !__builtin_cpu_supports("avx512f")                                           ? 0
+            : __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni") ? 2
+                                                                                         : 1;
+  }
+  return level;
+#else
+  return 0;
+#endif
+}
+
+/* ---- latent-weight Adam --------------------------------------------------------------------- */
+
+typedef struct adam_latent_ctx {
+  float *w, *m, *v;
+  const float *grad;
+  float step, rb2, b1, b2, eps;
+} adam_latent_ctx;
+
+static void adam_latent_range(void *vctx, size_t lo, size_t hi) {
+  const adam_latent_ctx *c = (const adam_latent_ctx *)vctx;
+  float *w = c->w, *m = c->m, *v = c->v;
+  const float *grad = c->grad;
+  const float step = c->step, rb2 = c->rb2, b1 = c->b1, b2 = c->b2, eps = c->eps;
+  for (size_t i = lo; i < hi; ++i) {
+    const float g = fabsf(w[i]) <= 1.0f ? grad[i] : 0.0f;
+    const float mi = b1 * m[i] + (1.0f - b1) * g;
+    const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    const float x = w[i] - step * mi / (sqrtf(vi) * rb2 + eps);
+    w[i] = x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
+  }
+}
+
+#if BET_KERN_X86
+/* The loop above, 16 lanes at a time, operation for operation (separate multiplies and adds,
+ * correctly rounded sqrt and divide, the clip as two compares so a NaN stays NaN). */
+__attribute__((target("avx512f"))) static void adam_latent_avx512(void *vctx, size_t lo,
+                                                                  size_t hi) {
+  const adam_latent_ctx *c = (const adam_latent_ctx *)vctx;
+  const __m512 b1 = _mm512_set1_ps(c->b1), c1 = _mm512_set1_ps(1.0f - c->b1);
+  const __m512 b2 = _mm512_set1_ps(c->b2), c2 = _mm512_set1_ps(1.0f - c->b2);
+  const __m512 step = _mm512_set1_ps(c->step), rb2 = _mm512_set1_ps(c->rb2);
+  const __m512 eps = _mm512_set1_ps(c->eps), one = _mm512_set1_ps(1.0f),
+               mone = _mm512_set1_ps(-1.0f);
+  size_t i = lo;
+  for (; i + 16 <= hi; i += 16) {
+    const __m512 w = _mm512_loadu_ps(c->w + i);
+    const __mmask16 live = _mm512_cmp_ps_mask(_mm512_abs_ps(w), one, _CMP_LE_OQ);
+    const __m512 g = _mm512_maskz_mov_ps(live, _mm512_loadu_ps(c->grad + i));
+    const __m512 mi =
+        _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(c->m + i)), _mm512_mul_ps(c1, g));
+    const __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(c->v + i)),
+                                    _mm512_mul_ps(_mm512_mul_ps(c2, g), g));
+    _mm512_storeu_ps(c->m + i, mi);
+    _mm512_storeu_ps(c->v + i, vi);
+    const __m512 den = _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(vi), rb2), eps);
+    __m512 x = _mm512_sub_ps(w, _mm512_div_ps(_mm512_mul_ps(step, mi), den));
+    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, one, _CMP_GT_OQ), x, one);
+    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, mone, _CMP_LT_OQ), x, mone);
+    _mm512_storeu_ps(c->w + i, x);
+  }
+  if (i < hi) adam_latent_range(vctx, i, hi);
+}
+#endif
+
+static void adam_latent_run(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                            const float *grad, float *m, float *v, int fast) {
+  const double bc1 = 1.0 - pow((double)p->beta1, (double)t);
+  const double bc2 = 1.0 - pow((double)p->beta2, (double)t);
+  adam_latent_ctx c;
+  c.w = w;
+  c.m = m;
+  c.v = v;
+  c.grad = grad;
+  c.step = (float)((double)p->lr / bc1);
+  c.rb2 = (float)(1.0 / sqrt(bc2));
+  c.b1 = p->beta1;
+  c.b2 = p->beta2;
+  c.eps = p->eps;
+  bet_par_fn fn = adam_latent_range;
+#if BET_KERN_X86
+  if (fast && cpu_level() >= 1) fn = adam_latent_avx512;
+#else
+  (void)fast;
+#endif
+  /* Elementwise, so splitting the range between threads cannot change any value. */
+  bet_parallel_for(n, 65536, fn, &c);
+}
+
+void bet_adam_step_latent(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                          const float *grad, float *m, float *v) {
+  adam_latent_run(p, t, n, w, grad, m, v, 1);
+}
+
+void bet_adam_step_latent_ref(const bet_adam_params *p, uint64_t t, size_t n, float *w,
+                              const float *grad, float *m, float *v) {
+  adam_latent_run(p, t, n, w, grad, m, v, 0);
+}
+
+/* ---- u8 × s8 products (the first dense layer on 8-bit pixels) ------------------------------- */
+
+/* Packed layout: blocks of 16 output neurons; inside a block, for each group of 4 inputs
+ * (k4 = 0 … ⌈k/4⌉−1), 16 × 4 bytes: neuron jj's weights for inputs 4·k4 … 4·k4+3. Padding
+ * (inputs ≥ k, neurons ≥ n) is 0. This is the operand order of VPDPBUSD. */
+size_t bet_s8_packed_size(size_t n, size_t k) {
+  return ((n + 15) / 16) * 16 * ((k + 3) / 4) * 4;
+}
+
+typedef struct s8_pack_ctx {
+  const float *w;
+  size_t n, k;
+  int8_t *out;
+} s8_pack_ctx;
+
+static void s8_pack_blocks(void *vctx, size_t lo, size_t hi) {
+  const s8_pack_ctx *c = (const s8_pack_ctx *)vctx;
+  const size_t k4n = (c->k + 3) / 4;
+  memset(c->out + lo * k4n * 64, 0, (hi - lo) * k4n * 64);
+  for (size_t j = lo * 16; j < hi * 16 && j < c->n; ++j) {
+    int8_t *blk = c->out + (j / 16) * k4n * 64 + (j % 16) * 4;
+    const float *wr = c->w + j * c->k;
+    for (size_t i = 0; i < c->k; ++i) blk[(i / 4) * 64 + i % 4] = (int8_t)wr[i];
+  }
+}
+
+void bet_s8_pack(const float *w, size_t n, size_t k, int8_t *out) {
+  s8_pack_ctx c = {w, n, k, out};
+  const size_t per_block = 16 * (k ? k : 1);
+  bet_parallel_for((n + 15) / 16, (131072 + per_block - 1) / per_block, s8_pack_blocks, &c);
+}
+
+void bet_u8s8_gemm_ref(const uint8_t *x, size_t m, size_t k, const float *w, size_t n, float scale,
+                       float *y) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      int64_t a = 0;
+      for (size_t t = 0; t < k; ++t) a += (int64_t)x[i * k + t] * (int64_t)(int8_t)w[j * k + t];
+      y[i * n + j] = (float)a * scale;
+    }
+}
+
+typedef struct u8s8_ctx {
+  const uint8_t *x; /* m rows of kp = 4·⌈k/4⌉ bytes (zero padded) */
+  const int8_t *w;  /* bet_s8_pack layout */
+  size_t m, kp, n;
+  float scale;
+  float *y;
+} u8s8_ctx;
+
+/* Scalar version of the blocked kernel (CPUs without VNNI): same integers, same conversion. */
+static void u8s8_blocks_ref(void *vctx, size_t lo, size_t hi) {
+  const u8s8_ctx *c = (const u8s8_ctx *)vctx;
+  const size_t k4n = c->kp / 4;
+  for (size_t jb = lo; jb < hi; ++jb) {
+    const int8_t *blk = c->w + jb * k4n * 64;
+    for (size_t i = 0; i < c->m; ++i) {
+      const uint8_t *xr = c->x + i * c->kp;
+      for (size_t jj = 0; jj < 16 && jb * 16 + jj < c->n; ++jj) {
+        int32_t a = 0;
+        for (size_t t = 0; t < c->kp; ++t)
+          a += (int32_t)xr[t] * (int32_t)blk[(t / 4) * 64 + jj * 4 + t % 4];
+        c->y[i * c->n + jb * 16 + jj] = (float)a * c->scale;
+      }
+    }
+  }
+}
+
+#if BET_KERN_X86
+/* Rows 4 at a time against 2 blocks (32 neurons): 8 accumulators of 16 int32, each VPDPBUSD adds
+ * 4 u8 × s8 products per lane; both operands stay in L1/L2 (2 blocks × k bytes × 16). */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void u8s8_blocks_vnni(void *vctx,
+                                                                                    size_t lo,
+                                                                                    size_t hi) {
+  const u8s8_ctx *c = (const u8s8_ctx *)vctx;
+  const size_t k4n = c->kp / 4, n = c->n, m = c->m;
+  const __m512 sc = _mm512_set1_ps(c->scale);
+  for (size_t jb = lo; jb < hi; jb += 2) {
+    const int two = jb + 1 < hi;
+    const int8_t *w0 = c->w + jb * k4n * 64, *w1 = two ? w0 + k4n * 64 : w0;
+    const size_t j0 = jb * 16;
+    const __mmask16 mk0 = (__mmask16)(n - j0 >= 16 ? 0xFFFF : (1u << (n - j0)) - 1u);
+    const __mmask16 mk1 =
+        !two ? 0 : (__mmask16)(n - j0 - 16 >= 16 ? 0xFFFF : (1u << (n - j0 - 16)) - 1u);
+    size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const uint8_t *x0 = c->x + i * c->kp;
+      __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00,
+              a30 = a00, a31 = a00;
+      for (size_t t = 0; t < k4n; ++t) {
+        const __m512i v0 = _mm512_loadu_si512((const void *)(w0 + t * 64));
+        const __m512i v1 = _mm512_loadu_si512((const void *)(w1 + t * 64));
+        int32_t q;
+        memcpy(&q, x0 + 4 * t, 4);
+        __m512i b = _mm512_set1_epi32(q);
+        a00 = _mm512_dpbusd_epi32(a00, b, v0);
+        a01 = _mm512_dpbusd_epi32(a01, b, v1);
+        memcpy(&q, x0 + c->kp + 4 * t, 4);
+        b = _mm512_set1_epi32(q);
+        a10 = _mm512_dpbusd_epi32(a10, b, v0);
+        a11 = _mm512_dpbusd_epi32(a11, b, v1);
+        memcpy(&q, x0 + 2 * c->kp + 4 * t, 4);
+        b = _mm512_set1_epi32(q);
+        a20 = _mm512_dpbusd_epi32(a20, b, v0);
+        a21 = _mm512_dpbusd_epi32(a21, b, v1);
+        memcpy(&q, x0 + 3 * c->kp + 4 * t, 4);
+        b = _mm512_set1_epi32(q);
+        a30 = _mm512_dpbusd_epi32(a30, b, v0);
+        a31 = _mm512_dpbusd_epi32(a31, b, v1);
+      }
+      float *y = c->y + i * n + j0;
+      _mm512_mask_storeu_ps(y, mk0, _mm512_mul_ps(_mm512_cvtepi32_ps(a00), sc));
+      _mm512_mask_storeu_ps(y + n, mk0, _mm512_mul_ps(_mm512_cvtepi32_ps(a10), sc));
+      _mm512_mask_storeu_ps(y + 2 * n, mk0, _mm512_mul_ps(_mm512_cvtepi32_ps(a20), sc));
+      _mm512_mask_storeu_ps(y + 3 * n, mk0, _mm512_mul_ps(_mm512_cvtepi32_ps(a30), sc));
+      if (two) {
+        _mm512_mask_storeu_ps(y + 16, mk1, _mm512_mul_ps(_mm512_cvtepi32_ps(a01), sc));
+        _mm512_mask_storeu_ps(y + n + 16, mk1, _mm512_mul_ps(_mm512_cvtepi32_ps(a11), sc));
+        _mm512_mask_storeu_ps(y + 2 * n + 16, mk1, _mm512_mul_ps(_mm512_cvtepi32_ps(a21), sc));
+        _mm512_mask_storeu_ps(y + 3 * n + 16, mk1, _mm512_mul_ps(_mm512_cvtepi32_ps(a31), sc));
+      }
+    }
+    for (; i < m; ++i) {
+      const uint8_t *xr = c->x + i * c->kp;
+      __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+      for (size_t t = 0; t < k4n; ++t) {
+        int32_t q;
+        memcpy(&q, xr + 4 * t, 4);
+        const __m512i b = _mm512_set1_epi32(q);
+        a0 = _mm512_dpbusd_epi32(a0, b, _mm512_loadu_si512((const void *)(w0 + t * 64)));
+        a1 = _mm512_dpbusd_epi32(a1, b, _mm512_loadu_si512((const void *)(w1 + t * 64)));
+      }
+      float *y = c->y + i * n + j0;
+      _mm512_mask_storeu_ps(y, mk0, _mm512_mul_ps(_mm512_cvtepi32_ps(a0), sc));
+      if (two) _mm512_mask_storeu_ps(y + 16, mk1, _mm512_mul_ps(_mm512_cvtepi32_ps(a1), sc));
+    }
+  }
+}
+#endif
+
+void bet_u8s8_gemm(const uint8_t *x, size_t m, size_t k, const int8_t *w, size_t n, float scale,
+                   float *y) {
+  if (m == 0 || n == 0) return;
+  u8s8_ctx c = {x, w, m, (k + 3) / 4 * 4, n, scale, y};
+  bet_par_fn fn = u8s8_blocks_ref;
+#if BET_KERN_X86
+  if (cpu_level() >= 2) fn = u8s8_blocks_vnni;
+#endif
+  /* Split over blocks of 16 neurons: each output is computed once, in integers, so the split
+   * cannot change a value. */
+  const size_t blocks = (n + 15) / 16, per_block = m * c.kp * 16;
+  bet_parallel_for(blocks, (262144 + per_block - 1) / per_block, fn, &c);
+}
+
+const char *bet_u8s8_gemm_kernel(void) {
+  return cpu_level() >= 2 ? "avx512-vnni" : "ref";
+}
