@@ -86,7 +86,7 @@ TEST(Export, ConvPoolNetEngineEqualsLibbetImageByImage) {
   a.layers[3] = {BET_DENSE, 20, 0};
   a.layers[4] = {BET_DENSE, 3, 0};
   bet_net *net = bettest::make_net(a, data.d, 8);
-  ASSERT_NO_FATAL_FAILURE(train(net, data.d, 25, 8));
+  ASSERT_NO_FATAL_FAILURE(train(net, data.d, 25, 16));
   expect_engine_equals_libbet(net, data.d, "conv");
   bet_net_free(net);
 }
