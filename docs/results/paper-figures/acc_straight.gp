@@ -5,4 +5,4 @@ set xlabel 'weight BER'
 set ylabel 'test accuracy (%), mean and 95% t-interval over seeds'
 set key left bottom
 set grid
-plot 'docs/results/paper-figures/acc_straight.dat' index 0 using 1:2:3 with yerrorlines title 'fcnn-p0 (n = 3)'
+plot 'docs/results/paper-figures/acc_straight.dat' index 0 using 1:2:3 with yerrorlines title 'fcnn-p0 (n = 5)'
