@@ -7,16 +7,9 @@ set -euo pipefail
 # A device with an error-free point and an error-prone one, on a 64 KiB organisation.
 write_device '{ "name": "zero", "e_set_pj": 2, "e_reset_pj": 2, "e_read_pj": 0.1,
     "e_periph_read_pj": 1, "t_read_ns": 10, "t_write_ns": 40 }'
-sys() {  # sys NAME ROWS
-  cat > "$tmp/$1.json" <<EOF
-{ "name": "$1", "device": "dev.json", "op_point": "zero", "seed": 3,
-  "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": $2,
-                    "columns": 512 } }
-EOF
-}
-sys sys64k 128
-sys tiny 2
-"$bin" model random --arch 784-128-10 --seed 1 --out "$tmp/m.bnn" >/dev/null
+write_system sys64k zero 128
+write_system tiny zero 2
+random_model
 
 experiment() {  # experiment FILE MODE
   cat > "$1" <<EOF
