@@ -400,16 +400,17 @@ int merge(const std::string& dir, bool quiet) {
     const unsigned N = splits.begin()->first;
     const auto& stems = splits.begin()->second;
     // One merge per directory, and none while a shard of it runs: the merge holds the lock of
-    // every shard file it reads (the lock a running shard holds: sweep --out) and of
-    // results.jsonl (an unsharded sweep's) until it exits; a second merge or a shard started
-    // meanwhile is refused, as is this merge while another holds one of them.
+    // results.jsonl (an unsharded sweep's) and a shared lock on every shard file it reads
+    // (against the exclusive lock a running shard holds: sweep --out; taken read-only, so
+    // read-only shard files merge) until it exits; a second merge (refused at results.jsonl) or
+    // a shard started meanwhile is refused, as is this merge while another holds one of them.
     const std::string out = dir + "/results";
     for (const char* ext : {".jsonl", ".csv", ".json"})
       if (!cli_output_claim(kCmd, "--merge", (out + ext).c_str())) return CLI_EXIT_FAIL;
     if (!cli_output_lock_file(kCmd, "--merge", (out + ".jsonl").c_str())) return CLI_EXIT_FAIL;
     for (const auto& st : stems) {
       const std::string jsonl = st.second + ".jsonl";
-      if (access(jsonl.c_str(), F_OK) == 0 && !cli_output_lock_file(kCmd, "--merge", jsonl.c_str()))
+      if (access(jsonl.c_str(), F_OK) == 0 && !cli_input_lock_file(kCmd, "--merge", jsonl.c_str()))
         return CLI_EXIT_FAIL;
     }
     // Rows of every present shard first (a bad or half-written row is reported as such).

@@ -91,25 +91,37 @@ int cli_output_claim(const char *cmd, const char *opt, const char *path) {
   return 1;
 }
 
-int cli_output_lock_file(const char *cmd, const char *opt, const char *dir) {
-  const int fd = open(dir, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+/* Opens `path` with `flags` and takes the flock `how` (LOCK_EX or LOCK_SH) without waiting. */
+static int lock_file(const char *cmd, const char *opt, const char *path, int flags, int how) {
+  const int fd = open(path, flags | O_CLOEXEC, 0644);
   if (fd < 0) {
-    cli_error(cmd, "%s %s: cannot open: %s", opt, dir, strerror(errno));
+    cli_error(cmd, "%s %s: cannot open: %s", opt, path, strerror(errno));
     return 0;
   }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (flock(fd, how | LOCK_NB) != 0) {
     const int e = errno;
     close(fd);
     if (e == EWOULDBLOCK)
       cli_error(cmd,
                 "%s %s: another rramsim is writing into it (locked); wait for it to finish or use "
                 "another directory",
-                opt, dir);
+                opt, path);
     else
-      cli_error(cmd, "%s %s: cannot lock: %s", opt, dir, strerror(e));
+      cli_error(cmd, "%s %s: cannot lock: %s", opt, path, strerror(e));
     return 0;
   }
   return 1; /* fd stays open: the lock lasts until the process exits */
+}
+
+int cli_output_lock_file(const char *cmd, const char *opt, const char *path) {
+  return lock_file(cmd, opt, path, O_WRONLY | O_CREAT, LOCK_EX);
+}
+
+/* A shared lock on a read-only descriptor: it needs no write permission on the file, and it
+ * conflicts with a writer's exclusive lock both ways (also where flock is emulated with fcntl
+ * record locks, e.g. NFS, since a shared lock there is F_RDLCK, which a read-only open allows). */
+int cli_input_lock_file(const char *cmd, const char *opt, const char *path) {
+  return lock_file(cmd, opt, path, O_RDONLY, LOCK_SH);
 }
 
 int cli_output_probe(const char *cmd, const char *opt, const char *path) {

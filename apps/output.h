@@ -32,6 +32,12 @@ int cli_output_claim(const char *cmd, const char *opt, const char *path);
  * returns 0. */
 int cli_output_lock_file(const char *cmd, const char *opt, const char *path);
 
+/* Takes a shared lock on the existing file `path` that this process only reads, opened read-only
+ * (so a read-only file can be locked), for the rest of the process: a writer holding
+ * cli_output_lock_file's lock refuses it, and it refuses such a writer, with the same message.
+ * Returns 1, or prints that message (or "<opt> <path>: cannot open: <reason>") and returns 0. */
+int cli_input_lock_file(const char *cmd, const char *opt, const char *path);
+
 /* Whether a new file can be created next to `path` (tried with a probe file, removed again): for
  * outputs written only after a long computation. Returns 1, or prints "rramsim <cmd>: <opt>
  * <path>: cannot create files in its directory: <reason>" and returns 0. */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bet/bet.h"
 #include "bnn/bnn.h"
@@ -156,6 +157,13 @@ int xp_write_report(xp_run *run);
 /* report.c: index of ber among the run's BERs (-1 if absent); an accuracy in percentage points. */
 int xp_ber_index(const xp_run *run, double ber);
 double xp_pp(double acc);
+
+/* report.c: markdown table heads of both reports (paper and study). xp_md_rule writes the rule
+ * row of a table of `cols` columns ("|---|---|", or "| --- | --- |" when spaced) and a newline;
+ * xp_md_ber_head, after the caller's leading header cells, one " %g |" cell per BER, a newline
+ * and the rule row for the `lead` leading columns and the BERs. */
+void xp_md_rule(FILE *f, size_t cols, int spaced);
+void xp_md_ber_head(FILE *f, const double *bers, size_t n_bers, size_t lead, int spaced);
 
 /* plots.c: the .dat files, the gnuplot script and the figures (best_metric: the C3 scatter's
  * metric, -1 for none). Failures are recorded in run->gnuplot_ok / run->gnuplot_msg. */

@@ -65,6 +65,18 @@ double xp_pp(double acc) {
   return 100.0 * acc;
 }
 
+void xp_md_rule(FILE *f, size_t cols, int spaced) {
+  fputc('|', f);
+  for (size_t c = 0; c < cols; ++c) fputs(spaced ? " --- |" : "---|", f);
+  fputc('\n', f);
+}
+
+void xp_md_ber_head(FILE *f, const double *bers, size_t n_bers, size_t lead, int spaced) {
+  for (size_t b = 0; b < n_bers; ++b) fprintf(f, " %g |", bers[b]);
+  fputc('\n', f);
+  xp_md_rule(f, lead + n_bers, spaced);
+}
+
 /* Percentage points a model loses at BER index b against its own clean accuracy. */
 static double lost_at(const xp_model *m, int b) {
   return xp_pp(m->mc[0].mean - m->mc[b].mean);
@@ -575,10 +587,7 @@ int xp_write_report(xp_run *run) {
           "\n## Models and accuracy vs test BER (Monte-Carlo, %%, mean ± std over %llu reps)\n\n",
           (unsigned long long)run->reps);
   fprintf(f, "| model | arch | loss | p_train | flip grad | λ | epochs | train s |");
-  for (size_t b = 0; b < run->n_main; ++b) fprintf(f, " %g |", run->bers[b]);
-  fprintf(f, "\n|---|---|---|---|---|---|---|---|");
-  for (size_t b = 0; b < run->n_main; ++b) fprintf(f, "---|");
-  fprintf(f, "\n");
+  xp_md_ber_head(f, run->bers, run->n_main, 8, 0);
   for (size_t i = 0; i < run->n_models; ++i) {
     const xp_model *m = &run->models[i];
     fprintf(f, "| %s | %s | %s | %g | %s | %g | %u | %s", m->id, m->arch, bet_loss_str(m->tp.loss),
@@ -701,9 +710,8 @@ int xp_write_report(xp_run *run) {
             run->metric_n, XP_RHO_STRONG);
     fprintf(f, "| metric |");
     for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %g (n=%d) |", run->bers[b], n_fc[b][0]);
-    fprintf(f, " all BERs |\n|---|");
-    for (size_t b = 1; b < run->n_main; ++b) fprintf(f, "---|");
-    fprintf(f, "---|\n");
+    fprintf(f, " all BERs |\n");
+    xp_md_rule(f, run->n_main + 1, 0);
     for (size_t k = 0; k < run->n_metrics; ++k) {
       fprintf(f, "| `%s`%s |", run->metric_names[k], (int)k == best ? " (best)" : "");
       for (size_t b = 1; b < run->n_main; ++b) {
@@ -722,10 +730,7 @@ int xp_write_report(xp_run *run) {
             "Monte-Carlo, so a good BET metric "
             "has ρ < 0 for margins, ρ > 0 for flip probabilities) separates bit error tolerance "
             "from clean accuracy:\n\n| metric |");
-    for (size_t b = 1; b < run->n_main; ++b) fprintf(f, " %g |", run->bers[b]);
-    fprintf(f, "\n|---|");
-    for (size_t b = 1; b < run->n_main; ++b) fprintf(f, "---|");
-    fprintf(f, "\n");
+    xp_md_ber_head(f, run->bers + 1, run->n_main - 1, 1, 0);
     for (size_t k = 0; k < run->n_metrics; ++k) {
       fprintf(f, "| `%s` |", run->metric_names[k]);
       for (size_t b = 1; b < run->n_main; ++b) {
@@ -742,9 +747,8 @@ int xp_write_report(xp_run *run) {
     fprintf(f, "\nPer-model metric values at BER 0.033:\n\n| model |");
     const int bm = xp_ber_index(run, 0.033);
     for (size_t k = 0; k < run->n_metrics; ++k) fprintf(f, " %s |", run->metric_names[k]);
-    fprintf(f, "\n|---|");
-    for (size_t k = 0; k < run->n_metrics; ++k) fprintf(f, "---|");
-    fprintf(f, "\n");
+    fputc('\n', f);
+    xp_md_rule(f, 1 + run->n_metrics, 0);
     for (size_t i = 0; bm >= 0 && i < run->n_models; ++i) {
       const xp_model *m = &run->models[i];
       if (!m->have_metric && !m->have_pred) continue;

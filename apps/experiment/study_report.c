@@ -17,6 +17,7 @@
 #include "bnn/durable.h"
 #include "bnn/rng.h"
 #include "cli.h"
+#include "experiment.h"
 #include "study.h"
 
 static const char *const CMD = "experiment";
@@ -643,10 +644,7 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
   fprintf(f,
           "\n## Accuracy under weight bit errors (%%, mean ± 95 %% t half-width over seeds)\n\n"
           "| configuration | n |");
-  for (size_t b = 0; b < d->n_bers; ++b) fprintf(f, " %g |", d->bers[b]);
-  fprintf(f, "\n| --- | --- |");
-  for (size_t b = 0; b < d->n_bers; ++b) fprintf(f, " --- |");
-  fprintf(f, "\n");
+  xp_md_ber_head(f, d->bers, d->n_bers, 2, 1);
   for (size_t c = 0; c < d->n_configs; ++c) {
     const size_t k = have_count(d, c);
     if (!k) continue;

@@ -1,6 +1,10 @@
 // errmap.cpp — measured error maps (libtrace CSV) resolved to byte addresses for the storage.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "rramsim/config.hpp"
@@ -27,9 +31,67 @@ struct ReaderCloser {
   ~ReaderCloser() { rrt_errmap_reader_close(r); }
 };
 
+std::shared_ptr<const ErrorMap> read_error_map(const std::string& path, const Organisation& org,
+                                               bool skip_bad);
+
+// What a resolved map depends on besides the file's bytes: the path as given (the map records
+// it), skip_bad and the organisation fields the cells are checked and resolved against.
+std::string cache_key(const std::string& path, const Organisation& org, bool skip_bad) {
+  std::string k = path;
+  for (unsigned v : {skip_bad ? 1u : 0u, org.channels, org.banks_per_channel,
+                     org.crossbars_per_bank, org.rows, org.columns})
+    k += '\0' + std::to_string(v);
+  for (const std::vector<unsigned>& field : org.mapping.bits) {
+    k += '\0';
+    for (unsigned b : field) k += std::to_string(b) + ',';
+  }
+  return k;
+}
+
+// The bytes of a regular file (as stored: a .gz map compressed), or false when it is something
+// else or cannot be read (the reader then reports why).
+bool file_bytes(const std::string& path, std::string* out) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  out->resize(static_cast<size_t>(st.st_size));
+  const size_t got = out->empty() ? 0 : std::fread(&(*out)[0], 1, out->size(), f);
+  const bool ok = got == out->size() && std::fgetc(f) == EOF && !std::ferror(f);  // not grown
+  std::fclose(f);
+  return ok;
+}
+
 }  // namespace
 
+// A sweep resolves the same map once per combination of its "vary" axes (when its points are
+// checked and again when each runs): a map is parsed and resolved once per process for each
+// organisation and shared (it is immutable). A hit needs the file's bytes to be the ones parsed
+// (compared in full: a rewrite within one timestamp tick is still seen), so only the read is
+// repeated. A map that failed is not kept: the next call parses the file again and throws the
+// same error.
 std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org,
+                                               bool skip_bad) {
+  struct Entry {
+    std::string bytes;
+    std::shared_ptr<const ErrorMap> map;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Entry> cache;
+  std::string bytes;
+  if (!file_bytes(path, &bytes)) return read_error_map(path, org, skip_bad);
+  const std::string key = cache_key(path, org, skip_bad);
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end() && it->second.bytes == bytes) return it->second.map;
+  std::shared_ptr<const ErrorMap> map = read_error_map(path, org, skip_bad);
+  cache[key] = Entry{std::move(bytes), map};
+  return map;
+}
+
+namespace {
+
+std::shared_ptr<const ErrorMap> read_error_map(const std::string& path, const Organisation& org,
                                                bool skip_bad) {
   rrt_errmap_reader* r = nullptr;
   if (rrt_errmap_reader_open(path.c_str(), skip_bad ? 1 : 0, &r) != BNN_OK)
@@ -105,6 +167,8 @@ std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Or
   }
   return map;
 }
+
+}  // namespace
 
 }  // namespace rramsim
 

@@ -532,7 +532,15 @@ TEST_F(Attack, MutatedInputsOfEveryFormat) {
     std::string name, seed_file, file, args;
     size_t protected_from;  // random flips from this offset on (headers of text formats: 0)
     bool flips_are_bad;     // checksummed formats: every flip must be refused
+    // A file the command reads beside `file`, copied unchanged from `with_src` before the cases
+    // (a fault trace's sidecar, or the trace beside a sidecar): without it the command refuses
+    // every case before it parses `file`, so the unmutated copy must be accepted.
+    std::string with_file = "", with_src = "";
   };
+  const std::string mutf = d_ + "/mut_faults.csv";
+  const std::string side = ".meta.json";  // RRT_SIDECAR_SUFFIX (traces/README.md "CSV sidecar")
+  const std::string faults_cmd =
+      "faults replay --model {M} --faults " + mutf + " --system {S} --data {T} --limit 5";
   const std::vector<Format> formats = {
       {"model", d_ + "/m.bnn", x + ".bnn", "model info " + x + ".bnn", 0, true},
       {"system-json", d_ + "/sys.json", x + ".json",
@@ -545,9 +553,10 @@ TEST_F(Attack, MutatedInputsOfEveryFormat) {
        false},
       {"rstl", d_ + "/t.rstl", x + ".rstl", "trace convert " + x + ".rstl {O}/o.rrt", 0, false},
       {"rrt", d_ + "/t.rrt", x + ".rrt", "trace convert " + x + ".rrt {O}/o.stl", 0, false},
-      {"faults-csv", d_ + "/faults.csv", x + ".csv",
-       "faults replay --model {M} --faults " + x + ".csv --system {S} --data {T} --limit 5", 0,
-       false},
+      {"faults-csv", d_ + "/faults.csv", mutf, faults_cmd, 0, false, mutf + side,
+       d_ + "/faults.csv" + side},
+      {"faults-sidecar-json", d_ + "/faults.csv" + side, mutf + side, faults_cmd, 0, false, mutf,
+       d_ + "/faults.csv"},
       {"errmap-csv", kSrc + "/traces/examples/errmap_address.csv", x + ".csv",
        "sim --system {S} --error-map " + x + ".csv --requests 10 --quiet", 0, false},
       {"device-fit-csv", kSrc + "/tests/sim/data/points_2t2r.csv", x + ".csv",
@@ -556,6 +565,12 @@ TEST_F(Attack, MutatedInputsOfEveryFormat) {
   for (const Format &f : formats) {
     const std::string seed = slurp(f.seed_file);
     ASSERT_FALSE(seed.empty()) << f.seed_file;
+    if (!f.with_file.empty()) {
+      write_file(f.with_file, slurp(f.with_src));
+      write_file(f.file, seed);
+      fresh_out();
+      EXPECT_TRUE(fixture_run(f.args)) << f.name << ": the unmutated copy is refused";
+    }
     for (int i = 0; i < nmut; ++i)
       run_on(f.name, "flip " + std::to_string(i), flip(seed, f.protected_from), f.file, f.args,
              f.flips_are_bad ? Expect::kBad : Expect::kAny);

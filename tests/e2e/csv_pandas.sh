@@ -6,26 +6,13 @@
 # usage: csv_pandas.sh RRAMSIM_BIN REPO_DIR CASE     (CASE: one of the functions below)
 # Skips (77) without Debian's python3-pandas.
 set -euo pipefail
-bin=$1
-case_name=$3
 /usr/bin/python3 -c 'import pandas' 2>/dev/null || { echo "SKIP: python3-pandas not installed"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rramsim-csv.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../sim/cli_lib.sh" csv "$@"
 
 # A device with an error-prone point (2 % write, 0.1 % read errors) on a 64 KiB organisation.
-cat > "$tmp/dev.json" <<'EOF'
-{ "name": "testdev", "cell": "2T2R", "operating_points": [
-  { "name": "noisy", "write_ber_01": 0.02, "write_ber_10": 0.02, "read_ber_01": 0.001,
-    "read_ber_10": 0.001, "e_set_pj": 0.5, "e_reset_pj": 0.5, "e_read_pj": 0.05,
-    "e_periph_read_pj": 1, "t_read_ns": 12, "t_write_ns": 20 } ] }
-EOF
-cat > "$tmp/sys.json" <<'EOF'
-{ "name": "sys", "device": "dev.json", "op_point": "noisy", "seed": 3,
-  "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": 128,
-                    "columns": 512 } }
-EOF
-"$bin" model random --arch 784-128-10 --seed 1 --out "$tmp/m.bnn" >/dev/null
+write_device
+write_system sys noisy 128
+random_model
 
 # check.py FILE COLUMNS ROWS [SIDE]: pandas.read_csv(FILE) with defaults has exactly COLUMNS
 # (comma list) and ROWS rows; with SIDE, FILE's sidecar is a JSON object naming the same columns

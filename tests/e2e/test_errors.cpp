@@ -74,6 +74,7 @@ bool pattern_found(const std::string &text, const std::string &pattern) {
 struct Case {
   const char *id;
   const char *args;
+  const char *env = nullptr;  // NAME=VALUE set for this command only ({D} replaced), or none
 };
 
 const Case kCases[] = {
@@ -278,6 +279,8 @@ const Case kCases[] = {
     {"IMPORT-NOT-NPZ", "model import {D}/garbage.npz --out {D}/out.bnn"},
     {"IMPORT-NPZ-KEY", "model import {D}/missing_key.npz --out {D}/out.bnn"},
     {"IMPORT-EXPORT-ARGS", "model export {D}/m.bnn"},
+    {"IMPORT-NO-PYTHON", "model import {D}/garbage.onnx --out {D}/out.bnn",
+     "RRAMSIM_PYTHON={D}/no-such-python3"},
 };
 
 std::string replace_all(std::string s, const std::string &from, const std::string &to) {
@@ -570,7 +573,15 @@ TEST_P(ErrorCatalogue, EveryEntryIsProducedAsDocumented) {
     if (it == cases.end()) continue;  // reported by CatalogueAndCasesMatchOneToOne
     const std::string args = replace_all(replace_all(it->second.args, "{D}", dir_), "{S}", kSystem);
     const auto before = snapshot();
+    std::string env_name;
+    if (it->second.env) {  // the command's environment variable, restored after it
+      const std::string env = replace_all(it->second.env, "{D}", dir_);
+      env_name = env.substr(0, env.find('='));
+      ASSERT_EQ(getenv(env_name.c_str()), nullptr) << env_name << " is set for the whole suite";
+      setenv(env_name.c_str(), env.substr(env.find('=') + 1).c_str(), 1);
+    }
     const cli_util::Result r = e2e::run(cap_, args);
+    if (!env_name.empty()) unsetenv(env_name.c_str());
     ++ran;
     EXPECT_EQ(r.code, e.exit_code) << "rramsim " << args << "\n" << r.err;
     EXPECT_TRUE(pattern_found(r.err, e.pattern))

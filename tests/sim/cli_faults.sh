@@ -6,12 +6,8 @@ set -euo pipefail
 
 # A high-BER operating point (2 % write, 0.1 % read) on a 64 KiB organisation.
 write_device
-cat > "$tmp/sys.json" <<'EOF'
-{ "name": "sys", "device": "dev.json", "op_point": "noisy", "seed": 3,
-  "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": 128,
-                    "columns": 512 } }
-EOF
-"$bin" model random --arch 784-128-10 --seed 1 --out "$tmp/m.bnn" >/dev/null
+write_system sys noisy 128
+random_model
 # A fault CSV's provenance (model_id, config hash) is in its sidecar F.meta.json: a filtered copy
 # takes the recorded file's sidecar along (traces/README.md "CSV sidecar").
 with_sidecar() {  # with_sidecar RECORDED COPY

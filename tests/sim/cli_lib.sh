@@ -1,4 +1,5 @@
-# cli_lib.sh — the harness the CLI end-to-end scripts share (cli_mainjob.sh, cli_faults.sh).
+# cli_lib.sh — the harness the CLI end-to-end scripts share (cli_mainjob.sh, cli_faults.sh,
+# tests/e2e/csv_pandas.sh).
 # Sourced after `set -euo pipefail` as: . cli_lib.sh NAME RRAMSIM_BIN REPO_DIR CASE
 # Sets bin, repo, case_name, tmp (a fresh folder, removed on exit) and fail().
 bin=$2
@@ -20,4 +21,19 @@ write_device() {
     "e_periph_read_pj": 1, "t_read_ns": 12, "t_write_ns": 20 } ] }
 EOF
   } > "$tmp/dev.json"
+}
+
+# write_system NAME POINT ROWS: $tmp/NAME.json, a system "NAME" on $tmp/dev.json at operating point
+# POINT, seed 3, 2 channels x 4 banks x 1 crossbar of ROWS x 512 cells (ROWS 128: 64 KiB).
+write_system() {
+  cat > "$tmp/$1.json" <<EOF
+{ "name": "$1", "device": "dev.json", "op_point": "$2", "seed": 3,
+  "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": $3,
+                    "columns": 512 } }
+EOF
+}
+
+# random_model: $tmp/m.bnn, a random 784-128-10 model (seed 1).
+random_model() {
+  "$bin" model random --arch 784-128-10 --seed 1 --out "$tmp/m.bnn" >/dev/null
 }

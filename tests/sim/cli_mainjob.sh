@@ -7,16 +7,9 @@ set -euo pipefail
 # A device with an error-free point and an error-prone one, on a 64 KiB organisation.
 write_device '{ "name": "zero", "e_set_pj": 2, "e_reset_pj": 2, "e_read_pj": 0.1,
     "e_periph_read_pj": 1, "t_read_ns": 10, "t_write_ns": 40 }'
-sys() {  # sys NAME ROWS
-  cat > "$tmp/$1.json" <<EOF
-{ "name": "$1", "device": "dev.json", "op_point": "zero", "seed": 3,
-  "organisation": { "channels": 2, "banks_per_channel": 4, "crossbars_per_bank": 1, "rows": $2,
-                    "columns": 512 } }
-EOF
-}
-sys sys64k 128
-sys tiny 2
-"$bin" model random --arch 784-128-10 --seed 1 --out "$tmp/m.bnn" >/dev/null
+write_system sys64k zero 128
+write_system tiny zero 2
+random_model
 
 experiment() {  # experiment FILE MODE
   cat > "$1" <<EOF
@@ -123,6 +116,34 @@ merges_take_the_directory_lock() {
     [ "$(wc -l < "$tmp/sh/results.jsonl")" = 6 ] || fail "round $round: not 6 rows"
     diff <(rows "$tmp/all/results.csv") <(rows "$tmp/sh/results.csv") || fail "round $round: rows differ"
   done
+}
+
+# Shard files that are read-only to the merging user (another user's, or copied with their
+# modes from a read-only share) merge: the merge only reads them, so it locks them through a
+# read-only open. Root may open any file for writing, so as root the merge runs as nobody
+# (setpriv), to whom the 0444 shard files are read-only indeed.
+merges_read_only_shards() {
+  experiment "$tmp/f.json" functional
+  "$bin" sweep "$tmp/f.json" --out "$tmp/all" --quiet >/dev/null
+  for i in 0 1; do "$bin" sweep "$tmp/f.json" --out "$tmp/sh" --quiet --shard $i/2 >/dev/null; done
+  chmod 0444 "$tmp"/sh/results.shard-*
+  as=()
+  if [ "$(id -u)" = 0 ]; then
+    command -v setpriv >/dev/null || { echo "SKIP: running as root without setpriv"; exit 77; }
+    as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod 0755 "$tmp"
+    chmod 0777 "$tmp/sh"
+  fi
+  ! "${as[@]}" sh -c ': >> "$1"' sh "$tmp/sh/results.shard-0-of-2.jsonl" 2>/dev/null ||
+    fail "the merging user can write the shard files: this case would test nothing"
+  "${as[@]}" "$bin" sweep --merge "$tmp/sh" > "$tmp/m.out" 2> "$tmp/m.err" ||
+    fail "merge of read-only shards failed: $(cat "$tmp/m.err")"
+  grep -q ' 6 points' "$tmp/m.out" || fail "merge: $(cat "$tmp/m.out")"
+  diff <(rows "$tmp/all/results.csv") <(rows "$tmp/sh/results.csv") || fail "merged rows differ"
+  # The read-only lock still meets a running shard's: a shard file held exclusively is refused.
+  expect_error "^rramsim sweep: --merge $tmp/sh/results\.shard-1-of-2\.jsonl: another rramsim is \
+writing into it \(locked\)" flock "$tmp/sh/results.shard-1-of-2.jsonl" "${as[@]}" "$bin" sweep \
+    --merge "$tmp/sh"
 }
 
 killed_sweep_resumes_cleanly() {

@@ -570,6 +570,38 @@ TEST(ErrorMap, BadCellsNameFileAndLine) {
   expect_error("address,bit,kind\n0x0,9,sa0\n", "bad.csv:2");  // libtrace's own check
 }
 
+// A sweep loads its map once per combination of its axes: each (bytes, organisation) is parsed
+// once per process and shared. A rewrite is parsed again even at the same size and within one
+// timestamp tick (the bytes are compared), so is another organisation, and a map that failed.
+TEST(ErrorMap, ParsedOncePerContentAndOrganisation) {
+  rramsim::SystemConfig cfg = make_config();
+  const std::string path = tmp("cached_map.csv");
+  write_text(path, "bank,crossbar,row,column,bit,kind\n1,0,3,9,0,sa0\n");
+  const auto a = rramsim::load_error_map(path, cfg.org);
+  EXPECT_EQ(rramsim::load_error_map(path, cfg.org).get(), a.get());
+  rramsim::Organisation taller = cfg.org;
+  taller.rows *= 2;
+  const auto t = rramsim::load_error_map(path, taller);
+  EXPECT_NE(t.get(), a.get());
+  EXPECT_EQ(rramsim::load_error_map(path, taller).get(), t.get());
+  EXPECT_EQ(rramsim::load_error_map(path, cfg.org).get(), a.get());
+  // The same size, rewritten at once: the new cell kind, not the cached one.
+  write_text(path, "bank,crossbar,row,column,bit,kind\n1,0,3,9,0,sa1\n");
+  const auto b = rramsim::load_error_map(path, cfg.org);
+  EXPECT_NE(b.get(), a.get());
+  EXPECT_EQ(a->stuck0, 1u);
+  EXPECT_EQ(b->stuck1, 1u);
+  EXPECT_EQ(b->stuck0, 0u);
+  ASSERT_EQ(b->cells.size(), 1u);
+  EXPECT_EQ(b->cells[0].addr, a->cells[0].addr);
+  // A failed map is parsed (and refused) again, then the fixed file loads.
+  write_text(path, "bank,crossbar,row,column,bit,kind\n9,0,3,9,0,sa1\n");
+  for (int k = 0; k < 2; ++k)
+    EXPECT_THROW(rramsim::load_error_map(path, cfg.org), rramsim::ConfigError);
+  write_text(path, "bank,crossbar,row,column,bit,kind\n1,0,3,9,0,sa1\n");
+  EXPECT_EQ(rramsim::load_error_map(path, cfg.org)->stuck1, 1u);
+}
+
 TEST(ErrorMap, SystemKeyLoadsRelativeToTheSystemFileAndExamplesFitSmall) {
   write_text(tmp("key_map.csv"), "address,bit,kind\n0x40,1,sa1\n");
   std::string sys = "{ \"device\": " + simtest::device_json() +

@@ -4,18 +4,16 @@
 #include <string.h>
 
 #include "io_impl.h"
+#include "bnn/names.h"
 
-static const char *const kind_names[RRT_FAULT_KIND_COUNT] = {
-    [RRT_FAULT_WRITE] = "write",
-    [RRT_FAULT_READ] = "read",
-    [RRT_FAULT_STUCK_AT] = "stuck-at",
-    [RRT_FAULT_ENDURANCE] = "endurance",
-};
-_Static_assert(sizeof kind_names / sizeof kind_names[0] == RRT_FAULT_KIND_COUNT,
-               "kind_names must cover every rrt_fault_kind");
+BNN_NAME_TABLE(kind_names, RRT_FAULT_KIND_COUNT,
+               {[RRT_FAULT_WRITE] = "write",
+                [RRT_FAULT_READ] = "read",
+                [RRT_FAULT_STUCK_AT] = "stuck-at",
+                [RRT_FAULT_ENDURANCE] = "endurance"});
 
 const char *rrt_fault_kind_str(rrt_fault_kind k) {
-  return (unsigned)k < RRT_FAULT_KIND_COUNT ? kind_names[k] : "unknown";
+  return BNN_NAME_OF(kind_names, k, "unknown");
 }
 
 #define FAULT_COLUMNS "time_ps,address,bit,kind,old,new,layer,neuron,weight,access"

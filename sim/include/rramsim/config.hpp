@@ -131,7 +131,8 @@ std::string config_hash(const SystemConfig& cfg);
 // column/8 of the row, bit column%8) and `bit` must be 0 (cells hold one bit). Throws
 // ConfigError naming the file and line of the first bad cell (outside the memory, coordinates
 // out of range, malformed). skip_bad: malformed lines (not cells outside the memory) are counted
-// in bad_lines and skipped.
+// in bad_lines and skipped. Each file content is parsed once per process and organisation (a
+// sweep's combinations share the map); a changed file is parsed again.
 std::shared_ptr<const ErrorMap> load_error_map(const std::string& path, const Organisation& org,
                                                bool skip_bad = false);
 

@@ -74,9 +74,10 @@ const char *rrt_format_str(rrt_format f);
 rrt_format rrt_format_from_name(const char *path);
 
 /* How a player times the records. ABSOLUTE: issue each at its cycle (if the player is behind,
- * at once). RELATIVE (DRAMSys .rstl semantics): issue each (cycle - previous cycle) cycles after
- * the previous request *completed*. .stl is absolute, .rstl relative; .rrt says which in its
- * header (flag bit 0), so converting between them keeps the meaning. */
+ * at once). RELATIVE (DRAMSys 5 StlPlayer semantics): issue each (cycle - previous cycle) cycles
+ * after the previous request was *issued* (not completed: the player does not wait for the
+ * response; in AT mode a request still waits for a free slot). .stl is absolute, .rstl relative;
+ * .rrt says which in its header (flag bit 0), so converting between them keeps the meaning. */
 typedef enum rrt_timing {
   RRT_TIMING_ABSOLUTE = 0,
   RRT_TIMING_RELATIVE = 1,
