@@ -265,7 +265,7 @@ TEST(Config, SourcesAndProvenanceAreCheckedNotSimulated) {
   };
   const std::string ok = dev(
       R"("operating_points.op.e_set_pj": "A", "operating_points.0.t_read_ns": "ILL",
-         "operating_points": "ILL", "cell": "A")",
+         "operating_points": "ILL", "operating_points.*.e_read_pj": "A", "cell": "A")",
       src);
   rramsim::SystemConfig with = rramsim::load_system_string(sys(ok, org_json()), "sys.json", ".");
   rramsim::SystemConfig plain =
@@ -283,6 +283,8 @@ TEST(Config, SourcesAndProvenanceAreCheckedNotSimulated) {
              "device.provenance.operating_points.nop.e_set_pj: unknown key");
   EXPECT_HAS(config_error(sys(dev(R"("operating_points.3": "A")", src), org_json())),
              "device.provenance.operating_points.3: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("operating_points.*.e_red_pj": "A")", src), org_json())),
+             "device.provenance.operating_points.*.e_red_pj: unknown key");
   EXPECT_HAS(config_error(sys(dev(R"("cell.x": "A")", src), org_json())),
              "device.provenance.cell.x: unknown key");
   EXPECT_HAS(config_error(sys(dev(R"("sources": "A")", src), org_json())),
