@@ -1,5 +1,7 @@
 // config_device.cpp — a device preset (configs/devices/*.json) read and validated: cell type,
-// operating points, the analytic BER model, stuck-at, endurance and write-verify.
+// operating points, the analytic BER model, stuck-at, endurance, write-verify and the sources of
+// its values.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -87,6 +89,63 @@ void read_array(Obj& a, rr_device& d) {
   d.array = p;
 }
 
+// Whether the key path segs[i..] names a value or block below `cur`: as in --set (operating
+// points by name or index), and "*" for every element of a list (true if one of them has it).
+bool names_a_key(const json_t* cur, const std::vector<std::string>& segs, size_t i) {
+  if (i == segs.size()) return true;
+  const std::string& seg = segs[i];
+  if (seg.empty()) return false;
+  if (json_is_object(cur)) {
+    const json_t* next = json_object_get(cur, seg.c_str());
+    return next && names_a_key(next, segs, i + 1);
+  }
+  if (!json_is_array(cur)) return false;
+  if (seg == "*") {
+    for (size_t k = 0; k < json_array_size(cur); ++k)
+      if (names_a_key(json_array_get(cur, k), segs, i + 1)) return true;
+    return false;
+  }
+  const size_t k = element_index(cur, seg);
+  return k < json_array_size(cur) && names_a_key(json_array_get(cur, k), segs, i + 1);
+}
+
+// Where the file's numbers come from (configs/README.md "Sources"): "sources" maps a tag to the
+// citation (or the reason a value is illustrative) it stands for, "provenance" maps a key path of
+// this device to a tag. Checked (every path names a key of the file, every tag is a source) and
+// then dropped: nothing of it reaches the simulation, the resolved config or its hash.
+void read_provenance(Obj& o, const json_t* dev) {
+  std::vector<std::string> tags;
+  if (json_t* s = o.get("sources")) {
+    Obj so(s, o.file(), o.key_path("sources"));
+    const char* k;
+    json_t* v;
+    json_object_foreach(s, k, v) {
+      (void)v;
+      if (so.str(k, "").empty()) so.fail(k, "expected a non-empty string (a citation)");
+      tags.emplace_back(k);
+    }
+  }
+  json_t* p = o.get("provenance");
+  if (!p) return;
+  Obj po(p, o.file(), o.key_path("provenance"));
+  std::string choices;
+  for (const std::string& t : tags) choices += (choices.empty() ? "" : ", ") + t;
+  if (choices.empty()) choices = "the tags of \"sources\" (none given)";
+  const char* k;
+  json_t* v;
+  json_object_foreach(p, k, v) {
+    (void)v;
+    const std::string tag = po.str(k, "");
+    const std::string key = k;
+    const std::vector<std::string> segs = split_key_path(key);
+    if (segs[0] == "sources" || segs[0] == "provenance" || !names_a_key(dev, segs, 0))
+      po.fail(key,
+              "unknown key (names no key of this device; operating points by name, index or *)");
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end())
+      po.fail(key, "'" + tag + "' is not one of " + choices);
+  }
+}
+
 }  // namespace
 
 rr_device read_device(json_t* j, const std::string& file, const std::string& path) {
@@ -97,6 +156,7 @@ rr_device read_device(json_t* j, const std::string& file, const std::string& pat
   if (name.size() >= sizeof d.name) o.fail("name", "longer than 63 characters");
   std::memcpy(d.name, name.c_str(), name.size() + 1);
   o.str("description", "");  // free text, for people
+  read_provenance(o, j);
   std::string cell = o.str("cell", "", true);
   if (!rr_cell_type_parse(cell.c_str(), &d.cell))
     o.fail("cell", "'" + cell + "' is not one of 1T1R, 2T2R");

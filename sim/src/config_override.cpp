@@ -18,18 +18,6 @@ thread_local int t_suggest_nearest = 0;
 
 namespace {
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  size_t p = 0;
-  while (true) {
-    size_t d = path.find('.', p);
-    out.push_back(path.substr(p, d == std::string::npos ? std::string::npos : d - p));
-    if (d == std::string::npos) break;
-    p = d + 1;
-  }
-  return out;
-}
-
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -73,7 +61,7 @@ json_t* writable_child(json_t* parent, const char* key, size_t index, json_t* ch
 // Puts `value` at `path` in the system tree `root` (a system file read from `base_dir`; `own`: the
 // nodes of the tree that are this load's, root included).
 void apply(json_t* root, const std::string& base_dir, const Override& ov, OwnNodes* own) {
-  const std::vector<std::string> segs = split_path(ov.path);
+  const std::vector<std::string> segs = split_key_path(ov.path);
   json_t* cur = root;
   std::string walked;
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -82,14 +70,7 @@ void apply(json_t* root, const std::string& base_dir, const Override& ov, OwnNod
     if (s.empty()) throw Error(ov.path + ": empty path segment");
     if (json_is_array(cur)) {
       // An element by index, or (operating points) by its "name".
-      size_t idx = json_array_size(cur);
-      char* end = nullptr;
-      unsigned long n = std::strtoul(s.c_str(), &end, 10);
-      if (end && !*end) idx = n;
-      for (size_t k = 0; idx == json_array_size(cur) && k < json_array_size(cur); ++k) {
-        const char* nm = json_string_value(json_object_get(json_array_get(cur, k), "name"));
-        if (nm && s == nm) idx = k;
-      }
+      const size_t idx = element_index(cur, s);
       if (idx >= json_array_size(cur))
         throw Error(ov.path + ": " + walked + " has no element '" + s + "' (an index below " +
                     std::to_string(json_array_size(cur)) + " or an element's name)");
@@ -146,6 +127,31 @@ Override make_override(const std::string& path, const json_t* value) {
   if (!o.value) throw std::bad_alloc();
   o.text = json_text(o.value.get(), JSON_ENCODE_ANY | JSON_COMPACT);
   return o;
+}
+
+std::vector<std::string> split_key_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (true) {
+    size_t d = path.find('.', p);
+    out.push_back(path.substr(p, d == std::string::npos ? std::string::npos : d - p));
+    if (d == std::string::npos) break;
+    p = d + 1;
+  }
+  return out;
+}
+
+size_t element_index(const json_t* list, const std::string& seg) {
+  const size_t n = json_array_size(list);
+  size_t idx = n;
+  char* end = nullptr;
+  unsigned long i = std::strtoul(seg.c_str(), &end, 10);
+  if (end && !*end) idx = i;
+  for (size_t k = 0; idx == n && k < n; ++k) {
+    const char* nm = json_string_value(json_object_get(json_array_get(list, k), "name"));
+    if (nm && seg == nm) idx = k;
+  }
+  return idx < n ? idx : n;
 }
 
 std::string nearest_key(const std::string& key, const std::set<std::string>& known) {

@@ -41,6 +41,12 @@ inline std::string join_path(const std::string& dir, const std::string& rel) {
   return dir + "/" + rel;
 }
 
+// A key path ("operating_points.nominal.write_ber_01") split at its dots.
+std::vector<std::string> split_key_path(const std::string& path);
+// The element of the list `list` that a path segment names: an index, or the name of an element
+// whose "name" is `seg` (operating points); json_array_size(list) when none.
+size_t element_index(const json_t* list, const std::string& seg);
+
 // Routes jansson's allocations through libbnn's allocator hook (once per process).
 void use_bnn_for_json();
 // Allocations that failed in this thread so far (a parse or dump during which this grew is

@@ -1,9 +1,12 @@
 // test_config.cpp — presets load; every documented config error names file, key path and range.
 #include <gtest/gtest.h>
 
+#include <jansson.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "rramsim/config.hpp"
 #include "sim_test_util.hpp"
@@ -250,6 +253,118 @@ TEST(Config, SubFilesByRelativePath) {
     EXPECT_HAS(std::string(e.what()), "devices/nope.json: cannot open");
   }
   EXPECT_THROW(rramsim::load_system_file(dir + "/none.json"), ConfigError);
+}
+
+// A device file's "sources" (tag -> citation) and "provenance" (key path -> tag) are checked and
+// then dropped: the simulation, the resolved config and its hash are those without them.
+TEST(Config, SourcesAndProvenanceAreCheckedNotSimulated) {
+  const std::string src =
+      R"(, "sources": { "A": "Paper A, Fig. 2", "ILL": "illustrative: no source" })";
+  auto dev = [&](const std::string& prov, const std::string& sources) {
+    return device_json("", sources + ", \"provenance\": { " + prov + " }");
+  };
+  const std::string ok = dev(
+      R"("operating_points.op.e_set_pj": "A", "operating_points.0.t_read_ns": "ILL",
+         "operating_points": "ILL", "operating_points.*.e_read_pj": "A", "cell": "A")",
+      src);
+  rramsim::SystemConfig with = rramsim::load_system_string(sys(ok, org_json()), "sys.json", ".");
+  rramsim::SystemConfig plain =
+      rramsim::load_system_string(sys(device_json(), org_json()), "sys.json", ".");
+  EXPECT_EQ(rramsim::config_to_json(with), rramsim::config_to_json(plain));
+  EXPECT_EQ(rramsim::config_hash(with), rramsim::config_hash(plain));
+
+  // A tag that is not a source; a path that names nothing (a typo, an operating point that is
+  // not there, a key below a value); no sources at all.
+  EXPECT_HAS(config_error(sys(dev(R"("operating_points.op.e_set_pj": "B")", src), org_json())),
+             "sys.json: device.provenance.operating_points.op.e_set_pj: 'B' is not one of A, ILL");
+  EXPECT_HAS(config_error(sys(dev(R"("operating_points.op.e_set_p": "A")", src), org_json())),
+             "device.provenance.operating_points.op.e_set_p: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("operating_points.nop.e_set_pj": "A")", src), org_json())),
+             "device.provenance.operating_points.nop.e_set_pj: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("operating_points.3": "A")", src), org_json())),
+             "device.provenance.operating_points.3: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("operating_points.*.e_red_pj": "A")", src), org_json())),
+             "device.provenance.operating_points.*.e_red_pj: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("cell.x": "A")", src), org_json())),
+             "device.provenance.cell.x: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("sources": "A")", src), org_json())),
+             "device.provenance.sources: unknown key");
+  EXPECT_HAS(config_error(sys(dev(R"("cell": "A")", ""), org_json())),
+             "device.provenance.cell: 'A' is not one of the tags of \"sources\" (none given)");
+  // Wrong types.
+  EXPECT_HAS(config_error(sys(dev(R"("cell": 1)", src), org_json())),
+             "device.provenance.cell: expected a string");
+  EXPECT_HAS(config_error(sys(dev("", R"(, "sources": { "A": 1 })"), org_json())),
+             "device.sources.A: expected a string");
+  EXPECT_HAS(config_error(sys(dev("", R"(, "sources": { "A": "" })"), org_json())),
+             "device.sources.A: expected a non-empty string (a citation)");
+  EXPECT_HAS(config_error(sys(dev("", R"(, "sources": [ "A" ])"), org_json())),
+             "device.sources: expected a JSON object");
+}
+
+namespace {
+// The key paths of every value of a device tree (operating points by name), "name" and
+// "description" keys aside.
+void value_paths(const json_t* j, const std::string& at, std::vector<std::string>* out) {
+  if (json_is_object(j)) {
+    const char* k;
+    json_t* v;
+    json_object_foreach(const_cast<json_t*>(j), k, v) {
+      const std::string key = k;
+      if (key == "name" || key == "description" ||
+          (at.empty() && (key == "sources" || key == "provenance")))
+        continue;
+      value_paths(v, at.empty() ? key : at + "." + key, out);
+    }
+  } else if (json_is_array(j)) {
+    for (size_t i = 0; i < json_array_size(j); ++i) {
+      const json_t* e = json_array_get(j, i);
+      const char* nm = json_string_value(json_object_get(e, "name"));
+      value_paths(e, at + "." + (nm ? nm : std::to_string(i)), out);
+    }
+  } else {
+    out->push_back(at);
+  }
+}
+}  // namespace
+
+// The HfO2 presets say where each value comes from: every value has a provenance entry (its own
+// or a block's it lies in), and the two numbers that published abstracts give (the ultra-low
+// point's BER and its ~30x energy saving) are tagged with a citation, not as illustrative.
+TEST(Config, HfO2PresetsGiveASourcePerValue) {
+  for (const char* f : {"hfo2_2t2r.json", "hfo2_2t2r_array.json"}) {
+    const std::string path = std::string(RRAMSIM_SOURCE_DIR "/configs/devices/") + f;
+    json_error_t err;
+    json_t* j = json_load_file(path.c_str(), 0, &err);
+    ASSERT_NE(j, nullptr) << path << ": " << err.text;
+    const json_t* prov = json_object_get(j, "provenance");
+    ASSERT_TRUE(json_is_object(prov)) << f;
+    std::vector<std::string> paths;
+    value_paths(j, "", &paths);
+    EXPECT_GT(paths.size(), 20u) << f;
+    // The most specific entry: the path, then "*" for its operating point, then its blocks'.
+    auto tag_of = [&](std::string p) -> std::string {
+      const std::string ops = "operating_points.";
+      while (true) {
+        std::string any = p;
+        if (any.rfind(ops, 0) == 0 && any.size() > ops.size())
+          any.replace(ops.size(), any.find('.', ops.size()) - ops.size(), "*");
+        for (const std::string& q : {p, any})
+          if (const char* t = json_string_value(json_object_get(prov, q.c_str()))) return t;
+        size_t dot = p.rfind('.');
+        if (dot == std::string::npos) return "";
+        p.resize(dot);
+      }
+    };
+    for (const std::string& p : paths)
+      EXPECT_NE(tag_of(p), "") << f << ": " << p << " has no source";
+    EXPECT_EQ(tag_of("operating_points.ultra_low.write_ber_01").rfind("ILL", 0), std::string::npos)
+        << f;
+    EXPECT_EQ(tag_of("endurance.median_writes").rfind("ILL", 0), std::string::npos) << f;
+    json_decref(j);
+    // And the file loads (its sources and provenance check out).
+    EXPECT_NO_THROW(rramsim::load_device_file(path)) << f;
+  }
 }
 
 #include "rramsim/config_experiment.hpp"
