@@ -1,7 +1,8 @@
 /* cmd_model_import.c — `rramsim model import NET.onnx|NET.npz --out NET.bnn` and
  * `rramsim model export NET.bnn --npz OUT.npz`.
  *
- * Both run the Python package (python/rramsim: `python3 -m rramsim.cli import|export ...`): ONNX is
+ * Both run the Python package (python/rramsim: `python3 -c <bootstrap> import|export ...`, which
+ * imports rramsim.cli under a one-line error handler): ONNX is
  * a protobuf whose reading, checking and constant evaluation the onnx and numpy packages do
  * completely and correctly, and the folding code is the one the Python API uses, so the CLI and
  * Python import identically. The process is replaced by python3 (exec), so its exit code and
@@ -43,9 +44,22 @@ int cli_cmd_model_pyimport(int argc, char **argv) {
     setenv("RRAMSIM_LIB", RRAMSIM_PYLIB, 1);
   char **args = (char **)calloc((size_t)argc + 4, sizeof *args);
   if (!args) return cli_error("model", "out of memory");
+  /* Not `python3 -m rramsim.cli`: that imports the package (its native library, NumPy, cffi)
+   * before any handler of ours runs, so a package that cannot load ended in a traceback. The
+   * bootstrap imports it inside a handler and prints one line. */
+  static const char boot[] =
+      "import sys\n"
+      "try:\n"
+      "    import importlib\n"
+      "    cli = importlib.import_module('rramsim.cli')\n"
+      "except Exception as e:\n"
+      "    sys.stderr.write('rramsim model: the Python package cannot load: %s (bash .ci/setup "
+      "installs python3-numpy, python3-cffi, python3-onnx; build the rramsim_py target)\\n' % e)\n"
+      "    sys.exit(1)\n"
+      "sys.exit(cli.main(sys.argv[1:]))\n";
   args[0] = (char *)py;
-  args[1] = (char *)"-m";
-  args[2] = (char *)"rramsim.cli";
+  args[1] = (char *)"-c";
+  args[2] = (char *)boot;
   for (int i = 0; i < argc; ++i) args[3 + i] = argv[i];
   fflush(stdout);
   execv(py, args);

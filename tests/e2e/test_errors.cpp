@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "e2e_util.hpp"
@@ -281,6 +282,9 @@ const Case kCases[] = {
     {"IMPORT-EXPORT-ARGS", "model export {D}/m.bnn"},
     {"IMPORT-NO-PYTHON", "model import {D}/garbage.onnx --out {D}/out.bnn",
      "RRAMSIM_PYTHON={D}/no-such-python3"},
+    // A library without the C declarations beside it: the package's ImportError, as one line.
+    {"IMPORT-PACKAGE-LOAD", "model import {D}/garbage.onnx --out {D}/out.bnn",
+     "RRAMSIM_LIB={D}/lib_without_cdef/librramsim.so"},
 };
 
 std::string replace_all(std::string s, const std::string &from, const std::string &to) {
@@ -312,6 +316,8 @@ class ErrorCatalogue : public ::testing::TestWithParam<std::string> {
     write(d + "/garbage.bnn", "not a model\n");
     // model import: a non-ONNX .onnx, a non-zip .npz, a float ReLU net, an .npz missing weights.
     write(d + "/garbage.onnx", "not a network\n");
+    ASSERT_EQ(::mkdir((d + "/lib_without_cdef").c_str(), 0755), 0);
+    write(d + "/lib_without_cdef/librramsim.so", "");
     write(d + "/garbage.npz", "not an archive\n");
     write(d + "/float_relu.onnx", slurp(RRAMSIM_SOURCE_DIR "/python/tests/data/float_relu.onnx"));
     write(d + "/missing_key.npz", slurp(RRAMSIM_SOURCE_DIR "/python/tests/data/missing_key.npz"));
