@@ -79,7 +79,7 @@ static int info(const char *path) {
         "q = N/2^%u per channel:",
         shift);
     for (uint32_t k = 0; k < c; ++k)
-      printf(" %s%.10g (N %" PRId64 ")", k ? ", " : "", ldexp((double)num[k], -(int)shift), num[k]);
+      printf("%s%.10g (N %" PRId64 ")", k ? ", " : " ", ldexp((double)num[k], -(int)shift), num[k]);
     printf(")\n");
   }
   const char *prov = bnn_model_provenance(m);
