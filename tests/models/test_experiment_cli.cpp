@@ -402,3 +402,72 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   EXPECT_NE(r.err.find("bad.json: \"bers\"[1]: expected a number in [0, 0.5]"), std::string::npos)
       << r.err;
 }
+
+// Amendment 7 of the study design: a comparison counts only when every seed it uses is present,
+// and a claim is decided before all its jobs ran only when no missing job can change the verdict;
+// otherwise "incomplete" says what the missing jobs need. Result files written by hand (the
+// report reads nothing else), so each rule is checked on known numbers.
+TEST(ExperimentStudy, VerdictsBeforeAllJobsRanOnlyWhenFinal) {
+  const std::string d = make_dir("xp_study_early"), res = d + "/r";
+  {
+    std::ofstream f(d + "/design.json");
+    f << R"({"name": "t", "bers": [0, 0.0001, 0.005, 0.04, 0.1], "seeds": [1, 2, 3],
+ "configs": [{"id": "p0", "arch": "784-16-10"},
+             {"id": "s01", "arch": "784-16-10", "flip_p": 0.01},
+             {"id": "s033", "arch": "784-16-10", "flip_p": 0.033},
+             {"id": "s05", "arch": "784-16-10", "flip_p": 0.05},
+             {"id": "s1", "arch": "784-16-10", "flip_p": 0.1},
+             {"id": "s2", "arch": "784-16-10", "flip_p": 0.2}]})";
+  }
+  // acc at every BER = level + a per-seed jitter (so intervals have width); 100 s per job.
+  auto put = [&](const std::string &id, int seed, double level) {
+    const double a = level + 0.001 * (seed - 2);
+    std::string dir = res + "/" + id;
+    ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+    std::ofstream f(dir + "/seed-" + std::to_string(seed) + ".json");
+    f << "{\"study\": \"t\", \"config\": \"" << id << "\", \"seed\": " << seed
+      << ", \"encoding\": \"01\", \"bers\": [0, 0.0001, 0.005, 0.04, 0.1], \"acc_mean\": [" << a
+      << ", " << a << ", " << a << ", " << a << ", " << a
+      << "], \"pred\": [0.8, 0.8, 0.8, 0.8, 0.8]"
+      << ", \"curve\": [0.8], \"metrics\": {\"all_nm_mean\": 1, \"hidden_mn_mean\": 1, "
+         "\"output_nm_median\": 1}, \"seconds\": 100}\n";
+  };
+  for (int s = 1; s <= 3; ++s) {
+    put("p0", s, 0.80);
+    put("s01", s, 0.78);  // 2 pp below p = 0 at every seed: established −
+    put("s033", s, 0.78);
+  }
+  put("s1", 1, 0.70);  // established − on 2 of 3 seeds: shown, not counted
+  put("s1", 2, 0.70);
+  const std::string cmd = "experiment study --design " + d + "/design.json --results " + res +
+                          " --report-only --report ";
+  auto r = run_in(d, cmd + d + "/a.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string rep = slurp(d + "/a.md");
+  // Two complete cells established −, s05 missing: C1 can still go either way.
+  EXPECT_NE(rep.find("**Verdict (C1)**: inconclusive: incomplete (11 of 18 jobs). The 7 missing "
+                     "jobs need ≈ 0.2 core-hours"),
+            std::string::npos)
+      << rep;
+  EXPECT_NE(rep.find("established − (seeds missing: not counted yet)"), std::string::npos) << rep;
+  // The p = 0 net loses nothing at 1e-4 and s033 loses nothing at 0.04: H1 is final already.
+  EXPECT_NE(rep.find("**Verdict (H1)**: reproduces (decided before all jobs ran"),
+            std::string::npos)
+      << rep;
+  EXPECT_NE(rep.find("| H1 | reproduces (decided before all jobs ran"), std::string::npos) << rep;
+  // A third complete level established −: C1 reproduces whatever s1 and s2 will show.
+  for (int s = 1; s <= 3; ++s) put("s05", s, 0.78);
+  r = run_in(d, cmd + d + "/b.md");
+  ASSERT_EQ(r.code, 0) << r.err;
+  rep = slurp(d + "/b.md");
+  EXPECT_NE(rep.find("**Verdict (C1)**: reproduces (decided before all jobs ran: no missing job "
+                     "can change it)."),
+            std::string::npos)
+      << rep;
+  EXPECT_NE(rep.find("| C1 | reproduces"), std::string::npos) << rep;
+  // C3 needs every net: still incomplete, with the compute (4 jobs × 100 s).
+  EXPECT_NE(rep.find("**Verdict (C3)**: inconclusive: incomplete (14 of 18 jobs). The 4 missing "
+                     "jobs need ≈ 0.1 core-hours"),
+            std::string::npos)
+      << rep;
+}
