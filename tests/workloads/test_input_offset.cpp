@@ -66,38 +66,41 @@ std::vector<int32_t> reference(const bnn_model *m, const std::vector<uint8_t> &i
   bnn_model_layer(m, 0, &I0);
   std::vector<int64_t> num(C), T(I0.out_c);
   bnn_model_input_offset(m, &shift, num.data(), T.data());
-  std::vector<int64_t> x(pixels, pixels + (size_t)C * H * W);
-  for (uint32_t l = 0; l < bnn_model_n_layers(m); ++l) {
+  // Neuron o of layer I on input values x: a = Σ w·x and the per-channel weight sums S_c.
+  auto neuron = [&](const bnn_layer_info &I, uint32_t o, const std::vector<int64_t> &x,
+                    std::vector<int64_t> &S) {
+    int64_t a = 0;
+    S.assign(C, 0);
+    for (uint32_t i = 0; i < I.fan_in; ++i) {
+      const int wv = wbit(img, I, o, i);
+      a += wv * x[i];
+      S[i % C] += wv;
+    }
+    return a;
+  };
+  std::vector<int64_t> act(pixels, pixels + (size_t)C * H * W), S;
+  for (uint32_t l = 0;; ++l) {
     bnn_layer_info I;
-    bnn_model_layer(m, l, &I);
-    std::vector<int64_t> y(I.out_c);
+    if (bnn_model_layer(m, l, &I) != BNN_OK) return {};
+    std::vector<int64_t> next(I.out_c);
     for (uint32_t o = 0; o < I.out_c; ++o) {
-      int64_t a = 0;
-      std::vector<int64_t> S(C, 0);
-      for (uint32_t i = 0; i < I.fan_in; ++i) {
-        const int wv = wbit(img, I, o, i);
-        a += wv * x[i];
-        S[i % C] += wv;
-      }
+      const int64_t a = neuron(I, o, act, S);
+      int32_t t = 0;
+      int8_t d = 1;
+      if (!I.is_output) bnn_model_threshold(m, l, o, &t, &d);
       if (I.is_output) {
-        y[o] = a;
-        continue;
-      }
-      int32_t t;
-      int8_t d;
-      bnn_model_threshold(m, l, o, &t, &d);
-      if (l == 0 && !folded) {
+        next[o] = a;
+      } else if (l == 0 && !folded) {
         int64_t v = ((int64_t)1 << shift) * a;
         for (uint32_t c = 0; c < C; ++c) v -= num[c] * S[c];
-        y[o] = (d > 0 ? v >= T[o] : v <= T[o]) ? 1 : -1;
+        next[o] = (d > 0 ? v >= T[o] : v <= T[o]) ? 1 : -1;
       } else {
-        y[o] = (d > 0 ? a >= t : a <= t) ? 1 : -1;
+        next[o] = (d > 0 ? a >= t : a <= t) ? 1 : -1;
       }
     }
-    if (I.is_output) return std::vector<int32_t>(y.begin(), y.end());
-    x.swap(y);
+    if (I.is_output) return std::vector<int32_t>(next.begin(), next.end());
+    act.swap(next);
   }
-  return {};
 }
 
 std::vector<uint8_t> model_image(const bnn_model *m) {
@@ -128,14 +131,11 @@ std::vector<int32_t> reference_all(const bnn_model *m, const std::vector<uint8_t
 const Offset kPm1{1, {255}};  // q = 127.5: x = 2p/255 − 1
 
 std::string tmp(const std::string &name) {
-  return std::string(RRAMSIM_BINARY_DIR) + "/test_ioff_" + std::to_string((long)getpid()) + "_" +
-         name;
+  return bnntest::tmp_file("test_ioff_", name);
 }
 
 std::vector<uint8_t> slurp(const std::string &p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
-                              std::istreambuf_iterator<char>());
+  return bnntest::file_bytes(p);
 }
 
 }  // namespace
