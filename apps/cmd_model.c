@@ -22,7 +22,9 @@ static void usage(FILE *f) {
       "       rramsim model import NET.onnx|NET.npz --out FILE [--input-scale S] [...]\n"
       "       rramsim model export FILE --npz OUT.npz\n\n"
       "info    prints the input shape, every layer (kind, shapes, fan-in, weight bytes), the\n"
-      "        output scale and the provenance JSON of a model file.\n"
+      "        output scale, the output affine and input offset if any (the pixel offset q of\n"
+      "        an encoding such as [-1, 1], taken from the stored weights) and the provenance\n"
+      "        JSON of a model file.\n"
       "random  writes a model with uniformly random ±1 weights — a stand-in until a trained\n"
       "        model exists (its accuracy is chance level). ARCH is 784-2048-2048-10 (any\n"
       "        dash list of widths: the first is the input size, a square s*s or 3*s*s image),\n"
@@ -68,6 +70,18 @@ static int info(const char *path) {
   printf("output scale: %g\n", (double)bnn_model_output_scale(m));
   if (bnn_model_output_affine(m, NULL, NULL)) /* format version 2 only: v1 output unchanged */
     printf("output affine: per class (prediction = arg-max of scale*score + offset)\n");
+  uint32_t shift = 0;
+  if (bnn_model_input_offset(m, &shift, NULL, NULL)) { /* format version 3 only */
+    int64_t num[64];
+    bnn_model_input_offset(m, NULL, num, NULL);
+    printf(
+        "input encoding: offset from the stored weights (layer 0 sees x = (p - q)/s, "
+        "q = N/2^%u per channel:",
+        shift);
+    for (uint32_t k = 0; k < c; ++k)
+      printf("%s%.10g (N %" PRId64 ")", k ? ", " : " ", ldexp((double)num[k], -(int)shift), num[k]);
+    printf(")\n");
+  }
   const char *prov = bnn_model_provenance(m);
   printf("provenance: %s\n", *prov ? prov : "(none)");
   bnn_model_free(m);

@@ -324,6 +324,11 @@ static int run_job(const st_design *d, const st_config *C, uint64_t seed, const 
     json_object_set_new(o, "config", json_string(C->id));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
     json_object_set_new(o, "encoding", json_string(bet_input_range_str(p.input_range)));
+    /* The fault model of the encoding's offset (amendment 7): taken from the stored, possibly
+     * faulty, weights (model format 3). Written before, the offset sat folded in the thresholds;
+     * such a [−1, 1] file has no key and never counts. */
+    if (p.input_range == BET_INPUT_PM1)
+      json_object_set_new(o, "input_offset", json_string("stored-weights"));
     json_object_set_new(o, "epochs", json_integer(p.epochs));
     json_object_set_new(o, "curve", num_array(curve, ne));
     json_object_set_new(o, "test_images", json_integer(D->test.n));

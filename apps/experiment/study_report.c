@@ -54,11 +54,14 @@ static int load_result(const st_design *d, const char *path, const st_config *C,
   double bers[ST_MAX_BERS];
   json_t *cfg = json_object_get(o, "config"), *sd = json_object_get(o, "seed"),
          *mt = json_object_get(o, "metrics");
-  /* Files written before the encoding was a factor carry no "encoding": [0, 1]. */
-  json_t *enc = json_object_get(o, "encoding");
+  /* Files written before the encoding was a factor carry no "encoding": [0, 1]. A [−1, 1] result
+   * counts only with "input_offset": "stored-weights" (amendment 7: the offset's fault model). */
+  json_t *enc = json_object_get(o, "encoding"), *ioff = json_object_get(o, "input_offset");
   const char *want_enc = C->encoding_pm1 ? "pm1" : "01";
   int ok =
       (enc ? json_is_string(enc) && !strcmp(json_string_value(enc), want_enc) : !C->encoding_pm1) &&
+      (!C->encoding_pm1 ||
+       (json_is_string(ioff) && !strcmp(json_string_value(ioff), "stored-weights"))) &&
       json_is_string(cfg) && !strcmp(json_string_value(cfg), C->id) && json_is_integer(sd) &&
       (uint64_t)json_integer_value(sd) == seed && read_arr(o, "bers", bers, d->n_bers) &&
       read_arr(o, "acc_mean", r->acc, d->n_bers) && read_arr(o, "pred", r->pred, d->n_bers) &&

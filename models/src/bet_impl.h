@@ -99,6 +99,12 @@ int bet_net_visit_arrays(bet_net *net, bet_array_fn fn, void *ud);
  * for [0, 1] pixels; 255/2 and Σ_i sign(w_ji) for [−1, 1]); scale 1, offset 0 for later layers. */
 double bet_in_scale(const bet_net *net, const bet_layer *L);
 double bet_in_offset(const bet_net *net, const bet_layer *L, uint32_t j);
+/* [−1, 1] pixels: the threshold T and direction of first-layer neuron j in units of
+ * v = 2a − 255·S (a = Σ w·p, S = Σ w): z = a/127.5 − S ≥ μ' ⟺ v ≥ 255·μ' (≤ for γ < 0), folded
+ * with scale 255 and reach 765·fan_in. The export stores T as the model's input offset threshold
+ * (offset 255/2^1); evaluation derives the int32 threshold from the S of the weights it uses. 0 on
+ * non-finite batch-norm parameters. */
+int bet_pm1_threshold(const bet_net *net, uint32_t j, int32_t *T, int8_t *dir);
 
 /* The declared input width of a "IN-...-OUT" arch (0 for named nets). */
 uint32_t bet_arch_declared_input(const bet_arch *a);

@@ -28,7 +28,7 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
   uint32_t max_out = 0;
   for (uint32_t l = 0; l < net->n; ++l)
     if (net->L[l].n_out > max_out) max_out = net->L[l].n_out;
-  double *sum = (double *)bnn_calloc(5 * (size_t)max_out, sizeof(double));
+  double *sum = (double *)bnn_calloc(6 * (size_t)max_out, sizeof(double));
   double *shift = (double *)bnn_calloc(max_out, sizeof(double));
   if (!sum || !shift) s = bnn_fail(BNN_E_NOMEM, "batch-norm estimation: out of memory");
   /* Under flips the images are taken in groups of BET_BN_FLIP_GROUP, each with its own flip draw
@@ -48,6 +48,11 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
     double *off = sum + 4 * (size_t)m; /* z = a / in_scale − off (bet_in_offset) */
     for (uint32_t j = 0; j < m; ++j) off[j] = bet_in_offset(net, L, j);
     double *sq = sum + m, *acc_mu = sum + 2 * (size_t)m, *acc_var = sum + 3 * (size_t)m;
+    /* [−1, 1] pixels under flips: the offset of a group's draw is its flipped weights' S_g, not
+     * the clean S (the engine's input offset): z = (a − in_scale·(S_g − S))/in_scale − S. */
+    double *dS = sum + 5 * (size_t)m;
+    const int pm1_flips = flip_p > 0.0 && L->is_first && net->input_range == BET_INPUT_PM1;
+    for (uint32_t j = 0; j < m; ++j) dS[j] = 0.0;
     /* Sums of a − shift, shift the current running mean: keeps E[x²] − E[x]² well conditioned. */
     for (uint32_t j = 0; j < m; ++j) {
       acc_mu[j] = acc_var[j] = 0.0;
@@ -60,6 +65,12 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
           (s = bet_eval_ctx_set_weights(&c, net, flip_p, flip_layers,
                                         bnn_rng_hash(seed, BET_RNG_BN, g0 / group), l)) != BNN_OK)
         break;
+      if (pm1_flips)
+        for (uint32_t j = 0; j < m; ++j) {
+          double sg = 0.0;
+          for (uint32_t i = 0; i < L->fan_in; ++i) sg += (double)c.wb[l][(size_t)j * L->fan_in + i];
+          dS[j] = in_scale * (sg - off[j]);
+        }
       for (uint32_t j = 0; j < m; ++j) sum[j] = sq[j] = 0.0;
       size_t rows_g = 0;
       for (size_t i0 = g0; i0 < g1; i0 += BET_EVAL_BATCH) {
@@ -69,7 +80,7 @@ bnn_status bet_net_estimate_bn_flips(bet_net *net, const bnn_dataset *data, int 
         for (size_t i = 0; i < rows; ++i) {
           const float *r = Y + i * m;
           for (uint32_t j = 0; j < m; ++j) {
-            const double d = (double)r[j] - shift[j];
+            const double d = (double)r[j] - shift[j] - dS[j];
             sum[j] += d;
             sq[j] += d * d;
           }

@@ -8,13 +8,42 @@
 
 /* ---- evaluation (the engine's arithmetic) --------------------------------------------------- */
 
-bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t *dir) {
+int bet_pm1_threshold(const bet_net *net, uint32_t j, int32_t *T, int8_t *dir) {
+  const bet_layer *L = &net->L[0];
+  return bet_fold_threshold((double)L->gamma[j], (double)L->beta[j], (double)L->run_mean[j],
+                            (double)L->run_var[j], net->bn_eps, 255.0, 765 * (int64_t)L->fan_in, T,
+                            dir);
+}
+
+/* The folding of hidden layer l. wb (NULL: the net's own weights): the ±1 weights evaluated. For
+ * the first layer of a [−1, 1] net the threshold follows their sums S_j the way the engine's input
+ * offset does (bnn_model_set_input_offset; the export writes T_j of bet_pm1_threshold): a flipped
+ * weight moves the offset term, as in a net whose weights sit in faulty memory, and the integer
+ * rule is the engine's, so the two agree exactly. */
+static bnn_status thresholds_of(const bet_net *net, uint32_t l, const float *wb, int32_t *t,
+                                int8_t *dir) {
   if (l >= net->n || net->L[l].is_output)
     return bnn_fail(BNN_E_ARG, "thresholds: layer %u is not a hidden layer", l);
   const bet_layer *L = &net->L[l];
   const double in_scale = bet_in_scale(net, L);
-  /* z = a / in_scale − offset: z ≥ μ' ⟺ a / in_scale ≥ μ' + offset, so the offset ([−1, 1]
-   * pixels: Σ w of the neuron's clean binarized weights) folds into the mean. */
+  if (L->is_first && net->input_range == BET_INPUT_PM1) {
+    const int64_t reach = bet_layer_reach(L) + 1;
+    for (uint32_t j = 0; j < L->n_out; ++j) {
+      int32_t T;
+      if (!bet_pm1_threshold(net, j, &T, &dir[j]))
+        return bnn_fail(BNN_E_RANGE, "layer %u neuron %u: non-finite batch-norm parameters", l, j);
+      int64_t S = 0;
+      if (wb)
+        for (uint32_t i = 0; i < L->fan_in; ++i) S += wb[(size_t)j * L->fan_in + i] > 0.0f ? 1 : -1;
+      else
+        S = (int64_t)bet_in_offset(net, L, j);
+      /* v = 2a − 255·S ≥ T ⟺ a ≥ ceil((T + 255·S) / 2); ≤ T ⟺ a ≤ floor((T + 255·S) / 2) */
+      const int64_t v = (int64_t)T + 255 * S;
+      int64_t r = dir[j] > 0 ? (v >= 0 ? (v + 1) / 2 : v / 2) : (v >= 0 ? v / 2 : (v - 1) / 2);
+      t[j] = (int32_t)(r > reach ? reach : r < -reach ? -reach : r);
+    }
+    return BNN_OK;
+  }
   for (uint32_t j = 0; j < L->n_out; ++j)
     if (!bet_fold_threshold((double)L->gamma[j], (double)L->beta[j],
                             (double)L->run_mean[j] + bet_in_offset(net, L, j),
@@ -22,6 +51,10 @@ bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t
                             &dir[j]))
       return bnn_fail(BNN_E_RANGE, "layer %u neuron %u: non-finite batch-norm parameters", l, j);
   return BNN_OK;
+}
+
+bnn_status bet_net_thresholds(const bet_net *net, uint32_t l, int32_t *t, int8_t *dir) {
+  return thresholds_of(net, l, NULL, t, dir);
 }
 
 void bet_eval_ctx_free(bet_eval_ctx *c) {
@@ -74,7 +107,7 @@ bnn_status bet_eval_ctx_init(bet_eval_ctx *c, const bet_net *net, double ber, ui
   bnn_status s = ok ? BNN_OK : bnn_fail(BNN_E_NOMEM, "evaluation: out of memory");
   if (s == BNN_OK) s = bet_eval_ctx_set_weights(c, net, ber, flip_layers, seed, net->n - 1);
   for (uint32_t l = 0; l < net->n && s == BNN_OK; ++l)
-    if (!net->L[l].is_output) s = bet_net_thresholds(net, l, c->th[l], c->dr[l]);
+    if (!net->L[l].is_output) s = thresholds_of(net, l, c->wb[l], c->th[l], c->dr[l]);
   if (s != BNN_OK) bet_eval_ctx_free(c);
   return s;
 }
@@ -112,6 +145,9 @@ bnn_status bet_eval_ctx_set_weights(bet_eval_ctx *c, const bet_net *net, double 
         if ((bits[i >> 3] >> (i & 7)) & 1) wb[i] = -wb[i];
     }
     if (c->wbits[l]) bet_sign_pack(wb, L->n_out, L->fan_in, wb, c->wbits[l]); /* wb is ±1 */
+    /* [−1, 1] pixels: the first layer's offset term follows its (flipped) weights. */
+    if (l == 0 && c->th[0] && net->input_range == BET_INPUT_PM1)
+      s = thresholds_of(net, 0, wb, c->th[0], c->dr[0]);
   }
   bnn_free(bits);
   return s;

@@ -12,8 +12,9 @@ IMPORT_USAGE = """usage: rramsim model import NET.onnx|NET.npz --out NET.bnn [op
 Imports a binarized network trained elsewhere (PyTorch → torch.onnx.export, or arrays in the
 .npz schema of docs/python.md) into a rramsim model file. Batch norm / affine + sign are folded
 exactly into integer thresholds; input scaling is folded into the first layer so the engine still
-takes 8-bit pixels; an output batch norm / per-class affine becomes the model's output affine
-(format version 2). Anything else is refused with one line naming the node and its op.
+takes 8-bit pixels (an offset, as pm1 or norm:M:S, on a dense first layer becomes the model's input
+offset, format version 3, whose term the engine takes from the weights it reads); an output batch
+norm / per-class affine becomes the model's output affine (format version 2). Anything else is refused with one line naming the node and its op.
 Runs the Python package (python/rramsim, needs python3-onnx and python3-numpy).
 
   --out FILE           model file to write (atomically)

@@ -11,7 +11,13 @@ Layers are exchanged in PyTorch's layout (what the importers read and `to_layers
             (d > 0 ? a ≥ t : a ≤ t), a the integer pre-activation (first layer: Σ w·pixel over 8-bit
             pixels);
   the output layer (the last, dense): no threshold; the model may carry a per-class affine
-            (output_affine = (scale, offset)): prediction = arg-max of scale·a + offset.
+            (output_affine = (scale, offset)): prediction = arg-max of scale·a + offset;
+  the first layer (hidden, dense) may carry an input offset (model format version 3):
+            input_offset = {"shift": k, "num": int64 (C,), "threshold": int64 (out,)}: the net saw
+            x = s·(pixel − q_c), q_c = num_c / 2^k, and neuron j outputs +1 iff
+            (d > 0 ? v ≥ T : v ≤ T), v = 2^k·a − Σ_c num_c·S_jc with S_jc the sum of its weights
+            over channel c as the engine reads them (faulty ones included); its "threshold" is then
+            derived (those of the clean weights) and ignored by from_layers.
 """
 import json
 
@@ -62,7 +68,7 @@ class Model:
     # ---- files -----------------------------------------------------------------------------
     @classmethod
     def load(cls, path):
-        """Loads a model file (format versions 1 and 2; workloads/src/model_io.c)."""
+        """Loads a model file (format versions 1 to 3; workloads/src/model_io.c)."""
         out = ffi.new("bnn_model **")
         check(lib.bnn_model_load(out, str(path).encode()))
         return cls(out[0], str(path))
@@ -101,7 +107,8 @@ class Model:
             we = _torch_to_engine(wt, kind, spatial if kind == "dense" else None)
             n_out = we.shape[0]
             if i != last:
-                t = np.ascontiguousarray(L["threshold"], dtype=np.int32)
+                t = np.ascontiguousarray(L["threshold"] if "threshold" in L else
+                                         np.zeros(n_out), dtype=np.int32)
                 d = np.ascontiguousarray(L["direction"], dtype=np.int8)
                 if t.shape != (n_out,) or d.shape != (n_out,):
                     raise RramsimError("layer %d (%s): threshold/direction need shape (%d,)" %
@@ -117,6 +124,20 @@ class Model:
             else:
                 check(lib.bnn_model_add_conv3x3(m._ptr, n_out, wp, tp, dp), "layer %d (conv3x3)" % i)
                 spatial = (n_out, spatial[1], spatial[2])
+        off = layers[0].get("input_offset") if layers else None
+        if off is not None:
+            num = np.ascontiguousarray(off["num"], dtype=np.int64)
+            T = np.ascontiguousarray(off["threshold"], dtype=np.int64)
+            if num.shape != (c,) or T.ndim != 1:
+                raise RramsimError("layer 0: input_offset needs num of shape (%d,) and a threshold "
+                                   "per neuron" % c)
+            if T.shape[0] != np.asarray(layers[0]["weight"]).shape[0]:
+                raise RramsimError("layer 0: input_offset threshold needs shape (%d,)"
+                                   % np.asarray(layers[0]["weight"]).shape[0])
+            check(lib.bnn_model_set_input_offset(m._ptr, int(off["shift"]),
+                                                 ffi.from_buffer("int64_t[]", num),
+                                                 ffi.from_buffer("int64_t[]", T)),
+                  "layer 0 input offset")
         lib.bnn_model_set_output_scale(m._ptr, float(output_scale))
         if output_affine is not None:
             sc = np.ascontiguousarray(output_affine[0], dtype=np.float64)
@@ -163,6 +184,20 @@ class Model:
             return None
         return sc, of
 
+    @property
+    def input_offset(self):
+        """{"shift": k, "num": int64 (C,), "threshold": int64 (first layer's out,)} or None."""
+        shift = ffi.new("uint32_t *")
+        if not lib.bnn_model_input_offset(self._ptr, shift, ffi.NULL, ffi.NULL):
+            return None
+        num = np.zeros(self.input_shape[0], np.int64)
+        info = ffi.new("bnn_layer_info *")
+        check(lib.bnn_model_layer(self._ptr, 0, info))
+        T = np.zeros(info.out_c, np.int64)
+        lib.bnn_model_input_offset(self._ptr, shift, ffi.from_buffer("int64_t[]", num),
+                                   ffi.from_buffer("int64_t[]", T))
+        return {"shift": int(shift[0]), "num": num, "threshold": T}
+
     def _infos(self):
         out = []
         info = ffi.new("bnn_layer_info *")
@@ -188,6 +223,7 @@ class Model:
         """A summary dict: input shape, classes, layers, weight bits, output scale/affine."""
         infos = self._infos()
         aff = self.output_affine
+        off = self.input_offset
         return {
             "input_shape": list(self.input_shape),
             "n_classes": self.n_classes,
@@ -198,6 +234,9 @@ class Model:
             "output_scale": self.output_scale,
             "output_affine": None if aff is None else {"scale": aff[0].tolist(),
                                                        "offset": aff[1].tolist()},
+            "input_offset": None if off is None else {
+                "shift": off["shift"], "pixel_offset": [float(n) / 2.0**off["shift"]
+                                                        for n in off["num"]]},
             "provenance": self.provenance,
         }
 
@@ -227,6 +266,8 @@ class Model:
                     check(lib.bnn_model_threshold(self._ptr, li, o, t, d))
                     th[o], dr[o] = t[0], d[0]
                 L["threshold"], L["direction"] = th, dr
+            if li == 0 and self.input_offset is not None:
+                L["input_offset"] = self.input_offset
             layers.append(L)
             spatial = (I["out_c"], I["out_h"], I["out_w"]) if I["kind"] != "dense" else None
         return layers

@@ -12,10 +12,15 @@ Schema (format "rramsim-npz-1"; every key is a NumPy array; strings are 0-d unic
   hidden weight layers, either the engine's integer rule (what export writes):
     layer<i>.threshold  int32 (out,)  and  layer<i>.direction  int8 (out,) ∈ {−1, +1}
       (+1 iff d > 0 ? a ≥ t : a ≤ t; the first layer's a is Σ w·pixel over 0..255 pixels)
+    the first layer may add the input offset (model format 3; what export writes for one):
+    layer0.input_offset_shift  int scalar k,  layer0.input_offset_num  int64 (C,),
+    layer0.input_offset_threshold  int64 (out,)  (rramsim.Model's input_offset; its
+    layer0.threshold is then the clean weights' and is not read)
   or the float batch norm (folded exactly as rramsim.fold documents):
     layer<i>.bn_gamma, .bn_beta, .bn_mean, .bn_var  float (out,), optional layer<i>.bn_eps
       (scalar, default 1e-5) and layer<i>.bias (out,); the first layer sees x = s·pixel + o
-      given by `input_scale` (string, as the CLI's --input-scale; default "unit")
+      given by `input_scale` (string, as the CLI's --input-scale; default "unit"); an offset
+      o (x = s·(pixel − q), q = −o/s) on a dense first layer becomes the model's input offset
   the output layer (the last; dense): optional layer<i>.bias and .bn_* (a per-class affine), or
     output_affine_scale, output_affine_offset  float64 (n_classes,)
   output_scale      float scalar (optional, default 1)
@@ -142,15 +147,18 @@ def import_npz(path):
                                        % (z.path, in_scale))
                 A = np.full(n_out, s[0])
                 oc = np.resize(np.asarray(o, float), spatial[0])
+                C = np.zeros(n_out)
                 if np.any(oc != 0):
                     if kind == "conv3x3":
                         raise RramsimError("%s: input_scale %s has an offset and layer 0 is a "
                                            "padded conv: not exactly representable"
                                            % (z.path, in_scale))
-                    ch = np.repeat(np.arange(spatial[0]), spatial[1] * spatial[2])
-                    C = w.astype(np.float64).reshape(n_out, -1) @ oc[ch]
-                else:
-                    C = np.zeros(n_out)
+                    shift, num = fold.input_offset(-oc / s[0], fan_in)
+                    if i == last:  # no threshold: the offset stays in the output affine
+                        ch = np.repeat(np.arange(spatial[0]), spatial[1] * spatial[2])
+                        C = w.astype(np.float64).reshape(n_out, -1) @ oc[ch]
+                    else:
+                        L["input_offset"] = {"shift": shift, "num": num}
             else:
                 A, C = np.ones(n_out), np.zeros(n_out)
             if z.has(p + "bias"):
@@ -168,6 +176,11 @@ def import_npz(path):
                 A, C = A * k, (C - mu) * k + b
             if i == last:
                 affine = (A, C)
+            elif "input_offset" in L:
+                off = L["input_offset"]
+                T, d, nt = fold.offset_thresholds(A, C, False, off["shift"], off["num"], fan_in)
+                near += nt
+                off["threshold"], L["direction"] = T, d
             else:
                 t, d, nt = fold.thresholds(A, C, False, (255 if first else 1) * fan_in)
                 near += nt
@@ -178,6 +191,11 @@ def import_npz(path):
             if not np.all((d == 1) | (d == -1)):
                 raise RramsimError("%s: %sdirection has values other than ±1" % (z.path, p))
             L["direction"] = d
+            if first and z.has(p + "input_offset_shift"):
+                L["input_offset"] = {
+                    "shift": int(z.get(p + "input_offset_shift", "int").reshape(-1)[0]),
+                    "num": z.get(p + "input_offset_num", "int", (shape[0],)),
+                    "threshold": z.get(p + "input_offset_threshold", "int", (n_out,))}
         layers.append(L)
         spatial = out_shape
         prev_out = n_out
@@ -210,6 +228,11 @@ def export_npz(model, path):
         if "threshold" in L:
             arrays["layer%d.threshold" % i] = L["threshold"].astype(np.int32)
             arrays["layer%d.direction" % i] = L["direction"].astype(np.int8)
+        if "input_offset" in L:
+            off = L["input_offset"]
+            arrays["layer%d.input_offset_shift" % i] = np.array(off["shift"], np.int64)
+            arrays["layer%d.input_offset_num" % i] = off["num"].astype(np.int64)
+            arrays["layer%d.input_offset_threshold" % i] = off["threshold"].astype(np.int64)
     aff = model.output_affine
     if aff is not None:
         arrays["output_affine_scale"], arrays["output_affine_offset"] = aff

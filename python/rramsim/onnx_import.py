@@ -22,9 +22,11 @@ what is supported — never a silently different network):
 * input scaling on the graph input (Div/Mul/Sub/Add by scalar or per-channel constants) on top of
   the pixel mapping `input_scale` (x = s·pixel + o: "unit" x = p/255 — torchvision ToTensor,
   the default; "raw" x = p; "pm1" x = 2p/255 − 1; "norm:MEAN:STD" x = (p/255 − MEAN)/STD, MEAN
-  and STD comma lists per channel): folded into the first layer's thresholds (a per-channel scale
-  must be equal on every channel; an offset with a padded first conv is refused, because padded
-  positions are 0 in x, not in pixels);
+  and STD comma lists per channel): the scale is folded into the first layer's thresholds (it
+  must be equal on every channel); an offset, x = s·(p − q_c), on a dense first layer becomes the
+  model's input offset (format version 3: q_c = N_c/2^k, the engine takes the offset term from the
+  weights it reads, faulty ones included; rramsim.fold), and is refused with a padded first conv,
+  because padded positions are 0 in x, not in pixels;
 * the output: the last dense layer's pre-activation, optionally through a per-class affine
   (BatchNormalization, Mul/Add) and Softmax/LogSoftmax (order-preserving): a per-class affine that
   is not a common positive scale is stored as the model's output affine (format version 2);
@@ -91,6 +93,9 @@ class Pre:
     def __init__(self, layer, A, C, shape, bound):
         self.layer, self.A, self.C, self.shape, self.bound = layer, A, C, shape, bound
         self.pools = []  # MaxPool nodes applied before the binarisation
+        # First layer with an input offset: (shift, num, Q) where z = A·(a − Q) + C, Q_j the
+        # clean weights' Σ_c q_c·S_jc (used only if the layer ends up as the output layer)
+        self.off = None
         self.final = False  # passed through Softmax/LogSoftmax
 
 
@@ -469,7 +474,7 @@ class _Importer:
         # With max-pools pending, a negative k is allowed here: monotonicity is checked on the
         # final folded scale at the binarisation.
         y = Pre(x.layer, x.A * k, x.C * k + b, x.shape, x.bound)
-        y.pools = x.pools
+        y.pools, y.off = x.pools, x.off
         return y
 
     # -- weight layers -------------------------------------------------------------------------
@@ -531,14 +536,18 @@ class _Importer:
         n = w.shape[0]
         A = alpha * row * s
         Cc = np.zeros(n)
+        off = None
         if o is not None and np.any(o != 0):
-            # Σ_i w_i·o_c(i): o per input channel; the flat input's channel of column j
+            # x = s·(p − q_c), q_c = −o_c/s: z = A·(a − Q) + C, Q_j = Σ_i w_ji·q_c(i) — the input
+            # offset; the flat input's channel of column j (CHW flatten order)
             fl = x.flat_from
             if fl is not None:
                 ch = np.repeat(np.arange(fl[0]), fl[1] * fl[2])
             else:
                 ch = np.zeros(x.shape[0], dtype=int)
-            Cc = alpha * row * (w.astype(np.float64) @ o[ch])
+            shift, num = fold.input_offset(-o / s, w.shape[1])
+            q = np.asarray(num, np.float64) / 2.0**shift
+            off = (shift, num, w.astype(np.float64) @ q[ch])
         if bias is not None:
             bv = np.asarray(bias, np.float64).reshape(-1)
             if not np.all(np.isfinite(bv)):
@@ -547,7 +556,9 @@ class _Importer:
         spatial_in = x.flat_from
         self.layers.append({"kind": "dense", "weight": w, "node": where,
                             "spatial_in": spatial_in})
-        return Pre(len(self.layers) - 1, A, Cc, (n,), xb * w.shape[1])
+        pre = Pre(len(self.layers) - 1, A, Cc, (n,), xb * w.shape[1])
+        pre.off = off
+        return pre
 
     def conv(self, where, node, attrs, x, cin):
         if isinstance(x, (Input, Bin)) and len(x.shape) != 3:
@@ -603,7 +614,7 @@ class _Importer:
             return Bin(shape, x.scale)
         if isinstance(x, Pre):
             y = Pre(x.layer, x.A, x.C, shape, x.bound)
-            y.pools = x.pools + [where]
+            y.pools, y.off = x.pools + [where], x.off
             return y
         self.fail("%s: MaxPool of the raw input is not supported" % where)
 
@@ -639,7 +650,14 @@ class _Importer:
         n = cond.A.shape[0]
         if not (np.all(np.isfinite(cond.A)) and np.all(np.isfinite(cond.C))):
             self.fail("%s: the folded batch norm / affine of %s is not finite" % (where, L["node"]))
-        t, d, near = fold.thresholds(cond.A, cond.C, cond.strict, pre.bound)
+        if pre.off is not None:
+            shift, num, _ = pre.off
+            T, d, near = fold.offset_thresholds(cond.A, cond.C, cond.strict, shift, num,
+                                                L["weight"].shape[1])
+            L["input_offset"] = {"shift": shift, "num": num, "threshold": T}
+            t = np.zeros(len(T), np.int32)  # derived by the model (bnn_model_set_input_offset)
+        else:
+            t, d, near = fold.thresholds(cond.A, cond.C, cond.strict, pre.bound)
         if pre.pools and np.any(d < 0):
             self.fail("%s: max-pooling before this binarisation is only exact when every "
                       "channel's binarisation is increasing, but %d channel(s) of %s have a "
@@ -656,6 +674,8 @@ class _Importer:
     def finish(self, last):
         L = self.layers[last.layer]
         A, C = last.A.astype(np.float64), last.C.astype(np.float64)
+        if last.off is not None:  # a first layer that is the output: the offset stays folded
+            C = C - A * last.off[2]
         if not (np.all(np.isfinite(A)) and np.all(np.isfinite(C))):
             self.fail("the output affine of %s is not finite" % L["node"])
         if np.all(A == A[0]) and A[0] > 0 and np.all(C == 0):

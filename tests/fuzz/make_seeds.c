@@ -70,6 +70,11 @@ static void seeds_model(void) {
   for (int k = 0; k < 10; ++k) sc[k] = 0.5 + k, of[k] = -0.25 * k;
   check(bnn_model_set_output_affine(m, sc, of), "output affine");
   check(bnn_model_save(m, path_of("model", "mlp_affine.bnn")), "save mlp affine");
+  /* ... and an input offset ([−1, 1] pixels, q = 255/2): format version 3 (section IOFF). */
+  int64_t num = 255, thr[16];
+  for (int i = 0; i < 16; ++i) thr[i] = 40 * i - 300;
+  check(bnn_model_set_input_offset(m, 1, &num, thr), "input offset");
+  check(bnn_model_save(m, path_of("model", "mlp_offset.bnn")), "save mlp offset");
   bnn_model_free(m);
   /* A CNN: 6x6x2 → conv 8 → maxpool → conv 4 → dense 3 (output scale set). */
   check(bnn_model_create(&m, 2, 6, 6), "model create");

@@ -53,8 +53,11 @@ double sgn(float w) {
 // z = Σ sign(w)·x, h = +1 iff γ(z − μ)/√(var + eps) + β ≥ 0; the output's scores s·Σ sign(w)·h.
 // Returns the arg-max (ties to the lowest class) per image; int_scores gets Σ sign(w)·h of the
 // output layer.
+// w0 (may be NULL): the first layer's ±1 weights to use instead of sign(w), n_out × fan_in (the
+// weights as stored in a faulty memory).
 std::vector<uint8_t> float_forward(bet_net *net, const bnn_dataset &d, bool pm1,
-                                   std::vector<int64_t> *int_scores) {
+                                   std::vector<int64_t> *int_scores,
+                                   const std::vector<double> *w0 = nullptr) {
   const bet_arch *a = bet_net_arch(net);
   const uint32_t L = a->n_layers, k = d.n_classes;
   const size_t isz = (size_t)d.c * d.h * d.w;
@@ -73,7 +76,8 @@ std::vector<uint8_t> float_forward(bet_net *net, const bnn_dataset &d, bool pm1,
       std::vector<double> y(n_out);
       for (uint32_t o = 0; o < n_out; ++o) {
         double z = 0.0;
-        for (uint32_t j = 0; j < fan; ++j) z += sgn(w[(size_t)o * fan + j]) * x[j];
+        for (uint32_t j = 0; j < fan; ++j)
+          z += (l == 0 && w0 ? (*w0)[(size_t)o * fan + j] : sgn(w[(size_t)o * fan + j])) * x[j];
         y[o] = z;
       }
       if (l + 1 == L) {
@@ -142,6 +146,69 @@ TEST(Encoding, Pm1DenseNetEngineEqualsFloatForwardImageByImage) {
   bet_net_free(net);
 }
 
+// The fault model of a [−1, 1] net whose weights sit in faulty memory: with first-layer weights
+// flipped by the engine's error port (several fault maps), the engine decides as the float forward
+// pass that flips w in z = Σ w·x on the ENCODED x (the PyTorch fault model), image by image. With
+// the offset folded from the clean weights into the thresholds (model format before version 3)
+// a flip moved z by its pixel part only, and this test failed.
+TEST(Encoding, Pm1FlippedFirstLayerEngineEqualsFloatForwardOnEncodedInputs) {
+  Data data(300, 1, 6, 6, 4, 17);
+  bet_net *net = bettest::make_net("36-40-24-4", data.d, 19);
+  ASSERT_NE(net, nullptr);
+  ASSERT_NO_FATAL_FAILURE(bettest::train_epochs(net, data.d, pm1_params(30), 4));
+  bnn_model *m = nullptr;
+  ASSERT_EQ(bet_export_model(net, nullptr, &m), BNN_OK) << bnn_errmsg();
+  uint32_t shift = 0;
+  int64_t num = 0;
+  ASSERT_EQ(bnn_model_input_offset(m, &shift, &num, nullptr), 1);
+  EXPECT_EQ(num, 255);  // q = 255 / 2^1 = 127.5
+  EXPECT_EQ(shift, 1u);
+  bnn_layer_info I;
+  ASSERT_EQ(bnn_model_layer(m, 0, &I), BNN_OK);
+  uint64_t wsize = 0;
+  bnn_model_weight_image(m, &wsize);
+  const uint32_t k = data.d.n_classes;
+  size_t changed = 0;
+  for (uint64_t rep = 0; rep < 4; ++rep) {
+    bnn_error_params ep = bnn_error_default_params();
+    ep.write_p01 = ep.write_p10 = 0.15;
+    ep.seed = 5;
+    ep.layer_mask = 1;  // the first layer only: the others stay clean in both passes
+    bnn_port *port = nullptr;
+    ASSERT_EQ(bnn_error_port_create(&port, m, &ep, rep), BNN_OK);
+    std::vector<uint8_t> img(wsize);
+    ASSERT_EQ(bnn_port_read(port, 0, img.data(), wsize), BNN_OK);
+    std::vector<double> w0((size_t)I.out_c * I.fan_in);
+    for (uint32_t o = 0; o < I.out_c; ++o)
+      for (uint32_t i = 0; i < I.fan_in; ++i)
+        w0[(size_t)o * I.fan_in + i] =
+            (img[I.weight_addr + o * I.row_bytes + i / 8] >> (i % 8)) & 1 ? -1.0 : 1.0;
+    std::vector<int64_t> ref_scores;
+    const std::vector<uint8_t> ref = float_forward(net, data.d, true, &ref_scores, &w0);
+    const std::vector<uint8_t> clean = float_forward(net, data.d, true, nullptr);
+    for (uint32_t i = 0; i < data.d.n; ++i) changed += ref[i] != clean[i];
+    bnn_infer_params ip = bnn_infer_default_params();
+    ip.threads = 2;
+    bnn_engine *e = nullptr;
+    ASSERT_EQ(bnn_engine_create(&e, m, port, &ip), BNN_OK) << bnn_errmsg();
+    std::vector<int32_t> scores((size_t)data.d.n * k);
+    std::vector<uint8_t> pred(data.d.n);
+    ASSERT_EQ(bnn_engine_run(e, data.d.images, data.d.n, scores.data(), pred.data()), BNN_OK);
+    bnn_engine_destroy(e);
+    bnn_port_destroy(port);
+    const double sign = bet_net_output_scale(net) < 0 ? -1.0 : 1.0;
+    for (uint32_t i = 0; i < data.d.n; ++i) {
+      ASSERT_EQ(pred[i], ref[i]) << "fault map " << rep << " image " << i;
+      for (uint32_t j = 0; j < k; ++j)
+        ASSERT_EQ((double)scores[(size_t)i * k + j], sign * (double)ref_scores[(size_t)i * k + j])
+            << "fault map " << rep << " image " << i << " class " << j;
+    }
+  }
+  EXPECT_GT(changed, 0u) << "the flips never changed a decision: the test proves nothing";
+  bnn_model_free(m);
+  bet_net_free(net);
+}
+
 TEST(Encoding, Pm1SurvivesCheckpointAndFoldsTheSame) {
   Data data(120, 1, 4, 4, 3, 3);
   const bet_train_params p = pm1_params(30);
@@ -188,6 +255,36 @@ TEST(Encoding, BnEstimationMeasuresTheEncodedPreActivation) {
     EXPECT_NEAR(mean[o], mu, 1e-4 * (1.0 + std::fabs(mu))) << "neuron " << o;
     EXPECT_NEAR(var[o], v, 1e-4 * (1.0 + v)) << "neuron " << o;
   }
+  bet_net_free(net);
+}
+
+// Under flips the first layer's offset follows each draw's flipped weights, as in the engine. On
+// all-zero pixels (x = −1) z_j = −S_j of the draw: estimated over 40 draws of layer 0 only at
+// p = 0.3, the mean is −(1 − 2p)·S_j up to the draws' noise and the variance 0 within a draw. With
+// the clean S_j (before the input offset) the mean was exactly −S_j.
+TEST(Encoding, BnEstimationUnderFlipsTakesTheOffsetFromTheFlippedWeights) {
+  Data data(200, 1, 6, 6, 3, 4);
+  bet_net *net = pm1_net("36-40-3", data.d, 5, pm1_params(25), 1);
+  ASSERT_NE(net, nullptr);
+  const uint32_t n = 256 * 40;
+  std::vector<uint8_t> zeros((size_t)n * 36, 0), labels(n, 0);
+  bnn_dataset d = data.d;
+  d.n = n, d.images = zeros.data(), d.labels = labels.data();
+  const double p = 0.3;
+  ASSERT_EQ(bet_net_estimate_bn_flips(net, &d, 2, p, 1, 7), BNN_OK) << bnn_errmsg();
+  float *beta = nullptr, *mean = nullptr, *var = nullptr;
+  bet_net_bn(net, 0, &beta, &mean, &var);
+  size_t nw = 0;
+  const float *w = bet_net_weights(net, 0, &nw);
+  const double sd = std::sqrt(4 * p * (1 - p) * 36 / 40.0);  // of the mean of S over 40 draws
+  int not_clean = 0;
+  for (uint32_t o = 0; o < 40; ++o) {
+    double S = 0.0;
+    for (uint32_t j = 0; j < 36; ++j) S += sgn(w[o * 36 + j]);
+    EXPECT_NEAR(mean[o], -(1 - 2 * p) * S, 4.5 * sd) << "neuron " << o;
+    not_clean += std::fabs((double)mean[o] + S) > 1e-3;
+  }
+  EXPECT_GT(not_clean, 30);
   bet_net_free(net);
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bet/bet.h"
@@ -337,6 +338,10 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   // existed) still counts for a [0, 1] configuration and never for a [−1, 1] one.
   EXPECT_NE(slurp(a + "/r/pm1/seed-1.json").find("\"encoding\": \"pm1\""), std::string::npos);
   EXPECT_NE(slurp(a + "/r/p0/seed-1.json").find("\"encoding\": \"01\""), std::string::npos);
+  // ... with the offset's fault model (amendment 7); [0, 1] files have no such key.
+  EXPECT_NE(slurp(a + "/r/pm1/seed-1.json").find("\"input_offset\": \"stored-weights\""),
+            std::string::npos);
+  EXPECT_EQ(slurp(a + "/r/p0/seed-1.json").find("input_offset"), std::string::npos);
   EXPECT_NE(ra.find("| pm1 | 784-16-10 | 0 | — | ce | 0 | — | [−1, 1] | 1 of 1 |"),
             std::string::npos)
       << ra;
@@ -366,11 +371,14 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "1 p0 seed 2 done\n3 p0.1-sign seed 2 done\n");
   // Result files from before the encoding factor carry no "encoding": they stay valid for a
-  // [0, 1] configuration, and one standing for a [−1, 1] configuration is stale.
-  for (const char *f : {"p0/seed-1.json", "pm1/seed-1.json"}) {
-    const std::string path = b + "/r/" + f;
+  // [0, 1] configuration. A [−1, 1] file without "input_offset" (the folded offset's fault model,
+  // before amendment 7) is stale.
+  for (const auto &fk : {std::make_pair("p0/seed-1.json", " \"encoding\": "),
+                         std::make_pair("pm1/seed-1.json", " \"input_offset\": ")}) {
+    const std::string path = b + "/r/" + fk.first;
+    const char *f = fk.first;
     std::string s = slurp(path);
-    const size_t at = s.find(" \"encoding\": ");
+    const size_t at = s.find(fk.second);
     ASSERT_NE(at, std::string::npos) << f;
     s.erase(at, s.find('\n', at) + 1 - at);
     std::ofstream(path) << s;

@@ -2,8 +2,12 @@
 // (independent of the engine: it reads weights through bnn_model_weight, one value at a time).
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,6 +16,19 @@
 #include "bnn/rng.h"
 
 namespace bnntest {
+
+// A per-process path in the build directory, <prefix><pid>_<name> (ctest -j runs do not collide).
+inline std::string tmp_file(const std::string &prefix, const std::string &name) {
+  return std::string(RRAMSIM_BINARY_DIR) + "/" + prefix + std::to_string((long)getpid()) + "_" +
+         name;
+}
+
+// A whole file's bytes (empty if it cannot be read).
+inline std::vector<uint8_t> file_bytes(const std::string &p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
+}
 
 // One layer of an architecture: 'd' dense, 'c' conv3x3, 'p' maxpool2; n = outputs.
 struct LayerSpec {

@@ -12,6 +12,9 @@
 #include <fstream>
 #include <string>
 
+#include "bnn/bnn.h"
+#include "bnn_testutil.h"
+
 namespace {
 
 const std::string kBin = std::string(RRAMSIM_BINARY_DIR) + "/apps/rramsim";
@@ -86,6 +89,20 @@ TEST(Cli, ModelRandomAndInfo) {
   r = run("model info " + v);
   EXPECT_NE(r.out.find("conv3x3"), std::string::npos);
   EXPECT_NE(r.out.find("maxpool2"), std::string::npos);
+  std::remove(v.c_str());
+  EXPECT_EQ(r.out.find("input encoding"), std::string::npos);  // no offset: nothing said
+  // An input offset (format version 3) is shown with its value.
+  bnn_model *m = bnntest::random_model(3, 2, 2, {{'d', 8}, {'d', 3}}, 4);
+  ASSERT_NE(m, nullptr);
+  const int64_t num[3] = {255, 67, -3}, t[8] = {0};
+  ASSERT_EQ(bnn_model_set_input_offset(m, 1, num, t), BNN_OK);
+  ASSERT_EQ(bnn_model_save(m, v.c_str()), BNN_OK);
+  bnn_model_free(m);
+  r = run("model info " + v);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("input encoding: offset from the stored weights"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("127.5 (N 255), 33.5 (N 67), -1.5 (N -3)"), std::string::npos) << r.out;
   std::remove(v.c_str());
   EXPECT_EQ(run("model --help").code, 0);
   EXPECT_EQ(run("eval --help").code, 0);

@@ -240,16 +240,22 @@ TEST(ModelFile, WrongMagicAndVersion) {
   EXPECT_EQ(load_bytes(m1, "magic.bnn", &msg), BNN_E_FORMAT);
   EXPECT_NE(msg.find("bad magic"), std::string::npos) << msg;
   auto v = b;
-  put32(v, 8, 3);
+  put32(v, 8, 4);
   fix_header_crc(v);
   EXPECT_EQ(load_bytes(v, "version.bnn", &msg), BNN_E_VERSION);
-  EXPECT_NE(msg.find("version 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("version 4"), std::string::npos) << msg;
   // Version 2 (output affine) needs 5 sections: a version-1 body under a version-2 header fails.
   auto v2 = b;
   put32(v2, 8, 2);
   fix_header_crc(v2);
   EXPECT_EQ(load_bytes(v2, "version2.bnn", &msg), BNN_E_FORMAT);
   EXPECT_NE(msg.find("4 sections"), std::string::npos) << msg;
+  // Version 3 (input offset) needs 6.
+  auto v3 = b;
+  put32(v3, 8, 3);
+  fix_header_crc(v3);
+  EXPECT_EQ(load_bytes(v3, "version3.bnn", &msg), BNN_E_FORMAT);
+  EXPECT_NE(msg.find("expected 6"), std::string::npos) << msg;
   auto h = b;
   put32(h, 8, 3);  // CRC not fixed
   EXPECT_EQ(load_bytes(h, "hcrc.bnn", &msg), BNN_E_CRC);

@@ -17,14 +17,11 @@
 namespace {
 
 std::string tmp(const std::string &name) {
-  return std::string(RRAMSIM_BINARY_DIR) + "/test_oaff_" + std::to_string((long)getpid()) + "_" +
-         name;
+  return bnntest::tmp_file("test_oaff_", name);
 }
 
 std::vector<uint8_t> slurp(const std::string &p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
-                              std::istreambuf_iterator<char>());
+  return bnntest::file_bytes(p);
 }
 
 uint32_t version_of(const std::string &p) {

@@ -16,12 +16,13 @@ extern "C" {
 #endif
 
 /* Bounds the builder and the loader enforce (far above the paper's nets, far below overflow). */
-#define BNN_MAX_LAYERS       256u
-#define BNN_MAX_DIM          65536u       /* any of c, h, w, neurons */
-#define BNN_MAX_FAN_IN       (1u << 26)   /* weights per neuron */
-#define BNN_MAX_ACT_BITS     (1ull << 32) /* bits of one image's activations */
-#define BNN_MAX_WEIGHT_BYTES (1ull << 32) /* whole weight image */
-#define BNN_MAX_PROVENANCE   (1u << 20)   /* provenance JSON bytes */
+#define BNN_MAX_LAYERS          256u
+#define BNN_MAX_DIM             65536u       /* any of c, h, w, neurons */
+#define BNN_MAX_FAN_IN          (1u << 26)   /* weights per neuron */
+#define BNN_MAX_ACT_BITS        (1ull << 32) /* bits of one image's activations */
+#define BNN_MAX_WEIGHT_BYTES    (1ull << 32) /* whole weight image */
+#define BNN_MAX_PROVENANCE      (1u << 20)   /* provenance JSON bytes */
+#define BNN_MAX_OFFSET_CHANNELS 64u          /* input channels of a model with an input offset */
 
 typedef struct bnn_layer {
   bnn_layer_info info;
@@ -40,6 +41,12 @@ struct bnn_model {
   float output_scale;
   char *provenance;
   double *out_affine; /* NULL, or 2·n_classes: per-class scale, then per-class offset */
+  /* Input offset (bnn_model_set_input_offset): NULL, or layer 0's out_c thresholds T_j of
+   * v = 2^shift·a − Σ_c num_c·S_jc; layers[0].thresh then holds those of the model's own weights.
+   * in_off_mask: in_c rows of row_words words, bit i set in row i % in_c (NULL when in_c = 1). */
+  int64_t *in_off_t, *in_off_num;
+  uint64_t *in_off_mask;
+  uint32_t in_off_shift;
 };
 
 /* Appends a layer with already packed rows (row_bytes each, padding bits zero) — used by the
@@ -49,6 +56,11 @@ bnn_status bnn_model_push(bnn_model *m, bnn_layer_kind kind, uint32_t n_out, con
 /* Shape inference for the next layer without adding it (fills info; weight_addr included). */
 bnn_status bnn_model_next_info(const bnn_model *m, bnn_layer_kind kind, uint32_t n_out,
                                int has_thresh, bnn_layer_info *info);
+
+/* Layer 0's int32 thresholds (units of a = Σ w·p) for an input-offset model whose layer-0 rows are
+ * `rows` (row_bytes apart, padding bits 0): each row's S = fan_in − 2·popcount(row) enters the
+ * rule of bnn_model_set_input_offset. The engine calls it on every fetch of the rows. */
+void bnn_model_offset_thresholds(const bnn_model *m, const uint64_t *rows, int32_t *t);
 
 static inline uint64_t bnn_words_for_bits(uint64_t bits) {
   return (bits + 63) / 64;

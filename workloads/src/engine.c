@@ -72,6 +72,7 @@ struct bnn_engine {
   uint64_t *wbuf;        /* port reads land here (at each layer's weight_addr) when it cannot map */
   const uint64_t **wptr; /* per layer: its weights for the current block */
   int32_t *tap_pc;       /* conv layers' tap popcounts for the current block */
+  int32_t *off_t; /* input-offset model: layer 0's thresholds for the rows of the current block */
   uint64_t tap_n;
   scratch *scr; /* per thread */
   /* current job */
@@ -346,7 +347,7 @@ static void engine_free_buffers(bnn_engine *e) {
   bnn_free(e->tb);
   bnn_free(e->scores);
   bnn_free(e->wptr);
-  bnn_free_aligned(e->wbuf), bnn_free(e->tap_pc);
+  bnn_free_aligned(e->wbuf), bnn_free(e->tap_pc), bnn_free(e->off_t);
   if (e->scr)
     for (int t = 0; t < e->threads; ++t) {
       bnn_free_aligned(e->scr[t].im2col), bnn_free_aligned(e->scr[t].im2col8);
@@ -411,6 +412,10 @@ bnn_status bnn_engine_create(bnn_engine **out, const bnn_model *m, bnn_port *wei
     plan *P = &e->plans[i];
     P->info = m->layers[i].info;
     P->thresh = m->layers[i].thresh, P->dir = m->layers[i].dir;
+    if (i == 0 && m->in_off_t) { /* thresholds follow the fetched rows (bnn_engine_run) */
+      if (!(e->off_t = (int32_t *)bnn_calloc(m->layers[0].info.out_c, sizeof(int32_t)))) goto nomem;
+      P->thresh = e->off_t;
+    }
     const bnn_layer_info *I = &P->info;
     P->in_words = (uint64_t)I->in_h * I->in_w * ((I->in_c + 63) / 64);
     P->out_words = (uint64_t)I->out_h * I->out_w * ((I->out_c + 63) / 64);
@@ -589,6 +594,9 @@ bnn_status bnn_engine_run(bnn_engine *e, const uint8_t *images, size_t n, int32_
       if (I->weight_layer_index < 0) continue;
       bnn_status st = fetch_weights(e, P, &e->wptr[l]);
       if (st) return st;
+      /* Input offset: layer 0's thresholds from the weight sums of the rows just fetched (the
+       * stored, possibly faulty ones), so a flip moves the offset term too. */
+      if (l == 0 && e->off_t) bnn_model_offset_thresholds(m, e->wptr[0], e->off_t);
       if (I->kind == BNN_LAYER_CONV3X3 && !I->input_u8)
         for (uint32_t o = 0; o < I->out_c; ++o)
           for (uint32_t t = 0; t < 9; ++t)

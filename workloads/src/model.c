@@ -10,6 +10,8 @@ BNN_NAME_TABLE(layer_kind_names, BNN_LAYER_KIND_COUNT,
                 [BNN_LAYER_CONV3X3] = "conv3x3",
                 [BNN_LAYER_MAXPOOL2] = "maxpool2"});
 
+static void input_offset_clear(bnn_model *m);
+
 const char *bnn_layer_kind_str(bnn_layer_kind k) {
   return BNN_NAME_OF(layer_kind_names, k, "unknown");
 }
@@ -71,6 +73,7 @@ void bnn_model_free(bnn_model *m) {
   bnn_free_aligned(m->wimg);
   bnn_free(m->provenance);
   bnn_free(m->out_affine);
+  input_offset_clear(m);
   bnn_free(m);
 }
 
@@ -299,6 +302,113 @@ int bnn_model_output_affine(const bnn_model *m, double *scale, double *offset) {
   uint32_t n = bnn_model_n_classes(m);
   if (scale) memcpy(scale, m->out_affine, n * sizeof *scale);
   if (offset) memcpy(offset, m->out_affine + n, n * sizeof *offset);
+  return 1;
+}
+
+/* ---- input offset ---------------------------------------------------------------------------- */
+
+/* floor(v / 2^k) for any sign (k ≤ 61). */
+static int64_t floor_shift(int64_t v, uint32_t k) {
+  const int64_t d = (int64_t)1 << k;
+  int64_t q = v / d;
+  return q * d > v ? q - 1 : q;
+}
+
+void bnn_model_offset_thresholds(const bnn_model *m, const uint64_t *rows, int32_t *t) {
+  const bnn_layer *L = &m->layers[0];
+  const bnn_layer_info *I = &L->info;
+  const uint64_t rw = I->row_bytes / 8;
+  const uint32_t C = m->in_c;
+  int64_t reach = 255 * (int64_t)I->fan_in + 1;
+  if (reach > INT32_MAX) reach = INT32_MAX;
+  for (uint32_t o = 0; o < I->out_c; ++o) {
+    const uint64_t *row = rows + o * rw;
+    /* Σ_c N_c·S_c with S_c = n_c − 2·popcount(row ∧ mask_c): the row as stored */
+    int64_t off = 0;
+    for (uint32_t c = 0; c < C; ++c) {
+      uint64_t pc = 0;
+      if (C == 1) {
+        pc = bnn_popcount_range(row, 0, I->fan_in);
+      } else {
+        const uint64_t *mk = m->in_off_mask + (uint64_t)c * rw;
+        for (uint64_t k = 0; k < rw; ++k) pc += (uint64_t)__builtin_popcountll(row[k] & mk[k]);
+      }
+      const int64_t n_c = (int64_t)(I->fan_in / C);
+      off += m->in_off_num[c] * (n_c - 2 * (int64_t)pc);
+    }
+    /* v = 2^k·a − off ≥ T ⟺ a ≥ ceil((T + off) / 2^k);  v ≤ T ⟺ a ≤ floor((T + off) / 2^k) */
+    const int64_t v = m->in_off_t[o] + off; /* bounded at set: no overflow */
+    int64_t r = L->dir[o] > 0 ? -floor_shift(-v, m->in_off_shift) : floor_shift(v, m->in_off_shift);
+    t[o] = (int32_t)(r > reach ? reach : r < -reach ? -reach : r);
+  }
+}
+
+static void input_offset_clear(bnn_model *m) {
+  bnn_free(m->in_off_t), bnn_free(m->in_off_num), bnn_free(m->in_off_mask);
+  m->in_off_t = m->in_off_num = NULL;
+  m->in_off_mask = NULL;
+  m->in_off_shift = 0;
+}
+
+bnn_status bnn_model_set_input_offset(bnn_model *m, uint32_t shift, const int64_t *num,
+                                      const int64_t *thresh) {
+  if (!m) return bnn_fail(BNN_E_ARG, "bnn_model_set_input_offset: model NULL");
+  if (!num && !thresh) {
+    input_offset_clear(m);
+    return BNN_OK;
+  }
+  if (!num || !thresh)
+    return bnn_fail(BNN_E_ARG, "input offset: numerators and thresholds must both be given");
+  if (m->n_layers == 0 || m->layers[0].info.kind != BNN_LAYER_DENSE || !m->layers[0].thresh)
+    return bnn_fail(BNN_E_SHAPE,
+                    "input offset: the first layer must be a hidden dense layer (a "
+                    "padded conv's zero padding is not an offset pixel)");
+  const bnn_layer_info *I = &m->layers[0].info;
+  const uint32_t C = m->in_c;
+  if (C > BNN_MAX_OFFSET_CHANNELS)
+    return bnn_fail(BNN_E_RANGE, "input offset: %u input channels (accepted 1..%u)", C,
+                    BNN_MAX_OFFSET_CHANNELS);
+  /* |2^k·a| ≤ 2^k·255·F, |Σ N_c·S_c| ≤ max|N_c|·F, |T| ≤ 2^61: every sum fits int64. */
+  const uint64_t F = I->fan_in, lim = 1ull << 61;
+  if (shift > 61 || 255ull * F > (lim >> shift))
+    return bnn_fail(BNN_E_RANGE,
+                    "input offset: denominator 2^%u with fan-in %u overflows 64-bit arithmetic "
+                    "(accepted 2^k·255·fan_in ≤ 2^61)",
+                    shift, I->fan_in);
+  for (uint32_t c = 0; c < C; ++c)
+    if (num[c] < -(int64_t)(lim / F) || num[c] > (int64_t)(lim / F))
+      return bnn_fail(BNN_E_RANGE,
+                      "input offset: channel %u: numerator %lld with fan-in %u overflows 64-bit "
+                      "arithmetic (accepted |N|·fan_in ≤ 2^61)",
+                      c, (long long)num[c], I->fan_in);
+  for (uint32_t o = 0; o < I->out_c; ++o)
+    if (thresh[o] < -(int64_t)lim || thresh[o] > (int64_t)lim)
+      return bnn_fail(BNN_E_RANGE, "input offset: neuron %u: threshold %lld outside ±2^61", o,
+                      (long long)thresh[o]);
+  const uint64_t rw = I->row_bytes / 8;
+  int64_t *t = (int64_t *)bnn_malloc((size_t)I->out_c * sizeof *t);
+  int64_t *nm = (int64_t *)bnn_malloc((size_t)C * sizeof *nm);
+  uint64_t *mk = C > 1 ? (uint64_t *)bnn_calloc((size_t)(C * rw), sizeof *mk) : NULL;
+  if (!t || !nm || (C > 1 && !mk)) {
+    bnn_free(t), bnn_free(nm), bnn_free(mk);
+    return bnn_fail(BNN_E_NOMEM, "model: out of memory");
+  }
+  memcpy(t, thresh, (size_t)I->out_c * sizeof *t);
+  memcpy(nm, num, (size_t)C * sizeof *nm);
+  if (mk) /* input i (HWC flatten) is channel i % C */
+    for (uint64_t i = 0; i < F; ++i) mk[(i % C) * rw + i / 64] |= 1ull << (i % 64);
+  input_offset_clear(m);
+  m->in_off_t = t, m->in_off_num = nm, m->in_off_mask = mk, m->in_off_shift = shift;
+  /* The layer's own int32 thresholds: those of the model's (clean) weights. */
+  bnn_model_offset_thresholds(m, (const uint64_t *)(m->wimg + I->weight_addr), m->layers[0].thresh);
+  return BNN_OK;
+}
+
+int bnn_model_input_offset(const bnn_model *m, uint32_t *shift, int64_t *num, int64_t *thresh) {
+  if (!m || !m->in_off_t) return 0;
+  if (shift) *shift = m->in_off_shift;
+  if (num) memcpy(num, m->in_off_num, (size_t)m->in_c * sizeof *num);
+  if (thresh) memcpy(thresh, m->in_off_t, (size_t)m->layers[0].info.out_c * sizeof *thresh);
   return 1;
 }
 

@@ -1,24 +1,25 @@
 /* model_io.c — the model file: writer (atomic temp + rename) and validating loader.
  *
- * Format versions 1 and 2. All integers little-endian; CRC32 is zlib's crc32 (ISO-HDLC, poly
- * 0xEDB88320). Version 2 = version 1 plus a fifth section, OAFF (the per-class output affine);
- * the writer uses version 1 for models without an output affine (so their files are unchanged)
- * and version 2 for models with one; the loader reads both.
+ * Format versions 1, 2 and 3. All integers little-endian; CRC32 is zlib's crc32 (ISO-HDLC, poly
+ * 0xEDB88320). Version 2 = version 1 plus a fifth section, OAFF (the per-class output affine).
+ * Version 3 = version 2 (OAFF possibly empty) plus a sixth, IOFF (the input offset). The writer
+ * uses version 1 for models with neither (so their files are unchanged), version 2 for models with
+ * an output affine only, version 3 for models with an input offset; the loader reads all three.
  *
  *   File    = Header · Section(ARCH) · Section(THRS) · Section(WGHT) · Section(PROV)
- *             [· Section(OAFF), version 2 only], then EOF (trailing bytes are an error).
- *             Sections appear exactly once, in this order.
+ *             [· Section(OAFF), versions 2 and 3] [· Section(IOFF), version 3 only], then EOF
+ *             (trailing bytes are an error). Sections appear exactly once, in this order.
  *
  *   Header (24 bytes)
  *     off  size  field
  *       0     8  magic, the ASCII bytes "RRBNNMDL"
- *       8     4  u32 format version = 1 or 2
- *      12     4  u32 section count = 4 (version 1) or 5 (version 2)
+ *       8     4  u32 format version = 1, 2 or 3
+ *      12     4  u32 section count = 4 (version 1), 5 (version 2) or 6 (version 3)
  *      16     4  u32 flags = 0 (reserved)
  *      20     4  u32 CRC32 of bytes 0..19
  *
  *   Section (16 + L + 4 bytes)
- *       0     4  tag, 4 ASCII bytes: "ARCH", "THRS", "WGHT", "PROV" or "OAFF"
+ *       0     4  tag, 4 ASCII bytes: "ARCH", "THRS", "WGHT", "PROV", "OAFF" or "IOFF"
  *       4     4  u32 reserved = 0
  *       8     8  u64 payload length L
  *      16     L  payload
@@ -37,7 +38,8 @@
  *
  *   THRS payload (L = Σ over hidden weight layers of 5·out_c)
  *     per hidden weight layer, in order: out_c × i32 threshold, then out_c × i8 direction (−1 or
- * +1)
+ * +1). With an input offset (version 3) the first layer's i32 thresholds are those the offset rule
+ *     gives for the stored weights (bnn_model_set_input_offset); the loader checks they are.
  *
  *   WGHT payload (L = Σ over weight layers of out_c · row_bytes): the weight image exactly as
  *     bnn_model_weight_image returns it — each weight layer's rows back to back, a row holding
@@ -49,6 +51,18 @@
  *   OAFF payload (version 2; L = 16·n_classes, n_classes = the output layer's neurons):
  *     n_classes × f64 scale, then n_classes × f64 offset (IEEE-754 binary64, each finite); the
  *     prediction is the arg-max over k of scale_k·a_k + offset_k (a_k the integer scores).
+ *     Version 3: L = 0 (no output affine) or 16·n_classes.
+ *
+ *   IOFF payload (version 3; L = 16 + 8·(c + n), c = input channels, n = the first layer's
+ *     outputs; the first layer must be a hidden dense layer):
+ *       0     4  u32 shift k (the offset's denominator is 2^k)
+ *       4     4  u32 c (= ARCH's input channels, 1..64)
+ *       8     4  u32 n (= the first layer's outputs)
+ *      12     4  u32 reserved = 0
+ *      16   8·c  i64 numerator N_c per input channel: pixel offset q_c = N_c / 2^k
+ *   16+8c   8·n  i64 threshold T_j per first-layer neuron: neuron j outputs +1 iff
+ *                (d_j > 0 ? v_j ≥ T_j : v_j ≤ T_j), v_j = 2^k·Σ_i w_ji·p_i − Σ_c N_c·S_jc,
+ *                S_jc = Σ w_ji over the inputs of channel c of the weights as read (bnn.h)
  *
  * The loader checks every length against the value implied by what came before and against the
  * file size BEFORE allocating, so a corrupt length can neither overflow nor allocate absurd memory.
@@ -68,8 +82,9 @@
 #define MODEL_MAGIC        "RRBNNMDL"
 #define MODEL_VERSION      1u /* models without an output affine */
 #define MODEL_VERSION_OAFF 2u /* models with one: a fifth section */
+#define MODEL_VERSION_IOFF 3u /* models with an input offset: OAFF (maybe empty) and IOFF */
 #define MODEL_SECTIONS     4u
-#define MODEL_SECTIONS_MAX 5u
+#define MODEL_SECTIONS_MAX 6u
 #define HEADER_BYTES       24u
 #define SECTION_HEAD_BYTES 16u
 
@@ -82,8 +97,8 @@
 #define MODEL_CRC_CHECKED 1
 #endif
 
-static const char *const section_tags[MODEL_SECTIONS_MAX] = {"ARCH", "THRS", "WGHT", "PROV",
-                                                             "OAFF"};
+static const char *const section_tags[MODEL_SECTIONS_MAX] = {"ARCH", "THRS", "WGHT",
+                                                             "PROV", "OAFF", "IOFF"};
 
 static void put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = (uint8_t)(v >> (8 * i));
@@ -175,11 +190,27 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
       put64(oaff + 8ull * k, bits);
     }
   }
+  /* IOFF payload (version 3 only) */
+  uint8_t *ioff = NULL;
+  uint64_t ioff_n = 0;
+  if (m->in_off_t) {
+    const uint32_t n = m->layers[0].info.out_c;
+    ioff_n = 16 + 8ull * (m->in_c + n);
+    if (!(ioff = (uint8_t *)bnn_malloc((size_t)ioff_n))) {
+      bnn_free(arch), bnn_free(thrs), bnn_free(oaff);
+      return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+    }
+    put32(ioff, m->in_off_shift), put32(ioff + 4, m->in_c), put32(ioff + 8, n), put32(ioff + 12, 0);
+    for (uint32_t c = 0; c < m->in_c; ++c) put64(ioff + 16 + 8ull * c, (uint64_t)m->in_off_num[c]);
+    for (uint32_t o = 0; o < n; ++o)
+      put64(ioff + 16 + 8ull * (m->in_c + o), (uint64_t)m->in_off_t[o]);
+  }
+  const uint32_t version = ioff ? MODEL_VERSION_IOFF : oaff ? MODEL_VERSION_OAFF : MODEL_VERSION;
   /* Temp file in the same directory, so the rename is atomic. */
   size_t plen = strlen(path);
   char *tmp = (char *)bnn_malloc(plen + 32);
   if (!tmp) {
-    bnn_free(arch), bnn_free(thrs), bnn_free(oaff);
+    bnn_free(arch), bnn_free(thrs), bnn_free(oaff), bnn_free(ioff);
     return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
   }
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
@@ -190,15 +221,16 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
   } else {
     uint8_t head[HEADER_BYTES];
     memcpy(head, MODEL_MAGIC, 8);
-    put32(head + 8, oaff ? MODEL_VERSION_OAFF : MODEL_VERSION);
-    put32(head + 12, oaff ? MODEL_SECTIONS_MAX : MODEL_SECTIONS);
+    put32(head + 8, version);
+    put32(head + 12, MODEL_SECTIONS + version - 1);
     put32(head + 16, 0);
     put32(head + 20, crc_of(head, 20));
     int ok = write_all(f, head, sizeof head) && write_section(f, "ARCH", arch, arch_n) &&
              write_section(f, "THRS", thrs, thrs_n) &&
              write_section(f, "WGHT", m->wimg, m->wimg_size) &&
              write_section(f, "PROV", prov, strlen(prov)) &&
-             (!oaff || write_section(f, "OAFF", oaff, oaff_n));
+             (version < MODEL_VERSION_OAFF || write_section(f, "OAFF", oaff, oaff_n)) &&
+             (version < MODEL_VERSION_IOFF || write_section(f, "IOFF", ioff, ioff_n));
     int err = errno;
     if (fflush(f) != 0) ok = 0, err = errno;
     if (fclose(f) != 0 && ok) ok = 0, err = errno;
@@ -209,7 +241,7 @@ bnn_status bnn_model_save(const bnn_model *m, const char *path) {
     }
     if (st) remove(tmp);
   }
-  bnn_free(tmp), bnn_free(arch), bnn_free(thrs), bnn_free(oaff);
+  bnn_free(tmp), bnn_free(arch), bnn_free(thrs), bnn_free(oaff), bnn_free(ioff);
   return st;
 }
 
@@ -275,6 +307,35 @@ static bnn_status read_section(reader *r, unsigned idx, uint64_t expect, int exa
   return BNN_OK;
 }
 
+/* IOFF (length already checked): header fields, then the offset set on the built model, whose
+ * first-layer thresholds from THRS must equal what the offset rule gives for the stored rows. */
+static bnn_status load_input_offset(bnn_model *m, const uint8_t *p, const char *path) {
+  const uint32_t n = m->layers[0].info.out_c;
+  if (get32(p + 4) != m->in_c || get32(p + 8) != n || get32(p + 12) != 0)
+    return bnn_fail(
+        BNN_E_FORMAT,
+        "%s: section IOFF: %u channels / %u neurons / reserved %u, expected %u / %u / 0", path,
+        get32(p + 4), get32(p + 8), get32(p + 12), m->in_c, n);
+  int64_t *v = (int64_t *)bnn_malloc(8ull * (m->in_c + n));
+  int32_t *t = (int32_t *)bnn_malloc(4ull * n);
+  if (!v || !t) {
+    bnn_free(v), bnn_free(t);
+    return bnn_fail(BNN_E_NOMEM, "%s: out of memory", path);
+  }
+  for (uint32_t k = 0; k < m->in_c + n; ++k) v[k] = (int64_t)get64(p + 16 + 8ull * k);
+  memcpy(t, m->layers[0].thresh, 4ull * n);
+  bnn_status st = bnn_model_set_input_offset(m, get32(p), v, v + m->in_c);
+  if (st) st = bnn_fail(BNN_E_FORMAT, "%s: section IOFF: %s", path, bnn_errmsg());
+  for (uint32_t o = 0; !st && o < n; ++o)
+    if (t[o] != m->layers[0].thresh[o])
+      st = bnn_fail(BNN_E_FORMAT,
+                    "%s: section THRS: layer 0 neuron %u: threshold %d, the input offset (IOFF) "
+                    "gives %d for the stored weights",
+                    path, o, t[o], m->layers[0].thresh[o]);
+  bnn_free(v), bnn_free(t);
+  return st;
+}
+
 bnn_status bnn_model_load(bnn_model **out, const char *path) {
   if (!out || !path) return bnn_fail(BNN_E_ARG, "bnn_model_load: out or path NULL");
   *out = NULL;
@@ -282,8 +343,8 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   bnn_status so = bnn_input_fopen(path, 0, &r.f, &r.size);
   if (so) return so;
   bnn_model *m = NULL;
-  uint8_t *sec[MODEL_SECTIONS_MAX] = {NULL, NULL, NULL, NULL, NULL};
-  uint64_t sec_n[MODEL_SECTIONS_MAX] = {0, 0, 0, 0, 0};
+  uint8_t *sec[MODEL_SECTIONS_MAX] = {NULL, NULL, NULL, NULL, NULL, NULL};
+  uint64_t sec_n[MODEL_SECTIONS_MAX] = {0, 0, 0, 0, 0, 0};
   uint32_t version = 0;
   uint8_t head[HEADER_BYTES];
   bnn_status st;
@@ -298,12 +359,12 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
     goto done;
   }
   version = get32(head + 8);
-  if (version != MODEL_VERSION && version != MODEL_VERSION_OAFF) {
-    st = bnn_fail(BNN_E_VERSION, "%s: format version %u, this build reads versions %u and %u", path,
-                  version, MODEL_VERSION, MODEL_VERSION_OAFF);
+  if (version < MODEL_VERSION || version > MODEL_VERSION_IOFF) {
+    st = bnn_fail(BNN_E_VERSION, "%s: format version %u, this build reads versions %u to %u", path,
+                  version, MODEL_VERSION, MODEL_VERSION_IOFF);
     goto done;
   }
-  const uint32_t n_sections = version == MODEL_VERSION ? MODEL_SECTIONS : MODEL_SECTIONS_MAX;
+  const uint32_t n_sections = MODEL_SECTIONS + version - 1;
   if (get32(head + 12) != n_sections || get32(head + 16) != 0) {
     st = bnn_fail(BNN_E_FORMAT, "%s: header: %u sections / flags 0x%x, expected %u / 0", path,
                   get32(head + 12), get32(head + 16), n_sections);
@@ -401,8 +462,20 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
   if ((st = read_section(&r, 1, thrs_expect, 1, &sec[1], &sec_n[1]))) goto done;
   if ((st = read_section(&r, 2, wght_expect, 1, &sec[2], &sec_n[2]))) goto done;
   if ((st = read_section(&r, 3, BNN_MAX_PROVENANCE, 0, &sec[3], &sec_n[3]))) goto done;
-  if (n_sections == MODEL_SECTIONS_MAX &&
-      (st = read_section(&r, 4, 16ull * get32(a + 24 + 8 * last_weight), 1, &sec[4], &sec_n[4])))
+  const uint32_t n_first = get32(a + 24); /* layer 0's outputs (shape-checked above) */
+  if (version >= MODEL_VERSION_OAFF &&
+      (st = read_section(&r, 4, 16ull * get32(a + 24 + 8 * last_weight),
+                         version == MODEL_VERSION_OAFF, &sec[4], &sec_n[4])))
+    goto done;
+  if (version == MODEL_VERSION_IOFF && sec_n[4] != 0 &&
+      sec_n[4] != 16ull * get32(a + 24 + 8 * last_weight)) {
+    st = bnn_fail(BNN_E_RANGE, "%s: section OAFF: length %llu, expected 0 or %llu", path,
+                  (unsigned long long)sec_n[4],
+                  (unsigned long long)(16ull * get32(a + 24 + 8 * last_weight)));
+    goto done;
+  }
+  if (version == MODEL_VERSION_IOFF &&
+      (st = read_section(&r, 5, 16 + 8ull * (m->in_c + (uint64_t)n_first), 1, &sec[5], &sec_n[5])))
     goto done;
   if (r.pos != r.size) {
     st = bnn_fail(BNN_E_FORMAT, "%s: %llu trailing bytes after the last section", path,
@@ -458,7 +531,7 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
     }
   }
   if (!st) st = bnn_model_set_provenance(m, (const char *)sec[3]);
-  if (!st && sec[4]) {
+  if (!st && sec[4] && sec_n[4]) {
     uint32_t nc = bnn_model_n_classes(m);
     double *v = (double *)bnn_malloc(16ull * nc);
     if (!v) {
@@ -473,6 +546,7 @@ bnn_status bnn_model_load(bnn_model **out, const char *path) {
     bnn_free(v);
     if (st) st = bnn_fail(BNN_E_FORMAT, "%s: section OAFF: %s", path, bnn_errmsg());
   }
+  if (!st && sec[5]) st = load_input_offset(m, sec[5], path);
 done:
   for (unsigned i = 0; i < MODEL_SECTIONS_MAX; ++i) bnn_free_aligned(sec[i]);
   fclose(r.f);

@@ -69,14 +69,14 @@ typedef enum bet_reg_layers {
   BET_REG_LAYERS_COUNT
 } bet_reg_layers;
 /* The first layer's training input: the encoding of the 8-bit pixels p. Either way the engine
- * takes the raw pixels: the encoding is folded into the first layer's integer thresholds. */
+ * takes the raw pixels: the scale is folded into the first layer's integer thresholds, pm1's
+ * offset exported as the model's input offset (bnn_model_set_input_offset). */
 typedef enum bet_input_range {
-  BET_INPUT_01 = 0,  /* x = p/255 ∈ [0, 1] (the seed authors' code) */
-  BET_INPUT_PM1 = 1, /* x = 2p/255 − 1 ∈ [−1, 1]: z = (2/255)·Σ w·p − Σ w, and the folded
-                        threshold carries Σ w of the clean binarized weights (a constant of the
-                        neuron, like the batch norm it is folded with: evaluation flips move a
-                        first-layer pre-activation by the pixel term only). A dense first layer
-                        only (a conv's zero padding of x would not fold into one threshold). */
+  BET_INPUT_01 = 0, /* x = p/255 ∈ [0, 1] (the seed authors' code) */
+  BET_INPUT_PM1 = 1, /* x = 2p/255 − 1 ∈ [−1, 1]: z = (2/255)·Σ w·p − Σ w, with Σ w taken from
+                        the weights evaluated (export: the engine's input offset, q = 127.5, so
+                        a flipped first-layer weight moves z by −2w·x as in training). A dense
+                        first layer only (a conv's zero padding of x is not an offset pixel). */
   BET_INPUT_RANGE_COUNT
 } bet_input_range;
 const char *bet_input_range_str(bet_input_range r); /* "01", "pm1" */

@@ -17,7 +17,13 @@
  *     the prediction is the arg-max, ties to the lowest class index;
  *   - optionally (an imported output batch norm / per-class affine; model format version 2) a
  *     per-class affine: the prediction is then the arg-max of scale_k·a_k + offset_k computed in
- *     double precision, ties to the lowest class index; the integer scores stay a_k. */
+ *     double precision, ties to the lowest class index; the integer scores stay a_k;
+ *   - optionally (model format version 3) an input offset: a net trained on x = (p − q_c)/s
+ *     (q_c a per-channel pixel offset: [−1, 1] pixels x = 2p/255 − 1 have q = 127.5, a
+ *     normalisation (p/255 − M_c)/S_c has q_c = 255·M_c) has first-layer pre-activation
+ *     s·z_j = a_j − Σ_c q_c·S_jc, where S_jc = Σ w_ji over the inputs i of channel c; the engine
+ *     takes S_jc from the rows it fetched (the stored, possibly faulty weights), see
+ *     bnn_model_set_input_offset. */
 #ifndef BNN_BNN_H
 #define BNN_BNN_H
 
@@ -73,8 +79,25 @@ bnn_status bnn_model_add_maxpool2(bnn_model *m);
 void bnn_model_set_output_scale(bnn_model *m, float scale);
 /* Per-class output affine (see the top comment): scale and offset are n_classes finite doubles
  * each; the output layer must exist. NULL for both removes it. A model with one is saved in format
- * version 2; without, in version 1 (byte-identical to earlier builds). */
+ * version 2 (3 with an input offset); without, in version 1 (byte-identical to earlier builds). */
 bnn_status bnn_model_set_output_affine(bnn_model *m, const double *scale, const double *offset);
+/* Input offset (see the top comment): q_c = num[c] / 2^shift exactly (num: in_c values; pm1:
+ * num 255, shift 1), thresh: the first layer's out_c thresholds T_j in units of
+ * v_j = 2^shift·a_j − Σ_c num_c·S_jc. Neuron j of the first layer then outputs +1 iff
+ * (d_j > 0 ? v_j ≥ T_j : v_j ≤ T_j), exactly in 64-bit integers, with S_jc computed from the row
+ * the engine fetched through its port, so a flipped first-layer weight moves z by its whole
+ * −2·w·x (pixel and offset part), as in a net whose weights sit in faulty memory. The engine does
+ * it by deriving int32 thresholds t_j = ceil((T_j + Σ_c num_c·S_jc) / 2^shift) (floor for d < 0)
+ * once per weight fetch; the kernels are unchanged. The first layer must be a hidden dense layer
+ * (conv: its zero padding is not an offset pixel) with its directions set (bnn_model_add_dense;
+ * its thresholds there are replaced), in_c ≤ 64, and 2^shift·255·fan_in, max|num|·fan_in, |T_j|
+ * ≤ 2^61. The layer's int32 thresholds (bnn_model_threshold, bnn_model_preact) become those of the
+ * model's own weights. A model with one is saved in format version 3. NULL for both removes it. */
+bnn_status bnn_model_set_input_offset(bnn_model *m, uint32_t shift, const int64_t *num,
+                                      const int64_t *thresh);
+/* 1 and shift, num (in_c values), thresh (the first layer's out_c values) — each may be NULL — if
+ * the model has an input offset; 0 (untouched) if not. */
+int bnn_model_input_offset(const bnn_model *m, uint32_t *shift, int64_t *num, int64_t *thresh);
 /* 1 and the n_classes values in scale/offset (either may be NULL) if the model has an output
  * affine; 0 (arrays untouched) if not. */
 int bnn_model_output_affine(const bnn_model *m, double *scale, double *offset);
