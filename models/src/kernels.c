@@ -278,3 +278,249 @@ void bet_u8s8_gemm(const uint8_t *x, size_t m, size_t k, const int8_t *w, size_t
 const char *bet_u8s8_gemm_kernel(void) {
   return cpu_level() >= 2 ? "avx512-vnni" : "ref";
 }
+
+/* ---- batch norm fused with its neighbours (dense hidden layers) ----------------------------- */
+
+/* Both kernels split the channels between threads in slabs of 512 (8 packed words of a row):
+ * a channel's sums still run over the rows in row order, in double, exactly as in
+ * bet_bn_forward_train / bet_bn_backward, and every float expression is the same, so the results
+ * are bit-identical to the unfused sequence for any thread count. Slabs are wide on purpose: a
+ * narrow slab walks the rows with a power-of-two stride (8 KiB for 2048 channels), which maps
+ * them onto the same cache sets. */
+#define BN_SLAB 512
+
+typedef struct bn_fwd_ctx {
+  const float *z, *gamma, *beta;
+  size_t m, c, words;
+  float eps;
+  float *h, *mean, *invstd, *var, *act;
+  uint64_t *bits;
+} bn_fwd_ctx;
+
+/* One row of a slab: h, its sign as ±1 floats and as packed bits (words of 64 channels). */
+static void bn_row_scalar(const float *restrict r, const float *restrict g,
+                          const float *restrict mu, const float *restrict is,
+                          const float *restrict b, size_t cn, float *restrict o, float *restrict a,
+                          uint64_t *restrict bits) {
+  for (size_t j = 0; j < cn; ++j) {
+    const float hv = g[j] * (r[j] - mu[j]) * is[j] + b[j];
+    o[j] = hv;
+    a[j] = hv < 0.0f ? -1.0f : 1.0f; /* bet_sign_pack's convention: NaN and −0 give +1 */
+  }
+  for (size_t w0 = 0; w0 < cn; w0 += 64) {
+    const size_t we = (cn - w0) < 64 ? (cn - w0) : 64;
+    uint64_t word = 0;
+    for (size_t j = 0; j < we; ++j) word |= (uint64_t)(a[w0 + j] < 0.0f) << j;
+    bits[w0 / 64] = word;
+  }
+}
+
+#if BET_KERN_X86
+/* The same, 16 lanes at a time: separate multiply, subtract and add (no FMA), so the same h. */
+__attribute__((target("avx512f"))) static void bn_row_avx512(
+    const float *restrict r, const float *restrict g, const float *restrict mu,
+    const float *restrict is, const float *restrict b, size_t cn, float *restrict o,
+    float *restrict a, uint64_t *restrict bits) {
+  if (cn % 64) {
+    bn_row_scalar(r, g, mu, is, b, cn, o, a, bits);
+    return;
+  }
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), mone = _mm512_set1_ps(-1.0f);
+  for (size_t w0 = 0; w0 < cn; w0 += 64) {
+    uint64_t word = 0;
+    for (size_t q = 0; q < 4; ++q) {
+      const size_t j = w0 + 16 * q;
+      const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(r + j), _mm512_loadu_ps(mu + j));
+      const __m512 hv = _mm512_add_ps(
+          _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(g + j), d), _mm512_loadu_ps(is + j)),
+          _mm512_loadu_ps(b + j));
+      const __mmask16 neg = _mm512_cmp_ps_mask(hv, zero, _CMP_LT_OQ);
+      _mm512_storeu_ps(o + j, hv);
+      _mm512_storeu_ps(a + j, _mm512_mask_blend_ps(neg, one, mone));
+      word |= (uint64_t)neg << (16 * q);
+    }
+    bits[w0 / 64] = word;
+  }
+}
+#endif
+
+static void bn_sign_pack_slabs(void *vctx, size_t lo, size_t hi) {
+  const bn_fwd_ctx *x = (const bn_fwd_ctx *)vctx;
+  const size_t m = x->m, c = x->c;
+  double s[BN_SLAB], q[BN_SLAB];
+  float mu[BN_SLAB], is[BN_SLAB];
+  void (*row)(const float *restrict, const float *restrict, const float *restrict,
+              const float *restrict, const float *restrict, size_t, float *restrict,
+              float *restrict, uint64_t *restrict) = bn_row_scalar;
+#if BET_KERN_X86
+  if (cpu_level() >= 1) row = bn_row_avx512;
+#endif
+  for (size_t sl = lo; sl < hi; ++sl) {
+    const size_t c0 = sl * BN_SLAB, cn = (c - c0) < BN_SLAB ? (c - c0) : BN_SLAB;
+    for (size_t j = 0; j < cn; ++j) s[j] = q[j] = 0.0;
+    for (size_t i = 0; i < m; ++i) {
+      const float *restrict r = x->z + i * c + c0;
+      for (size_t j = 0; j < cn; ++j) s[j] += (double)r[j];
+    }
+    for (size_t j = 0; j < cn; ++j) mu[j] = x->mean[c0 + j] = (float)(s[j] / (double)m);
+    for (size_t i = 0; i < m; ++i) {
+      const float *restrict r = x->z + i * c + c0;
+      for (size_t j = 0; j < cn; ++j) {
+        const double d = (double)r[j] - (double)mu[j];
+        q[j] += d * d;
+      }
+    }
+    for (size_t j = 0; j < cn; ++j) {
+      const double v = q[j] / (double)m;
+      x->var[c0 + j] = (float)v;
+      is[j] = x->invstd[c0 + j] = (float)(1.0 / sqrt(v + (double)x->eps));
+    }
+    for (size_t i = 0; i < m; ++i)
+      row(x->z + i * c + c0, x->gamma + c0, mu, is, x->beta + c0, cn, x->h + i * c + c0,
+          x->act + i * c + c0, x->bits + i * x->words + c0 / 64);
+  }
+}
+
+void bet_bn_sign_pack_train(const float *z, size_t m, size_t c, const float *gamma,
+                            const float *beta, float eps, float *h, float *mean, float *invstd,
+                            float *var, float *act, uint64_t *bits) {
+  if (m == 0 || c == 0) return;
+  bn_fwd_ctx x = {z, gamma, beta, m, c, bet_packed_words(c), eps, h, mean, invstd, var, act, bits};
+  const size_t slabs = (c + BN_SLAB - 1) / BN_SLAB;
+  bet_parallel_for(slabs, (65536 + m * BN_SLAB - 1) / (m * BN_SLAB), bn_sign_pack_slabs, &x);
+}
+
+void bet_bn_sign_pack_train_ref(const float *z, size_t m, size_t c, const float *gamma,
+                                const float *beta, float eps, float *h, float *mean, float *invstd,
+                                float *var, float *act, uint64_t *bits) {
+  bet_bn_forward_train(z, m, c, gamma, beta, eps, h, mean, invstd, var);
+  bet_sign_pack(h, m, c, act, bits);
+}
+
+typedef struct bn_bwd_ctx {
+  const float *h, *dx, *z, *gamma, *mean, *invstd;
+  size_t m, c;
+  float *dz, *dgamma, *dbeta;
+} bn_bwd_ctx;
+
+#if BET_KERN_X86
+/* The upper 8 floats of a vector (AVX-512F only: no DQ needed). */
+__attribute__((target("avx512f"))) static inline __m256 hi8(__m512 v) {
+  return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+/* The sums of one row of a slab (cn a multiple of 16), per lane the operations of the scalar
+ * loop below: float select and products, conversion to double, double adds in row order. */
+__attribute__((target("avx512f"))) static void ste_bn_sums_avx512(
+    const float *restrict hr, const float *restrict gr, const float *restrict zr,
+    const float *restrict mu, const float *restrict is, size_t cn, double *restrict sb,
+    double *restrict sg) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (size_t j = 0; j < cn; j += 16) {
+    const __mmask16 live =
+        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(hr + j)), one, _CMP_LE_OQ);
+    const __m512 d = _mm512_maskz_mov_ps(live, _mm512_loadu_ps(gr + j));
+    const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(zr + j), _mm512_loadu_ps(mu + j)),
+                                    _mm512_loadu_ps(is + j));
+    const __m512 dx = _mm512_mul_ps(d, xh);
+    _mm512_storeu_pd(
+        sb + j, _mm512_add_pd(_mm512_loadu_pd(sb + j), _mm512_cvtps_pd(_mm512_castps512_ps256(d))));
+    _mm512_storeu_pd(sb + j + 8,
+                     _mm512_add_pd(_mm512_loadu_pd(sb + j + 8), _mm512_cvtps_pd(hi8(d))));
+    _mm512_storeu_pd(sg + j, _mm512_add_pd(_mm512_loadu_pd(sg + j),
+                                           _mm512_cvtps_pd(_mm512_castps512_ps256(dx))));
+    _mm512_storeu_pd(sg + j + 8,
+                     _mm512_add_pd(_mm512_loadu_pd(sg + j + 8), _mm512_cvtps_pd(hi8(dx))));
+  }
+}
+
+/* dz of one row of a slab, the scalar expression lane by lane (no FMA). */
+__attribute__((target("avx512f"))) static void ste_bn_dz_avx512(
+    const float *restrict hr, const float *restrict gr, const float *restrict zr,
+    const float *restrict mu, const float *restrict is, const float *restrict f,
+    const float *restrict db, const float *restrict dg, float fm, size_t cn, float *restrict o) {
+  const __m512 one = _mm512_set1_ps(1.0f), vm = _mm512_set1_ps(fm);
+  for (size_t j = 0; j < cn; j += 16) {
+    const __mmask16 live =
+        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(hr + j)), one, _CMP_LE_OQ);
+    const __m512 d = _mm512_maskz_mov_ps(live, _mm512_loadu_ps(gr + j));
+    const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(zr + j), _mm512_loadu_ps(mu + j)),
+                                    _mm512_loadu_ps(is + j));
+    const __m512 t = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vm, d), _mm512_loadu_ps(db + j)),
+                                   _mm512_mul_ps(xh, _mm512_loadu_ps(dg + j)));
+    _mm512_storeu_ps(o + j, _mm512_mul_ps(_mm512_loadu_ps(f + j), t));
+  }
+}
+#endif
+
+static void ste_bn_backward_slabs(void *vctx, size_t lo, size_t hi) {
+  const bn_bwd_ctx *x = (const bn_bwd_ctx *)vctx;
+  const size_t m = x->m, c = x->c;
+  double sb[BN_SLAB], sg[BN_SLAB];
+  float mu[BN_SLAB], is[BN_SLAB], db[BN_SLAB], dg[BN_SLAB], f[BN_SLAB];
+  for (size_t sl = lo; sl < hi; ++sl) {
+    const size_t c0 = sl * BN_SLAB, cn = (c - c0) < BN_SLAB ? (c - c0) : BN_SLAB;
+    for (size_t j = 0; j < cn; ++j) {
+      sb[j] = sg[j] = 0.0;
+      mu[j] = x->mean[c0 + j];
+      is[j] = x->invstd[c0 + j];
+    }
+    const int vec = cn % 16 == 0 && cpu_level() >= 1;
+    for (size_t i = 0; i < m; ++i) {
+      const float *restrict hr = x->h + i * c + c0, *restrict gr = x->dx + i * c + c0,
+                            *restrict zr = x->z + i * c + c0;
+#if BET_KERN_X86
+      if (vec) {
+        ste_bn_sums_avx512(hr, gr, zr, mu, is, cn, sb, sg);
+        continue;
+      }
+#endif
+      for (size_t j = 0; j < cn; ++j) {
+        const float g = gr[j]; /* the STE of hardtanh + sign, as bet_ste_backward */
+        const float d = fabsf(hr[j]) <= 1.0f ? g : 0.0f;
+        const float xh = (zr[j] - mu[j]) * is[j];
+        sb[j] += (double)d;
+        sg[j] += (double)(d * xh);
+      }
+    }
+    const float inv_m = 1.0f / (float)m, fm = (float)m;
+    for (size_t j = 0; j < cn; ++j) {
+      db[j] = x->dbeta[c0 + j] = (float)sb[j];
+      dg[j] = x->dgamma[c0 + j] = (float)sg[j];
+      f[j] = x->gamma[c0 + j] * is[j] * inv_m;
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const float *restrict hr = x->h + i * c + c0, *restrict gr = x->dx + i * c + c0,
+                            *restrict zr = x->z + i * c + c0;
+      float *restrict o = x->dz + i * c + c0;
+#if BET_KERN_X86
+      if (vec) {
+        ste_bn_dz_avx512(hr, gr, zr, mu, is, f, db, dg, fm, cn, o);
+        continue;
+      }
+#endif
+      for (size_t j = 0; j < cn; ++j) {
+        const float g = gr[j];
+        const float d = fabsf(hr[j]) <= 1.0f ? g : 0.0f;
+        const float xh = (zr[j] - mu[j]) * is[j];
+        o[j] = f[j] * (fm * d - db[j] - xh * dg[j]);
+      }
+    }
+  }
+}
+
+void bet_ste_bn_backward(const float *h, const float *dx, const float *z, size_t m, size_t c,
+                         const float *gamma, const float *mean, const float *invstd, float *dz,
+                         float *dgamma, float *dbeta) {
+  if (m == 0 || c == 0) return;
+  bn_bwd_ctx x = {h, dx, z, gamma, mean, invstd, m, c, dz, dgamma, dbeta};
+  const size_t slabs = (c + BN_SLAB - 1) / BN_SLAB;
+  bet_parallel_for(slabs, (65536 + m * BN_SLAB - 1) / (m * BN_SLAB), ste_bn_backward_slabs, &x);
+}
+
+void bet_ste_bn_backward_ref(const float *h, const float *dx, const float *z, size_t m, size_t c,
+                             const float *gamma, const float *mean, const float *invstd, float *dh,
+                             float *dz, float *dgamma, float *dbeta) {
+  bet_ste_backward(h, m * c, dx, dh);
+  bet_bn_backward(z, m, c, gamma, mean, invstd, dh, dz, dgamma, dbeta);
+}

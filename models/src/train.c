@@ -166,6 +166,15 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
       bet_scale_forward(L->z, B * L->n_out, net->scale, net->logits);
       break;
     }
+    if (L->kind == BET_DENSE && !L->pool && net->L[l + 1].packed && !p->ref_kernels) {
+      /* batch norm and the next layer's packed signs in one threaded pass (same values) */
+      bet_bn_sign_pack_train(L->z, M, L->n_out, L->gamma, L->beta, (float)p->bn_eps, L->h, L->mean,
+                             L->invstd, L->var, L->act, net->xbits);
+      bet_bn_update_running(M, L->n_out, L->mean, L->var, (float)p->bn_momentum, L->run_mean,
+                            L->run_var);
+      X = L->act;
+      continue;
+    }
     bet_bn_forward_train(L->z, M, L->n_out, L->gamma, L->beta, (float)p->bn_eps, L->h, L->mean,
                          L->invstd, L->var);
     bet_bn_update_running(M, L->n_out, L->mean, L->var, (float)p->bn_momentum, L->run_mean,
@@ -222,14 +231,20 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
     const size_t M = B * P->out_h * P->out_w;
     const float *hp = P->pool ? P->hp : P->h;
     const size_t nact = B * P->next_h * P->next_w * P->n_out;
-    float *dh = net->gC;
-    bet_ste_backward(hp, nact, dX, dh);
-    if (P->pool) {
-      bet_maxpool2_backward(dh, nact, P->argmax, M * P->n_out, net->gB);
-      dh = net->gB;
+    if (P->kind == BET_DENSE && !P->pool && !p->ref_kernels) {
+      /* STE and batch-norm backward in one threaded pass (same values, no dh buffer) */
+      bet_ste_bn_backward(hp, dX, P->z, M, P->n_out, P->gamma, P->mean, P->invstd, net->gA,
+                          P->dgamma, P->dbeta);
+    } else {
+      float *dh = net->gC;
+      bet_ste_backward(hp, nact, dX, dh);
+      if (P->pool) {
+        bet_maxpool2_backward(dh, nact, P->argmax, M * P->n_out, net->gB);
+        dh = net->gB;
+      }
+      bet_bn_backward(P->z, M, P->n_out, P->gamma, P->mean, P->invstd, dh, net->gA, P->dgamma,
+                      P->dbeta);
     }
-    bet_bn_backward(P->z, M, P->n_out, P->gamma, P->mean, P->invstd, dh, net->gA, P->dgamma,
-                    P->dbeta);
     /* The margin hinge on this layer's pre-activations joins the loss gradient here, so it
      * reaches the weights through the same dense backward and STEs. Layer 0 is left out: its
      * pre-activations are in pixel units (docs/metrics.md). */

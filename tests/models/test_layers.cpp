@@ -417,3 +417,70 @@ TEST(Layers, FoldThresholdEdgeCases) {
   // Non-finite statistics are refused.
   EXPECT_FALSE(bet_fold_threshold(1.0, 0.0, NAN, 1.0, 1e-5, 1.0, 10, &t, &d));
 }
+
+// Batch norm fused with the sign and bit packing of its output: bit-identical to the unfused
+// sequence on 1 and 2 threads, on the FCNN's shape (2048 channels: 4 slabs of 512, the AVX-512
+// rows) and on odd ones (channels not a multiple of 64 or 16, a slab tail, a single row); exact
+// ties h = 0 (γ = 0 with β = 0, and −0) take the +1 convention.
+TEST(Layers, FusedBatchNormSignPackEqualsTheUnfusedSequence) {
+  const size_t shapes[][2] = {{256, 2048}, {37, 1100}, {5, 70}, {1, 64}};
+  for (const auto &sh : shapes) {
+    const size_t m = sh[0], c = sh[1], words = bet_packed_words(c);
+    auto z = randv(m * c, 200 + c, -3.0f, 5.0f), g = randv(c, 201), b = randv(c, 202);
+    g[0] = 0.0f;
+    b[0] = 0.0f;  // h = 0·… + 0: a tie
+    if (c > 1) b[1] = -0.0f, g[1] = 0.0f;
+    std::vector<float> hr(m * c), ar(m * c), mr(c), ir(c), vr(c);
+    std::vector<uint64_t> br(m * words, ~0ull);
+    bet_set_threads(1);
+    bet_bn_sign_pack_train_ref(z.data(), m, c, g.data(), b.data(), 1e-5f, hr.data(), mr.data(),
+                               ir.data(), vr.data(), ar.data(), br.data());
+    for (int t = 1; t <= 2; ++t) {
+      bet_set_threads(t);
+      std::vector<float> h(m * c), a(m * c), mu(c), is(c), v(c);
+      std::vector<uint64_t> bits(m * words, ~0ull);
+      bet_bn_sign_pack_train(z.data(), m, c, g.data(), b.data(), 1e-5f, h.data(), mu.data(),
+                             is.data(), v.data(), a.data(), bits.data());
+      EXPECT_EQ(h, hr) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(a, ar) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(mu, mr) << m << "x" << c;
+      EXPECT_EQ(is, ir) << m << "x" << c;
+      EXPECT_EQ(v, vr) << m << "x" << c;
+      EXPECT_EQ(bits, br) << m << "x" << c << " threads " << t;
+    }
+    bet_set_threads(1);
+    EXPECT_EQ(ar[0], 1.0f);  // the tie: sign(0) = +1
+  }
+}
+
+// The STE fused into the batch norm's backward pass: the same dz, dγ, dβ as bet_ste_backward +
+// bet_bn_backward bit for bit, 1 and 2 threads, with h beyond ±1 (no gradient there) and exactly
+// ±1 (gradient passes), on the FCNN's shape and odd ones.
+TEST(Layers, FusedSteBatchNormBackwardEqualsTheUnfusedSequence) {
+  const size_t shapes[][2] = {{256, 2048}, {37, 1100}, {5, 70}, {2, 16}};
+  for (const auto &sh : shapes) {
+    const size_t m = sh[0], c = sh[1];
+    auto z = randv(m * c, 300 + c, -3.0f, 5.0f), h = randv(m * c, 301, -2.0f, 2.0f),
+         dx = randv(m * c, 302, -0.01f, 0.01f), g = randv(c, 303, 0.5f, 1.5f), mean = randv(c, 304),
+         is = randv(c, 305, 0.2f, 2.0f);
+    h[0] = 1.0f;
+    h[m * c - 1] = -1.0f;
+    std::vector<float> dh(m * c), dzr(m * c), dgr(c), dbr(c);
+    bet_set_threads(1);
+    bet_ste_bn_backward_ref(h.data(), dx.data(), z.data(), m, c, g.data(), mean.data(), is.data(),
+                            dh.data(), dzr.data(), dgr.data(), dbr.data());
+    size_t masked = 0;
+    for (size_t i = 0; i < m * c; ++i) masked += std::fabs(h[i]) > 1.0f;
+    EXPECT_GT(masked, 0u);
+    for (int t = 1; t <= 2; ++t) {
+      bet_set_threads(t);
+      std::vector<float> dz(m * c), dg(c), db(c);
+      bet_ste_bn_backward(h.data(), dx.data(), z.data(), m, c, g.data(), mean.data(), is.data(),
+                          dz.data(), dg.data(), db.data());
+      EXPECT_EQ(dz, dzr) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(dg, dgr) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(db, dbr) << m << "x" << c << " threads " << t;
+    }
+    bet_set_threads(1);
+  }
+}

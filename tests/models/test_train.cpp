@@ -304,6 +304,34 @@ TEST(Train, FastKernelsFollowTheReferenceCurveWithinRounding) {
   bet_net_free(ref);
 }
 
+// With [−1, 1] inputs the first layer runs sgemm on both paths, so the fast kernels (AVX-512
+// Adam, batch norm fused with sign/packing and with the STE backward, split over threads) and the
+// reference path compute the same floats: bit-identical nets, flips included, and the same on 1
+// and 2 threads (every split is by channel or by output block, never across a sum).
+TEST(Train, FastAndReferenceKernelsTrainIdenticallyWithPm1Inputs) {
+  Synth s(300, 1, 8, 8, 4, 25);
+  bet_train_params p = bet_train_default_params();
+  p.batch = 64;
+  p.flip_p = 0.02;
+  p.input_range = BET_INPUT_PM1;
+  bet_net *a = make_net("64-600-130-4", s.d, 12), *b = make_net("64-600-130-4", s.d, 12),
+          *c = make_net("64-600-130-4", s.d, 12);
+  for (int e = 0; e < 3; ++e) {
+    p.ref_kernels = 0;
+    p.threads = 2;
+    ASSERT_EQ(bet_train_epoch(a, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+    p.threads = 1;
+    ASSERT_EQ(bet_train_epoch(c, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+    p.ref_kernels = 1;
+    ASSERT_EQ(bet_train_epoch(b, &s.d, &p, nullptr, nullptr, nullptr), BNN_OK) << bnn_errmsg();
+  }
+  EXPECT_TRUE(bet_net_equal(a, b));
+  EXPECT_TRUE(bet_net_equal(a, c));
+  bet_net_free(a);
+  bet_net_free(b);
+  bet_net_free(c);
+}
+
 TEST(Train, ClipAllKeepsBatchNormAndScaleInTheUnitInterval) {
   Synth s(64, 1, 4, 4, 2, 23);
   bet_train_params p = bet_train_default_params();
