@@ -524,3 +524,223 @@ void bet_ste_bn_backward_ref(const float *h, const float *dx, const float *z, si
   bet_ste_backward(h, m * c, dx, dh);
   bet_bn_backward(z, m, c, gamma, mean, invstd, dh, dz, dgamma, dbeta);
 }
+
+/* ---- float × ±1 products for the backward pass ---------------------------------------------- */
+
+/* Y[r][i] = Σ_t A(t, r)·S[t][i] with S ∈ {±1} given as packed rows (bit 1 = −1): the reduction is
+ * cut into groups of 4 rows of S, and for each (r, group) the 16 signed sums of the group's 4
+ * A values are tabulated; every output then adds one table entry per group, picked by the
+ * 4 sign bits of its column (VPERMPS on a 16-entry table). Products with ±1 are exact, so this
+ * is the same sum as a GEMM in another association: ((±a0 ± a1) ± a2) ± a3 per group, groups
+ * added in order from 0. The split between threads is by blocks of 4 output rows, so the
+ * result does not depend on the thread count. */
+#define PM1_RB 4 /* output rows per block (tables built per block) */
+
+typedef struct pm1_ctx {
+  const float *a;
+  size_t sa_t, sa_r; /* A(t, r) = a[t·sa_t + r·sa_r] */
+  const uint64_t *s; /* nt rows of ⌈ni/64⌉ words */
+  size_t nr, nt, ni, words, groups;
+  const uint8_t *nib; /* groups × ni sign nibbles */
+  float *y;
+  float *tables; /* per thread slot: PM1_RB × groups × 16 floats */
+} pm1_ctx;
+
+/* The table of one (r, group): entry v = Σ_u (bit u of v ? −a_u : a_u), added in u order. */
+static void pm1_table(const pm1_ctx *c, size_t r, size_t g, float *tab) {
+  float a[4];
+  for (size_t u = 0; u < 4; ++u) {
+    const size_t t = 4 * g + u;
+    a[u] = t < c->nt ? c->a[t * c->sa_t + r * c->sa_r] : 0.0f;
+  }
+  for (unsigned v = 0; v < 16; ++v) {
+    float s = (v & 1) ? -a[0] : a[0];
+    s = s + ((v & 2) ? -a[1] : a[1]);
+    s = s + ((v & 4) ? -a[2] : a[2]);
+    s = s + ((v & 8) ? -a[3] : a[3]);
+    tab[v] = s;
+  }
+}
+
+static void pm1_nibbles(void *vctx, size_t lo, size_t hi) {
+  const pm1_ctx *c = (const pm1_ctx *)vctx;
+  uint8_t *nib = (uint8_t *)c->nib;
+  for (size_t g = lo; g < hi; ++g)
+    for (size_t i = 0; i < c->ni; ++i) {
+      unsigned v = 0;
+      for (size_t u = 0; u < 4; ++u) {
+        const size_t t = 4 * g + u;
+        if (t < c->nt) v |= (unsigned)((c->s[t * c->words + i / 64] >> (i % 64)) & 1) << u;
+      }
+      nib[g * c->ni + i] = (uint8_t)v;
+    }
+}
+
+static void pm1_rows_ref(void *vctx, size_t lo, size_t hi) {
+  const pm1_ctx *c = (const pm1_ctx *)vctx;
+  float tab[16];
+  for (size_t r = lo; r < hi; ++r) {
+    float *y = c->y + r * c->ni;
+    for (size_t i = 0; i < c->ni; ++i) y[i] = 0.0f;
+    for (size_t g = 0; g < c->groups; ++g) {
+      pm1_table(c, r, g, tab);
+      const uint8_t *nb = c->nib + g * c->ni;
+      for (size_t i = 0; i < c->ni; ++i) y[i] = y[i] + tab[nb[i]];
+    }
+  }
+}
+
+void bet_pm1_gemm_ref(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, size_t nr,
+                      size_t nt, size_t ni, float *y) {
+  if (nr == 0 || ni == 0) return;
+  const size_t groups = (nt + 3) / 4;
+  uint8_t *nib = (uint8_t *)bnn_malloc(groups * ni + 1);
+  if (!nib) { /* no memory for the nibbles: the plain sum in the same association */
+    for (size_t r = 0; r < nr; ++r)
+      for (size_t i = 0; i < ni; ++i) {
+        float acc = 0.0f;
+        for (size_t g = 0; g < groups; ++g) {
+          float e = 0.0f;
+          for (size_t u = 0; u < 4 && 4 * g + u < nt; ++u) {
+            const size_t t = 4 * g + u;
+            const float v = a[t * sa_t + r * sa_r];
+            const float sv = ((s[t * ((ni + 63) / 64) + i / 64] >> (i % 64)) & 1) ? -v : v;
+            e = u == 0 ? sv : e + sv;
+          }
+          acc = acc + e;
+        }
+        y[r * ni + i] = acc;
+      }
+    return;
+  }
+  pm1_ctx c = {a, sa_t, sa_r, s, nr, nt, ni, (ni + 63) / 64, groups, nib, y, NULL};
+  pm1_nibbles(&c, 0, groups);
+  pm1_rows_ref(&c, 0, nr);
+  bnn_free(nib);
+}
+
+#if BET_KERN_X86
+/* AVX-512BW nibbles: 64 columns at a time, the 4 rows' words as byte masks. */
+__attribute__((target("avx512f,avx512bw"))) static void pm1_nibbles_avx512(void *vctx, size_t lo,
+                                                                           size_t hi) {
+  const pm1_ctx *c = (const pm1_ctx *)vctx;
+  uint8_t *nib = (uint8_t *)c->nib;
+  for (size_t g = lo; g < hi; ++g) {
+    for (size_t w = 0; w < c->words; ++w) {
+      __m512i v = _mm512_setzero_si512();
+      for (size_t u = 0; u < 4; ++u) {
+        const size_t t = 4 * g + u;
+        if (t >= c->nt) break;
+        v = _mm512_or_si512(
+            v, _mm512_maskz_set1_epi8((__mmask64)c->s[t * c->words + w], (char)(1 << u)));
+      }
+      const size_t i0 = w * 64, n = (c->ni - i0) < 64 ? (c->ni - i0) : 64;
+      _mm512_mask_storeu_epi8(nib + g * c->ni + i0,
+                              n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1), v);
+    }
+  }
+}
+
+/* PM1_RB output rows × 64 columns in 16 accumulators; per group: 4 table loads, 4 nibble
+ * expansions, 16 VPERMPS + 16 adds (the adds in group order, as the reference). */
+__attribute__((target("avx512f,avx512bw"))) static void pm1_rows_avx512(void *vctx, size_t lo,
+                                                                        size_t hi) {
+  const pm1_ctx *c = (const pm1_ctx *)vctx;
+  const size_t G = c->groups, ni = c->ni;
+  float *tabs = (float *)bnn_malloc(PM1_RB * G * 16 * sizeof(float));
+  if (!tabs) {
+    pm1_rows_ref(vctx, lo * PM1_RB, hi * PM1_RB < c->nr ? hi * PM1_RB : c->nr);
+    return;
+  }
+  for (size_t rb = lo; rb < hi; ++rb) {
+    const size_t r0 = rb * PM1_RB, rn = (c->nr - r0) < PM1_RB ? (c->nr - r0) : PM1_RB;
+    if (rn < PM1_RB || ni % 64) {
+      pm1_rows_ref(vctx, r0, r0 + rn);
+      continue;
+    }
+    for (size_t q = 0; q < PM1_RB; ++q)
+      for (size_t g = 0; g < G; ++g) pm1_table(c, r0 + q, g, tabs + (q * G + g) * 16);
+    const float *t0 = tabs, *t1 = tabs + G * 16, *t2 = tabs + 2 * G * 16, *t3 = tabs + 3 * G * 16;
+    for (size_t i0 = 0; i0 < ni; i0 += 64) {
+      __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
+             a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00,
+             a32 = a00, a33 = a00;
+      const uint8_t *nb = c->nib + i0;
+      for (size_t g = 0; g < G; ++g, nb += ni) {
+        const __m512 T0 = _mm512_loadu_ps(t0 + g * 16), T1 = _mm512_loadu_ps(t1 + g * 16),
+                     T2 = _mm512_loadu_ps(t2 + g * 16), T3 = _mm512_loadu_ps(t3 + g * 16);
+        const __m512i x0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)nb));
+        const __m512i x1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(nb + 16)));
+        const __m512i x2 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(nb + 32)));
+        const __m512i x3 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(nb + 48)));
+        a00 = _mm512_add_ps(a00, _mm512_permutexvar_ps(x0, T0));
+        a01 = _mm512_add_ps(a01, _mm512_permutexvar_ps(x1, T0));
+        a02 = _mm512_add_ps(a02, _mm512_permutexvar_ps(x2, T0));
+        a03 = _mm512_add_ps(a03, _mm512_permutexvar_ps(x3, T0));
+        a10 = _mm512_add_ps(a10, _mm512_permutexvar_ps(x0, T1));
+        a11 = _mm512_add_ps(a11, _mm512_permutexvar_ps(x1, T1));
+        a12 = _mm512_add_ps(a12, _mm512_permutexvar_ps(x2, T1));
+        a13 = _mm512_add_ps(a13, _mm512_permutexvar_ps(x3, T1));
+        a20 = _mm512_add_ps(a20, _mm512_permutexvar_ps(x0, T2));
+        a21 = _mm512_add_ps(a21, _mm512_permutexvar_ps(x1, T2));
+        a22 = _mm512_add_ps(a22, _mm512_permutexvar_ps(x2, T2));
+        a23 = _mm512_add_ps(a23, _mm512_permutexvar_ps(x3, T2));
+        a30 = _mm512_add_ps(a30, _mm512_permutexvar_ps(x0, T3));
+        a31 = _mm512_add_ps(a31, _mm512_permutexvar_ps(x1, T3));
+        a32 = _mm512_add_ps(a32, _mm512_permutexvar_ps(x2, T3));
+        a33 = _mm512_add_ps(a33, _mm512_permutexvar_ps(x3, T3));
+      }
+      float *y = c->y + r0 * ni + i0;
+      _mm512_storeu_ps(y, a00);
+      _mm512_storeu_ps(y + 16, a01);
+      _mm512_storeu_ps(y + 32, a02);
+      _mm512_storeu_ps(y + 48, a03);
+      _mm512_storeu_ps(y + ni, a10);
+      _mm512_storeu_ps(y + ni + 16, a11);
+      _mm512_storeu_ps(y + ni + 32, a12);
+      _mm512_storeu_ps(y + ni + 48, a13);
+      _mm512_storeu_ps(y + 2 * ni, a20);
+      _mm512_storeu_ps(y + 2 * ni + 16, a21);
+      _mm512_storeu_ps(y + 2 * ni + 32, a22);
+      _mm512_storeu_ps(y + 2 * ni + 48, a23);
+      _mm512_storeu_ps(y + 3 * ni, a30);
+      _mm512_storeu_ps(y + 3 * ni + 16, a31);
+      _mm512_storeu_ps(y + 3 * ni + 32, a32);
+      _mm512_storeu_ps(y + 3 * ni + 48, a33);
+    }
+  }
+  bnn_free(tabs);
+}
+#endif
+
+/* The threaded product (AVX-512 when the CPU has F + BW, else the reference loops on the same
+ * nibbles): identical floats to bet_pm1_gemm_ref. Returns 0, or −1 when out of memory (nothing
+ * written). */
+int bet_pm1_gemm(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, size_t nr, size_t nt,
+                 size_t ni, float *y) {
+  if (nr == 0 || ni == 0) return 0;
+  const size_t groups = (nt + 3) / 4;
+  uint8_t *nib = (uint8_t *)bnn_malloc(groups * ni + 1);
+  if (!nib) return -1;
+  pm1_ctx c = {a, sa_t, sa_r, s, nr, nt, ni, (ni + 63) / 64, groups, nib, y, NULL};
+  bet_par_fn nfn = pm1_nibbles, rfn = NULL;
+#if BET_KERN_X86
+  if (cpu_level() >= 2) {
+    nfn = pm1_nibbles_avx512;
+    rfn = pm1_rows_avx512;
+  }
+#endif
+  bet_parallel_for(groups, (65536 + ni - 1) / ni, nfn, &c);
+  if (rfn) {
+    const size_t blocks = (nr + PM1_RB - 1) / PM1_RB;
+    bet_parallel_for(blocks, (1048576 + PM1_RB * nt * ni - 1) / (PM1_RB * nt * ni) + 1, rfn, &c);
+  } else {
+    bet_parallel_for(nr, 1, pm1_rows_ref, &c);
+  }
+  bnn_free(nib);
+  return 0;
+}
+
+const char *bet_pm1_gemm_kernel(void) {
+  return cpu_level() >= 2 ? "avx512-vpermps" : "ref";
+}

@@ -484,3 +484,52 @@ TEST(Layers, FusedSteBatchNormBackwardEqualsTheUnfusedSequence) {
     bet_set_threads(1);
   }
 }
+
+// Float × ±1 products: the threaded kernel (AVX-512 tables or the reference loops) equals the
+// plain reference bit for bit on 1 and 2 threads, in both operand layouts of the backward pass
+// (dW = δᵀ·X: A(t, r) = δ[t][r]; dX = δ·W: A(t, r) = δ[r][t]), on the FCNN's shapes and on odd
+// ones (rows not a multiple of 4, columns not of 64, a reduction not of 4); and equals the
+// double-precision sum within float rounding (the ±1 products are exact, only the association
+// differs from a GEMM).
+TEST(Layers, Pm1GemmEqualsReferenceAndTheExactSum) {
+  struct Shape {
+    size_t nr, nt, ni;
+  };
+  const Shape shapes[] = {
+      {2048, 256, 2048}, {256, 2048, 2048}, {10, 37, 130}, {7, 5, 64}, {4, 1, 3}};
+  for (const auto &sh : shapes) {
+    const size_t words = bet_packed_words(sh.ni);
+    auto sf = randv(sh.nt * sh.ni, 400 + sh.nt, -1.0f, 1.0f);
+    std::vector<float> sv(sh.nt * sh.ni);
+    std::vector<uint64_t> sb(sh.nt * words);
+    bet_set_threads(1);
+    bet_sign_pack(sf.data(), sh.nt, sh.ni, sv.data(), sb.data());
+    for (int layout = 0; layout < 2; ++layout) {
+      auto a = randv(sh.nt * sh.nr, 401 + layout, -1e-3f, 1e-3f);
+      const size_t sa_t = layout == 0 ? sh.nr : 1, sa_r = layout == 0 ? 1 : sh.nt;
+      std::vector<float> yr(sh.nr * sh.ni, 7.0f);
+      bet_set_threads(1);
+      bet_pm1_gemm_ref(a.data(), sa_t, sa_r, sb.data(), sh.nr, sh.nt, sh.ni, yr.data());
+      for (int t = 1; t <= 2; ++t) {
+        bet_set_threads(t);
+        std::vector<float> y(sh.nr * sh.ni, 7.0f);
+        ASSERT_EQ(bet_pm1_gemm(a.data(), sa_t, sa_r, sb.data(), sh.nr, sh.nt, sh.ni, y.data()), 0);
+        ASSERT_EQ(y, yr) << sh.nr << "x" << sh.nt << "x" << sh.ni << " layout " << layout
+                         << " threads " << t;
+      }
+      bet_set_threads(1);
+      // against the exact sum, on a sample of outputs (all of them for the small shapes)
+      const size_t step = sh.nr * sh.ni > 100000 ? 97 : 1;
+      for (size_t o = 0; o < sh.nr * sh.ni; o += step) {
+        const size_t r = o / sh.ni, i = o % sh.ni;
+        double exact = 0.0, mag = 0.0;
+        for (size_t t = 0; t < sh.nt; ++t) {
+          const double v = (double)a[t * sa_t + r * sa_r] * (double)sv[t * sh.ni + i];
+          exact += v;
+          mag += std::fabs(v);
+        }
+        ASSERT_NEAR(yr[o], exact, 1e-6 * mag + 1e-12) << "output " << o;
+      }
+    }
+  }
+}

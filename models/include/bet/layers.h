@@ -165,6 +165,19 @@ void bet_ste_bn_backward(const float *h, const float *dx, const float *z, size_t
 void bet_ste_bn_backward_ref(const float *h, const float *dx, const float *z, size_t m, size_t c,
                              const float *gamma, const float *mean, const float *invstd, float *dh,
                              float *dz, float *dgamma, float *dbeta);
+/* Float × ±1 products for the backward pass: y[nr][ni] = Σ_t A(t, r)·S[t][i] (t < nt), A(t, r) =
+ * a[t·sa_t + r·sa_r] (so dW = δᵀ·X and dX = δ·W both fit), S given as nt packed rows of ni
+ * columns (bet_sign_pack's convention). Sums of ±a are exact up to association: the reduction
+ * runs in groups of 4 rows of S, ((±a0 ± a1) ± a2) ± a3, the groups added in order from 0 — a
+ * float reassociation of the GEMM, identical for any thread count. `_ref` is the plain loop;
+ * bet_pm1_gemm (AVX-512 F + BW: VPERMPS on 16-entry tables) gives the same floats and returns
+ * −1 when out of memory (nothing written), else 0. */
+void bet_pm1_gemm_ref(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, size_t nr,
+                      size_t nt, size_t ni, float *y);
+int bet_pm1_gemm(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, size_t nr, size_t nt,
+                 size_t ni, float *y);
+/* "avx512-vpermps" or "ref". */
+const char *bet_pm1_gemm_kernel(void);
 
 /* Folds batch norm + sign into the engine's integer threshold and direction. The layer computes
  * integer pre-activations a with z = a / in_scale (in_scale = 255 for the first layer, whose
