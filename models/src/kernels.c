@@ -641,6 +641,38 @@ __attribute__((target("avx512f,avx512bw"))) static void pm1_nibbles_avx512(void 
   }
 }
 
+/* pm1_table in 16 lanes: −a is a's sign bit flipped, so XOR with per-lane sign masks and the adds
+ * in the same order give the same floats. */
+__attribute__((target("avx512f"))) static void pm1_table_avx512(const pm1_ctx *c, size_t r,
+                                                                size_t g, float *tab) {
+  const __m512i m0 = _mm512_set_epi32((int)0x80000000, 0, (int)0x80000000, 0, (int)0x80000000, 0,
+                                      (int)0x80000000, 0, (int)0x80000000, 0, (int)0x80000000, 0,
+                                      (int)0x80000000, 0, (int)0x80000000, 0);
+  const __m512i m1 = _mm512_set_epi32((int)0x80000000, (int)0x80000000, 0, 0, (int)0x80000000,
+                                      (int)0x80000000, 0, 0, (int)0x80000000, (int)0x80000000, 0, 0,
+                                      (int)0x80000000, (int)0x80000000, 0, 0);
+  const __m512i m2 = _mm512_set_epi32((int)0x80000000, (int)0x80000000, (int)0x80000000,
+                                      (int)0x80000000, 0, 0, 0, 0, (int)0x80000000, (int)0x80000000,
+                                      (int)0x80000000, (int)0x80000000, 0, 0, 0, 0);
+  const __m512i m3 = _mm512_set_epi32((int)0x80000000, (int)0x80000000, (int)0x80000000,
+                                      (int)0x80000000, (int)0x80000000, (int)0x80000000,
+                                      (int)0x80000000, (int)0x80000000, 0, 0, 0, 0, 0, 0, 0, 0);
+  float a[4];
+  for (size_t u = 0; u < 4; ++u) {
+    const size_t t = 4 * g + u;
+    a[u] = t < c->nt ? c->a[t * c->sa_t + r * c->sa_r] : 0.0f;
+  }
+  const __m512 v0 =
+      _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_set1_ps(a[0])), m0));
+  const __m512 v1 =
+      _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_set1_ps(a[1])), m1));
+  const __m512 v2 =
+      _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_set1_ps(a[2])), m2));
+  const __m512 v3 =
+      _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_set1_ps(a[3])), m3));
+  _mm512_storeu_ps(tab, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(v0, v1), v2), v3));
+}
+
 /* PM1_RB output rows × 64 columns in 16 accumulators; per group: 4 table loads, 4 nibble
  * expansions, 16 VPERMPS + 16 adds (the adds in group order, as the reference). */
 __attribute__((target("avx512f,avx512bw"))) static void pm1_rows_avx512(void *vctx, size_t lo,
@@ -659,7 +691,7 @@ __attribute__((target("avx512f,avx512bw"))) static void pm1_rows_avx512(void *vc
       continue;
     }
     for (size_t q = 0; q < PM1_RB; ++q)
-      for (size_t g = 0; g < G; ++g) pm1_table(c, r0 + q, g, tabs + (q * G + g) * 16);
+      for (size_t g = 0; g < G; ++g) pm1_table_avx512(c, r0 + q, g, tabs + (q * G + g) * 16);
     const float *t0 = tabs, *t1 = tabs + G * 16, *t2 = tabs + 2 * G * 16, *t3 = tabs + 3 * G * 16;
     for (size_t i0 = 0; i0 < ni; i0 += 64) {
       __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
