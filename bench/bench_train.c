@@ -65,27 +65,17 @@ static double sgemm_gflops(void) {
   return best;
 }
 
-/* Float operations of one training epoch over n images through GEMMs: forward (M·K·N each layer),
- * weight gradient (same) and input gradient (same, except for the first layer). */
+/* Float operations of one training epoch over n images through GEMMs: forward (M·K·N each layer,
+ * counted when `forward`), weight gradient (same) and input gradient (same, except for the first
+ * layer). Without the forward: the backward products, all sgemm on the reference path (so at the
+ * sgemm roof that path's floor); the fast path runs those of the hidden layers with ±1 inputs as
+ * sums of ±δ (bet_pm1_gemm), not bound by this roof. */
 static double epoch_gemm_flops(const bet_net *net, uint32_t n_layers, double n_images,
-                               const uint32_t *positions) {
+                               const uint32_t *positions, int forward) {
   double f = 0.0;
   for (uint32_t l = 0; l < n_layers; ++l) {
     const double mkn = (double)positions[l] * bet_net_fan_in(net, l) * bet_net_n_out(net, l);
-    f += 2.0 * mkn * (l == 0 ? 2.0 : 3.0);
-  }
-  return f * n_images;
-}
-
-/* The backward products (dW of every layer, dX of all but the first): on the reference path
- * they are all sgemm, so at the sgemm roof this is that path's floor; the fast path runs those of
- * the hidden layers with ±1 inputs as sums of ±δ (bet_pm1_gemm), not bound by this roof. */
-static double epoch_backward_flops(const bet_net *net, uint32_t n_layers, double n_images,
-                                   const uint32_t *positions) {
-  double f = 0.0;
-  for (uint32_t l = 0; l < n_layers; ++l) {
-    const double mkn = (double)positions[l] * bet_net_fan_in(net, l) * bet_net_n_out(net, l);
-    f += 2.0 * mkn * (l == 0 ? 1.0 : 2.0);
+    f += 2.0 * mkn * ((forward ? 1.0 : 0.0) + (l == 0 ? 1.0 : 2.0));
   }
   return f * n_images;
 }
@@ -151,7 +141,7 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
       pos[l] = 1;
     }
   }
-  const double flops = epoch_gemm_flops(net, arch.n_layers, (double)train->n, pos);
+  const double flops = epoch_gemm_flops(net, arch.n_layers, (double)train->n, pos, 1);
   const double lower = roof > 0 ? flops / (roof * 1e9) : 0.0;
   const double scale = 60000.0 / (double)train->n; /* per full Fashion-MNIST epoch */
   printf(
@@ -173,7 +163,7 @@ static double run(const char *arch_s, const bnn_dataset *train, const bnn_datase
       "%-28s   GEMM work %.2f TFLOP/epoch; at the measured sgemm roof that is %.2f s: "
       "libbet reaches %.0f%% of the roof\n",
       "", flops * scale / 1e12, lower * scale, lower > 0 ? 100.0 * lower / dt : 0.0);
-  const double bflops = epoch_backward_flops(net, arch.n_layers, (double)train->n, pos);
+  const double bflops = epoch_gemm_flops(net, arch.n_layers, (double)train->n, pos, 0);
   const double blower = roof > 0 ? bflops / (roof * 1e9) : 0.0;
   printf(
       "%-28s   of which backward (dW, dX) %.2f TFLOP/epoch = %.2f s at the sgemm roof (all "

@@ -409,19 +409,26 @@ __attribute__((target("avx512f"))) static inline __m256 hi8(__m512 v) {
   return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
 }
 
+/* The STE-masked gradient d and the normalised input x̂ of 16 channels from j. */
+__attribute__((target("avx512f"))) static inline void ste_xh16(
+    const float *restrict hr, const float *restrict gr, const float *restrict zr,
+    const float *restrict mu, const float *restrict is, size_t j, __m512 *d, __m512 *xh) {
+  const __mmask16 live =
+      _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(hr + j)), _mm512_set1_ps(1.0f), _CMP_LE_OQ);
+  *d = _mm512_maskz_mov_ps(live, _mm512_loadu_ps(gr + j));
+  *xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(zr + j), _mm512_loadu_ps(mu + j)),
+                      _mm512_loadu_ps(is + j));
+}
+
 /* The sums of one row of a slab (cn a multiple of 16), per lane the operations of the scalar
  * loop below: float select and products, conversion to double, double adds in row order. */
 __attribute__((target("avx512f"))) static void ste_bn_sums_avx512(
     const float *restrict hr, const float *restrict gr, const float *restrict zr,
     const float *restrict mu, const float *restrict is, size_t cn, double *restrict sb,
     double *restrict sg) {
-  const __m512 one = _mm512_set1_ps(1.0f);
   for (size_t j = 0; j < cn; j += 16) {
-    const __mmask16 live =
-        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(hr + j)), one, _CMP_LE_OQ);
-    const __m512 d = _mm512_maskz_mov_ps(live, _mm512_loadu_ps(gr + j));
-    const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(zr + j), _mm512_loadu_ps(mu + j)),
-                                    _mm512_loadu_ps(is + j));
+    __m512 d, xh;
+    ste_xh16(hr, gr, zr, mu, is, j, &d, &xh);
     const __m512 dx = _mm512_mul_ps(d, xh);
     _mm512_storeu_pd(
         sb + j, _mm512_add_pd(_mm512_loadu_pd(sb + j), _mm512_cvtps_pd(_mm512_castps512_ps256(d))));
@@ -439,13 +446,10 @@ __attribute__((target("avx512f"))) static void ste_bn_dz_avx512(
     const float *restrict hr, const float *restrict gr, const float *restrict zr,
     const float *restrict mu, const float *restrict is, const float *restrict f,
     const float *restrict db, const float *restrict dg, float fm, size_t cn, float *restrict o) {
-  const __m512 one = _mm512_set1_ps(1.0f), vm = _mm512_set1_ps(fm);
+  const __m512 vm = _mm512_set1_ps(fm);
   for (size_t j = 0; j < cn; j += 16) {
-    const __mmask16 live =
-        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(hr + j)), one, _CMP_LE_OQ);
-    const __m512 d = _mm512_maskz_mov_ps(live, _mm512_loadu_ps(gr + j));
-    const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(zr + j), _mm512_loadu_ps(mu + j)),
-                                    _mm512_loadu_ps(is + j));
+    __m512 d, xh;
+    ste_xh16(hr, gr, zr, mu, is, j, &d, &xh);
     const __m512 t = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vm, d), _mm512_loadu_ps(db + j)),
                                    _mm512_mul_ps(xh, _mm512_loadu_ps(dg + j)));
     _mm512_storeu_ps(o + j, _mm512_mul_ps(_mm512_loadu_ps(f + j), t));
