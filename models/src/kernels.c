@@ -547,7 +547,6 @@ typedef struct pm1_ctx {
   size_t nr, nt, ni, words, groups;
   const uint8_t *nib; /* groups × ni sign nibbles */
   float *y;
-  float *tables; /* per thread slot: PM1_RB × groups × 16 floats */
 } pm1_ctx;
 
 /* The table of one (r, group): entry v = Σ_u (bit u of v ? −a_u : a_u), added in u order. */
@@ -617,7 +616,7 @@ void bet_pm1_gemm_ref(const float *a, size_t sa_t, size_t sa_r, const uint64_t *
       }
     return;
   }
-  pm1_ctx c = {a, sa_t, sa_r, s, nr, nt, ni, (ni + 63) / 64, groups, nib, y, NULL};
+  pm1_ctx c = {a, sa_t, sa_r, s, nr, nt, ni, (ni + 63) / 64, groups, nib, y};
   pm1_nibbles(&c, 0, groups);
   pm1_rows_ref(&c, 0, nr);
   bnn_free(nib);
@@ -758,7 +757,7 @@ int bet_pm1_gemm(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, si
   const size_t groups = (nt + 3) / 4;
   uint8_t *nib = (uint8_t *)bnn_malloc(groups * ni + 1);
   if (!nib) return -1;
-  pm1_ctx c = {a, sa_t, sa_r, s, nr, nt, ni, (ni + 63) / 64, groups, nib, y, NULL};
+  pm1_ctx c = {a, sa_t, sa_r, s, nr, nt, ni, (ni + 63) / 64, groups, nib, y};
   bet_par_fn nfn = pm1_nibbles, rfn = NULL;
 #if BET_KERN_X86
   if (cpu_level() >= 2) {
