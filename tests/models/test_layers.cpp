@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdint>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "bet/layers.h"
@@ -532,4 +533,35 @@ TEST(Layers, Pm1GemmEqualsReferenceAndTheExactSum) {
       }
     }
   }
+}
+
+// libbet's threads come from a pool that serves one caller at a time; callers on other threads of
+// the program meanwhile start their own threads. Two program threads running threaded kernels at
+// once, many times over, get the single-threaded results every time (and nothing hangs).
+TEST(Layers, ParallelCallsFromTwoProgramThreadsGiveTheSingleThreadedResults) {
+  const size_t m = 256, n = 96, k = 2048, words = bet_packed_words(k);  // both split in 2
+  auto xf = randv(m * k, 500), wf = randv(n * k, 501);
+  std::vector<float> xs(m * k), ws(n * k), want(m * n);
+  std::vector<uint64_t> xb(m * words), wb(n * words);
+  bet_set_threads(1);
+  bet_sign_pack(xf.data(), m, k, xs.data(), xb.data());
+  bet_sign_pack(wf.data(), n, k, ws.data(), wb.data());
+  bet_xnor_gemm_ref(xb.data(), m, wb.data(), n, k, want.data());
+  bet_set_threads(2);
+  int bad[2] = {0, 0};
+  auto work = [&](int id) {
+    std::vector<float> y(m * n), s(m * k);
+    std::vector<uint64_t> b(m * words);
+    for (int r = 0; r < 200; ++r) {
+      bet_sign_pack(xf.data(), m, k, s.data(), b.data());
+      bet_xnor_gemm(b.data(), m, wb.data(), n, k, y.data());
+      bad[id] += b != xb || y != want;
+    }
+  };
+  std::thread t0(work, 0), t1(work, 1);
+  t0.join();
+  t1.join();
+  bet_set_threads(1);
+  EXPECT_EQ(bad[0], 0);
+  EXPECT_EQ(bad[1], 0);
 }
