@@ -166,6 +166,15 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
       bet_scale_forward(L->z, B * L->n_out, net->scale, net->logits);
       break;
     }
+    if (L->kind == BET_DENSE && !L->pool && net->L[l + 1].packed && !p->ref_kernels) {
+      /* batch norm and the next layer's packed signs in one threaded pass (same values) */
+      bet_bn_sign_pack_train(L->z, M, L->n_out, L->gamma, L->beta, (float)p->bn_eps, L->h, L->mean,
+                             L->invstd, L->var, L->act, net->xbits);
+      bet_bn_update_running(M, L->n_out, L->mean, L->var, (float)p->bn_momentum, L->run_mean,
+                            L->run_var);
+      X = L->act;
+      continue;
+    }
     bet_bn_forward_train(L->z, M, L->n_out, L->gamma, L->beta, (float)p->bn_eps, L->h, L->mean,
                          L->invstd, L->var);
     bet_bn_update_running(M, L->n_out, L->mean, L->var, (float)p->bn_momentum, L->run_mean,
@@ -185,6 +194,24 @@ static void forward_train(bet_net *net, size_t B, const bet_train_params *p) {
   }
 }
 
+/* A hidden dense layer after the first has ±1 inputs and ±1 weights: its two backward products
+ * take bet_pm1_gemm (sums of ±δ, a reassociation of the sgemm; ~3× faster on AVX-512). The
+ * input's bits are packed again from the previous layer's ±1 activations (net->xbits now holds
+ * the next layer's input). Returns 0 (nothing written) when the path does not apply or memory is
+ * short: the caller then runs the sgemm. */
+static int pm1_backward(bet_net *net, uint32_t l, size_t B, const bet_train_params *p,
+                        const float *dz, float *dX) {
+  static int fast = -1;
+  if (fast < 0) fast = strcmp(bet_pm1_gemm_kernel(), "ref") != 0;
+  bet_layer *L = &net->L[l];
+  if (!fast || p->ref_kernels || l == 0 || L->is_output || !L->packed) return 0;
+  bet_layer *P = &net->L[l - 1];
+  bet_sign_pack(P->act, B, L->fan_in, P->act, net->xbits); /* ±1 in, the same ±1 out */
+  if (bet_pm1_gemm(dz, L->n_out, 1, net->xbits, L->n_out, B, L->fan_in, L->dw) != 0) return 0;
+  if (bet_pm1_gemm(dz, 1, L->n_out, L->wbits, B, L->n_out, L->fan_in, dX) != 0) return 0;
+  return 1;
+}
+
 /* Backward pass from net->dlogits; fills dw, dgamma, dbeta, dscale. */
 static void backward(bet_net *net, size_t B, const bet_train_params *p) {
   bet_layer *Lo = &net->L[net->n - 1];
@@ -194,7 +221,9 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
     bet_layer *L = &net->L[l];
     const float *X = l == 0 ? net->x0 : net->L[l - 1].act;
     float *dX = l == 0 ? NULL : net->gB;
-    if (L->kind == BET_DENSE) {
+    if (L->kind == BET_DENSE && pm1_backward(net, l, B, p, dz, dX)) {
+      /* done: dW = δᵀ·X and dX = δ·W with ±1 X and W (float reassociation of the sgemm) */
+    } else if (L->kind == BET_DENSE) {
       bet_dense_backward(X, B, L->fan_in, L->wb, L->n_out, dz, dX, L->dw, 0);
     } else {
       const size_t img_in = (size_t)L->in_h * L->in_w * L->in_c;
@@ -222,14 +251,20 @@ static void backward(bet_net *net, size_t B, const bet_train_params *p) {
     const size_t M = B * P->out_h * P->out_w;
     const float *hp = P->pool ? P->hp : P->h;
     const size_t nact = B * P->next_h * P->next_w * P->n_out;
-    float *dh = net->gC;
-    bet_ste_backward(hp, nact, dX, dh);
-    if (P->pool) {
-      bet_maxpool2_backward(dh, nact, P->argmax, M * P->n_out, net->gB);
-      dh = net->gB;
+    if (P->kind == BET_DENSE && !P->pool && !p->ref_kernels) {
+      /* STE and batch-norm backward in one threaded pass (same values, no dh buffer) */
+      bet_ste_bn_backward(hp, dX, P->z, M, P->n_out, P->gamma, P->mean, P->invstd, net->gA,
+                          P->dgamma, P->dbeta);
+    } else {
+      float *dh = net->gC;
+      bet_ste_backward(hp, nact, dX, dh);
+      if (P->pool) {
+        bet_maxpool2_backward(dh, nact, P->argmax, M * P->n_out, net->gB);
+        dh = net->gB;
+      }
+      bet_bn_backward(P->z, M, P->n_out, P->gamma, P->mean, P->invstd, dh, net->gA, P->dgamma,
+                      P->dbeta);
     }
-    bet_bn_backward(P->z, M, P->n_out, P->gamma, P->mean, P->invstd, dh, net->gA, P->dgamma,
-                    P->dbeta);
     /* The margin hinge on this layer's pre-activations joins the loss gradient here, so it
      * reaches the weights through the same dense backward and STEs. Layer 0 is left out: its
      * pre-activations are in pixel units (docs/metrics.md). */

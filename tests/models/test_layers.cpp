@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdint>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "bet/layers.h"
@@ -416,4 +417,151 @@ TEST(Layers, FoldThresholdEdgeCases) {
   EXPECT_EQ(t, 128);
   // Non-finite statistics are refused.
   EXPECT_FALSE(bet_fold_threshold(1.0, 0.0, NAN, 1.0, 1e-5, 1.0, 10, &t, &d));
+}
+
+// Batch norm fused with the sign and bit packing of its output: bit-identical to the unfused
+// sequence on 1 and 2 threads, on the FCNN's shape (2048 channels: 4 slabs of 512, the AVX-512
+// rows) and on odd ones (channels not a multiple of 64 or 16, a slab tail, a single row); exact
+// ties h = 0 (γ = 0 with β = 0, and −0) take the +1 convention.
+TEST(Layers, FusedBatchNormSignPackEqualsTheUnfusedSequence) {
+  const size_t shapes[][2] = {{256, 2048}, {37, 1100}, {5, 70}, {1, 64}};
+  for (const auto &sh : shapes) {
+    const size_t m = sh[0], c = sh[1], words = bet_packed_words(c);
+    auto z = randv(m * c, 200 + c, -3.0f, 5.0f), g = randv(c, 201), b = randv(c, 202);
+    g[0] = 0.0f;
+    b[0] = 0.0f;  // h = 0·… + 0: a tie
+    if (c > 1) b[1] = -0.0f, g[1] = 0.0f;
+    std::vector<float> hr(m * c), ar(m * c), mr(c), ir(c), vr(c);
+    std::vector<uint64_t> br(m * words, ~0ull);
+    bet_set_threads(1);
+    bet_bn_sign_pack_train_ref(z.data(), m, c, g.data(), b.data(), 1e-5f, hr.data(), mr.data(),
+                               ir.data(), vr.data(), ar.data(), br.data());
+    for (int t = 1; t <= 2; ++t) {
+      bet_set_threads(t);
+      std::vector<float> h(m * c), a(m * c), mu(c), is(c), v(c);
+      std::vector<uint64_t> bits(m * words, ~0ull);
+      bet_bn_sign_pack_train(z.data(), m, c, g.data(), b.data(), 1e-5f, h.data(), mu.data(),
+                             is.data(), v.data(), a.data(), bits.data());
+      EXPECT_EQ(h, hr) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(a, ar) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(mu, mr) << m << "x" << c;
+      EXPECT_EQ(is, ir) << m << "x" << c;
+      EXPECT_EQ(v, vr) << m << "x" << c;
+      EXPECT_EQ(bits, br) << m << "x" << c << " threads " << t;
+    }
+    bet_set_threads(1);
+    EXPECT_EQ(ar[0], 1.0f);  // the tie: sign(0) = +1
+  }
+}
+
+// The STE fused into the batch norm's backward pass: the same dz, dγ, dβ as bet_ste_backward +
+// bet_bn_backward bit for bit, 1 and 2 threads, with h beyond ±1 (no gradient there) and exactly
+// ±1 (gradient passes), on the FCNN's shape and odd ones.
+TEST(Layers, FusedSteBatchNormBackwardEqualsTheUnfusedSequence) {
+  const size_t shapes[][2] = {{256, 2048}, {37, 1100}, {5, 70}, {2, 16}};
+  for (const auto &sh : shapes) {
+    const size_t m = sh[0], c = sh[1];
+    auto z = randv(m * c, 300 + c, -3.0f, 5.0f), h = randv(m * c, 301, -2.0f, 2.0f),
+         dx = randv(m * c, 302, -0.01f, 0.01f), g = randv(c, 303, 0.5f, 1.5f), mean = randv(c, 304),
+         is = randv(c, 305, 0.2f, 2.0f);
+    h[0] = 1.0f;
+    h[m * c - 1] = -1.0f;
+    std::vector<float> dh(m * c), dzr(m * c), dgr(c), dbr(c);
+    bet_set_threads(1);
+    bet_ste_bn_backward_ref(h.data(), dx.data(), z.data(), m, c, g.data(), mean.data(), is.data(),
+                            dh.data(), dzr.data(), dgr.data(), dbr.data());
+    size_t masked = 0;
+    for (size_t i = 0; i < m * c; ++i) masked += std::fabs(h[i]) > 1.0f;
+    EXPECT_GT(masked, 0u);
+    for (int t = 1; t <= 2; ++t) {
+      bet_set_threads(t);
+      std::vector<float> dz(m * c), dg(c), db(c);
+      bet_ste_bn_backward(h.data(), dx.data(), z.data(), m, c, g.data(), mean.data(), is.data(),
+                          dz.data(), dg.data(), db.data());
+      EXPECT_EQ(dz, dzr) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(dg, dgr) << m << "x" << c << " threads " << t;
+      EXPECT_EQ(db, dbr) << m << "x" << c << " threads " << t;
+    }
+    bet_set_threads(1);
+  }
+}
+
+// Float × ±1 products: the threaded kernel (AVX-512 tables or the reference loops) equals the
+// plain reference bit for bit on 1 and 2 threads, in both operand layouts of the backward pass
+// (dW = δᵀ·X: A(t, r) = δ[t][r]; dX = δ·W: A(t, r) = δ[r][t]), on the FCNN's shapes and on odd
+// ones (rows not a multiple of 4, columns not of 64, a reduction not of 4); and equals the
+// double-precision sum within float rounding (the ±1 products are exact, only the association
+// differs from a GEMM).
+TEST(Layers, Pm1GemmEqualsReferenceAndTheExactSum) {
+  struct Shape {
+    size_t nr, nt, ni;
+  };
+  const Shape shapes[] = {
+      {2048, 256, 2048}, {256, 2048, 2048}, {10, 37, 130}, {7, 5, 64}, {4, 1, 3}};
+  for (const auto &sh : shapes) {
+    const size_t words = bet_packed_words(sh.ni);
+    auto sf = randv(sh.nt * sh.ni, 400 + sh.nt, -1.0f, 1.0f);
+    std::vector<float> sv(sh.nt * sh.ni);
+    std::vector<uint64_t> sb(sh.nt * words);
+    bet_set_threads(1);
+    bet_sign_pack(sf.data(), sh.nt, sh.ni, sv.data(), sb.data());
+    for (int layout = 0; layout < 2; ++layout) {
+      auto a = randv(sh.nt * sh.nr, 401 + layout, -1e-3f, 1e-3f);
+      const size_t sa_t = layout == 0 ? sh.nr : 1, sa_r = layout == 0 ? 1 : sh.nt;
+      std::vector<float> yr(sh.nr * sh.ni, 7.0f);
+      bet_set_threads(1);
+      bet_pm1_gemm_ref(a.data(), sa_t, sa_r, sb.data(), sh.nr, sh.nt, sh.ni, yr.data());
+      for (int t = 1; t <= 2; ++t) {
+        bet_set_threads(t);
+        std::vector<float> y(sh.nr * sh.ni, 7.0f);
+        ASSERT_EQ(bet_pm1_gemm(a.data(), sa_t, sa_r, sb.data(), sh.nr, sh.nt, sh.ni, y.data()), 0);
+        ASSERT_EQ(y, yr) << sh.nr << "x" << sh.nt << "x" << sh.ni << " layout " << layout
+                         << " threads " << t;
+      }
+      bet_set_threads(1);
+      // against the exact sum, on a sample of outputs (all of them for the small shapes)
+      const size_t step = sh.nr * sh.ni > 100000 ? 97 : 1;
+      for (size_t o = 0; o < sh.nr * sh.ni; o += step) {
+        const size_t r = o / sh.ni, i = o % sh.ni;
+        double exact = 0.0, mag = 0.0;
+        for (size_t t = 0; t < sh.nt; ++t) {
+          const double v = (double)a[t * sa_t + r * sa_r] * (double)sv[t * sh.ni + i];
+          exact += v;
+          mag += std::fabs(v);
+        }
+        ASSERT_NEAR(yr[o], exact, 1e-6 * mag + 1e-12) << "output " << o;
+      }
+    }
+  }
+}
+
+// libbet's threads come from a pool that serves one caller at a time; callers on other threads of
+// the program meanwhile start their own threads. Two program threads running threaded kernels at
+// once, many times over, get the single-threaded results every time (and nothing hangs).
+TEST(Layers, ParallelCallsFromTwoProgramThreadsGiveTheSingleThreadedResults) {
+  const size_t m = 256, n = 96, k = 2048, words = bet_packed_words(k);  // both split in 2
+  auto xf = randv(m * k, 500), wf = randv(n * k, 501);
+  std::vector<float> xs(m * k), ws(n * k), want(m * n);
+  std::vector<uint64_t> xb(m * words), wb(n * words);
+  bet_set_threads(1);
+  bet_sign_pack(xf.data(), m, k, xs.data(), xb.data());
+  bet_sign_pack(wf.data(), n, k, ws.data(), wb.data());
+  bet_xnor_gemm_ref(xb.data(), m, wb.data(), n, k, want.data());
+  bet_set_threads(2);
+  int bad[2] = {0, 0};
+  auto work = [&](int id) {
+    std::vector<float> y(m * n), s(m * k);
+    std::vector<uint64_t> b(m * words);
+    for (int r = 0; r < 200; ++r) {
+      bet_sign_pack(xf.data(), m, k, s.data(), b.data());
+      bet_xnor_gemm(b.data(), m, wb.data(), n, k, y.data());
+      bad[id] += b != xb || y != want;
+    }
+  };
+  std::thread t0(work, 0), t1(work, 1);
+  t0.join();
+  t1.join();
+  bet_set_threads(1);
+  EXPECT_EQ(bad[0], 0);
+  EXPECT_EQ(bad[1], 0);
 }

@@ -118,8 +118,9 @@ typedef struct bet_train_params {
                                   stores it in the net (evaluation and export fold with it) */
   int ref_kernels; /* 0 (default): the fast kernels (AVX-512 Adam, bit-identical; the first
                       dense layer's forward as exact u8 × s8 integer products, AVX-512 VNNI);
-                      1: the reference path (scalar Adam, sgemm on pixel/255 floats), kept for
-                      benchmarks and tests. The two differ only by float rounding. */
+                      1: the reference path (scalar Adam, sgemm on pixel/255 floats, unfused
+                      batch norm, sgemm for the backward products), kept for benchmarks and
+                      tests. The two differ only by float rounding. */
 } bet_train_params;
 
 bet_train_params bet_train_default_params(void);

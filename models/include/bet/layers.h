@@ -145,6 +145,40 @@ void bet_u8s8_gemm(const uint8_t *x, size_t m, size_t k, const int8_t *w, size_t
 /* "avx512-vnni" or "ref". */
 const char *bet_u8s8_gemm_kernel(void);
 
+/* A dense hidden layer's batch norm (training mode) fused with the sign of its output:
+ * bet_bn_forward_train, then bet_sign_pack(h, m, c, act, bits), in one pass per slab of 64
+ * channels split between libbet's threads. `_ref` is that unfused sequence; both give
+ * bit-identical h, mean, invstd, var, act and bits for any thread count. */
+void bet_bn_sign_pack_train(const float *z, size_t m, size_t c, const float *gamma,
+                            const float *beta, float eps, float *h, float *mean, float *invstd,
+                            float *var, float *act, uint64_t *bits);
+void bet_bn_sign_pack_train_ref(const float *z, size_t m, size_t c, const float *gamma,
+                                const float *beta, float eps, float *h, float *mean, float *invstd,
+                                float *var, float *act, uint64_t *bits);
+/* The straight-through estimator of hardtanh + sign (dh = dx where |h| ≤ 1) fused into the batch
+ * norm's backward pass, split between threads by channel slabs: the same dz, dgamma, dbeta as
+ * bet_ste_backward + bet_bn_backward bit for bit, without writing dh. `_ref` is that sequence
+ * (dh: m·c floats of scratch). */
+void bet_ste_bn_backward(const float *h, const float *dx, const float *z, size_t m, size_t c,
+                         const float *gamma, const float *mean, const float *invstd, float *dz,
+                         float *dgamma, float *dbeta);
+void bet_ste_bn_backward_ref(const float *h, const float *dx, const float *z, size_t m, size_t c,
+                             const float *gamma, const float *mean, const float *invstd, float *dh,
+                             float *dz, float *dgamma, float *dbeta);
+/* Float × ±1 products for the backward pass: y[nr][ni] = Σ_t A(t, r)·S[t][i] (t < nt), A(t, r) =
+ * a[t·sa_t + r·sa_r] (so dW = δᵀ·X and dX = δ·W both fit), S given as nt packed rows of ni
+ * columns (bet_sign_pack's convention). Sums of ±a are exact up to association: the reduction
+ * runs in groups of 4 rows of S, ((±a0 ± a1) ± a2) ± a3, the groups added in order from 0 — a
+ * float reassociation of the GEMM, identical for any thread count. `_ref` is the plain loop;
+ * bet_pm1_gemm (AVX-512 F + BW: VPERMPS on 16-entry tables) gives the same floats and returns
+ * −1 when out of memory (nothing written), else 0. */
+void bet_pm1_gemm_ref(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, size_t nr,
+                      size_t nt, size_t ni, float *y);
+int bet_pm1_gemm(const float *a, size_t sa_t, size_t sa_r, const uint64_t *s, size_t nr, size_t nt,
+                 size_t ni, float *y);
+/* "avx512-vpermps" or "ref". */
+const char *bet_pm1_gemm_kernel(void);
+
 /* Folds batch norm + sign into the engine's integer threshold and direction. The layer computes
  * integer pre-activations a with z = a / in_scale (in_scale = 255 for the first layer, whose
  * training input is pixel/255; 1 otherwise) and |a| ≤ reach. Output +1 iff
