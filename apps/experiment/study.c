@@ -324,7 +324,10 @@ static int run_job(const st_design *d, const st_config *C, uint64_t seed, const 
     json_object_set_new(o, "config", json_string(C->id));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
     json_object_set_new(o, "encoding", json_string(bet_input_range_str(p.input_range)));
-    /* The fault model of the encoding's offset (amendment 7): taken from the stored, possibly
+    /* The build that trained and evaluated the net (amendment 10: training kernels changed
+     * within float reassociation on 2026-12-06; files written before carry no version). */
+    json_object_set_new(o, "rramsim_version", json_string(cli_version()));
+    /* The fault model of the encoding's offset (amendment 9): taken from the stored, possibly
      * faulty, weights (model format 3). Written before, the offset sat folded in the thresholds;
      * such a [−1, 1] file has no key and never counts. */
     if (p.input_range == BET_INPUT_PM1)

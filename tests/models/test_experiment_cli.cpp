@@ -338,6 +338,9 @@ TEST(ExperimentStudy, ShardsEqualOneRunResumeAndReport) {
   // existed) still counts for a [0, 1] configuration and never for a [−1, 1] one.
   EXPECT_NE(slurp(a + "/r/pm1/seed-1.json").find("\"encoding\": \"pm1\""), std::string::npos);
   EXPECT_NE(slurp(a + "/r/p0/seed-1.json").find("\"encoding\": \"01\""), std::string::npos);
+  // The build that ran the job (amendment 10), and the report's list of builds.
+  EXPECT_NE(slurp(a + "/r/p0/seed-1.json").find("\"rramsim_version\": \"0."), std::string::npos);
+  EXPECT_NE(ra.find("Builds that ran the jobs: `0."), std::string::npos) << ra;
   // ... with the offset's fault model (amendment 7); [0, 1] files have no such key.
   EXPECT_NE(slurp(a + "/r/pm1/seed-1.json").find("\"input_offset\": \"stored-weights\""),
             std::string::npos);
