@@ -27,8 +27,9 @@ typedef struct st_res {
   double acc[ST_MAX_BERS], pred[ST_MAX_BERS], curve[ST_MAX_EPOCHS];
   size_t n_curve;
   double nm_all, mn_hidden, out_nm_med;
-  double seconds;   /* the job's wall time (training + evaluation), NAN if the file has none */
-  char version[64]; /* the rramsim build that ran the job; "" in files written before 2026-12-06 */
+  double seconds; /* the job's wall time (training + evaluation), NAN if the file has none */
+  char
+      version[64]; /* the rramsim build that ran the job; "" in files written before amendment 10 */
 } st_res;
 
 static st_res g_res[ST_MAX_CONFIGS][ST_MAX_SEEDS];
@@ -664,7 +665,8 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
         for (size_t t = 0; t < d->configs[e].n_seeds; ++t)
           n += g_res[e][t].have && !strcmp(g_res[e][t].version, r->version);
       fprintf(f, " %s%s%s %d;", *r->version ? "`" : "",
-              *r->version ? r->version : "before 2026-12-06 (no version recorded)",
+              *r->version ? r->version
+                          : "the previous training kernels (no version recorded; amendment 10)",
               *r->version ? "`" : "", n);
     }
   fprintf(f, "\n");
