@@ -244,22 +244,6 @@ TEST(MetricOffset, ZeroOffsetEqualsThePlainModel) {
 TEST(MetricOffset, FastPredictionEqualsReference) {
   OffsetNet f(3, 8, 8, {{'d', 100}, {'d', 70}, {'d', 10}}, 1, {255, 200, 300}, 73, 150);
   ASSERT_NE(f.m, nullptr);
-  const std::vector<double> bers = {0.0, 1e-4, 0.003, 0.02, 0.1, 0.3, 0.5};
-  for (int strat : {1, 0}) {
-    std::vector<double> ref(bers.size()), fast1(bers.size()), fast3(bers.size());
-    bet_predict_params pp = bet_predict_default_params();
-    pp.stratified_mean = strat;
-    ASSERT_EQ(bet_predict_accuracy_ref(f.m, &f.ds, bers.data(), bers.size(), &pp, ref.data()),
-              BNN_OK);
-    ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast1.data()),
-              BNN_OK);
-    pp.threads = 3;
-    ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast3.data()),
-              BNN_OK);
-    EXPECT_DOUBLE_EQ(ref[0], 1.0);
-    for (size_t b = 0; b < bers.size(); ++b) {
-      EXPECT_NEAR(fast1[b], ref[b], 1e-4) << "strat " << strat << " ber " << bers[b];
-      EXPECT_EQ(fast1[b], fast3[b]) << "strat " << strat << " ber " << bers[b];
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(bettest::expect_fast_prediction_equals_reference(
+      f.m, f.ds, {0.0, 1e-4, 0.003, 0.02, 0.1, 0.3, 0.5}, "offset"));
 }
