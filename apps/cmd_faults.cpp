@@ -94,10 +94,11 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 // BET-margin vulnerability of a neuron hit by k flips: the fraction of images whose clean
 // pre-activation margin is within reach of k flipped weights. Hidden layers: margin |a − t|,
 // reach 2·k·s (one flipped weight moves a by 2·|x_i|; s = 1 for binary inputs, the image's mean
-// pixel, at least 1, for the first layer). Output layer: margin = distance of a_o to the best
-// other score. Pre-activations come from libbnn's bnn_model_preact (the project's one reference
-// forward pass besides the engine). Memory stays O(neurons asked): margins are compared image by
-// image, never stored.
+// pixel, at least 1, for the first layer; with an input offset q_c the flip moves z = a − qS by
+// 2·|p_i − q_c|, so s is the image's mean |p_i − q_c(i)|, at least 1). Output layer: margin =
+// distance of a_o to the best other score. Pre-activations come from libbnn's bnn_model_preact (the
+// project's one reference forward pass besides the engine). Memory stays O(neurons asked): margins
+// are compared image by image, never stored.
 struct VulnQuery {
   int weight_layer;
   int64_t neuron;
@@ -158,6 +159,16 @@ std::string vulnerability(const bnn_model* m, const bnn_dataset& ds,
   std::vector<int32_t> a(count);
   std::vector<uint64_t> within(q.size(), 0);
   const size_t px = size_t{ds.c} * ds.h * ds.w;
+  // Input offset (bnn.h): q_c per channel; input i of the dense first layer is channel i % C.
+  std::vector<double> q_off;
+  if (bnn_model_input_offset(m, nullptr, nullptr, nullptr)) {
+    uint32_t shift = 0, in_c = 0, in_h = 0, in_w = 0;
+    bnn_model_input_shape(m, &in_c, &in_h, &in_w);
+    std::vector<int64_t> num(in_c);
+    bnn_model_input_offset(m, &shift, num.data(), nullptr);
+    for (int64_t v : num)
+      q_off.push_back(std::ldexp(static_cast<double>(v), -static_cast<int>(shift)));
+  }
   for (uint32_t n = 0; n < ds.n; ++n) {
     const uint8_t* img = ds.images + n * px;
     if (bnn_model_preact(m, img, a.data()) != BNN_OK) return bnn_errmsg();
@@ -169,7 +180,8 @@ std::string vulnerability(const bnn_model* m, const bnn_dataset& ds,
       return "bnn_model_preact predicts class " + std::to_string(best) + " for image " +
              std::to_string(n) + ", the engine " + std::to_string(engine_pred[n]);
     double sum = 0;
-    for (size_t i = 0; i < px; ++i) sum += img[i];
+    for (size_t i = 0; i < px; ++i)
+      sum += q_off.empty() ? img[i] : std::fabs(img[i] - q_off[i % q_off.size()]);
     const double s_u8 = px ? std::max(1.0, sum / static_cast<double>(px)) : 1.0;
     for (size_t k = 0; k < q.size(); ++k) {
       const Q& x = qs[k];

@@ -198,13 +198,13 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
           }
           continue;
         }
-        /* own weights flipped only: binary input Σx² = n (the valid fan-in), u8 input Σ pixel² */
+        /* own weights flipped only: binary input Σx² = n (the valid fan-in), u8 input Σ pixel²
+         * (with an input offset Σ (pixel − q_c)²: a flip moves z = a − qS by 2·|x − q_c|) */
         const uint64_t npx = (uint64_t)I->out_h * I->out_w;
         if (I->kind == BNN_LAYER_CONV3X3 && I->input_u8)
           bet_conv_pixel_stats(x, NULL, img, ber, &S);
-        double dense_sq = 0;
-        if (I->kind == BNN_LAYER_DENSE && I->input_u8)
-          for (uint32_t k = 0; k < I->fan_in; ++k) dense_sq += (double)img[k] * img[k];
+        const double dense_sq =
+            I->kind == BNN_LAYER_DENSE && I->input_u8 ? bet_input_sumsq(&c, img, I->fan_in) : 0;
         for (uint64_t px = 0; px < npx; ++px) {
           double n_in = I->fan_in, sq = dense_sq;
           if (I->kind == BNN_LAYER_CONV3X3) { /* valid taps only */
@@ -228,7 +228,7 @@ bnn_status bet_metric_compute(const bnn_model *m, const bnn_dataset *ds, double 
                 bet_margin_normalized(av, x->t[o], (int8_t)x->d[o], I->input_u8 ? sq : n_in);
             if (isfinite(nm)) /* an all-zero input (window): no flip moves it; left out */
               sum_nm[wl] += nm, cnt_nm[wl] += 1;
-            bet_gauss g = {av * (1 - 2 * ber), var};
+            bet_gauss g = {bet_first_mean(x, o, av, 1 - 2 * ber), var};
             sum_pf[wl] += bet_flip_prob(g, av, x->t[o], (int8_t)x->d[o], !I->input_u8);
           }
         }

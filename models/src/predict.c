@@ -19,9 +19,12 @@ static bnn_status check_bers(const double *ber, size_t n_ber) {
 }
 
 void bet_mctx_free(model_ctx *c) {
+  bnn_free(c->qoff);
+  c->qoff = NULL;
   if (!c->L) return;
   for (uint32_t i = 0; i < c->nl; ++i)
-    bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf);
+    bnn_free(c->L[i].t), bnn_free(c->L[i].d), bnn_free(c->L[i].w8), bnn_free(c->L[i].wf),
+        bnn_free(c->L[i].qs);
   bnn_free(c->L);
   c->L = NULL;
 }
@@ -34,6 +37,7 @@ bnn_status bet_mctx_make(const bnn_model *m, model_ctx *c, int stratified) {
   uint32_t ic, ih, iw;
   bnn_model_input_shape(m, &ic, &ih, &iw);
   c->img = (size_t)ic * ih * iw;
+  c->in_c = ic;
   c->maxv = c->img;
   c->count = bnn_model_preact_count(m);
   c->ncls = bnn_model_n_classes(m);
@@ -60,6 +64,31 @@ bnn_status bet_mctx_make(const bnn_model *m, model_ctx *c, int stratified) {
       bnn_model_threshold(m, i, o, &x->t[o], &d);
       x->d[o] = d;
     }
+  }
+  if (bnn_model_input_offset(m, NULL, NULL, NULL)) {
+    /* q_c = N_c / 2^k and, per first-layer neuron, qS_j = Σ_c q_c·S_jc of the model's own weights
+     * (input i is channel i % C), summed exactly in integers as the engine does (bnn.h; the first
+     * layer of such a model is a hidden dense layer) */
+    uint32_t shift;
+    lay *x = &c->L[0];
+    int64_t *num = (int64_t *)bnn_malloc(sizeof(int64_t) * ic),
+            *sc = (int64_t *)bnn_malloc(sizeof(int64_t) * ic);
+    c->qoff = (double *)bnn_malloc(sizeof(double) * ic);
+    x->qs = (double *)bnn_malloc(sizeof(double) * x->I.out_c);
+    if (!num || !sc || !c->qoff || !x->qs) {
+      bnn_free(num), bnn_free(sc), bet_mctx_free(c);
+      return bnn_fail(BNN_E_NOMEM, "out of memory");
+    }
+    bnn_model_input_offset(m, &shift, num, NULL);
+    for (uint32_t ch = 0; ch < ic; ++ch) c->qoff[ch] = ldexp((double)num[ch], -(int)shift);
+    for (uint32_t o = 0; o < x->I.out_c; ++o) {
+      int64_t v = 0;
+      memset(sc, 0, sizeof(int64_t) * ic);
+      for (uint32_t i = 0; i < x->I.fan_in; ++i) sc[i % ic] += bnn_model_weight(m, 0, o, i);
+      for (uint32_t ch = 0; ch < ic; ++ch) v += num[ch] * sc[ch];
+      x->qs[o] = ldexp((double)v, -(int)shift);
+    }
+    bnn_free(num), bnn_free(sc);
   }
   for (uint32_t i = 1; stratified && i < c->nl;
        ++i) { /* dense layers fed by a dense hidden layer */
@@ -216,6 +245,16 @@ void bet_image_uv(const model_ctx *c, const int32_t *pre, pscr *S) {
     for (uint64_t base = 0; base < x->nout; base += C) { /* positions (conv) × channels */
       const int32_t *ab = a + base;
       float *u = S->u + x->off + base, *v = S->v + x->off + base;
+      if (x->qs) { /* input offset: the same in z = a − qS (bet_first_mean), threshold τ − qS */
+        for (uint32_t o = 0; o < C; ++o) {
+          int32_t av = ab[o], t = tt[o], d = dd[o];
+          int pos = d > 0 ? av >= t : av <= t;
+          double sgn = (double)((1 - 2 * pos) * d), q = x->qs[o];
+          u[o] = (float)(sgn * ((double)av - q));
+          v[o] = (float)(sgn * ((double)t - 0.5 * d - q));
+        }
+        continue;
+      }
       /* branch-free integer arithmetic (vectorises): pos = clean output +1; τ = t − d/2, or for ±1
        * inputs t + d·(off − 1) with off the parity of a − t (the lattice midpoint) */
       for (uint32_t o = 0; o < C; ++o) {
@@ -277,6 +316,8 @@ void bet_image_strata(const model_ctx *c, const int32_t *pre, pscr *S) {
       bk[idx[r]] = (uint8_t)((uint64_t)r * STRAT_M / n); /* margin group */
     for (uint32_t i = 0; i < n; ++i) {
       int64_t d = P->d[i], sa = -d * xs[i] * (int64_t)a[i]; /* s = −d·x: towards the switch point */
+      if (P->qs) /* input offset: s·z = s·(a − qS), in half units (exact for [−1, 1] pixels) */
+        sa = (int64_t)llround(2 * (double)(-d * xs[i]) * ((double)a[i] - P->qs[i]));
       if (sa < INT32_MIN) sa = INT32_MIN;
       if (sa > INT32_MAX) sa = INT32_MAX;
       key[i] = (uint32_t)(int32_t)sa ^ 0x80000000u;
@@ -340,6 +381,19 @@ static void strat_mean(const lay *x, const lay *P, const double *qi, pscr *S, in
     const int16_t *row = Cm + (size_t)b * O;
     for (uint32_t o = 0; o < O; ++o) S->sm[o] += fb * row[o];
   }
+}
+
+double bet_input_sumsq(const model_ctx *c, const uint8_t *img, uint32_t n) {
+  double s2 = 0;
+  if (!c->qoff) {
+    for (uint32_t i = 0; i < n; ++i) s2 += (double)img[i] * img[i];
+    return s2;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const double v = (double)img[i] - c->qoff[i % c->in_c];
+    s2 += v * v;
+  }
+  return s2;
 }
 
 /* Conv input statistics per input pixel: Σ_c r and Σ_c r(1 − r) of the flip rates of its terms
@@ -407,9 +461,7 @@ double bet_predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *
     if (I->kind == BNN_LAYER_DENSE) {
       double rbar, var;
       if (I->input_u8) {
-        double s2 = 0;
-        for (uint32_t i = 0; i < I->fan_in; ++i) s2 += (double)img[i] * img[i];
-        rbar = p, var = 4 * p * (1 - p) * s2;
+        rbar = p, var = 4 * p * (1 - p) * bet_input_sumsq(c, img, I->fan_in);
       } else if (have_sums) {
         /* r = p + q(1 − 2p): Σr and Σr² in closed form from Σq, Σq² */
         double n = I->fan_in, e = 1 - 2 * p;
@@ -462,7 +514,8 @@ double bet_predict_image(const model_ctx *c, const int32_t *pre, const uint8_t *
         have_sums = 1;
       } else {
         for (uint32_t o = 0; o < I->out_c; ++o) {
-          bet_gauss g = {x->strat ? e * (a[o] - 2 * S->sm[o]) : a[o] * (1 - 2 * rbar), var};
+          bet_gauss g = {
+              x->strat ? e * (a[o] - 2 * S->sm[o]) : bet_first_mean(x, o, a[o], 1 - 2 * rbar), var};
           qo[o] = bet_flip_prob(g, a[o], x->t[o], (int8_t)x->d[o], binary);
         }
       }

@@ -30,6 +30,9 @@ typedef struct lay {
   int8_t *w8;    /* strat: weights transposed, fan_in × out_c; exact_out: out_c × fan_in */
   float *wf;     /* exact_out: the same as floats (the fast path's dot products) */
   uint64_t coff; /* strat: offset of this layer's stratum sums C in pscr.C */
+  /* The first layer of a model with an input offset (bnn.h): per neuron qS_j = Σ_c q_c·S_jc of the
+   * model's own weights, so its pre-activation in pixel units is z_j = a_j − qS_j; NULL if none. */
+  double *qs;
 } lay;
 
 typedef struct model_ctx {
@@ -41,6 +44,8 @@ typedef struct model_ctx {
   uint32_t ncls;
   size_t img;     /* bytes per image */
   uint64_t csize; /* Σ over strat layers of NSTRAT·out_c (pscr.C) */
+  uint32_t in_c;  /* image channels (HWC: input i of a dense first layer is channel i % in_c) */
+  double *qoff;   /* the input offset q_c per channel (bnn_model_input_offset); NULL if none */
 } model_ctx;
 
 /* Per-image scratch of the prediction (one per thread). */
@@ -87,6 +92,18 @@ void bet_phi_init_once(void);
  * stratified mean); bet_mctx_free releases them (also after a failed make). */
 bnn_status bet_mctx_make(const bnn_model *m, model_ctx *c, int stratified);
 void bet_mctx_free(model_ctx *c);
+
+/* Σ_i (x_i − q_{i mod C})² over the n = fan-in pixels of a dense first layer (q: c->qoff, 0 without
+ * an offset): the spread weight flips give its pre-activation, since a flip of weight i moves
+ * z = a − qS by −2·w_i·(x_i − q_c). */
+double bet_input_sumsq(const model_ctx *c, const uint8_t *img, uint32_t n);
+
+/* The mean of a hidden neuron's pre-activation a' when its own weights flip at rate p (e = 1 − 2p)
+ * and its inputs are exact: a·e, or for a first layer with an input offset (qs = x->qs[o])
+ * (a − qs)·e + qs: E z' = z·e, and the threshold stays that of the clean weights (bnn.h). */
+static inline double bet_first_mean(const lay *x, uint32_t o, int32_t a, double e) {
+  return x->qs ? ((double)a - x->qs[o]) * e + x->qs[o] : a * e;
+}
 
 /* Scratch for `block` images of the model in c; bet_pscr_slot points the per-image fields at
  * slot g (< PRED_SLOTS). */

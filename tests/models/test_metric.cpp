@@ -175,24 +175,8 @@ TEST(Metric, FastPredictionEqualsReference) {
   for (size_t s = 0; s < shapes.size(); ++s) {
     Fixture f(150, shapes[s], 40 + s);
     ASSERT_NE(f.m, nullptr);
-    for (int strat : {1, 0}) {
-      std::vector<double> ref(bers.size()), fast1(bers.size()), fast3(bers.size());
-      bet_predict_params pp = bet_predict_default_params();
-      EXPECT_EQ(pp.stratified_mean, 1);
-      pp.stratified_mean = strat;
-      ASSERT_EQ(bet_predict_accuracy_ref(f.m, &f.ds, bers.data(), bers.size(), &pp, ref.data()),
-                BNN_OK);
-      ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast1.data()),
-                BNN_OK);
-      pp.threads = 3;
-      ASSERT_EQ(bet_predict_accuracy(f.m, &f.ds, bers.data(), bers.size(), &pp, fast3.data()),
-                BNN_OK);
-      for (size_t b = 0; b < bers.size(); ++b) {
-        EXPECT_NEAR(fast1[b], ref[b], 1e-4)
-            << "shape " << s << " strat " << strat << " ber " << bers[b];
-        EXPECT_EQ(fast1[b], fast3[b]) << "shape " << s << " strat " << strat << " ber " << bers[b];
-      }
-    }
+    ASSERT_NO_FATAL_FAILURE(bettest::expect_fast_prediction_equals_reference(
+        f.m, f.ds, bers, "shape " + std::to_string(s)));
   }
 }
 

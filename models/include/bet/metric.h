@@ -19,11 +19,11 @@ extern "C" {
 int64_t bet_margin_flips(int32_t a, int32_t t, int8_t d);
 
 /* The normalised margin of a neuron: |a − τ| / (2·√sumsq), τ = t − d/2, sumsq = Σ x_i² over its
- * inputs (binary inputs: the fan-in n; the 8-bit first layer: the pixels' squares, a and t in
- * pixel units). Flipping each weight with probability p moves a by a zero-mean-ish sum with
- * variance 4p(1 − p)·sumsq, so this is the distance to the switch point in units of that spread
- * at p(1 − p) = 1 — comparable across layers, widths and input encodings. sumsq ≤ 0: +inf (no
- * flip can move a). */
+ * inputs (binary inputs: the fan-in n; the 8-bit first layer: the pixels' squares, with an input
+ * offset those of p − q_c, docs/metrics.md; a and t in pixel units). Flipping each weight with
+ * probability p moves a by a zero-mean-ish sum with variance 4p(1 − p)·sumsq, so this is the
+ * distance to the switch point in units of that spread at p(1 − p) = 1 — comparable across layers,
+ * widths and input encodings. sumsq ≤ 0: +inf (no flip can move a). */
 double bet_margin_normalized(int32_t a, int32_t t, int8_t d, double sumsq);
 /* The output layer's: (s_top − s_second) / (2·√(2·fan_in)) (a flip moves one score by 2, and the
  * gap is the difference of two scores, each with fan_in binary inputs); 0 on a tie. */
@@ -101,7 +101,9 @@ void bet_metric_result_free(bet_metric_result *r);
  * fed by a dense hidden layer uses it as is for the output layer and, for hidden layers,
  * approximates Σ_j w_oj x_j q_j by Σ_b f_b Σ_{j∈b} w_oj x_j over strata b of the inputs (similar
  * margin and oriented pre-activation; f_b their mean flip probability). Otherwise (conv, pool,
- * first layer, or stratified_mean = 0) every q_j is replaced by the layer mean: a_o(1 − 2r̄). */
+ * first layer, or stratified_mean = 0) every q_j is replaced by the layer mean: a_o(1 − 2r̄). A
+ * first layer with an input offset (bnn_model_set_input_offset) flips z = a − qS: mean
+ * (a_o − qS_o)(1 − 2p) + qS_o, variance 4p(1 − p)·Σ(p_i − q_c)² (docs/metrics.md). */
 typedef struct bet_predict_params {
   int threads;         /* worker threads, 1..256; the result does not depend on it */
   int stratified_mean; /* 1 (default): the stratified / exact mean above; 0: the layer-mean
