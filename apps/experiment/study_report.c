@@ -650,25 +650,26 @@ int st_write_report(const st_design *d, const char *design_path, const char *res
     fprintf(f, " %s %zu (of which %zu in the [−1, 1] encoding);", d->configs[c].arch, miss, pm1);
   }
   fprintf(f, "\n");
-  /* which builds ran the jobs (amendment 10) */
-  fprintf(f, "\nBuilds that ran the jobs:");
+  /* which builds ran the jobs (amendment 10): each version once, in order of first appearance */
+  static const st_res *first[ST_MAX_CONFIGS * ST_MAX_SEEDS];
+  static int n_jobs[ST_MAX_CONFIGS * ST_MAX_SEEDS];
+  size_t n_builds = 0;
   for (size_t c = 0; c < d->n_configs; ++c)
     for (size_t s = 0; s < d->configs[c].n_seeds; ++s) {
       const st_res *r = &g_res[c][s];
-      int seen = 0, n = 0;
       if (!r->have) continue;
-      for (size_t e = 0; e <= c && !seen; ++e)
-        for (size_t t = 0; t < (e == c ? s : d->configs[e].n_seeds) && !seen; ++t)
-          seen = g_res[e][t].have && !strcmp(g_res[e][t].version, r->version);
-      if (seen) continue;
-      for (size_t e = 0; e < d->n_configs; ++e)
-        for (size_t t = 0; t < d->configs[e].n_seeds; ++t)
-          n += g_res[e][t].have && !strcmp(g_res[e][t].version, r->version);
-      fprintf(f, " %s%s%s %d;", *r->version ? "`" : "",
-              *r->version ? r->version
-                          : "the previous training kernels (no version recorded; amendment 10)",
-              *r->version ? "`" : "", n);
+      size_t v = 0;
+      while (v < n_builds && strcmp(first[v]->version, r->version)) ++v;
+      if (v == n_builds) first[n_builds] = r, n_jobs[n_builds++] = 0;
+      ++n_jobs[v];
     }
+  fprintf(f, "\nBuilds that ran the jobs:");
+  for (size_t v = 0; v < n_builds; ++v) {
+    const char *ver = first[v]->version;
+    fprintf(f, " %s%s%s %d;", *ver ? "`" : "",
+            *ver ? ver : "the previous training kernels (no version recorded; amendment 10)",
+            *ver ? "`" : "", n_jobs[v]);
+  }
   fprintf(f, "\n");
   /* accuracy table */
   fprintf(f,
